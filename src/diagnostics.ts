@@ -1,0 +1,106 @@
+// Diagnostics: the one way every stage (front end, verifier, passes, weights,
+// data, CLI) reports a problem to a user. A diagnostic carries a code, a
+// message, the source span it is about and an optional hint; `formatDiagnostic`
+// renders it as `file:line:col: error E0101: ...`, the source line and a caret.
+
+import type { Span } from "./ir/types.js";
+
+export type Severity = "error" | "warning" | "note";
+
+export interface Diagnostic {
+  code: string;
+  severity: Severity;
+  message: string;
+  span?: Span;
+  hint?: string;
+}
+
+/**
+ * An error meant for the user (bad input, bad flag, bad file), as opposed to a
+ * bug in rmc. The CLI prints its diagnostics and exits non-zero, never a stack.
+ */
+export class RmcError extends Error {
+  readonly diagnostics: Diagnostic[];
+  constructor(diagnostics: Diagnostic[] | Diagnostic | string, code = "E0001") {
+    const list = typeof diagnostics === "string" ? [{ code, severity: "error" as const, message: diagnostics }] : Array.isArray(diagnostics) ? diagnostics : [diagnostics];
+    super(list.map((d) => d.message).join("\n"));
+    this.name = "RmcError";
+    this.diagnostics = list;
+  }
+}
+
+/** Shorthand for an error diagnostic. */
+export const error = (code: string, message: string, span?: Span, hint?: string): Diagnostic => ({
+  code,
+  severity: "error",
+  message,
+  ...(span ? { span } : {}),
+  ...(hint ? { hint } : {}),
+});
+
+export const hasErrors = (ds: readonly Diagnostic[]): boolean => ds.some((d) => d.severity === "error");
+
+/** Where to find source text for spans, by file name. */
+export type SourceLookup = (file: string) => string | undefined;
+
+/**
+ * Renders a diagnostic. With the source at hand it shows the line and a caret
+ * (`^~~~`) under the span; without it, just the location and message.
+ */
+export function formatDiagnostic(d: Diagnostic, sources?: SourceLookup): string {
+  const where = d.span && d.span.line > 0 ? `${d.span.file}:${d.span.line}:${d.span.col}: ` : d.span ? `${d.span.file}: ` : "";
+  const lines = [`${where}${d.severity} ${d.code}: ${d.message}`];
+  const text = d.span && d.span.line > 0 ? sources?.(d.span.file) : undefined;
+  if (d.span && text !== undefined) {
+    const src = text.split(/\r?\n/)[d.span.line - 1];
+    if (src !== undefined) {
+      const gutter = String(d.span.line);
+      const width = d.span.endLine === d.span.line ? Math.max(1, d.span.endCol - d.span.col) : Math.max(1, src.length - d.span.col + 1);
+      lines.push(`${gutter} | ${src}`);
+      lines.push(`${" ".repeat(gutter.length)} | ${" ".repeat(Math.max(0, d.span.col - 1))}^${"~".repeat(width - 1)}`);
+    }
+  }
+  if (d.hint) lines.push(`  hint: ${d.hint}`);
+  return lines.join("\n");
+}
+
+/** Renders many diagnostics, errors and warnings in source order, with a count line. */
+export function formatDiagnostics(ds: readonly Diagnostic[], sources?: SourceLookup): string {
+  const sorted = [...ds].sort((a, b) => (a.span?.line ?? 0) - (b.span?.line ?? 0) || (a.span?.col ?? 0) - (b.span?.col ?? 0));
+  const errors = ds.filter((d) => d.severity === "error").length;
+  const warnings = ds.filter((d) => d.severity === "warning").length;
+  const summary = [errors ? `${errors} error${errors > 1 ? "s" : ""}` : "", warnings ? `${warnings} warning${warnings > 1 ? "s" : ""}` : ""].filter(Boolean).join(", ");
+  return sorted.map((d) => formatDiagnostic(d, sources)).join("\n\n") + (summary ? `\n\n${summary}` : "");
+}
+
+/** Levenshtein distance, for "did you mean" suggestions. */
+export function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length]!;
+}
+
+/** The candidate closest to `word`, if it is close enough to be a plausible typo. */
+export function suggest(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best !== undefined && bestD <= Math.max(1, Math.floor(best.length / 3)) ? best : undefined;
+}
+
+/** `did you mean \`x\`?` for the closest candidate, or undefined. */
+export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
+  const s = suggest(word, candidates);
+  return s === undefined ? undefined : `did you mean \`${s}\`?`;
+}
