@@ -1,0 +1,12 @@
+// The built-in passes, in the order `rmc passes` lists them. Each lives in
+// passes/<name>.ts (file name = pass name); adding a pass means adding its
+// file and one line here.
+
+import type { Pass } from "../src/pipeline/pass.js";
+import { canonicalize } from "./canonicalize.js";
+import { dce } from "./dce.js";
+import { inferShapes } from "./infer-shapes.js";
+
+/** Every built-in pass; the registry is pre-loaded with these. */
+export const BUILTIN_PASSES: readonly Pass[] = [canonicalize, inferShapes, dce];
+

@@ -1,0 +1,12 @@
+// The list of `rmc` commands, in the order `rmc --help` shows them.
+
+import type { Command } from "../main.js";
+import { check } from "./check.js";
+import { ir } from "./ir.js";
+import { passes } from "./passes.js";
+import { run } from "./run.js";
+import { initWeightsCmd } from "./init-weights.js";
+import { genData } from "./gen-data.js";
+import { dataStatsCmd } from "./data-stats.js";
+
+export const COMMANDS: Command[] = [check, ir, passes, run, initWeightsCmd, genData, dataStatsCmd];

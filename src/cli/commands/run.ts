@@ -1,0 +1,87 @@
+// `rmc run`: run a model on a data file with the reference interpreter and
+// report accuracy (NE, AUC, log loss, calibration) for every output that has a
+// label column, plus throughput; optionally write every prediction.
+
+import { createWriteStream, renameSync, rmSync } from "node:fs";
+import { once } from "node:events";
+import { RmcError } from "../../diagnostics.js";
+import { interpret } from "../../interp/interpreter.js";
+import { BinaryMetrics, formatMetrics } from "../../metrics/index.js";
+import { dataSchema } from "../../data/schema.js";
+import { readBatches } from "../../data/tsv.js";
+import { tempPath } from "../../util/fs.js";
+import type { Command } from "../main.js";
+import { choiceFlag, numberFlag, requireFlag } from "../args.js";
+import { PIPELINE_FLAGS, WEIGHT_FLAGS, loadModel, loadWeights, runPasses } from "../model.js";
+import { progress } from "../progress.js";
+
+export const run: Command = {
+  spec: {
+    name: "run",
+    usage: "rmc run MODEL.rmdl --weights W.safetensors --data D.tsv [--predictions P.tsv]",
+    summary: "run a model on data with the reference interpreter; print NE, AUC, log loss, calibration",
+    positionals: { min: 1, max: 1 },
+    flags: {
+      ...WEIGHT_FLAGS,
+      data: { type: "string", value: "FILE", doc: "samples in Criteo TSV layout (see docs/data.md)" },
+      "batch-size": { type: "string", value: "N", doc: "samples per interpreter batch", default: "512" },
+      limit: { type: "string", value: "N", doc: "stop after N samples" },
+      dense: { type: "string", value: "MODE", doc: "dense preprocessing: log1p or none", default: "log1p" },
+      predictions: { type: "string", value: "FILE", doc: "write one line of predictions (one column per output) per sample" },
+      passes: PIPELINE_FLAGS.passes!,
+      plugin: PIPELINE_FLAGS.plugin!,
+    },
+  },
+  async run(args, io) {
+    const cmd = "run";
+    const graph = await runPasses(loadModel(args.positionals[0]!, io), args, io);
+    const weights = loadWeights(graph, args, io, cmd);
+    const dataPath = requireFlag(args, "data", cmd);
+    const schema = dataSchema(graph);
+    const batchSize = numberFlag(args, "batch-size", cmd, { integer: true, min: 1, max: 1 << 20 })!;
+    const limit = numberFlag(args, "limit", cmd, { integer: true, min: 1 });
+    const dense = choiceFlag(args, "dense", cmd, ["log1p", "none"] as const)!;
+    const metrics = new Map(graph.outputs.map((o) => [o.name, new BinaryMetrics()]));
+    const predPath = typeof args.flags.predictions === "string" ? args.flags.predictions : undefined;
+    const predOut = predPath ? createWriteStream(tempPath(predPath)) : undefined;
+    const bar = progress("run", limit, "samples");
+    let samples = 0;
+    let labeled = false;
+    const start = performance.now();
+    try {
+      for await (const batch of readBatches(dataPath, schema, { batchSize, dense, ...(limit ? { limit } : {}) })) {
+        const { outputs } = interpret(graph, weights, batch);
+        for (const [name, labels] of Object.entries(batch.labels ?? {})) {
+          labeled = true;
+          metrics.get(name)!.add(outputs[name]!, labels);
+        }
+        if (predOut) {
+          const cols = graph.outputs.map((o) => outputs[o.name]!);
+          const lines: string[] = [];
+          for (let b = 0; b < batch.size; b++) lines.push(cols.map((c) => c[b]).join("\t"));
+          if (!predOut.write(lines.join("\n") + "\n")) await once(predOut, "drain");
+        }
+        samples += batch.size;
+        bar.update(samples);
+      }
+      if (predOut) {
+        predOut.end();
+        await once(predOut, "finish");
+        renameSync(tempPath(predPath!), predPath!);
+      }
+    } catch (e) {
+      predOut?.destroy();
+      if (predPath) rmSync(tempPath(predPath), { force: true });
+      throw e;
+    } finally {
+      bar.done();
+    }
+    if (samples === 0) throw new RmcError(`${dataPath}: no samples`, "E0910");
+    const secs = (performance.now() - start) / 1000;
+    io.out(`${samples} samples in ${secs.toFixed(2)} s (${Math.round(samples / secs)} samples/s, reference interpreter)\n`);
+    if (labeled) for (const [name, m] of metrics) if (m.result().count > 0) io.out(`\noutput ${name}:\n${formatMetrics(m.result())}\n`);
+    if (!labeled) io.out("the data has no labels: no accuracy metrics\n");
+    if (predPath) io.out(`predictions written to ${predPath}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,90 @@
+// Shared steps of the CLI commands: read a model (DSL or textual IR), load
+// plugins, run a pass pipeline with the IR-dump instrumentation flags, and get
+// weights (from a safetensors file or synthetic from a seed). Each step turns
+// problems into RmcErrors that point at the file, line or flag at fault.
+
+import type { Graph } from "../ir/types.js";
+import { RmcError, formatDiagnostics, hasErrors } from "../diagnostics.js";
+import { parseModel } from "../frontend/index.js";
+import { parseGraph } from "../ir/parse.js";
+import { verifyGraph } from "../ir/verify.js";
+import { PassRegistry, createPassRegistry, loadPlugin, runPipeline, DEFAULT_PIPELINE, type Instrumentation } from "../pipeline/index.js";
+import { openSafetensors } from "../weights/safetensors.js";
+import { bindWeights } from "../weights/bind.js";
+import { initWeights } from "../weights/init.js";
+import type { WeightStore } from "../weights/store.js";
+import type { CliIO } from "./main.js";
+import { choiceFlag, numberFlag, type FlagSpec, type ParsedArgs } from "./args.js";
+import { readSource, rememberSource, sourceLookup } from "./sources.js";
+
+/** Reads a model from `.rmdl` (DSL) or `.ir` (textual IR); warnings go to stderr, errors throw. */
+export function loadModel(path: string, io: CliIO): Graph {
+  const text = readSource(path);
+  if (path.endsWith(".ir")) {
+    const graph = parseGraph(text, path);
+    const ds = verifyGraph(graph, { allowUntyped: true }); // infer-shapes may be what the user is about to run
+    if (hasErrors(ds)) throw new RmcError(ds);
+    return graph;
+  }
+  const { graph, diagnostics } = parseModel(text, path);
+  if (!graph || hasErrors(diagnostics)) throw new RmcError(diagnostics);
+  if (diagnostics.length) io.err(formatDiagnostics(diagnostics, sourceLookup) + "\n");
+  return graph;
+}
+
+/** Flags for choosing and observing the pass pipeline. */
+export const PIPELINE_FLAGS: Record<string, FlagSpec> = {
+  passes: { type: "string", value: "PIPELINE", doc: `pass pipeline, e.g. \`canonicalize,dce{...}\``, default: DEFAULT_PIPELINE },
+  plugin: { type: "string", multiple: true, value: "FILE", doc: "ES module exporting `passes` to register" },
+  "print-ir-before": { type: "string", multiple: true, value: "PASS", doc: "print the IR before PASS" },
+  "print-ir-after": { type: "string", multiple: true, value: "PASS|all", doc: "print the IR after PASS (or every pass)" },
+  "print-ir-after-change": { type: "boolean", doc: "print the IR after each pass that changed it" },
+  "print-ir-after-failure": { type: "boolean", doc: "print a failing pass's input IR" },
+  "ir-dump-dir": { type: "string", value: "DIR", doc: "write the IR after each pass to DIR/NN-pass.ir" },
+  "time-passes": { type: "boolean", doc: "report the time spent in each pass" },
+};
+
+/** A pass registry with the built-ins and every `--plugin` module. */
+export async function loadRegistry(args: ParsedArgs): Promise<PassRegistry> {
+  const registry = createPassRegistry();
+  for (const file of (args.flags.plugin as string[] | undefined) ?? []) await loadPlugin(file, registry);
+  return registry;
+}
+
+/** Runs the `--passes` pipeline with the dump flags; dumps go to stderr unless `dumpsTo` says otherwise. */
+export async function runPasses(graph: Graph, args: ParsedArgs, io: CliIO, weights?: WeightStore, dumpsTo: (s: string) => void = io.err): Promise<Graph> {
+  const registry = await loadRegistry(args);
+  const pipeline = (args.flags.passes as string | undefined) ?? DEFAULT_PIPELINE;
+  rememberSource("<pipeline>", pipeline);
+  const after = (args.flags["print-ir-after"] as string[] | undefined) ?? [];
+  const instr: Instrumentation = {
+    printBefore: (args.flags["print-ir-before"] as string[] | undefined) ?? [],
+    printAfter: after.includes("all") ? "all" : after,
+    printAfterChange: args.flags["print-ir-after-change"] === true,
+    printAfterFailure: args.flags["print-ir-after-failure"] === true,
+    timePasses: args.flags["time-passes"] === true,
+    out: dumpsTo,
+    ...(typeof args.flags["ir-dump-dir"] === "string" ? { irDumpDir: args.flags["ir-dump-dir"] } : {}),
+  };
+  return runPipeline(graph, pipeline, registry, instr, weights);
+}
+
+/** Flags for where weights come from. */
+export const WEIGHT_FLAGS: Record<string, FlagSpec> = {
+  weights: { type: "string", value: "FILE", doc: "weights (.safetensors; DSL or PyTorch DLRM names)" },
+  init: { type: "string", value: "DIST", doc: "instead of --weights: synthetic weights, gaussian or trained" },
+  seed: { type: "string", value: "N", doc: "seed for --init", default: "1" },
+};
+
+/** Weights for a graph from `--weights FILE` or `--init DIST --seed N`; warnings go to stderr. */
+export function loadWeights(graph: Graph, args: ParsedArgs, io: CliIO, cmd: string): WeightStore {
+  const file = args.flags.weights;
+  const dist = choiceFlag(args, "init", cmd, ["gaussian", "trained"] as const);
+  if (typeof file === "string" && dist) throw new RmcError(`rmc ${cmd}: give either --weights or --init, not both`, "E0906");
+  if (dist) return initWeights(graph, { seed: numberFlag(args, "seed", cmd, { integer: true, min: 0 }) ?? 1, dist });
+  if (typeof file !== "string") throw new RmcError(`rmc ${cmd}: needs weights: --weights FILE, or --init trained|gaussian [--seed N] for synthetic ones`, "E0902");
+  const { store, diagnostics } = bindWeights(graph, openSafetensors(file));
+  if (hasErrors(diagnostics)) throw new RmcError(diagnostics);
+  if (diagnostics.length) io.err(formatDiagnostics(diagnostics, sourceLookup) + "\n");
+  return store;
+}

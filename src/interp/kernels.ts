@@ -1,0 +1,137 @@
+// The reference interpreter's kernel table: one kernel per op of the op table
+// (src/ir/ops.ts). The interpreter has already checked every operand's shape
+// against the op's type rule before a kernel runs, so kernels only compute.
+// The table's type makes a new op without a kernel a compile error. The
+// arithmetic (rounding and accumulation order) is in math.ts.
+
+import type { OpName } from "../ir/ops.js";
+import { type Activation, type CrossWeights, activateInPlace, crossLayerBatch, dotF32, linearBatch, relu, sigmoid, tanh } from "./math.js";
+import { embeddingBagKernel } from "./embedding.js";
+import { type BoundWeight, type Kernel, type KernelArgs, sampleWidth, tensorOperand } from "./operands.js";
+
+const elementwise =
+  (fn: (x: number) => number): Kernel =>
+  (a) => {
+    const x = tensorOperand(a, 0);
+    for (let i = 0; i < x.length; i++) a.out[i] = fn(x[i]!);
+  };
+
+function linearKernel(a: KernelArgs): void {
+  const [w, b] = a.weights;
+  const [out, inF] = w!.tensor.shape as [number, number];
+  linearBatch(tensorOperand(a, 0), a.batch, inF, w!.dense(), b?.dense(), out, a.out);
+}
+
+/** mlp: layer i is linear(W_i, b_i) then `act`, the last layer `final` instead. */
+function mlpKernel(a: KernelArgs): void {
+  const sizes = a.attrs.sizes as number[];
+  const per = a.attrs.bias === false ? 1 : 2;
+  let x = tensorOperand(a, 0);
+  let inF = sampleWidth(a.types[0]!);
+  for (let l = 0; l < sizes.length; l++) {
+    const last = l === sizes.length - 1;
+    const outF = sizes[l]!;
+    const y = last ? a.out : new Float32Array(a.batch * outF);
+    const bias = per === 2 ? a.weights[l * 2 + 1]!.dense() : undefined;
+    linearBatch(x, a.batch, inF, a.weights[l * per]!.dense(), bias, outF, y);
+    activateInPlace((last ? a.attrs.final : a.attrs.act) as Activation, y);
+    x = y;
+    inF = outF;
+  }
+}
+
+/** Copies `width` elements per sample of each operand, in operand order, into each output row. */
+function concatRows(a: KernelArgs, operands: number[]): void {
+  const outW = sampleWidth(a.outType);
+  let col = 0;
+  for (const i of operands) {
+    const x = tensorOperand(a, i);
+    const w = sampleWidth(a.types[i]!);
+    for (let b = 0; b < a.batch; b++) {
+      const src = b * w;
+      const dst = b * outW + col;
+      for (let k = 0; k < w; k++) a.out[dst + k] = x[src + k]!;
+    }
+    col += w;
+  }
+}
+
+/**
+ * interact. cat: x ++ flatten(each further operand). dot: the operands are cut
+ * into F vectors of dim d (x is one; a [B,d] operand is one; [B,n,d] is n, in
+ * order); the output is x followed by dot(T_i, T_j) for i = 1..F-1, j = 0..i-1
+ * (with self: i = 0..F-1, j = 0..i), row-major over the lower triangle —
+ * facebookresearch/dlrm's `interact_features` order (tril_indices offset -1 / 0).
+ */
+function interactKernel(a: KernelArgs): void {
+  const operands = a.values.map((_, i) => i);
+  if (a.attrs.op === "cat") return concatRows(a, operands);
+  const d = sampleWidth(a.types[0]!);
+  const src: Float32Array[] = [];
+  const stride: number[] = [];
+  const within: number[] = [];
+  for (const i of operands) {
+    const n = sampleWidth(a.types[i]!) / d;
+    for (let k = 0; k < n; k++) {
+      src.push(tensorOperand(a, i));
+      stride.push(n * d);
+      within.push(k * d);
+    }
+  }
+  const vectors = src.length;
+  const offset = new Int32Array(vectors);
+  const self = a.attrs.self === true;
+  const outW = sampleWidth(a.outType);
+  const x = src[0]!;
+  for (let b = 0; b < a.batch; b++) {
+    for (let v = 0; v < vectors; v++) offset[v] = b * stride[v]! + within[v]!;
+    let pos = b * outW;
+    for (let k = 0; k < d; k++) a.out[pos++] = x[b * d + k]!;
+    for (let i = self ? 0 : 1; i < vectors; i++) {
+      const jEnd = self ? i : i - 1;
+      for (let j = 0; j <= jEnd; j++) a.out[pos++] = dotF32(src[i]!, offset[i]!, src[j]!, offset[j]!, d);
+    }
+  }
+}
+
+/** The weights of one cross layer, from `[W, b]` (rank 0) or `[down, up, b]`. */
+function crossWeights(ws: readonly BoundWeight[], rank: number): CrossWeights {
+  if (rank > 0) return { rank, down: ws[0]!.dense(), up: ws[1]!.dense(), bias: ws[2]!.dense() };
+  return { rank: 0, w: ws[0]!.dense(), bias: ws[1]!.dense() };
+}
+
+/** cross: x_{l+1} = cross_layer(x0, x_l, weights of layer l), x_0 = the input, for l = 0..layers-1. */
+function crossKernel(a: KernelArgs): void {
+  const layers = a.attrs.layers as number;
+  const rank = a.attrs.rank as number;
+  const per = rank > 0 ? 3 : 2;
+  const x0 = tensorOperand(a, 0);
+  const d = sampleWidth(a.types[0]!);
+  let xl = x0;
+  for (let l = 0; l < layers; l++) {
+    const y = l === layers - 1 ? a.out : new Float32Array(a.batch * d);
+    crossLayerBatch(x0, xl, a.batch, d, crossWeights(a.weights.slice(l * per, (l + 1) * per), rank), y);
+    xl = y;
+  }
+}
+
+function crossLayerKernel(a: KernelArgs): void {
+  const d = sampleWidth(a.types[0]!);
+  crossLayerBatch(tensorOperand(a, 0), tensorOperand(a, 1), a.batch, d, crossWeights(a.weights, a.attrs.rank as number), a.out);
+}
+
+/** One kernel per op; the mapped type makes an op without a kernel a compile error. */
+export const KERNELS: { readonly [K in OpName]: Kernel } = {
+  linear: linearKernel,
+  mlp: mlpKernel,
+  relu: elementwise(relu),
+  sigmoid: elementwise(sigmoid),
+  tanh: elementwise(tanh),
+  embedding_bag: embeddingBagKernel,
+  interact: interactKernel,
+  concat: (a) => concatRows(a, a.values.map((_, i) => i)),
+  // Row-major data is already flat; copy so no two values share storage.
+  flatten: (a) => a.out.set(tensorOperand(a, 0)),
+  cross: crossKernel,
+  cross_layer: crossLayerKernel,
+};

@@ -1,0 +1,159 @@
+// The one callback object the pass manager calls between passes. It carries
+// everything that watches a pipeline run: verification after each pass (with
+// a reproducer file when a pass breaks the IR), IR printing before / after /
+// after-change / after-failure, numbered IR dumps to a directory, and timing.
+
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RmcError, error } from "../diagnostics.js";
+import { printGraph } from "../ir/print.js";
+import type { Graph } from "../ir/types.js";
+import { VERIFY_CODES, verifyGraph } from "../ir/verify.js";
+import type { WeightStore } from "../weights/store.js";
+import type { PassRegistry } from "./registry.js";
+import type { Pass, OptionValue } from "./pass.js";
+
+/** Diagnostic codes of the pass manager. */
+export const MANAGER_CODES = { invalidIr: "E1205", passFailed: "E1206", invalidInput: "E1208", note: "E1209" } as const;
+
+/** What the caller asks to see while a pipeline runs. */
+export interface Instrumentation {
+  /** Print the IR before each pass with one of these names. */
+  printBefore?: string[];
+  /** Print the IR after each pass with one of these names, or after every pass. */
+  printAfter?: string[] | "all";
+  /** Print the IR after each pass that changed it (returned a different object). */
+  printAfterChange?: boolean;
+  /** When a pass throws or breaks the IR, print the IR it was given (or the broken IR). */
+  printAfterFailure?: boolean;
+  /** Write `00-input.ir`, `01-<pass>.ir`, ... here, one file per step. */
+  irDumpDir?: string;
+  /** Collect wall time per pass and print a table at the end. */
+  timePasses?: boolean;
+  /** Where dumps and reports go (default: stderr). */
+  out?: (s: string) => void;
+  /** Where reproducers are written (default: the OS temp dir). */
+  reproDir?: string;
+  /** Verify after every pass (default true; the input and the final IR are always verified). */
+  verifyEach?: boolean;
+}
+
+/** A step ready to run: the pass, its typed options and its canonical text. */
+export interface ResolvedStep {
+  pass: Pass;
+  options: Record<string, OptionValue>;
+  /** The step as pipeline text, e.g. `dce{keep-weights=true}`. */
+  text: string;
+}
+
+/** Wall time of one step. */
+export interface PassTiming {
+  pass: string;
+  ms: number;
+}
+
+/** The callbacks the pass manager calls; built from Instrumentation by `instrument`. */
+export interface PassCallbacks {
+  start(input: Graph): void;
+  before(step: ResolvedStep, index: number, input: Graph): void;
+  /** Verifies, prints and times; throws an RmcError when the pass left invalid IR. */
+  after(step: ResolvedStep, index: number, input: Graph, output: Graph, ms: number): void;
+  /** Turns what a pass threw into the RmcError the manager rethrows. */
+  failed(step: ResolvedStep, index: number, input: Graph, thrown: unknown): RmcError;
+  finish(final: Graph, lastStep: ResolvedStep | undefined): PassTiming[];
+}
+
+/** Writes `text` to `file` through a temp file and a rename, so no reader sees half a file. */
+export function writeFileAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+const shellQuote = (s: string): string => (/^[A-Za-z0-9_./,=:%-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** Writes the IR a failing pass was given, and returns the hint that says where and how to replay it. */
+function reproducer(instr: Instrumentation, registry: PassRegistry, print: (g: Graph) => string) {
+  return (step: ResolvedStep, input: Graph, why: string): string => {
+    const dir = instr.reproDir ?? tmpdir();
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `rmc-repro-${step.pass.name}.ir`);
+    const source = registry.pluginFile(step.pass.name);
+    const plugin = source !== undefined ? ` --plugin ${shellQuote(source)}` : "";
+    const command = `rmc ir ${shellQuote(file)} --passes ${shellQuote(step.text)}${plugin}`;
+    writeFileAtomic(file, `// rmc reproducer: pass \`${step.text}\` ${why}\n// replay: ${command}\n${print(input)}`);
+    return `reproducer written to ${file}; replay with: ${command}`;
+  };
+}
+
+/** Writes `NN-label.ir` into irDumpDir, when one is set. */
+function dumpToDir(instr: Instrumentation, print: (g: Graph) => string) {
+  return (index: number, label: string, g: Graph): void => {
+    if (instr.irDumpDir === undefined) return;
+    mkdirSync(instr.irDumpDir, { recursive: true });
+    const safe = label.replace(/[^A-Za-z0-9_.-]+/g, "_");
+    writeFileAtomic(join(instr.irDumpDir, `${String(index).padStart(2, "0")}-${safe}.ir`), print(g));
+  };
+}
+
+/** Builds the callback object for one pipeline run. */
+export function instrument(instr: Instrumentation, registry: PassRegistry, weights?: WeightStore): PassCallbacks {
+  const out = instr.out ?? ((s: string) => void process.stderr.write(s));
+  const timings: PassTiming[] = [];
+  const print = (g: Graph) => printGraph(g, weights ? { weights } : {});
+  const dump = (header: string, g: Graph) => out(`// ----- IR ${header} -----\n${print(g)}`);
+  const dumpFile = dumpToDir(instr, print);
+  const reproduce = reproducer(instr, registry, print);
+  const wants = (list: string[] | "all" | undefined, name: string) => list === "all" || (list ?? []).includes(name);
+
+  return {
+    start(input) {
+      dumpFile(0, "input", input);
+    },
+    before(step, _index, input) {
+      if (wants(instr.printBefore, step.pass.name)) dump(`before ${step.text}`, input);
+    },
+    after(step, index, input, output, ms) {
+      timings.push({ pass: step.text, ms });
+      const problems = instr.verifyEach === false ? [] : verifyGraph(output, { allowUntyped: true });
+      if (problems.length > 0) {
+        if (instr.printAfterFailure) dump(`after ${step.text} (failed verification)`, output);
+        dumpFile(index + 1, `${step.pass.name}.invalid`, output);
+        const head = error(MANAGER_CODES.invalidIr, `pass \`${step.text}\` produced invalid IR`, undefined, reproduce(step, input, "produced invalid IR"));
+        throw new RmcError([head, ...problems]);
+      }
+      if (wants(instr.printAfter, step.pass.name) || (instr.printAfterChange && output !== input)) dump(`after ${step.text}`, output);
+      dumpFile(index + 1, step.pass.name, output);
+    },
+    failed(step, index, input, thrown) {
+      if (instr.printAfterFailure) dump(`before ${step.text} (the pass failed)`, input);
+      const where = error(MANAGER_CODES.note, `while running pass \`${step.text}\` (step ${index + 1} of the pipeline)`);
+      if (thrown instanceof RmcError) return new RmcError([...thrown.diagnostics, { ...where, severity: "note" }]);
+      const message = thrown instanceof Error ? thrown.message : String(thrown);
+      const stack = process.env.RMC_DEBUG && thrown instanceof Error && thrown.stack ? `\n${thrown.stack}` : "";
+      const hint = `this is a bug in the pass; ${reproduce(step, input, "threw an exception")}${stack || " (set RMC_DEBUG=1 for a stack trace)"}`;
+      return new RmcError(error(MANAGER_CODES.passFailed, `pass \`${step.text}\` failed: ${message}`, undefined, hint));
+    },
+    finish(final, lastStep) {
+      const problems = verifyGraph(final);
+      if (problems.length > 0) {
+        const after = lastStep ? `after pass \`${lastStep.text}\`` : "(the pipeline is empty)";
+        const hint = problems.some((d) => d.code === VERIFY_CODES.missingType) ? "add infer-shapes at the end of the pipeline" : undefined;
+        throw new RmcError([error(MANAGER_CODES.invalidIr, `the pipeline's result is not valid IR ${after}`, undefined, hint), ...problems]);
+      }
+      if (instr.timePasses) out(formatTimings(timings));
+      return timings;
+    },
+  };
+}
+
+/** A table of pass times: pass, ms, share of the total. */
+export function formatTimings(timings: readonly PassTiming[]): string {
+  const total = timings.reduce((s, t) => s + t.ms, 0);
+  const rows = [...timings.map((t) => [t.pass, t.ms.toFixed(3), `${total > 0 ? ((100 * t.ms) / total).toFixed(1) : "0.0"}%`]), ["total", total.toFixed(3), "100.0%"]];
+  const header = ["pass", "ms", "%"];
+  const width = (i: number) => Math.max(header[i]!.length, ...rows.map((r) => r[i]!.length));
+  const line = (r: string[]) => `${r[0]!.padEnd(width(0))}  ${r[1]!.padStart(width(1))}  ${r[2]!.padStart(width(2))}`;
+  return `// ----- pass timing -----\n${[header, ...rows].map(line).join("\n")}\n`;
+}

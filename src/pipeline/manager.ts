@@ -1,0 +1,141 @@
+// The pass manager: resolves a textual pipeline against the registry (unknown
+// passes and options are errors located by column), verifies the input, runs
+// each pass with its typed options and hands control to the instrumentation
+// callbacks between passes. Pure passes in, one final graph out.
+
+import { produce } from "immer";
+import { RmcError, didYouMean, error, formatDiagnostic, type Diagnostic } from "../diagnostics.js";
+import type { Graph } from "../ir/types.js";
+import { verifyGraph } from "../ir/verify.js";
+import type { WeightStore } from "../weights/store.js";
+import { instrument, MANAGER_CODES, type Instrumentation, type PassTiming, type ResolvedStep } from "./instrument.js";
+import { describeOptions, findOption, parseOptionValue, suggestOption, type OptionValue, type Pass } from "./pass.js";
+import type { PassRegistry } from "./registry.js";
+import { parsePipeline, printStep, type PipelineStep } from "./text.js";
+
+/** What `rmc compile` runs when no `--passes` is given. */
+export const DEFAULT_PIPELINE = "canonicalize,infer-shapes,dce";
+
+/** Diagnostic codes for pipelines that name things the registry lacks. */
+export const RESOLVE_CODES = { unknownPass: "E1202", unknownOption: "E1203", badOptionValue: "E1204" } as const;
+
+const located = (col: number | undefined, message: string, tail = ""): string => `${message}${col !== undefined ? ` at column ${col}` : ""}${tail}`;
+
+/** Looks every step up in the registry and types its options; throws one RmcError listing every problem. */
+export function resolvePipeline(pipeline: string | readonly PipelineStep[], registry: PassRegistry): ResolvedStep[] {
+  const steps = typeof pipeline === "string" ? parsePipeline(pipeline) : pipeline;
+  const problems: Diagnostic[] = [];
+  const resolved: ResolvedStep[] = [];
+  for (const step of steps) {
+    const pass = registry.get(step.name);
+    if (!pass) {
+      const dym = didYouMean(step.name, registry.names());
+      problems.push(error(RESOLVE_CODES.unknownPass, located(step.at?.col, `unknown pass \`${step.name}\``, dym ? `: ${dym}` : ""), undefined, `known passes: ${registry.names().join(", ")}`));
+      continue;
+    }
+    const options = resolveOptions(pass, step, problems);
+    if (options) resolved.push({ pass, options, text: printStep(step) });
+  }
+  if (problems.length > 0) throw new RmcError(problems);
+  return resolved;
+}
+
+function resolveOptions(pass: Pass, step: PipelineStep, problems: Diagnostic[]): Record<string, OptionValue> | undefined {
+  const options: Record<string, OptionValue> = {};
+  for (const [key, spec] of Object.entries(pass.options)) options[key] = spec.default;
+  let ok = true;
+  for (const [written, text] of Object.entries(step.options)) {
+    const col = step.at?.options[written];
+    const key = findOption(pass, written);
+    if (key === undefined) {
+      const dym = suggestOption(pass, written);
+      problems.push(error(RESOLVE_CODES.unknownOption, located(col, `pass \`${pass.name}\` has no option \`${written}\``, dym ? `: ${dym}` : ""), undefined, describeOptions(pass)));
+      ok = false;
+      continue;
+    }
+    const parsed = parseOptionValue(pass.options[key]!, text);
+    if ("error" in parsed) {
+      problems.push(error(RESOLVE_CODES.badOptionValue, located(col, `option \`${written}\` of \`${pass.name}\` ${parsed.error}`), undefined, describeOptions(pass)));
+      ok = false;
+    } else options[key] = parsed.value;
+  }
+  return ok ? options : undefined;
+}
+
+/** Everything a run produced: the final graph, what the passes reported, and per-pass times. */
+export interface PipelineReport {
+  graph: Graph;
+  /** Warnings and notes the passes pushed to `ctx.diagnostics`. */
+  diagnostics: Diagnostic[];
+  timings: PassTiming[];
+}
+
+/** Checks that `--print-ir-before/after` name passes that exist, so a typo does not silently print nothing. */
+function checkPrintNames(instr: Instrumentation, registry: PassRegistry): void {
+  const lists = [instr.printBefore ?? [], instr.printAfter === "all" ? [] : (instr.printAfter ?? [])];
+  const problems = lists.flat().flatMap((name) => {
+    if (registry.get(name)) return [];
+    const dym = didYouMean(name, registry.names());
+    return [error(RESOLVE_CODES.unknownPass, `cannot print IR around unknown pass \`${name}\`${dym ? `: ${dym}` : ""}`)];
+  });
+  if (problems.length > 0) throw new RmcError(problems);
+}
+
+/**
+ * Runs `pipeline` on `graph`. The input must verify (untyped nodes allowed),
+ * every pass's output must verify, and the final graph must verify fully.
+ */
+export function runPipelineWithReport(
+  graph: Graph,
+  pipeline: string | readonly PipelineStep[],
+  registry: PassRegistry,
+  instr: Instrumentation = {},
+  weights?: WeightStore,
+): PipelineReport {
+  const steps = resolvePipeline(pipeline, registry);
+  checkPrintNames(instr, registry);
+  const inputProblems = verifyGraph(graph, { allowUntyped: true });
+  if (inputProblems.length > 0) throw new RmcError([error(MANAGER_CODES.invalidInput, `the pipeline's input graph @${graph.name} is not valid IR`), ...inputProblems]);
+  const callbacks = instrument(instr, registry, weights);
+  const diagnostics: Diagnostic[] = [];
+  callbacks.start(graph);
+  let current = graph;
+  for (const [index, step] of steps.entries()) {
+    callbacks.before(step, index, current);
+    const ctx = { options: step.options, diagnostics: [] as Diagnostic[], produce, ...(weights ? { weights } : {}) };
+    const t0 = performance.now();
+    let output: unknown;
+    try {
+      output = step.pass.run(current, ctx);
+    } catch (e) {
+      throw callbacks.failed(step, index, current, e);
+    }
+    const ms = performance.now() - t0;
+    if (!isGraphShaped(output)) throw callbacks.failed(step, index, current, new Error(`run() returned ${describeValue(output)} instead of a graph`));
+    callbacks.after(step, index, current, output, ms);
+    diagnostics.push(...ctx.diagnostics);
+    current = output;
+  }
+  const timings = callbacks.finish(current, steps[steps.length - 1]);
+  return { graph: current, diagnostics, timings };
+}
+
+/**
+ * Runs `pipeline` on `graph` and returns the final graph. Warnings the passes
+ * raise are written to `instr.out` (default stderr); use runPipelineWithReport
+ * to handle them yourself.
+ */
+export function runPipeline(graph: Graph, pipeline: string | readonly PipelineStep[], registry: PassRegistry, instr: Instrumentation = {}, weights?: WeightStore): Graph {
+  const report = runPipelineWithReport(graph, pipeline, registry, instr, weights);
+  const out = instr.out ?? ((s: string) => void process.stderr.write(s));
+  for (const d of report.diagnostics) out(`${formatDiagnostic(d)}\n`);
+  return report.graph;
+}
+
+function isGraphShaped(x: unknown): x is Graph {
+  if (typeof x !== "object" || x === null) return false;
+  const g = x as Record<string, unknown>;
+  return typeof g.name === "string" && ["inputs", "weights", "nodes", "outputs"].every((k) => Array.isArray(g[k]));
+}
+
+const describeValue = (x: unknown): string => (x === null ? "null" : Array.isArray(x) ? "an array" : typeof x === "object" ? "an object that is not a graph" : typeof x);

@@ -1,0 +1,139 @@
+// The pass interface — the public plugin API — and pass options: their specs,
+// how option text from a pipeline string (`128MiB`, `0.05%`) becomes typed
+// values, and the checks a pass object from a plugin must pass before it is
+// registered. Built-in passes (passes/*.ts) and plugins implement `Pass`.
+
+import type { produce } from "immer";
+import { didYouMean, type Diagnostic } from "../diagnostics.js";
+import type { Graph } from "../ir/types.js";
+import type { WeightStore } from "../weights/store.js";
+
+/** A typed option value as a pass sees it. */
+export type OptionValue = number | string | boolean;
+
+/** How option text is read: `bytes` takes `128MiB`/`4GiB`/`1000`; `percent` takes `0.05%` or `0.05` (both mean 0.05 percent). */
+export type OptionType = "number" | "string" | "boolean" | "bytes" | "percent";
+
+/** One option of a pass: its type, default and a one-line description. */
+export interface OptionSpec {
+  type: OptionType;
+  default: OptionValue;
+  doc: string;
+}
+
+/** What a pass gets besides the graph. */
+export interface PassContext<O = Record<string, OptionValue>> {
+  /** Every declared option, defaults filled in. */
+  options: O;
+  /** The weight store, when the caller has one (passes that look at data need it). */
+  weights?: WeightStore;
+  /** Warnings and notes for the user; errors are thrown as RmcError instead. */
+  diagnostics: Diagnostic[];
+  /** immer's `produce`, so plugins can update the graph without importing anything. */
+  produce: typeof produce;
+}
+
+/**
+ * A pass: pure, no module-level state. Option keys are camelCase in code
+ * (`maxBytes`) and kebab-case in pipeline text (`max-bytes=128MiB`).
+ */
+export interface Pass<O extends Record<string, OptionValue> = Record<string, OptionValue>> {
+  /** As used in pipelines, kebab-case. */
+  name: string;
+  /** One line. */
+  summary: string;
+  options: { [K in keyof O]: OptionSpec };
+  /** Returns the same object when it changes nothing. May assume valid IR and must leave valid IR. */
+  run(graph: Graph, ctx: PassContext<O>): Graph;
+}
+
+export const OPTION_TYPES: readonly OptionType[] = ["number", "string", "boolean", "bytes", "percent"];
+
+/** `maxBytes` → `max-bytes`. */
+export const kebabCase = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+/** `max-bytes` → `maxBytes`. */
+export const camelCase = (s: string): string => s.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+const BYTE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  tib: 2 ** 40,
+};
+
+/** Reads option text as the spec's type; returns the value or a message saying what was expected. */
+export function parseOptionValue(spec: Pick<OptionSpec, "type">, text: string): { value: OptionValue } | { error: string } {
+  const t = text.trim();
+  switch (spec.type) {
+    case "string":
+      return { value: text };
+    case "boolean":
+      return t === "true" ? { value: true } : t === "false" ? { value: false } : { error: `expects true or false, got \`${text}\`` };
+    case "number": {
+      const v = Number(t);
+      return t !== "" && Number.isFinite(v) ? { value: v } : { error: `expects a number, got \`${text}\`` };
+    }
+    case "bytes": {
+      const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(t);
+      const unit = m ? BYTE_UNITS[(m[2] || "b").toLowerCase()] : undefined;
+      const v = m && unit ? Number(m[1]) * unit : NaN;
+      if (!Number.isSafeInteger(v)) return { error: `expects a byte size such as 1000, 64KiB, 128MiB, 4GiB or 1.5GB, got \`${text}\`` };
+      return { value: v };
+    }
+    case "percent": {
+      const m = /^(\d+(?:\.\d*)?|\.\d+)\s*%?$/.exec(t);
+      return m ? { value: Number(m[1]) } : { error: `expects a percentage such as 0.05% or 0.05, got \`${text}\`` };
+    }
+  }
+}
+
+/** The key under which `pass` declares the option written `written` in a pipeline, if any. */
+export function findOption(pass: Pass, written: string): string | undefined {
+  const has = (k: string) => Object.prototype.hasOwnProperty.call(pass.options, k);
+  return has(camelCase(written)) ? camelCase(written) : has(written) ? written : undefined;
+}
+
+/** `max-bytes (bytes, default 128MiB): ...` lines, for error messages and `rmc passes`. */
+export function describeOptions(pass: Pass): string {
+  const entries = Object.entries(pass.options);
+  if (entries.length === 0) return `pass \`${pass.name}\` takes no options`;
+  return `options of \`${pass.name}\`: ${entries.map(([k, s]) => `${kebabCase(k)} (${s.type}, default ${String(s.default)}): ${s.doc}`).join("; ")}`;
+}
+
+/** A "did you mean" for a mistyped option name, checked against the kebab-case spellings. */
+export const suggestOption = (pass: Pass, written: string): string | undefined => didYouMean(kebabCase(camelCase(written)), Object.keys(pass.options).map(kebabCase));
+
+const PASS_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+const OPTION_NAME = /^[a-z][A-Za-z0-9]*(-[a-z0-9]+)*$/;
+
+/** Problems with a value claimed to be a Pass (from a plugin); empty when it is usable. */
+export function checkPassShape(p: unknown): string[] {
+  if (typeof p !== "object" || p === null) return [`expected a pass object, got ${p === null ? "null" : typeof p}`];
+  const pass = p as Record<string, unknown>;
+  const problems: string[] = [];
+  if (typeof pass.name !== "string") problems.push("`name` must be a string");
+  else if (!PASS_NAME.test(pass.name)) problems.push(`name \`${pass.name}\` must be kebab-case (lowercase words joined by -), e.g. fold-scale`);
+  if (typeof pass.summary !== "string" || pass.summary.trim() === "") problems.push("`summary` must be a non-empty one-line string");
+  else if (pass.summary.includes("\n")) problems.push("`summary` must be one line");
+  if (typeof pass.run !== "function") problems.push("`run` must be a function (graph, ctx) => graph");
+  if (typeof pass.options !== "object" || pass.options === null || Array.isArray(pass.options)) problems.push("`options` must be an object of { type, default, doc } specs (use {} for none)");
+  else for (const [k, spec] of Object.entries(pass.options)) problems.push(...checkOptionSpec(k, spec));
+  return problems;
+}
+
+function checkOptionSpec(key: string, spec: unknown): string[] {
+  if (!OPTION_NAME.test(key)) return [`option name \`${key}\` must be camelCase or kebab-case`];
+  if (typeof spec !== "object" || spec === null) return [`option \`${key}\` must be a spec { type, default, doc }, got ${JSON.stringify(spec)}`];
+  const s = spec as Record<string, unknown>;
+  if (!OPTION_TYPES.includes(s.type as OptionType)) return [`option \`${key}\`: type must be one of ${OPTION_TYPES.join(", ")}, got ${JSON.stringify(s.type)}`];
+  const problems: string[] = [];
+  const want = s.type === "string" ? "string" : s.type === "boolean" ? "boolean" : "number";
+  if (typeof s.default !== want) problems.push(`option \`${key}\`: default must be a ${want} for type ${String(s.type)}, got ${JSON.stringify(s.default)}`);
+  if (typeof s.doc !== "string") problems.push(`option \`${key}\`: doc must be a string`);
+  return problems;
+}

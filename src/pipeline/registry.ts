@@ -1,0 +1,115 @@
+// The pass registry — every pass a pipeline may name, built-in or from a
+// plugin — and the plugin loader: `--plugin ./my-pass.js` imports an ES module
+// and registers the passes it exports, after checking each has the shape of
+// a Pass, so a broken plugin fails with a message naming its file.
+
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { RmcError, error, type Diagnostic } from "../diagnostics.js";
+import { syntheticSpan } from "../ir/types.js";
+import { BUILTIN_PASSES } from "../../passes/index.js";
+import { checkPassShape, type Pass } from "./pass.js";
+
+/** Diagnostic codes of the registry and plugin loader. */
+export const REGISTRY_CODES = { duplicatePass: "E1207", pluginLoad: "E1210", pluginInvalid: "E1211" } as const;
+
+/** Where registered passes come from: "built-in" or a plugin's path. */
+export const BUILTIN_SOURCE = "built-in";
+
+/** Passes by name, each remembering where it came from. */
+export class PassRegistry {
+  private readonly entries = new Map<string, { pass: Pass; source: string }>();
+  private readonly fromPlugins = new Set<string>();
+
+  /** Adds a pass; a name already taken is an error naming both sources. */
+  register(pass: Pass, source: string = BUILTIN_SOURCE): void {
+    const prev = this.entries.get(pass.name);
+    if (prev)
+      throw new RmcError(`pass \`${pass.name}\` from ${describeSource(source)} clashes with the pass of that name from ${describeSource(prev.source)}`, REGISTRY_CODES.duplicatePass);
+    this.entries.set(pass.name, { pass, source });
+  }
+
+  get(name: string): Pass | undefined {
+    return this.entries.get(name)?.pass;
+  }
+
+  /** "built-in" or the plugin path the pass was loaded from. */
+  source(name: string): string | undefined {
+    return this.entries.get(name)?.source;
+  }
+
+  /** The plugin file a pass was loaded from by `loadPlugin`, or undefined for passes registered in code. */
+  pluginFile(name: string): string | undefined {
+    return this.fromPlugins.has(name) ? this.entries.get(name)?.source : undefined;
+  }
+
+  /** Registers a pass that `loadPlugin` read from the file `source`. */
+  registerFromPlugin(pass: Pass, source: string): void {
+    this.register(pass, source);
+    this.fromPlugins.add(pass.name);
+  }
+
+  /** All passes, sorted by name. */
+  list(): Pass[] {
+    return [...this.entries.values()].map((e) => e.pass).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  names(): string[] {
+    return this.list().map((p) => p.name);
+  }
+}
+
+const describeSource = (source: string): string => (source === BUILTIN_SOURCE ? "the built-in passes" : `plugin ${source}`);
+
+/** A registry holding the built-in passes. */
+export function createPassRegistry(): PassRegistry {
+  const registry = new PassRegistry();
+  for (const pass of BUILTIN_PASSES) registry.register(pass);
+  return registry;
+}
+
+/** What a plugin brought: its resolved file, the passes it registered and the whole module (for `backends` etc.). */
+export interface LoadedPlugin {
+  file: string;
+  passes: string[];
+  module: Record<string, unknown>;
+}
+
+/**
+ * Imports the ES module at `path` (relative to the working directory) and
+ * registers the passes it exports as `passes`. Registers all of them or none.
+ */
+export async function loadPlugin(path: string, registry: PassRegistry): Promise<LoadedPlugin> {
+  const file = resolve(process.cwd(), path);
+  const fail = (message: string, code: string = REGISTRY_CODES.pluginLoad, hint?: string): never => {
+    throw new RmcError(error(code, message, syntheticSpan(path), hint));
+  };
+  if (!existsSync(file)) fail(`plugin file not found: ${path} (looked at ${file})`);
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (e) {
+    return fail(`cannot load plugin ${path}: ${e instanceof Error ? e.message : String(e)}`, REGISTRY_CODES.pluginLoad, "a plugin is an ES module (.js or .mjs) that exports `passes`");
+  }
+  const passes = mod.passes;
+  if (passes === undefined) {
+    if (mod.backends !== undefined) return { file, passes: [], module: mod };
+    fail(`plugin ${path} exports no \`passes\``, REGISTRY_CODES.pluginInvalid, "export an array: `export const passes = [{ name, summary, options, run }]`");
+  }
+  if (!Array.isArray(passes)) fail(`plugin ${path}: \`passes\` must be an array of passes, got ${typeof passes}`, REGISTRY_CODES.pluginInvalid);
+  const list = passes as unknown[];
+  const problems: Diagnostic[] = list.flatMap((p, i) => {
+    const label = typeof (p as { name?: unknown })?.name === "string" ? `\`${(p as { name: string }).name}\`` : `#${i}`;
+    return checkPassShape(p).map((msg) => error(REGISTRY_CODES.pluginInvalid, `plugin ${path}: pass ${label}: ${msg}`, syntheticSpan(path)));
+  });
+  const seen = new Set<string>();
+  for (const p of list as Pass[]) {
+    if (registry.get(p.name) || seen.has(p.name))
+      problems.push(error(REGISTRY_CODES.duplicatePass, `plugin ${path}: pass \`${p.name}\` clashes with the pass of that name from ${describeSource(registry.source(p.name) ?? path)}`, syntheticSpan(path)));
+    seen.add(p.name);
+  }
+  if (problems.length > 0) throw new RmcError(problems);
+  for (const p of list as Pass[]) registry.registerFromPlugin(p, path);
+  return { file, passes: (list as Pass[]).map((p) => p.name), module: mod };
+}

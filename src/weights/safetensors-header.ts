@@ -1,0 +1,163 @@
+// Safetensors header parsing and validation, shared by the file reader and the
+// in-memory reader. The header is checked strictly — every entry, every offset,
+// full coverage of the data buffer — because a wrong offset would otherwise
+// show up much later as a silently wrong prediction. Errors are E1301.
+
+import { RmcError, error, type Diagnostic } from "../diagnostics.js";
+import { SAFETENSORS_DTYPES, SAFETENSORS_DTYPE_NAMES, isSafetensorsDType, type SafetensorsDType } from "./dtypes.js";
+
+/** Where one tensor lives: offsets are relative to the start of the data buffer. */
+export interface SafetensorsEntry {
+  dtype: SafetensorsDType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
+/** A parsed, validated header. `dataStart` is the file offset of the data buffer. */
+export interface SafetensorsHeader {
+  metadata: Record<string, string>;
+  tensors: Map<string, SafetensorsEntry>;
+  dataStart: number;
+}
+
+/** Headers above this are refused: real ones are kilobytes, and a corrupt length must not allocate gigabytes. */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+/** The code of every safetensors format error. */
+export const E_SAFETENSORS = "E1301";
+
+const fail = (file: string, message: string): RmcError => new RmcError(error(E_SAFETENSORS, `${file}: ${message}`));
+
+/**
+ * Reads the 8-byte header length and checks it against the file size; returns
+ * the length of the JSON header.
+ */
+export function headerLength(file: string, prefix: Uint8Array, fileSize: number): number {
+  if (fileSize < 8) throw fail(file, `not a safetensors file: ${fileSize} bytes, shorter than the 8-byte header length`);
+  const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER_BYTES)) throw fail(file, `header length ${n} is absurd (over ${MAX_HEADER_BYTES} bytes): not a safetensors file, or a corrupt one`);
+  if (Number(n) > fileSize - 8) throw fail(file, `header length ${n} is larger than the rest of the file (${fileSize - 8} bytes): truncated or not a safetensors file`);
+  return Number(n);
+}
+
+/**
+ * Parses and validates the JSON header (`headerBytes`, without the length
+ * prefix) for a file of `fileSize` bytes. Throws one RmcError listing every
+ * problem found.
+ */
+export function parseHeader(file: string, headerBytes: Uint8Array, fileSize: number): SafetensorsHeader {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true }).decode(headerBytes);
+  } catch {
+    throw fail(file, "header is not valid UTF-8");
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw fail(file, `header is not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) throw fail(file, `header must be a JSON object, got ${Array.isArray(json) ? "an array" : json === null ? "null" : typeof json}`);
+  const { duplicate: dup, topLevel } = scanKeys(text);
+  if (dup) throw fail(file, dup.path.length === 0 ? `tensor \`${dup.key}\` appears twice in the header` : `key \`${dup.key}\` appears twice in the header entry \`${dup.path.join(".")}\``);
+
+  const dataStart = 8 + headerBytes.length;
+  const dataLength = fileSize - dataStart;
+  const problems: Diagnostic[] = [];
+  const metadata: Record<string, string> = {};
+  const tensors = new Map<string, SafetensorsEntry>();
+  // In file order: Object.entries would move integer-like names ("0", "12") to the front.
+  for (const name of topLevel) {
+    const value = (json as Record<string, unknown>)[name];
+    if (name === "__metadata__") {
+      const m = checkMetadata(value);
+      if (typeof m === "string") problems.push(error(E_SAFETENSORS, `${file}: ${m}`));
+      else Object.assign(metadata, m);
+      continue;
+    }
+    const entry = checkEntry(name, value, dataLength);
+    if (typeof entry === "string") problems.push(error(E_SAFETENSORS, `${file}: tensor \`${name}\`: ${entry}`));
+    else tensors.set(name, entry);
+  }
+  if (problems.length === 0) problems.push(...checkCoverage(file, tensors, dataLength));
+  if (problems.length > 0) throw new RmcError(problems);
+  return { metadata, tensors, dataStart };
+}
+
+function checkMetadata(value: unknown): Record<string, string> | string {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "`__metadata__` must be an object of strings";
+  for (const [k, v] of Object.entries(value)) if (typeof v !== "string") return `\`__metadata__\` must map strings to strings, but \`${k}\` is ${JSON.stringify(v)}`;
+  return value as Record<string, string>;
+}
+
+const isCount = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
+
+/** Checks one header entry; returns the entry or what is wrong with it. */
+function checkEntry(name: string, value: unknown, dataLength: number): SafetensorsEntry | string {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return `entry must be an object with dtype, shape and data_offsets, got ${JSON.stringify(value)}`;
+  const v = value as Record<string, unknown>;
+  const absent = ["dtype", "shape", "data_offsets"].filter((k) => !(k in v));
+  if (absent.length > 0) return `entry is missing ${absent.join(", ")}`;
+  if (!isSafetensorsDType(v.dtype)) return `unknown dtype ${JSON.stringify(v.dtype)}; rmc reads ${SAFETENSORS_DTYPE_NAMES.join(", ")}`;
+  if (!Array.isArray(v.shape) || !v.shape.every(isCount)) return `shape must be a list of non-negative integers, got ${JSON.stringify(v.shape)}`;
+  const offs = v.data_offsets;
+  if (!Array.isArray(offs) || offs.length !== 2 || !offs.every(isCount)) return `data_offsets must be two non-negative integers [begin, end], got ${JSON.stringify(offs)}`;
+  const [begin, end] = offs as [number, number];
+  if (begin > end) return `data_offsets [${begin}, ${end}] run backwards (begin > end)`;
+  const shape = v.shape as number[];
+  const need = shape.reduce((a, b) => a * b, 1) * SAFETENSORS_DTYPES[v.dtype].bytes;
+  if (end - begin !== need) return `shape [${shape.join(", ")}] of ${v.dtype} needs ${need} bytes, data_offsets give ${end - begin}`;
+  if (end > dataLength) return `data_offsets [${begin}, ${end}] reach past the end of the data buffer (${dataLength} bytes): truncated file`;
+  return { dtype: v.dtype, shape, begin, end };
+}
+
+/** The data buffer must be covered exactly: no overlaps, no holes, nothing after the last tensor. */
+function checkCoverage(file: string, tensors: Map<string, SafetensorsEntry>, dataLength: number): Diagnostic[] {
+  const spans = [...tensors].filter(([, e]) => e.end > e.begin).sort(([, a], [, b]) => a.begin - b.begin || a.end - b.end);
+  const problems: Diagnostic[] = [];
+  let covered = 0;
+  let last: string | undefined;
+  for (const [name, e] of spans) {
+    if (e.begin < covered) problems.push(error(E_SAFETENSORS, `${file}: tensors \`${last}\` and \`${name}\` overlap (bytes ${e.begin}..${Math.min(covered, e.end)} of the data buffer)`));
+    else if (e.begin > covered) problems.push(error(E_SAFETENSORS, `${file}: hole in the data buffer: bytes ${covered}..${e.begin} ${last ? `between \`${last}\` and \`${name}\`` : `before \`${name}\``} belong to no tensor`));
+    if (e.end > covered) [covered, last] = [e.end, name];
+  }
+  if (covered < dataLength) problems.push(error(E_SAFETENSORS, `${file}: ${dataLength - covered} bytes after the last tensor${last ? ` (\`${last}\`)` : ""} belong to no tensor`));
+  return problems;
+}
+
+/**
+ * Scans JSON text for the keys of the top-level object, in order, and for the
+ * first key that repeats within any one object (JSON.parse silently keeps the
+ * last), with the path of keys leading to that object. Assumes valid JSON.
+ */
+export function scanKeys(text: string): { topLevel: string[]; duplicate?: { key: string; path: string[] } } {
+  const topLevel: string[] = [];
+  const stack: { keys: Set<string> | undefined; name: string }[] = [];
+  let pendingKey = "";
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "{" || c === "[") {
+      stack.push({ keys: c === "{" ? new Set() : undefined, name: pendingKey });
+      pendingKey = "";
+    } else if (c === "}" || c === "]") stack.pop();
+    else if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      const top = stack[stack.length - 1];
+      let k = j + 1;
+      while (k < text.length && /\s/.test(text[k]!)) k++;
+      if (top?.keys && text[k] === ":") {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (top.keys.has(key)) return { topLevel, duplicate: { key, path: stack.slice(1).map((s) => s.name) } };
+        top.keys.add(key);
+        if (stack.length === 1) topLevel.push(key);
+        pendingKey = key;
+      }
+      i = j;
+    }
+  }
+  return { topLevel };
+}

@@ -1,0 +1,80 @@
+// Unit tests for the built-in passes beyond the golden files: identity when
+// there is nothing to do, purity (the input is never modified), and the
+// cases the pipeline's input verification keeps away from the goldens.
+
+import { produce } from "immer";
+import { describe, expect, it } from "vitest";
+import { canonicalize } from "../../passes/canonicalize.js";
+import { dce } from "../../passes/dce.js";
+import { BUILTIN_PASSES } from "../../passes/index.js";
+import { inferShapes } from "../../passes/infer-shapes.js";
+import { RmcError } from "../../src/diagnostics.js";
+import type { Graph } from "../../src/ir/types.js";
+import { verifyGraph } from "../../src/ir/verify.js";
+import type { OptionValue, Pass } from "../../src/pipeline/pass.js";
+import { allOps, dlrmSmall, f32 } from "../ir/graphs.js";
+
+function run<O extends Record<string, OptionValue>>(pass: Pass<O>, g: Graph, options: O = {} as O): Graph {
+  return pass.run(g, { options, diagnostics: [], produce });
+}
+
+describe("built-in passes", () => {
+  it("are registered under their file names, one per file", () => {
+    expect(BUILTIN_PASSES.map((p) => p.name)).toEqual(["canonicalize", "infer-shapes", "dce"]);
+  });
+
+  it("return the very same object when there is nothing to do", () => {
+    const g = run(canonicalize, dlrmSmall());
+    expect(run(canonicalize, g)).toBe(g);
+    expect(run(inferShapes, g)).toBe(g);
+    expect(run(dce, g, { keepWeights: false })).toBe(g);
+  });
+
+  it("never modify their input", () => {
+    const g = allOps();
+    const before = structuredClone(g);
+    for (const pass of BUILTIN_PASSES) run(pass as Pass, g, { keepWeights: false });
+    expect(g).toEqual(before);
+  });
+
+  it("canonicalize leaves no composite op and keeps the graph valid", () => {
+    const g = run(canonicalize, allOps());
+    expect(g.nodes.filter((n) => n.op === "mlp" || n.op === "cross")).toEqual([]);
+    expect(verifyGraph(g)).toEqual([]);
+    // The mlp's users and the graph outputs still read the same ids.
+    expect(g.nodes.find((n) => n.id === "z")!.inputs).toEqual(["%m", "%pooled", "%single"]);
+    expect(g.nodes.find((n) => n.id === "m")!.op).toBe("linear");
+  });
+
+  it("infer-shapes replaces stale types", () => {
+    const stale = produce(dlrmSmall(), (d) => {
+      d.nodes.find((n) => n.id === "z")!.type = f32("B", 99);
+    });
+    expect(run(inferShapes, stale).nodes.find((n) => n.id === "z")!.type).toEqual(f32("B", 7));
+  });
+
+  it("infer-shapes types nodes listed out of order, and reports cycles", () => {
+    const shuffled = produce(dlrmSmall(), (d) => {
+      d.nodes.reverse();
+      for (const n of d.nodes) n.type = null;
+    });
+    const typed = run(inferShapes, shuffled);
+    expect(Object.fromEntries(typed.nodes.map((n) => [n.id, n.type]))).toEqual({
+      top: f32("B", 1),
+      z: f32("B", 7),
+      pooled: f32("B", 2, 4),
+      bottom: f32("B", 4),
+    });
+    const cyclic = produce(dlrmSmall(), (d) => {
+      d.nodes[0]!.inputs[0] = "%top";
+    });
+    expect(() => run(inferShapes, cyclic)).toThrow(RmcError);
+  });
+
+  it("infer-shapes reports an unknown op by name", () => {
+    const g = produce(dlrmSmall(), (d) => {
+      d.nodes[2]!.op = "interactt";
+    });
+    expect(() => run(inferShapes, g)).toThrow(/%z: unknown op `interactt`/);
+  });
+});
