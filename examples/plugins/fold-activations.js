@@ -4,7 +4,7 @@
 // value that is already non-negative — the output of another relu or of a
 // sigmoid — since such a relu changes nothing but still costs a pass over memory.
 //
-//   rmc compile model.rmdl --plugin ./examples/plugins/fold-activations.js \
+//   rmc ir model.rmdl --plugin ./examples/plugins/fold-activations.js \
 //     --passes 'canonicalize,fold-activations{report=true},infer-shapes,dce'
 
 /** Ops whose every output element is >= 0, so relu after them is the identity. */

@@ -77,10 +77,11 @@ export function parseHeader(file: string, headerBytes: Uint8Array, fileSize: num
       else Object.assign(metadata, m);
       continue;
     }
-    const entry = checkEntry(name, value, dataLength);
+    const entry = checkEntry(name, value);
     if (typeof entry === "string") problems.push(error(E_SAFETENSORS, `${file}: tensor \`${name}\`: ${entry}`));
     else tensors.set(name, entry);
   }
+  if (problems.length === 0) problems.push(...checkTruncation(file, tensors, dataLength));
   if (problems.length === 0) problems.push(...checkCoverage(file, tensors, dataLength));
   if (problems.length > 0) throw new RmcError(problems);
   return { metadata, tensors, dataStart };
@@ -95,7 +96,7 @@ function checkMetadata(value: unknown): Record<string, string> | string {
 const isCount = (x: unknown): x is number => typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
 
 /** Checks one header entry; returns the entry or what is wrong with it. */
-function checkEntry(name: string, value: unknown, dataLength: number): SafetensorsEntry | string {
+function checkEntry(name: string, value: unknown): SafetensorsEntry | string {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return `entry must be an object with dtype, shape and data_offsets, got ${JSON.stringify(value)}`;
   const v = value as Record<string, unknown>;
   const absent = ["dtype", "shape", "data_offsets"].filter((k) => !(k in v));
@@ -109,8 +110,17 @@ function checkEntry(name: string, value: unknown, dataLength: number): Safetenso
   const shape = v.shape as number[];
   const need = shape.reduce((a, b) => a * b, 1) * SAFETENSORS_DTYPES[v.dtype].bytes;
   if (end - begin !== need) return `shape [${shape.join(", ")}] of ${v.dtype} needs ${need} bytes, data_offsets give ${end - begin}`;
-  if (end > dataLength) return `data_offsets [${begin}, ${end}] reach past the end of the data buffer (${dataLength} bytes): truncated file`;
   return { dtype: v.dtype, shape, begin, end };
+}
+
+/** Tensors reaching past the end of the data: one error for the file (a cut-off download would otherwise list every later tensor). */
+function checkTruncation(file: string, tensors: Map<string, SafetensorsEntry>, dataLength: number): Diagnostic[] {
+  const past = [...tensors].filter(([, e]) => e.end > dataLength);
+  if (past.length === 0) return [];
+  const need = Math.max(...past.map(([, e]) => e.end));
+  const [first, e] = past.reduce((a, b) => (b[1].begin < a[1].begin ? b : a));
+  const others = past.length > 1 ? ` and ${past.length - 1} more tensor${past.length > 2 ? "s" : ""}` : "";
+  return [error(E_SAFETENSORS, `${file}: truncated file: the data buffer holds ${dataLength} bytes but the header needs ${need}; tensor \`${first}\` (data_offsets [${e.begin}, ${e.end}])${others} reach past the end`)];
 }
 
 /** The data buffer must be covered exactly: no overlaps, no holes, nothing after the last tensor. */

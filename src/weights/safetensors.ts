@@ -163,6 +163,8 @@ export class SafetensorsTensor implements Tensor {
     const rows = this.shape.length === 0 ? 1 : this.shape[0]!;
     if (!Number.isInteger(i) || i < 0 || i >= rows) throw new RmcError(error(E_SAFETENSORS, `${this.file}: row ${i} is out of range for tensor \`${this.name}\` [${this.shape.join(", ")}]`));
     const n = rowLength(this.shape);
+    // Small tensors are decoded whole once: a positional read per row would cost a system call per lookup.
+    if (!this.cached && numElements(this.shape) <= CACHE_ELEMENTS) this.toFloat32();
     if (this.cached) out.set(this.cached.subarray(i * n, (i + 1) * n), offset);
     else this.readElements(i * n, n, out, offset);
   }

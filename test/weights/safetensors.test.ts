@@ -36,22 +36,31 @@ describe("reading", () => {
     expect([...h.rawBytes()]).toEqual(data.slice(0, 8));
   });
 
-  it("reads the same from a file, and reads rows from disk at call time", () => {
+  it("reads the same from a file; a small tensor is decoded whole on first use and then served from memory", () => {
     const dir = tempDir();
     const p = path.join(dir, "hand.safetensors");
     fs.writeFileSync(p, bytes);
     const f = openSafetensors(p);
     expect([...f.tensor("w").toFloat32()]).toEqual([1, 2, 3, -4, 0.5, 6]);
-    // Overwrite row 1 of `h` on disk after opening: a lazy reader sees the new bytes.
-    const fd = fs.openSync(p, "r+");
-    fs.writeSync(fd, new Uint8Array([0x00, 0x40, 0x00, 0x44]), 0, 4, 8 + header.length + 4);
-    fs.closeSync(fd);
+    // Nothing of `h` is read at open: overwriting row 1 on disk before the first read is seen...
+    const overwrite = (bytes: number[]) => {
+      const fd = fs.openSync(p, "r+");
+      fs.writeSync(fd, new Uint8Array(bytes), 0, 4, 8 + header.length + 4);
+      fs.closeSync(fd);
+    };
+    overwrite([0x00, 0x40, 0x00, 0x44]);
     const row = new Float32Array(2);
     f.tensor("h").readRow(1, row);
     expect([...row]).toEqual([2, 4]);
+    // ...but the first row read decoded the whole (small) tensor, so later lookups cost no system call.
+    overwrite([0x00, 0x3c, 0x00, 0x3c]);
+    f.tensor("h").readRow(1, row);
+    expect([...row]).toEqual([2, 4]);
     f.close();
-    expectRmcError(() => f.tensor("h").readRow(0, row), "after the file was closed");
-    f.close(); // idempotent
+    const g = openSafetensors(p);
+    g.close();
+    expectRmcError(() => g.tensor("h").readRow(0, row), "after the file was closed");
+    g.close(); // idempotent
   });
 
   it("reads one row of a big table without loading it", () => {
@@ -150,7 +159,7 @@ describe("strictness", () => {
   });
 
   it("rejects offsets past the data buffer", () => {
-    bad(`{"a":${entry("F32", [4], 0, 16)}}`, f32Bytes([1, 2, 3]), "tensor `a`", "truncated file", "(12 bytes)");
+    bad(`{"a":${entry("F32", [4], 0, 16)}}`, f32Bytes([1, 2, 3]), "tensor `a`", "truncated file", "holds 12 bytes but the header needs 16");
   });
 
   it("rejects overlaps, holes and trailing bytes, naming the tensors", () => {
