@@ -4,11 +4,11 @@
 // they can be wrong. Operands that name things (values, tables, bags) are
 // converted in calls.ts, which can lower nested calls.
 
+import { didYouMean } from "../diagnostics.js";
 import type { Span } from "../ir/types.js";
 import type { Arg, CallExpr, Expr } from "./ast.js";
 import { CODES } from "./codes.js";
 import type { LowerCtx } from "./context.js";
-import { nearest } from "./suggest.js";
 
 /** How a parameter's argument is read: an operand (value, values, table, bags) or a plain constant. */
 export type ParamKind = "value" | "values" | "table" | "bags" | "int" | "ints" | "rows" | "bool" | "enum";
@@ -89,7 +89,7 @@ function bindKeyword(ctx: LowerCtx, call: CallExpr, params: readonly Param[], bo
   const p = params.find((q) => q.name === key.name && q.kind !== "values");
   if (!p) {
     const names = params.filter((q) => q.kind !== "values").map((q) => q.name);
-    const hint = nearest(key.name, names) ?? (names.length ? `\`${call.op}\` takes ${names.map((n) => `\`${n}\``).join(", ")}` : usage);
+    const hint = didYouMean(key.name, names) ?? (names.length ? `\`${call.op}\` takes ${names.map((n) => `\`${n}\``).join(", ")}` : usage);
     return ctx.error(CODES.unknownKeyword, `\`${call.op}\` has no argument \`${key.name}\``, key.span, hint) ?? false;
   }
   if (bound.args.has(p.name)) return ctx.error(CODES.duplicateArgument, `argument \`${p.name}\` of \`${call.op}\` is given twice`, key.span, usage) ?? false;
@@ -142,5 +142,5 @@ export function toEnum(ctx: LowerCtx, e: Expr, op: string, param: string, values
   const choices = values.map((v) => `\`${v}\``).join(", ");
   if (e.kind !== "name") return ctx.error(CODES.wrongKind, `${what(op, param)} must be one of ${choices}, got ${describe(e)}`, e.span);
   if (values.includes(e.name)) return e.name;
-  return ctx.error(CODES.badEnum, `${what(op, param)} must be one of ${choices}, got \`${e.name}\``, e.span, nearest(e.name, values));
+  return ctx.error(CODES.badEnum, `${what(op, param)} must be one of ${choices}, got \`${e.name}\``, e.span, didYouMean(e.name, values));
 }

@@ -4,6 +4,7 @@
 // nodes, filling in every attribute default and computing the node's type with
 // the op table's type rule (src/ir/ops.ts), so a shape error names the call.
 
+import { didYouMean } from "../diagnostics.js";
 import { ACTIVATIONS, INTERACTIONS, opDef, withDefaults, type OpName } from "../ir/ops.js";
 import { valueRef, weightRef, type Attrs, type Span, type TensorType, type Type, type WeightDecl, type WeightRole } from "../ir/types.js";
 import { bindArgs, describe, toBool, toEnum, toInt, toInts, what, type Bound, type Param } from "./args.js";
@@ -11,7 +12,6 @@ import type { CallExpr, Expr } from "./ast.js";
 import { CODES } from "./codes.js";
 import type { BagsRef, LowerCtx, TableRef, Val } from "./context.js";
 import { toBags, toTable, valueByName } from "./operands.js";
-import { nearest } from "./suggest.js";
 
 /** Converted arguments, by parameter name (`values` holds the variadic operands). */
 type Converted = Map<string, unknown>;
@@ -203,7 +203,7 @@ export function lowerCall(ctx: LowerCtx, call: CallExpr, outer: boolean): Val | 
   if (!spec) {
     if (call.op === "embedding")
       return ctx.error(CODES.unknownOp, "`embedding(...)` declares a table; it does not compute a value", call.opSpan, "declare it with `table NAME: embedding(dim: D, rows: R)` and read it with embedding_bag(NAME, BAGS)");
-    return ctx.error(CODES.unknownOp, `unknown op \`${call.op}\``, call.opSpan, nearest(call.op, Object.keys(CALLS)) ?? `the ops are ${Object.keys(CALLS).join(", ")}`);
+    return ctx.error(CODES.unknownOp, `unknown op \`${call.op}\``, call.opSpan, didYouMean(call.op, Object.keys(CALLS)) ?? `the ops are ${Object.keys(CALLS).join(", ")}`);
   }
   const bound = bindArgs(ctx, call, spec.params, spec.usage);
   const args = convertArgs(ctx, call, spec.params, bound.bound);

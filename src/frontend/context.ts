@@ -3,10 +3,9 @@
 // lowered and the diagnostics collected. lower.ts drives it; calls.ts and
 // args.ts read and extend it.
 
-import type { Diagnostic } from "../diagnostics.js";
+import { didYouMean, type Diagnostic } from "../diagnostics.js";
 import type { BagsType, Node, Span, TensorType, Type, WeightDecl } from "../ir/types.js";
 import { CODES } from "./codes.js";
-import { nearest } from "./suggest.js";
 
 /** A graph input, dense or bags. */
 export interface InputSym { kind: "input"; name: string; type: Type; span: Span; used: boolean }
@@ -69,7 +68,7 @@ export class LowerCtx {
     const later = this.definedAnywhere.get(name);
     if (later && this.stmt?.name === name) return this.error(CODES.usedBeforeDefined, `\`${name}\` is used in its own definition`, span, "a statement can only read names defined above it");
     if (later) return this.error(CODES.usedBeforeDefined, `\`${name}\` is used before its definition on line ${later.line}`, span, "move the definition above its first use: statements run top to bottom");
-    return this.error(CODES.undefinedName, `undefined name \`${name}\``, span, nearest(name, this.scope.keys()));
+    return this.error(CODES.undefinedName, `undefined name \`${name}\``, span, didYouMean(name, this.scope.keys()));
   }
 
   /** The id for a node made by a call to `op` in the current statement: the statement's name for the outer call, `STMT.OP` (then `.2`, `.3`) for nested ones. */

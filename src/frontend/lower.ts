@@ -5,6 +5,7 @@
 // as poisoned, so later uses of it stay quiet and every real mistake of the
 // file is reported once.
 
+import { didYouMean } from "../diagnostics.js";
 import { POOLINGS, PRECISIONS } from "../ir/ops.js";
 import type { Attrs, Graph, Input, Output, Span, WeightDecl } from "../ir/types.js";
 import { bindArgs, checkCount, toEnum, toInt } from "./args.js";
@@ -13,7 +14,6 @@ import { lowerCall, toValue } from "./calls.js";
 import { CODES } from "./codes.js";
 import { LowerCtx, type Sym, type Val } from "./context.js";
 import { kindOf } from "./operands.js";
-import { nearest } from "./suggest.js";
 
 /** Precisions meant for embedding tables only (row-wise sub-byte formats). */
 const TABLE_ONLY_PRECISIONS = ["int4", "int2"];
@@ -84,7 +84,7 @@ function lowerInput(ctx: LowerCtx, item: InputItem, inputs: Input[]): void {
   const free = canDefine(ctx, item.name, item.nameSpan, new Map());
   let ok = true;
   if (!INPUT_TYPES.includes(item.typeName))
-    ok = ctx.error(CODES.unknownType, `unknown input type \`${item.typeName}\``, item.typeSpan, nearest(item.typeName, INPUT_TYPES) ?? "an input is `f32[N]` (dense features), `bags[N]` or `weighted_bags[N]` (N multi-hot features)") ?? false;
+    ok = ctx.error(CODES.unknownType, `unknown input type \`${item.typeName}\``, item.typeSpan, didYouMean(item.typeName, INPUT_TYPES) ?? "an input is `f32[N]` (dense features), `bags[N]` or `weighted_bags[N]` (N multi-hot features)") ?? false;
   const n = checkCount(ctx, item.size.value, item.size.text, item.size.span, `the size of input \`${item.name}\``);
   if (!free) return;
   if (!ok || n === undefined) return poison(ctx, item.name);
@@ -100,7 +100,7 @@ function lowerTable(ctx: LowerCtx, item: TableItem, pin: Pin | undefined): void 
   let dim: number | undefined;
   let pool: string | undefined = "sum";
   if (call.op !== "embedding") {
-    ctx.error(CODES.unknownOp, `unknown table kind \`${call.op}\``, call.opSpan, nearest(call.op, ["embedding"]) ?? "tables are declared with `embedding(dim: D, rows: R, pool: sum)`");
+    ctx.error(CODES.unknownOp, `unknown table kind \`${call.op}\``, call.opSpan, didYouMean(call.op, ["embedding"]) ?? "tables are declared with `embedding(dim: D, rows: R, pool: sum)`");
   } else {
     const params = [
       { name: "dim", kind: "int" as const, required: true, doc: "the width of each row" },
@@ -196,7 +196,7 @@ function takePin(ctx: LowerCtx, annotations: AnnotationItem[], target: Item): Pi
   let pin: Pin | undefined;
   for (const a of annotations) {
     if (a.name !== "precision") {
-      ctx.error(CODES.unknownAnnotation, `unknown annotation \`@${a.name}\``, a.nameSpan, nearest(a.name, ["precision"]) ?? "the only annotation is `@precision(P)`");
+      ctx.error(CODES.unknownAnnotation, `unknown annotation \`@${a.name}\``, a.nameSpan, didYouMean(a.name, ["precision"]) ?? "the only annotation is `@precision(P)`");
       continue;
     }
     const precision = precisionArg(ctx, a);
@@ -223,7 +223,7 @@ function precisionArg(ctx: LowerCtx, a: AnnotationItem): string | undefined {
   if (arg.value.kind !== "name") return ctx.error(CODES.wrongKind, "`@precision` takes a precision name", arg.value.span, `${usage}; one of ${PRECISIONS.join(", ")}`);
   const p = arg.value.name;
   if ((PRECISIONS as readonly string[]).includes(p)) return p;
-  return ctx.error(CODES.unknownPrecision, `unknown precision \`${p}\``, arg.value.span, nearest(p, PRECISIONS) ?? `the precisions are ${PRECISIONS.join(", ")}`);
+  return ctx.error(CODES.unknownPrecision, `unknown precision \`${p}\``, arg.value.span, didYouMean(p, PRECISIONS) ?? `the precisions are ${PRECISIONS.join(", ")}`);
 }
 
 function warnUnused(ctx: LowerCtx): void {

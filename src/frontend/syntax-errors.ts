@@ -4,10 +4,9 @@
 // handed to the parser; `syntaxDiagnostics` runs after a parse.
 
 import { EOF, type IParserErrorMessageProvider, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
-import type { Diagnostic } from "../diagnostics.js";
+import { didYouMean, type Diagnostic } from "../diagnostics.js";
 import type { Span } from "../ir/types.js";
 import { CODES } from "./codes.js";
-import { nearest } from "./suggest.js";
 
 /** Where the parser's message provider finds the tokens of the current parse (for context such as the enclosing call). */
 export const currentTokens: { tokens: IToken[] } = { tokens: [] };
@@ -140,7 +139,7 @@ const afterToken = (t: IToken, file: string): Span => {
 function keywordHint(e: IRecognitionException, previous: IToken | undefined): string | undefined {
   const rule = e.context.ruleStack.at(-1);
   if (rule !== "assignment" || !previous) return undefined;
-  return nearest(previous.image, KEYWORDS);
+  return didYouMean(previous.image, KEYWORDS);
 }
 
 /**

@@ -7,4 +7,4 @@ export { parseOptionValue, kebabCase, camelCase, describeOptions, checkPassShape
 export { parsePipeline, printPipeline, printStep, type PipelineStep } from "./text.js";
 export { PassRegistry, createPassRegistry, loadPlugin, BUILTIN_SOURCE, type LoadedPlugin } from "./registry.js";
 export { DEFAULT_PIPELINE, resolvePipeline, runPipeline, runPipelineWithReport, type PipelineReport } from "./manager.js";
-export { formatTimings, writeFileAtomic, type Instrumentation, type PassTiming, type ResolvedStep } from "./instrument.js";
+export { formatTimings, type Instrumentation, type PassTiming, type ResolvedStep } from "./instrument.js";

@@ -3,7 +3,8 @@
 // a reproducer file when a pass breaks the IR), IR printing before / after /
 // after-change / after-failure, numbered IR dumps to a directory, and timing.
 
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
+import { writeFileAtomic } from "../util/fs.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RmcError, error } from "../diagnostics.js";
@@ -62,13 +63,6 @@ export interface PassCallbacks {
   /** Turns what a pass threw into the RmcError the manager rethrows. */
   failed(step: ResolvedStep, index: number, input: Graph, thrown: unknown): RmcError;
   finish(final: Graph, lastStep: ResolvedStep | undefined): PassTiming[];
-}
-
-/** Writes `text` to `file` through a temp file and a rename, so no reader sees half a file. */
-export function writeFileAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, file);
 }
 
 const shellQuote = (s: string): string => (/^[A-Za-z0-9_./,=:%-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
