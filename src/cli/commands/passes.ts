@@ -3,6 +3,7 @@
 
 import type { Command } from "../main.js";
 import { PIPELINE_FLAGS, loadRegistry } from "../model.js";
+import { kebabCase } from "../../pipeline/index.js";
 
 export const passes: Command = {
   spec: {
@@ -16,7 +17,7 @@ export const passes: Command = {
     const registry = await loadRegistry(args);
     for (const p of registry.list()) {
       io.out(`${p.name}\n    ${p.summary}\n`);
-      for (const [k, o] of Object.entries(p.options)) io.out(`    {${k}=${String(o.default)}}  ${o.type}: ${o.doc}\n`);
+      for (const [k, o] of Object.entries(p.options)) io.out(`    {${kebabCase(k)}=${String(o.default)}}  ${o.type}: ${o.doc}\n`);
     }
     return 0;
   },
