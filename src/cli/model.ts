@@ -8,7 +8,7 @@ import { RmcError, formatDiagnostics, hasErrors } from "../diagnostics.js";
 import { parseModel } from "../frontend/index.js";
 import { parseGraph } from "../ir/parse.js";
 import { verifyGraph } from "../ir/verify.js";
-import { PassRegistry, createPassRegistry, loadPlugin, runPipeline, DEFAULT_PIPELINE, type Instrumentation } from "../pipeline/index.js";
+import { PassRegistry, createPassRegistry, loadPlugin, runPipelineWithReport, DEFAULT_PIPELINE, type Instrumentation } from "../pipeline/index.js";
 import { openSafetensors } from "../weights/safetensors.js";
 import { bindWeights } from "../weights/bind.js";
 import { initWeights } from "../weights/init.js";
@@ -51,8 +51,8 @@ export async function loadRegistry(args: ParsedArgs): Promise<PassRegistry> {
   return registry;
 }
 
-/** Runs the `--passes` pipeline with the dump flags; dumps go to stderr unless `dumpsTo` says otherwise. */
-export async function runPasses(graph: Graph, args: ParsedArgs, io: CliIO, weights?: WeightStore, dumpsTo: (s: string) => void = io.err): Promise<Graph> {
+/** Runs the `--passes` pipeline with the dump flags; dumps and pass notes go to stderr. */
+export async function runPasses(graph: Graph, args: ParsedArgs, io: CliIO, weights?: WeightStore): Promise<Graph> {
   const registry = await loadRegistry(args);
   const pipeline = (args.flags.passes as string | undefined) ?? DEFAULT_PIPELINE;
   rememberSource("<pipeline>", pipeline);
@@ -63,10 +63,13 @@ export async function runPasses(graph: Graph, args: ParsedArgs, io: CliIO, weigh
     printAfterChange: args.flags["print-ir-after-change"] === true,
     printAfterFailure: args.flags["print-ir-after-failure"] === true,
     timePasses: args.flags["time-passes"] === true,
-    out: dumpsTo,
+    out: io.err,
     ...(typeof args.flags["ir-dump-dir"] === "string" ? { irDumpDir: args.flags["ir-dump-dir"] } : {}),
   };
-  return runPipeline(graph, pipeline, registry, instr, weights);
+  const report = runPipelineWithReport(graph, pipeline, registry, instr, weights);
+  // Warnings and notes the passes left (a plugin's report, say) are for the user too.
+  if (report.diagnostics.length) io.err(formatDiagnostics(report.diagnostics, sourceLookup) + "\n");
+  return report.graph;
 }
 
 /** Flags for where weights come from. */

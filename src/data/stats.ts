@@ -16,6 +16,8 @@ export interface DataStatsOptions {
   sparse?: number;
   /** Most frequent ids to report per sparse column (default 5). */
   top?: number;
+  /** Called now and then with the number of lines read so far. */
+  onProgress?: (lines: number) => void;
 }
 
 /** One label column: positives and their share. */
@@ -187,6 +189,7 @@ export async function dataStats(path: string, opts: DataStatsOptions = {}): Prom
   let line = 0;
   const take = (text: string): void => {
     line++;
+    if ((line & 8191) === 0) opts.onProgress?.(line);
     const content = text.endsWith("\r") ? text.slice(0, -1) : text;
     if (content === "") return;
     const fields = content.split("\t");

@@ -8,6 +8,7 @@ import { loadModel } from "../model.js";
 import { dataSchema } from "../../data/schema.js";
 import { dataStats, formatDataStats } from "../../data/stats.js";
 import { RmcError } from "../../diagnostics.js";
+import { progress } from "../progress.js";
 
 export const dataStatsCmd: Command = {
   spec: {
@@ -33,7 +34,9 @@ export const dataStatsCmd: Command = {
       const schema = dataSchema(loadModel(args.flags.model, io));
       layout = { labels: schema.labels.length, dense: schema.denseColumns, sparse: schema.sparseColumns };
     } else for (const [k, v] of Object.entries(counts)) if (v !== undefined) layout[k as keyof typeof layout] = v;
-    const stats = await dataStats(args.positionals[0]!, { ...layout, top: numberFlag(args, "top", cmd, { integer: true, min: 0, max: 1000 })! });
+    const bar = progress("data-stats", undefined, "lines");
+    const top = numberFlag(args, "top", cmd, { integer: true, min: 0, max: 1000 })!;
+    const stats = await dataStats(args.positionals[0]!, { ...layout, top, onProgress: (n) => bar.update(n) }).finally(() => bar.done());
     io.out(args.flags.json ? JSON.stringify(stats, null, 2) + "\n" : formatDataStats(stats));
     return 0;
   },
