@@ -13,6 +13,8 @@ import type { Batch } from "../data/batch.js";
 import { isBags } from "../data/batch.js";
 import type { WeightStore } from "../weights/store.js";
 import { KERNELS } from "./kernels.js";
+import { atPrecision } from "./precision.js";
+import { weightPrecision } from "../ir/precision.js";
 import { type BoundWeight, type KernelArgs, type Value, sampleWidth } from "./operands.js";
 import { checkBatchSize, checkInput } from "./inputs.js";
 
@@ -93,21 +95,22 @@ function bindWeights(graph: Graph, store: WeightStore): Map<string, BoundWeight>
       if (!isWeightRef(ref) || bound.has(refName(ref))) continue;
       const decl = decls.get(refName(ref));
       if (!decl) throw badNode(node, `uses weight ${ref}, which the graph does not declare`);
-      bound.set(decl.name, bindWeight(decl, store));
+      bound.set(decl.name, bindWeight(decl, store, weightPrecision(decl, node)));
     }
   }
   return bound;
 }
 
-function bindWeight(decl: WeightDecl, store: WeightStore): BoundWeight {
-  const tensor = store.get(decl.name);
+function bindWeight(decl: WeightDecl, store: WeightStore, precision: string): BoundWeight {
+  const stored = store.get(decl.name);
   const declared = `${decl.dtype}[${decl.shape.join(",")}]`;
-  if (!tensor) {
+  if (!stored) {
     const msg = `weight @${decl.name} (${declared}) is not in the weight store (${store.size} tensors)`;
     throw new RmcError(error(INTERP_ERRORS.missingWeight, msg, decl.span, didYouMean(decl.name, store.keys())));
   }
-  if (tensor.shape.length !== decl.shape.length || tensor.shape.some((d, i) => d !== decl.shape[i]))
-    throw new RmcError(error(INTERP_ERRORS.weightShape, `weight @${decl.name}: the store holds shape [${tensor.shape.join(",")}] but the graph declares ${declared}`, decl.span));
+  if (stored.shape.length !== decl.shape.length || stored.shape.some((d, i) => d !== decl.shape[i]))
+    throw new RmcError(error(INTERP_ERRORS.weightShape, `weight @${decl.name}: the store holds shape [${stored.shape.join(",")}] but the graph declares ${declared}`, decl.span));
+  const tensor = atPrecision(stored, precision, decl);
   let data: Float32Array | undefined;
   return { name: decl.name, decl, tensor, dense: () => (data ??= tensor.toFloat32()) };
 }

@@ -92,7 +92,7 @@ describe("examples", () => {
     const g = load("multitask.rmdl");
     expect(g.outputs.map((o) => [o.name, o.value])).toEqual([["ctr", "ctr_head"], ["cvr", "cvr_head"]]);
     expect(g.inputs.find((i) => i.name === "history")!.type).toEqual({ kind: "bags", count: 1, weighted: true });
-    expect(weight(g, "item_emb.weight")!.attrs).toEqual({ precision: "int4" });
+    expect(weight(g, "item_emb.weight")!.attrs).toEqual({ precision: "fp16" });
     expect(g.nodes.find((n) => n.id === "ctr_head")!.attrs.precision).toBe("fp16");
     const pools = g.nodes.filter((n) => n.op === "embedding_bag").map((n) => n.attrs.pool);
     expect(new Set(pools)).toEqual(new Set(["mean", "max"]));

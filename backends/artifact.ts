@@ -1,0 +1,70 @@
+// Writing an artifact folder: every file goes into a temp folder beside the
+// target, checksums are taken from what was written, the manifest comes last,
+// and the folder replaces the old one only when everything succeeded — so a
+// failed compile never leaves a half-written dist/.
+
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, openSync, readSync, closeSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import type { FileEntry } from "../src/runtime/manifest.js";
+
+/** SHA-256 of a file, read in chunks (weights may be gigabytes). */
+export function sha256File(path: string): string {
+  const hash = createHash("sha256");
+  const fd = openSync(path, "r");
+  const buf = new Uint8Array(4 << 20);
+  try {
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) hash.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest("hex");
+}
+
+/** A folder being written; `commit` moves it into place. */
+export class ArtifactWriter {
+  readonly dir: string;
+  private readonly entries: Record<string, FileEntry> = {};
+
+  constructor(readonly outDir: string) {
+    this.dir = `${outDir}.tmp-${process.pid}`;
+    rmSync(this.dir, { recursive: true, force: true });
+    mkdirSync(this.dir, { recursive: true });
+  }
+
+  /** The path a file of the artifact is written to (for streaming writers). */
+  path(name: string): string {
+    return join(this.dir, name);
+  }
+
+  /** Writes a whole file. */
+  write(name: string, data: string | Uint8Array): void {
+    writeFileSync(this.path(name), data);
+  }
+
+  /** Records the size and checksum of a written file for the manifest. */
+  seal(name: string): FileEntry {
+    const entry = { sha256: sha256File(this.path(name)), bytes: statSync(this.path(name)).size };
+    this.entries[name] = entry;
+    return entry;
+  }
+
+  files(): Record<string, FileEntry> {
+    return { ...this.entries };
+  }
+
+  /** Writes the manifest and moves the folder to `outDir`, replacing what was there. */
+  commit(manifest: unknown): void {
+    writeFileSync(this.path("manifest.json"), JSON.stringify(manifest, null, 1) + "\n");
+    mkdirSync(dirname(this.outDir), { recursive: true });
+    const old = `${this.outDir}.old-${process.pid}`;
+    if (existsSync(this.outDir)) renameSync(this.outDir, old);
+    renameSync(this.dir, this.outDir);
+    rmSync(old, { recursive: true, force: true });
+  }
+
+  /** Removes the temp folder after a failure. */
+  abort(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,175 @@
+// Wasm backend, step 4 of 4: emits one function per scheduled step (its
+// shapes, weight addresses and buffer offsets baked in) and `forward(ws, cap,
+// batch)`, which computes the bags offsets and calls every step with the
+// addresses of its buffers in the workspace (see src/runtime/manifest.ts).
+
+import type { Graph, TensorType } from "../../src/ir/types.js";
+import { WasmModule, type Expr, type FunctionBuilder, type Local } from "./module.js";
+import type { WeightLayout } from "./layout.js";
+import type { MemoryPlan } from "./plan.js";
+import { resolveAlias, widthOf, type Schedule, type Step } from "./schedule.js";
+import { emitGemm } from "./kernels/gemm.js";
+import { emitEmbeddingBag } from "./kernels/embedding.js";
+import { emitInteract } from "./kernels/interact.js";
+import { emitConcat, emitCrossEpilogue, emitHostMap, emitRelu } from "./kernels/elementwise.js";
+
+export interface Generated {
+  binary: Uint8Array;
+  text: string;
+}
+
+interface Context {
+  w: WasmModule;
+  graph: Graph;
+  sched: Schedule;
+  layout: WeightLayout;
+  plan: MemoryPlan;
+  types: Map<string, TensorType>;
+}
+
+/** Host math the code imports (`env.sigmoid`, `env.tanh`), in a fixed order. */
+export function hostImports(sched: Schedule): string[] {
+  return ["sigmoid", "tanh"].filter((fn) => sched.steps.some((s) => s.op === fn));
+}
+
+/** Generates the module; `shared` selects the variant that imports a shared memory (worker threads). */
+export function generateModule(graph: Graph, sched: Schedule, layout: WeightLayout, plan: MemoryPlan, opts: { shared: boolean; optimize: boolean; relaxedSimd?: boolean }): Generated {
+  const w = new WasmModule({ sharedMemory: opts.shared, ...(opts.relaxedSimd ? { relaxedSimd: true } : {}) });
+  for (const fn of hostImports(sched)) w.importUnaryF32(fn);
+  const types = new Map<string, TensorType>();
+  for (const i of graph.inputs) if (i.type.kind === "tensor") types.set(i.name, i.type);
+  for (const n of graph.nodes) if (n.type?.kind === "tensor") types.set(n.id, n.type);
+  const ctx: Context = { w, graph, sched, layout, plan, types };
+  const calls = sched.steps.map((step, i) => emitStep(ctx, step, `k${i}_${step.op}`));
+  w.func("forward", ["i32", "i32", "i32"], (f) => forwardBody(ctx, f, calls), true);
+  return w.finish(opts.optimize);
+}
+
+/** What `forward` hands a step's call: buffer addresses and its parameters, as fresh expressions. */
+interface CallArgs {
+  /** Address of a value's buffer (`id`, `id#scratch`, `input#offsets`). */
+  ptr(value: string): Expr;
+  batch(): Expr;
+  ws(): Expr;
+  cap(): Expr;
+}
+
+/** How `forward` calls a step. */
+type Call = (a: CallArgs) => Expr[];
+
+function emitStep(ctx: Context, step: Step, name: string): Call {
+  const { w, layout, types, sched } = ctx;
+  const addr = (weight: string | undefined) => (weight === undefined ? undefined : layout.weights.get(weight)!.offset);
+  const out = step.id;
+  const width = (id: string) => widthOf(types.get(resolveAlias(sched.aliases, id))!);
+  switch (step.op) {
+    case "linear": {
+      const [wt, b] = step.weights;
+      const [outF, inF] = ctx.graph.weights.find((x) => x.name === wt)!.shape as [number, number];
+      emitGemm(w, name, { inF, outF, weights: addr(wt)!, bias: addr(b), act: step.act });
+      return ({ ptr, batch }) => [w.call(name, [ptr(step.reads[0]!), ptr(out), batch()])];
+    }
+    case "relu":
+    case "sigmoid":
+    case "tanh": {
+      if (step.op === "relu") emitRelu(w, name);
+      else emitHostMap(w, name, step.op);
+      const n = width(out);
+      return ({ ptr, batch }) => [w.call(name, [ptr(step.reads[0]!), ptr(out), w.mul(batch(), w.i32(n))])];
+    }
+    case "embedding_bag":
+      return embeddingCall(ctx, step, name);
+    case "interact": {
+      const dim = width(step.reads[0]!);
+      const inputs = step.reads.map((id) => ({ width: width(id), vectors: width(id) / dim }));
+      emitInteract(w, name, { inputs, dim, op: step.node.attrs.op as "dot" | "cat", self: step.node.attrs.self === true, outWidth: width(out) });
+      const fixed = ctx.plan.fixed.get(step.id) ?? 0;
+      return ({ ptr, batch, ws }) => [w.call(name, [...step.reads.map(ptr), ptr(out), w.add(ws(), w.i32(fixed)), batch()])];
+    }
+    case "concat": {
+      emitConcat(w, name, step.reads.map(width));
+      return ({ ptr, batch }) => [w.call(name, [...step.reads.map(ptr), ptr(out), batch()])];
+    }
+    case "cross_layer":
+      return crossCall(ctx, step, name);
+    case "flatten":
+      throw new Error("internal: flatten is scheduled as an alias, not a step");
+  }
+}
+
+function embeddingCall(ctx: Context, step: Step, name: string): Call {
+  const { w, layout, graph, plan } = ctx;
+  const bagsInput = step.reads[0]!;
+  const input = graph.inputs.find((i) => i.name === bagsInput)!;
+  const weighted = input.type.kind === "bags" && input.type.weighted;
+  const feats = step.node.attrs.bags as number[];
+  const tables = step.weights.map((name, t) => {
+    const placed = layout.weights.get(name)!;
+    if (placed.form.kind !== "table") throw new Error(`internal: ${name} is not laid out as a table`);
+    return { address: placed.offset, stride: placed.form.stride, f16: placed.form.f16, feature: feats[t]! };
+  });
+  const dim = (graph.weights.find((x) => x.name === step.weights[0])!.shape[1] as number) ?? 0;
+  emitEmbeddingBag(w, name, { tables, dim, pool: step.node.attrs.pool as "sum" | "mean" | "max", weighted, outWidth: widthOf(step.node.type as TensorType) });
+  const bags = plan.bags.get(bagsInput)!;
+  return ({ ptr, batch, ws }) => {
+    const header = (off: number) => w.loadI32(ws(), bags.slot * 8 + off);
+    return [w.call(name, [ptr(`${bagsInput}#offsets`), header(0), weighted ? header(4) : w.i32(0), ptr(step.id), batch()])];
+  };
+}
+
+function crossCall(ctx: Context, step: Step, name: string): Call {
+  const { w, layout, types } = ctx;
+  const d = widthOf(types.get(step.id)!);
+  const rank = step.node.attrs.rank as number;
+  const addr = (i: number) => layout.weights.get(step.weights[i]!)!.offset;
+  const [x0, xl] = step.reads as [string, string];
+  if (rank > 0) {
+    emitGemm(w, `${name}_down`, { inF: d, outF: rank, weights: addr(0), bias: undefined, act: "none" });
+    emitGemm(w, `${name}_up`, { inF: rank, outF: d, weights: addr(1), bias: addr(2), act: "none" });
+  } else emitGemm(w, `${name}_w`, { inF: d, outF: d, weights: addr(0), bias: addr(1), act: "none" });
+  emitCrossEpilogue(w, `${name}_out`, step.act === "relu");
+  // The scratch holds t = W·xl (+ b) first; with a low rank, h = down·xl after it.
+  const tBytes = Math.ceil((d * 4) / 16) * 16;
+  return ({ ptr, batch, cap }) => {
+    const t = () => ptr(`${step.id}#scratch`);
+    const h = () => w.add(ptr(`${step.id}#scratch`), w.mul(cap(), w.i32(tBytes)));
+    const calls: Expr[] = [];
+    if (rank > 0) calls.push(w.call(`${name}_down`, [ptr(xl), h(), batch()]), w.call(`${name}_up`, [h(), t(), batch()]));
+    else calls.push(w.call(`${name}_w`, [ptr(xl), t(), batch()]));
+    calls.push(w.call(`${name}_out`, [ptr(x0), t(), ptr(xl), ptr(step.id), w.mul(batch(), w.i32(d))]));
+    return calls;
+  };
+}
+
+function forwardBody(ctx: Context, f: FunctionBuilder, calls: Call[]): Expr[] {
+  const { w, plan, sched } = ctx;
+  const [ws, cap, batch] = f.params as [Local, Local, Local];
+  const base = f.local("i32");
+  const body: Expr[] = [base.set(w.add(ws.get(), w.i32(plan.headerBytes)))];
+  const at = (offset: number) => w.add(base.get(), w.mul(cap.get(), w.i32(offset)));
+  const ptr = (value: string): Expr => {
+    const [id, suffix] = value.split("#") as [string, string | undefined];
+    if (suffix === "offsets") return at(plan.bags.get(id)!.offsets.offset);
+    const resolved = resolveAlias(sched.aliases, id);
+    const buf = plan.values.get(suffix ? `${resolved}#${suffix}` : resolved);
+    if (!buf) throw new Error(`internal: no buffer planned for ${value}`);
+    return at(buf.offset);
+  };
+  // Offsets of each bags input: prefix sums of its lengths, count*batch + 1 entries.
+  for (const [name, bags] of plan.bags) {
+    const i = f.local("i32");
+    const lengths = f.local("i32");
+    const offsets = f.local("i32");
+    const type = ctx.graph.inputs.find((inp) => inp.name === name)!.type;
+    const n = type.kind === "bags" ? type.count : 0;
+    body.push(lengths.set(at(bags.lengths.offset)), offsets.set(at(bags.offsets.offset)), w.storeI32(offsets.get(), w.i32(0)));
+    body.push(
+      f.forRange(i, w.i32(0), () => w.mul(batch.get(), w.i32(n)), 1, [
+        w.storeI32(w.add(offsets.get(), w.shl(i.get(), w.i32(2))), w.add(w.loadI32(w.add(offsets.get(), w.shl(i.get(), w.i32(2)))), w.loadI32(w.add(lengths.get(), w.shl(i.get(), w.i32(2))))), 4),
+      ]),
+    );
+  }
+  const args: CallArgs = { ptr, batch: () => batch.get(), ws: () => ws.get(), cap: () => cap.get() };
+  for (const call of calls) body.push(...call(args));
+  return body;
+}

@@ -1,0 +1,113 @@
+// The WebAssembly backend: final IR + weights → dist/ with model.wasm (and a
+// shared-memory twin for worker threads), weights.bin, manifest.json and, on
+// request, model.wat and final.ir. Pipeline: schedule (ops, epilogue folding)
+// → layout (weights) → plan (workspace) → codegen, then -O3 and validation.
+
+import type { Graph, TensorType } from "../../src/ir/types.js";
+import { printGraph } from "../../src/ir/print.js";
+import { dataSchema } from "../../src/data/schema.js";
+import type { WeightStore } from "../../src/weights/store.js";
+import { ARTIFACT_FORMAT, type IdPolicy, type InputSignature, type Manifest, type WasmLayout } from "../../src/runtime/manifest.js";
+import { ArtifactWriter } from "../artifact.js";
+import type { Backend, CompileOptions, CompileResult } from "../backend.js";
+import { MAX_MEMORY, WEIGHTS_OFFSET, layoutWeights, writeWeightsBlob } from "./layout.js";
+import { planMemory } from "./plan.js";
+import { WASM_OPS, resolveAlias, schedule, widthOf } from "./schedule.js";
+import { generateModule, hostImports } from "./codegen.js";
+import { RmcError } from "../../src/diagnostics.js";
+
+/** Signature of the model as the runtime checks requests against it. */
+function signature(graph: Graph): Manifest["model"] {
+  const schema = dataSchema(graph);
+  const policy = (table: string): IdPolicy => (graph.weights.find((w) => w.name === table)?.attrs.ids as IdPolicy | undefined) ?? "error";
+  const inputs: InputSignature[] = graph.inputs.map((i) =>
+    i.type.kind === "bags"
+      ? { name: i.name, kind: "bags", count: i.type.count, weighted: i.type.weighted, features: schema.sparse.filter((s) => s.input === i.name).map((s) => ({ rows: s.rows, ids: policy(s.table) })) }
+      : { name: i.name, kind: "dense", width: widthOf(i.type) },
+  );
+  const type = (id: string) => (graph.nodes.find((n) => n.id === id)?.type ?? graph.inputs.find((i) => i.name === id)?.type) as TensorType;
+  return { name: graph.name, inputs, outputs: graph.outputs.map((o) => ({ name: o.name, width: widthOf(type(o.value)) })) };
+}
+
+/** The precision every layer and table is compiled at. */
+function precisions(graph: Graph): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const w of graph.weights) if (w.role === "table") out[w.name] = (w.attrs.precision as string | undefined) ?? "fp32";
+  for (const n of graph.nodes) if (n.op === "linear" || n.op === "cross_layer") out[n.id] = (n.attrs.precision as string | undefined) ?? "fp32";
+  return out;
+}
+
+/** Rejects precision pins this backend cannot honour yet, naming each. */
+function checkPrecisions(graph: Graph): void {
+  const bad = [
+    ...graph.weights.filter((w) => w.role === "table" && w.attrs.precision !== undefined && !["fp32", "fp16"].includes(w.attrs.precision as string)).map((w) => ({ what: `table ${w.name}`, p: w.attrs.precision, span: w.span })),
+    ...graph.nodes.filter((n) => n.attrs.precision !== undefined && !["fp32", "fp16"].includes(n.attrs.precision as string)).map((n) => ({ what: `node %${n.id}`, p: n.attrs.precision, span: n.span })),
+  ];
+  if (bad.length > 0)
+    throw new RmcError(bad.map((b) => ({ code: "E1806", severity: "error" as const, message: `the wasm backend does not implement ${String(b.p)} yet (pinned on ${b.what})`, span: b.span, hint: "pin fp32 or fp16 for now" })));
+}
+
+export const wasmBackend: Backend = {
+  name: "wasm",
+  summary: "WebAssembly (SIMD128) via binaryen; runs in Node and browsers with src/runtime",
+  ops: WASM_OPS,
+  precisions: { tables: ["fp32", "fp16"], layers: ["fp32", "fp16"] },
+  limits: { maxMemoryBytes: MAX_MEMORY, maxBufferBytes: MAX_MEMORY },
+  features: ["relaxed-simd"],
+  async compile(graph: Graph, weights: WeightStore, opts: CompileOptions): Promise<CompileResult> {
+    checkPrecisions(graph);
+    const sched = schedule(graph);
+    const layout = layoutWeights(graph, sched.steps);
+    const plan = planMemory(graph, sched);
+    const relaxedSimd = opts.features.includes("relaxed-simd");
+    const single = generateModule(graph, sched, layout, plan, { shared: false, optimize: true, relaxedSimd });
+    const threaded = generateModule(graph, sched, layout, plan, { shared: true, optimize: true, relaxedSimd });
+    const out = new ArtifactWriter(opts.outDir);
+    try {
+      out.write("model.wasm", single.binary);
+      out.write("model-threads.wasm", threaded.binary);
+      writeWeightsBlob(out.path("weights.bin"), layout, weights);
+      if (opts.emitText) {
+        out.write("model.wat", single.text);
+        out.write("final.ir", printGraph(graph));
+      }
+      const names = ["model.wasm", "model-threads.wasm", "weights.bin", ...(opts.emitText ? ["model.wat", "final.ir"] : [])];
+      for (const n of names) out.seal(n);
+      const bagsSlots = [...plan.bags.entries()];
+      const wasm: WasmLayout = {
+        module: "model.wasm",
+        threadsModule: "model-threads.wasm",
+        weights: { file: "weights.bin", offset: WEIGHTS_OFFSET, bytes: layout.bytes },
+        workspaceBase: Math.ceil((WEIGHTS_OFFSET + layout.bytes) / 64) * 64,
+        headerBytes: plan.headerBytes,
+        perSample: plan.perSample,
+        buffers: {
+          inputs: graph.inputs.map((i) => {
+            const bags = bagsSlots.find(([name]) => name === i.name)?.[1];
+            return bags ? { name: i.name, kind: "bags" as const, lengthsOffset: bags.lengths.offset, headerSlot: bags.slot } : { name: i.name, kind: "dense" as const, offset: plan.values.get(i.name)!.offset };
+          }),
+          outputs: graph.outputs.map((o) => ({ name: o.name, offset: plan.values.get(resolveAlias(sched.aliases, o.value))!.offset })),
+        },
+        features: ["simd128", ...(relaxedSimd ? ["relaxed-simd"] : [])],
+        imports: hostImports(sched),
+        activationBytesPerSample: plan.activationBytes,
+      };
+      const manifest: Manifest = {
+        format: ARTIFACT_FORMAT,
+        compiler: { name: "rmc", version: opts.compilerVersion },
+        target: "wasm",
+        model: signature(graph),
+        precision: precisions(graph),
+        files: out.files(),
+        ir: graph,
+        wasm,
+      };
+      const files = Object.entries(manifest.files).map(([name, e]) => ({ name, bytes: e.bytes }));
+      out.commit(manifest);
+      return { files, activationBytesPerSample: plan.activationBytes, weightsBytes: layout.bytes };
+    } catch (e) {
+      out.abort();
+      throw e;
+    }
+  },
+};

@@ -1,0 +1,100 @@
+// Wasm kernel: dense layer y = x · Wᵀ + b with an optional relu epilogue, for
+// any batch size. Register-tiled: ROWS samples × PANEL output columns are
+// accumulated in 2·ROWS f32x4 registers while k runs over the inputs, with W
+// pre-packed into panels ([k][PANEL], see layout.ts) so each k step loads two
+// vectors of W and one broadcast x per row. Each output is accumulated in
+// k order starting from 0 and the bias is added last, exactly as the
+// reference interpreter does, so results are bit-identical to it.
+
+import type { Expr, FunctionBuilder, Local, WasmModule } from "../module.js";
+import { PANEL } from "../layout.js";
+
+/** Samples per register tile; 4 rows × 8 columns use 8 accumulators + 3 temporaries, within x64's 16 vector registers. */
+export const ROWS = 4;
+
+export interface GemmSpec {
+  /** Input features (k). */
+  inF: number;
+  /** Output features. */
+  outF: number;
+  /** Address of the packed weight panels. */
+  weights: number;
+  /** Address of the padded bias, or undefined for none. */
+  bias: number | undefined;
+  act: "none" | "relu";
+}
+
+/**
+ * Emits `name(x, y, batch)`: x is [batch, inF] f32 row-major, y [batch, outF].
+ * Rows of y are `outF` floats apart; the last panel stores only its valid columns.
+ */
+export function emitGemm(w: WasmModule, name: string, spec: GemmSpec): void {
+  w.func(name, ["i32", "i32", "i32"], (f) => {
+    const [x, y, batch] = f.params as [Local, Local, Local];
+    const full = Math.floor(spec.outF / PANEL);
+    const rest = spec.outF % PANEL;
+    const p = f.local("i32");
+    const body: Expr[] = [];
+    if (full > 0) body.push(f.forRange(p, w.i32(0), () => w.i32(full), 1, [panel(w, f, spec, x, y, batch, () => p.get(), PANEL)]));
+    if (rest > 0) body.push(panel(w, f, spec, x, y, batch, () => w.i32(full), rest));
+    return body;
+  });
+}
+
+/** All rows of one panel: ROWS-row tiles, then single rows for the remainder. */
+function panel(w: WasmModule, f: FunctionBuilder, spec: GemmSpec, x: Local, y: Local, batch: Local, p: () => Expr, valid: number): Expr {
+  const r = f.local("i32");
+  const tile = (rows: number) => rowTile(w, f, spec, x, y, () => r.get(), p, rows, valid);
+  const exitTiles = f.label("tiles");
+  const loopTiles = f.label("tile");
+  const exitRest = f.label("rows");
+  const loopRest = f.label("row");
+  return w.block([
+    r.set(w.i32(0)),
+    w.block([w.loop(loopTiles, w.block([w.br(exitTiles, w.gt(w.add(r.get(), w.i32(ROWS)), batch.get())), tile(ROWS), r.set(w.add(r.get(), w.i32(ROWS))), w.br(loopTiles)]))], exitTiles),
+    w.block([w.loop(loopRest, w.block([w.br(exitRest, w.ge(r.get(), batch.get())), tile(1), r.set(w.add(r.get(), w.i32(1))), w.br(loopRest)]))], exitRest),
+  ]);
+}
+
+/** One tile: `rows` samples from row r, the `valid` columns of panel p. */
+function rowTile(w: WasmModule, f: FunctionBuilder, spec: GemmSpec, x: Local, y: Local, r: () => Expr, p: () => Expr, rows: number, valid: number): Expr {
+  const vecs = Math.ceil(valid / 4);
+  const acc = Array.from({ length: rows * vecs }, () => f.local("v128"));
+  const wv = Array.from({ length: vecs }, () => f.local("v128"));
+  const xs = f.local("v128");
+  const xp = f.local("i32");
+  const wp = f.local("i32");
+  const k = f.local("i32");
+  const rowBytes = spec.inF * 4;
+  const step: Expr[] = [];
+  for (let v = 0; v < vecs; v++) step.push(wv[v]!.set(w.load(wp.get(), v * 16)));
+  for (let i = 0; i < rows; i++) {
+    step.push(xs.set(w.loadSplat(xp.get(), i * rowBytes)));
+    for (let v = 0; v < vecs; v++) step.push(acc[i * vecs + v]!.set(w.addX4(acc[i * vecs + v]!.get(), w.mulX4(xs.get(), wv[v]!.get()))));
+  }
+  step.push(xp.set(w.add(xp.get(), w.i32(4))), wp.set(w.add(wp.get(), w.i32(PANEL * 4))));
+  const out: Expr[] = [
+    ...acc.map((a) => a.set(w.zero())),
+    xp.set(w.add(x.get(), w.mul(r(), w.i32(rowBytes)))),
+    wp.set(w.add(w.i32(spec.weights), w.mul(p(), w.i32(spec.inF * PANEL * 4)))),
+    f.forRange(k, w.i32(0), () => w.i32(spec.inF), 1, step),
+  ];
+  // Epilogue: + bias, relu, store. The output row address is y + r*outF*4 + p*PANEL*4.
+  const yp = f.local("i32");
+  out.push(yp.set(w.add(w.add(y.get(), w.mul(r(), w.i32(spec.outF * 4))), w.mul(p(), w.i32(PANEL * 4)))));
+  for (let i = 0; i < rows; i++)
+    for (let v = 0; v < vecs; v++) {
+      let val = acc[i * vecs + v]!.get();
+      if (spec.bias !== undefined) val = w.addX4(val, w.load(w.add(w.i32(spec.bias), w.mul(p(), w.i32(PANEL * 4))), v * 16));
+      if (spec.act === "relu") val = w.maxX4(val, w.zero());
+      const at = i * spec.outF * 4 + v * 16;
+      const lanes = Math.min(4, valid - v * 4);
+      if (lanes === 4) out.push(w.store(yp.get(), val, at));
+      else {
+        const tmp = f.local("v128");
+        out.push(tmp.set(val));
+        for (let l = 0; l < lanes; l++) out.push(w.storeLane(yp.get(), tmp.get(), l, at + l * 4));
+      }
+    }
+  return w.block(out);
+}

@@ -1,0 +1,177 @@
+// The one file that imports binaryen. Kernel generators build Wasm through
+// this thin layer: typed aliases for binaryen's references, the ops rmc uses
+// (each with its Wasm mnemonic), a function builder that hands out typed
+// locals and unique labels, and module set-up (features, memory import,
+// optimisation, validation, emission). Binaryen rules kept here: feature flags
+// set explicitly, `setMemory` before `addMemoryImport`, and no expression
+// reference used twice (builders take thunks or fresh `get()`s for that).
+
+import binaryen from "binaryen";
+
+/** A binaryen expression reference. Use each one exactly once. */
+export type Expr = number;
+/** Wasm value types rmc's kernels use. */
+export type ValType = "i32" | "f32" | "v128";
+
+const TYPES: Record<ValType, number> = { i32: binaryen.i32, f32: binaryen.f32, v128: binaryen.v128 };
+
+/** A local variable or parameter of the function being built. */
+export class Local {
+  constructor(
+    private readonly m: binaryen.Module,
+    readonly index: number,
+    readonly type: ValType,
+  ) {}
+  /** `local.get` — a fresh expression each call. */
+  get(): Expr {
+    return this.m.local.get(this.index, TYPES[this.type]);
+  }
+  /** `local.set` */
+  set(value: Expr): Expr {
+    return this.m.local.set(this.index, value);
+  }
+}
+
+/** Builds one function: parameters, extra locals, labels and structured loops. */
+export class FunctionBuilder {
+  readonly params: Local[];
+  private readonly vars: ValType[] = [];
+  private labels = 0;
+
+  constructor(
+    readonly w: WasmModule,
+    paramTypes: ValType[],
+  ) {
+    this.params = paramTypes.map((t, i) => new Local(w.raw, i, t));
+  }
+
+  /** A new local of the given type. */
+  local(type: ValType): Local {
+    this.vars.push(type);
+    return new Local(this.w.raw, this.params.length + this.vars.length - 1, type);
+  }
+
+  /** A label name unique within the function. */
+  label(prefix: string): string {
+    return `${prefix}${this.labels++}`;
+  }
+
+  /** `for (i = start; i < end; i += step) body` as block+loop; the check is at the top so zero trips run nothing. */
+  forRange(i: Local, start: Expr, end: () => Expr, step: number, body: Expr[]): Expr {
+    const m = this.w.raw;
+    const exit = this.label("done");
+    const top = this.label("loop");
+    return m.block(exit, [
+      i.set(start),
+      m.loop(top, m.block(null, [m.br(exit, m.i32.ge_s(i.get(), end())), ...body, i.set(m.i32.add(i.get(), m.i32.const(step))), m.br(top)])),
+    ]);
+  }
+
+  /** Extra local types, for `addFunction`. */
+  localTypes(): number[] {
+    return this.vars.map((t) => TYPES[t]);
+  }
+}
+
+/** Options fixing the module's features and memory. */
+export interface ModuleOptions {
+  /** Import a shared memory (for worker threads); needs the Atomics feature. */
+  sharedMemory: boolean;
+  /** Allow relaxed-SIMD instructions (opt-in). */
+  relaxedSimd?: boolean;
+}
+
+/** A Wasm module under construction. */
+export class WasmModule {
+  /** The underlying binaryen module, for this folder's op helpers only. */
+  readonly raw: binaryen.Module;
+
+  constructor(readonly opts: ModuleOptions) {
+    this.raw = new binaryen.Module();
+    let features = binaryen.Features.SIMD128 | binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt | binaryen.Features.MutableGlobals | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt;
+    if (opts.sharedMemory) features |= binaryen.Features.Atomics;
+    if (opts.relaxedSimd) features |= binaryen.Features.RelaxedSIMD;
+    this.raw.setFeatures(features);
+    // A shared memory must declare a maximum; 65536 pages is the whole 4 GiB of wasm32.
+    this.raw.setMemory(1, 65536, null, [], opts.sharedMemory);
+    this.raw.addMemoryImport("0", "env", "memory", opts.sharedMemory);
+  }
+
+  /** Imports `env.<name>` as a function `(f32) -> f32` (host math helpers). */
+  importUnaryF32(name: string): void {
+    this.raw.addFunctionImport(name, "env", name, binaryen.createType([binaryen.f32]), binaryen.f32);
+  }
+
+  /** Adds a function built by `build`, which returns the body's statements. */
+  func(name: string, params: ValType[], build: (f: FunctionBuilder) => Expr[], exported = false): void {
+    const f = new FunctionBuilder(this, params);
+    const body = build(f);
+    this.raw.addFunction(name, binaryen.createType(params.map((p) => TYPES[p])), binaryen.none, f.localTypes(), this.raw.block(null, body));
+    if (exported) this.raw.addFunctionExport(name, name);
+  }
+
+  /** Validates, optionally optimises (-O3), and emits the binary and the text form. */
+  finish(optimize: boolean): { binary: Uint8Array; text: string } {
+    if (!this.raw.validate()) throw new Error("rmc generated an invalid Wasm module (binaryen's validator printed the details above); this is a bug in the wasm backend");
+    if (optimize) {
+      binaryen.setOptimizeLevel(3);
+      binaryen.setShrinkLevel(0);
+      this.raw.optimize();
+    }
+    const binary = this.raw.emitBinary();
+    const text = this.raw.emitText();
+    this.raw.dispose();
+    return { binary, text };
+  }
+
+  // ---- ops (Wasm mnemonics in the doc comments) ----
+  /** `i32.const` */ i32 = (v: number): Expr => this.raw.i32.const(v | 0);
+  /** `i32.add` */ add = (a: Expr, b: Expr): Expr => this.raw.i32.add(a, b);
+  /** `i32.sub` */ sub = (a: Expr, b: Expr): Expr => this.raw.i32.sub(a, b);
+  /** `i32.mul` */ mul = (a: Expr, b: Expr): Expr => this.raw.i32.mul(a, b);
+  /** `i32.shl` */ shl = (a: Expr, b: Expr): Expr => this.raw.i32.shl(a, b);
+  /** `i32.lt_s` */ lt = (a: Expr, b: Expr): Expr => this.raw.i32.lt_s(a, b);
+  /** `i32.gt_s` */ gt = (a: Expr, b: Expr): Expr => this.raw.i32.gt_s(a, b);
+  /** `i32.ge_s` */ ge = (a: Expr, b: Expr): Expr => this.raw.i32.ge_s(a, b);
+  /** `i32.store` */ storeI32 = (ptr: Expr, value: Expr, offset = 0): Expr => this.raw.i32.store(offset, 4, ptr, value);
+  /** `i32.eqz` */ eqz = (a: Expr): Expr => this.raw.i32.eqz(a);
+  /** `i32.load` */ loadI32 = (ptr: Expr, offset = 0): Expr => this.raw.i32.load(offset, 4, ptr);
+  /** `i32.load16_u` */ loadU16 = (ptr: Expr, offset = 0): Expr => this.raw.i32.load16_u(offset, 2, ptr);
+  /** `f32.const` */ f32 = (v: number): Expr => this.raw.f32.const(v);
+  /** `f32.load` */ loadF32 = (ptr: Expr, offset = 0): Expr => this.raw.f32.load(offset, 4, ptr);
+  /** `f32.store` */ storeF32 = (ptr: Expr, value: Expr, offset = 0): Expr => this.raw.f32.store(offset, 4, ptr, value);
+  /** `f32.add` */ addF32 = (a: Expr, b: Expr): Expr => this.raw.f32.add(a, b);
+  /** `f32.mul` */ mulF32 = (a: Expr, b: Expr): Expr => this.raw.f32.mul(a, b);
+  /** `f32.div` */ divF32 = (a: Expr, b: Expr): Expr => this.raw.f32.div(a, b);
+  /** `f32.max` */ maxF32 = (a: Expr, b: Expr): Expr => this.raw.f32.max(a, b);
+  /** `f32.convert_i32_s` */ f32FromI32 = (a: Expr): Expr => this.raw.f32.convert_s.i32(a);
+  /** `v128.const` of zeros */ zero = (): Expr => this.raw.v128.const(new Array(16).fill(0));
+  /** `v128.const` of four equal i32 lanes */ i32x4 = (v: number): Expr => this.raw.i32x4.splat(this.raw.i32.const(v | 0));
+  /** `v128.load` */ load = (ptr: Expr, offset = 0): Expr => this.raw.v128.load(offset, 16, ptr);
+  /** `v128.store` */ store = (ptr: Expr, value: Expr, offset = 0): Expr => this.raw.v128.store(offset, 16, ptr, value);
+  /** `v128.load32_splat` */ loadSplat = (ptr: Expr, offset = 0): Expr => this.raw.v128.load32_splat(offset, 4, ptr);
+  /** `v128.store32_lane` */ storeLane = (ptr: Expr, value: Expr, lane: number, offset = 0): Expr => this.raw.v128.store32_lane(offset, 4, lane, ptr, value);
+  /** `v128.load16x4_u`: four u16 widened to i32 lanes */ loadU16x4 = (ptr: Expr, offset = 0): Expr => this.raw.v128.load16x4_u(offset, 2, ptr);
+  /** `v128.and` */ and = (a: Expr, b: Expr): Expr => this.raw.v128.and(a, b);
+  /** `v128.or` */ or = (a: Expr, b: Expr): Expr => this.raw.v128.or(a, b);
+  /** `v128.bitselect` */ bitselect = (a: Expr, b: Expr, mask: Expr): Expr => this.raw.v128.bitselect(a, b, mask);
+  /** `i32x4.shl` */ shlI32x4 = (a: Expr, bits: number): Expr => this.raw.i32x4.shl(a, this.raw.i32.const(bits));
+  /** `i32x4.gt_s` */ gtI32x4 = (a: Expr, b: Expr): Expr => this.raw.i32x4.gt_s(a, b);
+  /** `f32x4.splat` */ splat = (x: Expr): Expr => this.raw.f32x4.splat(x);
+  /** `f32x4.add` */ addX4 = (a: Expr, b: Expr): Expr => this.raw.f32x4.add(a, b);
+  /** `f32x4.mul` */ mulX4 = (a: Expr, b: Expr): Expr => this.raw.f32x4.mul(a, b);
+  /** `f32x4.div` */ divX4 = (a: Expr, b: Expr): Expr => this.raw.f32x4.div(a, b);
+  /** `f32x4.max` */ maxX4 = (a: Expr, b: Expr): Expr => this.raw.f32x4.max(a, b);
+  /** `f32x4.extract_lane` */ lane = (v: Expr, i: number): Expr => this.raw.f32x4.extract_lane(v, i);
+
+  // ---- control ----
+  /** `block` */ block = (body: Expr[], label: string | null = null): Expr => this.raw.block(label, body);
+  /** `loop` */ loop = (label: string, body: Expr): Expr => this.raw.loop(label, body);
+  /** `br` / `br_if` */ br = (label: string, cond?: Expr): Expr => this.raw.br(label, cond);
+  /** `if` */ if = (cond: Expr, then: Expr, otherwise?: Expr): Expr => this.raw.if(cond, then, otherwise);
+  /** `call` of a function returning nothing */ call = (name: string, args: Expr[]): Expr => this.raw.call(name, args, binaryen.none);
+  /** `call` of an imported `(f32) -> f32` */ callF32 = (name: string, x: Expr): Expr => this.raw.call(name, [x], binaryen.f32);
+  /** `memory.copy` */ copy = (dst: Expr, src: Expr, bytes: Expr): Expr => this.raw.memory.copy(dst, src, bytes);
+  /** `memory.fill` */ fill = (dst: Expr, byte: Expr, bytes: Expr): Expr => this.raw.memory.fill(dst, byte, bytes);
+  /** `nop` */ nop = (): Expr => this.raw.nop();
+}

@@ -1,0 +1,92 @@
+// The artifact format (dist/manifest.json): what a compiled model promises its
+// loader. Backends write it, the runtime reads and checks it. Everything a
+// loader needs — files and their checksums, the model's signature, the memory
+// layout and calling convention of the code — is here, so the runtime never
+// has to look at the IR to run a model.
+
+import type { Graph } from "../ir/types.js";
+
+/** Bumped on any change a loader must know about; loaders reject other versions. */
+export const ARTIFACT_FORMAT = 1;
+
+/** What to do with an id outside a table's rows. */
+export type IdPolicy = "error" | "clamp" | "modulo";
+
+/** One input of the model's signature. */
+export type InputSignature =
+  | { name: string; kind: "dense"; width: number }
+  | {
+      name: string;
+      kind: "bags";
+      count: number;
+      weighted: boolean;
+      /** Per bag feature: the rows of the table that reads it (ids must be below) and the policy for ids that are not. */
+      features: { rows: number; ids: IdPolicy }[];
+    };
+
+export interface OutputSignature {
+  name: string;
+  width: number;
+}
+
+/** A file of the artifact, relative to the artifact's folder. */
+export interface FileEntry {
+  sha256: string;
+  bytes: number;
+}
+
+/**
+ * Memory layout and calling convention of a Wasm artifact.
+ *
+ * Linear memory: `[0, weights.offset)` unused; the weights blob (weights.bin)
+ * at `weights.offset`; then one *workspace* per thread starting at
+ * `workspaceBase` or later (16-byte aligned). A workspace for batch capacity
+ * `cap` holds, from its base `ws`:
+ *   - a header of `headerBytes`: for bags input i (in signature order), at
+ *     `ws + 8*i`, the absolute addresses of its ids (i32) and, when weighted,
+ *     its per-id weights (f32); the runtime writes them before each call;
+ *   - buffers at `ws + headerBytes + offset * cap` for every `buffers` entry
+ *     (`offset` is in bytes per unit of capacity; each is 16-byte aligned);
+ *   - after `ws + headerBytes + perSample * cap`: the ids and weights of each
+ *     bags input, placed by the runtime wherever it likes (the header says where).
+ * Dense inputs and outputs are row-major `[B, width]` f32; bags lengths are
+ * i32 `[count * B]` key-major (all samples of feature 0 first), ids are i32
+ * row ids already checked against the table's rows.
+ * Call: `forward(ws, cap, batch)` with `batch <= cap`.
+ */
+export interface WasmLayout {
+  /** The single-threaded module (its memory is imported, not shared). */
+  module: string;
+  /** The same code importing a shared memory, for worker threads. */
+  threadsModule: string;
+  weights: { file: string; offset: number; bytes: number };
+  workspaceBase: number;
+  headerBytes: number;
+  /** Workspace bytes per unit of batch capacity, header and ids excluded. */
+  perSample: number;
+  /** Where each input's data and each output go, in bytes per unit of capacity. */
+  buffers: {
+    inputs: ({ name: string; kind: "dense"; offset: number } | { name: string; kind: "bags"; lengthsOffset: number; headerSlot: number })[];
+    outputs: { name: string; offset: number }[];
+  };
+  /** Wasm features the code uses beyond the MVP, e.g. "simd128". */
+  features: string[];
+  /** Imports besides `env.memory`: host math helpers by name. */
+  imports: string[];
+  /** Planned peak of activation memory per sample, in bytes (for reports). */
+  activationBytesPerSample: number;
+}
+
+export interface Manifest {
+  format: number;
+  compiler: { name: "rmc"; version: string };
+  target: "wasm";
+  model: { name: string; inputs: InputSignature[]; outputs: OutputSignature[] };
+  /** The precision each node and table ended up with, by IR id or weight name. */
+  precision: Record<string, string>;
+  /** Every other file of the artifact with its checksum. */
+  files: Record<string, FileEntry>;
+  /** The IR after the pipeline, as compiled. */
+  ir: Graph;
+  wasm: WasmLayout;
+}
