@@ -4,12 +4,12 @@
 // user errors as located diagnostics, bugs as a short "internal error" note
 // (with the stack only when RMC_DEBUG is set). Nothing here prints a raw stack.
 
-import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { RmcError, formatDiagnostics } from "../diagnostics.js";
 import { commandHelp, parseCommandArgs, type CommandSpec, type ParsedArgs } from "./args.js";
 import { sourceLookup } from "./sources.js";
 import { COMMANDS } from "./commands/index.js";
+import { compilerVersion } from "./version.js";
 
 /** A command module: its spec and what it does; resolves to the process exit code. */
 export interface Command {
@@ -23,10 +23,6 @@ export interface CliIO {
   err: (s: string) => void;
 }
 
-const version = (): string => {
-  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL("../../../package.json", import.meta.url)), "utf8")) as { version: string };
-  return pkg.version;
-};
 
 function mainHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;
@@ -51,7 +47,7 @@ export async function main(argv: string[], io: CliIO = { out: (s) => process.std
     return name === undefined ? 2 : 0;
   }
   if (name === "--version" || name === "-V") {
-    io.out(`rmc ${version()}\n`);
+    io.out(`rmc ${compilerVersion()}\n`);
     return 0;
   }
   const cmd = COMMANDS.find((c) => c.spec.name === name);

@@ -44,11 +44,17 @@ export const PIPELINE_FLAGS: Record<string, FlagSpec> = {
   "time-passes": { type: "boolean", doc: "report the time spent in each pass" },
 };
 
+/** A pass registry with the built-ins and every `--plugin` module's passes; also the modules (they may export backends). */
+export async function loadPlugins(args: ParsedArgs): Promise<{ registry: PassRegistry; modules: { file: string; module: Record<string, unknown> }[] }> {
+  const registry = createPassRegistry();
+  const modules = [];
+  for (const file of (args.flags.plugin as string[] | undefined) ?? []) modules.push({ file, module: (await loadPlugin(file, registry)).module });
+  return { registry, modules };
+}
+
 /** A pass registry with the built-ins and every `--plugin` module. */
 export async function loadRegistry(args: ParsedArgs): Promise<PassRegistry> {
-  const registry = createPassRegistry();
-  for (const file of (args.flags.plugin as string[] | undefined) ?? []) await loadPlugin(file, registry);
-  return registry;
+  return (await loadPlugins(args)).registry;
 }
 
 /** Runs the `--passes` pipeline with the dump flags; dumps and pass notes go to stderr. */

@@ -147,6 +147,26 @@ describe("the synthetic-data workflow on the small DLRM", () => {
     expect(readFileSync(preds, "utf8").trimEnd().split("\n")).toHaveLength(3000);
   });
 
+  it("compile → run DIST/ gives the interpreter's metrics; a tampered artifact is refused", async () => {
+    const dist = join(dir, "dist");
+    const c = await rmc("compile", SMALL, "--weights", w, "--target", "wasm", "-o", dist, "--emit-text");
+    expect(c.code, c.err).toBe(0);
+    expect(c.out).toMatch(/model\.wasm\s+[\d.]+ KiB/);
+    for (const f of ["manifest.json", "model.wasm", "weights.bin", "model.wat", "final.ir"]) expect(existsSync(join(dist, f)), f).toBe(true);
+    const viaWasm = await rmc("run", dist, "--data", d, "--threads", "1");
+    const viaInterp = await rmc("run", SMALL, "--weights", w, "--data", d);
+    expect(viaWasm.code, viaWasm.err).toBe(0);
+    const metrics = (out: string) => out.slice(out.indexOf("output ctr:"));
+    expect(metrics(viaWasm.out)).toBe(metrics(viaInterp.out));
+    expect(viaWasm.out).toContain("wasm artifact, 1 thread");
+    const bin = readFileSync(join(dist, "weights.bin"));
+    bin[100] = bin[100]! ^ 1;
+    writeFileSync(join(dist, "weights.bin"), bin);
+    const bad = await rmc("run", dist, "--data", d);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain("weights.bin: checksum mismatch");
+  });
+
   it("a corrupted weights file is an error naming the file, and writes nothing", async () => {
     const bad = join(dir, "bad.safetensors");
     writeFileSync(bad, readFileSync(w).subarray(0, 5000));

@@ -2,7 +2,12 @@
 // report accuracy (NE, AUC, log loss, calibration) for every output that has a
 // label column, plus throughput; optionally write every prediction.
 
-import { createWriteStream, renameSync, rmSync } from "node:fs";
+import { createWriteStream, existsSync, renameSync, rmSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { Graph } from "../../ir/types.js";
+import type { Batch } from "../../data/batch.js";
+import type { ParsedArgs } from "../args.js";
+import type { CliIO } from "../main.js";
 import { once } from "node:events";
 import { RmcError } from "../../diagnostics.js";
 import { interpret } from "../../interp/interpreter.js";
@@ -15,11 +20,40 @@ import { choiceFlag, numberFlag, requireFlag } from "../args.js";
 import { PIPELINE_FLAGS, WEIGHT_FLAGS, loadModel, loadWeights, runPasses } from "../model.js";
 import { progress } from "../progress.js";
 
+/** What runs the samples: the reference interpreter or a compiled artifact. */
+interface Engine {
+  name: string;
+  graph: Graph;
+  predict(batch: Batch): Promise<Record<string, Float32Array>>;
+  close(): Promise<void>;
+}
+
+const isArtifact = (path: string): boolean => existsSync(join(path, "manifest.json")) && statSync(path).isDirectory();
+
+async function interpreterEngine(file: string, args: ParsedArgs, io: CliIO, cmd: string): Promise<Engine> {
+  const graph = await runPasses(loadModel(file, io), args, io);
+  const weights = loadWeights(graph, args, io, cmd);
+  return { name: "reference interpreter", graph, predict: async (batch) => interpret(graph, weights, batch).outputs, close: async () => {} };
+}
+
+async function artifactEngine(dir: string, args: ParsedArgs, cmd: string): Promise<Engine> {
+  for (const flag of ["weights", "init", "passes", "plugin"]) if (args.flags[flag] !== undefined && args.flags[flag] !== run.spec.flags[flag]!.default && !(Array.isArray(args.flags[flag]) && (args.flags[flag] as string[]).length === 0)) throw new RmcError(`rmc run: --${flag} does not apply to a compiled artifact (${dir} holds its own weights and code)`, "E0906");
+  const threads = numberFlag(args, "threads", cmd, { integer: true, min: 1, max: 256 });
+  const { load } = await import("../../runtime/index.js");
+  const model = await load(dir, threads !== undefined ? { threads } : {});
+  return {
+    name: `${model.manifest.target} artifact, ${model.threads} thread${model.threads > 1 ? "s" : ""}`,
+    graph: model.manifest.ir,
+    predict: (batch) => model.predict(batch.inputs),
+    close: () => model.close(),
+  };
+}
+
 export const run: Command = {
   spec: {
     name: "run",
-    usage: "rmc run MODEL.rmdl --weights W.safetensors --data D.tsv [--predictions P.tsv]",
-    summary: "run a model on data with the reference interpreter; print NE, AUC, log loss, calibration",
+    usage: "rmc run MODEL.rmdl --weights W.safetensors --data D.tsv | rmc run DIST/ --data D.tsv",
+    summary: "run a model (interpreter) or a compiled artifact on data; print NE, AUC, log loss, calibration",
     positionals: { min: 1, max: 1 },
     flags: {
       ...WEIGHT_FLAGS,
@@ -30,12 +64,15 @@ export const run: Command = {
       predictions: { type: "string", value: "FILE", doc: "write one line of predictions (one column per output) per sample" },
       passes: PIPELINE_FLAGS.passes!,
       plugin: PIPELINE_FLAGS.plugin!,
+      threads: { type: "string", value: "N", doc: "artifacts: compute threads (default: all cores)" },
     },
+    details: "Given a folder holding manifest.json (from `rmc compile`), runs that artifact with the runtime;\ngiven a model file, runs the reference interpreter.",
   },
   async run(args, io) {
     const cmd = "run";
-    const graph = await runPasses(loadModel(args.positionals[0]!, io), args, io);
-    const weights = loadWeights(graph, args, io, cmd);
+    const target = args.positionals[0]!;
+    const engine = isArtifact(target) ? await artifactEngine(target, args, cmd) : await interpreterEngine(target, args, io, cmd);
+    const { graph } = engine;
     const dataPath = requireFlag(args, "data", cmd);
     const schema = dataSchema(graph);
     const batchSize = numberFlag(args, "batch-size", cmd, { integer: true, min: 1, max: 1 << 20 })!;
@@ -50,7 +87,7 @@ export const run: Command = {
     const start = performance.now();
     try {
       for await (const batch of readBatches(dataPath, schema, { batchSize, dense, ...(limit ? { limit } : {}) })) {
-        const { outputs } = interpret(graph, weights, batch);
+        const outputs = await engine.predict(batch);
         for (const [name, labels] of Object.entries(batch.labels ?? {})) {
           labeled = true;
           metrics.get(name)!.add(outputs[name]!, labels);
@@ -75,10 +112,11 @@ export const run: Command = {
       throw e;
     } finally {
       bar.done();
+      await engine.close();
     }
     if (samples === 0) throw new RmcError(`${dataPath}: no samples`, "E0910");
     const secs = (performance.now() - start) / 1000;
-    io.out(`${samples} samples in ${secs.toFixed(2)} s (${Math.round(samples / secs)} samples/s, reference interpreter)\n`);
+    io.out(`${samples} samples in ${secs.toFixed(2)} s (${Math.round(samples / secs)} samples/s, ${engine.name}, including data parsing)\n`);
     if (labeled) for (const [name, m] of metrics) if (m.result().count > 0) io.out(`\noutput ${name}:\n${formatMetrics(m.result())}\n`);
     if (!labeled) io.out("the data has no labels: no accuracy metrics\n");
     if (predPath) io.out(`predictions written to ${predPath}\n`);

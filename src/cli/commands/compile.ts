@@ -1,0 +1,75 @@
+// `rmc compile`: model + weights → a deployable artifact folder for a target
+// (wasm now; plugin backends too), after the pass pipeline. Prints what was
+// written, how big, how long it took and the planned activation memory.
+
+import { RmcError, didYouMean } from "../../diagnostics.js";
+import { BackendRegistry, type Backend } from "../../../backends/backend.js";
+import type { Command } from "../main.js";
+import { requireFlag } from "../args.js";
+import { PIPELINE_FLAGS, WEIGHT_FLAGS, loadModel, loadPlugins, loadWeights, runPasses } from "../model.js";
+import { compilerVersion } from "../version.js";
+import { humanBytes } from "../summary.js";
+
+/** Built-in targets, loaded on demand (binaryen takes a moment to start). */
+const BUILTIN: Record<string, () => Promise<Backend>> = {
+  wasm: async () => (await import("../../../backends/wasm/index.js")).wasmBackend,
+};
+
+/** Checks a plugin's `backends` export just enough to call it safely. */
+function pluginBackends(file: string, module: Record<string, unknown>): Backend[] {
+  const list = module.backends;
+  if (list === undefined) return [];
+  if (!Array.isArray(list)) throw new RmcError(`plugin ${file}: \`backends\` must be an array`, "E1807");
+  return list.map((b: Partial<Backend>, i) => {
+    const missing = (["name", "compile", "ops", "limits", "precisions"] as const).filter((k) => b?.[k] === undefined);
+    if (missing.length || typeof b.compile !== "function") throw new RmcError(`plugin ${file}: backend #${i}${typeof b?.name === "string" ? ` (${b.name})` : ""} lacks ${missing.join(", ") || "a compile function"}`, "E1807");
+    return b as Backend;
+  });
+}
+
+export const compile: Command = {
+  spec: {
+    name: "compile",
+    usage: "rmc compile MODEL.rmdl --weights W.safetensors --target wasm -o DIST/",
+    summary: "compile a model and its weights into an artifact for a target",
+    positionals: { min: 1, max: 1 },
+    flags: {
+      ...WEIGHT_FLAGS,
+      target: { type: "string", value: "NAME", doc: "backend: wasm (or one a --plugin adds)", default: "wasm" },
+      output: { type: "string", short: "o", value: "DIR", doc: "artifact folder (replaced only if compilation succeeds)" },
+      "emit-text": { type: "boolean", doc: "also write model.wat and final.ir" },
+      features: { type: "string", value: "LIST", doc: "target features, comma-separated (wasm: relaxed-simd)" },
+      ...PIPELINE_FLAGS,
+    },
+    details: "The artifact is loaded with `load(dir)` from rmc/runtime, or run with `rmc run DIST/ --data D.tsv`.",
+  },
+  async run(args, io) {
+    const cmd = "compile";
+    const outDir = requireFlag(args, "output", cmd);
+    const { modules } = await loadPlugins(args);
+    const targets = new BackendRegistry();
+    for (const { file, module } of modules) for (const b of pluginBackends(file, module)) targets.register(b);
+    const name = (args.flags.target as string) ?? "wasm";
+    if (!targets.names().includes(name)) {
+      const builtin = BUILTIN[name];
+      if (!builtin) {
+        const hint = didYouMean(name, [...Object.keys(BUILTIN), ...targets.names()]);
+        throw new RmcError(`rmc compile: unknown target \`${name}\`${hint ? `: ${hint}` : ""} (targets: ${[...Object.keys(BUILTIN), ...targets.names()].join(", ")})`, "E0904");
+      }
+      targets.register(await builtin());
+    }
+    const backend = targets.get(name);
+    const features = typeof args.flags.features === "string" ? args.flags.features.split(",").map((f) => f.trim()).filter(Boolean) : [];
+    for (const f of features) if (!backend.features.includes(f)) throw new RmcError(`rmc compile: target ${name} has no feature \`${f}\`${backend.features.length ? ` (it has ${backend.features.join(", ")})` : ""}`, "E0904");
+    const t0 = performance.now();
+    const model = loadModel(args.positionals[0]!, io);
+    const weights = loadWeights(model, args, io, cmd);
+    const graph = await runPasses(model, args, io, weights);
+    const result = await backend.compile(graph, weights, { outDir, emitText: args.flags["emit-text"] === true, features, compilerVersion: compilerVersion() });
+    const secs = (performance.now() - t0) / 1000;
+    io.out(`compiled ${graph.name} for ${name} in ${secs.toFixed(2)} s → ${outDir}\n`);
+    for (const f of result.files) io.out(`  ${f.name.padEnd(20)} ${humanBytes(f.bytes).padStart(12)}\n`);
+    io.out(`  activations: ${humanBytes(result.activationBytesPerSample)} per sample (buffers reused by liveness)\n`);
+    return 0;
+  },
+};

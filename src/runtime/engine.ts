@@ -1,0 +1,138 @@
+// Runtime: a loaded model's machinery — the compiled code, its memory with the
+// weights in place, the workspaces and (for several threads) the worker pool —
+// and the one thing it does: run a checked batch. A batch is cut into
+// contiguous slices of samples, one per thread; the main thread runs the first
+// slice itself while workers run the others, each in its own workspace.
+
+import { RmcError, error } from "../diagnostics.js";
+import type { Manifest } from "./manifest.js";
+import { RUNTIME_CODES as C } from "./codes.js";
+import type { ArtifactFiles } from "./files.js";
+import type { PreparedBatch } from "./inputs.js";
+import { hostImports } from "./math.js";
+import { MAX_PAGES, PAGE_BYTES, wasmApi, type WasmMemory, type WasmModule } from "./platform.js";
+import { WorkerPool } from "./pool.js";
+import { Workspaces, fittingPlan } from "./workspace.js";
+
+/** Below this many samples per thread, splitting a batch costs more than it saves. */
+const MIN_SAMPLES_PER_THREAD = 32;
+
+type Forward = (ws: number, cap: number, batch: number) => void;
+
+/** How to start an engine. */
+export interface EngineOptions {
+  threads: number;
+  batchCapacity: number;
+  workerUrl: URL;
+}
+
+/** Reads the code and weights, sets up memory and workers. */
+export async function startEngine(files: ArtifactFiles, manifest: Manifest, options: EngineOptions): Promise<Engine> {
+  const layout = manifest.wasm;
+  const { inputs, outputs } = manifest.model;
+  const shared = options.threads > 1;
+  const codeFile = shared ? layout.threadsModule : layout.module;
+  const module = await compileCode(await files.readChecked(codeFile, manifest.files[codeFile]!), files.where(codeFile), layout.features);
+  const plan = fittingPlan(layout, inputs, options.threads, [
+    { cap: options.batchCapacity, ids: [] },
+    { cap: 16, ids: [] },
+  ]);
+  let memory: WasmMemory;
+  try {
+    memory = new (wasmApi().Memory)({ initial: Math.max(1, Math.ceil(plan.end / PAGE_BYTES)), maximum: MAX_PAGES, shared });
+  } catch (cause) {
+    throw new RmcError(error(C.memoryLimit, `cannot allocate ${plan.end} bytes of Wasm memory: ${(cause as Error).message}`));
+  }
+  const weights = layout.weights;
+  await files.readCheckedInto(weights.file, manifest.files[weights.file]!, new Uint8Array(memory.buffer, weights.offset, weights.bytes));
+  const forward = await instantiate(module, memory, layout.imports, files.where(codeFile));
+  const workspaces = new Workspaces(memory, layout, inputs, outputs, plan);
+  const pool = shared ? await WorkerPool.start(options.workerUrl, options.threads - 1, { module, memory, imports: layout.imports }) : undefined;
+  return new Engine(manifest, workspaces, forward, pool);
+}
+
+async function compileCode(bytes: Uint8Array, where: string, features: readonly string[]): Promise<WasmModule> {
+  try {
+    return await wasmApi().compile(bytes);
+  } catch (cause) {
+    const needs = features.length ? ` (it needs the Wasm features ${features.join(", ")})` : "";
+    throw new RmcError(error(C.instantiate, `${where}: this host cannot compile the code${needs}: ${(cause as Error).message}`));
+  }
+}
+
+async function instantiate(module: WasmModule, memory: WasmMemory, imports: readonly string[], where: string): Promise<Forward> {
+  let exports: Record<string, unknown>;
+  try {
+    exports = (await wasmApi().instantiate(module, { env: { memory, ...hostImports(imports) } })).exports;
+  } catch (cause) {
+    throw new RmcError(error(C.instantiate, `${where}: cannot instantiate the code: ${(cause as Error).message}`));
+  }
+  if (typeof exports.forward !== "function") throw new RmcError(error(C.instantiate, `${where}: the code exports no \`forward\` function`));
+  return exports.forward as Forward;
+}
+
+/** Contiguous, nearly equal slices [start, end) of `size` samples. */
+export function splitBatch(size: number, parts: number): [number, number][] {
+  return Array.from({ length: parts }, (_, t) => [Math.floor((size * t) / parts), Math.floor((size * (t + 1)) / parts)]);
+}
+
+/** A model ready to run batches. */
+export class Engine {
+  constructor(
+    private readonly manifest: Manifest,
+    private readonly workspaces: Workspaces,
+    private readonly forward: Forward,
+    private pool: WorkerPool | undefined,
+  ) {}
+
+  /** Threads a big batch is spread over (1 after a worker failure). */
+  get threads(): number {
+    return this.pool ? this.workspaces.plan.bases.length : 1;
+  }
+
+  /** Runs a checked batch; outputs by name, `[B * width]`. */
+  async run(batch: PreparedBatch): Promise<Record<string, Float32Array>> {
+    const results: Record<string, Float32Array> = {};
+    for (const output of this.manifest.model.outputs) results[output.name] = new Float32Array(batch.size * output.width);
+    if (batch.size === 0) return results;
+    const slices = splitBatch(batch.size, Math.min(this.threads, Math.max(1, Math.floor(batch.size / MIN_SAMPLES_PER_THREAD))));
+    const ids = slices.map(([start, end]) => Workspaces.idsInSlice(batch, start, end));
+    this.workspaces.ensure(
+      Math.max(...slices.map(([start, end]) => end - start)),
+      ids[0]!.map((_, i) => Math.max(...ids.map((n) => n[i]!))),
+    );
+    slices.forEach(([start, end], t) => this.workspaces.writeSlice(t, batch, start, end));
+    const { cap, bases } = this.workspaces.plan;
+    const jobs = slices.slice(1).map(([start, end], i) => ({ ws: bases[i + 1]!, cap, batch: end - start }));
+    const workers = jobs.length ? this.pool!.run(jobs) : Promise.resolve();
+    let trap: Error | undefined;
+    try {
+      this.forward(bases[0]!, cap, slices[0]![1]);
+    } catch (cause) {
+      trap = cause as Error;
+    }
+    const failure = await workers.then(
+      () => undefined,
+      (err: unknown) => err as Error,
+    );
+    if (trap) throw new RmcError(error(C.trap, `the model's code trapped: ${trap.name}: ${trap.message}`, undefined, "this is a bug in the compiled code; please report it with the artifact"));
+    if (failure) {
+      if (failure instanceof RmcError && failure.diagnostics[0]?.code === C.worker) await this.dropPool();
+      throw failure;
+    }
+    slices.forEach(([start, end], t) => this.workspaces.readSlice(t, results, start, end));
+    return results;
+  }
+
+  /** After a worker dies the model keeps working on the main thread alone. */
+  private async dropPool(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.close();
+  }
+
+  /** Terminates the workers. */
+  async close(): Promise<void> {
+    await this.dropPool();
+  }
+}

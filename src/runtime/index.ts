@@ -1,0 +1,118 @@
+// Runtime entry point (`rmc/runtime`): load a compiled Wasm artifact (dist/)
+// and predict with it, in Node or a browser. `load` reads and checks
+// manifest.json and every file it uses, then sets up memory, weights and
+// threads; `predict` checks a batch against the signature and runs it.
+// Calls to `predict` on one model run one at a time, in call order.
+
+import { RmcError, error } from "../diagnostics.js";
+import type { InputSignature, Manifest, OutputSignature } from "./manifest.js";
+import { parseManifest } from "./check.js";
+import { RUNTIME_CODES as C } from "./codes.js";
+import { Engine, startEngine } from "./engine.js";
+import { MANIFEST_FILE, openArtifact } from "./files.js";
+import { prepareBatch, type DenseOrBags } from "./inputs.js";
+import { coreCount, threadsSupported, workerScriptAvailable } from "./platform.js";
+import { samplesToBatch, type SampleObject } from "./samples.js";
+
+// What callers need beside `load`: request and signature types, the artifact
+// format version, the host math shared with the compiler, the error codes.
+export type { BagsInput, DenseOrBags } from "./inputs.js";
+export type { SampleObject, SampleValue } from "./samples.js";
+export type { IdPolicy, InputSignature, Manifest, OutputSignature, WasmLayout } from "./manifest.js";
+export { ARTIFACT_FORMAT } from "./manifest.js";
+export { HOST_MATH, sigmoid, tanh } from "./math.js";
+export { RUNTIME_CODES } from "./codes.js";
+
+/** How to load a model. */
+export interface LoadOptions {
+  /** Compute threads for predict (default: the machine's cores); 1 = no workers. */
+  threads?: number;
+  /** Samples per thread the memory is first laid out for; grows when a larger batch comes (default 512). */
+  batchCapacity?: number;
+  /** How to get files from URLs (default globalThis.fetch). */
+  fetch?: typeof fetch;
+  /** Where the worker script is (default: worker.js next to this module); for bundlers and tests. */
+  workerUrl?: URL;
+}
+
+/** A loaded model. */
+export interface Model {
+  readonly manifest: Manifest;
+  readonly inputs: InputSignature[];
+  readonly outputs: OutputSignature[];
+  /** Threads a large batch is spread over (1 when workers are not available). */
+  readonly threads: number;
+  /** Runs a batch (typed inputs by name, or an array of sample objects); outputs by name, `[B * width]`. */
+  predict(batch: Record<string, DenseOrBags> | readonly SampleObject[]): Promise<Record<string, Float32Array>>;
+  /** Terminates the workers; the model cannot predict afterwards. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_BATCH_CAPACITY = 512;
+
+/** Loads the artifact in `dir` (a folder path in Node, or a URL), checking its manifest and checksums. */
+export async function load(dir: string | URL, opts: LoadOptions = {}): Promise<Model> {
+  checkCount("threads", opts.threads);
+  checkCount("batchCapacity", opts.batchCapacity);
+  const files = await openArtifact(dir, opts.fetch);
+  const manifest = parseManifest(await files.readManifest(), files.where(MANIFEST_FILE));
+  const workerUrl = opts.workerUrl ?? new URL("./worker.js", import.meta.url);
+  const threads = await chooseThreads(manifest, opts, workerUrl);
+  const engine = await startEngine(files, manifest, { threads, batchCapacity: opts.batchCapacity ?? DEFAULT_BATCH_CAPACITY, workerUrl });
+  return new LoadedModel(manifest, engine);
+}
+
+function checkCount(name: string, value: number | undefined): void {
+  if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1))
+    throw new RmcError(error(C.badOption, `load option \`${name}\` must be a whole number ≥ 1, not ${String(value)}`));
+}
+
+/**
+ * Threads asked for, or the cores by default; 1 when the artifact has no
+ * threads module or the host cannot share memory with workers. A missing
+ * worker script is an error only when threads were asked for explicitly.
+ */
+async function chooseThreads(manifest: Manifest, opts: LoadOptions, workerUrl: URL): Promise<number> {
+  const wanted = opts.threads ?? (await coreCount());
+  if (wanted <= 1 || !manifest.wasm.threadsModule || !threadsSupported()) return 1;
+  if (opts.threads === undefined && !(await workerScriptAvailable(workerUrl))) return 1;
+  return wanted;
+}
+
+class LoadedModel implements Model {
+  readonly inputs: InputSignature[];
+  readonly outputs: OutputSignature[];
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(
+    readonly manifest: Manifest,
+    private readonly engine: Engine,
+  ) {
+    this.inputs = manifest.model.inputs;
+    this.outputs = manifest.model.outputs;
+  }
+
+  get threads(): number {
+    return this.engine.threads;
+  }
+
+  predict(batch: Record<string, DenseOrBags> | readonly SampleObject[]): Promise<Record<string, Float32Array>> {
+    // One batch at a time: all calls share the same workspaces.
+    const result = this.queue.then(() => this.run(batch));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async run(batch: Record<string, DenseOrBags> | readonly SampleObject[]): Promise<Record<string, Float32Array>> {
+    if (this.closed) throw new RmcError(error(C.closed, `model \`${this.manifest.model.name}\` is closed: load it again to predict`));
+    const typed: Record<string, DenseOrBags> = Array.isArray(batch) ? samplesToBatch(this.inputs, batch as readonly SampleObject[]) : (batch as Record<string, DenseOrBags>);
+    return this.engine.run(prepareBatch(this.inputs, typed));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.queue;
+    await this.engine.close();
+  }
+}

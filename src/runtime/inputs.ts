@@ -1,0 +1,136 @@
+// Runtime: checks a batch (typed arrays by input name) against the model's
+// signature and puts it in the form the workspace writer copies from, before
+// anything touches Wasm memory, so a bad request never disturbs the loaded
+// model. Ids are checked (and clamped or wrapped, per the feature's policy)
+// here too: the compiled code trusts them and never bounds-checks a gather.
+
+import { RmcError, didYouMean, error, type Diagnostic } from "../diagnostics.js";
+import type { InputSignature } from "./manifest.js";
+import { RUNTIME_CODES as C } from "./codes.js";
+
+/** A bags input: TorchRec KJT layout, lengths key-major (`lengths[f * B + b]`), values in the same order. */
+export interface BagsInput {
+  lengths: Int32Array | ArrayLike<number>;
+  values: Int32Array | ArrayLike<number>;
+  /** One weight per id, for weighted bags only. */
+  weights?: Float32Array | ArrayLike<number>;
+}
+
+/** One input's data: dense `[B * width]` row-major values, or bags. */
+export type DenseOrBags = Float32Array | ArrayLike<number> | BagsInput;
+
+/** A checked input, ready to copy into a workspace. */
+export type PreparedInput =
+  | { kind: "dense"; width: number; data: ArrayLike<number> }
+  | { kind: "bags"; count: number; lengths: ArrayLike<number>; offsets: Int32Array; ids: Int32Array; weights?: ArrayLike<number> };
+
+/** A checked batch: its size and one entry per signature input, in signature order. */
+export interface PreparedBatch {
+  size: number;
+  inputs: PreparedInput[];
+}
+
+const fail = (code: string, message: string, hint?: string): never => {
+  throw new RmcError(error(code, message, undefined, hint));
+};
+const isArrayLike = (x: unknown): x is ArrayLike<unknown> =>
+  (Array.isArray(x) || ArrayBuffer.isView(x)) && typeof (x as { length?: unknown }).length === "number";
+
+/** Checks names, shapes and ids of a batch; throws an RmcError (E171x) on the first kind of problem found. */
+export function prepareBatch(signature: readonly InputSignature[], batch: Record<string, DenseOrBags>): PreparedBatch {
+  if (typeof batch !== "object" || batch === null || ArrayBuffer.isView(batch))
+    fail(C.batchShape, "predict expects an object of inputs by name (or an array of sample objects)");
+  checkNames(signature, Object.keys(batch), "");
+  const sizes = signature.map((input) => batchSizeOf(input, batch[input.name]));
+  const known = signature.map((input, i) => ({ name: input.name, size: sizes[i] })).filter((s): s is { name: string; size: number } => s.size !== undefined);
+  const size = known[0]?.size ?? 0;
+  const other = known.find((s) => s.size !== size);
+  if (other) fail(C.batchSize, `inputs disagree on the batch size: ${known[0]!.name} has ${size} samples, ${other.name} ${other.size}`);
+  const inputs = signature.map((input): PreparedInput => {
+    const data = batch[input.name]!;
+    if (input.kind === "dense") return { kind: "dense", width: input.width, data: data as ArrayLike<number> };
+    return prepareBags(input, data as BagsInput, size);
+  });
+  return { size, inputs };
+}
+
+/** Unknown and missing input names, all reported at once; `where` prefixes messages (e.g. "sample 3: "). */
+export function checkNames(signature: readonly InputSignature[], given: readonly string[], where: string): void {
+  const names = signature.map((input) => input.name);
+  const problems: Diagnostic[] = [];
+  for (const name of given)
+    if (!names.includes(name)) {
+      const hint = didYouMean(name, names);
+      problems.push(error(C.batchShape, `${where}unknown input \`${name}\` (the model's inputs: ${names.join(", ")})${hint ? `; ${hint}` : ""}`));
+    }
+  for (const name of names) if (!given.includes(name)) problems.push(error(C.batchShape, `${where}missing input \`${name}\``));
+  if (problems.length) throw new RmcError(problems);
+}
+
+/** The number of samples an input holds, or undefined when its shape cannot tell (zero width or count). */
+function batchSizeOf(input: InputSignature, data: DenseOrBags | undefined): number | undefined {
+  if (input.kind === "dense") {
+    if (!isArrayLike(data)) return fail(C.batchShape, `input \`${input.name}\` must be a Float32Array of [batch × ${input.width}] values`);
+    if (input.width === 0) return data.length === 0 ? undefined : fail(C.denseWidth, `input \`${input.name}\` has width 0 but ${data.length} values`);
+    if (data.length % input.width !== 0) fail(C.denseWidth, `input \`${input.name}\` has ${data.length} values, not a multiple of its width ${input.width}`);
+    if (!(data instanceof Float32Array)) checkNumbers(input.name, data);
+    return data.length / input.width;
+  }
+  const bags = data as BagsInput | undefined;
+  if (typeof bags !== "object" || bags === null || !isArrayLike(bags.lengths) || !isArrayLike(bags.values))
+    return fail(C.batchShape, `input \`${input.name}\` must be bags: { lengths, values${input.weighted ? ", weights" : ""} } (KJT layout)`);
+  if (input.count === 0) return undefined;
+  if (bags.lengths.length % input.count !== 0)
+    fail(C.bagsShape, `input \`${input.name}\` has ${bags.lengths.length} lengths, not a multiple of its ${input.count} features (lengths are [features × batch])`);
+  return bags.lengths.length / input.count;
+}
+
+function checkNumbers(name: string, data: ArrayLike<unknown>): void {
+  for (let i = 0; i < data.length; i++) if (typeof data[i] !== "number") fail(C.denseWidth, `input \`${name}\` value ${i} is not a number`);
+}
+
+function prepareBags(input: Extract<InputSignature, { kind: "bags" }>, bags: BagsInput, size: number): PreparedInput {
+  const { name, count } = input;
+  if (bags.lengths.length !== count * size)
+    fail(C.bagsShape, `input \`${name}\` has ${bags.lengths.length} lengths, expected ${count * size} (${count} features × ${size} samples)`);
+  const offsets = new Int32Array(count * size + 1);
+  for (let i = 0; i < count * size; i++) {
+    const length = bags.lengths[i]!;
+    const at = `feature ${Math.floor(i / Math.max(size, 1))}, sample ${i % Math.max(size, 1)}`;
+    if (!Number.isInteger(length)) fail(C.bagsShape, `input \`${name}\` ${at}: length ${length} is not an integer`);
+    if (length < 0) fail(C.bagsShape, `input \`${name}\` ${at}: length ${length} is negative`);
+    offsets[i + 1] = offsets[i]! + length;
+  }
+  const total = offsets[count * size]!;
+  if (total !== bags.values.length) fail(C.bagsShape, `input \`${name}\`: lengths add up to ${total} ids, but values has ${bags.values.length}`);
+  if (input.weighted && bags.weights === undefined) fail(C.bagsShape, `input \`${name}\` is weighted: pass \`weights\`, one per id`);
+  if (!input.weighted && bags.weights !== undefined) fail(C.bagsShape, `input \`${name}\` is not weighted: drop \`weights\``);
+  if (bags.weights !== undefined && (!isArrayLike(bags.weights) || bags.weights.length !== total))
+    fail(C.bagsShape, `input \`${name}\`: weights must have one entry per id (${total}), not ${isArrayLike(bags.weights) ? bags.weights.length : "none"}`);
+  const ids = resolveIds(input, bags.values, offsets, size);
+  return { kind: "bags", count, lengths: bags.lengths, offsets, ids, ...(bags.weights !== undefined ? { weights: bags.weights } : {}) };
+}
+
+/**
+ * Checks every id against its feature's table and applies the feature's policy.
+ * Returns the caller's Int32Array when nothing needs changing, else a copy:
+ * the caller's arrays are never written.
+ */
+function resolveIds(input: Extract<InputSignature, { kind: "bags" }>, values: ArrayLike<number>, offsets: Int32Array, size: number): Int32Array {
+  let out = values instanceof Int32Array ? undefined : Int32Array.from(values);
+  for (let f = 0; f < input.count; f++) {
+    const { rows, ids: policy } = input.features[f]!;
+    for (let b = 0; b < size; b++)
+      for (let k = offsets[f * size + b]!; k < offsets[f * size + b + 1]!; k++) {
+        const id = values[k]!;
+        if (id >= 0 && id < rows && Number.isInteger(id)) continue;
+        const at = `input \`${input.name}\` feature ${f}, sample ${b}`;
+        if (!Number.isInteger(id)) fail(C.idNotInteger, `${at}: id ${id} is not an integer`);
+        if (policy === "error")
+          fail(C.idOutOfRange, `${at}: id ${id} is outside the table's ${rows} rows (ids must be in [0, ${rows}))`, "map ids into the table's rows before predict, or compile with the id policy `clamp` or `modulo`");
+        out ??= Int32Array.from(values);
+        out[k] = policy === "clamp" ? Math.min(Math.max(id, 0), rows - 1) : ((id % rows) + rows) % rows;
+      }
+  }
+  return out ?? (values as Int32Array);
+}

@@ -1,0 +1,121 @@
+// Runtime, Node only: artifact folders on disk, worker_threads and the core
+// count. Reached only through dynamic imports from platform.ts and files.ts,
+// so browser bundles never evaluate it. Big weight blobs are read in chunks
+// straight into Wasm memory and hashed as they stream, so a 2 GB blob never
+// needs a second 2 GB buffer.
+
+import { createHash } from "node:crypto";
+import { access, open, readFile } from "node:fs/promises";
+import { availableParallelism, cpus } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { RmcError, error } from "../diagnostics.js";
+import type { FileEntry } from "./manifest.js";
+import { RUNTIME_CODES as C } from "./codes.js";
+import { MANIFEST_FILE, checksumMismatch, missingFile, sizeMismatch, type ArtifactFiles } from "./files.js";
+import type { ThreadHandle } from "./platform.js";
+
+/** How much of a file one read moves into memory. */
+const READ_CHUNK_BYTES = 16 << 20;
+
+/** The machine's cores, as Node counts those this process may use. */
+export const nodeCoreCount = (): number => Math.max(1, typeof availableParallelism === "function" ? availableParallelism() : cpus().length);
+
+/** A `file:` URL as a path. */
+export const urlToPath = (url: URL): string => fileURLToPath(url);
+
+const reason = (err: unknown): string => {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return "file not found";
+  if (code === "EISDIR") return "is a folder, not a file";
+  return (err as Error).message;
+};
+
+/** An artifact folder on disk. */
+export function folderArtifact(dir: string): ArtifactFiles {
+  const where = (name: string): string => join(dir, name);
+  return {
+    where,
+    async readManifest() {
+      try {
+        return await readFile(where(MANIFEST_FILE), "utf8");
+      } catch (err) {
+        const why = (err as NodeJS.ErrnoException).code === "ENOENT" ? `no ${MANIFEST_FILE} here: \`${dir}\` is not a compiled artifact folder` : reason(err);
+        throw new RmcError(error(C.manifestUnreadable, `${where(MANIFEST_FILE)}: ${why}`));
+      }
+    },
+    async readChecked(name, entry) {
+      const bytes = new Uint8Array(entry.bytes);
+      await readFileChecked(where(name), where(name), entry, bytes);
+      return bytes;
+    },
+    readCheckedInto: (name, entry, target) => readFileChecked(where(name), where(name), entry, target),
+  };
+}
+
+/**
+ * Reads a file of `entry.bytes` bytes into `target` in chunks, hashing as it
+ * goes; checks the size first and the sha256 at the end (E1703/E1704/E1705).
+ */
+export async function readFileChecked(path: string, where: string, entry: FileEntry, target: Uint8Array, chunkBytes = READ_CHUNK_BYTES): Promise<void> {
+  let handle;
+  try {
+    handle = await open(path, "r");
+  } catch (err) {
+    throw missingFile(where, reason(err));
+  }
+  try {
+    const size = (await handle.stat()).size;
+    if (size !== entry.bytes) throw sizeMismatch(where, size, entry.bytes);
+    const hash = createHash("sha256");
+    let done = 0;
+    while (done < entry.bytes) {
+      const want = Math.min(chunkBytes, entry.bytes - done);
+      const { bytesRead } = await handle.read(target, done, want, done);
+      if (bytesRead === 0) throw sizeMismatch(where, done, entry.bytes);
+      hash.update(target.subarray(done, done + bytesRead));
+      done += bytesRead;
+    }
+    if (hash.digest("hex") !== entry.sha256.toLowerCase()) throw checksumMismatch(where);
+  } catch (err) {
+    if (err instanceof RmcError) throw err;
+    throw missingFile(where, reason(err));
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Whether a `file:` URL names an existing file. */
+export async function nodeFileExists(url: URL): Promise<boolean> {
+  try {
+    await access(fileURLToPath(url));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Starts a worker_threads Worker on a module script, after checking the script exists. */
+export async function spawnNodeThread(url: URL): Promise<ThreadHandle> {
+  if (url.protocol === "file:" && !(await nodeFileExists(url)))
+    throw new RmcError(
+      error(C.worker, `worker script not found at ${url.href}: build the runtime (npm run build) or pass \`workerUrl\` in the load options`),
+    );
+  // Workers inherit the process's flags, but refuse --input-type (as in `node --input-type=module -e ...`).
+  const execArgv = process.execArgv.filter((flag) => !flag.startsWith("--input-type"));
+  const worker = new Worker(url, { execArgv });
+  return {
+    post: (message) => worker.postMessage(message),
+    listen(listener) {
+      worker.on("message", (data) => listener.message(data));
+      worker.on("error", (err) => listener.error(err));
+      worker.on("messageerror", (err) => listener.error(err));
+      worker.on("exit", () => listener.exit());
+    },
+    hold: (held) => (held ? worker.ref() : worker.unref()),
+    terminate: async () => {
+      await worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,37 @@
+// Golden .wat for a few small kernels, as generated (before binaryen's
+// optimiser): a reviewer can read exactly what each kernel does, and any
+// change to the generated code shows up as a diff. UPDATE_GOLDEN=1 rewrites.
+
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { WasmModule } from "../../../backends/wasm/module.js";
+import { emitGemm } from "../../../backends/wasm/kernels/gemm.js";
+import { emitEmbeddingBag } from "../../../backends/wasm/kernels/embedding.js";
+import { emitInteract } from "../../../backends/wasm/kernels/interact.js";
+import { emitCrossEpilogue } from "../../../backends/wasm/kernels/elementwise.js";
+
+const GOLDEN = join(import.meta.dirname, "golden");
+
+const cases: Record<string, (w: WasmModule) => void> = {
+  // 3 inputs → 5 outputs: one partial panel (5 of 8 columns: a full vector and one lane), relu epilogue
+  "gemm-3x5-relu": (w) => emitGemm(w, "gemm", { inF: 3, outF: 5, weights: 1024, bias: 2048, act: "relu" }),
+  // one f16 table of dim 4, weighted sum pooling
+  "embedding-f16-weighted-sum": (w) => emitEmbeddingBag(w, "bags", { tables: [{ address: 4096, stride: 4, f16: true, feature: 1 }], dim: 4, pool: "sum", weighted: true, outWidth: 4 }),
+  // x [B,2] and 2 embeddings [B,2,2]: 3 vectors, strict lower triangle → 2 + 3 outputs
+  "interact-dot-3x2": (w) => emitInteract(w, "interact", { inputs: [{ vectors: 1, width: 2 }, { vectors: 2, width: 4 }], dim: 2, op: "dot", self: false, outWidth: 5 }),
+  "cross-epilogue-relu": (w) => emitCrossEpilogue(w, "cross_out", true),
+};
+
+describe("golden .wat of small kernels", () => {
+  for (const [name, emit] of Object.entries(cases))
+    it(name, () => {
+      const w = new WasmModule({ sharedMemory: false });
+      emit(w);
+      const { binary, text } = w.finish(false);
+      expect(WebAssembly.validate(binary)).toBe(true);
+      const path = join(GOLDEN, `${name}.wat`);
+      if (process.env.UPDATE_GOLDEN || !existsSync(path)) writeFileSync(path, text);
+      expect(text).toBe(readFileSync(path, "utf8"));
+    });
+});

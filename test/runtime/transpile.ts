@@ -1,0 +1,58 @@
+// Test helper: the runtime as plain JavaScript in a temp folder (src/runtime
+// and what it imports), because worker threads and child processes run real
+// .js files, not vitest's on-the-fly TypeScript. Gives the worker script's URL
+// (for `workerUrl`) and the entry module's path. Any test that loads a model
+// with threads > 1 passes `workerUrl: testWorkerUrl()`.
+
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import ts from "typescript";
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+const runtimeSources = (): string[] => [
+  ...readdirSync(join(repo, "src/runtime"))
+    .filter((f) => f.endsWith(".ts"))
+    .sort()
+    .map((f) => `src/runtime/${f}`),
+  "src/diagnostics.ts",
+];
+
+/** Transpiles src/runtime/*.ts and src/diagnostics.ts under `root` (an ES module package). */
+export function transpileRuntime(root: string): { workerUrl: URL; entry: string } {
+  for (const source of runtimeSources()) {
+    const out = join(root, source.replace(/\.ts$/, ".js"));
+    mkdirSync(dirname(out), { recursive: true });
+    const { outputText } = ts.transpileModule(readFileSync(join(repo, source), "utf8"), {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+    });
+    writeFileSync(out, outputText);
+  }
+  writeFileSync(join(root, "package.json"), JSON.stringify({ type: "module" }));
+  return { workerUrl: pathToFileURL(join(root, "src/runtime/worker.js")), entry: join(root, "src/runtime/index.js") };
+}
+
+/**
+ * The worker script for `load(dir, { threads, workerUrl })` in tests. Kept in
+ * one temp folder per version of the runtime's sources (named by their hash),
+ * built under a temp name and renamed into place, so parallel test files
+ * share it safely and nothing is left behind per run.
+ */
+export function testWorkerUrl(): URL {
+  const hash = createHash("sha256");
+  for (const source of runtimeSources()) hash.update(source).update(readFileSync(join(repo, source)));
+  const root = join(tmpdir(), `rmc-runtime-js-${hash.digest("hex").slice(0, 16)}`);
+  if (!existsSync(join(root, "package.json"))) {
+    const staging = mkdtempSync(`${root}.tmp-`);
+    transpileRuntime(staging);
+    try {
+      renameSync(staging, root);
+    } catch {
+      rmSync(staging, { recursive: true, force: true }); // another test file got there first
+    }
+  }
+  return pathToFileURL(join(root, "src/runtime/worker.js"));
+}
