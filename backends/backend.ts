@@ -20,7 +20,7 @@ export interface CompileOptions {
   outDir: string;
   /** Also write human-readable forms (model.wat, final.ir). */
   emitText: boolean;
-  /** Optional target features, e.g. `relaxed-simd`. */
+  /** Optional target features a backend offers (`--features`). */
   features: string[];
   compilerVersion: string;
 }

@@ -16,3 +16,6 @@ rmc gen-data "$model" --weights "$out/weights.safetensors" --rows 20000 --seed 7
 rmc data-stats "$out/data.tsv" --model "$model" --top 3 | head -n 20
 rmc ir "$model" --passes canonicalize,infer-shapes,dce --time-passes -o "$out/final.ir"
 rmc run "$model" --weights "$out/weights.safetensors" --data "$out/data.tsv" --predictions "$out/predictions.tsv"
+rmc compile "$model" --weights "$out/weights.safetensors" --target wasm -o "$out/dist" --emit-text
+rmc run "$out/dist" --data "$out/data.tsv"
+node examples/predict.mjs "$out/dist"

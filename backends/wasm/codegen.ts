@@ -33,8 +33,8 @@ export function hostImports(sched: Schedule): string[] {
 }
 
 /** Generates the module; `shared` selects the variant that imports a shared memory (worker threads). */
-export function generateModule(graph: Graph, sched: Schedule, layout: WeightLayout, plan: MemoryPlan, opts: { shared: boolean; optimize: boolean; relaxedSimd?: boolean }): Generated {
-  const w = new WasmModule({ sharedMemory: opts.shared, ...(opts.relaxedSimd ? { relaxedSimd: true } : {}) });
+export function generateModule(graph: Graph, sched: Schedule, layout: WeightLayout, plan: MemoryPlan, opts: { shared: boolean; optimize: boolean }): Generated {
+  const w = new WasmModule({ sharedMemory: opts.shared });
   for (const fn of hostImports(sched)) w.importUnaryF32(fn);
   const types = new Map<string, TensorType>();
   for (const i of graph.inputs) if (i.type.kind === "tensor") types.set(i.name, i.type);

@@ -77,8 +77,6 @@ export class FunctionBuilder {
 export interface ModuleOptions {
   /** Import a shared memory (for worker threads); needs the Atomics feature. */
   sharedMemory: boolean;
-  /** Allow relaxed-SIMD instructions (opt-in). */
-  relaxedSimd?: boolean;
 }
 
 /** A Wasm module under construction. */
@@ -90,7 +88,6 @@ export class WasmModule {
     this.raw = new binaryen.Module();
     let features = binaryen.Features.SIMD128 | binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt | binaryen.Features.MutableGlobals | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt;
     if (opts.sharedMemory) features |= binaryen.Features.Atomics;
-    if (opts.relaxedSimd) features |= binaryen.Features.RelaxedSIMD;
     this.raw.setFeatures(features);
     // A shared memory must declare a maximum; 65536 pages is the whole 4 GiB of wasm32.
     this.raw.setMemory(1, 65536, null, [], opts.sharedMemory);

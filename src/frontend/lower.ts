@@ -6,7 +6,7 @@
 // file is reported once.
 
 import { didYouMean } from "../diagnostics.js";
-import { POOLINGS, PRECISIONS } from "../ir/ops.js";
+import { ID_POLICIES, POOLINGS, PRECISIONS } from "../ir/ops.js";
 import type { Attrs, Graph, Input, Output, Span, WeightDecl } from "../ir/types.js";
 import { bindArgs, checkCount, toEnum, toInt } from "./args.js";
 import type { AnnotationItem, AssignItem, InputItem, Item, ModelAst, OutputItem, TableItem } from "./ast.js";
@@ -99,6 +99,7 @@ function lowerTable(ctx: LowerCtx, item: TableItem, pin: Pin | undefined): void 
   const call = item.ctor;
   let dim: number | undefined;
   let pool: string | undefined = "sum";
+  let ids: string | undefined = "error";
   if (call.op !== "embedding") {
     ctx.error(CODES.unknownOp, `unknown table kind \`${call.op}\``, call.opSpan, didYouMean(call.op, ["embedding"]) ?? "tables are declared with `embedding(dim: D, rows: R, pool: sum)`");
   } else {
@@ -106,17 +107,21 @@ function lowerTable(ctx: LowerCtx, item: TableItem, pin: Pin | undefined): void 
       { name: "dim", kind: "int" as const, required: true, doc: "the width of each row" },
       { name: "rows", kind: "rows" as const, required: true, doc: "the number of rows, one for all tables or a list with one per table" },
       { name: "pool", kind: "enum" as const, doc: "how the rows of a bag combine" },
+      { name: "ids", kind: "enum" as const, doc: "what to do with an id outside the table: error, clamp or modulo" },
     ];
     const { bound, ok } = bindArgs(ctx, call, params, "embedding(dim: 16, rows: 1000, pool: sum)");
     const d = bound.args.get("dim");
     const p = bound.args.get("pool");
+    const policy = bound.args.get("ids");
     dim = d && toInt(ctx, d, "embedding", "dim");
     if (p) pool = toEnum(ctx, p, "embedding", "pool", POOLINGS);
+    if (policy) ids = toEnum(ctx, policy, "embedding", "ids", ID_POLICIES);
     if (!ok) dim = undefined;
   }
   if (!free) return;
-  if (dim === undefined || pool === undefined || rows === undefined) return poison(ctx, item.name);
-  const precision: Attrs = pin ? { precision: pin.precision } : {};
+  if (dim === undefined || pool === undefined || rows === undefined || ids === undefined) return poison(ctx, item.name);
+  // Only a non-default policy is recorded, so models that never mention `ids:` keep their IR.
+  const precision: Attrs = { ...(pin ? { precision: pin.precision } : {}), ...(ids !== "error" ? { ids } : {}) };
   const weights: WeightDecl[] = rows.map((r, i) => ({
     name: item.count === undefined ? `${item.name}.weight` : `${item.name}.${i}.weight`,
     role: "table",

@@ -77,12 +77,25 @@ export function embeddingBagKernel(a: KernelArgs): void {
     const table = a.weights[t]!;
     const reader = rowReader(table);
     const f = feats[t]!;
+    const ids = applyIdPolicy(bags.values, table.decl.attrs.ids as string | undefined, reader.rows);
     for (let b = 0; b < a.batch; b++) {
       const bag = f * a.batch + b;
-      const bad = poolBag(pool, reader, bags.values, bags.weights, offsets[bag]!, offsets[bag + 1]!, a.out, b * outW + t * reader.dim);
-      if (bad >= 0) throw badId(a, table.name, f, b, bags.values[bad]!, reader.rows);
+      const bad = poolBag(pool, reader, ids, bags.weights, offsets[bag]!, offsets[bag + 1]!, a.out, b * outW + t * reader.dim);
+      if (bad >= 0) throw badId(a, table.name, f, b, ids[bad]!, reader.rows);
     }
   }
+}
+
+/**
+ * The ids a table reads under its `ids` policy: `error` (default) leaves them
+ * for poolBag to reject, `clamp` pins them into [0, rows), `modulo` wraps them
+ * (((id % rows) + rows) % rows, so negative ids wrap too). The runtime applies
+ * the same rule before ids reach a backend.
+ */
+function applyIdPolicy(values: Int32Array, policy: string | undefined, rows: number): Int32Array {
+  if (policy === "clamp") return values.map((id) => (id < 0 ? 0 : id >= rows ? rows - 1 : id));
+  if (policy === "modulo") return values.map((id) => ((id % rows) + rows) % rows);
+  return values;
 }
 
 function badId(a: KernelArgs, table: string, feature: number, sample: number, id: number, rows: number): RmcError {

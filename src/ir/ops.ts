@@ -37,6 +37,8 @@ export interface OpDef {
 export const ACTIVATIONS = ["relu", "sigmoid", "tanh", "none"] as const;
 export const POOLINGS = ["sum", "mean", "max"] as const;
 export const INTERACTIONS = ["dot", "cat"] as const;
+/** What a table does with an id outside its rows (a table attribute, `ids:` in the DSL): reject, clamp into range, or wrap. */
+export const ID_POLICIES = ["error", "clamp", "modulo"] as const;
 /** Precisions a `@precision(...)` pin may name. */
 export const PRECISIONS = ["fp32", "fp16", "bf16", "int8", "int4", "int2"] as const;
 

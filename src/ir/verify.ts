@@ -6,7 +6,7 @@
 import { didYouMean, error, type Diagnostic } from "../diagnostics.js";
 import { findCycles } from "./analysis.js";
 import { graphTypeEnv, inferNodeType, type TypeEnv } from "./build.js";
-import { COMMON_ATTRS, OP_NAMES, checkAttr, opDef, type OpDef } from "./ops.js";
+import { COMMON_ATTRS, OP_NAMES, checkAttr, opDef, type OpDef, ID_POLICIES } from "./ops.js";
 import type { Graph, Node, Span, Type } from "./types.js";
 import { BATCH, formatType, isValueRef, isWeightRef, refName, typesEqual } from "./types.js";
 
@@ -117,6 +117,9 @@ const GRAPH_RULES: GraphRule[] = [
           const msg = checkAttr("precision", COMMON_ATTRS.precision!, pin);
           if (msg) out.push(error(VERIFY_CODES.invalidAttr, `weight @${w.name}: ${msg}`, w.span));
         }
+        const ids = w.attrs.ids;
+        if (ids !== undefined && (w.role !== "table" || !(ID_POLICIES as readonly unknown[]).includes(ids)))
+          out.push(error(VERIFY_CODES.invalidAttr, `weight @${w.name}: attribute ids must be one of ${ID_POLICIES.join(", ")} on a table, got ${JSON.stringify(ids)}${w.role !== "table" ? ` on a ${w.role}` : ""}`, w.span));
         return out;
       }),
   },

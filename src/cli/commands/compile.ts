@@ -38,7 +38,7 @@ export const compile: Command = {
       target: { type: "string", value: "NAME", doc: "backend: wasm (or one a --plugin adds)", default: "wasm" },
       output: { type: "string", short: "o", value: "DIR", doc: "artifact folder (replaced only if compilation succeeds)" },
       "emit-text": { type: "boolean", doc: "also write model.wat and final.ir" },
-      features: { type: "string", value: "LIST", doc: "target features, comma-separated (wasm: relaxed-simd)" },
+      features: { type: "string", value: "LIST", doc: "optional target features, comma-separated (the built-in wasm target has none yet)" },
       ...PIPELINE_FLAGS,
     },
     details: "The artifact is loaded with `load(dir)` from rmc/runtime, or run with `rmc run DIST/ --data D.tsv`.",

@@ -73,6 +73,39 @@ describe("examples on the wasm backend", () => {
   });
 });
 
+describe("id policies (`ids:` on a table)", () => {
+  it("clamp and modulo give the interpreter's answer for out-of-range and negative ids; error rejects them", async () => {
+    const src = `model p {
+  input s: bags[3]
+  table c: embedding(dim: 4, rows: 10, ids: clamp)
+  table m: embedding(dim: 4, rows: 7, ids: modulo)
+  table e: embedding(dim: 4, rows: 5)
+  a = embedding_bag(c, s[0])
+  b = embedding_bag(m, s[1])
+  x = embedding_bag(e, s[2])
+  output a
+  output b
+  output x
+}`;
+    const g0 = parseModel(src, "p.rmdl").graph!;
+    expect(g0.weights.map((w) => w.attrs)).toEqual([{ ids: "clamp" }, { ids: "modulo" }, {}]);
+    const g = canonical(g0);
+    const weights = initWeights(g0, { seed: 5, dist: "gaussian" });
+    const dir = await compileTo(g, weights);
+    // feature 0: ids 25 and -3 (clamped to 9 and 0); feature 1: 16 and -1 (wrapped to 2 and 6); feature 2: in range
+    const batch = { size: 2, inputs: { s: { count: 3, batch: 2, lengths: Int32Array.from([1, 1, 1, 1, 1, 1]), values: Int32Array.from([25, -3, 16, -1, 4, 0]) } } };
+    const want = interpret(g, weights, batch).outputs;
+    const got = await runArtifact(dir, batch);
+    for (const o of ["a", "b", "x"]) expect(got[o], o).toEqual(want[o]);
+    const row = (t: string, i: number) => Array.from(weights.get(t)!.toFloat32().slice(i * 4, i * 4 + 4));
+    expect(Array.from(want.a!.slice(0, 4))).toEqual(row("c.weight", 9));
+    expect(Array.from(want.b!.slice(4, 8))).toEqual(row("m.weight", 6));
+    const bad = { size: 1, inputs: { s: { count: 3, batch: 1, lengths: Int32Array.from([1, 1, 1]), values: Int32Array.from([0, 0, 5]) } } };
+    expect(() => interpret(g, weights, bad)).toThrow(/id 5 .* out of range for table @e\.weight with 5 rows/);
+    await expect(runArtifact(dir, bad)).rejects.toThrow(/id 5 is outside the table's 5 rows/);
+  });
+});
+
 describe("the artifact", () => {
   const g0 = example("dlrm_kaggle_small.rmdl");
   const g = canonical(g0);
