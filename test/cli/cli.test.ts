@@ -95,6 +95,18 @@ describe("rmc ir", () => {
     expect(again.out).toBe(readFileSync(join(dir, "final.ir"), "utf8"));
   });
 
+  it("compiles for a target that a --plugin module adds", async () => {
+    const out = join(tempDir(), "json");
+    const r = await rmc("compile", SMALL, "--init", "gaussian", "--plugin", "test/cli/fixtures/json-backend.js", "--target", "json", "-o", out);
+    expect(r.code, r.err).toBe(0);
+    const graph = JSON.parse(readFileSync(join(out, "graph.json"), "utf8")) as { name: string; nodes: { op: string }[] };
+    expect(graph.name).toBe("dlrm_kaggle_small");
+    expect(graph.nodes.some((n) => n.op === "mlp")).toBe(false); // compiled after the default pipeline
+    const bad = await rmc("compile", SMALL, "--init", "gaussian", "--target", "jsno", "-o", out);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain("unknown target `jsno`");
+  });
+
   it("points at an unknown pass in the pipeline", async () => {
     const r = await rmc("ir", SMALL, "--passes", "canonicalise,dce");
     expect(r.code).toBe(1);
