@@ -23,6 +23,8 @@ export interface CompileOptions {
   /** Optional target features a backend offers (`--features`). */
   features: string[];
   compilerVersion: string;
+  /** Extra records for the manifest (e.g. the precision plan, so `rmc verify` can reapply it). */
+  manifestExtras?: Record<string, unknown>;
 }
 
 /** What a compile produced, for the CLI's report. */

@@ -3,10 +3,11 @@
 // file and one line here.
 
 import type { Pass } from "../src/pipeline/pass.js";
+import { assignPrecision } from "./assign-precision.js";
 import { canonicalize } from "./canonicalize.js";
 import { dce } from "./dce.js";
 import { inferShapes } from "./infer-shapes.js";
 
 /** Every built-in pass; the registry is pre-loaded with these. */
-export const BUILTIN_PASSES: readonly Pass[] = [canonicalize, inferShapes, dce];
+export const BUILTIN_PASSES: readonly Pass[] = [canonicalize, inferShapes, dce, assignPrecision as unknown as Pass];
 

@@ -5,10 +5,12 @@
 
 import type { Graph, TensorType } from "../../src/ir/types.js";
 import { WasmModule, type Expr, type FunctionBuilder, type Local } from "./module.js";
-import type { WeightLayout } from "./layout.js";
+import type { PanelElement, WeightLayout } from "./layout.js";
 import type { MemoryPlan } from "./plan.js";
 import { resolveAlias, widthOf, type Schedule, type Step } from "./schedule.js";
 import { emitGemm } from "./kernels/gemm.js";
+import { emitInt8Gemm } from "./kernels/gemm-int8.js";
+import { staticActScale } from "../../src/interp/precision.js";
 import { emitEmbeddingBag } from "./kernels/embedding.js";
 import { emitInteract } from "./kernels/interact.js";
 import { emitConcat, emitCrossEpilogue, emitHostMap, emitRelu } from "./kernels/elementwise.js";
@@ -66,7 +68,13 @@ function emitStep(ctx: Context, step: Step, name: string): Call {
     case "linear": {
       const [wt, b] = step.weights;
       const [outF, inF] = ctx.graph.weights.find((x) => x.name === wt)!.shape as [number, number];
-      emitGemm(w, name, { inF, outF, weights: addr(wt)!, bias: addr(b), act: step.act });
+      if (step.precision === "int8") {
+        const form = layout.weights.get(wt!)!.form;
+        if (form.kind !== "panels-i8") throw new Error(`internal: ${wt} is not laid out as int8 panels`);
+        emitInt8Gemm(w, name, { inF, outF, weights: addr(wt)!, scales: addr(wt)! + form.scalesAt, bias: addr(b), act: step.act, actScale: staticActScale(step.node) });
+        return ({ ptr, batch }) => [w.call(name, [ptr(step.reads[0]!), ptr(out), ptr(`${step.id}#scratch`), batch()])];
+      }
+      emitGemm(w, name, { inF, outF, weights: addr(wt)!, bias: addr(b), act: step.act, element: panelElement(step.precision) });
       return ({ ptr, batch }) => [w.call(name, [ptr(step.reads[0]!), ptr(out), batch()])];
     }
     case "relu":
@@ -106,7 +114,7 @@ function embeddingCall(ctx: Context, step: Step, name: string): Call {
   const tables = step.weights.map((name, t) => {
     const placed = layout.weights.get(name)!;
     if (placed.form.kind !== "table") throw new Error(`internal: ${name} is not laid out as a table`);
-    return { address: placed.offset, stride: placed.form.stride, f16: placed.form.f16, feature: feats[t]! };
+    return { address: placed.offset, rowBytes: placed.form.rowBytes, format: placed.form.format, feature: feats[t]! };
   });
   const dim = (graph.weights.find((x) => x.name === step.weights[0])!.shape[1] as number) ?? 0;
   emitEmbeddingBag(w, name, { tables, dim, pool: step.node.attrs.pool as "sum" | "mean" | "max", weighted, outWidth: widthOf(step.node.type as TensorType) });
@@ -123,10 +131,11 @@ function crossCall(ctx: Context, step: Step, name: string): Call {
   const rank = step.node.attrs.rank as number;
   const addr = (i: number) => layout.weights.get(step.weights[i]!)!.offset;
   const [x0, xl] = step.reads as [string, string];
+  const element = panelElement(step.precision);
   if (rank > 0) {
-    emitGemm(w, `${name}_down`, { inF: d, outF: rank, weights: addr(0), bias: undefined, act: "none" });
-    emitGemm(w, `${name}_up`, { inF: rank, outF: d, weights: addr(1), bias: addr(2), act: "none" });
-  } else emitGemm(w, `${name}_w`, { inF: d, outF: d, weights: addr(0), bias: addr(1), act: "none" });
+    emitGemm(w, `${name}_down`, { inF: d, outF: rank, weights: addr(0), bias: undefined, act: "none", element });
+    emitGemm(w, `${name}_up`, { inF: rank, outF: d, weights: addr(1), bias: addr(2), act: "none", element });
+  } else emitGemm(w, `${name}_w`, { inF: d, outF: d, weights: addr(0), bias: addr(1), act: "none", element });
   emitCrossEpilogue(w, `${name}_out`, step.act === "relu");
   // The scratch holds t = W·xl (+ b) first; with a low rank, h = down·xl after it.
   const tBytes = Math.ceil((d * 4) / 16) * 16;
@@ -140,6 +149,9 @@ function crossCall(ctx: Context, step: Step, name: string): Call {
     return calls;
   };
 }
+
+/** The panel element type of an f32/f16/bf16 layer. */
+const panelElement = (precision: string): PanelElement => (precision === "fp16" ? "f16" : precision === "bf16" ? "bf16" : "f32");
 
 function forwardBody(ctx: Context, f: FunctionBuilder, calls: Call[]): Expr[] {
   const { w, plan, sched } = ctx;

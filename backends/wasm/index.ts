@@ -3,7 +3,9 @@
 // request, model.wat and final.ir. Pipeline: schedule (ops, epilogue folding)
 // → layout (weights) → plan (workspace) → codegen, then -O3 and validation.
 
-import type { Graph, TensorType } from "../../src/ir/types.js";
+import type { Graph, Span, TensorType } from "../../src/ir/types.js";
+import { weightInputs } from "../../src/ir/types.js";
+import { weightPrecision } from "../../src/ir/precision.js";
 import { printGraph } from "../../src/ir/print.js";
 import { dataSchema } from "../../src/data/schema.js";
 import type { WeightStore } from "../../src/weights/store.js";
@@ -12,7 +14,7 @@ import { ArtifactWriter } from "../artifact.js";
 import type { Backend, CompileOptions, CompileResult } from "../backend.js";
 import { MAX_MEMORY, WEIGHTS_OFFSET, layoutWeights, writeWeightsBlob } from "./layout.js";
 import { planMemory } from "./plan.js";
-import { WASM_OPS, resolveAlias, schedule, widthOf } from "./schedule.js";
+import { WASM_OPS, layerPrecision, resolveAlias, schedule, widthOf } from "./schedule.js";
 import { generateModule, hostImports } from "./codegen.js";
 import { RmcError } from "../../src/diagnostics.js";
 
@@ -29,29 +31,48 @@ function signature(graph: Graph): Manifest["model"] {
   return { name: graph.name, inputs, outputs: graph.outputs.map((o) => ({ name: o.name, width: widthOf(type(o.value)) })) };
 }
 
-/** The precision every layer and table is compiled at. */
-function precisions(graph: Graph): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const w of graph.weights) if (w.role === "table") out[w.name] = (w.attrs.precision as string | undefined) ?? "fp32";
-  for (const n of graph.nodes) if (n.op === "linear" || n.op === "cross_layer") out[n.id] = (n.attrs.precision as string | undefined) ?? "fp32";
+/** Precisions the kernels implement: tables, and dense layers by op. */
+export const WASM_PRECISIONS = {
+  tables: ["fp32", "fp16", "int8", "int4", "int2"],
+  linear: ["fp32", "fp16", "bf16", "int8"],
+  cross_layer: ["fp32", "fp16", "bf16"],
+} as const;
+
+/** Every table (by weight name) and dense layer (by node id) with the precision it is compiled at; other ops compute in fp32. */
+function compiledPrecisions(graph: Graph): { what: string; key: string; precision: string; allowed: readonly string[]; span: Span }[] {
+  const decls = new Map(graph.weights.map((w) => [w.name, w]));
+  const out: ReturnType<typeof compiledPrecisions> = [];
+  const seen = new Set<string>();
+  for (const n of graph.nodes) {
+    if (n.op === "embedding_bag")
+      for (const name of weightInputs(n)) {
+        const decl = decls.get(name);
+        if (!decl || seen.has(name)) continue;
+        seen.add(name);
+        out.push({ what: `table ${name}`, key: name, precision: weightPrecision(decl, n), allowed: WASM_PRECISIONS.tables, span: decl.span });
+      }
+    if (n.op === "linear" || n.op === "cross_layer") out.push({ what: `${n.op} %${n.id}`, key: n.id, precision: layerPrecision(graph, n), allowed: WASM_PRECISIONS[n.op], span: n.span });
+  }
   return out;
 }
 
-/** Rejects precision pins this backend cannot honour yet, naming each. */
+/** The precision every layer and table is compiled at, for the manifest. */
+function precisions(graph: Graph): Record<string, string> {
+  return Object.fromEntries(compiledPrecisions(graph).map((c) => [c.key, c.precision]));
+}
+
+/** Rejects precisions the kernels do not implement, naming each place. */
 function checkPrecisions(graph: Graph): void {
-  const bad = [
-    ...graph.weights.filter((w) => w.role === "table" && w.attrs.precision !== undefined && !["fp32", "fp16"].includes(w.attrs.precision as string)).map((w) => ({ what: `table ${w.name}`, p: w.attrs.precision, span: w.span })),
-    ...graph.nodes.filter((n) => n.attrs.precision !== undefined && !["fp32", "fp16"].includes(n.attrs.precision as string)).map((n) => ({ what: `node %${n.id}`, p: n.attrs.precision, span: n.span })),
-  ];
+  const bad = compiledPrecisions(graph).filter((c) => !c.allowed.includes(c.precision));
   if (bad.length > 0)
-    throw new RmcError(bad.map((b) => ({ code: "E1806", severity: "error" as const, message: `the wasm backend does not implement ${String(b.p)} yet (pinned on ${b.what})`, span: b.span, hint: "pin fp32 or fp16 for now" })));
+    throw new RmcError(bad.map((b) => ({ code: "E1806", severity: "error" as const, message: `the wasm backend cannot compile ${b.what} at ${b.precision}`, span: b.span, hint: `it takes ${b.allowed.join(", ")} there` })));
 }
 
 export const wasmBackend: Backend = {
   name: "wasm",
   summary: "WebAssembly (SIMD128) via binaryen; runs in Node and browsers with src/runtime",
   ops: WASM_OPS,
-  precisions: { tables: ["fp32", "fp16"], layers: ["fp32", "fp16"] },
+  precisions: { tables: WASM_PRECISIONS.tables, layers: WASM_PRECISIONS.linear },
   limits: { maxMemoryBytes: MAX_MEMORY, maxBufferBytes: MAX_MEMORY },
   // Relaxed SIMD (fused multiply-add) would break bit-equality with the interpreter and needs a flag on Node 20; not offered yet.
   features: [],
@@ -101,6 +122,7 @@ export const wasmBackend: Backend = {
         files: out.files(),
         ir: graph,
         wasm,
+        ...(opts.manifestExtras ?? {}),
       };
       const files = Object.entries(manifest.files).map(([name, e]) => ({ name, bytes: e.bytes }));
       out.commit(manifest);

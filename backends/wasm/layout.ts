@@ -1,15 +1,20 @@
 // Wasm backend, step 2 of 4: where each weight lives in linear memory and in
 // which form the kernels want it. Dense layers are packed into panels of
-// PANEL output columns (`[k][PANEL]`, zero-padded), so the GEMM loads one
-// vector per column group per k; biases are padded to whole panels; tables
-// keep one row per id, padded to whole vectors, in f32 or f16. The blob is
-// streamed to weights.bin row by row, never built whole in memory.
+// PANEL output columns (`[k][PANEL]`, zero-padded; f32, or f16/bf16 bit
+// patterns), so the GEMM loads one vector per column group per k; int8 layers
+// into k-pair panels for `i32x4.dot_i16x8_s`, followed by their scales;
+// biases are padded to whole panels; tables keep one row per id, in f32 or
+// f16 (padded to whole vectors) or FBGEMM's row-wise int8/int4/int2 bytes.
+// The blob is streamed to weights.bin row by row, never built whole in memory.
 
 import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { RmcError, error } from "../../src/diagnostics.js";
 import type { Graph, WeightDecl } from "../../src/ir/types.js";
-import type { WeightStore } from "../../src/weights/store.js";
-import { f16ToF32, f32ToF16 } from "../../src/weights/dtypes.js";
+import type { Tensor, WeightStore } from "../../src/weights/store.js";
+import { f32ToBf16, f32ToF16 } from "../../src/weights/dtypes.js";
+import { type RowFormat, quantizeRow, rowBytes } from "../../src/quant/rowwise.js";
+import { quantizeInt8Weights, toBf16, toF16 } from "../../src/quant/dense.js";
+import { prequantizedIn } from "../../src/interp/precision.js";
 import { tempPath } from "../../src/util/fs.js";
 import type { Step } from "./schedule.js";
 import { weightPrecision } from "../../src/ir/precision.js";
@@ -21,11 +26,17 @@ export const WEIGHTS_OFFSET = 64;
 /** Wasm32 can address 4 GiB; keep room for workspaces. */
 export const MAX_MEMORY = 4 * 2 ** 30;
 
+/** How a table's rows are stored. */
+export type TableFormat = "fp32" | "fp16" | RowFormat;
+/** Element type of dense weight panels. */
+export type PanelElement = "f32" | "f16" | "bf16";
+
 /** How one weight is stored. */
 export type WeightForm =
-  | { kind: "panels"; rows: number; cols: number } // [out=rows, in=cols] matrix → ceil(rows/PANEL) panels of [cols][PANEL]
-  | { kind: "vector"; length: number } // bias, padded to whole panels
-  | { kind: "table"; rows: number; dim: number; stride: number; f16: boolean }; // stride in elements (multiple of 4)
+  | { kind: "panels"; rows: number; cols: number; element: PanelElement } // [out=rows, in=cols] → ceil(rows/PANEL) panels of [cols][PANEL]
+  | { kind: "panels-i8"; rows: number; cols: number; scalesAt: number } // int8: panels of [ceil(cols/2)][PANEL][2] bytes, then f32 scales (padded to panels) at byte scalesAt
+  | { kind: "vector"; length: number; round: "fp32" | "fp16" | "bf16" } // bias (values rounded to `round`), padded to whole panels
+  | { kind: "table"; rows: number; dim: number; format: TableFormat; rowBytes: number };
 
 export interface PlacedWeight {
   name: string;
@@ -33,8 +44,8 @@ export interface PlacedWeight {
   offset: number;
   bytes: number;
   form: WeightForm;
-  /** Values rounded to fp16 before use (a precision pin), even when stored as f32. */
-  roundF16: boolean;
+  /** The precision it is stored at (a table's, or its layer's). */
+  precision: string;
 }
 
 export interface WeightLayout {
@@ -45,22 +56,36 @@ export interface WeightLayout {
 
 const align = (n: number, a: number): number => Math.ceil(n / a) * a;
 const panels = (rows: number): number => Math.ceil(rows / PANEL);
+/** Bytes of one k-pair of an int8 panel: PANEL outputs × 2 inputs. */
+export const I8_PAIR_BYTES = PANEL * 2;
 
-/** The form a weight takes: tables keep rows (f16 when stored at fp16), matrices become panels, vectors padded. */
+/**
+ * Bytes from one table row to the next. fp32/fp16 rows are padded to whole
+ * vectors (aligned loads); row-wise quantized rows are packed tightly, exactly
+ * as FBGEMM (and a PyTorch-prequantized tensor) lays them out, because Wasm
+ * loads need no alignment and padding an int4 row of dim 16 (12 bytes) to 16
+ * would cost a third more memory for no measurable gain.
+ */
+export function tableRowBytes(format: TableFormat, dim: number): number {
+  if (format === "fp32") return align(dim, 4) * 4;
+  if (format === "fp16") return align(dim, 4) * 2;
+  return rowBytes(format, dim);
+}
+
+/** The form a weight takes at `precision`: tables keep rows, matrices become panels (f32/f16/bf16 or int8), vectors padded. */
 function formOf(decl: WeightDecl, precision: string): WeightForm {
   const [rows, cols] = decl.shape as [number, number];
-  if (decl.role === "table") {
-    const dim = cols;
-    return { kind: "table", rows, dim, stride: align(dim, 4), f16: precision === "fp16" };
-  }
-  if (decl.shape.length === 1) return { kind: "vector", length: rows };
-  return { kind: "panels", rows, cols };
+  if (decl.role === "table") return { kind: "table", rows, dim: cols, format: precision as TableFormat, rowBytes: tableRowBytes(precision as TableFormat, cols) };
+  if (decl.shape.length === 1) return { kind: "vector", length: rows, round: precision === "fp16" || precision === "bf16" ? precision : "fp32" };
+  if (precision === "int8") return { kind: "panels-i8", rows, cols, scalesAt: panels(rows) * Math.ceil(cols / 2) * I8_PAIR_BYTES };
+  return { kind: "panels", rows, cols, element: precision === "fp16" ? "f16" : precision === "bf16" ? "bf16" : "f32" };
 }
 
 function formBytes(f: WeightForm): number {
-  if (f.kind === "panels") return panels(f.rows) * PANEL * f.cols * 4;
+  if (f.kind === "panels") return panels(f.rows) * PANEL * f.cols * (f.element === "f32" ? 4 : 2);
+  if (f.kind === "panels-i8") return f.scalesAt + panels(f.rows) * PANEL * 4;
   if (f.kind === "vector") return panels(f.length) * PANEL * 4;
-  return f.rows * f.stride * (f.f16 ? 2 : 4);
+  return f.rows * f.rowBytes;
 }
 
 /** Places every weight the steps read; a blob too big for wasm32 is an error naming the largest tables. */
@@ -70,13 +95,17 @@ export function layoutWeights(graph: Graph, steps: Step[]): WeightLayout {
   let at = WEIGHTS_OFFSET;
   for (const step of steps)
     for (const name of step.weights) {
-      if (weights.has(name)) continue;
       const decl = decls.get(name)!;
-      const precision = weightPrecision(decl, step.node);
+      const precision = step.op === "embedding_bag" ? weightPrecision(decl, step.node) : step.precision;
+      const placed = weights.get(name);
+      if (placed) {
+        if (placed.precision !== precision)
+          throw new RmcError(error("E1806", `weight @${name} is read at ${placed.precision} and at ${precision} (node %${step.node.id}); one weight has one stored form`, step.span, "give the layers that share it one precision"));
+        continue;
+      }
       const form = formOf(decl, precision);
       const bytes = formBytes(form);
-      // Dense layers at fp16 keep f32 storage for now (fp16 loads come with the quantization work); their values are rounded.
-      weights.set(name, { name, offset: at, bytes, form, roundF16: precision === "fp16" && form.kind !== "table" });
+      weights.set(name, { name, offset: at, bytes, form, precision });
       at = align(at + bytes, 64);
     }
   const total = at - WEIGHTS_OFFSET;
@@ -87,7 +116,7 @@ export function layoutWeights(graph: Graph, steps: Step[]): WeightLayout {
         "E1802",
         `the weights need ${(total / 2 ** 30).toFixed(2)} GiB, more than a wasm32 memory can hold (4 GiB, minus room to run); largest: ${big.map((w) => `${w.name} ${(w.bytes / 2 ** 20).toFixed(0)} MiB`).join(", ")}`,
         decls.get(big[0]!.name)?.span,
-        "store tables at lower precision (`@precision(fp16)` on the table) or split them across artifacts (the split-tables pass)",
+        "store tables at lower precision (`@precision(int8)` or `int4` on the table) or split them across artifacts (the split-tables pass)",
       ),
     );
   }
@@ -125,41 +154,77 @@ export function writeWeightsBlob(path: string, layout: WeightLayout, store: Weig
   }
 }
 
-const toF16Value = (x: number): number => f16ToF32(f32ToF16(x));
+const ROUND: Record<"fp32" | "fp16" | "bf16", (x: number) => number> = { fp32: (x) => x, fp16: toF16, bf16: toBf16 };
 
 /** The packed bytes of one weight, in chunks (tables a few thousand rows at a time). */
 export function* packWeight(w: PlacedWeight, store: WeightStore): Generator<Uint8Array> {
   const t = store.get(w.name);
   if (!t) throw new RmcError(`weight \`${w.name}\` is missing from the weight store`, "E1803");
   const f = w.form;
-  const round = w.roundF16 ? toF16Value : (x: number) => x;
-  if (f.kind === "panels") {
-    const src = t.toFloat32();
-    const out = new Float32Array(panels(f.rows) * PANEL * f.cols);
-    for (let r = 0; r < f.rows; r++) {
-      const p = Math.floor(r / PANEL);
-      const c = r % PANEL;
-      for (let k = 0; k < f.cols; k++) out[(p * f.cols + k) * PANEL + c] = round(src[r * f.cols + k]!);
-    }
-    yield new Uint8Array(out.buffer);
-    return;
-  }
-  if (f.kind === "vector") {
+  if (f.kind === "panels") yield packPanels(t.toFloat32(), f.rows, f.cols, f.element);
+  else if (f.kind === "panels-i8") yield* packInt8Panels(t.toFloat32(), f.rows, f.cols);
+  else if (f.kind === "vector") {
     const out = new Float32Array(panels(f.length) * PANEL);
     const src = t.toFloat32();
-    for (let i = 0; i < f.length; i++) out[i] = round(src[i]!);
+    for (let i = 0; i < f.length; i++) out[i] = ROUND[f.round](src[i]!);
     yield new Uint8Array(out.buffer);
-    return;
+  } else yield* packTable(t, f);
+}
+
+/** [rows, cols] → panels of [cols][PANEL], zero-padded, as f32 or as f16/bf16 bit patterns. */
+function packPanels(src: Float32Array, rows: number, cols: number, element: PanelElement): Uint8Array {
+  const n = panels(rows) * PANEL * cols;
+  const out = element === "f32" ? new Float32Array(n) : new Uint16Array(n);
+  const narrow = element === "f16" ? f32ToF16 : element === "bf16" ? f32ToBf16 : (x: number) => x;
+  for (let r = 0; r < rows; r++) {
+    const p = Math.floor(r / PANEL);
+    const c = r % PANEL;
+    for (let k = 0; k < cols; k++) out[(p * cols + k) * PANEL + c] = narrow(src[r * cols + k]!);
   }
-  const rowsPerChunk = Math.max(1, Math.floor((4 << 20) / (f.stride * 4)));
+  return new Uint8Array(out.buffer);
+}
+
+/**
+ * int8 weights for `i32x4.dot_i16x8_s`: per panel and per pair of inputs
+ * (k, k+1), 16 bytes = PANEL outputs × (k, k+1), so extending the low half
+ * to i16 gives outputs 0-3 and the high half outputs 4-7, each lane pair
+ * ready to multiply with the activations' (k, k+1). An odd `in` is padded with
+ * a zero weight. Then the f32 per-channel scales, padded to whole panels.
+ */
+function* packInt8Panels(src: Float32Array, rows: number, cols: number): Generator<Uint8Array> {
+  const { q, scales } = quantizeInt8Weights(src, rows, cols);
+  const pairs = Math.ceil(cols / 2);
+  const out = new Int8Array(panels(rows) * pairs * I8_PAIR_BYTES);
+  for (let r = 0; r < rows; r++) {
+    const base = Math.floor(r / PANEL) * pairs * I8_PAIR_BYTES + (r % PANEL) * 2;
+    for (let k = 0; k < cols; k++) out[base + (k >> 1) * I8_PAIR_BYTES + (k & 1)] = q[r * cols + k]!;
+  }
+  yield new Uint8Array(out.buffer);
+  const padded = new Float32Array(panels(rows) * PANEL);
+  padded.set(scales);
+  yield new Uint8Array(padded.buffer);
+}
+
+/** A table's rows in its format: f32 or f16 padded to vectors, or FBGEMM row-wise bytes (a prequantized tensor's own bytes). */
+function* packTable(t: Tensor, f: Extract<WeightForm, { kind: "table" }>): Generator<Uint8Array> {
+  const rowsPerChunk = Math.max(1, Math.floor((4 << 20) / f.rowBytes));
   const row = new Float32Array(f.dim);
+  const stored = f.format === "fp32" || f.format === "fp16" ? undefined : prequantizedIn(t, f.format);
   for (let r0 = 0; r0 < f.rows; r0 += rowsPerChunk) {
     const n = Math.min(rowsPerChunk, f.rows - r0);
-    const out = f.f16 ? new Uint16Array(n * f.stride) : new Float32Array(n * f.stride);
+    const out = new Uint8Array(n * f.rowBytes);
+    const f32s = f.format === "fp32" ? new Float32Array(out.buffer) : undefined;
+    const f16s = f.format === "fp16" ? new Uint16Array(out.buffer) : undefined;
     for (let r = 0; r < n; r++) {
+      if (stored) {
+        stored.readRowBytes(r0 + r, out, r * f.rowBytes);
+        continue;
+      }
       t.readRow(r0 + r, row, 0);
-      for (let d = 0; d < f.dim; d++) out[r * f.stride + d] = f.f16 ? f32ToF16(row[d]!) : row[d]!;
+      if (f32s) f32s.set(row, (r * f.rowBytes) / 4);
+      else if (f16s) for (let d = 0; d < f.dim; d++) f16s[(r * f.rowBytes) / 2 + d] = f32ToF16(row[d]!);
+      else quantizeRow(f.format as RowFormat, row, out, r * f.rowBytes);
     }
-    yield new Uint8Array(out.buffer);
+    yield out;
   }
 }

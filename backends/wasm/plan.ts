@@ -8,6 +8,7 @@
 import type { Graph, TensorType } from "../../src/ir/types.js";
 import type { Schedule, Step } from "./schedule.js";
 import { resolveAlias, widthOf } from "./schedule.js";
+import { int8ScratchBytes } from "./kernels/gemm-int8.js";
 
 /** Bytes per sample of a buffer holding `elements` f32/i32 per sample, rounded to 16 for aligned vectors. */
 const slot = (elements: number): number => Math.ceil((elements * 4) / 16) * 16;
@@ -34,8 +35,9 @@ export interface MemoryPlan {
   activationBytes: number;
 }
 
-/** Extra per-sample scratch a step needs (cross layers keep W·x before the epilogue). */
-function scratchOf(step: Step): number {
+/** Extra per-sample scratch a step needs (cross layers keep W·x before the epilogue; int8 layers their quantized input rows). */
+function scratchOf(step: Step, types: Map<string, TensorType>): number {
+  if (step.op === "linear" && step.precision === "int8") return int8ScratchBytes(widthOf(types.get(step.reads[0]!)!));
   if (step.op !== "cross_layer") return 0;
   const d = widthOf(step.node.type as TensorType);
   const rank = step.node.attrs.rank as number;
@@ -105,7 +107,7 @@ export function planMemory(graph: Graph, sched: Schedule): MemoryPlan {
   let fixedBytes = 0;
   sched.steps.forEach((step, i) => {
     if (!values.has(step.id)) values.set(step.id, { offset: arena.alloc(slot(widthOf(types.get(step.id)!))), size: slot(widthOf(types.get(step.id)!)) });
-    const scratch = scratchOf(step);
+    const scratch = scratchOf(step, types);
     if (scratch > 0) {
       const at = arena.alloc(scratch);
       values.set(`${step.id}#scratch`, { offset: at, size: scratch });

@@ -1,5 +1,6 @@
 // Wasm backend, step 1 of 4 (schedule → layout → plan → codegen): turns the
-// final IR into the list of kernel invocations the generated `forward` makes.
+// final IR into the list of kernel invocations the generated `forward` makes,
+// each dense layer with its precision.
 // It checks that every op is one the backend implements, folds a relu into
 // the linear or cross layer before it (an epilogue, no extra pass over
 // memory), and turns flatten into an alias (same bytes, new shape).
@@ -8,6 +9,7 @@ import { RmcError, error } from "../../src/diagnostics.js";
 import type { Graph, Node, Span, TensorType } from "../../src/ir/types.js";
 import { valueInputs, weightInputs } from "../../src/ir/types.js";
 import { users } from "../../src/ir/analysis.js";
+import { weightPrecision } from "../../src/ir/precision.js";
 
 /** Ops the Wasm backend generates code for. High-level `mlp` and `cross` must be canonicalized first. */
 export const WASM_OPS = ["linear", "relu", "sigmoid", "tanh", "embedding_bag", "interact", "concat", "flatten", "cross_layer"] as const;
@@ -22,6 +24,8 @@ export interface Step {
   reads: string[];
   /** Weight names, in operand order. */
   weights: string[];
+  /** Precision of a dense layer (linear, cross_layer): its weight matrix's, which applies to the bias too; fp32 for other ops (tables carry their own). */
+  precision: string;
   /** Activation applied in the epilogue (linear, cross_layer). */
   act: "none" | "relu";
   /** Ids of nodes folded into this step (for reports). */
@@ -63,7 +67,7 @@ export function schedule(graph: Graph): Schedule {
       aliases.set(node.id, valueInputs(node)[0]!);
       continue;
     }
-    const step: Step = { id: node.id, op: node.op as Step["op"], node, reads: valueInputs(node), weights: weightInputs(node), act: "none", folded: [], span: node.span };
+    const step: Step = { id: node.id, op: node.op as Step["op"], node, reads: valueInputs(node), weights: weightInputs(node), precision: layerPrecision(graph, node), act: "none", folded: [], span: node.span };
     const only = userMap.get(node.id) ?? [];
     const next = only.length === 1 ? byId.get(only[0]!) : undefined;
     if ((node.op === "linear" || node.op === "cross_layer") && next?.op === "relu" && !outputs.has(node.id)) {
@@ -75,6 +79,13 @@ export function schedule(graph: Graph): Schedule {
     steps.push(step);
   }
   return { steps, aliases };
+}
+
+/** A dense layer's precision, as the interpreter defines it: that of its weight matrix (a pin on the weight, else on the node). */
+export function layerPrecision(graph: Graph, node: Node): string {
+  if (node.op !== "linear" && node.op !== "cross_layer") return "fp32";
+  const decl = graph.weights.find((w) => w.name === weightInputs(node)[0]);
+  return decl ? weightPrecision(decl, node) : "fp32";
 }
 
 /** Features per sample of a value's tensor type (product of the non-batch dims). */

@@ -13,6 +13,7 @@ import { openSafetensors } from "../weights/safetensors.js";
 import { bindWeights } from "../weights/bind.js";
 import { initWeights } from "../weights/init.js";
 import type { WeightStore } from "../weights/store.js";
+import type { Batch } from "../data/batch.js";
 import type { CliIO } from "./main.js";
 import { choiceFlag, numberFlag, type FlagSpec, type ParsedArgs } from "./args.js";
 import { readSource, rememberSource, sourceLookup } from "./sources.js";
@@ -59,8 +60,19 @@ export async function loadRegistry(args: ParsedArgs): Promise<PassRegistry> {
 
 /** Runs the `--passes` pipeline with the dump flags; dumps and pass notes go to stderr. */
 export async function runPasses(graph: Graph, args: ParsedArgs, io: CliIO, weights?: WeightStore): Promise<Graph> {
+  return (await runPassesWithReport(graph, args, io, { ...(weights ? { weights } : {}) })).graph;
+}
+
+/** As runPasses, with extra steps appended, calibration data for the passes, and what the passes emitted. */
+export async function runPassesWithReport(
+  graph: Graph,
+  args: ParsedArgs,
+  io: CliIO,
+  extra: { weights?: WeightStore; calibration?: Batch[]; append?: string },
+): Promise<{ graph: Graph; outputs: Record<string, unknown> }> {
   const registry = await loadRegistry(args);
-  const pipeline = (args.flags.passes as string | undefined) ?? DEFAULT_PIPELINE;
+  const base = (args.flags.passes as string | undefined) ?? DEFAULT_PIPELINE;
+  const pipeline = extra.append && !base.includes(extra.append.split("{")[0]!) ? `${base},${extra.append}` : base;
   rememberSource("<pipeline>", pipeline);
   const after = (args.flags["print-ir-after"] as string[] | undefined) ?? [];
   const instr: Instrumentation = {
@@ -72,10 +84,10 @@ export async function runPasses(graph: Graph, args: ParsedArgs, io: CliIO, weigh
     out: io.err,
     ...(typeof args.flags["ir-dump-dir"] === "string" ? { irDumpDir: args.flags["ir-dump-dir"] } : {}),
   };
-  const report = runPipelineWithReport(graph, pipeline, registry, instr, weights);
+  const report = runPipelineWithReport(graph, pipeline, registry, instr, extra.weights, extra.calibration);
   // Warnings and notes the passes left (a plugin's report, say) are for the user too.
   if (report.diagnostics.length) io.err(formatDiagnostics(report.diagnostics, sourceLookup) + "\n");
-  return report.graph;
+  return { graph: report.graph, outputs: report.outputs };
 }
 
 /** Flags for where weights come from. */
@@ -87,13 +99,18 @@ export const WEIGHT_FLAGS: Record<string, FlagSpec> = {
 
 /** Weights for a graph from `--weights FILE` or `--init DIST --seed N`; warnings go to stderr. */
 export function loadWeights(graph: Graph, args: ParsedArgs, io: CliIO, cmd: string): WeightStore {
+  return loadWeightsWithInfo(graph, args, io, cmd).store;
+}
+
+/** As loadWeights, also telling which tables the file holds prequantized (and in which format). */
+export function loadWeightsWithInfo(graph: Graph, args: ParsedArgs, io: CliIO, cmd: string): { store: WeightStore; prequantized?: ReadonlyMap<string, string> } {
   const file = args.flags.weights;
   const dist = choiceFlag(args, "init", cmd, ["gaussian", "trained"] as const);
   if (typeof file === "string" && dist) throw new RmcError(`rmc ${cmd}: give either --weights or --init, not both`, "E0906");
-  if (dist) return initWeights(graph, { seed: numberFlag(args, "seed", cmd, { integer: true, min: 0 }) ?? 1, dist });
+  if (dist) return { store: initWeights(graph, { seed: numberFlag(args, "seed", cmd, { integer: true, min: 0 }) ?? 1, dist }) };
   if (typeof file !== "string") throw new RmcError(`rmc ${cmd}: needs weights: --weights FILE, or --init trained|gaussian [--seed N] for synthetic ones`, "E0902");
-  const { store, diagnostics } = bindWeights(graph, openSafetensors(file));
-  if (hasErrors(diagnostics)) throw new RmcError(diagnostics);
-  if (diagnostics.length) io.err(formatDiagnostics(diagnostics, sourceLookup) + "\n");
-  return store;
+  const bound = bindWeights(graph, openSafetensors(file));
+  if (hasErrors(bound.diagnostics)) throw new RmcError(bound.diagnostics);
+  if (bound.diagnostics.length) io.err(formatDiagnostics(bound.diagnostics, sourceLookup) + "\n");
+  return { store: bound.store, prequantized: bound.prequantized };
 }

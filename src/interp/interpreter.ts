@@ -13,7 +13,7 @@ import type { Batch } from "../data/batch.js";
 import { isBags } from "../data/batch.js";
 import type { WeightStore } from "../weights/store.js";
 import { KERNELS } from "./kernels.js";
-import { atPrecision } from "./precision.js";
+import { tableAt } from "./precision.js";
 import { weightPrecision } from "../ir/precision.js";
 import { type BoundWeight, type KernelArgs, type Value, sampleWidth } from "./operands.js";
 import { checkBatchSize, checkInput } from "./inputs.js";
@@ -95,13 +95,14 @@ function bindWeights(graph: Graph, store: WeightStore): Map<string, BoundWeight>
       if (!isWeightRef(ref) || bound.has(refName(ref))) continue;
       const decl = decls.get(refName(ref));
       if (!decl) throw badNode(node, `uses weight ${ref}, which the graph does not declare`);
-      bound.set(decl.name, bindWeight(decl, store, weightPrecision(decl, node)));
+      bound.set(decl.name, bindWeight(decl, store, node));
     }
   }
   return bound;
 }
 
-function bindWeight(decl: WeightDecl, store: WeightStore, precision: string): BoundWeight {
+/** Binds one weight; a table read by an embedding bag reads at its precision (dense layers apply theirs in their kernels). */
+function bindWeight(decl: WeightDecl, store: WeightStore, reader: Node): BoundWeight {
   const stored = store.get(decl.name);
   const declared = `${decl.dtype}[${decl.shape.join(",")}]`;
   if (!stored) {
@@ -110,7 +111,7 @@ function bindWeight(decl: WeightDecl, store: WeightStore, precision: string): Bo
   }
   if (stored.shape.length !== decl.shape.length || stored.shape.some((d, i) => d !== decl.shape[i]))
     throw new RmcError(error(INTERP_ERRORS.weightShape, `weight @${decl.name}: the store holds shape [${stored.shape.join(",")}] but the graph declares ${declared}`, decl.span));
-  const tensor = atPrecision(stored, precision, decl);
+  const tensor = reader.op === "embedding_bag" ? tableAt(stored, weightPrecision(decl, reader), decl) : stored;
   let data: Float32Array | undefined;
   return { name: decl.name, decl, tensor, dense: () => (data ??= tensor.toFloat32()) };
 }

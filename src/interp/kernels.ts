@@ -2,9 +2,13 @@
 // (src/ir/ops.ts). The interpreter has already checked every operand's shape
 // against the op's type rule before a kernel runs, so kernels only compute.
 // The table's type makes a new op without a kernel a compile error. The
-// arithmetic (rounding and accumulation order) is in math.ts.
+// arithmetic (rounding and accumulation order) is in math.ts; dense layers'
+// precisions (fp16/bf16/int8) are applied here through precision.ts.
 
 import type { OpName } from "../ir/ops.js";
+import type { Node } from "../ir/types.js";
+import { int8Linear } from "../quant/dense.js";
+import { int8Weights, layerPrecision, roundedWeights, staticActScale } from "./precision.js";
 import { type Activation, type CrossWeights, activateInPlace, crossLayerBatch, dotF32, linearBatch, relu, sigmoid, tanh } from "./math.js";
 import { embeddingBagKernel } from "./embedding.js";
 import { type BoundWeight, type Kernel, type KernelArgs, sampleWidth, tensorOperand } from "./operands.js";
@@ -16,13 +20,26 @@ const elementwise =
     for (let i = 0; i < x.length; i++) a.out[i] = fn(x[i]!);
   };
 
+/**
+ * One dense layer at its precision: fp32 as `linearBatch`; fp16/bf16 the same
+ * on weights and bias rounded once; int8 per docs/numerics.md (`int8Linear`,
+ * static activation scale `actScale` or dynamic per row).
+ */
+function denseLayer(node: Node, x: Float32Array, batch: number, inF: number, w: BoundWeight, b: BoundWeight | undefined, outF: number, actScale: number | undefined, y: Float32Array): void {
+  const p = layerPrecision(node, w.decl);
+  if (p === "int8") return int8Linear(x, batch, inF, int8Weights(w.tensor), outF, b?.dense(), actScale, y);
+  if (p === "fp32") return linearBatch(x, batch, inF, w.dense(), b?.dense(), outF, y);
+  const r = p as "fp16" | "bf16";
+  linearBatch(x, batch, inF, roundedWeights(w.tensor, r), b ? roundedWeights(b.tensor, r) : undefined, outF, y);
+}
+
 function linearKernel(a: KernelArgs): void {
   const [w, b] = a.weights;
   const [out, inF] = w!.tensor.shape as [number, number];
-  linearBatch(tensorOperand(a, 0), a.batch, inF, w!.dense(), b?.dense(), out, a.out);
+  denseLayer(a.node, tensorOperand(a, 0), a.batch, inF, w!, b, out, staticActScale(a.node), a.out);
 }
 
-/** mlp: layer i is linear(W_i, b_i) then `act`, the last layer `final` instead. */
+/** mlp: layer i is linear(W_i, b_i) then `act`, the last layer `final` instead (int8 layers quantize activations dynamically). */
 function mlpKernel(a: KernelArgs): void {
   const sizes = a.attrs.sizes as number[];
   const per = a.attrs.bias === false ? 1 : 2;
@@ -32,8 +49,7 @@ function mlpKernel(a: KernelArgs): void {
     const last = l === sizes.length - 1;
     const outF = sizes[l]!;
     const y = last ? a.out : new Float32Array(a.batch * outF);
-    const bias = per === 2 ? a.weights[l * 2 + 1]!.dense() : undefined;
-    linearBatch(x, a.batch, inF, a.weights[l * per]!.dense(), bias, outF, y);
+    denseLayer(a.node, x, a.batch, inF, a.weights[l * per]!, per === 2 ? a.weights[l * per + 1] : undefined, outF, undefined, y);
     activateInPlace((last ? a.attrs.final : a.attrs.act) as Activation, y);
     x = y;
     inF = outF;
@@ -94,10 +110,12 @@ function interactKernel(a: KernelArgs): void {
   }
 }
 
-/** The weights of one cross layer, from `[W, b]` (rank 0) or `[down, up, b]`. */
-function crossWeights(ws: readonly BoundWeight[], rank: number): CrossWeights {
-  if (rank > 0) return { rank, down: ws[0]!.dense(), up: ws[1]!.dense(), bias: ws[2]!.dense() };
-  return { rank: 0, w: ws[0]!.dense(), bias: ws[1]!.dense() };
+/** The weights of one cross layer, from `[W, b]` (rank 0) or `[down, up, b]`, at the layer's precision (fp32, fp16 or bf16). */
+function crossWeights(node: Node, ws: readonly BoundWeight[], rank: number): CrossWeights {
+  const p = layerPrecision(node, ws[0]!.decl) as "fp32" | "fp16" | "bf16";
+  const at = (i: number) => (p === "fp32" ? ws[i]!.dense() : roundedWeights(ws[i]!.tensor, p));
+  if (rank > 0) return { rank, down: at(0), up: at(1), bias: at(2) };
+  return { rank: 0, w: at(0), bias: at(1) };
 }
 
 /** cross: x_{l+1} = cross_layer(x0, x_l, weights of layer l), x_0 = the input, for l = 0..layers-1. */
@@ -110,14 +128,14 @@ function crossKernel(a: KernelArgs): void {
   let xl = x0;
   for (let l = 0; l < layers; l++) {
     const y = l === layers - 1 ? a.out : new Float32Array(a.batch * d);
-    crossLayerBatch(x0, xl, a.batch, d, crossWeights(a.weights.slice(l * per, (l + 1) * per), rank), y);
+    crossLayerBatch(x0, xl, a.batch, d, crossWeights(a.node, a.weights.slice(l * per, (l + 1) * per), rank), y);
     xl = y;
   }
 }
 
 function crossLayerKernel(a: KernelArgs): void {
   const d = sampleWidth(a.types[0]!);
-  crossLayerBatch(tensorOperand(a, 0), tensorOperand(a, 1), a.batch, d, crossWeights(a.weights, a.attrs.rank as number), a.out);
+  crossLayerBatch(tensorOperand(a, 0), tensorOperand(a, 1), a.batch, d, crossWeights(a.node, a.weights, a.attrs.rank as number), a.out);
 }
 
 /** One kernel per op; the mapped type makes an op without a kernel a compile error. */

@@ -1,36 +1,143 @@
-// Interpreter semantics of low-precision storage. fp16: a weight stored at
-// fp16 reads as its values rounded to the nearest fp16 (ties to even), then
-// used in fp32 arithmetic — exactly what a backend that stores f16 and widens
-// on load computes. Other precisions come with the quantization work.
+// Interpreter semantics of low precision (the spec is docs/numerics.md; the
+// math is src/quant). Tables: a row stored at fp16/int8/int4/int2 reads as
+// the row quantized and dequantized (or, for a table PyTorch already
+// quantized in that format, dequantized from its own bytes). Dense layers:
+// fp16/bf16 round the weights and bias once; int8 quantizes the weights per
+// output channel. Everything here is cached per Tensor object across
+// interpret() calls, because the precision search runs the interpreter
+// thousands of times on the same weights (tensors are treated as immutable).
 
 import { RmcError, error } from "../diagnostics.js";
-import type { DType, WeightDecl } from "../ir/types.js";
-import { f16ToF32, f32ToF16 } from "../weights/dtypes.js";
-import { rowLength, type Tensor } from "../weights/store.js";
+import type { Node, WeightDecl } from "../ir/types.js";
+import { DenseTensor, numElements, rowLength, type Tensor } from "../weights/store.js";
+import { ROW_FORMATS, type RowFormat, dequantizeRow, roundTripRow, rowBytes } from "../quant/rowwise.js";
+import { type Int8Weights, quantizeInt8Weights, toBf16, toF16 } from "../quant/dense.js";
 
-const toF16 = (x: number): number => f16ToF32(f32ToF16(x));
+/** Error code: a precision the interpreter gives no meaning to for this op or weight. */
+export const E_PRECISION = "E1508";
 
-/** A tensor whose values read rounded to fp16. */
-class F16Rounded implements Tensor {
-  readonly dtype: DType;
-  readonly shape: readonly number[];
-  private cached: Float32Array | undefined;
-  constructor(private readonly inner: Tensor) {
+/** Precisions a table may be stored at. */
+const TABLE_PRECISIONS = ["fp32", ...ROW_FORMATS] as const;
+
+/**
+ * A table whose rows are already stored in a row format (imported from
+ * PyTorch's prepacked tables): its bytes are used as they are, never
+ * re-quantized. Recognised by shape, so the importer's class needs no import here.
+ */
+export interface PrequantizedRows {
+  readonly format: RowFormat;
+  /** Copies row `i`'s `rowBytes(format, dim)` bytes into `out` at `offset`. */
+  readRowBytes(i: number, out: Uint8Array, offset: number): void;
+}
+
+/** The tensor's stored rows if it is prequantized in `format`, else undefined. */
+export function prequantizedIn(t: Tensor, format: string): PrequantizedRows | undefined {
+  const p = t as Partial<PrequantizedRows>;
+  return p.format === format && typeof p.readRowBytes === "function" ? (p as PrequantizedRows) : undefined;
+}
+
+/** Tables up to this many elements are dequantized whole once and kept (16 MiB of f32); larger ones row by row. */
+const CACHE_TABLE_ELEMENTS = 1 << 22;
+
+/** Reads a table's rows as stored at a row format: from its own bytes, or quantized and dequantized. */
+class RowFormatTable implements Tensor {
+  readonly dtype;
+  readonly shape;
+  private readonly dim: number;
+  private readonly bytes: Uint8Array<ArrayBuffer>;
+  private readonly stored: PrequantizedRows | undefined;
+  constructor(
+    private readonly inner: Tensor,
+    private readonly format: RowFormat,
+  ) {
     this.dtype = inner.dtype;
     this.shape = inner.shape;
-  }
-  toFloat32(): Float32Array {
-    return (this.cached ??= this.inner.toFloat32().map(toF16));
+    this.dim = rowLength(inner.shape);
+    this.bytes = new Uint8Array(rowBytes(format, this.dim));
+    this.stored = prequantizedIn(inner, format);
   }
   readRow(i: number, out: Float32Array, offset = 0): void {
+    if (this.stored) {
+      this.stored.readRowBytes(i, this.bytes, 0);
+      dequantizeRow(this.format, this.bytes, 0, this.dim, out, offset);
+      return;
+    }
     this.inner.readRow(i, out, offset);
-    for (let k = offset, end = offset + rowLength(this.shape); k < end; k++) out[k] = toF16(out[k]!);
+    roundTripRow(this.format, out.subarray(offset, offset + this.dim), this.bytes);
+  }
+  toFloat32(): Float32Array {
+    const out = new Float32Array(numElements(this.shape));
+    for (let i = 0, rows = this.shape[0] ?? 0; i < rows; i++) this.readRow(i, out, i * this.dim);
+    return out;
   }
 }
 
-/** The tensor as the interpreter reads it at `precision`. */
-export function atPrecision(tensor: Tensor, precision: string, decl: WeightDecl): Tensor {
+const tableCache = new WeakMap<Tensor, Map<string, Tensor>>();
+
+/** A table as the interpreter reads it at `precision` (`decl` names it in errors). */
+export function tableAt(tensor: Tensor, precision: string, decl: WeightDecl): Tensor {
   if (precision === "fp32") return tensor;
-  if (precision === "fp16") return new F16Rounded(tensor);
-  throw new RmcError(error("E1508", `the interpreter has no ${precision} semantics yet (weight @${decl.name})`, decl.span, "pin fp32 or fp16"));
+  if (!(ROW_FORMATS as readonly string[]).includes(precision))
+    throw new RmcError(error(E_PRECISION, `table @${decl.name} cannot be stored at ${precision}`, decl.span, `tables take ${TABLE_PRECISIONS.join(", ")}`));
+  let byFormat = tableCache.get(tensor);
+  if (!byFormat) tableCache.set(tensor, (byFormat = new Map()));
+  let t = byFormat.get(precision);
+  if (!t) {
+    const rows = new RowFormatTable(tensor, precision as RowFormat);
+    // Small tables become a DenseTensor, which the bag kernel indexes in place.
+    t = numElements(tensor.shape) <= CACHE_TABLE_ELEMENTS ? new DenseTensor(tensor.shape, rows.toFloat32()) : rows;
+    byFormat.set(precision, t);
+  }
+  return t;
+}
+
+const roundedCache = new WeakMap<Tensor, Map<string, Float32Array>>();
+
+/** A dense weight's values rounded to fp16 or bf16 (the tensor itself at fp32). */
+export function roundedWeights(tensor: Tensor, precision: "fp32" | "fp16" | "bf16"): Float32Array {
+  if (precision === "fp32") return tensor.toFloat32();
+  let byPrecision = roundedCache.get(tensor);
+  if (!byPrecision) roundedCache.set(tensor, (byPrecision = new Map()));
+  let data = byPrecision.get(precision);
+  if (!data) byPrecision.set(precision, (data = tensor.toFloat32().map(precision === "fp16" ? toF16 : toBf16)));
+  return data;
+}
+
+const int8Cache = new WeakMap<Tensor, Int8Weights>();
+
+/** A `[out, in]` weight quantized to int8 per output channel (computed once per tensor: 51 clip trials per row). */
+export function int8Weights(tensor: Tensor): Int8Weights {
+  let q = int8Cache.get(tensor);
+  if (!q) {
+    const [out, inF] = tensor.shape as [number, number];
+    int8Cache.set(tensor, (q = quantizeInt8Weights(tensor.toFloat32(), out, inF)));
+  }
+  return q;
+}
+
+/** Precisions a dense layer may take, by op. */
+export const LAYER_PRECISIONS: Record<string, readonly string[]> = {
+  linear: ["fp32", "fp16", "bf16", "int8"],
+  mlp: ["fp32", "fp16", "bf16", "int8"],
+  cross_layer: ["fp32", "fp16", "bf16"],
+  cross: ["fp32", "fp16", "bf16"],
+};
+
+/**
+ * The precision of a dense layer: its weight matrix's (a pin on the weight,
+ * else on the node, else fp32), which applies to the bias too. Anything the
+ * op does not support is an error naming the node.
+ */
+export function layerPrecision(node: Node, weight: WeightDecl): string {
+  const p = (weight.attrs.precision as string | undefined) ?? (node.attrs.precision as string | undefined) ?? "fp32";
+  const allowed = LAYER_PRECISIONS[node.op] ?? ["fp32"];
+  if (!allowed.includes(p))
+    throw new RmcError(error(E_PRECISION, `${node.op} %${node.id} cannot run at ${p}`, node.span, `${node.op} layers take ${allowed.join(", ")}`));
+  return p;
+}
+
+/** A static activation scale as the kernels use it (an f32), or undefined for dynamic per-row scales. */
+export function staticActScale(node: Node): number | undefined {
+  const s = node.attrs.act_scale;
+  return typeof s === "number" ? Math.fround(s) : undefined;
 }

@@ -7,7 +7,8 @@ import { BATCH, type Attrs, type AttrValue, type Dim, type Type, type TensorType
 
 /** Attribute schema: how an attribute is checked and what it defaults to. */
 export interface AttrSpec {
-  type: "int" | "ints" | "bool" | "enum";
+  /** `number`: a positive finite number, or null for "not set". */
+  type: "int" | "ints" | "bool" | "enum" | "number";
   /** Allowed values, for `enum`. */
   values?: readonly string[];
   required?: boolean;
@@ -97,7 +98,9 @@ export const OPS = {
     summary: "y = x W^T + b (W: [out, in], b optional)",
     values: [1, 1],
     weights: [1, 2],
-    attrs: {},
+    attrs: {
+      act_scale: { type: "number", doc: "int8 layers: the static (calibrated) activation scale; absent or null: a dynamic scale per row" },
+    },
     infer({ values: [x], weights: [w, b] }) {
       const n = features(x);
       if (n === undefined) return fail(`linear expects a matrix input f32[B,n], got ${x ? formatType(x) : "nothing"}`, "flatten a [B,n,d] input first with flatten(...)");
@@ -282,8 +285,13 @@ export function checkAttr(name: string, spec: AttrSpec, v: AttrValue): string | 
       return typeof v === "boolean" ? undefined : `attribute ${name} must be true or false, got ${JSON.stringify(v)}`;
     case "enum":
       return typeof v === "string" && spec.values!.includes(v) ? undefined : `attribute ${name} must be one of ${spec.values!.join(", ")}, got ${JSON.stringify(v)}`;
+    case "number":
+      return v === null || (typeof v === "number" && Number.isFinite(v) && v > 0) ? undefined : `attribute ${name} must be a positive number (or null), got ${printable(v)}`;
   }
 }
+
+/** JSON drops NaN and infinities (they print as null); name them. */
+const printable = (v: AttrValue): string => (typeof v === "number" && !Number.isFinite(v) ? String(v) : JSON.stringify(v));
 
 /** Batch-size substitution: the concrete shape of a type for batch size `b`. */
 export const concreteShape = (t: TensorType, b: number): number[] => t.shape.map((d: Dim) => (d === BATCH ? b : d));

@@ -8,6 +8,7 @@ import { RmcError, didYouMean, error, formatDiagnostic, type Diagnostic } from "
 import type { Graph } from "../ir/types.js";
 import { verifyGraph } from "../ir/verify.js";
 import type { WeightStore } from "../weights/store.js";
+import type { Batch } from "../data/batch.js";
 import { instrument, MANAGER_CODES, type Instrumentation, type PassTiming, type ResolvedStep } from "./instrument.js";
 import { describeOptions, findOption, parseOptionValue, suggestOption, type OptionValue, type Pass } from "./pass.js";
 import type { PassRegistry } from "./registry.js";
@@ -67,6 +68,8 @@ export interface PipelineReport {
   graph: Graph;
   /** Warnings and notes the passes pushed to `ctx.diagnostics`. */
   diagnostics: Diagnostic[];
+  /** What the passes handed back with `ctx.emit`, by name. */
+  outputs: Record<string, unknown>;
   timings: PassTiming[];
 }
 
@@ -91,6 +94,7 @@ export function runPipelineWithReport(
   registry: PassRegistry,
   instr: Instrumentation = {},
   weights?: WeightStore,
+  calibration?: readonly Batch[],
 ): PipelineReport {
   const steps = resolvePipeline(pipeline, registry);
   checkPrintNames(instr, registry);
@@ -98,11 +102,13 @@ export function runPipelineWithReport(
   if (inputProblems.length > 0) throw new RmcError([error(MANAGER_CODES.invalidInput, `the pipeline's input graph @${graph.name} is not valid IR`), ...inputProblems]);
   const callbacks = instrument(instr, registry, weights);
   const diagnostics: Diagnostic[] = [];
+  const outputs: Record<string, unknown> = {};
   callbacks.start(graph);
   let current = graph;
   for (const [index, step] of steps.entries()) {
     callbacks.before(step, index, current);
-    const ctx = { options: step.options, diagnostics: [] as Diagnostic[], produce, ...(weights ? { weights } : {}) };
+    const emit = (name: string, value: unknown): void => void (outputs[name] = value);
+    const ctx = { options: step.options, diagnostics: [] as Diagnostic[], produce, emit, ...(weights ? { weights } : {}), ...(calibration ? { calibration } : {}) };
     const t0 = performance.now();
     let output: unknown;
     try {
@@ -117,7 +123,7 @@ export function runPipelineWithReport(
     current = output;
   }
   const timings = callbacks.finish(current, steps[steps.length - 1]);
-  return { graph: current, diagnostics, timings };
+  return { graph: current, diagnostics, timings, outputs };
 }
 
 /**

@@ -6,6 +6,7 @@
 import type { produce } from "immer";
 import { didYouMean, type Diagnostic } from "../diagnostics.js";
 import type { Graph } from "../ir/types.js";
+import type { Batch } from "../data/batch.js";
 import type { WeightStore } from "../weights/store.js";
 
 /** A typed option value as a pass sees it. */
@@ -31,6 +32,10 @@ export interface PassContext<O = Record<string, OptionValue>> {
   diagnostics: Diagnostic[];
   /** immer's `produce`, so plugins can update the graph without importing anything. */
   produce: typeof produce;
+  /** Labelled calibration samples, when the caller has them (the precision search measures NE on them). */
+  calibration?: readonly Batch[];
+  /** Hands a result besides the graph back to the caller (e.g. the precision plan and its report), by name. */
+  emit(name: string, value: unknown): void;
 }
 
 /**

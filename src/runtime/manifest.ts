@@ -89,4 +89,6 @@ export interface Manifest {
   /** The IR after the pipeline, as compiled. */
   ir: Graph;
   wasm: WasmLayout;
+  /** The precision plan the model was compiled with (decisions, budget, NE on the calibration data), when one was chosen. */
+  plan?: unknown;
 }

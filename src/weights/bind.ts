@@ -3,14 +3,19 @@
 // a facebookresearch/dlrm PyTorch state dict (`bot_l.0.weight`,
 // `emb_l.3.weight`, `top_l.2.bias`), checked for dtype and shape, and placed
 // in a WeightStore. Problems come back as diagnostics, all of them at once.
+// A table may also arrive already quantized by PyTorch (a U8 tensor of FBGEMM
+// rows, src/weights/prequantized.ts); it binds as a PrequantizedTable.
 //
 // Codes: E1310 missing weights, E1311 shape, E1312 dtype, E1313 a weight
-// given twice, E1314 PyTorch names the model cannot place, W1315 unused tensors.
+// given twice, E1314 PyTorch names the model cannot place, W1315 unused tensors,
+// E1317 a U8 table whose row width is no prequantized format.
 
 import { RmcError, error, hasErrors, suggest, type Diagnostic } from "../diagnostics.js";
 import { type Graph, type Node, type WeightDecl, refName, valueInputs, weightInputs } from "../ir/types.js";
+import { prequantizedFormat } from "../quant/rowwise.js";
 import { SAFETENSORS_DTYPES, type SafetensorsDType } from "./dtypes.js";
-import { openSafetensors, type SafetensorsFile } from "./safetensors.js";
+import { PrequantizedTable, describeWidths, type PrequantizedFormat } from "./prequantized.js";
+import { openSafetensors, type SafetensorsEntry, type SafetensorsFile } from "./safetensors.js";
 import type { Tensor, WeightStore } from "./store.js";
 
 /** Writing a model's weights is the inverse of binding; it lives in write.ts. */
@@ -20,6 +25,12 @@ export { writeWeights } from "./write.js";
 export interface BindResult {
   store: WeightStore;
   diagnostics: Diagnostic[];
+  /**
+   * Tables the file holds already quantized (DSL name → format). Their store
+   * entries are PrequantizedTables; compile them at this precision, since
+   * quantizing their dequantized values again would lose information.
+   */
+  prequantized: Map<string, PrequantizedFormat>;
 }
 
 /** PyTorch state-dict names the model accepts (PyTorch name → DSL name), and why any group is unavailable. */
@@ -116,30 +127,69 @@ export function bindWeights(graph: Graph, file: SafetensorsFile): BindResult {
     diagnostics.push(error("E1314", `${file.path}: cannot place PyTorch tensors ${listNames(names, 4)}: ${unavailable.get(group)}`, undefined, "rename the tensors to the model's weight names"));
 
   const store = new Map<string, Tensor>();
+  const prequantized = new Map<string, PrequantizedFormat>();
   const missing: WeightDecl[] = [];
   for (const w of graph.weights) {
     const from = sources.get(w.name) ?? [];
     if (from.length === 0) missing.push(w);
     else if (from.length > 1) diagnostics.push(error("E1313", `${file.path}: weight \`${w.name}\` is in the file twice, as ${listNames(from)}; keep one`, w.span));
     else {
-      const problem = checkTensor(file, from[0]!, w);
-      if (problem) diagnostics.push(problem);
-      else store.set(w.name, file.tensor(from[0]!));
+      const bound = bindTensor(file, from[0]!, w);
+      if ("problem" in bound) diagnostics.push(bound.problem);
+      else {
+        store.set(w.name, bound.tensor);
+        if (bound.tensor instanceof PrequantizedTable) prequantized.set(w.name, bound.tensor.format);
+      }
     }
   }
   if (missing.length > 0) diagnostics.push(missingError(file, missing, aliases, unused));
   if (unused.length > 0)
     diagnostics.push({ code: "W1315", severity: "warning", message: `${file.path}: ${unused.length} tensor${unused.length > 1 ? "s" : ""} in the file ${unused.length > 1 ? "are" : "is"} not used by the model: ${listNames(unused)}` });
-  return { store, diagnostics };
+  return { store, diagnostics, prequantized };
+}
+
+/** The tensor for declaration `w` from file tensor `source`, or why it does not fit. */
+function bindTensor(file: SafetensorsFile, source: string, w: WeightDecl): { tensor: Tensor } | { problem: Diagnostic } {
+  const entry = file.tensors.get(source)!;
+  if (entry.dtype === "U8" && isFloatTable(w)) return bindPrequantized(file, source, entry, w);
+  const problem = checkTensor(file, source, w);
+  return problem ? { problem } : { tensor: file.tensor(source) };
+}
+
+/** Tables of f32 values are the ones PyTorch's prepack ops can stand in for. */
+const isFloatTable = (w: WeightDecl): boolean => w.role === "table" && w.dtype === "f32" && w.shape.length === 2;
+
+const labelOf = (source: string, w: WeightDecl): string => (source === w.name ? `tensor \`${source}\`` : `tensor \`${source}\` (→ \`${w.name}\`)`);
+
+/**
+ * A U8 `[rows, width]` tensor for a table declared `[rows, dim]`: FBGEMM rows
+ * of the format whose row width is `width` (rowwise.ts prequantizedFormat).
+ */
+function bindPrequantized(file: SafetensorsFile, source: string, entry: SafetensorsEntry, w: WeightDecl): { tensor: Tensor } | { problem: Diagnostic } {
+  const [rows, dim] = w.shape as [number, number];
+  const label = labelOf(source, w);
+  const widths = describeWidths(dim);
+  if (entry.shape.length !== 2 || entry.shape[0] !== rows)
+    return { problem: error("E1311", `${file.path}: ${label} is U8 [${entry.shape.join(", ")}], the model declares [${rows}, ${dim}]; a table prequantized by PyTorch is U8 [${rows}, width], each row ${widths}`, w.span) };
+  const width = entry.shape[1]!;
+  const format = prequantizedFormat(dim, width);
+  if (!format)
+    return {
+      problem: error("E1317", `${file.path}: ${label} is U8 [${rows}, ${width}], which is no prequantized layout of the declared [${rows}, ${dim}]: each row must be ${widths}`, w.span, "quantize the table with torch.ops.quantized.embedding_bag_byte_prepack or embedding_bag_4bit_prepack, or store it as F32 / F16 / BF16"),
+    };
+  const tensor = file.tensor(source);
+  return { tensor: new PrequantizedTable(w.name, format, rows, dim, { byteLength: rows * width, read: (offset, out) => tensor.readBytes(offset, out) }) };
 }
 
 /** Checks one tensor's dtype and shape against its declaration. */
 function checkTensor(file: SafetensorsFile, source: string, w: WeightDecl): Diagnostic | undefined {
   const entry = file.tensors.get(source)!;
-  const label = source === w.name ? `tensor \`${source}\`` : `tensor \`${source}\` (→ \`${w.name}\`)`;
+  const label = labelOf(source, w);
   const ok = acceptedDTypes(w);
-  if (!ok.includes(entry.dtype))
-    return error("E1312", `${file.path}: ${label} is ${entry.dtype}, the model declares ${w.dtype} (accepted: ${ok.join(", ")})`, w.span);
+  if (!ok.includes(entry.dtype)) {
+    const accepted = ok.join(", ") + (isFloatTable(w) ? ", or U8 rows prequantized by PyTorch" : "");
+    return error("E1312", `${file.path}: ${label} is ${entry.dtype}, the model declares ${w.dtype} (accepted: ${accepted})`, w.span);
+  }
   if (entry.shape.length !== w.shape.length || entry.shape.some((d, i) => d !== w.shape[i]))
     return error("E1311", `${file.path}: ${label} is [${entry.shape.join(", ")}], the model declares [${w.shape.join(", ")}]`, w.span);
   return undefined;

@@ -13,9 +13,17 @@ export type RowGenerator = (row: number, out: Float32Array, offset: number) => v
 /** `toFloat32` refuses tensors above this many elements (1 GiB of f32): read them row by row. */
 export const MAX_MATERIALISE_ELEMENTS = 1 << 28;
 
-/** A tensor computed row by row; `toFloat32` materialises it (not cached: it can always be recomputed). */
+/** Tensors up to this many elements are kept once generated: small tables are read over and over (evaluation, search). */
+export const CACHE_ELEMENTS = 1 << 22;
+
+/**
+ * A tensor computed row by row. Small ones (≤ CACHE_ELEMENTS) are generated
+ * whole on first use and kept, since regenerating a row costs far more than
+ * reading it; large ones are never held, only recomputed.
+ */
 export class LazyTensor implements Tensor {
   readonly dtype: DType = "f32";
+  private cached: Float32Array | undefined;
   constructor(
     readonly name: string,
     readonly shape: readonly number[],
@@ -25,10 +33,15 @@ export class LazyTensor implements Tensor {
   readRow(i: number, out: Float32Array, offset = 0): void {
     const rows = this.shape[0] ?? 1;
     if (!Number.isInteger(i) || i < 0 || i >= rows) throw new RmcError(error("E1303", `row ${i} is out of range for tensor \`${this.name}\` [${this.shape.join(", ")}]`));
-    this.generate(i, out, offset);
+    if (!this.cached && numElements(this.shape) <= CACHE_ELEMENTS) this.toFloat32();
+    if (this.cached) {
+      const n = rowLength(this.shape);
+      out.set(this.cached.subarray(i * n, (i + 1) * n), offset);
+    } else this.generate(i, out, offset);
   }
 
   toFloat32(): Float32Array {
+    if (this.cached) return this.cached;
     const n = numElements(this.shape);
     if (n > MAX_MATERIALISE_ELEMENTS)
       throw new RmcError(error("E1303", `tensor \`${this.name}\` [${this.shape.join(", ")}] has ${n} elements, too many to materialise; read it row by row`));
@@ -36,6 +49,7 @@ export class LazyTensor implements Tensor {
     const perRow = rowLength(this.shape);
     const rows = this.shape[0] ?? 1;
     for (let i = 0; i < rows; i++) this.generate(i, out, i * perRow);
+    if (n <= CACHE_ELEMENTS) this.cached = out;
     return out;
   }
 }

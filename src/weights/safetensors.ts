@@ -176,6 +176,13 @@ export class SafetensorsTensor implements Tensor {
     return out;
   }
 
+  /** Copies `out.length` bytes of the tensor's data, from byte `offset` of it, unchanged: one positional read (a row of a prequantized table). */
+  readBytes(offset: number, out: Uint8Array): void {
+    if (!Number.isInteger(offset) || offset < 0 || offset + out.length > this.entry.end - this.entry.begin)
+      throw new RangeError(`bytes ${offset}..${offset + out.length} are outside tensor \`${this.name}\` (${this.entry.end - this.entry.begin} bytes)`);
+    this.readAt(this.entry.begin + offset, out);
+  }
+
   /** Decodes `count` elements starting at element `first` into `out` at `offset`, in bounded chunks. */
   private readElements(first: number, count: number, out: Float32Array, offset: number): void {
     const perChunk = Math.max(1, Math.floor(READ_CHUNK_BYTES / this.elementBytes));

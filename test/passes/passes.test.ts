@@ -3,6 +3,8 @@
 // cases the pipeline's input verification keeps away from the goldens.
 
 import { produce } from "immer";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { canonicalize } from "../../passes/canonicalize.js";
 import { dce } from "../../passes/dce.js";
@@ -15,12 +17,13 @@ import type { OptionValue, Pass } from "../../src/pipeline/pass.js";
 import { allOps, dlrmSmall, f32 } from "../ir/graphs.js";
 
 function run<O extends Record<string, OptionValue>>(pass: Pass<O>, g: Graph, options: O = {} as O): Graph {
-  return pass.run(g, { options, diagnostics: [], produce });
+  return pass.run(g, { options, diagnostics: [], produce, emit: () => {} });
 }
 
 describe("built-in passes", () => {
   it("are registered under their file names, one per file", () => {
-    expect(BUILTIN_PASSES.map((p) => p.name)).toEqual(["canonicalize", "infer-shapes", "dce"]);
+    expect(BUILTIN_PASSES.map((p) => p.name)).toEqual(["canonicalize", "infer-shapes", "dce", "assign-precision"]);
+    for (const p of BUILTIN_PASSES) expect(existsSync(join(import.meta.dirname, "../../passes", `${p.name}.ts`)), p.name).toBe(true);
   });
 
   it("return the very same object when there is nothing to do", () => {
@@ -33,7 +36,9 @@ describe("built-in passes", () => {
   it("never modify their input", () => {
     const g = allOps();
     const before = structuredClone(g);
-    for (const pass of BUILTIN_PASSES) run(pass as Pass, g, { keepWeights: false });
+    const defaults = (pass: Pass) => Object.fromEntries(Object.entries(pass.options).map(([k, o]) => [k, o.default]));
+    for (const pass of BUILTIN_PASSES) run(pass as Pass, run(canonicalize, g), defaults(pass as Pass));
+    for (const pass of BUILTIN_PASSES.filter((p) => p.name !== "assign-precision")) run(pass as Pass, g, defaults(pass as Pass));
     expect(g).toEqual(before);
   });
 

@@ -91,7 +91,7 @@ describe("runPipeline", () => {
   it("reports unknown passes and options by column, with suggestions", () => {
     const unknown = rmcError(() => capture(dlrmSmall(), "canonicalise,dce"));
     expect(unknown.message).toBe("unknown pass `canonicalise` at column 1: did you mean `canonicalize`?");
-    expect(unknown.diagnostics[0]!.hint).toContain("known passes: canonicalize, dce, infer-shapes");
+    expect(unknown.diagnostics[0]!.hint).toContain("known passes: assign-precision, canonicalize, dce, infer-shapes");
     const option = rmcError(() => capture(dlrmSmall(), "canonicalize, dce{keep-weight=true}"));
     expect(option.message).toBe("pass `dce` has no option `keep-weight` at column 19: did you mean `keep-weights`?");
     expect(option.diagnostics[0]!.hint).toContain("keep-weights (boolean, default false)");
@@ -186,7 +186,7 @@ describe("instrumentation", () => {
     const { out } = capture(dlrmSmall(), DEFAULT_PIPELINE, { printAfterChange: true });
     expect(headers(out)).toEqual(["// ----- IR after canonicalize -----"]);
     const after = out.slice(out.indexOf("\n") + 1);
-    expect(parseGraph(after, "dump.ir")).toEqual(canonicalize.run(dlrmSmall(), { options: {}, diagnostics: [], produce }));
+    expect(parseGraph(after, "dump.ir")).toEqual(canonicalize.run(dlrmSmall(), { options: {}, diagnostics: [], produce, emit: () => {} }));
   });
 
   it("prints before and after the named passes, or after all", () => {

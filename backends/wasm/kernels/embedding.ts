@@ -1,19 +1,23 @@
 // Wasm kernel: embedding bags. For each table and sample, pools the table rows
 // its bag names (KJT ids; `offsets` are the prefix sums of the lengths, made
 // by `forward`) with sum, mean or max, optionally weighting each row, four
-// dimensions per f32x4. Rows are f32 or f16 (widened exactly in registers).
+// dimensions per f32x4. Rows are f32, f16 (widened exactly in registers) or
+// FBGEMM's row-wise int8/int4/int2 (unpacked, then q·scale + bias as an f32
+// multiply and add: exactly the dequantization of src/quant/rowwise.ts).
 // Pooling order and rounding follow the reference interpreter: rows added in
 // bag order from zero, a weighted row is w·row first, mean divides at the end,
 // max starts from the first row, an empty bag gives zeros.
 
 import type { Expr, FunctionBuilder, Local, WasmModule } from "../module.js";
+import type { TableFormat } from "../layout.js";
+import { f16x4ToF32, unpackLanes } from "./widen.js";
 
 export interface BagTable {
   /** Address of the table's rows. */
   address: number;
-  /** Elements per row in memory (dim rounded up to a multiple of 4). */
-  stride: number;
-  f16: boolean;
+  /** Bytes from one row to the next. */
+  rowBytes: number;
+  format: TableFormat;
   /** Bag feature this table reads. */
   feature: number;
 }
@@ -25,19 +29,6 @@ export interface EmbeddingSpec {
   weighted: boolean;
   /** Floats per output sample (tables·dim stacked, or dim). */
   outWidth: number;
-}
-
-/** 2^112: scales an f16 bit pattern shifted into f32 position back to its value (normal and subnormal alike). */
-const F16_SCALE = 2 ** 112;
-
-/** Widens four f16 values (u16 lanes already zero-extended into i32x4, in `h`) to f32x4 exactly, inf and NaN included. */
-export function f16x4ToF32(w: WasmModule, f: FunctionBuilder, h: Local): { setup: Expr; value: Expr } {
-  const em = f.local("v128");
-  const set = em.set(w.and(h.get(), w.i32x4(0x7fff)));
-  const normal = w.mulX4(w.shlI32x4(em.get(), 13), w.splat(w.f32(F16_SCALE)));
-  const special = w.or(w.shlI32x4(em.get(), 13), w.i32x4(0x7f800000));
-  const magnitude = w.bitselect(special, normal, w.gtI32x4(em.get(), w.i32x4(0x7bff)));
-  return { setup: set, value: w.or(magnitude, w.shlI32x4(w.and(h.get(), w.i32x4(0x8000)), 16)) };
 }
 
 /** Emits `name(offsets, ids, weights, out, batch)`. */
@@ -67,15 +58,14 @@ function poolTable(w: WasmModule, f: FunctionBuilder, spec: EmbeddingSpec, t: Ba
   const val = f.local("v128");
   const half = f.local("v128");
   const max = spec.pool === "max";
-  const rowBytes = t.stride * (t.f16 ? 2 : 4);
+  const rs = rowScale(f, t.format, spec.dim);
+  const row4 = (v: number) => rowValues(w, f, t.format, row, v, half, rs);
 
-  const perId: Expr[] = [row.set(w.add(w.i32(t.address), w.mul(w.loadI32(w.add(a.ids.get(), w.shl(p.get(), w.i32(2)))), w.i32(rowBytes))))];
+  const perId: Expr[] = [row.set(w.add(w.i32(t.address), w.mul(w.loadI32(w.add(a.ids.get(), w.shl(p.get(), w.i32(2)))), w.i32(t.rowBytes))))];
+  perId.push(...rowSetup(w, f, spec.dim, t.format, row, rs));
   for (let v = 0; v < vecs; v++) {
-    if (t.f16) {
-      perId.push(half.set(w.loadU16x4(row.get(), v * 8)));
-      const widen = f16x4ToF32(w, f, half);
-      perId.push(widen.setup, val.set(widen.value));
-    } else perId.push(val.set(w.load(row.get(), v * 16)));
+    const { setup, value } = row4(v);
+    perId.push(...setup, val.set(value));
     if (spec.weighted) perId.push(val.set(w.mulX4(w.splat(w.loadF32(w.add(a.weights.get(), w.shl(p.get(), w.i32(2))))), val.get())));
     perId.push(acc[v]!.set(max ? w.maxX4(acc[v]!.get(), val.get()) : w.addX4(acc[v]!.get(), val.get())));
   }
@@ -99,4 +89,61 @@ function poolTable(w: WasmModule, f: FunctionBuilder, spec: EmbeddingSpec, t: Ba
     else for (let l = 0; l < lanes; l++) perSample.push(w.storeLane(dst.get(), acc[v]!.get(), l, offset + l * 4));
   }
   return f.forRange(b, w.i32(0), () => a.batch.get(), 1, perSample);
+}
+
+/** Registers holding the current row's dequantization scale and bias (splat), for the quantized formats. */
+interface RowScale {
+  scale: Local;
+  bias: Local;
+  /** int4/int2: the row's packed 32-bit words, each splat (loaded once per row). */
+  words: Local[];
+}
+
+/** Registers for a quantized table's rows (undefined for f32/f16). */
+function rowScale(f: FunctionBuilder, format: TableFormat, dim: number): RowScale | undefined {
+  if (format === "fp32" || format === "fp16") return undefined;
+  const words = format === "int8" ? 0 : Math.ceil(packedBytes(format, dim) / 4);
+  return { scale: f.local("v128"), bias: f.local("v128"), words: Array.from({ length: words }, () => f.local("v128")) };
+}
+
+/** Bytes of packed values in a row of `dim` (before the scale and bias). */
+const packedBytes = (format: TableFormat, dim: number): number => (format === "int8" ? dim : format === "int4" ? Math.ceil(dim / 2) : Math.ceil(dim / 4));
+
+/**
+ * Once per id: the row's scale and bias as splat registers (f32 for int8; for
+ * int4/int2 both f16 halves of one 32-bit load widened together, then each
+ * broadcast), and the packed words of int4/int2 rows.
+ */
+function rowSetup(w: WasmModule, f: FunctionBuilder, dim: number, format: TableFormat, row: Local, rs: RowScale | undefined): Expr[] {
+  if (!rs) return [];
+  const { scale, bias } = rs;
+  const at = packedBytes(format, dim);
+  // Rows are packed tightly (rowBytes is not a multiple of 4), so these loads may be unaligned.
+  if (format === "int8") return [scale.set(w.splat(w.loadF32(row.get(), at, 1))), bias.set(w.splat(w.loadF32(row.get(), at + 4, 1)))];
+  const halves = f.local("v128");
+  const widened = f.local("v128");
+  const widen = f16x4ToF32(w, f, halves);
+  // The two halves zero-extended into lanes 0 (scale) and 1 (bias), reading exactly the row's last 4 bytes.
+  const out = [halves.set(w.extendLowU16(w.load32Zero(row.get(), at))), widen.setup, widened.set(widen.value), scale.set(w.broadcastLane(widened.get(), 0)), bias.set(w.broadcastLane(widened.get(), 1))];
+  // A word at byte 4i < packed ends at most 3 bytes later: inside the row, whose scale and bias follow.
+  rs.words.forEach((word, i) => out.push(word.set(w.splatI32(w.loadI32(row.get(), i * 4, 1)))));
+  return out;
+}
+
+/** Dimensions 4v..4v+3 of the row at `row` as f32x4 (lanes past `dim` are junk the caller never stores). */
+function rowValues(w: WasmModule, f: FunctionBuilder, format: TableFormat, row: Local, v: number, half: Local, rs: RowScale | undefined): { setup: Expr[]; value: Expr } {
+  if (format === "fp32") return { setup: [], value: w.load(row.get(), v * 16) };
+  if (format === "fp16") {
+    const widen = f16x4ToF32(w, f, half);
+    return { setup: [half.set(w.loadU16x4(row.get(), v * 8)), widen.setup], value: widen.value };
+  }
+  let q: Expr;
+  // int8 reads 8 bytes for 4 values: the 8 trailing scale/bias bytes keep that inside the row.
+  if (format === "int8") q = w.extendLowU16(w.loadU8x8(row.get(), v * 4));
+  else {
+    const bits = format === "int4" ? 4 : 2;
+    const bit = 4 * v * bits;
+    q = unpackLanes(w, rs!.words[Math.floor(bit / 32)]!.get(), bit % 32, bits);
+  }
+  return { setup: [], value: w.addX4(w.mulX4(w.convertI32x4(q), rs!.scale.get()), rs!.bias.get()) };
 }

@@ -2,12 +2,14 @@
 // any batch size. Register-tiled: ROWS samples × PANEL output columns are
 // accumulated in 2·ROWS f32x4 registers while k runs over the inputs, with W
 // pre-packed into panels ([k][PANEL], see layout.ts) so each k step loads two
-// vectors of W and one broadcast x per row. Each output is accumulated in
-// k order starting from 0 and the bias is added last, exactly as the
-// reference interpreter does, so results are bit-identical to it.
+// vectors of W (f32, or f16/bf16 widened exactly) and one broadcast x per
+// row. Each output is accumulated in k order starting from 0 and the bias is
+// added last, exactly as the reference interpreter does, so results are
+// bit-identical to it.
 
 import type { Expr, FunctionBuilder, Local, WasmModule } from "../module.js";
-import { PANEL } from "../layout.js";
+import { PANEL, type PanelElement } from "../layout.js";
+import { bf16x4ToF32, f16x4ToF32 } from "./widen.js";
 
 /** Samples per register tile; 4 rows × 8 columns use 8 accumulators + 3 temporaries, within x64's 16 vector registers. */
 export const ROWS = 4;
@@ -22,6 +24,8 @@ export interface GemmSpec {
   /** Address of the padded bias, or undefined for none. */
   bias: number | undefined;
   act: "none" | "relu";
+  /** How the panels store weights (default f32); f16/bf16 are widened exactly in registers. */
+  element?: PanelElement;
 }
 
 /**
@@ -66,17 +70,27 @@ function rowTile(w: WasmModule, f: FunctionBuilder, spec: GemmSpec, x: Local, y:
   const wp = f.local("i32");
   const k = f.local("i32");
   const rowBytes = spec.inF * 4;
+  const element = spec.element ?? "f32";
+  const wBytes = element === "f32" ? 4 : 2;
   const step: Expr[] = [];
-  for (let v = 0; v < vecs; v++) step.push(wv[v]!.set(w.load(wp.get(), v * 16)));
+  for (let v = 0; v < vecs; v++) {
+    if (element === "f32") step.push(wv[v]!.set(w.load(wp.get(), v * 16)));
+    else if (element === "bf16") step.push(wv[v]!.set(bf16x4ToF32(w, w.loadU16x4(wp.get(), v * 8))));
+    else {
+      const half = f.local("v128");
+      const widen = f16x4ToF32(w, f, half);
+      step.push(half.set(w.loadU16x4(wp.get(), v * 8)), widen.setup, wv[v]!.set(widen.value));
+    }
+  }
   for (let i = 0; i < rows; i++) {
     step.push(xs.set(w.loadSplat(xp.get(), i * rowBytes)));
     for (let v = 0; v < vecs; v++) step.push(acc[i * vecs + v]!.set(w.addX4(acc[i * vecs + v]!.get(), w.mulX4(xs.get(), wv[v]!.get()))));
   }
-  step.push(xp.set(w.add(xp.get(), w.i32(4))), wp.set(w.add(wp.get(), w.i32(PANEL * 4))));
+  step.push(xp.set(w.add(xp.get(), w.i32(4))), wp.set(w.add(wp.get(), w.i32(PANEL * wBytes))));
   const out: Expr[] = [
     ...acc.map((a) => a.set(w.zero())),
     xp.set(w.add(x.get(), w.mul(r(), w.i32(rowBytes)))),
-    wp.set(w.add(w.i32(spec.weights), w.mul(p(), w.i32(spec.inF * PANEL * 4)))),
+    wp.set(w.add(w.i32(spec.weights), w.mul(p(), w.i32(spec.inF * PANEL * wBytes)))),
     f.forRange(k, w.i32(0), () => w.i32(spec.inF), 1, step),
   ];
   // Epilogue: + bias, relu, store. The output row address is y + r*outF*4 + p*PANEL*4.

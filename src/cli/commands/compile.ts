@@ -6,7 +6,9 @@ import { RmcError, didYouMean } from "../../diagnostics.js";
 import { BackendRegistry, type Backend } from "../../../backends/backend.js";
 import type { Command } from "../main.js";
 import { requireFlag } from "../args.js";
-import { PIPELINE_FLAGS, WEIGHT_FLAGS, loadModel, loadPlugins, loadWeights, runPasses } from "../model.js";
+import { PIPELINE_FLAGS, WEIGHT_FLAGS, loadModel, loadPlugins, loadWeightsWithInfo, runPassesWithReport } from "../model.js";
+import { PRECISION_FLAGS, pinPrequantized, precisionStep, readCalibration, reportPlan } from "../precision.js";
+import type { PrecisionPlan } from "../../precision/plan.js";
 import { compilerVersion } from "../version.js";
 import { humanBytes } from "../summary.js";
 
@@ -39,6 +41,7 @@ export const compile: Command = {
       output: { type: "string", short: "o", value: "DIR", doc: "artifact folder (replaced only if compilation succeeds)" },
       "emit-text": { type: "boolean", doc: "also write model.wat and final.ir" },
       features: { type: "string", value: "LIST", doc: "optional target features, comma-separated (the built-in wasm target has none yet)" },
+      ...PRECISION_FLAGS,
       ...PIPELINE_FLAGS,
     },
     details: "The artifact is loaded with `load(dir)` from rmc/runtime, or run with `rmc run DIST/ --data D.tsv`.",
@@ -62,10 +65,15 @@ export const compile: Command = {
     const features = typeof args.flags.features === "string" ? args.flags.features.split(",").map((f) => f.trim()).filter(Boolean) : [];
     for (const f of features) if (!backend.features.includes(f)) throw new RmcError(`rmc compile: target ${name} has no feature \`${f}\`${backend.features.length ? ` (it has ${backend.features.join(", ")})` : ""}`, "E0904");
     const t0 = performance.now();
-    const model = loadModel(args.positionals[0]!, io);
-    const weights = loadWeights(model, args, io, cmd);
-    const graph = await runPasses(model, args, io, weights);
-    const result = await backend.compile(graph, weights, { outDir, emitText: args.flags["emit-text"] === true, features, compilerVersion: compilerVersion() });
+    const written = loadModel(args.positionals[0]!, io);
+    const { store: weights, prequantized } = loadWeightsWithInfo(written, args, io, cmd);
+    const model = pinPrequantized(written, prequantized);
+    const step = precisionStep(args);
+    const calibration = await readCalibration(model, args, cmd);
+    const { graph, outputs } = await runPassesWithReport(model, args, io, { weights, ...(calibration ? { calibration } : {}), ...(step ? { append: step } : {}) });
+    const plan = outputs["precision-plan"] as PrecisionPlan | undefined;
+    if (plan) reportPlan(plan, args, io);
+    const result = await backend.compile(graph, weights, { outDir, emitText: args.flags["emit-text"] === true, features, compilerVersion: compilerVersion(), ...(plan ? { manifestExtras: { plan } } : {}) });
     const secs = (performance.now() - t0) / 1000;
     io.out(`compiled ${graph.name} for ${name} in ${secs.toFixed(2)} s → ${outDir}\n`);
     for (const f of result.files) io.out(`  ${f.name.padEnd(20)} ${humanBytes(f.bytes).padStart(12)}\n`);

@@ -6,8 +6,10 @@ import { ir } from "./ir.js";
 import { passes } from "./passes.js";
 import { run } from "./run.js";
 import { compile } from "./compile.js";
+import { verify } from "./verify.js";
+import { debugNumerics } from "./debug-numerics.js";
 import { initWeightsCmd } from "./init-weights.js";
 import { genData } from "./gen-data.js";
 import { dataStatsCmd } from "./data-stats.js";
 
-export const COMMANDS: Command[] = [check, ir, passes, compile, run, initWeightsCmd, genData, dataStatsCmd];
+export const COMMANDS: Command[] = [check, ir, passes, compile, run, verify, debugNumerics, initWeightsCmd, genData, dataStatsCmd];

@@ -142,14 +142,15 @@ describe("the artifact", () => {
   });
 
   it("rejects precisions it does not implement, naming the pin's place", async () => {
-    const src = readFileSync(join(EXAMPLES, "multitask.rmdl"), "utf8").replace("@precision(fp16)", "@precision(int4)");
+    const src = readFileSync(join(EXAMPLES, "multitask.rmdl"), "utf8").replace("@precision(fp16)", "@precision(bf16)");
     const m = parseModel(src, "mt.rmdl").graph!;
     try {
       await compileTo(canonical(m), initWeights(m, { seed: 1, dist: "gaussian" }));
       expect.unreachable();
     } catch (e) {
       const d = (e as RmcError).diagnostics[0]!;
-      expect(d.message).toBe("the wasm backend does not implement int4 yet (pinned on table item_emb.weight)");
+      expect(d.message).toBe("the wasm backend cannot compile table item_emb.weight at bf16");
+      expect(d.hint).toBe("it takes fp32, fp16, int8, int4, int2 there");
       expect(d.span?.line).toBe(13);
     }
   });

@@ -1,0 +1,116 @@
+// Pass `assign-precision`: chooses the storage precision of every embedding
+// table and the arithmetic of every linear layer. Modes: fp32, fp16, int8
+// (fixed), auto (the accuracy-aware search of src/precision/search.ts, under
+// an NE budget, on the caller's calibration data), plan (apply a plan file).
+// User pins always win. Runs after canonicalize (it decides per linear layer).
+// The plan, with a reason for every decision, is handed back via ctx.emit.
+
+import { RmcError, didYouMean } from "../src/diagnostics.js";
+import type { Graph } from "../src/ir/types.js";
+import type { Pass, PassContext } from "../src/pipeline/pass.js";
+import { measureNE, worstDelta } from "../src/precision/evaluate.js";
+import { FIXED_MODES, PLAN_FORMAT, applyDecisions, modeDecisions, readPlan, type PrecisionPlan } from "../src/precision/plan.js";
+import { calibrateActivations, costModel, searchPrecision } from "../src/precision/search.js";
+import type { CalibrationMethod } from "../src/quant/calibrate.js";
+import { LINEAR_PRECISIONS, TABLE_PRECISIONS, precisionUnits } from "../src/precision/units.js";
+import { produce } from "immer";
+
+const MODES = [...FIXED_MODES, "auto", "plan"];
+const ACTS = ["dynamic", "static"];
+const METHODS = ["minmax", "percentile", "l2", "kl"];
+
+type Options = { mode: string; budget: number; plan: string; act: string; calibMethod: string; target: string; pins: string };
+
+function choice(name: string, value: string, allowed: string[]): void {
+  if (!allowed.includes(value)) {
+    const hint = didYouMean(value, allowed);
+    throw new RmcError(`assign-precision: ${name} must be one of ${allowed.join(", ")}, got \`${value}\`${hint ? `: ${hint}` : ""}`, "E1905");
+  }
+}
+
+function needData(ctx: PassContext<Options>, why: string): { weights: NonNullable<PassContext["weights"]>; calibration: NonNullable<PassContext["calibration"]> } {
+  if (!ctx.weights || !ctx.calibration || ctx.calibration.length === 0)
+    throw new RmcError(`assign-precision: ${why} needs weights and labelled calibration data (rmc compile --calib DATA.tsv)`, "E1906");
+  return { weights: ctx.weights, calibration: ctx.calibration };
+}
+
+export const assignPrecision: Pass<Options> = {
+  name: "assign-precision",
+  summary: "Choose each table's and layer's precision: fp32, fp16, int8, auto (search under an NE budget) or a plan file",
+  options: {
+    mode: { type: "string", default: "fp32", doc: "fp32 | fp16 | int8 | auto | plan" },
+    budget: { type: "percent", default: 0.05, doc: "auto: largest NE increase over the fp32 model, in percent" },
+    plan: { type: "string", default: "", doc: "plan: the plan file to apply" },
+    act: { type: "string", default: "dynamic", doc: "int8 activations: dynamic (per row) or static (calibrated)" },
+    calibMethod: { type: "string", default: "percentile", doc: "static activation ranges: minmax | percentile | l2 | kl" },
+    target: { type: "string", default: "wasm", doc: "whose speed estimate rules out slower precisions" },
+    pins: { type: "string", default: "", doc: "extra pins, `node:precision;table:precision` (as @precision in the model)" },
+  },
+  run(input: Graph, ctx: PassContext<Options>): Graph {
+    const o = ctx.options;
+    const graph = applyPins(input, o.pins);
+    const mode = o.plan && o.mode === "fp32" ? "plan" : o.mode;
+    choice("mode", mode, MODES);
+    choice("act", o.act, ACTS);
+    choice("calib-method", o.calibMethod, METHODS);
+    costModel(o.target);
+    const act = o.act as "dynamic" | "static";
+    const method = o.calibMethod as CalibrationMethod;
+    const base = { format: PLAN_FORMAT, model: graph.name, mode, target: o.target, act, calibMethod: o.calibMethod } as const;
+    let plan: PrecisionPlan;
+    let out: Graph;
+    if (mode === "auto") {
+      const { weights, calibration } = needData(ctx, "--precision auto");
+      const r = searchPrecision(graph, weights, calibration, { budget: o.budget, target: o.target, act, calibMethod: method });
+      out = r.graph;
+      plan = { ...base, budget: o.budget, baseline: r.baseline, final: r.final, neDelta: r.finalDelta, decisions: r.decisions, ...actScalesOf(out) };
+    } else {
+      let decisions;
+      if (mode === "plan") {
+        if (!o.plan) throw new RmcError("assign-precision: mode plan needs a plan file (--plan FILE)", "E1906");
+        const read = readPlan(o.plan, graph);
+        for (const w of read.warnings) ctx.diagnostics.push({ code: "W1907", severity: "warning", message: w });
+        decisions = read.plan.decisions;
+      } else decisions = modeDecisions(graph, mode);
+      const int8 = decisions.some((d) => d.kind === "linear" && d.precision === "int8");
+      const scales = act === "static" && int8 ? Object.fromEntries(calibrateActivations(graph, needData(ctx, "--act static").weights, needData(ctx, "--act static").calibration, method)) : undefined;
+      out = applyDecisions(graph, decisions, scales);
+      plan = { ...base, decisions, ...(scales ? { actScales: scales } : {}) };
+      if (ctx.weights && ctx.calibration?.length) {
+        const baseline = measureNE(applyDecisions(graph, modeDecisions(graph, "fp32").map((d) => ({ ...d, precision: "fp32", source: "mode" as const }))), ctx.weights, ctx.calibration);
+        const final = measureNE(out, ctx.weights, ctx.calibration);
+        plan = { ...plan, baseline, final, neDelta: worstDelta(baseline, final) };
+      }
+    }
+    ctx.emit("precision-plan", plan);
+    return out;
+  },
+};
+
+/** Writes `--pin`-style pins (`id:precision;...`) into the graph as if they were @precision pins. */
+function applyPins(graph: Graph, pins: string): Graph {
+  if (!pins) return graph;
+  const units = new Map(precisionUnits(graph).map((u) => [u.id, u]));
+  const wanted = pins.split(";").filter(Boolean).map((p) => {
+    const [id, precision] = p.split(":") as [string, string | undefined];
+    const u = units.get(id);
+    if (!u) throw new RmcError(`assign-precision: cannot pin \`${id}\`: not a table or linear layer of ${graph.name}${didYouMean(id, units.keys()) ? ` (${didYouMean(id, units.keys())})` : ""}`, "E1905");
+    const allowed: readonly string[] = u.kind === "table" ? TABLE_PRECISIONS : LINEAR_PRECISIONS;
+    if (!precision || !allowed.includes(precision)) throw new RmcError(`assign-precision: pin \`${p}\`: a ${u.kind} takes ${allowed.join(", ")}`, "E1905");
+    return [id, precision] as const;
+  });
+  return produce(graph, (g) => {
+    for (const [id, precision] of wanted) {
+      const w = g.weights.find((x) => x.name === id);
+      if (w) w.attrs.precision = precision;
+      const n = g.nodes.find((x) => x.id === id);
+      if (n) n.attrs.precision = precision;
+    }
+  });
+}
+
+/** The static activation scales written into a graph, for the plan file. */
+function actScalesOf(g: Graph): { actScales?: Record<string, number> } {
+  const scales = Object.fromEntries(g.nodes.filter((n) => typeof n.attrs.act_scale === "number").map((n) => [n.id, n.attrs.act_scale as number]));
+  return Object.keys(scales).length ? { actScales: scales } : {};
+}

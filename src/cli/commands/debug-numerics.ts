@@ -1,0 +1,116 @@
+// `rmc debug-numerics`: where does a compiled model lose accuracy? Runs the
+// fp32 model and the compiled one side by side on data (the interpreter with
+// the artifact's precisions computes exactly what the artifact does — checked
+// on the first batch) and lists, per node in graph order, the error of its
+// output: max abs, relative RMS, cosine. It points at the first node where
+// the error jumps, and prints the command that pins that node higher.
+
+import type { Graph, Node } from "../../ir/types.js";
+import { valueInputs, weightInputs } from "../../ir/types.js";
+import type { Batch } from "../../data/batch.js";
+import { dataSchema } from "../../data/schema.js";
+import { readBatches } from "../../data/tsv.js";
+import { interpret } from "../../interp/interpreter.js";
+import { weightPrecision } from "../../ir/precision.js";
+import type { Command } from "../main.js";
+import { numberFlag, requireFlag } from "../args.js";
+import { WEIGHT_FLAGS, loadWeights } from "../model.js";
+import { fp32Of, readManifest } from "../artifact.js";
+
+/** Running error statistics of one value. */
+class ErrorStats {
+  maxAbs = 0;
+  sumSqErr = 0;
+  sumSqRef = 0;
+  dot = 0;
+  sumSqGot = 0;
+  add(got: Float32Array, ref: Float32Array): void {
+    for (let i = 0; i < ref.length; i++) {
+      const e = got[i]! - ref[i]!;
+      this.maxAbs = Math.max(this.maxAbs, Math.abs(e));
+      this.sumSqErr += e * e;
+      this.sumSqRef += ref[i]! * ref[i]!;
+      this.sumSqGot += got[i]! * got[i]!;
+      this.dot += got[i]! * ref[i]!;
+    }
+  }
+  /** RMS error over RMS of the reference (0 = identical). */
+  get relative(): number {
+    return this.sumSqRef > 0 ? Math.sqrt(this.sumSqErr / this.sumSqRef) : Math.sqrt(this.sumSqErr);
+  }
+  get cosine(): number {
+    return this.sumSqRef > 0 && this.sumSqGot > 0 ? this.dot / Math.sqrt(this.sumSqRef * this.sumSqGot) : 1;
+  }
+}
+
+/** The precision a node computes at, for the table: its own, or its tables'. */
+function nodePrecision(g: Graph, n: Node): string {
+  if (n.op === "embedding_bag") {
+    const ps = new Set(weightInputs(n).map((w) => weightPrecision(g.weights.find((d) => d.name === w)!, n)));
+    return [...ps].join("/");
+  }
+  return (n.attrs.precision as string | undefined) ?? "fp32";
+}
+
+/** Jump threshold: a node's error jumps when it is 10x its inputs' and above 1e-3. */
+const JUMP = 10;
+
+export const debugNumerics: Command = {
+  spec: {
+    name: "debug-numerics",
+    usage: "rmc debug-numerics DIST/ --weights FP32.safetensors --data D.tsv",
+    summary: "compare a compiled model with its fp32 model node by node; find where error jumps",
+    positionals: { min: 1, max: 1 },
+    flags: {
+      weights: { ...WEIGHT_FLAGS.weights!, doc: "the model's fp32 weights (the reference)" },
+      data: { type: "string", value: "FILE", doc: "samples (labels not needed)" },
+      rows: { type: "string", value: "N", doc: "samples to compare on", default: "2048" },
+    },
+  },
+  async run(args, io) {
+    const cmd = "debug-numerics";
+    const dir = args.positionals[0]!;
+    const manifest = readManifest(dir);
+    const compiled = manifest.ir;
+    const fp32 = fp32Of(compiled);
+    requireFlag(args, "weights", cmd);
+    const weights = loadWeights(fp32, args, io, cmd);
+    const batches: Batch[] = [];
+    const limit = numberFlag(args, "rows", cmd, { integer: true, min: 1 })!;
+    for await (const b of readBatches(requireFlag(args, "data", cmd), dataSchema(fp32), { batchSize: 512, limit })) batches.push(b);
+    const stats = new Map(compiled.nodes.map((n) => [n.id, new ErrorStats()]));
+    for (const batch of batches) {
+      const ref = interpret(fp32, weights, batch, { keep: "all" }).values!;
+      const got = interpret(compiled, weights, batch, { keep: "all" }).values!;
+      for (const n of compiled.nodes) stats.get(n.id)!.add(got.get(n.id)!, ref.get(n.id)!);
+    }
+    const { load } = await import("../../runtime/index.js");
+    const model = await load(dir, { threads: 1 });
+    let agrees = true;
+    try {
+      const out = await model.predict(batches[0]!.inputs);
+      const mine = interpret(compiled, weights, batches[0]!).outputs;
+      agrees = compiled.outputs.every((o) => out[o.name]!.every((v, i) => Object.is(v, mine[o.name]![i])));
+    } finally {
+      await model.close();
+    }
+    io.out(`${manifest.model.name}: compiled model vs fp32 on ${batches.reduce((s, b) => s + b.size, 0)} samples; the artifact ${agrees ? "computes exactly" : "DOES NOT compute exactly"} what the interpreter does with its precisions\n\n`);
+    const rows = compiled.nodes.map((n) => [`%${n.id}`, n.op, String(n.span.line), nodePrecision(compiled, n), stats.get(n.id)!.maxAbs.toExponential(2), stats.get(n.id)!.relative.toExponential(2), stats.get(n.id)!.cosine.toFixed(6)]);
+    const header = ["node", "op", "line", "precision", "max abs", "rel RMS", "cosine"];
+    const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+    for (const r of [header, ...rows]) io.out(r.map((x, c) => (c >= 4 ? x.padStart(widths[c]!) : x.padEnd(widths[c]!))).join("  ") + "\n");
+    const relOf = (id: string) => stats.get(id)?.relative ?? 0;
+    const jump = compiled.nodes.find((n) => {
+      const before = Math.max(0, ...valueInputs(n).map(relOf));
+      return relOf(n.id) > 1e-3 && relOf(n.id) > JUMP * before;
+    });
+    if (!jump) {
+      io.out("\nno node's error jumps (no node is above 1e-3 relative RMS and 10x its inputs)\n");
+      return 0;
+    }
+    const target = jump.op === "embedding_bag" ? weightInputs(jump).find((w) => weightPrecision(compiled.weights.find((d) => d.name === w)!, jump) !== "fp32") ?? jump.id : jump.id;
+    io.out(`\nerror first jumps at %${jump.id} (${jump.op}, ${jump.span.file}:${jump.span.line}, ${nodePrecision(compiled, jump)}): relative RMS ${relOf(jump.id).toExponential(2)}, ${Math.max(0, ...valueInputs(jump).map(relOf)).toExponential(2)} at its inputs\n`);
+    io.out(`to keep it at fp32, recompile with a pin:\n  rmc compile ${jump.span.file} --weights <fp32 weights> --precision ${(manifest.plan as { mode?: string } | undefined)?.mode === "auto" ? "auto --calib <data>" : "<mode>"} --pin ${target}=fp32 -o ${dir}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,102 @@
+// `rmc verify`: the retraining gate. Given an artifact compiled with a
+// precision plan and the retrained model's weights and data, it measures the
+// NE of the plan on the new model against the new fp32 model and exits 0
+// within budget, 1 outside (for CI). With --repair it raises the precision of
+// as few tables and layers as it can to get back within budget, prints what
+// it changed, and recompiles the artifact with the repaired plan.
+
+import { RmcError } from "../../diagnostics.js";
+import type { Graph } from "../../ir/types.js";
+import type { Batch } from "../../data/batch.js";
+import { dataSchema } from "../../data/schema.js";
+import { readBatches } from "../../data/tsv.js";
+import { measureNE, worstDelta } from "../../precision/evaluate.js";
+import { applyDecisions, type PrecisionPlan } from "../../precision/plan.js";
+import { calibrateActivations, type Decision } from "../../precision/search.js";
+import { formatPlanTable } from "../../precision/report.js";
+import type { WeightStore } from "../../weights/store.js";
+import type { CalibrationMethod } from "../../quant/calibrate.js";
+import type { Command } from "../main.js";
+import { numberFlag, requireFlag } from "../args.js";
+import { WEIGHT_FLAGS, loadWeights } from "../model.js";
+import { fp32Of, manifestPlan, readManifest } from "../artifact.js";
+import { compilerVersion } from "../version.js";
+
+const pct = (x: number): string => `${x >= 0 ? "+" : ""}${x.toFixed(4)}%`;
+
+/** The plan's graph on new weights: same precisions, static scales recalibrated on the new data. */
+function planGraph(fp32: Graph, decisions: readonly Decision[], plan: PrecisionPlan | undefined, weights: WeightStore, batches: Batch[]): Graph {
+  const withPrecisions = applyDecisions(fp32, decisions, undefined, true);
+  const staticInt8 = plan?.act === "static" && decisions.some((d) => d.kind === "linear" && d.precision === "int8");
+  if (!staticInt8) return withPrecisions;
+  const scales = calibrateActivations(fp32, weights, batches, (plan?.calibMethod ?? "percentile") as CalibrationMethod);
+  return applyDecisions(fp32, decisions, Object.fromEntries(scales), true);
+}
+
+/** Raises lowered units one at a time, largest NE gain first, until the model is within budget. */
+function repair(fp32: Graph, decisions: Decision[], plan: PrecisionPlan | undefined, weights: WeightStore, batches: Batch[], base: ReturnType<typeof measureNE>, budget: number, say: (s: string) => void): { decisions: Decision[]; delta: number } {
+  let current = decisions.map((d) => ({ ...d }));
+  let delta = worstDelta(base, measureNE(planGraph(fp32, current, plan, weights, batches), weights, batches));
+  while (delta > budget) {
+    let best: { i: number; delta: number } | undefined;
+    current.forEach((d, i) => {
+      if (d.precision === "fp32" || d.source === "pin") return;
+      const trial = current.map((x, j) => (j === i ? { ...x, precision: "fp32" } : x));
+      const dd = worstDelta(base, measureNE(planGraph(fp32, trial, plan, weights, batches), weights, batches));
+      if (!best || dd < best.delta) best = { i, delta: dd };
+    });
+    if (!best) break;
+    const d = current[best.i]!;
+    say(`raised ${d.unit} (line ${d.line}) ${d.precision} → fp32: model NE ${pct(delta)} → ${pct(best.delta)}\n`);
+    current = current.map((x, j) => (j === best!.i ? { ...x, precision: "fp32", bytesAfter: x.bytesBefore, source: "repair" as const, why: `raised by rmc verify --repair (was ${x.precision})` } : x));
+    delta = best.delta;
+  }
+  return { decisions: current, delta };
+}
+
+export const verify: Command = {
+  spec: {
+    name: "verify",
+    usage: "rmc verify DIST/ --weights NEW.safetensors --data NEW.tsv [--repair [-o DIST2/]]",
+    summary: "check a compiled plan against a retrained model (exit 1 if over the NE budget); --repair fixes it",
+    positionals: { min: 1, max: 1 },
+    flags: {
+      weights: WEIGHT_FLAGS.weights!,
+      data: { type: "string", value: "FILE", doc: "labelled data from the retrained model's world" },
+      rows: { type: "string", value: "N", doc: "samples to measure on", default: "20000" },
+      "ne-budget": { type: "string", value: "PCT", doc: "budget in percent (default: the plan's)" },
+      repair: { type: "boolean", doc: "raise precisions until within budget and recompile" },
+      output: { type: "string", short: "o", value: "DIR", doc: "with --repair: write the repaired artifact here (default: replace DIST/)" },
+    },
+    details: "NE is measured with the reference interpreter, which computes exactly what the artifact computes.",
+  },
+  async run(args, io) {
+    const cmd = "verify";
+    const dir = args.positionals[0]!;
+    const manifest = readManifest(dir);
+    const plan = manifestPlan(manifest);
+    const fp32 = fp32Of(manifest.ir);
+    requireFlag(args, "weights", cmd);
+    const weights = loadWeights(fp32, args, io, cmd);
+    const limit = numberFlag(args, "rows", cmd, { integer: true, min: 1 })!;
+    const batches: Batch[] = [];
+    for await (const b of readBatches(requireFlag(args, "data", cmd), dataSchema(fp32), { batchSize: 1024, limit })) batches.push(b);
+    const budget = numberFlag(args, "ne-budget", cmd, { min: 0 }) ?? plan?.budget ?? 0.05;
+    const decisions = plan?.decisions ?? [];
+    const base = measureNE(fp32, weights, batches);
+    const delta = worstDelta(base, measureNE(planGraph(fp32, decisions, plan, weights, batches), weights, batches));
+    const ok = delta <= budget;
+    io.out(`${manifest.model.name}: plan ${plan?.mode ?? "fp32"} on the new weights: NE ${pct(delta)} vs the new fp32 model (budget ${pct(budget)}, ${batches.reduce((s, b) => s + b.size, 0)} samples): ${ok ? "within budget" : "OUTSIDE the budget"}\n`);
+    if (ok || !args.flags.repair) return ok ? 0 : 1;
+    const fixed = repair(fp32, decisions, plan, weights, batches, base, budget, io.out);
+    const repaired: PrecisionPlan = { ...(plan as PrecisionPlan), mode: "repair", budget, decisions: fixed.decisions, neDelta: fixed.delta };
+    io.out(formatPlanTable(repaired));
+    const { wasmBackend } = await import("../../../backends/wasm/index.js");
+    const graph = planGraph(fp32, fixed.decisions, plan, weights, batches);
+    const out = typeof args.flags.output === "string" ? args.flags.output : dir;
+    await wasmBackend.compile(graph, weights, { outDir: out, emitText: false, features: [], compilerVersion: compilerVersion(), manifestExtras: { plan: repaired } });
+    io.out(`repaired artifact written to ${out}\n`);
+    if (fixed.delta > budget) throw new RmcError(`even with every lowered table and layer back at fp32 the model is at ${pct(fixed.delta)}, over the budget`, "E1910");
+    return 0;
+  },
+};

@@ -1,0 +1,82 @@
+// The CLI side of precision choice: the `--precision/--plan/--calib` flags of
+// `rmc compile`, the pipeline step they add, the calibration batches they
+// read, the pins that PyTorch-prequantized tables impose, and the report and
+// plan files written afterwards.
+
+import { produce } from "immer";
+import { RmcError } from "../diagnostics.js";
+import type { Graph } from "../ir/types.js";
+import type { Batch } from "../data/batch.js";
+import { dataSchema } from "../data/schema.js";
+import { readBatches } from "../data/tsv.js";
+import { writeFileAtomic } from "../util/fs.js";
+import { formatPlanMarkdown, formatPlanTable } from "../precision/report.js";
+import { writePlan, type PrecisionPlan } from "../precision/plan.js";
+import { numberFlag, type FlagSpec, type ParsedArgs } from "./args.js";
+import type { CliIO } from "./main.js";
+
+export const PRECISION_FLAGS: Record<string, FlagSpec> = {
+  precision: { type: "string", value: "MODE", doc: "fp32, fp16, int8, or auto (search under --ne-budget on --calib data)" },
+  "ne-budget": { type: "string", value: "PCT", doc: "auto: largest NE increase over fp32, in percent", default: "0.05" },
+  calib: { type: "string", value: "FILE", doc: "labelled calibration data (Criteo TSV layout)" },
+  "calib-rows": { type: "string", value: "N", doc: "calibration samples to read", default: "4096" },
+  act: { type: "string", value: "MODE", doc: "int8 activations: dynamic or static (calibrated)", default: "dynamic" },
+  "calib-method": { type: "string", value: "M", doc: "static ranges: minmax, percentile, l2 or kl", default: "percentile" },
+  plan: { type: "string", value: "FILE", doc: "apply a precision plan file (from --plan-out)" },
+  "plan-out": { type: "string", value: "FILE", doc: "write the chosen plan as JSON" },
+  report: { type: "string", value: "FILE", doc: "write the precision report as Markdown" },
+  pin: { type: "string", multiple: true, value: "NODE=P", doc: "pin a table or layer (IR id, e.g. top.0=fp32), like @precision" },
+};
+
+/** The assign-precision step the flags ask for, or undefined when none is. */
+export function precisionStep(args: ParsedArgs): string | undefined {
+  const mode = args.flags.precision as string | undefined;
+  const plan = args.flags.plan as string | undefined;
+  const pins = ((args.flags.pin as string[] | undefined) ?? []).map((p) => p.replace("=", ":"));
+  if (mode === undefined && plan === undefined && pins.length === 0) return undefined;
+  if (mode !== undefined && plan !== undefined) throw new RmcError("rmc compile: give --precision or --plan, not both", "E0906");
+  const opts = [
+    `mode=${plan !== undefined ? "plan" : (mode ?? "fp32")}`,
+    `budget=${args.flags["ne-budget"]}`,
+    `act=${args.flags.act}`,
+    `calib-method=${args.flags["calib-method"]}`,
+    ...(plan !== undefined ? [`plan=${JSON.stringify(plan)}`] : []),
+    ...(pins.length ? [`pins=${pins.join(";")}`] : []),
+  ];
+  return `assign-precision{${opts.join(",")}}`;
+}
+
+/** Labelled calibration batches from `--calib` (the first `--calib-rows` samples), or undefined. */
+export async function readCalibration(graph: Graph, args: ParsedArgs, cmd: string): Promise<Batch[] | undefined> {
+  const file = args.flags.calib;
+  if (typeof file !== "string") return undefined;
+  const limit = numberFlag(args, "calib-rows", cmd, { integer: true, min: 1 })!;
+  const batches: Batch[] = [];
+  for await (const b of readBatches(file, dataSchema(graph), { batchSize: 1024, limit })) batches.push(b);
+  if (!batches.some((b) => b.labels && Object.keys(b.labels).length > 0)) throw new RmcError(`${file}: calibration data needs label columns (NE is measured on them)`, "E1906");
+  return batches;
+}
+
+/** Pins each PyTorch-prequantized table to its stored format; a conflicting user pin is an error. */
+export function pinPrequantized(graph: Graph, prequantized: ReadonlyMap<string, string> | undefined): Graph {
+  if (!prequantized || prequantized.size === 0) return graph;
+  for (const w of graph.weights) {
+    const f = prequantized.get(w.name);
+    const pin = w.attrs.precision;
+    if (f && pin !== undefined && pin !== f)
+      throw new RmcError({ code: "E1908", severity: "error", message: `table ${w.name} is stored prequantized as ${f} in the weights file but pinned @precision(${String(pin)})`, span: w.span, hint: "remove the pin (prequantized tables keep their format) or give fp32 weights" });
+  }
+  return produce(graph, (g) => {
+    for (const w of g.weights) {
+      const f = prequantized.get(w.name);
+      if (f) w.attrs.precision = f;
+    }
+  });
+}
+
+/** Prints the plan table and writes --plan-out / --report files. */
+export function reportPlan(plan: PrecisionPlan, args: ParsedArgs, io: CliIO): void {
+  io.out(formatPlanTable(plan));
+  if (typeof args.flags["plan-out"] === "string") writePlan(args.flags["plan-out"], plan);
+  if (typeof args.flags.report === "string") writeFileAtomic(args.flags.report, `# Precision report: ${plan.model}\n\n${formatPlanMarkdown(plan)}`);
+}

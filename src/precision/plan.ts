@@ -1,0 +1,94 @@
+// Precision plans: the JSON a search writes (`--plan-out`), users read and
+// edit, and `--plan` applies again, e.g. when the model is retrained. Also
+// the fixed modes (fp32, fp16, int8) expressed as plans, so every way of
+// choosing precisions ends in the same record and report.
+
+import { readFileSync } from "node:fs";
+import { RmcError, error } from "../diagnostics.js";
+import type { Graph } from "../ir/types.js";
+import { writeFileAtomic } from "../util/fs.js";
+import type { NeByOutput } from "./evaluate.js";
+import { decide, type Decision } from "./search.js";
+import { LINEAR_PRECISIONS, TABLE_PRECISIONS, applyAssignment, precisionUnits } from "./units.js";
+
+export const PLAN_FORMAT = "rmc-precision-plan/1";
+
+export interface PrecisionPlan {
+  format: typeof PLAN_FORMAT;
+  model: string;
+  /** How it was made: auto (search), fp32 / fp16 / int8 (fixed), plan (applied from a file), repair. */
+  mode: string;
+  budget?: number;
+  target: string;
+  act: "dynamic" | "static";
+  calibMethod: string;
+  baseline?: NeByOutput;
+  final?: NeByOutput;
+  /** Worst NE delta (%) against the fp32 model on the calibration data. */
+  neDelta?: number;
+  decisions: Decision[];
+  /** Static activation scales of int8 layers, by node id. */
+  actScales?: Record<string, number>;
+}
+
+/** What a fixed mode assigns to tables and layers that are not pinned. */
+const MODES: Record<string, { table: string; linear: string }> = {
+  fp32: { table: "fp32", linear: "fp32" },
+  fp16: { table: "fp16", linear: "fp16" },
+  int8: { table: "int8", linear: "int8" },
+};
+export const FIXED_MODES = Object.keys(MODES);
+
+/** Decisions of a fixed mode: every unit not pinned gets the mode's precision for its kind. */
+export function modeDecisions(graph: Graph, mode: string): Decision[] {
+  const m = MODES[mode]!;
+  return precisionUnits(graph).map((u) => (u.pinned ? decide(u, u.pinned, "pin", `pinned with @precision(${u.pinned}) at line ${u.line}`) : decide(u, m[u.kind], "mode", `--precision ${mode}`)));
+}
+
+/**
+ * The graph with the decisions (and static scales) written in. Pins are
+ * already in a model's IR, so they are skipped unless `includePins` (for a
+ * graph whose precisions were stripped, as `rmc verify` rebuilds one).
+ */
+export function applyDecisions(graph: Graph, decisions: readonly Decision[], actScales?: Record<string, number>, includePins = false): Graph {
+  return applyAssignment(graph, {
+    precision: new Map(decisions.filter((d) => includePins || d.source !== "pin").map((d) => [d.unit, d.precision])),
+    ...(actScales ? { actScale: new Map(Object.entries(actScales)) } : {}),
+  });
+}
+
+/** Reads and checks a plan file against a model: unknown units and impossible precisions are errors, missing units stay fp32. */
+export function readPlan(path: string, graph: Graph): { plan: PrecisionPlan; warnings: string[] } {
+  let plan: PrecisionPlan;
+  try {
+    plan = JSON.parse(readFileSync(path, "utf8")) as PrecisionPlan;
+  } catch (e) {
+    throw new RmcError(`cannot read plan ${path}: ${(e as Error).message}`, "E1903");
+  }
+  if (plan?.format !== PLAN_FORMAT || !Array.isArray(plan.decisions)) throw new RmcError(`${path} is not an rmc precision plan (expected "format": "${PLAN_FORMAT}" and a "decisions" list)`, "E1903");
+  const units = new Map(precisionUnits(graph).map((u) => [u.id, u]));
+  const problems = plan.decisions.flatMap((d, i) => {
+    const u = units.get(d.unit);
+    if (!u) return [error("E1904", `${path}: decision ${i} names \`${d.unit}\`, which is not a table or linear layer of model ${graph.name}`)];
+    const allowed: readonly string[] = u.kind === "table" ? TABLE_PRECISIONS : LINEAR_PRECISIONS;
+    if (!allowed.includes(d.precision)) return [error("E1904", `${path}: \`${d.unit}\` cannot be ${d.precision} (a ${u.kind} takes ${allowed.join(", ")})`)];
+    return [];
+  });
+  if (problems.length) throw new RmcError(problems);
+  const named = new Set(plan.decisions.map((d) => d.unit));
+  const warnings = [...units.values()].filter((u) => !named.has(u.id)).map((u) => `${u.id} (line ${u.line}) is not in the plan ${path}: it stays ${u.pinned ?? "fp32"}`);
+  for (const d of plan.decisions) {
+    const u = units.get(d.unit)!;
+    if (u.pinned && u.pinned !== d.precision) warnings.push(`${d.unit} is pinned to ${u.pinned} in the model; the plan's ${d.precision} is ignored`);
+  }
+  const decisions = plan.decisions.map((d) => {
+    const u = units.get(d.unit)!;
+    return u.pinned ? decide(u, u.pinned, "pin", `pinned with @precision(${u.pinned}) at line ${u.line}`) : { ...decide(u, d.precision, "plan", `from ${path}`), ...(d.neDeltaAlone !== undefined ? { neDeltaAlone: d.neDeltaAlone } : {}) };
+  });
+  return { plan: { ...plan, decisions }, warnings };
+}
+
+/** Writes a plan as pretty JSON (atomically). */
+export function writePlan(path: string, plan: PrecisionPlan): void {
+  writeFileAtomic(path, JSON.stringify(plan, null, 2) + "\n");
+}

@@ -1,0 +1,147 @@
+// The accuracy-aware precision search behind `--precision auto`. It measures
+// each table's and layer's NE sensitivity alone (that unit lowered, the rest
+// as pinned), then lowers units greedily in order of the best saving (bytes,
+// plus the target's own speed estimate) per unit of NE loss, re-measuring the
+// whole model after every change and keeping a change only while the NE delta
+// against the fp32 model stays within the budget. User pins always win; the
+// result is always a valid plan (at worst: the pins alone).
+
+import type { Graph } from "../ir/types.js";
+import { valueInputs } from "../ir/types.js";
+import type { Batch } from "../data/batch.js";
+import type { WeightStore } from "../weights/store.js";
+import { interpret } from "../interp/interpreter.js";
+import { RangeCollector, activationScale, type CalibrationMethod } from "../quant/calibrate.js";
+import { COST_MODELS, type CostModel } from "../../backends/cost.js";
+import { RmcError } from "../diagnostics.js";
+import { measureNE, worstDelta, type NeByOutput } from "./evaluate.js";
+import { BITS, applyAssignment, precisionUnits, type Unit } from "./units.js";
+
+export interface SearchOptions {
+  /** NE may rise by at most this much, in percent of the fp32 model's NE. */
+  budget: number;
+  /** Whose speed estimate decides what is "slower" (a key of COST_MODELS). */
+  target: string;
+  /** int8 activations: calibrated static scales, or dynamic per row. */
+  act: "dynamic" | "static";
+  calibMethod: CalibrationMethod;
+}
+
+/** What was decided for one unit, and why. */
+export interface Decision {
+  unit: string;
+  kind: Unit["kind"];
+  line: number;
+  precision: string;
+  source: "pin" | "search" | "mode" | "plan" | "repair";
+  bytesBefore: number;
+  bytesAfter: number;
+  /** NE delta (%) of this unit's precision alone, when measured. */
+  neDeltaAlone?: number;
+  /** NE delta (%) of the whole model right after this unit was lowered. */
+  neDeltaCumulative?: number;
+  why: string;
+}
+
+export interface SearchResult {
+  graph: Graph;
+  decisions: Decision[];
+  baseline: NeByOutput;
+  final: NeByOutput;
+  finalDelta: number;
+  evaluations: number;
+}
+
+const pct = (x: number): string => `${x >= 0 ? "+" : ""}${x.toFixed(4)}%`;
+const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
+
+/** Static activation scales of every linear layer, from the fp32 model's values on the calibration data. */
+export function calibrateActivations(graph: Graph, weights: WeightStore, batches: readonly Batch[], method: CalibrationMethod): Map<string, number> {
+  const layers = graph.nodes.filter((n) => n.op === "linear");
+  const collectors = new Map(layers.map((n) => [n.id, new RangeCollector()]));
+  const fp32 = applyAssignment(graph, { precision: new Map(precisionUnits(graph).map((u) => [u.id, "fp32"])) });
+  for (const batch of batches) {
+    const { values } = interpret(fp32, weights, batch, { keep: "all" });
+    for (const n of layers) collectors.get(n.id)!.add(values!.get(valueInputs(n)[0]!)!);
+  }
+  return new Map(layers.map((n) => [n.id, activationScale(collectors.get(n.id)!.range(method))]));
+}
+
+/** The cost model of a target, or an error listing the known ones. */
+export function costModel(target: string): CostModel {
+  const m = COST_MODELS[target];
+  if (!m) throw new RmcError(`no speed estimate for target \`${target}\` (known: ${Object.keys(COST_MODELS).join(", ")})`, "E1902");
+  return m;
+}
+
+export function searchPrecision(graph: Graph, weights: WeightStore, batches: readonly Batch[], opts: SearchOptions): SearchResult {
+  const units = precisionUnits(graph);
+  const cost = costModel(opts.target);
+  let evaluations = 0;
+  const ne = (g: Graph): NeByOutput => (evaluations++, measureNE(g, weights, batches));
+  const actScale = opts.act === "static" ? calibrateActivations(graph, weights, batches, opts.calibMethod) : undefined;
+  const assign = (precision: Map<string, string>): Graph => applyAssignment(graph, { precision, ...(actScale ? { actScale } : {}) });
+
+  const baseline = ne(assign(new Map(units.map((u) => [u.id, "fp32"]))));
+  const current = new Map(units.map((u) => [u.id, u.pinned ?? "fp32"]));
+  const pinsDelta = worstDelta(baseline, ne(assign(current)));
+  const totalBytes = units.reduce((s, u) => s + u.bytes("fp32"), 0);
+  const totalWork = units.reduce((s, u) => s + u.work, 0);
+  const decisions = new Map<string, Decision>();
+  for (const u of units)
+    if (u.pinned) decisions.set(u.id, decide(u, u.pinned, "pin", `pinned with @precision(${u.pinned}) at line ${u.line}`));
+
+  // Sensitivity of each (unit, precision) alone, relative to the pins-only model.
+  const candidates: { unit: Unit; p: string; alone: number; score: number }[] = [];
+  const slower = new Map<string, string>();
+  for (const u of units) {
+    if (u.pinned) continue;
+    let int8Alone: number | undefined;
+    for (const p of [...u.options].sort((a, b) => BITS[a]! - BITS[b]!)) {
+      if (p === "fp32") continue;
+      // fp16 saves less than int8; it is only worth measuring for a table that int8 already hurts too much.
+      if (u.kind === "table" && p === "fp16" && int8Alone !== undefined && int8Alone <= opts.budget) continue;
+      if (cost(u.kind, p) > cost(u.kind, "fp32")) {
+        slower.set(u.id, p);
+        continue;
+      }
+      const alone = worstDelta(baseline, ne(assign(new Map([...current, [u.id, p]])))) - pinsDelta;
+      if (p === "int8") int8Alone = alone;
+      const saving = (u.bytes("fp32") - u.bytes(p)) / totalBytes + ((cost(u.kind, "fp32") - cost(u.kind, p)) * u.work) / totalWork;
+      candidates.push({ unit: u, p, alone, score: saving / Math.max(alone, 1e-4) });
+    }
+  }
+  candidates.sort((a, b) => b.score - a.score || BITS[a.p]! - BITS[b.p]!);
+
+  // Greedy: take the best remaining change while the whole model stays within budget.
+  const rejected = new Map<string, string>();
+  for (const c of candidates) {
+    const now = current.get(c.unit.id)!;
+    if (BITS[now]! <= BITS[c.p]! || cost(c.unit.kind, c.p) > cost(c.unit.kind, now)) continue;
+    if (c.alone > opts.budget) {
+      if (!rejected.has(c.unit.id)) rejected.set(c.unit.id, `${c.p} alone costs ${pct(c.alone)} NE, over the ${pct(opts.budget)} budget`);
+      continue;
+    }
+    const trial = new Map(current).set(c.unit.id, c.p);
+    const d = worstDelta(baseline, ne(assign(trial)));
+    if (d > opts.budget) {
+      if (!rejected.has(c.unit.id)) rejected.set(c.unit.id, `${c.p} (alone ${pct(c.alone)}) would bring the model to ${pct(d)}, over the budget`);
+      continue;
+    }
+    current.set(c.unit.id, c.p);
+    const saved = c.unit.bytes("fp32") - c.unit.bytes(c.p);
+    decisions.set(c.unit.id, { ...decide(c.unit, c.p, "search", `saves ${kib(saved)}; NE ${pct(c.alone)} alone, model at ${pct(d)} after it`), neDeltaAlone: c.alone, neDeltaCumulative: d });
+  }
+  for (const u of units)
+    if (!decisions.has(u.id))
+      decisions.set(u.id, decide(u, "fp32", "search", rejected.get(u.id) ?? (slower.has(u.id) ? `lower precisions are not faster on ${opts.target}` : "no lower precision fits the budget")));
+
+  const result = assign(current);
+  const final = ne(result);
+  return { graph: result, decisions: units.map((u) => decisions.get(u.id)!), baseline, final, finalDelta: worstDelta(baseline, final), evaluations };
+}
+
+/** A decision record without NE numbers. */
+export function decide(u: Unit, precision: string, source: Decision["source"], why: string): Decision {
+  return { unit: u.id, kind: u.kind, line: u.line, precision, source, bytesBefore: u.bytes("fp32"), bytesAfter: u.bytes(precision), why };
+}

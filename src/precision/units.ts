@@ -1,0 +1,107 @@
+// The units the precision search decides on: every embedding table (storage
+// fp32 / fp16 / int8 / int4 / int2, row-wise) and every linear layer (fp32 /
+// fp16 / bf16 / int8). For each: where it is in the source, whether a user
+// pinned it, its size at each precision, and its share of the model's work.
+// Also the one function that writes a choice of precisions into the IR.
+
+import { produce } from "immer";
+import type { Graph, Node, WeightDecl } from "../ir/types.js";
+import { refName, weightInputs } from "../ir/types.js";
+import { rowBytes, type RowFormat } from "../quant/rowwise.js";
+
+export type UnitKind = "table" | "linear";
+
+export interface Unit {
+  /** Table weight name (`emb.3.weight`) or linear node id (`top.0`). */
+  id: string;
+  kind: UnitKind;
+  /** Source line, for reports. */
+  line: number;
+  /** The user's pin, if any (it always wins). */
+  pinned?: string;
+  /** Precisions the unit may take, highest first. */
+  options: readonly string[];
+  /** Bytes at a precision. */
+  bytes(precision: string): number;
+  /** Multiply-adds (layers) or values read (tables) per sample: its share of the work. */
+  work: number;
+}
+
+export const TABLE_PRECISIONS = ["fp32", "fp16", "int8", "int4", "int2"] as const;
+export const LINEAR_PRECISIONS = ["fp32", "fp16", "bf16", "int8"] as const;
+
+/** Bits per value, for ordering: a precision is "lower" when it has fewer bits. */
+export const BITS: Record<string, number> = { fp32: 32, fp16: 16, bf16: 16, int8: 8, int4: 4, int2: 2 };
+
+function tableUnit(decl: WeightDecl, reader: Node | undefined): Unit {
+  const [rows, dim] = decl.shape as [number, number];
+  const pin = (decl.attrs.precision as string | undefined) ?? (reader?.attrs.precision as string | undefined);
+  return {
+    id: decl.name,
+    kind: "table",
+    line: decl.span.line,
+    ...(pin ? { pinned: pin } : {}),
+    options: TABLE_PRECISIONS,
+    bytes: (p) => rows * (p === "fp32" ? dim * 4 : rowBytes(p as RowFormat, dim)),
+    work: dim,
+  };
+}
+
+function linearUnit(node: Node, decls: Map<string, WeightDecl>): Unit {
+  const [w, b] = weightInputs(node).map((n) => decls.get(n)!);
+  const [out, inF] = w!.shape as [number, number];
+  const biasBytes = b ? out * 4 : 0;
+  const per: Record<string, number> = { fp32: 4, fp16: 2, bf16: 2, int8: 1 };
+  const pin = node.attrs.precision as string | undefined;
+  return {
+    id: node.id,
+    kind: "linear",
+    line: node.span.line,
+    ...(pin ? { pinned: pin } : {}),
+    options: LINEAR_PRECISIONS,
+    bytes: (p) => out * inF * per[p]! + biasBytes + (p === "int8" ? out * 4 : 0),
+    work: out * inF,
+  };
+}
+
+/** Every table and linear layer of a canonicalized graph, in graph order. */
+export function precisionUnits(graph: Graph): Unit[] {
+  const decls = new Map(graph.weights.map((w) => [w.name, w]));
+  const readerOf = new Map<string, Node>();
+  for (const n of graph.nodes) for (const ref of n.inputs) if (ref.startsWith("@")) readerOf.set(refName(ref), n);
+  const tables = graph.weights.filter((w) => w.role === "table").map((w) => tableUnit(w, readerOf.get(w.name)));
+  const linears = graph.nodes.filter((n) => n.op === "linear").map((n) => linearUnit(n, decls));
+  return [...tables, ...linears];
+}
+
+/** A precision for some units, and static activation scales for int8 layers that have one. */
+export interface Assignment {
+  precision: Map<string, string>;
+  actScale?: Map<string, number>;
+}
+
+/**
+ * The graph with the assignment written into it: tables get
+ * `attrs.precision`, layers `attrs.precision` (and `act_scale` for static
+ * int8); fp32 means no attribute. Units not in the assignment keep what they
+ * have (pins, or nothing = fp32). Returns the same graph when nothing changes.
+ */
+export function applyAssignment(graph: Graph, a: Assignment): Graph {
+  return produce(graph, (g) => {
+    // fp32 is written as no attribute, so an assigned fp32 never reads as a user's pin later.
+    for (const w of g.weights) {
+      const p = a.precision.get(w.name);
+      if (p === "fp32") delete w.attrs.precision;
+      else if (p !== undefined && w.attrs.precision !== p) w.attrs.precision = p;
+    }
+    for (const n of g.nodes) {
+      const p = a.precision.get(n.id);
+      if (p === undefined) continue;
+      if (p === "fp32") delete n.attrs.precision;
+      else if (n.attrs.precision !== p) n.attrs.precision = p;
+      const s = a.actScale?.get(n.id);
+      if (p === "int8" && s !== undefined) n.attrs.act_scale = s;
+      else if (n.attrs.act_scale !== undefined) delete n.attrs.act_scale;
+    }
+  });
+}

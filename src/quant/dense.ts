@@ -1,0 +1,99 @@
+// Dense-layer quantization: fp16/bf16 weight rounding, int8 per-output-channel
+// symmetric weights (with the clip threshold chosen per row to minimise
+// error, which tames outlier channels), and int8 activation quantization,
+// static or dynamic per row. The interpreter's int8 linear and the Wasm int8
+// GEMM both follow `int8Linear` below; docs/numerics.md specifies it.
+
+import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "../weights/dtypes.js";
+import { roundHalfEven } from "./rowwise.js";
+
+const f32 = Math.fround;
+
+/** f32 → nearest fp16 → f32. */
+export const toF16 = (x: number): number => f16ToF32(f32ToF16(x));
+/** f32 → nearest bf16 → f32. */
+export const toBf16 = (x: number): number => bf16ToF32(f32ToBf16(x));
+
+/** int8 weights of a `[out, in]` matrix: values in [-127, 127] and one scale per output. */
+export interface Int8Weights {
+  q: Int8Array;
+  scales: Float32Array;
+}
+
+const clamp = (x: number, lo: number, hi: number): number => (x < lo ? lo : x > hi ? hi : x);
+
+/** Quantizes row `w` with threshold `t`; returns the scale (q written into `q` at `at`). */
+function quantizeWith(w: Float32Array, from: number, n: number, t: number, q: Int8Array, at: number): number {
+  const scale = t > 0 ? f32(t / 127) : 1;
+  const inv = f32(1 / scale);
+  for (let k = 0; k < n; k++) q[at + k] = clamp(roundHalfEven(f32(w[from + k]! * inv)), -127, 127);
+  return scale;
+}
+
+/**
+ * Per-output-channel symmetric int8: for each row, the clip threshold
+ * t = max|w|·c (c = 1.00, 0.99, ..., 0.50) with the least squared error wins
+ * (ties: the larger t), so a row with one outlier keeps resolution for the rest.
+ */
+export function quantizeInt8Weights(w: Float32Array, out: number, inF: number): Int8Weights {
+  const q = new Int8Array(out * inF);
+  const scales = new Float32Array(out);
+  const trial = new Int8Array(inF);
+  for (let o = 0; o < out; o++) {
+    const base = o * inF;
+    let a = 0;
+    for (let k = 0; k < inF; k++) a = Math.max(a, Math.abs(w[base + k]!));
+    let best = Infinity;
+    let bestScale = 1;
+    for (let j = 0; j <= 50; j++) {
+      const t = f32(a * f32((100 - j) / 100));
+      const scale = quantizeWith(w, base, inF, t, trial, 0);
+      let err = 0;
+      for (let k = 0; k < inF; k++) err += (w[base + k]! - trial[k]! * scale) ** 2;
+      if (err < best) {
+        best = err;
+        bestScale = scale;
+        q.set(trial, base);
+      }
+    }
+    scales[o] = bestScale;
+  }
+  return { q, scales };
+}
+
+/** The scale of one activation row under dynamic quantization: max|x| / 127 (1 for an all-zero row). */
+export function dynamicScale(x: Float32Array, from: number, n: number): number {
+  let m = 0;
+  for (let k = 0; k < n; k++) m = Math.max(m, Math.abs(x[from + k]!)); // Math.max propagates NaN
+  return Number.isNaN(m) ? NaN : m > 0 ? f32(m / 127) : 1;
+}
+
+/** Quantizes `n` activations with scale `s` into `q` (NaN → 0). */
+export function quantizeActivations(x: Float32Array, from: number, n: number, s: number, q: Int32Array): void {
+  const inv = f32(1 / s);
+  for (let k = 0; k < n; k++) {
+    const v = f32(x[from + k]! * inv);
+    q[k] = Number.isNaN(v) ? 0 : clamp(roundHalfEven(v), -127, 127);
+  }
+}
+
+/**
+ * y = x·Wᵀ (+ b) in int8: per sample, activations quantized with the static
+ * scale `actScale` or dynamically per row, int32 dot products, then
+ * y = f32(acc) · f32(s · sw[o]) (+ b). `y` is `[batch, out]`.
+ */
+export function int8Linear(x: Float32Array, batch: number, inF: number, w: Int8Weights, out: number, bias: Float32Array | undefined, actScale: number | undefined, y: Float32Array): void {
+  const qx = new Int32Array(inF);
+  for (let b = 0; b < batch; b++) {
+    const s = actScale ?? dynamicScale(x, b * inF, inF);
+    quantizeActivations(x, b * inF, inF, s, qx);
+    for (let o = 0; o < out; o++) {
+      let acc = 0;
+      const row = o * inF;
+      for (let k = 0; k < inF; k++) acc += qx[k]! * w.q[row + k]!;
+      let v = f32(f32(acc) * f32(s * w.scales[o]!));
+      if (bias) v = f32(v + bias[o]!);
+      y[b * out + o] = v;
+    }
+  }
+}

@@ -1,0 +1,129 @@
+// The precision search and plans on the small DLRM with trained-looking
+// weights and data drawn from the model itself: the result stays within the
+// NE budget it measures, user pins win, precisions the target runs slower are
+// never chosen, an impossible budget still returns a valid plan (the pins),
+// the search is deterministic, and a written plan reapplies to the same IR.
+
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseModel } from "../../src/frontend/index.js";
+import { createPassRegistry, runPipeline } from "../../src/pipeline/index.js";
+import { initWeights } from "../../src/weights/init.js";
+import { calibrateOutputs } from "../../src/weights/calibrate.js";
+import { dataSchema } from "../../src/data/schema.js";
+import { InputSampler, rawToBatch } from "../../src/data/synth.js";
+import { outputLogits } from "../../src/interp/logits.js";
+import { Rng } from "../../src/util/rng.js";
+import type { Batch } from "../../src/data/batch.js";
+import type { Graph } from "../../src/ir/types.js";
+import { searchPrecision } from "../../src/precision/search.js";
+import { measureNE, worstDelta } from "../../src/precision/evaluate.js";
+import { applyAssignment, precisionUnits } from "../../src/precision/units.js";
+import { PLAN_FORMAT, applyDecisions, readPlan, writePlan, type PrecisionPlan } from "../../src/precision/plan.js";
+import { rowBytes } from "../../src/quant/rowwise.js";
+
+const src = readFileSync(join(import.meta.dirname, "../../examples/dlrm_kaggle_small.rmdl"), "utf8");
+const written = parseModel(src, "examples/dlrm_kaggle_small.rmdl").graph!;
+const canonical = (g: Graph) => runPipeline(g, "canonicalize,infer-shapes,dce", createPassRegistry(), { out: () => {} });
+const graph = canonical(written);
+const weights = calibrateOutputs(graph, written, initWeights(written, { seed: 3, dist: "trained" }), { seed: 3 }).store;
+
+/** Labelled batches drawn from the model as teacher (as `rmc gen-data` does). */
+function labelled(seed: number, n: number): Batch[] {
+  const schema = dataSchema(written);
+  const rng = new Rng(seed);
+  const out: Batch[] = [];
+  for (let done = 0; done < n; done += 256) {
+    const batch = rawToBatch(schema, new InputSampler(schema).sample(rng, 256));
+    const [z] = outputLogits(graph, weights, batch);
+    batch.labels = { ctr: Float32Array.from(z!, (v) => (rng.next() < 1 / (1 + Math.exp(-v)) ? 1 : 0)) };
+    out.push(batch);
+  }
+  return out;
+}
+const calib = labelled(1, 768);
+const opts = { budget: 0.05, target: "wasm", act: "dynamic" as const, calibMethod: "percentile" as const };
+
+describe("units", () => {
+  it("know their sizes at every precision (FBGEMM row sizes for tables)", () => {
+    const units = new Map(precisionUnits(graph).map((u) => [u.id, u]));
+    const emb0 = units.get("emb.0.weight")!; // [1000, 16]
+    expect(emb0.bytes("fp32")).toBe(1000 * 64);
+    expect(emb0.bytes("int8")).toBe(1000 * (16 + 8));
+    expect(emb0.bytes("int4")).toBe(1000 * rowBytes("int4", 16));
+    expect(rowBytes("int4", 16)).toBe(12);
+    const top0 = units.get("top.0")!; // linear 367 -> 64 with bias
+    expect(top0.bytes("int8")).toBe(64 * 367 + 64 * 4 + 64 * 4);
+    expect(units.size).toBe(26 + 4);
+  });
+
+  it("write fp32 as no attribute, so an assigned fp32 never looks like a pin", () => {
+    const g = applyAssignment(graph, { precision: new Map([["emb.3.weight", "int4"], ["top.0", "int8"]]) });
+    expect(g.weights.find((w) => w.name === "emb.3.weight")!.attrs.precision).toBe("int4");
+    const back = applyAssignment(g, { precision: new Map([["emb.3.weight", "fp32"], ["top.0", "fp32"]]) });
+    expect(back).toEqual(graph);
+  });
+});
+
+describe("auto search", () => {
+  const result = searchPrecision(graph, weights, calib, opts);
+
+  it("ends within the budget it measured, and lowers something", () => {
+    expect(result.finalDelta).toBeLessThanOrEqual(opts.budget);
+    expect(worstDelta(result.baseline, measureNE(result.graph, weights, calib))).toBe(result.finalDelta);
+    const lowered = result.decisions.filter((d) => d.precision !== "fp32");
+    expect(lowered.length).toBeGreaterThan(10);
+    const before = result.decisions.reduce((s, d) => s + d.bytesBefore, 0);
+    const after = result.decisions.reduce((s, d) => s + d.bytesAfter, 0);
+    expect(before / after).toBeGreaterThan(2);
+  });
+
+  it("never picks what the target runs slower (fp16/bf16 dense layers on wasm), and explains every decision", () => {
+    for (const d of result.decisions) {
+      if (d.kind === "linear") expect(["fp32", "int8"]).toContain(d.precision);
+      expect(d.why.length).toBeGreaterThan(10);
+      if (d.precision !== "fp32") expect(d.neDeltaCumulative!).toBeLessThanOrEqual(opts.budget);
+    }
+  });
+
+  it("is deterministic", () => {
+    expect(searchPrecision(graph, weights, calib, opts).decisions).toEqual(result.decisions);
+  });
+
+  it("keeps user pins, even against the budget", () => {
+    const pinned = applyAssignment(graph, { precision: new Map([["emb.2.weight", "int2"], ["top.1", "fp32"]]) });
+    const withPin = { ...pinned, weights: pinned.weights.map((w) => (w.name === "emb.2.weight" ? { ...w, attrs: { precision: "int2" } } : w)) };
+    const r = searchPrecision(withPin, weights, calib, opts);
+    const d = r.decisions.find((x) => x.unit === "emb.2.weight")!;
+    expect(d).toMatchObject({ precision: "int2", source: "pin" });
+  });
+
+  it("returns the pins-only plan when no change fits (a negative budget)", () => {
+    const r = searchPrecision(graph, weights, calib, { ...opts, budget: -100 });
+    expect(r.decisions.every((d) => d.precision === "fp32")).toBe(true);
+    expect(r.graph).toEqual(graph);
+  });
+});
+
+describe("plans", () => {
+  it("round-trip through a file and reapply to the same IR", () => {
+    const r = searchPrecision(graph, weights, calib.slice(0, 2), { ...opts, budget: 0.5 });
+    const plan: PrecisionPlan = { format: PLAN_FORMAT, model: graph.name, mode: "auto", budget: 0.5, target: "wasm", act: "dynamic", calibMethod: "percentile", decisions: r.decisions };
+    const path = join(mkdtempSync(join(tmpdir(), "rmc-plan-")), "plan.json");
+    writePlan(path, plan);
+    const { plan: back, warnings } = readPlan(path, graph);
+    expect(warnings).toEqual([]);
+    expect(applyDecisions(graph, back.decisions)).toEqual(r.graph);
+  });
+
+  it("reject units the model does not have and precisions a unit cannot take", () => {
+    const path = join(mkdtempSync(join(tmpdir(), "rmc-plan-")), "bad.json");
+    writePlan(path, { format: PLAN_FORMAT, model: "x", mode: "plan", target: "wasm", act: "dynamic", calibMethod: "percentile", decisions: [
+      { unit: "emb.99.weight", kind: "table", line: 1, precision: "int4", source: "search", bytesBefore: 0, bytesAfter: 0, why: "" },
+      { unit: "top.0", kind: "linear", line: 1, precision: "int4", source: "search", bytesBefore: 0, bytesAfter: 0, why: "" },
+    ] });
+    expect(() => readPlan(path, graph)).toThrow(/emb\.99\.weight`, which is not a table or linear layer[\s\S]*`top\.0` cannot be int4/);
+  });
+});
