@@ -8,7 +8,7 @@
 import { RmcError, didYouMean } from "../src/diagnostics.js";
 import type { Graph } from "../src/ir/types.js";
 import type { Pass, PassContext } from "../src/pipeline/pass.js";
-import { measureNE, worstDelta } from "../src/precision/evaluate.js";
+import { ExpectedNE } from "../src/precision/evaluate.js";
 import { FIXED_MODES, PLAN_FORMAT, applyDecisions, modeDecisions, readPlan, type PrecisionPlan } from "../src/precision/plan.js";
 import { calibrateActivations, costModel, searchPrecision } from "../src/precision/search.js";
 import type { CalibrationMethod } from "../src/quant/calibrate.js";
@@ -30,7 +30,7 @@ function choice(name: string, value: string, allowed: string[]): void {
 
 function needData(ctx: PassContext<Options>, why: string): { weights: NonNullable<PassContext["weights"]>; calibration: NonNullable<PassContext["calibration"]> } {
   if (!ctx.weights || !ctx.calibration || ctx.calibration.length === 0)
-    throw new RmcError(`assign-precision: ${why} needs weights and labelled calibration data (rmc compile --calib DATA.tsv)`, "E1906");
+    throw new RmcError(`assign-precision: ${why} needs weights and calibration data (rmc compile --calib DATA.tsv)`, "E1906");
   return { weights: ctx.weights, calibration: ctx.calibration };
 }
 
@@ -63,7 +63,7 @@ export const assignPrecision: Pass<Options> = {
       const { weights, calibration } = needData(ctx, "--precision auto");
       const r = searchPrecision(graph, weights, calibration, { budget: o.budget, target: o.target, act, calibMethod: method });
       out = r.graph;
-      plan = { ...base, budget: o.budget, baseline: r.baseline, final: r.final, neDelta: r.finalDelta, decisions: r.decisions, ...actScalesOf(out) };
+      plan = { ...base, budget: o.budget, ...(r.baseline ? { baseline: r.baseline, final: r.final } : {}), neDelta: r.finalDelta, decisions: r.decisions, ...actScalesOf(out) };
     } else {
       let decisions;
       if (mode === "plan") {
@@ -77,9 +77,8 @@ export const assignPrecision: Pass<Options> = {
       out = applyDecisions(graph, decisions, scales);
       plan = { ...base, decisions, ...(scales ? { actScales: scales } : {}) };
       if (ctx.weights && ctx.calibration?.length) {
-        const baseline = measureNE(applyDecisions(graph, modeDecisions(graph, "fp32").map((d) => ({ ...d, precision: "fp32", source: "mode" as const }))), ctx.weights, ctx.calibration);
-        const final = measureNE(out, ctx.weights, ctx.calibration);
-        plan = { ...plan, baseline, final, neDelta: worstDelta(baseline, final) };
+        const fp32 = applyDecisions(graph, modeDecisions(graph, "fp32").map((d) => ({ ...d, precision: "fp32", source: "mode" as const })), undefined, true);
+        plan = { ...plan, neDelta: new ExpectedNE(fp32, ctx.weights, ctx.calibration).delta(out) };
       }
     }
     ctx.emit("precision-plan", plan);

@@ -17,7 +17,7 @@ const HEADER = ["node", "line", "precision", "bytes fp32", "bytes now", "ΔNE al
 export function planSummary(plan: PrecisionPlan): string {
   const before = plan.decisions.reduce((s, d) => s + d.bytesBefore, 0);
   const after = plan.decisions.reduce((s, d) => s + d.bytesAfter, 0);
-  const ne = plan.neDelta !== undefined ? `; NE ${pct(plan.neDelta)} vs fp32 on the calibration data (budget ${pct(plan.budget)})` : "";
+  const ne = plan.neDelta !== undefined ? `; expected NE ${pct(plan.neDelta)} vs fp32 on the calibration inputs${plan.budget !== undefined ? ` (budget ${pct(plan.budget)})` : ""}` : "";
   return `precision ${plan.mode}: weights ${kib(before)} → ${kib(after)} (${(before / Math.max(after, 1)).toFixed(2)}x smaller)${ne}`;
 }
 

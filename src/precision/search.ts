@@ -14,7 +14,7 @@ import { interpret } from "../interp/interpreter.js";
 import { RangeCollector, activationScale, type CalibrationMethod } from "../quant/calibrate.js";
 import { COST_MODELS, type CostModel } from "../../backends/cost.js";
 import { RmcError } from "../diagnostics.js";
-import { measureNE, worstDelta, type NeByOutput } from "./evaluate.js";
+import { ExpectedNE, measureNE, type NeByOutput } from "./evaluate.js";
 import { BITS, applyAssignment, precisionUnits, type Unit } from "./units.js";
 
 export interface SearchOptions {
@@ -46,8 +46,10 @@ export interface Decision {
 export interface SearchResult {
   graph: Graph;
   decisions: Decision[];
-  baseline: NeByOutput;
-  final: NeByOutput;
+  /** NE on the calibration labels of the fp32 model and of the result, when the data has labels (for reports). */
+  baseline?: NeByOutput;
+  final?: NeByOutput;
+  /** Expected NE change of the result against the fp32 model (see ExpectedNE), in percent. */
   finalDelta: number;
   evaluations: number;
 }
@@ -77,14 +79,14 @@ export function costModel(target: string): CostModel {
 export function searchPrecision(graph: Graph, weights: WeightStore, batches: readonly Batch[], opts: SearchOptions): SearchResult {
   const units = precisionUnits(graph);
   const cost = costModel(opts.target);
-  let evaluations = 0;
-  const ne = (g: Graph): NeByOutput => (evaluations++, measureNE(g, weights, batches));
   const actScale = opts.act === "static" ? calibrateActivations(graph, weights, batches, opts.calibMethod) : undefined;
   const assign = (precision: Map<string, string>): Graph => applyAssignment(graph, { precision, ...(actScale ? { actScale } : {}) });
+  const fp32 = assign(new Map(units.map((u) => [u.id, "fp32"])));
+  const ev = new ExpectedNE(fp32, weights, batches);
+  const delta = (precision: Map<string, string>): number => ev.delta(assign(precision));
 
-  const baseline = ne(assign(new Map(units.map((u) => [u.id, "fp32"]))));
   const current = new Map(units.map((u) => [u.id, u.pinned ?? "fp32"]));
-  const pinsDelta = worstDelta(baseline, ne(assign(current)));
+  const pinsDelta = delta(current);
   const totalBytes = units.reduce((s, u) => s + u.bytes("fp32"), 0);
   const totalWork = units.reduce((s, u) => s + u.work, 0);
   const decisions = new Map<string, Decision>();
@@ -105,7 +107,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
         slower.set(u.id, p);
         continue;
       }
-      const alone = worstDelta(baseline, ne(assign(new Map([...current, [u.id, p]])))) - pinsDelta;
+      const alone = delta(new Map([...current, [u.id, p]])) - pinsDelta;
       if (p === "int8") int8Alone = alone;
       const saving = (u.bytes("fp32") - u.bytes(p)) / totalBytes + ((cost(u.kind, "fp32") - cost(u.kind, p)) * u.work) / totalWork;
       candidates.push({ unit: u, p, alone, score: saving / Math.max(alone, 1e-4) });
@@ -123,7 +125,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
       continue;
     }
     const trial = new Map(current).set(c.unit.id, c.p);
-    const d = worstDelta(baseline, ne(assign(trial)));
+    const d = delta(trial);
     if (d > opts.budget) {
       if (!rejected.has(c.unit.id)) rejected.set(c.unit.id, `${c.p} (alone ${pct(c.alone)}) would bring the model to ${pct(d)}, over the budget`);
       continue;
@@ -137,8 +139,10 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
       decisions.set(u.id, decide(u, "fp32", "search", rejected.get(u.id) ?? (slower.has(u.id) ? `lower precisions are not faster on ${opts.target}` : "no lower precision fits the budget")));
 
   const result = assign(current);
-  const final = ne(result);
-  return { graph: result, decisions: units.map((u) => decisions.get(u.id)!), baseline, final, finalDelta: worstDelta(baseline, final), evaluations };
+  const finalDelta = delta(current);
+  const labelled = batches.some((b) => b.labels && Object.keys(b.labels).length > 0);
+  const ne = labelled ? { baseline: measureNE(fp32, weights, batches), final: measureNE(result, weights, batches) } : {};
+  return { graph: result, decisions: units.map((u) => decisions.get(u.id)!), ...ne, finalDelta, evaluations: ev.evaluations };
 }
 
 /** A decision record without NE numbers. */

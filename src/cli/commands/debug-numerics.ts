@@ -5,7 +5,7 @@
 // output: max abs, relative RMS, cosine. It points at the first node where
 // the error jumps, and prints the command that pins that node higher.
 
-import type { Graph, Node } from "../../ir/types.js";
+import type { Graph, Node, TensorType } from "../../ir/types.js";
 import { valueInputs, weightInputs } from "../../ir/types.js";
 import type { Batch } from "../../data/batch.js";
 import { dataSchema } from "../../data/schema.js";
@@ -43,6 +43,26 @@ class ErrorStats {
   }
 }
 
+/** Adds each table's slice of an embedding_bag output ([B, T, D] stacked, or [B, D]) to its own stats. */
+function tableErrors(n: Node, got: Float32Array, ref: Float32Array, into: Map<string, ErrorStats>): void {
+  const tables = weightInputs(n);
+  const t = tables.length;
+  const width = ((n.type as TensorType).shape.slice(1) as number[]).reduce((a, b) => a * b, 1); // per sample: t·dim
+  const dim = width / t;
+  for (let k = 0; k < t; k++) {
+    let s = into.get(tables[k]!);
+    if (!s) into.set(tables[k]!, (s = new ErrorStats()));
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let row = 0; row * width < got.length; row++)
+      for (let i = 0; i < dim; i++) {
+        a.push(got[row * width + k * dim + i]!);
+        b.push(ref[row * width + k * dim + i]!);
+      }
+    s.add(Float32Array.from(a), Float32Array.from(b));
+  }
+}
+
 /** The precision a node computes at, for the table: its own, or its tables'. */
 function nodePrecision(g: Graph, n: Node): string {
   if (n.op === "embedding_bag") {
@@ -52,8 +72,9 @@ function nodePrecision(g: Graph, n: Node): string {
   return (n.attrs.precision as string | undefined) ?? "fp32";
 }
 
-/** Jump threshold: a node's error jumps when it is 10x its inputs' and above 1e-3. */
+/** A node's error "jumps" when its relative RMS error is above 1% and 10x that of its inputs. */
 const JUMP = 10;
+const JUMP_FLOOR = 1e-2;
 
 export const debugNumerics: Command = {
   spec: {
@@ -79,10 +100,15 @@ export const debugNumerics: Command = {
     const limit = numberFlag(args, "rows", cmd, { integer: true, min: 1 })!;
     for await (const b of readBatches(requireFlag(args, "data", cmd), dataSchema(fp32), { batchSize: 512, limit })) batches.push(b);
     const stats = new Map(compiled.nodes.map((n) => [n.id, new ErrorStats()]));
+    // Stacked embedding bags: also the error of each table's slice, to name the table at fault.
+    const perTable = new Map<string, ErrorStats>();
     for (const batch of batches) {
       const ref = interpret(fp32, weights, batch, { keep: "all" }).values!;
       const got = interpret(compiled, weights, batch, { keep: "all" }).values!;
-      for (const n of compiled.nodes) stats.get(n.id)!.add(got.get(n.id)!, ref.get(n.id)!);
+      for (const n of compiled.nodes) {
+        stats.get(n.id)!.add(got.get(n.id)!, ref.get(n.id)!);
+        if (n.op === "embedding_bag") tableErrors(n, got.get(n.id)!, ref.get(n.id)!, perTable);
+      }
     }
     const { load } = await import("../../runtime/index.js");
     const model = await load(dir, { threads: 1 });
@@ -102,14 +128,16 @@ export const debugNumerics: Command = {
     const relOf = (id: string) => stats.get(id)?.relative ?? 0;
     const jump = compiled.nodes.find((n) => {
       const before = Math.max(0, ...valueInputs(n).map(relOf));
-      return relOf(n.id) > 1e-3 && relOf(n.id) > JUMP * before;
+      return relOf(n.id) > JUMP_FLOOR && relOf(n.id) > JUMP * before;
     });
     if (!jump) {
-      io.out("\nno node's error jumps (no node is above 1e-3 relative RMS and 10x its inputs)\n");
+      io.out(`\nno node's error jumps (none is above ${JUMP_FLOOR} relative RMS and ${JUMP}x its inputs)\n`);
       return 0;
     }
-    const target = jump.op === "embedding_bag" ? weightInputs(jump).find((w) => weightPrecision(compiled.weights.find((d) => d.name === w)!, jump) !== "fp32") ?? jump.id : jump.id;
+    const worstTable = weightInputs(jump).sort((a, b) => (perTable.get(b)?.relative ?? 0) - (perTable.get(a)?.relative ?? 0))[0];
+    const target = jump.op === "embedding_bag" && worstTable ? worstTable : jump.id;
     io.out(`\nerror first jumps at %${jump.id} (${jump.op}, ${jump.span.file}:${jump.span.line}, ${nodePrecision(compiled, jump)}): relative RMS ${relOf(jump.id).toExponential(2)}, ${Math.max(0, ...valueInputs(jump).map(relOf)).toExponential(2)} at its inputs\n`);
+    if (target !== jump.id) io.out(`its worst table: ${target} (${weightPrecision(compiled.weights.find((d) => d.name === target)!, jump)}), relative RMS ${perTable.get(target)!.relative.toExponential(2)}\n`);
     io.out(`to keep it at fp32, recompile with a pin:\n  rmc compile ${jump.span.file} --weights <fp32 weights> --precision ${(manifest.plan as { mode?: string } | undefined)?.mode === "auto" ? "auto --calib <data>" : "<mode>"} --pin ${target}=fp32 -o ${dir}\n`);
     return 0;
   },
