@@ -10,7 +10,7 @@ import type { Graph } from "../src/ir/types.js";
 import type { Pass, PassContext } from "../src/pipeline/pass.js";
 import { ExpectedNE } from "../src/precision/evaluate.js";
 import { FIXED_MODES, PLAN_FORMAT, applyDecisions, modeDecisions, readPlan, type PrecisionPlan } from "../src/precision/plan.js";
-import { calibrateActivations, costModel, searchPrecision } from "../src/precision/search.js";
+import { calibrateLayers, costModel, searchPrecision } from "../src/precision/search.js";
 import type { CalibrationMethod } from "../src/quant/calibrate.js";
 import { LINEAR_PRECISIONS, TABLE_PRECISIONS, precisionUnits } from "../src/precision/units.js";
 import { produce } from "immer";
@@ -19,7 +19,7 @@ const MODES = [...FIXED_MODES, "auto", "plan"];
 const ACTS = ["dynamic", "static"];
 const METHODS = ["minmax", "percentile", "l2", "kl"];
 
-type Options = { mode: string; budget: number; plan: string; act: string; calibMethod: string; target: string; pins: string };
+type Options = { mode: string; budget: number; plan: string; act: string; calibMethod: string; target: string; pins: string; smooth: number };
 
 function choice(name: string, value: string, allowed: string[]): void {
   if (!allowed.includes(value)) {
@@ -45,6 +45,7 @@ export const assignPrecision: Pass<Options> = {
     calibMethod: { type: "string", default: "percentile", doc: "static activation ranges: minmax | percentile | l2 | kl" },
     target: { type: "string", default: "wasm", doc: "whose speed estimate rules out slower precisions" },
     pins: { type: "string", default: "", doc: "extra pins, `node:precision;table:precision` (as @precision in the model)" },
+    smooth: { type: "number", default: 0.5, doc: "int8 layers: SmoothQuant α for per-channel scale migration, from calibration data (0: off)" },
   },
   run(input: Graph, ctx: PassContext<Options>): Graph {
     const o = ctx.options;
@@ -56,28 +57,35 @@ export const assignPrecision: Pass<Options> = {
     costModel(o.target);
     const act = o.act as "dynamic" | "static";
     const method = o.calibMethod as CalibrationMethod;
-    const base = { format: PLAN_FORMAT, model: graph.name, mode, target: o.target, act, calibMethod: o.calibMethod } as const;
+    const base = { format: PLAN_FORMAT, model: graph.name, mode, target: o.target, act, calibMethod: o.calibMethod, smoothAlpha: o.smooth } as const;
     let plan: PrecisionPlan;
     let out: Graph;
     if (mode === "auto") {
       const { weights, calibration } = needData(ctx, "--precision auto");
-      const r = searchPrecision(graph, weights, calibration, { budget: o.budget, target: o.target, act, calibMethod: method });
+      const r = searchPrecision(graph, weights, calibration, { budget: o.budget, target: o.target, act, calibMethod: method, smooth: o.smooth });
       out = r.graph;
-      plan = { ...base, budget: o.budget, ...(r.baseline ? { baseline: r.baseline, final: r.final } : {}), neDelta: r.finalDelta, decisions: r.decisions, ...actScalesOf(out) };
+      plan = { ...base, budget: o.budget, ...(r.baseline ? { baseline: r.baseline, final: r.final } : {}), neDelta: r.finalDelta, decisions: r.decisions, ...calibrationOf(out) };
     } else {
       let decisions;
+      let saved: PrecisionPlan | undefined;
       if (mode === "plan") {
         if (!o.plan) throw new RmcError("assign-precision: mode plan needs a plan file (--plan FILE)", "E1906");
         const read = readPlan(o.plan, graph);
         for (const w of read.warnings) ctx.diagnostics.push({ code: "W1907", severity: "warning", message: w });
         decisions = read.plan.decisions;
+        saved = read.plan;
       } else decisions = modeDecisions(graph, mode);
       const int8 = decisions.some((d) => d.kind === "linear" && d.precision === "int8");
-      const scales = act === "static" && int8 ? Object.fromEntries(calibrateActivations(graph, needData(ctx, "--act static").weights, needData(ctx, "--act static").calibration, method)) : undefined;
-      out = applyDecisions(graph, decisions, scales);
-      plan = { ...base, decisions, ...(scales ? { actScales: scales } : {}) };
+      const haveData = !!ctx.weights && !!ctx.calibration?.length;
+      // Calibrate on data when there is some; a plan file otherwise brings its own calibration.
+      if (int8 && act === "static" && !haveData && !saved?.actScales) needData(ctx, "--act static");
+      const cal = int8 && haveData ? calibrateLayers(graph, ctx.weights!, ctx.calibration!, { alpha: o.smooth, statics: act === "static", method }) : undefined;
+      if (int8 && !haveData && !saved?.smooth && o.smooth > 0) ctx.diagnostics.push({ code: "W1911", severity: "warning", message: "int8 layers are not smoothed: smoothing is calibrated on data (--calib FILE)" });
+      const calibration = cal ? { ...(cal.actScale ? { actScales: Object.fromEntries(cal.actScale) } : {}), smooth: Object.fromEntries(cal.smooth) } : { ...(saved?.actScales ? { actScales: saved.actScales } : {}), ...(saved?.smooth ? { smooth: saved.smooth } : {}) };
+      out = applyDecisions(graph, decisions, calibration);
+      plan = { ...base, decisions, ...calibrationOf(out) };
       if (ctx.weights && ctx.calibration?.length) {
-        const fp32 = applyDecisions(graph, modeDecisions(graph, "fp32").map((d) => ({ ...d, precision: "fp32", source: "mode" as const })), undefined, true);
+        const fp32 = applyDecisions(graph, modeDecisions(graph, "fp32").map((d) => ({ ...d, precision: "fp32", source: "mode" as const })), {}, true);
         plan = { ...plan, neDelta: new ExpectedNE(fp32, ctx.weights, ctx.calibration).delta(out) };
       }
     }
@@ -108,8 +116,9 @@ function applyPins(graph: Graph, pins: string): Graph {
   });
 }
 
-/** The static activation scales written into a graph, for the plan file. */
-function actScalesOf(g: Graph): { actScales?: Record<string, number> } {
+/** The calibration written into a graph (static scales, smoothing), for the plan file. */
+function calibrationOf(g: Graph): Pick<PrecisionPlan, "actScales" | "smooth"> {
   const scales = Object.fromEntries(g.nodes.filter((n) => typeof n.attrs.act_scale === "number").map((n) => [n.id, n.attrs.act_scale as number]));
-  return Object.keys(scales).length ? { actScales: scales } : {};
+  const smooth = Object.fromEntries(g.nodes.filter((n) => Array.isArray(n.attrs.smooth)).map((n) => [n.id, n.attrs.smooth as number[]]));
+  return { ...(Object.keys(scales).length ? { actScales: scales } : {}), ...(Object.keys(smooth).length ? { smooth } : {}) };
 }

@@ -71,7 +71,7 @@ function emitStep(ctx: Context, step: Step, name: string): Call {
       if (step.precision === "int8") {
         const form = layout.weights.get(wt!)!.form;
         if (form.kind !== "panels-i8") throw new Error(`internal: ${wt} is not laid out as int8 panels`);
-        emitInt8Gemm(w, name, { inF, outF, weights: addr(wt)!, scales: addr(wt)! + form.scalesAt, bias: addr(b), act: step.act, actScale: staticActScale(step.node) });
+        emitInt8Gemm(w, name, { inF, outF, weights: addr(wt)!, scales: addr(wt)! + form.scalesAt, bias: addr(b), act: step.act, actScale: staticActScale(step.node), ...(form.mulAt !== undefined ? { actMul: addr(wt)! + form.mulAt } : {}) });
         return ({ ptr, batch }) => [w.call(name, [ptr(step.reads[0]!), ptr(out), ptr(`${step.id}#scratch`), batch()])];
       }
       emitGemm(w, name, { inF, outF, weights: addr(wt)!, bias: addr(b), act: step.act, element: panelElement(step.precision) });

@@ -13,7 +13,7 @@ import type { Graph, WeightDecl } from "../../src/ir/types.js";
 import type { Tensor, WeightStore } from "../../src/weights/store.js";
 import { f32ToBf16, f32ToF16 } from "../../src/weights/dtypes.js";
 import { type RowFormat, quantizeRow, rowBytes } from "../../src/quant/rowwise.js";
-import { quantizeInt8Weights, toBf16, toF16 } from "../../src/quant/dense.js";
+import { quantizeInt8Weights, toBf16, toF16, smoothMultipliers, smoothWeights } from "../../src/quant/dense.js";
 import { prequantizedIn } from "../../src/interp/precision.js";
 import { tempPath } from "../../src/util/fs.js";
 import type { Step } from "./schedule.js";
@@ -34,7 +34,7 @@ export type PanelElement = "f32" | "f16" | "bf16";
 /** How one weight is stored. */
 export type WeightForm =
   | { kind: "panels"; rows: number; cols: number; element: PanelElement } // [out=rows, in=cols] → ceil(rows/PANEL) panels of [cols][PANEL]
-  | { kind: "panels-i8"; rows: number; cols: number; scalesAt: number } // int8: panels of [ceil(cols/2)][PANEL][2] bytes, then f32 scales (padded to panels) at byte scalesAt
+  | { kind: "panels-i8"; rows: number; cols: number; scalesAt: number; smooth?: readonly number[]; mulAt?: number } // int8: panels of [ceil(cols/2)][PANEL][2] bytes of the (smoothed) weights, then f32 scales (padded to panels) at byte scalesAt; a smoothed layer then has its activation multipliers 1/s (f32, padded to 4) at byte mulAt
   | { kind: "vector"; length: number; round: "fp32" | "fp16" | "bf16" } // bias (values rounded to `round`), padded to whole panels
   | { kind: "table"; rows: number; dim: number; format: TableFormat; rowBytes: number };
 
@@ -73,17 +73,20 @@ export function tableRowBytes(format: TableFormat, dim: number): number {
 }
 
 /** The form a weight takes at `precision`: tables keep rows, matrices become panels (f32/f16/bf16 or int8), vectors padded. */
-function formOf(decl: WeightDecl, precision: string): WeightForm {
+function formOf(decl: WeightDecl, precision: string, smooth?: readonly number[]): WeightForm {
   const [rows, cols] = decl.shape as [number, number];
   if (decl.role === "table") return { kind: "table", rows, dim: cols, format: precision as TableFormat, rowBytes: tableRowBytes(precision as TableFormat, cols) };
   if (decl.shape.length === 1) return { kind: "vector", length: rows, round: precision === "fp16" || precision === "bf16" ? precision : "fp32" };
-  if (precision === "int8") return { kind: "panels-i8", rows, cols, scalesAt: panels(rows) * Math.ceil(cols / 2) * I8_PAIR_BYTES };
+  if (precision === "int8") {
+    const scalesAt = panels(rows) * Math.ceil(cols / 2) * I8_PAIR_BYTES;
+    return { kind: "panels-i8", rows, cols, scalesAt, ...(smooth ? { smooth, mulAt: scalesAt + panels(rows) * PANEL * 4 } : {}) };
+  }
   return { kind: "panels", rows, cols, element: precision === "fp16" ? "f16" : precision === "bf16" ? "bf16" : "f32" };
 }
 
 function formBytes(f: WeightForm): number {
   if (f.kind === "panels") return panels(f.rows) * PANEL * f.cols * (f.element === "f32" ? 4 : 2);
-  if (f.kind === "panels-i8") return f.scalesAt + panels(f.rows) * PANEL * 4;
+  if (f.kind === "panels-i8") return f.scalesAt + panels(f.rows) * PANEL * 4 + (f.smooth ? align(f.cols, 4) * 4 : 0);
   if (f.kind === "vector") return panels(f.length) * PANEL * 4;
   return f.rows * f.rowBytes;
 }
@@ -103,7 +106,8 @@ export function layoutWeights(graph: Graph, steps: Step[]): WeightLayout {
           throw new RmcError(error("E1806", `weight @${name} is read at ${placed.precision} and at ${precision} (node %${step.node.id}); one weight has one stored form`, step.span, "give the layers that share it one precision"));
         continue;
       }
-      const form = formOf(decl, precision);
+      const smooth = step.op === "linear" && Array.isArray(step.node.attrs.smooth) && decl.role === "weight" ? (step.node.attrs.smooth as number[]) : undefined;
+      const form = formOf(decl, precision, smooth);
       const bytes = formBytes(form);
       weights.set(name, { name, offset: at, bytes, form, precision });
       at = align(at + bytes, 64);
@@ -162,7 +166,7 @@ export function* packWeight(w: PlacedWeight, store: WeightStore): Generator<Uint
   if (!t) throw new RmcError(`weight \`${w.name}\` is missing from the weight store`, "E1803");
   const f = w.form;
   if (f.kind === "panels") yield packPanels(t.toFloat32(), f.rows, f.cols, f.element);
-  else if (f.kind === "panels-i8") yield* packInt8Panels(t.toFloat32(), f.rows, f.cols);
+  else if (f.kind === "panels-i8") yield* packInt8Panels(f.smooth ? smoothWeights(t.toFloat32(), f.rows, f.cols, f.smooth) : t.toFloat32(), f.rows, f.cols, f.smooth);
   else if (f.kind === "vector") {
     const out = new Float32Array(panels(f.length) * PANEL);
     const src = t.toFloat32();
@@ -191,7 +195,7 @@ function packPanels(src: Float32Array, rows: number, cols: number, element: Pane
  * ready to multiply with the activations' (k, k+1). An odd `in` is padded with
  * a zero weight. Then the f32 per-channel scales, padded to whole panels.
  */
-function* packInt8Panels(src: Float32Array, rows: number, cols: number): Generator<Uint8Array> {
+function* packInt8Panels(src: Float32Array, rows: number, cols: number, smooth?: readonly number[]): Generator<Uint8Array> {
   const { q, scales } = quantizeInt8Weights(src, rows, cols);
   const pairs = Math.ceil(cols / 2);
   const out = new Int8Array(panels(rows) * pairs * I8_PAIR_BYTES);
@@ -203,6 +207,11 @@ function* packInt8Panels(src: Float32Array, rows: number, cols: number): Generat
   const padded = new Float32Array(panels(rows) * PANEL);
   padded.set(scales);
   yield new Uint8Array(padded.buffer);
+  if (smooth) {
+    const mul = new Float32Array(align(cols, 4));
+    mul.set(smoothMultipliers(smooth));
+    yield new Uint8Array(mul.buffer);
+  }
 }
 
 /** A table's rows in its format: f32 or f16 padded to vectors, or FBGEMM row-wise bytes (a prequantized tensor's own bytes). */

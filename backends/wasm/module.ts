@@ -136,6 +136,7 @@ export class WasmModule {
   /** `i32.load16_u` (`align` 1 for addresses that may be odd) */ loadU16 = (ptr: Expr, offset = 0, align = 2): Expr => this.raw.i32.load16_u(offset, align, ptr);
   /** `i32.and` */ andI32 = (a: Expr, b: Expr): Expr => this.raw.i32.and(a, b);
   /** `f32.reinterpret_i32` */ f32FromBits = (a: Expr): Expr => this.raw.f32.reinterpret(a);
+  /** `i32.reinterpret_f32` */ f32Bits = (a: Expr): Expr => this.raw.i32.reinterpret(a);
   /** `i32.store16` */ storeI16 = (ptr: Expr, value: Expr, offset = 0): Expr => this.raw.i32.store16(offset, 2, ptr, value);
   /** `i32.trunc_sat_f32_s` (NaN → 0, saturating) */ truncSatF32 = (a: Expr): Expr => this.raw.i32.trunc_s_sat.f32(a);
   /** `select` */ select = (cond: Expr, ifTrue: Expr, ifFalse: Expr): Expr => this.raw.select(cond, ifTrue, ifFalse);

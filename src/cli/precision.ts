@@ -22,6 +22,7 @@ export const PRECISION_FLAGS: Record<string, FlagSpec> = {
   "calib-rows": { type: "string", value: "N", doc: "calibration samples to read", default: "4096" },
   act: { type: "string", value: "MODE", doc: "int8 activations: dynamic or static (calibrated)", default: "dynamic" },
   "calib-method": { type: "string", value: "M", doc: "static ranges: minmax, percentile, l2 or kl", default: "percentile" },
+  smooth: { type: "string", value: "ALPHA", doc: "int8 layers: SmoothQuant α (per-channel scale migration; 0: off)", default: "0.5" },
   plan: { type: "string", value: "FILE", doc: "apply a precision plan file (from --plan-out)" },
   "plan-out": { type: "string", value: "FILE", doc: "write the chosen plan as JSON" },
   report: { type: "string", value: "FILE", doc: "write the precision report as Markdown" },
@@ -40,6 +41,7 @@ export function precisionStep(args: ParsedArgs): string | undefined {
     `budget=${args.flags["ne-budget"]}`,
     `act=${args.flags.act}`,
     `calib-method=${args.flags["calib-method"]}`,
+    `smooth=${args.flags.smooth}`,
     ...(plan !== undefined ? [`plan=${JSON.stringify(plan)}`] : []),
     ...(pins.length ? [`pins=${pins.join(";")}`] : []),
   ];

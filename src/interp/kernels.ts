@@ -7,8 +7,8 @@
 
 import type { OpName } from "../ir/ops.js";
 import type { Node } from "../ir/types.js";
-import { int8Linear } from "../quant/dense.js";
-import { int8Weights, layerPrecision, roundedWeights, staticActScale } from "./precision.js";
+import { int8Linear, smoothMultipliers } from "../quant/dense.js";
+import { int8Weights, layerPrecision, roundedWeights, smoothOf, staticActScale } from "./precision.js";
 import { type Activation, type CrossWeights, activateInPlace, crossLayerBatch, dotF32, linearBatch, relu, sigmoid, tanh } from "./math.js";
 import { embeddingBagKernel } from "./embedding.js";
 import { type BoundWeight, type Kernel, type KernelArgs, sampleWidth, tensorOperand } from "./operands.js";
@@ -27,7 +27,10 @@ const elementwise =
  */
 function denseLayer(node: Node, x: Float32Array, batch: number, inF: number, w: BoundWeight, b: BoundWeight | undefined, outF: number, actScale: number | undefined, y: Float32Array): void {
   const p = layerPrecision(node, w.decl);
-  if (p === "int8") return int8Linear(x, batch, inF, int8Weights(w.tensor), outF, b?.dense(), actScale, y);
+  if (p === "int8") {
+    const smooth = smoothOf(node);
+    return int8Linear(x, batch, inF, int8Weights(w.tensor, smooth), outF, b?.dense(), actScale, y, smooth ? smoothMultipliers(smooth) : undefined);
+  }
   if (p === "fp32") return linearBatch(x, batch, inF, w.dense(), b?.dense(), outF, y);
   const r = p as "fp16" | "bf16";
   linearBatch(x, batch, inF, roundedWeights(w.tensor, r), b ? roundedWeights(b.tensor, r) : undefined, outF, y);

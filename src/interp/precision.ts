@@ -11,7 +11,7 @@ import { RmcError, error } from "../diagnostics.js";
 import type { Node, WeightDecl } from "../ir/types.js";
 import { DenseTensor, numElements, rowLength, type Tensor } from "../weights/store.js";
 import { ROW_FORMATS, type RowFormat, dequantizeRow, roundTripRow, rowBytes } from "../quant/rowwise.js";
-import { type Int8Weights, quantizeInt8Weights, toBf16, toF16 } from "../quant/dense.js";
+import { type Int8Weights, quantizeInt8Weights, toBf16, toF16, smoothWeights } from "../quant/dense.js";
 
 /** Error code: a precision the interpreter gives no meaning to for this op or weight. */
 export const E_PRECISION = "E1508";
@@ -103,16 +103,31 @@ export function roundedWeights(tensor: Tensor, precision: "fp32" | "fp16" | "bf1
   return data;
 }
 
-const int8Cache = new WeakMap<Tensor, Int8Weights>();
+const int8Cache = new WeakMap<Tensor, Map<string, Int8Weights>>();
 
-/** A `[out, in]` weight quantized to int8 per output channel (computed once per tensor: 51 clip trials per row). */
-export function int8Weights(tensor: Tensor): Int8Weights {
-  let q = int8Cache.get(tensor);
+/**
+ * A `[out, in]` weight quantized to int8 per output channel, after smoothing
+ * (W·s) when the layer has factors. Computed once per tensor and smoothing
+ * (51 clip trials per row are not cheap, and the precision search calls the
+ * interpreter thousands of times).
+ */
+export function int8Weights(tensor: Tensor, smooth?: readonly number[]): Int8Weights {
+  let bySmooth = int8Cache.get(tensor);
+  if (!bySmooth) int8Cache.set(tensor, (bySmooth = new Map()));
+  const key = smooth ? smooth.join(",") : "";
+  let q = bySmooth.get(key);
   if (!q) {
     const [out, inF] = tensor.shape as [number, number];
-    int8Cache.set(tensor, (q = quantizeInt8Weights(tensor.toFloat32(), out, inF)));
+    const w = smooth ? smoothWeights(tensor.toFloat32(), out, inF, smooth) : tensor.toFloat32();
+    bySmooth.set(key, (q = quantizeInt8Weights(w, out, inF)));
   }
   return q;
+}
+
+/** The smoothing factors of an int8 layer, or undefined. */
+export function smoothOf(node: Node): number[] | undefined {
+  const s = node.attrs.smooth;
+  return Array.isArray(s) ? (s as number[]) : undefined;
 }
 
 /** Precisions a dense layer may take, by op. */

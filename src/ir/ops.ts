@@ -8,7 +8,7 @@ import { BATCH, type Attrs, type AttrValue, type Dim, type Type, type TensorType
 /** Attribute schema: how an attribute is checked and what it defaults to. */
 export interface AttrSpec {
   /** `number`: a positive finite number, or null for "not set". */
-  type: "int" | "ints" | "bool" | "enum" | "number";
+  type: "int" | "ints" | "bool" | "enum" | "number" | "numbers";
   /** Allowed values, for `enum`. */
   values?: readonly string[];
   required?: boolean;
@@ -100,11 +100,13 @@ export const OPS = {
     weights: [1, 2],
     attrs: {
       act_scale: { type: "number", doc: "int8 layers: the static (calibrated) activation scale; absent or null: a dynamic scale per row" },
+      smooth: { type: "numbers", doc: "int8 layers: per-input-channel smoothing factors s (activations x/s, weights W·s); absent or null: none" },
     },
-    infer({ values: [x], weights: [w, b] }) {
+    infer({ values: [x], weights: [w, b], attrs }) {
       const n = features(x);
       if (n === undefined) return fail(`linear expects a matrix input f32[B,n], got ${x ? formatType(x) : "nothing"}`, "flatten a [B,n,d] input first with flatten(...)");
       const out = checkLinear("linear", n, w, b);
+      if (Array.isArray(attrs.smooth) && attrs.smooth.length !== n) return fail(`linear: smooth has ${attrs.smooth.length} factors for ${n} input features`);
       return typeof out === "string" ? fail(out) : ok(tensor([BATCH, out]));
     },
   },
@@ -287,6 +289,8 @@ export function checkAttr(name: string, spec: AttrSpec, v: AttrValue): string | 
       return typeof v === "string" && spec.values!.includes(v) ? undefined : `attribute ${name} must be one of ${spec.values!.join(", ")}, got ${JSON.stringify(v)}`;
     case "number":
       return v === null || (typeof v === "number" && Number.isFinite(v) && v > 0) ? undefined : `attribute ${name} must be a positive number (or null), got ${printable(v)}`;
+    case "numbers":
+      return v === null || (Array.isArray(v) && v.every((x) => typeof x === "number" && Number.isFinite(x) && x > 0)) ? undefined : `attribute ${name} must be a list of positive numbers (or null)`;
   }
 }
 

@@ -29,6 +29,10 @@ export interface PrecisionPlan {
   decisions: Decision[];
   /** Static activation scales of int8 layers, by node id. */
   actScales?: Record<string, number>;
+  /** SmoothQuant α the int8 layers were calibrated with (0: none). */
+  smoothAlpha?: number;
+  /** Per-input-channel smoothing factors of int8 layers, by node id. */
+  smooth?: Record<string, number[]>;
 }
 
 /** What a fixed mode assigns to tables and layers that are not pinned. */
@@ -50,10 +54,11 @@ export function modeDecisions(graph: Graph, mode: string): Decision[] {
  * already in a model's IR, so they are skipped unless `includePins` (for a
  * graph whose precisions were stripped, as `rmc verify` rebuilds one).
  */
-export function applyDecisions(graph: Graph, decisions: readonly Decision[], actScales?: Record<string, number>, includePins = false): Graph {
+export function applyDecisions(graph: Graph, decisions: readonly Decision[], calibration: { actScales?: Record<string, number>; smooth?: Record<string, number[]> } = {}, includePins = false): Graph {
   return applyAssignment(graph, {
     precision: new Map(decisions.filter((d) => includePins || d.source !== "pin").map((d) => [d.unit, d.precision])),
-    ...(actScales ? { actScale: new Map(Object.entries(actScales)) } : {}),
+    ...(calibration.actScales ? { actScale: new Map(Object.entries(calibration.actScales)) } : {}),
+    ...(calibration.smooth ? { smooth: new Map(Object.entries(calibration.smooth)) } : {}),
   });
 }
 

@@ -6,8 +6,9 @@
 // against the fp32 model stays within the budget. User pins always win; the
 // result is always a valid plan (at worst: the pins alone).
 
-import type { Graph } from "../ir/types.js";
-import { valueInputs } from "../ir/types.js";
+import type { Graph, Node } from "../ir/types.js";
+import { valueInputs, weightInputs } from "../ir/types.js";
+import { smoothingFactors } from "../quant/dense.js";
 import type { Batch } from "../data/batch.js";
 import type { WeightStore } from "../weights/store.js";
 import { interpret } from "../interp/interpreter.js";
@@ -25,6 +26,8 @@ export interface SearchOptions {
   /** int8 activations: calibrated static scales, or dynamic per row. */
   act: "dynamic" | "static";
   calibMethod: CalibrationMethod;
+  /** SmoothQuant α for int8 layers (0: no smoothing). */
+  smooth: number;
 }
 
 /** What was decided for one unit, and why. */
@@ -57,16 +60,49 @@ export interface SearchResult {
 const pct = (x: number): string => `${x >= 0 ? "+" : ""}${x.toFixed(4)}%`;
 const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
 
-/** Static activation scales of every linear layer, from the fp32 model's values on the calibration data. */
-export function calibrateActivations(graph: Graph, weights: WeightStore, batches: readonly Batch[], method: CalibrationMethod): Map<string, number> {
+/** What calibration gives the int8 layers: smoothing factors (when α > 0) and static activation scales (when asked). */
+export interface LayerCalibration {
+  smooth: Map<string, number[]>;
+  actScale?: Map<string, number>;
+}
+
+/**
+ * Calibrates every linear layer on the fp32 model's values: per-input-channel
+ * maxima give SmoothQuant-style factors (α = `alpha`; 0 = none), and the
+ * smoothed inputs give static activation scales by `method` when `statics`.
+ */
+export function calibrateLayers(graph: Graph, weights: WeightStore, batches: readonly Batch[], opts: { alpha: number; statics: boolean; method: CalibrationMethod }): LayerCalibration {
   const layers = graph.nodes.filter((n) => n.op === "linear");
-  const collectors = new Map(layers.map((n) => [n.id, new RangeCollector()]));
   const fp32 = applyAssignment(graph, { precision: new Map(precisionUnits(graph).map((u) => [u.id, "fp32"])) });
-  for (const batch of batches) {
-    const { values } = interpret(fp32, weights, batch, { keep: "all" });
-    for (const n of layers) collectors.get(n.id)!.add(values!.get(valueInputs(n)[0]!)!);
+  const inputs = (each: (n: Node, x: Float32Array, width: number) => void) => {
+    for (const batch of batches) {
+      const { values } = interpret(fp32, weights, batch, { keep: "all" });
+      for (const n of layers) {
+        const x = values!.get(valueInputs(n)[0]!)!;
+        each(n, x, weights.get(weightInputs(n)[0]!)!.shape[1]!);
+      }
+    }
+  };
+  const smooth = new Map<string, number[]>();
+  if (opts.alpha > 0) {
+    const maxima = new Map(layers.map((n) => [n.id, new Float64Array(weights.get(weightInputs(n)[0]!)!.shape[1]!)]));
+    inputs((n, x, width) => {
+      const m = maxima.get(n.id)!;
+      for (let i = 0; i < x.length; i++) m[i % width] = Math.max(m[i % width]!, Math.abs(x[i]!));
+    });
+    for (const n of layers) {
+      const w = weights.get(weightInputs(n)[0]!)!;
+      const [out, inF] = w.shape as [number, number];
+      smooth.set(n.id, Array.from(smoothingFactors(maxima.get(n.id)!, w.toFloat32(), out, inF, opts.alpha)));
+    }
   }
-  return new Map(layers.map((n) => [n.id, activationScale(collectors.get(n.id)!.range(method))]));
+  if (!opts.statics) return { smooth };
+  const collectors = new Map(layers.map((n) => [n.id, new RangeCollector()]));
+  inputs((n, x, width) => {
+    const s = smooth.get(n.id);
+    collectors.get(n.id)!.add(s ? x.map((v, i) => Math.fround(v * Math.fround(1 / s[i % width]!))) : x);
+  });
+  return { smooth, actScale: new Map(layers.map((n) => [n.id, activationScale(collectors.get(n.id)!.range(opts.method))])) };
 }
 
 /** The cost model of a target, or an error listing the known ones. */
@@ -79,8 +115,8 @@ export function costModel(target: string): CostModel {
 export function searchPrecision(graph: Graph, weights: WeightStore, batches: readonly Batch[], opts: SearchOptions): SearchResult {
   const units = precisionUnits(graph);
   const cost = costModel(opts.target);
-  const actScale = opts.act === "static" ? calibrateActivations(graph, weights, batches, opts.calibMethod) : undefined;
-  const assign = (precision: Map<string, string>): Graph => applyAssignment(graph, { precision, ...(actScale ? { actScale } : {}) });
+  const cal = calibrateLayers(graph, weights, batches, { alpha: opts.smooth, statics: opts.act === "static", method: opts.calibMethod });
+  const assign = (precision: Map<string, string>): Graph => applyAssignment(graph, { precision, ...cal });
   const fp32 = assign(new Map(units.map((u) => [u.id, "fp32"])));
   const ev = new ExpectedNE(fp32, weights, batches);
   const delta = (precision: Map<string, string>): number => ev.delta(assign(precision));

@@ -78,12 +78,14 @@ export function precisionUnits(graph: Graph): Unit[] {
 export interface Assignment {
   precision: Map<string, string>;
   actScale?: Map<string, number>;
+  /** Per-input-channel smoothing factors of int8 layers, by node id. */
+  smooth?: Map<string, number[]>;
 }
 
 /**
  * The graph with the assignment written into it: tables get
  * `attrs.precision`, layers `attrs.precision` (and `act_scale` for static
- * int8); fp32 means no attribute. Units not in the assignment keep what they
+ * int8, `smooth` for smoothed int8); fp32 means no attribute. Units not in the assignment keep what they
  * have (pins, or nothing = fp32). Returns the same graph when nothing changes.
  */
 export function applyAssignment(graph: Graph, a: Assignment): Graph {
@@ -102,6 +104,9 @@ export function applyAssignment(graph: Graph, a: Assignment): Graph {
       const s = a.actScale?.get(n.id);
       if (p === "int8" && s !== undefined) n.attrs.act_scale = s;
       else if (n.attrs.act_scale !== undefined) delete n.attrs.act_scale;
+      const sm = a.smooth?.get(n.id);
+      if (p === "int8" && sm !== undefined) n.attrs.smooth = sm;
+      else if (n.attrs.smooth !== undefined) delete n.attrs.smooth;
     }
   });
 }

@@ -61,6 +61,38 @@ export function quantizeInt8Weights(w: Float32Array, out: number, inF: number): 
   return { q, scales };
 }
 
+/** Bounds of a smoothing factor: keeps both the scaled weights and the scaled activations well inside f32 and int8 reach. */
+export const SMOOTH_MIN = 2 ** -10;
+export const SMOOTH_MAX = 2 ** 10;
+
+/**
+ * SmoothQuant-style per-input-channel factors s_k for an int8 layer: an
+ * activation channel with large values gets s_k > 1 and gives that range to
+ * the weights (x / s, W · s compute the same product), balancing the
+ * quantization error between the two. s_k = max|x_k|^α / max_o|W[o,k]|^(1-α),
+ * clamped to [2^-10, 2^10], 1 where either maximum is 0, rounded to f32.
+ */
+export function smoothingFactors(xMax: ArrayLike<number>, w: Float32Array, out: number, inF: number, alpha: number): Float32Array {
+  const s = new Float32Array(inF);
+  for (let k = 0; k < inF; k++) {
+    let wm = 0;
+    for (let o = 0; o < out; o++) wm = Math.max(wm, Math.abs(w[o * inF + k]!));
+    const xm = xMax[k]!;
+    s[k] = xm > 0 && wm > 0 && Number.isFinite(xm) ? clamp(Math.pow(xm, alpha) / Math.pow(wm, 1 - alpha), SMOOTH_MIN, SMOOTH_MAX) : 1;
+  }
+  return s;
+}
+
+/** The activation multipliers of a smoothed layer: r_k = f32(1 / s_k). */
+export const smoothMultipliers = (smooth: ArrayLike<number>): Float32Array => Float32Array.from(smooth, (v) => f32(1 / v));
+
+/** The weights of a smoothed layer: W[o,k] · s_k, rounded to f32 (then quantized as usual). */
+export function smoothWeights(w: Float32Array, out: number, inF: number, smooth: ArrayLike<number>): Float32Array {
+  const r = new Float32Array(w.length);
+  for (let o = 0; o < out; o++) for (let k = 0; k < inF; k++) r[o * inF + k] = f32(w[o * inF + k]! * smooth[k]!);
+  return r;
+}
+
 /** The scale of one activation row under dynamic quantization: max|x| / 127 (1 for an all-zero row). */
 export function dynamicScale(x: Float32Array, from: number, n: number): number {
   let m = 0;
@@ -82,11 +114,19 @@ export function quantizeActivations(x: Float32Array, from: number, n: number, s:
  * scale `actScale` or dynamically per row, int32 dot products, then
  * y = f32(acc) · f32(s · sw[o]) (+ b). `y` is `[batch, out]`.
  */
-export function int8Linear(x: Float32Array, batch: number, inF: number, w: Int8Weights, out: number, bias: Float32Array | undefined, actScale: number | undefined, y: Float32Array): void {
+export function int8Linear(x: Float32Array, batch: number, inF: number, w: Int8Weights, out: number, bias: Float32Array | undefined, actScale: number | undefined, y: Float32Array, actMul?: Float32Array): void {
   const qx = new Int32Array(inF);
+  const row = actMul ? new Float32Array(inF) : undefined;
   for (let b = 0; b < batch; b++) {
-    const s = actScale ?? dynamicScale(x, b * inF, inF);
-    quantizeActivations(x, b * inF, inF, s, qx);
+    let src = x;
+    let from = b * inF;
+    if (row && actMul) {
+      // Smoothed layer: the row is scaled per input channel before it is quantized.
+      for (let k = 0; k < inF; k++) row[k] = f32(x[b * inF + k]! * actMul[k]!);
+      [src, from] = [row, 0];
+    }
+    const s = actScale ?? dynamicScale(src, from, inF);
+    quantizeActivations(src, from, inF, s, qx);
     for (let o = 0; o < out; o++) {
       let acc = 0;
       const row = o * inF;

@@ -44,7 +44,7 @@ function labelled(seed: number, n: number): Batch[] {
   return out;
 }
 const calib = labelled(1, 768);
-const opts = { budget: 0.05, target: "wasm", act: "dynamic" as const, calibMethod: "percentile" as const };
+const opts = { budget: 0.05, target: "wasm", act: "dynamic" as const, calibMethod: "percentile" as const, smooth: 0.5 };
 
 describe("units", () => {
   it("know their sizes at every precision (FBGEMM row sizes for tables)", () => {
@@ -123,12 +123,14 @@ describe("auto search", () => {
 describe("plans", () => {
   it("round-trip through a file and reapply to the same IR", () => {
     const r = searchPrecision(graph, weights, calib.slice(0, 2), { ...opts, budget: 0.5 });
-    const plan: PrecisionPlan = { format: PLAN_FORMAT, model: graph.name, mode: "auto", budget: 0.5, target: "wasm", act: "dynamic", calibMethod: "percentile", decisions: r.decisions };
+    const smooth = Object.fromEntries(r.graph.nodes.filter((n) => Array.isArray(n.attrs.smooth)).map((n) => [n.id, n.attrs.smooth as number[]]));
+    expect(Object.keys(smooth).length).toBeGreaterThan(0); // int8 layers are smoothed
+    const plan: PrecisionPlan = { format: PLAN_FORMAT, model: graph.name, mode: "auto", budget: 0.5, target: "wasm", act: "dynamic", calibMethod: "percentile", decisions: r.decisions, smooth };
     const path = join(mkdtempSync(join(tmpdir(), "rmc-plan-")), "plan.json");
     writePlan(path, plan);
     const { plan: back, warnings } = readPlan(path, graph);
     expect(warnings).toEqual([]);
-    expect(applyDecisions(graph, back.decisions)).toEqual(r.graph);
+    expect(applyDecisions(graph, back.decisions, { smooth: back.smooth! })).toEqual(r.graph);
   });
 
   it("reject units the model does not have and precisions a unit cannot take", () => {

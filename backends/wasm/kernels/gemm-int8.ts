@@ -25,6 +25,8 @@ export interface Int8GemmSpec {
   act: "none" | "relu";
   /** The static activation scale (an f32), or undefined for a dynamic scale per row. */
   actScale: number | undefined;
+  /** Address of a smoothed layer's per-input multipliers (f32, padded to 4): the row is x·m before it is quantized. */
+  actMul?: number;
 }
 
 /** 1.5·2^23: adding it to |v| <= 2^22 rounds v to an integer (ties to even) held in the low mantissa bits. */
@@ -65,7 +67,7 @@ function quantizeRow(w: WasmModule, f: FunctionBuilder, spec: Int8GemmSpec, x: L
   const i = f.local("i32");
   const out: Expr[] = [xp.set(w.add(x.get(), w.mul(b.get(), w.i32(inF * 4)))), qp.set(w.add(q.get(), w.mul(b.get(), w.i32(int8ScratchBytes(inF)))))];
   if (spec.actScale === undefined) {
-    const m = rowMaxAbs(w, f, xp, inF);
+    const m = rowMaxAbs(w, f, xp, inF, spec.actMul);
     out.push(...m.body);
     // m == 0 → 1; a NaN m fails the comparison and gives NaN / 127 = NaN, as the spec says.
     out.push(s.set(w.select(w.eqF32(m.value(), w.f32(0)), w.f32(1), w.divF32(m.value(), w.f32(127)))));
@@ -78,7 +80,9 @@ function quantizeRow(w: WasmModule, f: FunctionBuilder, spec: Int8GemmSpec, x: L
   const v = [f.local("v128"), f.local("v128")];
   const quant4 = (t: Local): Expr => w.subI32x4(w.addX4(w.pminX4(w.pmaxX4(t.get(), w.splat(w.f32(-127))), w.splat(w.f32(127))), w.splat(w.f32(ROUNDER))), w.i32x4(ROUNDER_BITS));
   const groups = Math.floor(inF / 8);
-  const xAt = (half: number) => w.load(w.add(xp.get(), w.shl(i.get(), w.i32(5))), half * 16);
+  // A smoothed layer multiplies each value by its channel's multiplier first (rounded to f32, as the spec says).
+  const mulAt = (half: number) => w.load(w.add(w.i32(spec.actMul ?? 0), w.shl(i.get(), w.i32(5))), half * 16);
+  const xAt = (half: number) => (spec.actMul === undefined ? w.load(w.add(xp.get(), w.shl(i.get(), w.i32(5))), half * 16) : w.mulX4(w.load(w.add(xp.get(), w.shl(i.get(), w.i32(5))), half * 16), mulAt(half)));
   if (groups > 0)
     out.push(
       f.forRange(i, w.i32(0), () => w.i32(groups), 1, [
@@ -88,7 +92,7 @@ function quantizeRow(w: WasmModule, f: FunctionBuilder, spec: Int8GemmSpec, x: L
     );
   // The tail one by one (never reading past the row), with the scalar ops that compute the same values.
   for (let k = groups * 8; k < inF; k++)
-    out.push(w.storeI16(qp.get(), w.truncSatF32(w.minF32(w.maxF32(w.nearestF32(w.mulF32(w.loadF32(xp.get(), k * 4), inv.get())), w.f32(-127)), w.f32(127))), k * 2));
+    out.push(w.storeI16(qp.get(), w.truncSatF32(w.minF32(w.maxF32(w.nearestF32(w.mulF32(scaledAt(w, xp, k, spec.actMul), inv.get())), w.f32(-127)), w.f32(127))), k * 2));
   return out;
 }
 
@@ -99,19 +103,31 @@ function quantizeRow(w: WasmModule, f: FunctionBuilder, spec: Int8GemmSpec, x: L
  * instruction, where f32x4.max's NaN rules cost several on a dependency
  * chain) gives max|x| — or a NaN when there is one.
  */
-function rowMaxAbs(w: WasmModule, f: FunctionBuilder, xp: Local, inF: number): { body: Expr[]; value: () => Expr } {
+/** x[k] as the layer quantizes it: times its multiplier for a smoothed layer. */
+const scaledAt = (w: WasmModule, xp: Local, k: number, actMul: number | undefined): Expr => (actMul === undefined ? w.loadF32(xp.get(), k * 4) : w.mulF32(w.loadF32(xp.get(), k * 4), w.loadF32(w.i32(actMul), k * 4)));
+
+function rowMaxAbs(w: WasmModule, f: FunctionBuilder, xp: Local, inF: number, actMul?: number): { body: Expr[]; value: () => Expr } {
   const mv = f.local("v128");
   const m = f.local("i32");
   const i = f.local("i32");
   const vecs = Math.floor(inF / 4);
   const body: Expr[] = [mv.set(w.zero())];
   if (vecs > 0)
-    body.push(f.forRange(i, w.i32(0), () => w.i32(vecs), 1, [mv.set(w.maxI32x4(mv.get(), w.and(w.load(w.add(xp.get(), w.shl(i.get(), w.i32(4)))), w.i32x4(0x7fffffff))))]));
+    body.push(
+      f.forRange(i, w.i32(0), () => w.i32(vecs), 1, [
+        mv.set(
+          w.maxI32x4(
+            mv.get(),
+            w.and(actMul === undefined ? w.load(w.add(xp.get(), w.shl(i.get(), w.i32(4)))) : w.mulX4(w.load(w.add(xp.get(), w.shl(i.get(), w.i32(4)))), w.load(w.add(w.i32(actMul), w.shl(i.get(), w.i32(4))))), w.i32x4(0x7fffffff)),
+          ),
+        ),
+      ]),
+    );
   const max = (a: Expr, b: () => Expr, aAgain: () => Expr): Expr => w.select(w.gt(a, b()), aAgain(), b());
   body.push(m.set(w.laneI32(mv.get(), 0)));
   for (let l = 1; l < 4; l++) body.push(m.set(max(w.laneI32(mv.get(), l), () => m.get(), () => w.laneI32(mv.get(), l))));
   for (let k = vecs * 4; k < inF; k++) {
-    const bits = () => w.andI32(w.loadI32(xp.get(), k * 4), w.i32(0x7fffffff));
+    const bits = () => w.andI32(actMul === undefined ? w.loadI32(xp.get(), k * 4) : w.f32Bits(scaledAt(w, xp, k, actMul)), w.i32(0x7fffffff));
     body.push(m.set(max(bits(), () => m.get(), bits)));
   }
   return { body, value: () => w.f32FromBits(m.get()) };

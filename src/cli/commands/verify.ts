@@ -12,7 +12,7 @@ import { dataSchema } from "../../data/schema.js";
 import { readBatches } from "../../data/tsv.js";
 import { ExpectedNE } from "../../precision/evaluate.js";
 import { applyDecisions, type PrecisionPlan } from "../../precision/plan.js";
-import { calibrateActivations, type Decision } from "../../precision/search.js";
+import { calibrateLayers, type Decision } from "../../precision/search.js";
 import { formatPlanTable } from "../../precision/report.js";
 import type { WeightStore } from "../../weights/store.js";
 import type { CalibrationMethod } from "../../quant/calibrate.js";
@@ -24,13 +24,12 @@ import { compilerVersion } from "../version.js";
 
 const pct = (x: number): string => `${x >= 0 ? "+" : ""}${x.toFixed(4)}%`;
 
-/** The plan's graph on new weights: same precisions, static scales recalibrated on the new data. */
+/** The plan's graph on new weights: same precisions; smoothing and static scales recalibrated on the new data. */
 function planGraph(fp32: Graph, decisions: readonly Decision[], plan: PrecisionPlan | undefined, weights: WeightStore, batches: Batch[]): Graph {
-  const withPrecisions = applyDecisions(fp32, decisions, undefined, true);
-  const staticInt8 = plan?.act === "static" && decisions.some((d) => d.kind === "linear" && d.precision === "int8");
-  if (!staticInt8) return withPrecisions;
-  const scales = calibrateActivations(fp32, weights, batches, (plan?.calibMethod ?? "percentile") as CalibrationMethod);
-  return applyDecisions(fp32, decisions, Object.fromEntries(scales), true);
+  const int8 = decisions.some((d) => d.kind === "linear" && d.precision === "int8");
+  if (!int8) return applyDecisions(fp32, decisions, {}, true);
+  const cal = calibrateLayers(fp32, weights, batches, { alpha: plan?.smoothAlpha ?? 0, statics: plan?.act === "static", method: (plan?.calibMethod ?? "percentile") as CalibrationMethod });
+  return applyDecisions(fp32, decisions, { smooth: Object.fromEntries(cal.smooth), ...(cal.actScale ? { actScales: Object.fromEntries(cal.actScale) } : {}) }, true);
 }
 
 /** Raises lowered units one at a time, largest NE gain first, until the model is within budget. */

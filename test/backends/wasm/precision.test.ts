@@ -125,6 +125,17 @@ describe("low-precision dense layers = interpreter, bit for bit", () => {
       await agree(built, [1, 5, 9]);
     });
 
+  it("smoothed int8 layers (per-channel factors, dynamic and static scales, odd widths, NaN inputs)", async () => {
+    for (const inF of [3, 9, 36]) {
+      const src = `model k {\n  input x: f32[${inF}]\n  @precision(int8)\n  a = relu(linear(x, 9))\n  @precision(int8)\n  b = linear(x, 5)\n  output a\n  output b\n}`;
+      const built = build(src, (g) => {
+        for (const n of g.nodes.filter((x) => x.op === "linear")) n.attrs.smooth = Array.from({ length: inF }, () => f32(2 ** (rng.next() * 8 - 4)));
+        g.nodes.find((n) => n.id === "b")!.attrs.act_scale = f32(0.03);
+      });
+      await agree(built, [1, 6], undefined, true);
+    }
+  });
+
   it("NaN and infinite inputs give the interpreter's values (NaN scales, NaN → 0, clamped infinities)", async () => {
     const built = build(`model k {\n  input x: f32[10]\n  @precision(int8)\n  a = linear(x, 9)\n  @precision(int8)\n  b = relu(linear(x, 5))\n  @precision(fp16)\n  c = linear(x, 3)\n  output a\n  output b\n  output c\n}`, (g) => {
       g.nodes.find((n) => n.op === "linear" && n.id.startsWith("b"))!.attrs.act_scale = 0.02;
