@@ -67,6 +67,24 @@ export class FunctionBuilder {
     ]);
   }
 
+  /**
+   * Rows in register tiles: `tile(r, n)` for r = 0, n, 2n, ... while r + n
+   * <= count, then `tile(r, 1)` for each remaining row.
+   */
+  rowTiles(count: () => Expr, n: number, tile: (r: () => Expr, rows: number) => Expr): Expr {
+    const m = this.w;
+    const r = this.local("i32");
+    const exitTiles = this.label("tiles");
+    const loopTiles = this.label("tile");
+    const exitRest = this.label("rows");
+    const loopRest = this.label("row");
+    return m.block([
+      r.set(m.i32(0)),
+      m.block([m.loop(loopTiles, m.block([m.br(exitTiles, m.gt(m.add(r.get(), m.i32(n)), count())), tile(() => r.get(), n), r.set(m.add(r.get(), m.i32(n))), m.br(loopTiles)]))], exitTiles),
+      m.block([m.loop(loopRest, m.block([m.br(exitRest, m.ge(r.get(), count())), tile(() => r.get(), 1), r.set(m.add(r.get(), m.i32(1))), m.br(loopRest)]))], exitRest),
+    ]);
+  }
+
   /** Extra local types, for `addFunction`. */
   localTypes(): number[] {
     return this.vars.map((t) => TYPES[t]);

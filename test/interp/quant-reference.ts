@@ -1,47 +1,14 @@
 // The low-precision numerics spec (docs/numerics.md) written out a second
 // time, plainly, for the interpreter and backend tests: it shares no code with
-// src/quant or src/weights/dtypes (fp16 is decoded from the IEEE formula and
-// rounded by a nearest-value search; rounding is floor-based).
+// src/quant or src/weights/dtypes (its fp16 and rounding helpers come from the
+// quant tests' own independent reference, test/quant/reference.ts).
+
+import { half, halfValue, rne } from "../quant/reference.js";
+
+export { half, halfValue, rne };
 
 const f32 = Math.fround;
-
-/** Round half to even, from floor and the fractional part. */
-export function rne(x: number): number {
-  const fl = Math.floor(x);
-  const frac = x - fl;
-  if (frac !== 0.5) return frac < 0.5 ? fl : fl + 1;
-  return fl % 2 === 0 ? fl : fl + 1;
-}
-
 const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x));
-
-/** The value of a binary16 bit pattern. */
-export function halfValue(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exp = (bits >> 10) & 31;
-  const mant = bits & 1023;
-  if (exp === 31) return mant === 0 ? sign * Infinity : NaN;
-  return sign * (exp === 0 ? mant * 2 ** -24 : (1024 + mant) * 2 ** (exp - 25));
-}
-
-const HALVES = Array.from({ length: 0x7c00 }, (_, b) => halfValue(b));
-
-/** f16(x): the binary16 value nearest to f32(x), ties to the even pattern (finite inputs below 65520). */
-export function half(x: number): number {
-  const v = f32(x);
-  const a = Math.abs(v);
-  let lo = 0;
-  let hi = HALVES.length - 1;
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    if (HALVES[mid]! <= a) lo = mid;
-    else hi = mid;
-  }
-  const dLo = a - HALVES[lo]!;
-  const dHi = HALVES[hi]! - a;
-  const pick = dLo < dHi ? lo : dHi < dLo ? hi : lo % 2 === 0 ? lo : hi;
-  return Math.sign(v) * HALVES[pick]!;
-}
 
 /** A table row after quantize + dequantize at `bits` (8: f32 scale/bias; 4, 2: fp16 scale/bias). */
 export function roundTrip(bits: 8 | 4 | 2, row: number[]): number[] {

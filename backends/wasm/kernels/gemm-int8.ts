@@ -135,17 +135,7 @@ function rowMaxAbs(w: WasmModule, f: FunctionBuilder, xp: Local, inF: number, ac
 
 /** All rows of one panel: INT8_ROWS-row tiles, then single rows. */
 function panel(w: WasmModule, f: FunctionBuilder, spec: Int8GemmSpec, y: Local, q: Local, batch: Local, p: () => Expr, valid: number): Expr {
-  const r = f.local("i32");
-  const tile = (rows: number) => rowTile(w, f, spec, y, q, () => r.get(), p, rows, valid);
-  const exitTiles = f.label("tiles");
-  const loopTiles = f.label("tile");
-  const exitRest = f.label("rows");
-  const loopRest = f.label("row");
-  return w.block([
-    r.set(w.i32(0)),
-    w.block([w.loop(loopTiles, w.block([w.br(exitTiles, w.gt(w.add(r.get(), w.i32(INT8_ROWS)), batch.get())), tile(INT8_ROWS), r.set(w.add(r.get(), w.i32(INT8_ROWS))), w.br(loopTiles)]))], exitTiles),
-    w.block([w.loop(loopRest, w.block([w.br(exitRest, w.ge(r.get(), batch.get())), tile(1), r.set(w.add(r.get(), w.i32(1))), w.br(loopRest)]))], exitRest),
-  ]);
+  return f.rowTiles(() => batch.get(), INT8_ROWS, (r, rows) => rowTile(w, f, spec, y, q, r, p, rows, valid));
 }
 
 /** One tile: `rows` samples from row r, the `valid` columns of panel p. */

@@ -47,17 +47,7 @@ export function emitGemm(w: WasmModule, name: string, spec: GemmSpec): void {
 
 /** All rows of one panel: ROWS-row tiles, then single rows for the remainder. */
 function panel(w: WasmModule, f: FunctionBuilder, spec: GemmSpec, x: Local, y: Local, batch: Local, p: () => Expr, valid: number): Expr {
-  const r = f.local("i32");
-  const tile = (rows: number) => rowTile(w, f, spec, x, y, () => r.get(), p, rows, valid);
-  const exitTiles = f.label("tiles");
-  const loopTiles = f.label("tile");
-  const exitRest = f.label("rows");
-  const loopRest = f.label("row");
-  return w.block([
-    r.set(w.i32(0)),
-    w.block([w.loop(loopTiles, w.block([w.br(exitTiles, w.gt(w.add(r.get(), w.i32(ROWS)), batch.get())), tile(ROWS), r.set(w.add(r.get(), w.i32(ROWS))), w.br(loopTiles)]))], exitTiles),
-    w.block([w.loop(loopRest, w.block([w.br(exitRest, w.ge(r.get(), batch.get())), tile(1), r.set(w.add(r.get(), w.i32(1))), w.br(loopRest)]))], exitRest),
-  ]);
+  return f.rowTiles(() => batch.get(), ROWS, (r, rows) => rowTile(w, f, spec, x, y, r, p, rows, valid));
 }
 
 /** One tile: `rows` samples from row r, the `valid` columns of panel p. */
