@@ -31,7 +31,7 @@ export function parseManifest(text: string, where: string): Manifest {
   const problem = manifestProblem(json);
   if (problem) throw new RmcError(error(C.manifestInvalid, `${where}: ${problem}`));
   const manifest = json as unknown as Manifest;
-  const unknown = manifest.wasm.imports.find((name) => !Object.hasOwn(HOST_MATH, name));
+  const unknown = manifest.wasm!.imports.find((name) => !Object.hasOwn(HOST_MATH, name));
   if (unknown) {
     const message = `${where}: the code imports \`env.${unknown}\`, which this runtime does not provide (it has ${Object.keys(HOST_MATH).join(", ")})`;
     throw new RmcError(error(C.unknownImport, message, undefined, "use a runtime as new as the compiler that wrote the artifact"));

@@ -28,7 +28,7 @@ export interface EngineOptions {
 
 /** Reads the code and weights, sets up memory and workers. */
 export async function startEngine(files: ArtifactFiles, manifest: Manifest, options: EngineOptions): Promise<Engine> {
-  const layout = manifest.wasm;
+  const layout = manifest.wasm!; // checked by parseManifest for target wasm
   const { inputs, outputs } = manifest.model;
   const shared = options.threads > 1;
   const codeFile = shared ? layout.threadsModule : layout.module;

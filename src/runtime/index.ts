@@ -74,7 +74,7 @@ function checkCount(name: string, value: number | undefined): void {
  */
 async function chooseThreads(manifest: Manifest, opts: LoadOptions, workerUrl: URL): Promise<number> {
   const wanted = opts.threads ?? (await coreCount());
-  if (wanted <= 1 || !manifest.wasm.threadsModule || !threadsSupported()) return 1;
+  if (wanted <= 1 || !manifest.wasm!.threadsModule || !threadsSupported()) return 1;
   if (opts.threads === undefined && !(await workerScriptAvailable(workerUrl))) return 1;
   return wanted;
 }

@@ -77,10 +77,64 @@ export interface WasmLayout {
   activationBytesPerSample: number;
 }
 
+/**
+ * How a batch-dependent quantity is computed from the batch size B and, for
+ * bags inputs, the total number of ids N: ceil((perSample·B + perId·N + fixed) / div).
+ */
+export interface SizeExpr {
+  perSample: number;
+  perId?: number;
+  fixed: number;
+  div?: number;
+}
+
+/** A GPU buffer of a WebGPU artifact. */
+export type WgslBuffer =
+  /** Weights, uploaded once: `bytes` bytes of `file` from `offset` (a multiple of 4). */
+  | { name: string; kind: "weights"; file: string; offset: number; bytes: number }
+  /** Data written or read per call (inputs, activations, outputs, scratch): its size in bytes for a batch. */
+  | { name: string; kind: "batch"; size: SizeExpr };
+
+/** One compute dispatch: a shader, its storage buffers in binding order (@group(0)), and its workgroup counts. */
+export interface WgslStep {
+  shader: string;
+  /** Buffer names bound to @group(0) @binding(0..n-1), all `var<storage>` (read or read_write). */
+  bindings: string[];
+  /** Workgroup counts (x, y, z) for a batch. */
+  dispatch: [SizeExpr, SizeExpr, SizeExpr];
+  /** The IR node(s) this step computes (for error messages and dumps). */
+  nodes: string[];
+}
+
+/**
+ * Layout and dispatch plan of a WebGPU artifact. Every shader also reads
+ * `@group(1) @binding(0) var<uniform> params: Params` with
+ * `struct Params { batch: u32, ids: u32, pad0: u32, pad1: u32 }`, which the
+ * runtime writes before each call (ids = total ids over all bags inputs).
+ * Bags inputs are uploaded KJT-style as three buffers: `offsets`
+ * (u32[count·B + 1], prefix sums of the lengths, computed by the runtime),
+ * `ids` (u32[N]) and, when weighted, `weights` (f32[N]). Dense inputs and
+ * outputs are f32 [B, width] row-major. A call writes the inputs and params,
+ * encodes every step in order in one command buffer, submits it once, and reads
+ * the outputs back.
+ */
+export interface WgslLayout {
+  /** Shader files (also for inspection), by shader name; entry point `main`. */
+  shaders: { name: string; file: string }[];
+  buffers: WgslBuffer[];
+  steps: WgslStep[];
+  inputs: ({ name: string; kind: "dense"; buffer: string } | { name: string; kind: "bags"; offsets: string; ids: string; weights?: string })[];
+  outputs: { name: string; buffer: string }[];
+  /** WGSL language features the shaders use (e.g. "packed_4x8_integer_dot_product"); the runtime checks them. */
+  languageFeatures: string[];
+  /** Device limits the plan needs, checked at load. */
+  limits: { maxStorageBufferBindingSize: number; maxStorageBuffersPerShaderStage: number; maxComputeWorkgroupSizeX: number };
+}
+
 export interface Manifest {
   format: number;
   compiler: { name: "rmc"; version: string };
-  target: "wasm";
+  target: "wasm" | "wgsl";
   model: { name: string; inputs: InputSignature[]; outputs: OutputSignature[] };
   /** The precision each node and table ended up with, by IR id or weight name. */
   precision: Record<string, string>;
@@ -88,7 +142,10 @@ export interface Manifest {
   files: Record<string, FileEntry>;
   /** The IR after the pipeline, as compiled. */
   ir: Graph;
-  wasm: WasmLayout;
+  /** Present for target "wasm". */
+  wasm?: WasmLayout;
+  /** Present for target "wgsl". */
+  wgsl?: WgslLayout;
   /** The precision plan the model was compiled with (decisions, budget, NE on the calibration data), when one was chosen. */
   plan?: unknown;
 }
