@@ -1,7 +1,8 @@
 // Runtime: the diagnostic codes the artifact loader and `predict` report (the
 // E17xx range). Loading problems (E170x) come from a damaged or mismatched
 // dist/ folder; request problems (E171x) from a batch that does not fit the
-// model's signature; E172x from the running code and its threads.
+// model's signature; E172x from the running code and its threads; E173x from
+// WebGPU (adapter, device, shaders, GPU errors) for `wgsl` artifacts.
 
 /**
  * Diagnostic codes of the runtime, by kind of problem:
@@ -9,7 +10,7 @@
  * | code  | meaning                                                                 |
  * |-------|-------------------------------------------------------------------------|
  * | E1700 | manifest.json cannot be read (no such folder or file, HTTP error)       |
- * | E1701 | manifest.json is not valid JSON or not a well-formed rmc Wasm manifest  |
+ * | E1701 | manifest.json is not valid JSON or not a well-formed rmc manifest       |
  * | E1702 | the artifact's format version is not the one this runtime reads         |
  * | E1703 | a file the manifest lists is missing or unreadable                      |
  * | E1704 | a file's size differs from the manifest's                               |
@@ -27,6 +28,15 @@
  * | E1720 | the model's code trapped while running                                  |
  * | E1721 | a worker thread could not start or failed                               |
  * | E1722 | the model was used after `close()`                                      |
+ * | E1730 | WebGPU is not available (no `navigator.gpu`; Node: no `webgpu` package) |
+ * | E1731 | WebGPU gives no adapter on this machine                                 |
+ * | E1732 | the adapter's limits are below what the artifact's plan needs           |
+ * | E1733 | the shaders need a WGSL language feature the adapter lacks              |
+ * | E1734 | a shader of the artifact does not compile on this device                |
+ * | E1735 | the device, a pipeline or a weights buffer cannot be created            |
+ * | E1736 | the GPU reported an error (validation, out of memory) running a batch   |
+ * | E1737 | the GPU device was lost                                                 |
+ * | E1738 | one slice of the batch needs more than the device's buffer limits      |
  */
 export const RUNTIME_CODES = {
   manifestUnreadable: "E1700",
@@ -48,4 +58,13 @@ export const RUNTIME_CODES = {
   trap: "E1720",
   worker: "E1721",
   closed: "E1722",
+  webgpuUnavailable: "E1730",
+  noAdapter: "E1731",
+  gpuLimits: "E1732",
+  languageFeature: "E1733",
+  shaderCompile: "E1734",
+  gpuSetup: "E1735",
+  gpuError: "E1736",
+  deviceLost: "E1737",
+  gpuBatchLimit: "E1738",
 } as const;

@@ -149,3 +149,12 @@ export interface Manifest {
   /** The precision plan the model was compiled with (decisions, budget, NE on the calibration data), when one was chosen. */
   plan?: unknown;
 }
+
+/** A checked manifest of a Wasm artifact: its layout is present. */
+export type WasmManifest = Manifest & { target: "wasm"; wasm: WasmLayout };
+
+/** A checked manifest of a WebGPU artifact: its layout is present. */
+export type WgslManifest = Manifest & { target: "wgsl"; wgsl: WgslLayout };
+
+/** What `parseManifest` returns: a manifest whose target's layout is there and well-formed. */
+export type CheckedManifest = WasmManifest | WgslManifest;
