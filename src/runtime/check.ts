@@ -1,10 +1,12 @@
-// Runtime: reads manifest.json and checks it is a Wasm artifact of the format
-// this runtime knows, with a layout that keeps every buffer the runtime writes
-// inside its workspace. A manifest that passes here can be trusted for
-// addresses; one that does not gets an error saying which field is wrong.
+// Runtime: reads manifest.json and checks it is an artifact of the format this
+// runtime knows, for a target it runs: Wasm, with a layout that keeps every
+// buffer the runtime writes inside its workspace, or WebGPU (check-wgsl.ts). A
+// manifest that passes here can be trusted for addresses and buffer names; one
+// that does not gets an error saying which field is wrong.
 
 import { RmcError, error } from "../diagnostics.js";
-import { ARTIFACT_FORMAT, type InputSignature, type Manifest, type WasmLayout } from "./manifest.js";
+import { ARTIFACT_FORMAT, type CheckedManifest, type InputSignature, type Manifest, type WasmLayout } from "./manifest.js";
+import { wgslLayoutProblem } from "./check-wgsl.js";
 import { RUNTIME_CODES as C } from "./codes.js";
 import { HOST_MATH } from "./math.js";
 
@@ -15,7 +17,7 @@ const isObject = (x: unknown): x is Json => typeof x === "object" && x !== null 
 const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
 
 /** Parses and checks manifest.json; `where` names it in messages. */
-export function parseManifest(text: string, where: string): Manifest {
+export function parseManifest(text: string, where: string): CheckedManifest {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -30,8 +32,9 @@ export function parseManifest(text: string, where: string): Manifest {
   }
   const problem = manifestProblem(json);
   if (problem) throw new RmcError(error(C.manifestInvalid, `${where}: ${problem}`));
-  const manifest = json as unknown as Manifest;
-  const unknown = manifest.wasm!.imports.find((name) => !Object.hasOwn(HOST_MATH, name));
+  const manifest = json as unknown as CheckedManifest;
+  if (manifest.target !== "wasm") return manifest;
+  const unknown = manifest.wasm.imports.find((name) => !Object.hasOwn(HOST_MATH, name));
   if (unknown) {
     const message = `${where}: the code imports \`env.${unknown}\`, which this runtime does not provide (it has ${Object.keys(HOST_MATH).join(", ")})`;
     throw new RmcError(error(C.unknownImport, message, undefined, "use a runtime as new as the compiler that wrote the artifact"));
@@ -41,7 +44,7 @@ export function parseManifest(text: string, where: string): Manifest {
 
 /** The first thing wrong with a manifest of the right format, or undefined. */
 function manifestProblem(m: Json): string | undefined {
-  if (m.target !== "wasm") return `target \`${String(m.target)}\` is not a WebAssembly artifact`;
+  if (m.target !== "wasm" && m.target !== "wgsl") return `target \`${String(m.target)}\` is not one this runtime runs (wasm, wgsl)`;
   if (!isObject(m.model) || !Array.isArray(m.model.inputs) || !Array.isArray(m.model.outputs)) return "`model` must list `inputs` and `outputs`";
   for (const input of m.model.inputs) {
     const bad = inputProblem(input);
@@ -54,6 +57,10 @@ function manifestProblem(m: Json): string | undefined {
     if (!isObject(entry) || typeof entry.sha256 !== "string" || !/^[0-9a-f]{64}$/i.test(entry.sha256) || !isCount(entry.bytes))
       return `files["${name}"] needs a hex sha256 and a byte count`;
     if (name.startsWith("/") || name.split(/[\\/]/).includes("..")) return `file name \`${name}\` points outside the artifact folder`;
+  }
+  if (m.target === "wgsl") {
+    if (!isObject(m.wgsl)) return "`wgsl` (the shaders and dispatch plan) is missing";
+    return wgslLayoutProblem(m.wgsl, m.model.inputs as InputSignature[], m.model.outputs as Manifest["model"]["outputs"], m.files as Manifest["files"]);
   }
   if (!isObject(m.wasm)) return "`wasm` (the code's layout) is missing";
   return layoutProblem(m.wasm, m.model.inputs as InputSignature[], m.model.outputs as Manifest["model"]["outputs"], m.files as Manifest["files"]);

@@ -17,7 +17,7 @@
  * | E1705 | a file's sha256 differs from the manifest's (corrupted or changed)      |
  * | E1706 | the code needs a host import this runtime does not provide              |
  * | E1707 | the Wasm code cannot be compiled or instantiated                        |
- * | E1708 | the batch needs more memory than 32-bit Wasm can address (4 GiB)       |
+ * | E1708 | the batch needs more memory than 32-bit Wasm can address (4 GiB)        |
  * | E1709 | a load option is invalid (threads, batchCapacity)                       |
  * | E1710 | the batch is not an object/array, or names unknown or misses inputs     |
  * | E1711 | a dense input's size does not fit its width                             |
@@ -28,15 +28,15 @@
  * | E1720 | the model's code trapped while running                                  |
  * | E1721 | a worker thread could not start or failed                               |
  * | E1722 | the model was used after `close()`                                      |
- * | E1730 | WebGPU is not available (no `navigator.gpu`; Node: no `webgpu` package) |
+ * | E1730 | no WebGPU here (no `navigator.gpu`; in Node, no `webgpu` package)       |
  * | E1731 | WebGPU gives no adapter on this machine                                 |
  * | E1732 | the adapter's limits are below what the artifact's plan needs           |
  * | E1733 | the shaders need a WGSL language feature the adapter lacks              |
- * | E1734 | a shader of the artifact does not compile on this device                |
+ * | E1734 | a shader does not compile here, or its bindings disagree with its step  |
  * | E1735 | the device, a pipeline or a weights buffer cannot be created            |
  * | E1736 | the GPU reported an error (validation, out of memory) running a batch   |
  * | E1737 | the GPU device was lost                                                 |
- * | E1738 | one slice of the batch needs more than the device's buffer limits      |
+ * | E1738 | one sample alone exceeds the device's limits (batches are sliced)       |
  */
 export const RUNTIME_CODES = {
   manifestUnreadable: "E1700",

@@ -5,7 +5,7 @@
 // slice itself while workers run the others, each in its own workspace.
 
 import { RmcError, error } from "../diagnostics.js";
-import type { Manifest } from "./manifest.js";
+import type { Manifest, WasmManifest } from "./manifest.js";
 import { RUNTIME_CODES as C } from "./codes.js";
 import type { ArtifactFiles } from "./files.js";
 import type { PreparedBatch } from "./inputs.js";
@@ -27,8 +27,8 @@ export interface EngineOptions {
 }
 
 /** Reads the code and weights, sets up memory and workers. */
-export async function startEngine(files: ArtifactFiles, manifest: Manifest, options: EngineOptions): Promise<Engine> {
-  const layout = manifest.wasm!; // checked by parseManifest for target wasm
+export async function startEngine(files: ArtifactFiles, manifest: WasmManifest, options: EngineOptions): Promise<Engine> {
+  const layout = manifest.wasm;
   const { inputs, outputs } = manifest.model;
   const shared = options.threads > 1;
   const codeFile = shared ? layout.threadsModule : layout.module;

@@ -18,6 +18,13 @@ export interface ArtifactFiles {
   readChecked(name: string, entry: FileEntry): Promise<Uint8Array>;
   /** A file read straight into `target` (entry.bytes long, possibly Wasm memory), checked the same way. */
   readCheckedInto(name: string, entry: FileEntry, target: Uint8Array): Promise<void>;
+  /**
+   * A file handed to `onChunk` piece by piece with each piece's position (Node:
+   * 16 MiB at a time, so a big file never sits in memory whole; elsewhere the
+   * whole file at once). Checked the same way, but a checksum mismatch may be
+   * reported after the pieces were handed out: the caller discards them then.
+   */
+  readCheckedChunks(name: string, entry: FileEntry, onChunk: (at: number, bytes: Uint8Array) => void): Promise<void>;
 }
 
 /** The manifest's file name inside an artifact folder. */
@@ -77,6 +84,9 @@ function urlArtifact(base: URL, fetcher: typeof fetch): ArtifactFiles {
     readChecked,
     async readCheckedInto(name, entry, target) {
       target.set(await readChecked(name, entry));
+    },
+    async readCheckedChunks(name, entry, onChunk) {
+      onChunk(0, await readChecked(name, entry));
     },
   };
 }

@@ -1,34 +1,44 @@
-// Runtime entry point (`rmc/runtime`): load a compiled Wasm artifact (dist/)
-// and predict with it, in Node or a browser. `load` reads and checks
-// manifest.json and every file it uses, then sets up memory, weights and
-// threads; `predict` checks a batch against the signature and runs it.
-// Calls to `predict` on one model run one at a time, in call order.
+// Runtime entry point (`rmc/runtime`): load a compiled artifact (dist/) and
+// predict with it, in Node or a browser. `load` reads and checks manifest.json
+// and every file it uses, then sets up the engine its target needs — Wasm
+// memory, weights and threads (engine.ts), or a WebGPU device, pipelines and
+// buffers (webgpu.ts); `predict` checks a batch against the signature and
+// runs it. Calls to `predict` on one model run one at a time, in call order.
 
 import { RmcError, error } from "../diagnostics.js";
-import type { InputSignature, Manifest, OutputSignature } from "./manifest.js";
+import type { InputSignature, Manifest, OutputSignature, WasmManifest } from "./manifest.js";
 import { parseManifest } from "./check.js";
 import { RUNTIME_CODES as C } from "./codes.js";
-import { Engine, startEngine } from "./engine.js";
+import { startEngine } from "./engine.js";
 import { MANIFEST_FILE, openArtifact } from "./files.js";
-import { prepareBatch, type DenseOrBags } from "./inputs.js";
+import { prepareBatch, type DenseOrBags, type PreparedBatch } from "./inputs.js";
 import { coreCount, threadsSupported, workerScriptAvailable } from "./platform.js";
 import { samplesToBatch, type SampleObject } from "./samples.js";
+import type { Gpu } from "./webgpu-api.js";
+import type { GpuInfo } from "./webgpu-device.js";
 
 // What callers need beside `load`: request and signature types, the artifact
 // format version, the host math shared with the compiler, the error codes.
 export type { BagsInput, DenseOrBags } from "./inputs.js";
 export type { SampleObject, SampleValue } from "./samples.js";
-export type { IdPolicy, InputSignature, Manifest, OutputSignature, WasmLayout } from "./manifest.js";
+export type { IdPolicy, InputSignature, Manifest, OutputSignature, WasmLayout, WgslLayout } from "./manifest.js";
+export type { Gpu } from "./webgpu-api.js";
+export type { GpuInfo } from "./webgpu-device.js";
 export { ARTIFACT_FORMAT } from "./manifest.js";
 export { HOST_MATH, sigmoid, tanh } from "./math.js";
 export { RUNTIME_CODES } from "./codes.js";
 
 /** How to load a model. */
 export interface LoadOptions {
-  /** Compute threads for predict (default: the machine's cores); 1 = no workers. */
+  /** Compute threads for predict (default: the machine's cores); 1 = no workers. Wasm only: a WebGPU model accepts only 1. */
   threads?: number;
-  /** Samples per thread the memory is first laid out for; grows when a larger batch comes (default 512). */
+  /** Samples per thread (Wasm) or per call (WebGPU) the buffers are first sized for; grows when a larger batch comes (default 512). */
   batchCapacity?: number;
+  /**
+   * WebGPU artifacts: the `navigator.gpu`-like object to run on (default: the
+   * browser's `navigator.gpu`; in Node, the `webgpu` package).
+   */
+  gpu?: Gpu;
   /** How to get files from URLs (default globalThis.fetch). */
   fetch?: typeof fetch;
   /** Where the worker script is (default: worker.js next to this module); for bundlers and tests. */
@@ -38,13 +48,17 @@ export interface LoadOptions {
 /** A loaded model. */
 export interface Model {
   readonly manifest: Manifest;
+  /** What runs it: "wasm" (CPU, WebAssembly) or "wgsl" (GPU, WebGPU). */
+  readonly target: "wasm" | "wgsl";
+  /** For WebGPU models: the adapter and the optional language features in use. */
+  readonly gpu?: GpuInfo;
   readonly inputs: InputSignature[];
   readonly outputs: OutputSignature[];
   /** Threads a large batch is spread over (1 when workers are not available). */
   readonly threads: number;
   /** Runs a batch (typed inputs by name, or an array of sample objects); outputs by name, `[B * width]`. */
   predict(batch: Record<string, DenseOrBags> | readonly SampleObject[]): Promise<Record<string, Float32Array>>;
-  /** Terminates the workers; the model cannot predict afterwards. */
+  /** Terminates the workers (Wasm) or destroys the GPU buffers and device (WebGPU); the model cannot predict afterwards. */
   close(): Promise<void>;
 }
 
@@ -56,9 +70,17 @@ export async function load(dir: string | URL, opts: LoadOptions = {}): Promise<M
   checkCount("batchCapacity", opts.batchCapacity);
   const files = await openArtifact(dir, opts.fetch);
   const manifest = parseManifest(await files.readManifest(), files.where(MANIFEST_FILE));
+  const batchCapacity = opts.batchCapacity ?? DEFAULT_BATCH_CAPACITY;
+  if (manifest.target === "wgsl") {
+    if (opts.threads !== undefined && opts.threads > 1)
+      throw new RmcError(error(C.badOption, `load option \`threads\` is ${opts.threads}, but \`${manifest.model.name}\` is a WebGPU artifact: it runs on the GPU, with no CPU threads (pass 1 or leave it out)`));
+    const { startWebGpuEngine } = await import("./webgpu.js");
+    const engine = await startWebGpuEngine(files, manifest, { batchCapacity, ...(opts.gpu ? { gpu: opts.gpu } : {}) });
+    return new LoadedModel(manifest, engine, engine.gpu);
+  }
   const workerUrl = opts.workerUrl ?? new URL("./worker.js", import.meta.url);
   const threads = await chooseThreads(manifest, opts, workerUrl);
-  const engine = await startEngine(files, manifest, { threads, batchCapacity: opts.batchCapacity ?? DEFAULT_BATCH_CAPACITY, workerUrl });
+  const engine = await startEngine(files, manifest, { threads, batchCapacity, workerUrl });
   return new LoadedModel(manifest, engine);
 }
 
@@ -72,25 +94,35 @@ function checkCount(name: string, value: number | undefined): void {
  * threads module or the host cannot share memory with workers. A missing
  * worker script is an error only when threads were asked for explicitly.
  */
-async function chooseThreads(manifest: Manifest, opts: LoadOptions, workerUrl: URL): Promise<number> {
+async function chooseThreads(manifest: WasmManifest, opts: LoadOptions, workerUrl: URL): Promise<number> {
   const wanted = opts.threads ?? (await coreCount());
-  if (wanted <= 1 || !manifest.wasm!.threadsModule || !threadsSupported()) return 1;
+  if (wanted <= 1 || !manifest.wasm.threadsModule || !threadsSupported()) return 1;
   if (opts.threads === undefined && !(await workerScriptAvailable(workerUrl))) return 1;
   return wanted;
+}
+
+/** What a model runs on: the Wasm engine or the WebGPU one. */
+interface ModelEngine {
+  readonly threads: number;
+  run(batch: PreparedBatch): Promise<Record<string, Float32Array>>;
+  close(): Promise<void>;
 }
 
 class LoadedModel implements Model {
   readonly inputs: InputSignature[];
   readonly outputs: OutputSignature[];
+  readonly target: "wasm" | "wgsl";
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   constructor(
     readonly manifest: Manifest,
-    private readonly engine: Engine,
+    private readonly engine: ModelEngine,
+    readonly gpu?: GpuInfo,
   ) {
     this.inputs = manifest.model.inputs;
     this.outputs = manifest.model.outputs;
+    this.target = manifest.target;
   }
 
   get threads(): number {
@@ -98,7 +130,7 @@ class LoadedModel implements Model {
   }
 
   predict(batch: Record<string, DenseOrBags> | readonly SampleObject[]): Promise<Record<string, Float32Array>> {
-    // One batch at a time: all calls share the same workspaces.
+    // One batch at a time: all calls share the same workspaces (or GPU buffers).
     const result = this.queue.then(() => this.run(batch));
     this.queue = result.catch(() => undefined);
     return result;

@@ -134,3 +134,33 @@ function resolveIds(input: Extract<InputSignature, { kind: "bags" }>, values: Ar
   }
   return out ?? (values as Int32Array);
 }
+
+/** Samples [start, end) of a checked batch as a checked batch of their own (bags re-packed key-major for the slice). */
+export function sliceBatch(batch: PreparedBatch, start: number, end: number): PreparedBatch {
+  const size = end - start;
+  const inputs = batch.inputs.map((input): PreparedInput => {
+    if (input.kind === "dense") return { ...input, data: sliceOf(input.data, start * input.width, end * input.width) };
+    const lengths = new Int32Array(input.count * size);
+    const offsets = new Int32Array(input.count * size + 1);
+    for (let f = 0; f < input.count; f++)
+      for (let b = 0; b < size; b++) {
+        const k = f * size + b;
+        lengths[k] = input.lengths[f * batch.size + start + b]!;
+        offsets[k + 1] = offsets[k]! + lengths[k]!;
+      }
+    const ids = new Int32Array(offsets[input.count * size]!);
+    const weights = input.weights ? new Float32Array(ids.length) : undefined;
+    for (let f = 0; f < input.count; f++) {
+      const from = input.offsets[f * batch.size + start]!;
+      const to = input.offsets[f * batch.size + end]!;
+      ids.set(input.ids.subarray(from, to), offsets[f * size]!);
+      if (weights) weights.set(sliceOf(input.weights!, from, to), offsets[f * size]!);
+    }
+    return { kind: "bags", count: input.count, lengths, offsets, ids, ...(weights ? { weights } : {}) };
+  });
+  return { size, inputs };
+}
+
+/** Elements [from, to) of an array or typed array, without copying a typed array. */
+const sliceOf = (data: ArrayLike<number>, from: number, to: number): ArrayLike<number> =>
+  ArrayBuffer.isView(data) ? (data as Float32Array).subarray(from, to) : Array.prototype.slice.call(data, from, to);

@@ -104,6 +104,21 @@ export interface WgslStep {
   dispatch: [SizeExpr, SizeExpr, SizeExpr];
   /** The IR node(s) this step computes (for error messages and dumps). */
   nodes: string[];
+  /**
+   * How the shader declares each binding, parallel to `bindings`: `read`
+   * (`var<storage, read>`, a "read-only-storage" layout entry) or `read_write`
+   * (`var<storage, read_write>`, "storage"), for runtimes that build explicit
+   * bind group layouts. Absent: read the shader (or use layout "auto").
+   */
+  access?: ("read" | "read_write")[];
+  /**
+   * Faster variants of `shader` that need an optional WGSL language feature
+   * (e.g. int8 GEMMs on `dot4I8Packed`, "packed_4x8_integer_dot_product"):
+   * the runtime runs the first whose feature the implementation offers
+   * (`navigator.gpu.wgslLanguageFeatures`), else `shader`, which needs none.
+   * Same bindings, access, dispatch and results (integer paths are exact).
+   */
+  alternatives?: { languageFeature: string; shader: string }[];
 }
 
 /**
@@ -125,10 +140,26 @@ export interface WgslLayout {
   steps: WgslStep[];
   inputs: ({ name: string; kind: "dense"; buffer: string } | { name: string; kind: "bags"; offsets: string; ids: string; weights?: string })[];
   outputs: { name: string; buffer: string }[];
-  /** WGSL language features the shaders use (e.g. "packed_4x8_integer_dot_product"); the runtime checks them. */
+  /** WGSL language features the shaders use (e.g. "packed_4x8_integer_dot_product"); the runtime checks them. Features only `alternatives` use are not listed: they are optional. */
   languageFeatures: string[];
-  /** Device limits the plan needs, checked at load. */
-  limits: { maxStorageBufferBindingSize: number; maxStorageBuffersPerShaderStage: number; maxComputeWorkgroupSizeX: number };
+  /** Device limits the plan needs, checked at load (the optional ones: absent means the WebGPU default suffices). */
+  limits: {
+    maxStorageBufferBindingSize: number;
+    maxStorageBuffersPerShaderStage: number;
+    maxComputeWorkgroupSizeX: number;
+    maxComputeInvocationsPerWorkgroup?: number;
+    maxComputeWorkgroupStorageSize?: number;
+    maxComputeWorkgroupsPerDimension?: number;
+  };
+  /**
+   * The largest batch one call can run on any WebGPU device: beyond it a
+   * workgroup count would pass the default maxComputeWorkgroupsPerDimension
+   * (65535) or a batch buffer the default maxStorageBufferBindingSize
+   * (128 MiB). A runtime splits larger batches into slices of at most this
+   * many samples (ids permitting: the ids and weights buffers hold 4 bytes
+   * per id of a slice). Absent: no bound known.
+   */
+  maxBatch?: number;
 }
 
 export interface Manifest {

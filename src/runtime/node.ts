@@ -1,8 +1,8 @@
 // Runtime, Node only: artifact folders on disk, worker_threads and the core
 // count. Reached only through dynamic imports from platform.ts and files.ts,
 // so browser bundles never evaluate it. Big weight blobs are read in chunks
-// straight into Wasm memory and hashed as they stream, so a 2 GB blob never
-// needs a second 2 GB buffer.
+// straight into Wasm memory (or chunk by chunk into GPU buffers) and hashed as
+// they stream, so a 2 GB blob never needs a second 2 GB buffer.
 
 import { createHash } from "node:crypto";
 import { access, open, readFile } from "node:fs/promises";
@@ -32,8 +32,8 @@ const reason = (err: unknown): string => {
   return (err as Error).message;
 };
 
-/** An artifact folder on disk. */
-export function folderArtifact(dir: string): ArtifactFiles {
+/** An artifact folder on disk; `chunkBytes` (a multiple of 4) is how much of a file one read moves. */
+export function folderArtifact(dir: string, chunkBytes = READ_CHUNK_BYTES): ArtifactFiles {
   const where = (name: string): string => join(dir, name);
   return {
     where,
@@ -50,7 +50,11 @@ export function folderArtifact(dir: string): ArtifactFiles {
       await readFileChecked(where(name), where(name), entry, bytes);
       return bytes;
     },
-    readCheckedInto: (name, entry, target) => readFileChecked(where(name), where(name), entry, target),
+    readCheckedInto: (name, entry, target) => readFileChecked(where(name), where(name), entry, target, chunkBytes),
+    async readCheckedChunks(name, entry, onChunk) {
+      const scratch = new Uint8Array(Math.min(chunkBytes, entry.bytes));
+      await streamFileChecked(where(name), where(name), entry, chunkBytes, () => scratch, onChunk);
+    },
   };
 }
 
@@ -59,6 +63,22 @@ export function folderArtifact(dir: string): ArtifactFiles {
  * goes; checks the size first and the sha256 at the end (E1703/E1704/E1705).
  */
 export async function readFileChecked(path: string, where: string, entry: FileEntry, target: Uint8Array, chunkBytes = READ_CHUNK_BYTES): Promise<void> {
+  await streamFileChecked(path, where, entry, chunkBytes, (at, length) => target.subarray(at, at + length));
+}
+
+/**
+ * The chunked, hashing read behind readFileChecked: each chunk is read into
+ * the view `into(at, length)` gives (at least `length` long), then shown to
+ * `onChunk`. The sha256 verdict comes after the last chunk.
+ */
+export async function streamFileChecked(
+  path: string,
+  where: string,
+  entry: FileEntry,
+  chunkBytes: number,
+  into: (at: number, length: number) => Uint8Array,
+  onChunk?: (at: number, bytes: Uint8Array) => void,
+): Promise<void> {
   let handle;
   try {
     handle = await open(path, "r");
@@ -72,10 +92,16 @@ export async function readFileChecked(path: string, where: string, entry: FileEn
     let done = 0;
     while (done < entry.bytes) {
       const want = Math.min(chunkBytes, entry.bytes - done);
-      const { bytesRead } = await handle.read(target, done, want, done);
-      if (bytesRead === 0) throw sizeMismatch(where, done, entry.bytes);
-      hash.update(target.subarray(done, done + bytesRead));
-      done += bytesRead;
+      const view = into(done, want);
+      // Whole chunks only, so every chunk starts at a multiple of chunkBytes (GPU writes need 4-byte alignment).
+      for (let filled = 0; filled < want; ) {
+        const { bytesRead } = await handle.read(view, filled, want - filled, done + filled);
+        if (bytesRead === 0) throw sizeMismatch(where, done + filled, entry.bytes);
+        filled += bytesRead;
+      }
+      hash.update(view.subarray(0, want));
+      onChunk?.(done, view.subarray(0, want));
+      done += want;
     }
     if (hash.digest("hex") !== entry.sha256.toLowerCase()) throw checksumMismatch(where);
   } catch (err) {

@@ -25,7 +25,6 @@ export interface GpuAdapter {
   readonly limits: GpuLimits;
   readonly features: Iterable<string>;
   readonly info?: { vendor?: string; architecture?: string; device?: string; description?: string };
-  readonly featureLevel?: string;
   requestDevice(descriptor?: { requiredLimits?: Record<string, number>; requiredFeatures?: string[]; label?: string }): Promise<GpuDevice>;
 }
 
@@ -34,11 +33,13 @@ export interface GpuError {
   readonly message: string;
 }
 
+/** Why a device was lost (`destroyed`, or unknown: a driver reset, a crash). */
 export interface GpuDeviceLostInfo {
   readonly reason: string;
   readonly message: string;
 }
 
+/** A logical device: creates buffers, shaders and pipelines, and owns the queue. */
 export interface GpuDevice {
   readonly limits: GpuLimits;
   readonly queue: GpuQueue;
@@ -58,24 +59,28 @@ export interface GpuDevice {
   destroy(): void;
 }
 
+/** One binding of a bind group layout (buffers only: all the engine binds). */
 export interface GpuBindGroupLayoutEntry {
   binding: number;
   visibility: number;
   buffer: { type: "uniform" | "storage" | "read-only-storage" };
 }
 
+/** How to make a compute pipeline: its layout and its shader's entry point. */
 export interface GpuComputePipelineDescriptor {
   layout: GpuPipelineLayout;
   compute: { module: GpuShaderModule; entryPoint: string };
   label?: string;
 }
 
+/** The device's queue: buffer writes and command submission. */
 export interface GpuQueue {
   writeBuffer(buffer: GpuBuffer, bufferOffset: number, data: ArrayBufferView | ArrayBuffer, dataOffset?: number, size?: number): void;
   submit(commandBuffers: GpuCommandBuffer[]): void;
   onSubmittedWorkDone?(): Promise<void>;
 }
 
+/** A GPU buffer; MAP_READ ones are mapped to read results back. */
 export interface GpuBuffer {
   readonly size: number;
   mapAsync(mode: number, offset?: number, size?: number): Promise<void>;
@@ -84,6 +89,7 @@ export interface GpuBuffer {
   destroy(): void;
 }
 
+/** One message of a shader's compilation, with its 1-based line and column. */
 export interface GpuCompilationMessage {
   readonly message: string;
   readonly type: "error" | "warning" | "info";
@@ -92,25 +98,30 @@ export interface GpuCompilationMessage {
   readonly length?: number;
 }
 
+/** A compiled WGSL module. */
 export interface GpuShaderModule {
   getCompilationInfo(): Promise<{ readonly messages: readonly GpuCompilationMessage[] }>;
 }
 
+/** Opaque handles the engine only passes back to the API. */
 export type GpuBindGroupLayout = object;
 export type GpuPipelineLayout = object;
 export type GpuBindGroup = object;
 export type GpuCommandBuffer = object;
 
+/** A compute pipeline (one per shader). */
 export interface GpuComputePipeline {
   getBindGroupLayout(index: number): GpuBindGroupLayout;
 }
 
+/** Records a command buffer: compute passes and buffer copies. */
 export interface GpuCommandEncoder {
   beginComputePass(descriptor?: { label?: string }): GpuComputePassEncoder;
   copyBufferToBuffer(source: GpuBuffer, sourceOffset: number, destination: GpuBuffer, destinationOffset: number, size: number): void;
   finish(): GpuCommandBuffer;
 }
 
+/** Records dispatches inside a compute pass. */
 export interface GpuComputePassEncoder {
   setPipeline(pipeline: GpuComputePipeline): void;
   setBindGroup(index: number, group: GpuBindGroup): void;

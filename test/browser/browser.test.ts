@@ -93,13 +93,13 @@ describe.skipIf(skip)("the artifact in headless Chromium", () => {
     const errors: string[] = [];
     tab.on("pageerror", (e) => errors.push(String(e)));
     await tab.goto(base);
-    await tab.waitForFunction(() => (window as unknown as { ready?: boolean }).ready === true);
+    await tab.waitForFunction(() => (globalThis as unknown as { ready?: boolean }).ready === true);
     const schema = dataSchema(source);
     const batch = rawToBatch(schema, new InputSampler(schema, { idsPerBag: [0, 3] }).sample(new Rng(3), 16));
     const inputs: Record<string, unknown> = {};
     for (const [name, v] of Object.entries(batch.inputs)) inputs[name] = isBags(v) ? { lengths: Array.from(v.lengths), values: Array.from(v.values) } : Array.from(v);
     // Errors thrown in the page carry browser stack frames (http://127.0.0.1/...) that vitest cannot map: keep the message only.
-    const result = (await tab.evaluate((x) => (window as unknown as { runModel: (i: unknown) => Promise<unknown> }).runModel(x), inputs).catch((e: Error) => {
+    const result = (await tab.evaluate((x) => (globalThis as unknown as { runModel: (i: unknown) => Promise<unknown> }).runModel(x), inputs).catch((e: Error) => {
       throw new Error(`in the page: ${e.message.split("\n")[0]}`);
     })) as { path: string; outputs: Record<string, number[]> };
     expect(errors).toEqual([]);

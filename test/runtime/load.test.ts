@@ -91,7 +91,8 @@ test("another format version is refused with both versions and a hint to recompi
 test("a malformed manifest is refused before anything is read", async () => {
   const cases: [string, (dir: string) => void, string, string][] = [
     ["json", (dir) => writeFileSync(join(dir, "manifest.json"), "{ not json"), "E1701", "not valid JSON"],
-    ["target", (dir) => editManifest(dir, (m) => (m.target = "wgsl")), "E1701", "target `wgsl` is not a WebAssembly artifact"],
+    ["target", (dir) => editManifest(dir, (m) => (m.target = "webgl")), "E1701", "target `webgl` is not one this runtime runs (wasm, wgsl)"],
+    ["wgsl", (dir) => editManifest(dir, (m) => (m.target = "wgsl")), "E1701", "`wgsl` (the shaders and dispatch plan) is missing"],
     ["buffer", (dir) => editManifest(dir, (m) => (m.wasm.buffers.outputs[1].offset = 30)), "E1701", "output `q` has no buffer inside perSample"],
     ["overlap", (dir) => editManifest(dir, (m) => (m.wasm.workspaceBase = 1500)), "E1701", "overlaps the workspaces"],
     ["escape", (dir) => editManifest(dir, (m) => (m.files["../secret"] = m.files["weights.bin"])), "E1701", "points outside the artifact folder"],

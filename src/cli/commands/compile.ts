@@ -15,6 +15,7 @@ import { humanBytes } from "../summary.js";
 /** Built-in targets, loaded on demand (binaryen takes a moment to start). */
 const BUILTIN: Record<string, () => Promise<Backend>> = {
   wasm: async () => (await import("../../../backends/wasm/index.js")).wasmBackend,
+  wgsl: async () => (await import("../../../backends/wgsl/index.js")).wgslBackend,
 };
 
 /** Checks a plugin's `backends` export just enough to call it safely. */

@@ -1,0 +1,164 @@
+// The WebGPU backend: final IR + weights → dist/ with one .wgsl compute shader
+// per kernel, weights.bin, manifest.json (target "wgsl": buffers, steps,
+// limits) and, on request, final.ir. Pipeline: checks (ops, precisions,
+// WebGPU's binding limit) → schedule (shared with the Wasm backend: relu
+// folding, flatten aliases) → lower (shaders, buffers, dispatch plan) → files.
+
+import { RmcError, error } from "../../src/diagnostics.js";
+import type { Graph, Span, TensorType } from "../../src/ir/types.js";
+import { weightInputs } from "../../src/ir/types.js";
+import { weightPrecision } from "../../src/ir/precision.js";
+import { printGraph } from "../../src/ir/print.js";
+import { dataSchema } from "../../src/data/schema.js";
+import type { WeightStore } from "../../src/weights/store.js";
+import { ARTIFACT_FORMAT, type IdPolicy, type InputSignature, type Manifest } from "../../src/runtime/manifest.js";
+import { ArtifactWriter } from "../artifact.js";
+import type { Backend, CompileOptions, CompileResult } from "../backend.js";
+import { WASM_OPS, layerPrecision, schedule, widthOf } from "../wasm/schedule.js";
+import { lower } from "./lower.js";
+import { wgslLayout } from "./layout.js";
+import { WGSL_CODES, overLimit, placeBuffers, tableBytes, writeWeightsFile } from "./weights.js";
+import type { TableFormat } from "./kernels/embedding.js";
+
+/** WebGPU's default limits, which every adapter offers and the plan stays within. */
+export const WEBGPU_DEFAULTS = {
+  maxStorageBufferBindingSize: 128 * 2 ** 20,
+  maxStorageBuffersPerShaderStage: 8,
+  maxComputeWorkgroupSizeX: 256,
+  maxComputeInvocationsPerWorkgroup: 256,
+  maxComputeWorkgroupStorageSize: 16384,
+  maxComputeWorkgroupsPerDimension: 65535,
+} as const;
+
+/** Ops the WGSL backend compiles (the Wasm backend's set). */
+export const WGSL_OPS = WASM_OPS;
+
+/** Precisions the shaders implement: tables, and dense layers by op. */
+export const WGSL_PRECISIONS = {
+  tables: ["fp32", "fp16", "int8", "int4", "int2"],
+  linear: ["fp32", "fp16", "bf16", "int8"],
+  cross_layer: ["fp32", "fp16", "bf16"],
+} as const;
+
+/** Every table (by weight name) and dense layer (by node id) with its precision and what it may be. */
+function compiledPrecisions(graph: Graph): { what: string; key: string; precision: string; allowed: readonly string[]; span: Span }[] {
+  const decls = new Map(graph.weights.map((w) => [w.name, w]));
+  const out: ReturnType<typeof compiledPrecisions> = [];
+  const seen = new Set<string>();
+  for (const n of graph.nodes) {
+    if (n.op === "embedding_bag")
+      for (const name of weightInputs(n)) {
+        const decl = decls.get(name);
+        if (!decl || seen.has(name)) continue;
+        seen.add(name);
+        out.push({ what: `table ${name}`, key: name, precision: weightPrecision(decl, n), allowed: WGSL_PRECISIONS.tables, span: decl.span });
+      }
+    if (n.op === "linear" || n.op === "cross_layer") out.push({ what: `${n.op} %${n.id}`, key: n.id, precision: layerPrecision(graph, n), allowed: WGSL_PRECISIONS[n.op], span: n.span });
+  }
+  return out;
+}
+
+/** Unsupported ops and precisions: one error listing every place. */
+function checkGraph(graph: Graph): void {
+  const ops = WGSL_OPS as readonly string[];
+  const problems = graph.nodes
+    .filter((n) => !ops.includes(n.op))
+    .map((n) => error(WGSL_CODES.unsupportedOp, `the wgsl backend cannot compile \`${n.op}\` (node %${n.id})`, n.span, n.op === "mlp" || n.op === "cross" ? "add `canonicalize` to the pipeline (the default pipeline has it)" : `it compiles ${ops.join(", ")}`));
+  if (problems.length === 0)
+    for (const c of compiledPrecisions(graph))
+      if (!c.allowed.includes(c.precision)) problems.push(error(WGSL_CODES.precision, `the wgsl backend cannot compile ${c.what} at ${c.precision}`, c.span, `it takes ${c.allowed.join(", ")} there`));
+  if (problems.length > 0) throw new RmcError(problems);
+}
+
+/** Every table and dense weight that alone passes the binding limit, reported together before anything is packed. */
+function checkBindingLimit(graph: Graph, limit: number): void {
+  const decls = new Map(graph.weights.map((w) => [w.name, w]));
+  const over: Parameters<typeof overLimit>[0] = [];
+  const seen = new Set<string>();
+  for (const n of graph.nodes)
+    for (const name of weightInputs(n)) {
+      const decl = decls.get(name);
+      if (!decl || seen.has(name)) continue;
+      seen.add(name);
+      const table = n.op === "embedding_bag";
+      const elements = decl.shape.reduce((a, b) => a * b, 1);
+      const p = table ? weightPrecision(decl, n) : layerPrecision(graph, n);
+      const bytes = table ? tableBytes(p as TableFormat, decl.shape[0]!, decl.shape[1]!) : elements * (p === "int8" ? 1 : p === "fp32" ? 4 : 2);
+      if (bytes > limit) over.push({ decl, bytes, table });
+    }
+  if (over.length > 0) throw overLimit(over, limit);
+}
+
+/** Signature of the model as the runtime checks requests against it. */
+function signature(graph: Graph): Manifest["model"] {
+  const schema = dataSchema(graph);
+  const policy = (table: string): IdPolicy => (graph.weights.find((w) => w.name === table)?.attrs.ids as IdPolicy | undefined) ?? "error";
+  const inputs: InputSignature[] = graph.inputs.map((i) =>
+    i.type.kind === "bags"
+      ? { name: i.name, kind: "bags", count: i.type.count, weighted: i.type.weighted, features: schema.sparse.filter((s) => s.input === i.name).map((s) => ({ rows: s.rows, ids: policy(s.table) })) }
+      : { name: i.name, kind: "dense", width: widthOf(i.type) },
+  );
+  const type = (id: string) => (graph.nodes.find((n) => n.id === id)?.type ?? graph.inputs.find((i) => i.name === id)?.type) as TensorType;
+  return { name: graph.name, inputs, outputs: graph.outputs.map((o) => ({ name: o.name, width: widthOf(type(o.value)) })) };
+}
+
+/**
+ * Compiles `graph` into an artifact folder for a device with `limits` (the
+ * backend uses WebGPU's defaults; tests pass smaller ones to exercise the
+ * splitting of tables across buffers).
+ */
+export async function compileWgsl(graph: Graph, weights: WeightStore, opts: CompileOptions, limits: { maxStorageBufferBindingSize: number; maxComputeWorkgroupsPerDimension: number } = WEBGPU_DEFAULTS): Promise<CompileResult> {
+  checkGraph(graph);
+  const limit = limits.maxStorageBufferBindingSize;
+  checkBindingLimit(graph, limit);
+  const lowered = lower(graph, schedule(graph), weights, limit);
+  const placed = placeBuffers(lowered.weights);
+  const out = new ArtifactWriter(opts.outDir);
+  try {
+    const names: string[] = [];
+    const write = (name: string, data: string | Uint8Array) => {
+      out.write(name, data);
+      names.push(name);
+    };
+    for (const s of lowered.steps) {
+      write(`${s.name}.wgsl`, s.rendered.wgsl);
+      for (const alt of s.rendered.alternatives ?? []) write(`${s.name}.${alt.languageFeature}.wgsl`, alt.wgsl);
+    }
+    if (lowered.weights.length > 0) {
+      writeWeightsFile(out.path("weights.bin"), lowered.weights, placed.offsets, placed.bytes);
+      names.push("weights.bin");
+    }
+    if (opts.emitText) write("final.ir", printGraph(graph));
+    for (const n of names) out.seal(n);
+    const manifest: Manifest = {
+      format: ARTIFACT_FORMAT,
+      compiler: { name: "rmc", version: opts.compilerVersion },
+      target: "wgsl",
+      model: signature(graph),
+      precision: Object.fromEntries(compiledPrecisions(graph).map((c) => [c.key, c.precision])),
+      files: out.files(),
+      ir: graph,
+      wgsl: wgslLayout(lowered, placed.offsets, limits),
+      ...(opts.manifestExtras ?? {}),
+    };
+    const files = Object.entries(manifest.files).map(([name, e]) => ({ name, bytes: e.bytes }));
+    out.commit(manifest);
+    return { files, activationBytesPerSample: lowered.batch.pooledBytesPerSample(), weightsBytes: placed.bytes };
+  } catch (e) {
+    out.abort();
+    throw e;
+  }
+}
+
+export const wgslBackend: Backend & { webgpu: typeof WEBGPU_DEFAULTS } = {
+  name: "wgsl",
+  summary: "WebGPU compute shaders (WGSL) and a dispatch plan; runs in browsers and in Node with the webgpu package",
+  ops: WGSL_OPS,
+  precisions: { tables: WGSL_PRECISIONS.tables, layers: WGSL_PRECISIONS.linear },
+  // One binding holds at most 128 MiB (a table or a layer); the whole model is bounded by GPU memory, not by an API limit.
+  limits: { maxMemoryBytes: 4 * 2 ** 30, maxBufferBytes: WEBGPU_DEFAULTS.maxStorageBufferBindingSize },
+  webgpu: WEBGPU_DEFAULTS,
+  // dot4I8Packed is used where the adapter has it (a shader variant chosen at load), so there is nothing to request.
+  features: [],
+  compile: (graph: Graph, weights: WeightStore, opts: CompileOptions): Promise<CompileResult> => compileWgsl(graph, weights, opts),
+};
