@@ -33,12 +33,12 @@ function pluginBackends(file: string, module: Record<string, unknown>): Backend[
 export const compile: Command = {
   spec: {
     name: "compile",
-    usage: "rmc compile MODEL.rmdl --weights W.safetensors --target wasm -o DIST/",
+    usage: "rmc compile MODEL.rmdl --weights W.safetensors --target wasm|wgsl -o DIST/",
     summary: "compile a model and its weights into an artifact for a target",
     positionals: { min: 1, max: 1 },
     flags: {
       ...WEIGHT_FLAGS,
-      target: { type: "string", value: "NAME", doc: "backend: wasm (or one a --plugin adds)", default: "wasm" },
+      target: { type: "string", value: "NAME", doc: "backend: wasm or wgsl (WebGPU), or one a --plugin adds", default: "wasm" },
       output: { type: "string", short: "o", value: "DIR", doc: "artifact folder (replaced only if compilation succeeds)" },
       "emit-text": { type: "boolean", doc: "also write model.wat and final.ir" },
       features: { type: "string", value: "LIST", doc: "optional target features, comma-separated (the built-in wasm target has none yet)" },
