@@ -93,7 +93,7 @@ export async function runPassesWithReport(
 /** Flags for where weights come from. */
 export const WEIGHT_FLAGS: Record<string, FlagSpec> = {
   weights: { type: "string", value: "FILE", doc: "weights (.safetensors; DSL or PyTorch DLRM names)" },
-  init: { type: "string", value: "DIST", doc: "instead of --weights: synthetic weights, gaussian or trained" },
+  init: { type: "string", value: "DIST", doc: "instead of --weights: synthetic weights, trained or gaussian (alias random)" },
   seed: { type: "string", value: "N", doc: "seed for --init", default: "1" },
 };
 
@@ -105,7 +105,9 @@ export function loadWeights(graph: Graph, args: ParsedArgs, io: CliIO, cmd: stri
 /** As loadWeights, also telling which tables the file holds prequantized (and in which format). */
 export function loadWeightsWithInfo(graph: Graph, args: ParsedArgs, io: CliIO, cmd: string): { store: WeightStore; prequantized?: ReadonlyMap<string, string> } {
   const file = args.flags.weights;
-  const dist = choiceFlag(args, "init", cmd, ["gaussian", "trained"] as const);
+  // `random` is the plain Gaussian, under the name users reach for first.
+  const chosen = choiceFlag(args, "init", cmd, ["gaussian", "trained", "random"] as const);
+  const dist = chosen === "random" ? "gaussian" : chosen;
   if (typeof file === "string" && dist) throw new RmcError(`rmc ${cmd}: give either --weights or --init, not both`, "E0906");
   if (dist) return { store: initWeights(graph, { seed: numberFlag(args, "seed", cmd, { integer: true, min: 0 }) ?? 1, dist }) };
   if (typeof file !== "string") throw new RmcError(`rmc ${cmd}: needs weights: --weights FILE, or --init trained|gaussian [--seed N] for synthetic ones`, "E0902");
