@@ -20,7 +20,7 @@ export interface ImportFailure {
   reason: string;
 }
 
-const ACTIVATIONS: Record<string, string> = { Relu: "relu", Sigmoid: "sigmoid", Tanh: "tanh" };
+const ACTIVATIONS: Record<string, "relu" | "sigmoid" | "tanh"> = { Relu: "relu", Sigmoid: "sigmoid", Tanh: "tanh" };
 
 /** Recognises an ONNX graph as canonical IR; see recogniseGraph. */
 export class Recognizer {

@@ -24,25 +24,37 @@ export function loadExample(name: string): Graph {
   return graph;
 }
 
-/** For each bags input, the smallest row count among the tables reading each feature (ids stay below it). */
-function featureRows(g: Graph): Map<string, number[]> {
-  const rows = new Map<string, number[]>();
-  for (const i of g.inputs) if (i.type.kind === "bags") rows.set(i.name, new Array<number>(i.type.count).fill(1 << 30));
-  const readers = g.nodes.filter((n: Node) => n.op === "embedding_bag");
-  for (const n of readers) {
-    const limits = rows.get(valueInputs(n)[0]!)!;
+/**
+ * For each bags input and feature, the id range [lo, hi) a random batch draws
+ * from: below the smallest table reading the feature, or, when every reader
+ * clamps or wraps ids, from -rows to 2*rows so the policy is exercised.
+ */
+function featureRanges(g: Graph): Map<string, [number, number][]> {
+  const ranges = new Map<string, [number, number][]>();
+  const wraps = new Map<string, boolean[]>();
+  for (const i of g.inputs)
+    if (i.type.kind === "bags") {
+      ranges.set(i.name, Array.from({ length: i.type.count }, () => [0, 1 << 20] as [number, number]));
+      wraps.set(i.name, new Array<boolean>(i.type.count).fill(true));
+    }
+  for (const n of g.nodes.filter((x: Node) => x.op === "embedding_bag")) {
+    const limits = ranges.get(valueInputs(n)[0]!)!;
+    const wrap = wraps.get(valueInputs(n)[0]!)!;
     weightInputs(n).forEach((t, k) => {
       const f = (n.attrs.bags as number[])[k]!;
-      limits[f] = Math.min(limits[f]!, g.weights.find((w) => w.name === t)!.shape[0]!);
+      const decl = g.weights.find((w) => w.name === t)!;
+      limits[f]![1] = Math.min(limits[f]![1], decl.shape[0]!);
+      wrap[f] = wrap[f]! && (decl.attrs.ids === "clamp" || decl.attrs.ids === "modulo");
     });
   }
-  return rows;
+  for (const [name, limits] of ranges) limits.forEach((r, f) => wraps.get(name)![f] && (limits[f] = [-r[1], 2 * r[1]]));
+  return ranges;
 }
 
 /** A batch of `size` samples: dense features ~ N(0, 1), bags of 0..maxLen ids, weights in [-0.5, 1.5). */
 export function randomBatch(g: Graph, seed: number, size: number, maxLen = 3): Batch {
   const rng = new Rng(seed);
-  const limits = featureRows(g);
+  const ranges = featureRanges(g);
   const inputs: Batch["inputs"] = {};
   for (const i of g.inputs) {
     if (i.type.kind === "tensor") {
@@ -53,14 +65,20 @@ export function randomBatch(g: Graph, seed: number, size: number, maxLen = 3): B
     const lengths = Int32Array.from({ length: count * size }, () => rng.int(maxLen + 1));
     const ids: number[] = [];
     lengths.forEach((len, k) => {
-      const rows = Math.min(limits.get(i.name)![Math.floor(k / size)]!, 1 << 20);
-      for (let j = 0; j < len; j++) ids.push(rng.int(rows));
+      const [lo, hi] = ranges.get(i.name)![Math.floor(k / size)]!;
+      for (let j = 0; j < len; j++) ids.push(lo + rng.int(hi - lo));
     });
     const bags: Bags = { count, batch: size, lengths, values: Int32Array.from(ids) };
     if (weighted) bags.weights = Float32Array.from(ids, () => rng.next() * 2 - 0.5);
     inputs[i.name] = bags;
   }
   return { size, inputs };
+}
+
+/** The graph without precision pins (an fp32 export computes every node in f32). */
+export function withoutPins(g: Graph): Graph {
+  const drop = <T extends { attrs: Graph["nodes"][number]["attrs"] }>(x: T): T => ({ ...x, attrs: Object.fromEntries(Object.entries(x.attrs).filter(([k]) => k !== "precision")) });
+  return { ...g, weights: g.weights.map(drop), nodes: g.nodes.map(drop) };
 }
 
 type Ort = typeof ortNode;
