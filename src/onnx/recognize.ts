@@ -20,6 +20,9 @@ export interface ImportFailure {
   reason: string;
 }
 
+/** Reductions that pool a padded [batch, L, dim] gather, by ONNX op. */
+const PADDED_POOLS: Record<string, FoundPooling["pool"]> = { ReduceSum: "sum", ReduceMean: "mean", ReduceMax: "max" };
+
 const ACTIVATIONS: Record<string, "relu" | "sigmoid" | "tanh"> = { Relu: "relu", Sigmoid: "sigmoid", Tanh: "tanh" };
 
 /** Recognises an ONNX graph as canonical IR; see recogniseGraph. */
@@ -86,6 +89,8 @@ export class Recognizer {
     if (op === "Concat") return this.concat(n);
     if (op === "Flatten") return attrValue(n, "axis") === 1 ? this.operands(n, [n.input![0]!], (xs) => this.add(n, "flatten", xs, [], {})) : this.fail(n, "only Flatten with axis=1 is imported");
     if (op === "Reshape" && this.g.numbers(n.input![1]!)?.join() === "0,-1") return this.operands(n, [n.input![0]!], (xs) => this.add(n, "flatten", xs, [], {}));
+    const gather = PADDED_POOLS[op] ? this.g.opOf(n.input![0]!, "Gather") : undefined;
+    if (gather && this.g.inputs.has(gather.input?.[1] ?? "")) return this.paddedPooling(n);
     if (looksLikePooling(this.g, tensor)) return this.pooled(n, tensor);
     return this.fail(n, "it is not part of any pattern rmc imports");
   }
@@ -168,6 +173,30 @@ export class Recognizer {
     if (ws.some((w) => w === undefined)) return undefined;
     const rank = lowRank ? this.weightDecls.get(get("?down"))!.decl.shape[0]! : 0;
     return this.operands(n, [get("?x0"), get("?xl")], (xs) => this.add(n, "cross_layer", xs, ws as string[], { rank }));
+  }
+
+  /**
+   * The form torch.onnx.export writes for `nn.Embedding` + `sum(dim=1)`:
+   * Gather(table, idx) → ReduceSum/Mean/Max over axis 1, where idx is an
+   * int64 graph input [batch, L]. It becomes a one-feature bags input named
+   * like idx (each sample's L ids are one bag) and an unstacked lookup.
+   */
+  private paddedPooling(n: NodeProto): string | undefined {
+    const gather = this.g.opOf(n.input![0]!, "Gather")!;
+    const [table, idx] = gather.input ?? [];
+    const info = this.g.inputs.get(idx ?? "");
+    const dims = valueDims(info);
+    const axes = n.input?.[1] ? this.g.numbers(n.input[1]) : (attrValue(n, "axes") as number[] | undefined);
+    const init = this.g.initializers.get(table ?? "");
+    if (!init || init.dataType !== DT.FLOAT || (init.dims ?? []).length !== 2) return this.fail(n, `its Gather reads \`${table}\`, which is no float [rows, dim] initializer`);
+    if (!info || !dims || dims.length !== 2 || (valueElemType(info) !== DT.INT64 && valueElemType(info) !== DT.INT32)) return this.fail(n, `its Gather's indices \`${idx}\` are not an integer graph input [batch, ids]`);
+    if (num(gather, "axis", 0) !== 0 || !axes || axes.length !== 1 || (axes[0] !== 1 && axes[0] !== -1) || num(n, "keepdims", 1) !== 0)
+      return this.fail(n, "an embedding pooling must Gather along axis 0 and reduce axis 1 with keepdims=0");
+    const known = this.bagsInputs.get(idx!);
+    if (known && (known.count !== 1 || known.weighted)) return this.fail(n, `\`${idx}\` is read both as padded indices and as a bags input`);
+    this.bagsInputs.set(idx!, { count: 1, weighted: false });
+    const found: FoundPooling = { table: table!, feature: 0, pool: PADDED_POOLS[n.opType ?? ""]!, ids: "error", bags: idx!, count: 1, weighted: false, match: { bound: new Map(), covered: new Set() } };
+    return this.embeddingBag(n, [found], false);
   }
 
   /** A pooled table on its own: an unstacked embedding_bag. */
