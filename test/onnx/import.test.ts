@@ -11,11 +11,13 @@ import { RmcError } from "../../src/diagnostics.js";
 import { interpret } from "../../src/interp/interpreter.js";
 import { OnnxBuilder } from "../../src/onnx/builder.js";
 import { importOnnx } from "../../src/onnx/import.js";
-import { DT, IR_VERSION, OPSET, type ValueInfoProto, encodeModel, floatTensor } from "../../src/onnx/proto.js";
+import { DT, IR_VERSION, OPSET, type ValueInfoProto, decodeModel, encodeModel, floatTensor } from "../../src/onnx/proto.js";
+import { exportOnnx } from "../../src/onnx/export.js";
+import { initWeights } from "../../src/weights/init.js";
 import { DenseTensor } from "../../src/weights/store.js";
 import { Rng } from "../../src/util/rng.js";
 import * as ort from "onnxruntime-node";
-import { maxAbsError } from "./helpers.js";
+import { ZOO, maxAbsError, parseText } from "./helpers.js";
 
 const info = (name: string, elemType: number, dims: (number | string)[]): ValueInfoProto => ({
   name,
@@ -107,12 +109,25 @@ describe("import errors", () => {
 
   it("known ops outside any pattern: every such node is named, with the reason", () => {
     const b = new OnnxBuilder();
-    const s = b.node("Add", ["x", "y"], { name: "odd_add" });
-    b.node("Relu", [b.node("Transpose", [s], { name: "odd_transpose" })], { name: "out" });
-    const bytes = modelBytes(b, [info("x", DT.FLOAT, ["B", 3]), info("y", DT.FLOAT, ["B", 3])], [info("out", DT.FLOAT, ["B", 3])]);
+    b.node("Relu", [b.node("Transpose", ["x"], { name: "odd_transpose" })], { name: "out" });
+    b.node("Sigmoid", [b.node("Sub", ["x", "y"], { name: "odd_sub" })], { name: "out2" });
+    const outs = [info("out", DT.FLOAT, ["B", 3]), info("out2", DT.FLOAT, ["B", 3])];
+    const bytes = modelBytes(b, [info("x", DT.FLOAT, ["B", 3]), info("y", DT.FLOAT, ["B", 3])], outs);
     const msg = messages(() => importOnnx(bytes, "odd.onnx"));
-    expect(msg).toMatch(/fit no pattern rmc imports/);
-    expect(msg).toMatch(/Transpose node `odd_transpose`/);
+    expect(msg).toMatch(/odd\.onnx: 2 nodes fit no pattern rmc imports/);
+    expect(msg).toMatch(/Transpose node `odd_transpose`: it is not part of any pattern/);
+    expect(msg).toMatch(/Sub node `odd_sub`: it is not part of any pattern/);
+  });
+
+  it("a graph that only looks like rmc's is refused, not misread: a dot interaction gathering another triangle", () => {
+    const g = parseText(ZOO, "zoo.rmdl");
+    const model = decodeModel(exportOnnx(g, initWeights(g, { seed: 1, dist: "gaussian" })), "zoo.onnx");
+    const tri = model.graph!.node!.find((n) => n.name === "y/Gather")!;
+    const init = model.graph!.initializer!.find((t) => t.name === tri.input![1])!;
+    const view = new DataView(init.rawData!.buffer, init.rawData!.byteOffset, init.rawData!.byteLength);
+    view.setBigInt64(0, view.getBigInt64(8, true), true); // the first pair now repeats the second
+    const msg = messages(() => importOnnx(encodeModel(model), "zoo.onnx"));
+    expect(msg).toMatch(/Concat node `y`: not the dot interaction rmc writes/);
   });
 
   it("a file that is not ONNX", () => {
