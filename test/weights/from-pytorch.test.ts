@@ -4,10 +4,12 @@
 // emb_l.2 4-bit-prepacked U8, bot_l / top_l at nn.Sequential indices 0 and 2);
 // `rmc compile` builds the artifact, and its predictions match an independent
 // double-precision DLRM forward pass (tables dequantized as PyTorch's
-// quantized EmbeddingBag does, from the packed bytes).
+// quantized EmbeddingBag does, from the packed bytes). The same weights through
+// `rmc export-onnx` run in ONNX Runtime and agree too.
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import * as ort from "onnxruntime-node";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Bags } from "../../src/data/batch.js";
 import { Rng } from "../../src/util/rng.js";
@@ -106,5 +108,18 @@ describe("docs/from-pytorch.md", () => {
     };
     const got = (await runArtifact(join(dir, "dist"), { size: B, inputs: { dense: x, sparse } })).ctr!;
     for (let b = 0; b < B; b++) expect(got[b], `sample ${b}`).toBeCloseTo(dlrmForward(Array.from(x.subarray(b * 5, b * 5 + 5)), bags[b]!), 5);
+
+    // The same weights exported to ONNX (prequantized tables dequantized) predict the same in ONNX Runtime.
+    expect((await rmc("export-onnx", join(dir, "dlrm.rmdl"), "--weights", join(dir, "dlrm.safetensors"), "-o", join(dir, "dlrm.onnx"))).code).toBe(0);
+    const session = await ort.InferenceSession.create(readFileSync(join(dir, "dlrm.onnx")));
+    const offsets = BigInt64Array.from([0, ...sparse.lengths.map((_, i) => sparse.lengths.slice(0, i + 1).reduce((a, n) => a + n, 0))].map(BigInt));
+    const feeds = {
+      dense: new ort.Tensor("float32", x, [B, 5]),
+      sparse_ids: new ort.Tensor("int64", BigInt64Array.from(sparse.values, (v) => BigInt(v)), [sparse.values.length]),
+      sparse_offsets: new ort.Tensor("int64", offsets, [offsets.length]),
+    };
+    const onnx = (await session.run(feeds)).ctr!.data as Float32Array;
+    await session.release();
+    for (let b = 0; b < B; b++) expect(onnx[b], `ONNX sample ${b}`).toBeCloseTo(got[b]!, 5);
   });
 });
