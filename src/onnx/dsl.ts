@@ -105,7 +105,9 @@ function renderStatement(st: Statement, g: Graph, names: Map<string, string>, ta
     return name;
   };
   const call = (n: Node): string => renderCall(n, g, operand, tables);
-  return (st.nodes.length > 1 && (mlpCall(st, operand) ?? crossCall(st, operand))) || call(st.root);
+  // One linear node is an mlp of one layer when its weights carry the layer index (`S.0.weight`), as mlp names them.
+  const composite = st.nodes.length > 1 || weightInputs(st.root)[0] === `${st.key}.0.weight`;
+  return (composite && (mlpCall(st, operand) ?? crossCall(st, operand))) || call(st.root);
 }
 
 /** `mlp(x, [sizes], act, final, bias)` when the statement's nodes are canonicalize's expansion of one. */

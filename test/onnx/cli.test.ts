@@ -49,6 +49,10 @@ describe("rmc export-onnx / import-onnx", () => {
     const bad = await rmc("export-onnx", SMALL, "--weights", w, "--precision", "int4", "-o", join(dir, "x.onnx"));
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--precision must be one of fp32, plan, int8/);
+    const both = await rmc("export-onnx", SMALL, "--weights", w, "--precision", "int8", "--plan", join(dir, "plan.json"), "-o", join(dir, "x.onnx"));
+    expect(both.code).toBe(2);
+    expect(both.err).toMatch(/give --precision or --plan, not both/);
+    expect(existsSync(join(dir, "x.onnx"))).toBe(false);
     const b = new OnnxBuilder();
     b.node("Conv", ["x", "x"], { name: "conv0" });
     const dims = { dim: [{ dimParam: "B" }, { dimValue: 3 }] };

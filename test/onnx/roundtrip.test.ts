@@ -25,6 +25,27 @@ const MODELS: [string, () => Graph][] = [
   ["dlrm_kaggle_small.rmdl", () => loadExample("dlrm_kaggle_small.rmdl")],
   ["multitask.rmdl", () => loadExample("multitask.rmdl")],
   ["zoo", () => parseText(ZOO, "zoo.rmdl")],
+  // An input nothing reads, a layer without bias feeding an output directly, a pinned table array.
+  [
+    "odd corners",
+    () =>
+      parseText(
+        `model corners {
+  input extra: weighted_bags[2]
+  input dense: f32[3]
+  input s: bags[2]
+  @precision(int8)
+  table t[2]: embedding(dim: 3, rows: [5, 6], pool: max)
+  e = flatten(embedding_bag(t, s))
+  h = linear(concat(dense, e), 4, bias: false)
+  @precision(bf16)
+  k = mlp(h, [2], act: none)
+  output h
+  output out = k
+}`,
+        "corners.rmdl",
+      ),
+  ],
 ];
 
 describe("export then import gives the same IR and weights", () => {
