@@ -9,12 +9,12 @@
 import { RmcError, error } from "../diagnostics.js";
 import { type Attrs, type Graph, type Node, type TensorType, type WeightDecl, refName, valueInputs, weightInputs } from "../ir/types.js";
 import { createPassRegistry, runPipeline, DEFAULT_PIPELINE } from "../pipeline/index.js";
-import { int8Weights, layerPrecision, roundedWeights, smoothOf, tableAt } from "../interp/precision.js";
+import { int8Weights, layerPrecision, roundedWeights, smoothOf, staticActScale, tableAt } from "../interp/precision.js";
 import { weightPrecision } from "../ir/precision.js";
 import { smoothMultipliers } from "../quant/dense.js";
 import type { WeightStore } from "../weights/store.js";
 import { OnnxBuilder } from "./builder.js";
-import { ACTIVATION_OPS, type BagsDecode, type Operand, bagsInputNames, decodeBags, lowerConcat, lowerCrossLayer, lowerInt8Linear, lowerInteractDot, lowerLinear, lowerPooling, lowerStack } from "./lower.js";
+import { ACTIVATION_OPS, type BagsDecode, type Operand, bagsInputNames, decodeBags, lowerConcat, lowerCrossLayer, lowerInt8Linear, lowerInt8LinearExact, lowerInteractDot, lowerLinear, lowerPooling, lowerStack } from "./lower.js";
 import { DT, IR_VERSION, ONNX_CODES, OPSET, type TensorProto, type ValueInfoProto, encodeModel, floatTensor, uint8Tensor } from "./proto.js";
 
 /** What export writes. */
@@ -28,6 +28,13 @@ export interface ExportOptions {
    * int8: as plan, and every linear layer without a pin is int8.
    */
   precision?: ExportPrecision;
+  /**
+   * The form of int8 layers. dynamic (default): ONNX's DynamicQuantizeLinear
+   * (one uint8 scale per tensor; ORT fuses it with MatMulInteger), close to
+   * rmc's numbers but not equal. exact: rmc's own scheme (per-row or static
+   * scales) from primitive ops, matching rmc's int8 results.
+   */
+  int8Form?: "dynamic" | "exact";
   /** Recorded as the model's producer_version. */
   producerVersion?: string;
 }
@@ -71,7 +78,7 @@ export function exportOnnx(graph: Graph, weights: WeightStore, opts: ExportOptio
     const reader = readers.get(w.name);
     if (reader) b.initializer(weightTensor(w, weights, reader, mode === "fp32" ? "fp32" : precisionOf(reader, canonical, mode)));
   }
-  const ctx: LowerCtx = { b, graph: canonical, weights, values: new Map(), decoders: new Map(), int8 };
+  const ctx: LowerCtx = { b, graph: canonical, weights, values: new Map(), decoders: new Map(), int8, int8Form: opts.int8Form ?? "dynamic" };
   for (const i of canonical.inputs) if (i.type.kind === "tensor") ctx.values.set(i.name, { name: i.name, shape: i.type.shape.slice(1) as number[] });
   for (const node of canonical.nodes) {
     b.scope = node.id;
@@ -100,6 +107,7 @@ interface LowerCtx {
   values: Map<string, Operand>;
   decoders: Map<string, BagsDecode>;
   int8: Set<string>;
+  int8Form: "dynamic" | "exact";
 }
 
 /**
@@ -129,7 +137,10 @@ function lowerNode(ctx: LowerCtx, node: Node): string {
     case "tanh":
       return b.node(ACTIVATION_OPS[node.op], [operands[0]!.name], named);
     case "linear":
-      if (ctx.int8.has(node.id)) return lowerInt8Linear(b, operands[0]!.name, int8Tensors(ctx, node), ws[1], node.id, doc);
+      if (ctx.int8.has(node.id))
+        return ctx.int8Form === "exact"
+          ? lowerInt8LinearExact(b, operands[0]!.name, int8Tensors(ctx, node), staticActScale(node), ws[1], node.id, doc)
+          : lowerInt8Linear(b, operands[0]!.name, int8Tensors(ctx, node), ws[1], node.id, doc);
       return lowerLinear(b, operands[0]!.name, ws[0]!, ws[1], node.id, doc);
     case "embedding_bag":
       return lowerEmbeddingBag(ctx, node, doc);

@@ -43,6 +43,9 @@ describe("rmc export-onnx / import-onnx", () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/plan/);
     expect(opTypes(join(dir, "p.onnx"))).toContain("MatMulInteger");
+    expect((await rmc("export-onnx", SMALL, "--weights", w, "--precision", "int8", "--int8-form", "exact", "-o", join(dir, "e.onnx"))).code).toBe(0);
+    expect(opTypes(join(dir, "e.onnx")).filter((o) => o === "MatMulInteger")).toHaveLength(4);
+    expect(opTypes(join(dir, "e.onnx"))).not.toContain("DynamicQuantizeLinear");
   });
 
   it("bad input: a clear message, nothing written", async () => {

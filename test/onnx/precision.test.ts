@@ -56,6 +56,29 @@ describe("int8 export", () => {
   });
 });
 
+describe("int8 export, exact form", () => {
+  it("rmc's per-row and static int8 schemes, smoothing included, give rmc's int8 results in ORT", async () => {
+    const g0 = pinAll(canonical(withoutPins(loadExample("dlrm_kaggle_small.rmdl"))), "linear", "int8");
+    const g = produce(g0, (d) => {
+      d.nodes.find((n) => n.id === "top.0")!.attrs.act_scale = 0.031;
+      d.nodes.find((n) => n.id === "bottom.1")!.attrs.smooth = Array.from({ length: 64 }, (_, k) => 0.5 + (k % 7) * 0.25);
+    });
+    const weights = initWeights(g, { seed: 8, dist: "trained" });
+    const bytes = exportOnnx(g, weights, { precision: "plan", int8Form: "exact" });
+    const ops = (decodeModel(bytes, "m.onnx").graph!.node ?? []).map((n) => n.opType);
+    expect(ops.filter((o) => o === "MatMulInteger")).toHaveLength(4);
+    expect(ops).not.toContain("DynamicQuantizeLinear");
+    const batch = randomBatch(g, 13, 48);
+    const want = interpret(g, weights, batch).outputs.ctr!;
+    const fp32 = interpret(withoutPins(g), weights, batch).outputs.ctr!;
+    expect(maxAbsError(want, fp32)).toBeGreaterThan(1e-4); // the int8 layers do change the numbers
+    for (const flavour of ["node", "web"] as const) {
+      const got = (await runOrt(flavour, bytes, g, batch)).ctr!;
+      expect(maxAbsError(got, want), flavour).toBeLessThanOrEqual(1e-6);
+    }
+  });
+});
+
 describe("plan export", () => {
   it("fp16 layers and int8/int4 tables export the values rmc computes with: ORT matches the interpreter to fp32 rounding", async () => {
     for (const table of ["int8", "int4", "fp16"]) {
