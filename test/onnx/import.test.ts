@@ -51,27 +51,32 @@ function torchStyle(): { bytes: Uint8Array; params: Record<string, { shape: numb
     "emb_l.1.weight": { shape: [7, 4], data: rand(rng, 28) },
     "bot_l.0.weight_T": { shape: [5, 4], data: rand(rng, 20) },
     "bot_l.0.bias": { shape: [4], data: rand(rng, 4) },
-    "top_l.0.weight": { shape: [1, 12], data: rand(rng, 12) },
+    "emb_l.2.weight": { shape: [6, 4], data: rand(rng, 24) },
+    "top_l.0.weight": { shape: [1, 16], data: rand(rng, 16) },
     "top_l.0.bias": { shape: [1], data: rand(rng, 1) },
   };
   for (const [name, p] of Object.entries(params)) b.initializer(floatTensor(name, p.shape, p.data));
   const pool0 = b.node("ReduceSum", [b.node("Gather", ["emb_l.0.weight", "idx0"], { name: "/emb_l.0/Gather" }), b.int64([1])], { name: "/ReduceSum", attrs: { keepdims: 0 } });
   const pool1 = b.node("ReduceMean", [b.node("Gather", ["emb_l.1.weight", "idx1"], { name: "/emb_l.1/Gather" })], { name: "/ReduceMean", attrs: { axes: [1], keepdims: 0 } });
+  // Per-id weights multiplied into the rows, then a max: emb(idx2) * w2.unsqueeze(2) → amax(dim=1).
+  const weighted = b.node("Mul", [b.node("Gather", ["emb_l.2.weight", "idx2"], { name: "/emb_l.2/Gather" }), b.node("Unsqueeze", ["w2", b.int64([2])], { name: "/Unsqueeze" })], { name: "/Mul" });
+  const pool2 = b.node("ReduceMax", [weighted], { name: "/ReduceMax", attrs: { axes: [1], keepdims: 0 } });
   const bot = b.node("Relu", [b.node("Add", [b.node("MatMul", ["dense", "bot_l.0.weight_T"], { name: "/bot_l.0/MatMul" }), "bot_l.0.bias"], { name: "/bot_l.0/Add" })], { name: "/bot_l.1/Relu" });
-  const z = b.node("Concat", [bot, pool0, pool1], { name: "/Concat", attrs: { axis: 1 } });
+  const z = b.node("Concat", [bot, pool0, pool1, pool2], { name: "/Concat", attrs: { axis: 1 } });
   b.node("Sigmoid", [b.node("Gemm", [z, "top_l.0.weight", "top_l.0.bias"], { name: "/top_l.0/Gemm", attrs: { transB: 1 } })], { name: "prob" });
-  const bytes = modelBytes(b, [info("dense", DT.FLOAT, ["batch", 5]), info("idx0", DT.INT64, ["batch", 2]), info("idx1", DT.INT64, ["batch", 3])], [info("prob", DT.FLOAT, ["batch", 1])]);
+  const bytes = modelBytes(b, [info("dense", DT.FLOAT, ["batch", 5]), info("idx0", DT.INT64, ["batch", 2]), info("idx1", DT.INT64, ["batch", 3]), info("idx2", DT.INT64, ["batch", 2]), info("w2", DT.FLOAT, ["batch", 2])], [info("prob", DT.FLOAT, ["batch", 1])]);
   return { bytes, params };
 }
 
-describe("import of a PyTorch-style graph (Gather + ReduceSum / ReduceMean, MatMul + Add)", () => {
+describe("import of a PyTorch-style graph (Gather + ReduceSum / ReduceMean / weighted ReduceMax, MatMul + Add)", () => {
   it("gives a model that computes what ONNX Runtime computes on the file", async () => {
     const { bytes, params } = torchStyle();
     const imported = importOnnx(bytes, "torch.onnx");
     expect(imported.text).toMatch(/input idx0: bags\[1\]/);
     expect(imported.text).toMatch(/pool: mean/);
+    expect(imported.text).toMatch(/input idx2: weighted_bags\[1\]/);
     const ops = imported.graph.nodes.map((n) => n.op);
-    expect(ops.filter((o) => o === "embedding_bag")).toHaveLength(2);
+    expect(ops.filter((o) => o === "embedding_bag")).toHaveLength(3);
     expect(ops.filter((o) => o === "linear")).toHaveLength(2);
     // Weights: transposed MatMul weights come back as [out, in]; values are kept.
     const linear = imported.graph.nodes.find((n) => n.op === "linear")!;
@@ -83,12 +88,14 @@ describe("import of a PyTorch-style graph (Gather + ReduceSum / ReduceMean, MatM
     const dense = rand(rng, B * 5);
     const idx0 = Int32Array.from({ length: B * 2 }, () => rng.int(10));
     const idx1 = Int32Array.from({ length: B * 3 }, () => rng.int(7));
+    const idx2 = Int32Array.from({ length: B * 2 }, () => rng.int(6));
+    const w2 = rand(rng, B * 2);
     const bags = (values: Int32Array, per: number): Bags => ({ count: 1, batch: B, lengths: new Int32Array(B).fill(per), values });
     const store = new Map([...imported.weights].map(([n, t]) => [n, new DenseTensor(t.shape, t.data)]));
-    const got = interpret(imported.graph, store, { size: B, inputs: { dense, idx0: bags(idx0, 2), idx1: bags(idx1, 3) } }).outputs.prob!;
+    const got = interpret(imported.graph, store, { size: B, inputs: { dense, idx0: bags(idx0, 2), idx1: bags(idx1, 3), idx2: { ...bags(idx2, 2), weights: w2 } } }).outputs.prob!;
     const session = await ort.InferenceSession.create(bytes);
     const i64 = (a: Int32Array, per: number) => new ort.Tensor("int64", BigInt64Array.from(a, (x) => BigInt(x)), [B, per]);
-    const want = (await session.run({ dense: new ort.Tensor("float32", dense, [B, 5]), idx0: i64(idx0, 2), idx1: i64(idx1, 3) })).prob!.data as Float32Array;
+    const want = (await session.run({ dense: new ort.Tensor("float32", dense, [B, 5]), idx0: i64(idx0, 2), idx1: i64(idx1, 3), idx2: i64(idx2, 2), w2: new ort.Tensor("float32", w2, [B, 2]) })).prob!.data as Float32Array;
     await session.release();
     expect(maxAbsError(got, want)).toBeLessThanOrEqual(1e-5);
   });
