@@ -18,13 +18,13 @@ import { compilerVersion } from "../version.js";
 export const exportOnnxCmd: Command = {
   spec: {
     name: "export-onnx",
-    usage: "rmc export-onnx MODEL.rmdl --weights W.safetensors [--precision fp32|int8 | --plan PLAN.json] [--int8-form dynamic|exact] -o MODEL.onnx",
+    usage: "rmc export-onnx MODEL.rmdl --weights W.safetensors [--precision fp32|int8|plan | --plan PLAN.json] [--int8-form dynamic|exact] -o MODEL.onnx",
     summary: "write a model and its weights as an ONNX file (for ONNX Runtime and other runtimes)",
     positionals: { min: 1, max: 1 },
     flags: {
       ...WEIGHT_FLAGS,
       output: { type: "string", short: "o", value: "FILE", doc: "the .onnx file to write (replaced only if export succeeds)" },
-      precision: { type: "string", value: "MODE", doc: "fp32 (every layer and table in f32; pins ignored), int8 (linear layers as DynamicQuantizeLinear + MatMulInteger unless pinned), or plan (follow the model's pins)", default: "fp32" },
+      precision: { type: "string", value: "MODE", doc: "fp32 (every layer and table in f32; pins ignored), int8 (linear layers in int8 unless pinned; see --int8-form), or plan (follow the model's pins)", default: "fp32" },
       plan: { type: "string", value: "FILE", doc: "apply a precision plan (from `rmc compile --plan-out`) and export it: int8 layers quantized, tables dequantized" },
       "int8-form": { type: "string", value: "FORM", doc: "dynamic (ONNX's DynamicQuantizeLinear: one scale per tensor, fused by ORT) or exact (rmc's per-row/static scheme from primitive ops: rmc's int8 numbers)", default: "dynamic" },
     },

@@ -24,8 +24,9 @@ export const importOnnxCmd: Command = {
     },
     details:
       "Recognised: embedding bags (rmc's ids/offsets form, or Gather + ReduceSum/ReduceMean/ReduceMax over a\n" +
-      "[batch, ids] index input, optionally times per-id weights), Gemm / MatMul + Add, Relu/Sigmoid/Tanh, the dot and cat interactions, Concat,\n" +
-      "Flatten and DCNv2 cross layers. Anything else is an error listing each node. See docs/onnx.md.",
+      "[batch, ids] index input, optionally times per-id weights), Gemm / MatMul + Add, Relu/Sigmoid/Tanh,\n" +
+      "the dot and cat interactions, Concat, Flatten and DCNv2 cross layers. Anything else is an error listing\n" +
+      "each node. See docs/onnx.md.",
   },
   async run(args, io) {
     const cmd = "import-onnx";
