@@ -206,7 +206,7 @@ function int8Tensors(ctx: LowerCtx, node: Node): { weight: string; zeroPoint: st
  */
 function weightTensor(w: WeightDecl, store: WeightStore, reader: Node, precision: string): TensorProto {
   const t = store.get(w.name);
-  if (!t) throw new RmcError(error(ONNX_CODES.exportLimit, `weight @${w.name} is not in the weights`, w.span));
+  if (!t) throw new RmcError(error(ONNX_CODES.shape, `weight @${w.name} is not in the weights`, w.span));
   if (t.shape.length !== w.shape.length || t.shape.some((d, i) => d !== w.shape[i]))
     throw new RmcError(error(ONNX_CODES.shape, `weight @${w.name}: the weights hold shape [${t.shape.join(",")}] but the model declares [${w.shape.join(",")}]`, w.span));
   let values: Float32Array;

@@ -9,6 +9,7 @@ import { exportOnnx } from "../../src/onnx/export.js";
 import { importOnnx } from "../../src/onnx/import.js";
 import { RmcError } from "../../src/diagnostics.js";
 import { initWeights } from "../../src/weights/init.js";
+import { DenseTensor } from "../../src/weights/store.js";
 import { canonical } from "../backends/wasm/helpers.js";
 import { ZOO, loadExample, parseText } from "./helpers.js";
 
@@ -61,6 +62,23 @@ describe("export then import gives the same IR and weights", () => {
       expect(comparable(canonical(parseText(back.text, "back.rmdl")))).toEqual(comparable(g));
     });
   }
+
+  it("a weight missing from the store, or of another shape, is an error naming it", () => {
+    const g = parseText(ZOO, "zoo.rmdl");
+    const weights = new Map(initWeights(g, { seed: 1, dist: "gaussian" }));
+    weights.delete("top.1.bias");
+    const message = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as RmcError).diagnostics[0]!.message;
+      }
+      return "no error";
+    };
+    expect(message(() => exportOnnx(g, weights))).toBe("weight @top.1.bias is not in the weights");
+    weights.set("top.1.bias", new DenseTensor([2], new Float32Array(2)));
+    expect(message(() => exportOnnx(g, weights))).toBe("weight @top.1.bias: the weights hold shape [2] but the model declares [1]");
+  });
 
   for (const name of ["dlrm_kaggle.rmdl", "dlrm_terabyte.rmdl", "dcnv2.rmdl"]) {
     it(`${name} is too big for one ONNX file, and export says so`, () => {
