@@ -7,7 +7,8 @@ import { assignPrecision } from "./assign-precision.js";
 import { canonicalize } from "./canonicalize.js";
 import { dce } from "./dce.js";
 import { inferShapes } from "./infer-shapes.js";
+import { splitTables } from "./split-tables.js";
 
 /** Every built-in pass; the registry is pre-loaded with these. */
-export const BUILTIN_PASSES: readonly Pass[] = [canonicalize, inferShapes, dce, assignPrecision as unknown as Pass];
+export const BUILTIN_PASSES: readonly Pass[] = [canonicalize, inferShapes, dce, assignPrecision as unknown as Pass, splitTables as unknown as Pass];
 
