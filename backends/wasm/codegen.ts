@@ -111,8 +111,9 @@ function linearCall(ctx: Context, step: Step, name: string): Call {
   const host = step.act === "sigmoid" || step.act === "tanh" ? step.act : undefined;
   const codesIn = types.get(step.reads[0]!)?.dtype === "i8";
   const codesOut = typeof step.node.attrs.out_scale === "number" ? { scale: Math.fround(step.node.attrs.out_scale), ...foldedMultipliers(ctx, step) } : undefined;
-  if ((codesIn || codesOut) && (step.precision !== "int8" || host))
-    throw new RmcError(error("E1806", `the wasm backend folds quantization (${codesIn ? "i8 input" : "out_scale"}) only in int8 layers with no activation or relu; %${step.node.id} is ${step.precision}${host ? ` with ${host}` : ""}`, step.span, "run fold-quant only after assign-precision, on the IR it makes"));
+  // Codes out are made in the GEMM's epilogue, before a host activation could run.
+  if (((codesIn || codesOut) && step.precision !== "int8") || (codesOut && host))
+    throw new RmcError(error("E1806", `the wasm backend folds quantization (${codesIn ? "i8 input" : "out_scale"}) only in int8 layers, and writes codes only after no activation or relu; %${step.node.id} is ${step.precision}${host ? ` with ${host}` : ""}`, step.span, "run fold-quant only after assign-precision, on the IR it makes"));
   let call: Call;
   if (step.precision === "int8") {
     const form = layout.weights.get(wt!)!.form;
