@@ -22,6 +22,7 @@ import { Rng } from "../../src/util/rng.js";
 import type { Batch } from "../../src/data/batch.js";
 import type { Graph } from "../../src/ir/types.js";
 import { compileTo, maxRelError, runArtifact } from "../backends/wasm/helpers.js";
+import { FUSIBLE } from "./fusible.js";
 
 const FUSIONS = ["fuse-epilogue", "fuse-bags", "fuse-interaction", "fold-quant"];
 const BASE = "canonicalize,infer-shapes,dce";
@@ -33,23 +34,6 @@ function parse(src: string, file: string): Graph {
   return graph!;
 }
 
-/** A model that offers every fusion: four bags of one input read one by one, an interaction then a concat, an MLP on top. */
-export const FUSIBLE = `model fusible {
-  input dense: f32[6]
-  input sparse: bags[4]
-  table a: embedding(dim: 8, rows: 40)
-  table b: embedding(dim: 8, rows: 30)
-  table c: embedding(dim: 8, rows: 20)
-  table d: embedding(dim: 8, rows: 50)
-  bottom = mlp(dense, [16, 8], act: relu)
-  ea = embedding_bag(a, sparse[0])
-  eb = embedding_bag(b, sparse[1])
-  ec = embedding_bag(c, sparse[2])
-  ed = embedding_bag(d, sparse[3])
-  z = concat(interact(bottom, ea, eb, ec, ed), bottom)
-  top = mlp(z, [24, 12, 1], act: relu, final: sigmoid)
-  output ctr = top
-}`;
 
 /** Makes the top MLP int8 with static activation scales (the second layer smoothed), as assign-precision would. */
 function int8Top(g: Graph): Graph {
