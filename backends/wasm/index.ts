@@ -19,6 +19,9 @@ import { generateModule, hostImports } from "./codegen.js";
 import { RmcError } from "../../src/diagnostics.js";
 import { WASM_LIMITS } from "../limits.js";
 
+/** The fusions and memory plan `rmc compile` runs for this target. */
+export const WASM_PASSES = "fuse-epilogue,fuse-bags,fuse-interaction,fold-quant,plan-memory";
+
 /** Signature of the model as the runtime checks requests against it. */
 function signature(graph: Graph): Manifest["model"] {
   const schema = dataSchema(graph);
@@ -77,6 +80,8 @@ export const wasmBackend: Backend = {
   limits: WASM_LIMITS,
   // Relaxed SIMD (fused multiply-add) would break bit-equality with the interpreter and needs a flag on Node 20; not offered yet.
   features: [],
+  // Every fusion has a kernel form here; plan-memory writes this backend's workspace plan and must come last.
+  passes: WASM_PASSES,
   async compile(graph: Graph, weights: WeightStore, opts: CompileOptions): Promise<CompileResult> {
     checkPrecisions(graph);
     const sched = schedule(graph);

@@ -161,5 +161,7 @@ export const wgslBackend: Backend & { webgpu: typeof WEBGPU_DEFAULTS } = {
   webgpu: WEBGPU_DEFAULTS,
   // dot4I8Packed is used where the adapter has it (a shader variant chosen at load), so there is nothing to request.
   features: [],
+  // The fused forms run here too; the per-call buffer plan is this backend's own (backends/wgsl/plan.ts), so no plan-memory.
+  passes: "fuse-epilogue,fuse-bags,fuse-interaction,fold-quant",
   compile: (graph: Graph, weights: WeightStore, opts: CompileOptions): Promise<CompileResult> => compileWgsl(graph, weights, opts),
 };
