@@ -31,13 +31,13 @@ function bagKey(graph: Graph, node: Node): string | undefined {
   return JSON.stringify([valueInputs(node)[0], node.attrs.pool ?? "sum", dim, [...precisions][0], node.attrs.precision ?? null]);
 }
 
-/** The feature operands a reader takes bags as (an interaction's tail operands are not features). */
+/** The operands a reader takes bags as: an interaction's first operand must stay one vector, and its tail operands are not features. */
 function featureOperands(reader: Node): string[] {
   const values = valueInputs(reader);
   if (reader.op === "concat") return values;
   if (reader.op !== "interact") return [];
   const tail = typeof reader.attrs.tail === "number" ? reader.attrs.tail : 0;
-  return values.slice(0, values.length - tail);
+  return values.slice(1, values.length - tail);
 }
 
 /** Runs of two or more mergeable bags that sit side by side in one reader's operands. */
