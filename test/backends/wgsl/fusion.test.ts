@@ -5,8 +5,12 @@
 // without them (same shaders for the same math: the activation in the GEMM's
 // epilogue, one bag kernel over all tables, the concat's copy after the
 // interaction, the quantizer run on the layer's own output), and agrees with
-// the reference interpreter as the unfused artifact does.
+// the reference interpreter as the unfused artifact does. Also tanh in the
+// epilogue (the multitask example) and a fused concat after an interaction
+// with more inputs than a shader has bindings (gathered first).
 
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { wgslBackend } from "../../../backends/wgsl/index.js";
 import { createPassRegistry, runPipeline } from "../../../src/pipeline/index.js";
@@ -33,7 +37,37 @@ function int8Top(g: Graph): void {
   }
 }
 
+/** Compiles `built` with and without `passes`, runs both on the device, and expects identical outputs at a few batch sizes. */
+async function sameFusedAndPlain(built: ReturnType<typeof build>, passes: string, seed: number): Promise<void> {
+  const fused = runPipeline(built.graph, passes, createPassRegistry(), { out: () => {} });
+  expect(fused).not.toBe(built.graph);
+  const weights = initWeights(built.source, { seed, dist: "trained" });
+  const plain = await GpuArtifact.load(await compileTo(built.graph, weights), ctx!, "best");
+  const joined = await GpuArtifact.load(await compileTo(fused, weights), ctx!, "best");
+  try {
+    for (const b of [1, 9]) {
+      const batch = batchFor(built.source, b, rng);
+      const [a, f] = [await plain.run(batch), await joined.run(batch)];
+      for (const o of built.graph.outputs) expect(Array.from(f[o.name]!), `${o.name}, batch ${b}`).toEqual(Array.from(a[o.name]!));
+    }
+  } finally {
+    plain.destroy();
+    joined.destroy();
+  }
+}
+
 describe.skipIf(!ctx)("fusions on the WGSL backend", () => {
+  it("tanh and sigmoid in the GEMM epilogue (multitask example) give the separate steps' outputs", async () => {
+    const src = readFileSync(join(import.meta.dirname, "../../../examples/multitask.rmdl"), "utf8");
+    await sameFusedAndPlain(build(src), "fuse-epilogue", 3);
+  });
+
+  it("an interaction with more inputs than bindings (gathered first) and a fused concat tail", async () => {
+    const tables = Array.from({ length: 9 }, (_, i) => `  table t${i}: embedding(dim: 4, rows: ${10 + i})\n  e${i} = embedding_bag(t${i}, sparse[${i}])`).join("\n");
+    const src = `model wide {\n  input dense: f32[5]\n  input sparse: bags[9]\n  bottom = mlp(dense, [4], act: relu)\n${tables}\n  z = concat(interact(bottom, ${Array.from({ length: 9 }, (_, i) => `e${i}`).join(", ")}), dense, bottom)\n  output z\n}`;
+    await sameFusedAndPlain(build(src), "fuse-interaction", 4);
+  });
+
   it("fused and unfused artifacts give identical outputs, both as close to the interpreter", async () => {
     const built = build(FUSIBLE, int8Top);
     const fused = runPipeline(built.graph, wgslBackend.passes!, createPassRegistry(), { out: () => {} });
