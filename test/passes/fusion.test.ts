@@ -3,7 +3,8 @@
 // and changes no number — the interpreter gives bit-identical outputs with
 // and without every fusion, on every example and on a model built to offer
 // each fusion (separate bags, interaction + concat, int8 layers with static
-// scales, smoothed and not); the Wasm artifact of the fused graph equals the
+// scales, smoothed and not); the Wasm artifact of the fused graph (that model,
+// and the multitask example through the Wasm target's passes) equals the
 // interpreter bit for bit. The IR shapes themselves are golden files
 // (fuse-*.ir, fold-quant.ir).
 
@@ -23,6 +24,7 @@ import type { Batch } from "../../src/data/batch.js";
 import type { Graph } from "../../src/ir/types.js";
 import { compileTo, maxRelError, runArtifact } from "../backends/wasm/helpers.js";
 import { FUSIBLE } from "./fusible.js";
+import { wasmBackend } from "../../backends/wasm/index.js";
 
 const FUSIONS = ["fuse-epilogue", "fuse-bags", "fuse-interaction", "fold-quant"];
 const BASE = "canonicalize,infer-shapes,dce";
@@ -109,6 +111,19 @@ describe("fusions on a model built to offer each of them", () => {
     expect(run(epi, "fold-quant")).toBe(epi);
     const f32 = run(run(source, BASE), "fuse-epilogue");
     expect(run(f32, "fold-quant")).toBe(f32);
+  });
+});
+
+describe("the Wasm target's passes on the multitask example", () => {
+  it("compile and run bit for bit as the unfused interpreter (weighted bags, mean/max pools, tanh, two outputs)", async () => {
+    const source = parse(readFileSync(join(import.meta.dirname, "../../examples/multitask.rmdl"), "utf8"), "examples/multitask.rmdl");
+    const plain = run(source, BASE);
+    const fused = run(plain, wasmBackend.passes!);
+    expect(fused.nodes.some((n) => n.attrs.act === "tanh")).toBe(true);
+    const weights = initWeights(source, { seed: 4, dist: "trained" });
+    const dir = await compileTo(fused, weights);
+    const batch = batchOf(source, 33, 13);
+    expectSameOutputs(await runArtifact(dir, batch), interpret(plain, weights, batch).outputs, plain, "multitask on wasm");
   });
 });
 
