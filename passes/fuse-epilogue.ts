@@ -6,7 +6,9 @@
 // precision search measures the unfused graph; both forms compute the same
 // numbers) and before fold-quant, which looks for layer-to-layer edges.
 
+import { RmcError } from "../src/diagnostics.js";
 import { users } from "../src/ir/analysis.js";
+import { RESOLVE_CODES } from "../src/pipeline/manager.js";
 import { replaceValueUses } from "../src/ir/build.js";
 import type { Graph, Node } from "../src/ir/types.js";
 import { valueInputs } from "../src/ir/types.js";
@@ -38,10 +40,12 @@ export const fuseEpilogue: Pass<{ acts: string }> = {
   name: "fuse-epilogue",
   summary: "Fold an activation (relu, sigmoid, tanh) into the linear or cross layer it reads, as the layer's `act`",
   options: {
-    acts: { type: "string", default: "relu,sigmoid,tanh", doc: "activations to fold, comma-separated (a backend may take fewer)" },
+    acts: { type: "string", default: "relu;sigmoid;tanh", doc: "activations to fold, separated by ; (a backend may take fewer)" },
   },
   run(graph, ctx) {
-    const allowed = ctx.options.acts.split(",").map((s) => s.trim());
+    const allowed = ctx.options.acts.split(";").map((s) => s.trim()).filter(Boolean);
+    for (const a of allowed)
+      if (!EPILOGUES.linear!.includes(a)) throw new RmcError(`option \`acts\` of \`fuse-epilogue\` names \`${a}\`, which no layer epilogue applies (it takes ${EPILOGUES.linear!.join(", ")})`, RESOLVE_CODES.badOptionValue);
     const matches = epilogueMatches(graph, allowed);
     if (matches.length === 0) return graph;
     return ctx.produce(graph, (g) => {
