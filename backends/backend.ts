@@ -45,6 +45,13 @@ export interface Backend {
   limits: BackendLimits;
   /** Features that may be requested with `--features`. */
   features: readonly string[];
+  /**
+   * Passes `rmc compile` appends for this target after the user's pipeline
+   * (and after assign-precision), as pipeline text: the fusions whose fused
+   * forms the target runs, and its memory plan. Absent: none (a fusion a
+   * backend does not declare is never applied for it).
+   */
+  passes?: string;
   compile(graph: Graph, weights: WeightStore, opts: CompileOptions): Promise<CompileResult>;
 }
 

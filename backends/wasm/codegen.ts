@@ -3,6 +3,7 @@
 // batch)`, which computes the bags offsets and calls every step with the
 // addresses of its buffers in the workspace (see src/runtime/manifest.ts).
 
+import { RmcError, error } from "../../src/diagnostics.js";
 import type { Graph, TensorType } from "../../src/ir/types.js";
 import { WasmModule, type Expr, type FunctionBuilder, type Local } from "./module.js";
 import type { PanelElement, WeightLayout } from "./layout.js";
@@ -11,7 +12,7 @@ import { resolveAlias, widthOf, type Schedule, type Step } from "./schedule.js";
 import { emitGemm } from "./kernels/gemm.js";
 import { emitInt8Gemm } from "./kernels/gemm-int8.js";
 import { staticActScale } from "../../src/interp/precision.js";
-import { emitEmbeddingBag } from "./kernels/embedding.js";
+import { bagTables, emitEmbeddingBag } from "./kernels/embedding.js";
 import { emitInteract } from "./kernels/interact.js";
 import { emitConcat, emitCrossEpilogue, emitHostMap, emitRelu } from "./kernels/elementwise.js";
 
@@ -29,9 +30,9 @@ interface Context {
   types: Map<string, TensorType>;
 }
 
-/** Host math the code imports (`env.sigmoid`, `env.tanh`), in a fixed order. */
+/** Host math the code imports (`env.sigmoid`, `env.tanh`), in a fixed order: for the ops, and for layers whose epilogue applies them. */
 export function hostImports(sched: Schedule): string[] {
-  return ["sigmoid", "tanh"].filter((fn) => sched.steps.some((s) => s.op === fn));
+  return ["sigmoid", "tanh"].filter((fn) => sched.steps.some((s) => s.op === fn || s.act === fn));
 }
 
 /** Generates the module; `shared` selects the variant that imports a shared memory (worker threads). */
@@ -65,18 +66,8 @@ function emitStep(ctx: Context, step: Step, name: string): Call {
   const out = step.id;
   const width = (id: string) => widthOf(types.get(resolveAlias(sched.aliases, id))!);
   switch (step.op) {
-    case "linear": {
-      const [wt, b] = step.weights;
-      const [outF, inF] = ctx.graph.weights.find((x) => x.name === wt)!.shape as [number, number];
-      if (step.precision === "int8") {
-        const form = layout.weights.get(wt!)!.form;
-        if (form.kind !== "panels-i8") throw new Error(`internal: ${wt} is not laid out as int8 panels`);
-        emitInt8Gemm(w, name, { inF, outF, weights: addr(wt)!, scales: addr(wt)! + form.scalesAt, bias: addr(b), act: step.act, actScale: staticActScale(step.node), ...(form.mulAt !== undefined ? { actMul: addr(wt)! + form.mulAt } : {}) });
-        return ({ ptr, batch }) => [w.call(name, [ptr(step.reads[0]!), ptr(out), ptr(`${step.id}#scratch`), batch()])];
-      }
-      emitGemm(w, name, { inF, outF, weights: addr(wt)!, bias: addr(b), act: step.act, element: panelElement(step.precision) });
-      return ({ ptr, batch }) => [w.call(name, [ptr(step.reads[0]!), ptr(out), batch()])];
-    }
+    case "linear":
+      return linearCall(ctx, step, name);
     case "relu":
     case "sigmoid":
     case "tanh": {
@@ -90,7 +81,8 @@ function emitStep(ctx: Context, step: Step, name: string): Call {
     case "interact": {
       const dim = width(step.reads[0]!);
       const inputs = step.reads.map((id) => ({ width: width(id), vectors: width(id) / dim }));
-      emitInteract(w, name, { inputs, dim, op: step.node.attrs.op as "dot" | "cat", self: step.node.attrs.self === true, outWidth: width(out) });
+      const tail = typeof step.node.attrs.tail === "number" ? step.node.attrs.tail : 0;
+      emitInteract(w, name, { inputs, dim, op: step.node.attrs.op as "dot" | "cat", self: step.node.attrs.self === true, outWidth: width(out), tail });
       const fixed = ctx.plan.fixed.get(step.id) ?? 0;
       return ({ ptr, batch, ws }) => [w.call(name, [...step.reads.map(ptr), ptr(out), w.add(ws(), w.i32(fixed)), batch()])];
     }
@@ -105,18 +97,63 @@ function emitStep(ctx: Context, step: Step, name: string): Call {
   }
 }
 
+/**
+ * A linear layer: the f32/f16/bf16 GEMM or the int8 GEMM, relu in the
+ * epilogue; sigmoid and tanh (host math) in a second pass over the output,
+ * in place. Folded quantization (fold-quant) runs in the int8 GEMM.
+ */
+function linearCall(ctx: Context, step: Step, name: string): Call {
+  const { w, layout, types } = ctx;
+  const addr = (weight: string | undefined) => (weight === undefined ? undefined : layout.weights.get(weight)!.offset);
+  const [wt, b] = step.weights;
+  const [outF, inF] = ctx.graph.weights.find((x) => x.name === wt)!.shape as [number, number];
+  const inner = step.act === "relu" ? "relu" : "none";
+  const host = step.act === "sigmoid" || step.act === "tanh" ? step.act : undefined;
+  const codesIn = types.get(step.reads[0]!)?.dtype === "i8";
+  const codesOut = typeof step.node.attrs.out_scale === "number" ? { scale: Math.fround(step.node.attrs.out_scale), ...foldedMultipliers(ctx, step) } : undefined;
+  // Codes out are made in the GEMM's epilogue, before a host activation could run.
+  if (((codesIn || codesOut) && step.precision !== "int8") || (codesOut && host))
+    throw new RmcError(error("E1806", `the wasm backend folds quantization (${codesIn ? "i8 input" : "out_scale"}) only in int8 layers, and writes codes only after no activation or relu; %${step.node.id} is ${step.precision}${host ? ` with ${host}` : ""}`, step.span, "run fold-quant only after assign-precision, on the IR it makes"));
+  let call: Call;
+  if (step.precision === "int8") {
+    const form = layout.weights.get(wt!)!.form;
+    if (form.kind !== "panels-i8") throw new Error(`internal: ${wt} is not laid out as int8 panels`);
+    const spec = { inF, outF, weights: addr(wt)!, scales: addr(wt)! + form.scalesAt, bias: addr(b), act: inner, actScale: staticActScale(step.node), ...(form.mulAt !== undefined ? { actMul: addr(wt)! + form.mulAt } : {}) } as const;
+    emitInt8Gemm(w, name, { ...spec, ...(codesIn ? { codesIn } : {}), ...(codesOut ? { codesOut } : {}) });
+    call = ({ ptr, batch }) => [w.call(name, [ptr(step.reads[0]!), ptr(step.id), codesIn ? ptr(step.reads[0]!) : ptr(`${step.id}#scratch`), batch()])];
+  } else {
+    emitGemm(w, name, { inF, outF, weights: addr(wt)!, bias: addr(b), act: inner, element: panelElement(step.precision) });
+    call = ({ ptr, batch }) => [w.call(name, [ptr(step.reads[0]!), ptr(step.id), batch()])];
+  }
+  if (!host) return call;
+  emitHostMap(w, `${name}_${host}`, host);
+  return (a) => [...call(a), w.call(`${name}_${host}`, [a.ptr(step.id), a.ptr(step.id), w.mul(a.batch(), w.i32(outF))])];
+}
+
+/**
+ * Where the multipliers of a layer with `out_smooth` live: the reading
+ * layer's own (it stores 1/s for its quantizer), which must be the same
+ * factors — fold-quant copies them from there.
+ */
+function foldedMultipliers(ctx: Context, step: Step): { mul?: number } {
+  const smooth = step.node.attrs.out_smooth;
+  if (!Array.isArray(smooth)) return {};
+  const reader = ctx.sched.steps.find((s) => s.reads.includes(step.id));
+  const placed = reader ? ctx.layout.weights.get(reader.weights[0]!) : undefined;
+  const form = placed?.form;
+  const same = form?.kind === "panels-i8" && form.smooth !== undefined && form.mulAt !== undefined && form.smooth.length === smooth.length && form.smooth.every((v, i) => v === smooth[i]);
+  if (!same || !placed || form?.kind !== "panels-i8" || form.mulAt === undefined)
+    throw new RmcError(error("E1806", `%${step.node.id} has out_smooth, but its reader ${reader ? `%${reader.node.id}` : "(none)"} is not an int8 layer smoothed by the same factors`, step.span, "out_smooth must be the smooth of the layer that reads the codes (fold-quant writes it so)"));
+  return { mul: placed.offset + form.mulAt };
+}
+
 function embeddingCall(ctx: Context, step: Step, name: string): Call {
   const { w, layout, graph, plan } = ctx;
   const bagsInput = step.reads[0]!;
   const input = graph.inputs.find((i) => i.name === bagsInput)!;
   const weighted = input.type.kind === "bags" && input.type.weighted;
-  const feats = step.node.attrs.bags as number[];
-  const tables = step.weights.map((name, t) => {
-    const placed = layout.weights.get(name)!;
-    if (placed.form.kind !== "table") throw new Error(`internal: ${name} is not laid out as a table`);
-    return { address: placed.offset, rowBytes: placed.form.rowBytes, format: placed.form.format, feature: feats[t]! };
-  });
-  const dim = (graph.weights.find((x) => x.name === step.weights[0])!.shape[1] as number) ?? 0;
+  // Split tables route each id to its part (kernels/embedding.ts).
+  const { tables, dim } = bagTables(graph, step.node, layout);
   emitEmbeddingBag(w, name, { tables, dim, pool: step.node.attrs.pool as "sum" | "mean" | "max", weighted, outWidth: widthOf(step.node.type as TensorType) });
   const bags = plan.bags.get(bagsInput)!;
   return ({ ptr, batch, ws }) => {
@@ -136,6 +173,7 @@ function crossCall(ctx: Context, step: Step, name: string): Call {
     emitGemm(w, `${name}_down`, { inF: d, outF: rank, weights: addr(0), bias: undefined, act: "none", element });
     emitGemm(w, `${name}_up`, { inF: rank, outF: d, weights: addr(1), bias: addr(2), act: "none", element });
   } else emitGemm(w, `${name}_w`, { inF: d, outF: d, weights: addr(0), bias: addr(1), act: "none", element });
+  if (step.act !== "none" && step.act !== "relu") throw new RmcError(error("E1806", `the wasm backend applies only relu after a cross layer; %${step.node.id} has act=${step.act}`, step.span));
   emitCrossEpilogue(w, `${name}_out`, step.act === "relu");
   // The scratch holds t = W·xl (+ b) first; with a low rank, h = down·xl after it.
   const tBytes = Math.ceil((d * 4) / 16) * 16;

@@ -17,6 +17,10 @@ import { planMemory } from "./plan.js";
 import { WASM_OPS, layerPrecision, resolveAlias, schedule, widthOf } from "./schedule.js";
 import { generateModule, hostImports } from "./codegen.js";
 import { RmcError } from "../../src/diagnostics.js";
+import { WASM_LIMITS } from "../limits.js";
+
+/** The fusions and memory plan `rmc compile` runs for this target. */
+export const WASM_PASSES = "fuse-epilogue,fuse-bags,fuse-interaction,fold-quant,plan-memory";
 
 /** Signature of the model as the runtime checks requests against it. */
 function signature(graph: Graph): Manifest["model"] {
@@ -73,9 +77,11 @@ export const wasmBackend: Backend = {
   summary: "WebAssembly (SIMD128) via binaryen; runs in Node and browsers with src/runtime",
   ops: WASM_OPS,
   precisions: { tables: WASM_PRECISIONS.tables, layers: WASM_PRECISIONS.linear },
-  limits: { maxMemoryBytes: MAX_MEMORY, maxBufferBytes: MAX_MEMORY },
+  limits: WASM_LIMITS,
   // Relaxed SIMD (fused multiply-add) would break bit-equality with the interpreter and needs a flag on Node 20; not offered yet.
   features: [],
+  // Every fusion has a kernel form here; plan-memory writes this backend's workspace plan and must come last.
+  passes: WASM_PASSES,
   async compile(graph: Graph, weights: WeightStore, opts: CompileOptions): Promise<CompileResult> {
     checkPrecisions(graph);
     const sched = schedule(graph);

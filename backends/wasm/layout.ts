@@ -5,7 +5,11 @@
 // into k-pair panels for `i32x4.dot_i16x8_s`, followed by their scales;
 // biases are padded to whole panels; tables keep one row per id, in f32 or
 // f16 (padded to whole vectors) or FBGEMM's row-wise int8/int4/int2 bytes.
-// The blob is streamed to weights.bin row by row, never built whole in memory.
+// The parts of split tables (split-tables) come last, each a shard with an
+// address range of its own that its own file fills (weights.bin holds the
+// rest); a hot part's ascending id list stays in weights.bin, since every
+// lookup of its table searches it. Files are streamed row by row, never built
+// whole in memory.
 
 import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { RmcError, error } from "../../src/diagnostics.js";
@@ -36,7 +40,8 @@ export type WeightForm =
   | { kind: "panels"; rows: number; cols: number; element: PanelElement } // [out=rows, in=cols] → ceil(rows/PANEL) panels of [cols][PANEL]
   | { kind: "panels-i8"; rows: number; cols: number; scalesAt: number; smooth?: readonly number[]; mulAt?: number } // int8: panels of [ceil(cols/2)][PANEL][2] bytes of the (smoothed) weights, then f32 scales (padded to panels) at byte scalesAt; a smoothed layer then has its activation multipliers 1/s (f32, padded to 4) at byte mulAt
   | { kind: "vector"; length: number; round: "fp32" | "fp16" | "bf16" } // bias (values rounded to `round`), padded to whole panels
-  | { kind: "table"; rows: number; dim: number; format: TableFormat; rowBytes: number };
+  | { kind: "table"; rows: number; dim: number; format: TableFormat; rowBytes: number }
+  | { kind: "ids"; ids: readonly number[] }; // a hot part's table rows, ascending i32
 
 export interface PlacedWeight {
   name: string;
@@ -46,13 +51,22 @@ export interface PlacedWeight {
   form: WeightForm;
   /** The precision it is stored at (a table's, or its layer's). */
   precision: string;
+  /** A part of a split table: its bytes are a shard file of their own, loaded into its range when first used. */
+  shard?: boolean;
 }
 
 export interface WeightLayout {
   weights: Map<string, PlacedWeight>;
-  /** Bytes of the blob (weights.bin), from WEIGHTS_OFFSET. */
+  /** Bytes of every weight's range, shards included, from WEIGHTS_OFFSET. */
   bytes: number;
+  /** Bytes of weights.bin: everything but the shards, from WEIGHTS_OFFSET. */
+  blobBytes: number;
+  /** The shards, in address order (after the blob). */
+  shards: PlacedWeight[];
 }
+
+/** The key a hot part's id list is placed under. */
+export const hotIdsKey = (part: string): string => `${part}#ids`;
 
 const align = (n: number, a: number): number => Math.ceil(n / a) * a;
 const panels = (rows: number): number => Math.ceil(rows / PANEL);
@@ -88,7 +102,42 @@ function formBytes(f: WeightForm): number {
   if (f.kind === "panels") return panels(f.rows) * PANEL * f.cols * (f.element === "f32" ? 4 : 2);
   if (f.kind === "panels-i8") return f.scalesAt + panels(f.rows) * PANEL * 4 + (f.smooth ? align(f.cols, 4) * 4 : 0);
   if (f.kind === "vector") return panels(f.length) * PANEL * 4;
+  if (f.kind === "ids") return f.ids.length * 4;
   return f.rows * f.rowBytes;
+}
+
+/** One weight to place, with its form. */
+interface Wanted {
+  name: string;
+  form: WeightForm;
+  precision: string;
+  shard: boolean;
+}
+
+/** Every weight the steps read, in step order: the blob's first, then the shards (hot parts' id lists go to the blob). */
+function wantedWeights(graph: Graph, steps: Step[]): Wanted[] {
+  const decls = new Map(graph.weights.map((w) => [w.name, w]));
+  const seen = new Map<string, Wanted>();
+  const blob: Wanted[] = [];
+  const shards: Wanted[] = [];
+  for (const step of steps)
+    for (const name of step.weights) {
+      const decl = decls.get(name)!;
+      const precision = step.op === "embedding_bag" ? weightPrecision(decl, step.node) : step.precision;
+      const placed = seen.get(name);
+      if (placed) {
+        if (placed.precision !== precision)
+          throw new RmcError(error("E1806", `weight @${name} is read at ${placed.precision} and at ${precision} (node %${step.node.id}); one weight has one stored form`, step.span, "give the layers that share it one precision"));
+        continue;
+      }
+      const smooth = step.op === "linear" && Array.isArray(step.node.attrs.smooth) && decl.role === "weight" ? (step.node.attrs.smooth as number[]) : undefined;
+      const shard = decl.attrs.part_of !== undefined;
+      const w: Wanted = { name, form: formOf(decl, precision, smooth), precision, shard };
+      seen.set(name, w);
+      (shard ? shards : blob).push(w);
+      if (Array.isArray(decl.attrs.hot)) blob.push({ name: hotIdsKey(name), form: { kind: "ids", ids: decl.attrs.hot as number[] }, precision: "i32", shard: false });
+    }
+  return [...blob, ...shards];
 }
 
 /** Places every weight the steps read; a blob too big for wasm32 is an error naming the largest tables. */
@@ -96,22 +145,13 @@ export function layoutWeights(graph: Graph, steps: Step[]): WeightLayout {
   const decls = new Map(graph.weights.map((w) => [w.name, w]));
   const weights = new Map<string, PlacedWeight>();
   let at = WEIGHTS_OFFSET;
-  for (const step of steps)
-    for (const name of step.weights) {
-      const decl = decls.get(name)!;
-      const precision = step.op === "embedding_bag" ? weightPrecision(decl, step.node) : step.precision;
-      const placed = weights.get(name);
-      if (placed) {
-        if (placed.precision !== precision)
-          throw new RmcError(error("E1806", `weight @${name} is read at ${placed.precision} and at ${precision} (node %${step.node.id}); one weight has one stored form`, step.span, "give the layers that share it one precision"));
-        continue;
-      }
-      const smooth = step.op === "linear" && Array.isArray(step.node.attrs.smooth) && decl.role === "weight" ? (step.node.attrs.smooth as number[]) : undefined;
-      const form = formOf(decl, precision, smooth);
-      const bytes = formBytes(form);
-      weights.set(name, { name, offset: at, bytes, form, precision });
-      at = align(at + bytes, 64);
-    }
+  let blobEnd = WEIGHTS_OFFSET;
+  for (const w of wantedWeights(graph, steps)) {
+    const bytes = formBytes(w.form);
+    weights.set(w.name, { name: w.name, offset: at, bytes, form: w.form, precision: w.precision, ...(w.shard ? { shard: true } : {}) });
+    at = align(at + bytes, 64);
+    if (!w.shard) blobEnd = at;
+  }
   const total = at - WEIGHTS_OFFSET;
   if (at > MAX_MEMORY - 64 * 2 ** 20) {
     const big = [...weights.values()].sort((a, b) => b.bytes - a.bytes).slice(0, 3);
@@ -120,15 +160,26 @@ export function layoutWeights(graph: Graph, steps: Step[]): WeightLayout {
         "E1802",
         `the weights need ${(total / 2 ** 30).toFixed(2)} GiB, more than a wasm32 memory can hold (4 GiB, minus room to run); largest: ${big.map((w) => `${w.name} ${(w.bytes / 2 ** 20).toFixed(0)} MiB`).join(", ")}`,
         decls.get(big[0]!.name)?.span,
-        "store tables at lower precision (`@precision(int8)` or `int4` on the table) or split them across artifacts (the split-tables pass)",
+        "store tables at lower precision (`@precision(int8)` or `int4` on the table); all of a Wasm model's weights, shards too, share its one memory",
       ),
     );
   }
-  return { weights, bytes: total };
+  const shards = [...weights.values()].filter((w) => w.shard);
+  return { weights, bytes: total, blobBytes: blobEnd - WEIGHTS_OFFSET, shards };
 }
 
-/** Streams the packed blob to `path` (temp file + rename). */
+/** Streams the packed blob (every weight but the shards) to `path` (temp file + rename). */
 export function writeWeightsBlob(path: string, layout: WeightLayout, store: WeightStore): void {
+  writeWeightsFile(path, [...layout.weights.values()].filter((w) => !w.shard), WEIGHTS_OFFSET, layout.blobBytes, store);
+}
+
+/** Streams one shard's bytes to `path` (temp file + rename). */
+export function writeShard(path: string, shard: PlacedWeight, store: WeightStore): void {
+  writeWeightsFile(path, [shard], shard.offset, shard.bytes, store);
+}
+
+/** Writes `weights` at their offsets (minus `base`), zero-padded to `bytes`. */
+function writeWeightsFile(path: string, weights: PlacedWeight[], base: number, bytes: number, store: WeightStore): void {
   const tmp = tempPath(path);
   const fd = openSync(tmp, "w");
   try {
@@ -137,14 +188,14 @@ export function writeWeightsBlob(path: string, layout: WeightLayout, store: Weig
       if (to > pos) writeSync(fd, new Uint8Array(to - pos));
       pos = Math.max(pos, to);
     };
-    for (const w of layout.weights.values()) {
-      pad(w.offset - WEIGHTS_OFFSET);
+    for (const w of weights) {
+      pad(w.offset - base);
       for (const chunk of packWeight(w, store)) {
         writeSync(fd, chunk);
         pos += chunk.byteLength;
       }
     }
-    pad(layout.bytes);
+    pad(bytes);
     closeSync(fd);
     renameSync(tmp, path);
   } catch (e) {
@@ -162,6 +213,7 @@ const ROUND: Record<"fp32" | "fp16" | "bf16", (x: number) => number> = { fp32: (
 
 /** The packed bytes of one weight, in chunks (tables a few thousand rows at a time). */
 export function* packWeight(w: PlacedWeight, store: WeightStore): Generator<Uint8Array> {
+  if (w.form.kind === "ids") return yield new Uint8Array(Int32Array.from(w.form.ids).buffer);
   const t = store.get(w.name);
   if (!t) throw new RmcError(`weight \`${w.name}\` is missing from the weight store`, "E1803");
   const f = w.form;

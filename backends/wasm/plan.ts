@@ -3,15 +3,25 @@
 // batch capacity (so one plan serves any capacity chosen at load time), and
 // activation buffers whose lifetimes do not overlap share bytes (first fit
 // over a free list, in schedule order). Inputs and outputs get buffers of
-// their own that live through the whole call.
+// their own that live through the whole call. The plan-memory pass writes
+// this plan into the IR (`buffer` and `scratch` on each node); IR that
+// carries one is compiled with it, after checking that no two buffers in use
+// at once share a byte.
 
-import type { Graph, TensorType } from "../../src/ir/types.js";
+import { RmcError, error, type Diagnostic } from "../../src/diagnostics.js";
+import type { Graph, Node, TensorType } from "../../src/ir/types.js";
 import type { Schedule, Step } from "./schedule.js";
 import { resolveAlias, widthOf } from "./schedule.js";
 import { int8ScratchBytes } from "./kernels/gemm-int8.js";
 
+/** Diagnostic code: the memory plan written in the IR cannot be used. */
+export const E_IR_PLAN = "E1808";
+
 /** Bytes per sample of a buffer holding `elements` f32/i32 per sample, rounded to 16 for aligned vectors. */
 const slot = (elements: number): number => Math.ceil((elements * 4) / 16) * 16;
+
+/** Bytes per sample of a value's buffer: f32 rows, or (i8 codes of a folded quantization) the reading layer's scratch records. */
+export const bufferBytes = (t: TensorType): number => (t.dtype === "i8" ? int8ScratchBytes(widthOf(t)) : slot(widthOf(t)));
 
 export interface BufferPlan {
   /** Byte offset per unit of capacity, from the end of the header. */
@@ -33,11 +43,14 @@ export interface MemoryPlan {
   fixed: Map<string, number>;
   /** Peak bytes per sample of activations (reused buffers), for reports. */
   activationBytes: number;
+  /** Bytes per sample of the buffers of their own at the start: inputs, bags lengths and offsets, outputs. */
+  pinnedBytes: number;
 }
 
 /** Extra per-sample scratch a step needs (cross layers keep W·x before the epilogue; int8 layers their quantized input rows). */
 function scratchOf(step: Step, types: Map<string, TensorType>): number {
-  if (step.op === "linear" && step.precision === "int8") return int8ScratchBytes(widthOf(types.get(step.reads[0]!)!));
+  const input = types.get(step.reads[0]!);
+  if (step.op === "linear" && step.precision === "int8") return input?.dtype === "i8" ? 0 : int8ScratchBytes(widthOf(input!));
   if (step.op !== "cross_layer") return 0;
   const d = widthOf(step.node.type as TensorType);
   const rank = step.node.attrs.rank as number;
@@ -48,7 +61,8 @@ function scratchOf(step: Step, types: Map<string, TensorType>): number {
 function fixedOf(step: Step, types: Map<string, TensorType>): number {
   if (step.op !== "interact" || step.node.attrs.op === "cat") return 0;
   const d = widthOf(types.get(step.reads[0]!)!);
-  const f = step.reads.reduce((n, id) => n + widthOf(types.get(id)!) / d, 0);
+  const tail = typeof step.node.attrs.tail === "number" ? step.node.attrs.tail : 0;
+  const f = step.reads.slice(0, step.reads.length - tail).reduce((n, id) => n + widthOf(types.get(id)!) / d, 0);
   return (Math.ceil(f / 4) * 4 * d + 4) * 4;
 }
 
@@ -80,8 +94,14 @@ class Arena {
   }
 }
 
-/** Plans one workspace for the schedule. */
+/** Plans one workspace for the schedule: from the IR's `buffer`/`scratch` attributes when it has them (plan-memory), else by liveness here. */
 export function planMemory(graph: Graph, sched: Schedule): MemoryPlan {
+  const planned = livenessPlan(graph, sched);
+  return graph.nodes.some((n) => n.attrs.buffer !== undefined) ? adoptIrPlan(graph, sched, planned) : planned;
+}
+
+/** Plans one workspace by liveness: first fit over a free list, in schedule order. */
+export function livenessPlan(graph: Graph, sched: Schedule): MemoryPlan {
   const types = new Map<string, TensorType>();
   for (const i of graph.inputs) if (i.type.kind === "tensor") types.set(i.name, i.type);
   for (const n of graph.nodes) if (n.type?.kind === "tensor") types.set(n.id, n.type);
@@ -97,7 +117,7 @@ export function planMemory(graph: Graph, sched: Schedule): MemoryPlan {
     else values.set(input.name, pinned(slot(widthOf(input.type))));
   }
   const outputs = new Set(graph.outputs.map((o) => resolveAlias(sched.aliases, o.value)));
-  for (const id of outputs) if (!values.has(id)) values.set(id, pinned(slot(widthOf(types.get(id)!))));
+  for (const id of outputs) if (!values.has(id)) values.set(id, pinned(bufferBytes(types.get(id)!)));
   const pinnedEnd = arena.end;
 
   // Last use of each value, in step order.
@@ -106,7 +126,8 @@ export function planMemory(graph: Graph, sched: Schedule): MemoryPlan {
   const fixed = new Map<string, number>();
   let fixedBytes = 0;
   sched.steps.forEach((step, i) => {
-    if (!values.has(step.id)) values.set(step.id, { offset: arena.alloc(slot(widthOf(types.get(step.id)!))), size: slot(widthOf(types.get(step.id)!)) });
+    const bytes = bufferBytes(types.get(step.id)!);
+    if (!values.has(step.id)) values.set(step.id, { offset: arena.alloc(bytes), size: bytes });
     const scratch = scratchOf(step, types);
     if (scratch > 0) {
       const at = arena.alloc(scratch);
@@ -124,5 +145,71 @@ export function planMemory(graph: Graph, sched: Schedule): MemoryPlan {
   });
   const headerSlots = Math.ceil((slotIndex * 8) / 16) * 16;
   for (const [k, v] of fixed) fixed.set(k, headerSlots + v);
-  return { values, bags, perSample: arena.end, headerBytes: headerSlots + fixedBytes, fixed, activationBytes: arena.end - pinnedEnd };
+  return { values, bags, perSample: arena.end, headerBytes: headerSlots + fixedBytes, fixed, activationBytes: arena.end - pinnedEnd, pinnedBytes: pinnedEnd };
+}
+
+/** A buffer in use from step `from` to step `to` (inclusive; inputs and outputs: the whole call). */
+interface Use {
+  what: string;
+  /** The step's value id, for steps' buffers and scratch. */
+  id?: string;
+  at: BufferPlan;
+  from: number;
+  to: number;
+}
+
+/**
+ * The plan written in the IR by plan-memory, in place of the liveness plan's
+ * choices for node values and scratch (inputs, outputs' buffers of their own,
+ * bags and fixed scratch are laid out as always). Every step must have its
+ * buffer, each big enough, and no two buffers in use at once may overlap.
+ */
+function adoptIrPlan(graph: Graph, sched: Schedule, computed: MemoryPlan): MemoryPlan {
+  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+  const values = new Map(computed.values);
+  const problems: Diagnostic[] = [];
+  const hint = "run plan-memory as the last pass, after every pass that changes the graph";
+  const problem = (message: string, node?: Node) => problems.push(error(E_IR_PLAN, `the memory plan in the IR cannot be used: ${message}`, node?.span, hint));
+  const read = (node: Node, attr: "buffer" | "scratch", need: number): BufferPlan | undefined => {
+    const v = node.attrs[attr];
+    if (v === undefined && need === 0) return undefined;
+    if (!Array.isArray(v) || v.length !== 2) return void problem(`%${node.id} has no ${attr} (it needs ${need} bytes per sample)`, node);
+    const [offset, size] = v as [number, number];
+    if (size < need || offset % 16 !== 0) return void problem(`%${node.id}: ${attr}=[${offset},${size}] must be 16-byte aligned and hold ${need} bytes per sample`, node);
+    return { offset, size };
+  };
+  for (const step of sched.steps) {
+    const node = byId.get(step.id)!;
+    const buffer = read(node, "buffer", bufferBytes(node.type as TensorType));
+    if (buffer) values.set(step.id, buffer);
+    const scratch = read(node, "scratch", computed.values.get(`${step.id}#scratch`)?.size ?? 0);
+    if (scratch) values.set(`${step.id}#scratch`, scratch);
+  }
+  const uses = problems.length > 0 ? [] : bufferUses(graph, sched, values, computed);
+  for (let i = 0; i < uses.length; i++)
+    for (let j = i + 1; j < uses.length; j++) {
+      const [a, b] = [uses[i]!, uses[j]!];
+      const bytes = a.at.offset < b.at.offset + b.at.size && b.at.offset < a.at.offset + a.at.size;
+      if (bytes && a.from <= b.to && b.from <= a.to) problem(`${a.what} [${a.at.offset},${a.at.size}] and ${b.what} [${b.at.offset},${b.at.size}] share bytes while both are in use`, byId.get(b.id ?? ""));
+    }
+  if (problems.length > 0) throw new RmcError(problems);
+  const perSample = Math.max(computed.pinnedBytes, ...uses.map((u) => u.at.offset + u.at.size));
+  return { ...computed, values, perSample, activationBytes: perSample - computed.pinnedBytes };
+}
+
+/** Every buffer with the steps during which it is in use. */
+function bufferUses(graph: Graph, sched: Schedule, values: Map<string, BufferPlan>, computed: MemoryPlan): Use[] {
+  const end = sched.steps.length;
+  const outputs = new Set(graph.outputs.map((o) => resolveAlias(sched.aliases, o.value)));
+  const lastUse = new Map<string, number>();
+  sched.steps.forEach((s, i) => s.reads.forEach((r) => lastUse.set(resolveAlias(sched.aliases, r), i)));
+  const uses: Use[] = [];
+  for (const [name, b] of computed.bags) uses.push({ what: `lengths of ${name}`, at: b.lengths, from: -1, to: end }, { what: `offsets of ${name}`, at: b.offsets, from: -1, to: end });
+  for (const i of graph.inputs) if (values.has(i.name)) uses.push({ what: `input ${i.name}`, at: values.get(i.name)!, from: -1, to: end });
+  sched.steps.forEach((s, i) => {
+    uses.push({ what: `%${s.id}`, id: s.id, at: values.get(s.id)!, from: i, to: outputs.has(s.id) ? end : (lastUse.get(s.id) ?? i) });
+    const scratch = values.get(`${s.id}#scratch`);
+    if (scratch) uses.push({ what: `scratch of %${s.id}`, id: s.id, at: scratch, from: i, to: i });
+  });
+  return uses;
 }

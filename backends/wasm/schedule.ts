@@ -1,9 +1,10 @@
 // Wasm backend, step 1 of 4 (schedule → layout → plan → codegen): turns the
 // final IR into the list of kernel invocations the generated `forward` makes,
-// each dense layer with its precision.
-// It checks that every op is one the backend implements, folds a relu into
-// the linear or cross layer before it (an epilogue, no extra pass over
-// memory), and turns flatten into an alias (same bytes, new shape).
+// each dense layer with its precision and epilogue activation.
+// It checks that every op is one the backend implements, reads the `act` a
+// fuse-epilogue pass wrote on linear and cross layers (and, for IR that did
+// not run that pass, still folds a relu into the layer before it itself),
+// and turns flatten into an alias (same bytes, new shape).
 
 import { RmcError, error } from "../../src/diagnostics.js";
 import type { Graph, Node, Span, TensorType } from "../../src/ir/types.js";
@@ -13,6 +14,9 @@ import { weightPrecision } from "../../src/ir/precision.js";
 
 /** Ops the Wasm backend generates code for. High-level `mlp` and `cross` must be canonicalized first. */
 export const WASM_OPS = ["linear", "relu", "sigmoid", "tanh", "embedding_bag", "interact", "concat", "flatten", "cross_layer"] as const;
+
+/** Activations a dense layer's epilogue applies. */
+export type EpilogueAct = "none" | "relu" | "sigmoid" | "tanh";
 
 /** One kernel call of `forward`: reads values, writes one value. */
 export interface Step {
@@ -26,8 +30,8 @@ export interface Step {
   weights: string[];
   /** Precision of a dense layer (linear, cross_layer): its weight matrix's, which applies to the bias too; fp32 for other ops (tables carry their own). */
   precision: string;
-  /** Activation applied in the epilogue (linear, cross_layer). */
-  act: "none" | "relu";
+  /** Activation applied in the epilogue (linear, cross_layer): the node's `act`, or a relu folded here. */
+  act: EpilogueAct;
   /** Ids of nodes folded into this step (for reports). */
   folded: string[];
   span: Span;
@@ -67,10 +71,13 @@ export function schedule(graph: Graph): Schedule {
       aliases.set(node.id, valueInputs(node)[0]!);
       continue;
     }
-    const step: Step = { id: node.id, op: node.op as Step["op"], node, reads: valueInputs(node), weights: weightInputs(node), precision: layerPrecision(graph, node), act: "none", folded: [], span: node.span };
+    const act = (node.attrs.act as EpilogueAct | undefined) ?? "none";
+    const step: Step = { id: node.id, op: node.op as Step["op"], node, reads: valueInputs(node), weights: weightInputs(node), precision: layerPrecision(graph, node), act, folded: [], span: node.span };
     const only = userMap.get(node.id) ?? [];
     const next = only.length === 1 ? byId.get(only[0]!) : undefined;
-    if ((node.op === "linear" || node.op === "cross_layer") && next?.op === "relu" && !outputs.has(node.id)) {
+    // A layer that reads i8 codes or writes them (fold-quant) keeps its relu in the IR form only.
+    const plain = node.attrs.out_scale === undefined || node.attrs.out_scale === null;
+    if ((node.op === "linear" || node.op === "cross_layer") && act === "none" && plain && next?.op === "relu" && !outputs.has(node.id)) {
       step.id = next.id;
       step.act = "relu";
       step.folded = [node.id];

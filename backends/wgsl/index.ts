@@ -19,6 +19,7 @@ import { lower } from "./lower.js";
 import { wgslLayout } from "./layout.js";
 import { WGSL_CODES, overLimit, placeBuffers, tableBytes, writeWeightsFile } from "./weights.js";
 import type { TableFormat } from "./kernels/embedding.js";
+import { WGSL_LIMITS } from "../limits.js";
 
 /** WebGPU's default limits, which every adapter offers and the plan stays within. */
 export const WEBGPU_DEFAULTS = {
@@ -156,9 +157,11 @@ export const wgslBackend: Backend & { webgpu: typeof WEBGPU_DEFAULTS } = {
   ops: WGSL_OPS,
   precisions: { tables: WGSL_PRECISIONS.tables, layers: WGSL_PRECISIONS.linear },
   // One binding holds at most 128 MiB (a table or a layer); the whole model is bounded by GPU memory, not by an API limit.
-  limits: { maxMemoryBytes: 4 * 2 ** 30, maxBufferBytes: WEBGPU_DEFAULTS.maxStorageBufferBindingSize },
+  limits: WGSL_LIMITS,
   webgpu: WEBGPU_DEFAULTS,
   // dot4I8Packed is used where the adapter has it (a shader variant chosen at load), so there is nothing to request.
   features: [],
+  // The fused forms run here too; the per-call buffer plan is this backend's own (backends/wgsl/plan.ts), so no plan-memory.
+  passes: "fuse-epilogue,fuse-bags,fuse-interaction,fold-quant",
   compile: (graph: Graph, weights: WeightStore, opts: CompileOptions): Promise<CompileResult> => compileWgsl(graph, weights, opts),
 };

@@ -1,11 +1,12 @@
 // WGSL backend, lowering of dense layers: linear layers at fp32/fp16/bf16
-// (one tiled GEMM, bias and relu in the epilogue) and at int8 (a quantizer
-// step into a scratch buffer, then the int8 GEMM with its dot4I8Packed
-// variant), and DCNv2 cross layers (full rank: one GEMM with the cross
+// (one tiled GEMM, bias and activation in the epilogue) and at int8 (a
+// quantizer step into a scratch buffer, then the int8 GEMM with its
+// dot4I8Packed variant; folded quantization reuses the quantizer), and DCNv2 cross layers (full rank: one GEMM with the cross
 // epilogue; low rank: down-projection into scratch, then the up-projection
 // with the epilogue). Each layer's weights become one weights buffer.
 
 import { staticActScale } from "../../src/interp/precision.js";
+import { smoothMultipliers } from "../../src/quant/dense.js";
 import type { Step } from "../wasm/schedule.js";
 import type { Lowering } from "./lower.js";
 import { fixed, perSamples } from "./plan.js";
@@ -18,24 +19,35 @@ const ELEMENT: Record<string, WeightElement> = { fp32: "f32", fp16: "f16", bf16:
 /** Workgroup counts of a GEMM with `out` outputs. */
 const gemmDispatch = (out: number): [ReturnType<typeof fixed>, ReturnType<typeof fixed>, ReturnType<typeof fixed>] => [fixed(Math.ceil(out / GEMM_TILE.outputs)), perSamples(GEMM_TILE.samples), fixed(1)];
 
-/** linear: y = x·Wᵀ (+ b), relu folded, at the layer's precision. */
+/**
+ * linear: y = x·Wᵀ (+ b), then the layer's activation, at its precision. A
+ * layer with `out_scale` (fold-quant) writes the next layer's int8 codes: its
+ * GEMM goes to a scratch buffer and the quantizer makes the codes from there
+ * (a dispatch of its own, as the next layer's would have been: WGSL cannot
+ * write the packed bytes from the GEMM's scattered outputs without atomics).
+ * A layer reading codes skips its quantizer.
+ */
 export function lowerLinear(ctx: Lowering, step: Step): void {
   const [wName, bName] = step.weights;
   const [out, inF] = ctx.decl(wName!).shape as [number, number];
+  const outScale = typeof step.node.attrs.out_scale === "number" ? Math.fround(step.node.attrs.out_scale) : undefined;
   const x = ctx.bufferOf(step.reads[0]!);
-  const y = ctx.resultBuffer(step);
-  const wBuf = `w.${step.node.id}`;
+  const y = outScale === undefined ? ctx.resultBuffer(step) : ctx.batch.take(out * 4);
   const packer = new WordPacker();
   const w = denseValues(ctx.store, wName!);
   const bias = bName ? denseValues(ctx.store, bName) : undefined;
+  const wBuf = `w.${step.node.id}`;
   if (step.precision !== "int8") {
     const wAt = packer.matrix(w, out, inF, ELEMENT[step.precision]!);
     const biasAt = bias ? packer.vector(bias, step.precision as "fp32" | "fp16" | "bf16") : undefined;
+    const codes = outScale === undefined ? undefined : codesStep(ctx, step, packer, out);
     ctx.weights.push(packer.finish(wBuf));
     const spec = { inF, outF: out, element: ELEMENT[step.precision]!, wAt, biasAt, act: step.act, buffers: { x, w: wBuf, y } };
-    ctx.emit(step, "", `linear ${inF}→${out} at ${step.precision}${step.act === "relu" ? ", relu" : ""}`, (h) => renderGemm(spec, h), gemmDispatch(out));
+    ctx.emit(step, "", `linear ${inF}→${out} at ${step.precision}${actNote(step)}`, (h) => renderGemm(spec, h), gemmDispatch(out));
+    codes?.(y);
     return;
   }
+  const codesIn = ctx.typeOf(step.reads[0]!)?.dtype === "i8";
   const smooth = Array.isArray(step.node.attrs.smooth) ? (step.node.attrs.smooth as number[]) : undefined;
   const actScale = staticActScale(step.node);
   const { q, scales, mul } = int8Codes(w, out, inF, smooth);
@@ -43,15 +55,39 @@ export function lowerLinear(ctx: Lowering, step: Step): void {
   // A static scale s is known now: store f32(s·sw[o]) so the GEMM multiplies once, as the interpreter does.
   const scalesAt = packer.vector(actScale === undefined ? scales : scales.map((sw) => Math.fround(actScale * sw)));
   const biasAt = bias ? packer.vector(bias) : undefined;
-  const mulAt = mul ? packer.vector(mul) : undefined;
+  const mulAt = mul && !codesIn ? packer.vector(mul) : undefined;
+  const codes = outScale === undefined ? undefined : codesStep(ctx, step, packer, out);
   ctx.weights.push(packer.finish(wBuf));
-  const qBuf = ctx.batch.take(quantWords(inF) * 4);
-  const how = `${actScale === undefined ? "dynamic" : "static"} scale${smooth ? ", smoothed" : ""}`;
-  const quant = { inF, mulAt, staticScale: actScale, buffers: { x, w: wBuf, q: qBuf } };
-  ctx.emit(step, "quantize", `int8 activation codes of linear ${inF}→${out} (${how})`, (h) => renderQuantize(quant, h), [perSamples(1), fixed(1), fixed(1)]);
+  const how = `${actScale === undefined ? "dynamic" : "static"} scale${smooth ? ", smoothed" : ""}${codesIn ? ", codes in" : ""}`;
+  const qBuf = codesIn ? x : ctx.batch.take(quantWords(inF) * 4);
+  if (!codesIn) {
+    const quant = { inF, mulAt, staticScale: actScale, buffers: { x, w: wBuf, q: qBuf } };
+    ctx.emit(step, "quantize", `int8 activation codes of linear ${inF}→${out} (${how})`, (h) => renderQuantize(quant, h), [perSamples(1), fixed(1), fixed(1)]);
+  }
   const gemm = { inF, outF: out, wAt, scalesAt, biasAt, static: actScale !== undefined, act: step.act, buffers: { q: qBuf, w: wBuf, y } };
-  ctx.emit(step, "gemm", `int8 linear ${inF}→${out} (${how})${step.act === "relu" ? ", relu" : ""}`, (h) => renderInt8Gemm(gemm, h), gemmDispatch(out));
-  ctx.batch.give(qBuf);
+  ctx.emit(step, "gemm", `int8 linear ${inF}→${out} (${how})${actNote(step)}`, (h) => renderInt8Gemm(gemm, h), gemmDispatch(out));
+  if (!codesIn) ctx.batch.give(qBuf);
+  codes?.(y);
+}
+
+const actNote = (step: Step): string => (step.act === "none" ? "" : `, ${step.act}`);
+
+/**
+ * For a layer with out_scale: packs the next layer's multipliers into this
+ * layer's weights now, and returns the emitter of the quantizer step that
+ * turns the f32 result `y` into this node's codes buffer (then freed).
+ */
+function codesStep(ctx: Lowering, step: Step, packer: WordPacker, out: number): (y: string) => void {
+  const smooth = step.node.attrs.out_smooth;
+  const mulAt = Array.isArray(smooth) ? packer.vector(smoothMultipliers(smooth as number[])) : undefined;
+  const scale = Math.fround(step.node.attrs.out_scale as number);
+  return (y) => {
+    const codes = ctx.batch.take(quantWords(out) * 4);
+    ctx.setBuffer(step.id, codes);
+    const quant = { inF: out, mulAt, staticScale: scale, buffers: { x: y, w: `w.${step.node.id}`, q: codes } };
+    ctx.emit(step, "codes", `int8 codes of linear ${step.node.id}'s output for the next layer (fold-quant)`, (h) => renderQuantize(quant, h), [perSamples(1), fixed(1), fixed(1)]);
+    ctx.batch.give(y);
+  };
 }
 
 /** cross_layer: y = x0 ⊙ (W·xl + b) + xl, W full [d,d] or low rank up·down, relu folded. */
@@ -66,6 +102,7 @@ export function lowerCrossLayer(ctx: Lowering, step: Step): void {
   const y = ctx.resultBuffer(step);
   const wBuf = `w.${step.node.id}`;
   const packer = new WordPacker();
+  if (step.act !== "none" && step.act !== "relu") throw new Error(`internal: cross layer %${step.node.id} with act=${step.act}`);
   const act = step.act;
   if (rank === 0) {
     const [wName, bName] = step.weights as [string, string];

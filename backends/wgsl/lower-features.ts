@@ -4,6 +4,7 @@
 // seven inputs each; a dot interaction with more inputs first gathers them
 // into one scratch buffer), and standalone relu/sigmoid/tanh.
 
+import { dotInteractionWidth } from "../../src/ir/ops.js";
 import { weightPrecision } from "../../src/ir/precision.js";
 import type { Step } from "../wasm/schedule.js";
 import type { Lowering } from "./lower.js";
@@ -75,9 +76,9 @@ function tablesBuffer(ctx: Lowering, name: string, tables: PlacedTable[], dim: n
   };
 }
 
-/** Copies `ids` side by side into `out` from column `col`, in steps of up to seven inputs. */
-function copyInto(ctx: Lowering, step: Step, ids: string[], out: string, outW: number, label: string): void {
-  for (let i = 0, col = 0; i < ids.length; i += MAX_INPUT_BINDINGS) {
+/** Copies `ids` side by side into `out` from column `start`, in steps of up to seven inputs. */
+function copyInto(ctx: Lowering, step: Step, ids: string[], out: string, outW: number, label: string, start = 0): void {
+  for (let i = 0, col = start; i < ids.length; i += MAX_INPUT_BINDINGS) {
     const inputs = ids.slice(i, i + MAX_INPUT_BINDINGS).map((id) => ({ buffer: ctx.bufferOf(id), width: ctx.width(id) }));
     const width = inputs.reduce((n, x) => n + x.width, 0);
     const spec = { inputs, col, outW, out };
@@ -92,26 +93,35 @@ export function lowerConcat(ctx: Lowering, step: Step): void {
   copyInto(ctx, step, step.reads, ctx.resultBuffer(step), ctx.width(step.id), "");
 }
 
-/** interact: cat is a concat; dot reads its inputs directly when they fit the bindings, else from a gathered copy. */
+/**
+ * interact: cat is a concat; dot reads its inputs directly when they fit the
+ * bindings, else from a gathered copy. Tail operands (fuse-interaction: a
+ * concat folded in) are copied after the interaction's columns.
+ */
 export function lowerInteract(ctx: Lowering, step: Step): void {
   const outW = ctx.width(step.id);
   if (step.node.attrs.op === "cat") return copyInto(ctx, step, step.reads, ctx.resultBuffer(step), outW, "");
-  const d = ctx.width(step.reads[0]!);
+  const tail = typeof step.node.attrs.tail === "number" ? step.node.attrs.tail : 0;
+  const reads = step.reads.slice(0, step.reads.length - tail);
+  const d = ctx.width(reads[0]!);
   const self = step.node.attrs.self === true;
   const out = ctx.resultBuffer(step);
-  const summary = `dot interaction of ${step.reads.length} inputs, dim ${d}${self ? ", with self" : ""}`;
-  if (step.reads.length <= MAX_INPUT_BINDINGS) {
-    const inputs = step.reads.map((id) => ({ buffer: ctx.bufferOf(id), vectors: ctx.width(id) / d }));
-    const spec = { dim: d, inputs, self, outW, out };
-    ctx.emit(step, "", summary, (h) => renderDot(spec, h), perElement(outW));
-    return;
+  const vectors = reads.reduce((n, id) => n + ctx.width(id) / d, 0);
+  const width = dotInteractionWidth(d, vectors, self);
+  const summary = `dot interaction of ${reads.length} inputs, dim ${d}${self ? ", with self" : ""}`;
+  if (reads.length <= MAX_INPUT_BINDINGS) {
+    const inputs = reads.map((id) => ({ buffer: ctx.bufferOf(id), vectors: ctx.width(id) / d }));
+    const spec = { dim: d, inputs, self, outW, width, out };
+    ctx.emit(step, "", summary, (h) => renderDot(spec, h), perElement(width));
+  } else {
+    const total = reads.reduce((n, id) => n + ctx.width(id), 0);
+    const gathered = ctx.batch.take(total * 4);
+    copyInto(ctx, step, reads, gathered, total, "gather");
+    const spec = { dim: d, inputs: [{ buffer: gathered, vectors: total / d }], self, outW, width, out };
+    ctx.emit(step, "dot", summary, (h) => renderDot(spec, h), perElement(width));
+    ctx.batch.give(gathered);
   }
-  const total = step.reads.reduce((n, id) => n + ctx.width(id), 0);
-  const gathered = ctx.batch.take(total * 4);
-  copyInto(ctx, step, step.reads, gathered, total, "gather");
-  const spec = { dim: d, inputs: [{ buffer: gathered, vectors: total / d }], self, outW, out };
-  ctx.emit(step, "dot", summary, (h) => renderDot(spec, h), perElement(outW));
-  ctx.batch.give(gathered);
+  if (tail > 0) copyInto(ctx, step, step.reads.slice(reads.length), out, outW, "tail", width);
 }
 
 /** relu, sigmoid, tanh on their own. */

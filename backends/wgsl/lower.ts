@@ -73,6 +73,11 @@ export class Lowering {
     return widthOf(this.types.get(this.resolve(id))!);
   }
 
+  /** The tensor type of a value (after flatten aliases), if known. */
+  typeOf(id: string): TensorType | undefined {
+    return this.types.get(this.resolve(id));
+  }
+
   decl(name: string): WeightDecl {
     return this.decls.get(name)!;
   }

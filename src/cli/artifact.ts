@@ -33,6 +33,12 @@ export function fp32Of(graph: Graph): Graph {
     for (const n of g.nodes) {
       delete n.attrs.precision;
       delete n.attrs.act_scale;
+      // Folded quantization (fold-quant) and the memory plan (plan-memory) belong to the compiled precisions.
+      delete n.attrs.out_scale;
+      delete n.attrs.out_smooth;
+      delete n.attrs.buffer;
+      delete n.attrs.scratch;
+      if (n.type?.kind === "tensor" && n.type.dtype === "i8") n.type.dtype = "f32";
     }
   });
 }

@@ -8,7 +8,7 @@ import { RmcError, formatDiagnostics, hasErrors } from "../diagnostics.js";
 import { parseModel } from "../frontend/index.js";
 import { parseGraph } from "../ir/parse.js";
 import { verifyGraph } from "../ir/verify.js";
-import { PassRegistry, createPassRegistry, loadPlugin, runPipelineWithReport, DEFAULT_PIPELINE, type Instrumentation } from "../pipeline/index.js";
+import { PassRegistry, createPassRegistry, loadPlugin, parsePipeline, runPipelineWithReport, DEFAULT_PIPELINE, type Instrumentation } from "../pipeline/index.js";
 import { openSafetensors } from "../weights/safetensors.js";
 import { bindWeights } from "../weights/bind.js";
 import { initWeights } from "../weights/init.js";
@@ -68,11 +68,15 @@ export async function runPassesWithReport(
   graph: Graph,
   args: ParsedArgs,
   io: CliIO,
-  extra: { weights?: WeightStore; calibration?: Batch[]; append?: string },
+  extra: { weights?: WeightStore; calibration?: Batch[]; append?: string | string[] },
 ): Promise<{ graph: Graph; outputs: Record<string, unknown> }> {
   const registry = await loadRegistry(args);
   const base = (args.flags.passes as string | undefined) ?? DEFAULT_PIPELINE;
-  const pipeline = extra.append && !base.includes(extra.append.split("{")[0]!) ? `${base},${extra.append}` : base;
+  rememberSource("<pipeline>", base);
+  // Appended steps run after the user's, in order, except passes the user's pipeline already names.
+  const named = new Set(parsePipeline(base).map((s) => s.name));
+  const append = (typeof extra.append === "string" ? [extra.append] : (extra.append ?? [])).filter((step) => !named.has(step.split("{")[0]!.trim()));
+  const pipeline = [base, ...append].filter((s) => s.trim() !== "").join(",");
   rememberSource("<pipeline>", pipeline);
   const after = (args.flags["print-ir-after"] as string[] | undefined) ?? [];
   const instr: Instrumentation = {

@@ -12,6 +12,7 @@ import { readBatches } from "../data/tsv.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { formatPlanMarkdown, formatPlanTable } from "../precision/report.js";
 import { writePlan, type PrecisionPlan } from "../precision/plan.js";
+import { type MemoryPlanSummary, formatMemoryMarkdown } from "./memory.js";
 import { numberFlag, type FlagSpec, type ParsedArgs } from "./args.js";
 import type { CliIO } from "./main.js";
 
@@ -76,9 +77,9 @@ export function pinPrequantized(graph: Graph, prequantized: ReadonlyMap<string, 
   });
 }
 
-/** Prints the plan table and writes --plan-out / --report files. */
-export function reportPlan(plan: PrecisionPlan, args: ParsedArgs, io: CliIO): void {
+/** Prints the plan table and writes --plan-out / --report files (the report with the memory plan, when there is one). */
+export function reportPlan(plan: PrecisionPlan, args: ParsedArgs, io: CliIO, memory?: MemoryPlanSummary): void {
   io.out(formatPlanTable(plan));
   if (typeof args.flags["plan-out"] === "string") writePlan(args.flags["plan-out"], plan);
-  if (typeof args.flags.report === "string") writeFileAtomic(args.flags.report, `# Precision report: ${plan.model}\n\n${formatPlanMarkdown(plan)}`);
+  if (typeof args.flags.report === "string") writeFileAtomic(args.flags.report, `# Precision report: ${plan.model}\n\n${formatPlanMarkdown(plan)}${memory ? `\n${formatMemoryMarkdown(memory)}` : ""}`);
 }

@@ -5,6 +5,7 @@
 
 import { RmcError } from "../diagnostics.js";
 import { type Graph, type WeightDecl, refName, isValueRef, isWeightRef } from "../ir/types.js";
+import { logicalTables } from "../ir/tables.js";
 
 /** A dense graph input and where its columns sit among the dense columns. */
 export interface DenseField {
@@ -72,7 +73,7 @@ export function dataSchema(graph: Graph): DataSchema {
           input: input.name,
           feature: f,
           weighted: t.weighted,
-          rows: table ? table.shape[0]! : UNBOUNDED_ROWS,
+          rows: table ? table.rows : UNBOUNDED_ROWS,
           table: table ? table.name : `${input.name}:${f}`,
           column: sparse.length,
         });
@@ -99,24 +100,24 @@ export function dataSchema(graph: Graph): DataSchema {
   };
 }
 
-/** For each `input\0feature`, the smallest table reading it (several tables may share a feature). */
-function tablesByFeature(graph: Graph): Map<string, WeightDecl> {
+/** For each `input\0feature`, the smallest table reading it (several tables may share a feature); split tables count whole. */
+function tablesByFeature(graph: Graph): Map<string, { name: string; rows: number }> {
   const weights = new Map(graph.weights.map((w) => [w.name, w]));
-  const out = new Map<string, WeightDecl>();
+  const out = new Map<string, { name: string; rows: number }>();
   for (const node of graph.nodes) {
     if (node.op !== "embedding_bag") continue;
     const source = node.inputs.find(isValueRef);
     const features = node.attrs.bags;
     if (source === undefined || !Array.isArray(features)) continue;
-    const tableRefs = node.inputs.filter(isWeightRef).map(refName);
-    tableRefs.forEach((name, t) => {
-      const table = weights.get(name);
-      const feature = features[t];
-      if (!table || typeof feature !== "number" || table.shape.length < 1) return;
-      const key = `${refName(source)}\u0000${feature}`;
+    const decls = node.inputs.filter(isWeightRef).map((r) => weights.get(refName(r)));
+    if (decls.some((d) => d === undefined)) continue;
+    const tables = logicalTables(features as number[], Array.isArray(node.attrs.parts) ? (node.attrs.parts as number[]) : undefined, decls as WeightDecl[]);
+    if (typeof tables === "string") continue;
+    for (const table of tables) {
+      const key = `${refName(source)}\u0000${table.feature}`;
       const seen = out.get(key);
-      if (!seen || table.shape[0]! < seen.shape[0]!) out.set(key, table);
-    });
+      if (!seen || table.rows < seen.rows) out.set(key, { name: table.name, rows: table.rows });
+    }
   }
   return out;
 }

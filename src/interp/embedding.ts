@@ -2,28 +2,74 @@
 // rows named by sample b's bag of feature `bags[t]` (KJT layout, see
 // src/data/batch.ts). Tables may be huge and lazily held, so rows are read one
 // at a time with `Tensor.readRow` (in-memory DenseTensors are indexed in
-// place, which reads the same numbers without a copy per row).
+// place, which reads the same numbers without a copy per row). A table split
+// by split-tables is read through its parts (src/ir/tables.ts): each id is
+// routed to the part holding its row, or a row is assembled from its column
+// parts, and pooling then runs exactly as for the whole table.
 
 import { RmcError, error } from "../diagnostics.js";
 import { bagOffsets } from "../data/batch.js";
 import { DenseTensor, type Tensor } from "../weights/store.js";
+import { type LogicalTable, logicalTables, routeRow } from "../ir/tables.js";
 import { type BoundWeight, type KernelArgs, bagsOperand, sampleWidth } from "./operands.js";
 
 const f32 = Math.fround;
 
-/** Reads table rows: in place from a DenseTensor's data, else copied by `readRow` into `scratch`. */
+/** Reads table rows: `row(id)` gives an array in which row `id` starts at `base` (set by that call; no allocation per id). */
 interface RowReader {
   rows: number;
   dim: number;
-  inMemory: Float32Array | undefined;
-  lazy: Tensor;
-  scratch: Float32Array;
+  base: number;
+  row(id: number): Float32Array;
 }
 
-function rowReader(table: BoundWeight): RowReader {
-  const [rows, dim] = table.tensor.shape as [number, number];
-  const t = table.tensor;
-  return { rows, dim, inMemory: t instanceof DenseTensor ? t.data : undefined, lazy: t, scratch: new Float32Array(dim) };
+/** A whole table: in place from a DenseTensor's data, else copied by `readRow` into a scratch row. */
+function tensorReader(t: Tensor): RowReader {
+  const [rows, dim] = t.shape as [number, number];
+  if (t instanceof DenseTensor)
+    return {
+      rows,
+      dim,
+      base: 0,
+      row(id) {
+        this.base = id * dim;
+        return t.data;
+      },
+    };
+  const scratch = new Float32Array(dim);
+  return { rows, dim, base: 0, row: (id) => (t.readRow(id, scratch, 0), scratch) };
+}
+
+/** A logical table over its bound parts: rows routed to the part that holds them, or assembled from column parts. */
+function tableReader(table: LogicalTable, parts: readonly BoundWeight[]): RowReader {
+  if (table.layout === "whole") return tensorReader(parts[0]!.tensor);
+  const readers = parts.map((p) => tensorReader(p.tensor));
+  const scratch = new Float32Array(table.dim);
+  if (table.layout === "cols")
+    return {
+      rows: table.rows,
+      dim: table.dim,
+      base: 0,
+      row(id) {
+        readers.forEach((r, i) => {
+          const data = r.row(id);
+          scratch.set(data.subarray(r.base, r.base + r.dim), table.parts[i]!.start);
+        });
+        return scratch;
+      },
+    };
+  return {
+    rows: table.rows,
+    dim: table.dim,
+    base: 0,
+    row(id) {
+      const where = routeRow(table, id)!;
+      const r = readers[where.part]!;
+      const data = r.row(where.row);
+      this.base = r.base;
+      return data;
+    },
+  };
 }
 
 /**
@@ -43,13 +89,8 @@ function poolBag(pool: string, r: RowReader, ids: Int32Array, weights: Float32Ar
   for (let p = start; p < end; p++) {
     const id = ids[p]!;
     if (id < 0 || id >= r.rows) return p;
-    let row = r.inMemory;
-    let base = id * dim;
-    if (row === undefined) {
-      r.lazy.readRow(id, r.scratch, 0);
-      row = r.scratch;
-      base = 0;
-    }
+    const row = r.row(id);
+    const base = r.base;
     const w = weights ? weights[p]! : 1;
     const first = p === start;
     for (let d = 0; d < dim; d++) {
@@ -73,17 +114,18 @@ export function embeddingBagKernel(a: KernelArgs): void {
   const pool = a.attrs.pool as string;
   const offsets = bagOffsets(bags);
   const outW = sampleWidth(a.outType);
-  for (let t = 0; t < a.weights.length; t++) {
-    const table = a.weights[t]!;
-    const reader = rowReader(table);
-    const f = feats[t]!;
-    const ids = applyIdPolicy(bags.values, table.decl.attrs.ids as string | undefined, reader.rows);
+  const tables = logicalTables(feats, Array.isArray(a.attrs.parts) ? (a.attrs.parts as number[]) : undefined, a.weights.map((w) => w.decl));
+  if (typeof tables === "string") throw new Error(`internal: embedding_bag %${a.node.id} passed its type check: ${tables}`);
+  tables.forEach((table, t) => {
+    const reader = tableReader(table, a.weights.slice(table.first, table.first + table.parts.length));
+    const f = table.feature;
+    const ids = applyIdPolicy(bags.values, table.ids, reader.rows);
     for (let b = 0; b < a.batch; b++) {
       const bag = f * a.batch + b;
       const bad = poolBag(pool, reader, ids, bags.weights, offsets[bag]!, offsets[bag + 1]!, a.out, b * outW + t * reader.dim);
       if (bad >= 0) throw badId(a, table.name, f, b, ids[bad]!, reader.rows);
     }
-  }
+  });
 }
 
 /**

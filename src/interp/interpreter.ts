@@ -14,6 +14,7 @@ import { isBags } from "../data/batch.js";
 import type { WeightStore } from "../weights/store.js";
 import { KERNELS } from "./kernels.js";
 import { tableAt } from "./precision.js";
+import { withTableParts } from "../weights/parts.js";
 import { weightPrecision } from "../ir/precision.js";
 import { type BoundWeight, type KernelArgs, type Value, sampleWidth } from "./operands.js";
 import { checkBatchSize, checkInput } from "./inputs.js";
@@ -49,7 +50,8 @@ export function interpret(graph: Graph, weights: WeightStore, batch: Batch, opts
   const size = checkBatchSize(batch);
   const env = new Map<string, Slot>();
   for (const input of graph.inputs) env.set(input.name, { type: input.type, value: checkInput(input, batch) });
-  const bound = bindWeights(graph, weights);
+  // Parts of split tables are views of their tables (src/weights/parts.ts).
+  const bound = bindWeights(graph, withTableParts(graph, weights));
   const keepAll = opts.keep === "all";
   const outputIds = new Set(graph.outputs.map((o) => outputValueId(o.value)));
   const lastUse = keepAll ? undefined : lastUses(graph);

@@ -5,9 +5,9 @@
 // arithmetic (rounding and accumulation order) is in math.ts; dense layers'
 // precisions (fp16/bf16/int8) are applied here through precision.ts.
 
-import type { OpName } from "../ir/ops.js";
-import type { Node } from "../ir/types.js";
-import { int8Linear, smoothMultipliers } from "../quant/dense.js";
+import { type OpName, dotInteractionWidth } from "../ir/ops.js";
+import type { Node, Type } from "../ir/types.js";
+import { int8Linear, quantizeActivations, smoothMultipliers } from "../quant/dense.js";
 import { int8Weights, layerPrecision, roundedWeights, smoothOf, staticActScale } from "./precision.js";
 import { type Activation, type CrossWeights, activateInPlace, crossLayerBatch, dotF32, linearBatch, relu, sigmoid, tanh } from "./math.js";
 import { embeddingBagKernel } from "./embedding.js";
@@ -36,11 +36,55 @@ function denseLayer(node: Node, x: Float32Array, batch: number, inF: number, w: 
   linearBatch(x, batch, inF, roundedWeights(w.tensor, r), b ? roundedWeights(b.tensor, r) : undefined, outF, y);
 }
 
+/**
+ * linear: the dense layer at its precision, then `act`. An i8 input holds
+ * int8 codes a previous layer made for this one (fold-quant): they are its
+ * quantized activations, used as they are. With `out_scale` the output is the
+ * codes the next int8 layer would make of y (docs/numerics.md), held as
+ * integral f32 values.
+ */
 function linearKernel(a: KernelArgs): void {
   const [w, b] = a.weights;
   const [out, inF] = w!.tensor.shape as [number, number];
-  denseLayer(a.node, tensorOperand(a, 0), a.batch, inF, w!, b, out, staticActScale(a.node), a.out);
+  const outScale = typeof a.attrs.out_scale === "number" ? Math.fround(a.attrs.out_scale) : undefined;
+  const y = outScale === undefined ? a.out : new Float32Array(a.batch * out);
+  const x = tensorOperand(a, 0);
+  if (isCodes(a.types[0]!)) int8FromCodes(a.node, x, a.batch, inF, w!, b, out, y);
+  else denseLayer(a.node, x, a.batch, inF, w!, b, out, staticActScale(a.node), y);
+  activateInPlace(((a.attrs.act as string | undefined) ?? "none") as Activation, y);
+  if (outScale !== undefined) quantizeRows(y, a.batch, out, outScale, a.attrs.out_smooth as number[] | undefined, a.out);
 }
+
+const isCodes = (t: Type): boolean => t.kind === "tensor" && t.dtype === "i8";
+
+/** An int8 layer on codes `q` ([batch, inF], integral values): int32 dots with the weights, then the spec's f32 steps with the static scale. */
+function int8FromCodes(node: Node, q: Float32Array, batch: number, inF: number, w: BoundWeight, b: BoundWeight | undefined, outF: number, y: Float32Array): void {
+  const wq = int8Weights(w.tensor, smoothOf(node));
+  const s = staticActScale(node)!;
+  const bias = b?.dense();
+  for (let r = 0; r < batch; r++)
+    for (let o = 0; o < outF; o++) {
+      let acc = 0;
+      for (let k = 0; k < inF; k++) acc += q[r * inF + k]! * wq.q[o * inF + k]!;
+      let v = f32(f32(acc) * f32(s * wq.scales[o]!));
+      if (bias) v = f32(v + bias[o]!);
+      y[r * outF + o] = v;
+    }
+}
+
+/** Quantizes each row of `y` as an int8 layer with static scale `s` (and smoothing factors) quantizes its input; the codes go to `codes`. */
+function quantizeRows(y: Float32Array, batch: number, n: number, s: number, smooth: readonly number[] | undefined, codes: Float32Array): void {
+  const mul = smooth ? smoothMultipliers(smooth) : undefined;
+  const row = new Float32Array(n);
+  const q = new Int32Array(n);
+  for (let r = 0; r < batch; r++) {
+    for (let k = 0; k < n; k++) row[k] = mul ? f32(y[r * n + k]! * mul[k]!) : y[r * n + k]!;
+    quantizeActivations(row, 0, n, s, q);
+    for (let k = 0; k < n; k++) codes[r * n + k] = q[k]!;
+  }
+}
+
+const f32 = Math.fround;
 
 /** mlp: layer i is linear(W_i, b_i) then `act`, the last layer `final` instead (int8 layers quantize activations dynamically). */
 function mlpKernel(a: KernelArgs): void {
@@ -59,10 +103,9 @@ function mlpKernel(a: KernelArgs): void {
   }
 }
 
-/** Copies `width` elements per sample of each operand, in operand order, into each output row. */
-function concatRows(a: KernelArgs, operands: number[]): void {
+/** Copies `width` elements per sample of each operand, in operand order, into each output row from column `col`. */
+function concatRows(a: KernelArgs, operands: number[], col = 0): void {
   const outW = sampleWidth(a.outType);
-  let col = 0;
   for (const i of operands) {
     const x = tensorOperand(a, i);
     const w = sampleWidth(a.types[i]!);
@@ -81,11 +124,20 @@ function concatRows(a: KernelArgs, operands: number[]): void {
  * order); the output is x followed by dot(T_i, T_j) for i = 1..F-1, j = 0..i-1
  * (with self: i = 0..F-1, j = 0..i), row-major over the lower triangle —
  * facebookresearch/dlrm's `interact_features` order (tril_indices offset -1 / 0).
+ * The last `tail` operands are not features: they follow, flattened, as a
+ * concat after the interaction would place them.
  */
 function interactKernel(a: KernelArgs): void {
-  const operands = a.values.map((_, i) => i);
-  if (a.attrs.op === "cat") return concatRows(a, operands);
+  const tail = typeof a.attrs.tail === "number" ? a.attrs.tail : 0;
+  if (a.attrs.op === "cat") return concatRows(a, a.values.map((_, i) => i));
+  const operands = a.values.map((_, i) => i).slice(0, a.values.length - tail);
   const d = sampleWidth(a.types[0]!);
+  const width = interactDot(a, operands, d);
+  concatRows(a, a.values.map((_, i) => i).slice(a.values.length - tail), width);
+}
+
+/** The dot interaction of `operands` into the first columns of each output row; returns how many columns it wrote. */
+function interactDot(a: KernelArgs, operands: number[], d: number): number {
   const src: Float32Array[] = [];
   const stride: number[] = [];
   const within: number[] = [];
@@ -111,6 +163,7 @@ function interactKernel(a: KernelArgs): void {
       for (let j = 0; j <= jEnd; j++) a.out[pos++] = dotF32(src[i]!, offset[i]!, src[j]!, offset[j]!, d);
     }
   }
+  return dotInteractionWidth(d, vectors, self);
 }
 
 /** The weights of one cross layer, from `[W, b]` (rank 0) or `[down, up, b]`, at the layer's precision (fp32, fp16 or bf16). */
@@ -139,6 +192,7 @@ function crossKernel(a: KernelArgs): void {
 function crossLayerKernel(a: KernelArgs): void {
   const d = sampleWidth(a.types[0]!);
   crossLayerBatch(tensorOperand(a, 0), tensorOperand(a, 1), a.batch, d, crossWeights(a.node, a.weights, a.attrs.rank as number), a.out);
+  activateInPlace(((a.attrs.act as string | undefined) ?? "none") as Activation, a.out);
 }
 
 /** One kernel per op; the mapped type makes an op without a kernel a compile error. */

@@ -3,6 +3,7 @@
 // inference, the printer/parser and the interpreter all read this table, so an
 // op is added here once and every stage learns of it.
 
+import { logicalTables } from "./tables.js";
 import { BATCH, type Attrs, type AttrValue, type Dim, type Type, type TensorType, type WeightDecl, formatType, tensor } from "./types.js";
 
 /** Attribute schema: how an attribute is checked and what it defaults to. */
@@ -46,6 +47,8 @@ export const PRECISIONS = ["fp32", "fp16", "bf16", "int8", "int4", "int2"] as co
 /** Attributes every op accepts. `precision` is a user pin the precision search never overrides. */
 export const COMMON_ATTRS: Record<string, AttrSpec> = {
   precision: { type: "enum", values: PRECISIONS, doc: "user pin: the precision this node must get" },
+  buffer: { type: "ints", doc: "set by plan-memory: [offset, bytes] of this node's value in the Wasm workspace, per sample of batch capacity" },
+  scratch: { type: "ints", doc: "set by plan-memory: [offset, bytes] of this node's per-sample scratch in the Wasm workspace" },
 };
 
 const ok = (type: Type): InferResult => ({ ok: true, type });
@@ -55,6 +58,13 @@ const fmt = (t: Type | WeightDecl): string => ("kind" in t ? formatType(t) : `${
 /** A tensor `[B, n]` of f32, or undefined. */
 function features(t: Type | undefined): number | undefined {
   if (!t || t.kind !== "tensor" || t.dtype !== "f32" || t.shape.length !== 2 || t.shape[0] !== BATCH) return undefined;
+  const n = t.shape[1];
+  return typeof n === "number" ? n : undefined;
+}
+
+/** A tensor `[B, n]` of i8 activation codes (a linear layer with `out_scale` writes them), or undefined. */
+function codes(t: Type | undefined): number | undefined {
+  if (!t || t.kind !== "tensor" || t.dtype !== "i8" || t.shape.length !== 2 || t.shape[0] !== BATCH) return undefined;
   const n = t.shape[1];
   return typeof n === "number" ? n : undefined;
 }
@@ -85,13 +95,33 @@ const elementwise = (summary: string): OpDef => ({
   weights: [0, 0],
   attrs: {},
   infer({ values: [x] }) {
-    if (!x || x.kind !== "tensor") return fail(`expects a tensor, got ${x ? formatType(x) : "nothing"}`);
+    if (!x || x.kind !== "tensor" || x.dtype !== "f32") return fail(`expects an f32 tensor, got ${x ? formatType(x) : "nothing"}`);
     return ok(x);
   },
 });
 
 /** Output width of a dot interaction over `f` feature vectors. */
 export const dotInteractionWidth = (dim: number, f: number, self: boolean): number => dim + (self ? (f * (f + 1)) / 2 : (f * (f - 1)) / 2);
+
+/** The type of an interaction over its feature operands (x first), without tail operands. */
+function interactionType(values: Type[], attrs: Attrs): InferResult {
+  const [x, ...rest] = values;
+  const dim = features(x);
+  if (dim === undefined) return fail(`interact's first input must be a dense vector f32[B,d], got ${x ? formatType(x) : "nothing"}`);
+  let f = 1;
+  let flat = dim;
+  for (const t of rest) {
+    const v = features(t);
+    const s = featureSet(t);
+    const [n, d] = v !== undefined ? [1, v] : s ?? [0, 0];
+    if (n === 0) return fail(`interact inputs must be f32[B,d] or f32[B,n,d], got ${t ? formatType(t) : "nothing"}`);
+    if (attrs.op !== "cat" && d !== dim)
+      return fail(`interact op=dot needs one dimension for all features: ${formatType(x!)} vs ${formatType(t!)}`, "project the dense input to the embedding dimension, e.g. mlp(dense, [..., " + d + "])");
+    f += n;
+    flat += n * d;
+  }
+  return ok(tensor([BATCH, attrs.op === "cat" ? flat : dotInteractionWidth(dim, f, attrs.self === true)]));
+}
 
 export const OPS = {
   linear: {
@@ -101,13 +131,25 @@ export const OPS = {
     attrs: {
       act_scale: { type: "number", doc: "int8 layers: the static (calibrated) activation scale; absent or null: a dynamic scale per row" },
       smooth: { type: "numbers", doc: "int8 layers: per-input-channel smoothing factors s (activations x/s, weights W·s); absent or null: none" },
+      act: { type: "enum", values: ACTIVATIONS, doc: "activation applied to the output in the layer's epilogue (fuse-epilogue); absent: none" },
+      out_scale: {
+        type: "number",
+        doc: "fold-quant: the output is i8[B,out], the int8 codes the next int8 layer would make of y (after act): clamp(rne(f32(y·r[k])·f32(1/out_scale)), ±127), NaN → 0",
+      },
+      out_smooth: { type: "numbers", doc: "fold-quant: the next layer's smoothing factors s, so r[k] = f32(1/s[k]) above; absent: r = 1" },
     },
     infer({ values: [x], weights: [w, b], attrs }) {
-      const n = features(x);
+      const n = features(x) ?? codes(x);
       if (n === undefined) return fail(`linear expects a matrix input f32[B,n], got ${x ? formatType(x) : "nothing"}`, "flatten a [B,n,d] input first with flatten(...)");
+      // i8 codes already are this layer's quantized activations: only an int8 layer with a static scale can read them.
+      const precision = w?.attrs.precision ?? attrs.precision;
+      if (codes(x) !== undefined && (precision !== "int8" || typeof attrs.act_scale !== "number"))
+        return fail(`linear reads int8 codes ${formatType(x!)} but is not an int8 layer with a static act_scale`, "codes come from fold-quant; rerun the pipeline from before fold-quant");
       const out = checkLinear("linear", n, w, b);
       if (Array.isArray(attrs.smooth) && attrs.smooth.length !== n) return fail(`linear: smooth has ${attrs.smooth.length} factors for ${n} input features`);
-      return typeof out === "string" ? fail(out) : ok(tensor([BATCH, out]));
+      if (typeof out === "string") return fail(out);
+      if (Array.isArray(attrs.out_smooth) && attrs.out_smooth.length !== out) return fail(`linear: out_smooth has ${attrs.out_smooth.length} factors for ${out} outputs`);
+      return ok(tensor([BATCH, out], typeof attrs.out_scale === "number" ? "i8" : "f32"));
     },
   },
   mlp: {
@@ -147,24 +189,26 @@ export const OPS = {
       pool: { type: "enum", values: POOLINGS, default: "sum", doc: "how the rows of a bag combine" },
       bags: { type: "ints", required: true, doc: "for each table, the bag feature it reads" },
       stacked: { type: "bool", default: true, doc: "output [B, tables, dim] (true) or [B, dim] for one table (false)" },
+      parts: { type: "ints", doc: "split tables (split-tables): for each table, how many consecutive weight operands hold it; absent: one each" },
     },
     infer({ values: [bags], weights, attrs }) {
       if (!bags || bags.kind !== "bags") return fail(`embedding_bag reads a bags input, got ${bags ? formatType(bags) : "nothing"}`);
       const feats = attrs.bags as number[];
-      if (feats.length !== weights.length)
+      const parts = Array.isArray(attrs.parts) ? (attrs.parts as number[]) : undefined;
+      if (!parts && feats.length !== weights.length)
         return fail(`embedding_bag has ${weights.length} tables but ${feats.length} bag features`);
       for (const f of feats)
         if (!Number.isInteger(f) || f < 0 || f >= bags.count) return fail(`bag feature ${f} is out of range for ${formatType(bags)} (0..${bags.count - 1})`);
-      const dim = weights[0]?.shape[1];
-      for (const t of weights) {
-        if (t.shape.length !== 2) return fail(`table ${t.name} must be [rows, dim], got ${fmt(t)}`);
-        if (t.shape[1] !== dim) return fail(`tables of one embedding_bag must share a dimension: ${weights[0]!.name} is ${fmt(weights[0]!)}, ${t.name} is ${fmt(t)}`);
-      }
+      const tables = logicalTables(feats, parts, weights);
+      if (typeof tables === "string") return fail(tables);
+      const dim = tables[0]?.dim;
+      for (const t of tables)
+        if (t.dim !== dim) return fail(`tables of one embedding_bag must share a dimension: ${tables[0]!.name} has dim ${dim}, ${t.name} has dim ${t.dim}`);
       if (attrs.stacked === false) {
-        if (weights.length !== 1) return fail(`an unstacked embedding_bag has exactly one table, got ${weights.length}`);
+        if (tables.length !== 1) return fail(`an unstacked embedding_bag has exactly one table, got ${tables.length}`);
         return ok(tensor([BATCH, dim as number]));
       }
-      return ok(tensor([BATCH, weights.length, dim as number]));
+      return ok(tensor([BATCH, tables.length, dim as number]));
     },
   },
   interact: {
@@ -174,24 +218,20 @@ export const OPS = {
     attrs: {
       op: { type: "enum", values: INTERACTIONS, default: "dot", doc: "dot: x ++ strict lower triangle of Z Z^T; cat: x ++ flatten(rest)" },
       self: { type: "bool", default: false, doc: "include each feature's dot with itself (op=dot)" },
+      tail: { type: "int", doc: "fuse-interaction: the last `tail` value operands are not features; each is appended, flattened, after the interaction's output (a fused concat); absent: 0" },
     },
     infer({ values, attrs }) {
-      const [x, ...rest] = values;
-      const dim = features(x);
-      if (dim === undefined) return fail(`interact's first input must be a dense vector f32[B,d], got ${x ? formatType(x) : "nothing"}`);
-      let f = 1;
-      let flat = dim;
-      for (const t of rest) {
+      const tail = typeof attrs.tail === "number" ? attrs.tail : 0;
+      if (values.length - tail < 2) return fail(`interact needs at least two feature operands besides its ${tail} tail operand(s), got ${values.length - tail}`);
+      let tailWidth = 0;
+      for (const t of values.slice(values.length - tail)) {
         const v = features(t);
         const s = featureSet(t);
-        const [n, d] = v !== undefined ? [1, v] : s ?? [0, 0];
-        if (n === 0) return fail(`interact inputs must be f32[B,d] or f32[B,n,d], got ${t ? formatType(t) : "nothing"}`);
-        if (attrs.op !== "cat" && d !== dim)
-          return fail(`interact op=dot needs one dimension for all features: ${formatType(x!)} vs ${formatType(t!)}`, "project the dense input to the embedding dimension, e.g. mlp(dense, [..., " + d + "])");
-        f += n;
-        flat += n * d;
+        if (v === undefined && s === undefined) return fail(`interact's tail operands must be f32[B,n] or f32[B,n,d], got ${t ? formatType(t) : "nothing"}`);
+        tailWidth += v ?? s![0] * s![1];
       }
-      return ok(tensor([BATCH, attrs.op === "cat" ? flat : dotInteractionWidth(dim, f, attrs.self === true)]));
+      const inner = interactionType(values.slice(0, values.length - tail), attrs);
+      return inner.ok && inner.type.kind === "tensor" ? ok(tensor([BATCH, (inner.type.shape[1] as number) + tailWidth])) : inner;
     },
   },
   concat: {
@@ -215,7 +255,7 @@ export const OPS = {
     weights: [0, 0],
     attrs: {},
     infer({ values: [x] }) {
-      if (!x || x.kind !== "tensor" || x.shape.length < 2 || x.shape[0] !== BATCH) return fail(`flatten expects f32[B,...], got ${x ? formatType(x) : "nothing"}`);
+      if (!x || x.kind !== "tensor" || x.dtype !== "f32" || x.shape.length < 2 || x.shape[0] !== BATCH) return fail(`flatten expects f32[B,...], got ${x ? formatType(x) : "nothing"}`);
       return ok(tensor([BATCH, (x.shape.slice(1) as number[]).reduce((a, b) => a * b, 1)]));
     },
   },
@@ -244,7 +284,10 @@ export const OPS = {
     summary: "one DCNv2 layer: x0 * (W xl + b) + xl",
     values: [2, 2],
     weights: [2, 3],
-    attrs: { rank: { type: "int", default: 0, doc: "0: full-rank W; r > 0: low-rank up · down" } },
+    attrs: {
+      rank: { type: "int", default: 0, doc: "0: full-rank W; r > 0: low-rank up · down" },
+      act: { type: "enum", values: ["relu", "none"], doc: "activation applied to the output in the layer's epilogue (fuse-epilogue); absent: none" },
+    },
     infer({ values: [x0, xl], weights, attrs }) {
       const d = features(x0);
       if (d === undefined) return fail(`cross_layer expects x0 as f32[B,d], got ${x0 ? formatType(x0) : "nothing"}`);

@@ -179,6 +179,25 @@ describe("the synthetic-data workflow on the small DLRM", () => {
     expect(bad.err).toContain("weights.bin: checksum mismatch");
   });
 
+  it("compile runs the target's fusions and memory plan, prints and reports the peak; --no-target-passes skips them", async () => {
+    const dist = join(dir, "dist-fused");
+    const report = join(dir, "compile-report.md");
+    const c = await rmc("compile", SMALL, "--weights", w, "-o", dist, "--emit-text", "--report", report);
+    expect(c.code, c.err).toBe(0);
+    const peak = /memory plan: peak activations ([\d.]+ KiB) per sample/.exec(c.out);
+    expect(peak, c.out).not.toBeNull();
+    const manifest = JSON.parse(readFileSync(join(dist, "manifest.json"), "utf8")) as { wasm: { activationBytesPerSample: number } };
+    expect(readFileSync(report, "utf8")).toContain(`peak activations: ${manifest.wasm.activationBytesPerSample} bytes per sample`);
+    const ir = readFileSync(join(dist, "final.ir"), "utf8");
+    expect(ir).toMatch(/linear\(.*\{act=relu, buffer=\[\d+,\d+\]\}/);
+    expect(ir).not.toMatch(/= relu\(/);
+    const plain = join(dir, "dist-plain");
+    const p = await rmc("compile", SMALL, "--weights", w, "-o", plain, "--emit-text", "--no-target-passes");
+    expect(p.code, p.err).toBe(0);
+    expect(p.out).not.toContain("memory plan:");
+    expect(readFileSync(join(plain, "final.ir"), "utf8")).toMatch(/= relu\(/);
+  });
+
   it("a corrupted weights file is an error naming the file, and writes nothing", async () => {
     const bad = join(dir, "bad.safetensors");
     writeFileSync(bad, readFileSync(w).subarray(0, 5000));

@@ -105,7 +105,8 @@ describe("precision on the command line", () => {
     expect(r.out).toContain("computes exactly what the interpreter does");
     const lines = r.out.split("\n").filter((l) => l.startsWith("%"));
     expect(lines[0]).toMatch(/^%bottom\.0\s+linear/);
-    expect(lines.at(-1)).toMatch(/^%top\s+sigmoid/);
+    // The compiled IR is fused: the last layer applies the sigmoid in its epilogue.
+    expect(lines.at(-1)).toMatch(/^%top\.1\s+linear\+sigmoid/);
     expect(r.out).toMatch(/error first jumps at %\S+|no node's error jumps/);
   });
 });

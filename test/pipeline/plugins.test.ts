@@ -36,7 +36,7 @@ const GOOD = `export const passes = [{ name: "tag-nodes", summary: "Adds nothing
 describe("PassRegistry", () => {
   it("comes pre-loaded with the built-ins, listed by name", () => {
     const r = createPassRegistry();
-    expect(r.names()).toEqual(["assign-precision", "canonicalize", "dce", "infer-shapes"]);
+    expect(r.names()).toEqual(["assign-precision", "canonicalize", "dce", "fold-quant", "fuse-bags", "fuse-epilogue", "fuse-interaction", "infer-shapes", "plan-memory", "split-tables"]);
     expect(r.source("dce")).toBe("built-in");
     expect(new PassRegistry().names()).toEqual([]);
   });

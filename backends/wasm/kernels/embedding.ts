@@ -7,19 +7,45 @@
 // Pooling order and rounding follow the reference interpreter: rows added in
 // bag order from zero, a weighted row is w·row first, mean divides at the end,
 // max starts from the first row, an empty bag gives zeros.
+// Split tables (split-tables): a column part is pooled as a narrower table
+// into its columns of the output; a table split by rows routes each id to the
+// range holding it, and one with a hot part first looks the id up in the hot
+// part's ascending id list (a branch-free binary search unrolled for its
+// length), then takes the row from the hot part or from the cold ranges. Rows
+// are still pooled in bag order, so results are those of the unsplit table.
 
+import type { Graph, Node } from "../../../src/ir/types.js";
+import { nodeTables } from "../../../src/ir/tables.js";
 import type { Expr, FunctionBuilder, Local, WasmModule } from "../module.js";
-import type { TableFormat } from "../layout.js";
+import { type TableFormat, type WeightLayout, hotIdsKey } from "../layout.js";
 import { f16x4ToF32, unpackLanes } from "./widen.js";
 
-export interface BagTable {
+/** Where a table's rows are: their address, stride and format. */
+export interface RowSource {
   /** Address of the table's rows. */
   address: number;
   /** Bytes from one row to the next. */
   rowBytes: number;
   format: TableFormat;
+}
+
+/** Rows [start, end) of a table (or of its cold rows) held at `address`. */
+export interface RowRange extends RowSource {
+  start: number;
+  end: number;
+}
+
+export interface BagTable extends RowSource {
   /** Bag feature this table reads. */
   feature: number;
+  /** The output slot (logical table) it pools into; default: its position in `tables`. */
+  slot?: number;
+  /** A column part: the columns [start, end) of its slot it holds (default: all `dim`). */
+  cols?: [number, number];
+  /** A table split by rows: the ranges holding its rows (or, with `hot`, its cold rows); `address`, `rowBytes` and `format` are then unused. */
+  ranges?: RowRange[];
+  /** A hot part: its ascending table row ids (i32, `count` of them, at `ids`) and its rows. */
+  hot?: { ids: number; count: number; rows: RowSource };
 }
 
 export interface EmbeddingSpec {
@@ -29,6 +55,30 @@ export interface EmbeddingSpec {
   weighted: boolean;
   /** Floats per output sample (tables·dim stacked, or dim). */
   outWidth: number;
+}
+
+/** The tables of an embedding_bag node as the kernel reads them from the weight layout, and their (shared) dimension. */
+export function bagTables(graph: Graph, node: Node, layout: WeightLayout): { tables: BagTable[]; dim: number } {
+  const decls = new Map(graph.weights.map((x) => [x.name, x]));
+  const source = (name: string): RowSource => {
+    const placed = layout.weights.get(name)!;
+    if (placed.form.kind !== "table") throw new Error(`internal: ${name} is not laid out as a table`);
+    return { address: placed.offset, rowBytes: placed.form.rowBytes, format: placed.form.format };
+  };
+  const tables: BagTable[] = [];
+  const logical = nodeTables(node, decls);
+  logical.forEach((t, slot) => {
+    const names = t.parts.map((p) => p.decl.name);
+    if (t.layout === "whole") tables.push({ ...source(names[0]!), feature: t.feature, slot });
+    else if (t.layout === "cols") t.parts.forEach((p) => tables.push({ ...source(p.decl.name), feature: t.feature, slot, cols: [p.start, p.end] }));
+    else {
+      const body = t.layout === "hot" ? t.parts.slice(1) : t.parts;
+      const ranges = body.map((p) => ({ ...source(p.decl.name), start: p.start, end: p.end }));
+      const hot = t.layout === "hot" ? { ids: layout.weights.get(hotIdsKey(names[0]!))!.offset, count: t.parts[0]!.end, rows: source(names[0]!) } : undefined;
+      tables.push({ ...ranges[0]!, feature: t.feature, slot, ranges, ...(hot ? { hot } : {}) });
+    }
+  });
+  return { tables, dim: logical[0]?.dim ?? 0 };
 }
 
 /** Emits `name(offsets, ids, weights, out, batch)`. */
@@ -48,7 +98,9 @@ interface Params {
 }
 
 function poolTable(w: WasmModule, f: FunctionBuilder, spec: EmbeddingSpec, t: BagTable, ti: number, a: Params): Expr {
-  const vecs = Math.ceil(spec.dim / 4);
+  const [c0, c1] = t.cols ?? [0, spec.dim];
+  const dim = c1 - c0;
+  const vecs = Math.ceil(dim / 4);
   const b = f.local("i32");
   const at = f.local("i32"); // address of offsets[feature*B + b]
   const p = f.local("i32");
@@ -58,17 +110,9 @@ function poolTable(w: WasmModule, f: FunctionBuilder, spec: EmbeddingSpec, t: Ba
   const val = f.local("v128");
   const half = f.local("v128");
   const max = spec.pool === "max";
-  const rs = rowScale(f, t.format, spec.dim);
-  const row4 = (v: number) => rowValues(w, f, t.format, row, v, half, rs);
-
-  const perId: Expr[] = [row.set(w.add(w.i32(t.address), w.mul(w.loadI32(w.add(a.ids.get(), w.shl(p.get(), w.i32(2)))), w.i32(t.rowBytes))))];
-  perId.push(...rowSetup(w, f, spec.dim, t.format, row, rs));
-  for (let v = 0; v < vecs; v++) {
-    const { setup, value } = row4(v);
-    perId.push(...setup, val.set(value));
-    if (spec.weighted) perId.push(val.set(w.mulX4(w.splat(w.loadF32(w.add(a.weights.get(), w.shl(p.get(), w.i32(2))))), val.get())));
-    perId.push(acc[v]!.set(max ? w.maxX4(acc[v]!.get(), val.get()) : w.addX4(acc[v]!.get(), val.get())));
-  }
+  const ctx: RowContext = { w, f, spec, dim, vecs, row, acc, val, half, a, p };
+  const id = () => w.loadI32(w.add(a.ids.get(), w.shl(p.get(), w.i32(2))));
+  const perId = t.ranges ? routedRow(ctx, t, id) : accumulateRow(ctx, t, id());
 
   const perSample: Expr[] = [
     at.set(w.add(a.offsets.get(), w.shl(w.add(w.mul(w.i32(t.feature), a.batch.get()), b.get()), w.i32(2)))),
@@ -79,16 +123,76 @@ function poolTable(w: WasmModule, f: FunctionBuilder, spec: EmbeddingSpec, t: Ba
   const count = () => w.sub(end.get(), w.loadI32(at.get()));
   if (spec.pool === "mean") perSample.push(w.if(w.gt(count(), w.i32(0)), w.block(acc.map((x) => x.set(w.divX4(x.get(), w.splat(w.f32FromI32(count()))))))));
   if (max) perSample.push(w.if(w.eqz(count()), w.block(acc.map((x) => x.set(w.zero())))));
-  // Store: out + (b*outWidth + ti*dim)*4, whole vectors then the valid lanes of the last.
+  // Store: out + (b*outWidth + slot*dim + c0)*4, whole vectors then the valid lanes of the last.
   const dst = f.local("i32");
   perSample.push(dst.set(w.add(a.out.get(), w.mul(b.get(), w.i32(spec.outWidth * 4)))));
   for (let v = 0; v < vecs; v++) {
-    const offset = (ti * spec.dim + v * 4) * 4;
-    const lanes = Math.min(4, spec.dim - v * 4);
+    const offset = ((t.slot ?? ti) * spec.dim + c0 + v * 4) * 4;
+    const lanes = Math.min(4, dim - v * 4);
     if (lanes === 4) perSample.push(w.store(dst.get(), acc[v]!.get(), offset));
     else for (let l = 0; l < lanes; l++) perSample.push(w.storeLane(dst.get(), acc[v]!.get(), l, offset + l * 4));
   }
   return f.forRange(b, w.i32(0), () => a.batch.get(), 1, perSample);
+}
+
+/** What adding one row into the accumulators needs. */
+interface RowContext {
+  w: WasmModule;
+  f: FunctionBuilder;
+  spec: EmbeddingSpec;
+  /** Values per row (a column part's width). */
+  dim: number;
+  vecs: number;
+  row: Local;
+  acc: Local[];
+  val: Local;
+  half: Local;
+  a: Params;
+  p: Local;
+}
+
+/** Adds row `index` of `src` (weighted when the bags are) into the accumulators. */
+function accumulateRow(c: RowContext, src: RowSource, index: Expr): Expr[] {
+  const { w, f, spec, row, acc, val, half, a, p } = c;
+  const max = spec.pool === "max";
+  const rs = rowScale(f, src.format, c.dim);
+  const out: Expr[] = [row.set(w.add(w.i32(src.address), w.mul(index, w.i32(src.rowBytes))))];
+  out.push(...rowSetup(w, f, c.dim, src.format, row, rs));
+  for (let v = 0; v < c.vecs; v++) {
+    const { setup, value } = rowValues(w, f, src.format, row, v, half, rs);
+    out.push(...setup, val.set(value));
+    if (spec.weighted) out.push(val.set(w.mulX4(w.splat(w.loadF32(w.add(a.weights.get(), w.shl(p.get(), w.i32(2))))), val.get())));
+    out.push(acc[v]!.set(max ? w.maxX4(acc[v]!.get(), val.get()) : w.addX4(acc[v]!.get(), val.get())));
+  }
+  return out;
+}
+
+/** Row `r` from the range holding it: `if (r < end0) ... else if (r < end1) ... else last` (ranges cover every valid row). */
+function fromRanges(c: RowContext, ranges: RowRange[], r: Local): Expr[] {
+  const { w } = c;
+  const take = (x: RowRange): Expr[] => accumulateRow(c, x, w.sub(r.get(), w.i32(x.start)));
+  let chain = w.block(take(ranges[ranges.length - 1]!));
+  for (let i = ranges.length - 2; i >= 0; i--) chain = w.if(w.lt(r.get(), w.i32(ranges[i]!.end)), w.block(take(ranges[i]!)), chain);
+  return [chain];
+}
+
+/** One id of a split table: from its hot part if the id is hot, else from the range of rows (or cold rows) holding it. */
+function routedRow(c: RowContext, t: BagTable, id: () => Expr): Expr[] {
+  const { w, f } = c;
+  const r = f.local("i32");
+  if (!t.hot) return [r.set(id()), ...fromRanges(c, t.ranges!, r)];
+  const key = f.local("i32");
+  const k = f.local("i32");
+  const { ids, count, rows } = t.hot;
+  const hotAt = (index: Expr) => w.loadI32(w.add(w.i32(ids), w.shl(index, w.i32(2))));
+  // k = number of hot ids below key: add each power of two (largest first) while the id before that position is still below key.
+  const search: Expr[] = [key.set(id()), k.set(w.i32(0))];
+  for (let step = 2 ** Math.floor(Math.log2(count)); step >= 1; step /= 2)
+    search.push(w.if(w.lt(w.i32(count - step), k.get()), w.nop(), w.if(w.lt(hotAt(w.add(k.get(), w.i32(step - 1))), key.get()), k.set(w.add(k.get(), w.i32(step))))));
+  const done = f.label("hot");
+  const hot = w.if(w.lt(k.get(), w.i32(count)), w.if(w.eqz(w.sub(hotAt(k.get()), key.get())), w.block([...accumulateRow(c, rows, k.get()), w.br(done)])));
+  // Not hot: it is cold row key - k.
+  return [w.block([...search, hot, r.set(w.sub(key.get(), k.get())), ...fromRanges(c, t.ranges!, r)], done)];
 }
 
 /** Registers holding the current row's dequantization scale and bias (splat), for the quantized formats. */

@@ -7,6 +7,10 @@
 // int8 weights (sign-extended to i16 as they load) by `i32x4.dot_i16x8_s`
 // into i32x4 accumulators (exact, so the order is free). Epilogue:
 // f32(acc) · (s · scale) + bias, then relu — the spec's f32 steps exactly.
+// Folded quantization (fold-quant): a layer may read codes another layer
+// wrote (no quantize step; s is its static scale), and a layer may write,
+// instead of f32 outputs, the codes the next layer would make of them, in the
+// next layer's scratch-record form — the f32 outputs never reach memory.
 
 import type { Expr, FunctionBuilder, Local, WasmModule } from "../module.js";
 import { I8_PAIR_BYTES, PANEL } from "../layout.js";
@@ -27,6 +31,10 @@ export interface Int8GemmSpec {
   actScale: number | undefined;
   /** Address of a smoothed layer's per-input multipliers (f32, padded to 4): the row is x·m before it is quantized. */
   actMul?: number;
+  /** The input is int8 codes in scratch-record form (int8ScratchBytes(inF) per sample), made for this layer with its static scale. */
+  codesIn?: boolean;
+  /** Write the codes of the output instead (records of int8ScratchBytes(outF)): static scale `scale`, multipliers at `mul` (f32, padded to 4). */
+  codesOut?: { scale: number; mul?: number };
 }
 
 /** 1.5·2^23: adding it to |v| <= 2^22 rounds v to an integer (ties to even) held in the low mantissa bits. */
@@ -42,15 +50,21 @@ const scaleAt = (inF: number): number => align16(pairsOf(inF) * 4);
 /** Bytes per sample of the scratch an int8 layer needs: the quantized row (i16, even length), then its scale. */
 export const int8ScratchBytes = (inF: number): number => scaleAt(inF) + 16;
 
-/** Emits `name(x, y, scratch, batch)`: x [batch, inF] f32, y [batch, outF] f32, scratch batch × int8ScratchBytes(inF). */
+/**
+ * Emits `name(x, y, scratch, batch)`: x [batch, inF] f32 (or codes records,
+ * `codesIn`: then scratch is unused), y [batch, outF] f32 (or codes records,
+ * `codesOut`), scratch batch × int8ScratchBytes(inF).
+ */
 export function emitInt8Gemm(w: WasmModule, name: string, spec: Int8GemmSpec): void {
+  if (spec.codesIn && spec.actScale === undefined) throw new Error(`internal: ${name} reads codes but has no static scale`);
   w.func(name, ["i32", "i32", "i32", "i32"], (f) => {
-    const [x, y, q, batch] = f.params as [Local, Local, Local, Local];
+    const [x, y, scratch, batch] = f.params as [Local, Local, Local, Local];
+    const q = spec.codesIn ? x : scratch;
     const full = Math.floor(spec.outF / PANEL);
     const rest = spec.outF % PANEL;
     const b = f.local("i32");
     const p = f.local("i32");
-    const body: Expr[] = [f.forRange(b, w.i32(0), () => batch.get(), 1, quantizeRow(w, f, spec, x, q, b))];
+    const body: Expr[] = spec.codesIn ? [] : [f.forRange(b, w.i32(0), () => batch.get(), 1, quantizeRow(w, f, spec, x, q, b))];
     if (full > 0) body.push(f.forRange(p, w.i32(0), () => w.i32(full), 1, [panel(w, f, spec, y, q, batch, () => p.get(), PANEL)]));
     if (rest > 0) body.push(panel(w, f, spec, y, q, batch, () => w.i32(full), rest));
     return body;
@@ -164,24 +178,70 @@ function rowTile(w: WasmModule, f: FunctionBuilder, spec: Int8GemmSpec, y: Local
     wp.set(w.add(w.i32(spec.weights), w.mul(p(), w.i32(pairs * I8_PAIR_BYTES)))),
     f.forRange(k, w.i32(0), () => w.i32(pairs), 1, step),
   ];
-  // Epilogue: f32(acc) · (s · scale) (+ bias), relu, store at y + r*outF*4 + p*PANEL*4.
-  const yp = f.local("i32");
+  // Epilogue: f32(acc) · (s · scale) (+ bias), relu, then stored as f32 or as codes.
   const sp = f.local("i32");
-  out.push(yp.set(w.add(w.add(y.get(), w.mul(r(), w.i32(spec.outF * 4))), w.mul(p(), w.i32(PANEL * 4)))), sp.set(w.add(q.get(), w.mul(r(), w.i32(record)))));
+  out.push(sp.set(w.add(q.get(), w.mul(r(), w.i32(record)))));
+  const values: Local[] = [];
   for (let i = 0; i < rows; i++)
     for (let v = 0; v < vecs; v++) {
-      const scale = w.mulX4(w.splat(w.loadF32(sp.get(), i * record + scaleAt(spec.inF))), w.load(w.add(w.i32(spec.scales), w.mul(p(), w.i32(PANEL * 4))), v * 16));
+      // A static scale is a constant; otherwise the row's scale sits at the end of its record.
+      const s = spec.codesIn ? w.splat(w.f32(spec.actScale!)) : w.splat(w.loadF32(sp.get(), i * record + scaleAt(spec.inF)));
+      const scale = w.mulX4(s, w.load(w.add(w.i32(spec.scales), w.mul(p(), w.i32(PANEL * 4))), v * 16));
       let val = w.mulX4(w.convertI32x4(acc[i * vecs + v]!.get()), scale);
       if (spec.bias !== undefined) val = w.addX4(val, w.load(w.add(w.i32(spec.bias), w.mul(p(), w.i32(PANEL * 4))), v * 16));
       if (spec.act === "relu") val = w.maxX4(val, w.zero());
+      const tmp = f.local("v128");
+      out.push(tmp.set(val));
+      values.push(tmp);
+    }
+  out.push(...(spec.codesOut ? storeCodes(w, f, spec, spec.codesOut, values, y, r, p, rows, valid) : storeFloats(w, f, spec, values, y, r, p, rows, valid)));
+  return w.block(out);
+}
+
+/** Stores a tile's f32 results (`values[i·vecs + v]`) at y + r*outF*4 + p*PANEL*4. */
+function storeFloats(w: WasmModule, f: FunctionBuilder, spec: Int8GemmSpec, values: Local[], y: Local, r: () => Expr, p: () => Expr, rows: number, valid: number): Expr[] {
+  const vecs = valid > 4 ? 2 : 1;
+  const yp = f.local("i32");
+  const out: Expr[] = [yp.set(w.add(w.add(y.get(), w.mul(r(), w.i32(spec.outF * 4))), w.mul(p(), w.i32(PANEL * 4))))];
+  for (let i = 0; i < rows; i++)
+    for (let v = 0; v < vecs; v++) {
       const at = i * spec.outF * 4 + v * 16;
       const lanes = Math.min(4, valid - v * 4);
-      if (lanes === 4) out.push(w.store(yp.get(), val, at));
-      else {
-        const tmp = f.local("v128");
-        out.push(tmp.set(val));
-        for (let l = 0; l < lanes; l++) out.push(w.storeLane(yp.get(), tmp.get(), l, at + l * 4));
-      }
+      if (lanes === 4) out.push(w.store(yp.get(), values[i * vecs + v]!.get(), at));
+      else for (let l = 0; l < lanes; l++) out.push(w.storeLane(yp.get(), values[i * vecs + v]!.get(), l, at + l * 4));
     }
-  return w.block(out);
+  return out;
+}
+
+/**
+ * Stores a tile's results as the next layer's int8 codes, exactly as its
+ * quantizer would make them from the f32 values (times its multipliers, times
+ * 1/s, NaN → 0, clamped, rounded half to even), into records of
+ * int8ScratchBytes(outF) bytes: the i16 code of output o at byte 2·o.
+ */
+function storeCodes(w: WasmModule, f: FunctionBuilder, spec: Int8GemmSpec, to: NonNullable<Int8GemmSpec["codesOut"]>, values: Local[], y: Local, r: () => Expr, p: () => Expr, rows: number, valid: number): Expr[] {
+  const vecs = valid > 4 ? 2 : 1;
+  const record = int8ScratchBytes(spec.outF);
+  const inv = Math.fround(1 / to.scale);
+  const yp = f.local("i32");
+  const out: Expr[] = [yp.set(w.add(w.add(y.get(), w.mul(r(), w.i32(record))), w.mul(p(), w.i32(PANEL * 2))))];
+  // Into `c`: NaN lanes → 0 (v == v is false only for NaN), clamp, then 1.5·2^23 rounds half to even (see quantizeRow).
+  const codesOf = (c: Local, val: Expr, v: number): Expr[] => {
+    const scaled = to.mul === undefined ? val : w.mulX4(val, w.load(w.add(w.i32(to.mul), w.mul(p(), w.i32(PANEL * 4))), v * 16));
+    return [
+      c.set(w.mulX4(scaled, w.splat(w.f32(inv)))),
+      c.set(w.and(c.get(), w.eqX4(c.get(), c.get()))),
+      c.set(w.subI32x4(w.addX4(w.pminX4(w.pmaxX4(c.get(), w.splat(w.f32(-127))), w.splat(w.f32(127))), w.splat(w.f32(ROUNDER))), w.i32x4(ROUNDER_BITS))),
+    ];
+  };
+  for (let i = 0; i < rows; i++) {
+    const codes = Array.from({ length: vecs }, () => f.local("v128"));
+    codes.forEach((c, v) => out.push(...codesOf(c, values[i * vecs + v]!.get(), v)));
+    if (valid === PANEL) {
+      out.push(w.store(yp.get(), w.narrowI32x4(codes[0]!.get(), codes[1]!.get()), i * record));
+      continue;
+    }
+    for (let o = 0; o < valid; o++) out.push(w.storeI16(yp.get(), w.laneI32(codes[o >> 2]!.get(), o & 3), i * record + o * 2));
+  }
+  return out;
 }

@@ -3,9 +3,11 @@
 // vectors into scratch as [d][F'] (F' = F rounded up to 4), so that the dots
 // of feature i with four features j..j+3 run as one f32x4 chain over d —
 // each lane still sums its own products in d order, bit-identical to the
-// reference interpreter — and writes x followed by the lower triangle.
+// reference interpreter — and writes x followed by the lower triangle. Tail
+// inputs (fuse-interaction: a concat folded in) are copied after that.
 
 import type { Expr, FunctionBuilder, Local, WasmModule } from "../module.js";
+import { dotInteractionWidth } from "../../../src/ir/ops.js";
 
 export interface InteractSpec {
   /** Per input: vectors per sample (1 for [B,d], n for [B,n,d]) and floats per sample. */
@@ -14,7 +16,10 @@ export interface InteractSpec {
   dim: number;
   op: "dot" | "cat";
   self: boolean;
+  /** Floats per output row: the interaction, then the tail inputs. */
   outWidth: number;
+  /** How many of the last inputs are tail inputs (not features), copied after the interaction. */
+  tail?: number;
 }
 
 /** Emits `name(in_0, ..., in_{n-1}, out, scratch, batch)`. */
@@ -27,16 +32,31 @@ export function emitInteract(w: WasmModule, name: string, spec: InteractSpec): v
     const dst = f.local("i32");
     const body: Expr[] = [dst.set(w.add(out.get(), w.mul(b.get(), w.i32(spec.outWidth * 4))))];
     // x first (and, for cat, every input after it), row by row.
+    const copyInput = (i: number, col: number): Expr => {
+      const width = spec.inputs[i]!.width;
+      return w.copy(w.add(dst.get(), w.i32(col * 4)), w.add(ins[i]!.get(), w.mul(b.get(), w.i32(width * 4))), w.i32(width * 4));
+    };
     let col = 0;
     for (let i = 0; i < (spec.op === "cat" ? n : 1); i++) {
-      const width = spec.inputs[i]!.width;
-      body.push(w.copy(w.add(dst.get(), w.i32(col * 4)), w.add(ins[i]!.get(), w.mul(b.get(), w.i32(width * 4))), w.i32(width * 4)));
-      col += width;
+      body.push(copyInput(i, col));
+      col += spec.inputs[i]!.width;
     }
-    if (spec.op === "dot") body.push(...dotTriangle(w, f, spec, ins, scratch, b, dst));
+    if (spec.op === "dot") {
+      const tail = spec.tail ?? 0;
+      const features = { ...spec, inputs: spec.inputs.slice(0, n - tail) };
+      body.push(...dotTriangle(w, f, features, ins, scratch, b, dst));
+      col = dotWidth(features);
+      for (let i = n - tail; i < n; i++) {
+        body.push(copyInput(i, col));
+        col += spec.inputs[i]!.width;
+      }
+    }
     return [f.forRange(b, w.i32(0), () => batch.get(), 1, body)];
   });
 }
+
+/** Floats the dot interaction writes per row: x, then the lower triangle. */
+const dotWidth = (spec: InteractSpec): number => dotInteractionWidth(spec.dim, spec.inputs.reduce((s, x) => s + x.vectors, 0), spec.self);
 
 function dotTriangle(w: WasmModule, f: FunctionBuilder, spec: InteractSpec, ins: Local[], scratch: Local, b: Local, dst: Local): Expr[] {
   const d = spec.dim;

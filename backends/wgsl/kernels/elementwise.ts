@@ -11,7 +11,8 @@ export type ElementwiseOp = "relu" | "sigmoid" | "tanh";
 // tanh x = x·Σ c_n x^(2n) for |x| < 0.55: the terms shrink by about 0.12 each, so nine reach f32 precision.
 const TANH_TAYLOR = [1, -1 / 3, 2 / 15, -17 / 315, 62 / 2835, -1382 / 155925, 21844 / 6081075, -929569 / 638512875, 6404582 / 10854718875];
 
-const TANH = `fn tanh_rmc(x: f32) -> f32 {
+/** tanh as WGSL `tanh_rmc` (odd Taylor polynomial near 0, the exp form elsewhere). */
+export const TANH = `fn tanh_rmc(x: f32) -> f32 {
   let a = abs(x);
   if (a < 0.55) {
     let z = x * x;
@@ -27,7 +28,8 @@ ${TANH_TAYLOR.slice(0, -1)
   return select(t, -t, x < 0.0);
 }`;
 
-const SIGMOID = `fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }`;
+/** sigmoid as WGSL `sigmoid`. */
+export const SIGMOID = `fn sigmoid(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }`;
 
 /** Renders one elementwise step over [B, width]; dispatch: (ceil(width/64), B, 1). */
 export function renderElementwise(op: ElementwiseOp, width: number, buffers: { x: string; y: string }, head: string): Rendered {

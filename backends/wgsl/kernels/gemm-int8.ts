@@ -9,8 +9,8 @@
 // Divisions use the correctly rounded div_rn, so the codes and the int32
 // sums are exactly the interpreter's.
 
-import { type Binding, type Rendered, DIV_RN, I32_TO_F32, PARAMS, RELU, WG, declareBindings, f32Lit, shader } from "../render.js";
-import { GEMM_TILE } from "./gemm.js";
+import { type Binding, type Rendered, DIV_RN, I32_TO_F32, PARAMS, WG, declareBindings, f32Lit, shader } from "../render.js";
+import { GEMM_TILE, type GemmAct, actFunction, actLine } from "./gemm.js";
 
 /** The WGSL language feature of the fast variant. */
 export const DOT4_FEATURE = "packed_4x8_integer_dot_product";
@@ -85,7 +85,7 @@ export interface Int8GemmSpec {
   biasAt?: number;
   /** Scales already hold f32(s·sw[o]) (static activation scale); else s comes from the quantizer's row. */
   static: boolean;
-  act: "none" | "relu";
+  act: GemmAct;
   buffers: { q: string; w: string; y: string };
 }
 
@@ -149,13 +149,13 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       let b = b0 + lid.y + 8u * i;
       let o = o0 + lid.x + 8u * j;
       if (b < params.batch && o < ${OUT}u) {
-        var v = i32_to_f32(acc[i * 4u + j]) * (${scale});${spec.biasAt !== undefined ? `\n        v = v + bitcast<f32>(w[${spec.biasAt}u + o]);` : ""}${spec.act === "relu" ? "\n        v = relu(v);" : ""}
+        var v = i32_to_f32(acc[i * 4u + j]) * (${scale});${spec.biasAt !== undefined ? `\n        v = v + bitcast<f32>(w[${spec.biasAt}u + o]);` : ""}${actLine(spec.act) ? `\n        ${actLine(spec.act)}` : ""}
         y[b * ${OUT}u + o] = v;
       }
     }
   }
 }`;
-  const decls = [PARAMS, declareBindings(bindings), I32_TO_F32, spec.act === "relu" && RELU];
+  const decls = [PARAMS, declareBindings(bindings), I32_TO_F32, actFunction(spec.act)];
   return {
     wgsl: shader(head, ...decls, DOT4_UNPACKED, body),
     bindings,

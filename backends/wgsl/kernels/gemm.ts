@@ -7,6 +7,16 @@
 // a DCNv2 cross (x0·t + xl) and relu.
 
 import { type Binding, type Rendered, PARAMS, F16_TO_F32, RELU, declareBindings, shader } from "../render.js";
+import { SIGMOID, TANH } from "./elementwise.js";
+
+/** Activations a GEMM epilogue applies (fuse-epilogue's `act`). */
+export type GemmAct = "none" | "relu" | "sigmoid" | "tanh";
+
+/** The WGSL function an epilogue activation needs, if any. */
+export const actFunction = (act: GemmAct): string | undefined => (act === "relu" ? RELU : act === "sigmoid" ? SIGMOID : act === "tanh" ? TANH : undefined);
+
+/** The epilogue line applying `act` to `v`, if any. */
+export const actLine = (act: GemmAct): string | undefined => (act === "none" ? undefined : `v = ${act === "tanh" ? "tanh_rmc" : act}(v);`);
 
 /** Samples and outputs per workgroup tile, and k per staging step. */
 export const GEMM_TILE = { samples: 32, outputs: 32, k: 16 } as const;
@@ -22,7 +32,7 @@ export interface GemmSpec {
   wAt: number;
   /** Word offset of the bias (f32, already rounded to the layer's precision), if any. */
   biasAt?: number;
-  act: "none" | "relu";
+  act: GemmAct;
   /** DCNv2 epilogue y = x0·t + xl; `xl` is the GEMM's own input when absent (full-rank cross layers). */
   cross?: { x0: string; xl?: string };
   buffers: { x: string; w: string; y: string };
@@ -41,7 +51,8 @@ function epilogue(spec: GemmSpec): string {
   const lines = ["var v = acc[i * 4u + j];"];
   if (spec.biasAt !== undefined) lines.push(`v = v + bitcast<f32>(w[${spec.biasAt}u + o]);`);
   if (spec.cross) lines.push(`v = x0[b * ${spec.outF}u + o] * v + ${spec.cross.xl ? "xl" : "x"}[b * ${spec.outF}u + o];`);
-  if (spec.act === "relu") lines.push("v = relu(v);");
+  const act = actLine(spec.act);
+  if (act) lines.push(act);
   lines.push(`y[b * ${spec.outF}u + o] = v;`);
   return lines.map((l) => `        ${l}`).join("\n");
 }
@@ -104,6 +115,6 @@ ${epilogue(spec)}
     }
   }
 }`;
-  const wgsl = shader(head, PARAMS, declareBindings(bindings), spec.element === "f16" && F16_TO_F32, spec.act === "relu" && RELU, loadWeight(spec), body);
+  const wgsl = shader(head, PARAMS, declareBindings(bindings), spec.element === "f16" && F16_TO_F32, actFunction(spec.act), loadWeight(spec), body);
   return { wgsl, bindings };
 }

@@ -16,7 +16,10 @@ export interface DotSpec {
   /** Operands in order; the first is x (one vector), the others hold `vectors` vectors of `dim` per sample. */
   inputs: { buffer: string; vectors: number }[];
   self: boolean;
+  /** Floats per output row (the row stride). */
   outW: number;
+  /** Columns the interaction writes, from 0 (default outW); a fused concat's tail fills the rest (fuse-interaction). */
+  width?: number;
   out: string;
 }
 
@@ -32,7 +35,7 @@ function featureFn(spec: DotSpec): string {
   return `fn feature(v: u32, b: u32, k: u32) -> f32 {\n${lines.join("\n")}\n}`;
 }
 
-/** Renders the dot interaction; dispatch: (ceil(outW/64), B, 1). */
+/** Renders the dot interaction; dispatch: (ceil(width/64), B, 1). */
 export function renderDot(spec: DotSpec, head: string): Rendered {
   const bindings: Binding[] = spec.inputs.map((input, i) => ({ buffer: input.buffer, ident: `in${i}`, access: "read" as const, elem: "f32" as const }));
   bindings.push({ buffer: spec.out, ident: "out", access: "read_write", elem: "f32" });
@@ -45,7 +48,7 @@ export function renderDot(spec: DotSpec, head: string): Rendered {
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   let c = gid.x;
   let b = gid.y;
-  if (c >= ${spec.outW}u || b >= params.batch) { return; }
+  if (c >= ${spec.width ?? spec.outW}u || b >= params.batch) { return; }
   if (c < ${D}u) {
     out[b * ${spec.outW}u + c] = feature(0u, b, c);
     return;

@@ -11,6 +11,9 @@ import { PRECISION_FLAGS, pinPrequantized, precisionStep, readCalibration, repor
 import type { PrecisionPlan } from "../../precision/plan.js";
 import { compilerVersion } from "../version.js";
 import { humanBytes } from "../summary.js";
+import { parsePipeline, printStep } from "../../pipeline/index.js";
+import { writeFileAtomic } from "../../util/fs.js";
+import { type MemoryPlanSummary, formatMemoryLine, formatMemoryMarkdown } from "../memory.js";
 
 /** Built-in targets, loaded on demand (binaryen takes a moment to start). */
 const BUILTIN: Record<string, () => Promise<Backend>> = {
@@ -42,6 +45,7 @@ export const compile: Command = {
       output: { type: "string", short: "o", value: "DIR", doc: "artifact folder (replaced only if compilation succeeds)" },
       "emit-text": { type: "boolean", doc: "also write model.wat and final.ir" },
       features: { type: "string", value: "LIST", doc: "optional target features, comma-separated (the built-in wasm target has none yet)" },
+      "no-target-passes": { type: "boolean", doc: "do not append the target's passes (its fusions and memory plan) to the pipeline" },
       ...PRECISION_FLAGS,
       ...PIPELINE_FLAGS,
     },
@@ -71,14 +75,19 @@ export const compile: Command = {
     const model = pinPrequantized(written, prequantized);
     const step = precisionStep(args);
     const calibration = await readCalibration(model, args, cmd);
-    const { graph, outputs } = await runPassesWithReport(model, args, io, { weights, ...(calibration ? { calibration } : {}), ...(step ? { append: step } : {}) });
+    // The target's fusions need the precisions assign-precision chose, so they come after it.
+    const targetPasses = args.flags["no-target-passes"] === true || !backend.passes ? [] : parsePipeline(backend.passes).map(printStep);
+    const { graph, outputs } = await runPassesWithReport(model, args, io, { weights, ...(calibration ? { calibration } : {}), append: [...(step ? [step] : []), ...targetPasses] });
     const plan = outputs["precision-plan"] as PrecisionPlan | undefined;
-    if (plan) reportPlan(plan, args, io);
+    const memory = outputs["memory-plan"] as MemoryPlanSummary | undefined;
+    if (plan) reportPlan(plan, args, io, memory);
+    else if (typeof args.flags.report === "string") writeFileAtomic(args.flags.report, `# Compile report: ${graph.name}\n\n${memory ? formatMemoryMarkdown(memory) : "No memory plan: the target plans its buffers itself.\n"}`);
     const result = await backend.compile(graph, weights, { outDir, emitText: args.flags["emit-text"] === true, features, compilerVersion: compilerVersion(), ...(plan ? { manifestExtras: { plan } } : {}) });
     const secs = (performance.now() - t0) / 1000;
     io.out(`compiled ${graph.name} for ${name} in ${secs.toFixed(2)} s → ${outDir}\n`);
     for (const f of result.files) io.out(`  ${f.name.padEnd(20)} ${humanBytes(f.bytes).padStart(12)}\n`);
     io.out(`  activations: ${humanBytes(result.activationBytesPerSample)} per sample (buffers reused by liveness)\n`);
+    if (memory) io.out(`  ${formatMemoryLine(memory)}\n`);
     return 0;
   },
 };

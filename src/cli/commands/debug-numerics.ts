@@ -17,6 +17,22 @@ import { numberFlag, requireFlag } from "../args.js";
 import { WEIGHT_FLAGS, loadWeights } from "../model.js";
 import { fp32Of, readManifest } from "../artifact.js";
 
+/**
+ * A node's values as f32 activations: a layer that writes int8 codes for the
+ * next layer (fold-quant) is compared through its codes dequantized
+ * (code · out_scale · s[k]), so its row shows the quantization error there.
+ */
+function valuesOf(n: Node, v: Float32Array): Float32Array {
+  if (typeof n.attrs.out_scale !== "number") return v;
+  const scale = n.attrs.out_scale;
+  const smooth = Array.isArray(n.attrs.out_smooth) ? (n.attrs.out_smooth as number[]) : undefined;
+  const width = (n.type as TensorType).shape[1] as number;
+  return v.map((code, i) => code * scale * (smooth ? smooth[i % width]! : 1));
+}
+
+/** The op as compiled: a layer with an activation in its epilogue (fuse-epilogue) shows both, e.g. linear+relu. */
+const opLabel = (n: Node): string => (typeof n.attrs.act === "string" && n.attrs.act !== "none" ? `${n.op}+${n.attrs.act}` : n.op);
+
 /** Running error statistics of one value. */
 class ErrorStats {
   maxAbs = 0;
@@ -106,7 +122,7 @@ export const debugNumerics: Command = {
       const ref = interpret(fp32, weights, batch, { keep: "all" }).values!;
       const got = interpret(compiled, weights, batch, { keep: "all" }).values!;
       for (const n of compiled.nodes) {
-        stats.get(n.id)!.add(got.get(n.id)!, ref.get(n.id)!);
+        stats.get(n.id)!.add(valuesOf(n, got.get(n.id)!), ref.get(n.id)!);
         if (n.op === "embedding_bag") tableErrors(n, got.get(n.id)!, ref.get(n.id)!, perTable);
       }
     }
@@ -121,7 +137,7 @@ export const debugNumerics: Command = {
       await model.close();
     }
     io.out(`${manifest.model.name}: compiled model vs fp32 on ${batches.reduce((s, b) => s + b.size, 0)} samples; the artifact ${agrees ? "computes exactly" : "DOES NOT compute exactly"} what the interpreter does with its precisions\n\n`);
-    const rows = compiled.nodes.map((n) => [`%${n.id}`, n.op, String(n.span.line), nodePrecision(compiled, n), stats.get(n.id)!.maxAbs.toExponential(2), stats.get(n.id)!.relative.toExponential(2), stats.get(n.id)!.cosine.toFixed(6)]);
+    const rows = compiled.nodes.map((n) => [`%${n.id}`, opLabel(n), String(n.span.line), nodePrecision(compiled, n), stats.get(n.id)!.maxAbs.toExponential(2), stats.get(n.id)!.relative.toExponential(2), stats.get(n.id)!.cosine.toFixed(6)]);
     const header = ["node", "op", "line", "precision", "max abs", "rel RMS", "cosine"];
     const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
     for (const r of [header, ...rows]) io.out(r.map((x, c) => (c >= 4 ? x.padStart(widths[c]!) : x.padEnd(widths[c]!))).join("  ") + "\n");
@@ -136,7 +152,7 @@ export const debugNumerics: Command = {
     }
     const worstTable = weightInputs(jump).sort((a, b) => (perTable.get(b)?.relative ?? 0) - (perTable.get(a)?.relative ?? 0))[0];
     const target = jump.op === "embedding_bag" && worstTable ? worstTable : jump.id;
-    io.out(`\nerror first jumps at %${jump.id} (${jump.op}, ${jump.span.file}:${jump.span.line}, ${nodePrecision(compiled, jump)}): relative RMS ${relOf(jump.id).toExponential(2)}, ${Math.max(0, ...valueInputs(jump).map(relOf)).toExponential(2)} at its inputs\n`);
+    io.out(`\nerror first jumps at %${jump.id} (${opLabel(jump)}, ${jump.span.file}:${jump.span.line}, ${nodePrecision(compiled, jump)}): relative RMS ${relOf(jump.id).toExponential(2)}, ${Math.max(0, ...valueInputs(jump).map(relOf)).toExponential(2)} at its inputs\n`);
     if (target !== jump.id) io.out(`its worst table: ${target} (${weightPrecision(compiled.weights.find((d) => d.name === target)!, jump)}), relative RMS ${perTable.get(target)!.relative.toExponential(2)}\n`);
     io.out(`to keep it at fp32, recompile with a pin:\n  rmc compile ${jump.span.file} --weights <fp32 weights> --precision ${(manifest.plan as { mode?: string } | undefined)?.mode === "auto" ? "auto --calib <data>" : "<mode>"} --pin ${target}=fp32 -o ${dir}\n`);
     return 0;

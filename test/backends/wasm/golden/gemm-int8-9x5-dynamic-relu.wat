@@ -30,7 +30,7 @@
   (local $29 i32)
   (local $30 i32)
   (local $31 i32)
-  (local $32 i32)
+  (local $32 v128)
   (local $33 v128)
   (local $34 v128)
   (local $35 v128)
@@ -38,14 +38,19 @@
   (local $37 v128)
   (local $38 v128)
   (local $39 v128)
-  (local $40 v128)
+  (local $40 i32)
   (local $41 v128)
-  (local $42 i32)
-  (local $43 i32)
-  (local $44 i32)
-  (local $45 i32)
+  (local $42 v128)
+  (local $43 v128)
+  (local $44 v128)
+  (local $45 v128)
   (local $46 i32)
-  (local $47 v128)
+  (local $47 i32)
+  (local $48 i32)
+  (local $49 i32)
+  (local $50 v128)
+  (local $51 v128)
+  (local $52 i32)
   (block $done4
    (local.set $4
     (i32.const 0)
@@ -556,21 +561,6 @@
       )
       (local.set $31
        (i32.add
-        (i32.add
-         (local.get $1)
-         (i32.mul
-          (local.get $16)
-          (i32.const 20)
-         )
-        )
-        (i32.mul
-         (i32.const 0)
-         (i32.const 32)
-        )
-       )
-      )
-      (local.set $32
-       (i32.add
         (local.get $2)
         (i32.mul
          (local.get $16)
@@ -578,8 +568,7 @@
         )
        )
       )
-      (v128.store
-       (local.get $31)
+      (local.set $32
        (f32x4.max
         (f32x4.add
          (f32x4.mul
@@ -589,7 +578,7 @@
           (f32x4.mul
            (f32x4.splat
             (f32.load offset=32
-             (local.get $32)
+             (local.get $31)
             )
            )
            (v128.load
@@ -626,7 +615,7 @@
           (f32x4.mul
            (f32x4.splat
             (f32.load offset=32
-             (local.get $32)
+             (local.get $31)
             )
            )
            (v128.load offset=16
@@ -641,48 +630,6 @@
           )
          )
          (v128.load offset=16
-          (i32.add
-           (i32.const 3072)
-           (i32.mul
-            (i32.const 0)
-            (i32.const 32)
-           )
-          )
-         )
-        )
-        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
-       )
-      )
-      (v128.store32_lane offset=16 0
-       (local.get $31)
-       (local.get $33)
-      )
-      (v128.store offset=20
-       (local.get $31)
-       (f32x4.max
-        (f32x4.add
-         (f32x4.mul
-          (f32x4.convert_i32x4_s
-           (local.get $19)
-          )
-          (f32x4.mul
-           (f32x4.splat
-            (f32.load offset=80
-             (local.get $32)
-            )
-           )
-           (v128.load
-            (i32.add
-             (i32.const 2048)
-             (i32.mul
-              (i32.const 0)
-              (i32.const 32)
-             )
-            )
-           )
-          )
-         )
-         (v128.load
           (i32.add
            (i32.const 3072)
            (i32.mul
@@ -700,54 +647,12 @@
         (f32x4.add
          (f32x4.mul
           (f32x4.convert_i32x4_s
-           (local.get $20)
+           (local.get $19)
           )
           (f32x4.mul
            (f32x4.splat
             (f32.load offset=80
-             (local.get $32)
-            )
-           )
-           (v128.load offset=16
-            (i32.add
-             (i32.const 2048)
-             (i32.mul
-              (i32.const 0)
-              (i32.const 32)
-             )
-            )
-           )
-          )
-         )
-         (v128.load offset=16
-          (i32.add
-           (i32.const 3072)
-           (i32.mul
-            (i32.const 0)
-            (i32.const 32)
-           )
-          )
-         )
-        )
-        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
-       )
-      )
-      (v128.store32_lane offset=36 0
-       (local.get $31)
-       (local.get $34)
-      )
-      (v128.store offset=40
-       (local.get $31)
-       (f32x4.max
-        (f32x4.add
-         (f32x4.mul
-          (f32x4.convert_i32x4_s
-           (local.get $21)
-          )
-          (f32x4.mul
-           (f32x4.splat
-            (f32.load offset=128
-             (local.get $32)
+             (local.get $31)
             )
            )
            (v128.load
@@ -779,12 +684,12 @@
         (f32x4.add
          (f32x4.mul
           (f32x4.convert_i32x4_s
-           (local.get $22)
+           (local.get $20)
           )
           (f32x4.mul
            (f32x4.splat
-            (f32.load offset=128
-             (local.get $32)
+            (f32.load offset=80
+             (local.get $31)
             )
            )
            (v128.load offset=16
@@ -811,22 +716,17 @@
         (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
        )
       )
-      (v128.store32_lane offset=56 0
-       (local.get $31)
-       (local.get $35)
-      )
-      (v128.store offset=60
-       (local.get $31)
+      (local.set $36
        (f32x4.max
         (f32x4.add
          (f32x4.mul
           (f32x4.convert_i32x4_s
-           (local.get $23)
+           (local.get $21)
           )
           (f32x4.mul
            (f32x4.splat
-            (f32.load offset=176
-             (local.get $32)
+            (f32.load offset=128
+             (local.get $31)
             )
            )
            (v128.load
@@ -853,17 +753,17 @@
         (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
        )
       )
-      (local.set $36
+      (local.set $37
        (f32x4.max
         (f32x4.add
          (f32x4.mul
           (f32x4.convert_i32x4_s
-           (local.get $24)
+           (local.get $22)
           )
           (f32x4.mul
            (f32x4.splat
-            (f32.load offset=176
-             (local.get $32)
+            (f32.load offset=128
+             (local.get $31)
             )
            )
            (v128.load offset=16
@@ -890,9 +790,126 @@
         (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
        )
       )
-      (v128.store32_lane offset=76 0
-       (local.get $31)
+      (local.set $38
+       (f32x4.max
+        (f32x4.add
+         (f32x4.mul
+          (f32x4.convert_i32x4_s
+           (local.get $23)
+          )
+          (f32x4.mul
+           (f32x4.splat
+            (f32.load offset=176
+             (local.get $31)
+            )
+           )
+           (v128.load
+            (i32.add
+             (i32.const 2048)
+             (i32.mul
+              (i32.const 0)
+              (i32.const 32)
+             )
+            )
+           )
+          )
+         )
+         (v128.load
+          (i32.add
+           (i32.const 3072)
+           (i32.mul
+            (i32.const 0)
+            (i32.const 32)
+           )
+          )
+         )
+        )
+        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+       )
+      )
+      (local.set $39
+       (f32x4.max
+        (f32x4.add
+         (f32x4.mul
+          (f32x4.convert_i32x4_s
+           (local.get $24)
+          )
+          (f32x4.mul
+           (f32x4.splat
+            (f32.load offset=176
+             (local.get $31)
+            )
+           )
+           (v128.load offset=16
+            (i32.add
+             (i32.const 2048)
+             (i32.mul
+              (i32.const 0)
+              (i32.const 32)
+             )
+            )
+           )
+          )
+         )
+         (v128.load offset=16
+          (i32.add
+           (i32.const 3072)
+           (i32.mul
+            (i32.const 0)
+            (i32.const 32)
+           )
+          )
+         )
+        )
+        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+       )
+      )
+      (local.set $40
+       (i32.add
+        (i32.add
+         (local.get $1)
+         (i32.mul
+          (local.get $16)
+          (i32.const 20)
+         )
+        )
+        (i32.mul
+         (i32.const 0)
+         (i32.const 32)
+        )
+       )
+      )
+      (v128.store
+       (local.get $40)
+       (local.get $32)
+      )
+      (v128.store32_lane offset=16 0
+       (local.get $40)
+       (local.get $33)
+      )
+      (v128.store offset=20
+       (local.get $40)
+       (local.get $34)
+      )
+      (v128.store32_lane offset=36 0
+       (local.get $40)
+       (local.get $35)
+      )
+      (v128.store offset=40
+       (local.get $40)
        (local.get $36)
+      )
+      (v128.store32_lane offset=56 0
+       (local.get $40)
+       (local.get $37)
+      )
+      (v128.store offset=60
+       (local.get $40)
+       (local.get $38)
+      )
+      (v128.store32_lane offset=76 0
+       (local.get $40)
+       (local.get $39)
       )
      )
      (local.set $16
@@ -913,109 +930,11 @@
       )
      )
      (block
-      (local.set $37
-       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
-      )
-      (local.set $38
+      (local.set $41
        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
       )
       (local.set $42
-       (i32.add
-        (local.get $2)
-        (i32.mul
-         (local.get $16)
-         (i32.const 48)
-        )
-       )
-      )
-      (local.set $43
-       (i32.add
-        (i32.const 1024)
-        (i32.mul
-         (i32.const 0)
-         (i32.const 80)
-        )
-       )
-      )
-      (block $done12
-       (local.set $44
-        (i32.const 0)
-       )
-       (loop $loop13
-        (br_if $done12
-         (i32.ge_s
-          (local.get $44)
-          (i32.const 5)
-         )
-        )
-        (local.set $39
-         (v128.load8x8_s align=1
-          (local.get $43)
-         )
-        )
-        (local.set $40
-         (v128.load8x8_s offset=8 align=1
-          (local.get $43)
-         )
-        )
-        (local.set $41
-         (v128.load32_splat
-          (local.get $42)
-         )
-        )
-        (local.set $37
-         (i32x4.add
-          (local.get $37)
-          (i32x4.dot_i16x8_s
-           (local.get $39)
-           (local.get $41)
-          )
-         )
-        )
-        (local.set $38
-         (i32x4.add
-          (local.get $38)
-          (i32x4.dot_i16x8_s
-           (local.get $40)
-           (local.get $41)
-          )
-         )
-        )
-        (local.set $42
-         (i32.add
-          (local.get $42)
-          (i32.const 4)
-         )
-        )
-        (local.set $43
-         (i32.add
-          (local.get $43)
-          (i32.const 16)
-         )
-        )
-        (local.set $44
-         (i32.add
-          (local.get $44)
-          (i32.const 1)
-         )
-        )
-        (br $loop13)
-       )
-      )
-      (local.set $45
-       (i32.add
-        (i32.add
-         (local.get $1)
-         (i32.mul
-          (local.get $16)
-          (i32.const 20)
-         )
-        )
-        (i32.mul
-         (i32.const 0)
-         (i32.const 32)
-        )
-       )
+       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
       )
       (local.set $46
        (i32.add
@@ -1026,18 +945,100 @@
         )
        )
       )
-      (v128.store
-       (local.get $45)
+      (local.set $47
+       (i32.add
+        (i32.const 1024)
+        (i32.mul
+         (i32.const 0)
+         (i32.const 80)
+        )
+       )
+      )
+      (block $done12
+       (local.set $48
+        (i32.const 0)
+       )
+       (loop $loop13
+        (br_if $done12
+         (i32.ge_s
+          (local.get $48)
+          (i32.const 5)
+         )
+        )
+        (local.set $43
+         (v128.load8x8_s align=1
+          (local.get $47)
+         )
+        )
+        (local.set $44
+         (v128.load8x8_s offset=8 align=1
+          (local.get $47)
+         )
+        )
+        (local.set $45
+         (v128.load32_splat
+          (local.get $46)
+         )
+        )
+        (local.set $41
+         (i32x4.add
+          (local.get $41)
+          (i32x4.dot_i16x8_s
+           (local.get $43)
+           (local.get $45)
+          )
+         )
+        )
+        (local.set $42
+         (i32x4.add
+          (local.get $42)
+          (i32x4.dot_i16x8_s
+           (local.get $44)
+           (local.get $45)
+          )
+         )
+        )
+        (local.set $46
+         (i32.add
+          (local.get $46)
+          (i32.const 4)
+         )
+        )
+        (local.set $47
+         (i32.add
+          (local.get $47)
+          (i32.const 16)
+         )
+        )
+        (local.set $48
+         (i32.add
+          (local.get $48)
+          (i32.const 1)
+         )
+        )
+        (br $loop13)
+       )
+      )
+      (local.set $49
+       (i32.add
+        (local.get $2)
+        (i32.mul
+         (local.get $16)
+         (i32.const 48)
+        )
+       )
+      )
+      (local.set $50
        (f32x4.max
         (f32x4.add
          (f32x4.mul
           (f32x4.convert_i32x4_s
-           (local.get $37)
+           (local.get $41)
           )
           (f32x4.mul
            (f32x4.splat
             (f32.load offset=32
-             (local.get $46)
+             (local.get $49)
             )
            )
            (v128.load
@@ -1064,17 +1065,17 @@
         (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
        )
       )
-      (local.set $47
+      (local.set $51
        (f32x4.max
         (f32x4.add
          (f32x4.mul
           (f32x4.convert_i32x4_s
-           (local.get $38)
+           (local.get $42)
           )
           (f32x4.mul
            (f32x4.splat
             (f32.load offset=32
-             (local.get $46)
+             (local.get $49)
             )
            )
            (v128.load offset=16
@@ -1101,9 +1102,28 @@
         (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
        )
       )
+      (local.set $52
+       (i32.add
+        (i32.add
+         (local.get $1)
+         (i32.mul
+          (local.get $16)
+          (i32.const 20)
+         )
+        )
+        (i32.mul
+         (i32.const 0)
+         (i32.const 32)
+        )
+       )
+      )
+      (v128.store
+       (local.get $52)
+       (local.get $50)
+      )
       (v128.store32_lane offset=16 0
-       (local.get $45)
-       (local.get $47)
+       (local.get $52)
+       (local.get $51)
       )
      )
      (local.set $16

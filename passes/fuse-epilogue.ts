@@ -1,0 +1,60 @@
+// fuse-epilogue: a linear (or cross) layer whose only reader is an activation
+// takes that activation into its epilogue: `%y = linear(...)`, `%z = relu(%y)`
+// becomes `%y = linear(...) {act="relu"}`, and every reader of %z (graph
+// outputs too) reads %y. The layer keeps its id, so precision plans and pins,
+// which name layers by id, still apply. Runs after assign-precision (the
+// precision search measures the unfused graph; both forms compute the same
+// numbers) and before fold-quant, which looks for layer-to-layer edges.
+
+import { RmcError } from "../src/diagnostics.js";
+import { users } from "../src/ir/analysis.js";
+import { RESOLVE_CODES } from "../src/pipeline/manager.js";
+import { replaceValueUses } from "../src/ir/build.js";
+import type { Graph, Node } from "../src/ir/types.js";
+import { valueInputs } from "../src/ir/types.js";
+import type { Pass } from "../src/pipeline/pass.js";
+
+/** Activations a layer's epilogue can apply, by layer op (cross layers: relu only). */
+const EPILOGUES: Record<string, readonly string[]> = { linear: ["relu", "sigmoid", "tanh"], cross_layer: ["relu"] };
+
+/** `[layer id, activation id, activation op]` for each layer that can take its reader's activation. */
+export function epilogueMatches(graph: Graph, allowed: readonly string[]): [string, string, string][] {
+  const readers = users(graph);
+  const byId = new Map(graph.nodes.map((n) => [n.id, n] as const));
+  const outputs = new Set(graph.outputs.map((o) => o.value));
+  const matches: [string, string, string][] = [];
+  for (const layer of graph.nodes) {
+    if (!fusible(layer) || outputs.has(layer.id)) continue;
+    const only = readers.get(layer.id) ?? [];
+    const act = only.length === 1 ? byId.get(only[0]!) : undefined;
+    if (!act || valueInputs(act).length !== 1 || !allowed.includes(act.op) || !EPILOGUES[layer.op]!.includes(act.op)) continue;
+    matches.push([layer.id, act.id, act.op]);
+  }
+  return matches;
+}
+
+/** A layer with no epilogue yet that writes f32 (a fold-quant layer writes codes, which no activation reads). */
+const fusible = (n: Node): boolean => n.op in EPILOGUES && (n.attrs.act === undefined || n.attrs.act === null || n.attrs.act === "none") && typeof n.attrs.out_scale !== "number";
+
+export const fuseEpilogue: Pass<{ acts: string }> = {
+  name: "fuse-epilogue",
+  summary: "Fold an activation (relu, sigmoid, tanh) into the linear or cross layer it reads, as the layer's `act`",
+  options: {
+    acts: { type: "string", default: "relu;sigmoid;tanh", doc: "activations to fold, separated by ; (a backend may take fewer)" },
+  },
+  run(graph, ctx) {
+    const allowed = ctx.options.acts.split(";").map((s) => s.trim()).filter(Boolean);
+    for (const a of allowed)
+      if (!EPILOGUES.linear!.includes(a)) throw new RmcError(`option \`acts\` of \`fuse-epilogue\` names \`${a}\`, which no layer epilogue applies (it takes ${EPILOGUES.linear!.join(", ")})`, RESOLVE_CODES.badOptionValue);
+    const matches = epilogueMatches(graph, allowed);
+    if (matches.length === 0) return graph;
+    return ctx.produce(graph, (g) => {
+      for (const [layerId, actId, op] of matches) {
+        const layer = g.nodes.find((n) => n.id === layerId)!;
+        layer.attrs.act = op;
+        g.nodes = g.nodes.filter((n) => n.id !== actId);
+        replaceValueUses(g, actId, layerId);
+      }
+    });
+  },
+};

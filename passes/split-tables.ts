@@ -1,0 +1,227 @@
+// Pass `split-tables`: splits embedding tables that are too big for one
+// buffer of the target (WebGPU's 128 MiB storage binding, wasm32's memory) or
+// for a user's limit, and splits hot rows from cold ones. A table's
+// declaration is replaced by part declarations that say what they hold
+// (src/ir/tables.ts: rows=[s,e], cols=[s,e], hot=[ids], cold=[s,e]) and every
+// embedding_bag that reads it takes the parts as consecutive operands, counted
+// by its `parts` attribute. Parts are views of the table's data
+// (src/weights/parts.ts), become separate weight shards in the artifact, and
+// are separate units for the precision search. Lookups give exactly the
+// unsplit table's results (rows are still pooled in bag order).
+
+import { produce } from "immer";
+import { RmcError, didYouMean, type Diagnostic } from "../src/diagnostics.js";
+import type { Graph, Node, WeightDecl } from "../src/ir/types.js";
+import { refName, weightInputs, weightRef } from "../src/ir/types.js";
+import { weightPrecision } from "../src/ir/precision.js";
+import { ROW_FORMATS, rowBytes, type RowFormat } from "../src/quant/rowwise.js";
+import type { Pass, PassContext } from "../src/pipeline/pass.js";
+import type { Batch } from "../src/data/batch.js";
+import { isBags, bagOffsets } from "../src/data/batch.js";
+import { TARGET_LIMITS } from "../backends/limits.js";
+
+type Options = { maxBytes: number; target: string; mode: string; hot: number; hotBytes: number; hotPrecision: string; coldPrecision: string; tables: string };
+
+/** Error codes of this pass. */
+export const SPLIT_CODES = { option: "E1930", noData: "E1931", tooBig: "E1932", name: "E1933", note: "N1930" } as const;
+
+const TABLE_PRECISIONS = ["fp32", ...ROW_FORMATS];
+const MODES = ["rows", "cols"];
+
+/** Bytes of one stored row at a table precision: f32 or FBGEMM's row formats (src/quant/rowwise.ts). */
+export const storedRowBytes = (precision: string, dim: number): number => (precision === "fp32" ? dim * 4 : rowBytes(precision as RowFormat, dim));
+
+const mib = (b: number): string => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${b} bytes`);
+
+function fail(message: string, code: string = SPLIT_CODES.option, hint?: string): never {
+  throw new RmcError({ code, severity: "error", message: `split-tables: ${message}`, ...(hint ? { hint } : {}) });
+}
+
+/** A table the pass may split: its declaration, the precision it is stored at, and the (input, feature) pairs that read it. */
+interface Candidate {
+  decl: WeightDecl;
+  precision: string;
+  readers: { input: string; feature: number }[];
+}
+
+export const splitTables: Pass<Options> = {
+  name: "split-tables",
+  summary: "Split embedding tables over a size limit by rows or columns, and hot rows from cold ones (by id frequency in the calibration data)",
+  options: {
+    maxBytes: { type: "bytes", default: 0, doc: "largest part, at its precision (0: the target's largest buffer)" },
+    target: { type: "string", default: "wasm", doc: "whose buffer limit applies when max-bytes is 0: wasm (4 GiB) or wgsl (128 MiB)" },
+    mode: { type: "string", default: "rows", doc: "how tables over the limit split: rows (id ranges) or cols (dimension ranges)" },
+    hot: { type: "number", default: 0, doc: "move the K most frequent rows of each table into a hot part (needs calibration data)" },
+    hotBytes: { type: "bytes", default: 0, doc: "as hot, with K the rows that fit this many bytes (4 per id plus the row)" },
+    hotPrecision: { type: "string", default: "", doc: "precision of hot parts (default: the table's)" },
+    coldPrecision: { type: "string", default: "", doc: "precision of cold parts (default: the table's)" },
+    tables: { type: "string", default: "", doc: "only these tables, `;`-separated (default: every table)" },
+  },
+  run(graph: Graph, ctx: PassContext<Options>): Graph {
+    const o = ctx.options;
+    const limit = checkOptions(o);
+    const candidates = selectTables(graph, o.tables);
+    const wantHot = o.hot > 0 || o.hotBytes > 0;
+    const counts = wantHot ? countIds(graph, candidates, ctx.calibration) : undefined;
+    const plans = new Map<string, WeightDecl[]>();
+    for (const c of candidates) {
+      const parts = wantHot ? hotColdParts(c, o, limit, counts!.get(c.decl.name)!) : sizeParts(c, o.mode, limit);
+      if (!parts) continue;
+      plans.set(c.decl.name, parts);
+      ctx.diagnostics.push(describe(c, parts));
+    }
+    if (plans.size === 0) return graph;
+    const taken = new Set(graph.weights.map((w) => w.name));
+    for (const part of [...plans.values()].flat()) if (taken.has(part.name)) fail(`cannot name a part @${part.name}: a weight of that name exists`, SPLIT_CODES.name);
+    return produce(graph, (g) => {
+      g.weights = g.weights.flatMap((w) => plans.get(w.name) ?? [w]) as typeof g.weights;
+      for (const n of g.nodes) if (n.op === "embedding_bag" && weightInputs(n as Node).some((w) => plans.has(w))) rewriteNode(n as Node, plans);
+    });
+  },
+};
+
+/** The size limit the options give; every option checked. */
+function checkOptions(o: Options): number {
+  if (!MODES.includes(o.mode)) fail(`mode must be rows or cols, got \`${o.mode}\``);
+  for (const [k, v] of [["hot-precision", o.hotPrecision], ["cold-precision", o.coldPrecision]] as const)
+    if (v !== "" && !TABLE_PRECISIONS.includes(v)) fail(`${k} must be one of ${TABLE_PRECISIONS.join(", ")}, got \`${v}\``);
+  if (!Number.isInteger(o.hot) || o.hot < 0) fail(`hot must be a whole number of rows, got ${o.hot}`);
+  if (o.maxBytes > 0) return o.maxBytes;
+  const limits = TARGET_LIMITS[o.target];
+  if (!limits) fail(`unknown target \`${o.target}\`${didYouMean(o.target, Object.keys(TARGET_LIMITS)) ? `: ${didYouMean(o.target, Object.keys(TARGET_LIMITS))}` : ""} (give max-bytes for other targets)`);
+  return limits.maxBufferBytes;
+}
+
+/** Every whole table an embedding_bag reads (optionally only those named), with its precision and readers. */
+function selectTables(graph: Graph, only: string): Candidate[] {
+  const decls = new Map(graph.weights.map((w) => [w.name, w]));
+  const found = new Map<string, Candidate>();
+  for (const n of graph.nodes) {
+    if (n.op !== "embedding_bag") continue;
+    const source = refName(n.inputs[0]!);
+    const feats = n.attrs.bags as number[];
+    const counts = Array.isArray(n.attrs.parts) ? (n.attrs.parts as number[]) : feats.map(() => 1);
+    let at = 0;
+    const weights = weightInputs(n);
+    counts.forEach((count, t) => {
+      const decl = decls.get(weights[at]!)!;
+      at += count;
+      if (count !== 1 || decl.attrs.part_of !== undefined) return; // already split
+      const c = found.get(decl.name) ?? { decl, precision: weightPrecision(decl, n), readers: [] };
+      c.readers.push({ input: source, feature: feats[t]! });
+      found.set(decl.name, c);
+    });
+  }
+  if (!only) return [...found.values()];
+  return only.split(";").filter(Boolean).map((name) => {
+    const c = found.get(name);
+    if (!c) fail(`\`${name}\` is not a whole table of ${graph.name}${didYouMean(name, found.keys()) ? ` (${didYouMean(name, found.keys())})` : ""}`);
+    return c;
+  });
+}
+
+/** A part declaration: the table's span and attributes, with what the part holds first. */
+function partDecl(table: WeightDecl, name: string, shape: number[], holds: Record<string, number[]>, precision?: string): WeightDecl {
+  const attrs: WeightDecl["attrs"] = { part_of: table.name, ...holds, ...table.attrs };
+  if (precision === "fp32") delete attrs.precision;
+  else if (precision) attrs.precision = precision;
+  return { name, role: "table", dtype: table.dtype, shape, attrs, span: table.span };
+}
+
+/** Row ranges of `rows` rows, each at most `limit` bytes at `rowBytesEach` (parts rounded to whole 4-byte words). */
+function rowRanges(rows: number, rowBytesEach: number, limit: number, what: string): [number, number][] {
+  let per = Math.floor(limit / rowBytesEach);
+  while (per > 0 && Math.ceil((per * rowBytesEach) / 4) * 4 > limit) per--;
+  if (per < 1) fail(`one row of ${what} (${rowBytesEach} bytes) is over the ${mib(limit)} limit`, SPLIT_CODES.tooBig, "split it by columns (mode=cols) or raise max-bytes");
+  const out: [number, number][] = [];
+  for (let s = 0; s < rows; s += per) out.push([s, Math.min(rows, s + per)]);
+  return out;
+}
+
+/** Parts of a table over the limit (rows or columns), or undefined when it fits. */
+function sizeParts(c: Candidate, mode: string, limit: number): WeightDecl[] | undefined {
+  const [rows, dim] = c.decl.shape as [number, number];
+  const bytes = rows * storedRowBytes(c.precision, dim);
+  if (Math.ceil(bytes / 4) * 4 <= limit) return undefined;
+  const name = c.decl.name;
+  if (mode === "rows") {
+    const ranges = rowRanges(rows, storedRowBytes(c.precision, dim), limit, `table ${name}`);
+    return ranges.map(([s, e], i) => partDecl(c.decl, `${name}.p${i}`, [e - s, dim], { rows: [s, e] }));
+  }
+  return colRanges(rows, dim, c.precision, limit, name).map(([s, e], i) => partDecl(c.decl, `${name}.c${i}`, [rows, e - s], { cols: [s, e] }));
+}
+
+/** Column ranges, as even as possible, each part (with its own row scale and bias when quantized) within the limit. */
+function colRanges(rows: number, dim: number, precision: string, limit: number, name: string): [number, number][] {
+  for (let n = 2; n <= dim; n++) {
+    const width = Math.ceil(dim / n);
+    const ranges: [number, number][] = [];
+    for (let s = 0; s < dim; s += width) ranges.push([s, Math.min(dim, s + width)]);
+    if (ranges.every(([s, e]) => Math.ceil((rows * storedRowBytes(precision, e - s)) / 4) * 4 <= limit)) return ranges;
+  }
+  return fail(`table ${name} does not fit the ${mib(limit)} limit even one column per part (${rows} rows)`, SPLIT_CODES.tooBig, "split it by rows (mode=rows)");
+}
+
+/** Per candidate table, how often each id occurs in the calibration data. */
+function countIds(graph: Graph, candidates: Candidate[], calibration: readonly Batch[] | undefined): Map<string, Map<number, number>> {
+  if (!calibration || calibration.length === 0)
+    fail("hot/cold splitting needs id frequencies from calibration data", SPLIT_CODES.noData, "rmc compile --calib DATA.tsv (or drop hot/hot-bytes)");
+  const out = new Map<string, Map<number, number>>();
+  for (const c of candidates) {
+    const counts = new Map<number, number>();
+    for (const batch of calibration)
+      for (const { input, feature } of c.readers) {
+        const bags = batch.inputs[input];
+        if (!bags || !isBags(bags)) fail(`the calibration data has no bags input \`${input}\` for ${graph.name}`, SPLIT_CODES.noData);
+        const offsets = bagOffsets(bags);
+        for (let p = offsets[feature * bags.batch]!; p < offsets[(feature + 1) * bags.batch]!; p++) counts.set(bags.values[p]!, (counts.get(bags.values[p]!) ?? 0) + 1);
+      }
+    out.set(c.decl.name, counts);
+  }
+  return out;
+}
+
+/** A hot part of the most frequent rows and the rest as cold parts (split by rows when over the limit); undefined when no row was seen. */
+function hotColdParts(c: Candidate, o: Options, limit: number, counts: Map<number, number>): WeightDecl[] | undefined {
+  const [rows, dim] = c.decl.shape as [number, number];
+  const hotP = o.hotPrecision || c.precision;
+  const coldP = o.coldPrecision || c.precision;
+  const wanted = o.hot > 0 ? o.hot : Math.floor(o.hotBytes / (storedRowBytes(hotP, dim) + 4));
+  // The most frequent first, smaller ids first among equals; a cold part keeps at least one row.
+  const seen = [...counts].filter(([id]) => Number.isInteger(id) && id >= 0 && id < rows).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
+  const hot = seen.slice(0, Math.min(wanted, rows - 1)).map(([id]) => id).sort((a, b) => a - b);
+  if (hot.length === 0) return undefined;
+  const name = c.decl.name;
+  if (hot.length * (storedRowBytes(hotP, dim) + 4) > limit) fail(`the hot part of ${name} (${hot.length} rows) is over the ${mib(limit)} limit`, SPLIT_CODES.tooBig, "ask for fewer hot rows");
+  const parts = [partDecl(c.decl, `${name}.hot`, [hot.length, dim], { hot }, o.hotPrecision || undefined)];
+  const coldRows = rows - hot.length;
+  const ranges = Math.ceil((coldRows * storedRowBytes(coldP, dim)) / 4) * 4 <= limit ? [[0, coldRows] as [number, number]] : rowRanges(coldRows, storedRowBytes(coldP, dim), limit, `table ${name}`);
+  ranges.forEach(([s, e], i) => parts.push(partDecl(c.decl, ranges.length > 1 ? `${name}.cold.p${i}` : `${name}.cold`, [e - s, dim], { cold: [s, e] }, o.coldPrecision || undefined)));
+  return parts;
+}
+
+/** Replaces each split table among the node's operands by its parts and records the counts in `parts`. */
+function rewriteNode(n: Node, plans: Map<string, WeightDecl[]>): void {
+  const feats = n.attrs.bags as number[];
+  const counts = Array.isArray(n.attrs.parts) ? [...(n.attrs.parts as number[])] : feats.map(() => 1);
+  const values = n.inputs.filter((r) => r.startsWith("%"));
+  const weights = weightInputs(n);
+  const inputs: string[] = [...values];
+  let at = 0;
+  counts.forEach((count, t) => {
+    const group = weights.slice(at, at + count);
+    at += count;
+    const parts = count === 1 ? plans.get(group[0]!) : undefined;
+    if (parts) counts[t] = parts.length;
+    inputs.push(...(parts ? parts.map((p) => weightRef(p.name)) : group.map(weightRef)));
+  });
+  n.inputs = inputs;
+  n.attrs.parts = counts;
+}
+
+/** A note for the user: which table split how. */
+function describe(c: Candidate, parts: WeightDecl[]): Diagnostic {
+  const [rows, dim] = c.decl.shape as [number, number];
+  const kind = parts[0]!.attrs.hot !== undefined ? `a hot part of ${parts[0]!.shape[0]} rows and ${parts.length - 1} cold part(s)` : `${parts.length} ${parts[0]!.attrs.rows !== undefined ? "row" : "column"} parts`;
+  return { code: SPLIT_CODES.note, severity: "note", message: `split-tables: ${c.decl.name} (${rows}×${dim} at ${c.precision}, ${mib(rows * storedRowBytes(c.precision, dim))}) → ${kind}`, span: c.decl.span };
+}
