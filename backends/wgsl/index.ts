@@ -10,6 +10,7 @@ import { weightInputs } from "../../src/ir/types.js";
 import { weightPrecision } from "../../src/ir/precision.js";
 import { printGraph } from "../../src/ir/print.js";
 import { dataSchema } from "../../src/data/schema.js";
+import { withTableParts } from "../../src/weights/parts.js";
 import type { WeightStore } from "../../src/weights/store.js";
 import { ARTIFACT_FORMAT, type IdPolicy, type InputSignature, type Manifest } from "../../src/runtime/manifest.js";
 import { ArtifactWriter } from "../artifact.js";
@@ -108,10 +109,12 @@ function signature(graph: Graph): Manifest["model"] {
  * backend uses WebGPU's defaults; tests pass smaller ones to exercise the
  * splitting of tables across buffers).
  */
-export async function compileWgsl(graph: Graph, weights: WeightStore, opts: CompileOptions, limits: { maxStorageBufferBindingSize: number; maxComputeWorkgroupsPerDimension: number } = WEBGPU_DEFAULTS): Promise<CompileResult> {
+export async function compileWgsl(graph: Graph, store: WeightStore, opts: CompileOptions, limits: { maxStorageBufferBindingSize: number; maxComputeWorkgroupsPerDimension: number } = WEBGPU_DEFAULTS): Promise<CompileResult> {
   checkGraph(graph);
   const limit = limits.maxStorageBufferBindingSize;
   checkBindingLimit(graph, limit);
+  // Parts of split tables are views of their tables' tensors, read row by row as their shards are written.
+  const weights = withTableParts(graph, store);
   const lowered = lower(graph, schedule(graph), weights, limit);
   const placed = placeBuffers(lowered.weights);
   const out = new ArtifactWriter(opts.outDir);

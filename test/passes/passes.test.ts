@@ -22,7 +22,7 @@ function run<O extends Record<string, OptionValue>>(pass: Pass<O>, g: Graph, opt
 
 describe("built-in passes", () => {
   it("are registered under their file names, one per file", () => {
-    expect(BUILTIN_PASSES.map((p) => p.name)).toEqual(["canonicalize", "infer-shapes", "dce", "assign-precision"]);
+    expect(BUILTIN_PASSES.map((p) => p.name)).toEqual(["canonicalize", "infer-shapes", "dce", "assign-precision", "split-tables"]);
     for (const p of BUILTIN_PASSES) expect(existsSync(join(import.meta.dirname, "../../passes", `${p.name}.ts`)), p.name).toBe(true);
   });
 
