@@ -14,6 +14,7 @@ import { withTableParts } from "../../src/weights/parts.js";
 import type { WeightStore } from "../../src/weights/store.js";
 import { ARTIFACT_FORMAT, type IdPolicy, type InputSignature, type Manifest } from "../../src/runtime/manifest.js";
 import { ArtifactWriter } from "../artifact.js";
+import { shardEntries } from "../shards.js";
 import type { Backend, CompileOptions, CompileResult } from "../backend.js";
 import { WASM_OPS, layerPrecision, schedule, widthOf } from "../wasm/schedule.js";
 import { lower } from "./lower.js";
@@ -128,9 +129,15 @@ export async function compileWgsl(graph: Graph, store: WeightStore, opts: Compil
       write(`${s.name}.wgsl`, s.rendered.wgsl);
       for (const alt of s.rendered.alternatives ?? []) write(`${s.name}.${alt.languageFeature}.wgsl`, alt.wgsl);
     }
-    if (lowered.weights.length > 0) {
-      writeWeightsFile(out.path("weights.bin"), lowered.weights, placed.offsets, placed.bytes);
+    const inBlob = lowered.weights.filter((w) => !w.file);
+    if (inBlob.length > 0) {
+      writeWeightsFile(out.path("weights.bin"), inBlob, placed.offsets, placed.bytes);
       names.push("weights.bin");
+    }
+    // Each part of a split table streams into a shard file of its own, uploaded on first use.
+    for (const w of lowered.weights.filter((x) => x.file)) {
+      writeWeightsFile(out.path(w.file!), [w], placed.offsets, w.bytes);
+      names.push(w.file!);
     }
     if (opts.emitText) write("final.ir", printGraph(graph));
     for (const n of names) out.seal(n);
@@ -143,6 +150,7 @@ export async function compileWgsl(graph: Graph, store: WeightStore, opts: Compil
       files: out.files(),
       ir: graph,
       wgsl: wgslLayout(lowered, placed.offsets, limits),
+      ...(lowered.weights.some((w) => w.file) ? { shards: shardEntries(graph, (name) => ({ buffer: `part.${name}` })) } : {}),
       ...(opts.manifestExtras ?? {}),
     };
     const files = Object.entries(manifest.files).map(([name, e]) => ({ name, bytes: e.bytes }));

@@ -68,11 +68,13 @@ export async function runPassesWithReport(
   graph: Graph,
   args: ParsedArgs,
   io: CliIO,
-  extra: { weights?: WeightStore; calibration?: Batch[]; append?: string },
+  extra: { weights?: WeightStore; calibration?: Batch[]; append?: string | string[] },
 ): Promise<{ graph: Graph; outputs: Record<string, unknown> }> {
   const registry = await loadRegistry(args);
   const base = (args.flags.passes as string | undefined) ?? DEFAULT_PIPELINE;
-  const pipeline = extra.append && !base.includes(extra.append.split("{")[0]!) ? `${base},${extra.append}` : base;
+  // Each appended step runs unless the user's pipeline already has that pass.
+  const append = typeof extra.append === "string" ? [extra.append] : (extra.append ?? []);
+  const pipeline = [base, ...append.filter((step) => !base.includes(step.split("{")[0]!))].join(",");
   rememberSource("<pipeline>", pipeline);
   const after = (args.flags["print-ir-after"] as string[] | undefined) ?? [];
   const instr: Instrumentation = {

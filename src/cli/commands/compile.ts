@@ -45,7 +45,8 @@ export const compile: Command = {
       ...PRECISION_FLAGS,
       ...PIPELINE_FLAGS,
     },
-    details: "The artifact is loaded with `load(dir)` from rmc/runtime, or run with `rmc run DIST/ --data D.tsv`.",
+    details:
+      "Tables larger than the target's largest buffer (WebGPU: 128 MiB per binding) are split by rows into parts (split-tables, appended to the pipeline unless it has that pass); each part is a weight shard of its own that the runtime loads on first use. The artifact is loaded with `load(dir)` from rmc/runtime, or run with `rmc run DIST/ --data D.tsv`.",
   },
   async run(args, io) {
     const cmd = "compile";
@@ -71,7 +72,9 @@ export const compile: Command = {
     const model = pinPrequantized(written, prequantized);
     const step = precisionStep(args);
     const calibration = await readCalibration(model, args, cmd);
-    const { graph, outputs } = await runPassesWithReport(model, args, io, { weights, ...(calibration ? { calibration } : {}), ...(step ? { append: step } : {}) });
+    // Tables over the target's largest buffer are split (after precision: sizes are at the chosen precision).
+    const split = `split-tables{max-bytes=${backend.limits.maxBufferBytes}}`;
+    const { graph, outputs } = await runPassesWithReport(model, args, io, { weights, ...(calibration ? { calibration } : {}), append: [...(step ? [step] : []), split] });
     const plan = outputs["precision-plan"] as PrecisionPlan | undefined;
     if (plan) reportPlan(plan, args, io);
     const result = await backend.compile(graph, weights, { outDir, emitText: args.flags["emit-text"] === true, features, compilerVersion: compilerVersion(), ...(plan ? { manifestExtras: { plan } } : {}) });
