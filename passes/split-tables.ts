@@ -128,8 +128,8 @@ function selectTables(graph: Graph, only: string): Candidate[] {
 /** A part declaration: the table's span and attributes, with what the part holds first. */
 function partDecl(table: WeightDecl, name: string, shape: number[], holds: Record<string, number[]>, precision?: string): WeightDecl {
   const attrs: WeightDecl["attrs"] = { part_of: table.name, ...holds, ...table.attrs };
-  if (precision === "fp32") delete attrs.precision;
-  else if (precision) attrs.precision = precision;
+  // An explicit part precision is a pin (fp32 too): the precision pass keeps it.
+  if (precision) attrs.precision = precision;
   return { name, role: "table", dtype: table.dtype, shape, attrs, span: table.span };
 }
 

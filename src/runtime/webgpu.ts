@@ -23,8 +23,8 @@ export interface WebGpuOptions {
   gpu?: Gpu;
   /** Samples the per-call buffers are first sized for. */
   batchCapacity: number;
-  /** Which weight shards to upload at load (the rest on first use). */
-  preload: ShardPreload;
+  /** Which weight shards to upload at load (default none: each on first use). */
+  preload?: ShardPreload;
 }
 
 /** Gets a device, compiles the shaders, uploads the weights; the device is destroyed again if any of it fails. */
@@ -46,7 +46,7 @@ export async function startWebGpuEngine(files: ArtifactFiles, manifest: WgslMani
     const pipelines = await createPipelines(device, files, manifest, steps, paramsLayout);
     const weights = await uploadWeights(device, files, manifest);
     const shards = new ShardSet(manifest.shards ?? [], manifest.model.inputs, (s) => fillWeightsFile(device, files, manifest, s.file, weights));
-    await shards.preload(options.preload);
+    await shards.preload(options.preload ?? "none");
     const engine = new WebGpuEngine(manifest, device, watch, info, { steps, pipelines, weights, params, paramsGroup }, where, shards);
     engine.allocate(initialCapacity(manifest, options.batchCapacity, device));
     const problems = [await device.popErrorScope(), await device.popErrorScope()].filter((e) => e !== null);

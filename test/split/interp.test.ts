@@ -87,3 +87,14 @@ describe("split tables in the interpreter", () => {
     expect((e as RmcError).message).toContain("table @emb.0.weight with 200 rows");
   });
 });
+
+describe("split tables and the precision pass", () => {
+  it("a later assign-precision keeps the hot and cold parts' precisions (pins) and sets the rest", () => {
+    const g = model();
+    const split = run(g, "split-tables{hot=8,hot-precision=fp32,cold-precision=int4,tables=emb.0.weight},assign-precision{mode=int8}", batches(g, [64]));
+    const precision = (name: string) => split.weights.find((w) => w.name === name)!.attrs.precision;
+    expect(precision("emb.0.weight.hot")).toBe("fp32");
+    expect(precision("emb.0.weight.cold")).toBe("int4");
+    expect(precision("emb.1.weight")).toBe("int8");
+  });
+});
