@@ -6,30 +6,37 @@
 # wall time and peak RSS (GNU time), the artifact's size and shards, then
 # checks each artifact against the reference interpreter on sampled inputs
 # (bench/fullsize-check.ts; the WebGPU check needs an adapter: in Node, the
-# `webgpu` package). Artifacts go to out/fullsize/ and are deleted at the end
-# unless KEEP=1.
-#   bash bench/fullsize.sh [CONFIG...]   configs: wasm-fp32 wasm-int4 wgsl-fp32 wgsl-int4 (default: all)
+# `webgpu` package). A config ending in `-st` compiles from a safetensors file
+# on disk instead (written first by `rmc init-weights`, same values).
+# Artifacts go to out/fullsize/ and are deleted at the end unless KEEP=1.
+#   bash bench/fullsize.sh [CONFIG...]   configs: TARGET-PRECISION[-st], TARGET wasm|wgsl,
+#   PRECISION fp32|int8|int4 (default: wasm-int4 wasm-fp32 wgsl-int4 wgsl-fp32 wasm-int4-st)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -x /usr/bin/time ] || { echo "needs GNU time (apt-get install time)"; exit 1; }
 model=examples/dlrm_kaggle.rmdl
 root=out/fullsize
 configs=("$@")
-[ ${#configs[@]} -gt 0 ] || configs=(wasm-int4 wasm-fp32 wgsl-int4 wgsl-fp32)
+[ ${#configs[@]} -gt 0 ] || configs=(wasm-int4 wasm-fp32 wgsl-int4 wgsl-fp32 wasm-int4-st)
 npx tsc -p tsconfig.json
 mkdir -p "$root"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(node --version); model: $model, --init random --seed 1"
-printf '%-10s %9s %12s %10s %7s  %s\n' config "compile s" "peak RSS MiB" "size MiB" shards check
+printf '%-12s %9s %12s %10s %7s  %s\n' config "compile s" "peak RSS MiB" "size MiB" shards check
 for config in "${configs[@]}"; do
-  target=${config%-*}
-  precision=${config#*-}
+  IFS=- read -r target precision source <<< "$config"
   dist="$root/$config"
-  /usr/bin/time -f "%e %M" -o "$root/time.txt" node build/src/cli/main.js compile "$model" --init random --seed 1 \
+  weights=(--init random --seed 1)
+  if [ "$source" = st ]; then
+    [ -f "$root/w.safetensors" ] || node build/src/cli/main.js init-weights "$model" --seed 1 --dist gaussian -o "$root/w.safetensors" > /dev/null
+    weights=(--weights "$root/w.safetensors")
+  fi
+  /usr/bin/time -f "%e %M" -o "$root/time.txt" node build/src/cli/main.js compile "$model" "${weights[@]}" \
     --target "$target" --precision "$precision" -o "$dist" > "$root/$config.log" 2>&1 || { cat "$root/$config.log"; exit 1; }
   read -r secs kb < "$root/time.txt"
   size=$(du -sm "$dist" | cut -f1)
   shards=$(ls "$dist" | grep -c '^shard\.' || true)
-  check=$(node build/bench/fullsize-check.js "$dist" "$model" 1 256 2>&1 | paste -sd " ") || check="FAILED: $check"
-  printf '%-10s %9s %12.0f %10s %7s  %s\n' "$config" "$secs" "$(awk "BEGIN{print $kb/1024}")" "$size" "$shards" "$check"
+  check=$(node build/bench/fullsize-check.js "$dist" "$model" 1 256 2>&1 | grep -v '^Warning' | paste -sd " ") || check="FAILED: $check"
+  printf '%-12s %9s %12.0f %10s %7s  %s\n' "$config" "$secs" "$(awk "BEGIN{print $kb/1024}")" "$size" "$shards" "$check"
   [ "${KEEP:-0}" = 1 ] || rm -rf "$dist"
 done
+[ "${KEEP:-0}" = 1 ] || rm -rf "$root"
