@@ -5,11 +5,12 @@
 // the interpreter as the unsplit artifact does. A table over the 128 MiB
 // binding limit compiles once split; parts are shards, uploaded on first use.
 
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileWgsl } from "../../backends/wgsl/index.js";
 import { interpret } from "../../src/interp/interpreter.js";
+import { RmcError } from "../../src/diagnostics.js";
 import { load } from "../../src/runtime/index.js";
 import type { Manifest } from "../../src/runtime/manifest.js";
 import type { Graph } from "../../src/ir/types.js";
@@ -40,6 +41,13 @@ async function predictAll(dir: string, test: Batch[]): Promise<{ outputs: Record
   } finally {
     await m.close();
   }
+}
+
+/** A batch of one sample whose feature-0 bag holds `id` and whose other bags are empty. */
+function oneId(template: Batch, id: number): Batch {
+  const bags = template.inputs.sparse!;
+  if (!isBags(bags)) throw new Error("bags expected");
+  return { size: 1, inputs: { dense: (template.inputs.dense as Float32Array).slice(0, 3), sparse: { ...bags, batch: 1, lengths: Int32Array.of(1, 0, 0), values: Int32Array.of(id) } } } as Batch;
 }
 
 function expectClose(got: Float32Array, want: Float32Array): void {
@@ -76,6 +84,30 @@ describe.skipIf(!webgpu)("split tables in the WebGPU artifact", () => {
     const test = batches(g, [17], 5);
     const got = await predictAll(await compile(split, weights), test);
     expectClose(got.outputs[0]!.y!, interpret(split, weights, test[0]!).outputs.y!);
+  });
+
+  it("a shard is uploaded when first needed; a corrupted one is an error naming it then, not at load", async () => {
+    const g = model();
+    const weights = weightsFor(g);
+    const dir = await compile(run(g, PIPELINES.rows), weights);
+    const m = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as Manifest;
+    const last = m.shards!.find((s) => s.table === "emb.0.weight" && "rows" in s.holds && s.holds.rows[1] === 200)!;
+    const bytes = readFileSync(join(dir, last.file));
+    bytes[3] ^= 0x40;
+    writeFileSync(join(dir, last.file), bytes);
+    const loaded = await load(dir, { batchCapacity: 8 });
+    try {
+      expect(loaded.residentShards()).toEqual([]);
+      const first = oneId(batches(g, [1])[0]!, 0);
+      expectClose((await loaded.predict(request(first) as never)).y!, interpret(g, weights, first).outputs.y!);
+      expect(loaded.residentShards()).toEqual(["emb.0.weight.p0"]);
+      const failed = await loaded.predict(request(oneId(first, 199)) as never).catch((e: RmcError) => e);
+      expect((failed as RmcError).diagnostics[0]!.code).toBe("E1705");
+      expect((failed as RmcError).message).toContain(`shard ${last.name} of table emb.0.weight`);
+      expect(loaded.residentShards()).not.toContain(last.name);
+    } finally {
+      await loaded.close();
+    }
   });
 
   it("a table over the binding limit is an error naming it; split by rows it compiles into parts under the limit", async () => {
