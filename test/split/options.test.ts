@@ -42,6 +42,14 @@ describe("split-tables options", () => {
     expect(partNames(run(int4, "split-tables{max-bytes=2KiB}"))).toEqual([]);
   });
 
+  it("hot-bytes takes as many hot rows as fit (a row plus a 4-byte id each), at the hot part's precision", () => {
+    // fp32 dim 8: 32 + 4 bytes a row; int8: 8 + 8 (scale, bias) + 4.
+    const fp32 = run(g, "split-tables{hot-bytes=360,tables=emb.0.weight}", calib);
+    expect(fp32.weights.find((w) => w.name === "emb.0.weight.hot")!.shape).toEqual([10, 8]);
+    const int8 = run(g, "split-tables{hot-bytes=360,hot-precision=int8,tables=emb.0.weight}", calib);
+    expect(int8.weights.find((w) => w.name === "emb.0.weight.hot")!.shape).toEqual([18, 8]);
+  });
+
   it("a table that fits is left alone: the pass returns the very same graph", () => {
     expect(run(g, "split-tables{target=wgsl}")).toBe(g);
   });
