@@ -1,8 +1,9 @@
-// `node build/bench/fullsize-check.js DIST MODEL.rmdl SEED [SAMPLES]`: checks a
-// full-size artifact compiled with `--init random --seed SEED` against the
-// reference interpreter on sampled inputs. The interpreter runs the IR the
-// artifact was compiled from (manifest.ir: precisions and split tables
-// included) on the same synthetic weights, generated row by row; the Wasm
+// `node build/bench/fullsize-check.js DIST MODEL.rmdl SEED|W.safetensors [SAMPLES]`:
+// checks a full-size artifact compiled with `--init random --seed SEED` (or
+// `--weights W.safetensors`) against the reference interpreter on sampled
+// inputs. The interpreter runs the IR the artifact was compiled from
+// (manifest.ir: precisions and split tables included) on the same weights,
+// generated row by row (or read row by row from the file); the Wasm
 // artifact must match bit for bit, the WebGPU one within 1e-4 relative (its
 // GEMMs sum in another order). Prints which shards the samples loaded.
 
@@ -10,6 +11,8 @@ import { readFileSync } from "node:fs";
 import { parseModel } from "../src/frontend/index.js";
 import { createPassRegistry, runPipeline, DEFAULT_PIPELINE } from "../src/pipeline/index.js";
 import { initWeights } from "../src/weights/init.js";
+import { bindWeights } from "../src/weights/bind.js";
+import { openSafetensors } from "../src/weights/safetensors.js";
 import { interpret } from "../src/interp/interpreter.js";
 import { dataSchema } from "../src/data/schema.js";
 import { InputSampler, rawToBatch } from "../src/data/synth.js";
@@ -18,11 +21,12 @@ import { Rng } from "../src/util/rng.js";
 import { load } from "../src/runtime/index.js";
 
 const [dir, modelFile, seedText, samplesText] = process.argv.slice(2);
-if (!dir || !modelFile || !seedText) throw new Error("usage: fullsize-check.js DIST MODEL.rmdl SEED [SAMPLES]");
+if (!dir || !modelFile || !seedText) throw new Error("usage: fullsize-check.js DIST MODEL.rmdl SEED|W.safetensors [SAMPLES]");
 const samples = Number(samplesText ?? 256);
 const source = parseModel(readFileSync(modelFile, "utf8"), modelFile).graph!;
-// The weights `rmc compile --init random` made: the model's own declarations, before any pass.
-const weights = initWeights(runPipeline(source, DEFAULT_PIPELINE, createPassRegistry(), { out: () => {} }), { seed: Number(seedText), dist: "gaussian" });
+// The weights `rmc compile` read: the model's own declarations, before any pass.
+const declared = runPipeline(source, DEFAULT_PIPELINE, createPassRegistry(), { out: () => {} });
+const weights = seedText.endsWith(".safetensors") ? bindWeights(declared, openSafetensors(seedText)).store : initWeights(declared, { seed: Number(seedText), dist: "gaussian" });
 const model = await load(dir, { threads: 1 });
 const graph = model.manifest.ir;
 const schema = dataSchema(graph);

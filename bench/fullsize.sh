@@ -26,16 +26,18 @@ for config in "${configs[@]}"; do
   IFS=- read -r target precision source <<< "$config"
   dist="$root/$config"
   weights=(--init random --seed 1)
+  reference=1
   if [ "$source" = st ]; then
     [ -f "$root/w.safetensors" ] || node build/src/cli/main.js init-weights "$model" --seed 1 --dist gaussian -o "$root/w.safetensors" > /dev/null
     weights=(--weights "$root/w.safetensors")
+    reference="$root/w.safetensors"
   fi
   /usr/bin/time -f "%e %M" -o "$root/time.txt" node build/src/cli/main.js compile "$model" "${weights[@]}" \
     --target "$target" --precision "$precision" -o "$dist" > "$root/$config.log" 2>&1 || { cat "$root/$config.log"; exit 1; }
   read -r secs kb < "$root/time.txt"
   size=$(du -sm "$dist" | cut -f1)
   shards=$(ls "$dist" | grep -c '^shard\.' || true)
-  check=$(node build/bench/fullsize-check.js "$dist" "$model" 1 256 2>&1 | grep -v '^Warning' | paste -sd " ") || check="FAILED: $check"
+  check=$(node build/bench/fullsize-check.js "$dist" "$model" "$reference" 256 2>&1 | grep -v '^Warning' | paste -sd " ") || check="FAILED: $check"
   printf '%-12s %9s %12.0f %10s %7s  %s\n' "$config" "$secs" "$(awk "BEGIN{print $kb/1024}")" "$size" "$shards" "$check"
   [ "${KEEP:-0}" = 1 ] || rm -rf "$dist"
 done
