@@ -155,7 +155,7 @@ export async function compileWgsl(graph: Graph, store: WeightStore, opts: Compil
     };
     const files = Object.entries(manifest.files).map(([name, e]) => ({ name, bytes: e.bytes }));
     out.commit(manifest);
-    return { files, activationBytesPerSample: lowered.batch.pooledBytesPerSample(), weightsBytes: placed.bytes };
+    return { files, activationBytesPerSample: lowered.batch.pooledBytesPerSample(), weightsBytes: placed.bytes + lowered.weights.reduce((n, w) => n + (w.file ? w.bytes : 0), 0) };
   } catch (e) {
     out.abort();
     throw e;
