@@ -97,6 +97,14 @@ describe("split tables in the Wasm artifact", () => {
     await m.close();
   });
 
+  it("on two threads, shards loaded by the main thread serve the worker's samples too", async () => {
+    const g = model();
+    const weights = weightsFor(g);
+    const dir = await compileTo(run(g, PIPELINES.hotcold, batches(g, [64])), weights);
+    const b = batches(g, [96], 8)[0]!;
+    expectIdentical(await runArtifact(dir, b, 2), interpret(g, weights, b).outputs);
+  });
+
   it("rejects an unknown preload option", async () => {
     const g = model();
     const dir = await compileTo(run(g, PIPELINES.rows), weightsFor(g));
