@@ -80,7 +80,8 @@ export const compile: Command = {
     const result = await backend.compile(graph, weights, { outDir, emitText: args.flags["emit-text"] === true, features, compilerVersion: compilerVersion(), ...(plan ? { manifestExtras: { plan } } : {}) });
     const secs = (performance.now() - t0) / 1000;
     io.out(`compiled ${graph.name} for ${name} in ${secs.toFixed(2)} s → ${outDir}\n`);
-    for (const f of result.files) io.out(`  ${f.name.padEnd(20)} ${humanBytes(f.bytes).padStart(12)}\n`);
+    const width = Math.max(20, ...result.files.map((f) => f.name.length));
+    for (const f of result.files) io.out(`  ${f.name.padEnd(width)} ${humanBytes(f.bytes).padStart(12)}\n`);
     io.out(`  activations: ${humanBytes(result.activationBytesPerSample)} per sample (buffers reused by liveness)\n`);
     return 0;
   },
