@@ -38,7 +38,7 @@ export const assignPrecision: Pass<Options> = {
   name: "assign-precision",
   summary: "Choose each table's and layer's precision: fp32, fp16, int8, auto (search under an NE budget) or a plan file",
   options: {
-    mode: { type: "string", default: "fp32", doc: "fp32 | fp16 | int8 | auto | plan" },
+    mode: { type: "string", default: "fp32", doc: "fp32 | fp16 | int8 | int4 | auto | plan" },
     budget: { type: "percent", default: 0.05, doc: "auto: largest NE increase over the fp32 model, in percent" },
     plan: { type: "string", default: "", doc: "plan: the plan file to apply" },
     act: { type: "string", default: "dynamic", doc: "int8 activations: dynamic (per row) or static (calibrated)" },

@@ -86,6 +86,11 @@ function checkOptions(o: Options): number {
   for (const [k, v] of [["hot-precision", o.hotPrecision], ["cold-precision", o.coldPrecision]] as const)
     if (v !== "" && !TABLE_PRECISIONS.includes(v)) fail(`${k} must be one of ${TABLE_PRECISIONS.join(", ")}, got \`${v}\``);
   if (!Number.isInteger(o.hot) || o.hot < 0) fail(`hot must be a whole number of rows, got ${o.hot}`);
+  if (o.maxBytes < 0 || o.hotBytes < 0) fail(`max-bytes and hot-bytes must not be negative`);
+  if (o.hot > 0 && o.hotBytes > 0) fail("give hot (rows) or hot-bytes (a size), not both");
+  const wantHot = o.hot > 0 || o.hotBytes > 0;
+  if (wantHot && o.mode === "cols") fail("a hot/cold split keeps whole rows: mode=cols cannot be combined with hot or hot-bytes", SPLIT_CODES.option, "cold parts over the limit are split by rows");
+  if (!wantHot && (o.hotPrecision || o.coldPrecision)) fail("hot-precision and cold-precision need a hot/cold split (hot=K or hot-bytes=SIZE)");
   if (o.maxBytes > 0) return o.maxBytes;
   const limits = TARGET_LIMITS[o.target];
   if (!limits) fail(`unknown target \`${o.target}\`${didYouMean(o.target, Object.keys(TARGET_LIMITS)) ? `: ${didYouMean(o.target, Object.keys(TARGET_LIMITS))}` : ""} (give max-bytes for other targets)`);
@@ -123,8 +128,8 @@ function selectTables(graph: Graph, only: string): Candidate[] {
 /** A part declaration: the table's span and attributes, with what the part holds first. */
 function partDecl(table: WeightDecl, name: string, shape: number[], holds: Record<string, number[]>, precision?: string): WeightDecl {
   const attrs: WeightDecl["attrs"] = { part_of: table.name, ...holds, ...table.attrs };
-  if (precision === "fp32") delete attrs.precision;
-  else if (precision) attrs.precision = precision;
+  // An explicit part precision is a pin (fp32 too): the precision pass keeps it.
+  if (precision) attrs.precision = precision;
   return { name, role: "table", dtype: table.dtype, shape, attrs, span: table.span };
 }
 

@@ -12,7 +12,9 @@ import type { WeightStore } from "../../src/weights/store.js";
 import { ARTIFACT_FORMAT, type IdPolicy, type InputSignature, type Manifest, type WasmLayout } from "../../src/runtime/manifest.js";
 import { ArtifactWriter } from "../artifact.js";
 import type { Backend, CompileOptions, CompileResult } from "../backend.js";
-import { MAX_MEMORY, WEIGHTS_OFFSET, layoutWeights, writeWeightsBlob } from "./layout.js";
+import { WEIGHTS_OFFSET, layoutWeights, writeShard, writeWeightsBlob } from "./layout.js";
+import { shardEntries, shardFile } from "../shards.js";
+import { withTableParts } from "../../src/weights/parts.js";
 import { planMemory } from "./plan.js";
 import { WASM_OPS, layerPrecision, resolveAlias, schedule, widthOf } from "./schedule.js";
 import { generateModule, hostImports } from "./codegen.js";
@@ -82,8 +84,10 @@ export const wasmBackend: Backend = {
   features: [],
   // Every fusion has a kernel form here; plan-memory writes this backend's workspace plan and must come last.
   passes: WASM_PASSES,
-  async compile(graph: Graph, weights: WeightStore, opts: CompileOptions): Promise<CompileResult> {
+  async compile(graph: Graph, store: WeightStore, opts: CompileOptions): Promise<CompileResult> {
     checkPrecisions(graph);
+    // Parts of split tables are views of their tables' tensors, read row by row as their shards are written.
+    const weights = withTableParts(graph, store);
     const sched = schedule(graph);
     const layout = layoutWeights(graph, sched.steps);
     const plan = planMemory(graph, sched);
@@ -94,17 +98,19 @@ export const wasmBackend: Backend = {
       out.write("model.wasm", single.binary);
       out.write("model-threads.wasm", threaded.binary);
       writeWeightsBlob(out.path("weights.bin"), layout, weights);
+      // Each part of a split table streams into a file of its own, loaded into its address range on first use.
+      for (const shard of layout.shards) writeShard(out.path(shardFile(shard.name)), shard, weights);
       if (opts.emitText) {
         out.write("model.wat", single.text);
         out.write("final.ir", printGraph(graph));
       }
-      const names = ["model.wasm", "model-threads.wasm", "weights.bin", ...(opts.emitText ? ["model.wat", "final.ir"] : [])];
+      const names = ["model.wasm", "model-threads.wasm", "weights.bin", ...layout.shards.map((s) => shardFile(s.name)), ...(opts.emitText ? ["model.wat", "final.ir"] : [])];
       for (const n of names) out.seal(n);
       const bagsSlots = [...plan.bags.entries()];
       const wasm: WasmLayout = {
         module: "model.wasm",
         threadsModule: "model-threads.wasm",
-        weights: { file: "weights.bin", offset: WEIGHTS_OFFSET, bytes: layout.bytes },
+        weights: { file: "weights.bin", offset: WEIGHTS_OFFSET, bytes: layout.blobBytes },
         workspaceBase: Math.ceil((WEIGHTS_OFFSET + layout.bytes) / 64) * 64,
         headerBytes: plan.headerBytes,
         perSample: plan.perSample,
@@ -128,6 +134,7 @@ export const wasmBackend: Backend = {
         files: out.files(),
         ir: graph,
         wasm,
+        ...(layout.shards.length ? { shards: shardEntries(graph, (name) => ({ offset: layout.weights.get(name)!.offset })) } : {}),
         ...(opts.manifestExtras ?? {}),
       };
       const files = Object.entries(manifest.files).map(([name, e]) => ({ name, bytes: e.bytes }));

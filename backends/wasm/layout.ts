@@ -160,7 +160,7 @@ export function layoutWeights(graph: Graph, steps: Step[]): WeightLayout {
         "E1802",
         `the weights need ${(total / 2 ** 30).toFixed(2)} GiB, more than a wasm32 memory can hold (4 GiB, minus room to run); largest: ${big.map((w) => `${w.name} ${(w.bytes / 2 ** 20).toFixed(0)} MiB`).join(", ")}`,
         decls.get(big[0]!.name)?.span,
-        "store tables at lower precision (`@precision(int8)` or `int4` on the table); all of a Wasm model's weights, shards too, share its one memory",
+        "store tables at lower precision (`@precision(int8)` or `int4` on the table, or `--precision int4`); splitting tables (split-tables) does not help here: all of a Wasm model's weights, shards too, share its one memory",
       ),
     );
   }

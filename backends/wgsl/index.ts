@@ -10,9 +10,11 @@ import { weightInputs } from "../../src/ir/types.js";
 import { weightPrecision } from "../../src/ir/precision.js";
 import { printGraph } from "../../src/ir/print.js";
 import { dataSchema } from "../../src/data/schema.js";
+import { withTableParts } from "../../src/weights/parts.js";
 import type { WeightStore } from "../../src/weights/store.js";
 import { ARTIFACT_FORMAT, type IdPolicy, type InputSignature, type Manifest } from "../../src/runtime/manifest.js";
 import { ArtifactWriter } from "../artifact.js";
+import { shardEntries } from "../shards.js";
 import type { Backend, CompileOptions, CompileResult } from "../backend.js";
 import { WASM_OPS, layerPrecision, schedule, widthOf } from "../wasm/schedule.js";
 import { lower } from "./lower.js";
@@ -108,10 +110,12 @@ function signature(graph: Graph): Manifest["model"] {
  * backend uses WebGPU's defaults; tests pass smaller ones to exercise the
  * splitting of tables across buffers).
  */
-export async function compileWgsl(graph: Graph, weights: WeightStore, opts: CompileOptions, limits: { maxStorageBufferBindingSize: number; maxComputeWorkgroupsPerDimension: number } = WEBGPU_DEFAULTS): Promise<CompileResult> {
+export async function compileWgsl(graph: Graph, store: WeightStore, opts: CompileOptions, limits: { maxStorageBufferBindingSize: number; maxComputeWorkgroupsPerDimension: number } = WEBGPU_DEFAULTS): Promise<CompileResult> {
   checkGraph(graph);
   const limit = limits.maxStorageBufferBindingSize;
   checkBindingLimit(graph, limit);
+  // Parts of split tables are views of their tables' tensors, read row by row as their shards are written.
+  const weights = withTableParts(graph, store);
   const lowered = lower(graph, schedule(graph), weights, limit);
   const placed = placeBuffers(lowered.weights);
   const out = new ArtifactWriter(opts.outDir);
@@ -125,9 +129,15 @@ export async function compileWgsl(graph: Graph, weights: WeightStore, opts: Comp
       write(`${s.name}.wgsl`, s.rendered.wgsl);
       for (const alt of s.rendered.alternatives ?? []) write(`${s.name}.${alt.languageFeature}.wgsl`, alt.wgsl);
     }
-    if (lowered.weights.length > 0) {
-      writeWeightsFile(out.path("weights.bin"), lowered.weights, placed.offsets, placed.bytes);
+    const inBlob = lowered.weights.filter((w) => !w.file);
+    if (inBlob.length > 0) {
+      writeWeightsFile(out.path("weights.bin"), inBlob, placed.offsets, placed.bytes);
       names.push("weights.bin");
+    }
+    // Each part of a split table streams into a shard file of its own, uploaded on first use.
+    for (const w of lowered.weights.filter((x) => x.file)) {
+      writeWeightsFile(out.path(w.file!), [w], placed.offsets, w.bytes);
+      names.push(w.file!);
     }
     if (opts.emitText) write("final.ir", printGraph(graph));
     for (const n of names) out.seal(n);
@@ -140,11 +150,12 @@ export async function compileWgsl(graph: Graph, weights: WeightStore, opts: Comp
       files: out.files(),
       ir: graph,
       wgsl: wgslLayout(lowered, placed.offsets, limits),
+      ...(lowered.weights.some((w) => w.file) ? { shards: shardEntries(graph, (name) => ({ buffer: `part.${name}` })) } : {}),
       ...(opts.manifestExtras ?? {}),
     };
     const files = Object.entries(manifest.files).map(([name, e]) => ({ name, bytes: e.bytes }));
     out.commit(manifest);
-    return { files, activationBytesPerSample: lowered.batch.pooledBytesPerSample(), weightsBytes: placed.bytes };
+    return { files, activationBytesPerSample: lowered.batch.pooledBytesPerSample(), weightsBytes: placed.bytes + lowered.weights.reduce((n, w) => n + (w.file ? w.bytes : 0), 0) };
   } catch (e) {
     out.abort();
     throw e;

@@ -31,7 +31,7 @@ export function wgslLayout(lowered: Lowered, offsets: Map<string, number>, defau
   const big = lowered.weights.filter((w) => w.bytes > limit);
   if (big.length > 0)
     throw new RmcError(big.map((w) => error(WGSL_CODES.bindingLimit, `weights buffer ${w.name}: ${(w.bytes / 2 ** 20).toFixed(0)} MiB, over WebGPU's ${limit / 2 ** 20} MiB storage-binding limit`, undefined, "store the layer at lower precision")));
-  const weights: WgslBuffer[] = lowered.weights.map((w) => ({ name: w.name, kind: "weights", file: "weights.bin", offset: offsets.get(w.name)!, bytes: w.bytes }));
+  const weights: WgslBuffer[] = lowered.weights.map((w) => ({ name: w.name, kind: "weights", file: w.file ?? "weights.bin", offset: offsets.get(w.name)!, bytes: w.bytes }));
   const batch = lowered.batch.list();
   const shaders = lowered.steps.flatMap((s) => [
     { name: s.name, file: `${s.name}.wgsl` },

@@ -1,6 +1,6 @@
 // WGSL backend, lowering of the feature ops: embedding bags (a node's tables
 // in as few weights buffers as the binding limit allows, one step per buffer
-// and storage format), the dot and cat interactions, concat (steps of up to
+// and storage format; split tables through their parts, one buffer each), the dot and cat interactions, concat (steps of up to
 // seven inputs each; a dot interaction with more inputs first gathers them
 // into one scratch buffer), and standalone relu/sigmoid/tanh.
 
@@ -15,6 +15,9 @@ import { MAX_INPUT_BINDINGS, renderCopy, renderDot } from "./kernels/interact.js
 import { type ElementwiseOp, renderElementwise } from "./kernels/elementwise.js";
 import { type WeightsBuffer, WGSL_CODES, tableBytes, tableChunks } from "./weights.js";
 import { RmcError } from "../../src/diagnostics.js";
+import { type LogicalTable, type TablePart, nodeTables } from "../../src/ir/tables.js";
+import { shardFile } from "../shards.js";
+import { type PartRoute, renderGather } from "./kernels/gather.js";
 
 /** (ceil(n/64), B, 1): one invocation per element of a sample's n. */
 const perElement = (n: number): [ReturnType<typeof fixed>, ReturnType<typeof fixed>, ReturnType<typeof fixed>] => [fixed(Math.ceil(n / WG)), perSamples(1), fixed(1)];
@@ -25,39 +28,100 @@ interface PlacedTable extends BagTable {
   bytes: number;
 }
 
-/** embedding_bag: tables grouped into buffers under the binding limit, one step per buffer and format. */
+/** The bag buffers and pooling of one embedding_bag node. */
+interface BagContext {
+  node: Step["node"];
+  bags: { offsets: string; ids: string; weights?: string };
+  pool: "sum" | "mean" | "max";
+  dim: number;
+  outW: number;
+  out: string;
+}
+
+/**
+ * embedding_bag: whole tables grouped into buffers under the binding limit,
+ * one step per buffer and format; tables split by split-tables read through
+ * their parts (each part a buffer filled from its own shard file).
+ */
 export function lowerEmbeddingBag(ctx: Lowering, step: Step): void {
   const node = step.node;
   const bags = ctx.bags.get(ctx.resolve(step.reads[0]!))!;
-  const feats = node.attrs.bags as number[];
-  const dim = ctx.decl(step.weights[0]!).shape[1]!;
-  const outW = ctx.width(step.id);
-  const out = ctx.resultBuffer(step);
+  const tables = nodeTables(node, new Map(ctx.graph.weights.map((w) => [w.name, w])));
+  const dim = tables[0]?.dim ?? 0;
+  const bc: BagContext = { node, bags, pool: node.attrs.pool as BagContext["pool"], dim, outW: ctx.width(step.id), out: ctx.resultBuffer(step) };
+  const whole = tables.map((t, slot) => ({ t, slot })).filter(({ t }) => t.layout === "whole");
+  if (whole.length > 0) lowerWholeTables(ctx, step, bc, whole);
+  const gathered = tables.some((t) => t.layout === "rows" || t.layout === "hot") ? ctx.batch.pin(`gather.${node.id}`, { perSample: 0, perId: dim * 4, fixed: 16 }) : "";
+  tables.forEach((t, slot) => {
+    if (t.layout === "cols") lowerColumnParts(ctx, step, bc, t, slot);
+    else if (t.layout !== "whole") lowerRowParts(ctx, step, bc, t, slot, gathered);
+  });
+}
+
+function lowerWholeTables(ctx: Lowering, step: Step, bc: BagContext, whole: { t: LogicalTable; slot: number }[]): void {
+  const { node, dim } = bc;
   const groups: PlacedTable[][] = [[]];
   let used = 0;
-  step.weights.forEach((name, t) => {
-    const decl = ctx.decl(name);
+  for (const { t, slot } of whole) {
+    const decl = t.parts[0]!.decl;
     const format = weightPrecision(decl, node) as TableFormat;
-    const rows = decl.shape[0]!;
-    const bytes = tableBytes(format, rows, dim);
+    const bytes = tableBytes(format, t.rows, dim);
     if (used + bytes > ctx.bindingLimit && groups[groups.length - 1]!.length > 0) {
       groups.push([]);
       used = 0;
     }
-    groups[groups.length - 1]!.push({ name, format, bytes, rows, feature: feats[t]!, byteAt: used, col: t * dim });
+    groups[groups.length - 1]!.push({ name: decl.name, format, bytes, rows: t.rows, feature: t.feature, byteAt: used, col: slot * dim });
     used += bytes;
-  });
+  }
   groups.forEach((tables, g) => {
     const buffer = `tables.${node.id}${groups.length > 1 ? `.${g}` : ""}`;
     ctx.weights.push(tablesBuffer(ctx, buffer, tables, dim));
     for (const format of [...new Set(tables.map((t) => t.format))]) {
       const mine = tables.filter((t) => t.format === format);
-      const spec = { pool: node.attrs.pool as "sum" | "mean" | "max", weighted: bags.weights !== undefined, dim, format, outW, tables: mine, buffers: { ...bags, tables: buffer, out } };
+      const spec = { pool: bc.pool, weighted: bc.bags.weights !== undefined, dim, format, outW: bc.outW, tables: mine, buffers: { ...bc.bags, tables: buffer, out: bc.out } };
       const suffix = groups.length > 1 || tables.length !== mine.length ? `${format}${groups.length > 1 ? `-${g}` : ""}` : "";
       const summary = `embedding bags (${spec.pool}${spec.weighted ? ", weighted" : ""}) over ${mine.length} ${format} table(s) of dim ${dim}: ${mine.map((t) => t.name).join(", ")}`;
       ctx.emit(step, suffix, summary, (h) => renderEmbedding(spec, h), perElement(mine.length * dim));
     }
   });
+}
+
+/** The weights buffer of one part of a split table: its rows, in a shard file of its own. */
+function partBuffer(ctx: Lowering, bc: BagContext, part: TablePart): { name: string; format: TableFormat; rows: number; width: number } {
+  const decl = part.decl;
+  const format = weightPrecision(decl, bc.node) as TableFormat;
+  const [rows, width] = decl.shape as [number, number];
+  const name = `part.${decl.name}`;
+  if (!ctx.weights.some((w) => w.name === name)) ctx.weights.push({ ...tablesBuffer(ctx, name, [{ name: decl.name, format, bytes: tableBytes(format, rows, width), rows, feature: 0, byteAt: 0, col: 0 }], width), file: shardFile(decl.name) });
+  return { name, format, rows, width };
+}
+
+/** A table split by columns: each part pools its columns of the slot, like a narrower table. */
+function lowerColumnParts(ctx: Lowering, step: Step, bc: BagContext, t: LogicalTable, slot: number): void {
+  for (const part of t.parts) {
+    const buf = partBuffer(ctx, bc, part);
+    const spec = { pool: bc.pool, weighted: bc.bags.weights !== undefined, dim: buf.width, format: buf.format, outW: bc.outW, tables: [{ rows: buf.rows, feature: t.feature, byteAt: 0, col: slot * bc.dim + part.start }], buffers: { ...bc.bags, tables: buf.name, out: bc.out } };
+    ctx.emit(step, `${part.decl.name}`, `embedding bags (${bc.pool}) over columns ${part.start}..${part.end - 1} of ${t.name} (${buf.format})`, (h) => renderEmbedding(spec, h), perElement(buf.width));
+  }
+}
+
+/** A table split by rows (or hot/cold): every part gathers the rows of its ids, then one step pools them in bag order. */
+function lowerRowParts(ctx: Lowering, step: Step, bc: BagContext, t: LogicalTable, slot: number, gathered: string): void {
+  const hotIds = t.layout === "hot" ? t.parts[0]!.hot! : undefined;
+  const hot = hotIds ? `hot.${t.name}` : undefined;
+  if (hotIds && hot && !ctx.weights.some((w) => w.name === hot)) {
+    const words = Uint32Array.from(hotIds);
+    ctx.weights.push({ name: hot, bytes: words.byteLength, *chunks() { yield new Uint8Array(words.buffer); } });
+  }
+  for (const part of t.parts) {
+    const buf = partBuffer(ctx, bc, part);
+    const route: PartRoute =
+      part.kind === "hot" ? { kind: "hot", count: hotIds!.length } : part.kind === "cold" ? { kind: "cold", start: part.start, end: part.end, count: hotIds!.length } : { kind: "rows", start: part.start, end: part.end };
+    const spec = { dim: bc.dim, format: buf.format, feature: t.feature, rows: buf.rows, route, buffers: { offsets: bc.bags.offsets, ids: bc.bags.ids, tables: buf.name, ...(hot ? { hot } : {}), out: gathered } };
+    ctx.emit(step, `gather-${part.decl.name}`, `gather the rows of ${t.name} that ${part.decl.name} holds (${buf.format})`, (h) => renderGather(spec, h), perElement(bc.dim));
+  }
+  const spec = { pool: bc.pool, weighted: bc.bags.weights !== undefined, dim: bc.dim, format: "fp32" as const, outW: bc.outW, tables: [{ rows: t.rows, feature: t.feature, byteAt: 0, col: slot * bc.dim }], buffers: { ...bc.bags, tables: gathered, out: bc.out }, gathered: true };
+  ctx.emit(step, `pool-${t.name}`, `embedding bags (${bc.pool}) over the gathered rows of ${t.name}`, (h) => renderEmbedding(spec, h), perElement(bc.dim));
 }
 
 function tablesBuffer(ctx: Lowering, name: string, tables: PlacedTable[], dim: number): WeightsBuffer {

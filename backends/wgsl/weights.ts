@@ -26,6 +26,8 @@ const BUFFER_ALIGN = 256;
 /** One weights buffer: its bytes (a multiple of 4) and how to produce them, in order. */
 export interface WeightsBuffer {
   name: string;
+  /** A file of its own (a split table's part: a shard), else weights.bin. */
+  file?: string;
   bytes: number;
   chunks: () => Generator<Uint8Array>;
 }
@@ -142,15 +144,19 @@ export function overLimit(items: { decl: WeightDecl; bytes: number; table: boole
   );
 }
 
-/** Places buffers in weights.bin (256-byte aligned); returns each buffer's offset and the file size. */
+/** Places buffers in weights.bin (256-byte aligned; shards are files of their own, at 0); returns each buffer's offset and weights.bin's size. */
 export function placeBuffers(buffers: readonly WeightsBuffer[]): { offsets: Map<string, number>; bytes: number } {
   const offsets = new Map<string, number>();
   let at = 0;
   for (const b of buffers) {
+    if (b.file) {
+      offsets.set(b.name, 0);
+      continue;
+    }
     offsets.set(b.name, at);
     at = align(at + b.bytes, BUFFER_ALIGN);
   }
-  return { offsets, bytes: buffers.length ? at : 0 };
+  return { offsets, bytes: buffers.some((b) => !b.file) ? at : 0 };
 }
 
 /** Streams every buffer to `path` at its offset, checking each produced exactly its declared size. */

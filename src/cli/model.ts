@@ -72,7 +72,6 @@ export async function runPassesWithReport(
 ): Promise<{ graph: Graph; outputs: Record<string, unknown> }> {
   const registry = await loadRegistry(args);
   const base = (args.flags.passes as string | undefined) ?? DEFAULT_PIPELINE;
-  rememberSource("<pipeline>", base);
   // Appended steps run after the user's, in order, except passes the user's pipeline already names.
   const named = new Set(parsePipeline(base).map((s) => s.name));
   const append = (typeof extra.append === "string" ? [extra.append] : (extra.append ?? [])).filter((step) => !named.has(step.split("{")[0]!.trim()));

@@ -17,7 +17,7 @@ import { numberFlag, type FlagSpec, type ParsedArgs } from "./args.js";
 import type { CliIO } from "./main.js";
 
 export const PRECISION_FLAGS: Record<string, FlagSpec> = {
-  precision: { type: "string", value: "MODE", doc: "fp32, fp16, int8, or auto (search under --ne-budget on --calib data)" },
+  precision: { type: "string", value: "MODE", doc: "fp32, fp16, int8, int4 (int4 tables, int8 layers), or auto (search under --ne-budget on --calib data)" },
   "ne-budget": { type: "string", value: "PCT", doc: "auto: largest NE increase over fp32, in percent", default: "0.05" },
   calib: { type: "string", value: "FILE", doc: "calibration data (Criteo TSV layout; labels optional)" },
   "calib-rows": { type: "string", value: "N", doc: "calibration samples to read", default: "4096" },

@@ -5,10 +5,11 @@
 // that does not gets an error saying which field is wrong.
 
 import { RmcError, error } from "../diagnostics.js";
-import { ARTIFACT_FORMAT, type CheckedManifest, type InputSignature, type Manifest, type WasmLayout } from "./manifest.js";
+import { ARTIFACT_FORMAT, type CheckedManifest, type InputSignature, type Manifest, type WasmLayout, type WgslLayout } from "./manifest.js";
 import { wgslLayoutProblem } from "./check-wgsl.js";
 import { RUNTIME_CODES as C } from "./codes.js";
 import { HOST_MATH } from "./math.js";
+import { shardsProblem } from "./shards.js";
 
 const POLICIES = new Set(["error", "clamp", "modulo"]);
 
@@ -58,12 +59,27 @@ function manifestProblem(m: Json): string | undefined {
       return `files["${name}"] needs a hex sha256 and a byte count`;
     if (name.startsWith("/") || name.split(/[\\/]/).includes("..")) return `file name \`${name}\` points outside the artifact folder`;
   }
+  const checked = { files: m.files as Manifest["files"], model: { inputs: m.model.inputs as InputSignature[] } };
   if (m.target === "wgsl") {
     if (!isObject(m.wgsl)) return "`wgsl` (the shaders and dispatch plan) is missing";
-    return wgslLayoutProblem(m.wgsl, m.model.inputs as InputSignature[], m.model.outputs as Manifest["model"]["outputs"], m.files as Manifest["files"]);
+    const wgsl = m.wgsl;
+    return (
+      wgslLayoutProblem(wgsl, m.model.inputs as InputSignature[], m.model.outputs as Manifest["model"]["outputs"], m.files as Manifest["files"]) ??
+      shardsProblem(m.shards, checked, (s) => {
+        const b = (wgsl.buffers as WgslLayout["buffers"]).find((x) => x.name === s.buffer);
+        return b && b.kind === "weights" && b.file === s.file && b.offset === 0 ? undefined : `\`buffer\` must name a weights buffer filled from offset 0 of ${s.file}`;
+      })
+    );
   }
   if (!isObject(m.wasm)) return "`wasm` (the code's layout) is missing";
-  return layoutProblem(m.wasm, m.model.inputs as InputSignature[], m.model.outputs as Manifest["model"]["outputs"], m.files as Manifest["files"]);
+  const wasm = m.wasm as unknown as WasmLayout;
+  return (
+    layoutProblem(m.wasm, m.model.inputs as InputSignature[], m.model.outputs as Manifest["model"]["outputs"], m.files as Manifest["files"]) ??
+    shardsProblem(m.shards, checked, (s) => {
+      const end = isCount(s.offset) ? s.offset + (m.files as Manifest["files"])[s.file]!.bytes : -1;
+      return isCount(s.offset) && s.offset >= wasm.weights.offset + wasm.weights.bytes && end <= wasm.workspaceBase ? undefined : "`offset` must place it between the weights and the workspaces";
+    })
+  );
 }
 
 function inputProblem(input: unknown): string | undefined {

@@ -13,6 +13,7 @@ import { hostImports } from "./math.js";
 import { MAX_PAGES, PAGE_BYTES, wasmApi, type WasmMemory, type WasmModule } from "./platform.js";
 import { WorkerPool } from "./pool.js";
 import { Workspaces, fittingPlan } from "./workspace.js";
+import { ShardSet, type ShardPreload } from "./shards.js";
 
 /** Below this many samples per thread, splitting a batch costs more than it saves. */
 const MIN_SAMPLES_PER_THREAD = 32;
@@ -24,6 +25,8 @@ export interface EngineOptions {
   threads: number;
   batchCapacity: number;
   workerUrl: URL;
+  /** Which weight shards to read at load (the rest on first use). */
+  preload: ShardPreload;
 }
 
 /** Reads the code and weights, sets up memory and workers. */
@@ -45,10 +48,13 @@ export async function startEngine(files: ArtifactFiles, manifest: WasmManifest, 
   }
   const weights = layout.weights;
   await files.readCheckedInto(weights.file, manifest.files[weights.file]!, new Uint8Array(memory.buffer, weights.offset, weights.bytes));
+  // A shard's address range stays untouched (zero pages the OS has not committed) until it is loaded.
+  const shards = new ShardSet(manifest.shards ?? [], inputs, (s) => files.readCheckedInto(s.file, manifest.files[s.file]!, new Uint8Array(memory.buffer, s.offset!, manifest.files[s.file]!.bytes)));
+  await shards.preload(options.preload);
   const forward = await instantiate(module, memory, layout.imports, files.where(codeFile));
   const workspaces = new Workspaces(memory, layout, inputs, outputs, plan);
   const pool = shared ? await WorkerPool.start(options.workerUrl, options.threads - 1, { module, memory, imports: layout.imports }) : undefined;
-  return new Engine(manifest, workspaces, forward, pool);
+  return new Engine(manifest, workspaces, forward, pool, shards);
 }
 
 async function compileCode(bytes: Uint8Array, where: string, features: readonly string[]): Promise<WasmModule> {
@@ -83,6 +89,7 @@ export class Engine {
     private readonly workspaces: Workspaces,
     private readonly forward: Forward,
     private pool: WorkerPool | undefined,
+    readonly shards: ShardSet,
   ) {}
 
   /** Threads a big batch is spread over (1 after a worker failure). */
@@ -95,6 +102,7 @@ export class Engine {
     const results: Record<string, Float32Array> = {};
     for (const output of this.manifest.model.outputs) results[output.name] = new Float32Array(batch.size * output.width);
     if (batch.size === 0) return results;
+    await this.shards.ensure(batch);
     const slices = splitBatch(batch.size, Math.min(this.threads, Math.max(1, Math.floor(batch.size / MIN_SAMPLES_PER_THREAD))));
     const ids = slices.map(([start, end]) => Workspaces.idsInSlice(batch, start, end));
     this.workspaces.ensure(

@@ -16,6 +16,7 @@ import { coreCount, threadsSupported, workerScriptAvailable } from "./platform.j
 import { samplesToBatch, type SampleObject } from "./samples.js";
 import type { Gpu } from "./webgpu-api.js";
 import type { GpuInfo } from "./webgpu-device.js";
+import type { ShardPreload, ShardSet } from "./shards.js";
 
 // What callers need beside `load`: request and signature types, the artifact
 // format version, the host math shared with the compiler, the error codes.
@@ -27,6 +28,7 @@ export type { GpuInfo } from "./webgpu-device.js";
 export { ARTIFACT_FORMAT } from "./manifest.js";
 export { HOST_MATH, sigmoid, tanh } from "./math.js";
 export { RUNTIME_CODES } from "./codes.js";
+export type { ShardPreload } from "./shards.js";
 
 /** How to load a model. */
 export interface LoadOptions {
@@ -41,6 +43,13 @@ export interface LoadOptions {
   gpu?: Gpu;
   /** How to get files from URLs (default globalThis.fetch). */
   fetch?: typeof fetch;
+  /**
+   * Weight shards of split tables to read at load: "none" (default: each
+   * shard is read, and checked, when a request first looks up one of its
+   * rows), "hot" (all but the cold parts of hot/cold splits, which stay out of
+   * memory until a request needs them) or "all".
+   */
+  preload?: ShardPreload;
   /** Where the worker script is (default: worker.js next to this module); for bundlers and tests. */
   workerUrl?: URL;
 }
@@ -56,6 +65,8 @@ export interface Model {
   readonly outputs: OutputSignature[];
   /** Threads a large batch is spread over (1 when workers are not available). */
   readonly threads: number;
+  /** Names of the weight shards in memory so far (split tables' parts; see LoadOptions.preload). */
+  residentShards(): string[];
   /** Runs a batch (typed inputs by name, or an array of sample objects); outputs by name, `[B * width]`. */
   predict(batch: Record<string, DenseOrBags> | readonly SampleObject[]): Promise<Record<string, Float32Array>>;
   /** Terminates the workers (Wasm) or destroys the GPU buffers and device (WebGPU); the model cannot predict afterwards. */
@@ -68,6 +79,8 @@ const DEFAULT_BATCH_CAPACITY = 512;
 export async function load(dir: string | URL, opts: LoadOptions = {}): Promise<Model> {
   checkCount("threads", opts.threads);
   checkCount("batchCapacity", opts.batchCapacity);
+  const preload = opts.preload ?? "none";
+  if (!["none", "hot", "all"].includes(preload)) throw new RmcError(error(C.badOption, `load option \`preload\` must be "none", "hot" or "all", not ${JSON.stringify(preload)}`));
   const files = await openArtifact(dir, opts.fetch);
   const manifest = parseManifest(await files.readManifest(), files.where(MANIFEST_FILE));
   const batchCapacity = opts.batchCapacity ?? DEFAULT_BATCH_CAPACITY;
@@ -75,12 +88,12 @@ export async function load(dir: string | URL, opts: LoadOptions = {}): Promise<M
     if (opts.threads !== undefined && opts.threads > 1)
       throw new RmcError(error(C.badOption, `load option \`threads\` is ${opts.threads}, but \`${manifest.model.name}\` is a WebGPU artifact: it runs on the GPU, with no CPU threads (pass 1 or leave it out)`));
     const { startWebGpuEngine } = await import("./webgpu.js");
-    const engine = await startWebGpuEngine(files, manifest, { batchCapacity, ...(opts.gpu ? { gpu: opts.gpu } : {}) });
+    const engine = await startWebGpuEngine(files, manifest, { batchCapacity, preload, ...(opts.gpu ? { gpu: opts.gpu } : {}) });
     return new LoadedModel(manifest, engine, engine.gpu);
   }
   const workerUrl = opts.workerUrl ?? new URL("./worker.js", import.meta.url);
   const threads = await chooseThreads(manifest, opts, workerUrl);
-  const engine = await startEngine(files, manifest, { threads, batchCapacity, workerUrl });
+  const engine = await startEngine(files, manifest, { threads, batchCapacity, workerUrl, preload });
   return new LoadedModel(manifest, engine);
 }
 
@@ -104,6 +117,7 @@ async function chooseThreads(manifest: WasmManifest, opts: LoadOptions, workerUr
 /** What a model runs on: the Wasm engine or the WebGPU one. */
 interface ModelEngine {
   readonly threads: number;
+  readonly shards: ShardSet;
   run(batch: PreparedBatch): Promise<Record<string, Float32Array>>;
   close(): Promise<void>;
 }
@@ -127,6 +141,10 @@ class LoadedModel implements Model {
 
   get threads(): number {
     return this.engine.threads;
+  }
+
+  residentShards(): string[] {
+    return this.engine.shards.resident;
   }
 
   predict(batch: Record<string, DenseOrBags> | readonly SampleObject[]): Promise<Record<string, Float32Array>> {

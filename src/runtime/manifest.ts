@@ -6,8 +6,8 @@
 
 import type { Graph } from "../ir/types.js";
 
-/** Bumped on any change a loader must know about; loaders reject other versions. */
-export const ARTIFACT_FORMAT = 1;
+/** Bumped on any change a loader must know about; loaders reject other versions (2: weight shards of split tables). */
+export const ARTIFACT_FORMAT = 2;
 
 /** What to do with an id outside a table's rows. */
 export type IdPolicy = "error" | "clamp" | "modulo";
@@ -162,6 +162,40 @@ export interface WgslLayout {
   maxBatch?: number;
 }
 
+/** What a shard holds of its table (the part's attributes in the IR, src/ir/tables.ts). */
+export type ShardHolds =
+  /** Table rows [start, end). */
+  | { rows: [number, number] }
+  /** Dimensions [start, end) of every row. */
+  | { cols: [number, number] }
+  /** These table rows (ascending): the hot part of a hot/cold split. */
+  | { hot: number[] }
+  /** Cold rows [start, end): rows of the table without its hot ones, numbered in order. */
+  | { cold: [number, number] };
+
+/**
+ * One weight shard: a part of a table that split-tables split, in a file of
+ * its own (listed in `files` with its size and sha256) that the runtime reads
+ * only when a request first needs one of its rows. `file` is relative to the
+ * artifact folder; a deployment may serve shards from other hosts by making
+ * that path resolve there (docs/artifact.md).
+ */
+export interface ShardEntry {
+  /** The part's weight name in the IR (`emb.2.weight.p0`). */
+  name: string;
+  file: string;
+  /** The table it is part of, as declared (`emb.2.weight`), its rows and what the shard holds of it. */
+  table: string;
+  rows: number;
+  holds: ShardHolds;
+  /** The bag features whose ids look rows up in it. */
+  reads: { input: string; feature: number }[];
+  /** Wasm: where in linear memory its bytes go. */
+  offset?: number;
+  /** WebGPU: the weights buffer it fills. */
+  buffer?: string;
+}
+
 export interface Manifest {
   format: number;
   compiler: { name: "rmc"; version: string };
@@ -177,6 +211,8 @@ export interface Manifest {
   wasm?: WasmLayout;
   /** Present for target "wgsl". */
   wgsl?: WgslLayout;
+  /** Shards of split tables, loaded on first use (absent: none; every weight is in the main weights file). */
+  shards?: ShardEntry[];
   /** The precision plan the model was compiled with (decisions, budget, NE on the calibration data), when one was chosen. */
   plan?: unknown;
 }

@@ -20,33 +20,39 @@ export interface Capacity {
 /** Bytes of a GPU buffer for `bytes` of data: a multiple of 16, never empty (bindings may not be). */
 export const bufferBytes = (bytes: number): number => Math.max(16, Math.ceil(bytes / 16) * 16);
 
-/** Creates the weights buffers and fills them from their files, reading each file once, in chunks. */
+/**
+ * Creates the weights buffers and fills them from their files, reading each
+ * file once, in chunks; shard files (split tables' parts) are left for
+ * `fillWeightsFile`, on first use: their buffers exist but stay empty.
+ */
 export async function uploadWeights(device: GpuDevice, files: ArtifactFiles, manifest: WgslManifest): Promise<Map<string, GpuBuffer>> {
   const buffers = new Map<string, GpuBuffer>();
   const weights = manifest.wgsl.buffers.flatMap((b) => (b.kind === "weights" ? [b] : []));
-  for (const file of new Set(weights.map((w) => w.file))) {
-    const parts = weights.filter((w) => w.file === file).map((w) => {
-      const buffer = device.createBuffer({ label: w.name, size: bufferBytes(w.bytes), usage: U.STORAGE | U.COPY_DST });
-      buffers.set(w.name, buffer);
-      return { ...w, buffer };
-    });
-    await files.readCheckedChunks(file, manifest.files[file]!, (at, bytes) => {
-      for (const part of parts) {
-        const from = Math.max(at, part.offset);
-        const to = Math.min(at + bytes.length, part.offset + part.bytes);
-        if (from >= to) continue;
-        let piece = bytes.subarray(from - at, to - at);
-        // writeBuffer moves whole words; only a range's last piece can end mid-word.
-        if (piece.length % 4 !== 0) piece = padded(piece);
-        try {
-          device.queue.writeBuffer(part.buffer, from - part.offset, piece);
-        } catch (cause) {
-          throw new RmcError(error(C.gpuSetup, `${files.where(file)}: cannot upload weights \`${part.name}\` to the GPU: ${(cause as Error).message}`));
-        }
-      }
-    });
-  }
+  for (const w of weights) buffers.set(w.name, device.createBuffer({ label: w.name, size: bufferBytes(w.bytes), usage: U.STORAGE | U.COPY_DST }));
+  const later = new Set((manifest.shards ?? []).map((s) => s.file));
+  for (const file of new Set(weights.map((w) => w.file))) if (!later.has(file)) await fillWeightsFile(device, files, manifest, file, buffers);
   return buffers;
+}
+
+/** Uploads one weights file into the buffers it fills. */
+export async function fillWeightsFile(device: GpuDevice, files: ArtifactFiles, manifest: WgslManifest, file: string, buffers: Map<string, GpuBuffer>): Promise<void> {
+  const weights = manifest.wgsl.buffers.flatMap((b) => (b.kind === "weights" ? [b] : []));
+  const parts = weights.filter((w) => w.file === file).map((w) => ({ ...w, buffer: buffers.get(w.name)! }));
+  await files.readCheckedChunks(file, manifest.files[file]!, (at, bytes) => {
+    for (const part of parts) {
+      const from = Math.max(at, part.offset);
+      const to = Math.min(at + bytes.length, part.offset + part.bytes);
+      if (from >= to) continue;
+      let piece = bytes.subarray(from - at, to - at);
+      // writeBuffer moves whole words; only a range's last piece can end mid-word.
+      if (piece.length % 4 !== 0) piece = padded(piece);
+      try {
+        device.queue.writeBuffer(part.buffer, from - part.offset, piece);
+      } catch (cause) {
+        throw new RmcError(error(C.gpuSetup, `${files.where(file)}: cannot upload weights \`${part.name}\` to the GPU: ${(cause as Error).message}`));
+      }
+    }
+  });
 }
 
 function padded(bytes: Uint8Array): Uint8Array {

@@ -11,7 +11,8 @@ import { evaluateSize } from "./check-wgsl.js";
 import { MANIFEST_FILE, type ArtifactFiles } from "./files.js";
 import { sliceBatch, type PreparedBatch } from "./inputs.js";
 import { BUFFER_USAGE as U, COMPUTE_STAGE, MAP_READ_MODE, type Gpu, type GpuBindGroup, type GpuBuffer, type GpuDevice } from "./webgpu-api.js";
-import { BatchBuffers, checkSignatureBuffers, fitProblem, outputOffsets, uploadWeights, type Capacity } from "./webgpu-buffers.js";
+import { BatchBuffers, checkSignatureBuffers, fillWeightsFile, fitProblem, outputOffsets, uploadWeights, type Capacity } from "./webgpu-buffers.js";
+import { ShardSet, type ShardPreload } from "./shards.js";
 import { DeviceWatch, checkLimits, chooseShaders, describeAdapter, neededLimits, openAdapter, requestDevice, type GpuInfo } from "./webgpu-device.js";
 import { createPipelines, type ShaderPipeline } from "./webgpu-shaders.js";
 import { INITIAL_IDS_PER_BAG, Workspaces } from "./workspace.js";
@@ -22,6 +23,8 @@ export interface WebGpuOptions {
   gpu?: Gpu;
   /** Samples the per-call buffers are first sized for. */
   batchCapacity: number;
+  /** Which weight shards to upload at load (default none: each on first use). */
+  preload?: ShardPreload;
 }
 
 /** Gets a device, compiles the shaders, uploads the weights; the device is destroyed again if any of it fails. */
@@ -42,7 +45,9 @@ export async function startWebGpuEngine(files: ArtifactFiles, manifest: WgslMani
     const paramsGroup = device.createBindGroup({ label: "params", layout: paramsLayout, entries: [{ binding: 0, resource: { buffer: params } }] });
     const pipelines = await createPipelines(device, files, manifest, steps, paramsLayout);
     const weights = await uploadWeights(device, files, manifest);
-    const engine = new WebGpuEngine(manifest, device, watch, info, { steps, pipelines, weights, params, paramsGroup }, where);
+    const shards = new ShardSet(manifest.shards ?? [], manifest.model.inputs, (s) => fillWeightsFile(device, files, manifest, s.file, weights));
+    await shards.preload(options.preload ?? "none");
+    const engine = new WebGpuEngine(manifest, device, watch, info, { steps, pipelines, weights, params, paramsGroup }, where, shards);
     engine.allocate(initialCapacity(manifest, options.batchCapacity, device));
     const problems = [await device.popErrorScope(), await device.popErrorScope()].filter((e) => e !== null);
     if (problems.length) throw new RmcError(error(C.gpuSetup, `${where}: setting up the model on the GPU failed: ${problems.map((e) => e!.message).join("; ")}`));
@@ -91,6 +96,7 @@ export class WebGpuEngine {
     readonly gpu: GpuInfo,
     private readonly plan: Plan,
     private readonly where: string,
+    readonly shards: ShardSet,
   ) {
     this.layout = manifest.wgsl;
     this.outputs = manifest.model.outputs;
@@ -115,6 +121,7 @@ export class WebGpuEngine {
     const results: Record<string, Float32Array> = {};
     for (const output of this.outputs) results[output.name] = new Float32Array(batch.size * output.width);
     if (batch.size === 0) return results;
+    await this.shards.ensure(batch);
     const most = this.layout.maxBatch ?? batch.size;
     const slices: [number, number][] = [];
     for (let start = 0; start < batch.size; start += most) slices.push(...this.slices(batch, start, Math.min(batch.size, start + most)));

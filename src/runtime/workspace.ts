@@ -118,7 +118,7 @@ export class Workspaces {
     });
   }
 
-  /** Copies samples [start, end) of a batch into workspace `t`, header included. */
+  /** Copies samples [start, end) of a batch into workspace `t`, header included (addresses may pass 2 GiB: word indexes use `>>>`). */
   writeSlice(t: number, batch: PreparedBatch, start: number, end: number): void {
     const { f32, i32 } = this.views();
     const ws = this.plan.bases[t]!;
@@ -127,22 +127,22 @@ export class Workspaces {
     batch.inputs.forEach((input, i) => {
       const buffer = this.layout.buffers.inputs.find((b) => b.name === this.inputs[i]!.name)!;
       if (input.kind === "dense" && buffer.kind === "dense") {
-        copyInto(f32, (data + buffer.offset * this.plan.cap) >> 2, input.data, start * input.width, end * input.width);
+        copyInto(f32, (data + buffer.offset * this.plan.cap) >>> 2, input.data, start * input.width, end * input.width);
         return;
       }
       if (input.kind !== "bags" || buffer.kind !== "bags") return;
-      const lengthsAt = (data + buffer.lengthsOffset * this.plan.cap) >> 2;
+      const lengthsAt = (data + buffer.lengthsOffset * this.plan.cap) >>> 2;
       const idsAt = ws + this.plan.idsAt[i]!;
       const weightsAt = input.weights ? ws + this.plan.weightsAt[i]! : 0;
-      i32[(ws + 8 * buffer.headerSlot) >> 2] = idsAt;
-      i32[(ws + 8 * buffer.headerSlot + 4) >> 2] = weightsAt;
+      i32[(ws + 8 * buffer.headerSlot) >>> 2] = idsAt;
+      i32[(ws + 8 * buffer.headerSlot + 4) >>> 2] = weightsAt;
       let cursor = 0;
       for (let f = 0; f < input.count; f++) {
         copyInto(i32, lengthsAt + f * n, input.lengths, f * batch.size + start, f * batch.size + end);
         const from = input.offsets[f * batch.size + start]!;
         const to = input.offsets[f * batch.size + end]!;
-        copyInto(i32, (idsAt >> 2) + cursor, input.ids, from, to);
-        if (input.weights) copyInto(f32, (weightsAt >> 2) + cursor, input.weights, from, to);
+        copyInto(i32, (idsAt >>> 2) + cursor, input.ids, from, to);
+        if (input.weights) copyInto(f32, (weightsAt >>> 2) + cursor, input.weights, from, to);
         cursor += to - from;
       }
     });
@@ -154,7 +154,7 @@ export class Workspaces {
     const data = this.plan.bases[t]! + this.layout.headerBytes;
     for (const output of this.outputs) {
       const buffer = this.layout.buffers.outputs.find((b) => b.name === output.name)!;
-      const from = (data + buffer.offset * this.plan.cap) >> 2;
+      const from = (data + buffer.offset * this.plan.cap) >>> 2;
       results[output.name]!.set(f32.subarray(from, from + (end - start) * output.width), start * output.width);
     }
   }

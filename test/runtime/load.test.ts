@@ -84,7 +84,7 @@ test("another format version is refused with both versions and a hint to recompi
   const future = damaged("future", (dir) => editManifest(dir, (m) => (m.format = 99)));
   const err = await loadError(future);
   expect(err.diagnostics[0]!.code).toBe("E1702");
-  expect(err.message).toContain("artifact format 99 (written by rmc 0.0.0-test), but this runtime reads format 1");
+  expect(err.message).toContain("artifact format 99 (written by rmc 0.0.0-test), but this runtime reads format 2");
   expect(err.diagnostics[0]!.hint).toContain("recompile");
 });
 

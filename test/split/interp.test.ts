@@ -9,6 +9,8 @@ import { interpret } from "../../src/interp/interpreter.js";
 import { RmcError } from "../../src/diagnostics.js";
 import { precisionUnits } from "../../src/precision/units.js";
 import { isBags } from "../../src/data/batch.js";
+import { printGraph } from "../../src/ir/print.js";
+import { parseGraph } from "../../src/ir/parse.js";
 import { MODEL, PIPELINES, batches, expectIdentical, model, partNames, run, weightsFor } from "./helpers.js";
 
 describe("split tables in the interpreter", () => {
@@ -85,5 +87,30 @@ describe("split tables in the interpreter", () => {
     })();
     expect(e).toBeInstanceOf(RmcError);
     expect((e as RmcError).message).toContain("table @emb.0.weight with 200 rows");
+  });
+});
+
+describe("split tables and the precision pass", () => {
+  it("a later assign-precision keeps the hot and cold parts' precisions (pins) and sets the rest", () => {
+    const g = model();
+    const split = run(g, "split-tables{hot=8,hot-precision=fp32,cold-precision=int4,tables=emb.0.weight},assign-precision{mode=int8}", batches(g, [64]));
+    const precision = (name: string) => split.weights.find((w) => w.name === name)!.attrs.precision;
+    expect(precision("emb.0.weight.hot")).toBe("fp32");
+    expect(precision("emb.0.weight.cold")).toBe("int4");
+    expect(precision("emb.1.weight")).toBe("int8");
+  });
+});
+
+describe("split tables in the IR dump", () => {
+  it("each part shows what it holds, and the dump parses back to the same graph", () => {
+    const g = model();
+    const split = run(g, "split-tables{max-bytes=2KiB,hot=4,tables=emb.0.weight;emb.2.weight},split-tables{max-bytes=1KiB,mode=cols,tables=emb.1.weight}", batches(g, [64]));
+    const text = printGraph(split);
+    const hot = split.weights.find((w) => w.name === "emb.0.weight.hot")!.attrs.hot as number[];
+    expect(text).toContain(`weight @emb.0.weight.hot: table f32[4,8] {part_of=emb.0.weight, hot=[${hot.join(",")}]}`);
+    expect(text).toMatch(/weight @emb\.0\.weight\.cold\.p0: table f32\[\d+,8\] \{part_of=emb\.0\.weight, cold=\[0,\d+\]\}/);
+    expect(text).toContain("weight @emb.1.weight.c0: table f32[50,4] {part_of=emb.1.weight, cols=[0,4]}");
+    expect(text).toMatch(/parts=\[\d+,2,\d+\]/);
+    expect(parseGraph(text, "split.ir")).toEqual(split);
   });
 });

@@ -4,7 +4,9 @@
 // sample's bag in id order, dequantizes each row's element exactly as the
 // interpreter (FBGEMM bytes read from u32 words, so rows need no alignment)
 // and pools it: sum, mean (correctly rounded division by the count) or max
-// (Math.max's ±0 rule); an empty bag gives zeros.
+// (Math.max's ±0 rule); an empty bag gives zeros. A table split by rows
+// (split-tables) is pooled from the rows its parts gathered (gather.ts), in
+// the same order, so results do not change.
 
 import { type Binding, type Rendered, DEQUANT, DIV_RN, F16_TO_F32, PARAMS, WG, declareBindings, shader, u32Array } from "../render.js";
 
@@ -30,9 +32,12 @@ export interface EmbeddingSpec {
   outW: number;
   tables: BagTable[];
   buffers: { offsets: string; ids: string; weights?: string; tables: string; out: string };
+  /** Rows were gathered (kernels/gather.ts): `tables` holds row p of the ids at p·dim, as f32, so id p is read, not ids[p]. */
+  gathered?: boolean;
 }
 
-const BYTES = `fn byte_at(a: u32) -> u32 { return (tbl[a >> 2u] >> ((a & 3u) * 8u)) & 0xffu; }
+/** Byte, u16 and u32 reads from the `tbl` binding (rows need no alignment). */
+export const BYTES = `fn byte_at(a: u32) -> u32 { return (tbl[a >> 2u] >> ((a & 3u) * 8u)) & 0xffu; }
 fn u16_at(a: u32) -> u32 { return byte_at(a) | (byte_at(a + 1u) << 8u); }
 fn u32_at(a: u32) -> u32 { return u16_at(a) | (u16_at(a + 2u) << 16u); }`;
 
@@ -42,7 +47,7 @@ const MAX_JS = `fn max_js(a: f32, b: f32) -> f32 {
 }`;
 
 /** WGSL reading element d of row `id` of table t (byte offset BASE[t]) as f32. */
-function rowValue(format: TableFormat, dim: number): string {
+export function rowValue(format: TableFormat, dim: number): string {
   const sig = "fn row_value(t: u32, id: u32, d: u32) -> f32 {";
   switch (format) {
     case "fp32":
@@ -95,7 +100,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let end = offsets[bag + 1u];
   var acc = 0.0;
   for (var p = start; p < end; p = p + 1u) {
-    let id = min(ids[p], ROWS[t] - 1u); // the runtime checked the ids; never read past a table anyway
+    ${spec.gathered ? "let id = p; // gathered: row of the p-th id" : "let id = min(ids[p], ROWS[t] - 1u); // the runtime checked the ids; never read past a table anyway"}
     var v = row_value(t, id, d);${spec.weighted ? "\n    v = wts[p] * v;" : ""}
     ${pool}
   }${spec.pool === "mean" ? "\n  if (end > start) { acc = div_rn(acc, f32(end - start)); }" : ""}

@@ -49,7 +49,8 @@ export const compile: Command = {
       ...PRECISION_FLAGS,
       ...PIPELINE_FLAGS,
     },
-    details: "The artifact is loaded with `load(dir)` from rmc/runtime, or run with `rmc run DIST/ --data D.tsv`.",
+    details:
+      "Tables larger than the target's largest buffer (WebGPU: 128 MiB per binding) are split by rows into parts (split-tables, appended to the pipeline unless it has that pass); each part is a weight shard of its own that the runtime loads on first use. The artifact is loaded with `load(dir)` from rmc/runtime, or run with `rmc run DIST/ --data D.tsv`.",
   },
   async run(args, io) {
     const cmd = "compile";
@@ -75,9 +76,11 @@ export const compile: Command = {
     const model = pinPrequantized(written, prequantized);
     const step = precisionStep(args);
     const calibration = await readCalibration(model, args, cmd);
-    // The target's fusions need the precisions assign-precision chose, so they come after it.
+    // The target's fusions need the precisions assign-precision chose, so they come after it; tables over the
+    // target's largest buffer are split before them (after precision: sizes are at the chosen precision).
     const targetPasses = args.flags["no-target-passes"] === true || !backend.passes ? [] : parsePipeline(backend.passes).map(printStep);
-    const { graph, outputs } = await runPassesWithReport(model, args, io, { weights, ...(calibration ? { calibration } : {}), append: [...(step ? [step] : []), ...targetPasses] });
+    const split = `split-tables{max-bytes=${backend.limits.maxBufferBytes}}`;
+    const { graph, outputs } = await runPassesWithReport(model, args, io, { weights, ...(calibration ? { calibration } : {}), append: [...(step ? [step] : []), split, ...targetPasses] });
     const plan = outputs["precision-plan"] as PrecisionPlan | undefined;
     const memory = outputs["memory-plan"] as MemoryPlanSummary | undefined;
     if (plan) reportPlan(plan, args, io, memory);
@@ -85,7 +88,8 @@ export const compile: Command = {
     const result = await backend.compile(graph, weights, { outDir, emitText: args.flags["emit-text"] === true, features, compilerVersion: compilerVersion(), ...(plan ? { manifestExtras: { plan } } : {}) });
     const secs = (performance.now() - t0) / 1000;
     io.out(`compiled ${graph.name} for ${name} in ${secs.toFixed(2)} s → ${outDir}\n`);
-    for (const f of result.files) io.out(`  ${f.name.padEnd(20)} ${humanBytes(f.bytes).padStart(12)}\n`);
+    const width = Math.max(20, ...result.files.map((f) => f.name.length));
+    for (const f of result.files) io.out(`  ${f.name.padEnd(width)} ${humanBytes(f.bytes).padStart(12)}\n`);
     io.out(`  activations: ${humanBytes(result.activationBytesPerSample)} per sample (buffers reused by liveness)\n`);
     if (memory) io.out(`  ${formatMemoryLine(memory)}\n`);
     return 0;

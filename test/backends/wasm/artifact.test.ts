@@ -118,7 +118,7 @@ describe("the artifact", () => {
     expect(files).toEqual(["final.ir", "manifest.json", "model-threads.wasm", "model.wasm", "model.wat", "weights.bin"]);
     for (const f of files) expect(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), f).toBe(true);
     const m = JSON.parse(readFileSync(join(a, "manifest.json"), "utf8")) as Manifest;
-    expect(m.format).toBe(1);
+    expect(m.format).toBe(2);
     expect(m.model.inputs.map((i) => i.name)).toEqual(["dense", "sparse"]);
     expect(m.model.outputs).toEqual([{ name: "ctr", width: 1 }]);
     expect(m.ir).toEqual(g);

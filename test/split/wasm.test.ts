@@ -1,0 +1,113 @@
+// Split tables in the Wasm artifact: the compiled model gives the unsplit
+// interpreter's outputs bit for bit after splitting by rows, by columns and
+// into hot and cold parts (hot fp32, cold int8 too); each part is a shard
+// file of its own, listed with its checksum, read only when a request first
+// needs one of its rows; a corrupted shard is an error naming it when (and
+// only when) it is loaded.
+
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { interpret } from "../../src/interp/interpreter.js";
+import { RmcError } from "../../src/diagnostics.js";
+import { load } from "../../src/runtime/index.js";
+import type { Manifest } from "../../src/runtime/manifest.js";
+import type { Batch } from "../../src/data/batch.js";
+import { isBags } from "../../src/data/batch.js";
+import { compileTo, runArtifact } from "../backends/wasm/helpers.js";
+import { MODEL, PIPELINES, batches, expectIdentical, model, partNames, run, weightsFor } from "./helpers.js";
+
+const manifestOf = (dir: string): Manifest => JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
+
+/** A batch of one sample whose feature-0 bag holds `id` and whose other bags are empty. */
+function oneId(template: Batch, id: number): Batch {
+  const bags = template.inputs.sparse!;
+  if (!isBags(bags)) throw new Error("bags expected");
+  const dense = (template.inputs.dense as Float32Array).slice(0, 3);
+  return { size: 1, inputs: { dense, sparse: { ...bags, batch: 1, lengths: Int32Array.of(1, 0, 0), values: Int32Array.of(id) } } } as Batch;
+}
+
+describe("split tables in the Wasm artifact", () => {
+  for (const pool of ["sum", "max"])
+    it(`${pool}, weighted: rows, cols, hot/cold and mixed-precision hot/cold match the unsplit interpreter bit for bit`, async () => {
+      const g = model(MODEL(pool, true));
+      const weights = weightsFor(g);
+      const calib = batches(g, [64, 64]);
+      const test = batches(g, [1, 33], 3);
+      for (const [mode, pipeline] of Object.entries(PIPELINES)) {
+        const split = run(g, pipeline, calib);
+        expect(partNames(split).length, mode).toBeGreaterThan(1);
+        const dir = await compileTo(split, weights);
+        const m = manifestOf(dir);
+        expect(m.shards!.map((s) => s.name)).toEqual(partNames(split));
+        for (const s of m.shards!) expect(m.files[s.file]!.sha256).toMatch(/^[0-9a-f]{64}$/);
+        // The mixed split changes the cold rows' precision: compare with the interpreter on the split graph there.
+        const reference = mode === "mixed" ? split : g;
+        for (const b of test) expectIdentical(await runArtifact(dir, b), interpret(reference, weights, b).outputs);
+      }
+    });
+
+  it("loads a shard only when a request needs one of its rows; preload picks what is read at load", async () => {
+    const g = model();
+    const split = run(g, PIPELINES.hotcold, batches(g, [64]));
+    const dir = await compileTo(split, weightsFor(g));
+    const cold = manifestOf(dir).shards!.filter((s) => s.table === "emb.0.weight" && "cold" in s.holds);
+    const hot = manifestOf(dir).shards!.find((s) => s.table === "emb.0.weight" && "hot" in s.holds)!;
+    const model0 = await load(dir, { threads: 1 });
+    expect(model0.residentShards()).toEqual([]);
+    const template = batches(g, [1])[0]!;
+    const hotId = "hot" in hot.holds ? hot.holds.hot[0]! : -1;
+    await model0.predict(oneId(template, hotId).inputs as never);
+    expect(model0.residentShards()).toEqual([hot.name]);
+    // The last table row is cold (a hot part never takes every row) and in the last cold part.
+    await model0.predict(oneId(template, 199).inputs as never);
+    expect(model0.residentShards()).toEqual([hot.name, cold[cold.length - 1]!.name]);
+    await model0.close();
+    const hotFirst = await load(dir, { threads: 1, preload: "hot" });
+    expect(hotFirst.residentShards().some((n) => cold.some((c) => c.name === n))).toBe(false);
+    expect(hotFirst.residentShards()).toContain(hot.name);
+    await hotFirst.close();
+    const all = await load(dir, { threads: 1, preload: "all" });
+    expect(all.residentShards().length).toBe(manifestOf(dir).shards!.length);
+    await all.close();
+  });
+
+  it("a corrupted shard is reported, naming it, when it is first needed — not at load", async () => {
+    const g = model();
+    const split = run(g, PIPELINES.rows);
+    const weights = weightsFor(g);
+    const dir = await compileTo(split, weights);
+    const last = manifestOf(dir).shards!.find((s) => s.table === "emb.0.weight" && "rows" in s.holds && s.holds.rows[1] === 200)!;
+    const file = join(dir, last.file);
+    const bytes = readFileSync(file);
+    bytes[5] ^= 0xff;
+    writeFileSync(file, bytes);
+    const m = await load(dir, { threads: 1 });
+    const template = batches(g, [1])[0]!;
+    const fine = oneId(template, 0);
+    expectIdentical(await m.predict(fine.inputs as never), interpret(g, weights, fine).outputs);
+    const failed = await m.predict(oneId(template, 199).inputs as never).catch((e: RmcError) => e);
+    expect(failed).toBeInstanceOf(RmcError);
+    expect((failed as RmcError).diagnostics[0]!.code).toBe("E1705");
+    expect((failed as RmcError).message).toMatch(new RegExp(`${last.file.replace(/\./g, "\\.")}.*checksum mismatch.*shard ${last.name.replace(/\./g, "\\.")} of table emb\\.0\\.weight`, "s"));
+    // The other parts still load and run.
+    const middle = oneId(template, 100);
+    expectIdentical(await m.predict(middle.inputs as never), interpret(g, weights, middle).outputs);
+    await expect(load(dir, { threads: 1, preload: "all" })).rejects.toThrow(/checksum mismatch/);
+    await m.close();
+  });
+
+  it("on two threads, shards loaded by the main thread serve the worker's samples too", async () => {
+    const g = model();
+    const weights = weightsFor(g);
+    const dir = await compileTo(run(g, PIPELINES.hotcold, batches(g, [64])), weights);
+    const b = batches(g, [96], 8)[0]!;
+    expectIdentical(await runArtifact(dir, b, 2), interpret(g, weights, b).outputs);
+  });
+
+  it("rejects an unknown preload option", async () => {
+    const g = model();
+    const dir = await compileTo(run(g, PIPELINES.rows), weightsFor(g));
+    await expect(load(dir, { preload: "some" as never })).rejects.toThrow(/preload/);
+  });
+});
