@@ -27,6 +27,8 @@ export interface EngineOptions {
   workerUrl: URL;
   /** Which weight shards to read at load (the rest on first use). */
   preload: ShardPreload;
+  /** Where the shard files are read from (default: the artifact itself). */
+  shardFiles?: ArtifactFiles;
 }
 
 /** Reads the code and weights, sets up memory and workers. */
@@ -49,7 +51,7 @@ export async function startEngine(files: ArtifactFiles, manifest: WasmManifest, 
   const weights = layout.weights;
   await files.readCheckedInto(weights.file, manifest.files[weights.file]!, new Uint8Array(memory.buffer, weights.offset, weights.bytes));
   // A shard's address range stays untouched (zero pages the OS has not committed) until it is loaded.
-  const shards = new ShardSet(manifest.shards ?? [], inputs, (s) => files.readCheckedInto(s.file, manifest.files[s.file]!, new Uint8Array(memory.buffer, s.offset!, manifest.files[s.file]!.bytes)));
+  const shards = new ShardSet(manifest.shards ?? [], inputs, (s) => (options.shardFiles ?? files).readCheckedInto(s.file, manifest.files[s.file]!, new Uint8Array(memory.buffer, s.offset!, manifest.files[s.file]!.bytes)));
   await shards.preload(options.preload);
   const forward = await instantiate(module, memory, layout.imports, files.where(codeFile));
   const workspaces = new Workspaces(memory, layout, inputs, outputs, plan);

@@ -50,6 +50,12 @@ export interface LoadOptions {
    * memory until a request needs them) or "all".
    */
   preload?: ShardPreload;
+  /**
+   * Where the weight shards are, when not beside manifest.json: a folder (Node)
+   * or a URL, e.g. another host. Shard files keep their names there and are
+   * still checked against the sizes and sha256 that manifest.json lists.
+   */
+  shards?: string | URL;
   /** Where the worker script is (default: worker.js next to this module); for bundlers and tests. */
   workerUrl?: URL;
 }
@@ -83,17 +89,18 @@ export async function load(dir: string | URL, opts: LoadOptions = {}): Promise<M
   if (!["none", "hot", "all"].includes(preload)) throw new RmcError(error(C.badOption, `load option \`preload\` must be "none", "hot" or "all", not ${JSON.stringify(preload)}`));
   const files = await openArtifact(dir, opts.fetch);
   const manifest = parseManifest(await files.readManifest(), files.where(MANIFEST_FILE));
+  const shardFiles = opts.shards === undefined ? undefined : await openArtifact(opts.shards, opts.fetch);
   const batchCapacity = opts.batchCapacity ?? DEFAULT_BATCH_CAPACITY;
   if (manifest.target === "wgsl") {
     if (opts.threads !== undefined && opts.threads > 1)
       throw new RmcError(error(C.badOption, `load option \`threads\` is ${opts.threads}, but \`${manifest.model.name}\` is a WebGPU artifact: it runs on the GPU, with no CPU threads (pass 1 or leave it out)`));
     const { startWebGpuEngine } = await import("./webgpu.js");
-    const engine = await startWebGpuEngine(files, manifest, { batchCapacity, preload, ...(opts.gpu ? { gpu: opts.gpu } : {}) });
+    const engine = await startWebGpuEngine(files, manifest, { batchCapacity, preload, ...(shardFiles ? { shardFiles } : {}), ...(opts.gpu ? { gpu: opts.gpu } : {}) });
     return new LoadedModel(manifest, engine, engine.gpu);
   }
   const workerUrl = opts.workerUrl ?? new URL("./worker.js", import.meta.url);
   const threads = await chooseThreads(manifest, opts, workerUrl);
-  const engine = await startEngine(files, manifest, { threads, batchCapacity, workerUrl, preload });
+  const engine = await startEngine(files, manifest, { threads, batchCapacity, workerUrl, preload, ...(shardFiles ? { shardFiles } : {}) });
   return new LoadedModel(manifest, engine);
 }
 

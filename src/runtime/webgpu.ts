@@ -25,6 +25,8 @@ export interface WebGpuOptions {
   batchCapacity: number;
   /** Which weight shards to upload at load (default none: each on first use). */
   preload?: ShardPreload;
+  /** Where the shard files are read from (default: the artifact itself). */
+  shardFiles?: ArtifactFiles;
 }
 
 /** Gets a device, compiles the shaders, uploads the weights; the device is destroyed again if any of it fails. */
@@ -45,7 +47,7 @@ export async function startWebGpuEngine(files: ArtifactFiles, manifest: WgslMani
     const paramsGroup = device.createBindGroup({ label: "params", layout: paramsLayout, entries: [{ binding: 0, resource: { buffer: params } }] });
     const pipelines = await createPipelines(device, files, manifest, steps, paramsLayout);
     const weights = await uploadWeights(device, files, manifest);
-    const shards = new ShardSet(manifest.shards ?? [], manifest.model.inputs, (s) => fillWeightsFile(device, files, manifest, s.file, weights));
+    const shards = new ShardSet(manifest.shards ?? [], manifest.model.inputs, (s) => fillWeightsFile(device, options.shardFiles ?? files, manifest, s.file, weights));
     await shards.preload(options.preload ?? "none");
     const engine = new WebGpuEngine(manifest, device, watch, info, { steps, pipelines, weights, params, paramsGroup }, where, shards);
     engine.allocate(initialCapacity(manifest, options.batchCapacity, device));

@@ -5,7 +5,8 @@
 // needs one of its rows; a corrupted shard is an error naming it when (and
 // only when) it is loaded.
 
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { interpret } from "../../src/interp/interpreter.js";
@@ -103,6 +104,39 @@ describe("split tables in the Wasm artifact", () => {
     const dir = await compileTo(run(g, PIPELINES.hotcold, batches(g, [64])), weights);
     const b = batches(g, [96], 8)[0]!;
     expectIdentical(await runArtifact(dir, b, 2), interpret(g, weights, b).outputs);
+  });
+
+  it("reads shards from another place when told (`shards`: a folder or a URL, e.g. another host), still checked", async () => {
+    const g = model();
+    const weights = weightsFor(g);
+    const dir = await compileTo(run(g, PIPELINES.rows), weights);
+    const elsewhere = mkdtempSync(join(tmpdir(), "rmc-shards-"));
+    for (const s of manifestOf(dir).shards!) renameSync(join(dir, s.file), join(elsewhere, s.file));
+    const b = batches(g, [32], 3)[0]!;
+    // Without the option the shards are missing; with it (a path, or a URL through fetch) the model runs exactly.
+    const missing = await load(dir, { threads: 1 });
+    await expect(missing.predict(b.inputs as never)).rejects.toThrow(/shard\..*file not found/s);
+    await missing.close();
+    const fromFolder = await load(dir, { threads: 1, shards: elsewhere });
+    expectIdentical(await fromFolder.predict(b.inputs as never), interpret(g, weights, b).outputs);
+    await fromFolder.close();
+    const fetched: string[] = [];
+    const fakeFetch = (async (url: URL | string) => {
+      fetched.push(String(url));
+      const name = String(url).replace("https://shards.example/table-host/", "");
+      return new Response(readFileSync(join(elsewhere, name)));
+    }) as typeof fetch;
+    const fromUrl = await load(dir, { threads: 1, shards: "https://shards.example/table-host/", fetch: fakeFetch });
+    expectIdentical(await fromUrl.predict(b.inputs as never), interpret(g, weights, b).outputs);
+    expect(fetched.length).toBeGreaterThan(0);
+    expect(fetched.every((u) => u.startsWith("https://shards.example/table-host/shard."))).toBe(true);
+    await fromUrl.close();
+    // A wrong file at the other place is still caught by the manifest's checksum.
+    const first = manifestOf(dir).shards![0]!;
+    const bytes = readFileSync(join(elsewhere, first.file));
+    bytes[0] ^= 0xff;
+    writeFileSync(join(elsewhere, first.file), bytes);
+    await expect(load(dir, { threads: 1, shards: elsewhere, preload: "all" })).rejects.toThrow(/checksum mismatch/);
   });
 
   it("rejects an unknown preload option", async () => {
