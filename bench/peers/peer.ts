@@ -1,0 +1,53 @@
+// The peer benchmark's common shape (`npm run bench -- --peers`, bench/peers/main.ts):
+// every runtime that is timed against rmc — rmc itself, ONNX Runtime (Node and
+// Web), TensorFlow.js and the reference interpreter — is a `Peer` that loads
+// the same model and weights from files and predicts the same batches. A
+// peer may turn a batch into its own input format before timing starts
+// (`prepare`, e.g. int64 ids for ONNX); everything a user pays on each call
+// (copies into the runtime, the run, reading the output) is in `run`.
+
+import type { Batch } from "../../src/data/batch.js";
+
+/** The files every peer loads from: one model, one set of weights, in each runtime's format. */
+export interface PeerFiles {
+  /** The DSL model (bench/dlrm_kaggle_100k.rmdl). */
+  rmdl: string;
+  /** Its weights (safetensors, DSL names). */
+  weights: string;
+  /** rmc artifacts: fp32, and `--precision auto` (absent when not built). */
+  rmcFp32: string;
+  rmcAuto?: string;
+  /** ONNX models: fp32, and int8 in ONNX Runtime's dynamic quantization form (absent when the exporter is not available). */
+  onnxFp32?: string;
+  onnxInt8?: string;
+}
+
+/** A loaded peer, ready to predict. */
+export interface PeerModel {
+  /** The batch in the peer's own input format (not timed). */
+  prepare(batch: Batch): unknown;
+  /** One prediction on a prepared batch: the output `ctr`, one probability per sample. */
+  run(prepared: unknown): Promise<Float32Array> | Float32Array;
+  /** What actually ran (binary, threads, execution provider), for the report. */
+  readonly detail: string;
+  close(): Promise<void> | void;
+}
+
+/** A runtime in the comparison. */
+export interface Peer {
+  /** Short key (`rmc-fp32`, `ort-web-int8`, ...), used in options and JSON. */
+  readonly key: string;
+  /** Column label in the table. */
+  readonly label: string;
+  /** Outputs equal to the interpreter's within this absolute tolerance (fp32 peers) — a larger difference fails the run. */
+  readonly tolerance: number;
+  /** Whether this peer can run with `threads` compute threads in this process; a reason when not. */
+  supports(threads: number): true | string;
+  /** Loads the model from files, with `threads` compute threads. */
+  load(files: PeerFiles, threads: number): Promise<PeerModel>;
+}
+
+/** Tolerance of fp32 peers: summation order differs between runtimes, so not bit-exact. */
+export const FP32_TOLERANCE = 1e-4;
+/** Tolerance of quantized peers against the fp32 interpreter (a sanity bound, not an accuracy claim). */
+export const INT8_TOLERANCE = 0.05;

@@ -1,0 +1,31 @@
+// Peers: rmc's Wasm artifact, compiled at fp32 and with `--precision auto`,
+// loaded with the runtime's `load(dir, { threads })` and called through
+// `predict()` exactly as an application would (input checks and copies included).
+
+import { load } from "../../src/runtime/index.js";
+import type { Batch } from "../../src/data/batch.js";
+import { FP32_TOLERANCE, INT8_TOLERANCE, type Peer, type PeerFiles, type PeerModel } from "./peer.js";
+
+function rmcPeer(key: string, label: string, tolerance: number, dir: (f: PeerFiles) => string | undefined): Peer {
+  return {
+    key,
+    label,
+    tolerance,
+    supports: () => true,
+    async load(files, threads): Promise<PeerModel> {
+      const where = dir(files);
+      if (!where) throw new Error(`${label}: no artifact was built`);
+      const model = await load(where, { threads });
+      if (model.threads !== threads) throw new Error(`${label}: asked for ${threads} threads, the runtime gave ${model.threads}`);
+      return {
+        detail: `rmc runtime, Wasm${threads > 1 ? ` + ${threads - 1} worker thread${threads > 2 ? "s" : ""} (shared memory)` : ""}`,
+        prepare: (batch: Batch) => batch.inputs,
+        run: async (inputs) => (await model.predict(inputs as Batch["inputs"])).ctr!,
+        close: () => model.close(),
+      };
+    },
+  };
+}
+
+export const rmcFp32 = rmcPeer("rmc-fp32", "rmc Wasm fp32", FP32_TOLERANCE, (f) => f.rmcFp32);
+export const rmcAuto = rmcPeer("rmc-auto", "rmc Wasm auto", INT8_TOLERANCE, (f) => f.rmcAuto);
