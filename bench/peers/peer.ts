@@ -39,8 +39,15 @@ export interface Peer {
   readonly key: string;
   /** Column label in the table. */
   readonly label: string;
-  /** Outputs equal to the interpreter's within this absolute tolerance (fp32 peers) — a larger difference fails the run. */
+  /** Outputs equal to the reference's within this absolute tolerance — a larger difference fails the run. */
   readonly tolerance: number;
+  /**
+   * What the outputs are checked against, when not the fp32 interpreter: a
+   * quantized peer whose scheme rmc's interpreter does not define is checked
+   * against another runtime running the same file (its distance to fp32 is
+   * still reported).
+   */
+  readonly reference?: { label: string; outputs(files: PeerFiles, batch: Batch): Promise<Float32Array> };
   /** Whether this peer can run with `threads` compute threads in this process; a reason when not. */
   supports(threads: number): true | string;
   /** Loads the model from files, with `threads` compute threads. */
@@ -49,5 +56,7 @@ export interface Peer {
 
 /** Tolerance of fp32 peers: summation order differs between runtimes, so not bit-exact. */
 export const FP32_TOLERANCE = 1e-4;
-/** Tolerance of quantized peers against the fp32 interpreter (a sanity bound, not an accuracy claim). */
-export const INT8_TOLERANCE = 0.05;
+/** Tolerance of rmc's auto precision against the fp32 interpreter (a sanity bound, not an accuracy claim: NE is the measure). */
+export const AUTO_TOLERANCE = 0.05;
+/** Tolerance of one quantized ONNX file run by two ONNX Runtime builds (rounding of the dynamic scales may differ by an ulp). */
+export const SAME_FILE_TOLERANCE = 1e-3;

@@ -4,7 +4,7 @@
 
 import { load } from "../../src/runtime/index.js";
 import type { Batch } from "../../src/data/batch.js";
-import { FP32_TOLERANCE, INT8_TOLERANCE, type Peer, type PeerFiles, type PeerModel } from "./peer.js";
+import { FP32_TOLERANCE, AUTO_TOLERANCE, type Peer, type PeerFiles, type PeerModel } from "./peer.js";
 
 function rmcPeer(key: string, label: string, tolerance: number, dir: (f: PeerFiles) => string | undefined): Peer {
   return {
@@ -28,4 +28,4 @@ function rmcPeer(key: string, label: string, tolerance: number, dir: (f: PeerFil
 }
 
 export const rmcFp32 = rmcPeer("rmc-fp32", "rmc Wasm fp32", FP32_TOLERANCE, (f) => f.rmcFp32);
-export const rmcAuto = rmcPeer("rmc-auto", "rmc Wasm auto", INT8_TOLERANCE, (f) => f.rmcAuto);
+export const rmcAuto = rmcPeer("rmc-auto", "rmc Wasm auto", AUTO_TOLERANCE, (f) => f.rmcAuto);
