@@ -183,7 +183,8 @@ export class TfModel {
     segments[k] = F * B - 1;
     const stacked = this.consts.get(`${n.id}/stacked`)!;
     const pooled = tf.sparse.sparseSegmentSum(stacked, tf.tensor1d(indices, "int32"), tf.tensor1d(segments, "int32"));
-    return tf.transpose(tf.reshape(pooled, [F, B, -1]), [1, 0, 2]);
+    const perSample = tf.transpose(tf.reshape(pooled, [F, B, -1]), [1, 0, 2]);
+    return n.attrs.stacked === false ? tf.reshape(perSample, [B, -1]) : perSample;
   }
 
   dispose(): void {
