@@ -3,10 +3,12 @@
 // timing the load up to its first prediction and the memory it adds — checks
 // its outputs against the reference interpreter (a disagreement ends the run
 // with an error), then times all peers side by side on every batch. Started
-// by main.ts as `node --expose-gc child.js CONFIG.json`; writes its results
+// by main.ts as `node child.js CONFIG.json`; writes its results
 // to the file the config names.
 
 import { readFileSync, writeFileSync } from "node:fs";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import type { Batch } from "../../src/data/batch.js";
 import { interpret } from "../../src/interp/interpreter.js";
 import { samplePool, slice } from "../batches.js";
@@ -54,7 +56,9 @@ export interface ChildResult {
 }
 
 const CHECK_BATCH = 64;
-const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
+// GC on demand without --expose-gc on the command line: worker threads (rmc's, ORT Web's) refuse that flag in execArgv.
+setFlagsFromString("--expose-gc");
+const gc = runInNewContext("gc") as () => void;
 const rssMiB = (): number => process.memoryUsage().rss / 2 ** 20;
 
 async function main(): Promise<void> {

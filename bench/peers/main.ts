@@ -5,8 +5,10 @@
 // the reference interpreter. Samples/s at 1 and 4 ids per bag, batch 1, 64
 // and 512, one and two threads; load time and memory; the ratios and issue
 // 7's targets. Options narrow the run: `--batch 64`, `--threads 1`, `--ids 1`,
-// `--only rmc-fp32,ort-node`, `--no-auto`, `--quick`; `--work DIR` keeps the
-// built files for the next run; `--write` puts the tables in BENCHMARKS.md.
+// `--only rmc-fp32,ort-node`, `--no-auto`, `--quick`; `--search` reruns the
+// auto-precision search instead of using the stored plan (minutes); `--work
+// DIR` keeps the built files for the next run; `--write` puts the tables in
+// BENCHMARKS.md.
 // Each thread count runs in its own process (child.ts): ORT Web fixes its
 // thread count when its wasm starts.
 
@@ -20,7 +22,7 @@ import { ALL_PEERS } from "./registry.js";
 import { machineLine, renderReport, updateBenchmarks } from "./report.js";
 import { buildFiles } from "./setup.js";
 
-const USAGE = `usage: npm run bench -- --peers [--batch 1,64,512] [--threads 1,2] [--ids 1,4] [--only KEYS] [--no-auto] [--quick] [--work DIR] [--write]
+const USAGE = `usage: npm run bench -- --peers [--batch 1,64,512] [--threads 1,2] [--ids 1,4] [--only KEYS] [--no-auto] [--search] [--quick] [--work DIR] [--write]
 peers (--only): ${ALL_PEERS.map((p) => p.key).join(", ")}`;
 
 const args = process.argv.slice(2).filter((a) => a !== "--peers");
@@ -49,7 +51,7 @@ function numbers(name: string, fallback: number[]): number[] {
   return list;
 }
 
-const KNOWN = new Set(["--batch", "--threads", "--ids", "--only", "--no-auto", "--quick", "--work", "--write", "--calib-rows", "--help", "-h"]);
+const KNOWN = new Set(["--batch", "--threads", "--ids", "--only", "--no-auto", "--search", "--quick", "--work", "--write", "--calib-rows", "--help", "-h"]);
 
 async function main(): Promise<void> {
   if (args.includes("--help") || args.includes("-h")) {
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
   const timing = quick ? { warmMs: 300, roundMs: 200, rounds: 3 } : { warmMs: 1500, roundMs: 400, rounds: 5 };
   try {
     process.stderr.write(`building the model files in ${work}${keep ? " (reused where present)" : ""}\n`);
-    const { files, info } = await buildFiles(work, { auto, calibRows, log: (s) => process.stderr.write(s.replace(/^/gm, "  ")) });
+    const { files, info } = await buildFiles(work, { auto, search: args.includes("--search"), calibRows, log: (s) => process.stderr.write(s.replace(/^/gm, "  ")) });
     const results: ChildResult[] = [];
     const child = fileURLToPath(new URL("./child.js", import.meta.url));
     for (const t of threads) {
@@ -80,7 +82,7 @@ async function main(): Promise<void> {
       if (config.batches.length === 0) continue;
       writeFileSync(join(work, `config-${t}.json`), JSON.stringify(config));
       process.stderr.write(`timing with ${t} thread(s)\n`);
-      const run = spawnSync(process.execPath, ["--expose-gc", child, join(work, `config-${t}.json`)], { stdio: ["ignore", "inherit", "inherit"] });
+      const run = spawnSync(process.execPath, [child, join(work, `config-${t}.json`)], { stdio: ["ignore", "inherit", "inherit"] });
       if (run.status !== 0) throw new Error(`the ${t}-thread run failed (exit ${run.status ?? run.signal})`);
       results.push(JSON.parse(readFileSync(config.out, "utf8")) as ChildResult);
     }

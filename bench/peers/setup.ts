@@ -1,9 +1,13 @@
 // The files the peer benchmark loads, made once per run through the same
 // entry points a user has: `rmc init-weights` (trained-looking weights, seed 1),
-// `rmc compile` at fp32 and with `--precision auto` (NE budget 0.05%, on
-// calibration rows from `rmc gen-data`), and the ONNX exporter at fp32 and
-// int8 (ONNX Runtime's dynamic quantization form). With `--work DIR` the files
-// are kept and reused by later runs (the auto search takes minutes).
+// `rmc compile` at fp32 and with auto precision, and the ONNX exporter at fp32
+// and int8 (ONNX Runtime's dynamic quantization form). The auto artifact is
+// compiled from the plan the search chose for these weights, stored next to
+// the model (bench/dlrm_kaggle_100k.auto-plan.json), because the search itself
+// (`--precision auto`, NE budget 0.05%, 4096 calibration rows from
+// `rmc gen-data --seed 11`) runs the interpreter for many minutes on this
+// model; `--search` runs it again and writes the plan it finds into the work
+// folder. With `--work DIR` the files are kept and reused by later runs.
 
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +20,8 @@ import type { PeerFiles } from "./peer.js";
 
 /** The benchmark model. */
 export const MODEL_FILE = fileURLToPath(new URL("../../../bench/dlrm_kaggle_100k.rmdl", import.meta.url));
+/** The precision plan `--precision auto` chose for the benchmark's weights. */
+export const PLAN_FILE = fileURLToPath(new URL("../../../bench/dlrm_kaggle_100k.auto-plan.json", import.meta.url));
 
 /** What building took, for the report. */
 export interface BuildInfo {
@@ -42,7 +48,7 @@ async function step(info: BuildInfo, name: string, target: string, make: () => P
 const dirBytes = (dir: string, files: string[]): number => files.reduce((n, f) => n + (existsSync(join(dir, f)) ? statSync(join(dir, f)).size : 0), 0);
 
 /** Builds (or reuses) every file in `work`. `auto` false skips the auto-precision artifact. */
-export async function buildFiles(work: string, opts: { auto: boolean; calibRows: number; log: (s: string) => void }): Promise<{ files: PeerFiles; info: BuildInfo }> {
+export async function buildFiles(work: string, opts: { auto: boolean; search: boolean; calibRows: number; log: (s: string) => void }): Promise<{ files: PeerFiles; info: BuildInfo }> {
   mkdirSync(work, { recursive: true });
   const info: BuildInfo = { seconds: {}, bytes: {} };
   const files: PeerFiles = { rmdl: MODEL_FILE, weights: join(work, "weights.safetensors"), rmcFp32: join(work, "rmc-fp32") };
@@ -50,13 +56,16 @@ export async function buildFiles(work: string, opts: { auto: boolean; calibRows:
   await step(info, "init-weights", files.weights, () => cli(log, "init-weights", MODEL_FILE, "--seed", "1", "--dist", "trained", "-o", files.weights));
   await step(info, "compile fp32", files.rmcFp32, () => cli(log, "compile", MODEL_FILE, "--weights", files.weights, "-o", files.rmcFp32));
   if (opts.auto) {
-    const calib = join(work, "calib.tsv");
     files.rmcAuto = join(work, "rmc-auto");
-    await step(info, "gen-data (calibration)", calib, () => cli(log, "gen-data", MODEL_FILE, "--weights", files.weights, "--rows", String(opts.calibRows), "--seed", "11", "-o", calib));
-    const report = join(work, "auto-report.md");
-    await step(info, "compile auto", files.rmcAuto, () =>
-      cli(log, "compile", MODEL_FILE, "--weights", files.weights, "--precision", "auto", "--ne-budget", "0.05", "--calib", calib, "--calib-rows", String(opts.calibRows), "--report", report, "-o", files.rmcAuto!),
-    );
+    if (opts.search || !existsSync(PLAN_FILE)) {
+      const calib = join(work, "calib.tsv");
+      await step(info, "gen-data (calibration)", calib, () => cli(log, "gen-data", MODEL_FILE, "--weights", files.weights, "--rows", String(opts.calibRows), "--seed", "11", "-o", calib));
+      const plan = join(work, "auto-plan.json");
+      await step(info, "compile auto (search)", files.rmcAuto, () =>
+        cli(log, "compile", MODEL_FILE, "--weights", files.weights, "--precision", "auto", "--ne-budget", "0.05", "--calib", calib, "--calib-rows", String(opts.calibRows), "--plan-out", plan, "--report", join(work, "auto-report.md"), "-o", files.rmcAuto!),
+      );
+      log(`the auto plan is in ${plan}; copy it to ${PLAN_FILE} for later runs\n`);
+    } else await step(info, "compile auto (stored plan)", files.rmcAuto, () => cli(log, "compile", MODEL_FILE, "--weights", files.weights, "--plan", PLAN_FILE, "-o", files.rmcAuto!));
   }
   const parsed = parseModel(readFileSync(MODEL_FILE, "utf8"), MODEL_FILE);
   if (!parsed.graph) throw new Error(`${MODEL_FILE}: does not parse`);
