@@ -16,7 +16,8 @@
 // tfjs-backend-wasm-simd.wasm (or the plain one without SIMD) on one thread.
 
 import { createRequire } from "node:module";
-import { dirname } from "node:path";
+import fs from "node:fs";
+import { basename, dirname } from "node:path";
 import type * as TF from "@tensorflow/tfjs-core";
 import type { Batch, Bags } from "../../src/data/batch.js";
 import { type Graph, type Node, type TensorType, valueInputs, weightInputs } from "../../src/ir/types.js";
@@ -34,11 +35,21 @@ export function startTf(): Promise<{ tf: Tf; binary: string; threads: number }> 
     const wasm = await import("@tensorflow/tfjs-backend-wasm");
     const dist = dirname(createRequire(import.meta.url).resolve("@tensorflow/tfjs-backend-wasm")) + "/";
     wasm.setWasmPaths(dist);
-    if (!(await tf.setBackend("wasm"))) throw new Error("TF.js: the wasm backend did not start");
-    await tf.ready();
+    // Emscripten reads the binary with fs.readFileSync under Node: note which file it opens, so the report says what ran.
+    const read: string[] = [];
+    const original = fs.readFileSync;
+    fs.readFileSync = ((path: Parameters<typeof fs.readFileSync>[0], ...rest: unknown[]) => {
+      if (String(path).endsWith(".wasm")) read.push(basename(String(path)));
+      return (original as (...a: unknown[]) => unknown)(path, ...rest);
+    }) as typeof fs.readFileSync;
+    try {
+      if (!(await tf.setBackend("wasm"))) throw new Error("TF.js: the wasm backend did not start");
+      await tf.ready();
+    } finally {
+      fs.readFileSync = original;
+    }
     const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) === true;
-    const mt = (await tf.env().getAsync("WASM_HAS_MULTITHREAD_SUPPORT")) === true;
-    const binary = simd && mt ? "tfjs-backend-wasm-threaded-simd.wasm" : simd ? "tfjs-backend-wasm-simd.wasm" : "tfjs-backend-wasm.wasm";
+    const binary = read.length ? read.join(", ") : `${simd ? "tfjs-backend-wasm-simd.wasm" : "tfjs-backend-wasm.wasm"} (by the SIMD flag; the file read was not seen)`;
     return { tf, binary, threads: wasm.getThreadsCount() };
   })();
   return started;
