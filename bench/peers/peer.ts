@@ -17,6 +17,8 @@ export interface PeerFiles {
   /** rmc artifacts: fp32, and `--precision auto` (absent when not built). */
   rmcFp32: string;
   rmcAuto?: string;
+  /** The precision plan rmcAuto was compiled from. */
+  rmcAutoPlan?: string;
   /** ONNX models: fp32, and int8 in ONNX Runtime's dynamic quantization form (absent when the exporter is not available). */
   onnxFp32?: string;
   onnxInt8?: string;
@@ -56,7 +58,5 @@ export interface Peer {
 
 /** Tolerance of fp32 peers: summation order differs between runtimes, so not bit-exact. */
 export const FP32_TOLERANCE = 1e-4;
-/** Tolerance of rmc's auto precision against the fp32 interpreter (a sanity bound, not an accuracy claim: NE is the measure). */
-export const AUTO_TOLERANCE = 0.05;
 /** Tolerance of one quantized ONNX file run by two ONNX Runtime builds (rounding of the dynamic scales may differ by an ulp). */
 export const SAME_FILE_TOLERANCE = 1e-3;

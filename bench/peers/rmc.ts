@@ -4,13 +4,36 @@
 
 import { load } from "../../src/runtime/index.js";
 import type { Batch } from "../../src/data/batch.js";
-import { FP32_TOLERANCE, AUTO_TOLERANCE, type Peer, type PeerFiles, type PeerModel } from "./peer.js";
+import { interpret } from "../../src/interp/interpreter.js";
+import { createPassRegistry, runPipeline } from "../../src/pipeline/index.js";
+import { FP32_TOLERANCE, type Peer, type PeerFiles, type PeerModel } from "./peer.js";
+import { canonicalGraph, weightStore } from "./interp.js";
 
-function rmcPeer(key: string, label: string, tolerance: number, dir: (f: PeerFiles) => string | undefined): Peer {
+/** The interpreter on the model with the auto artifact's precision plan applied: what that artifact must compute. */
+function plannedReference(): NonNullable<Peer["reference"]> {
+  let ready: { run: (batch: Batch) => Float32Array } | undefined;
+  return {
+    label: "the interpreter running the same precision plan",
+    async outputs(files, batch) {
+      if (!ready) {
+        if (!files.rmcAutoPlan) throw new Error("rmc Wasm auto: no precision plan to check against");
+        const graph = canonicalGraph(files.rmdl);
+        const weights = weightStore(graph, files.weights);
+        const planned = runPipeline(graph, `assign-precision{mode=plan,plan=${JSON.stringify(files.rmcAutoPlan)}}`, createPassRegistry(), { out: () => {} }, weights);
+        ready = { run: (b) => interpret(planned, weights, b).outputs.ctr! };
+      }
+      return ready.run(batch);
+    },
+  };
+}
+
+function rmcPeer(key: string, label: string, dir: (f: PeerFiles) => string | undefined, reference?: Peer["reference"]): Peer {
   return {
     key,
     label,
-    tolerance,
+    // fp32 paths match the interpreter to rounding, integer paths exactly (docs/numerics.md).
+    tolerance: FP32_TOLERANCE,
+    ...(reference ? { reference } : {}),
     supports: () => true,
     async load(files, threads): Promise<PeerModel> {
       const where = dir(files);
@@ -27,5 +50,5 @@ function rmcPeer(key: string, label: string, tolerance: number, dir: (f: PeerFil
   };
 }
 
-export const rmcFp32 = rmcPeer("rmc-fp32", "rmc Wasm fp32", FP32_TOLERANCE, (f) => f.rmcFp32);
-export const rmcAuto = rmcPeer("rmc-auto", "rmc Wasm auto", AUTO_TOLERANCE, (f) => f.rmcAuto);
+export const rmcFp32 = rmcPeer("rmc-fp32", "rmc Wasm fp32", (f) => f.rmcFp32);
+export const rmcAuto = rmcPeer("rmc-auto", "rmc Wasm auto", (f) => f.rmcAuto, plannedReference());

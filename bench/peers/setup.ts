@@ -64,8 +64,12 @@ export async function buildFiles(work: string, opts: { auto: boolean; search: bo
       await step(info, "compile auto (search)", files.rmcAuto, () =>
         cli(log, "compile", MODEL_FILE, "--weights", files.weights, "--precision", "auto", "--ne-budget", "0.05", "--calib", calib, "--calib-rows", String(opts.calibRows), "--plan-out", plan, "--report", join(work, "auto-report.md"), "-o", files.rmcAuto!),
       );
+      files.rmcAutoPlan = plan;
       log(`the auto plan is in ${plan}; copy it to ${PLAN_FILE} for later runs\n`);
-    } else await step(info, "compile auto (stored plan)", files.rmcAuto, () => cli(log, "compile", MODEL_FILE, "--weights", files.weights, "--plan", PLAN_FILE, "-o", files.rmcAuto!));
+    } else {
+      files.rmcAutoPlan = PLAN_FILE;
+      await step(info, "compile auto (stored plan)", files.rmcAuto, () => cli(log, "compile", MODEL_FILE, "--weights", files.weights, "--plan", PLAN_FILE, "-o", files.rmcAuto!));
+    }
   }
   const parsed = parseModel(readFileSync(MODEL_FILE, "utf8"), MODEL_FILE);
   if (!parsed.graph) throw new Error(`${MODEL_FILE}: does not parse`);
