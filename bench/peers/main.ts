@@ -14,7 +14,7 @@
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ChildConfig, ChildResult } from "./child.js";
@@ -71,6 +71,7 @@ async function main(): Promise<void> {
   const keep = option("work");
   const work = keep ?? mkdtempSync(join(tmpdir(), "rmc-peers-"));
   const timing = quick ? { warmMs: 300, roundMs: 200, rounds: 3 } : { warmMs: 1500, roundMs: 400, rounds: 5 };
+  const loadAtStart = loadavg()[0]!;
   try {
     process.stderr.write(`building the model files in ${work}${keep ? " (reused where present)" : ""}\n`);
     const { files, info } = await buildFiles(work, { auto, search: args.includes("--search"), calibRows, log: (s) => process.stderr.write(s.replace(/^/gm, "  ")) });
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
       results.push(JSON.parse(readFileSync(config.out, "utf8")) as ChildResult);
     }
     const date = new Date().toISOString().slice(0, 10);
-    const report = renderReport(results, info, { machine: machineLine(), date, command: `npm run bench -- --peers${args.length ? ` ${args.join(" ")}` : ""}`, quick });
+    const report = renderReport(results, info, { machine: machineLine(), load: [loadAtStart, loadavg()[0]!], date, command: `npm run bench -- --peers${args.length ? ` ${args.join(" ")}` : ""}`, quick });
     process.stdout.write(report);
     if (args.includes("--write")) {
       updateBenchmarks(fileURLToPath(new URL("../../../BENCHMARKS.md", import.meta.url)), report);
