@@ -9,20 +9,39 @@
 import { RmcError, error } from "../diagnostics.js";
 import { type Attrs, type Graph, type Node, type TensorType, type WeightDecl, refName, valueInputs, weightInputs } from "../ir/types.js";
 import { createPassRegistry, runPipeline, DEFAULT_PIPELINE } from "../pipeline/index.js";
-import { int8Weights, smoothOf } from "../interp/precision.js";
+import { int8Weights, layerPrecision, roundedWeights, smoothOf, staticActScale, tableAt } from "../interp/precision.js";
+import { weightPrecision } from "../ir/precision.js";
 import { smoothMultipliers } from "../quant/dense.js";
 import type { WeightStore } from "../weights/store.js";
 import { OnnxBuilder } from "./builder.js";
-import { ACTIVATION_OPS, type BagsDecode, type Operand, bagsInputNames, decodeBags, lowerConcat, lowerCrossLayer, lowerInt8Linear, lowerInteractDot, lowerLinear, lowerPooling, lowerStack } from "./lower.js";
+import { ACTIVATION_OPS, type BagsDecode, type Operand, bagsInputNames, decodeBags, lowerConcat, lowerCrossLayer, lowerInt8Linear, lowerInt8LinearExact, lowerInteractDot, lowerLinear, lowerPooling, lowerStack } from "./lower.js";
 import { DT, IR_VERSION, ONNX_CODES, OPSET, type TensorProto, type ValueInfoProto, encodeModel, floatTensor, uint8Tensor } from "./proto.js";
 
 /** What export writes. */
 export interface ExportOptions {
-  /** fp32 (default): every layer in f32. int8: linear layers in ONNX's dynamic int8 scheme, unless pinned to a float precision. */
-  precision?: "fp32" | "int8";
+  /**
+   * fp32 (default): every layer and table in f32, precision attributes ignored.
+   * plan: the graph's precision attributes (pins, or a plan applied by
+   * assign-precision) are honoured: int8 linear layers in ONNX's dynamic int8
+   * form, fp16/bf16 layers with their weights rounded, row-wise tables
+   * dequantized (f32 rows holding exactly the values rmc reads).
+   * int8: as plan, and every linear layer without a pin is int8.
+   */
+  precision?: ExportPrecision;
+  /**
+   * The form of int8 layers. dynamic (default): ONNX's DynamicQuantizeLinear
+   * (one uint8 scale per tensor; ORT fuses it with MatMulInteger), close to
+   * rmc's numbers but not equal. exact: rmc's own scheme (per-row or static
+   * scales) from primitive ops, matching rmc's int8 results.
+   */
+  int8Form?: "dynamic" | "exact";
   /** Recorded as the model's producer_version. */
   producerVersion?: string;
 }
+
+/** The export modes (see ExportOptions.precision). */
+export const EXPORT_PRECISIONS = ["fp32", "plan", "int8"] as const;
+export type ExportPrecision = (typeof EXPORT_PRECISIONS)[number];
 
 /** Metadata key of the input list (names, kinds, bag counts), so an import knows inputs nothing reads. */
 export const INPUTS_METADATA = "rmc.inputs";
@@ -47,13 +66,19 @@ export function exportOnnx(graph: Graph, weights: WeightStore, opts: ExportOptio
   const canonical = runPipeline(graph, DEFAULT_PIPELINE, createPassRegistry(), { out: () => {} });
   checkSize(canonical);
   const b = new OnnxBuilder();
-  b.reserve(...canonical.outputs.map((o) => o.name));
+  // An output named after the node it returns is that node's own output; other output names stay free for their Identity.
+  b.reserve(...canonical.outputs.filter((o) => o.name !== o.value).map((o) => o.name));
   const inputs = canonical.inputs.flatMap((i) => inputInfos(i.name, i.type));
   b.reserve(...inputs.map((i) => i.name!));
-  const int8 = new Set(canonical.nodes.filter((n) => n.op === "linear" && exportsInt8(n, canonical, opts)).map((n) => n.id));
-  const used = new Set(canonical.nodes.flatMap((n) => (int8.has(n.id) ? weightInputs(n).slice(1) : weightInputs(n))));
-  for (const w of canonical.weights) if (used.has(w.name)) b.initializer(weightTensor(w, weights));
-  const ctx: LowerCtx = { b, graph: canonical, weights, values: new Map(), decoders: new Map(), int8 };
+  const mode = opts.precision ?? "fp32";
+  const int8 = new Set(canonical.nodes.filter((n) => n.op === "linear" && precisionOf(n, canonical, mode) === "int8").map((n) => n.id));
+  const readers = new Map<string, Node>();
+  for (const n of canonical.nodes) for (const w of int8.has(n.id) ? weightInputs(n).slice(1) : weightInputs(n)) if (!readers.has(w)) readers.set(w, n);
+  for (const w of canonical.weights) {
+    const reader = readers.get(w.name);
+    if (reader) b.initializer(weightTensor(w, weights, reader, mode === "fp32" ? "fp32" : precisionOf(reader, canonical, mode)));
+  }
+  const ctx: LowerCtx = { b, graph: canonical, weights, values: new Map(), decoders: new Map(), int8, int8Form: opts.int8Form ?? "dynamic" };
   for (const i of canonical.inputs) if (i.type.kind === "tensor") ctx.values.set(i.name, { name: i.name, shape: i.type.shape.slice(1) as number[] });
   for (const node of canonical.nodes) {
     b.scope = node.id;
@@ -82,14 +107,21 @@ interface LowerCtx {
   values: Map<string, Operand>;
   decoders: Map<string, BagsDecode>;
   int8: Set<string>;
+  int8Form: "dynamic" | "exact";
 }
 
-/** A linear layer goes int8 under `--precision int8` unless a pin keeps it in a float precision. */
-function exportsInt8(n: Node, g: Graph, opts: ExportOptions): boolean {
-  if (opts.precision !== "int8") return false;
-  const w = g.weights.find((d) => d.name === weightInputs(n)[0]);
-  const pin = (w?.attrs.precision as string | undefined) ?? (n.attrs.precision as string | undefined);
-  return pin === undefined || pin === "int8";
+/**
+ * The precision node `n` is exported at: its first weight's (as the
+ * interpreter reads it: a pin on the weight, else on the node); in int8 mode
+ * an unpinned linear layer is int8. fp32 mode ignores precisions.
+ */
+function precisionOf(n: Node, g: Graph, mode: ExportPrecision): string {
+  if (mode === "fp32") return "fp32";
+  const decl = g.weights.find((d) => d.name === weightInputs(n)[0]);
+  if (!decl) return "fp32";
+  if (n.op === "embedding_bag") return weightPrecision(decl, n);
+  if (mode === "int8" && n.op === "linear" && decl.attrs.precision === undefined && n.attrs.precision === undefined) return "int8";
+  return layerPrecision(n, decl);
 }
 
 /** Emits one IR node's ONNX subgraph; returns the tensor holding its value. */
@@ -105,7 +137,10 @@ function lowerNode(ctx: LowerCtx, node: Node): string {
     case "tanh":
       return b.node(ACTIVATION_OPS[node.op], [operands[0]!.name], named);
     case "linear":
-      if (ctx.int8.has(node.id)) return lowerInt8Linear(b, operands[0]!.name, int8Tensors(ctx, node), ws[1], node.id, doc);
+      if (ctx.int8.has(node.id))
+        return ctx.int8Form === "exact"
+          ? lowerInt8LinearExact(b, operands[0]!.name, int8Tensors(ctx, node), staticActScale(node), ws[1], node.id, doc)
+          : lowerInt8Linear(b, operands[0]!.name, int8Tensors(ctx, node), ws[1], node.id, doc);
       return lowerLinear(b, operands[0]!.name, ws[0]!, ws[1], node.id, doc);
     case "embedding_bag":
       return lowerEmbeddingBag(ctx, node, doc);
@@ -164,11 +199,21 @@ function int8Tensors(ctx: LowerCtx, node: Node): { weight: string; zeroPoint: st
   return { weight, zeroPoint: b.initializer(uint8Tensor(b.fresh("const.u8.128"), [], Uint8Array.of(128))), scales: scaleName, ...(smoothName ? { smooth: smoothName } : {}) };
 }
 
-/** A weight as a float32 initializer, its rmc-only attributes in the doc string. */
-function weightTensor(w: WeightDecl, store: WeightStore): TensorProto {
+/**
+ * A weight as a float32 initializer holding the values rmc computes with at
+ * `precision`: a table's rows as stored (dequantized), a layer's weights
+ * rounded to fp16/bf16; rmc-only attributes go in the doc string.
+ */
+function weightTensor(w: WeightDecl, store: WeightStore, reader: Node, precision: string): TensorProto {
   const t = store.get(w.name);
-  if (!t) throw new RmcError(error(ONNX_CODES.exportLimit, `weight @${w.name} is not in the weights`, w.span));
-  return floatTensor(w.name, w.shape, t.toFloat32(), attrsDoc(w.attrs, WEIGHT_DOC_KEYS));
+  if (!t) throw new RmcError(error(ONNX_CODES.shape, `weight @${w.name} is not in the weights`, w.span));
+  if (t.shape.length !== w.shape.length || t.shape.some((d, i) => d !== w.shape[i]))
+    throw new RmcError(error(ONNX_CODES.shape, `weight @${w.name}: the weights hold shape [${t.shape.join(",")}] but the model declares [${w.shape.join(",")}]`, w.span));
+  let values: Float32Array;
+  if (reader.op === "embedding_bag") values = tableAt(t, precision, w).toFloat32();
+  else if (precision === "fp16" || precision === "bf16") values = roundedWeights(t, precision);
+  else values = t.toFloat32();
+  return floatTensor(w.name, w.shape, values, attrsDoc(w.attrs, WEIGHT_DOC_KEYS));
 }
 
 /** The ONNX inputs of a graph input: a dense f32 [B, n], or the ids / offsets (/ weights) of a bags input. */

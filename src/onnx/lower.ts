@@ -176,6 +176,34 @@ export function lowerInt8Linear(b: OnnxBuilder, x: string, t: Int8LayerTensors, 
   return bias === undefined ? y : b.node("Add", [y, bias], { name, ...(doc ? { doc } : {}) });
 }
 
+/**
+ * An int8 layer computed exactly as rmc computes it (docs/numerics.md), from
+ * primitive ops: the scale s is the static `actScale`, or per row
+ * max|x|/127 (1 for a zero row); q = clip(round_half_even(x · f32(1/s)),
+ * ±127), shifted by 128 to uint8 for MatMulInteger against the same weights
+ * as lowerInt8Linear; then f32(acc) · f32(s · w_scale[o]) + bias. Every step
+ * rounds to f32 as the interpreter does, so ORT's results match rmc's.
+ */
+export function lowerInt8LinearExact(b: OnnxBuilder, x: string, t: Int8LayerTensors, actScale: number | undefined, bias: string | undefined, name: string, doc?: string): string {
+  const input = t.smooth ? b.node("Mul", [x, t.smooth]) : x;
+  let s: string;
+  if (actScale === undefined) {
+    const m = b.node("ReduceMax", [b.node("Abs", [input])], { attrs: { axes: [1], keepdims: 1 } });
+    s = b.node("Where", [b.node("Greater", [m, b.float([0], [])]), b.node("Div", [m, b.float([127], [])]), b.float([1], [])]);
+  } else s = b.float([Math.fround(actScale)], [1, 1]);
+  const q = b.node("Clip", [b.node("Round", [b.node("Mul", [input, b.node("Reciprocal", [s])])]), b.float([-127], []), b.float([127], [])]);
+  const shifted = b.node("Cast", [b.node("Add", [q, b.float([128], [])])], { attrs: { to: DT.UINT8 } });
+  const acc = b.node("Cast", [b.node("MatMulInteger", [shifted, t.weight, t.zeroPoint, t.zeroPoint])], { attrs: { to: DT.FLOAT } });
+  const scaled = bias === undefined ? { name, ...(doc ? { doc } : {}) } : {};
+  // s · w_scale[o] as a MatMul [B,1]×[1,out] (one product per element, rounded once, as a Mul would be).
+  // Written as Mul(s, scales), onnxruntime 1.30 gives wrong results with graph optimizations on and
+  // right ones with them off: its MatMulInteger → Cast → Mul(a_scale, b_scale) fusion evidently
+  // assumes a per-tensor a_scale. The MatMul keeps that pattern from matching.
+  const rowScales = b.node("MatMul", [s, b.node("Unsqueeze", [t.scales, b.int64([0])])]);
+  const y = b.node("Mul", [acc, rowScales], scaled);
+  return bias === undefined ? y : b.node("Add", [y, bias], { name, ...(doc ? { doc } : {}) });
+}
+
 /** The weights of one cross layer: full `[W, b]` or low-rank `[down, up, b]`. */
 export type CrossTensors = { weight: string; bias: string } | { down: string; up: string; bias: string };
 

@@ -28,8 +28,8 @@ export const DT = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FL
 /** ONNX attribute kinds (AttributeProto.AttributeType) that rmc reads or writes. */
 export const AT = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
 
-/** Error codes of the ONNX tools: bad file, unsupported graph, shape conflict, export limits. */
-export const ONNX_CODES = { badFile: "E2001", unsupported: "E2002", shape: "E2003", exportLimit: "E2004", naming: "E2005" } as const;
+/** Error codes of the ONNX tools: bad file, unsupported graph, weight shape conflict, export limits. */
+export const ONNX_CODES = { badFile: "E2001", unsupported: "E2002", shape: "E2003", exportLimit: "E2004" } as const;
 
 /** Anything protobufjs hands back for an int64 field. */
 type Int64Like = number | { toNumber(): number } | null | undefined;

@@ -20,6 +20,9 @@ export interface ImportFailure {
   reason: string;
 }
 
+/** Reductions that pool a padded [batch, L, dim] gather, by ONNX op. */
+const PADDED_POOLS: Record<string, FoundPooling["pool"]> = { ReduceSum: "sum", ReduceMean: "mean", ReduceMax: "max" };
+
 const ACTIVATIONS: Record<string, "relu" | "sigmoid" | "tanh"> = { Relu: "relu", Sigmoid: "sigmoid", Tanh: "tanh" };
 
 /** Recognises an ONNX graph as canonical IR; see recogniseGraph. */
@@ -28,6 +31,8 @@ export class Recognizer {
   private readonly nodes: { node: Node; at: number }[] = [];
   private readonly weightDecls = new Map<string, { decl: WeightDecl; data: Float32Array; at: number }>();
   readonly bagsInputs = new Map<string, { count: number; weighted: boolean }>();
+  /** Torch-style padded index inputs and the weights input multiplied into their rows. */
+  readonly paddedWeights = new Map<string, string>();
   private readonly values = new Map<string, string | null>();
   private readonly types = new Map<string, Type>();
   private readonly taken = new Set<string>();
@@ -86,6 +91,8 @@ export class Recognizer {
     if (op === "Concat") return this.concat(n);
     if (op === "Flatten") return attrValue(n, "axis") === 1 ? this.operands(n, [n.input![0]!], (xs) => this.add(n, "flatten", xs, [], {})) : this.fail(n, "only Flatten with axis=1 is imported");
     if (op === "Reshape" && this.g.numbers(n.input![1]!)?.join() === "0,-1") return this.operands(n, [n.input![0]!], (xs) => this.add(n, "flatten", xs, [], {}));
+    const padded = PADDED_POOLS[op] ? this.paddedGather(n.input![0]!) : undefined;
+    if (padded) return this.paddedPooling(n, padded.gather, padded.weights);
     if (looksLikePooling(this.g, tensor)) return this.pooled(n, tensor);
     return this.fail(n, "it is not part of any pattern rmc imports");
   }
@@ -168,6 +175,61 @@ export class Recognizer {
     if (ws.some((w) => w === undefined)) return undefined;
     const rank = lowRank ? this.weightDecls.get(get("?down"))!.decl.shape[0]! : 0;
     return this.operands(n, [get("?x0"), get("?xl")], (xs) => this.add(n, "cross_layer", xs, ws as string[], { rank }));
+  }
+
+  /**
+   * The rows a torch-style pooling reduces: Gather(table, idx) with idx a
+   * graph input, or that times Unsqueeze(w, 2) with w a graph input (per-id
+   * weights, torch's `emb(idx) * w.unsqueeze(2)`); undefined for anything else.
+   */
+  private paddedGather(tensor: string): { gather: NodeProto; weights?: string } | undefined {
+    const direct = this.g.opOf(tensor, "Gather");
+    if (direct) return this.g.inputs.has(direct.input?.[1] ?? "") ? { gather: direct } : undefined;
+    const mul = this.g.opOf(tensor, "Mul");
+    if (!mul) return undefined;
+    for (const [a, w] of [[0, 1], [1, 0]] as const) {
+      const gather = this.g.opOf(mul.input?.[a] ?? "", "Gather");
+      const unsq = this.g.opOf(mul.input?.[w] ?? "", "Unsqueeze");
+      const axes = unsq && (unsq.input?.[1] ? this.g.numbers(unsq.input[1]) : (attrValue(unsq, "axes") as number[] | undefined));
+      if (gather && unsq && this.g.inputs.has(gather.input?.[1] ?? "") && this.g.inputs.has(unsq.input?.[0] ?? "") && axes?.length === 1 && (axes[0] === 2 || axes[0] === -1))
+        return { gather, weights: unsq.input![0]! };
+    }
+    return undefined;
+  }
+
+  /**
+   * The form torch.onnx.export writes for `nn.Embedding` + `sum(dim=1)` (or
+   * mean / max): Gather(table, idx) → ReduceSum/Mean/Max over axis 1, where
+   * idx is an integer graph input [batch, L], optionally times per-id weights
+   * w [batch, L]. It becomes a one-feature bags input named like idx (each
+   * sample's L ids are one bag; with w, a weighted_bags input carrying w) and
+   * an unstacked lookup. rmc's mean divides by the number of ids, as
+   * ReduceMean does.
+   */
+  private paddedPooling(n: NodeProto, gather: NodeProto, weights: string | undefined): string | undefined {
+    const [table, idx] = gather.input ?? [];
+    const info = this.g.inputs.get(idx ?? "");
+    const dims = valueDims(info);
+    const axes = n.input?.[1] ? this.g.numbers(n.input[1]) : (attrValue(n, "axes") as number[] | undefined);
+    const init = this.g.initializers.get(table ?? "");
+    if (!init || init.dataType !== DT.FLOAT || (init.dims ?? []).length !== 2) return this.fail(n, `its Gather reads \`${table}\`, which is no float [rows, dim] initializer`);
+    if (!info || !dims || dims.length !== 2 || (valueElemType(info) !== DT.INT64 && valueElemType(info) !== DT.INT32)) return this.fail(n, `its Gather's indices \`${idx}\` are not an integer graph input [batch, ids]`);
+    if (weights !== undefined) {
+      const wInfo = this.g.inputs.get(weights);
+      const wDims = valueDims(wInfo);
+      if (valueElemType(wInfo) !== DT.FLOAT || !wDims || wDims.length !== 2 || wDims[1] !== dims[1]) return this.fail(n, `its per-id weights \`${weights}\` are not a float graph input shaped like \`${idx}\` [batch, ${dims[1]}]`);
+    }
+    // The gathered rows are [batch, L, dim]: the ids axis is 1 (or -2).
+    if (num(gather, "axis", 0) !== 0 || !axes || axes.length !== 1 || (axes[0] !== 1 && axes[0] !== -2) || num(n, "keepdims", 1) !== 0)
+      return this.fail(n, "an embedding pooling must Gather along axis 0 and reduce axis 1 with keepdims=0");
+    const weighted = weights !== undefined;
+    const known = this.bagsInputs.get(idx!);
+    if (known && (known.count !== 1 || known.weighted !== weighted)) return this.fail(n, `\`${idx}\` is read both with and without per-id weights, or as a bags input`);
+    if (weighted && this.paddedWeights.get(idx!) !== undefined && this.paddedWeights.get(idx!) !== weights) return this.fail(n, `\`${idx}\` is weighted by two different inputs`);
+    if (weighted) this.paddedWeights.set(idx!, weights);
+    this.bagsInputs.set(idx!, { count: 1, weighted });
+    const found: FoundPooling = { table: table!, feature: 0, pool: PADDED_POOLS[n.opType ?? ""]!, ids: "error", bags: idx!, count: 1, weighted, match: { bound: new Map(), covered: new Set() } };
+    return this.embeddingBag(n, [found], false);
   }
 
   /** A pooled table on its own: an unstacked embedding_bag. */

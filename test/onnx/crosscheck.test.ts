@@ -7,50 +7,11 @@
 
 import { describe, expect, it } from "vitest";
 import { interpret } from "../../src/interp/interpreter.js";
-import { parseModel } from "../../src/frontend/index.js";
 import type { Graph } from "../../src/ir/types.js";
 import { exportOnnx } from "../../src/onnx/export.js";
 import { initWeights } from "../../src/weights/init.js";
 import { canonical, compileTo, runArtifact } from "../backends/wasm/helpers.js";
-import { loadExample, maxAbsError, randomBatch, runOrt, withoutPins } from "./helpers.js";
-
-/** Every pooling, bag and interaction form the exporter writes, in one small model. */
-export const ZOO = `model zoo {
-  input dense: f32[6]
-  input cats: bags[3]
-  input seen: weighted_bags[2]
-  input wrap: bags[2]
-
-  table cat_emb[3]: embedding(dim: 4, rows: [30, 17, 9], pool: mean)
-  table seen_emb[2]: embedding(dim: 4, rows: [40, 25], pool: max)
-  table seen_sum: embedding(dim: 4, rows: 40, pool: sum)
-  table clamped: embedding(dim: 4, rows: 11, ids: clamp)
-  table wrapped: embedding(dim: 4, rows: 7, ids: modulo)
-
-  bottom  = mlp(dense, [8, 4], act: relu)
-  cat_vec = embedding_bag(cat_emb, cats)
-  maxed   = embedding_bag(seen_emb, seen)
-  summed  = embedding_bag(seen_sum, seen[1])
-  c       = embedding_bag(clamped, wrap[0])
-  m       = embedding_bag(wrapped, wrap[1])
-  z       = interact(bottom, cat_vec, maxed, summed, op: dot, self: true)
-  y       = interact(bottom, c, m, op: dot)
-  u       = interact(bottom, cat_vec, op: cat)
-  x       = concat(z, y, flatten(maxed), tanh(u))
-  crossed = cross(x, layers: 2)
-  low     = cross(crossed, layers: 1, rank: 3)
-  top     = mlp(low, [5, 1], act: relu, final: sigmoid)
-  side    = linear(c, 2, bias: false)
-  output ctr = top
-  output side
-}`;
-
-/** Parses a model given as text (tests' inline models). */
-export function parseText(text: string, file: string): Graph {
-  const { graph, diagnostics } = parseModel(text, file);
-  if (!graph) throw new Error(diagnostics.map((d) => d.message).join("\n"));
-  return graph;
-}
+import { ZOO, loadExample, maxAbsError, parseText, randomBatch, runOrt, withoutPins } from "./helpers.js";
 
 const MODELS: [string, () => Graph][] = [
   ["dlrm_kaggle_small.rmdl", () => loadExample("dlrm_kaggle_small.rmdl")],

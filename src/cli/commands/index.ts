@@ -11,5 +11,7 @@ import { debugNumerics } from "./debug-numerics.js";
 import { initWeightsCmd } from "./init-weights.js";
 import { genData } from "./gen-data.js";
 import { dataStatsCmd } from "./data-stats.js";
+import { exportOnnxCmd } from "./export-onnx.js";
+import { importOnnxCmd } from "./import-onnx.js";
 
-export const COMMANDS: Command[] = [check, ir, passes, compile, run, verify, debugNumerics, initWeightsCmd, genData, dataStatsCmd];
+export const COMMANDS: Command[] = [check, ir, passes, compile, run, verify, debugNumerics, initWeightsCmd, genData, dataStatsCmd, exportOnnxCmd, importOnnxCmd];
