@@ -66,8 +66,9 @@ async function main(): Promise<void> {
   const calibRows = numbers("calib-rows", [4096])[0]!;
   const only = option("only")?.split(",").map((s) => s.trim());
   for (const k of only ?? []) if (!ALL_PEERS.some((p) => p.key === k)) fail(`no peer \`${k}\``);
-  const auto = !args.includes("--no-auto") && (!only || only.includes("rmc-auto"));
-  const keys = ALL_PEERS.map((p) => p.key).filter((k) => (only ? only.includes(k) : true) && (auto || k !== "rmc-auto"));
+  const needsPlan = new Set(["rmc-auto", "ort-web-plan"]);
+  const auto = !args.includes("--no-auto") && (!only || only.some((k) => needsPlan.has(k)));
+  const keys = ALL_PEERS.map((p) => p.key).filter((k) => (only ? only.includes(k) : true) && (auto || !needsPlan.has(k)));
   const keep = option("work");
   const work = keep ?? mkdtempSync(join(tmpdir(), "rmc-peers-"));
   const timing = quick ? { warmMs: 300, roundMs: 200, rounds: 3 } : { warmMs: 1500, roundMs: 400, rounds: 5 };

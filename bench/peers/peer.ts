@@ -19,9 +19,11 @@ export interface PeerFiles {
   rmcAuto?: string;
   /** The precision plan rmcAuto was compiled from. */
   rmcAutoPlan?: string;
-  /** ONNX models: fp32, and int8 in ONNX Runtime's dynamic quantization form (absent when the exporter is not available). */
+  /** ONNX models: fp32, and int8 in ONNX Runtime's dynamic quantization form. */
   onnxFp32?: string;
   onnxInt8?: string;
+  /** The auto plan exported as ONNX: rmc's own int8 scheme (int8Form exact), quantized tables as the f32 values rmc reads. */
+  onnxPlan?: string;
 }
 
 /** A loaded peer, ready to predict. */

@@ -33,6 +33,7 @@ const ratio = (a: number | undefined, b: number | undefined): string => (a === u
 const RATIOS: [string, string, string][] = [
   ["fp32 / ORT Web fp32", "rmc-fp32", "ort-web-fp32"],
   ["auto / ORT Web int8", "rmc-auto", "ort-web-int8"],
+  ["auto / ORT Web same plan", "rmc-auto", "ort-web-plan"],
   ["fp32 / TF.js", "rmc-fp32", "tfjs-wasm"],
   ["fp32 / ORT Node", "rmc-fp32", "ort-node"],
   ["auto / ORT Node", "rmc-auto", "ort-node"],

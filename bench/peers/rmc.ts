@@ -5,9 +5,8 @@
 import { load } from "../../src/runtime/index.js";
 import type { Batch } from "../../src/data/batch.js";
 import { interpret } from "../../src/interp/interpreter.js";
-import { createPassRegistry, runPipeline } from "../../src/pipeline/index.js";
 import { FP32_TOLERANCE, type Peer, type PeerFiles, type PeerModel } from "./peer.js";
-import { canonicalGraph, weightStore } from "./interp.js";
+import { canonicalGraph, plannedGraph, weightStore } from "./interp.js";
 
 /** The interpreter on the model with the auto artifact's precision plan applied: what that artifact must compute. */
 function plannedReference(): NonNullable<Peer["reference"]> {
@@ -16,10 +15,9 @@ function plannedReference(): NonNullable<Peer["reference"]> {
     label: "the interpreter running the same precision plan",
     async outputs(files, batch) {
       if (!ready) {
-        if (!files.rmcAutoPlan) throw new Error("rmc Wasm auto: no precision plan to check against");
-        const graph = canonicalGraph(files.rmdl);
-        const weights = weightStore(graph, files.weights);
-        const planned = runPipeline(graph, `assign-precision{mode=plan,plan=${JSON.stringify(files.rmcAutoPlan)}}`, createPassRegistry(), { out: () => {} }, weights);
+        if (!files.rmcAutoPlan) throw new Error("no precision plan to check against");
+        const weights = weightStore(canonicalGraph(files.rmdl), files.weights);
+        const planned = plannedGraph(files.rmdl, files.rmcAutoPlan, weights);
         ready = { run: (b) => interpret(planned, weights, b).outputs.ctr! };
       }
       return ready.run(batch);

@@ -1,7 +1,8 @@
 // The files the peer benchmark loads, made once per run through the same
 // entry points a user has: `rmc init-weights` (trained-looking weights, seed 1),
-// `rmc compile` at fp32 and with auto precision, and the ONNX exporter at fp32
-// and int8 (ONNX Runtime's dynamic quantization form). The auto artifact is
+// `rmc compile` at fp32 and with auto precision, and the ONNX exporter at fp32,
+// int8 (ONNX Runtime's dynamic quantization form) and the auto plan (rmc's
+// own int8 scheme, `int8Form: "exact"`). The auto artifact is
 // compiled from the plan the search chose for these weights, stored next to
 // the model (bench/dlrm_kaggle_100k.auto-plan.json), because the search itself
 // (`--precision auto`, NE budget 0.05%, 4096 calibration rows from
@@ -16,6 +17,7 @@ import { main as rmc } from "../../src/cli/main.js";
 import { parseModel } from "../../src/frontend/index.js";
 import { exportOnnx } from "../../src/onnx/export.js";
 import { loadWeights } from "../../src/weights/bind.js";
+import { plannedGraph } from "./interp.js";
 import type { PeerFiles } from "./peer.js";
 
 /** The benchmark model. */
@@ -84,10 +86,22 @@ export async function buildFiles(work: string, opts: { auto: boolean; search: bo
     if (precision === "fp32") files.onnxFp32 = out;
     else files.onnxInt8 = out;
   }
+  if (files.rmcAutoPlan) {
+    const out = join(work, "model.plan.onnx");
+    const plan = files.rmcAutoPlan;
+    await step(info, "export-onnx plan", out, () => {
+      const weights = loadWeights(graph, files.weights).store;
+      const bytes = exportOnnx(plannedGraph(MODEL_FILE, plan, weights), weights, { precision: "plan", int8Form: "exact" });
+      writeFileSync(`${out}.tmp`, bytes);
+      renameSync(`${out}.tmp`, out);
+    });
+    files.onnxPlan = out;
+  }
   info.bytes["weights.safetensors"] = statSync(files.weights).size;
   info.bytes["rmc fp32"] = dirBytes(files.rmcFp32, ["model.wasm", "weights.bin"]);
   if (files.rmcAuto) info.bytes["rmc auto"] = dirBytes(files.rmcAuto, ["model.wasm", "weights.bin"]);
   info.bytes["onnx fp32"] = statSync(files.onnxFp32!).size;
   info.bytes["onnx int8"] = statSync(files.onnxInt8!).size;
+  if (files.onnxPlan) info.bytes["onnx auto plan"] = statSync(files.onnxPlan).size;
   return { files, info };
 }
