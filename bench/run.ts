@@ -1,4 +1,4 @@
-// `npm run bench [-- --target wgsl]`: the Criteo Kaggle-shaped DLRM (bench/dlrm_kaggle_100k.rmdl)
+// `npm run bench [-- --target wgsl]` (`-- --peers`: the peer benchmark, bench/peers/main.ts): the Criteo Kaggle-shaped DLRM (bench/dlrm_kaggle_100k.rmdl)
 // compiled for Wasm (or WebGPU) and timed side by side with the reference interpreter on
 // the same weights and inputs: samples/s at batch 1, 64 and 512, with 1 and 4
 // ids per bag, one and two threads. Also the compile time and artifact size.
@@ -13,10 +13,7 @@ import { parseModel } from "../src/frontend/index.js";
 import { createPassRegistry, runPipeline, DEFAULT_PIPELINE } from "../src/pipeline/index.js";
 import { initWeights } from "../src/weights/init.js";
 import { interpret } from "../src/interp/interpreter.js";
-import { dataSchema } from "../src/data/schema.js";
-import { InputSampler, rawToBatch } from "../src/data/synth.js";
-import type { Batch } from "../src/data/batch.js";
-import { Rng } from "../src/util/rng.js";
+import { samplePool, slice } from "./batches.js";
 import { load } from "../src/runtime/index.js";
 import { wasmBackend } from "../backends/wasm/index.js";
 
@@ -62,12 +59,11 @@ async function main(): Promise<void> {
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}`);
   console.log(`compile (weights packing included): ${compileSecs.toFixed(2)} s; artifact: ${sizes.map(([f, s]) => `${f} ${(s / 2 ** 20).toFixed(2)} MiB`).join(", ")}\n`);
   console.log(target === "wgsl" ? "| ids/bag | batch | rmc wgsl (WebGPU) | JS interpreter | wgsl / interpreter |\n|---|---|---|---|---|" : "| ids/bag | batch | rmc wasm 1 thread | rmc wasm 2 threads | JS interpreter | wasm / interpreter |\n|---|---|---|---|---|---|");
-  const schema = dataSchema(model);
   const one = await load(dir, { threads: 1 });
   const two = target === "wasm" ? await load(dir, { threads: 2 }) : one;
   try {
     for (const ids of [1, 4]) {
-      const pool: Batch = rawToBatch(schema, new InputSampler(schema, { idsPerBag: ids }).sample(new Rng(ids), 512));
+      const pool = samplePool(model, ids);
       for (const b of [1, 64, 512]) {
         const batch = slice(pool, b);
         const w1 = await measure(b, () => one.predict(batch.inputs));
@@ -84,29 +80,6 @@ async function main(): Promise<void> {
   }
 }
 
-/** The first `b` samples of a batch (dense rows and KJT bags re-cut). */
-function slice(batch: Batch, b: number): Batch {
-  const inputs: Batch["inputs"] = {};
-  for (const [name, v] of Object.entries(batch.inputs)) {
-    if (v instanceof Float32Array) {
-      inputs[name] = v.slice(0, (v.length / batch.size) * b);
-      continue;
-    }
-    const lengths = new Int32Array(v.count * b);
-    const values: number[] = [];
-    let at = 0;
-    for (let f = 0; f < v.count; f++)
-      for (let s = 0; s < batch.size; s++) {
-        const n = v.lengths[f * batch.size + s]!;
-        if (s < b) {
-          lengths[f * b + s] = n;
-          for (let k = 0; k < n; k++) values.push(v.values[at + k]!);
-        }
-        at += n;
-      }
-    inputs[name] = { count: v.count, batch: b, lengths, values: Int32Array.from(values) };
-  }
-  return { size: b, inputs };
-}
-
-await main();
+// `--peers` hands the whole command line to the peer benchmark.
+if (args.includes("--peers")) await import("./peers/main.js");
+else await main();

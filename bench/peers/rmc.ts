@@ -1,0 +1,52 @@
+// Peers: rmc's Wasm artifact, compiled at fp32 and with `--precision auto`,
+// loaded with the runtime's `load(dir, { threads })` and called through
+// `predict()` exactly as an application would (input checks and copies included).
+
+import { load } from "../../src/runtime/index.js";
+import type { Batch } from "../../src/data/batch.js";
+import { interpret } from "../../src/interp/interpreter.js";
+import { FP32_TOLERANCE, type Peer, type PeerFiles, type PeerModel } from "./peer.js";
+import { canonicalGraph, plannedGraph, weightStore } from "./interp.js";
+
+/** The interpreter on the model with the auto artifact's precision plan applied: what that artifact must compute. */
+function plannedReference(): NonNullable<Peer["reference"]> {
+  let ready: { run: (batch: Batch) => Float32Array } | undefined;
+  return {
+    label: "the interpreter running the same precision plan",
+    async outputs(files, batch) {
+      if (!ready) {
+        if (!files.rmcAutoPlan) throw new Error("no precision plan to check against");
+        const weights = weightStore(canonicalGraph(files.rmdl), files.weights);
+        const planned = plannedGraph(files.rmdl, files.rmcAutoPlan, weights);
+        ready = { run: (b) => interpret(planned, weights, b).outputs.ctr! };
+      }
+      return ready.run(batch);
+    },
+  };
+}
+
+function rmcPeer(key: string, label: string, dir: (f: PeerFiles) => string | undefined, reference?: Peer["reference"]): Peer {
+  return {
+    key,
+    label,
+    // fp32 paths match the interpreter to rounding, integer paths exactly (docs/numerics.md).
+    tolerance: FP32_TOLERANCE,
+    ...(reference ? { reference } : {}),
+    supports: () => true,
+    async load(files, threads): Promise<PeerModel> {
+      const where = dir(files);
+      if (!where) throw new Error(`${label}: no artifact was built`);
+      const model = await load(where, { threads });
+      if (model.threads !== threads) throw new Error(`${label}: asked for ${threads} threads, the runtime gave ${model.threads}`);
+      return {
+        detail: `rmc runtime, Wasm${threads > 1 ? ` + ${threads - 1} worker thread${threads > 2 ? "s" : ""} (shared memory)` : ""}`,
+        prepare: (batch: Batch) => batch.inputs,
+        run: async (inputs) => (await model.predict(inputs as Batch["inputs"])).ctr!,
+        close: () => model.close(),
+      };
+    },
+  };
+}
+
+export const rmcFp32 = rmcPeer("rmc-fp32", "rmc Wasm fp32", (f) => f.rmcFp32);
+export const rmcAuto = rmcPeer("rmc-auto", "rmc Wasm auto", (f) => f.rmcAuto, plannedReference());
