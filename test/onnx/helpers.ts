@@ -157,13 +157,5 @@ export async function runOrt(flavour: OrtFlavour, model: Uint8Array, g: Graph, b
   }
 }
 
-/** Largest |a - b| (NaN or a length mismatch gives Infinity). */
-export function maxAbsError(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return Infinity;
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i]! - b[i]!);
-    worst = Number.isNaN(d) ? Infinity : Math.max(worst, d);
-  }
-  return worst;
-}
+/** Largest |a - b| (NaN or a length mismatch gives Infinity): the peer benchmark's own check. */
+export { maxAbsDiff as maxAbsError } from "../../bench/peers/measure.js";

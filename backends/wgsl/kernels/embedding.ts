@@ -46,6 +46,12 @@ const MAX_JS = `fn max_js(a: f32, b: f32) -> f32 {
   return a;
 }`;
 
+/** The WGSL functions `row_value` needs for a table format (byte reads, fp16 decoding, dequantization), for `shader`. */
+export function rowHelpers(format: TableFormat): (string | false)[] {
+  const quantized = format !== "fp32" && format !== "fp16";
+  return [quantized && BYTES, (format === "fp16" || format === "int4" || format === "int2") && F16_TO_F32, quantized && DEQUANT];
+}
+
 /** WGSL reading element d of row `id` of table t (byte offset BASE[t]) as f32. */
 export function rowValue(format: TableFormat, dim: number): string {
   const sig = "fn row_value(t: u32, id: u32, d: u32) -> f32 {";
@@ -80,7 +86,6 @@ export function renderEmbedding(spec: EmbeddingSpec, head: string): Rendered {
     { buffer: b.out, ident: "out", access: "read_write", elem: "f32" },
   ];
   const D = spec.dim;
-  const quantized = spec.format !== "fp32" && spec.format !== "fp16";
   const pool =
     spec.pool === "max" ? "if (p == start) { acc = v; } else { acc = max_js(acc, v); }" : "acc = acc + v;";
   const body = `${u32Array("BASE", spec.tables.map((t) => t.byteAt))}
@@ -110,9 +115,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     head,
     PARAMS,
     declareBindings(bindings),
-    quantized && BYTES,
-    (spec.format === "fp16" || spec.format === "int4" || spec.format === "int2") && F16_TO_F32,
-    quantized && DEQUANT,
+    ...rowHelpers(spec.format),
     spec.pool === "mean" && DIV_RN,
     spec.pool === "max" && MAX_JS,
     rowValue(spec.format, D),

@@ -9,8 +9,8 @@
 // pooling step then reads those rows in bag order (`gathered`), so the sum is
 // the unsplit table's, bit for bit.
 
-import { type Binding, type Rendered, DEQUANT, F16_TO_F32, PARAMS, WG, declareBindings, shader, u32Array } from "../render.js";
-import { BYTES, type TableFormat, rowValue } from "./embedding.js";
+import { type Binding, type Rendered, PARAMS, WG, declareBindings, shader, u32Array } from "../render.js";
+import { type TableFormat, rowHelpers, rowValue } from "./embedding.js";
 
 /** Which ids a part holds. */
 export type PartRoute = { kind: "rows"; start: number; end: number } | { kind: "hot"; count: number } | { kind: "cold"; start: number; end: number; count: number };
@@ -56,7 +56,6 @@ export function renderGather(spec: GatherSpec, head: string): Rendered {
     { buffer: b.out, ident: "out", access: "read_write", elem: "f32" },
   ];
   const D = spec.dim;
-  const quantized = spec.format !== "fp32" && spec.format !== "fp16";
   const body = `${u32Array("BASE", [0])}
 
 @compute @workgroup_size(${WG})
@@ -77,9 +76,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     head,
     PARAMS,
     declareBindings(bindings),
-    quantized && BYTES,
-    (spec.format === "fp16" || spec.format === "int4" || spec.format === "int2") && F16_TO_F32,
-    quantized && DEQUANT,
+    ...rowHelpers(spec.format),
     spec.route.kind !== "rows" && RANK(spec.route.count),
     rowValue(spec.format, D),
     body,
