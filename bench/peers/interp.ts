@@ -10,7 +10,7 @@ import { loadWeights } from "../../src/weights/bind.js";
 import type { Batch } from "../../src/data/batch.js";
 import type { Graph } from "../../src/ir/types.js";
 import type { WeightStore } from "../../src/weights/store.js";
-import { type Peer, type PeerModel } from "./peer.js";
+import { type Peer, type PeerFiles, type PeerModel } from "./peer.js";
 
 /** The canonical graph of a DSL file (the default pipeline: canonicalize, infer-shapes, dce). */
 export function canonicalGraph(rmdl: string): Graph {
@@ -27,6 +27,29 @@ export function plannedGraph(rmdl: string, planFile: string, weights: WeightStor
 /** The weights of a safetensors file, bound to the graph's names (as `rmc run` binds them). */
 export function weightStore(graph: Graph, file: string): WeightStore {
   return loadWeights(graph, file).store;
+}
+
+/**
+ * The interpreter on the model with the auto plan applied (files.rmcAutoPlan):
+ * what rmc's auto artifact and the plan's ONNX export must compute. One
+ * planned graph and weight store per set of files, built on first use.
+ */
+export function planReference(): NonNullable<Peer["reference"]> {
+  const ready = new Map<string, (batch: Batch) => Float32Array>();
+  return {
+    label: "the interpreter running the same precision plan",
+    async outputs(files: PeerFiles, batch: Batch) {
+      if (!files.rmcAutoPlan) throw new Error("no precision plan to check against");
+      const key = JSON.stringify([files.rmdl, files.rmcAutoPlan, files.weights]);
+      let run = ready.get(key);
+      if (!run) {
+        const weights = weightStore(canonicalGraph(files.rmdl), files.weights);
+        const planned = plannedGraph(files.rmdl, files.rmcAutoPlan, weights);
+        ready.set(key, (run = (b) => interpret(planned, weights, b).outputs.ctr!));
+      }
+      return run(batch);
+    },
+  };
 }
 
 export const interpreter: Peer = {

@@ -5,7 +5,8 @@
 // onnxruntime-node (native CPU execution provider: the ceiling). Inputs are
 // The auto plan exported in rmc's own int8 scheme ("ORT Web auto plan")
 // makes the same precision choices as rmc's auto artifact: the like-for-like
-// low-precision comparison. Inputs are rmc's ONNX convention: `dense` f32 [B,13], `sparse_ids` / `sparse_offsets`
+// low-precision comparison, checked against the interpreter running that
+// plan, as rmc's auto artifact is. Inputs are rmc's ONNX convention: `dense` f32 [B,13], `sparse_ids` / `sparse_offsets`
 // int64 in KJT order; the int64 conversion is `prepare` (a caller of ONNX
 // Runtime holds its ids as int64), the Tensor wrapping and the run are timed.
 // ORT Web's thread count is a process-wide setting read when its wasm starts,
@@ -16,6 +17,7 @@ import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import type * as OrtNode from "onnxruntime-node";
 import { bagOffsets, isBags, type Batch } from "../../src/data/batch.js";
+import { planReference } from "./interp.js";
 import { FP32_TOLERANCE, SAME_FILE_TOLERANCE, type Peer, type PeerFiles, type PeerModel } from "./peer.js";
 
 type Ort = typeof OrtNode;
@@ -65,11 +67,12 @@ function ortPeer(key: string, label: string, flavour: "web" | "node", precision:
   return {
     key,
     label,
-    tolerance: precision === "fp32" ? FP32_TOLERANCE : SAME_FILE_TOLERANCE,
-    // ORT's dynamic int8 (per-tensor activation scales) is not a scheme the interpreter runs, and the
-    // plan's export reads int8 tables slightly differently from the interpreter (BENCHMARKS.md): both
-    // are checked against onnxruntime-node running the same file.
-    ...(precision !== "fp32" ? { reference: { label: "onnxruntime-node on the same file", outputs: (f: PeerFiles, batch: Batch) => nodeOutputs(file(f)!, batch) } } : {}),
+    tolerance: precision === "int8" ? SAME_FILE_TOLERANCE : FP32_TOLERANCE,
+    // ORT's dynamic int8 (per-tensor activation scales) is not a scheme the interpreter runs: it is
+    // checked against onnxruntime-node running the same file. The plan's export computes rmc's own
+    // numbers (exact int8 form, tables as the f32 values rmc reads): against the interpreter running the plan.
+    ...(precision === "int8" ? { reference: { label: "onnxruntime-node on the same file", outputs: (f: PeerFiles, batch: Batch) => nodeOutputs(file(f)!, batch) } } : {}),
+    ...(precision === "plan" ? { reference: planReference() } : {}),
     supports: (threads) => (flavour === "web" && webThreads !== undefined && webThreads !== threads ? `ORT Web already started with ${webThreads} threads in this process` : true),
     async load(files, threads): Promise<PeerModel> {
       const path = file(files);

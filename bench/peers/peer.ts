@@ -47,9 +47,10 @@ export interface Peer {
   readonly tolerance: number;
   /**
    * What the outputs are checked against, when not the fp32 interpreter: a
-   * quantized peer whose scheme rmc's interpreter does not define is checked
-   * against another runtime running the same file (its distance to fp32 is
-   * still reported).
+   * peer running the auto plan against the interpreter running that plan; a
+   * quantized peer whose scheme rmc's interpreter does not define against
+   * another runtime running the same file (its distance to fp32 is still
+   * reported).
    */
   readonly reference?: { label: string; outputs(files: PeerFiles, batch: Batch): Promise<Float32Array> };
   /** Whether this peer can run with `threads` compute threads in this process; a reason when not. */

@@ -4,26 +4,8 @@
 
 import { load } from "../../src/runtime/index.js";
 import type { Batch } from "../../src/data/batch.js";
-import { interpret } from "../../src/interp/interpreter.js";
 import { FP32_TOLERANCE, type Peer, type PeerFiles, type PeerModel } from "./peer.js";
-import { canonicalGraph, plannedGraph, weightStore } from "./interp.js";
-
-/** The interpreter on the model with the auto artifact's precision plan applied: what that artifact must compute. */
-function plannedReference(): NonNullable<Peer["reference"]> {
-  let ready: { run: (batch: Batch) => Float32Array } | undefined;
-  return {
-    label: "the interpreter running the same precision plan",
-    async outputs(files, batch) {
-      if (!ready) {
-        if (!files.rmcAutoPlan) throw new Error("no precision plan to check against");
-        const weights = weightStore(canonicalGraph(files.rmdl), files.weights);
-        const planned = plannedGraph(files.rmdl, files.rmcAutoPlan, weights);
-        ready = { run: (b) => interpret(planned, weights, b).outputs.ctr! };
-      }
-      return ready.run(batch);
-    },
-  };
-}
+import { planReference } from "./interp.js";
 
 function rmcPeer(key: string, label: string, dir: (f: PeerFiles) => string | undefined, reference?: Peer["reference"]): Peer {
   return {
@@ -49,4 +31,4 @@ function rmcPeer(key: string, label: string, dir: (f: PeerFiles) => string | und
 }
 
 export const rmcFp32 = rmcPeer("rmc-fp32", "rmc Wasm fp32", (f) => f.rmcFp32);
-export const rmcAuto = rmcPeer("rmc-auto", "rmc Wasm auto", (f) => f.rmcAuto, plannedReference());
+export const rmcAuto = rmcPeer("rmc-auto", "rmc Wasm auto", (f) => f.rmcAuto, planReference());

@@ -76,7 +76,7 @@ export function exportOnnx(graph: Graph, weights: WeightStore, opts: ExportOptio
   for (const n of canonical.nodes) for (const w of int8.has(n.id) ? weightInputs(n).slice(1) : weightInputs(n)) if (!readers.has(w)) readers.set(w, n);
   for (const w of canonical.weights) {
     const reader = readers.get(w.name);
-    if (reader) b.initializer(weightTensor(w, weights, reader, mode === "fp32" ? "fp32" : precisionOf(reader, canonical, mode)));
+    if (reader) b.initializer(weightTensor(w, weights, reader, mode === "fp32" ? "fp32" : precisionOf(reader, canonical, mode, w)));
   }
   const ctx: LowerCtx = { b, graph: canonical, weights, values: new Map(), decoders: new Map(), int8, int8Form: opts.int8Form ?? "dynamic" };
   for (const i of canonical.inputs) if (i.type.kind === "tensor") ctx.values.set(i.name, { name: i.name, shape: i.type.shape.slice(1) as number[] });
@@ -111,15 +111,18 @@ interface LowerCtx {
 }
 
 /**
- * The precision node `n` is exported at: its first weight's (as the
- * interpreter reads it: a pin on the weight, else on the node); in int8 mode
- * an unpinned linear layer is int8. fp32 mode ignores precisions.
+ * The precision node `n` computes at, as the interpreter reads it: a layer's
+ * is its first weight's (a pin on the weight, else on the node), which
+ * applies to its bias too; in int8 mode an unpinned linear layer is int8.
+ * A table is read at its own precision (`table`, one of the node's weights):
+ * the tables of one embedding_bag may each be stored differently, as an auto
+ * plan chooses them. fp32 mode ignores precisions.
  */
-function precisionOf(n: Node, g: Graph, mode: ExportPrecision): string {
+function precisionOf(n: Node, g: Graph, mode: ExportPrecision, table?: WeightDecl): string {
   if (mode === "fp32") return "fp32";
+  if (n.op === "embedding_bag") return table ? weightPrecision(table, n) : "fp32";
   const decl = g.weights.find((d) => d.name === weightInputs(n)[0]);
   if (!decl) return "fp32";
-  if (n.op === "embedding_bag") return weightPrecision(decl, n);
   if (mode === "int8" && n.op === "linear" && decl.attrs.precision === undefined && n.attrs.precision === undefined) return "int8";
   return layerPrecision(n, decl);
 }
