@@ -4,6 +4,9 @@
 // separate held-out data reports each artifact's size, its NE delta against
 // the fp32 model, and its speed at batch 64 (one thread, after a warm-up).
 // Everything goes through the same functions as `rmc compile` / `rmc run`.
+// `auto-hot` is `auto` after `split-tables{hot=K}`: the K most frequent ids of
+// each table (in the calibration data) form a hot part and the search treats
+// hot and cold parts as separate units (`--hot=K`, default 64).
 
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir, cpus } from "node:os";
@@ -20,6 +23,11 @@ import { parseModel } from "../src/frontend/index.js";
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const budget = args.find((a) => a.startsWith("--budget="))?.slice(9) ?? "0.05";
+const hot = args.find((a) => a.startsWith("--hot="))?.slice(6) ?? "64";
+const MODES = ["fp32", "fp16", "int8", "auto", "auto-hot"];
+const modes = args.find((a) => a.startsWith("--modes="))?.slice(8).split(",") ?? ["fp32", "fp16", "int8", "auto", "auto-hot"];
+for (const m of modes) if (!MODES.includes(m)) throw new Error(`--modes: unknown mode ${m} (modes: ${MODES.join(", ")})`);
+if (modes[0] !== "fp32") modes.unshift("fp32");
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const model = join(repo, "examples/dlrm_kaggle_small.rmdl");
 const dir = mkdtempSync(join(tmpdir(), "rmc-precision-"));
@@ -61,7 +69,8 @@ async function measure(dist: string, data: Batch[]): Promise<{ ne: number; rate:
   }
 }
 
-const size = (dist: string): number => readdirSync(dist).filter((f) => f === "weights.bin" || f === "model.wasm").reduce((s, f) => s + statSync(join(dist, f)).size, 0);
+// Code and weights: weights.bin plus the shard files of split tables.
+const size = (dist: string): number => readdirSync(dist).filter((f) => f === "weights.bin" || f === "model.wasm" || /^shard\..*\.bin$/.test(f)).reduce((s, f) => s + statSync(join(dist, f)).size, 0);
 
 async function main(): Promise<void> {
   const rows = quick ? 8000 : 40000;
@@ -70,24 +79,26 @@ async function main(): Promise<void> {
   await cli("gen-data", model, "--weights", w, "--rows", String(rows), "--seed", "11", "-o", join(dir, "calib.tsv"));
   await cli("gen-data", model, "--weights", w, "--rows", String(rows), "--seed", "12", "-o", join(dir, "heldout.tsv"));
   const data = await heldOut(join(dir, "heldout.tsv"), rows);
-  const modes = ["fp32", "fp16", "int8", "auto"];
   const results = new Map<string, { bytes: number; ne: number; rate: number; compile: number }>();
   for (const mode of modes) {
     const dist = join(dir, mode);
     const t0 = performance.now();
-    const report = await cli("compile", model, "--weights", w, "--precision", mode, ...(mode === "auto" ? ["--ne-budget", budget, "--calib", join(dir, "calib.tsv"), "--calib-rows", quick ? "4096" : "8192", "--report", join(dir, "auto-report.md")] : []), "-o", dist);
+    const auto = mode.startsWith("auto");
+    const search = ["--ne-budget", budget, "--calib", join(dir, "calib.tsv"), "--calib-rows", quick ? "4096" : "8192", "--report", join(dir, `${mode}-report.md`)];
+    const passes = mode === "auto-hot" ? ["--passes", `canonicalize,infer-shapes,dce,split-tables{hot=${hot}}`] : [];
+    const report = await cli("compile", model, "--weights", w, "--precision", auto ? "auto" : mode, ...passes, ...(auto ? search : []), "-o", dist);
     const compile = (performance.now() - t0) / 1000;
-    if (mode === "auto") process.stderr.write(report);
+    if (auto) process.stderr.write(report);
     results.set(mode, { bytes: size(dist), compile, ...(await measure(dist, data)) });
   }
   const base = results.get("fp32")!;
   console.log(`# precision benchmark: dlrm_kaggle_small, trained weights (seed 1), ${rows} held-out rows`);
-  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}; auto budget ${budget}% NE\n`);
+  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}; auto budget ${budget}% NE; auto-hot: hot=${hot}\n`);
   console.log("| mode | weights + code | x smaller | NE (held-out) | NE delta vs fp32 | samples/s, batch 64, 1 thread | speed-up | compile |");
   console.log("|---|---|---|---|---|---|---|---|");
   for (const [mode, r] of results)
     console.log(`| ${mode} | ${(r.bytes / 1024).toFixed(1)} KiB | ${(base.bytes / r.bytes).toFixed(2)}x | ${r.ne.toFixed(5)} | ${neDeltaPercent(base.ne, r.ne) >= 0 ? "+" : ""}${neDeltaPercent(base.ne, r.ne).toFixed(4)}% | ${Math.round(r.rate).toLocaleString("en-US")} | ${(r.rate / base.rate).toFixed(2)}x | ${r.compile.toFixed(1)} s |`);
-  if (args.includes("--keep")) console.log(`\nThe auto plan's report: ${join(dir, "auto-report.md")}`);
+  if (args.includes("--keep")) console.log(`\nThe auto plans' reports: ${join(dir, "auto-report.md")}, ${join(dir, "auto-hot-report.md")}`);
 }
 
 try {
