@@ -6,7 +6,7 @@
 // Everything goes through the same functions as `rmc compile` / `rmc run`.
 // `auto-hot` is `auto` after `split-tables{hot=K}`: the K most frequent ids of
 // each table (in the calibration data) form a hot part and the search treats
-// hot and cold parts as separate units (`--hot=K`, default 64).
+// hot and cold parts as separate units (`--hot=K`, default 128).
 
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir, cpus } from "node:os";
@@ -23,7 +23,7 @@ import { parseModel } from "../src/frontend/index.js";
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const budget = args.find((a) => a.startsWith("--budget="))?.slice(9) ?? "0.05";
-const hot = args.find((a) => a.startsWith("--hot="))?.slice(6) ?? "64";
+const hot = args.find((a) => a.startsWith("--hot="))?.slice(6) ?? "128";
 const MODES = ["fp32", "fp16", "int8", "auto", "auto-hot"];
 const modes = args.find((a) => a.startsWith("--modes="))?.slice(8).split(",") ?? ["fp32", "fp16", "int8", "auto", "auto-hot"];
 for (const m of modes) if (!MODES.includes(m)) throw new Error(`--modes: unknown mode ${m} (modes: ${MODES.join(", ")})`);
