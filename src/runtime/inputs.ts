@@ -94,11 +94,14 @@ function prepareBags(input: Extract<InputSignature, { kind: "bags" }>, bags: Bag
   if (bags.lengths.length !== count * size)
     fail(C.bagsShape, `input \`${name}\` has ${bags.lengths.length} lengths, expected ${count * size} (${count} features × ${size} samples)`);
   const offsets = new Int32Array(count * size + 1);
+  // The message's place is built only on failure: this loop runs for every bag of every call.
+  const at = (i: number) => `feature ${Math.floor(i / Math.max(size, 1))}, sample ${i % Math.max(size, 1)}`;
+  const lengths = bags.lengths;
+  const integers = lengths instanceof Int32Array;
   for (let i = 0; i < count * size; i++) {
-    const length = bags.lengths[i]!;
-    const at = `feature ${Math.floor(i / Math.max(size, 1))}, sample ${i % Math.max(size, 1)}`;
-    if (!Number.isInteger(length)) fail(C.bagsShape, `input \`${name}\` ${at}: length ${length} is not an integer`);
-    if (length < 0) fail(C.bagsShape, `input \`${name}\` ${at}: length ${length} is negative`);
+    const length = lengths[i]!;
+    if (!integers && !Number.isInteger(length)) fail(C.bagsShape, `input \`${name}\` ${at(i)}: length ${length} is not an integer`);
+    if (length < 0) fail(C.bagsShape, `input \`${name}\` ${at(i)}: length ${length} is negative`);
     offsets[i + 1] = offsets[i]! + length;
   }
   const total = offsets[count * size]!;
@@ -118,8 +121,21 @@ function prepareBags(input: Extract<InputSignature, { kind: "bags" }>, bags: Bag
  */
 function resolveIds(input: Extract<InputSignature, { kind: "bags" }>, values: ArrayLike<number>, offsets: Int32Array, size: number): Int32Array {
   let out = values instanceof Int32Array ? undefined : Int32Array.from(values);
+  const integers = values instanceof Int32Array;
   for (let f = 0; f < input.count; f++) {
     const { rows, ids: policy } = input.features[f]!;
+    // A feature's ids are contiguous (key-major): one range check per id, and the sample is found only on failure.
+    const first = offsets[f * size]!;
+    const end = offsets[(f + 1) * size]!;
+    let inRange = true;
+    for (let k = first; k < end; k++) {
+      const id = values[k]!;
+      if (!(id >= 0 && id < rows && (integers || Number.isInteger(id)))) {
+        inRange = false;
+        break;
+      }
+    }
+    if (inRange) continue;
     for (let b = 0; b < size; b++)
       for (let k = offsets[f * size + b]!; k < offsets[f * size + b + 1]!; k++) {
         const id = values[k]!;
