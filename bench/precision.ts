@@ -25,7 +25,7 @@ const quick = args.includes("--quick");
 const budget = args.find((a) => a.startsWith("--budget="))?.slice(9) ?? "0.05";
 const hot = args.find((a) => a.startsWith("--hot="))?.slice(6) ?? "128";
 const MODES = ["fp32", "fp16", "int8", "auto", "auto-hot"];
-const modes = args.find((a) => a.startsWith("--modes="))?.slice(8).split(",") ?? ["fp32", "fp16", "int8", "auto", "auto-hot"];
+const modes = args.find((a) => a.startsWith("--modes="))?.slice(8).split(",") ?? [...MODES];
 for (const m of modes) if (!MODES.includes(m)) throw new Error(`--modes: unknown mode ${m} (modes: ${MODES.join(", ")})`);
 if (modes[0] !== "fp32") modes.unshift("fp32");
 const repo = fileURLToPath(new URL("../..", import.meta.url));

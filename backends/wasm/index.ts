@@ -3,39 +3,24 @@
 // request, model.wat and final.ir. Pipeline: schedule (ops, epilogue folding)
 // → layout (weights) → plan (workspace) → codegen, then -O3 and validation.
 
-import type { Graph, Span, TensorType } from "../../src/ir/types.js";
-import { weightInputs } from "../../src/ir/types.js";
-import { weightPrecision } from "../../src/ir/precision.js";
+import type { Graph } from "../../src/ir/types.js";
 import { printGraph } from "../../src/ir/print.js";
-import { dataSchema } from "../../src/data/schema.js";
 import type { WeightStore } from "../../src/weights/store.js";
-import { ARTIFACT_FORMAT, type IdPolicy, type InputSignature, type Manifest, type WasmLayout } from "../../src/runtime/manifest.js";
+import { ARTIFACT_FORMAT, type Manifest, type WasmLayout } from "../../src/runtime/manifest.js";
 import { ArtifactWriter } from "../artifact.js";
+import { compiledPrecisions, precisionsByKey, signature } from "../compiled.js";
 import type { Backend, CompileOptions, CompileResult } from "../backend.js";
 import { WEIGHTS_OFFSET, layoutWeights, writeShard, writeWeightsBlob } from "./layout.js";
 import { shardEntries, shardFile } from "../shards.js";
 import { withTableParts } from "../../src/weights/parts.js";
 import { planMemory } from "./plan.js";
-import { WASM_OPS, layerPrecision, resolveAlias, schedule, widthOf } from "./schedule.js";
+import { WASM_OPS, resolveAlias, schedule } from "./schedule.js";
 import { generateModule, hostImports } from "./codegen.js";
 import { RmcError } from "../../src/diagnostics.js";
 import { WASM_LIMITS } from "../limits.js";
 
 /** The fusions and memory plan `rmc compile` runs for this target. */
 export const WASM_PASSES = "fuse-epilogue,fuse-bags,fuse-interaction,fold-quant,plan-memory";
-
-/** Signature of the model as the runtime checks requests against it. */
-function signature(graph: Graph): Manifest["model"] {
-  const schema = dataSchema(graph);
-  const policy = (table: string): IdPolicy => (graph.weights.find((w) => w.name === table)?.attrs.ids as IdPolicy | undefined) ?? "error";
-  const inputs: InputSignature[] = graph.inputs.map((i) =>
-    i.type.kind === "bags"
-      ? { name: i.name, kind: "bags", count: i.type.count, weighted: i.type.weighted, features: schema.sparse.filter((s) => s.input === i.name).map((s) => ({ rows: s.rows, ids: policy(s.table) })) }
-      : { name: i.name, kind: "dense", width: widthOf(i.type) },
-  );
-  const type = (id: string) => (graph.nodes.find((n) => n.id === id)?.type ?? graph.inputs.find((i) => i.name === id)?.type) as TensorType;
-  return { name: graph.name, inputs, outputs: graph.outputs.map((o) => ({ name: o.name, width: widthOf(type(o.value)) })) };
-}
 
 /** Precisions the kernels implement: tables, and dense layers by op. */
 export const WASM_PRECISIONS = {
@@ -44,32 +29,9 @@ export const WASM_PRECISIONS = {
   cross_layer: ["fp32", "fp16", "bf16"],
 } as const;
 
-/** Every table (by weight name) and dense layer (by node id) with the precision it is compiled at; other ops compute in fp32. */
-function compiledPrecisions(graph: Graph): { what: string; key: string; precision: string; allowed: readonly string[]; span: Span }[] {
-  const decls = new Map(graph.weights.map((w) => [w.name, w]));
-  const out: ReturnType<typeof compiledPrecisions> = [];
-  const seen = new Set<string>();
-  for (const n of graph.nodes) {
-    if (n.op === "embedding_bag")
-      for (const name of weightInputs(n)) {
-        const decl = decls.get(name);
-        if (!decl || seen.has(name)) continue;
-        seen.add(name);
-        out.push({ what: `table ${name}`, key: name, precision: weightPrecision(decl, n), allowed: WASM_PRECISIONS.tables, span: decl.span });
-      }
-    if (n.op === "linear" || n.op === "cross_layer") out.push({ what: `${n.op} %${n.id}`, key: n.id, precision: layerPrecision(graph, n), allowed: WASM_PRECISIONS[n.op], span: n.span });
-  }
-  return out;
-}
-
-/** The precision every layer and table is compiled at, for the manifest. */
-function precisions(graph: Graph): Record<string, string> {
-  return Object.fromEntries(compiledPrecisions(graph).map((c) => [c.key, c.precision]));
-}
-
 /** Rejects precisions the kernels do not implement, naming each place. */
 function checkPrecisions(graph: Graph): void {
-  const bad = compiledPrecisions(graph).filter((c) => !c.allowed.includes(c.precision));
+  const bad = compiledPrecisions(graph, WASM_PRECISIONS).filter((c) => !c.allowed.includes(c.precision));
   if (bad.length > 0)
     throw new RmcError(bad.map((b) => ({ code: "E1806", severity: "error" as const, message: `the wasm backend cannot compile ${b.what} at ${b.precision}`, span: b.span, hint: `it takes ${b.allowed.join(", ")} there` })));
 }
@@ -130,7 +92,7 @@ export const wasmBackend: Backend = {
         compiler: { name: "rmc", version: opts.compilerVersion },
         target: "wasm",
         model: signature(graph),
-        precision: precisions(graph),
+        precision: precisionsByKey(graph, WASM_PRECISIONS),
         files: out.files(),
         ir: graph,
         wasm,

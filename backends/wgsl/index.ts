@@ -5,18 +5,18 @@
 // folding, flatten aliases) → lower (shaders, buffers, dispatch plan) → files.
 
 import { RmcError, error } from "../../src/diagnostics.js";
-import type { Graph, Span, TensorType } from "../../src/ir/types.js";
+import type { Graph } from "../../src/ir/types.js";
 import { weightInputs } from "../../src/ir/types.js";
 import { weightPrecision } from "../../src/ir/precision.js";
 import { printGraph } from "../../src/ir/print.js";
-import { dataSchema } from "../../src/data/schema.js";
 import { withTableParts } from "../../src/weights/parts.js";
 import type { WeightStore } from "../../src/weights/store.js";
-import { ARTIFACT_FORMAT, type IdPolicy, type InputSignature, type Manifest } from "../../src/runtime/manifest.js";
+import { ARTIFACT_FORMAT, type Manifest } from "../../src/runtime/manifest.js";
 import { ArtifactWriter } from "../artifact.js";
+import { compiledPrecisions, precisionsByKey, signature } from "../compiled.js";
 import { shardEntries } from "../shards.js";
 import type { Backend, CompileOptions, CompileResult } from "../backend.js";
-import { WASM_OPS, layerPrecision, schedule, widthOf } from "../wasm/schedule.js";
+import { WASM_OPS, layerPrecision, schedule } from "../wasm/schedule.js";
 import { lower } from "./lower.js";
 import { wgslLayout } from "./layout.js";
 import { WGSL_CODES, overLimit, placeBuffers, tableBytes, writeWeightsFile } from "./weights.js";
@@ -43,24 +43,6 @@ export const WGSL_PRECISIONS = {
   cross_layer: ["fp32", "fp16", "bf16"],
 } as const;
 
-/** Every table (by weight name) and dense layer (by node id) with its precision and what it may be. */
-function compiledPrecisions(graph: Graph): { what: string; key: string; precision: string; allowed: readonly string[]; span: Span }[] {
-  const decls = new Map(graph.weights.map((w) => [w.name, w]));
-  const out: ReturnType<typeof compiledPrecisions> = [];
-  const seen = new Set<string>();
-  for (const n of graph.nodes) {
-    if (n.op === "embedding_bag")
-      for (const name of weightInputs(n)) {
-        const decl = decls.get(name);
-        if (!decl || seen.has(name)) continue;
-        seen.add(name);
-        out.push({ what: `table ${name}`, key: name, precision: weightPrecision(decl, n), allowed: WGSL_PRECISIONS.tables, span: decl.span });
-      }
-    if (n.op === "linear" || n.op === "cross_layer") out.push({ what: `${n.op} %${n.id}`, key: n.id, precision: layerPrecision(graph, n), allowed: WGSL_PRECISIONS[n.op], span: n.span });
-  }
-  return out;
-}
-
 /** Unsupported ops and precisions: one error listing every place. */
 function checkGraph(graph: Graph): void {
   const ops = WGSL_OPS as readonly string[];
@@ -68,7 +50,7 @@ function checkGraph(graph: Graph): void {
     .filter((n) => !ops.includes(n.op))
     .map((n) => error(WGSL_CODES.unsupportedOp, `the wgsl backend cannot compile \`${n.op}\` (node %${n.id})`, n.span, n.op === "mlp" || n.op === "cross" ? "add `canonicalize` to the pipeline (the default pipeline has it)" : `it compiles ${ops.join(", ")}`));
   if (problems.length === 0)
-    for (const c of compiledPrecisions(graph))
+    for (const c of compiledPrecisions(graph, WGSL_PRECISIONS))
       if (!c.allowed.includes(c.precision)) problems.push(error(WGSL_CODES.precision, `the wgsl backend cannot compile ${c.what} at ${c.precision}`, c.span, `it takes ${c.allowed.join(", ")} there`));
   if (problems.length > 0) throw new RmcError(problems);
 }
@@ -90,19 +72,6 @@ function checkBindingLimit(graph: Graph, limit: number): void {
       if (bytes > limit) over.push({ decl, bytes, table });
     }
   if (over.length > 0) throw overLimit(over, limit);
-}
-
-/** Signature of the model as the runtime checks requests against it. */
-function signature(graph: Graph): Manifest["model"] {
-  const schema = dataSchema(graph);
-  const policy = (table: string): IdPolicy => (graph.weights.find((w) => w.name === table)?.attrs.ids as IdPolicy | undefined) ?? "error";
-  const inputs: InputSignature[] = graph.inputs.map((i) =>
-    i.type.kind === "bags"
-      ? { name: i.name, kind: "bags", count: i.type.count, weighted: i.type.weighted, features: schema.sparse.filter((s) => s.input === i.name).map((s) => ({ rows: s.rows, ids: policy(s.table) })) }
-      : { name: i.name, kind: "dense", width: widthOf(i.type) },
-  );
-  const type = (id: string) => (graph.nodes.find((n) => n.id === id)?.type ?? graph.inputs.find((i) => i.name === id)?.type) as TensorType;
-  return { name: graph.name, inputs, outputs: graph.outputs.map((o) => ({ name: o.name, width: widthOf(type(o.value)) })) };
 }
 
 /**
@@ -146,7 +115,7 @@ export async function compileWgsl(graph: Graph, store: WeightStore, opts: Compil
       compiler: { name: "rmc", version: opts.compilerVersion },
       target: "wgsl",
       model: signature(graph),
-      precision: Object.fromEntries(compiledPrecisions(graph).map((c) => [c.key, c.precision])),
+      precision: precisionsByKey(graph, WGSL_PRECISIONS),
       files: out.files(),
       ir: graph,
       wgsl: wgslLayout(lowered, placed.offsets, limits),

@@ -26,7 +26,7 @@ interface TableShards {
   reads: { input: number; feature: number }[];
 }
 
-/** Number of entries of an ascending list below `id`. */
+/** Number of entries of an ascending list below `id` (src/ir/tables.ts `hotRank` does the same; the runtime imports nothing outside src/runtime and src/diagnostics.ts). */
 function rank(list: readonly number[], id: number): number {
   let lo = 0;
   let hi = list.length;
