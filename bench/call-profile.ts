@@ -43,8 +43,11 @@ interface ProfileNode {
   callFrame: { functionName: string; url: string };
 }
 
-/** Shares of self time: the Wasm forward, the runtime's JS (files under src/runtime), everything else. */
-async function profile(m: Model, batch: Batch): Promise<{ wasm: number; runtime: number; other: number }> {
+/**
+ * Shares of self time: the Wasm forward, the runtime's JS (files under src/runtime), everything else;
+ * and per Wasm kernel, for an artifact compiled with `--features profile` (kernels named, not inlined).
+ */
+async function profile(m: Model, batch: Batch): Promise<{ wasm: number; runtime: number; other: number; kernels: Map<string, number> }> {
   const session = new Session();
   session.connect();
   await session.post("Profiler.enable");
@@ -54,17 +57,22 @@ async function profile(m: Model, batch: Batch): Promise<{ wasm: number; runtime:
   session.disconnect();
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const shares = { wasm: 0, runtime: 0, other: 0 };
+  const kernels = new Map<string, number>();
   let total = 0;
   p.samples.forEach((id, i) => {
     const dt = p.timeDeltas[i] ?? 0;
     const frame = byId.get(id)!.callFrame;
-    if (frame.functionName.startsWith("wasm-function") || frame.functionName === "forward") shares.wasm += dt;
+    if (/^(k\d+_|forward$|wasm-function)/.test(frame.functionName)) {
+      shares.wasm += dt;
+      kernels.set(frame.functionName, (kernels.get(frame.functionName) ?? 0) + dt);
+    }
     else if (/\/runtime\/[^/]+\.js$/.test(frame.url)) shares.runtime += dt;
     else if (frame.functionName !== "(idle)") shares.other += dt;
     else return;
     total += dt;
   });
-  return { wasm: shares.wasm / total, runtime: shares.runtime / total, other: shares.other / total };
+  for (const [k, v] of kernels) kernels.set(k, v / total);
+  return { wasm: shares.wasm / total, runtime: shares.runtime / total, other: shares.other / total, kernels };
 }
 
 async function main(): Promise<void> {
@@ -74,6 +82,9 @@ async function main(): Promise<void> {
   await cli("gen-data", model, "--weights", w, "--rows", "4096", "--seed", "11", "-o", data);
   await cli("compile", model, "--weights", w, "-o", join(dir, "fp32"));
   await cli("compile", model, "--weights", w, "--precision", "int8", "--calib", data, "-o", join(dir, "int8"));
+  // The same two with kernels kept as named functions, for the per-kernel split (timed separately: no inlining).
+  await cli("compile", model, "--weights", w, "--features", "profile", "-o", join(dir, "fp32-profile"));
+  await cli("compile", model, "--weights", w, "--precision", "int8", "--calib", data, "--features", "profile", "-o", join(dir, "int8-profile"));
   const graph = parseModel(readFileSync(model, "utf8"), model).graph!;
   let batch: Batch | undefined;
   for await (const b of readBatches(data, dataSchema(graph), { batchSize: 64, limit: 64 })) batch = b;
@@ -86,13 +97,22 @@ async function main(): Promise<void> {
   console.log(`# predict() call profile: dlrm_kaggle_small, batch 64, 1 thread; ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`);
   console.log("| artifact | µs per call (median of 7) | samples/s | Wasm forward | runtime JS | other |");
   console.log("|---|---|---|---|---|---|");
+  const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+  const profiled = await Promise.all(modes.map((m) => load(join(dir, `${m}-profile`), { threads: 1 })));
+  const kernels: Map<string, number>[] = [];
   for (let i = 0; i < models.length; i++) {
     const us = median(rounds[i]!);
     const s = await profile(models[i]!, batch!);
-    const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
     console.log(`| ${modes[i]} | ${us.toFixed(1)} | ${Math.round(64e6 / us).toLocaleString("en-US")} | ${pct(s.wasm)} | ${pct(s.runtime)} | ${pct(s.other)} |`);
+    await usPerCall(profiled[i]!, batch!, 1500);
+    kernels.push((await profile(profiled[i]!, batch!)).kernels);
   }
-  for (const m of models) await m.close();
+  // Per kernel: its share of the profiled artifact's call, times the plain artifact's µs per call.
+  console.log(`\n| kernel (--features profile) | ${modes.map((m) => `${m} share | ${m} ≈µs`).join(" | ")} |`);
+  console.log(`|---|${modes.map(() => "---|---").join("|")}|`);
+  const names = [...new Set(kernels.flatMap((k) => [...k.keys()]))].sort((a, b) => (kernels[0]!.get(b) ?? 0) - (kernels[0]!.get(a) ?? 0));
+  for (const n of names) console.log(`| ${n} | ${modes.map((_, i) => `${pct(kernels[i]!.get(n) ?? 0)} | ${((kernels[i]!.get(n) ?? 0) * median(rounds[i]!)).toFixed(1)}`).join(" | ")} |`);
+  for (const m of [...models, ...profiled]) await m.close();
 }
 
 try {

@@ -35,8 +35,8 @@ export function hostImports(sched: Schedule): string[] {
   return ["sigmoid", "tanh"].filter((fn) => sched.steps.some((s) => s.op === fn || s.act === fn));
 }
 
-/** Generates the module; `shared` selects the variant that imports a shared memory (worker threads). */
-export function generateModule(graph: Graph, sched: Schedule, layout: WeightLayout, plan: MemoryPlan, opts: { shared: boolean; optimize: boolean }): Generated {
+/** Generates the module; `shared` selects the variant that imports a shared memory (worker threads); `profile` keeps kernels as named functions. */
+export function generateModule(graph: Graph, sched: Schedule, layout: WeightLayout, plan: MemoryPlan, opts: { shared: boolean; optimize: boolean; profile?: boolean }): Generated {
   const w = new WasmModule({ sharedMemory: opts.shared });
   for (const fn of hostImports(sched)) w.importUnaryF32(fn);
   const types = new Map<string, TensorType>();
@@ -45,7 +45,7 @@ export function generateModule(graph: Graph, sched: Schedule, layout: WeightLayo
   const ctx: Context = { w, graph, sched, layout, plan, types };
   const calls = sched.steps.map((step, i) => emitStep(ctx, step, `k${i}_${step.op}`));
   w.func("forward", ["i32", "i32", "i32"], (f) => forwardBody(ctx, f, calls), true);
-  return w.finish(opts.optimize);
+  return w.finish(opts.optimize, opts.profile === true);
 }
 
 /** What `forward` hands a step's call: buffer addresses and its parameters, as fresh expressions. */

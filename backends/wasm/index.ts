@@ -43,7 +43,8 @@ export const wasmBackend: Backend = {
   precisions: { tables: WASM_PRECISIONS.tables, layers: WASM_PRECISIONS.linear },
   limits: WASM_LIMITS,
   // Relaxed SIMD (fused multiply-add) would break bit-equality with the interpreter and needs a flag on Node 20; not offered yet.
-  features: [],
+  // `profile`: kernels stay functions of their own, named (k3_interact, ...), so a CPU profile shows time per kernel.
+  features: ["profile"],
   // Every fusion has a kernel form here; plan-memory writes this backend's workspace plan and must come last.
   passes: WASM_PASSES,
   async compile(graph: Graph, store: WeightStore, opts: CompileOptions): Promise<CompileResult> {
@@ -53,8 +54,9 @@ export const wasmBackend: Backend = {
     const sched = schedule(graph);
     const layout = layoutWeights(graph, sched.steps);
     const plan = planMemory(graph, sched);
-    const single = generateModule(graph, sched, layout, plan, { shared: false, optimize: true });
-    const threaded = generateModule(graph, sched, layout, plan, { shared: true, optimize: true });
+    const profile = opts.features.includes("profile");
+    const single = generateModule(graph, sched, layout, plan, { shared: false, optimize: true, profile });
+    const threaded = generateModule(graph, sched, layout, plan, { shared: true, optimize: true, profile });
     const out = new ArtifactWriter(opts.outDir);
     try {
       out.write("model.wasm", single.binary);

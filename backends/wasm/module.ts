@@ -91,6 +91,11 @@ export class FunctionBuilder {
   }
 }
 
+/** binaryen's default inlining limits (its pass-options defaults), restored after a `keepFunctions` build. */
+const DEFAULT_ONE_CALLER_INLINE = binaryen.getOneCallerInlineMaxSize();
+const DEFAULT_FLEXIBLE_INLINE = binaryen.getFlexibleInlineMaxSize();
+const DEFAULT_ALWAYS_INLINE = binaryen.getAlwaysInlineMaxSize();
+
 /** Options fixing the module's features and memory. */
 export interface ModuleOptions {
   /** Import a shared memory (for worker threads); needs the Atomics feature. */
@@ -125,9 +130,19 @@ export class WasmModule {
     if (exported) this.raw.addFunctionExport(name, name);
   }
 
-  /** Validates, optionally optimises (-O3), and emits the binary and the text form. */
-  finish(optimize: boolean): { binary: Uint8Array; text: string } {
+  /**
+   * Validates, optionally optimises (-O3), and emits the binary and the text
+   * form. `keepFunctions` (the `profile` feature) stops the optimiser from
+   * inlining kernels into `forward` and keeps a name section, so a CPU profile
+   * attributes time to each kernel by name.
+   */
+  finish(optimize: boolean, keepFunctions = false): { binary: Uint8Array; text: string } {
     if (!this.raw.validate()) throw new Error("rmc generated an invalid Wasm module (binaryen's validator printed the details above); this is a bug in the wasm backend");
+    // binaryen's settings are global to the library: set every one each time.
+    binaryen.setDebugInfo(keepFunctions);
+    binaryen.setOneCallerInlineMaxSize(keepFunctions ? 0 : DEFAULT_ONE_CALLER_INLINE);
+    binaryen.setFlexibleInlineMaxSize(keepFunctions ? 0 : DEFAULT_FLEXIBLE_INLINE);
+    binaryen.setAlwaysInlineMaxSize(keepFunctions ? 0 : DEFAULT_ALWAYS_INLINE);
     if (optimize) {
       binaryen.setOptimizeLevel(3);
       binaryen.setShrinkLevel(0);
@@ -145,6 +160,7 @@ export class WasmModule {
   /** `i32.sub` */ sub = (a: Expr, b: Expr): Expr => this.raw.i32.sub(a, b);
   /** `i32.mul` */ mul = (a: Expr, b: Expr): Expr => this.raw.i32.mul(a, b);
   /** `i32.shl` */ shl = (a: Expr, b: Expr): Expr => this.raw.i32.shl(a, b);
+  /** `i32.shr_u` */ shrU = (a: Expr, b: Expr): Expr => this.raw.i32.shr_u(a, b);
   /** `i32.lt_s` */ lt = (a: Expr, b: Expr): Expr => this.raw.i32.lt_s(a, b);
   /** `i32.gt_s` */ gt = (a: Expr, b: Expr): Expr => this.raw.i32.gt_s(a, b);
   /** `i32.ge_s` */ ge = (a: Expr, b: Expr): Expr => this.raw.i32.ge_s(a, b);
@@ -182,6 +198,7 @@ export class WasmModule {
   /** `v128.const` of four i32 lanes */ i32x4Lanes = (lanes: [number, number, number, number]): Expr => this.raw.v128.const(Array.from(new Uint8Array(Int32Array.from(lanes).buffer)));
   /** `i32x4.splat` */ splatI32 = (x: Expr): Expr => this.raw.i32x4.splat(x);
   /** `i8x16.shuffle` broadcasting 32-bit lane `lane` of `a` */ broadcastLane = (a: Expr, lane: number): Expr => this.raw.i8x16.shuffle(a, this.raw.v128.const(new Array(16).fill(0)), Array.from({ length: 16 }, (_, i) => lane * 4 + (i % 4)));
+  /** `i8x16.shuffle` by 32-bit lanes: lane l of the result is lane `lanes[l]` of a (0-3) or of b (4-7) */ shuffle32 = (a: Expr, b: Expr, lanes: [number, number, number, number]): Expr => this.raw.i8x16.shuffle(a, b, lanes.flatMap((l) => [l * 4, l * 4 + 1, l * 4 + 2, l * 4 + 3]));
   /** `i32x4.max_s` */ maxI32x4 = (a: Expr, b: Expr): Expr => this.raw.i32x4.max_s(a, b);
   /** `i32x4.extract_lane` */ laneI32 = (v: Expr, i: number): Expr => this.raw.i32x4.extract_lane(v, i);
   /** `i32x4.sub` */ subI32x4 = (a: Expr, b: Expr): Expr => this.raw.i32x4.sub(a, b);

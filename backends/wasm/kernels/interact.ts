@@ -58,40 +58,136 @@ export function emitInteract(w: WasmModule, name: string, spec: InteractSpec): v
 /** Floats the dot interaction writes per row: x, then the lower triangle. */
 const dotWidth = (spec: InteractSpec): number => dotInteractionWidth(spec.dim, spec.inputs.reduce((s, x) => s + x.vectors, 0), spec.self);
 
+/** Blocks of four j per trip of the dd loop; with two rows i that is 2·CHAINS f32x4 accumulators (8 of x64's 16 vector registers). */
+const CHAINS = 4;
+
 function dotTriangle(w: WasmModule, f: FunctionBuilder, spec: InteractSpec, ins: Local[], scratch: Local, b: Local, dst: Local): Expr[] {
   const d = spec.dim;
   const features = spec.inputs.reduce((s, x) => s + x.vectors, 0);
   const fp = Math.ceil(features / 4) * 4;
   const body: Expr[] = [];
-  // Transpose: scratch[dd*fp + j] = vector j, element dd.
-  let j = 0;
-  for (const [i, input] of spec.inputs.entries()) {
+  // Where each feature vector j starts, as (input pointer, byte offset) for this sample.
+  const srcs = spec.inputs.map((input, i) => {
     const src = f.local("i32");
     body.push(src.set(w.add(ins[i]!.get(), w.mul(b.get(), w.i32(input.width * 4)))));
-    for (let k = 0; k < input.vectors; k++, j++)
-      for (let dd = 0; dd < d; dd++) body.push(w.storeF32(scratch.get(), w.loadF32(src.get(), (k * d + dd) * 4), (dd * fp + j) * 4));
-  }
-  // Lower triangle: for each i, dots with j = 0 .. i-1 (or i with self), four j per chain.
+    return src;
+  });
+  const vectorAt: { src: Local; offset: number }[] = [];
+  spec.inputs.forEach((input, i) => {
+    for (let k = 0; k < input.vectors; k++) vectorAt.push({ src: srcs[i]!, offset: k * d * 4 });
+  });
+  body.push(...transpose(w, f, vectorAt, d, fp, scratch));
+  // Lower triangle. Row i holds the dots of feature i with j = 0 .. limit-1 (limit = i, or i+1 with
+  // self) at output columns pos_i ..; rows are contiguous, so a row's four-lane stores past its end
+  // (at most 4 columns, for the shorter row of a pair) land in the next row, written after them. Every
+  // row but the last therefore stores whole vectors, in pairs of rows that share each load of
+  // T[dd][j..j+3]; the last row stores exactly its own columns and nothing past them.
+  const first = spec.self ? 0 : 1;
+  const last = features - 1;
+  const limitOf = (i: number) => (spec.self ? i + 1 : i);
+  if (last < first) return body;
   const i = f.local("i32");
   const jj = f.local("i32");
   const pos = f.local("i32"); // output column of (i, 0)
-  const limit = f.local("i32");
-  const acc = f.local("v128");
-  const chain: Expr[] = [acc.set(w.zero())];
-  for (let dd = 0; dd < d; dd++)
-    chain.push(acc.set(w.addX4(acc.get(), w.mulX4(w.loadSplat(w.add(scratch.get(), w.shl(i.get(), w.i32(2))), dd * fp * 4), w.load(w.add(scratch.get(), w.shl(jj.get(), w.i32(2))), dd * fp * 4)))));
-  const at = () => w.add(dst.get(), w.shl(w.add(pos.get(), jj.get()), w.i32(2)));
-  const left = () => w.sub(limit.get(), jj.get());
-  const lanes = (k: number): Expr => w.block(Array.from({ length: k }, (_, l) => w.storeLane(at(), acc.get(), l, l * 4)));
-  chain.push(w.if(w.ge(left(), w.i32(4)), w.store(at(), acc.get()), w.if(w.eqz(w.sub(left(), w.i32(3))), lanes(3), w.if(w.eqz(w.sub(left(), w.i32(2))), lanes(2), lanes(1)))));
-  const first = spec.self ? 0 : 1;
+  const limit = f.local("i32"); // the pair's longer row's limit
+  const g = f.local("i32");
+  const groups = f.local("i32");
+  const rest = f.local("i32");
+  const tp = f.local("i32");
+  const dd = f.local("i32");
+  const acc = Array.from({ length: 2 * CHAINS }, () => f.local("v128"));
+  const xs = [f.local("v128"), f.local("v128")];
+  const t = f.local("v128");
+  /**
+   * `rows` rows from i (1 or 2), n blocks of four j from jj: per dd, splat x_i[dd] of each row and
+   * multiply-add the loaded T[dd][jj+4c ..]; each lane sums its products in dd order from 0, as the
+   * interpreter does. Then stores (whole vectors, or `exact`: only columns below the limit).
+   */
+  const chains = (rows: number, n: number, exact: boolean): Expr => {
+    const out: Expr[] = [];
+    for (let r = 0; r < rows; r++) for (let c = 0; c < n; c++) out.push(acc[r * CHAINS + c]!.set(w.zero()));
+    const step: Expr[] = [];
+    for (let r = 0; r < rows; r++) step.push(xs[r]!.set(w.loadSplat(w.add(tp.get(), w.shl(i.get(), w.i32(2))), r * 4)));
+    for (let c = 0; c < n; c++) {
+      step.push(t.set(w.load(w.add(tp.get(), w.shl(jj.get(), w.i32(2))), c * 16)));
+      for (let r = 0; r < rows; r++) step.push(acc[r * CHAINS + c]!.set(w.addX4(acc[r * CHAINS + c]!.get(), w.mulX4(xs[r]!.get(), t.get()))));
+    }
+    step.push(tp.set(w.add(tp.get(), w.i32(fp * 4))));
+    out.push(tp.set(scratch.get()), f.forRange(dd, w.i32(0), () => w.i32(d), 1, step));
+    // Row r of the pair starts at pos + r·i (+1 with self): the row before it has that many columns.
+    const rowStart = (r: number) => (r === 0 ? pos.get() : w.add(pos.get(), spec.self ? w.add(i.get(), w.i32(1)) : i.get()));
+    const at = (r: number, c: number) => w.add(dst.get(), w.shl(w.add(rowStart(r), w.add(jj.get(), w.i32(4 * c))), w.i32(2)));
+    for (let r = 0; r < rows; r++)
+      for (let c = 0; c < n; c++) {
+        const v = acc[r * CHAINS + c]!;
+        if (!exact) out.push(w.store(at(r, c), v.get()));
+        else {
+          const left = () => w.sub(limit.get(), w.add(jj.get(), w.i32(4 * c)));
+          const lanes = (k: number): Expr => w.block(Array.from({ length: k }, (_, l) => w.storeLane(at(r, c), v.get(), l, l * 4)));
+          out.push(w.if(w.ge(left(), w.i32(4)), w.store(at(r, c), v.get()), w.if(w.eqz(w.sub(left(), w.i32(3))), lanes(3), w.if(w.eqz(w.sub(left(), w.i32(2))), lanes(2), lanes(1)))));
+        }
+      }
+    return w.block(out);
+  };
+  /**
+   * Every block of the current row(s), from the highest down: first the 0..CHAINS-1 blocks above the
+   * last multiple of CHAINS, then whole groups. Top-down matters for whole-vector stores: the shorter
+   * row's stores past its end land in block 0 of the longer row, which is therefore stored last.
+   */
+  const row = (rows: number, exact: boolean): Expr[] => {
+    const blocks = () => w.shrU(w.add(limit.get(), w.i32(3)), w.i32(2));
+    const out: Expr[] = [rest.set(w.andI32(blocks(), w.i32(CHAINS - 1))), groups.set(w.shrU(blocks(), w.i32(2))), jj.set(w.shl(groups.get(), w.i32(4)))];
+    for (let n = CHAINS - 1; n >= 1; n--) out.push(w.if(w.eqz(w.sub(rest.get(), w.i32(n))), chains(rows, n, exact)));
+    out.push(f.forRange(g, w.i32(0), () => groups.get(), 1, [jj.set(w.sub(jj.get(), w.i32(4 * CHAINS))), chains(rows, CHAINS, exact)]));
+    return out;
+  };
   body.push(pos.set(w.i32(d)));
+  // An odd count of rows before the last: the first one alone.
+  let pairsFrom = first;
+  if ((last - first) % 2 === 1) {
+    body.push(i.set(w.i32(first)), limit.set(w.i32(limitOf(first))), ...row(1, false), pos.set(w.add(pos.get(), limit.get())));
+    pairsFrom++;
+  }
   body.push(
-    f.forRange(i, w.i32(first), () => w.i32(features), 1, [
-      limit.set(spec.self ? w.add(i.get(), w.i32(1)) : i.get()),
-      f.forRange(jj, w.i32(0), () => limit.get(), 4, chain),
-      pos.set(w.add(pos.get(), limit.get())),
+    f.forRange(i, w.i32(pairsFrom), () => w.i32(last), 2, [
+      limit.set(w.add(i.get(), w.i32(spec.self ? 2 : 1))),
+      ...row(2, false),
+      pos.set(w.add(pos.get(), w.add(w.shl(i.get(), w.i32(1)), w.i32(spec.self ? 3 : 1)))),
     ]),
   );
+  body.push(i.set(w.i32(last)), limit.set(w.i32(limitOf(last))), ...row(1, true));
   return body;
+}
+
+/**
+ * scratch[dd*fp + j] = vector j, element dd. Whole 4×4 blocks (four vectors,
+ * four elements) move as four loads, eight shuffles and four stores; the
+ * elements of a last partial group of vectors, or past the last multiple of
+ * 4 in d, one by one.
+ */
+function transpose(w: WasmModule, f: FunctionBuilder, vectorAt: { src: Local; offset: number }[], d: number, fp: number, scratch: Local): Expr[] {
+  const out: Expr[] = [];
+  const full = Math.floor(vectorAt.length / 4) * 4;
+  const dFull = Math.floor(d / 4) * 4;
+  const r = Array.from({ length: 4 }, () => f.local("v128"));
+  const t = Array.from({ length: 4 }, () => f.local("v128"));
+  for (let j = 0; j < full; j += 4)
+    for (let dd = 0; dd < dFull; dd += 4) {
+      r.forEach((v, q) => out.push(v.set(w.load(vectorAt[j + q]!.src.get(), vectorAt[j + q]!.offset + dd * 4))));
+      // r_q = vector j+q, elements dd..dd+3 → row dd+e of the block = lane e of every r_q.
+      out.push(
+        t[0]!.set(w.shuffle32(r[0]!.get(), r[1]!.get(), [0, 4, 1, 5])),
+        t[1]!.set(w.shuffle32(r[2]!.get(), r[3]!.get(), [0, 4, 1, 5])),
+        t[2]!.set(w.shuffle32(r[0]!.get(), r[1]!.get(), [2, 6, 3, 7])),
+        t[3]!.set(w.shuffle32(r[2]!.get(), r[3]!.get(), [2, 6, 3, 7])),
+        w.store(scratch.get(), w.shuffle32(t[0]!.get(), t[1]!.get(), [0, 1, 4, 5]), (dd * fp + j) * 4),
+        w.store(scratch.get(), w.shuffle32(t[0]!.get(), t[1]!.get(), [2, 3, 6, 7]), ((dd + 1) * fp + j) * 4),
+        w.store(scratch.get(), w.shuffle32(t[2]!.get(), t[3]!.get(), [0, 1, 4, 5]), ((dd + 2) * fp + j) * 4),
+        w.store(scratch.get(), w.shuffle32(t[2]!.get(), t[3]!.get(), [2, 3, 6, 7]), ((dd + 3) * fp + j) * 4),
+      );
+    }
+  vectorAt.forEach(({ src, offset }, j) => {
+    for (let dd = j < full ? dFull : 0; dd < d; dd++) out.push(w.storeF32(scratch.get(), w.loadF32(src.get(), offset + dd * 4), (dd * fp + j) * 4));
+  });
+  return out;
 }

@@ -44,7 +44,7 @@ export const compile: Command = {
       target: { type: "string", value: "NAME", doc: "backend: wasm or wgsl (WebGPU), or one a --plugin adds", default: "wasm" },
       output: { type: "string", short: "o", value: "DIR", doc: "artifact folder (replaced only if compilation succeeds)" },
       "emit-text": { type: "boolean", doc: "also write model.wat and final.ir" },
-      features: { type: "string", value: "LIST", doc: "optional target features, comma-separated (the built-in wasm target has none yet)" },
+      features: { type: "string", value: "LIST", doc: "optional target features, comma-separated (wasm: `profile`, kernels kept as named functions for CPU profiles)" },
       "no-target-passes": { type: "boolean", doc: "do not append the target's passes (its fusions and memory plan) to the pipeline" },
       ...PRECISION_FLAGS,
       ...PIPELINE_FLAGS,

@@ -43,6 +43,21 @@ describe("examples on the wasm backend", () => {
       }
     });
 
+  it("the `profile` feature keeps each kernel a named function (for CPU profiles) and computes the same outputs", async () => {
+    const g0 = example("dlrm_kaggle_small.rmdl");
+    const g = canonical(g0);
+    const weights = initWeights(g0, { seed: 8, dist: "trained" });
+    const plain = await compileTo(g, weights);
+    const profiled = await compileTo(g, weights, { features: ["profile"] });
+    const names = (dir: string) => new Set([...readFileSync(join(dir, "model.wasm")).toString("latin1").matchAll(/k\d+_[a-z_]+/g)].map((m) => m[0]));
+    // Inlined into `forward` and without a name section, the plain module names no kernel.
+    expect(names(plain).size).toBe(0);
+    expect([...names(profiled)]).toEqual(expect.arrayContaining(["k0_linear", "k2_embedding_bag", "k3_interact"]));
+    const schema = dataSchema(g0);
+    const batch = rawToBatch(schema, new InputSampler(schema, { idsPerBag: [0, 3] }).sample(new Rng(5), 70));
+    expect((await runArtifact(profiled, batch)).ctr).toEqual((await runArtifact(plain, batch)).ctr);
+  });
+
   it("dlrm_kaggle.rmdl (full size, 2.0 GiB of tables): schedules, lays out under 4 GiB, plans and generates valid code", () => {
     const g = canonical(example("dlrm_kaggle.rmdl"));
     const sched = schedule(g);

@@ -19,9 +19,9 @@ export const tempDir = (): string => mkdtempSync(join(tmpdir(), "rmc-wasm-"));
 export const canonical = (g: Graph): Graph => runPipeline(g, "canonicalize,infer-shapes,dce", createPassRegistry(), { out: () => {} });
 
 /** Compiles `graph` into a fresh temp folder; returns the folder. */
-export async function compileTo(graph: Graph, weights: WeightStore, opts: { emitText?: boolean; dir?: string } = {}): Promise<string> {
+export async function compileTo(graph: Graph, weights: WeightStore, opts: { emitText?: boolean; dir?: string; features?: string[] } = {}): Promise<string> {
   const dir = opts.dir ?? join(tempDir(), "dist");
-  await wasmBackend.compile(graph, weights, { outDir: dir, emitText: opts.emitText ?? false, features: [], compilerVersion: "test" });
+  await wasmBackend.compile(graph, weights, { outDir: dir, emitText: opts.emitText ?? false, features: opts.features ?? [], compilerVersion: "test" });
   return dir;
 }
 

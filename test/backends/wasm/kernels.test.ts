@@ -104,6 +104,37 @@ describe("wasm kernels = interpreter, bit for bit", () => {
     );
   });
 
+  // The dot kernel pairs rows, stores whole vectors into the rows after them and runs blocks of four
+  // columns top-down in groups of four; these counts cover one row, odd and even row counts, a last
+  // row ending on and off a block, and rows of one, two and more groups (limit above 16, 32).
+  for (const [n, d] of [
+    [1, 3],
+    [2, 4],
+    [4, 16],
+    [16, 4],
+    [17, 5],
+    [20, 8],
+    [26, 16],
+    [34, 2],
+  ] as const)
+    it(`dot interaction of ${n + 1} (and ${n + 2}, with self) features of dim ${d}`, async () => {
+      await agree(
+        `model k {
+  input x: f32[3]
+  input s: bags[${n}]
+  table t[${n}]: embedding(dim: ${d}, rows: 7)
+  bot = linear(x, ${d})
+  e = embedding_bag(t, s)
+  one = embedding_bag(t[0], s[0])
+  z = interact(bot, e, op: dot)
+  zs = interact(bot, one, e, op: dot, self: true)
+  output z
+  output zs
+}`,
+        [1, 3],
+      );
+    });
+
   it("DCNv2 cross layers, full and low rank, with concat and flatten", async () => {
     const d = int(3, 20);
     await agree(

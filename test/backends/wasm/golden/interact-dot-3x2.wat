@@ -6,17 +6,40 @@
   (local $6 i32)
   (local $7 i32)
   (local $8 i32)
-  (local $9 i32)
-  (local $10 i32)
-  (local $11 i32)
-  (local $12 i32)
+  (local $9 v128)
+  (local $10 v128)
+  (local $11 v128)
+  (local $12 v128)
   (local $13 v128)
-  (block $done4
+  (local $14 v128)
+  (local $15 v128)
+  (local $16 v128)
+  (local $17 i32)
+  (local $18 i32)
+  (local $19 i32)
+  (local $20 i32)
+  (local $21 i32)
+  (local $22 i32)
+  (local $23 i32)
+  (local $24 i32)
+  (local $25 i32)
+  (local $26 v128)
+  (local $27 v128)
+  (local $28 v128)
+  (local $29 v128)
+  (local $30 v128)
+  (local $31 v128)
+  (local $32 v128)
+  (local $33 v128)
+  (local $34 v128)
+  (local $35 v128)
+  (local $36 v128)
+  (block $done32
    (local.set $5
     (i32.const 0)
    )
-   (loop $loop5
-    (br_if $done4
+   (loop $loop33
+    (br_if $done32
      (i32.ge_s
       (local.get $5)
       (local.get $4)
@@ -54,6 +77,15 @@
       )
      )
     )
+    (local.set $8
+     (i32.add
+      (local.get $1)
+      (i32.mul
+       (local.get $5)
+       (i32.const 16)
+      )
+     )
+    )
     (f32.store
      (local.get $3)
      (f32.load
@@ -64,15 +96,6 @@
      (local.get $3)
      (f32.load offset=4
       (local.get $7)
-     )
-    )
-    (local.set $8
-     (i32.add
-      (local.get $1)
-      (i32.mul
-       (local.get $5)
-       (i32.const 16)
-      )
      )
     )
     (f32.store offset=4
@@ -99,108 +122,1933 @@
       (local.get $8)
      )
     )
-    (local.set $11
+    (local.set $19
      (i32.const 2)
     )
-    (block $done2
-     (local.set $9
-      (i32.const 1)
-     )
-     (loop $loop3
-      (br_if $done2
-       (i32.ge_s
-        (local.get $9)
+    (local.set $17
+     (i32.const 1)
+    )
+    (local.set $20
+     (i32.const 1)
+    )
+    (local.set $23
+     (i32.and
+      (i32.shr_u
+       (i32.add
+        (local.get $20)
         (i32.const 3)
        )
+       (i32.const 2)
       )
-      (local.set $12
-       (local.get $9)
+      (i32.const 3)
+     )
+    )
+    (local.set $22
+     (i32.shr_u
+      (i32.shr_u
+       (i32.add
+        (local.get $20)
+        (i32.const 3)
+       )
+       (i32.const 2)
+      )
+      (i32.const 2)
+     )
+    )
+    (local.set $18
+     (i32.shl
+      (local.get $22)
+      (i32.const 4)
+     )
+    )
+    (if
+     (i32.eqz
+      (i32.sub
+       (local.get $23)
+       (i32.const 3)
+      )
+     )
+     (then
+      (local.set $26
+       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+      )
+      (local.set $27
+       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+      )
+      (local.set $28
+       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+      )
+      (local.set $24
+       (local.get $3)
       )
       (block $done0
-       (local.set $10
+       (local.set $25
         (i32.const 0)
        )
        (loop $loop1
         (br_if $done0
          (i32.ge_s
-          (local.get $10)
-          (local.get $12)
+          (local.get $25)
+          (i32.const 2)
          )
         )
-        (local.set $13
+        (local.set $34
+         (v128.load32_splat
+          (i32.add
+           (local.get $24)
+           (i32.shl
+            (local.get $17)
+            (i32.const 2)
+           )
+          )
+         )
+        )
+        (local.set $36
+         (v128.load
+          (i32.add
+           (local.get $24)
+           (i32.shl
+            (local.get $18)
+            (i32.const 2)
+           )
+          )
+         )
+        )
+        (local.set $26
+         (f32x4.add
+          (local.get $26)
+          (f32x4.mul
+           (local.get $34)
+           (local.get $36)
+          )
+         )
+        )
+        (local.set $36
+         (v128.load offset=16
+          (i32.add
+           (local.get $24)
+           (i32.shl
+            (local.get $18)
+            (i32.const 2)
+           )
+          )
+         )
+        )
+        (local.set $27
+         (f32x4.add
+          (local.get $27)
+          (f32x4.mul
+           (local.get $34)
+           (local.get $36)
+          )
+         )
+        )
+        (local.set $36
+         (v128.load offset=32
+          (i32.add
+           (local.get $24)
+           (i32.shl
+            (local.get $18)
+            (i32.const 2)
+           )
+          )
+         )
+        )
+        (local.set $28
+         (f32x4.add
+          (local.get $28)
+          (f32x4.mul
+           (local.get $34)
+           (local.get $36)
+          )
+         )
+        )
+        (local.set $24
+         (i32.add
+          (local.get $24)
+          (i32.const 16)
+         )
+        )
+        (local.set $25
+         (i32.add
+          (local.get $25)
+          (i32.const 1)
+         )
+        )
+        (br $loop1)
+       )
+      )
+      (v128.store
+       (i32.add
+        (local.get $6)
+        (i32.shl
+         (i32.add
+          (local.get $19)
+          (i32.add
+           (local.get $18)
+           (i32.const 0)
+          )
+         )
+         (i32.const 2)
+        )
+       )
+       (local.get $26)
+      )
+      (v128.store
+       (i32.add
+        (local.get $6)
+        (i32.shl
+         (i32.add
+          (local.get $19)
+          (i32.add
+           (local.get $18)
+           (i32.const 4)
+          )
+         )
+         (i32.const 2)
+        )
+       )
+       (local.get $27)
+      )
+      (v128.store
+       (i32.add
+        (local.get $6)
+        (i32.shl
+         (i32.add
+          (local.get $19)
+          (i32.add
+           (local.get $18)
+           (i32.const 8)
+          )
+         )
+         (i32.const 2)
+        )
+       )
+       (local.get $28)
+      )
+     )
+    )
+    (if
+     (i32.eqz
+      (i32.sub
+       (local.get $23)
+       (i32.const 2)
+      )
+     )
+     (then
+      (local.set $26
+       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+      )
+      (local.set $27
+       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+      )
+      (local.set $24
+       (local.get $3)
+      )
+      (block $done2
+       (local.set $25
+        (i32.const 0)
+       )
+       (loop $loop3
+        (br_if $done2
+         (i32.ge_s
+          (local.get $25)
+          (i32.const 2)
+         )
+        )
+        (local.set $34
+         (v128.load32_splat
+          (i32.add
+           (local.get $24)
+           (i32.shl
+            (local.get $17)
+            (i32.const 2)
+           )
+          )
+         )
+        )
+        (local.set $36
+         (v128.load
+          (i32.add
+           (local.get $24)
+           (i32.shl
+            (local.get $18)
+            (i32.const 2)
+           )
+          )
+         )
+        )
+        (local.set $26
+         (f32x4.add
+          (local.get $26)
+          (f32x4.mul
+           (local.get $34)
+           (local.get $36)
+          )
+         )
+        )
+        (local.set $36
+         (v128.load offset=16
+          (i32.add
+           (local.get $24)
+           (i32.shl
+            (local.get $18)
+            (i32.const 2)
+           )
+          )
+         )
+        )
+        (local.set $27
+         (f32x4.add
+          (local.get $27)
+          (f32x4.mul
+           (local.get $34)
+           (local.get $36)
+          )
+         )
+        )
+        (local.set $24
+         (i32.add
+          (local.get $24)
+          (i32.const 16)
+         )
+        )
+        (local.set $25
+         (i32.add
+          (local.get $25)
+          (i32.const 1)
+         )
+        )
+        (br $loop3)
+       )
+      )
+      (v128.store
+       (i32.add
+        (local.get $6)
+        (i32.shl
+         (i32.add
+          (local.get $19)
+          (i32.add
+           (local.get $18)
+           (i32.const 0)
+          )
+         )
+         (i32.const 2)
+        )
+       )
+       (local.get $26)
+      )
+      (v128.store
+       (i32.add
+        (local.get $6)
+        (i32.shl
+         (i32.add
+          (local.get $19)
+          (i32.add
+           (local.get $18)
+           (i32.const 4)
+          )
+         )
+         (i32.const 2)
+        )
+       )
+       (local.get $27)
+      )
+     )
+    )
+    (if
+     (i32.eqz
+      (i32.sub
+       (local.get $23)
+       (i32.const 1)
+      )
+     )
+     (then
+      (local.set $26
+       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+      )
+      (local.set $24
+       (local.get $3)
+      )
+      (block $done4
+       (local.set $25
+        (i32.const 0)
+       )
+       (loop $loop5
+        (br_if $done4
+         (i32.ge_s
+          (local.get $25)
+          (i32.const 2)
+         )
+        )
+        (local.set $34
+         (v128.load32_splat
+          (i32.add
+           (local.get $24)
+           (i32.shl
+            (local.get $17)
+            (i32.const 2)
+           )
+          )
+         )
+        )
+        (local.set $36
+         (v128.load
+          (i32.add
+           (local.get $24)
+           (i32.shl
+            (local.get $18)
+            (i32.const 2)
+           )
+          )
+         )
+        )
+        (local.set $26
+         (f32x4.add
+          (local.get $26)
+          (f32x4.mul
+           (local.get $34)
+           (local.get $36)
+          )
+         )
+        )
+        (local.set $24
+         (i32.add
+          (local.get $24)
+          (i32.const 16)
+         )
+        )
+        (local.set $25
+         (i32.add
+          (local.get $25)
+          (i32.const 1)
+         )
+        )
+        (br $loop5)
+       )
+      )
+      (v128.store
+       (i32.add
+        (local.get $6)
+        (i32.shl
+         (i32.add
+          (local.get $19)
+          (i32.add
+           (local.get $18)
+           (i32.const 0)
+          )
+         )
+         (i32.const 2)
+        )
+       )
+       (local.get $26)
+      )
+     )
+    )
+    (block $done8
+     (local.set $21
+      (i32.const 0)
+     )
+     (loop $loop9
+      (br_if $done8
+       (i32.ge_s
+        (local.get $21)
+        (local.get $22)
+       )
+      )
+      (local.set $18
+       (i32.sub
+        (local.get $18)
+        (i32.const 16)
+       )
+      )
+      (block
+       (local.set $26
+        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+       )
+       (local.set $27
+        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+       )
+       (local.set $28
+        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+       )
+       (local.set $29
+        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+       )
+       (local.set $24
+        (local.get $3)
+       )
+       (block $done6
+        (local.set $25
+         (i32.const 0)
+        )
+        (loop $loop7
+         (br_if $done6
+          (i32.ge_s
+           (local.get $25)
+           (i32.const 2)
+          )
+         )
+         (local.set $34
+          (v128.load32_splat
+           (i32.add
+            (local.get $24)
+            (i32.shl
+             (local.get $17)
+             (i32.const 2)
+            )
+           )
+          )
+         )
+         (local.set $36
+          (v128.load
+           (i32.add
+            (local.get $24)
+            (i32.shl
+             (local.get $18)
+             (i32.const 2)
+            )
+           )
+          )
+         )
+         (local.set $26
+          (f32x4.add
+           (local.get $26)
+           (f32x4.mul
+            (local.get $34)
+            (local.get $36)
+           )
+          )
+         )
+         (local.set $36
+          (v128.load offset=16
+           (i32.add
+            (local.get $24)
+            (i32.shl
+             (local.get $18)
+             (i32.const 2)
+            )
+           )
+          )
+         )
+         (local.set $27
+          (f32x4.add
+           (local.get $27)
+           (f32x4.mul
+            (local.get $34)
+            (local.get $36)
+           )
+          )
+         )
+         (local.set $36
+          (v128.load offset=32
+           (i32.add
+            (local.get $24)
+            (i32.shl
+             (local.get $18)
+             (i32.const 2)
+            )
+           )
+          )
+         )
+         (local.set $28
+          (f32x4.add
+           (local.get $28)
+           (f32x4.mul
+            (local.get $34)
+            (local.get $36)
+           )
+          )
+         )
+         (local.set $36
+          (v128.load offset=48
+           (i32.add
+            (local.get $24)
+            (i32.shl
+             (local.get $18)
+             (i32.const 2)
+            )
+           )
+          )
+         )
+         (local.set $29
+          (f32x4.add
+           (local.get $29)
+           (f32x4.mul
+            (local.get $34)
+            (local.get $36)
+           )
+          )
+         )
+         (local.set $24
+          (i32.add
+           (local.get $24)
+           (i32.const 16)
+          )
+         )
+         (local.set $25
+          (i32.add
+           (local.get $25)
+           (i32.const 1)
+          )
+         )
+         (br $loop7)
+        )
+       )
+       (v128.store
+        (i32.add
+         (local.get $6)
+         (i32.shl
+          (i32.add
+           (local.get $19)
+           (i32.add
+            (local.get $18)
+            (i32.const 0)
+           )
+          )
+          (i32.const 2)
+         )
+        )
+        (local.get $26)
+       )
+       (v128.store
+        (i32.add
+         (local.get $6)
+         (i32.shl
+          (i32.add
+           (local.get $19)
+           (i32.add
+            (local.get $18)
+            (i32.const 4)
+           )
+          )
+          (i32.const 2)
+         )
+        )
+        (local.get $27)
+       )
+       (v128.store
+        (i32.add
+         (local.get $6)
+         (i32.shl
+          (i32.add
+           (local.get $19)
+           (i32.add
+            (local.get $18)
+            (i32.const 8)
+           )
+          )
+          (i32.const 2)
+         )
+        )
+        (local.get $28)
+       )
+       (v128.store
+        (i32.add
+         (local.get $6)
+         (i32.shl
+          (i32.add
+           (local.get $19)
+           (i32.add
+            (local.get $18)
+            (i32.const 12)
+           )
+          )
+          (i32.const 2)
+         )
+        )
+        (local.get $29)
+       )
+      )
+      (local.set $21
+       (i32.add
+        (local.get $21)
+        (i32.const 1)
+       )
+      )
+      (br $loop9)
+     )
+    )
+    (local.set $19
+     (i32.add
+      (local.get $19)
+      (local.get $20)
+     )
+    )
+    (block $done20
+     (local.set $17
+      (i32.const 2)
+     )
+     (loop $loop21
+      (br_if $done20
+       (i32.ge_s
+        (local.get $17)
+        (i32.const 2)
+       )
+      )
+      (local.set $20
+       (i32.add
+        (local.get $17)
+        (i32.const 1)
+       )
+      )
+      (local.set $23
+       (i32.and
+        (i32.shr_u
+         (i32.add
+          (local.get $20)
+          (i32.const 3)
+         )
+         (i32.const 2)
+        )
+        (i32.const 3)
+       )
+      )
+      (local.set $22
+       (i32.shr_u
+        (i32.shr_u
+         (i32.add
+          (local.get $20)
+          (i32.const 3)
+         )
+         (i32.const 2)
+        )
+        (i32.const 2)
+       )
+      )
+      (local.set $18
+       (i32.shl
+        (local.get $22)
+        (i32.const 4)
+       )
+      )
+      (if
+       (i32.eqz
+        (i32.sub
+         (local.get $23)
+         (i32.const 3)
+        )
+       )
+       (then
+        (local.set $26
          (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
         )
-        (local.set $13
-         (f32x4.add
-          (local.get $13)
-          (f32x4.mul
+        (local.set $27
+         (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+        )
+        (local.set $28
+         (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+        )
+        (local.set $30
+         (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+        )
+        (local.set $31
+         (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+        )
+        (local.set $32
+         (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+        )
+        (local.set $24
+         (local.get $3)
+        )
+        (block $done10
+         (local.set $25
+          (i32.const 0)
+         )
+         (loop $loop11
+          (br_if $done10
+           (i32.ge_s
+            (local.get $25)
+            (i32.const 2)
+           )
+          )
+          (local.set $34
            (v128.load32_splat
             (i32.add
-             (local.get $3)
+             (local.get $24)
              (i32.shl
-              (local.get $9)
+              (local.get $17)
               (i32.const 2)
              )
             )
            )
+          )
+          (local.set $35
+           (v128.load32_splat offset=4
+            (i32.add
+             (local.get $24)
+             (i32.shl
+              (local.get $17)
+              (i32.const 2)
+             )
+            )
+           )
+          )
+          (local.set $36
            (v128.load
             (i32.add
-             (local.get $3)
+             (local.get $24)
              (i32.shl
-              (local.get $10)
+              (local.get $18)
               (i32.const 2)
              )
             )
            )
           )
-         )
-        )
-        (local.set $13
-         (f32x4.add
-          (local.get $13)
-          (f32x4.mul
-           (v128.load32_splat offset=16
-            (i32.add
-             (local.get $3)
-             (i32.shl
-              (local.get $9)
-              (i32.const 2)
-             )
+          (local.set $26
+           (f32x4.add
+            (local.get $26)
+            (f32x4.mul
+             (local.get $34)
+             (local.get $36)
             )
            )
+          )
+          (local.set $30
+           (f32x4.add
+            (local.get $30)
+            (f32x4.mul
+             (local.get $35)
+             (local.get $36)
+            )
+           )
+          )
+          (local.set $36
            (v128.load offset=16
             (i32.add
-             (local.get $3)
+             (local.get $24)
              (i32.shl
-              (local.get $10)
+              (local.get $18)
               (i32.const 2)
              )
             )
            )
           )
+          (local.set $27
+           (f32x4.add
+            (local.get $27)
+            (f32x4.mul
+             (local.get $34)
+             (local.get $36)
+            )
+           )
+          )
+          (local.set $31
+           (f32x4.add
+            (local.get $31)
+            (f32x4.mul
+             (local.get $35)
+             (local.get $36)
+            )
+           )
+          )
+          (local.set $36
+           (v128.load offset=32
+            (i32.add
+             (local.get $24)
+             (i32.shl
+              (local.get $18)
+              (i32.const 2)
+             )
+            )
+           )
+          )
+          (local.set $28
+           (f32x4.add
+            (local.get $28)
+            (f32x4.mul
+             (local.get $34)
+             (local.get $36)
+            )
+           )
+          )
+          (local.set $32
+           (f32x4.add
+            (local.get $32)
+            (f32x4.mul
+             (local.get $35)
+             (local.get $36)
+            )
+           )
+          )
+          (local.set $24
+           (i32.add
+            (local.get $24)
+            (i32.const 16)
+           )
+          )
+          (local.set $25
+           (i32.add
+            (local.get $25)
+            (i32.const 1)
+           )
+          )
+          (br $loop11)
          )
         )
-        (if
-         (i32.ge_s
-          (i32.sub
-           (local.get $12)
-           (local.get $10)
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (local.get $19)
+            (i32.add
+             (local.get $18)
+             (i32.const 0)
+            )
+           )
+           (i32.const 2)
           )
-          (i32.const 4)
+         )
+         (local.get $26)
+        )
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (local.get $19)
+            (i32.add
+             (local.get $18)
+             (i32.const 4)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $27)
+        )
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (local.get $19)
+            (i32.add
+             (local.get $18)
+             (i32.const 8)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $28)
+        )
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (i32.add
+             (local.get $19)
+             (local.get $17)
+            )
+            (i32.add
+             (local.get $18)
+             (i32.const 0)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $30)
+        )
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (i32.add
+             (local.get $19)
+             (local.get $17)
+            )
+            (i32.add
+             (local.get $18)
+             (i32.const 4)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $31)
+        )
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (i32.add
+             (local.get $19)
+             (local.get $17)
+            )
+            (i32.add
+             (local.get $18)
+             (i32.const 8)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $32)
+        )
+       )
+      )
+      (if
+       (i32.eqz
+        (i32.sub
+         (local.get $23)
+         (i32.const 2)
+        )
+       )
+       (then
+        (local.set $26
+         (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+        )
+        (local.set $27
+         (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+        )
+        (local.set $30
+         (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+        )
+        (local.set $31
+         (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+        )
+        (local.set $24
+         (local.get $3)
+        )
+        (block $done12
+         (local.set $25
+          (i32.const 0)
+         )
+         (loop $loop13
+          (br_if $done12
+           (i32.ge_s
+            (local.get $25)
+            (i32.const 2)
+           )
+          )
+          (local.set $34
+           (v128.load32_splat
+            (i32.add
+             (local.get $24)
+             (i32.shl
+              (local.get $17)
+              (i32.const 2)
+             )
+            )
+           )
+          )
+          (local.set $35
+           (v128.load32_splat offset=4
+            (i32.add
+             (local.get $24)
+             (i32.shl
+              (local.get $17)
+              (i32.const 2)
+             )
+            )
+           )
+          )
+          (local.set $36
+           (v128.load
+            (i32.add
+             (local.get $24)
+             (i32.shl
+              (local.get $18)
+              (i32.const 2)
+             )
+            )
+           )
+          )
+          (local.set $26
+           (f32x4.add
+            (local.get $26)
+            (f32x4.mul
+             (local.get $34)
+             (local.get $36)
+            )
+           )
+          )
+          (local.set $30
+           (f32x4.add
+            (local.get $30)
+            (f32x4.mul
+             (local.get $35)
+             (local.get $36)
+            )
+           )
+          )
+          (local.set $36
+           (v128.load offset=16
+            (i32.add
+             (local.get $24)
+             (i32.shl
+              (local.get $18)
+              (i32.const 2)
+             )
+            )
+           )
+          )
+          (local.set $27
+           (f32x4.add
+            (local.get $27)
+            (f32x4.mul
+             (local.get $34)
+             (local.get $36)
+            )
+           )
+          )
+          (local.set $31
+           (f32x4.add
+            (local.get $31)
+            (f32x4.mul
+             (local.get $35)
+             (local.get $36)
+            )
+           )
+          )
+          (local.set $24
+           (i32.add
+            (local.get $24)
+            (i32.const 16)
+           )
+          )
+          (local.set $25
+           (i32.add
+            (local.get $25)
+            (i32.const 1)
+           )
+          )
+          (br $loop13)
+         )
+        )
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (local.get $19)
+            (i32.add
+             (local.get $18)
+             (i32.const 0)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $26)
+        )
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (local.get $19)
+            (i32.add
+             (local.get $18)
+             (i32.const 4)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $27)
+        )
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (i32.add
+             (local.get $19)
+             (local.get $17)
+            )
+            (i32.add
+             (local.get $18)
+             (i32.const 0)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $30)
+        )
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (i32.add
+             (local.get $19)
+             (local.get $17)
+            )
+            (i32.add
+             (local.get $18)
+             (i32.const 4)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $31)
+        )
+       )
+      )
+      (if
+       (i32.eqz
+        (i32.sub
+         (local.get $23)
+         (i32.const 1)
+        )
+       )
+       (then
+        (local.set $26
+         (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+        )
+        (local.set $30
+         (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+        )
+        (local.set $24
+         (local.get $3)
+        )
+        (block $done14
+         (local.set $25
+          (i32.const 0)
+         )
+         (loop $loop15
+          (br_if $done14
+           (i32.ge_s
+            (local.get $25)
+            (i32.const 2)
+           )
+          )
+          (local.set $34
+           (v128.load32_splat
+            (i32.add
+             (local.get $24)
+             (i32.shl
+              (local.get $17)
+              (i32.const 2)
+             )
+            )
+           )
+          )
+          (local.set $35
+           (v128.load32_splat offset=4
+            (i32.add
+             (local.get $24)
+             (i32.shl
+              (local.get $17)
+              (i32.const 2)
+             )
+            )
+           )
+          )
+          (local.set $36
+           (v128.load
+            (i32.add
+             (local.get $24)
+             (i32.shl
+              (local.get $18)
+              (i32.const 2)
+             )
+            )
+           )
+          )
+          (local.set $26
+           (f32x4.add
+            (local.get $26)
+            (f32x4.mul
+             (local.get $34)
+             (local.get $36)
+            )
+           )
+          )
+          (local.set $30
+           (f32x4.add
+            (local.get $30)
+            (f32x4.mul
+             (local.get $35)
+             (local.get $36)
+            )
+           )
+          )
+          (local.set $24
+           (i32.add
+            (local.get $24)
+            (i32.const 16)
+           )
+          )
+          (local.set $25
+           (i32.add
+            (local.get $25)
+            (i32.const 1)
+           )
+          )
+          (br $loop15)
+         )
+        )
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (local.get $19)
+            (i32.add
+             (local.get $18)
+             (i32.const 0)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $26)
+        )
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (i32.add
+             (local.get $19)
+             (local.get $17)
+            )
+            (i32.add
+             (local.get $18)
+             (i32.const 0)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $30)
+        )
+       )
+      )
+      (block $done18
+       (local.set $21
+        (i32.const 0)
+       )
+       (loop $loop19
+        (br_if $done18
+         (i32.ge_s
+          (local.get $21)
+          (local.get $22)
+         )
+        )
+        (local.set $18
+         (i32.sub
+          (local.get $18)
+          (i32.const 16)
+         )
+        )
+        (block
+         (local.set $26
+          (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+         )
+         (local.set $27
+          (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+         )
+         (local.set $28
+          (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+         )
+         (local.set $29
+          (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+         )
+         (local.set $30
+          (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+         )
+         (local.set $31
+          (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+         )
+         (local.set $32
+          (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+         )
+         (local.set $33
+          (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+         )
+         (local.set $24
+          (local.get $3)
+         )
+         (block $done16
+          (local.set $25
+           (i32.const 0)
+          )
+          (loop $loop17
+           (br_if $done16
+            (i32.ge_s
+             (local.get $25)
+             (i32.const 2)
+            )
+           )
+           (local.set $34
+            (v128.load32_splat
+             (i32.add
+              (local.get $24)
+              (i32.shl
+               (local.get $17)
+               (i32.const 2)
+              )
+             )
+            )
+           )
+           (local.set $35
+            (v128.load32_splat offset=4
+             (i32.add
+              (local.get $24)
+              (i32.shl
+               (local.get $17)
+               (i32.const 2)
+              )
+             )
+            )
+           )
+           (local.set $36
+            (v128.load
+             (i32.add
+              (local.get $24)
+              (i32.shl
+               (local.get $18)
+               (i32.const 2)
+              )
+             )
+            )
+           )
+           (local.set $26
+            (f32x4.add
+             (local.get $26)
+             (f32x4.mul
+              (local.get $34)
+              (local.get $36)
+             )
+            )
+           )
+           (local.set $30
+            (f32x4.add
+             (local.get $30)
+             (f32x4.mul
+              (local.get $35)
+              (local.get $36)
+             )
+            )
+           )
+           (local.set $36
+            (v128.load offset=16
+             (i32.add
+              (local.get $24)
+              (i32.shl
+               (local.get $18)
+               (i32.const 2)
+              )
+             )
+            )
+           )
+           (local.set $27
+            (f32x4.add
+             (local.get $27)
+             (f32x4.mul
+              (local.get $34)
+              (local.get $36)
+             )
+            )
+           )
+           (local.set $31
+            (f32x4.add
+             (local.get $31)
+             (f32x4.mul
+              (local.get $35)
+              (local.get $36)
+             )
+            )
+           )
+           (local.set $36
+            (v128.load offset=32
+             (i32.add
+              (local.get $24)
+              (i32.shl
+               (local.get $18)
+               (i32.const 2)
+              )
+             )
+            )
+           )
+           (local.set $28
+            (f32x4.add
+             (local.get $28)
+             (f32x4.mul
+              (local.get $34)
+              (local.get $36)
+             )
+            )
+           )
+           (local.set $32
+            (f32x4.add
+             (local.get $32)
+             (f32x4.mul
+              (local.get $35)
+              (local.get $36)
+             )
+            )
+           )
+           (local.set $36
+            (v128.load offset=48
+             (i32.add
+              (local.get $24)
+              (i32.shl
+               (local.get $18)
+               (i32.const 2)
+              )
+             )
+            )
+           )
+           (local.set $29
+            (f32x4.add
+             (local.get $29)
+             (f32x4.mul
+              (local.get $34)
+              (local.get $36)
+             )
+            )
+           )
+           (local.set $33
+            (f32x4.add
+             (local.get $33)
+             (f32x4.mul
+              (local.get $35)
+              (local.get $36)
+             )
+            )
+           )
+           (local.set $24
+            (i32.add
+             (local.get $24)
+             (i32.const 16)
+            )
+           )
+           (local.set $25
+            (i32.add
+             (local.get $25)
+             (i32.const 1)
+            )
+           )
+           (br $loop17)
+          )
+         )
+         (v128.store
+          (i32.add
+           (local.get $6)
+           (i32.shl
+            (i32.add
+             (local.get $19)
+             (i32.add
+              (local.get $18)
+              (i32.const 0)
+             )
+            )
+            (i32.const 2)
+           )
+          )
+          (local.get $26)
+         )
+         (v128.store
+          (i32.add
+           (local.get $6)
+           (i32.shl
+            (i32.add
+             (local.get $19)
+             (i32.add
+              (local.get $18)
+              (i32.const 4)
+             )
+            )
+            (i32.const 2)
+           )
+          )
+          (local.get $27)
+         )
+         (v128.store
+          (i32.add
+           (local.get $6)
+           (i32.shl
+            (i32.add
+             (local.get $19)
+             (i32.add
+              (local.get $18)
+              (i32.const 8)
+             )
+            )
+            (i32.const 2)
+           )
+          )
+          (local.get $28)
+         )
+         (v128.store
+          (i32.add
+           (local.get $6)
+           (i32.shl
+            (i32.add
+             (local.get $19)
+             (i32.add
+              (local.get $18)
+              (i32.const 12)
+             )
+            )
+            (i32.const 2)
+           )
+          )
+          (local.get $29)
+         )
+         (v128.store
+          (i32.add
+           (local.get $6)
+           (i32.shl
+            (i32.add
+             (i32.add
+              (local.get $19)
+              (local.get $17)
+             )
+             (i32.add
+              (local.get $18)
+              (i32.const 0)
+             )
+            )
+            (i32.const 2)
+           )
+          )
+          (local.get $30)
+         )
+         (v128.store
+          (i32.add
+           (local.get $6)
+           (i32.shl
+            (i32.add
+             (i32.add
+              (local.get $19)
+              (local.get $17)
+             )
+             (i32.add
+              (local.get $18)
+              (i32.const 4)
+             )
+            )
+            (i32.const 2)
+           )
+          )
+          (local.get $31)
+         )
+         (v128.store
+          (i32.add
+           (local.get $6)
+           (i32.shl
+            (i32.add
+             (i32.add
+              (local.get $19)
+              (local.get $17)
+             )
+             (i32.add
+              (local.get $18)
+              (i32.const 8)
+             )
+            )
+            (i32.const 2)
+           )
+          )
+          (local.get $32)
+         )
+         (v128.store
+          (i32.add
+           (local.get $6)
+           (i32.shl
+            (i32.add
+             (i32.add
+              (local.get $19)
+              (local.get $17)
+             )
+             (i32.add
+              (local.get $18)
+              (i32.const 12)
+             )
+            )
+            (i32.const 2)
+           )
+          )
+          (local.get $33)
+         )
+        )
+        (local.set $21
+         (i32.add
+          (local.get $21)
+          (i32.const 1)
+         )
+        )
+        (br $loop19)
+       )
+      )
+      (local.set $19
+       (i32.add
+        (local.get $19)
+        (i32.add
+         (i32.shl
+          (local.get $17)
+          (i32.const 1)
+         )
+         (i32.const 1)
+        )
+       )
+      )
+      (local.set $17
+       (i32.add
+        (local.get $17)
+        (i32.const 2)
+       )
+      )
+      (br $loop21)
+     )
+    )
+    (local.set $17
+     (i32.const 2)
+    )
+    (local.set $20
+     (i32.const 2)
+    )
+    (local.set $23
+     (i32.and
+      (i32.shr_u
+       (i32.add
+        (local.get $20)
+        (i32.const 3)
+       )
+       (i32.const 2)
+      )
+      (i32.const 3)
+     )
+    )
+    (local.set $22
+     (i32.shr_u
+      (i32.shr_u
+       (i32.add
+        (local.get $20)
+        (i32.const 3)
+       )
+       (i32.const 2)
+      )
+      (i32.const 2)
+     )
+    )
+    (local.set $18
+     (i32.shl
+      (local.get $22)
+      (i32.const 4)
+     )
+    )
+    (if
+     (i32.eqz
+      (i32.sub
+       (local.get $23)
+       (i32.const 3)
+      )
+     )
+     (then
+      (local.set $26
+       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+      )
+      (local.set $27
+       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+      )
+      (local.set $28
+       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+      )
+      (local.set $24
+       (local.get $3)
+      )
+      (block $done22
+       (local.set $25
+        (i32.const 0)
+       )
+       (loop $loop23
+        (br_if $done22
+         (i32.ge_s
+          (local.get $25)
+          (i32.const 2)
+         )
+        )
+        (local.set $34
+         (v128.load32_splat
+          (i32.add
+           (local.get $24)
+           (i32.shl
+            (local.get $17)
+            (i32.const 2)
+           )
+          )
+         )
+        )
+        (local.set $36
+         (v128.load
+          (i32.add
+           (local.get $24)
+           (i32.shl
+            (local.get $18)
+            (i32.const 2)
+           )
+          )
+         )
+        )
+        (local.set $26
+         (f32x4.add
+          (local.get $26)
+          (f32x4.mul
+           (local.get $34)
+           (local.get $36)
+          )
+         )
+        )
+        (local.set $36
+         (v128.load offset=16
+          (i32.add
+           (local.get $24)
+           (i32.shl
+            (local.get $18)
+            (i32.const 2)
+           )
+          )
+         )
+        )
+        (local.set $27
+         (f32x4.add
+          (local.get $27)
+          (f32x4.mul
+           (local.get $34)
+           (local.get $36)
+          )
+         )
+        )
+        (local.set $36
+         (v128.load offset=32
+          (i32.add
+           (local.get $24)
+           (i32.shl
+            (local.get $18)
+            (i32.const 2)
+           )
+          )
+         )
+        )
+        (local.set $28
+         (f32x4.add
+          (local.get $28)
+          (f32x4.mul
+           (local.get $34)
+           (local.get $36)
+          )
+         )
+        )
+        (local.set $24
+         (i32.add
+          (local.get $24)
+          (i32.const 16)
+         )
+        )
+        (local.set $25
+         (i32.add
+          (local.get $25)
+          (i32.const 1)
+         )
+        )
+        (br $loop23)
+       )
+      )
+      (if
+       (i32.ge_s
+        (i32.sub
+         (local.get $20)
+         (i32.add
+          (local.get $18)
+          (i32.const 0)
+         )
+        )
+        (i32.const 4)
+       )
+       (then
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (local.get $19)
+            (i32.add
+             (local.get $18)
+             (i32.const 0)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $26)
+        )
+       )
+       (else
+        (if
+         (i32.eqz
+          (i32.sub
+           (i32.sub
+            (local.get $20)
+            (i32.add
+             (local.get $18)
+             (i32.const 0)
+            )
+           )
+           (i32.const 3)
+          )
          )
          (then
-          (v128.store
+          (v128.store32_lane 0
            (i32.add
             (local.get $6)
             (i32.shl
              (i32.add
-              (local.get $11)
-              (local.get $10)
+              (local.get $19)
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
              )
              (i32.const 2)
             )
            )
-           (local.get $13)
+           (local.get $26)
+          )
+          (v128.store32_lane offset=4 1
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (local.get $19)
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $26)
+          )
+          (v128.store32_lane offset=8 2
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (local.get $19)
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $26)
           )
          )
          (else
@@ -208,10 +2056,13 @@
            (i32.eqz
             (i32.sub
              (i32.sub
-              (local.get $12)
-              (local.get $10)
+              (local.get $20)
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
              )
-             (i32.const 3)
+             (i32.const 2)
             )
            )
            (then
@@ -220,122 +2071,1862 @@
               (local.get $6)
               (i32.shl
                (i32.add
-                (local.get $11)
-                (local.get $10)
+                (local.get $19)
+                (i32.add
+                 (local.get $18)
+                 (i32.const 0)
+                )
                )
                (i32.const 2)
               )
              )
-             (local.get $13)
+             (local.get $26)
             )
             (v128.store32_lane offset=4 1
              (i32.add
               (local.get $6)
               (i32.shl
                (i32.add
-                (local.get $11)
-                (local.get $10)
+                (local.get $19)
+                (i32.add
+                 (local.get $18)
+                 (i32.const 0)
+                )
                )
                (i32.const 2)
               )
              )
-             (local.get $13)
+             (local.get $26)
             )
-            (v128.store32_lane offset=8 2
+           )
+           (else
+            (v128.store32_lane 0
              (i32.add
               (local.get $6)
               (i32.shl
                (i32.add
-                (local.get $11)
-                (local.get $10)
+                (local.get $19)
+                (i32.add
+                 (local.get $18)
+                 (i32.const 0)
+                )
                )
                (i32.const 2)
               )
              )
-             (local.get $13)
+             (local.get $26)
+            )
+           )
+          )
+         )
+        )
+       )
+      )
+      (if
+       (i32.ge_s
+        (i32.sub
+         (local.get $20)
+         (i32.add
+          (local.get $18)
+          (i32.const 4)
+         )
+        )
+        (i32.const 4)
+       )
+       (then
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (local.get $19)
+            (i32.add
+             (local.get $18)
+             (i32.const 4)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $27)
+        )
+       )
+       (else
+        (if
+         (i32.eqz
+          (i32.sub
+           (i32.sub
+            (local.get $20)
+            (i32.add
+             (local.get $18)
+             (i32.const 4)
+            )
+           )
+           (i32.const 3)
+          )
+         )
+         (then
+          (v128.store32_lane 0
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (local.get $19)
+              (i32.add
+               (local.get $18)
+               (i32.const 4)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $27)
+          )
+          (v128.store32_lane offset=4 1
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (local.get $19)
+              (i32.add
+               (local.get $18)
+               (i32.const 4)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $27)
+          )
+          (v128.store32_lane offset=8 2
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (local.get $19)
+              (i32.add
+               (local.get $18)
+               (i32.const 4)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $27)
+          )
+         )
+         (else
+          (if
+           (i32.eqz
+            (i32.sub
+             (i32.sub
+              (local.get $20)
+              (i32.add
+               (local.get $18)
+               (i32.const 4)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (then
+            (v128.store32_lane 0
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (local.get $19)
+                (i32.add
+                 (local.get $18)
+                 (i32.const 4)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $27)
+            )
+            (v128.store32_lane offset=4 1
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (local.get $19)
+                (i32.add
+                 (local.get $18)
+                 (i32.const 4)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $27)
             )
            )
            (else
-            (if
-             (i32.eqz
-              (i32.sub
-               (i32.sub
-                (local.get $12)
-                (local.get $10)
+            (v128.store32_lane 0
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (local.get $19)
+                (i32.add
+                 (local.get $18)
+                 (i32.const 4)
+                )
                )
                (i32.const 2)
               )
              )
-             (then
-              (v128.store32_lane 0
-               (i32.add
-                (local.get $6)
-                (i32.shl
-                 (i32.add
-                  (local.get $11)
-                  (local.get $10)
-                 )
-                 (i32.const 2)
-                )
-               )
-               (local.get $13)
-              )
-              (v128.store32_lane offset=4 1
-               (i32.add
-                (local.get $6)
-                (i32.shl
-                 (i32.add
-                  (local.get $11)
-                  (local.get $10)
-                 )
-                 (i32.const 2)
-                )
-               )
-               (local.get $13)
+             (local.get $27)
+            )
+           )
+          )
+         )
+        )
+       )
+      )
+      (if
+       (i32.ge_s
+        (i32.sub
+         (local.get $20)
+         (i32.add
+          (local.get $18)
+          (i32.const 8)
+         )
+        )
+        (i32.const 4)
+       )
+       (then
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (local.get $19)
+            (i32.add
+             (local.get $18)
+             (i32.const 8)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $28)
+        )
+       )
+       (else
+        (if
+         (i32.eqz
+          (i32.sub
+           (i32.sub
+            (local.get $20)
+            (i32.add
+             (local.get $18)
+             (i32.const 8)
+            )
+           )
+           (i32.const 3)
+          )
+         )
+         (then
+          (v128.store32_lane 0
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (local.get $19)
+              (i32.add
+               (local.get $18)
+               (i32.const 8)
               )
              )
-             (else
-              (v128.store32_lane 0
+             (i32.const 2)
+            )
+           )
+           (local.get $28)
+          )
+          (v128.store32_lane offset=4 1
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (local.get $19)
+              (i32.add
+               (local.get $18)
+               (i32.const 8)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $28)
+          )
+          (v128.store32_lane offset=8 2
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (local.get $19)
+              (i32.add
+               (local.get $18)
+               (i32.const 8)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $28)
+          )
+         )
+         (else
+          (if
+           (i32.eqz
+            (i32.sub
+             (i32.sub
+              (local.get $20)
+              (i32.add
+               (local.get $18)
+               (i32.const 8)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (then
+            (v128.store32_lane 0
+             (i32.add
+              (local.get $6)
+              (i32.shl
                (i32.add
-                (local.get $6)
-                (i32.shl
-                 (i32.add
-                  (local.get $11)
-                  (local.get $10)
-                 )
-                 (i32.const 2)
+                (local.get $19)
+                (i32.add
+                 (local.get $18)
+                 (i32.const 8)
                 )
                )
-               (local.get $13)
+               (i32.const 2)
               )
+             )
+             (local.get $28)
+            )
+            (v128.store32_lane offset=4 1
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (local.get $19)
+                (i32.add
+                 (local.get $18)
+                 (i32.const 8)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $28)
+            )
+           )
+           (else
+            (v128.store32_lane 0
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (local.get $19)
+                (i32.add
+                 (local.get $18)
+                 (i32.const 8)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $28)
+            )
+           )
+          )
+         )
+        )
+       )
+      )
+     )
+    )
+    (if
+     (i32.eqz
+      (i32.sub
+       (local.get $23)
+       (i32.const 2)
+      )
+     )
+     (then
+      (local.set $26
+       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+      )
+      (local.set $27
+       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+      )
+      (local.set $24
+       (local.get $3)
+      )
+      (block $done24
+       (local.set $25
+        (i32.const 0)
+       )
+       (loop $loop25
+        (br_if $done24
+         (i32.ge_s
+          (local.get $25)
+          (i32.const 2)
+         )
+        )
+        (local.set $34
+         (v128.load32_splat
+          (i32.add
+           (local.get $24)
+           (i32.shl
+            (local.get $17)
+            (i32.const 2)
+           )
+          )
+         )
+        )
+        (local.set $36
+         (v128.load
+          (i32.add
+           (local.get $24)
+           (i32.shl
+            (local.get $18)
+            (i32.const 2)
+           )
+          )
+         )
+        )
+        (local.set $26
+         (f32x4.add
+          (local.get $26)
+          (f32x4.mul
+           (local.get $34)
+           (local.get $36)
+          )
+         )
+        )
+        (local.set $36
+         (v128.load offset=16
+          (i32.add
+           (local.get $24)
+           (i32.shl
+            (local.get $18)
+            (i32.const 2)
+           )
+          )
+         )
+        )
+        (local.set $27
+         (f32x4.add
+          (local.get $27)
+          (f32x4.mul
+           (local.get $34)
+           (local.get $36)
+          )
+         )
+        )
+        (local.set $24
+         (i32.add
+          (local.get $24)
+          (i32.const 16)
+         )
+        )
+        (local.set $25
+         (i32.add
+          (local.get $25)
+          (i32.const 1)
+         )
+        )
+        (br $loop25)
+       )
+      )
+      (if
+       (i32.ge_s
+        (i32.sub
+         (local.get $20)
+         (i32.add
+          (local.get $18)
+          (i32.const 0)
+         )
+        )
+        (i32.const 4)
+       )
+       (then
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (local.get $19)
+            (i32.add
+             (local.get $18)
+             (i32.const 0)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $26)
+        )
+       )
+       (else
+        (if
+         (i32.eqz
+          (i32.sub
+           (i32.sub
+            (local.get $20)
+            (i32.add
+             (local.get $18)
+             (i32.const 0)
+            )
+           )
+           (i32.const 3)
+          )
+         )
+         (then
+          (v128.store32_lane 0
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (local.get $19)
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $26)
+          )
+          (v128.store32_lane offset=4 1
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (local.get $19)
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $26)
+          )
+          (v128.store32_lane offset=8 2
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (local.get $19)
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $26)
+          )
+         )
+         (else
+          (if
+           (i32.eqz
+            (i32.sub
+             (i32.sub
+              (local.get $20)
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (then
+            (v128.store32_lane 0
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (local.get $19)
+                (i32.add
+                 (local.get $18)
+                 (i32.const 0)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $26)
+            )
+            (v128.store32_lane offset=4 1
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (local.get $19)
+                (i32.add
+                 (local.get $18)
+                 (i32.const 0)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $26)
+            )
+           )
+           (else
+            (v128.store32_lane 0
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (local.get $19)
+                (i32.add
+                 (local.get $18)
+                 (i32.const 0)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $26)
+            )
+           )
+          )
+         )
+        )
+       )
+      )
+      (if
+       (i32.ge_s
+        (i32.sub
+         (local.get $20)
+         (i32.add
+          (local.get $18)
+          (i32.const 4)
+         )
+        )
+        (i32.const 4)
+       )
+       (then
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (local.get $19)
+            (i32.add
+             (local.get $18)
+             (i32.const 4)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $27)
+        )
+       )
+       (else
+        (if
+         (i32.eqz
+          (i32.sub
+           (i32.sub
+            (local.get $20)
+            (i32.add
+             (local.get $18)
+             (i32.const 4)
+            )
+           )
+           (i32.const 3)
+          )
+         )
+         (then
+          (v128.store32_lane 0
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (local.get $19)
+              (i32.add
+               (local.get $18)
+               (i32.const 4)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $27)
+          )
+          (v128.store32_lane offset=4 1
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (local.get $19)
+              (i32.add
+               (local.get $18)
+               (i32.const 4)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $27)
+          )
+          (v128.store32_lane offset=8 2
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (local.get $19)
+              (i32.add
+               (local.get $18)
+               (i32.const 4)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $27)
+          )
+         )
+         (else
+          (if
+           (i32.eqz
+            (i32.sub
+             (i32.sub
+              (local.get $20)
+              (i32.add
+               (local.get $18)
+               (i32.const 4)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (then
+            (v128.store32_lane 0
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (local.get $19)
+                (i32.add
+                 (local.get $18)
+                 (i32.const 4)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $27)
+            )
+            (v128.store32_lane offset=4 1
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (local.get $19)
+                (i32.add
+                 (local.get $18)
+                 (i32.const 4)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $27)
+            )
+           )
+           (else
+            (v128.store32_lane 0
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (local.get $19)
+                (i32.add
+                 (local.get $18)
+                 (i32.const 4)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $27)
+            )
+           )
+          )
+         )
+        )
+       )
+      )
+     )
+    )
+    (if
+     (i32.eqz
+      (i32.sub
+       (local.get $23)
+       (i32.const 1)
+      )
+     )
+     (then
+      (local.set $26
+       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+      )
+      (local.set $24
+       (local.get $3)
+      )
+      (block $done26
+       (local.set $25
+        (i32.const 0)
+       )
+       (loop $loop27
+        (br_if $done26
+         (i32.ge_s
+          (local.get $25)
+          (i32.const 2)
+         )
+        )
+        (local.set $34
+         (v128.load32_splat
+          (i32.add
+           (local.get $24)
+           (i32.shl
+            (local.get $17)
+            (i32.const 2)
+           )
+          )
+         )
+        )
+        (local.set $36
+         (v128.load
+          (i32.add
+           (local.get $24)
+           (i32.shl
+            (local.get $18)
+            (i32.const 2)
+           )
+          )
+         )
+        )
+        (local.set $26
+         (f32x4.add
+          (local.get $26)
+          (f32x4.mul
+           (local.get $34)
+           (local.get $36)
+          )
+         )
+        )
+        (local.set $24
+         (i32.add
+          (local.get $24)
+          (i32.const 16)
+         )
+        )
+        (local.set $25
+         (i32.add
+          (local.get $25)
+          (i32.const 1)
+         )
+        )
+        (br $loop27)
+       )
+      )
+      (if
+       (i32.ge_s
+        (i32.sub
+         (local.get $20)
+         (i32.add
+          (local.get $18)
+          (i32.const 0)
+         )
+        )
+        (i32.const 4)
+       )
+       (then
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (local.get $19)
+            (i32.add
+             (local.get $18)
+             (i32.const 0)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $26)
+        )
+       )
+       (else
+        (if
+         (i32.eqz
+          (i32.sub
+           (i32.sub
+            (local.get $20)
+            (i32.add
+             (local.get $18)
+             (i32.const 0)
+            )
+           )
+           (i32.const 3)
+          )
+         )
+         (then
+          (v128.store32_lane 0
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (local.get $19)
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $26)
+          )
+          (v128.store32_lane offset=4 1
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (local.get $19)
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $26)
+          )
+          (v128.store32_lane offset=8 2
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (local.get $19)
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $26)
+          )
+         )
+         (else
+          (if
+           (i32.eqz
+            (i32.sub
+             (i32.sub
+              (local.get $20)
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (then
+            (v128.store32_lane 0
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (local.get $19)
+                (i32.add
+                 (local.get $18)
+                 (i32.const 0)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $26)
+            )
+            (v128.store32_lane offset=4 1
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (local.get $19)
+                (i32.add
+                 (local.get $18)
+                 (i32.const 0)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $26)
+            )
+           )
+           (else
+            (v128.store32_lane 0
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (local.get $19)
+                (i32.add
+                 (local.get $18)
+                 (i32.const 0)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $26)
+            )
+           )
+          )
+         )
+        )
+       )
+      )
+     )
+    )
+    (block $done30
+     (local.set $21
+      (i32.const 0)
+     )
+     (loop $loop31
+      (br_if $done30
+       (i32.ge_s
+        (local.get $21)
+        (local.get $22)
+       )
+      )
+      (local.set $18
+       (i32.sub
+        (local.get $18)
+        (i32.const 16)
+       )
+      )
+      (block
+       (local.set $26
+        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+       )
+       (local.set $27
+        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+       )
+       (local.set $28
+        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+       )
+       (local.set $29
+        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+       )
+       (local.set $24
+        (local.get $3)
+       )
+       (block $done28
+        (local.set $25
+         (i32.const 0)
+        )
+        (loop $loop29
+         (br_if $done28
+          (i32.ge_s
+           (local.get $25)
+           (i32.const 2)
+          )
+         )
+         (local.set $34
+          (v128.load32_splat
+           (i32.add
+            (local.get $24)
+            (i32.shl
+             (local.get $17)
+             (i32.const 2)
+            )
+           )
+          )
+         )
+         (local.set $36
+          (v128.load
+           (i32.add
+            (local.get $24)
+            (i32.shl
+             (local.get $18)
+             (i32.const 2)
+            )
+           )
+          )
+         )
+         (local.set $26
+          (f32x4.add
+           (local.get $26)
+           (f32x4.mul
+            (local.get $34)
+            (local.get $36)
+           )
+          )
+         )
+         (local.set $36
+          (v128.load offset=16
+           (i32.add
+            (local.get $24)
+            (i32.shl
+             (local.get $18)
+             (i32.const 2)
+            )
+           )
+          )
+         )
+         (local.set $27
+          (f32x4.add
+           (local.get $27)
+           (f32x4.mul
+            (local.get $34)
+            (local.get $36)
+           )
+          )
+         )
+         (local.set $36
+          (v128.load offset=32
+           (i32.add
+            (local.get $24)
+            (i32.shl
+             (local.get $18)
+             (i32.const 2)
+            )
+           )
+          )
+         )
+         (local.set $28
+          (f32x4.add
+           (local.get $28)
+           (f32x4.mul
+            (local.get $34)
+            (local.get $36)
+           )
+          )
+         )
+         (local.set $36
+          (v128.load offset=48
+           (i32.add
+            (local.get $24)
+            (i32.shl
+             (local.get $18)
+             (i32.const 2)
+            )
+           )
+          )
+         )
+         (local.set $29
+          (f32x4.add
+           (local.get $29)
+           (f32x4.mul
+            (local.get $34)
+            (local.get $36)
+           )
+          )
+         )
+         (local.set $24
+          (i32.add
+           (local.get $24)
+           (i32.const 16)
+          )
+         )
+         (local.set $25
+          (i32.add
+           (local.get $25)
+           (i32.const 1)
+          )
+         )
+         (br $loop29)
+        )
+       )
+       (if
+        (i32.ge_s
+         (i32.sub
+          (local.get $20)
+          (i32.add
+           (local.get $18)
+           (i32.const 0)
+          )
+         )
+         (i32.const 4)
+        )
+        (then
+         (v128.store
+          (i32.add
+           (local.get $6)
+           (i32.shl
+            (i32.add
+             (local.get $19)
+             (i32.add
+              (local.get $18)
+              (i32.const 0)
+             )
+            )
+            (i32.const 2)
+           )
+          )
+          (local.get $26)
+         )
+        )
+        (else
+         (if
+          (i32.eqz
+           (i32.sub
+            (i32.sub
+             (local.get $20)
+             (i32.add
+              (local.get $18)
+              (i32.const 0)
+             )
+            )
+            (i32.const 3)
+           )
+          )
+          (then
+           (v128.store32_lane 0
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (local.get $19)
+               (i32.add
+                (local.get $18)
+                (i32.const 0)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $26)
+           )
+           (v128.store32_lane offset=4 1
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (local.get $19)
+               (i32.add
+                (local.get $18)
+                (i32.const 0)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $26)
+           )
+           (v128.store32_lane offset=8 2
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (local.get $19)
+               (i32.add
+                (local.get $18)
+                (i32.const 0)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $26)
+           )
+          )
+          (else
+           (if
+            (i32.eqz
+             (i32.sub
+              (i32.sub
+               (local.get $20)
+               (i32.add
+                (local.get $18)
+                (i32.const 0)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (then
+             (v128.store32_lane 0
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (local.get $19)
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 0)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $26)
+             )
+             (v128.store32_lane offset=4 1
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (local.get $19)
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 0)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $26)
+             )
+            )
+            (else
+             (v128.store32_lane 0
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (local.get $19)
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 0)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $26)
              )
             )
            )
           )
          )
         )
-        (local.set $10
-         (i32.add
-          (local.get $10)
-          (i32.const 4)
+       )
+       (if
+        (i32.ge_s
+         (i32.sub
+          (local.get $20)
+          (i32.add
+           (local.get $18)
+           (i32.const 4)
+          )
+         )
+         (i32.const 4)
+        )
+        (then
+         (v128.store
+          (i32.add
+           (local.get $6)
+           (i32.shl
+            (i32.add
+             (local.get $19)
+             (i32.add
+              (local.get $18)
+              (i32.const 4)
+             )
+            )
+            (i32.const 2)
+           )
+          )
+          (local.get $27)
          )
         )
-        (br $loop1)
+        (else
+         (if
+          (i32.eqz
+           (i32.sub
+            (i32.sub
+             (local.get $20)
+             (i32.add
+              (local.get $18)
+              (i32.const 4)
+             )
+            )
+            (i32.const 3)
+           )
+          )
+          (then
+           (v128.store32_lane 0
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (local.get $19)
+               (i32.add
+                (local.get $18)
+                (i32.const 4)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $27)
+           )
+           (v128.store32_lane offset=4 1
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (local.get $19)
+               (i32.add
+                (local.get $18)
+                (i32.const 4)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $27)
+           )
+           (v128.store32_lane offset=8 2
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (local.get $19)
+               (i32.add
+                (local.get $18)
+                (i32.const 4)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $27)
+           )
+          )
+          (else
+           (if
+            (i32.eqz
+             (i32.sub
+              (i32.sub
+               (local.get $20)
+               (i32.add
+                (local.get $18)
+                (i32.const 4)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (then
+             (v128.store32_lane 0
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (local.get $19)
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 4)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $27)
+             )
+             (v128.store32_lane offset=4 1
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (local.get $19)
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 4)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $27)
+             )
+            )
+            (else
+             (v128.store32_lane 0
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (local.get $19)
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 4)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $27)
+             )
+            )
+           )
+          )
+         )
+        )
+       )
+       (if
+        (i32.ge_s
+         (i32.sub
+          (local.get $20)
+          (i32.add
+           (local.get $18)
+           (i32.const 8)
+          )
+         )
+         (i32.const 4)
+        )
+        (then
+         (v128.store
+          (i32.add
+           (local.get $6)
+           (i32.shl
+            (i32.add
+             (local.get $19)
+             (i32.add
+              (local.get $18)
+              (i32.const 8)
+             )
+            )
+            (i32.const 2)
+           )
+          )
+          (local.get $28)
+         )
+        )
+        (else
+         (if
+          (i32.eqz
+           (i32.sub
+            (i32.sub
+             (local.get $20)
+             (i32.add
+              (local.get $18)
+              (i32.const 8)
+             )
+            )
+            (i32.const 3)
+           )
+          )
+          (then
+           (v128.store32_lane 0
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (local.get $19)
+               (i32.add
+                (local.get $18)
+                (i32.const 8)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $28)
+           )
+           (v128.store32_lane offset=4 1
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (local.get $19)
+               (i32.add
+                (local.get $18)
+                (i32.const 8)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $28)
+           )
+           (v128.store32_lane offset=8 2
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (local.get $19)
+               (i32.add
+                (local.get $18)
+                (i32.const 8)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $28)
+           )
+          )
+          (else
+           (if
+            (i32.eqz
+             (i32.sub
+              (i32.sub
+               (local.get $20)
+               (i32.add
+                (local.get $18)
+                (i32.const 8)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (then
+             (v128.store32_lane 0
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (local.get $19)
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 8)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $28)
+             )
+             (v128.store32_lane offset=4 1
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (local.get $19)
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 8)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $28)
+             )
+            )
+            (else
+             (v128.store32_lane 0
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (local.get $19)
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 8)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $28)
+             )
+            )
+           )
+          )
+         )
+        )
+       )
+       (if
+        (i32.ge_s
+         (i32.sub
+          (local.get $20)
+          (i32.add
+           (local.get $18)
+           (i32.const 12)
+          )
+         )
+         (i32.const 4)
+        )
+        (then
+         (v128.store
+          (i32.add
+           (local.get $6)
+           (i32.shl
+            (i32.add
+             (local.get $19)
+             (i32.add
+              (local.get $18)
+              (i32.const 12)
+             )
+            )
+            (i32.const 2)
+           )
+          )
+          (local.get $29)
+         )
+        )
+        (else
+         (if
+          (i32.eqz
+           (i32.sub
+            (i32.sub
+             (local.get $20)
+             (i32.add
+              (local.get $18)
+              (i32.const 12)
+             )
+            )
+            (i32.const 3)
+           )
+          )
+          (then
+           (v128.store32_lane 0
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (local.get $19)
+               (i32.add
+                (local.get $18)
+                (i32.const 12)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $29)
+           )
+           (v128.store32_lane offset=4 1
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (local.get $19)
+               (i32.add
+                (local.get $18)
+                (i32.const 12)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $29)
+           )
+           (v128.store32_lane offset=8 2
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (local.get $19)
+               (i32.add
+                (local.get $18)
+                (i32.const 12)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $29)
+           )
+          )
+          (else
+           (if
+            (i32.eqz
+             (i32.sub
+              (i32.sub
+               (local.get $20)
+               (i32.add
+                (local.get $18)
+                (i32.const 12)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (then
+             (v128.store32_lane 0
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (local.get $19)
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 12)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $29)
+             )
+             (v128.store32_lane offset=4 1
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (local.get $19)
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 12)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $29)
+             )
+            )
+            (else
+             (v128.store32_lane 0
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (local.get $19)
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 12)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $29)
+             )
+            )
+           )
+          )
+         )
+        )
        )
       )
-      (local.set $11
+      (local.set $21
        (i32.add
-        (local.get $11)
-        (local.get $12)
-       )
-      )
-      (local.set $9
-       (i32.add
-        (local.get $9)
+        (local.get $21)
         (i32.const 1)
        )
       )
-      (br $loop3)
+      (br $loop31)
      )
     )
     (local.set $5
@@ -344,7 +3935,7 @@
       (i32.const 1)
      )
     )
-    (br $loop5)
+    (br $loop33)
    )
   )
  )
