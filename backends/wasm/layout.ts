@@ -41,7 +41,7 @@ export type WeightForm =
   | { kind: "panels-i8"; rows: number; cols: number; scalesAt: number; smooth?: readonly number[]; mulAt?: number } // int8: panels of [ceil(cols/2)][PANEL][2] bytes of the (smoothed) weights, then f32 scales (padded to panels) at byte scalesAt; a smoothed layer then has its activation multipliers 1/s (f32, padded to 4) at byte mulAt
   | { kind: "vector"; length: number; round: "fp32" | "fp16" | "bf16" } // bias (values rounded to `round`), padded to whole panels
   | { kind: "table"; rows: number; dim: number; format: TableFormat; rowBytes: number }
-  | { kind: "ids"; ids: readonly number[] }; // a hot part's table rows, ascending i32
+  | { kind: "ids"; ids: readonly number[] }; // a hot part's table rows, ascending i32, in hotIdsBytes's blocked form
 
 export interface PlacedWeight {
   name: string;
@@ -67,6 +67,25 @@ export interface WeightLayout {
 
 /** The key a hot part's id list is placed under. */
 export const hotIdsKey = (part: string): string => `${part}#ids`;
+
+/** Hot ids per block of the embedding kernel's two-level search. */
+export const HOT_BLOCK = 16;
+/** i32 filling the blocks past the last hot id: above every row id, so never counted as below a key. */
+const ID_PAD = 0x7fffffff;
+
+/**
+ * A hot part's ascending ids for the two-level SIMD search (kernels/embedding.ts):
+ * the ids padded to whole blocks of HOT_BLOCK, then each block's last id (the
+ * block's pivot), padded to whole vectors of 4. Padding is ID_PAD.
+ */
+export function hotIdsWords(ids: readonly number[]): Int32Array {
+  const blocks = Math.ceil(ids.length / HOT_BLOCK);
+  const pivotsAt = blocks * HOT_BLOCK;
+  const out = new Int32Array(pivotsAt + align(blocks, 4)).fill(ID_PAD);
+  out.set(ids);
+  for (let b = 0; b < blocks; b++) out[pivotsAt + b] = out[b * HOT_BLOCK + HOT_BLOCK - 1]!;
+  return out;
+}
 
 const align = (n: number, a: number): number => Math.ceil(n / a) * a;
 const panels = (rows: number): number => Math.ceil(rows / PANEL);
@@ -102,7 +121,7 @@ function formBytes(f: WeightForm): number {
   if (f.kind === "panels") return panels(f.rows) * PANEL * f.cols * (f.element === "f32" ? 4 : 2);
   if (f.kind === "panels-i8") return f.scalesAt + panels(f.rows) * PANEL * 4 + (f.smooth ? align(f.cols, 4) * 4 : 0);
   if (f.kind === "vector") return panels(f.length) * PANEL * 4;
-  if (f.kind === "ids") return f.ids.length * 4;
+  if (f.kind === "ids") return hotIdsWords(f.ids).byteLength;
   return f.rows * f.rowBytes;
 }
 
@@ -213,7 +232,7 @@ const ROUND: Record<"fp32" | "fp16" | "bf16", (x: number) => number> = { fp32: (
 
 /** The packed bytes of one weight, in chunks (tables a few thousand rows at a time). */
 export function* packWeight(w: PlacedWeight, store: WeightStore): Generator<Uint8Array> {
-  if (w.form.kind === "ids") return yield new Uint8Array(Int32Array.from(w.form.ids).buffer);
+  if (w.form.kind === "ids") return yield new Uint8Array(hotIdsWords(w.form.ids).buffer);
   const t = store.get(w.name);
   if (!t) throw new RmcError(`weight \`${w.name}\` is missing from the weight store`, "E1803");
   const f = w.form;

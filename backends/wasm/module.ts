@@ -201,6 +201,9 @@ export class WasmModule {
   /** `i8x16.shuffle` by 32-bit lanes: lane l of the result is lane `lanes[l]` of a (0-3) or of b (4-7) */ shuffle32 = (a: Expr, b: Expr, lanes: [number, number, number, number]): Expr => this.raw.i8x16.shuffle(a, b, lanes.flatMap((l) => [l * 4, l * 4 + 1, l * 4 + 2, l * 4 + 3]));
   /** `i32x4.max_s` */ maxI32x4 = (a: Expr, b: Expr): Expr => this.raw.i32x4.max_s(a, b);
   /** `i32x4.extract_lane` */ laneI32 = (v: Expr, i: number): Expr => this.raw.i32x4.extract_lane(v, i);
+  /** `i32x4.lt_s` */ ltI32x4 = (a: Expr, b: Expr): Expr => this.raw.i32x4.lt_s(a, b);
+  /** `i32x4.bitmask` */ bitmaskI32x4 = (a: Expr): Expr => this.raw.i32x4.bitmask(a);
+  /** `i32.popcnt` */ popcnt = (a: Expr): Expr => this.raw.i32.popcnt(a);
   /** `i32x4.sub` */ subI32x4 = (a: Expr, b: Expr): Expr => this.raw.i32x4.sub(a, b);
   /** `i32x4.add` */ addI32x4 = (a: Expr, b: Expr): Expr => this.raw.i32x4.add(a, b);
   /** `i32x4.mul` */ mulI32x4 = (a: Expr, b: Expr): Expr => this.raw.i32x4.mul(a, b);

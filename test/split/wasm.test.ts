@@ -48,6 +48,39 @@ describe("split tables in the Wasm artifact", () => {
       }
     });
 
+  // The kernel finds an id among the hot ids by SIMD counts over blocks of 16 and their last ids (up
+  // to 32 blocks), else by binary search: hot lists of one partial block, a block and one more id,
+  // several pivot vectors, and past 32 blocks; ids below, among, between and above the hot ones.
+  it.each([5, 16, 17, 100, 700])("hot part of %i ids: every id finds its row, hot or cold", async (k) => {
+    const src = `model hot {
+  input dense: f32[3]
+  input sparse: bags[1]
+  table emb[1]: embedding(dim: 4, rows: 3000)
+  bottom = relu(linear(dense, 4))
+  pooled = embedding_bag(emb, sparse)
+  z = interact(bottom, pooled, op: dot)
+  output y = linear(z, 2)
+}`;
+    const g = model(src);
+    const weights = weightsFor(g);
+    // Calibration: every id 0..k-1 once, then id 2·i+1 for larger i a few times, so the hot ids are odd, spread out and exactly k.
+    const calib = batches(g, [k + 3 * k]);
+    const bags = calib[0]!.inputs.sparse!;
+    if (!isBags(bags)) throw new Error("bags expected");
+    const ids = [...Array.from({ length: k }, (_, i) => (k > 50 ? 2 * i + 1 : 3 * i + 2)), ...Array.from({ length: 3 * k }, (_, i) => (k > 50 ? 2 * (i % k) + 1 : 3 * (i % k) + 2))];
+    calib[0]!.inputs.sparse = { ...bags, lengths: new Int32Array(ids.length).fill(1), values: Int32Array.from(ids) };
+    const split = run(g, `split-tables{hot=${k}}`, calib);
+    const hotDecl = split.weights.find((w) => Array.isArray(w.attrs.hot))!;
+    expect((hotDecl.attrs.hot as number[]).length).toBe(k);
+    const dir = await compileTo(split, weights);
+    const test = batches(g, [500], 5)[0]!;
+    const tb = test.inputs.sparse!;
+    if (!isBags(tb)) throw new Error("bags expected");
+    const rng = (i: number) => (i * 2654435761) >>> 0;
+    test.inputs.sparse = { ...tb, lengths: new Int32Array(500).fill(1), values: Int32Array.from({ length: 500 }, (_, i) => (i < 40 ? [0, 1, 2, 3, 2999, 2998][i % 6]! : rng(i) % 3000)) };
+    expectIdentical(await runArtifact(dir, test), interpret(g, weights, test).outputs);
+  });
+
   it("loads a shard only when a request needs one of its rows; preload picks what is read at load", async () => {
     const g = model();
     const split = run(g, PIPELINES.hotcold, batches(g, [64]));

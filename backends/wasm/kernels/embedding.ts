@@ -17,8 +17,11 @@
 import type { Graph, Node } from "../../../src/ir/types.js";
 import { nodeTables } from "../../../src/ir/tables.js";
 import type { Expr, FunctionBuilder, Local, WasmModule } from "../module.js";
-import { type TableFormat, type WeightLayout, hotIdsKey } from "../layout.js";
+import { HOT_BLOCK, type TableFormat, type WeightLayout, hotIdsKey } from "../layout.js";
 import { f16x4ToF32, unpackLanes } from "./widen.js";
+
+/** Hot lists up to this many blocks (HOT_BLOCK ids each) are searched with SIMD counts; longer ones by binary search. */
+const MAX_HOT_BLOCKS = 32;
 
 /** Where a table's rows are: their address, stride and format. */
 export interface RowSource {
@@ -185,10 +188,27 @@ function routedRow(c: RowContext, t: BagTable, id: () => Expr): Expr[] {
   const k = f.local("i32");
   const { ids, count, rows } = t.hot;
   const hotAt = (index: Expr) => w.loadI32(w.add(w.i32(ids), w.shl(index, w.i32(2))));
-  // k = number of hot ids below key: add each power of two (largest first) while the id before that position is still below key.
-  const search: Expr[] = [key.set(id()), k.set(w.i32(0))];
-  for (let step = 2 ** Math.floor(Math.log2(count)); step >= 1; step /= 2)
-    search.push(w.if(w.lt(w.i32(count - step), k.get()), w.nop(), w.if(w.lt(hotAt(w.add(k.get(), w.i32(step - 1))), key.get()), k.set(w.add(k.get(), w.i32(step))))));
+  // k = number of hot ids below key (layout.ts hotIdsWords: blocks of HOT_BLOCK ids, then each block's
+  // last id). Counted with SIMD compares, no branches (ids are random, a branch per step of a binary
+  // search is mispredicted half the time): b = blocks whose last id is below key; all their ids are;
+  // then the ids below key in block min(b, blocks-1). Long lists keep the binary search.
+  const blocks = Math.ceil(count / HOT_BLOCK);
+  const search: Expr[] = [key.set(id())];
+  if (blocks <= MAX_HOT_BLOCKS) {
+    const keys = f.local("v128");
+    const b = f.local("i32");
+    const below = (at: Expr, offset: number) => w.popcnt(w.bitmaskI32x4(w.ltI32x4(w.load(at, offset), keys.get())));
+    const sum = (terms: Expr[]) => terms.reduce((x, y) => w.add(x, y));
+    const pivots = ids + blocks * HOT_BLOCK * 4;
+    search.push(keys.set(w.splatI32(key.get())), b.set(sum(Array.from({ length: Math.ceil(blocks / 4) }, (_, v) => below(w.i32(pivots), v * 16)))));
+    const block = () => w.shl(w.select(w.lt(b.get(), w.i32(blocks)), b.get(), w.i32(blocks - 1)), w.i32(Math.log2(HOT_BLOCK)));
+    search.push(k.set(w.add(block(), sum(Array.from({ length: HOT_BLOCK / 4 }, (_, v) => below(w.add(w.i32(ids), w.shl(block(), w.i32(2))), v * 16))))));
+  } else {
+    // Add each power of two (largest first) while the id before that position is still below key.
+    search.push(k.set(w.i32(0)));
+    for (let step = 2 ** Math.floor(Math.log2(count)); step >= 1; step /= 2)
+      search.push(w.if(w.lt(w.i32(count - step), k.get()), w.nop(), w.if(w.lt(hotAt(w.add(k.get(), w.i32(step - 1))), key.get()), k.set(w.add(k.get(), w.i32(step))))));
+  }
   const done = f.label("hot");
   const hot = w.if(w.lt(k.get(), w.i32(count)), w.if(w.eqz(w.sub(hotAt(k.get()), key.get())), w.block([...accumulateRow(c, rows, k.get()), w.br(done)])));
   // Not hot: it is cold row key - k.
