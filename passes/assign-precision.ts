@@ -64,7 +64,7 @@ export const assignPrecision: Pass<Options> = {
       const { weights, calibration } = needData(ctx, "--precision auto");
       const r = searchPrecision(graph, weights, calibration, { budget: o.budget, target: o.target, act, calibMethod: method, smooth: o.smooth });
       out = r.graph;
-      plan = { ...base, budget: o.budget, ...(r.baseline ? { baseline: r.baseline, final: r.final } : {}), neDelta: r.finalDelta, decisions: r.decisions, ...calibrationOf(out) };
+      plan = { ...base, budget: o.budget, ...(r.baseline ? { baseline: r.baseline, final: r.final } : {}), neDelta: r.finalDelta, neDeltaError: r.finalError, decisions: r.decisions, ...calibrationOf(out) };
     } else {
       let decisions;
       let saved: PrecisionPlan | undefined;
@@ -86,7 +86,8 @@ export const assignPrecision: Pass<Options> = {
       plan = { ...base, decisions, ...calibrationOf(out) };
       if (ctx.weights && ctx.calibration?.length) {
         const fp32 = applyDecisions(graph, modeDecisions(graph, "fp32").map((d) => ({ ...d, precision: "fp32", source: "mode" as const })), {}, true);
-        plan = { ...plan, neDelta: new ExpectedNE(fp32, ctx.weights, ctx.calibration).delta(out) };
+        const ev = new ExpectedNE(fp32, ctx.weights, ctx.calibration);
+        plan = { ...plan, neDelta: ev.delta(out), neDeltaError: ev.lastError };
       }
     }
     ctx.emit("precision-plan", plan);

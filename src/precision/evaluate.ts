@@ -54,6 +54,8 @@ export class ExpectedNE {
   private readonly entropy: Record<string, number> = {};
   /** Graph evaluations so far (for reports). */
   evaluations = 0;
+  /** The standard error of the last `delta` (same units): the spread of per-sample KL over √n. */
+  lastError = 0;
 
   constructor(
     reference: Graph,
@@ -79,6 +81,7 @@ export class ExpectedNE {
   delta(graph: Graph): number {
     this.evaluations++;
     const kl: Record<string, number> = {};
+    const kl2: Record<string, number> = {};
     let n = 0;
     this.batches.forEach((batch, i) => {
       const out = interpret(graph, this.weights, batch).outputs;
@@ -86,17 +89,28 @@ export class ExpectedNE {
         const ref = this.reference[i]![name]!;
         const got = out[name]!;
         let s = 0;
+        let s2 = 0;
         for (let k = 0; k < ref.length; k++) {
           const p = clampP(ref[k]!);
           const q = clampP(got[k]!);
-          s += p * Math.log(p / q) + (1 - p) * Math.log((1 - p) / (1 - q));
+          const d = p * Math.log(p / q) + (1 - p) * Math.log((1 - p) / (1 - q));
+          s += d;
+          s2 += d * d;
         }
         kl[name] = (kl[name] ?? 0) + s;
+        kl2[name] = (kl2[name] ?? 0) + s2;
       }
       n += batch.size;
     });
     let worst = 0;
-    for (const [name, h] of Object.entries(this.entropy)) worst = Math.max(worst, (100 * (kl[name]! / n)) / h);
+    this.lastError = 0;
+    for (const [name, h] of Object.entries(this.entropy)) {
+      const mean = kl[name]! / n;
+      const d = (100 * mean) / h;
+      if (d < worst) continue;
+      worst = d;
+      this.lastError = (100 * Math.sqrt(Math.max(0, kl2[name]! / n - mean * mean) / n)) / h;
+    }
     return worst;
   }
 }

@@ -26,6 +26,8 @@ export interface PrecisionPlan {
   final?: NeByOutput;
   /** Worst NE delta (%) against the fp32 model on the calibration data. */
   neDelta?: number;
+  /** The standard error of neDelta (%): per-sample KL's spread over √n. */
+  neDeltaError?: number;
   decisions: Decision[];
   /** Static activation scales of int8 layers, by node id. */
   actScales?: Record<string, number>;

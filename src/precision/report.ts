@@ -3,6 +3,7 @@
 // when it was lowered, and why — as an aligned console table or Markdown.
 
 import type { PrecisionPlan } from "./plan.js";
+import { MARGIN_SE } from "./search.js";
 
 const pct = (x: number | undefined): string => (x === undefined ? "" : `${x >= 0 ? "+" : ""}${x.toFixed(4)}%`);
 const kib = (b: number): string => (b >= 1 << 20 ? `${(b / 2 ** 20).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
@@ -17,7 +18,7 @@ const HEADER = ["node", "line", "precision", "bytes fp32", "bytes now", "ΔNE al
 export function planSummary(plan: PrecisionPlan): string {
   const before = plan.decisions.reduce((s, d) => s + d.bytesBefore, 0);
   const after = plan.decisions.reduce((s, d) => s + d.bytesAfter, 0);
-  const ne = plan.neDelta !== undefined ? `; expected NE ${pct(plan.neDelta)} vs fp32 on the calibration inputs${plan.budget !== undefined ? ` (budget ${pct(plan.budget)})` : ""}` : "";
+  const ne = plan.neDelta !== undefined ? `; expected NE ${pct(plan.neDelta)}${plan.neDeltaError !== undefined ? ` ± ${pct(plan.neDeltaError)}` : ""} vs fp32 on the calibration inputs${plan.budget !== undefined ? ` (budget ${pct(plan.budget)}${plan.mode === "auto" ? `, kept ${MARGIN_SE} standard errors below it` : ""})` : ""}` : "";
   return `precision ${plan.mode}: weights ${kib(before)} → ${kib(after)} (${(before / Math.max(after, 1)).toFixed(2)}x smaller)${ne}`;
 }
 

@@ -3,8 +3,11 @@
 // as pinned), then lowers units greedily in order of the best saving (bytes,
 // plus the target's own speed estimate) per unit of NE loss, re-measuring the
 // whole model after every change and keeping a change only while the NE delta
-// against the fp32 model stays within the budget. User pins always win; the
-// result is always a valid plan (at worst: the pins alone).
+// against the fp32 model stays within the budget — with a margin of MARGIN_SE
+// standard errors of that estimate, because the budget is meant to hold on
+// data the search never saw, where the same plan's delta differs by about that
+// much. User pins always win; the result is always a valid plan (at worst:
+// the pins alone).
 
 import type { Graph, Node } from "../ir/types.js";
 import { valueInputs, weightInputs } from "../ir/types.js";
@@ -17,6 +20,12 @@ import { COST_MODELS, type CostModel } from "../../backends/cost.js";
 import { RmcError } from "../diagnostics.js";
 import { ExpectedNE, measureNE, type NeByOutput } from "./evaluate.js";
 import { BITS, applyAssignment, precisionUnits, type Unit } from "./units.js";
+
+/**
+ * Standard errors of the expected-NE estimate kept below the budget: the estimate is a mean over the
+ * calibration samples, so unseen data gives a delta within ±2 of them about 95% of the time.
+ */
+export const MARGIN_SE = 2;
 
 export interface SearchOptions {
   /** NE may rise by at most this much, in percent of the fp32 model's NE. */
@@ -54,6 +63,8 @@ export interface SearchResult {
   final?: NeByOutput;
   /** Expected NE change of the result against the fp32 model (see ExpectedNE), in percent. */
   finalDelta: number;
+  /** The standard error of finalDelta (the spread of per-sample KL over √n, same units). */
+  finalError: number;
   evaluations: number;
 }
 
@@ -120,6 +131,8 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   const fp32 = assign(new Map(units.map((u) => [u.id, "fp32"])));
   const ev = new ExpectedNE(fp32, weights, batches);
   const delta = (precision: Map<string, string>): number => ev.delta(assign(precision));
+  /** Within budget with the margin: the estimate plus MARGIN_SE of its standard errors. */
+  const fits = (d: number): boolean => d + MARGIN_SE * ev.lastError <= opts.budget;
 
   const current = new Map(units.map((u) => [u.id, u.pinned ?? "fp32"]));
   const pinsDelta = delta(current);
@@ -162,8 +175,8 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
     }
     const trial = new Map(current).set(c.unit.id, c.p);
     const d = delta(trial);
-    if (d > opts.budget) {
-      if (!rejected.has(c.unit.id)) rejected.set(c.unit.id, `${c.p} (alone ${pct(c.alone)}) would bring the model to ${pct(d)}, over the budget`);
+    if (!fits(d)) {
+      if (!rejected.has(c.unit.id)) rejected.set(c.unit.id, `${c.p} (alone ${pct(c.alone)}) would bring the model to ${pct(d)} ± ${pct(ev.lastError)}, over the budget with a ${MARGIN_SE}-standard-error margin`);
       continue;
     }
     current.set(c.unit.id, c.p);
@@ -176,9 +189,10 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
 
   const result = assign(current);
   const finalDelta = delta(current);
+  const finalError = ev.lastError;
   const labelled = batches.some((b) => b.labels && Object.keys(b.labels).length > 0);
   const ne = labelled ? { baseline: measureNE(fp32, weights, batches), final: measureNE(result, weights, batches) } : {};
-  return { graph: result, decisions: units.map((u) => decisions.get(u.id)!), ...ne, finalDelta, evaluations: ev.evaluations };
+  return { graph: result, decisions: units.map((u) => decisions.get(u.id)!), ...ne, finalDelta, finalError, evaluations: ev.evaluations };
 }
 
 /** A decision record without NE numbers. */

@@ -18,7 +18,8 @@ import { outputLogits } from "../../src/interp/logits.js";
 import { Rng } from "../../src/util/rng.js";
 import type { Batch } from "../../src/data/batch.js";
 import type { Graph } from "../../src/ir/types.js";
-import { searchPrecision } from "../../src/precision/search.js";
+import { MARGIN_SE, searchPrecision } from "../../src/precision/search.js";
+import { interpret } from "../../src/interp/interpreter.js";
 import { ExpectedNE, measureNE } from "../../src/precision/evaluate.js";
 import { applyAssignment, precisionUnits } from "../../src/precision/units.js";
 import { PLAN_FORMAT, applyDecisions, readPlan, writePlan, type PrecisionPlan } from "../../src/precision/plan.js";
@@ -79,11 +80,41 @@ describe("expected NE", () => {
   });
 });
 
+describe("expected NE's standard error", () => {
+  it("is the spread of per-sample KL over √n, in the delta's units (checked by hand on the int4 model)", () => {
+    const ev = new ExpectedNE(graph, weights, calib);
+    const g4 = applyAssignment(graph, { precision: new Map(precisionUnits(graph).filter((u) => u.kind === "table").map((u) => [u.id, "int4"])) });
+    const d = ev.delta(g4);
+    const clamp = (p: number) => Math.min(1 - 1e-7, Math.max(1e-7, p));
+    const kls: number[] = [];
+    let h = 0;
+    for (const b of calib) {
+      const p = interpret(graph, weights, b).outputs.ctr!;
+      const q = interpret(g4, weights, b).outputs.ctr!;
+      p.forEach((pv, i) => {
+        const [x, y] = [clamp(pv), clamp(q[i]!)];
+        kls.push(x * Math.log(x / y) + (1 - x) * Math.log((1 - x) / (1 - y)));
+        h -= x * Math.log(x) + (1 - x) * Math.log(1 - x);
+      });
+    }
+    const n = kls.length;
+    const mean = kls.reduce((s, v) => s + v, 0) / n;
+    const sd = Math.sqrt(kls.reduce((s, v) => s + (v - mean) ** 2, 0) / n);
+    expect(d).toBeCloseTo((100 * mean) / (h / n), 10);
+    expect(ev.lastError).toBeCloseTo((100 * sd) / Math.sqrt(n) / (h / n), 10);
+    expect(ev.lastError).toBeGreaterThan(0);
+    expect(ev.delta(graph)).toBe(0);
+    expect(ev.lastError).toBe(0);
+  });
+});
+
 describe("auto search", () => {
   const result = searchPrecision(graph, weights, calib, opts);
 
-  it("ends within the budget it measured, and lowers something", () => {
-    expect(result.finalDelta).toBeLessThanOrEqual(opts.budget);
+  it("ends within the budget it measured, with a margin of two standard errors, and lowers something", () => {
+    expect(MARGIN_SE).toBe(2);
+    expect(result.finalDelta + MARGIN_SE * result.finalError).toBeLessThanOrEqual(opts.budget);
+    expect(result.finalError).toBeGreaterThan(0);
     expect(new ExpectedNE(graph, weights, calib).delta(result.graph)).toBe(result.finalDelta);
     expect(result.baseline!.ctr).toBe(measureNE(graph, weights, calib).ctr); // labelled NE, for the report
     const lowered = result.decisions.filter((d) => d.precision !== "fp32");

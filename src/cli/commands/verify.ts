@@ -88,7 +88,7 @@ export const verify: Command = {
     const ev = new ExpectedNE(fp32, weights, batches);
     const delta = ev.delta(planGraph(fp32, decisions, plan, weights, batches));
     const ok = delta <= budget;
-    io.out(`${manifest.model.name}: plan ${plan?.mode ?? "fp32"} on the new weights: expected NE ${pct(delta)} vs the new fp32 model (budget ${pct(budget)}, ${batches.reduce((s, b) => s + b.size, 0)} samples): ${ok ? "within budget" : "OUTSIDE the budget"}\n`);
+    io.out(`${manifest.model.name}: plan ${plan?.mode ?? "fp32"} on the new weights: expected NE ${pct(delta)} ± ${pct(ev.lastError)} vs the new fp32 model (budget ${pct(budget)}, ${batches.reduce((s, b) => s + b.size, 0)} samples): ${ok ? "within budget" : "OUTSIDE the budget"}\n`);
     if (ok || !args.flags.repair) return ok ? 0 : 1;
     const fixed = repair(fp32, decisions, plan, weights, batches, ev, budget, io.out);
     const repaired: PrecisionPlan = { ...(plan as PrecisionPlan), mode: "repair", budget, decisions: fixed.decisions, neDelta: fixed.delta };
