@@ -152,13 +152,13 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
       if (p === "fp32") continue;
       // fp16 saves less than int8; it is only worth measuring for a table that int8 already hurts too much.
       if (u.kind === "table" && p === "fp16" && int8Alone !== undefined && int8Alone <= opts.budget) continue;
-      if (cost(u.kind, p) > cost(u.kind, "fp32")) {
+      if (cost(u.kind, p, u.shape) > cost(u.kind, "fp32", u.shape)) {
         slower.set(u.id, p);
         continue;
       }
       const alone = delta(new Map([...current, [u.id, p]])) - pinsDelta;
       if (p === "int8") int8Alone = alone;
-      const saving = (u.bytes("fp32") - u.bytes(p)) / totalBytes + ((cost(u.kind, "fp32") - cost(u.kind, p)) * u.work) / totalWork;
+      const saving = (u.bytes("fp32") - u.bytes(p)) / totalBytes + ((cost(u.kind, "fp32", u.shape) - cost(u.kind, p, u.shape)) * u.work) / totalWork;
       candidates.push({ unit: u, p, alone, score: saving / Math.max(alone, 1e-4) });
     }
   }
@@ -168,7 +168,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   const rejected = new Map<string, string>();
   for (const c of candidates) {
     const now = current.get(c.unit.id)!;
-    if (BITS[now]! <= BITS[c.p]! || cost(c.unit.kind, c.p) > cost(c.unit.kind, now)) continue;
+    if (BITS[now]! <= BITS[c.p]! || cost(c.unit.kind, c.p, c.unit.shape) > cost(c.unit.kind, now, c.unit.shape)) continue;
     if (c.alone > opts.budget) {
       if (!rejected.has(c.unit.id)) rejected.set(c.unit.id, `${c.p} alone costs ${pct(c.alone)} NE, over the ${pct(opts.budget)} budget`);
       continue;

@@ -25,6 +25,8 @@ export interface Unit {
   bytes(precision: string): number;
   /** Multiply-adds (layers) or values read (tables) per sample: its share of the work. */
   work: number;
+  /** [outputs, inputs] of a layer, [rows, dim] of a table: what a target's cost estimate may depend on. */
+  shape: readonly [number, number];
 }
 
 export const TABLE_PRECISIONS = ["fp32", "fp16", "int8", "int4", "int2"] as const;
@@ -44,6 +46,7 @@ function tableUnit(decl: WeightDecl, reader: Node | undefined): Unit {
     options: TABLE_PRECISIONS,
     bytes: (p) => rows * (p === "fp32" ? dim * 4 : rowBytes(p as RowFormat, dim)),
     work: dim,
+    shape: [rows, dim],
   };
 }
 
@@ -61,6 +64,7 @@ function linearUnit(node: Node, decls: Map<string, WeightDecl>): Unit {
     options: LINEAR_PRECISIONS,
     bytes: (p) => out * inF * per[p]! + biasBytes + (p === "int8" ? out * 4 : 0),
     work: out * inF,
+    shape: [out, inF],
   };
 }
 

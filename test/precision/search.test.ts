@@ -24,6 +24,7 @@ import { ExpectedNE, measureNE } from "../../src/precision/evaluate.js";
 import { applyAssignment, precisionUnits } from "../../src/precision/units.js";
 import { PLAN_FORMAT, applyDecisions, readPlan, writePlan, type PrecisionPlan } from "../../src/precision/plan.js";
 import { rowBytes } from "../../src/quant/rowwise.js";
+import { COST_MODELS } from "../../backends/cost.js";
 
 const src = readFileSync(join(import.meta.dirname, "../../examples/dlrm_kaggle_small.rmdl"), "utf8");
 const written = parseModel(src, "examples/dlrm_kaggle_small.rmdl").graph!;
@@ -124,9 +125,14 @@ describe("auto search", () => {
     expect(before / after).toBeGreaterThan(2);
   });
 
-  it("never picks what the target runs slower (fp16/bf16 dense layers on wasm), and explains every decision", () => {
+  it("never picks what the target runs slower (fp16/bf16 dense layers on wasm, int8 for layers this narrow), and explains every decision", () => {
+    // Wasm's estimate: int8 pays per input and per output for (de)quantizing, so only the wide 367→64 layer gains.
+    const cost = COST_MODELS.wasm!;
+    expect(cost("linear", "int8", [64, 367])).toBeLessThan(1);
+    for (const shape of [[64, 13], [16, 64], [1, 64]] as const) expect(cost("linear", "int8", shape)).toBeGreaterThan(1);
     for (const d of result.decisions) {
       if (d.kind === "linear") expect(["fp32", "int8"]).toContain(d.precision);
+      if (["bottom.0", "bottom.1", "top.1"].includes(d.unit)) expect(d).toMatchObject({ precision: "fp32", why: "lower precisions are not faster on wasm" });
       expect(d.why.length).toBeGreaterThan(10);
       if (d.precision !== "fp32") expect(d.neDeltaCumulative!).toBeLessThanOrEqual(opts.budget);
     }
