@@ -17,6 +17,7 @@ import type { Graph, WeightDecl } from "../../src/ir/types.js";
 import type { Tensor, WeightStore } from "../../src/weights/store.js";
 import { f32ToBf16, f32ToF16 } from "../../src/weights/dtypes.js";
 import { type RowFormat, quantizeRow, rowBytes } from "../../src/quant/rowwise.js";
+import { nodeTables } from "../../src/ir/tables.js";
 import { quantizeInt8Weights, toBf16, toF16, smoothMultipliers, smoothWeights } from "../../src/quant/dense.js";
 import { prequantizedIn } from "../../src/interp/precision.js";
 import { tempPath } from "../../src/util/fs.js";
@@ -41,7 +42,7 @@ export type WeightForm =
   | { kind: "panels-i8"; rows: number; cols: number; scalesAt: number; smooth?: readonly number[]; mulAt?: number } // int8: panels of [ceil(cols/2)][PANEL][2] bytes of the (smoothed) weights, then f32 scales (padded to panels) at byte scalesAt; a smoothed layer then has its activation multipliers 1/s (f32, padded to 4) at byte mulAt
   | { kind: "vector"; length: number; round: "fp32" | "fp16" | "bf16" } // bias (values rounded to `round`), padded to whole panels
   | { kind: "table"; rows: number; dim: number; format: TableFormat; rowBytes: number }
-  | { kind: "ids"; ids: readonly number[] }; // a hot part's table rows, ascending i32, in hotIdsBytes's blocked form
+  | { kind: "ids"; ids: readonly number[]; tableRows: number }; // a hot part's table rows, ascending, in hotIdsBytes's blocked form (u16 or i32 by tableRows)
 
 export interface PlacedWeight {
   name: string;
@@ -70,21 +71,25 @@ export const hotIdsKey = (part: string): string => `${part}#ids`;
 
 /** Hot ids per block of the embedding kernel's two-level search. */
 export const HOT_BLOCK = 16;
-/** i32 filling the blocks past the last hot id: above every row id, so never counted as below a key. */
-const ID_PAD = 0x7fffffff;
+
+/** Bytes per hot id: 2 when every id the table can be asked for is below the 16-bit padding value (up to 65,535 rows), else 4. */
+export const hotIdBytes = (tableRows: number): 2 | 4 => (tableRows <= 0xffff ? 2 : 4);
 
 /**
- * A hot part's ascending ids for the two-level SIMD search (kernels/embedding.ts):
- * the ids padded to whole blocks of HOT_BLOCK, then each block's last id (the
- * block's pivot), padded to whole vectors of 4. Padding is ID_PAD.
+ * A hot part's ascending ids for the two-level SIMD search (kernels/embedding.ts),
+ * as u16 or i32 (hotIdBytes): the ids padded to whole blocks of HOT_BLOCK, then
+ * each block's last id (the block's pivot), padded to a whole 16-byte vector.
+ * Padding is the largest value (0xffff, or 0x7fffffff for i32), above every row
+ * id, so a search never counts it as below a key.
  */
-export function hotIdsWords(ids: readonly number[]): Int32Array {
+export function hotIdsBytes(ids: readonly number[], tableRows: number): Uint8Array {
   const blocks = Math.ceil(ids.length / HOT_BLOCK);
   const pivotsAt = blocks * HOT_BLOCK;
-  const out = new Int32Array(pivotsAt + align(blocks, 4)).fill(ID_PAD);
+  const wide = hotIdBytes(tableRows) === 4;
+  const out = wide ? new Int32Array(pivotsAt + align(blocks, 4)).fill(0x7fffffff) : new Uint16Array(pivotsAt + align(blocks, 8)).fill(0xffff);
   out.set(ids);
   for (let b = 0; b < blocks; b++) out[pivotsAt + b] = out[b * HOT_BLOCK + HOT_BLOCK - 1]!;
-  return out;
+  return new Uint8Array(out.buffer);
 }
 
 const align = (n: number, a: number): number => Math.ceil(n / a) * a;
@@ -121,7 +126,7 @@ function formBytes(f: WeightForm): number {
   if (f.kind === "panels") return panels(f.rows) * PANEL * f.cols * (f.element === "f32" ? 4 : 2);
   if (f.kind === "panels-i8") return f.scalesAt + panels(f.rows) * PANEL * 4 + (f.smooth ? align(f.cols, 4) * 4 : 0);
   if (f.kind === "vector") return panels(f.length) * PANEL * 4;
-  if (f.kind === "ids") return hotIdsWords(f.ids).byteLength;
+  if (f.kind === "ids") return hotIdsBytes(f.ids, f.tableRows).byteLength;
   return f.rows * f.rowBytes;
 }
 
@@ -154,7 +159,10 @@ function wantedWeights(graph: Graph, steps: Step[]): Wanted[] {
       const w: Wanted = { name, form: formOf(decl, precision, smooth), precision, shard };
       seen.set(name, w);
       (shard ? shards : blob).push(w);
-      if (Array.isArray(decl.attrs.hot)) blob.push({ name: hotIdsKey(name), form: { kind: "ids", ids: decl.attrs.hot as number[] }, precision: "i32", shard: false });
+      if (Array.isArray(decl.attrs.hot)) {
+        const table = nodeTables(step.node, decls).find((t) => t.parts.some((p) => p.decl.name === name))!;
+        blob.push({ name: hotIdsKey(name), form: { kind: "ids", ids: decl.attrs.hot as number[], tableRows: table.rows }, precision: "i32", shard: false });
+      }
     }
   return [...blob, ...shards];
 }
@@ -232,7 +240,7 @@ const ROUND: Record<"fp32" | "fp16" | "bf16", (x: number) => number> = { fp32: (
 
 /** The packed bytes of one weight, in chunks (tables a few thousand rows at a time). */
 export function* packWeight(w: PlacedWeight, store: WeightStore): Generator<Uint8Array> {
-  if (w.form.kind === "ids") return yield new Uint8Array(hotIdsWords(w.form.ids).buffer);
+  if (w.form.kind === "ids") return yield hotIdsBytes(w.form.ids, w.form.tableRows);
   const t = store.get(w.name);
   if (!t) throw new RmcError(`weight \`${w.name}\` is missing from the weight store`, "E1803");
   const f = w.form;

@@ -204,6 +204,9 @@ export class WasmModule {
   /** `i32x4.lt_s` */ ltI32x4 = (a: Expr, b: Expr): Expr => this.raw.i32x4.lt_s(a, b);
   /** `i32x4.bitmask` */ bitmaskI32x4 = (a: Expr): Expr => this.raw.i32x4.bitmask(a);
   /** `i32.popcnt` */ popcnt = (a: Expr): Expr => this.raw.i32.popcnt(a);
+  /** `i16x8.lt_u` */ ltU16x8 = (a: Expr, b: Expr): Expr => this.raw.i16x8.lt_u(a, b);
+  /** `i16x8.bitmask` */ bitmaskI16x8 = (a: Expr): Expr => this.raw.i16x8.bitmask(a);
+  /** `i16x8.splat` */ splatI16 = (x: Expr): Expr => this.raw.i16x8.splat(x);
   /** `i32x4.sub` */ subI32x4 = (a: Expr, b: Expr): Expr => this.raw.i32x4.sub(a, b);
   /** `i32x4.add` */ addI32x4 = (a: Expr, b: Expr): Expr => this.raw.i32x4.add(a, b);
   /** `i32x4.mul` */ mulI32x4 = (a: Expr, b: Expr): Expr => this.raw.i32x4.mul(a, b);

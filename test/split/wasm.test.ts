@@ -50,12 +50,22 @@ describe("split tables in the Wasm artifact", () => {
 
   // The kernel finds an id among the hot ids by SIMD counts over blocks of 16 and their last ids (up
   // to 32 blocks), else by binary search: hot lists of one partial block, a block and one more id,
-  // several pivot vectors, and past 32 blocks; ids below, among, between and above the hot ones.
-  it.each([5, 16, 17, 100, 700])("hot part of %i ids: every id finds its row, hot or cold", async (k) => {
+  // several pivot vectors, and past 32 blocks; ids below, among, between and above the hot ones. The
+  // lists are u16 for tables below 65,535 rows and i32 above.
+  it.each([
+    [5, 3000],
+    [16, 3000],
+    [17, 3000],
+    [100, 3000],
+    [700, 3000],
+    [17, 70000],
+    [100, 70000],
+    [700, 70000],
+  ])("hot part of %i ids in a table of %i rows: every id finds its row, hot or cold", async (k, tableRows) => {
     const src = `model hot {
   input dense: f32[3]
   input sparse: bags[1]
-  table emb[1]: embedding(dim: 4, rows: 3000)
+  table emb[1]: embedding(dim: 4, rows: ${tableRows})
   bottom = relu(linear(dense, 4))
   pooled = embedding_bag(emb, sparse)
   z = interact(bottom, pooled, op: dot)
@@ -67,7 +77,9 @@ describe("split tables in the Wasm artifact", () => {
     const calib = batches(g, [k + 3 * k]);
     const bags = calib[0]!.inputs.sparse!;
     if (!isBags(bags)) throw new Error("bags expected");
-    const ids = [...Array.from({ length: k }, (_, i) => (k > 50 ? 2 * i + 1 : 3 * i + 2)), ...Array.from({ length: 3 * k }, (_, i) => (k > 50 ? 2 * (i % k) + 1 : 3 * (i % k) + 2))];
+    // (In the big table the hot ids go past 65,535, so they need the i32 list.)
+    const stride = tableRows > 65535 ? 97 : k > 50 ? 2 : 3;
+    const ids = [...Array.from({ length: k }, (_, i) => stride * i + 1), ...Array.from({ length: 3 * k }, (_, i) => stride * (i % k) + 1)];
     calib[0]!.inputs.sparse = { ...bags, lengths: new Int32Array(ids.length).fill(1), values: Int32Array.from(ids) };
     const split = run(g, `split-tables{hot=${k}}`, calib);
     const hotDecl = split.weights.find((w) => Array.isArray(w.attrs.hot))!;
@@ -77,7 +89,9 @@ describe("split tables in the Wasm artifact", () => {
     const tb = test.inputs.sparse!;
     if (!isBags(tb)) throw new Error("bags expected");
     const rng = (i: number) => (i * 2654435761) >>> 0;
-    test.inputs.sparse = { ...tb, lengths: new Int32Array(500).fill(1), values: Int32Array.from({ length: 500 }, (_, i) => (i < 40 ? [0, 1, 2, 3, 2999, 2998][i % 6]! : rng(i) % 3000)) };
+    const hotIds = hotDecl.attrs.hot as number[];
+    const probes = [0, 1, 2, 3, tableRows - 1, tableRows - 2, ...hotIds.slice(0, 8), ...hotIds.slice(-8), ...hotIds.slice(-4).map((h) => h + 1)];
+    test.inputs.sparse = { ...tb, lengths: new Int32Array(500).fill(1), values: Int32Array.from({ length: 500 }, (_, i) => (i < probes.length ? probes[i]! : i % 2 ? hotIds[rng(i) % k]! : rng(i) % tableRows)) };
     expectIdentical(await runArtifact(dir, test), interpret(g, weights, test).outputs);
   });
 

@@ -17,7 +17,7 @@
 import type { Graph, Node } from "../../../src/ir/types.js";
 import { nodeTables } from "../../../src/ir/tables.js";
 import type { Expr, FunctionBuilder, Local, WasmModule } from "../module.js";
-import { HOT_BLOCK, type TableFormat, type WeightLayout, hotIdsKey } from "../layout.js";
+import { HOT_BLOCK, type TableFormat, type WeightLayout, hotIdBytes, hotIdsKey } from "../layout.js";
 import { f16x4ToF32, unpackLanes } from "./widen.js";
 
 /** Hot lists up to this many blocks (HOT_BLOCK ids each) are searched with SIMD counts; longer ones by binary search. */
@@ -47,8 +47,8 @@ export interface BagTable extends RowSource {
   cols?: [number, number];
   /** A table split by rows: the ranges holding its rows (or, with `hot`, its cold rows); `address`, `rowBytes` and `format` are then unused. */
   ranges?: RowRange[];
-  /** A hot part: its ascending table row ids (i32, `count` of them, at `ids`) and its rows. */
-  hot?: { ids: number; count: number; rows: RowSource };
+  /** A hot part: its ascending table row ids (`count` of them at `ids`, `idBytes` each: u16 or i32, layout.ts hotIdsBytes) and its rows. */
+  hot?: { ids: number; count: number; idBytes: 2 | 4; rows: RowSource };
 }
 
 export interface EmbeddingSpec {
@@ -77,7 +77,9 @@ export function bagTables(graph: Graph, node: Node, layout: WeightLayout): { tab
     else {
       const body = t.layout === "hot" ? t.parts.slice(1) : t.parts;
       const ranges = body.map((p) => ({ ...source(p.decl.name), start: p.start, end: p.end }));
-      const hot = t.layout === "hot" ? { ids: layout.weights.get(hotIdsKey(names[0]!))!.offset, count: t.parts[0]!.end, rows: source(names[0]!) } : undefined;
+      const hotIds = t.layout === "hot" ? layout.weights.get(hotIdsKey(names[0]!))! : undefined;
+      const idBytes = hotIds?.form.kind === "ids" ? hotIdBytes(hotIds.form.tableRows) : 4;
+      const hot = hotIds ? { ids: hotIds.offset, count: t.parts[0]!.end, idBytes, rows: source(names[0]!) } : undefined;
       tables.push({ ...ranges[0]!, feature: t.feature, slot, ranges, ...(hot ? { hot } : {}) });
     }
   });
@@ -186,9 +188,10 @@ function routedRow(c: RowContext, t: BagTable, id: () => Expr): Expr[] {
   if (!t.hot) return [r.set(id()), ...fromRanges(c, t.ranges!, r)];
   const key = f.local("i32");
   const k = f.local("i32");
-  const { ids, count, rows } = t.hot;
-  const hotAt = (index: Expr) => w.loadI32(w.add(w.i32(ids), w.shl(index, w.i32(2))));
-  // k = number of hot ids below key (layout.ts hotIdsWords: blocks of HOT_BLOCK ids, then each block's
+  const { ids, count, idBytes, rows } = t.hot;
+  const narrow = idBytes === 2;
+  const hotAt = (index: Expr) => (narrow ? w.loadU16(w.add(w.i32(ids), w.shl(index, w.i32(1)))) : w.loadI32(w.add(w.i32(ids), w.shl(index, w.i32(2)))));
+  // k = number of hot ids below key (layout.ts hotIdsBytes: blocks of HOT_BLOCK ids, then each block's
   // last id). Counted with SIMD compares, no branches (ids are random, a branch per step of a binary
   // search is mispredicted half the time): b = blocks whose last id is below key; all their ids are;
   // then the ids below key in block min(b, blocks-1). Long lists keep the binary search.
@@ -197,12 +200,14 @@ function routedRow(c: RowContext, t: BagTable, id: () => Expr): Expr[] {
   if (blocks <= MAX_HOT_BLOCKS) {
     const keys = f.local("v128");
     const b = f.local("i32");
-    const below = (at: Expr, offset: number) => w.popcnt(w.bitmaskI32x4(w.ltI32x4(w.load(at, offset), keys.get())));
+    // Ids below key among a vector's lanes (4 i32 or 8 u16).
+    const lanes = 16 / idBytes;
+    const below = (at: Expr, offset: number) => w.popcnt(narrow ? w.bitmaskI16x8(w.ltU16x8(w.load(at, offset), keys.get())) : w.bitmaskI32x4(w.ltI32x4(w.load(at, offset), keys.get())));
     const sum = (terms: Expr[]) => terms.reduce((x, y) => w.add(x, y));
-    const pivots = ids + blocks * HOT_BLOCK * 4;
-    search.push(keys.set(w.splatI32(key.get())), b.set(sum(Array.from({ length: Math.ceil(blocks / 4) }, (_, v) => below(w.i32(pivots), v * 16)))));
+    const pivots = ids + blocks * HOT_BLOCK * idBytes;
+    search.push(keys.set(narrow ? w.splatI16(key.get()) : w.splatI32(key.get())), b.set(sum(Array.from({ length: Math.ceil(blocks / lanes) }, (_, v) => below(w.i32(pivots), v * 16)))));
     const block = () => w.shl(w.select(w.lt(b.get(), w.i32(blocks)), b.get(), w.i32(blocks - 1)), w.i32(Math.log2(HOT_BLOCK)));
-    search.push(k.set(w.add(block(), sum(Array.from({ length: HOT_BLOCK / 4 }, (_, v) => below(w.add(w.i32(ids), w.shl(block(), w.i32(2))), v * 16))))));
+    search.push(k.set(w.add(block(), sum(Array.from({ length: HOT_BLOCK / lanes }, (_, v) => below(w.add(w.i32(ids), w.shl(block(), w.i32(Math.log2(idBytes)))), v * 16))))));
   } else {
     // Add each power of two (largest first) while the id before that position is still below key.
     search.push(k.set(w.i32(0)));

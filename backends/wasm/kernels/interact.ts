@@ -79,9 +79,9 @@ function dotTriangle(w: WasmModule, f: FunctionBuilder, spec: InteractSpec, ins:
   body.push(...transpose(w, f, vectorAt, d, fp, scratch));
   // Lower triangle. Row i holds the dots of feature i with j = 0 .. limit-1 (limit = i, or i+1 with
   // self) at output columns pos_i ..; rows are contiguous, so a row's four-lane stores past its end
-  // (at most 4 columns, for the shorter row of a pair) land in the next row, written after them. Every
-  // row but the last therefore stores whole vectors, in pairs of rows that share each load of
-  // T[dd][j..j+3]; the last row stores exactly its own columns and nothing past them.
+  // (at most 4 columns, for the shorter row of a pair) land in the next row, written after them. Rows
+  // go in pairs that share each load of T[dd][j..j+3] and store whole vectors, except the last pair,
+  // which stores exactly its own columns and nothing past them.
   const first = spec.self ? 0 : 1;
   const last = features - 1;
   const limitOf = (i: number) => (spec.self ? i + 1 : i);
@@ -142,20 +142,18 @@ function dotTriangle(w: WasmModule, f: FunctionBuilder, spec: InteractSpec, ins:
     return out;
   };
   body.push(pos.set(w.i32(d)));
-  // An odd count of rows before the last: the first one alone.
+  // Rows first..last: with an odd count, the first alone (one column: one block); then pairs, the
+  // last pair (last-1, last) with exact stores. A single row in all is stored exactly.
+  const rows = last - first + 1;
   let pairsFrom = first;
-  if ((last - first) % 2 === 1) {
-    body.push(i.set(w.i32(first)), limit.set(w.i32(limitOf(first))), ...row(1, false), pos.set(w.add(pos.get(), limit.get())));
+  if (rows % 2 === 1) {
+    body.push(i.set(w.i32(first)), limit.set(w.i32(limitOf(first))), jj.set(w.i32(0)), chains(1, 1, rows === 1), pos.set(w.add(pos.get(), limit.get())));
     pairsFrom++;
   }
-  body.push(
-    f.forRange(i, w.i32(pairsFrom), () => w.i32(last), 2, [
-      limit.set(w.add(i.get(), w.i32(spec.self ? 2 : 1))),
-      ...row(2, false),
-      pos.set(w.add(pos.get(), w.add(w.shl(i.get(), w.i32(1)), w.i32(spec.self ? 3 : 1)))),
-    ]),
-  );
-  body.push(i.set(w.i32(last)), limit.set(w.i32(limitOf(last))), ...row(1, true));
+  if (rows >= 2) {
+    const pair = (exact: boolean): Expr[] => [limit.set(w.add(i.get(), w.i32(spec.self ? 2 : 1))), ...row(2, exact), pos.set(w.add(pos.get(), w.add(w.shl(i.get(), w.i32(1)), w.i32(spec.self ? 3 : 1))))];
+    body.push(f.forRange(i, w.i32(pairsFrom), () => w.i32(last - 1), 2, pair(false)), i.set(w.i32(last - 1)), ...pair(true));
+  }
   return body;
 }
 

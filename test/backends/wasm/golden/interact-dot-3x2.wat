@@ -34,12 +34,12 @@
   (local $34 v128)
   (local $35 v128)
   (local $36 v128)
-  (block $done32
+  (block $done22
    (local.set $5
     (i32.const 0)
    )
-   (loop $loop33
-    (br_if $done32
+   (loop $loop23
+    (br_if $done22
      (i32.ge_s
       (local.get $5)
       (local.get $4)
@@ -125,665 +125,15 @@
     (local.set $19
      (i32.const 2)
     )
-    (local.set $17
-     (i32.const 1)
-    )
-    (local.set $20
-     (i32.const 1)
-    )
-    (local.set $23
-     (i32.and
-      (i32.shr_u
-       (i32.add
-        (local.get $20)
-        (i32.const 3)
-       )
-       (i32.const 2)
-      )
-      (i32.const 3)
-     )
-    )
-    (local.set $22
-     (i32.shr_u
-      (i32.shr_u
-       (i32.add
-        (local.get $20)
-        (i32.const 3)
-       )
-       (i32.const 2)
-      )
-      (i32.const 2)
-     )
-    )
-    (local.set $18
-     (i32.shl
-      (local.get $22)
-      (i32.const 4)
-     )
-    )
-    (if
-     (i32.eqz
-      (i32.sub
-       (local.get $23)
-       (i32.const 3)
-      )
-     )
-     (then
-      (local.set $26
-       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
-      )
-      (local.set $27
-       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
-      )
-      (local.set $28
-       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
-      )
-      (local.set $24
-       (local.get $3)
-      )
-      (block $done0
-       (local.set $25
-        (i32.const 0)
-       )
-       (loop $loop1
-        (br_if $done0
-         (i32.ge_s
-          (local.get $25)
-          (i32.const 2)
-         )
-        )
-        (local.set $34
-         (v128.load32_splat
-          (i32.add
-           (local.get $24)
-           (i32.shl
-            (local.get $17)
-            (i32.const 2)
-           )
-          )
-         )
-        )
-        (local.set $36
-         (v128.load
-          (i32.add
-           (local.get $24)
-           (i32.shl
-            (local.get $18)
-            (i32.const 2)
-           )
-          )
-         )
-        )
-        (local.set $26
-         (f32x4.add
-          (local.get $26)
-          (f32x4.mul
-           (local.get $34)
-           (local.get $36)
-          )
-         )
-        )
-        (local.set $36
-         (v128.load offset=16
-          (i32.add
-           (local.get $24)
-           (i32.shl
-            (local.get $18)
-            (i32.const 2)
-           )
-          )
-         )
-        )
-        (local.set $27
-         (f32x4.add
-          (local.get $27)
-          (f32x4.mul
-           (local.get $34)
-           (local.get $36)
-          )
-         )
-        )
-        (local.set $36
-         (v128.load offset=32
-          (i32.add
-           (local.get $24)
-           (i32.shl
-            (local.get $18)
-            (i32.const 2)
-           )
-          )
-         )
-        )
-        (local.set $28
-         (f32x4.add
-          (local.get $28)
-          (f32x4.mul
-           (local.get $34)
-           (local.get $36)
-          )
-         )
-        )
-        (local.set $24
-         (i32.add
-          (local.get $24)
-          (i32.const 16)
-         )
-        )
-        (local.set $25
-         (i32.add
-          (local.get $25)
-          (i32.const 1)
-         )
-        )
-        (br $loop1)
-       )
-      )
-      (v128.store
-       (i32.add
-        (local.get $6)
-        (i32.shl
-         (i32.add
-          (local.get $19)
-          (i32.add
-           (local.get $18)
-           (i32.const 0)
-          )
-         )
-         (i32.const 2)
-        )
-       )
-       (local.get $26)
-      )
-      (v128.store
-       (i32.add
-        (local.get $6)
-        (i32.shl
-         (i32.add
-          (local.get $19)
-          (i32.add
-           (local.get $18)
-           (i32.const 4)
-          )
-         )
-         (i32.const 2)
-        )
-       )
-       (local.get $27)
-      )
-      (v128.store
-       (i32.add
-        (local.get $6)
-        (i32.shl
-         (i32.add
-          (local.get $19)
-          (i32.add
-           (local.get $18)
-           (i32.const 8)
-          )
-         )
-         (i32.const 2)
-        )
-       )
-       (local.get $28)
-      )
-     )
-    )
-    (if
-     (i32.eqz
-      (i32.sub
-       (local.get $23)
-       (i32.const 2)
-      )
-     )
-     (then
-      (local.set $26
-       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
-      )
-      (local.set $27
-       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
-      )
-      (local.set $24
-       (local.get $3)
-      )
-      (block $done2
-       (local.set $25
-        (i32.const 0)
-       )
-       (loop $loop3
-        (br_if $done2
-         (i32.ge_s
-          (local.get $25)
-          (i32.const 2)
-         )
-        )
-        (local.set $34
-         (v128.load32_splat
-          (i32.add
-           (local.get $24)
-           (i32.shl
-            (local.get $17)
-            (i32.const 2)
-           )
-          )
-         )
-        )
-        (local.set $36
-         (v128.load
-          (i32.add
-           (local.get $24)
-           (i32.shl
-            (local.get $18)
-            (i32.const 2)
-           )
-          )
-         )
-        )
-        (local.set $26
-         (f32x4.add
-          (local.get $26)
-          (f32x4.mul
-           (local.get $34)
-           (local.get $36)
-          )
-         )
-        )
-        (local.set $36
-         (v128.load offset=16
-          (i32.add
-           (local.get $24)
-           (i32.shl
-            (local.get $18)
-            (i32.const 2)
-           )
-          )
-         )
-        )
-        (local.set $27
-         (f32x4.add
-          (local.get $27)
-          (f32x4.mul
-           (local.get $34)
-           (local.get $36)
-          )
-         )
-        )
-        (local.set $24
-         (i32.add
-          (local.get $24)
-          (i32.const 16)
-         )
-        )
-        (local.set $25
-         (i32.add
-          (local.get $25)
-          (i32.const 1)
-         )
-        )
-        (br $loop3)
-       )
-      )
-      (v128.store
-       (i32.add
-        (local.get $6)
-        (i32.shl
-         (i32.add
-          (local.get $19)
-          (i32.add
-           (local.get $18)
-           (i32.const 0)
-          )
-         )
-         (i32.const 2)
-        )
-       )
-       (local.get $26)
-      )
-      (v128.store
-       (i32.add
-        (local.get $6)
-        (i32.shl
-         (i32.add
-          (local.get $19)
-          (i32.add
-           (local.get $18)
-           (i32.const 4)
-          )
-         )
-         (i32.const 2)
-        )
-       )
-       (local.get $27)
-      )
-     )
-    )
-    (if
-     (i32.eqz
-      (i32.sub
-       (local.get $23)
-       (i32.const 1)
-      )
-     )
-     (then
-      (local.set $26
-       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
-      )
-      (local.set $24
-       (local.get $3)
-      )
-      (block $done4
-       (local.set $25
-        (i32.const 0)
-       )
-       (loop $loop5
-        (br_if $done4
-         (i32.ge_s
-          (local.get $25)
-          (i32.const 2)
-         )
-        )
-        (local.set $34
-         (v128.load32_splat
-          (i32.add
-           (local.get $24)
-           (i32.shl
-            (local.get $17)
-            (i32.const 2)
-           )
-          )
-         )
-        )
-        (local.set $36
-         (v128.load
-          (i32.add
-           (local.get $24)
-           (i32.shl
-            (local.get $18)
-            (i32.const 2)
-           )
-          )
-         )
-        )
-        (local.set $26
-         (f32x4.add
-          (local.get $26)
-          (f32x4.mul
-           (local.get $34)
-           (local.get $36)
-          )
-         )
-        )
-        (local.set $24
-         (i32.add
-          (local.get $24)
-          (i32.const 16)
-         )
-        )
-        (local.set $25
-         (i32.add
-          (local.get $25)
-          (i32.const 1)
-         )
-        )
-        (br $loop5)
-       )
-      )
-      (v128.store
-       (i32.add
-        (local.get $6)
-        (i32.shl
-         (i32.add
-          (local.get $19)
-          (i32.add
-           (local.get $18)
-           (i32.const 0)
-          )
-         )
-         (i32.const 2)
-        )
-       )
-       (local.get $26)
-      )
-     )
-    )
-    (block $done8
-     (local.set $21
-      (i32.const 0)
-     )
-     (loop $loop9
-      (br_if $done8
-       (i32.ge_s
-        (local.get $21)
-        (local.get $22)
-       )
-      )
-      (local.set $18
-       (i32.sub
-        (local.get $18)
-        (i32.const 16)
-       )
-      )
-      (block
-       (local.set $26
-        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
-       )
-       (local.set $27
-        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
-       )
-       (local.set $28
-        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
-       )
-       (local.set $29
-        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
-       )
-       (local.set $24
-        (local.get $3)
-       )
-       (block $done6
-        (local.set $25
-         (i32.const 0)
-        )
-        (loop $loop7
-         (br_if $done6
-          (i32.ge_s
-           (local.get $25)
-           (i32.const 2)
-          )
-         )
-         (local.set $34
-          (v128.load32_splat
-           (i32.add
-            (local.get $24)
-            (i32.shl
-             (local.get $17)
-             (i32.const 2)
-            )
-           )
-          )
-         )
-         (local.set $36
-          (v128.load
-           (i32.add
-            (local.get $24)
-            (i32.shl
-             (local.get $18)
-             (i32.const 2)
-            )
-           )
-          )
-         )
-         (local.set $26
-          (f32x4.add
-           (local.get $26)
-           (f32x4.mul
-            (local.get $34)
-            (local.get $36)
-           )
-          )
-         )
-         (local.set $36
-          (v128.load offset=16
-           (i32.add
-            (local.get $24)
-            (i32.shl
-             (local.get $18)
-             (i32.const 2)
-            )
-           )
-          )
-         )
-         (local.set $27
-          (f32x4.add
-           (local.get $27)
-           (f32x4.mul
-            (local.get $34)
-            (local.get $36)
-           )
-          )
-         )
-         (local.set $36
-          (v128.load offset=32
-           (i32.add
-            (local.get $24)
-            (i32.shl
-             (local.get $18)
-             (i32.const 2)
-            )
-           )
-          )
-         )
-         (local.set $28
-          (f32x4.add
-           (local.get $28)
-           (f32x4.mul
-            (local.get $34)
-            (local.get $36)
-           )
-          )
-         )
-         (local.set $36
-          (v128.load offset=48
-           (i32.add
-            (local.get $24)
-            (i32.shl
-             (local.get $18)
-             (i32.const 2)
-            )
-           )
-          )
-         )
-         (local.set $29
-          (f32x4.add
-           (local.get $29)
-           (f32x4.mul
-            (local.get $34)
-            (local.get $36)
-           )
-          )
-         )
-         (local.set $24
-          (i32.add
-           (local.get $24)
-           (i32.const 16)
-          )
-         )
-         (local.set $25
-          (i32.add
-           (local.get $25)
-           (i32.const 1)
-          )
-         )
-         (br $loop7)
-        )
-       )
-       (v128.store
-        (i32.add
-         (local.get $6)
-         (i32.shl
-          (i32.add
-           (local.get $19)
-           (i32.add
-            (local.get $18)
-            (i32.const 0)
-           )
-          )
-          (i32.const 2)
-         )
-        )
-        (local.get $26)
-       )
-       (v128.store
-        (i32.add
-         (local.get $6)
-         (i32.shl
-          (i32.add
-           (local.get $19)
-           (i32.add
-            (local.get $18)
-            (i32.const 4)
-           )
-          )
-          (i32.const 2)
-         )
-        )
-        (local.get $27)
-       )
-       (v128.store
-        (i32.add
-         (local.get $6)
-         (i32.shl
-          (i32.add
-           (local.get $19)
-           (i32.add
-            (local.get $18)
-            (i32.const 8)
-           )
-          )
-          (i32.const 2)
-         )
-        )
-        (local.get $28)
-       )
-       (v128.store
-        (i32.add
-         (local.get $6)
-         (i32.shl
-          (i32.add
-           (local.get $19)
-           (i32.add
-            (local.get $18)
-            (i32.const 12)
-           )
-          )
-          (i32.const 2)
-         )
-        )
-        (local.get $29)
-       )
-      )
-      (local.set $21
-       (i32.add
-        (local.get $21)
-        (i32.const 1)
-       )
-      )
-      (br $loop9)
-     )
-    )
-    (local.set $19
-     (i32.add
-      (local.get $19)
-      (local.get $20)
-     )
-    )
-    (block $done20
+    (block $done10
      (local.set $17
-      (i32.const 2)
+      (i32.const 1)
      )
-     (loop $loop21
-      (br_if $done20
+     (loop $loop11
+      (br_if $done10
        (i32.ge_s
         (local.get $17)
-        (i32.const 2)
+        (i32.const 1)
        )
       )
       (local.set $20
@@ -851,12 +201,12 @@
         (local.set $24
          (local.get $3)
         )
-        (block $done10
+        (block $done0
          (local.set $25
           (i32.const 0)
          )
-         (loop $loop11
-          (br_if $done10
+         (loop $loop1
+          (br_if $done0
            (i32.ge_s
             (local.get $25)
             (i32.const 2)
@@ -983,7 +333,7 @@
             (i32.const 1)
            )
           )
-          (br $loop11)
+          (br $loop1)
          )
         )
         (v128.store
@@ -1116,12 +466,12 @@
         (local.set $24
          (local.get $3)
         )
-        (block $done12
+        (block $done2
          (local.set $25
           (i32.const 0)
          )
-         (loop $loop13
-          (br_if $done12
+         (loop $loop3
+          (br_if $done2
            (i32.ge_s
             (local.get $25)
             (i32.const 2)
@@ -1219,7 +569,7 @@
             (i32.const 1)
            )
           )
-          (br $loop13)
+          (br $loop3)
          )
         )
         (v128.store
@@ -1311,12 +661,12 @@
         (local.set $24
          (local.get $3)
         )
-        (block $done14
+        (block $done4
          (local.set $25
           (i32.const 0)
          )
-         (loop $loop15
-          (br_if $done14
+         (loop $loop5
+          (br_if $done4
            (i32.ge_s
             (local.get $25)
             (i32.const 2)
@@ -1385,7 +735,7 @@
             (i32.const 1)
            )
           )
-          (br $loop15)
+          (br $loop5)
          )
         )
         (v128.store
@@ -1425,12 +775,12 @@
         )
        )
       )
-      (block $done18
+      (block $done8
        (local.set $21
         (i32.const 0)
        )
-       (loop $loop19
-        (br_if $done18
+       (loop $loop9
+        (br_if $done8
          (i32.ge_s
           (local.get $21)
           (local.get $22)
@@ -1470,12 +820,12 @@
          (local.set $24
           (local.get $3)
          )
-         (block $done16
+         (block $done6
           (local.set $25
            (i32.const 0)
           )
-          (loop $loop17
-           (br_if $done16
+          (loop $loop7
+           (br_if $done6
             (i32.ge_s
              (local.get $25)
              (i32.const 2)
@@ -1631,7 +981,7 @@
              (i32.const 1)
             )
            )
-           (br $loop17)
+           (br $loop7)
           )
          )
          (v128.store
@@ -1781,7 +1131,7 @@
           (i32.const 1)
          )
         )
-        (br $loop19)
+        (br $loop9)
        )
       )
       (local.set $19
@@ -1802,14 +1152,17 @@
         (i32.const 2)
        )
       )
-      (br $loop21)
+      (br $loop11)
      )
     )
     (local.set $17
-     (i32.const 2)
+     (i32.const 1)
     )
     (local.set $20
-     (i32.const 2)
+     (i32.add
+      (local.get $17)
+      (i32.const 1)
+     )
     )
     (local.set $23
      (i32.and
@@ -1858,15 +1211,24 @@
       (local.set $28
        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
       )
+      (local.set $30
+       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+      )
+      (local.set $31
+       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+      )
+      (local.set $32
+       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+      )
       (local.set $24
        (local.get $3)
       )
-      (block $done22
+      (block $done12
        (local.set $25
         (i32.const 0)
        )
-       (loop $loop23
-        (br_if $done22
+       (loop $loop13
+        (br_if $done12
          (i32.ge_s
           (local.get $25)
           (i32.const 2)
@@ -1874,6 +1236,17 @@
         )
         (local.set $34
          (v128.load32_splat
+          (i32.add
+           (local.get $24)
+           (i32.shl
+            (local.get $17)
+            (i32.const 2)
+           )
+          )
+         )
+        )
+        (local.set $35
+         (v128.load32_splat offset=4
           (i32.add
            (local.get $24)
            (i32.shl
@@ -1903,6 +1276,15 @@
           )
          )
         )
+        (local.set $30
+         (f32x4.add
+          (local.get $30)
+          (f32x4.mul
+           (local.get $35)
+           (local.get $36)
+          )
+         )
+        )
         (local.set $36
          (v128.load offset=16
           (i32.add
@@ -1919,6 +1301,15 @@
           (local.get $27)
           (f32x4.mul
            (local.get $34)
+           (local.get $36)
+          )
+         )
+        )
+        (local.set $31
+         (f32x4.add
+          (local.get $31)
+          (f32x4.mul
+           (local.get $35)
            (local.get $36)
           )
          )
@@ -1943,6 +1334,15 @@
           )
          )
         )
+        (local.set $32
+         (f32x4.add
+          (local.get $32)
+          (f32x4.mul
+           (local.get $35)
+           (local.get $36)
+          )
+         )
+        )
         (local.set $24
          (i32.add
           (local.get $24)
@@ -1955,7 +1355,7 @@
           (i32.const 1)
          )
         )
-        (br $loop23)
+        (br $loop13)
        )
       )
       (if
@@ -2450,6 +1850,561 @@
         )
        )
       )
+      (if
+       (i32.ge_s
+        (i32.sub
+         (local.get $20)
+         (i32.add
+          (local.get $18)
+          (i32.const 0)
+         )
+        )
+        (i32.const 4)
+       )
+       (then
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (i32.add
+             (local.get $19)
+             (local.get $17)
+            )
+            (i32.add
+             (local.get $18)
+             (i32.const 0)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $30)
+        )
+       )
+       (else
+        (if
+         (i32.eqz
+          (i32.sub
+           (i32.sub
+            (local.get $20)
+            (i32.add
+             (local.get $18)
+             (i32.const 0)
+            )
+           )
+           (i32.const 3)
+          )
+         )
+         (then
+          (v128.store32_lane 0
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (i32.add
+               (local.get $19)
+               (local.get $17)
+              )
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $30)
+          )
+          (v128.store32_lane offset=4 1
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (i32.add
+               (local.get $19)
+               (local.get $17)
+              )
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $30)
+          )
+          (v128.store32_lane offset=8 2
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (i32.add
+               (local.get $19)
+               (local.get $17)
+              )
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $30)
+          )
+         )
+         (else
+          (if
+           (i32.eqz
+            (i32.sub
+             (i32.sub
+              (local.get $20)
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (then
+            (v128.store32_lane 0
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (i32.add
+                 (local.get $19)
+                 (local.get $17)
+                )
+                (i32.add
+                 (local.get $18)
+                 (i32.const 0)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $30)
+            )
+            (v128.store32_lane offset=4 1
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (i32.add
+                 (local.get $19)
+                 (local.get $17)
+                )
+                (i32.add
+                 (local.get $18)
+                 (i32.const 0)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $30)
+            )
+           )
+           (else
+            (v128.store32_lane 0
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (i32.add
+                 (local.get $19)
+                 (local.get $17)
+                )
+                (i32.add
+                 (local.get $18)
+                 (i32.const 0)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $30)
+            )
+           )
+          )
+         )
+        )
+       )
+      )
+      (if
+       (i32.ge_s
+        (i32.sub
+         (local.get $20)
+         (i32.add
+          (local.get $18)
+          (i32.const 4)
+         )
+        )
+        (i32.const 4)
+       )
+       (then
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (i32.add
+             (local.get $19)
+             (local.get $17)
+            )
+            (i32.add
+             (local.get $18)
+             (i32.const 4)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $31)
+        )
+       )
+       (else
+        (if
+         (i32.eqz
+          (i32.sub
+           (i32.sub
+            (local.get $20)
+            (i32.add
+             (local.get $18)
+             (i32.const 4)
+            )
+           )
+           (i32.const 3)
+          )
+         )
+         (then
+          (v128.store32_lane 0
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (i32.add
+               (local.get $19)
+               (local.get $17)
+              )
+              (i32.add
+               (local.get $18)
+               (i32.const 4)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $31)
+          )
+          (v128.store32_lane offset=4 1
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (i32.add
+               (local.get $19)
+               (local.get $17)
+              )
+              (i32.add
+               (local.get $18)
+               (i32.const 4)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $31)
+          )
+          (v128.store32_lane offset=8 2
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (i32.add
+               (local.get $19)
+               (local.get $17)
+              )
+              (i32.add
+               (local.get $18)
+               (i32.const 4)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $31)
+          )
+         )
+         (else
+          (if
+           (i32.eqz
+            (i32.sub
+             (i32.sub
+              (local.get $20)
+              (i32.add
+               (local.get $18)
+               (i32.const 4)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (then
+            (v128.store32_lane 0
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (i32.add
+                 (local.get $19)
+                 (local.get $17)
+                )
+                (i32.add
+                 (local.get $18)
+                 (i32.const 4)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $31)
+            )
+            (v128.store32_lane offset=4 1
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (i32.add
+                 (local.get $19)
+                 (local.get $17)
+                )
+                (i32.add
+                 (local.get $18)
+                 (i32.const 4)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $31)
+            )
+           )
+           (else
+            (v128.store32_lane 0
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (i32.add
+                 (local.get $19)
+                 (local.get $17)
+                )
+                (i32.add
+                 (local.get $18)
+                 (i32.const 4)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $31)
+            )
+           )
+          )
+         )
+        )
+       )
+      )
+      (if
+       (i32.ge_s
+        (i32.sub
+         (local.get $20)
+         (i32.add
+          (local.get $18)
+          (i32.const 8)
+         )
+        )
+        (i32.const 4)
+       )
+       (then
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (i32.add
+             (local.get $19)
+             (local.get $17)
+            )
+            (i32.add
+             (local.get $18)
+             (i32.const 8)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $32)
+        )
+       )
+       (else
+        (if
+         (i32.eqz
+          (i32.sub
+           (i32.sub
+            (local.get $20)
+            (i32.add
+             (local.get $18)
+             (i32.const 8)
+            )
+           )
+           (i32.const 3)
+          )
+         )
+         (then
+          (v128.store32_lane 0
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (i32.add
+               (local.get $19)
+               (local.get $17)
+              )
+              (i32.add
+               (local.get $18)
+               (i32.const 8)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $32)
+          )
+          (v128.store32_lane offset=4 1
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (i32.add
+               (local.get $19)
+               (local.get $17)
+              )
+              (i32.add
+               (local.get $18)
+               (i32.const 8)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $32)
+          )
+          (v128.store32_lane offset=8 2
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (i32.add
+               (local.get $19)
+               (local.get $17)
+              )
+              (i32.add
+               (local.get $18)
+               (i32.const 8)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $32)
+          )
+         )
+         (else
+          (if
+           (i32.eqz
+            (i32.sub
+             (i32.sub
+              (local.get $20)
+              (i32.add
+               (local.get $18)
+               (i32.const 8)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (then
+            (v128.store32_lane 0
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (i32.add
+                 (local.get $19)
+                 (local.get $17)
+                )
+                (i32.add
+                 (local.get $18)
+                 (i32.const 8)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $32)
+            )
+            (v128.store32_lane offset=4 1
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (i32.add
+                 (local.get $19)
+                 (local.get $17)
+                )
+                (i32.add
+                 (local.get $18)
+                 (i32.const 8)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $32)
+            )
+           )
+           (else
+            (v128.store32_lane 0
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (i32.add
+                 (local.get $19)
+                 (local.get $17)
+                )
+                (i32.add
+                 (local.get $18)
+                 (i32.const 8)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $32)
+            )
+           )
+          )
+         )
+        )
+       )
+      )
      )
     )
     (if
@@ -2466,15 +2421,21 @@
       (local.set $27
        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
       )
+      (local.set $30
+       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+      )
+      (local.set $31
+       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+      )
       (local.set $24
        (local.get $3)
       )
-      (block $done24
+      (block $done14
        (local.set $25
         (i32.const 0)
        )
-       (loop $loop25
-        (br_if $done24
+       (loop $loop15
+        (br_if $done14
          (i32.ge_s
           (local.get $25)
           (i32.const 2)
@@ -2482,6 +2443,17 @@
         )
         (local.set $34
          (v128.load32_splat
+          (i32.add
+           (local.get $24)
+           (i32.shl
+            (local.get $17)
+            (i32.const 2)
+           )
+          )
+         )
+        )
+        (local.set $35
+         (v128.load32_splat offset=4
           (i32.add
            (local.get $24)
            (i32.shl
@@ -2511,6 +2483,15 @@
           )
          )
         )
+        (local.set $30
+         (f32x4.add
+          (local.get $30)
+          (f32x4.mul
+           (local.get $35)
+           (local.get $36)
+          )
+         )
+        )
         (local.set $36
          (v128.load offset=16
           (i32.add
@@ -2531,6 +2512,15 @@
           )
          )
         )
+        (local.set $31
+         (f32x4.add
+          (local.get $31)
+          (f32x4.mul
+           (local.get $35)
+           (local.get $36)
+          )
+         )
+        )
         (local.set $24
          (i32.add
           (local.get $24)
@@ -2543,7 +2533,7 @@
           (i32.const 1)
          )
         )
-        (br $loop25)
+        (br $loop15)
        )
       )
       (if
@@ -2874,6 +2864,376 @@
         )
        )
       )
+      (if
+       (i32.ge_s
+        (i32.sub
+         (local.get $20)
+         (i32.add
+          (local.get $18)
+          (i32.const 0)
+         )
+        )
+        (i32.const 4)
+       )
+       (then
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (i32.add
+             (local.get $19)
+             (local.get $17)
+            )
+            (i32.add
+             (local.get $18)
+             (i32.const 0)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $30)
+        )
+       )
+       (else
+        (if
+         (i32.eqz
+          (i32.sub
+           (i32.sub
+            (local.get $20)
+            (i32.add
+             (local.get $18)
+             (i32.const 0)
+            )
+           )
+           (i32.const 3)
+          )
+         )
+         (then
+          (v128.store32_lane 0
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (i32.add
+               (local.get $19)
+               (local.get $17)
+              )
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $30)
+          )
+          (v128.store32_lane offset=4 1
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (i32.add
+               (local.get $19)
+               (local.get $17)
+              )
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $30)
+          )
+          (v128.store32_lane offset=8 2
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (i32.add
+               (local.get $19)
+               (local.get $17)
+              )
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $30)
+          )
+         )
+         (else
+          (if
+           (i32.eqz
+            (i32.sub
+             (i32.sub
+              (local.get $20)
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (then
+            (v128.store32_lane 0
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (i32.add
+                 (local.get $19)
+                 (local.get $17)
+                )
+                (i32.add
+                 (local.get $18)
+                 (i32.const 0)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $30)
+            )
+            (v128.store32_lane offset=4 1
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (i32.add
+                 (local.get $19)
+                 (local.get $17)
+                )
+                (i32.add
+                 (local.get $18)
+                 (i32.const 0)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $30)
+            )
+           )
+           (else
+            (v128.store32_lane 0
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (i32.add
+                 (local.get $19)
+                 (local.get $17)
+                )
+                (i32.add
+                 (local.get $18)
+                 (i32.const 0)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $30)
+            )
+           )
+          )
+         )
+        )
+       )
+      )
+      (if
+       (i32.ge_s
+        (i32.sub
+         (local.get $20)
+         (i32.add
+          (local.get $18)
+          (i32.const 4)
+         )
+        )
+        (i32.const 4)
+       )
+       (then
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (i32.add
+             (local.get $19)
+             (local.get $17)
+            )
+            (i32.add
+             (local.get $18)
+             (i32.const 4)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $31)
+        )
+       )
+       (else
+        (if
+         (i32.eqz
+          (i32.sub
+           (i32.sub
+            (local.get $20)
+            (i32.add
+             (local.get $18)
+             (i32.const 4)
+            )
+           )
+           (i32.const 3)
+          )
+         )
+         (then
+          (v128.store32_lane 0
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (i32.add
+               (local.get $19)
+               (local.get $17)
+              )
+              (i32.add
+               (local.get $18)
+               (i32.const 4)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $31)
+          )
+          (v128.store32_lane offset=4 1
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (i32.add
+               (local.get $19)
+               (local.get $17)
+              )
+              (i32.add
+               (local.get $18)
+               (i32.const 4)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $31)
+          )
+          (v128.store32_lane offset=8 2
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (i32.add
+               (local.get $19)
+               (local.get $17)
+              )
+              (i32.add
+               (local.get $18)
+               (i32.const 4)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $31)
+          )
+         )
+         (else
+          (if
+           (i32.eqz
+            (i32.sub
+             (i32.sub
+              (local.get $20)
+              (i32.add
+               (local.get $18)
+               (i32.const 4)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (then
+            (v128.store32_lane 0
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (i32.add
+                 (local.get $19)
+                 (local.get $17)
+                )
+                (i32.add
+                 (local.get $18)
+                 (i32.const 4)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $31)
+            )
+            (v128.store32_lane offset=4 1
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (i32.add
+                 (local.get $19)
+                 (local.get $17)
+                )
+                (i32.add
+                 (local.get $18)
+                 (i32.const 4)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $31)
+            )
+           )
+           (else
+            (v128.store32_lane 0
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (i32.add
+                 (local.get $19)
+                 (local.get $17)
+                )
+                (i32.add
+                 (local.get $18)
+                 (i32.const 4)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $31)
+            )
+           )
+          )
+         )
+        )
+       )
+      )
      )
     )
     (if
@@ -2887,15 +3247,18 @@
       (local.set $26
        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
       )
+      (local.set $30
+       (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+      )
       (local.set $24
        (local.get $3)
       )
-      (block $done26
+      (block $done16
        (local.set $25
         (i32.const 0)
        )
-       (loop $loop27
-        (br_if $done26
+       (loop $loop17
+        (br_if $done16
          (i32.ge_s
           (local.get $25)
           (i32.const 2)
@@ -2903,6 +3266,17 @@
         )
         (local.set $34
          (v128.load32_splat
+          (i32.add
+           (local.get $24)
+           (i32.shl
+            (local.get $17)
+            (i32.const 2)
+           )
+          )
+         )
+        )
+        (local.set $35
+         (v128.load32_splat offset=4
           (i32.add
            (local.get $24)
            (i32.shl
@@ -2932,6 +3306,15 @@
           )
          )
         )
+        (local.set $30
+         (f32x4.add
+          (local.get $30)
+          (f32x4.mul
+           (local.get $35)
+           (local.get $36)
+          )
+         )
+        )
         (local.set $24
          (i32.add
           (local.get $24)
@@ -2944,7 +3327,7 @@
           (i32.const 1)
          )
         )
-        (br $loop27)
+        (br $loop17)
        )
       )
       (if
@@ -3111,14 +3494,199 @@
         )
        )
       )
+      (if
+       (i32.ge_s
+        (i32.sub
+         (local.get $20)
+         (i32.add
+          (local.get $18)
+          (i32.const 0)
+         )
+        )
+        (i32.const 4)
+       )
+       (then
+        (v128.store
+         (i32.add
+          (local.get $6)
+          (i32.shl
+           (i32.add
+            (i32.add
+             (local.get $19)
+             (local.get $17)
+            )
+            (i32.add
+             (local.get $18)
+             (i32.const 0)
+            )
+           )
+           (i32.const 2)
+          )
+         )
+         (local.get $30)
+        )
+       )
+       (else
+        (if
+         (i32.eqz
+          (i32.sub
+           (i32.sub
+            (local.get $20)
+            (i32.add
+             (local.get $18)
+             (i32.const 0)
+            )
+           )
+           (i32.const 3)
+          )
+         )
+         (then
+          (v128.store32_lane 0
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (i32.add
+               (local.get $19)
+               (local.get $17)
+              )
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $30)
+          )
+          (v128.store32_lane offset=4 1
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (i32.add
+               (local.get $19)
+               (local.get $17)
+              )
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $30)
+          )
+          (v128.store32_lane offset=8 2
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (i32.add
+              (i32.add
+               (local.get $19)
+               (local.get $17)
+              )
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (local.get $30)
+          )
+         )
+         (else
+          (if
+           (i32.eqz
+            (i32.sub
+             (i32.sub
+              (local.get $20)
+              (i32.add
+               (local.get $18)
+               (i32.const 0)
+              )
+             )
+             (i32.const 2)
+            )
+           )
+           (then
+            (v128.store32_lane 0
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (i32.add
+                 (local.get $19)
+                 (local.get $17)
+                )
+                (i32.add
+                 (local.get $18)
+                 (i32.const 0)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $30)
+            )
+            (v128.store32_lane offset=4 1
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (i32.add
+                 (local.get $19)
+                 (local.get $17)
+                )
+                (i32.add
+                 (local.get $18)
+                 (i32.const 0)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $30)
+            )
+           )
+           (else
+            (v128.store32_lane 0
+             (i32.add
+              (local.get $6)
+              (i32.shl
+               (i32.add
+                (i32.add
+                 (local.get $19)
+                 (local.get $17)
+                )
+                (i32.add
+                 (local.get $18)
+                 (i32.const 0)
+                )
+               )
+               (i32.const 2)
+              )
+             )
+             (local.get $30)
+            )
+           )
+          )
+         )
+        )
+       )
+      )
      )
     )
-    (block $done30
+    (block $done20
      (local.set $21
       (i32.const 0)
      )
-     (loop $loop31
-      (br_if $done30
+     (loop $loop21
+      (br_if $done20
        (i32.ge_s
         (local.get $21)
         (local.get $22)
@@ -3143,15 +3711,27 @@
        (local.set $29
         (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
        )
+       (local.set $30
+        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+       )
+       (local.set $31
+        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+       )
+       (local.set $32
+        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+       )
+       (local.set $33
+        (v128.const i32x4 0x00000000 0x00000000 0x00000000 0x00000000)
+       )
        (local.set $24
         (local.get $3)
        )
-       (block $done28
+       (block $done18
         (local.set $25
          (i32.const 0)
         )
-        (loop $loop29
-         (br_if $done28
+        (loop $loop19
+         (br_if $done18
           (i32.ge_s
            (local.get $25)
            (i32.const 2)
@@ -3159,6 +3739,17 @@
          )
          (local.set $34
           (v128.load32_splat
+           (i32.add
+            (local.get $24)
+            (i32.shl
+             (local.get $17)
+             (i32.const 2)
+            )
+           )
+          )
+         )
+         (local.set $35
+          (v128.load32_splat offset=4
            (i32.add
             (local.get $24)
             (i32.shl
@@ -3188,6 +3779,15 @@
            )
           )
          )
+         (local.set $30
+          (f32x4.add
+           (local.get $30)
+           (f32x4.mul
+            (local.get $35)
+            (local.get $36)
+           )
+          )
+         )
          (local.set $36
           (v128.load offset=16
            (i32.add
@@ -3204,6 +3804,15 @@
            (local.get $27)
            (f32x4.mul
             (local.get $34)
+            (local.get $36)
+           )
+          )
+         )
+         (local.set $31
+          (f32x4.add
+           (local.get $31)
+           (f32x4.mul
+            (local.get $35)
             (local.get $36)
            )
           )
@@ -3228,6 +3837,15 @@
            )
           )
          )
+         (local.set $32
+          (f32x4.add
+           (local.get $32)
+           (f32x4.mul
+            (local.get $35)
+            (local.get $36)
+           )
+          )
+         )
          (local.set $36
           (v128.load offset=48
            (i32.add
@@ -3248,6 +3866,15 @@
            )
           )
          )
+         (local.set $33
+          (f32x4.add
+           (local.get $33)
+           (f32x4.mul
+            (local.get $35)
+            (local.get $36)
+           )
+          )
+         )
          (local.set $24
           (i32.add
            (local.get $24)
@@ -3260,7 +3887,7 @@
            (i32.const 1)
           )
          )
-         (br $loop29)
+         (br $loop19)
         )
        )
        (if
@@ -3919,6 +4546,746 @@
          )
         )
        )
+       (if
+        (i32.ge_s
+         (i32.sub
+          (local.get $20)
+          (i32.add
+           (local.get $18)
+           (i32.const 0)
+          )
+         )
+         (i32.const 4)
+        )
+        (then
+         (v128.store
+          (i32.add
+           (local.get $6)
+           (i32.shl
+            (i32.add
+             (i32.add
+              (local.get $19)
+              (local.get $17)
+             )
+             (i32.add
+              (local.get $18)
+              (i32.const 0)
+             )
+            )
+            (i32.const 2)
+           )
+          )
+          (local.get $30)
+         )
+        )
+        (else
+         (if
+          (i32.eqz
+           (i32.sub
+            (i32.sub
+             (local.get $20)
+             (i32.add
+              (local.get $18)
+              (i32.const 0)
+             )
+            )
+            (i32.const 3)
+           )
+          )
+          (then
+           (v128.store32_lane 0
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (i32.add
+                (local.get $19)
+                (local.get $17)
+               )
+               (i32.add
+                (local.get $18)
+                (i32.const 0)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $30)
+           )
+           (v128.store32_lane offset=4 1
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (i32.add
+                (local.get $19)
+                (local.get $17)
+               )
+               (i32.add
+                (local.get $18)
+                (i32.const 0)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $30)
+           )
+           (v128.store32_lane offset=8 2
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (i32.add
+                (local.get $19)
+                (local.get $17)
+               )
+               (i32.add
+                (local.get $18)
+                (i32.const 0)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $30)
+           )
+          )
+          (else
+           (if
+            (i32.eqz
+             (i32.sub
+              (i32.sub
+               (local.get $20)
+               (i32.add
+                (local.get $18)
+                (i32.const 0)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (then
+             (v128.store32_lane 0
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (i32.add
+                  (local.get $19)
+                  (local.get $17)
+                 )
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 0)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $30)
+             )
+             (v128.store32_lane offset=4 1
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (i32.add
+                  (local.get $19)
+                  (local.get $17)
+                 )
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 0)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $30)
+             )
+            )
+            (else
+             (v128.store32_lane 0
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (i32.add
+                  (local.get $19)
+                  (local.get $17)
+                 )
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 0)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $30)
+             )
+            )
+           )
+          )
+         )
+        )
+       )
+       (if
+        (i32.ge_s
+         (i32.sub
+          (local.get $20)
+          (i32.add
+           (local.get $18)
+           (i32.const 4)
+          )
+         )
+         (i32.const 4)
+        )
+        (then
+         (v128.store
+          (i32.add
+           (local.get $6)
+           (i32.shl
+            (i32.add
+             (i32.add
+              (local.get $19)
+              (local.get $17)
+             )
+             (i32.add
+              (local.get $18)
+              (i32.const 4)
+             )
+            )
+            (i32.const 2)
+           )
+          )
+          (local.get $31)
+         )
+        )
+        (else
+         (if
+          (i32.eqz
+           (i32.sub
+            (i32.sub
+             (local.get $20)
+             (i32.add
+              (local.get $18)
+              (i32.const 4)
+             )
+            )
+            (i32.const 3)
+           )
+          )
+          (then
+           (v128.store32_lane 0
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (i32.add
+                (local.get $19)
+                (local.get $17)
+               )
+               (i32.add
+                (local.get $18)
+                (i32.const 4)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $31)
+           )
+           (v128.store32_lane offset=4 1
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (i32.add
+                (local.get $19)
+                (local.get $17)
+               )
+               (i32.add
+                (local.get $18)
+                (i32.const 4)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $31)
+           )
+           (v128.store32_lane offset=8 2
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (i32.add
+                (local.get $19)
+                (local.get $17)
+               )
+               (i32.add
+                (local.get $18)
+                (i32.const 4)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $31)
+           )
+          )
+          (else
+           (if
+            (i32.eqz
+             (i32.sub
+              (i32.sub
+               (local.get $20)
+               (i32.add
+                (local.get $18)
+                (i32.const 4)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (then
+             (v128.store32_lane 0
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (i32.add
+                  (local.get $19)
+                  (local.get $17)
+                 )
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 4)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $31)
+             )
+             (v128.store32_lane offset=4 1
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (i32.add
+                  (local.get $19)
+                  (local.get $17)
+                 )
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 4)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $31)
+             )
+            )
+            (else
+             (v128.store32_lane 0
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (i32.add
+                  (local.get $19)
+                  (local.get $17)
+                 )
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 4)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $31)
+             )
+            )
+           )
+          )
+         )
+        )
+       )
+       (if
+        (i32.ge_s
+         (i32.sub
+          (local.get $20)
+          (i32.add
+           (local.get $18)
+           (i32.const 8)
+          )
+         )
+         (i32.const 4)
+        )
+        (then
+         (v128.store
+          (i32.add
+           (local.get $6)
+           (i32.shl
+            (i32.add
+             (i32.add
+              (local.get $19)
+              (local.get $17)
+             )
+             (i32.add
+              (local.get $18)
+              (i32.const 8)
+             )
+            )
+            (i32.const 2)
+           )
+          )
+          (local.get $32)
+         )
+        )
+        (else
+         (if
+          (i32.eqz
+           (i32.sub
+            (i32.sub
+             (local.get $20)
+             (i32.add
+              (local.get $18)
+              (i32.const 8)
+             )
+            )
+            (i32.const 3)
+           )
+          )
+          (then
+           (v128.store32_lane 0
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (i32.add
+                (local.get $19)
+                (local.get $17)
+               )
+               (i32.add
+                (local.get $18)
+                (i32.const 8)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $32)
+           )
+           (v128.store32_lane offset=4 1
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (i32.add
+                (local.get $19)
+                (local.get $17)
+               )
+               (i32.add
+                (local.get $18)
+                (i32.const 8)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $32)
+           )
+           (v128.store32_lane offset=8 2
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (i32.add
+                (local.get $19)
+                (local.get $17)
+               )
+               (i32.add
+                (local.get $18)
+                (i32.const 8)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $32)
+           )
+          )
+          (else
+           (if
+            (i32.eqz
+             (i32.sub
+              (i32.sub
+               (local.get $20)
+               (i32.add
+                (local.get $18)
+                (i32.const 8)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (then
+             (v128.store32_lane 0
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (i32.add
+                  (local.get $19)
+                  (local.get $17)
+                 )
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 8)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $32)
+             )
+             (v128.store32_lane offset=4 1
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (i32.add
+                  (local.get $19)
+                  (local.get $17)
+                 )
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 8)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $32)
+             )
+            )
+            (else
+             (v128.store32_lane 0
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (i32.add
+                  (local.get $19)
+                  (local.get $17)
+                 )
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 8)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $32)
+             )
+            )
+           )
+          )
+         )
+        )
+       )
+       (if
+        (i32.ge_s
+         (i32.sub
+          (local.get $20)
+          (i32.add
+           (local.get $18)
+           (i32.const 12)
+          )
+         )
+         (i32.const 4)
+        )
+        (then
+         (v128.store
+          (i32.add
+           (local.get $6)
+           (i32.shl
+            (i32.add
+             (i32.add
+              (local.get $19)
+              (local.get $17)
+             )
+             (i32.add
+              (local.get $18)
+              (i32.const 12)
+             )
+            )
+            (i32.const 2)
+           )
+          )
+          (local.get $33)
+         )
+        )
+        (else
+         (if
+          (i32.eqz
+           (i32.sub
+            (i32.sub
+             (local.get $20)
+             (i32.add
+              (local.get $18)
+              (i32.const 12)
+             )
+            )
+            (i32.const 3)
+           )
+          )
+          (then
+           (v128.store32_lane 0
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (i32.add
+                (local.get $19)
+                (local.get $17)
+               )
+               (i32.add
+                (local.get $18)
+                (i32.const 12)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $33)
+           )
+           (v128.store32_lane offset=4 1
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (i32.add
+                (local.get $19)
+                (local.get $17)
+               )
+               (i32.add
+                (local.get $18)
+                (i32.const 12)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $33)
+           )
+           (v128.store32_lane offset=8 2
+            (i32.add
+             (local.get $6)
+             (i32.shl
+              (i32.add
+               (i32.add
+                (local.get $19)
+                (local.get $17)
+               )
+               (i32.add
+                (local.get $18)
+                (i32.const 12)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (local.get $33)
+           )
+          )
+          (else
+           (if
+            (i32.eqz
+             (i32.sub
+              (i32.sub
+               (local.get $20)
+               (i32.add
+                (local.get $18)
+                (i32.const 12)
+               )
+              )
+              (i32.const 2)
+             )
+            )
+            (then
+             (v128.store32_lane 0
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (i32.add
+                  (local.get $19)
+                  (local.get $17)
+                 )
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 12)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $33)
+             )
+             (v128.store32_lane offset=4 1
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (i32.add
+                  (local.get $19)
+                  (local.get $17)
+                 )
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 12)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $33)
+             )
+            )
+            (else
+             (v128.store32_lane 0
+              (i32.add
+               (local.get $6)
+               (i32.shl
+                (i32.add
+                 (i32.add
+                  (local.get $19)
+                  (local.get $17)
+                 )
+                 (i32.add
+                  (local.get $18)
+                  (i32.const 12)
+                 )
+                )
+                (i32.const 2)
+               )
+              )
+              (local.get $33)
+             )
+            )
+           )
+          )
+         )
+        )
+       )
       )
       (local.set $21
        (i32.add
@@ -3926,7 +5293,19 @@
         (i32.const 1)
        )
       )
-      (br $loop31)
+      (br $loop21)
+     )
+    )
+    (local.set $19
+     (i32.add
+      (local.get $19)
+      (i32.add
+       (i32.shl
+        (local.get $17)
+        (i32.const 1)
+       )
+       (i32.const 1)
+      )
      )
     )
     (local.set $5
@@ -3935,7 +5314,7 @@
       (i32.const 1)
      )
     )
-    (br $loop33)
+    (br $loop23)
    )
   )
  )
