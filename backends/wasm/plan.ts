@@ -57,13 +57,18 @@ function scratchOf(step: Step, types: Map<string, TensorType>): number {
   return slot(d) + (rank > 0 ? slot(rank) : 0);
 }
 
-/** Fixed scratch a step needs once per call: the dot interaction's transposed features, plus a vector of slack for its 4-wide reads past the last feature. */
+/**
+ * Fixed scratch a step needs once per call: the dot interaction's transposed
+ * features, a vector of slack for its 4-wide reads past the last feature, and
+ * the staging area its last two rows are stored in whole vectors before their
+ * columns are copied out (two rows of at most f columns, plus a vector).
+ */
 function fixedOf(step: Step, types: Map<string, TensorType>): number {
   if (step.op !== "interact" || step.node.attrs.op === "cat") return 0;
   const d = widthOf(types.get(step.reads[0]!)!);
   const tail = typeof step.node.attrs.tail === "number" ? step.node.attrs.tail : 0;
   const f = step.reads.slice(0, step.reads.length - tail).reduce((n, id) => n + widthOf(types.get(id)!) / d, 0);
-  return (Math.ceil(f / 4) * 4 * d + 4) * 4;
+  return (Math.ceil(f / 4) * 4 * d + 4) * 4 + (2 * f + 4) * 4;
 }
 
 /** A first-fit allocator over byte ranges of the per-sample area. */

@@ -80,8 +80,9 @@ function dotTriangle(w: WasmModule, f: FunctionBuilder, spec: InteractSpec, ins:
   // Lower triangle. Row i holds the dots of feature i with j = 0 .. limit-1 (limit = i, or i+1 with
   // self) at output columns pos_i ..; rows are contiguous, so a row's four-lane stores past its end
   // (at most 4 columns, for the shorter row of a pair) land in the next row, written after them. Rows
-  // go in pairs that share each load of T[dd][j..j+3] and store whole vectors, except the last pair,
-  // which stores exactly its own columns and nothing past them.
+  // go in pairs that share each load of T[dd][j..j+3] and store whole vectors; the last pair (or a
+  // single row) stores into scratch after T instead (`base`), and only its own columns are copied
+  // out, so nothing past the triangle is written.
   const first = spec.self ? 0 : 1;
   const last = features - 1;
   const limitOf = (i: number) => (spec.self ? i + 1 : i);
@@ -98,12 +99,14 @@ function dotTriangle(w: WasmModule, f: FunctionBuilder, spec: InteractSpec, ins:
   const acc = Array.from({ length: 2 * CHAINS }, () => f.local("v128"));
   const xs = [f.local("v128"), f.local("v128")];
   const t = f.local("v128");
+  const base = f.local("i32"); // where column 0 of the output row is stored: dst, or the staging area for the last rows
+  const stage = fp * d * 4 + 16; // staging area offset in scratch (after T and its slack): room for two rows + a vector
   /**
    * `rows` rows from i (1 or 2), n blocks of four j from jj: per dd, splat x_i[dd] of each row and
    * multiply-add the loaded T[dd][jj+4c ..]; each lane sums its products in dd order from 0, as the
-   * interpreter does. Then stores (whole vectors, or `exact`: only columns below the limit).
+   * interpreter does. Then stores whole vectors.
    */
-  const chains = (rows: number, n: number, exact: boolean): Expr => {
+  const chains = (rows: number, n: number): Expr => {
     const out: Expr[] = [];
     for (let r = 0; r < rows; r++) for (let c = 0; c < n; c++) out.push(acc[r * CHAINS + c]!.set(w.zero()));
     const step: Expr[] = [];
@@ -116,17 +119,8 @@ function dotTriangle(w: WasmModule, f: FunctionBuilder, spec: InteractSpec, ins:
     out.push(tp.set(scratch.get()), f.forRange(dd, w.i32(0), () => w.i32(d), 1, step));
     // Row r of the pair starts at pos + r·i (+1 with self): the row before it has that many columns.
     const rowStart = (r: number) => (r === 0 ? pos.get() : w.add(pos.get(), spec.self ? w.add(i.get(), w.i32(1)) : i.get()));
-    const at = (r: number, c: number) => w.add(dst.get(), w.shl(w.add(rowStart(r), w.add(jj.get(), w.i32(4 * c))), w.i32(2)));
-    for (let r = 0; r < rows; r++)
-      for (let c = 0; c < n; c++) {
-        const v = acc[r * CHAINS + c]!;
-        if (!exact) out.push(w.store(at(r, c), v.get()));
-        else {
-          const left = () => w.sub(limit.get(), w.add(jj.get(), w.i32(4 * c)));
-          const lanes = (k: number): Expr => w.block(Array.from({ length: k }, (_, l) => w.storeLane(at(r, c), v.get(), l, l * 4)));
-          out.push(w.if(w.ge(left(), w.i32(4)), w.store(at(r, c), v.get()), w.if(w.eqz(w.sub(left(), w.i32(3))), lanes(3), w.if(w.eqz(w.sub(left(), w.i32(2))), lanes(2), lanes(1)))));
-        }
-      }
+    const at = (r: number, c: number) => w.add(base.get(), w.shl(w.add(rowStart(r), w.add(jj.get(), w.i32(4 * c))), w.i32(2)));
+    for (let r = 0; r < rows; r++) for (let c = 0; c < n; c++) out.push(w.store(at(r, c), acc[r * CHAINS + c]!.get()));
     return w.block(out);
   };
   /**
@@ -134,26 +128,33 @@ function dotTriangle(w: WasmModule, f: FunctionBuilder, spec: InteractSpec, ins:
    * last multiple of CHAINS, then whole groups. Top-down matters for whole-vector stores: the shorter
    * row's stores past its end land in block 0 of the longer row, which is therefore stored last.
    */
-  const row = (rows: number, exact: boolean): Expr[] => {
+  const row = (rows: number): Expr[] => {
     const blocks = () => w.shrU(w.add(limit.get(), w.i32(3)), w.i32(2));
     const out: Expr[] = [rest.set(w.andI32(blocks(), w.i32(CHAINS - 1))), groups.set(w.shrU(blocks(), w.i32(2))), jj.set(w.shl(groups.get(), w.i32(4)))];
-    for (let n = CHAINS - 1; n >= 1; n--) out.push(w.if(w.eqz(w.sub(rest.get(), w.i32(n))), chains(rows, n, exact)));
-    out.push(f.forRange(g, w.i32(0), () => groups.get(), 1, [jj.set(w.sub(jj.get(), w.i32(4 * CHAINS))), chains(rows, CHAINS, exact)]));
+    for (let n = CHAINS - 1; n >= 1; n--) out.push(w.if(w.eqz(w.sub(rest.get(), w.i32(n))), chains(rows, n)));
+    out.push(f.forRange(g, w.i32(0), () => groups.get(), 1, [jj.set(w.sub(jj.get(), w.i32(4 * CHAINS))), chains(rows, CHAINS)]));
     return out;
   };
   body.push(pos.set(w.i32(d)));
-  // Rows first..last: with an odd count, the first alone (one column: one block); then pairs, the
-  // last pair (last-1, last) with exact stores. A single row in all is stored exactly.
+  // Rows first..last: with an odd count, the first alone (one column: one block); then pairs. The
+  // last pair, or a lone row, goes to the staging area: base = stage - pos (in bytes), then a copy.
   const rows = last - first + 1;
+  const columnOf = (row: number) => d + Array.from({ length: row - first }, (_, k) => limitOf(first + k)).reduce((a, b) => a + b, 0);
+  const staged = rows === 1 ? first : last - 1;
+  const stageFor = (row: Expr) => w.select(w.eqz(w.sub(row, w.i32(staged))), w.sub(w.add(scratch.get(), w.i32(stage)), w.i32(columnOf(staged) * 4)), dst.get());
   let pairsFrom = first;
   if (rows % 2 === 1) {
-    body.push(i.set(w.i32(first)), limit.set(w.i32(limitOf(first))), jj.set(w.i32(0)), chains(1, 1, rows === 1), pos.set(w.add(pos.get(), limit.get())));
+    body.push(i.set(w.i32(first)), limit.set(w.i32(limitOf(first))), jj.set(w.i32(0)), base.set(stageFor(i.get())), chains(1, 1), pos.set(w.add(pos.get(), limit.get())));
     pairsFrom++;
   }
-  if (rows >= 2) {
-    const pair = (exact: boolean): Expr[] => [limit.set(w.add(i.get(), w.i32(spec.self ? 2 : 1))), ...row(2, exact), pos.set(w.add(pos.get(), w.add(w.shl(i.get(), w.i32(1)), w.i32(spec.self ? 3 : 1))))];
-    body.push(f.forRange(i, w.i32(pairsFrom), () => w.i32(last - 1), 2, pair(false)), i.set(w.i32(last - 1)), ...pair(true));
-  }
+  if (rows >= 2) body.push(f.forRange(i, w.i32(pairsFrom), () => w.i32(last), 2, [limit.set(w.add(i.get(), w.i32(spec.self ? 2 : 1))), base.set(stageFor(i.get())), ...row(2), pos.set(w.add(pos.get(), w.add(w.shl(i.get(), w.i32(1)), w.i32(spec.self ? 3 : 1))))]));
+  // Copy the staged columns out: whole vectors, then the last 0-3 floats one by one.
+  const count = columnOf(last) + limitOf(last) - columnOf(staged);
+  const k = f.local("i32");
+  const from = () => w.add(scratch.get(), w.add(w.i32(stage), w.shl(k.get(), w.i32(2))));
+  const to = () => w.add(dst.get(), w.shl(w.add(k.get(), w.i32(columnOf(staged))), w.i32(2)));
+  body.push(f.forRange(k, w.i32(0), () => w.i32(count - (count % 4)), 4, [w.store(to(), w.load(from()))]));
+  for (let c = count - (count % 4); c < count; c++) body.push(w.storeF32(dst.get(), w.loadF32(scratch.get(), stage + c * 4), (columnOf(staged) + c) * 4));
   return body;
 }
 
