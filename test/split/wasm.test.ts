@@ -95,6 +95,37 @@ describe("split tables in the Wasm artifact", () => {
     expectIdentical(await runArtifact(dir, test), interpret(g, weights, test).outputs);
   });
 
+  it("tables of one shape share one pooling function, hot lists of different lengths included", async () => {
+    const src = `model shared {
+  input dense: f32[3]
+  input sparse: bags[4]
+  table emb[4]: embedding(dim: 4, rows: [3000, 40, 3000, 9])
+  bottom = relu(linear(dense, 4))
+  pooled = embedding_bag(emb, sparse)
+  z = interact(bottom, pooled, op: dot)
+  output y = linear(z, 2)
+}`;
+    const g = model(src);
+    const weights = weightsFor(g);
+    const calib = batches(g, [400, 400]);
+    const split = run(g, "split-tables{hot=100}", calib);
+    const counts = split.weights.filter((w) => Array.isArray(w.attrs.hot)).map((w) => (w.attrs.hot as number[]).length);
+    expect(new Set(counts).size).toBeGreaterThan(1);
+    const dir = await compileTo(split, weights, { emitText: true });
+    // One function per shape, called once per table of that shape.
+    const wat = readFileSync(join(dir, "model.wat"), "utf8");
+    expect((wat.match(/call \$k\d+_embedding_bag_shape0\b/g) ?? []).length).toBeGreaterThan(1);
+    // One id per bag, uniform over each table's rows (feature-major, as KJT lengths are): every hot and cold row, and ids above a list's last.
+    const rows = [3000, 40, 3000, 9];
+    for (const b of batches(g, [1, 300], 9)) {
+      const bags = b.inputs.sparse!;
+      if (!isBags(bags)) throw new Error("bags expected");
+      const n = b.size;
+      b.inputs.sparse = { ...bags, lengths: new Int32Array(4 * n).fill(1), values: Int32Array.from({ length: 4 * n }, (_, i) => ((i * 2654435761) >>> 0) % rows[Math.floor(i / n)]!) };
+      expectIdentical(await runArtifact(dir, b), interpret(g, weights, b).outputs);
+    }
+  });
+
   it("loads a shard only when a request needs one of its rows; preload picks what is read at load", async () => {
     const g = model();
     const split = run(g, PIPELINES.hotcold, batches(g, [64]));

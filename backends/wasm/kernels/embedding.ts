@@ -23,10 +23,15 @@ import { f16x4ToF32, unpackLanes } from "./widen.js";
 /** Hot lists up to this many blocks (HOT_BLOCK ids each) are searched with SIMD counts; longer ones by binary search. */
 const MAX_HOT_BLOCKS = 32;
 
+/** An address or index: a constant, or (in a kernel shared by tables of one shape) a parameter. */
+export type Addr = number | Local;
+
+const valueOf = (w: WasmModule, a: Addr): Expr => (typeof a === "number" ? w.i32(a) : a.get());
+
 /** Where a table's rows are: their address, stride and format. */
 export interface RowSource {
   /** Address of the table's rows. */
-  address: number;
+  address: Addr;
   /** Bytes from one row to the next. */
   rowBytes: number;
   format: TableFormat;
@@ -40,7 +45,9 @@ export interface RowRange extends RowSource {
 
 export interface BagTable extends RowSource {
   /** Bag feature this table reads. */
-  feature: number;
+  feature: Addr;
+  /** Byte offset of its output columns within an output row, when a parameter (else from slot and cols). */
+  outAt?: Local;
   /** The output slot (logical table) it pools into; default: its position in `tables`. */
   slot?: number;
   /** A column part: the columns [start, end) of its slot it holds (default: all `dim`). */
@@ -48,8 +55,20 @@ export interface BagTable extends RowSource {
   /** A table split by rows: the ranges holding its rows (or, with `hot`, its cold rows); `address`, `rowBytes` and `format` are then unused. */
   ranges?: RowRange[];
   /** A hot part: its ascending table row ids (`count` of them at `ids`, `idBytes` each: u16 or i32, layout.ts hotIdsBytes) and its rows. */
-  hot?: { ids: number; count: number; idBytes: 2 | 4; rows: RowSource };
+  hot?: { ids: Addr; count: number; idBytes: 2 | 4; rows: RowSource; shared?: HotParams };
 }
+
+/** A searched hot list's length, block count and pivots address, as parameters of a shared function. */
+interface HotParams {
+  count: Local;
+  blocks: Local;
+  pivots: Local;
+}
+
+/** Whether a hot list is searched by SIMD counts (else by binary search). */
+const simdSearch = (count: number): boolean => Math.ceil(count / HOT_BLOCK) <= MAX_HOT_BLOCKS;
+/** Vectors of pivots a SIMD search reads. */
+const pivotVectors = (count: number, idBytes: number): number => Math.ceil(Math.ceil(count / HOT_BLOCK) / (16 / idBytes));
 
 export interface EmbeddingSpec {
   tables: BagTable[];
@@ -86,12 +105,71 @@ export function bagTables(graph: Graph, node: Node, layout: WeightLayout): { tab
   return { tables, dim: logical[0]?.dim ?? 0 };
 }
 
-/** Emits `name(offsets, ids, weights, out, batch)`. */
+/**
+ * Emits `name(offsets, ids, weights, out, batch)`. Tables of the same shape
+ * (formats, strides, columns, row ranges, hot list length) share one function,
+ * `name_shapeK(offsets, ids, weights, out, batch, feature, outAt, addresses...)`,
+ * called once per table with its constants: the same loop with its addresses as
+ * parameters, so a model with many alike tables (26 hot/cold splits) carries
+ * the pooling code once per shape instead of once per table.
+ */
 export function emitEmbeddingBag(w: WasmModule, name: string, spec: EmbeddingSpec): void {
+  const byShape = new Map<string, number[]>();
+  spec.tables.forEach((t, ti) => {
+    const key = shapeKey(t);
+    byShape.set(key, [...(byShape.get(key) ?? []), ti]);
+  });
+  const helpers = new Map<number, { name: string; args: (t: BagTable, ti: number) => number[] }>();
+  let k = 0;
+  for (const members of byShape.values()) {
+    if (members.length < 2) continue;
+    const model = spec.tables[members[0]!]!;
+    const helper = `${name}_shape${k++}`;
+    const slots = addressesOf(model).length;
+    w.func(helper, Array.from({ length: 7 + slots }, () => "i32" as const), (f) => {
+      const [offsets, ids, weights, out, batch, feature, outAt, ...addrs] = f.params as Local[];
+      return [poolTable(w, f, spec, withAddresses(model, feature!, outAt!, addrs), members[0]!, { offsets: offsets!, ids: ids!, weights: weights!, out: out!, batch: batch! })];
+    });
+    for (const ti of members) helpers.set(ti, { name: helper, args: (t, i) => [t.feature as number, outOffset(spec, t, i), ...addressesOf(t)] });
+  }
   w.func(name, ["i32", "i32", "i32", "i32", "i32"], (f) => {
     const [offsets, ids, weights, out, batch] = f.params as [Local, Local, Local, Local, Local];
-    return spec.tables.map((t, ti) => poolTable(w, f, spec, t, ti, { offsets, ids, weights, out, batch }));
+    return spec.tables.map((t, ti) => {
+      const h = helpers.get(ti);
+      if (!h) return poolTable(w, f, spec, t, ti, { offsets, ids, weights, out, batch });
+      return w.call(h.name, [offsets.get(), ids.get(), weights.get(), out.get(), batch.get(), ...h.args(t, ti).map((v) => w.i32(v))]);
+    });
   });
+}
+
+/** Byte offset of a table's first output column within an output row. */
+const outOffset = (spec: EmbeddingSpec, t: BagTable, ti: number): number => ((t.slot ?? ti) * spec.dim + (t.cols?.[0] ?? 0)) * 4;
+
+/** Everything about a table's code except its feature, output slot and addresses (and the last range's end, which no code reads). */
+function shapeKey(t: BagTable): string {
+  const src = (r: RowSource) => [r.format, r.rowBytes];
+  return JSON.stringify([src(t), t.cols ? t.cols[1] - t.cols[0] : null, t.ranges?.map((r, i) => [...src(r), r.start, i < t.ranges!.length - 1 ? r.end : null]) ?? null, t.hot ? [simdSearch(t.hot.count) ? `simd${pivotVectors(t.hot.count, t.hot.idBytes)}` : t.hot.count, t.hot.idBytes, ...src(t.hot.rows)] : null]);
+}
+
+/** A table's addresses (and a SIMD-searched hot list's length, blocks and pivots address), in the order a shared function takes them. */
+function addressesOf(t: BagTable): number[] {
+  const all: Addr[] = t.ranges ? t.ranges.map((r) => r.address) : [t.address];
+  if (t.hot) {
+    all.push(t.hot.ids, t.hot.rows.address);
+    const blocks = Math.ceil(t.hot.count / HOT_BLOCK);
+    if (simdSearch(t.hot.count)) all.push(t.hot.count, blocks, (t.hot.ids as number) + blocks * HOT_BLOCK * t.hot.idBytes);
+  }
+  return all as number[];
+}
+
+/** The table with its feature, output offset and addresses replaced by a shared function's parameters. */
+function withAddresses(t: BagTable, feature: Local, outAt: Local, addrs: Local[]): BagTable {
+  let n = 0;
+  const next = () => addrs[n++]!;
+  const ranges = t.ranges?.map((r) => ({ ...r, address: next() }));
+  const address = ranges ? ranges[0]!.address : next();
+  const hot = t.hot ? { ...t.hot, ids: next(), rows: { ...t.hot.rows, address: next() }, ...(simdSearch(t.hot.count) ? { shared: { count: next(), blocks: next(), pivots: next() } } : {}) } : undefined;
+  return { ...t, feature, outAt, address, ...(ranges ? { ranges } : {}), ...(hot ? { hot } : {}) };
 }
 
 interface Params {
@@ -120,7 +198,7 @@ function poolTable(w: WasmModule, f: FunctionBuilder, spec: EmbeddingSpec, t: Ba
   const perId = t.ranges ? routedRow(ctx, t, id) : accumulateRow(ctx, t, id());
 
   const perSample: Expr[] = [
-    at.set(w.add(a.offsets.get(), w.shl(w.add(w.mul(w.i32(t.feature), a.batch.get()), b.get()), w.i32(2)))),
+    at.set(w.add(a.offsets.get(), w.shl(w.add(w.mul(valueOf(w, t.feature), a.batch.get()), b.get()), w.i32(2)))),
     end.set(w.loadI32(at.get(), 4)),
     ...acc.map((x) => x.set(max ? w.splat(w.f32(-Infinity)) : w.zero())),
     f.forRange(p, w.loadI32(at.get()), () => end.get(), 1, perId),
@@ -130,9 +208,10 @@ function poolTable(w: WasmModule, f: FunctionBuilder, spec: EmbeddingSpec, t: Ba
   if (max) perSample.push(w.if(w.eqz(count()), w.block(acc.map((x) => x.set(w.zero())))));
   // Store: out + (b*outWidth + slot*dim + c0)*4, whole vectors then the valid lanes of the last.
   const dst = f.local("i32");
-  perSample.push(dst.set(w.add(a.out.get(), w.mul(b.get(), w.i32(spec.outWidth * 4)))));
+  const row0 = w.add(a.out.get(), w.mul(b.get(), w.i32(spec.outWidth * 4)));
+  perSample.push(dst.set(t.outAt ? w.add(row0, t.outAt.get()) : row0));
   for (let v = 0; v < vecs; v++) {
-    const offset = ((t.slot ?? ti) * spec.dim + c0 + v * 4) * 4;
+    const offset = (t.outAt ? 0 : ((t.slot ?? ti) * spec.dim + c0) * 4) + v * 16;
     const lanes = Math.min(4, dim - v * 4);
     if (lanes === 4) perSample.push(w.store(dst.get(), acc[v]!.get(), offset));
     else for (let l = 0; l < lanes; l++) perSample.push(w.storeLane(dst.get(), acc[v]!.get(), l, offset + l * 4));
@@ -161,7 +240,7 @@ function accumulateRow(c: RowContext, src: RowSource, index: Expr): Expr[] {
   const { w, f, spec, row, acc, val, half, a, p } = c;
   const max = spec.pool === "max";
   const rs = rowScale(f, src.format, c.dim);
-  const out: Expr[] = [row.set(w.add(w.i32(src.address), w.mul(index, w.i32(src.rowBytes))))];
+  const out: Expr[] = [row.set(w.add(valueOf(w, src.address), w.mul(index, w.i32(src.rowBytes))))];
   out.push(...rowSetup(w, f, c.dim, src.format, row, rs));
   for (let v = 0; v < c.vecs; v++) {
     const { setup, value } = rowValues(w, f, src.format, row, v, half, rs);
@@ -188,26 +267,29 @@ function routedRow(c: RowContext, t: BagTable, id: () => Expr): Expr[] {
   if (!t.hot) return [r.set(id()), ...fromRanges(c, t.ranges!, r)];
   const key = f.local("i32");
   const k = f.local("i32");
-  const { ids, count, idBytes, rows } = t.hot;
+  const { ids, count, idBytes, rows, shared } = t.hot;
   const narrow = idBytes === 2;
-  const hotAt = (index: Expr) => (narrow ? w.loadU16(w.add(w.i32(ids), w.shl(index, w.i32(1)))) : w.loadI32(w.add(w.i32(ids), w.shl(index, w.i32(2)))));
+  const hotAt = (index: Expr) => (narrow ? w.loadU16(w.add(valueOf(w, ids), w.shl(index, w.i32(1)))) : w.loadI32(w.add(valueOf(w, ids), w.shl(index, w.i32(2)))));
   // k = number of hot ids below key (layout.ts hotIdsBytes: blocks of HOT_BLOCK ids, then each block's
   // last id). Counted with SIMD compares, no branches (ids are random, a branch per step of a binary
   // search is mispredicted half the time): b = blocks whose last id is below key; all their ids are;
   // then the ids below key in block min(b, blocks-1). Long lists keep the binary search.
   const blocks = Math.ceil(count / HOT_BLOCK);
+  // The list's length, blocks and pivots address: constants, or a shared function's parameters.
+  const countOf = () => (shared ? shared.count.get() : w.i32(count));
   const search: Expr[] = [key.set(id())];
-  if (blocks <= MAX_HOT_BLOCKS) {
+  if (simdSearch(count)) {
     const keys = f.local("v128");
     const b = f.local("i32");
     // Ids below key among a vector's lanes (4 i32 or 8 u16).
     const lanes = 16 / idBytes;
     const below = (at: Expr, offset: number) => w.popcnt(narrow ? w.bitmaskI16x8(w.ltU16x8(w.load(at, offset), keys.get())) : w.bitmaskI32x4(w.ltI32x4(w.load(at, offset), keys.get())));
     const sum = (terms: Expr[]) => terms.reduce((x, y) => w.add(x, y));
-    const pivots = ids + blocks * HOT_BLOCK * idBytes;
-    search.push(keys.set(narrow ? w.splatI16(key.get()) : w.splatI32(key.get())), b.set(sum(Array.from({ length: Math.ceil(blocks / lanes) }, (_, v) => below(w.i32(pivots), v * 16)))));
-    const block = () => w.shl(w.select(w.lt(b.get(), w.i32(blocks)), b.get(), w.i32(blocks - 1)), w.i32(Math.log2(HOT_BLOCK)));
-    search.push(k.set(w.add(block(), sum(Array.from({ length: HOT_BLOCK / lanes }, (_, v) => below(w.add(w.i32(ids), w.shl(block(), w.i32(Math.log2(idBytes)))), v * 16))))));
+    const pivots = () => (shared ? shared.pivots.get() : w.i32((ids as number) + blocks * HOT_BLOCK * idBytes));
+    search.push(keys.set(narrow ? w.splatI16(key.get()) : w.splatI32(key.get())), b.set(sum(Array.from({ length: pivotVectors(count, idBytes) }, (_, v) => below(pivots(), v * 16)))));
+    const blocksOf = () => (shared ? shared.blocks.get() : w.i32(blocks));
+    const block = () => w.shl(w.select(w.lt(b.get(), blocksOf()), b.get(), w.sub(blocksOf(), w.i32(1))), w.i32(Math.log2(HOT_BLOCK)));
+    search.push(k.set(w.add(block(), sum(Array.from({ length: HOT_BLOCK / lanes }, (_, v) => below(w.add(valueOf(w, ids), w.shl(block(), w.i32(Math.log2(idBytes)))), v * 16))))));
   } else {
     // Add each power of two (largest first) while the id before that position is still below key.
     search.push(k.set(w.i32(0)));
@@ -215,7 +297,7 @@ function routedRow(c: RowContext, t: BagTable, id: () => Expr): Expr[] {
       search.push(w.if(w.lt(w.i32(count - step), k.get()), w.nop(), w.if(w.lt(hotAt(w.add(k.get(), w.i32(step - 1))), key.get()), k.set(w.add(k.get(), w.i32(step))))));
   }
   const done = f.label("hot");
-  const hot = w.if(w.lt(k.get(), w.i32(count)), w.if(w.eqz(w.sub(hotAt(k.get()), key.get())), w.block([...accumulateRow(c, rows, k.get()), w.br(done)])));
+  const hot = w.if(w.lt(k.get(), countOf()), w.if(w.eqz(w.sub(hotAt(k.get()), key.get())), w.block([...accumulateRow(c, rows, k.get()), w.br(done)])));
   // Not hot: it is cold row key - k.
   return [w.block([...search, hot, r.set(w.sub(key.get(), k.get())), ...fromRanges(c, t.ranges!, r)], done)];
 }
