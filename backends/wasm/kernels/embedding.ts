@@ -10,9 +10,10 @@
 // Split tables (split-tables): a column part is pooled as a narrower table
 // into its columns of the output; a table split by rows routes each id to the
 // range holding it, and one with a hot part first looks the id up in the hot
-// part's ascending id list (a branch-free binary search unrolled for its
-// length), then takes the row from the hot part or from the cold ranges. Rows
-// are still pooled in bag order, so results are those of the unsplit table.
+// part's ascending id list (SIMD counts over blocks of ids, without branches;
+// a binary search for long lists), then takes the row from the hot part or
+// from the cold ranges. Rows are still pooled in bag order, so results are
+// those of the unsplit table. Tables of one shape share one pooling function.
 
 import type { Graph, Node } from "../../../src/ir/types.js";
 import { nodeTables } from "../../../src/ir/tables.js";
