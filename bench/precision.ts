@@ -18,6 +18,7 @@ import { dataSchema } from "../src/data/schema.js";
 import { readBatches } from "../src/data/tsv.js";
 import type { Batch } from "../src/data/batch.js";
 import { BinaryMetrics, neDeltaPercent } from "../src/metrics/index.js";
+import { entropyTerm, klTerm } from "../src/precision/evaluate.js";
 import { parseModel } from "../src/frontend/index.js";
 
 const args = process.argv.slice(2);
@@ -60,14 +61,12 @@ async function accuracy(m: Model, data: Batch[]): Promise<{ ne: number; predicti
 
 /** Expected NE change (%) of predictions q against reference predictions p: mean KL(p‖q) / mean H(p), as the search measures it. */
 function expectedDelta(p: Float32Array[], q: Float32Array[]): number {
-  const c = (x: number) => Math.min(1 - 1e-7, Math.max(1e-7, x));
   let kl = 0;
   let h = 0;
   p.forEach((pb, i) =>
     pb.forEach((pv, k) => {
-      const [x, y] = [c(pv), c(q[i]![k]!)];
-      kl += x * Math.log(x / y) + (1 - x) * Math.log((1 - x) / (1 - y));
-      h -= x * Math.log(x) + (1 - x) * Math.log(1 - x);
+      kl += klTerm(pv, q[i]![k]!);
+      h += entropyTerm(pv);
     }),
   );
   return (100 * kl) / h;

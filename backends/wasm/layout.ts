@@ -75,6 +75,9 @@ export const HOT_BLOCK = 16;
 /** Bytes per hot id: 2 when every id the table can be asked for is below the 16-bit padding value (up to 65,535 rows), else 4. */
 export const hotIdBytes = (tableRows: number): 2 | 4 => (tableRows <= 0xffff ? 2 : 4);
 
+/** Where a hot list's pivots (each block's last id) start, after the ids padded to whole blocks: in bytes, for ids of `idBytes` each. */
+export const hotPivotsAt = (count: number, idBytes: number): number => Math.ceil(count / HOT_BLOCK) * HOT_BLOCK * idBytes;
+
 /**
  * A hot part's ascending ids for the two-level SIMD search (kernels/embedding.ts),
  * as u16 or i32 (hotIdBytes): the ids padded to whole blocks of HOT_BLOCK, then
@@ -84,7 +87,7 @@ export const hotIdBytes = (tableRows: number): 2 | 4 => (tableRows <= 0xffff ? 2
  */
 export function hotIdsBytes(ids: readonly number[], tableRows: number): Uint8Array {
   const blocks = Math.ceil(ids.length / HOT_BLOCK);
-  const pivotsAt = blocks * HOT_BLOCK;
+  const pivotsAt = hotPivotsAt(ids.length, 1);
   const wide = hotIdBytes(tableRows) === 4;
   const out = wide ? new Int32Array(pivotsAt + align(blocks, 4)).fill(0x7fffffff) : new Uint16Array(pivotsAt + align(blocks, 8)).fill(0xffff);
   out.set(ids);

@@ -48,6 +48,19 @@ export function worstDelta(base: NeByOutput, ne: NeByOutput): number {
 const EPS = 1e-7;
 const clampP = (p: number): number => Math.min(1 - EPS, Math.max(EPS, p));
 
+/** One sample's KL(p ‖ q) of two Bernoulli predictions, clamped as log loss is (nats). */
+export function klTerm(pRaw: number, qRaw: number): number {
+  const p = clampP(pRaw);
+  const q = clampP(qRaw);
+  return p * Math.log(p / q) + (1 - p) * Math.log((1 - p) / (1 - q));
+}
+
+/** One sample's expected log loss H(p) of a prediction, clamped (nats). */
+export function entropyTerm(pRaw: number): number {
+  const p = clampP(pRaw);
+  return -(p * Math.log(p) + (1 - p) * Math.log(1 - p));
+}
+
 /** Expected NE change against a reference model's predictions (see the file header). */
 export class ExpectedNE {
   private readonly reference: Record<string, Float32Array>[];
@@ -69,8 +82,7 @@ export class ExpectedNE {
       let n = 0;
       for (const out of this.reference)
         for (const v of out[name]!) {
-          const p = clampP(v);
-          h -= p * Math.log(p) + (1 - p) * Math.log(1 - p);
+          h += entropyTerm(v);
           n++;
         }
       this.entropy[name] = h / n;
@@ -91,9 +103,7 @@ export class ExpectedNE {
         let s = 0;
         let s2 = 0;
         for (let k = 0; k < ref.length; k++) {
-          const p = clampP(ref[k]!);
-          const q = clampP(got[k]!);
-          const d = p * Math.log(p / q) + (1 - p) * Math.log((1 - p) / (1 - q));
+          const d = klTerm(ref[k]!, got[k]!);
           s += d;
           s2 += d * d;
         }

@@ -18,7 +18,7 @@
 import type { Graph, Node } from "../../../src/ir/types.js";
 import { nodeTables } from "../../../src/ir/tables.js";
 import type { Expr, FunctionBuilder, Local, WasmModule } from "../module.js";
-import { HOT_BLOCK, type TableFormat, type WeightLayout, hotIdBytes, hotIdsKey } from "../layout.js";
+import { HOT_BLOCK, type TableFormat, type WeightLayout, hotIdBytes, hotIdsKey, hotPivotsAt } from "../layout.js";
 import { f16x4ToF32, unpackLanes } from "./widen.js";
 
 /** Hot lists up to this many blocks (HOT_BLOCK ids each) are searched with SIMD counts; longer ones by binary search. */
@@ -158,7 +158,7 @@ function addressesOf(t: BagTable): number[] {
   if (t.hot) {
     all.push(t.hot.ids, t.hot.rows.address);
     const blocks = Math.ceil(t.hot.count / HOT_BLOCK);
-    if (simdSearch(t.hot.count)) all.push(t.hot.count, blocks, (t.hot.ids as number) + blocks * HOT_BLOCK * t.hot.idBytes);
+    if (simdSearch(t.hot.count)) all.push(t.hot.count, blocks, (t.hot.ids as number) + hotPivotsAt(t.hot.count, t.hot.idBytes));
   }
   return all as number[];
 }
@@ -286,7 +286,7 @@ function routedRow(c: RowContext, t: BagTable, id: () => Expr): Expr[] {
     const lanes = 16 / idBytes;
     const below = (at: Expr, offset: number) => w.popcnt(narrow ? w.bitmaskI16x8(w.ltU16x8(w.load(at, offset), keys.get())) : w.bitmaskI32x4(w.ltI32x4(w.load(at, offset), keys.get())));
     const sum = (terms: Expr[]) => terms.reduce((x, y) => w.add(x, y));
-    const pivots = () => (shared ? shared.pivots.get() : w.i32((ids as number) + blocks * HOT_BLOCK * idBytes));
+    const pivots = () => (shared ? shared.pivots.get() : w.i32((ids as number) + hotPivotsAt(count, idBytes)));
     search.push(keys.set(narrow ? w.splatI16(key.get()) : w.splatI32(key.get())), b.set(sum(Array.from({ length: pivotVectors(count, idBytes) }, (_, v) => below(pivots(), v * 16)))));
     const blocksOf = () => (shared ? shared.blocks.get() : w.i32(blocks));
     const block = () => w.shl(w.select(w.lt(b.get(), blocksOf()), b.get(), w.sub(blocksOf(), w.i32(1))), w.i32(Math.log2(HOT_BLOCK)));

@@ -40,6 +40,22 @@ async function agree(src: string, sizes: number[], idsPerBag: [number, number] =
   }
 }
 
+/** x → linear(d), n bags of dim d: the dot interaction without and with the self term (and, with `cat`, the cat interaction). */
+function interactModel(n: number, d: number, o: { rows: number; inputs: number; cat: boolean }): string {
+  return `model k {
+  input x: f32[${o.inputs}]
+  input s: bags[${n}]
+  table t[${n}]: embedding(dim: ${d}, rows: ${o.rows})
+  bot = linear(x, ${d})
+  e = embedding_bag(t, s)
+  one = embedding_bag(t[0], s[0])
+  z = interact(bot, e, op: dot)
+  zs = interact(bot, one, e, op: dot, self: true)
+${o.cat ? "  zc = interact(bot, e, op: cat)\n" : ""}  output z
+  output zs
+${o.cat ? "  output zc\n" : ""}}`;
+}
+
 describe("wasm kernels = interpreter, bit for bit", () => {
   it("linear layers: random widths (panel tails, 1-wide outputs), relu folded or not, with and without bias", async () => {
     const layers = Array.from({ length: 6 }, (_, i) => {
@@ -85,28 +101,13 @@ describe("wasm kernels = interpreter, bit for bit", () => {
   it("dot interaction (with and without the self term) and cat interaction", async () => {
     const d = pick([2, 4, 5, 8]);
     const n = int(2, 9);
-    await agree(
-      `model k {
-  input x: f32[6]
-  input s: bags[${n}]
-  table t[${n}]: embedding(dim: ${d}, rows: 20)
-  bot = linear(x, ${d})
-  e = embedding_bag(t, s)
-  one = embedding_bag(t[0], s[0])
-  z = interact(bot, e, op: dot)
-  zs = interact(bot, one, e, op: dot, self: true)
-  zc = interact(bot, e, op: cat)
-  output z
-  output zs
-  output zc
-}`,
-      [1, 5],
-    );
+    await agree(interactModel(n, d, { rows: 20, inputs: 6, cat: true }), [1, 5]);
   });
 
-  // The dot kernel pairs rows, stores whole vectors into the rows after them and runs blocks of four
-  // columns top-down in groups of four; these counts cover one row, odd and even row counts, a last
-  // row ending on and off a block, and rows of one, two and more groups (limit above 16, 32).
+  // The dot kernel pairs rows, stores whole vectors into the rows after them, runs blocks of four
+  // columns top-down in groups of four and stages the last pair in scratch; these counts cover one
+  // row, odd and even row counts, a last row ending on and off a block, and rows of one, two and more
+  // groups (limit above 16, 32).
   for (const [n, d] of [
     [1, 3],
     [2, 4],
@@ -118,21 +119,7 @@ describe("wasm kernels = interpreter, bit for bit", () => {
     [34, 2],
   ] as const)
     it(`dot interaction of ${n + 1} (and ${n + 2}, with self) features of dim ${d}`, async () => {
-      await agree(
-        `model k {
-  input x: f32[3]
-  input s: bags[${n}]
-  table t[${n}]: embedding(dim: ${d}, rows: 7)
-  bot = linear(x, ${d})
-  e = embedding_bag(t, s)
-  one = embedding_bag(t[0], s[0])
-  z = interact(bot, e, op: dot)
-  zs = interact(bot, one, e, op: dot, self: true)
-  output z
-  output zs
-}`,
-        [1, 3],
-      );
+      await agree(interactModel(n, d, { rows: 7, inputs: 3, cat: false }), [1, 3]);
     });
 
   it("DCNv2 cross layers, full and low rank, with concat and flatten", async () => {
