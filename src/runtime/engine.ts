@@ -104,7 +104,8 @@ export class Engine {
     const results: Record<string, Float32Array> = {};
     for (const output of this.manifest.model.outputs) results[output.name] = new Float32Array(batch.size * output.width);
     if (batch.size === 0) return results;
-    await this.shards.ensure(batch);
+    const loading = this.shards.ensure(batch);
+    if (loading) await loading;
     const slices = splitBatch(batch.size, Math.min(this.threads, Math.max(1, Math.floor(batch.size / MIN_SAMPLES_PER_THREAD))));
     const ids = slices.map(([start, end]) => Workspaces.idsInSlice(batch, start, end));
     this.workspaces.ensure(

@@ -22,7 +22,33 @@ export type DenseOrBags = Float32Array | ArrayLike<number> | BagsInput;
 /** A checked input, ready to copy into a workspace. */
 export type PreparedInput =
   | { kind: "dense"; width: number; data: ArrayLike<number> }
-  | { kind: "bags"; count: number; lengths: ArrayLike<number>; offsets: Int32Array; ids: Int32Array; weights?: ArrayLike<number> };
+  | PreparedBags;
+
+/**
+ * A checked bags input. `starts[f]` is the first id of feature f (key-major:
+ * its ids are `ids[starts[f], starts[f+1])`); the per-bag offsets, which only
+ * slicing and the WebGPU engine need, come from `bagOffsets`. (A typed array
+ * per call costs microseconds to allocate; a short plain array does not.)
+ */
+export interface PreparedBags {
+  kind: "bags";
+  count: number;
+  lengths: ArrayLike<number>;
+  starts: number[];
+  ids: Int32Array;
+  weights?: ArrayLike<number>;
+}
+
+/** Prefix sums of a checked bags input's lengths (`[count * size + 1]`): bag k's ids are `ids[offsets[k], offsets[k+1])`. */
+export function bagOffsets(input: PreparedBags, size: number): Int32Array {
+  const offsets = new Int32Array(input.count * size + 1);
+  let total = 0;
+  for (let k = 0; k < input.count * size; k++) {
+    total += input.lengths[k]!;
+    offsets[k + 1] = total;
+  }
+  return offsets;
+}
 
 /** A checked batch: its size and one entry per signature input, in signature order. */
 export interface PreparedBatch {
@@ -93,25 +119,28 @@ function prepareBags(input: Extract<InputSignature, { kind: "bags" }>, bags: Bag
   const { name, count } = input;
   if (bags.lengths.length !== count * size)
     fail(C.bagsShape, `input \`${name}\` has ${bags.lengths.length} lengths, expected ${count * size} (${count} features × ${size} samples)`);
-  const offsets = new Int32Array(count * size + 1);
   // The message's place is built only on failure: this loop runs for every bag of every call.
   const at = (i: number) => `feature ${Math.floor(i / Math.max(size, 1))}, sample ${i % Math.max(size, 1)}`;
   const lengths = bags.lengths;
   const integers = lengths instanceof Int32Array;
-  for (let i = 0; i < count * size; i++) {
-    const length = lengths[i]!;
-    if (!integers && !Number.isInteger(length)) fail(C.bagsShape, `input \`${name}\` ${at(i)}: length ${length} is not an integer`);
-    if (length < 0) fail(C.bagsShape, `input \`${name}\` ${at(i)}: length ${length} is negative`);
-    offsets[i + 1] = offsets[i]! + length;
+  const starts: number[] = [0];
+  let total = 0;
+  for (let f = 0; f < count; f++) {
+    for (let i = f * size; i < (f + 1) * size; i++) {
+      const length = lengths[i]!;
+      if (!integers && !Number.isInteger(length)) fail(C.bagsShape, `input \`${name}\` ${at(i)}: length ${length} is not an integer`);
+      if (length < 0) fail(C.bagsShape, `input \`${name}\` ${at(i)}: length ${length} is negative`);
+      total += length;
+    }
+    starts.push(total);
   }
-  const total = offsets[count * size]!;
   if (total !== bags.values.length) fail(C.bagsShape, `input \`${name}\`: lengths add up to ${total} ids, but values has ${bags.values.length}`);
   if (input.weighted && bags.weights === undefined) fail(C.bagsShape, `input \`${name}\` is weighted: pass \`weights\`, one per id`);
   if (!input.weighted && bags.weights !== undefined) fail(C.bagsShape, `input \`${name}\` is not weighted: drop \`weights\``);
   if (bags.weights !== undefined && (!isArrayLike(bags.weights) || bags.weights.length !== total))
     fail(C.bagsShape, `input \`${name}\`: weights must have one entry per id (${total}), not ${isArrayLike(bags.weights) ? bags.weights.length : "none"}`);
-  const ids = resolveIds(input, bags.values, offsets, size);
-  return { kind: "bags", count, lengths: bags.lengths, offsets, ids, ...(bags.weights !== undefined ? { weights: bags.weights } : {}) };
+  const ids = resolveIds(input, bags.values, lengths, starts, size);
+  return { kind: "bags", count, lengths, starts, ids, ...(bags.weights !== undefined ? { weights: bags.weights } : {}) };
 }
 
 /**
@@ -119,16 +148,14 @@ function prepareBags(input: Extract<InputSignature, { kind: "bags" }>, bags: Bag
  * Returns the caller's Int32Array when nothing needs changing, else a copy:
  * the caller's arrays are never written.
  */
-function resolveIds(input: Extract<InputSignature, { kind: "bags" }>, values: ArrayLike<number>, offsets: Int32Array, size: number): Int32Array {
+function resolveIds(input: Extract<InputSignature, { kind: "bags" }>, values: ArrayLike<number>, lengths: ArrayLike<number>, starts: number[], size: number): Int32Array {
   let out = values instanceof Int32Array ? undefined : Int32Array.from(values);
   const integers = values instanceof Int32Array;
   for (let f = 0; f < input.count; f++) {
     const { rows, ids: policy } = input.features[f]!;
     // A feature's ids are contiguous (key-major): one range check per id, and the sample is found only on failure.
-    const first = offsets[f * size]!;
-    const end = offsets[(f + 1) * size]!;
     let inRange = true;
-    for (let k = first; k < end; k++) {
+    for (let k = starts[f]!; k < starts[f + 1]!; k++) {
       const id = values[k]!;
       if (!(id >= 0 && id < rows && (integers || Number.isInteger(id)))) {
         inRange = false;
@@ -136,8 +163,9 @@ function resolveIds(input: Extract<InputSignature, { kind: "bags" }>, values: Ar
       }
     }
     if (inRange) continue;
+    let k = starts[f]!;
     for (let b = 0; b < size; b++)
-      for (let k = offsets[f * size + b]!; k < offsets[f * size + b + 1]!; k++) {
+      for (let end = k + lengths[f * size + b]!; k < end; k++) {
         const id = values[k]!;
         if (id >= 0 && id < rows && Number.isInteger(id)) continue;
         const at = `input \`${input.name}\` feature ${f}, sample ${b}`;
@@ -156,23 +184,22 @@ export function sliceBatch(batch: PreparedBatch, start: number, end: number): Pr
   const size = end - start;
   const inputs = batch.inputs.map((input): PreparedInput => {
     if (input.kind === "dense") return { ...input, data: sliceOf(input.data, start * input.width, end * input.width) };
+    const from = bagOffsets(input, batch.size);
     const lengths = new Int32Array(input.count * size);
-    const offsets = new Int32Array(input.count * size + 1);
-    for (let f = 0; f < input.count; f++)
-      for (let b = 0; b < size; b++) {
-        const k = f * size + b;
-        lengths[k] = input.lengths[f * batch.size + start + b]!;
-        offsets[k + 1] = offsets[k]! + lengths[k]!;
-      }
-    const ids = new Int32Array(offsets[input.count * size]!);
+    const starts = [0];
+    for (let f = 0; f < input.count; f++) {
+      for (let b = 0; b < size; b++) lengths[f * size + b] = input.lengths[f * batch.size + start + b]!;
+      starts.push(starts[f]! + from[f * batch.size + end]! - from[f * batch.size + start]!);
+    }
+    const ids = new Int32Array(starts[input.count]!);
     const weights = input.weights ? new Float32Array(ids.length) : undefined;
     for (let f = 0; f < input.count; f++) {
-      const from = input.offsets[f * batch.size + start]!;
-      const to = input.offsets[f * batch.size + end]!;
-      ids.set(input.ids.subarray(from, to), offsets[f * size]!);
-      if (weights) weights.set(sliceOf(input.weights!, from, to), offsets[f * size]!);
+      const first = from[f * batch.size + start]!;
+      const last = from[f * batch.size + end]!;
+      ids.set(input.ids.subarray(first, last), starts[f]!);
+      if (weights) weights.set(sliceOf(input.weights!, first, last), starts[f]!);
     }
-    return { kind: "bags", count: input.count, lengths, offsets, ids, ...(weights ? { weights } : {}) };
+    return { kind: "bags", count: input.count, lengths, starts, ids, ...(weights ? { weights } : {}) };
   });
   return { size, inputs };
 }

@@ -84,16 +84,24 @@ export class ShardSet {
     for (const s of this.entries) if (mode === "all" || !("cold" in s.holds)) await this.load(s);
   }
 
-  /** Loads every shard that a row of `batch` lives in and that is not in memory yet. */
-  async ensure(batch: PreparedBatch): Promise<void> {
+  /**
+   * Loads every shard that a row of `batch` lives in and that is not in memory
+   * yet. Returns undefined (no promise to wait for) when every shard is in
+   * memory already: the common case, checked once per call.
+   */
+  ensure(batch: PreparedBatch): Promise<void> | undefined {
+    return this.loaded.size === this.entries.length ? undefined : this.ensureSome(batch);
+  }
+
+  private async ensureSome(batch: PreparedBatch): Promise<void> {
     for (const t of this.tables) {
       if (t.shards.every((s) => this.loaded.has(s.name))) continue;
       const wanted = new Set<ShardEntry>();
       for (const { input, feature } of t.reads) {
         const bags = batch.inputs[input];
         if (!bags || bags.kind !== "bags") continue;
-        const from = bags.offsets[feature * batch.size]!;
-        const to = bags.offsets[(feature + 1) * batch.size]!;
+        const from = bags.starts[feature]!;
+        const to = bags.starts[feature + 1]!;
         if (from === to) continue;
         if ("cols" in t.shards[0]!.holds) {
           for (const s of t.shards) wanted.add(s);

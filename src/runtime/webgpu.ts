@@ -9,7 +9,7 @@ import type { OutputSignature, WgslLayout, WgslManifest, WgslStep } from "./mani
 import { RUNTIME_CODES as C } from "./codes.js";
 import { evaluateSize } from "./check-wgsl.js";
 import { MANIFEST_FILE, type ArtifactFiles } from "./files.js";
-import { sliceBatch, type PreparedBatch } from "./inputs.js";
+import { bagOffsets, sliceBatch, type PreparedBatch } from "./inputs.js";
 import { BUFFER_USAGE as U, COMPUTE_STAGE, MAP_READ_MODE, type Gpu, type GpuBindGroup, type GpuBuffer, type GpuDevice } from "./webgpu-api.js";
 import { BatchBuffers, checkSignatureBuffers, fillWeightsFile, fitProblem, outputOffsets, uploadWeights, type Capacity } from "./webgpu-buffers.js";
 import { ShardSet, type ShardPreload } from "./shards.js";
@@ -212,7 +212,7 @@ export class WebGpuEngine {
       const entry = this.layout.inputs.find((e) => e.name === this.manifest.model.inputs[i]!.name)!;
       if (input.kind === "dense" && entry.kind === "dense") write(entry.buffer, asFloat32(input.data));
       if (input.kind !== "bags" || entry.kind !== "bags") return;
-      write(entry.offsets, input.offsets);
+      write(entry.offsets, bagOffsets(input, batch.size));
       write(entry.ids, input.ids);
       if (entry.weights !== undefined && input.weights) write(entry.weights, asFloat32(input.weights));
     });

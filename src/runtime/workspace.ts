@@ -7,7 +7,7 @@
 import { RmcError, error } from "../diagnostics.js";
 import type { InputSignature, OutputSignature, WasmLayout } from "./manifest.js";
 import { RUNTIME_CODES as C } from "./codes.js";
-import type { PreparedBatch } from "./inputs.js";
+import { bagOffsets, type PreparedBatch } from "./inputs.js";
 import { MAX_PAGES, PAGE_BYTES, type WasmMemory } from "./platform.js";
 
 /** Ids room per bag feature per sample that workspaces start with. */
@@ -112,8 +112,10 @@ export class Workspaces {
   static idsInSlice(batch: PreparedBatch, start: number, end: number): number[] {
     return batch.inputs.map((input) => {
       if (input.kind === "dense") return 0;
+      if (start === 0 && end === batch.size) return input.starts[input.count]!;
+      const offsets = bagOffsets(input, batch.size);
       let n = 0;
-      for (let f = 0; f < input.count; f++) n += input.offsets[f * batch.size + end]! - input.offsets[f * batch.size + start]!;
+      for (let f = 0; f < input.count; f++) n += offsets[f * batch.size + end]! - offsets[f * batch.size + start]!;
       return n;
     });
   }
@@ -136,11 +138,19 @@ export class Workspaces {
       const weightsAt = input.weights ? ws + this.plan.weightsAt[i]! : 0;
       i32[(ws + 8 * buffer.headerSlot) >>> 2] = idsAt;
       i32[(ws + 8 * buffer.headerSlot + 4) >>> 2] = weightsAt;
+      if (n === batch.size) {
+        // The whole batch: lengths and ids are already contiguous in the workspace's order, one copy each.
+        copyInto(i32, lengthsAt, input.lengths, 0, input.count * n);
+        copyInto(i32, idsAt >>> 2, input.ids, 0, input.starts[input.count]!);
+        if (input.weights) copyInto(f32, weightsAt >>> 2, input.weights, 0, input.starts[input.count]!);
+        return;
+      }
+      const offsets = bagOffsets(input, batch.size);
       let cursor = 0;
       for (let f = 0; f < input.count; f++) {
         copyInto(i32, lengthsAt + f * n, input.lengths, f * batch.size + start, f * batch.size + end);
-        const from = input.offsets[f * batch.size + start]!;
-        const to = input.offsets[f * batch.size + end]!;
+        const from = offsets[f * batch.size + start]!;
+        const to = offsets[f * batch.size + end]!;
         copyInto(i32, (idsAt >>> 2) + cursor, input.ids, from, to);
         if (input.weights) copyInto(f32, (weightsAt >>> 2) + cursor, input.weights, from, to);
         cursor += to - from;
