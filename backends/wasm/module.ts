@@ -162,6 +162,8 @@ export class WasmModule {
   /** `i32.shl` */ shl = (a: Expr, b: Expr): Expr => this.raw.i32.shl(a, b);
   /** `i32.shr_u` */ shrU = (a: Expr, b: Expr): Expr => this.raw.i32.shr_u(a, b);
   /** `i32.lt_s` */ lt = (a: Expr, b: Expr): Expr => this.raw.i32.lt_s(a, b);
+  /** `i32.lt_u` */ ltU = (a: Expr, b: Expr): Expr => this.raw.i32.lt_u(a, b);
+  /** `i32.or` */ orI32 = (a: Expr, b: Expr): Expr => this.raw.i32.or(a, b);
   /** `i32.gt_s` */ gt = (a: Expr, b: Expr): Expr => this.raw.i32.gt_s(a, b);
   /** `i32.ge_s` */ ge = (a: Expr, b: Expr): Expr => this.raw.i32.ge_s(a, b);
   /** `i32.store` */ storeI32 = (ptr: Expr, value: Expr, offset = 0): Expr => this.raw.i32.store(offset, 4, ptr, value);

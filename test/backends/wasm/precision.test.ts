@@ -143,6 +143,24 @@ describe("low-precision dense layers = interpreter, bit for bit", () => {
     await agree(built, [1, 6], undefined, true);
   });
 
+  it("dynamic scales at the edges of the unchecked quantizer: zero, tiny, subnormal, huge and infinite row maxima", async () => {
+    // Rows whose max |x| is 0, straddles 2^-119 (below it the quantizer masks NaNs and clamps; above, it
+    // skips both), is subnormal, near the f32 maximum, or infinite; the rest random.
+    const inF = 19;
+    const built = build(`model k {\n  input x: f32[${inF}]\n  @precision(int8)\n  a = linear(x, 9, bias: false)\n  output a\n}`);
+    const store = initWeights(built.source, { seed: rng.u32(), dist: "trained" });
+    const dir = await compileTo(built.graph, store);
+    const maxima = [0, -0, 2 ** -119, 2 ** -119 * 0.999, 2 ** -119 * 1.001, 1e-40, 1e-37, 3.4e38, Infinity, 1];
+    const batch = batchFor(built.source, maxima.length);
+    const x = batch.inputs.x as Float32Array;
+    maxima.forEach((m, r) => {
+      for (let k = 0; k < inF; k++) x[r * inF + k] = m === 0 ? (k % 2 ? 0 : -0) : f32(m * (k % 3 === 0 ? 1 : rng.next() * 2 - 1));
+    });
+    const want = interpret(built.graph, store, batch).outputs.a!;
+    const got = (await runArtifact(dir, batch)).a!;
+    expect(Array.from(got).map(String)).toEqual(Array.from(want).map(String));
+  });
+
   it("DCNv2 cross layers at fp16 and bf16, full and low rank", async () => {
     const d = 3 + rng.int(15);
     const built = build(`model k {

@@ -51,12 +51,12 @@
   (local $50 v128)
   (local $51 v128)
   (local $52 i32)
-  (block $done4
+  (block $done6
    (local.set $4
     (i32.const 0)
    )
-   (loop $loop5
-    (br_if $done4
+   (loop $loop7
+    (br_if $done6
      (i32.ge_s
       (local.get $4)
       (local.get $3)
@@ -216,127 +216,230 @@
      (local.get $7)
      (local.get $8)
     )
-    (block $done2
-     (local.set $10
-      (i32.const 0)
+    (if
+     (i32.or
+      (i32.eqz
+       (local.get $12)
+      )
+      (i32.lt_u
+       (i32.sub
+        (local.get $12)
+        (i32.const 67108864)
+       )
+       (i32.const 2071986176)
+      )
      )
-     (loop $loop3
-      (br_if $done2
-       (i32.ge_s
-        (local.get $10)
-        (i32.const 1)
+     (then
+      (block $done2
+       (local.set $10
+        (i32.const 0)
        )
-      )
-      (local.set $14
-       (f32x4.mul
-        (v128.load
-         (i32.add
-          (local.get $6)
-          (i32.shl
-           (local.get $10)
-           (i32.const 5)
+       (loop $loop3
+        (br_if $done2
+         (i32.ge_s
+          (local.get $10)
+          (i32.const 1)
+         )
+        )
+        (local.set $14
+         (f32x4.mul
+          (v128.load
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (local.get $10)
+             (i32.const 5)
+            )
+           )
+          )
+          (f32x4.splat
+           (local.get $9)
           )
          )
         )
-        (f32x4.splat
-         (local.get $9)
-        )
-       )
-      )
-      (local.set $14
-       (v128.and
-        (local.get $14)
-        (f32x4.eq
-         (local.get $14)
-         (local.get $14)
-        )
-       )
-      )
-      (local.set $15
-       (f32x4.mul
-        (v128.load offset=16
-         (i32.add
-          (local.get $6)
-          (i32.shl
-           (local.get $10)
-           (i32.const 5)
+        (local.set $15
+         (f32x4.mul
+          (v128.load offset=16
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (local.get $10)
+             (i32.const 5)
+            )
+           )
+          )
+          (f32x4.splat
+           (local.get $9)
           )
          )
         )
-        (f32x4.splat
-         (local.get $9)
-        )
-       )
-      )
-      (local.set $15
-       (v128.and
-        (local.get $15)
-        (f32x4.eq
-         (local.get $15)
-         (local.get $15)
-        )
-       )
-      )
-      (v128.store
-       (i32.add
-        (local.get $7)
-        (i32.shl
-         (local.get $10)
-         (i32.const 4)
-        )
-       )
-       (i16x8.narrow_i32x4_s
-        (i32x4.sub
-         (f32x4.add
-          (f32x4.pmin
-           (f32x4.pmax
+        (v128.store
+         (i32.add
+          (local.get $7)
+          (i32.shl
+           (local.get $10)
+           (i32.const 4)
+          )
+         )
+         (i16x8.narrow_i32x4_s
+          (i32x4.sub
+           (f32x4.add
             (local.get $14)
             (f32x4.splat
-             (f32.const -127)
+             (f32.const 12582912)
             )
            )
-           (f32x4.splat
-            (f32.const 127)
+           (i32x4.splat
+            (i32.const 1262485504)
            )
           )
-          (f32x4.splat
-           (f32.const 12582912)
-          )
-         )
-         (i32x4.splat
-          (i32.const 1262485504)
-         )
-        )
-        (i32x4.sub
-         (f32x4.add
-          (f32x4.pmin
-           (f32x4.pmax
+          (i32x4.sub
+           (f32x4.add
             (local.get $15)
             (f32x4.splat
-             (f32.const -127)
+             (f32.const 12582912)
             )
            )
-           (f32x4.splat
-            (f32.const 127)
+           (i32x4.splat
+            (i32.const 1262485504)
+           )
+          )
+         )
+        )
+        (local.set $10
+         (i32.add
+          (local.get $10)
+          (i32.const 1)
+         )
+        )
+        (br $loop3)
+       )
+      )
+     )
+     (else
+      (block $done4
+       (local.set $10
+        (i32.const 0)
+       )
+       (loop $loop5
+        (br_if $done4
+         (i32.ge_s
+          (local.get $10)
+          (i32.const 1)
+         )
+        )
+        (local.set $14
+         (f32x4.mul
+          (v128.load
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (local.get $10)
+             (i32.const 5)
+            )
            )
           )
           (f32x4.splat
-           (f32.const 12582912)
+           (local.get $9)
           )
          )
-         (i32x4.splat
-          (i32.const 1262485504)
+        )
+        (local.set $14
+         (v128.and
+          (local.get $14)
+          (f32x4.eq
+           (local.get $14)
+           (local.get $14)
+          )
          )
         )
+        (local.set $15
+         (f32x4.mul
+          (v128.load offset=16
+           (i32.add
+            (local.get $6)
+            (i32.shl
+             (local.get $10)
+             (i32.const 5)
+            )
+           )
+          )
+          (f32x4.splat
+           (local.get $9)
+          )
+         )
+        )
+        (local.set $15
+         (v128.and
+          (local.get $15)
+          (f32x4.eq
+           (local.get $15)
+           (local.get $15)
+          )
+         )
+        )
+        (v128.store
+         (i32.add
+          (local.get $7)
+          (i32.shl
+           (local.get $10)
+           (i32.const 4)
+          )
+         )
+         (i16x8.narrow_i32x4_s
+          (i32x4.sub
+           (f32x4.add
+            (f32x4.pmin
+             (f32x4.pmax
+              (local.get $14)
+              (f32x4.splat
+               (f32.const -127)
+              )
+             )
+             (f32x4.splat
+              (f32.const 127)
+             )
+            )
+            (f32x4.splat
+             (f32.const 12582912)
+            )
+           )
+           (i32x4.splat
+            (i32.const 1262485504)
+           )
+          )
+          (i32x4.sub
+           (f32x4.add
+            (f32x4.pmin
+             (f32x4.pmax
+              (local.get $15)
+              (f32x4.splat
+               (f32.const -127)
+              )
+             )
+             (f32x4.splat
+              (f32.const 127)
+             )
+            )
+            (f32x4.splat
+             (f32.const 12582912)
+            )
+           )
+           (i32x4.splat
+            (i32.const 1262485504)
+           )
+          )
+         )
+        )
+        (local.set $10
+         (i32.add
+          (local.get $10)
+          (i32.const 1)
+         )
+        )
+        (br $loop5)
        )
       )
-      (local.set $10
-       (i32.add
-        (local.get $10)
-        (i32.const 1)
-       )
-      )
-      (br $loop3)
      )
     )
     (i32.store16 offset=16
@@ -364,16 +467,16 @@
       (i32.const 1)
      )
     )
-    (br $loop5)
+    (br $loop7)
    )
   )
   (block
    (local.set $16
     (i32.const 0)
    )
-   (block $tiles6
-    (loop $tile7
-     (br_if $tiles6
+   (block $tiles8
+    (loop $tile9
+     (br_if $tiles8
       (i32.gt_s
        (i32.add
         (local.get $16)
@@ -425,12 +528,12 @@
         )
        )
       )
-      (block $done10
+      (block $done12
        (local.set $30
         (i32.const 0)
        )
-       (loop $loop11
-        (br_if $done10
+       (loop $loop13
+        (br_if $done12
          (i32.ge_s
           (local.get $30)
           (i32.const 5)
@@ -556,7 +659,7 @@
           (i32.const 1)
          )
         )
-        (br $loop11)
+        (br $loop13)
        )
       )
       (local.set $31
@@ -918,12 +1021,12 @@
        (i32.const 4)
       )
      )
-     (br $tile7)
+     (br $tile9)
     )
    )
-   (block $rows8
-    (loop $row9
-     (br_if $rows8
+   (block $rows10
+    (loop $row11
+     (br_if $rows10
       (i32.ge_s
        (local.get $16)
        (local.get $3)
@@ -954,12 +1057,12 @@
         )
        )
       )
-      (block $done12
+      (block $done14
        (local.set $48
         (i32.const 0)
        )
-       (loop $loop13
-        (br_if $done12
+       (loop $loop15
+        (br_if $done14
          (i32.ge_s
           (local.get $48)
           (i32.const 5)
@@ -1016,7 +1119,7 @@
           (i32.const 1)
          )
         )
-        (br $loop13)
+        (br $loop15)
        )
       )
       (local.set $49
@@ -1132,7 +1235,7 @@
        (i32.const 1)
       )
      )
-     (br $row9)
+     (br $row11)
     )
    )
   )
