@@ -65,6 +65,11 @@ export const splitTables: Pass<Options> = {
     const counts = wantHot ? countIds(graph, candidates, ctx.calibration) : undefined;
     const plans = new Map<string, WeightDecl[]>();
     for (const c of candidates) {
+      if (wantHot && c.decl.shape[0]! <= hotRowsWanted(c, o)) {
+        // Every row fits the hot part: splitting would only add a hot-list lookup to each id.
+        ctx.diagnostics.push({ code: SPLIT_CODES.note, severity: "note", message: `split-tables: ${c.decl.name} (${c.decl.shape[0]} rows) is left whole: every row fits a hot part of ${hotRowsWanted(c, o)}`, span: c.decl.span });
+        continue;
+      }
       const parts = wantHot ? hotColdParts(c, o, limit, counts!.get(c.decl.name)!) : sizeParts(c, o.mode, limit);
       if (!parts) continue;
       plans.set(c.decl.name, parts);
@@ -186,12 +191,17 @@ function countIds(graph: Graph, candidates: Candidate[], calibration: readonly B
   return out;
 }
 
+/** K: the rows a hot part may hold (`hot`, or the rows that fit `hot-bytes`). */
+function hotRowsWanted(c: Candidate, o: Options): number {
+  return o.hot > 0 ? o.hot : Math.floor(o.hotBytes / (storedRowBytes(o.hotPrecision || c.precision, c.decl.shape[1]!) + 4));
+}
+
 /** A hot part of the most frequent rows and the rest as cold parts (split by rows when over the limit); undefined when no row was seen. */
 function hotColdParts(c: Candidate, o: Options, limit: number, counts: Map<number, number>): WeightDecl[] | undefined {
   const [rows, dim] = c.decl.shape as [number, number];
   const hotP = o.hotPrecision || c.precision;
   const coldP = o.coldPrecision || c.precision;
-  const wanted = o.hot > 0 ? o.hot : Math.floor(o.hotBytes / (storedRowBytes(hotP, dim) + 4));
+  const wanted = hotRowsWanted(c, o);
   // The most frequent first, smaller ids first among equals; a cold part keeps at least one row.
   const seen = [...counts].filter(([id]) => Number.isInteger(id) && id >= 0 && id < rows).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
   const hot = seen.slice(0, Math.min(wanted, rows - 1)).map(([id]) => id).sort((a, b) => a - b);

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { RmcError } from "../../src/diagnostics.js";
 import { batches, model, partNames, run } from "./helpers.js";
+import { createPassRegistry, runPipelineWithReport } from "../../src/pipeline/index.js";
 
 function errorOf(f: () => unknown): string {
   try {
@@ -48,6 +49,16 @@ describe("split-tables options", () => {
     expect(fp32.weights.find((w) => w.name === "emb.0.weight.hot")!.shape).toEqual([10, 8]);
     const int8 = run(g, "split-tables{hot-bytes=360,hot-precision=int8,tables=emb.0.weight}", calib);
     expect(int8.weights.find((w) => w.name === "emb.0.weight.hot")!.shape).toEqual([18, 8]);
+  });
+
+  it("hot=K leaves a table of at most K rows whole, with a note, and splits the larger ones", () => {
+    const notes: string[] = [];
+    const out = runPipelineWithReport(g, "split-tables{hot=50}", createPassRegistry(), { out: () => {} }, undefined, calib);
+    for (const d of out.diagnostics) notes.push(d.message);
+    // Rows 200, 50, 120: the 50-row table all fits a hot part of 50.
+    expect(partNames(out.graph)).toEqual(["emb.0.weight.hot", "emb.0.weight.cold", "emb.2.weight.hot", "emb.2.weight.cold"]);
+    expect(notes).toContain("split-tables: emb.1.weight (50 rows) is left whole: every row fits a hot part of 50");
+    expect(partNames(run(g, "split-tables{hot=49}", calib))).toContain("emb.1.weight.hot");
   });
 
   it("a table that fits is left alone: the pass returns the very same graph", () => {
