@@ -42,7 +42,7 @@ export type WeightForm =
   | { kind: "panels-i8"; rows: number; cols: number; scalesAt: number; smooth?: readonly number[]; mulAt?: number } // int8: panels of [ceil(cols/2)][PANEL][2] bytes of the (smoothed) weights, then f32 scales (padded to panels) at byte scalesAt; a smoothed layer then has its activation multipliers 1/s (f32, padded to 4) at byte mulAt
   | { kind: "vector"; length: number; round: "fp32" | "fp16" | "bf16" } // bias (values rounded to `round`), padded to whole panels
   | { kind: "table"; rows: number; dim: number; format: TableFormat; rowBytes: number }
-  | { kind: "ids"; ids: readonly number[]; tableRows: number }; // a hot part's table rows, ascending, in hotIdsBytes's blocked form (u16 or i32 by tableRows)
+  | { kind: "ids"; ids: readonly number[]; tableRows: number }; // a hot part's table rows, ascending, in hotIdsBytes's form (a rank bitmap, or the blocked list of u16 or i32 by tableRows)
 
 export interface PlacedWeight {
   name: string;
@@ -78,6 +78,49 @@ export const hotIdBytes = (tableRows: number): 2 | 4 => (tableRows <= 0xffff ? 2
 /** Where a hot list's pivots (each block's last id) start, after the ids padded to whole blocks: in bytes, for ids of `idBytes` each. */
 export const hotPivotsAt = (count: number, idBytes: number): number => Math.ceil(count / HOT_BLOCK) * HOT_BLOCK * idBytes;
 
+/** Table rows per group of a hot part's rank bitmap. */
+export const RANK_GROUP = 64;
+/** Bytes per group of a rank bitmap: 64 bits (bit r: row 64g + r is hot), then the number of hot rows before the group (u32). */
+export const RANK_GROUP_BYTES = 12;
+
+/**
+ * How the embedding kernel finds a hot id: `rank`, a bitmap of the table's
+ * rows with a running count (one load, a bit test and a popcount per id), when
+ * that is no bigger than the id list; else `list`, the ascending ids searched
+ * by SIMD counts (or by binary search past 32 blocks).
+ */
+export function hotSearchForm(count: number, tableRows: number): "rank" | "list" {
+  return Math.ceil(tableRows / RANK_GROUP) * RANK_GROUP_BYTES <= hotListBytes(count, tableRows) ? "rank" : "list";
+}
+
+/** Bytes of a hot part's id list in the `list` form (hotIdsBytes). */
+const hotListBytes = (count: number, tableRows: number): number => {
+  const idBytes = hotIdBytes(tableRows);
+  return hotPivotsAt(count, idBytes) + align(Math.ceil(count / HOT_BLOCK), 16 / idBytes) * idBytes;
+};
+
+/**
+ * A hot part's ids in the form hotSearchForm picks: the rank bitmap (groups of
+ * RANK_GROUP table rows, RANK_GROUP_BYTES each, little-endian), or the list of
+ * listIdsBytes.
+ */
+export function hotIdsBytes(ids: readonly number[], tableRows: number): Uint8Array {
+  if (hotSearchForm(ids.length, tableRows) === "list") return listIdsBytes(ids, tableRows);
+  const groups = Math.ceil(tableRows / RANK_GROUP);
+  const out = new Uint8Array(groups * RANK_GROUP_BYTES);
+  const view = new DataView(out.buffer);
+  let before = 0;
+  let k = 0;
+  for (let g = 0; g < groups; g++) {
+    let bits = 0n;
+    for (; k < ids.length && ids[k]! < (g + 1) * RANK_GROUP; k++) bits |= 1n << BigInt(ids[k]! - g * RANK_GROUP);
+    view.setBigUint64(g * RANK_GROUP_BYTES, bits, true);
+    view.setUint32(g * RANK_GROUP_BYTES + 8, before, true);
+    before = k;
+  }
+  return out;
+}
+
 /**
  * A hot part's ascending ids for the two-level SIMD search (kernels/embedding.ts),
  * as u16 or i32 (hotIdBytes): the ids padded to whole blocks of HOT_BLOCK, then
@@ -85,7 +128,7 @@ export const hotPivotsAt = (count: number, idBytes: number): number => Math.ceil
  * Padding is the largest value (0xffff, or 0x7fffffff for i32), above every row
  * id, so a search never counts it as below a key.
  */
-export function hotIdsBytes(ids: readonly number[], tableRows: number): Uint8Array {
+function listIdsBytes(ids: readonly number[], tableRows: number): Uint8Array {
   const blocks = Math.ceil(ids.length / HOT_BLOCK);
   const pivotsAt = hotPivotsAt(ids.length, 1);
   const wide = hotIdBytes(tableRows) === 4;

@@ -11,9 +11,9 @@ import binaryen from "binaryen";
 /** A binaryen expression reference. Use each one exactly once. */
 export type Expr = number;
 /** Wasm value types rmc's kernels use. */
-export type ValType = "i32" | "f32" | "v128";
+export type ValType = "i32" | "i64" | "f32" | "v128";
 
-const TYPES: Record<ValType, number> = { i32: binaryen.i32, f32: binaryen.f32, v128: binaryen.v128 };
+const TYPES: Record<ValType, number> = { i32: binaryen.i32, i64: binaryen.i64, f32: binaryen.f32, v128: binaryen.v128 };
 
 /** A local variable or parameter of the function being built. */
 export class Local {
@@ -162,6 +162,15 @@ export class WasmModule {
   /** `i32.shl` */ shl = (a: Expr, b: Expr): Expr => this.raw.i32.shl(a, b);
   /** `i32.shr_u` */ shrU = (a: Expr, b: Expr): Expr => this.raw.i32.shr_u(a, b);
   /** `i32.lt_s` */ lt = (a: Expr, b: Expr): Expr => this.raw.i32.lt_s(a, b);
+  /** `i64.load` (`align` 1 for addresses that may be unaligned) */ loadI64 = (ptr: Expr, offset = 0, align = 8): Expr => this.raw.i64.load(offset, align, ptr);
+  /** `i64.extend_i32_u` */ i64FromU32 = (a: Expr): Expr => this.raw.i64.extend_u(a);
+  /** `i32.wrap_i64` */ wrapI64 = (a: Expr): Expr => this.raw.i32.wrap(a);
+  /** `i64.shl` */ shlI64 = (a: Expr, b: Expr): Expr => this.raw.i64.shl(a, b);
+  /** `i64.shr_u` */ shrUI64 = (a: Expr, b: Expr): Expr => this.raw.i64.shr_u(a, b);
+  /** `i64.and` */ andI64 = (a: Expr, b: Expr): Expr => this.raw.i64.and(a, b);
+  /** `i64.sub` */ subI64 = (a: Expr, b: Expr): Expr => this.raw.i64.sub(a, b);
+  /** `i64.popcnt` */ popcntI64 = (a: Expr): Expr => this.raw.i64.popcnt(a);
+  /** `i64.const` */ i64 = (v: number): Expr => this.raw.i64.const(BigInt(v));
   /** `i32.lt_u` */ ltU = (a: Expr, b: Expr): Expr => this.raw.i32.lt_u(a, b);
   /** `i32.or` */ orI32 = (a: Expr, b: Expr): Expr => this.raw.i32.or(a, b);
   /** `i32.gt_s` */ gt = (a: Expr, b: Expr): Expr => this.raw.i32.gt_s(a, b);

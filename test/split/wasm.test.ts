@@ -16,6 +16,7 @@ import type { Manifest } from "../../src/runtime/manifest.js";
 import type { Batch } from "../../src/data/batch.js";
 import { isBags } from "../../src/data/batch.js";
 import { compileTo, runArtifact } from "../backends/wasm/helpers.js";
+import { hotSearchForm } from "../../backends/wasm/layout.js";
 import { MODEL, PIPELINES, batches, expectIdentical, model, partNames, run, weightsFor } from "./helpers.js";
 
 const manifestOf = (dir: string): Manifest => JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
@@ -48,20 +49,26 @@ describe("split tables in the Wasm artifact", () => {
       }
     });
 
-  // The kernel finds an id among the hot ids by SIMD counts over blocks of 16 and their last ids (up
-  // to 32 blocks), else by binary search: hot lists of one partial block, a block and one more id,
-  // several pivot vectors, and past 32 blocks; ids below, among, between and above the hot ones. The
-  // lists are u16 for tables below 65,535 rows and i32 above.
+  // The kernel finds an id with a rank bitmap (groups of 64 rows: bits and a running count) when that
+  // is no bigger than the id list, else among the list by SIMD counts over blocks of 16 and their last
+  // ids (up to 32 blocks), else by binary search: bitmaps of one whole group, a partial last group and
+  // many groups; lists of one partial block, a block and one more id, several pivot vectors, and past
+  // 32 blocks; ids below, among, between and above the hot ones. The lists are u16 for tables below
+  // 65,535 rows and i32 above.
   it.each([
-    [5, 3000],
-    [16, 3000],
-    [17, 3000],
-    [100, 3000],
-    [700, 3000],
-    [17, 70000],
-    [100, 70000],
-    [700, 70000],
-  ])("hot part of %i ids in a table of %i rows: every id finds its row, hot or cold", async (k, tableRows) => {
+    [20, 64, "rank"],
+    [60, 130, "rank"],
+    [128, 1000, "rank"],
+    [700, 3000, "rank"],
+    [5, 3000, "list"],
+    [16, 3000, "list"],
+    [17, 3000, "list"],
+    [100, 3000, "list"],
+    [17, 70000, "list"],
+    [100, 70000, "list"],
+    [700, 70000, "list"],
+  ] as const)("hot part of %i ids in a table of %i rows (%s): every id finds its row, hot or cold", async (k, tableRows, form) => {
+    expect(hotSearchForm(k, tableRows)).toBe(form);
     const src = `model hot {
   input dense: f32[3]
   input sparse: bags[1]

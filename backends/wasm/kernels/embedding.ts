@@ -9,16 +9,17 @@
 // max starts from the first row, an empty bag gives zeros.
 // Split tables (split-tables): a column part is pooled as a narrower table
 // into its columns of the output; a table split by rows routes each id to the
-// range holding it, and one with a hot part first looks the id up in the hot
-// part's ascending id list (SIMD counts over blocks of ids, without branches;
-// a binary search for long lists), then takes the row from the hot part or
-// from the cold ranges. Rows are still pooled in bag order, so results are
+// range holding it, and one with a hot part first looks the id up: in a rank
+// bitmap of the table's rows (a bit test and a popcount), or, where that would
+// be bigger, in the hot part's ascending id list (SIMD counts over blocks of
+// ids, without branches; a binary search for long lists), then takes the row
+// from the hot part or from the cold ranges. Rows are still pooled in bag order, so results are
 // those of the unsplit table. Tables of one shape share one pooling function.
 
 import type { Graph, Node } from "../../../src/ir/types.js";
 import { nodeTables } from "../../../src/ir/tables.js";
 import type { Expr, FunctionBuilder, Local, WasmModule } from "../module.js";
-import { HOT_BLOCK, type TableFormat, type WeightLayout, hotIdBytes, hotIdsKey, hotPivotsAt } from "../layout.js";
+import { HOT_BLOCK, RANK_GROUP, RANK_GROUP_BYTES, type TableFormat, type WeightLayout, hotIdBytes, hotIdsKey, hotPivotsAt, hotSearchForm } from "../layout.js";
 import { f16x4ToF32, unpackLanes } from "./widen.js";
 
 /** Hot lists up to this many blocks (HOT_BLOCK ids each) are searched with SIMD counts; longer ones by binary search. */
@@ -55,8 +56,11 @@ export interface BagTable extends RowSource {
   cols?: [number, number];
   /** A table split by rows: the ranges holding its rows (or, with `hot`, its cold rows); `address`, `rowBytes` and `format` are then unused. */
   ranges?: RowRange[];
-  /** A hot part: its ascending table row ids (`count` of them at `ids`, `idBytes` each: u16 or i32, layout.ts hotIdsBytes) and its rows. */
-  hot?: { ids: Addr; count: number; idBytes: 2 | 4; rows: RowSource; shared?: HotParams };
+  /**
+   * A hot part: its `count` table row ids at `ids`, as a rank bitmap or as an ascending list of `idBytes`
+   * each (u16 or i32; layout.ts hotIdsBytes, hotSearchForm), and its rows.
+   */
+  hot?: { ids: Addr; count: number; form: "rank" | "list"; idBytes: 2 | 4; rows: RowSource; shared?: HotParams };
 }
 
 /** A searched hot list's length, block count and pivots address, as parameters of a shared function. */
@@ -68,6 +72,8 @@ interface HotParams {
 
 /** Whether a hot list is searched by SIMD counts (else by binary search). */
 const simdSearch = (count: number): boolean => Math.ceil(count / HOT_BLOCK) <= MAX_HOT_BLOCKS;
+/** A shared function's hot parameters: those of a SIMD-searched list (a rank bitmap and a binary search need none). */
+const sharesHotParams = (hot: NonNullable<BagTable["hot"]>): boolean => hot.form === "list" && simdSearch(hot.count);
 /** Vectors of pivots a SIMD search reads. */
 const pivotVectors = (count: number, idBytes: number): number => Math.ceil(Math.ceil(count / HOT_BLOCK) / (16 / idBytes));
 
@@ -98,8 +104,9 @@ export function bagTables(graph: Graph, node: Node, layout: WeightLayout): { tab
       const body = t.layout === "hot" ? t.parts.slice(1) : t.parts;
       const ranges = body.map((p) => ({ ...source(p.decl.name), start: p.start, end: p.end }));
       const hotIds = t.layout === "hot" ? layout.weights.get(hotIdsKey(names[0]!))! : undefined;
-      const idBytes = hotIds?.form.kind === "ids" ? hotIdBytes(hotIds.form.tableRows) : 4;
-      const hot = hotIds ? { ids: hotIds.offset, count: t.parts[0]!.end, idBytes, rows: source(names[0]!) } : undefined;
+      const tableRows = hotIds?.form.kind === "ids" ? hotIds.form.tableRows : 0;
+      const count = t.parts[0]!.end;
+      const hot = hotIds ? { ids: hotIds.offset, count, form: hotSearchForm(count, tableRows), idBytes: hotIdBytes(tableRows), rows: source(names[0]!) } : undefined;
       tables.push({ ...ranges[0]!, feature: t.feature, slot, ranges, ...(hot ? { hot } : {}) });
     }
   });
@@ -149,7 +156,7 @@ const outOffset = (spec: EmbeddingSpec, t: BagTable, ti: number): number => ((t.
 /** Everything about a table's code except its feature, output slot and addresses (and the last range's end, which no code reads). */
 function shapeKey(t: BagTable): string {
   const src = (r: RowSource) => [r.format, r.rowBytes];
-  return JSON.stringify([src(t), t.cols ? t.cols[1] - t.cols[0] : null, t.ranges?.map((r, i) => [...src(r), r.start, i < t.ranges!.length - 1 ? r.end : null]) ?? null, t.hot ? [simdSearch(t.hot.count) ? `simd${pivotVectors(t.hot.count, t.hot.idBytes)}` : t.hot.count, t.hot.idBytes, ...src(t.hot.rows)] : null]);
+  return JSON.stringify([src(t), t.cols ? t.cols[1] - t.cols[0] : null, t.ranges?.map((r, i) => [...src(r), r.start, i < t.ranges!.length - 1 ? r.end : null]) ?? null, t.hot ? [t.hot.form === "rank" ? "rank" : simdSearch(t.hot.count) ? `simd${pivotVectors(t.hot.count, t.hot.idBytes)}` : t.hot.count, t.hot.idBytes, ...src(t.hot.rows)] : null]);
 }
 
 /** A table's addresses (and a SIMD-searched hot list's length, blocks and pivots address), in the order a shared function takes them. */
@@ -158,7 +165,7 @@ function addressesOf(t: BagTable): number[] {
   if (t.hot) {
     all.push(t.hot.ids, t.hot.rows.address);
     const blocks = Math.ceil(t.hot.count / HOT_BLOCK);
-    if (simdSearch(t.hot.count)) all.push(t.hot.count, blocks, (t.hot.ids as number) + hotPivotsAt(t.hot.count, t.hot.idBytes));
+    if (sharesHotParams(t.hot)) all.push(t.hot.count, blocks, (t.hot.ids as number) + hotPivotsAt(t.hot.count, t.hot.idBytes));
   }
   return all as number[];
 }
@@ -169,7 +176,7 @@ function withAddresses(t: BagTable, feature: Local, outAt: Local, addrs: Local[]
   const next = () => addrs[n++]!;
   const ranges = t.ranges?.map((r) => ({ ...r, address: next() }));
   const address = ranges ? ranges[0]!.address : next();
-  const hot = t.hot ? { ...t.hot, ids: next(), rows: { ...t.hot.rows, address: next() }, ...(simdSearch(t.hot.count) ? { shared: { count: next(), blocks: next(), pivots: next() } } : {}) } : undefined;
+  const hot = t.hot ? { ...t.hot, ids: next(), rows: { ...t.hot.rows, address: next() }, ...(sharesHotParams(t.hot) ? { shared: { count: next(), blocks: next(), pivots: next() } } : {}) } : undefined;
   return { ...t, feature, outAt, address, ...(ranges ? { ranges } : {}), ...(hot ? { hot } : {}) };
 }
 
@@ -268,6 +275,7 @@ function routedRow(c: RowContext, t: BagTable, id: () => Expr): Expr[] {
   if (!t.hot) return [r.set(id()), ...fromRanges(c, t.ranges!, r)];
   const key = f.local("i32");
   const k = f.local("i32");
+  if (t.hot.form === "rank") return rankRouted(c, t, t.hot, id, key, k, r);
   const { ids, count, idBytes, rows, shared } = t.hot;
   const narrow = idBytes === 2;
   const hotAt = (index: Expr) => (narrow ? w.loadU16(w.add(valueOf(w, ids), w.shl(index, w.i32(1)))) : w.loadI32(w.add(valueOf(w, ids), w.shl(index, w.i32(2)))));
@@ -301,6 +309,32 @@ function routedRow(c: RowContext, t: BagTable, id: () => Expr): Expr[] {
   const hot = w.if(w.lt(k.get(), countOf()), w.if(w.eqz(w.sub(hotAt(k.get()), key.get())), w.block([...accumulateRow(c, rows, k.get()), w.br(done)])));
   // Not hot: it is cold row key - k.
   return [w.block([...search, hot, r.set(w.sub(key.get(), k.get())), ...fromRanges(c, t.ranges!, r)], done)];
+}
+
+/**
+ * routedRow with a rank bitmap (layout.ts hotIdsBytes): key's group of 64
+ * rows holds a bit per row (set: hot) and the count of hot rows before it, so
+ * k = that count + the set bits below key's, and the bit says hot or cold —
+ * one load and a popcount, where a list search takes a chain of dependent
+ * vector steps before the branch can resolve.
+ */
+function rankRouted(c: RowContext, t: BagTable, hot: NonNullable<BagTable["hot"]>, id: () => Expr, key: Local, k: Local, r: Local): Expr[] {
+  const { w, f } = c;
+  const group = f.local("i32");
+  const bits = f.local("i64");
+  const bit = f.local("i64");
+  const done = f.label("hot");
+  const search = [
+    key.set(id()),
+    group.set(w.add(valueOf(w, hot.ids), w.mul(w.shrU(key.get(), w.i32(Math.log2(RANK_GROUP))), w.i32(RANK_GROUP_BYTES)))),
+    bits.set(w.loadI64(group.get(), 0, 1)),
+    bit.set(w.i64FromU32(w.andI32(key.get(), w.i32(RANK_GROUP - 1)))),
+    k.set(w.add(w.loadI32(group.get(), 8, 1), w.wrapI64(w.popcntI64(w.andI64(bits.get(), w.subI64(w.shlI64(w.i64(1), bit.get()), w.i64(1))))))),
+  ];
+  const isHot = w.andI32(w.wrapI64(w.shrUI64(bits.get(), bit.get())), w.i32(1));
+  const take = w.if(isHot, w.block([...accumulateRow(c, hot.rows, k.get()), w.br(done)]));
+  // Not hot: it is cold row key - k.
+  return [w.block([...search, take, r.set(w.sub(key.get(), k.get())), ...fromRanges(c, t.ranges!, r)], done)];
 }
 
 /** Registers holding the current row's dequantization scale and bias (splat), for the quantized formats. */
