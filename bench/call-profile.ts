@@ -1,11 +1,14 @@
 // `npm run bench:call-profile`: where one `predict` call of the small DLRM
 // (examples/dlrm_kaggle_small.rmdl, trained weights, batch 64, one thread)
-// spends its time, for the fp32 and the all-int8 artifact: microseconds per
-// call (after a warm-up, interleaved rounds, medians), then a CPU profile of
-// each (node:inspector) split into the compiled Wasm forward, the runtime's
-// JavaScript (input checks, bag preparation, copies) and the rest. This is
-// what bounds the speed-up low precision can give on a model this small: it
-// only shortens the Wasm share.
+// spends its time, for the fp32, the all-int8 and the auto-hot artifact (the
+// search under a 0.05% NE budget after split-tables{hot=128}, as in
+// bench:precision): microseconds per call (after a warm-up, interleaved
+// rounds, medians), then a CPU profile of each (node:inspector) split into the
+// compiled Wasm forward, the runtime's JavaScript (input checks, bag
+// preparation, copies) and the rest, and per kernel. Last, the ceiling int8
+// layers can reach: the fp32 call with every dense layer at half its time
+// (i32x4.dot_i16x8_s does 8 multiply-adds where f32x4 does 4, with one add
+// each), everything else unchanged.
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Session } from "node:inspector/promises";
@@ -85,10 +88,14 @@ async function main(): Promise<void> {
   // The same two with kernels kept as named functions, for the per-kernel split (timed separately: no inlining).
   await cli("compile", model, "--weights", w, "--features", "profile", "-o", join(dir, "fp32-profile"));
   await cli("compile", model, "--weights", w, "--precision", "int8", "--calib", data, "--features", "profile", "-o", join(dir, "int8-profile"));
+  const hot = ["--passes", "canonicalize,infer-shapes,dce,split-tables{hot=128}", "--calib", data];
+  const plan = join(dir, "auto-hot.plan.json");
+  await cli("compile", model, "--weights", w, "--precision", "auto", "--ne-budget", "0.05", ...hot, "--plan-out", plan, "-o", join(dir, "auto-hot"));
+  await cli("compile", model, "--weights", w, "--plan", plan, ...hot, "--features", "profile", "-o", join(dir, "auto-hot-profile"));
   const graph = parseModel(readFileSync(model, "utf8"), model).graph!;
   let batch: Batch | undefined;
   for await (const b of readBatches(data, dataSchema(graph), { batchSize: 64, limit: 64 })) batch = b;
-  const modes = ["fp32", "int8"];
+  const modes = ["fp32", "int8", "auto-hot"];
   const models = await Promise.all(modes.map((m) => load(join(dir, m), { threads: 1 })));
   for (const m of models) await usPerCall(m, batch!, 1500);
   const rounds: number[][] = modes.map(() => []);
@@ -112,6 +119,9 @@ async function main(): Promise<void> {
   console.log(`|---|${modes.map(() => "---|---").join("|")}|`);
   const names = [...new Set(kernels.flatMap((k) => [...k.keys()]))].sort((a, b) => (kernels[0]!.get(b) ?? 0) - (kernels[0]!.get(a) ?? 0));
   for (const n of names) console.log(`| ${n} | ${modes.map((_, i) => `${pct(kernels[i]!.get(n) ?? 0)} | ${((kernels[i]!.get(n) ?? 0) * median(rounds[i]!)).toFixed(1)}`).join(" | ")} |`);
+  const fp32 = median(rounds[0]!);
+  const dense = [...kernels[0]!].filter(([n]) => /_linear/.test(n)).reduce((a, [, share]) => a + share * fp32, 0);
+  console.log(`\nCeiling for int8 dense layers: the fp32 call (${fp32.toFixed(1)} µs) with its dense layers (${dense.toFixed(1)} µs) at half their time: ${(fp32 / (fp32 - dense / 2)).toFixed(2)}x.`);
   for (const m of [...models, ...profiled]) await m.close();
 }
 
