@@ -12,6 +12,7 @@ import { ExpectedNE } from "../src/precision/evaluate.js";
 import { FIXED_MODES, PLAN_FORMAT, applyDecisions, modeDecisions, readPlan, type PrecisionPlan } from "../src/precision/plan.js";
 import { calibrateLayers, costModel, searchPrecision } from "../src/precision/search.js";
 import type { CalibrationMethod } from "../src/quant/calibrate.js";
+import { ROW_RANGES, type RowRange } from "../src/quant/rowwise.js";
 import { LINEAR_PRECISIONS, TABLE_PRECISIONS, precisionUnits } from "../src/precision/units.js";
 import { produce } from "immer";
 
@@ -19,7 +20,7 @@ const MODES = [...FIXED_MODES, "auto", "plan"];
 const ACTS = ["dynamic", "static"];
 const METHODS = ["minmax", "percentile", "l2", "kl"];
 
-type Options = { mode: string; budget: number; plan: string; act: string; calibMethod: string; target: string; pins: string; smooth: number };
+type Options = { mode: string; budget: number; plan: string; act: string; calibMethod: string; target: string; pins: string; smooth: number; rowRange: string };
 
 function choice(name: string, value: string, allowed: string[]): void {
   if (!allowed.includes(value)) {
@@ -46,6 +47,7 @@ export const assignPrecision: Pass<Options> = {
     target: { type: "string", default: "wasm", doc: "whose speed estimate rules out slower precisions" },
     pins: { type: "string", default: "", doc: "extra pins, `node:precision;table:precision` (as @precision in the model)" },
     smooth: { type: "number", default: 0.5, doc: "int8 layers: SmoothQuant α for per-channel scale migration, from calibration data (0: off)" },
+    rowRange: { type: "string", default: "l2", doc: "int4/int2 tables: each row's range by minmax (FBGEMM's rule) or l2 (least-squares refit, lower error)" },
   },
   run(input: Graph, ctx: PassContext<Options>): Graph {
     const o = ctx.options;
@@ -54,17 +56,19 @@ export const assignPrecision: Pass<Options> = {
     choice("mode", mode, MODES);
     choice("act", o.act, ACTS);
     choice("calib-method", o.calibMethod, METHODS);
+    choice("row-range", o.rowRange, [...ROW_RANGES]);
     costModel(o.target);
     const act = o.act as "dynamic" | "static";
     const method = o.calibMethod as CalibrationMethod;
+    const rowRange = o.rowRange as RowRange;
     const base = { format: PLAN_FORMAT, model: graph.name, mode, target: o.target, act, calibMethod: o.calibMethod, smoothAlpha: o.smooth } as const;
     let plan: PrecisionPlan;
     let out: Graph;
     if (mode === "auto") {
       const { weights, calibration } = needData(ctx, "--precision auto");
-      const r = searchPrecision(graph, weights, calibration, { budget: o.budget, target: o.target, act, calibMethod: method, smooth: o.smooth });
+      const r = searchPrecision(graph, weights, calibration, { budget: o.budget, target: o.target, act, calibMethod: method, smooth: o.smooth, rowRange });
       out = r.graph;
-      plan = { ...base, budget: o.budget, ...(r.baseline ? { baseline: r.baseline, final: r.final } : {}), neDelta: r.finalDelta, neDeltaError: r.finalError, decisions: r.decisions, ...calibrationOf(out) };
+      plan = { ...base, rowRange, budget: o.budget, ...(r.baseline ? { baseline: r.baseline, final: r.final } : {}), neDelta: r.finalDelta, neDeltaError: r.finalError, decisions: r.decisions, ...calibrationOf(out) };
     } else {
       let decisions;
       let saved: PrecisionPlan | undefined;
@@ -82,8 +86,10 @@ export const assignPrecision: Pass<Options> = {
       const cal = int8 && haveData ? calibrateLayers(graph, ctx.weights!, ctx.calibration!, { alpha: o.smooth, statics: act === "static", method }) : undefined;
       if (int8 && !haveData && !saved?.smooth && o.smooth > 0) ctx.diagnostics.push({ code: "W1911", severity: "warning", message: "int8 layers are not smoothed: smoothing is calibrated on data (--calib FILE)" });
       const calibration = cal ? { ...(cal.actScale ? { actScales: Object.fromEntries(cal.actScale) } : {}), smooth: Object.fromEntries(cal.smooth) } : { ...(saved?.actScales ? { actScales: saved.actScales } : {}), ...(saved?.smooth ? { smooth: saved.smooth } : {}) };
-      out = applyDecisions(graph, decisions, calibration);
-      plan = { ...base, decisions, ...calibrationOf(out) };
+      // A plan file keeps the row range it was made with (minmax before plans recorded one).
+      const range = saved ? (saved.rowRange ?? "minmax") : rowRange;
+      out = applyDecisions(graph, decisions, calibration, false, range);
+      plan = { ...base, rowRange: range, decisions, ...calibrationOf(out) };
       if (ctx.weights && ctx.calibration?.length) {
         const fp32 = applyDecisions(graph, modeDecisions(graph, "fp32").map((d) => ({ ...d, precision: "fp32", source: "mode" as const })), {}, true);
         const ev = new ExpectedNE(fp32, ctx.weights, ctx.calibration);

@@ -16,7 +16,8 @@ import { RmcError, error } from "../../src/diagnostics.js";
 import type { Graph, WeightDecl } from "../../src/ir/types.js";
 import type { Tensor, WeightStore } from "../../src/weights/store.js";
 import { f32ToBf16, f32ToF16 } from "../../src/weights/dtypes.js";
-import { type RowFormat, quantizeRow, rowBytes } from "../../src/quant/rowwise.js";
+import { type RowFormat, type RowRange, quantizeRow, rowBytes } from "../../src/quant/rowwise.js";
+import { rowRangeOf } from "../../src/ir/precision.js";
 import { nodeTables } from "../../src/ir/tables.js";
 import { quantizeInt8Weights, toBf16, toF16, smoothMultipliers, smoothWeights } from "../../src/quant/dense.js";
 import { prequantizedIn } from "../../src/interp/precision.js";
@@ -41,7 +42,7 @@ export type WeightForm =
   | { kind: "panels"; rows: number; cols: number; element: PanelElement } // [out=rows, in=cols] → ceil(rows/PANEL) panels of [cols][PANEL]
   | { kind: "panels-i8"; rows: number; cols: number; scalesAt: number; smooth?: readonly number[]; mulAt?: number } // int8: panels of [ceil(cols/2)][PANEL][2] bytes of the (smoothed) weights, then f32 scales (padded to panels) at byte scalesAt; a smoothed layer then has its activation multipliers 1/s (f32, padded to 4) at byte mulAt
   | { kind: "vector"; length: number; round: "fp32" | "fp16" | "bf16" } // bias (values rounded to `round`), padded to whole panels
-  | { kind: "table"; rows: number; dim: number; format: TableFormat; rowBytes: number }
+  | { kind: "table"; rows: number; dim: number; format: TableFormat; rowBytes: number; range: RowRange } // range: how n-bit rows were given their scale and bias
   | { kind: "ids"; ids: readonly number[]; tableRows: number }; // a hot part's table rows, ascending, in hotIdsBytes's form (a rank bitmap, or the blocked list of u16 or i32 by tableRows)
 
 export interface PlacedWeight {
@@ -159,7 +160,7 @@ export function tableRowBytes(format: TableFormat, dim: number): number {
 /** The form a weight takes at `precision`: tables keep rows, matrices become panels (f32/f16/bf16 or int8), vectors padded. */
 function formOf(decl: WeightDecl, precision: string, smooth?: readonly number[]): WeightForm {
   const [rows, cols] = decl.shape as [number, number];
-  if (decl.role === "table") return { kind: "table", rows, dim: cols, format: precision as TableFormat, rowBytes: tableRowBytes(precision as TableFormat, cols) };
+  if (decl.role === "table") return { kind: "table", rows, dim: cols, format: precision as TableFormat, rowBytes: tableRowBytes(precision as TableFormat, cols), range: rowRangeOf(decl) };
   if (decl.shape.length === 1) return { kind: "vector", length: rows, round: precision === "fp16" || precision === "bf16" ? precision : "fp32" };
   if (precision === "int8") {
     const scalesAt = panels(rows) * Math.ceil(cols / 2) * I8_PAIR_BYTES;
@@ -357,7 +358,7 @@ function* packTable(t: Tensor, f: Extract<WeightForm, { kind: "table" }>): Gener
       t.readRow(r0 + r, row, 0);
       if (f32s) f32s.set(row, (r * f.rowBytes) / 4);
       else if (f16s) for (let d = 0; d < f.dim; d++) f16s[(r * f.rowBytes) / 2 + d] = f32ToF16(row[d]!);
-      else quantizeRow(f.format as RowFormat, row, out, r * f.rowBytes);
+      else quantizeRow(f.format as RowFormat, row, out, r * f.rowBytes, f.range);
     }
     yield out;
   }

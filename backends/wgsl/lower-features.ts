@@ -5,7 +5,8 @@
 // into one scratch buffer), and standalone relu/sigmoid/tanh.
 
 import { dotInteractionWidth } from "../../src/ir/ops.js";
-import { weightPrecision } from "../../src/ir/precision.js";
+import { rowRangeOf, weightPrecision } from "../../src/ir/precision.js";
+import type { RowRange } from "../../src/quant/rowwise.js";
 import type { Step } from "../wasm/schedule.js";
 import type { Lowering } from "./lower.js";
 import { fixed, perSamples } from "./plan.js";
@@ -25,6 +26,8 @@ const perElement = (n: number): [ReturnType<typeof fixed>, ReturnType<typeof fix
 interface PlacedTable extends BagTable {
   name: string;
   format: TableFormat;
+  /** How its n-bit rows were given their scale and bias. */
+  range: RowRange;
   bytes: number;
 }
 
@@ -70,7 +73,7 @@ function lowerWholeTables(ctx: Lowering, step: Step, bc: BagContext, whole: { t:
       groups.push([]);
       used = 0;
     }
-    groups[groups.length - 1]!.push({ name: decl.name, format, bytes, rows: t.rows, feature: t.feature, byteAt: used, col: slot * dim });
+    groups[groups.length - 1]!.push({ name: decl.name, format, range: rowRangeOf(decl), bytes, rows: t.rows, feature: t.feature, byteAt: used, col: slot * dim });
     used += bytes;
   }
   groups.forEach((tables, g) => {
@@ -92,7 +95,7 @@ function partBuffer(ctx: Lowering, bc: BagContext, part: TablePart): { name: str
   const format = weightPrecision(decl, bc.node) as TableFormat;
   const [rows, width] = decl.shape as [number, number];
   const name = `part.${decl.name}`;
-  if (!ctx.weights.some((w) => w.name === name)) ctx.weights.push({ ...tablesBuffer(ctx, name, [{ name: decl.name, format, bytes: tableBytes(format, rows, width), rows, feature: 0, byteAt: 0, col: 0 }], width), file: shardFile(decl.name) });
+  if (!ctx.weights.some((w) => w.name === name)) ctx.weights.push({ ...tablesBuffer(ctx, name, [{ name: decl.name, format, range: rowRangeOf(decl), bytes: tableBytes(format, rows, width), rows, feature: 0, byteAt: 0, col: 0 }], width), file: shardFile(decl.name) });
   return { name, format, rows, width };
 }
 
@@ -133,7 +136,7 @@ function tablesBuffer(ctx: Lowering, name: string, tables: PlacedTable[], dim: n
       for (const t of tables) {
         const tensor = ctx.store.get(t.name);
         if (!tensor) throw new RmcError(`table \`${t.name}\` is missing from the weight store`, WGSL_CODES.missingWeight);
-        yield* tableChunks(tensor, t.format, t.rows, dim);
+        yield* tableChunks(tensor, t.format, t.rows, dim, t.range);
       }
       if (bytes === 0) yield new Uint8Array(4);
     },

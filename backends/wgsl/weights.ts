@@ -11,7 +11,7 @@ import { RmcError, error } from "../../src/diagnostics.js";
 import type { WeightDecl } from "../../src/ir/types.js";
 import type { Tensor, WeightStore } from "../../src/weights/store.js";
 import { f32ToBf16, f32ToF16 } from "../../src/weights/dtypes.js";
-import { type RowFormat, quantizeRow, rowBytes } from "../../src/quant/rowwise.js";
+import { type RowFormat, type RowRange, quantizeRow, rowBytes } from "../../src/quant/rowwise.js";
 import { quantizeInt8Weights, smoothMultipliers, smoothWeights, toBf16, toF16 } from "../../src/quant/dense.js";
 import { prequantizedIn } from "../../src/interp/precision.js";
 import type { WeightElement } from "./kernels/gemm.js";
@@ -108,7 +108,7 @@ export function tableBytes(format: TableFormat, rows: number, dim: number): numb
 }
 
 /** A table's rows in its format, a few MiB at a time (a prequantized tensor's own bytes are copied). */
-export function* tableChunks(t: Tensor, format: TableFormat, rows: number, dim: number): Generator<Uint8Array> {
+export function* tableChunks(t: Tensor, format: TableFormat, rows: number, dim: number, range: RowRange = "minmax"): Generator<Uint8Array> {
   const rowLen = format === "fp32" ? dim * 4 : rowBytes(format, dim);
   const perChunk = Math.max(1, Math.floor((4 << 20) / Math.max(rowLen, 1)));
   const stored = format === "fp32" ? undefined : prequantizedIn(t, format);
@@ -123,7 +123,7 @@ export function* tableChunks(t: Tensor, format: TableFormat, rows: number, dim: 
       }
       t.readRow(r0 + r, row, 0);
       if (format === "fp32") out.set(new Uint8Array(row.buffer), r * rowLen);
-      else quantizeRow(format as RowFormat, row, out, r * rowLen);
+      else quantizeRow(format as RowFormat, row, out, r * rowLen, range);
     }
     yield out;
   }

@@ -24,6 +24,7 @@ export const PRECISION_FLAGS: Record<string, FlagSpec> = {
   act: { type: "string", value: "MODE", doc: "int8 activations: dynamic or static (calibrated)", default: "dynamic" },
   "calib-method": { type: "string", value: "M", doc: "static ranges: minmax, percentile, l2 or kl", default: "percentile" },
   smooth: { type: "string", value: "ALPHA", doc: "int8 layers: SmoothQuant α (per-channel scale migration; 0: off)", default: "0.5" },
+  "row-range": { type: "string", value: "R", doc: "int4/int2 table rows: minmax (FBGEMM's rule) or l2 (least-squares refit, lower error)", default: "l2" },
   plan: { type: "string", value: "FILE", doc: "apply a precision plan file (from --plan-out)" },
   "plan-out": { type: "string", value: "FILE", doc: "write the chosen plan as JSON" },
   report: { type: "string", value: "FILE", doc: "write the precision report as Markdown" },
@@ -43,6 +44,7 @@ export function precisionStep(args: ParsedArgs): string | undefined {
     `act=${args.flags.act}`,
     `calib-method=${args.flags["calib-method"]}`,
     `smooth=${args.flags.smooth}`,
+    `row-range=${args.flags["row-range"]}`,
     ...(plan !== undefined ? [`plan=${JSON.stringify(plan)}`] : []),
     ...(pins.length ? [`pins=${pins.join(";")}`] : []),
   ];

@@ -10,7 +10,8 @@
 import { RmcError, error } from "../diagnostics.js";
 import type { Node, WeightDecl } from "../ir/types.js";
 import { DenseTensor, numElements, rowLength, type Tensor } from "../weights/store.js";
-import { ROW_FORMATS, type RowFormat, dequantizeRow, roundTripRow, rowBytes } from "../quant/rowwise.js";
+import { ROW_FORMATS, type RowFormat, type RowRange, dequantizeRow, roundTripRow, rowBytes } from "../quant/rowwise.js";
+import { rowRangeOf } from "../ir/precision.js";
 import { type Int8Weights, quantizeInt8Weights, toBf16, toF16, smoothWeights } from "../quant/dense.js";
 
 /** Error code: a precision the interpreter gives no meaning to for this op or weight. */
@@ -49,6 +50,7 @@ class RowFormatTable implements Tensor {
   constructor(
     private readonly inner: Tensor,
     private readonly format: RowFormat,
+    private readonly range: RowRange,
   ) {
     this.dtype = inner.dtype;
     this.shape = inner.shape;
@@ -63,7 +65,7 @@ class RowFormatTable implements Tensor {
       return;
     }
     this.inner.readRow(i, out, offset);
-    roundTripRow(this.format, out.subarray(offset, offset + this.dim), this.bytes);
+    roundTripRow(this.format, out.subarray(offset, offset + this.dim), this.bytes, this.range);
   }
   toFloat32(): Float32Array {
     const out = new Float32Array(numElements(this.shape));
@@ -81,12 +83,14 @@ export function tableAt(tensor: Tensor, precision: string, decl: WeightDecl): Te
     throw new RmcError(error(E_PRECISION, `table @${decl.name} cannot be stored at ${precision}`, decl.span, `tables take ${TABLE_PRECISIONS.join(", ")}`));
   let byFormat = tableCache.get(tensor);
   if (!byFormat) tableCache.set(tensor, (byFormat = new Map()));
-  let t = byFormat.get(precision);
+  const range = rowRangeOf(decl);
+  const key = `${precision}:${range}`;
+  let t = byFormat.get(key);
   if (!t) {
-    const rows = new RowFormatTable(tensor, precision as RowFormat);
+    const rows = new RowFormatTable(tensor, precision as RowFormat, range);
     // Small tables become a DenseTensor, which the bag kernel indexes in place.
     t = numElements(tensor.shape) <= CACHE_TABLE_ELEMENTS ? new DenseTensor(tensor.shape, rows.toFloat32()) : rows;
-    byFormat.set(precision, t);
+    byFormat.set(key, t);
   }
   return t;
 }

@@ -5,6 +5,11 @@
 
 import type { Node, WeightDecl } from "./types.js";
 
+/** How an n-bit table's rows choose their range (`row_range`: l2, or minmax when absent; docs/numerics.md). */
+export function rowRangeOf(decl: WeightDecl): "minmax" | "l2" {
+  return decl.attrs.row_range === "l2" ? "l2" : "minmax";
+}
+
 /** Precision of `decl` as read by `node`. */
 export function weightPrecision(decl: WeightDecl, node: Node | undefined): string {
   return (decl.attrs.precision as string | undefined) ?? (node?.attrs.precision as string | undefined) ?? "fp32";

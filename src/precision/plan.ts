@@ -8,6 +8,7 @@ import { RmcError, error } from "../diagnostics.js";
 import type { Graph } from "../ir/types.js";
 import { writeFileAtomic } from "../util/fs.js";
 import type { NeByOutput } from "./evaluate.js";
+import type { RowRange } from "../quant/rowwise.js";
 import { decide, type Decision } from "./search.js";
 import { LINEAR_PRECISIONS, TABLE_PRECISIONS, applyAssignment, precisionUnits } from "./units.js";
 
@@ -22,6 +23,8 @@ export interface PrecisionPlan {
   target: string;
   act: "dynamic" | "static";
   calibMethod: string;
+  /** How int4/int2 tables chose their rows' ranges (absent in plans made before it existed: minmax). */
+  rowRange?: RowRange;
   baseline?: NeByOutput;
   final?: NeByOutput;
   /** Worst NE delta (%) against the fp32 model on the calibration data. */
@@ -58,8 +61,9 @@ export function modeDecisions(graph: Graph, mode: string): Decision[] {
  * already in a model's IR, so they are skipped unless `includePins` (for a
  * graph whose precisions were stripped, as `rmc verify` rebuilds one).
  */
-export function applyDecisions(graph: Graph, decisions: readonly Decision[], calibration: { actScales?: Record<string, number>; smooth?: Record<string, number[]> } = {}, includePins = false): Graph {
+export function applyDecisions(graph: Graph, decisions: readonly Decision[], calibration: { actScales?: Record<string, number>; smooth?: Record<string, number[]> } = {}, includePins = false, rowRange?: RowRange): Graph {
   return applyAssignment(graph, {
+    ...(rowRange ? { rowRange } : {}),
     precision: new Map(decisions.filter((d) => includePins || d.source !== "pin").map((d) => [d.unit, d.precision])),
     ...(calibration.actScales ? { actScale: new Map(Object.entries(calibration.actScales)) } : {}),
     ...(calibration.smooth ? { smooth: new Map(Object.entries(calibration.smooth)) } : {}),

@@ -12,6 +12,7 @@
 import type { Graph, Node } from "../ir/types.js";
 import { valueInputs, weightInputs } from "../ir/types.js";
 import { smoothingFactors } from "../quant/dense.js";
+import type { RowRange } from "../quant/rowwise.js";
 import type { Batch } from "../data/batch.js";
 import type { WeightStore } from "../weights/store.js";
 import { interpret } from "../interp/interpreter.js";
@@ -37,6 +38,8 @@ export interface SearchOptions {
   calibMethod: CalibrationMethod;
   /** SmoothQuant α for int8 layers (0: no smoothing). */
   smooth: number;
+  /** How int4/int2 tables choose their rows' ranges (default minmax). */
+  rowRange?: RowRange;
 }
 
 /** What was decided for one unit, and why. */
@@ -127,7 +130,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   const units = precisionUnits(graph);
   const cost = costModel(opts.target);
   const cal = calibrateLayers(graph, weights, batches, { alpha: opts.smooth, statics: opts.act === "static", method: opts.calibMethod });
-  const assign = (precision: Map<string, string>): Graph => applyAssignment(graph, { precision, ...cal });
+  const assign = (precision: Map<string, string>): Graph => applyAssignment(graph, { precision, ...cal, rowRange: opts.rowRange ?? "minmax" });
   const fp32 = assign(new Map(units.map((u) => [u.id, "fp32"])));
   const ev = new ExpectedNE(fp32, weights, batches);
   const delta = (precision: Map<string, string>): number => ev.delta(assign(precision));

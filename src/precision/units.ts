@@ -7,7 +7,8 @@
 import { produce } from "immer";
 import type { Graph, Node, WeightDecl } from "../ir/types.js";
 import { refName, weightInputs } from "../ir/types.js";
-import { rowBytes, type RowFormat } from "../quant/rowwise.js";
+import { rowBytes, type RowFormat, type RowRange } from "../quant/rowwise.js";
+import { weightPrecision } from "../ir/precision.js";
 
 export type UnitKind = "table" | "linear";
 
@@ -84,6 +85,8 @@ export interface Assignment {
   actScale?: Map<string, number>;
   /** Per-input-channel smoothing factors of int8 layers, by node id. */
   smooth?: Map<string, number[]>;
+  /** How int4/int2 tables choose their rows' ranges (`row_range`; minmax is written as no attribute); undefined: as they are. */
+  rowRange?: RowRange;
 }
 
 /**
@@ -93,12 +96,20 @@ export interface Assignment {
  * have (pins, or nothing = fp32). Returns the same graph when nothing changes.
  */
 export function applyAssignment(graph: Graph, a: Assignment): Graph {
+  const readerOf = new Map<string, Node>();
+  for (const n of graph.nodes) for (const ref of n.inputs) if (ref.startsWith("@")) readerOf.set(refName(ref), n);
   return produce(graph, (g) => {
     // fp32 is written as no attribute, so an assigned fp32 never reads as a user's pin later.
     for (const w of g.weights) {
       const p = a.precision.get(w.name);
       if (p === "fp32") delete w.attrs.precision;
       else if (p !== undefined && w.attrs.precision !== p) w.attrs.precision = p;
+      // The row range means something to n-bit tables only.
+      const stored = weightPrecision(w as WeightDecl, readerOf.get(w.name));
+      const nbit = w.role === "table" && (stored === "int4" || stored === "int2");
+      const range = nbit ? (a.rowRange ?? (w.attrs.row_range as RowRange | undefined)) : undefined;
+      if (range === "l2") w.attrs.row_range = "l2";
+      else if (w.attrs.row_range !== undefined) delete w.attrs.row_range;
     }
     for (const n of g.nodes) {
       const p = a.precision.get(n.id);

@@ -30,8 +30,21 @@ export function roundHalfEven(x: number): number {
 
 const F32_EPS_1E8 = f32(1e-8);
 
-/** Quantizes one row into `out` (rowBytes(format, row.length) bytes at `offset`). */
-export function quantizeRow(format: RowFormat, row: ArrayLike<number>, out: Uint8Array, offset = 0): void {
+/**
+ * How an n-bit row's range is chosen: `minmax`, FBGEMM's rule (the row's
+ * minimum and maximum; what PyTorch's prepack writes), or `l2`, which then
+ * refits scale and bias by least squares to the codes while that lowers the
+ * row's squared error (docs/numerics.md). Both give FBGEMM's layout; 8-bit rows
+ * always use minmax.
+ */
+export type RowRange = "minmax" | "l2";
+export const ROW_RANGES: readonly RowRange[] = ["minmax", "l2"];
+
+/** Least-squares refits an `l2` range tries at most. */
+const L2_REFITS = 4;
+
+/** Quantizes one row into `out` (rowBytes(format, row.length) bytes at `offset`); `range` chooses an n-bit row's scale and bias. */
+export function quantizeRow(format: RowFormat, row: ArrayLike<number>, out: Uint8Array, offset = 0, range: RowRange = "minmax"): void {
   const dim = row.length;
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   if (format === "fp16") {
@@ -58,19 +71,68 @@ export function quantizeRow(format: RowFormat, row: ArrayLike<number>, out: Uint
   const bits = bitsOf(format);
   const per = 8 / bits;
   const top = (1 << bits) - 1;
-  const lo = f16ToF32(f32ToF16(mn));
-  const range = f32(mx - lo);
-  let scale = f16ToF32(f32ToF16(range === 0 ? 1 : f32(range / top)));
-  if (scale === 0 || !Number.isFinite(f32(1 / scale))) scale = 1;
+  let lo = f16ToF32(f32ToF16(mn));
+  let scale = validScale(f16ToF32(f32ToF16(f32(mx - lo) === 0 ? 1 : f32(f32(mx - lo) / top))));
+  if (range === "l2" && Number.isFinite(mn) && Number.isFinite(mx)) [lo, scale] = refit(row, lo, scale, top);
   const inv = f32(1 / scale);
   const packed = Math.ceil(dim / per);
   out.fill(0, offset, offset + packed);
-  for (let i = 0; i < dim; i++) {
-    const q = clamp(roundHalfEven(f32(f32(f32(row[i]!) - lo) * inv)), 0, top);
-    out[offset + Math.floor(i / per)]! |= q << ((i % per) * bits);
-  }
+  for (let i = 0; i < dim; i++) out[offset + Math.floor(i / per)]! |= code(row[i]!, lo, inv, top) << ((i % per) * bits);
   view.setUint16(offset + packed, f32ToF16(scale), true);
   view.setUint16(offset + packed + 2, f32ToF16(lo), true);
+}
+
+/** An fp16 scale the quantizer can divide by: 1 in place of 0 or of one whose reciprocal overflows. */
+const validScale = (scale: number): number => (scale === 0 || !Number.isFinite(f32(1 / scale)) ? 1 : scale);
+
+/** The n-bit code of x for bias lo and inv = f32(1/scale). */
+const code = (x: number, lo: number, inv: number, top: number): number => clamp(roundHalfEven(f32(f32(f32(x) - lo) * inv)), 0, top);
+
+/** Squared error of a row stored with bias lo and scale, as dequantizeRow reads it back (in f64). */
+function rowError(row: ArrayLike<number>, lo: number, scale: number, top: number): number {
+  const inv = f32(1 / scale);
+  let e = 0;
+  for (let i = 0; i < row.length; i++) {
+    const d = f32(f32(code(row[i]!, lo, inv, top) * scale) + lo) - f32(row[i]!);
+    e += d * d;
+  }
+  return e;
+}
+
+/**
+ * The `l2` range: from the minmax bias and scale, up to L2_REFITS times fit
+ * x ≈ s·q + b by least squares over the row's current codes q (sums in f64,
+ * in index order), round b and s to fp16, and keep them while the row's
+ * squared error (rowError) strictly drops; stop at the first refit that does
+ * not lower it, or whose s is not positive or not a valid scale.
+ */
+function refit(row: ArrayLike<number>, lo: number, scale: number, top: number): [number, number] {
+  let best = rowError(row, lo, scale, top);
+  const n = row.length;
+  for (let t = 0; t < L2_REFITS; t++) {
+    const inv = f32(1 / scale);
+    let sq = 0;
+    let sqq = 0;
+    let sx = 0;
+    let sqx = 0;
+    for (let i = 0; i < n; i++) {
+      const x = f32(row[i]!);
+      const q = code(x, lo, inv, top);
+      sq += q;
+      sqq += q * q;
+      sx += x;
+      sqx += q * x;
+    }
+    const det = n * sqq - sq * sq;
+    if (det === 0) break;
+    const s = f16ToF32(f32ToF16((n * sqx - sq * sx) / det));
+    const b = f16ToF32(f32ToF16((sx - ((n * sqx - sq * sx) / det) * sq) / n));
+    if (!(s > 0) || validScale(s) !== s || !Number.isFinite(b)) break;
+    const e = rowError(row, b, s, top);
+    if (!(e < best)) break;
+    [best, lo, scale] = [e, b, s];
+  }
+  return [lo, scale];
 }
 
 /** Dequantizes one row of `dim` values from `bytes` at `offset` into `out` at `outOffset`. */
@@ -99,8 +161,8 @@ export function dequantizeRow(format: RowFormat, bytes: Uint8Array, offset: numb
 }
 
 /** A row as the table stores it at `format` and reads it back (quantize then dequantize), in place. */
-export function roundTripRow(format: RowFormat, row: Float32Array, scratch = new Uint8Array(rowBytes(format, row.length))): void {
-  quantizeRow(format, row, scratch, 0);
+export function roundTripRow(format: RowFormat, row: Float32Array, scratch = new Uint8Array(rowBytes(format, row.length)), range: RowRange = "minmax"): void {
+  quantizeRow(format, row, scratch, 0, range);
   dequantizeRow(format, scratch, 0, row.length, row, 0);
 }
 

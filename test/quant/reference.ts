@@ -149,3 +149,49 @@ export function refInt8WeightRow(w: ArrayLike<number>): { q: number[]; scale: nu
   }
   return best;
 }
+
+/**
+ * The `l2` row range at 4 or 2 bits, straight from the spec: from the minmax
+ * scale and bias, up to 4 least-squares refits of x ≈ s·q + b to the current
+ * codes, each kept only while it strictly lowers the row's squared error.
+ * Returns the row's bytes, written with the chosen scale and bias.
+ */
+export function refQuantizeL2(bits: 4 | 2, row: ArrayLike<number>): Uint8Array {
+  const first = refQuantize(bits, row);
+  const dim = row.length;
+  const per = 8 / bits;
+  const levels = Math.pow(2, bits) - 1;
+  const packed = Math.ceil(dim / per);
+  const tail = new DataView(first.buffer, packed);
+  let scale = halfValue(tail.getUint16(0, true));
+  let bias = halfValue(tail.getUint16(2, true));
+  const xs = Array.from(row, (v) => f32(v));
+  if (!xs.every(Number.isFinite)) return first;
+  const codes = (b: number, s: number): number[] => xs.map((x) => clampTo(rne(f32(f32(x - b) * f32(1 / s))), 0, levels));
+  const error = (b: number, s: number): number => codes(b, s).reduce((e, q, i) => e + (f32(f32(q * s) + b) - xs[i]!) ** 2, 0);
+  let best = error(bias, scale);
+  for (let round = 0; round < 4; round++) {
+    const q = codes(bias, scale);
+    const n = dim;
+    const sq = q.reduce((a, v) => a + v, 0);
+    const sqq = q.reduce((a, v) => a + v * v, 0);
+    const sx = xs.reduce((a, v) => a + v, 0);
+    const sqx = q.reduce((a, v, i) => a + v * xs[i]!, 0);
+    const det = n * sqq - sq * sq;
+    if (det === 0) break;
+    const exact = (n * sqx - sq * sx) / det;
+    const s = half(exact);
+    const b = half((sx - exact * sq) / n);
+    if (!(s > 0) || !Number.isFinite(f32(1 / s)) || !Number.isFinite(b)) break;
+    const e = error(b, s);
+    if (!(e < best)) break;
+    [best, bias, scale] = [e, b, s];
+  }
+  const out = new Uint8Array(packed + 4);
+  const q = codes(bias, scale);
+  for (let i = 0; i < dim; i++) out[Math.floor(i / per)] += q[i]! * Math.pow(2, (i % per) * bits);
+  const end = new DataView(out.buffer, packed);
+  end.setUint16(0, halfBits(scale), true);
+  end.setUint16(2, halfBits(bias), true);
+  return out;
+}

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { dequantizeRow, prequantizedFormat, quantizeRow, roundHalfEven, roundTripRow, rowBytes, type RowFormat } from "../../src/quant/rowwise.js";
 import { Rng } from "../../src/util/rng.js";
-import { half, halfBits, halfValue, refDequantize, refQuantize, rne } from "./reference.js";
+import { half, halfBits, halfValue, refDequantize, refQuantize, refQuantizeL2, rne } from "./reference.js";
 
 const f32 = Math.fround;
 const hex = (b: Uint8Array): string => [...b].map((x) => x.toString(16).padStart(2, "0")).join(" ");
@@ -59,6 +59,20 @@ describe("worked examples", () => {
     const bytes = quantize("int2", [-2, -0.5, 1, 0.5, -1.5, -1]);
     expect(hex(bytes)).toBe("b8 04 00 3c 00 c0");
     expect(dequantize("int2", bytes, 6)).toEqual([-2, 0, 1, 0, -2, -1]);
+  });
+
+  it("4-bit and 2-bit with the l2 range: the check row's refitted scale and bias (docs/numerics.md)", () => {
+    const l2 = (format: RowFormat) => {
+      const out = new Uint8Array(rowBytes(format, CHECK_ROW.length));
+      quantizeRow(format, Float32Array.from(CHECK_ROW), out, 0, "l2");
+      return hex(out);
+    };
+    expect(l2("int4")).toBe("70 fb 29 e8 52 30 ea bb");
+    expect(l2("int2")).toBe("e8 e2 c2 38 54 bb");
+    // int8 rows keep FBGEMM's rule whatever the range option says.
+    const int8 = new Uint8Array(rowBytes("int8", CHECK_ROW.length));
+    quantizeRow("int8", Float32Array.from(CHECK_ROW), int8, 0, "l2");
+    expect(hex(int8)).toBe(hex(quantize("int8", CHECK_ROW)));
   });
 
   it("8-bit: the example in PyTorch's qembeddingbag_prepack.cpp", () => {
@@ -208,6 +222,26 @@ describe("random rows against the reference implementation", () => {
         expect(hex(mine), `${format} [${[...row]}]`).toBe(hex(theirs));
         expect(dequantize(format, mine, row.length)).toEqual(refDequantize(bits, theirs, row.length));
       }
+    }
+  });
+
+  it("l2 ranges: the reference's bytes, and never a larger squared error than minmax, on 600 rows per n-bit format", () => {
+    const sq = (format: RowFormat, row: Float32Array, bytes: Uint8Array) => dequantize(format, bytes, row.length).reduce((e, v, i) => e + (v - row[i]!) ** 2, 0);
+    for (const format of ["int4", "int2"] as const) {
+      let lower = 0;
+      for (let n = 0; n < 600; n++) {
+        const row = randomRow();
+        const mine = new Uint8Array(rowBytes(format, row.length));
+        quantizeRow(format, row, mine, 0, "l2");
+        expect(hex(mine), `${format} [${[...row]}]`).toBe(hex(refQuantizeL2(BITS[format], row)));
+        const [l2, minmax] = [sq(format, row, mine), sq(format, row, quantize(format, row))];
+        // (Rows beyond fp16's range have no n-bit form: NaN either way, docs/numerics.md.)
+        if (Number.isNaN(minmax)) continue;
+        expect(l2).toBeLessThanOrEqual(minmax);
+        if (l2 < minmax) lower++;
+      }
+      // Most rows of more than a few values have a better range than their minimum and maximum.
+      expect(lower, format).toBeGreaterThan(300);
     }
   });
 

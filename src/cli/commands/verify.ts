@@ -27,9 +27,10 @@ const pct = (x: number): string => `${x >= 0 ? "+" : ""}${x.toFixed(4)}%`;
 /** The plan's graph on new weights: same precisions; smoothing and static scales recalibrated on the new data. */
 function planGraph(fp32: Graph, decisions: readonly Decision[], plan: PrecisionPlan | undefined, weights: WeightStore, batches: Batch[]): Graph {
   const int8 = decisions.some((d) => d.kind === "linear" && d.precision === "int8");
-  if (!int8) return applyDecisions(fp32, decisions, {}, true);
+  const range = plan?.rowRange ?? "minmax";
+  if (!int8) return applyDecisions(fp32, decisions, {}, true, range);
   const cal = calibrateLayers(fp32, weights, batches, { alpha: plan?.smoothAlpha ?? 0, statics: plan?.act === "static", method: (plan?.calibMethod ?? "percentile") as CalibrationMethod });
-  return applyDecisions(fp32, decisions, { smooth: Object.fromEntries(cal.smooth), ...(cal.actScale ? { actScales: Object.fromEntries(cal.actScale) } : {}) }, true);
+  return applyDecisions(fp32, decisions, { smooth: Object.fromEntries(cal.smooth), ...(cal.actScale ? { actScales: Object.fromEntries(cal.actScale) } : {}) }, true, range);
 }
 
 /** Raises lowered units one at a time, largest NE gain first, until the model is within budget. */

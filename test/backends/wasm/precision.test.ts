@@ -92,6 +92,21 @@ ${tables.join("\n")}
       await agree(build(src), [1, 7]);
     });
 
+  it("int4 and int2 tables with l2 row ranges (row_range): the interpreter reads the refitted rows, and the artifact agrees", async () => {
+    const src = `model k {\n  input s: bags[2]\n  @precision(int4)\n  table t0: embedding(dim: 16, rows: 40)\n  @precision(int2)\n  table t1: embedding(dim: 7, rows: 33)\n  a = embedding_bag(t0, s[0])\n  b = embedding_bag(t1, s[1])\n  output a\n  output b\n}`;
+    const l2 = build(src, (g) => {
+      for (const w of g.weights) w.attrs.row_range = "l2";
+    });
+    const store = initWeights(l2.source, { seed: rng.u32(), dist: "trained" });
+    await agree(l2, [1, 6], store);
+    // The attribute is read: the same bags pool to other values than with minmax rows.
+    const batch = batchFor(l2.source, 6);
+    const withL2 = interpret(l2.graph, store, batch).outputs;
+    const minmax = interpret(build(src).graph, store, batch).outputs;
+    expect(Array.from(withL2.a!)).not.toEqual(Array.from(minmax.a!));
+    expect(Array.from(withL2.b!)).not.toEqual(Array.from(minmax.b!));
+  });
+
   it("a table prequantized in its format (PyTorch's prepacked bytes) is used as it is", async () => {
     const built = build(`model k {\n  input s: bags[1]\n  @precision(int4)\n  table t: embedding(dim: 5, rows: 9)\n  e = embedding_bag(t, s)\n  output e\n}`);
     const rowLen = rowBytes("int4", 5);

@@ -45,6 +45,14 @@ ${tables.join("\n")}
       await agree(ctx!, build(src), [1, 5, 9], rng, { tol: { a: 0, b: 1e-4, c: 0, d: 1e-4 } });
     });
 
+  it("int4 and int2 tables with l2 row ranges (row_range) pool exactly", async () => {
+    const src = `model k {\n  input s: bags[2]\n  @precision(int4)\n  table t0: embedding(dim: 16, rows: 40)\n  @precision(int2)\n  table t1: embedding(dim: 7, rows: 33)\n  a = embedding_bag(t0, s[0])\n  b = embedding_bag(t1, s[1])\n  output a\n  output b\n}`;
+    const built = build(src, (g) => {
+      for (const w of g.weights) w.attrs.row_range = "l2";
+    });
+    await agree(ctx!, built, [1, 6], rng, { tol: { a: 0, b: 0 } });
+  });
+
   it("one node's tables of mixed formats, split across buffers by a small binding limit, pool exactly", async () => {
     const src = `model k {
   input s: bags[4]
