@@ -4,7 +4,7 @@
 // model and fails — then repairs — one whose weights shifted; and
 // `rmc debug-numerics` lists per-node errors and where they jump.
 
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openSafetensors } from "../../src/weights/safetensors.js";
@@ -66,6 +66,33 @@ describe("precision on the command line", () => {
     const bad = await rmc("compile", SMALL, "--weights", w, "--precision", "int8", "--pin", "top.9=fp32", "-o", join(dir, "never"));
     expect(bad.code).toBe(1);
     expect(bad.err).toContain("cannot pin `top.9`");
+  });
+
+  it("--row-range: int4 tables get l2 row ranges by default (in the IR and the plan), minmax on request; a plan from before keeps minmax", async () => {
+    type Art = { ir: { weights: { name: string; attrs: Record<string, unknown> }[] }; plan: PrecisionPlan };
+    const art = (p: string) => JSON.parse(readFileSync(join(p, "manifest.json"), "utf8")) as Art;
+    const ranges = (p: string) => new Set(art(p).ir.weights.filter((x) => x.name.startsWith("emb.")).map((x) => x.attrs.row_range));
+    const l2 = join(dir, "int4-l2");
+    const minmax = join(dir, "int4-minmax");
+    expect((await rmc("compile", SMALL, "--weights", w, "--precision", "int4", "-o", l2)).code).toBe(0);
+    expect((await rmc("compile", SMALL, "--weights", w, "--precision", "int4", "--row-range", "minmax", "--plan-out", join(dir, "minmax.json"), "-o", minmax)).code).toBe(0);
+    expect(ranges(l2)).toEqual(new Set(["l2"]));
+    expect(ranges(minmax)).toEqual(new Set([undefined]));
+    expect(art(l2).plan.rowRange).toBe("l2");
+    expect(readFileSync(join(l2, "weights.bin"))).not.toEqual(readFileSync(join(minmax, "weights.bin")));
+    // int8 tables have no row range to choose.
+    expect((await rmc("compile", SMALL, "--weights", w, "--precision", "int8", "-o", join(dir, "int8"))).code).toBe(0);
+    expect(ranges(join(dir, "int8"))).toEqual(new Set([undefined]));
+    // A plan without rowRange (written before it existed) is applied with minmax rows, whatever --row-range says.
+    const old = JSON.parse(readFileSync(join(dir, "minmax.json"), "utf8")) as PrecisionPlan;
+    delete old.rowRange;
+    writeFileSync(join(dir, "old.json"), JSON.stringify(old));
+    const again = join(dir, "old-plan");
+    expect((await rmc("compile", SMALL, "--weights", w, "--plan", join(dir, "old.json"), "-o", again)).code).toBe(0);
+    expect(readFileSync(join(again, "weights.bin"))).toEqual(readFileSync(join(minmax, "weights.bin")));
+    const bad = await rmc("compile", SMALL, "--weights", w, "--precision", "int4", "--row-range", "l3", "-o", join(dir, "never"));
+    expect(bad.code).toBe(1);
+    expect(bad.err).toMatch(/E1905: .*row-range must be one of minmax, l2, got `l3`/);
   });
 
   it("verify passes a slightly retrained model", async () => {
