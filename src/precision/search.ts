@@ -69,6 +69,8 @@ export interface SearchResult {
   /** The standard error of finalDelta (the spread of per-sample KL over √n, same units). */
   finalError: number;
   evaluations: number;
+  /** Changes undone because the plan was over the budget on the held-back calibration rows. */
+  undone: number;
 }
 
 const pct = (x: number): string => `${x >= 0 ? "+" : ""}${x.toFixed(4)}%`;
@@ -132,7 +134,12 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   const cal = calibrateLayers(graph, weights, batches, { alpha: opts.smooth, statics: opts.act === "static", method: opts.calibMethod });
   const assign = (precision: Map<string, string>): Graph => applyAssignment(graph, { precision, ...cal, rowRange: opts.rowRange ?? "minmax" });
   const fp32 = assign(new Map(units.map((u) => [u.id, "fp32"])));
-  const ev = new ExpectedNE(fp32, weights, batches);
+  // A quarter of the calibration batches (with 4 or more) is held back: the greedy choices are made on the
+  // rest, whose estimate that very choosing makes optimistic, and a plan over the budget on the held-back
+  // rows is backed off below.
+  const held = batches.length >= 4 ? Math.floor(batches.length / 4) : 0;
+  const searchRows = batches.slice(0, batches.length - held);
+  const ev = new ExpectedNE(fp32, weights, searchRows);
   const delta = (precision: Map<string, string>): number => ev.delta(assign(precision));
   /** Within budget with the margin: the estimate plus MARGIN_SE of its standard errors. */
   const fits = (d: number): boolean => d + MARGIN_SE * ev.lastError <= opts.budget;
@@ -169,6 +176,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
 
   // Greedy: take the best remaining change while the whole model stays within budget.
   const rejected = new Map<string, string>();
+  const taken: { unit: Unit; from: string; to: string; before: Decision | undefined }[] = [];
   for (const c of candidates) {
     const now = current.get(c.unit.id)!;
     if (BITS[now]! <= BITS[c.p]! || cost(c.unit.kind, c.p, c.unit.shape) > cost(c.unit.kind, now, c.unit.shape)) continue;
@@ -182,20 +190,41 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
       if (!rejected.has(c.unit.id)) rejected.set(c.unit.id, `${c.p} (alone ${pct(c.alone)}) would bring the model to ${pct(d)} ± ${pct(ev.lastError)}, over the budget with a ${MARGIN_SE}-standard-error margin`);
       continue;
     }
+    taken.push({ unit: c.unit, from: now, to: c.p, before: decisions.get(c.unit.id) });
     current.set(c.unit.id, c.p);
     const saved = c.unit.bytes("fp32") - c.unit.bytes(c.p);
     decisions.set(c.unit.id, { ...decide(c.unit, c.p, "search", `saves ${kib(saved)}; NE ${pct(c.alone)} alone, model at ${pct(d)} after it`), neDeltaAlone: c.alone, neDeltaCumulative: d });
+  }
+  // The held-back rows: undo the latest changes while the plan is over the budget (with the margin) on them.
+  let undone = 0;
+  if (held > 0) {
+    const heldBack = batches.slice(batches.length - held);
+    const check = new ExpectedNE(fp32, weights, heldBack);
+    const rows = heldBack.reduce((n, b) => n + b.size, 0);
+    for (let d = check.delta(assign(current)); d + MARGIN_SE * check.lastError > opts.budget && taken.length > 0; d = check.delta(assign(current))) {
+      const t = taken.pop()!;
+      current.set(t.unit.id, t.from);
+      const why = `${t.to} undone: on the ${rows} held-back calibration rows the model was at ${pct(d)} ± ${pct(check.lastError)}, over the budget with a ${MARGIN_SE}-standard-error margin`;
+      if (t.before && t.from !== "fp32") decisions.set(t.unit.id, { ...t.before, why: `${t.before.why}; ${why}` });
+      else {
+        decisions.delete(t.unit.id);
+        rejected.set(t.unit.id, why);
+      }
+      undone++;
+    }
   }
   for (const u of units)
     if (!decisions.has(u.id))
       decisions.set(u.id, decide(u, "fp32", "search", rejected.get(u.id) ?? (slower.has(u.id) ? `lower precisions are not faster on ${opts.target}` : "no lower precision fits the budget")));
 
   const result = assign(current);
-  const finalDelta = delta(current);
-  const finalError = ev.lastError;
+  // The reported estimate is over every calibration row.
+  const all = held > 0 ? new ExpectedNE(fp32, weights, batches) : ev;
+  const finalDelta = all.delta(result);
+  const finalError = all.lastError;
   const labelled = batches.some((b) => b.labels && Object.keys(b.labels).length > 0);
   const ne = labelled ? { baseline: measureNE(fp32, weights, batches), final: measureNE(result, weights, batches) } : {};
-  return { graph: result, decisions: units.map((u) => decisions.get(u.id)!), ...ne, finalDelta, finalError, evaluations: ev.evaluations };
+  return { graph: result, decisions: units.map((u) => decisions.get(u.id)!), ...ne, finalDelta, finalError, evaluations: ev.evaluations, undone };
 }
 
 /** A decision record without NE numbers. */

@@ -46,9 +46,8 @@ const L2_REFITS = 4;
 /** Quantizes one row into `out` (rowBytes(format, row.length) bytes at `offset`); `range` chooses an n-bit row's scale and bias. */
 export function quantizeRow(format: RowFormat, row: ArrayLike<number>, out: Uint8Array, offset = 0, range: RowRange = "minmax"): void {
   const dim = row.length;
-  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   if (format === "fp16") {
-    for (let i = 0; i < dim; i++) view.setUint16(offset + 2 * i, f32ToF16(row[i]!), true);
+    for (let i = 0; i < dim; i++) setU16(out, offset + 2 * i, f32ToF16(row[i]!));
     return;
   }
   // Values are f32 (rounded here, so number[] rows quantize as their Float32Array would).
@@ -64,8 +63,8 @@ export function quantizeRow(format: RowFormat, row: ArrayLike<number>, out: Uint
     const scale = f32(range / 255);
     const inv = f32(255 / f32(range + F32_EPS_1E8));
     for (let i = 0; i < dim; i++) out[offset + i] = clamp(roundHalfEven(f32(f32(f32(row[i]!) - mn) * inv)), 0, 255);
-    view.setFloat32(offset + dim, scale, true);
-    view.setFloat32(offset + dim + 4, mn, true);
+    setF32(out, offset + dim, scale);
+    setF32(out, offset + dim + 4, mn);
     return;
   }
   const bits = bitsOf(format);
@@ -78,9 +77,20 @@ export function quantizeRow(format: RowFormat, row: ArrayLike<number>, out: Uint
   const packed = Math.ceil(dim / per);
   out.fill(0, offset, offset + packed);
   for (let i = 0; i < dim; i++) out[offset + Math.floor(i / per)]! |= code(row[i]!, lo, inv, top) << ((i % per) * bits);
-  view.setUint16(offset + packed, f32ToF16(scale), true);
-  view.setUint16(offset + packed + 2, f32ToF16(lo), true);
+  setU16(out, offset + packed, f32ToF16(scale));
+  setU16(out, offset + packed + 2, f32ToF16(lo));
 }
+
+// Little-endian stores without a DataView per row (quantizeRow runs once per table row).
+const setU16 = (out: Uint8Array, at: number, v: number): void => {
+  out[at] = v & 0xff;
+  out[at + 1] = v >>> 8;
+};
+const f32Scratch = new DataView(new ArrayBuffer(4));
+const setF32 = (out: Uint8Array, at: number, v: number): void => {
+  f32Scratch.setFloat32(0, v, true);
+  for (let k = 0; k < 4; k++) out[at + k] = f32Scratch.getUint8(k);
+};
 
 /** An fp16 scale the quantizer can divide by: 1 in place of 0 or of one whose reciprocal overflows. */
 const validScale = (scale: number): number => (scale === 0 || !Number.isFinite(f32(1 / scale)) ? 1 : scale);
@@ -88,49 +98,54 @@ const validScale = (scale: number): number => (scale === 0 || !Number.isFinite(f
 /** The n-bit code of x for bias lo and inv = f32(1/scale). */
 const code = (x: number, lo: number, inv: number, top: number): number => clamp(roundHalfEven(f32(f32(f32(x) - lo) * inv)), 0, top);
 
-/** Squared error of a row stored with bias lo and scale, as dequantizeRow reads it back (in f64). */
-function rowError(row: ArrayLike<number>, lo: number, scale: number, top: number): number {
+/** Sums over a row stored with bias lo and scale (codes q, values x as f32, x' as read back), in f64: [Σ(x'-x)², Σq, Σq², Σq·x]. */
+const sums = new Float64Array(4);
+function measure(row: ArrayLike<number>, lo: number, scale: number, top: number): Float64Array {
   const inv = f32(1 / scale);
   let e = 0;
+  let sq = 0;
+  let sqq = 0;
+  let sqx = 0;
   for (let i = 0; i < row.length; i++) {
-    const d = f32(f32(code(row[i]!, lo, inv, top) * scale) + lo) - f32(row[i]!);
+    const x = f32(row[i]!);
+    const q = code(x, lo, inv, top);
+    const d = f32(f32(q * scale) + lo) - x;
     e += d * d;
+    sq += q;
+    sqq += q * q;
+    sqx += q * x;
   }
-  return e;
+  sums[0] = e;
+  sums[1] = sq;
+  sums[2] = sqq;
+  sums[3] = sqx;
+  return sums;
 }
 
 /**
  * The `l2` range: from the minmax bias and scale, up to L2_REFITS times fit
  * x ≈ s·q + b by least squares over the row's current codes q (sums in f64,
  * in index order), round b and s to fp16, and keep them while the row's
- * squared error (rowError) strictly drops; stop at the first refit that does
- * not lower it, or whose s is not positive or not a valid scale.
+ * squared error strictly drops; stop at the first refit that does not lower
+ * it, or whose s is not positive or not a valid scale. (The codes and sums of
+ * a kept refit serve the next one: one pass over the row per refit.)
  */
 function refit(row: ArrayLike<number>, lo: number, scale: number, top: number): [number, number] {
-  let best = rowError(row, lo, scale, top);
   const n = row.length;
+  let sx = 0;
+  for (let i = 0; i < n; i++) sx += f32(row[i]!);
+  const first = measure(row, lo, scale, top);
+  let [best, sq, sqq, sqx] = [first[0]!, first[1]!, first[2]!, first[3]!];
   for (let t = 0; t < L2_REFITS; t++) {
-    const inv = f32(1 / scale);
-    let sq = 0;
-    let sqq = 0;
-    let sx = 0;
-    let sqx = 0;
-    for (let i = 0; i < n; i++) {
-      const x = f32(row[i]!);
-      const q = code(x, lo, inv, top);
-      sq += q;
-      sqq += q * q;
-      sx += x;
-      sqx += q * x;
-    }
     const det = n * sqq - sq * sq;
     if (det === 0) break;
-    const s = f16ToF32(f32ToF16((n * sqx - sq * sx) / det));
-    const b = f16ToF32(f32ToF16((sx - ((n * sqx - sq * sx) / det) * sq) / n));
+    const exact = (n * sqx - sq * sx) / det;
+    const s = f16ToF32(f32ToF16(exact));
+    const b = f16ToF32(f32ToF16((sx - exact * sq) / n));
     if (!(s > 0) || validScale(s) !== s || !Number.isFinite(b)) break;
-    const e = rowError(row, b, s, top);
-    if (!(e < best)) break;
-    [best, lo, scale] = [e, b, s];
+    const m = measure(row, b, s, top);
+    if (!(m[0]! < best)) break;
+    [best, sq, sqq, sqx, lo, scale] = [m[0]!, m[1]!, m[2]!, m[3]!, b, s];
   }
   return [lo, scale];
 }

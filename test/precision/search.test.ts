@@ -157,6 +157,25 @@ describe("auto search", () => {
   });
 });
 
+describe("held-back calibration rows", () => {
+  it("a plan over the budget on the last quarter of the batches is backed off, latest change first, and says why", () => {
+    // Four batches: the search chooses on the first three; the fourth, with dense inputs ten times
+    // larger, is where the chosen precisions hurt more.
+    const batches = labelled(7, 1024);
+    const last = batches[3]!;
+    for (const [name, v] of Object.entries(last.inputs)) if (v instanceof Float32Array) last.inputs[name] = v.map((x) => x * 10);
+    const r = searchPrecision(graph, weights, batches, opts);
+    expect(r.undone).toBeGreaterThan(0);
+    const check = new ExpectedNE(graph, weights, [last]);
+    expect(check.delta(r.graph) + MARGIN_SE * check.lastError).toBeLessThanOrEqual(opts.budget);
+    expect(r.decisions.some((d) => /undone: on the 256 held-back calibration rows the model was at \+\d/.test(d.why))).toBe(true);
+    // Without the held-back rows' verdict (the three batches alone) the plan lowers more.
+    const unchecked = searchPrecision(graph, weights, batches.slice(0, 3), opts);
+    const bytes = (x: typeof r) => x.decisions.reduce((n, d) => n + d.bytesAfter, 0);
+    expect(bytes(r)).toBeGreaterThan(bytes(unchecked));
+  });
+});
+
 describe("plans", () => {
   it("round-trip through a file and reapply to the same IR", () => {
     const r = searchPrecision(graph, weights, calib.slice(0, 2), { ...opts, budget: 0.5 });
