@@ -7,9 +7,10 @@
 // f16 (padded to whole vectors) or FBGEMM's row-wise int8/int4/int2 bytes.
 // The parts of split tables (split-tables) come last, each a shard with an
 // address range of its own that its own file fills (weights.bin holds the
-// rest); a hot part's ascending id list stays in weights.bin, since every
-// lookup of its table searches it. Files are streamed row by row, never built
-// whole in memory.
+// rest); a hot part's ids stay in weights.bin — as a rank bitmap of the
+// table's rows, or as the ascending id list where that is smaller — since
+// every lookup of its table consults them. Files are streamed row by row,
+// never built whole in memory.
 
 import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { RmcError, error } from "../../src/diagnostics.js";
