@@ -68,7 +68,7 @@ export const assignPrecision: Pass<Options> = {
       const { weights, calibration } = needData(ctx, "--precision auto");
       const r = searchPrecision(graph, weights, calibration, { budget: o.budget, target: o.target, act, calibMethod: method, smooth: o.smooth, rowRange });
       out = r.graph;
-      plan = { ...base, rowRange, budget: o.budget, ...(r.baseline ? { baseline: r.baseline, final: r.final } : {}), neDelta: r.finalDelta, neDeltaError: r.finalError, decisions: r.decisions, ...calibrationOf(out) };
+      plan = { ...base, rowRange, budget: o.budget, ...(r.baseline ? { baseline: r.baseline, final: r.final } : {}), neDelta: r.finalDelta, neDeltaError: r.finalError, ...(r.heldRows > 0 ? { heldBack: { rows: r.heldRows, undone: r.undone } } : {}), decisions: r.decisions, ...calibrationOf(out) };
     } else {
       let decisions;
       let saved: PrecisionPlan | undefined;

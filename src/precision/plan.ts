@@ -31,6 +31,8 @@ export interface PrecisionPlan {
   neDelta?: number;
   /** The standard error of neDelta (%): per-sample KL's spread over √n. */
   neDeltaError?: number;
+  /** auto: calibration rows held back from the choosing to check it, and the changes undone there. */
+  heldBack?: { rows: number; undone: number };
   decisions: Decision[];
   /** Static activation scales of int8 layers, by node id. */
   actScales?: Record<string, number>;

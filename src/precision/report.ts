@@ -19,7 +19,8 @@ export function planSummary(plan: PrecisionPlan): string {
   const before = plan.decisions.reduce((s, d) => s + d.bytesBefore, 0);
   const after = plan.decisions.reduce((s, d) => s + d.bytesAfter, 0);
   const ne = plan.neDelta !== undefined ? `; expected NE ${pct(plan.neDelta)}${plan.neDeltaError !== undefined ? ` ± ${pct(plan.neDeltaError)}` : ""} vs fp32 on the calibration inputs${plan.budget !== undefined ? ` (budget ${pct(plan.budget)}${plan.mode === "auto" ? `, kept ${MARGIN_SE} standard errors below it` : ""})` : ""}` : "";
-  return `precision ${plan.mode}: weights ${kib(before)} → ${kib(after)} (${(before / Math.max(after, 1)).toFixed(2)}x smaller)${ne}`;
+  const held = plan.heldBack ? `; chosen without ${plan.heldBack.rows} held-back calibration rows, which ${plan.heldBack.undone === 0 ? "confirmed it" : `undid ${plan.heldBack.undone} change${plan.heldBack.undone === 1 ? "" : "s"}`}` : "";
+  return `precision ${plan.mode}: weights ${kib(before)} → ${kib(after)} (${(before / Math.max(after, 1)).toFixed(2)}x smaller)${ne}${held}`;
 }
 
 /** An aligned text table for the console. */

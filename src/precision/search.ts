@@ -71,6 +71,8 @@ export interface SearchResult {
   evaluations: number;
   /** Changes undone because the plan was over the budget on the held-back calibration rows. */
   undone: number;
+  /** Calibration rows held back from the choosing to check its result (0: too few batches to hold any back). */
+  heldRows: number;
 }
 
 const pct = (x: number): string => `${x >= 0 ? "+" : ""}${x.toFixed(4)}%`;
@@ -197,10 +199,10 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   }
   // The held-back rows: undo the latest changes while the plan is over the budget (with the margin) on them.
   let undone = 0;
+  const heldBack = batches.slice(batches.length - held);
+  const rows = heldBack.reduce((n, b) => n + b.size, 0);
   if (held > 0) {
-    const heldBack = batches.slice(batches.length - held);
     const check = new ExpectedNE(fp32, weights, heldBack);
-    const rows = heldBack.reduce((n, b) => n + b.size, 0);
     for (let d = check.delta(assign(current)); d + MARGIN_SE * check.lastError > opts.budget && taken.length > 0; d = check.delta(assign(current))) {
       const t = taken.pop()!;
       current.set(t.unit.id, t.from);
@@ -224,7 +226,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   const finalError = all.lastError;
   const labelled = batches.some((b) => b.labels && Object.keys(b.labels).length > 0);
   const ne = labelled ? { baseline: measureNE(fp32, weights, batches), final: measureNE(result, weights, batches) } : {};
-  return { graph: result, decisions: units.map((u) => decisions.get(u.id)!), ...ne, finalDelta, finalError, evaluations: ev.evaluations, undone };
+  return { graph: result, decisions: units.map((u) => decisions.get(u.id)!), ...ne, finalDelta, finalError, evaluations: ev.evaluations, undone, heldRows: rows };
 }
 
 /** A decision record without NE numbers. */

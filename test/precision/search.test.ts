@@ -24,6 +24,7 @@ import { ExpectedNE, measureNE } from "../../src/precision/evaluate.js";
 import { applyAssignment, precisionUnits } from "../../src/precision/units.js";
 import { PLAN_FORMAT, applyDecisions, readPlan, writePlan, type PrecisionPlan } from "../../src/precision/plan.js";
 import { rowBytes } from "../../src/quant/rowwise.js";
+import { planSummary } from "../../src/precision/report.js";
 import { COST_MODELS } from "../../backends/cost.js";
 
 const src = readFileSync(join(import.meta.dirname, "../../examples/dlrm_kaggle_small.rmdl"), "utf8");
@@ -166,6 +167,9 @@ describe("held-back calibration rows", () => {
     for (const [name, v] of Object.entries(last.inputs)) if (v instanceof Float32Array) last.inputs[name] = v.map((x) => x * 10);
     const r = searchPrecision(graph, weights, batches, opts);
     expect(r.undone).toBeGreaterThan(0);
+    expect(r.heldRows).toBe(256);
+    const summary = planSummary({ format: PLAN_FORMAT, model: "m", mode: "auto", target: "wasm", act: "dynamic", calibMethod: "percentile", decisions: r.decisions, heldBack: { rows: r.heldRows, undone: r.undone } });
+    expect(summary).toContain(`chosen without 256 held-back calibration rows, which undid ${r.undone} change`);
     const check = new ExpectedNE(graph, weights, [last]);
     expect(check.delta(r.graph) + MARGIN_SE * check.lastError).toBeLessThanOrEqual(opts.budget);
     expect(r.decisions.some((d) => /undone: on the 256 held-back calibration rows the model was at \+\d/.test(d.why))).toBe(true);
