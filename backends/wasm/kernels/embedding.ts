@@ -13,8 +13,9 @@
 // bitmap of the table's rows (a bit test and a popcount), or, where that would
 // be bigger, in the hot part's ascending id list (SIMD counts over blocks of
 // ids, without branches; a binary search for long lists), then takes the row
-// from the hot part or from the cold ranges. Rows are still pooled in bag order, so results are
-// those of the unsplit table. Tables of one shape share one pooling function.
+// from the hot part or from the cold ranges. Rows are still pooled in bag
+// order, so results are those of the unsplit table. Tables of one shape share
+// one pooling function.
 
 import type { Graph, Node } from "../../../src/ir/types.js";
 import { nodeTables } from "../../../src/ir/tables.js";
