@@ -157,7 +157,7 @@ const outOffset = (spec: EmbeddingSpec, t: BagTable, ti: number): number => ((t.
 /** Everything about a table's code except its feature, output slot and addresses (and the last range's end, which no code reads). */
 function shapeKey(t: BagTable): string {
   const src = (r: RowSource) => [r.format, r.rowBytes];
-  return JSON.stringify([src(t), t.cols ? t.cols[1] - t.cols[0] : null, t.ranges?.map((r, i) => [...src(r), r.start, i < t.ranges!.length - 1 ? r.end : null]) ?? null, t.hot ? [t.hot.form === "rank" ? "rank" : simdSearch(t.hot.count) ? `simd${pivotVectors(t.hot.count, t.hot.idBytes)}` : t.hot.count, t.hot.idBytes, ...src(t.hot.rows)] : null]);
+  return JSON.stringify([src(t), t.cols ? t.cols[1] - t.cols[0] : null, t.ranges?.map((r, i) => [...src(r), r.start, i < t.ranges!.length - 1 ? r.end : null]) ?? null, t.hot ? [...(t.hot.form === "rank" ? ["rank"] : [simdSearch(t.hot.count) ? `simd${pivotVectors(t.hot.count, t.hot.idBytes)}` : t.hot.count, t.hot.idBytes]), ...src(t.hot.rows)] : null]);
 }
 
 /** A table's addresses (and a SIMD-searched hot list's length, blocks and pivots address), in the order a shared function takes them. */
