@@ -133,8 +133,9 @@ export function hotIdsBytes(ids: readonly number[], tableRows: number): Uint8Arr
 function listIdsBytes(ids: readonly number[], tableRows: number): Uint8Array {
   const blocks = Math.ceil(ids.length / HOT_BLOCK);
   const pivotsAt = hotPivotsAt(ids.length, 1);
-  const wide = hotIdBytes(tableRows) === 4;
-  const out = wide ? new Int32Array(pivotsAt + align(blocks, 4)).fill(0x7fffffff) : new Uint16Array(pivotsAt + align(blocks, 8)).fill(0xffff);
+  const idBytes = hotIdBytes(tableRows);
+  const length = hotListBytes(ids.length, tableRows) / idBytes;
+  const out = idBytes === 4 ? new Int32Array(length).fill(0x7fffffff) : new Uint16Array(length).fill(0xffff);
   out.set(ids);
   for (let b = 0; b < blocks; b++) out[pivotsAt + b] = out[b * HOT_BLOCK + HOT_BLOCK - 1]!;
   return new Uint8Array(out.buffer);
