@@ -39,14 +39,20 @@ export interface PreparedBags {
   weights?: ArrayLike<number>;
 }
 
-/** Prefix sums of a checked bags input's lengths (`[count * size + 1]`): bag k's ids are `ids[offsets[k], offsets[k+1])`. */
+/** Per-bag offsets already computed, by prepared input (a batch split over threads asks once per slice). */
+const offsetsOf = new WeakMap<PreparedBags, Int32Array>();
+
+/** Prefix sums of a checked bags input's lengths (`[count * size + 1]`): bag k's ids are `ids[offsets[k], offsets[k+1])`. Computed once per input. */
 export function bagOffsets(input: PreparedBags, size: number): Int32Array {
+  const known = offsetsOf.get(input);
+  if (known) return known;
   const offsets = new Int32Array(input.count * size + 1);
   let total = 0;
   for (let k = 0; k < input.count * size; k++) {
     total += input.lengths[k]!;
     offsets[k + 1] = total;
   }
+  offsetsOf.set(input, offsets);
   return offsets;
 }
 
