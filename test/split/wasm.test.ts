@@ -29,6 +29,17 @@ function oneId(template: Batch, id: number): Batch {
   return { size: 1, inputs: { dense, sparse: { ...bags, batch: 1, lengths: Int32Array.of(1, 0, 0), values: Int32Array.of(id) } } } as Batch;
 }
 
+/** A small DLRM over one table per bag feature, of dim 4 and these row counts. */
+const bagsModel = (rows: number[]): string => `model bags {
+  input dense: f32[3]
+  input sparse: bags[${rows.length}]
+  table emb[${rows.length}]: embedding(dim: 4, rows: [${rows.join(", ")}])
+  bottom = relu(linear(dense, 4))
+  pooled = embedding_bag(emb, sparse)
+  z = interact(bottom, pooled, op: dot)
+  output y = linear(z, 2)
+}`;
+
 describe("split tables in the Wasm artifact", () => {
   for (const pool of ["sum", "max"])
     it(`${pool}, weighted: rows, cols, hot/cold and mixed-precision hot/cold match the unsplit interpreter bit for bit`, async () => {
@@ -69,16 +80,7 @@ describe("split tables in the Wasm artifact", () => {
     [700, 70000, "list"],
   ] as const)("hot part of %i ids in a table of %i rows (%s): every id finds its row, hot or cold", async (k, tableRows, form) => {
     expect(hotSearchForm(k, tableRows)).toBe(form);
-    const src = `model hot {
-  input dense: f32[3]
-  input sparse: bags[1]
-  table emb[1]: embedding(dim: 4, rows: ${tableRows})
-  bottom = relu(linear(dense, 4))
-  pooled = embedding_bag(emb, sparse)
-  z = interact(bottom, pooled, op: dot)
-  output y = linear(z, 2)
-}`;
-    const g = model(src);
+    const g = model(bagsModel([tableRows]));
     const weights = weightsFor(g);
     // Calibration: every id 0..k-1 once, then id 2·i+1 for larger i a few times, so the hot ids are odd, spread out and exactly k.
     const calib = batches(g, [k + 3 * k]);
@@ -103,16 +105,7 @@ describe("split tables in the Wasm artifact", () => {
   });
 
   it("tables of one shape share one pooling function, hot lists of different lengths included", async () => {
-    const src = `model shared {
-  input dense: f32[3]
-  input sparse: bags[4]
-  table emb[4]: embedding(dim: 4, rows: [3000, 140, 3000, 120])
-  bottom = relu(linear(dense, 4))
-  pooled = embedding_bag(emb, sparse)
-  z = interact(bottom, pooled, op: dot)
-  output y = linear(z, 2)
-}`;
-    const g = model(src);
+    const g = model(bagsModel([3000, 140, 3000, 120]));
     const weights = weightsFor(g);
     // 80 calibration samples: each table sees fewer than 100 distinct ids, so its hot list is as long as it saw.
     const calib = batches(g, [40, 40]);
