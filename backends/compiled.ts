@@ -17,7 +17,13 @@ export function signature(graph: Graph): Manifest["model"] {
   const policy = (table: string): IdPolicy => (graph.weights.find((w) => w.name === table)?.attrs.ids as IdPolicy | undefined) ?? "error";
   const inputs: InputSignature[] = graph.inputs.map((i) =>
     i.type.kind === "bags"
-      ? { name: i.name, kind: "bags", count: i.type.count, weighted: i.type.weighted, features: schema.sparse.filter((s) => s.input === i.name).map((s) => ({ rows: s.rows, ids: policy(s.table) })) }
+      ? {
+          name: i.name,
+          kind: "bags",
+          count: i.type.count,
+          weighted: i.type.weighted,
+          features: schema.sparse.filter((s) => s.input === i.name).map((s) => ({ rows: s.rows, ids: policy(s.table) })),
+        }
       : { name: i.name, kind: "dense", width: widthOf(i.type) },
   );
   const type = (id: string) => (graph.nodes.find((n) => n.id === id)?.type ?? graph.inputs.find((i) => i.name === id)?.type) as TensorType;
@@ -53,7 +59,8 @@ export function compiledPrecisions(graph: Graph, allowed: TargetPrecisions): Com
         seen.add(name);
         out.push({ what: `table ${name}`, key: name, precision: weightPrecision(decl, n), allowed: allowed.tables, span: decl.span });
       }
-    if (n.op === "linear" || n.op === "cross_layer") out.push({ what: `${n.op} %${n.id}`, key: n.id, precision: layerPrecision(graph, n), allowed: allowed[n.op], span: n.span });
+    if (n.op === "linear" || n.op === "cross_layer")
+      out.push({ what: `${n.op} %${n.id}`, key: n.id, precision: layerPrecision(graph, n), allowed: allowed[n.op], span: n.span });
   }
   return out;
 }

@@ -31,7 +31,15 @@ export function shardEntries(graph: Graph, place: (part: string) => { offset: nu
           if (!known.reads.some((r) => r.input === input && r.feature === table.feature)) known.reads.push({ input, feature: table.feature });
           continue;
         }
-        byName.set(name, { name, file: shardFile(name), table: table.name, rows: table.rows, holds: holdsOf(p.decl), reads: [{ input, feature: table.feature }], ...place(name) });
+        byName.set(name, {
+          name,
+          file: shardFile(name),
+          table: table.name,
+          rows: table.rows,
+          holds: holdsOf(p.decl),
+          reads: [{ input, feature: table.feature }],
+          ...place(name),
+        });
       }
     }
   }

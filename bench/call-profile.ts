@@ -56,7 +56,9 @@ async function profile(m: Model, batch: Batch): Promise<{ wasm: number; runtime:
   await session.post("Profiler.enable");
   await session.post("Profiler.start");
   await usPerCall(m, batch, 2000);
-  const { profile: p } = (await session.post("Profiler.stop")) as unknown as { profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] } };
+  const { profile: p } = (await session.post("Profiler.stop")) as unknown as {
+    profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+  };
   session.disconnect();
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const shares = { wasm: 0, runtime: 0, other: 0 };
@@ -68,8 +70,7 @@ async function profile(m: Model, batch: Batch): Promise<{ wasm: number; runtime:
     if (/^(k\d+_|forward$|wasm-function)/.test(frame.functionName)) {
       shares.wasm += dt;
       kernels.set(frame.functionName, (kernels.get(frame.functionName) ?? 0) + dt);
-    }
-    else if (/\/runtime\/[^/]+\.js$/.test(frame.url)) shares.runtime += dt;
+    } else if (/\/runtime\/[^/]+\.js$/.test(frame.url)) shares.runtime += dt;
     else if (frame.functionName !== "(idle)") shares.other += dt;
     else return;
     total += dt;
@@ -101,7 +102,9 @@ async function main(): Promise<void> {
   const rounds: number[][] = modes.map(() => []);
   for (let r = 0; r < 7; r++) for (let i = 0; i < models.length; i++) rounds[i]!.push(await usPerCall(models[i]!, batch!, 500));
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  console.log(`# predict() call profile: dlrm_kaggle_small, batch 64, 1 thread; ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`);
+  console.log(
+    `# predict() call profile: dlrm_kaggle_small, batch 64, 1 thread; ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`,
+  );
   console.log("| artifact | µs per call (median of 7) | samples/s | Wasm forward | runtime JS | other |");
   console.log("|---|---|---|---|---|---|");
   const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
@@ -110,7 +113,9 @@ async function main(): Promise<void> {
   for (let i = 0; i < models.length; i++) {
     const us = median(rounds[i]!);
     const s = await profile(models[i]!, batch!);
-    console.log(`| ${modes[i]} | ${us.toFixed(1)} | ${Math.round(64e6 / us).toLocaleString("en-US")} | ${pct(s.wasm)} | ${pct(s.runtime)} | ${pct(s.other)} |`);
+    console.log(
+      `| ${modes[i]} | ${us.toFixed(1)} | ${Math.round(64e6 / us).toLocaleString("en-US")} | ${pct(s.wasm)} | ${pct(s.runtime)} | ${pct(s.other)} |`,
+    );
     await usPerCall(profiled[i]!, batch!, 1500);
     kernels.push((await profile(profiled[i]!, batch!)).kernels);
   }
@@ -118,10 +123,15 @@ async function main(): Promise<void> {
   console.log(`\n| kernel (--features profile) | ${modes.map((m) => `${m} share | ${m} ≈µs`).join(" | ")} |`);
   console.log(`|---|${modes.map(() => "---|---").join("|")}|`);
   const names = [...new Set(kernels.flatMap((k) => [...k.keys()]))].sort((a, b) => (kernels[0]!.get(b) ?? 0) - (kernels[0]!.get(a) ?? 0));
-  for (const n of names) console.log(`| ${n} | ${modes.map((_, i) => `${pct(kernels[i]!.get(n) ?? 0)} | ${((kernels[i]!.get(n) ?? 0) * median(rounds[i]!)).toFixed(1)}`).join(" | ")} |`);
+  for (const n of names)
+    console.log(
+      `| ${n} | ${modes.map((_, i) => `${pct(kernels[i]!.get(n) ?? 0)} | ${((kernels[i]!.get(n) ?? 0) * median(rounds[i]!)).toFixed(1)}`).join(" | ")} |`,
+    );
   const fp32 = median(rounds[0]!);
   const dense = [...kernels[0]!].filter(([n]) => /_linear/.test(n)).reduce((a, [, share]) => a + share * fp32, 0);
-  console.log(`\nCeiling for int8 dense layers: the fp32 call (${fp32.toFixed(1)} µs) with its dense layers (${dense.toFixed(1)} µs) at half their time: ${(fp32 / (fp32 - dense / 2)).toFixed(2)}x.`);
+  console.log(
+    `\nCeiling for int8 dense layers: the fp32 call (${fp32.toFixed(1)} µs) with its dense layers (${dense.toFixed(1)} µs) at half their time: ${(fp32 / (fp32 - dense / 2)).toFixed(2)}x.`,
+  );
   for (const m of [...models, ...profiled]) await m.close();
 }
 

@@ -76,7 +76,9 @@ const label: Record<(typeof kernels)[number], string> = {
   dynamic: "int8, dynamic scale per row",
   smoothed: "int8, smoothed, dynamic scale",
 };
-console.log(`# dense kernels: ${inF} → ${outF}, relu, batch ${batch}; ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`);
+console.log(
+  `# dense kernels: ${inF} → ${outF}, relu, batch ${batch}; ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`,
+);
 console.log("| kernel | µs per call (median of 9) | GMAC/s | vs f32 | quantization ≈µs |");
 console.log("|---|---|---|---|---|");
 const codes = median(rounds.codes);

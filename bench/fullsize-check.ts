@@ -26,14 +26,19 @@ const samples = Number(samplesText ?? 256);
 const source = parseModel(readFileSync(modelFile, "utf8"), modelFile).graph!;
 // The weights `rmc compile` read: the model's own declarations, before any pass.
 const declared = runPipeline(source, DEFAULT_PIPELINE, createPassRegistry(), { out: () => {} });
-const weights = seedText.endsWith(".safetensors") ? bindWeights(declared, openSafetensors(seedText)).store : initWeights(declared, { seed: Number(seedText), dist: "gaussian" });
+const weights = seedText.endsWith(".safetensors")
+  ? bindWeights(declared, openSafetensors(seedText)).store
+  : initWeights(declared, { seed: Number(seedText), dist: "gaussian" });
 const model = await load(dir, { threads: 1 });
 const graph = model.manifest.ir;
 const schema = dataSchema(graph);
 const exact = model.target === "wasm";
 let worst = 0;
 let differing = 0;
-for (const [size, ids, seed] of [[1, [1, 1], 1], [samples, [0, 4], 2]] as const) {
+for (const [size, ids, seed] of [
+  [1, [1, 1], 1],
+  [samples, [0, 4], 2],
+] as const) {
   const batch = rawToBatch(schema, new InputSampler(schema, { idsPerBag: [...ids] }).sample(new Rng(seed), size));
   const inputs = Object.fromEntries(Object.entries(batch.inputs).map(([k, v]) => [k, isBags(v) ? { lengths: v.lengths, values: v.values } : v]));
   const got = await model.predict(inputs as never);
@@ -47,7 +52,9 @@ for (const [size, ids, seed] of [[1, [1, 1], 1], [samples, [0, 4], 2]] as const)
 }
 const resident = model.residentShards();
 await model.close();
-console.log(`${model.target} artifact vs interpreter on ${samples + 1} sampled inputs: ${differing} outputs differ, largest relative difference ${worst.toExponential(2)}`);
+console.log(
+  `${model.target} artifact vs interpreter on ${samples + 1} sampled inputs: ${differing} outputs differ, largest relative difference ${worst.toExponential(2)}`,
+);
 console.log(`shards loaded by these requests: ${resident.length} of ${(model.manifest.shards ?? []).length}`);
 if (exact ? differing > 0 : worst > 1e-4) {
   console.error(exact ? "FAIL: the Wasm artifact must match the interpreter bit for bit" : "FAIL: over 1e-4 relative");

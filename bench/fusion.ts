@@ -50,11 +50,18 @@ interface Form {
  * after the interaction: work for fuse-bags and fuse-interaction.
  */
 function separateBags(text: string): string {
-  const rows = /rows: \[([^\]]*)\]/.exec(text)![1]!.split(",").map((s) => s.trim()).filter(Boolean);
+  const rows = /rows: \[([^\]]*)\]/
+    .exec(text)![1]!
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const ids = rows.map((_, i) => `e${i}`);
   return text
     .replace(/model (\w+)/, "model $1_unbatched")
-    .replace(/ *table emb\[\d+\]: embedding\(dim: 16, pool: sum, rows: \[[^\]]*\]\)/, rows.map((r, i) => `  table t${i}: embedding(dim: 16, pool: sum, rows: ${r})`).join("\n"))
+    .replace(
+      / *table emb\[\d+\]: embedding\(dim: 16, pool: sum, rows: \[[^\]]*\]\)/,
+      rows.map((r, i) => `  table t${i}: embedding(dim: 16, pool: sum, rows: ${r})`).join("\n"),
+    )
     .replace(/ *pooled *= embedding_bag\(emb, sparse\).*/, rows.map((_, i) => `  e${i} = embedding_bag(t${i}, sparse[${i}])`).join("\n"))
     .replace(/ *z *= interact\(bottom, pooled, op: dot\).*/, `  z = concat(interact(bottom, ${ids.join(", ")}, op: dot), bottom)`);
 }
@@ -64,13 +71,36 @@ const ALL = "fuse-epilogue,fuse-bags,fuse-interaction,fold-quant";
 const INT8 = "assign-precision{mode=int8,act=static}";
 
 function forms(big: string, small: string): Form[] {
-  const quant: Form["variants"] = [["none", ""], ["fuse-epilogue", "fuse-epilogue"], ["fuse-epilogue + fold-quant", "fuse-epilogue,fold-quant"]];
+  const quant: Form["variants"] = [
+    ["none", ""],
+    ["fuse-epilogue", "fuse-epilogue"],
+    ["fuse-epilogue + fold-quant", "fuse-epilogue,fold-quant"],
+  ];
   return [
     // "all" does what fuse-epilogue alone does on this form: the same artifact twice, a yardstick for the noise.
-    { name: "100k fp32", source: big, prepare: "", variants: [["none", ""], ["fuse-epilogue", "fuse-epilogue"], ["all", ALL]] },
+    {
+      name: "100k fp32",
+      source: big,
+      prepare: "",
+      variants: [
+        ["none", ""],
+        ["fuse-epilogue", "fuse-epilogue"],
+        ["all", ALL],
+      ],
+    },
     { name: "100k int8 static", source: big, prepare: INT8, variants: quant },
     { name: "small int8 static", source: small, prepare: INT8, variants: quant },
-    { name: "small, separate bags + concat", source: separateBags(small), prepare: "", variants: [["none", ""], ["fuse-bags", "fuse-bags"], ["fuse-interaction", "fuse-interaction"], ["all", ALL]] },
+    {
+      name: "small, separate bags + concat",
+      source: separateBags(small),
+      prepare: "",
+      variants: [
+        ["none", ""],
+        ["fuse-bags", "fuse-bags"],
+        ["fuse-interaction", "fuse-interaction"],
+        ["all", ALL],
+      ],
+    },
   ];
 }
 
@@ -99,7 +129,7 @@ interface Variant {
  */
 async function timeInterleaved(models: Model[], batch: Batch): Promise<{ rate: number; ratio: number }[]> {
   const run = (m: Model) => m.predict(batch.inputs);
-  for (const m of models) for (const t = performance.now(); performance.now() - t < (quick ? 300 : 1500); ) await run(m);
+  for (const m of models) for (const t = performance.now(); performance.now() - t < (quick ? 300 : 1500);) await run(m);
   const rates: number[][] = models.map(() => []);
   for (let r = 0; r < ROUNDS; r++)
     for (const [i, m] of models.entries()) {
@@ -124,7 +154,9 @@ async function main(): Promise<void> {
   const [big, small] = [read("bench/dlrm_kaggle_100k.rmdl"), read("examples/dlrm_kaggle_small.rmdl")];
   console.log(`# rmc fusion benchmark (wasm, batch ${BATCH}, 1 thread, 1 id per bag; median of ${ROUNDS} interleaved ${ROUND_MS} ms rounds)`);
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}\n`);
-  console.log("| model | fusions | nodes | peak activations / sample | samples/s (median) | vs none (median of paired rounds) | outputs = unfused |\n|---|---|---|---|---|---|---|");
+  console.log(
+    "| model | fusions | nodes | peak activations / sample | samples/s (median) | vs none (median of paired rounds) | outputs = unfused |\n|---|---|---|---|---|---|---|",
+  );
   const root = mkdtempSync(join(tmpdir(), "rmc-bench-fusion-"));
   try {
     for (const form of forms(big, small)) {
@@ -139,9 +171,14 @@ async function main(): Promise<void> {
       try {
         const first = await built[0]!.model.predict(batch.inputs);
         const same = await Promise.all(built.map(async (b) => sameOutputs(await b.model.predict(batch.inputs), first)));
-        const rates = await timeInterleaved(built.map((b) => b.model), batch);
+        const rates = await timeInterleaved(
+          built.map((b) => b.model),
+          batch,
+        );
         form.variants.forEach(([label], i) =>
-          console.log(`| ${form.name} | ${label} | ${built[i]!.nodes} | ${built[i]!.activationBytes.toLocaleString("en-US")} B | ${Math.round(rates[i]!.rate).toLocaleString("en-US")} | ${rates[i]!.ratio.toFixed(2)}x | ${same[i] ? "yes" : "NO"} |`),
+          console.log(
+            `| ${form.name} | ${label} | ${built[i]!.nodes} | ${built[i]!.activationBytes.toLocaleString("en-US")} B | ${Math.round(rates[i]!.rate).toLocaleString("en-US")} | ${rates[i]!.ratio.toFixed(2)}x | ${same[i] ? "yes" : "NO"} |`,
+          ),
         );
       } finally {
         for (const b of built) await b.model.close();

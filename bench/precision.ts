@@ -26,7 +26,10 @@ const quick = args.includes("--quick");
 const budget = args.find((a) => a.startsWith("--budget="))?.slice(9) ?? "0.05";
 const hot = args.find((a) => a.startsWith("--hot="))?.slice(6) ?? "128";
 const MODES = ["fp32", "fp16", "int8", "auto", "auto-hot"];
-const modes = args.find((a) => a.startsWith("--modes="))?.slice(8).split(",") ?? [...MODES];
+const modes = args
+  .find((a) => a.startsWith("--modes="))
+  ?.slice(8)
+  .split(",") ?? [...MODES];
 for (const m of modes) if (!MODES.includes(m)) throw new Error(`--modes: unknown mode ${m} (modes: ${MODES.join(", ")})`);
 if (modes[0] !== "fp32") modes.unshift("fp32");
 const repo = fileURLToPath(new URL("../..", import.meta.url));
@@ -74,7 +77,7 @@ function expectedDelta(p: Float32Array[], q: Float32Array[]): number {
 
 /** Samples/s at batch 64 of every model, in interleaved rounds after a warm-up (the machine is shared: side by side, not one after another). */
 async function speeds(models: Model[], batch: Batch): Promise<number[]> {
-  for (const m of models) for (const t = performance.now(); performance.now() - t < (quick ? 500 : 2000); ) await m.predict(batch.inputs);
+  for (const m of models) for (const t = performance.now(); performance.now() - t < (quick ? 500 : 2000);) await m.predict(batch.inputs);
   const rates: number[][] = models.map(() => []);
   for (let r = 0; r < (quick ? 3 : 7); r++)
     for (const [i, m] of models.entries()) {
@@ -90,7 +93,10 @@ async function speeds(models: Model[], batch: Batch): Promise<number[]> {
 }
 
 // Code and weights: weights.bin plus the shard files of split tables.
-const size = (dist: string): number => readdirSync(dist).filter((f) => f === "weights.bin" || f === "model.wasm" || /^shard\..*\.bin$/.test(f)).reduce((s, f) => s + statSync(join(dist, f)).size, 0);
+const size = (dist: string): number =>
+  readdirSync(dist)
+    .filter((f) => f === "weights.bin" || f === "model.wasm" || /^shard\..*\.bin$/.test(f))
+    .reduce((s, f) => s + statSync(join(dist, f)).size, 0);
 
 async function main(): Promise<void> {
   // Held-out rows: label noise on an NE delta shrinks as 1/√rows (about ±0.01% at 40,000 rows here), so many.
@@ -107,7 +113,16 @@ async function main(): Promise<void> {
     const dist = join(dir, mode);
     const t0 = performance.now();
     const auto = mode.startsWith("auto");
-    const search = ["--ne-budget", budget, "--calib", join(dir, "calib.tsv"), "--calib-rows", String(calibRows), "--report", join(dir, `${mode}-report.md`)];
+    const search = [
+      "--ne-budget",
+      budget,
+      "--calib",
+      join(dir, "calib.tsv"),
+      "--calib-rows",
+      String(calibRows),
+      "--report",
+      join(dir, `${mode}-report.md`),
+    ];
     const passes = mode === "auto-hot" ? ["--passes", `canonicalize,infer-shapes,dce,split-tables{hot=${hot}}`] : [];
     const report = await cli("compile", model, "--weights", w, "--precision", auto ? "auto" : mode, ...passes, ...(auto ? search : []), "-o", dist);
     const compile = (performance.now() - t0) / 1000;
@@ -117,17 +132,26 @@ async function main(): Promise<void> {
     reference ??= predictions;
     results.set(mode, { bytes: size(dist), compile, ne, expected: expectedDelta(reference, predictions), model: m });
   }
-  const rates = await speeds([...results.values()].map((r) => r.model), data.find((b) => b.size === 64)!);
+  const rates = await speeds(
+    [...results.values()].map((r) => r.model),
+    data.find((b) => b.size === 64)!,
+  );
   for (const r of results.values()) await r.model.close();
   const rate = new Map([...results.keys()].map((k, i) => [k, rates[i]!]));
   const base = results.get("fp32")!;
   console.log(`# precision benchmark: dlrm_kaggle_small, trained weights (seed 1), ${rows} held-out rows`);
-  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}; auto budget ${budget}% NE; auto-hot: hot=${hot}\n`);
-  console.log("| mode | weights + code | x smaller | NE (held-out) | NE delta vs fp32 (labels) | expected NE delta (held-out inputs) | samples/s, batch 64, 1 thread | speed-up | compile |");
+  console.log(
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}; auto budget ${budget}% NE; auto-hot: hot=${hot}\n`,
+  );
+  console.log(
+    "| mode | weights + code | x smaller | NE (held-out) | NE delta vs fp32 (labels) | expected NE delta (held-out inputs) | samples/s, batch 64, 1 thread | speed-up | compile |",
+  );
   console.log("|---|---|---|---|---|---|---|---|---|");
   const signed = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(4)}%`;
   for (const [mode, r] of results)
-    console.log(`| ${mode} | ${(r.bytes / 1024).toFixed(1)} KiB | ${(base.bytes / r.bytes).toFixed(2)}x | ${r.ne.toFixed(5)} | ${signed(neDeltaPercent(base.ne, r.ne))} | ${signed(r.expected)} | ${Math.round(rate.get(mode)!).toLocaleString("en-US")} | ${(rate.get(mode)! / rate.get("fp32")!).toFixed(2)}x | ${r.compile.toFixed(1)} s |`);
+    console.log(
+      `| ${mode} | ${(r.bytes / 1024).toFixed(1)} KiB | ${(base.bytes / r.bytes).toFixed(2)}x | ${r.ne.toFixed(5)} | ${signed(neDeltaPercent(base.ne, r.ne))} | ${signed(r.expected)} | ${Math.round(rate.get(mode)!).toLocaleString("en-US")} | ${(rate.get(mode)! / rate.get("fp32")!).toFixed(2)}x | ${r.compile.toFixed(1)} s |`,
+    );
   if (args.includes("--keep")) console.log(`\nThe auto plans' reports: ${join(dir, "auto-report.md")}, ${join(dir, "auto-hot-report.md")}`);
 }
 

@@ -20,14 +20,14 @@ import { wasmBackend } from "../backends/wasm/index.js";
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const targetAt = args.indexOf("--target");
-const target = targetAt >= 0 ? args[targetAt + 1] ?? "wasm" : "wasm";
+const target = targetAt >= 0 ? (args[targetAt + 1] ?? "wasm") : "wasm";
 if (target !== "wasm" && target !== "wgsl") throw new Error(`--target must be wasm or wgsl, got ${target}`);
 const ROUND_MS = quick ? 300 : 1000;
 const ROUNDS = quick ? 3 : 5;
 
 /** Median samples/s of `fn(batchSize)` over timed rounds, after a warm-up. */
 async function measure(batch: number, fn: () => unknown | Promise<unknown>, warmMs = quick ? 300 : 1500): Promise<number> {
-  for (const t = performance.now(); performance.now() - t < warmMs; ) await fn();
+  for (const t = performance.now(); performance.now() - t < warmMs;) await fn();
   const rates: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     let n = 0;
@@ -56,9 +56,17 @@ async function main(): Promise<void> {
   const sizes = readdirSync(dir).map((f) => [f, statSync(join(dir, f)).size] as const);
 
   console.log(`# rmc benchmark: ${model.name}, target ${target}`);
-  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}`);
-  console.log(`compile (weights packing included): ${compileSecs.toFixed(2)} s; artifact: ${sizes.map(([f, s]) => `${f} ${(s / 2 ** 20).toFixed(2)} MiB`).join(", ")}\n`);
-  console.log(target === "wgsl" ? "| ids/bag | batch | rmc wgsl (WebGPU) | JS interpreter | wgsl / interpreter |\n|---|---|---|---|---|" : "| ids/bag | batch | rmc wasm 1 thread | rmc wasm 2 threads | JS interpreter | wasm / interpreter |\n|---|---|---|---|---|---|");
+  console.log(
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}`,
+  );
+  console.log(
+    `compile (weights packing included): ${compileSecs.toFixed(2)} s; artifact: ${sizes.map(([f, s]) => `${f} ${(s / 2 ** 20).toFixed(2)} MiB`).join(", ")}\n`,
+  );
+  console.log(
+    target === "wgsl"
+      ? "| ids/bag | batch | rmc wgsl (WebGPU) | JS interpreter | wgsl / interpreter |\n|---|---|---|---|---|"
+      : "| ids/bag | batch | rmc wasm 1 thread | rmc wasm 2 threads | JS interpreter | wasm / interpreter |\n|---|---|---|---|---|---|",
+  );
   const one = await load(dir, { threads: 1 });
   const two = target === "wasm" ? await load(dir, { threads: 2 }) : one;
   try {
@@ -70,7 +78,10 @@ async function main(): Promise<void> {
         const w2 = target === "wasm" && b >= 64 ? await measure(b, () => two.predict(batch.inputs)) : NaN;
         const js = await measure(b, () => interpret(graph, weights, batch), quick ? 100 : 300);
         if (target === "wgsl") console.log(`| ${ids} | ${b} | ${fmt(w1)} | ${fmt(js)} | ${(w1 / js).toFixed(1)}x |`);
-        else console.log(`| ${ids} | ${b} | ${fmt(w1)} | ${Number.isNaN(w2) ? "—" : `${fmt(w2)} (${(w2 / w1).toFixed(2)}x)`} | ${fmt(js)} | ${(w1 / js).toFixed(1)}x |`);
+        else
+          console.log(
+            `| ${ids} | ${b} | ${fmt(w1)} | ${Number.isNaN(w2) ? "—" : `${fmt(w2)} (${(w2 / w1).toFixed(2)}x)`} | ${fmt(js)} | ${(w1 / js).toFixed(1)}x |`,
+          );
       }
     }
   } finally {

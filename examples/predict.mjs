@@ -9,5 +9,10 @@ console.log("inputs:", model.inputs.map((i) => `${i.name} (${i.kind === "dense" 
 // One sample as a plain object: 13 preprocessed dense features and one id list per bag feature.
 const sample = { dense: Array.from({ length: 13 }, (_, i) => Math.log1p(i)), sparse: Array.from({ length: 26 }, (_, f) => [f % 3]) };
 const { ctr } = await model.predict([sample, { ...sample, sparse: sample.sparse.map(() => []) }]);
-console.log("ctr:", Array.from(ctr).map((p) => p.toFixed(4)).join(", "));
+console.log(
+  "ctr:",
+  Array.from(ctr)
+    .map((p) => p.toFixed(4))
+    .join(", "),
+);
 await model.close();

@@ -20,7 +20,17 @@ const MODES = [...FIXED_MODES, "auto", "plan"];
 const ACTS = ["dynamic", "static"];
 const METHODS = ["minmax", "percentile", "l2", "kl"];
 
-type Options = { mode: string; budget: number; plan: string; act: string; calibMethod: string; target: string; pins: string; smooth: number; rowRange: string };
+type Options = {
+  mode: string;
+  budget: number;
+  plan: string;
+  act: string;
+  calibMethod: string;
+  target: string;
+  pins: string;
+  smooth: number;
+  rowRange: string;
+};
 
 function choice(name: string, value: string, allowed: string[]): void {
   if (!allowed.includes(value)) {
@@ -29,7 +39,10 @@ function choice(name: string, value: string, allowed: string[]): void {
   }
 }
 
-function needData(ctx: PassContext<Options>, why: string): { weights: NonNullable<PassContext["weights"]>; calibration: NonNullable<PassContext["calibration"]> } {
+function needData(
+  ctx: PassContext<Options>,
+  why: string,
+): { weights: NonNullable<PassContext["weights"]>; calibration: NonNullable<PassContext["calibration"]> } {
   if (!ctx.weights || !ctx.calibration || ctx.calibration.length === 0)
     throw new RmcError(`assign-precision: ${why} needs weights and calibration data (rmc compile --calib DATA.tsv)`, "E1906");
   return { weights: ctx.weights, calibration: ctx.calibration };
@@ -47,7 +60,11 @@ export const assignPrecision: Pass<Options> = {
     target: { type: "string", default: "wasm", doc: "whose speed estimate rules out slower precisions" },
     pins: { type: "string", default: "", doc: "extra pins, `node:precision;table:precision` (as @precision in the model)" },
     smooth: { type: "number", default: 0.5, doc: "int8 layers: SmoothQuant α for per-channel scale migration, from calibration data (0: off)" },
-    rowRange: { type: "string", default: "l2", doc: "int4/int2 tables: each row's range by minmax (FBGEMM's rule) or l2 (least-squares refit, lower error)" },
+    rowRange: {
+      type: "string",
+      default: "l2",
+      doc: "int4/int2 tables: each row's range by minmax (FBGEMM's rule) or l2 (least-squares refit, lower error)",
+    },
   },
   run(input: Graph, ctx: PassContext<Options>): Graph {
     const o = ctx.options;
@@ -66,9 +83,26 @@ export const assignPrecision: Pass<Options> = {
     let out: Graph;
     if (mode === "auto") {
       const { weights, calibration } = needData(ctx, "--precision auto");
-      const r = searchPrecision(graph, weights, calibration, { budget: o.budget, target: o.target, act, calibMethod: method, smooth: o.smooth, rowRange });
+      const r = searchPrecision(graph, weights, calibration, {
+        budget: o.budget,
+        target: o.target,
+        act,
+        calibMethod: method,
+        smooth: o.smooth,
+        rowRange,
+      });
       out = r.graph;
-      plan = { ...base, rowRange, budget: o.budget, ...(r.baseline ? { baseline: r.baseline, final: r.final } : {}), neDelta: r.finalDelta, neDeltaError: r.finalError, ...(r.heldRows > 0 ? { heldBack: { rows: r.heldRows, undone: r.undone } } : {}), decisions: r.decisions, ...calibrationOf(out) };
+      plan = {
+        ...base,
+        rowRange,
+        budget: o.budget,
+        ...(r.baseline ? { baseline: r.baseline, final: r.final } : {}),
+        neDelta: r.finalDelta,
+        neDeltaError: r.finalError,
+        ...(r.heldRows > 0 ? { heldBack: { rows: r.heldRows, undone: r.undone } } : {}),
+        decisions: r.decisions,
+        ...calibrationOf(out),
+      };
     } else {
       let decisions;
       let saved: PrecisionPlan | undefined;
@@ -83,15 +117,28 @@ export const assignPrecision: Pass<Options> = {
       const haveData = !!ctx.weights && !!ctx.calibration?.length;
       // Calibrate on data when there is some; a plan file otherwise brings its own calibration.
       if (int8 && act === "static" && !haveData && !saved?.actScales) needData(ctx, "--act static");
-      const cal = int8 && haveData ? calibrateLayers(graph, ctx.weights!, ctx.calibration!, { alpha: o.smooth, statics: act === "static", method }) : undefined;
-      if (int8 && !haveData && !saved?.smooth && o.smooth > 0) ctx.diagnostics.push({ code: "W1911", severity: "warning", message: "int8 layers are not smoothed: smoothing is calibrated on data (--calib FILE)" });
-      const calibration = cal ? { ...(cal.actScale ? { actScales: Object.fromEntries(cal.actScale) } : {}), smooth: Object.fromEntries(cal.smooth) } : { ...(saved?.actScales ? { actScales: saved.actScales } : {}), ...(saved?.smooth ? { smooth: saved.smooth } : {}) };
+      const cal =
+        int8 && haveData ? calibrateLayers(graph, ctx.weights!, ctx.calibration!, { alpha: o.smooth, statics: act === "static", method }) : undefined;
+      if (int8 && !haveData && !saved?.smooth && o.smooth > 0)
+        ctx.diagnostics.push({
+          code: "W1911",
+          severity: "warning",
+          message: "int8 layers are not smoothed: smoothing is calibrated on data (--calib FILE)",
+        });
+      const calibration = cal
+        ? { ...(cal.actScale ? { actScales: Object.fromEntries(cal.actScale) } : {}), smooth: Object.fromEntries(cal.smooth) }
+        : { ...(saved?.actScales ? { actScales: saved.actScales } : {}), ...(saved?.smooth ? { smooth: saved.smooth } : {}) };
       // A plan file keeps the row range it was made with (minmax before plans recorded one).
       const range = saved ? (saved.rowRange ?? "minmax") : rowRange;
       out = applyDecisions(graph, decisions, calibration, false, range);
       plan = { ...base, rowRange: range, decisions, ...calibrationOf(out) };
       if (ctx.weights && ctx.calibration?.length) {
-        const fp32 = applyDecisions(graph, modeDecisions(graph, "fp32").map((d) => ({ ...d, precision: "fp32", source: "mode" as const })), {}, true);
+        const fp32 = applyDecisions(
+          graph,
+          modeDecisions(graph, "fp32").map((d) => ({ ...d, precision: "fp32", source: "mode" as const })),
+          {},
+          true,
+        );
         const ev = new ExpectedNE(fp32, ctx.weights, ctx.calibration);
         plan = { ...plan, neDelta: ev.delta(out), neDeltaError: ev.lastError };
       }
@@ -105,14 +152,22 @@ export const assignPrecision: Pass<Options> = {
 function applyPins(graph: Graph, pins: string): Graph {
   if (!pins) return graph;
   const units = new Map(precisionUnits(graph).map((u) => [u.id, u]));
-  const wanted = pins.split(";").filter(Boolean).map((p) => {
-    const [id, precision] = p.split(":") as [string, string | undefined];
-    const u = units.get(id);
-    if (!u) throw new RmcError(`assign-precision: cannot pin \`${id}\`: not a table or linear layer of ${graph.name}${didYouMean(id, units.keys()) ? ` (${didYouMean(id, units.keys())})` : ""}`, "E1905");
-    const allowed: readonly string[] = u.kind === "table" ? TABLE_PRECISIONS : LINEAR_PRECISIONS;
-    if (!precision || !allowed.includes(precision)) throw new RmcError(`assign-precision: pin \`${p}\`: a ${u.kind} takes ${allowed.join(", ")}`, "E1905");
-    return [id, precision] as const;
-  });
+  const wanted = pins
+    .split(";")
+    .filter(Boolean)
+    .map((p) => {
+      const [id, precision] = p.split(":") as [string, string | undefined];
+      const u = units.get(id);
+      if (!u)
+        throw new RmcError(
+          `assign-precision: cannot pin \`${id}\`: not a table or linear layer of ${graph.name}${didYouMean(id, units.keys()) ? ` (${didYouMean(id, units.keys())})` : ""}`,
+          "E1905",
+        );
+      const allowed: readonly string[] = u.kind === "table" ? TABLE_PRECISIONS : LINEAR_PRECISIONS;
+      if (!precision || !allowed.includes(precision))
+        throw new RmcError(`assign-precision: pin \`${p}\`: a ${u.kind} takes ${allowed.join(", ")}`, "E1905");
+      return [id, precision] as const;
+    });
   return produce(graph, (g) => {
     for (const [id, precision] of wanted) {
       const w = g.weights.find((x) => x.name === id);

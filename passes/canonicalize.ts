@@ -81,7 +81,9 @@ export const canonicalize: Pass = {
     if (!graph.nodes.some((n) => COMPOSITES.has(n.op))) return graph;
     const env = graphTypeEnv(graph);
     const taken = valueIds(graph);
-    const expansions = graph.nodes.map((n) => (n.op === "mlp" ? expandMlp(n, env, taken) : n.op === "cross" ? expandCross(n, env, taken) : undefined));
+    const expansions = graph.nodes.map((n) =>
+      n.op === "mlp" ? expandMlp(n, env, taken) : n.op === "cross" ? expandCross(n, env, taken) : undefined,
+    );
     return ctx.produce(graph, (draft) => {
       for (let i = expansions.length - 1; i >= 0; i--) {
         const nodes = expansions[i];

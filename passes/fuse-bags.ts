@@ -79,7 +79,8 @@ function mergedNode(graph: Graph, run: BagRun): Node {
   const tables = nodes.flatMap(weightInputs);
   const dim = (first.type as { shape: number[] }).shape.at(-1)!;
   const attrs: Attrs = { ...first.attrs, bags: nodes.flatMap((n) => n.attrs.bags as number[]), stacked: true };
-  if (nodes.some((n) => Array.isArray(n.attrs.parts))) attrs.parts = nodes.flatMap((n) => (Array.isArray(n.attrs.parts) ? (n.attrs.parts as number[]) : weightInputs(n).map(() => 1)));
+  if (nodes.some((n) => Array.isArray(n.attrs.parts)))
+    attrs.parts = nodes.flatMap((n) => (Array.isArray(n.attrs.parts) ? (n.attrs.parts as number[]) : weightInputs(n).map(() => 1)));
   const count = (attrs.bags as number[]).length;
   return { ...first, inputs: [first.inputs[0]!, ...tables.map((t) => `@${t}`)], attrs, type: tensor(["B", count, dim]) };
 }
@@ -100,7 +101,16 @@ export const fuseBags: Pass = {
       const reader = nodes[readerAt]!;
       // A concat gets a flatten of the merged bag (same bytes); an interaction takes [B,tables,dim] as it is.
       const flat: Node | undefined =
-        reader.op === "concat" ? { id: freshId(taken, `${merged.id}.flat`), op: "flatten", inputs: [valueRef(merged.id)], attrs: {}, type: tensor(["B", tables * dim]), span: merged.span } : undefined;
+        reader.op === "concat"
+          ? {
+              id: freshId(taken, `${merged.id}.flat`),
+              op: "flatten",
+              inputs: [valueRef(merged.id)],
+              attrs: {},
+              type: tensor(["B", tables * dim]),
+              span: merged.span,
+            }
+          : undefined;
       const inputs = [...reader.inputs];
       inputs.splice(inputs.indexOf(valueRef(run.bags[0]!)), run.bags.length, valueRef(flat ? flat.id : merged.id));
       nodes[readerAt] = { ...reader, inputs };

@@ -34,7 +34,8 @@ export function epilogueMatches(graph: Graph, allowed: readonly string[]): [stri
 }
 
 /** A layer with no epilogue yet that writes f32 (a fold-quant layer writes codes, which no activation reads). */
-const fusible = (n: Node): boolean => n.op in EPILOGUES && (n.attrs.act === undefined || n.attrs.act === null || n.attrs.act === "none") && typeof n.attrs.out_scale !== "number";
+const fusible = (n: Node): boolean =>
+  n.op in EPILOGUES && (n.attrs.act === undefined || n.attrs.act === null || n.attrs.act === "none") && typeof n.attrs.out_scale !== "number";
 
 export const fuseEpilogue: Pass<{ acts: string }> = {
   name: "fuse-epilogue",
@@ -43,9 +44,16 @@ export const fuseEpilogue: Pass<{ acts: string }> = {
     acts: { type: "string", default: "relu;sigmoid;tanh", doc: "activations to fold, separated by ; (a backend may take fewer)" },
   },
   run(graph, ctx) {
-    const allowed = ctx.options.acts.split(";").map((s) => s.trim()).filter(Boolean);
+    const allowed = ctx.options.acts
+      .split(";")
+      .map((s) => s.trim())
+      .filter(Boolean);
     for (const a of allowed)
-      if (!EPILOGUES.linear!.includes(a)) throw new RmcError(`option \`acts\` of \`fuse-epilogue\` names \`${a}\`, which no layer epilogue applies (it takes ${EPILOGUES.linear!.join(", ")})`, RESOLVE_CODES.badOptionValue);
+      if (!EPILOGUES.linear!.includes(a))
+        throw new RmcError(
+          `option \`acts\` of \`fuse-epilogue\` names \`${a}\`, which no layer epilogue applies (it takes ${EPILOGUES.linear!.join(", ")})`,
+          RESOLVE_CODES.badOptionValue,
+        );
     const matches = epilogueMatches(graph, allowed);
     if (matches.length === 0) return graph;
     return ctx.produce(graph, (g) => {

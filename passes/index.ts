@@ -27,4 +27,3 @@ export const BUILTIN_PASSES: readonly Pass[] = [
   foldQuant,
   planMemory,
 ];
-

@@ -40,7 +40,10 @@ function planAttrs(graph: Graph): { attrs: Map<string, { buffer: number[]; scrat
     attrs.set(step.id, { buffer: [b.offset, b.size], ...(s ? { scratch: [s.offset, s.size] } : {}) });
     unshared += (pinnedIds.has(step.id) ? 0 : b.size) + (s?.size ?? 0);
   }
-  return { attrs, summary: { perSampleBytes: plan.perSample, activationBytes: plan.activationBytes, headerBytes: plan.headerBytes, unsharedBytes: unshared } };
+  return {
+    attrs,
+    summary: { perSampleBytes: plan.perSample, activationBytes: plan.activationBytes, headerBytes: plan.headerBytes, unsharedBytes: unshared },
+  };
 }
 
 const same = (a: AttrValue | undefined, b: number[] | undefined): boolean =>

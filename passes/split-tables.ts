@@ -20,7 +20,16 @@ import type { Batch } from "../src/data/batch.js";
 import { isBags, bagOffsets } from "../src/data/batch.js";
 import { TARGET_LIMITS } from "../backends/limits.js";
 
-type Options = { maxBytes: number; target: string; mode: string; hot: number; hotBytes: number; hotPrecision: string; coldPrecision: string; tables: string };
+type Options = {
+  maxBytes: number;
+  target: string;
+  mode: string;
+  hot: number;
+  hotBytes: number;
+  hotPrecision: string;
+  coldPrecision: string;
+  tables: string;
+};
 
 /** Error codes of this pass. */
 export const SPLIT_CODES = { option: "E1930", noData: "E1931", tooBig: "E1932", name: "E1933", note: "N1930" } as const;
@@ -67,7 +76,12 @@ export const splitTables: Pass<Options> = {
     for (const c of candidates) {
       if (wantHot && c.decl.shape[0]! <= hotRowsWanted(c, o)) {
         // Every row fits the hot part: splitting would only add a hot-list lookup to each id.
-        ctx.diagnostics.push({ code: SPLIT_CODES.note, severity: "note", message: `split-tables: ${c.decl.name} (${c.decl.shape[0]} rows) is left whole: every row fits a hot part of ${hotRowsWanted(c, o)}`, span: c.decl.span });
+        ctx.diagnostics.push({
+          code: SPLIT_CODES.note,
+          severity: "note",
+          message: `split-tables: ${c.decl.name} (${c.decl.shape[0]} rows) is left whole: every row fits a hot part of ${hotRowsWanted(c, o)}`,
+          span: c.decl.span,
+        });
         continue;
       }
       const parts = wantHot ? hotColdParts(c, o, limit, counts!.get(c.decl.name)!) : sizeParts(c, o.mode, limit);
@@ -77,7 +91,8 @@ export const splitTables: Pass<Options> = {
     }
     if (plans.size === 0) return graph;
     const taken = new Set(graph.weights.map((w) => w.name));
-    for (const part of [...plans.values()].flat()) if (taken.has(part.name)) fail(`cannot name a part @${part.name}: a weight of that name exists`, SPLIT_CODES.name);
+    for (const part of [...plans.values()].flat())
+      if (taken.has(part.name)) fail(`cannot name a part @${part.name}: a weight of that name exists`, SPLIT_CODES.name);
     return produce(graph, (g) => {
       g.weights = g.weights.flatMap((w) => plans.get(w.name) ?? [w]) as typeof g.weights;
       for (const n of g.nodes) if (n.op === "embedding_bag" && weightInputs(n as Node).some((w) => plans.has(w))) rewriteNode(n as Node, plans);
@@ -88,17 +103,28 @@ export const splitTables: Pass<Options> = {
 /** The size limit the options give; every option checked. */
 function checkOptions(o: Options): number {
   if (!MODES.includes(o.mode)) fail(`mode must be rows or cols, got \`${o.mode}\``);
-  for (const [k, v] of [["hot-precision", o.hotPrecision], ["cold-precision", o.coldPrecision]] as const)
+  for (const [k, v] of [
+    ["hot-precision", o.hotPrecision],
+    ["cold-precision", o.coldPrecision],
+  ] as const)
     if (v !== "" && !TABLE_PRECISIONS.includes(v)) fail(`${k} must be one of ${TABLE_PRECISIONS.join(", ")}, got \`${v}\``);
   if (!Number.isInteger(o.hot) || o.hot < 0) fail(`hot must be a whole number of rows, got ${o.hot}`);
   if (o.maxBytes < 0 || o.hotBytes < 0) fail(`max-bytes and hot-bytes must not be negative`);
   if (o.hot > 0 && o.hotBytes > 0) fail("give hot (rows) or hot-bytes (a size), not both");
   const wantHot = o.hot > 0 || o.hotBytes > 0;
-  if (wantHot && o.mode === "cols") fail("a hot/cold split keeps whole rows: mode=cols cannot be combined with hot or hot-bytes", SPLIT_CODES.option, "cold parts over the limit are split by rows");
+  if (wantHot && o.mode === "cols")
+    fail(
+      "a hot/cold split keeps whole rows: mode=cols cannot be combined with hot or hot-bytes",
+      SPLIT_CODES.option,
+      "cold parts over the limit are split by rows",
+    );
   if (!wantHot && (o.hotPrecision || o.coldPrecision)) fail("hot-precision and cold-precision need a hot/cold split (hot=K or hot-bytes=SIZE)");
   if (o.maxBytes > 0) return o.maxBytes;
   const limits = TARGET_LIMITS[o.target];
-  if (!limits) fail(`unknown target \`${o.target}\`${didYouMean(o.target, Object.keys(TARGET_LIMITS)) ? `: ${didYouMean(o.target, Object.keys(TARGET_LIMITS))}` : ""} (give max-bytes for other targets)`);
+  if (!limits)
+    fail(
+      `unknown target \`${o.target}\`${didYouMean(o.target, Object.keys(TARGET_LIMITS)) ? `: ${didYouMean(o.target, Object.keys(TARGET_LIMITS))}` : ""} (give max-bytes for other targets)`,
+    );
   return limits.maxBufferBytes;
 }
 
@@ -123,11 +149,15 @@ function selectTables(graph: Graph, only: string): Candidate[] {
     });
   }
   if (!only) return [...found.values()];
-  return only.split(";").filter(Boolean).map((name) => {
-    const c = found.get(name);
-    if (!c) fail(`\`${name}\` is not a whole table of ${graph.name}${didYouMean(name, found.keys()) ? ` (${didYouMean(name, found.keys())})` : ""}`);
-    return c;
-  });
+  return only
+    .split(";")
+    .filter(Boolean)
+    .map((name) => {
+      const c = found.get(name);
+      if (!c)
+        fail(`\`${name}\` is not a whole table of ${graph.name}${didYouMean(name, found.keys()) ? ` (${didYouMean(name, found.keys())})` : ""}`);
+      return c;
+    });
 }
 
 /** A part declaration: the table's span and attributes, with what the part holds first. */
@@ -142,7 +172,12 @@ function partDecl(table: WeightDecl, name: string, shape: number[], holds: Recor
 function rowRanges(rows: number, rowBytesEach: number, limit: number, what: string): [number, number][] {
   let per = Math.floor(limit / rowBytesEach);
   while (per > 0 && Math.ceil((per * rowBytesEach) / 4) * 4 > limit) per--;
-  if (per < 1) fail(`one row of ${what} (${rowBytesEach} bytes) is over the ${mib(limit)} limit`, SPLIT_CODES.tooBig, "split it by columns (mode=cols) or raise max-bytes");
+  if (per < 1)
+    fail(
+      `one row of ${what} (${rowBytesEach} bytes) is over the ${mib(limit)} limit`,
+      SPLIT_CODES.tooBig,
+      "split it by columns (mode=cols) or raise max-bytes",
+    );
   const out: [number, number][] = [];
   for (let s = 0; s < rows; s += per) out.push([s, Math.min(rows, s + per)]);
   return out;
@@ -169,7 +204,11 @@ function colRanges(rows: number, dim: number, precision: string, limit: number, 
     for (let s = 0; s < dim; s += width) ranges.push([s, Math.min(dim, s + width)]);
     if (ranges.every(([s, e]) => Math.ceil((rows * storedRowBytes(precision, e - s)) / 4) * 4 <= limit)) return ranges;
   }
-  return fail(`table ${name} does not fit the ${mib(limit)} limit even one column per part (${rows} rows)`, SPLIT_CODES.tooBig, "split it by rows (mode=rows)");
+  return fail(
+    `table ${name} does not fit the ${mib(limit)} limit even one column per part (${rows} rows)`,
+    SPLIT_CODES.tooBig,
+    "split it by rows (mode=rows)",
+  );
 }
 
 /** Per candidate table, how often each id occurs in the calibration data. */
@@ -184,7 +223,8 @@ function countIds(graph: Graph, candidates: Candidate[], calibration: readonly B
         const bags = batch.inputs[input];
         if (!bags || !isBags(bags)) fail(`the calibration data has no bags input \`${input}\` for ${graph.name}`, SPLIT_CODES.noData);
         const offsets = bagOffsets(bags);
-        for (let p = offsets[feature * bags.batch]!; p < offsets[(feature + 1) * bags.batch]!; p++) counts.set(bags.values[p]!, (counts.get(bags.values[p]!) ?? 0) + 1);
+        for (let p = offsets[feature * bags.batch]!; p < offsets[(feature + 1) * bags.batch]!; p++)
+          counts.set(bags.values[p]!, (counts.get(bags.values[p]!) ?? 0) + 1);
       }
     out.set(c.decl.name, counts);
   }
@@ -204,14 +244,25 @@ function hotColdParts(c: Candidate, o: Options, limit: number, counts: Map<numbe
   const wanted = hotRowsWanted(c, o);
   // The most frequent first, smaller ids first among equals; a cold part keeps at least one row.
   const seen = [...counts].filter(([id]) => Number.isInteger(id) && id >= 0 && id < rows).sort((a, b) => b[1] - a[1] || a[0] - b[0]);
-  const hot = seen.slice(0, Math.min(wanted, rows - 1)).map(([id]) => id).sort((a, b) => a - b);
+  const hot = seen
+    .slice(0, Math.min(wanted, rows - 1))
+    .map(([id]) => id)
+    .sort((a, b) => a - b);
   if (hot.length === 0) return undefined;
   const name = c.decl.name;
-  if (hot.length * (storedRowBytes(hotP, dim) + 4) > limit) fail(`the hot part of ${name} (${hot.length} rows) is over the ${mib(limit)} limit`, SPLIT_CODES.tooBig, "ask for fewer hot rows");
+  if (hot.length * (storedRowBytes(hotP, dim) + 4) > limit)
+    fail(`the hot part of ${name} (${hot.length} rows) is over the ${mib(limit)} limit`, SPLIT_CODES.tooBig, "ask for fewer hot rows");
   const parts = [partDecl(c.decl, `${name}.hot`, [hot.length, dim], { hot }, o.hotPrecision || undefined)];
   const coldRows = rows - hot.length;
-  const ranges = Math.ceil((coldRows * storedRowBytes(coldP, dim)) / 4) * 4 <= limit ? [[0, coldRows] as [number, number]] : rowRanges(coldRows, storedRowBytes(coldP, dim), limit, `table ${name}`);
-  ranges.forEach(([s, e], i) => parts.push(partDecl(c.decl, ranges.length > 1 ? `${name}.cold.p${i}` : `${name}.cold`, [e - s, dim], { cold: [s, e] }, o.coldPrecision || undefined)));
+  const ranges =
+    Math.ceil((coldRows * storedRowBytes(coldP, dim)) / 4) * 4 <= limit
+      ? [[0, coldRows] as [number, number]]
+      : rowRanges(coldRows, storedRowBytes(coldP, dim), limit, `table ${name}`);
+  ranges.forEach(([s, e], i) =>
+    parts.push(
+      partDecl(c.decl, ranges.length > 1 ? `${name}.cold.p${i}` : `${name}.cold`, [e - s, dim], { cold: [s, e] }, o.coldPrecision || undefined),
+    ),
+  );
   return parts;
 }
 
@@ -237,6 +288,14 @@ function rewriteNode(n: Node, plans: Map<string, WeightDecl[]>): void {
 /** A note for the user: which table split how. */
 function describe(c: Candidate, parts: WeightDecl[]): Diagnostic {
   const [rows, dim] = c.decl.shape as [number, number];
-  const kind = parts[0]!.attrs.hot !== undefined ? `a hot part of ${parts[0]!.shape[0]} rows and ${parts.length - 1} cold part(s)` : `${parts.length} ${parts[0]!.attrs.rows !== undefined ? "row" : "column"} parts`;
-  return { code: SPLIT_CODES.note, severity: "note", message: `split-tables: ${c.decl.name} (${rows}×${dim} at ${c.precision}, ${mib(rows * storedRowBytes(c.precision, dim))}) → ${kind}`, span: c.decl.span };
+  const kind =
+    parts[0]!.attrs.hot !== undefined
+      ? `a hot part of ${parts[0]!.shape[0]} rows and ${parts.length - 1} cold part(s)`
+      : `${parts.length} ${parts[0]!.attrs.rows !== undefined ? "row" : "column"} parts`;
+  return {
+    code: SPLIT_CODES.note,
+    severity: "note",
+    message: `split-tables: ${c.decl.name} (${rows}×${dim} at ${c.precision}, ${mib(rows * storedRowBytes(c.precision, dim))}) → ${kind}`,
+    span: c.decl.span,
+  };
 }

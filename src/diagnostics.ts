@@ -22,7 +22,12 @@ export interface Diagnostic {
 export class RmcError extends Error {
   readonly diagnostics: Diagnostic[];
   constructor(diagnostics: Diagnostic[] | Diagnostic | string, code = "E0001") {
-    const list = typeof diagnostics === "string" ? [{ code, severity: "error" as const, message: diagnostics }] : Array.isArray(diagnostics) ? diagnostics : [diagnostics];
+    const list =
+      typeof diagnostics === "string"
+        ? [{ code, severity: "error" as const, message: diagnostics }]
+        : Array.isArray(diagnostics)
+          ? diagnostics
+          : [diagnostics];
     super(list.map((d) => d.message).join("\n"));
     this.name = "RmcError";
     this.diagnostics = list;
@@ -69,7 +74,9 @@ export function formatDiagnostics(ds: readonly Diagnostic[], sources?: SourceLoo
   const sorted = [...ds].sort((a, b) => (a.span?.line ?? 0) - (b.span?.line ?? 0) || (a.span?.col ?? 0) - (b.span?.col ?? 0));
   const errors = ds.filter((d) => d.severity === "error").length;
   const warnings = ds.filter((d) => d.severity === "warning").length;
-  const summary = [errors ? `${errors} error${errors > 1 ? "s" : ""}` : "", warnings ? `${warnings} warning${warnings > 1 ? "s" : ""}` : ""].filter(Boolean).join(", ");
+  const summary = [errors ? `${errors} error${errors > 1 ? "s" : ""}` : "", warnings ? `${warnings} warning${warnings > 1 ? "s" : ""}` : ""]
+    .filter(Boolean)
+    .join(", ");
   return sorted.map((d) => formatDiagnostic(d, sources)).join("\n\n") + (summary ? `\n\n${summary}` : "");
 }
 
@@ -79,7 +86,9 @@ export function formatDiagnostics(ds: readonly Diagnostic[], sources?: SourceLoo
  * string alignment), since a swap (`f23` for `f32`) is the commonest typo.
  */
 export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++)
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;

@@ -26,7 +26,9 @@ describe("rendering", () => {
 
   it("shows file:line:col, the line, a caret under the span and the hint", () => {
     const text = formatDiagnostic(error("E0202", "unknown op `rleu`", span, "did you mean `relu`?"), () => src);
-    expect(text).toBe(["m.rmdl:2:7: error E0202: unknown op `rleu`", "2 |   h = rleu(x)", "  |       ^~~~", "  hint: did you mean `relu`?"].join("\n"));
+    expect(text).toBe(
+      ["m.rmdl:2:7: error E0202: unknown op `rleu`", "2 |   h = rleu(x)", "  |       ^~~~", "  hint: did you mean `relu`?"].join("\n"),
+    );
   });
 
   it("sorts by position and counts errors and warnings", () => {

@@ -22,6 +22,8 @@ export async function requireAdapter(): Promise<FoundAdapter | undefined> {
   } catch (cause) {
     if (MAY_SKIP_WEBGPU) return undefined;
     const why = cause instanceof RmcError ? cause.diagnostics.map((d) => `${d.message}${d.hint ? ` (${d.hint})` : ""}`).join("; ") : String(cause);
-    throw new Error(`no WebGPU adapter for the WebGPU tests: ${why}. Install Mesa's EGL/GLES (libegl1 libgles2 libegl-mesa0) as .ci/run does, or set RMC_SKIP_WEBGPU=1 on a developer machine to skip them`);
+    throw new Error(
+      `no WebGPU adapter for the WebGPU tests: ${why}. Install Mesa's EGL/GLES (libegl1 libgles2 libegl-mesa0) as .ci/run does, or set RMC_SKIP_WEBGPU=1 on a developer machine to skip them`,
+    );
   }
 }

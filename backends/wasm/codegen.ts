@@ -36,7 +36,13 @@ export function hostImports(sched: Schedule): string[] {
 }
 
 /** Generates the module; `shared` selects the variant that imports a shared memory (worker threads); `profile` keeps kernels as named functions. */
-export function generateModule(graph: Graph, sched: Schedule, layout: WeightLayout, plan: MemoryPlan, opts: { shared: boolean; optimize: boolean; profile?: boolean }): Generated {
+export function generateModule(
+  graph: Graph,
+  sched: Schedule,
+  layout: WeightLayout,
+  plan: MemoryPlan,
+  opts: { shared: boolean; optimize: boolean; profile?: boolean },
+): Generated {
   const w = new WasmModule({ sharedMemory: opts.shared });
   for (const fn of hostImports(sched)) w.importUnaryF32(fn);
   const types = new Map<string, TensorType>();
@@ -82,7 +88,14 @@ function emitStep(ctx: Context, step: Step, name: string): Call {
       const dim = width(step.reads[0]!);
       const inputs = step.reads.map((id) => ({ width: width(id), vectors: width(id) / dim }));
       const tail = typeof step.node.attrs.tail === "number" ? step.node.attrs.tail : 0;
-      emitInteract(w, name, { inputs, dim, op: step.node.attrs.op as "dot" | "cat", self: step.node.attrs.self === true, outWidth: width(out), tail });
+      emitInteract(w, name, {
+        inputs,
+        dim,
+        op: step.node.attrs.op as "dot" | "cat",
+        self: step.node.attrs.self === true,
+        outWidth: width(out),
+        tail,
+      });
       const fixed = ctx.plan.fixed.get(step.id) ?? 0;
       return ({ ptr, batch, ws }) => [w.call(name, [...step.reads.map(ptr), ptr(out), w.add(ws(), w.i32(fixed)), batch()])];
     }
@@ -110,17 +123,36 @@ function linearCall(ctx: Context, step: Step, name: string): Call {
   const inner = step.act === "relu" ? "relu" : "none";
   const host = step.act === "sigmoid" || step.act === "tanh" ? step.act : undefined;
   const codesIn = types.get(step.reads[0]!)?.dtype === "i8";
-  const codesOut = typeof step.node.attrs.out_scale === "number" ? { scale: Math.fround(step.node.attrs.out_scale), ...foldedMultipliers(ctx, step) } : undefined;
+  const codesOut =
+    typeof step.node.attrs.out_scale === "number" ? { scale: Math.fround(step.node.attrs.out_scale), ...foldedMultipliers(ctx, step) } : undefined;
   // Codes out are made in the GEMM's epilogue, before a host activation could run.
   if (((codesIn || codesOut) && step.precision !== "int8") || (codesOut && host))
-    throw new RmcError(error("E1806", `the wasm backend folds quantization (${codesIn ? "i8 input" : "out_scale"}) only in int8 layers, and writes codes only after no activation or relu; %${step.node.id} is ${step.precision}${host ? ` with ${host}` : ""}`, step.span, "run fold-quant only after assign-precision, on the IR it makes"));
+    throw new RmcError(
+      error(
+        "E1806",
+        `the wasm backend folds quantization (${codesIn ? "i8 input" : "out_scale"}) only in int8 layers, and writes codes only after no activation or relu; %${step.node.id} is ${step.precision}${host ? ` with ${host}` : ""}`,
+        step.span,
+        "run fold-quant only after assign-precision, on the IR it makes",
+      ),
+    );
   let call: Call;
   if (step.precision === "int8") {
     const form = layout.weights.get(wt!)!.form;
     if (form.kind !== "panels-i8") throw new Error(`internal: ${wt} is not laid out as int8 panels`);
-    const spec = { inF, outF, weights: addr(wt)!, scales: addr(wt)! + form.scalesAt, bias: addr(b), act: inner, actScale: staticActScale(step.node), ...(form.mulAt !== undefined ? { actMul: addr(wt)! + form.mulAt } : {}) } as const;
+    const spec = {
+      inF,
+      outF,
+      weights: addr(wt)!,
+      scales: addr(wt)! + form.scalesAt,
+      bias: addr(b),
+      act: inner,
+      actScale: staticActScale(step.node),
+      ...(form.mulAt !== undefined ? { actMul: addr(wt)! + form.mulAt } : {}),
+    } as const;
     emitInt8Gemm(w, name, { ...spec, ...(codesIn ? { codesIn } : {}), ...(codesOut ? { codesOut } : {}) });
-    call = ({ ptr, batch }) => [w.call(name, [ptr(step.reads[0]!), ptr(step.id), codesIn ? ptr(step.reads[0]!) : ptr(`${step.id}#scratch`), batch()])];
+    call = ({ ptr, batch }) => [
+      w.call(name, [ptr(step.reads[0]!), ptr(step.id), codesIn ? ptr(step.reads[0]!) : ptr(`${step.id}#scratch`), batch()]),
+    ];
   } else {
     emitGemm(w, name, { inF, outF, weights: addr(wt)!, bias: addr(b), act: inner, element: panelElement(step.precision) });
     call = ({ ptr, batch }) => [w.call(name, [ptr(step.reads[0]!), ptr(step.id), batch()])];
@@ -141,9 +173,21 @@ function foldedMultipliers(ctx: Context, step: Step): { mul?: number } {
   const reader = ctx.sched.steps.find((s) => s.reads.includes(step.id));
   const placed = reader ? ctx.layout.weights.get(reader.weights[0]!) : undefined;
   const form = placed?.form;
-  const same = form?.kind === "panels-i8" && form.smooth !== undefined && form.mulAt !== undefined && form.smooth.length === smooth.length && form.smooth.every((v, i) => v === smooth[i]);
+  const same =
+    form?.kind === "panels-i8" &&
+    form.smooth !== undefined &&
+    form.mulAt !== undefined &&
+    form.smooth.length === smooth.length &&
+    form.smooth.every((v, i) => v === smooth[i]);
   if (!same || !placed || form?.kind !== "panels-i8" || form.mulAt === undefined)
-    throw new RmcError(error("E1806", `%${step.node.id} has out_smooth, but its reader ${reader ? `%${reader.node.id}` : "(none)"} is not an int8 layer smoothed by the same factors`, step.span, "out_smooth must be the smooth of the layer that reads the codes (fold-quant writes it so)"));
+    throw new RmcError(
+      error(
+        "E1806",
+        `%${step.node.id} has out_smooth, but its reader ${reader ? `%${reader.node.id}` : "(none)"} is not an int8 layer smoothed by the same factors`,
+        step.span,
+        "out_smooth must be the smooth of the layer that reads the codes (fold-quant writes it so)",
+      ),
+    );
   return { mul: placed.offset + form.mulAt };
 }
 
@@ -154,7 +198,13 @@ function embeddingCall(ctx: Context, step: Step, name: string): Call {
   const weighted = input.type.kind === "bags" && input.type.weighted;
   // Split tables route each id to its part (kernels/embedding.ts).
   const { tables, dim } = bagTables(graph, step.node, layout);
-  emitEmbeddingBag(w, name, { tables, dim, pool: step.node.attrs.pool as "sum" | "mean" | "max", weighted, outWidth: widthOf(step.node.type as TensorType) });
+  emitEmbeddingBag(w, name, {
+    tables,
+    dim,
+    pool: step.node.attrs.pool as "sum" | "mean" | "max",
+    weighted,
+    outWidth: widthOf(step.node.type as TensorType),
+  });
   const bags = plan.bags.get(bagsInput)!;
   return ({ ptr, batch, ws }) => {
     const header = (off: number) => w.loadI32(ws(), bags.slot * 8 + off);
@@ -173,7 +223,8 @@ function crossCall(ctx: Context, step: Step, name: string): Call {
     emitGemm(w, `${name}_down`, { inF: d, outF: rank, weights: addr(0), bias: undefined, act: "none", element });
     emitGemm(w, `${name}_up`, { inF: rank, outF: d, weights: addr(1), bias: addr(2), act: "none", element });
   } else emitGemm(w, `${name}_w`, { inF: d, outF: d, weights: addr(0), bias: addr(1), act: "none", element });
-  if (step.act !== "none" && step.act !== "relu") throw new RmcError(error("E1806", `the wasm backend applies only relu after a cross layer; %${step.node.id} has act=${step.act}`, step.span));
+  if (step.act !== "none" && step.act !== "relu")
+    throw new RmcError(error("E1806", `the wasm backend applies only relu after a cross layer; %${step.node.id} has act=${step.act}`, step.span));
   emitCrossEpilogue(w, `${name}_out`, step.act === "relu");
   // The scratch holds t = W·xl (+ b) first; with a low rank, h = down·xl after it.
   const tBytes = Math.ceil((d * 4) / 16) * 16;
@@ -215,7 +266,11 @@ function forwardBody(ctx: Context, f: FunctionBuilder, calls: Call[]): Expr[] {
     body.push(lengths.set(at(bags.lengths.offset)), offsets.set(at(bags.offsets.offset)), w.storeI32(offsets.get(), w.i32(0)));
     body.push(
       f.forRange(i, w.i32(0), () => w.mul(batch.get(), w.i32(n)), 1, [
-        w.storeI32(w.add(offsets.get(), w.shl(i.get(), w.i32(2))), w.add(w.loadI32(w.add(offsets.get(), w.shl(i.get(), w.i32(2)))), w.loadI32(w.add(lengths.get(), w.shl(i.get(), w.i32(2))))), 4),
+        w.storeI32(
+          w.add(offsets.get(), w.shl(i.get(), w.i32(2))),
+          w.add(w.loadI32(w.add(offsets.get(), w.shl(i.get(), w.i32(2)))), w.loadI32(w.add(lengths.get(), w.shl(i.get(), w.i32(2))))),
+          4,
+        ),
       ]),
     );
   }

@@ -33,7 +33,15 @@ export const WASM_PRECISIONS = {
 function checkPrecisions(graph: Graph): void {
   const bad = compiledPrecisions(graph, WASM_PRECISIONS).filter((c) => !c.allowed.includes(c.precision));
   if (bad.length > 0)
-    throw new RmcError(bad.map((b) => ({ code: "E1806", severity: "error" as const, message: `the wasm backend cannot compile ${b.what} at ${b.precision}`, span: b.span, hint: `it takes ${b.allowed.join(", ")} there` })));
+    throw new RmcError(
+      bad.map((b) => ({
+        code: "E1806",
+        severity: "error" as const,
+        message: `the wasm backend cannot compile ${b.what} at ${b.precision}`,
+        span: b.span,
+        hint: `it takes ${b.allowed.join(", ")} there`,
+      })),
+    );
 }
 
 export const wasmBackend: Backend = {
@@ -68,7 +76,13 @@ export const wasmBackend: Backend = {
         out.write("model.wat", single.text);
         out.write("final.ir", printGraph(graph));
       }
-      const names = ["model.wasm", "model-threads.wasm", "weights.bin", ...layout.shards.map((s) => shardFile(s.name)), ...(opts.emitText ? ["model.wat", "final.ir"] : [])];
+      const names = [
+        "model.wasm",
+        "model-threads.wasm",
+        "weights.bin",
+        ...layout.shards.map((s) => shardFile(s.name)),
+        ...(opts.emitText ? ["model.wat", "final.ir"] : []),
+      ];
       for (const n of names) out.seal(n);
       const bagsSlots = [...plan.bags.entries()];
       const wasm: WasmLayout = {
@@ -81,7 +95,9 @@ export const wasmBackend: Backend = {
         buffers: {
           inputs: graph.inputs.map((i) => {
             const bags = bagsSlots.find(([name]) => name === i.name)?.[1];
-            return bags ? { name: i.name, kind: "bags" as const, lengthsOffset: bags.lengths.offset, headerSlot: bags.slot } : { name: i.name, kind: "dense" as const, offset: plan.values.get(i.name)!.offset };
+            return bags
+              ? { name: i.name, kind: "bags" as const, lengthsOffset: bags.lengths.offset, headerSlot: bags.slot }
+              : { name: i.name, kind: "dense" as const, offset: plan.values.get(i.name)!.offset };
           }),
           outputs: graph.outputs.map((o) => ({ name: o.name, offset: plan.values.get(resolveAlias(sched.aliases, o.value))!.offset })),
         },

@@ -162,7 +162,15 @@ export function tableRowBytes(format: TableFormat, dim: number): number {
 /** The form a weight takes at `precision`: tables keep rows, matrices become panels (f32/f16/bf16 or int8), vectors padded. */
 function formOf(decl: WeightDecl, precision: string, smooth?: readonly number[]): WeightForm {
   const [rows, cols] = decl.shape as [number, number];
-  if (decl.role === "table") return { kind: "table", rows, dim: cols, format: precision as TableFormat, rowBytes: tableRowBytes(precision as TableFormat, cols), range: rowRangeOf(decl) };
+  if (decl.role === "table")
+    return {
+      kind: "table",
+      rows,
+      dim: cols,
+      format: precision as TableFormat,
+      rowBytes: tableRowBytes(precision as TableFormat, cols),
+      range: rowRangeOf(decl),
+    };
   if (decl.shape.length === 1) return { kind: "vector", length: rows, round: precision === "fp16" || precision === "bf16" ? precision : "fp32" };
   if (precision === "int8") {
     const scalesAt = panels(rows) * Math.ceil(cols / 2) * I8_PAIR_BYTES;
@@ -200,17 +208,30 @@ function wantedWeights(graph: Graph, steps: Step[]): Wanted[] {
       const placed = seen.get(name);
       if (placed) {
         if (placed.precision !== precision)
-          throw new RmcError(error("E1806", `weight @${name} is read at ${placed.precision} and at ${precision} (node %${step.node.id}); one weight has one stored form`, step.span, "give the layers that share it one precision"));
+          throw new RmcError(
+            error(
+              "E1806",
+              `weight @${name} is read at ${placed.precision} and at ${precision} (node %${step.node.id}); one weight has one stored form`,
+              step.span,
+              "give the layers that share it one precision",
+            ),
+          );
         continue;
       }
-      const smooth = step.op === "linear" && Array.isArray(step.node.attrs.smooth) && decl.role === "weight" ? (step.node.attrs.smooth as number[]) : undefined;
+      const smooth =
+        step.op === "linear" && Array.isArray(step.node.attrs.smooth) && decl.role === "weight" ? (step.node.attrs.smooth as number[]) : undefined;
       const shard = decl.attrs.part_of !== undefined;
       const w: Wanted = { name, form: formOf(decl, precision, smooth), precision, shard };
       seen.set(name, w);
       (shard ? shards : blob).push(w);
       if (Array.isArray(decl.attrs.hot)) {
         const table = nodeTables(step.node, decls).find((t) => t.parts.some((p) => p.decl.name === name))!;
-        blob.push({ name: hotIdsKey(name), form: { kind: "ids", ids: decl.attrs.hot as number[], tableRows: table.rows }, precision: "i32", shard: false });
+        blob.push({
+          name: hotIdsKey(name),
+          form: { kind: "ids", ids: decl.attrs.hot as number[], tableRows: table.rows },
+          precision: "i32",
+          shard: false,
+        });
       }
     }
   return [...blob, ...shards];
@@ -246,7 +267,13 @@ export function layoutWeights(graph: Graph, steps: Step[]): WeightLayout {
 
 /** Streams the packed blob (every weight but the shards) to `path` (temp file + rename). */
 export function writeWeightsBlob(path: string, layout: WeightLayout, store: WeightStore): void {
-  writeWeightsFile(path, [...layout.weights.values()].filter((w) => !w.shard), WEIGHTS_OFFSET, layout.blobBytes, store);
+  writeWeightsFile(
+    path,
+    [...layout.weights.values()].filter((w) => !w.shard),
+    WEIGHTS_OFFSET,
+    layout.blobBytes,
+    store,
+  );
 }
 
 /** Streams one shard's bytes to `path` (temp file + rename). */
@@ -294,7 +321,8 @@ export function* packWeight(w: PlacedWeight, store: WeightStore): Generator<Uint
   if (!t) throw new RmcError(`weight \`${w.name}\` is missing from the weight store`, "E1803");
   const f = w.form;
   if (f.kind === "panels") yield packPanels(t.toFloat32(), f.rows, f.cols, f.element);
-  else if (f.kind === "panels-i8") yield* packInt8Panels(f.smooth ? smoothWeights(t.toFloat32(), f.rows, f.cols, f.smooth) : t.toFloat32(), f.rows, f.cols, f.smooth);
+  else if (f.kind === "panels-i8")
+    yield* packInt8Panels(f.smooth ? smoothWeights(t.toFloat32(), f.rows, f.cols, f.smooth) : t.toFloat32(), f.rows, f.cols, f.smooth);
   else if (f.kind === "vector") {
     const out = new Float32Array(panels(f.length) * PANEL);
     const src = t.toFloat32();

@@ -80,8 +80,29 @@ export class FunctionBuilder {
     const loopRest = this.label("row");
     return m.block([
       r.set(m.i32(0)),
-      m.block([m.loop(loopTiles, m.block([m.br(exitTiles, m.gt(m.add(r.get(), m.i32(n)), count())), tile(() => r.get(), n), r.set(m.add(r.get(), m.i32(n))), m.br(loopTiles)]))], exitTiles),
-      m.block([m.loop(loopRest, m.block([m.br(exitRest, m.ge(r.get(), count())), tile(() => r.get(), 1), r.set(m.add(r.get(), m.i32(1))), m.br(loopRest)]))], exitRest),
+      m.block(
+        [
+          m.loop(
+            loopTiles,
+            m.block([
+              m.br(exitTiles, m.gt(m.add(r.get(), m.i32(n)), count())),
+              tile(() => r.get(), n),
+              r.set(m.add(r.get(), m.i32(n))),
+              m.br(loopTiles),
+            ]),
+          ),
+        ],
+        exitTiles,
+      ),
+      m.block(
+        [
+          m.loop(
+            loopRest,
+            m.block([m.br(exitRest, m.ge(r.get(), count())), tile(() => r.get(), 1), r.set(m.add(r.get(), m.i32(1))), m.br(loopRest)]),
+          ),
+        ],
+        exitRest,
+      ),
     ]);
   }
 
@@ -109,7 +130,13 @@ export class WasmModule {
 
   constructor(readonly opts: ModuleOptions) {
     this.raw = new binaryen.Module();
-    let features = binaryen.Features.SIMD128 | binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt | binaryen.Features.MutableGlobals | binaryen.Features.SignExt | binaryen.Features.NontrappingFPToInt;
+    let features =
+      binaryen.Features.SIMD128 |
+      binaryen.Features.BulkMemory |
+      binaryen.Features.BulkMemoryOpt |
+      binaryen.Features.MutableGlobals |
+      binaryen.Features.SignExt |
+      binaryen.Features.NontrappingFPToInt;
     if (opts.sharedMemory) features |= binaryen.Features.Atomics;
     this.raw.setFeatures(features);
     // A shared memory must declare a maximum; 65536 pages is the whole 4 GiB of wasm32.
@@ -137,7 +164,8 @@ export class WasmModule {
    * attributes time to each kernel by name.
    */
   finish(optimize: boolean, keepFunctions = false): { binary: Uint8Array; text: string } {
-    if (!this.raw.validate()) throw new Error("rmc generated an invalid Wasm module (binaryen's validator printed the details above); this is a bug in the wasm backend");
+    if (!this.raw.validate())
+      throw new Error("rmc generated an invalid Wasm module (binaryen's validator printed the details above); this is a bug in the wasm backend");
     // binaryen's settings are global to the library: set every one each time.
     binaryen.setDebugInfo(keepFunctions);
     binaryen.setOneCallerInlineMaxSize(keepFunctions ? 0 : DEFAULT_ONE_CALLER_INLINE);
@@ -162,7 +190,8 @@ export class WasmModule {
   /** `i32.shl` */ shl = (a: Expr, b: Expr): Expr => this.raw.i32.shl(a, b);
   /** `i32.shr_u` */ shrU = (a: Expr, b: Expr): Expr => this.raw.i32.shr_u(a, b);
   /** `i32.lt_s` */ lt = (a: Expr, b: Expr): Expr => this.raw.i32.lt_s(a, b);
-  /** `i64.load` (`align` 1 for addresses that may be unaligned) */ loadI64 = (ptr: Expr, offset = 0, align = 8): Expr => this.raw.i64.load(offset, align, ptr);
+  /** `i64.load` (`align` 1 for addresses that may be unaligned) */ loadI64 = (ptr: Expr, offset = 0, align = 8): Expr =>
+    this.raw.i64.load(offset, align, ptr);
   /** `i64.extend_i32_u` */ i64FromU32 = (a: Expr): Expr => this.raw.i64.extend_u(a);
   /** `i32.wrap_i64` */ wrapI64 = (a: Expr): Expr => this.raw.i32.wrap(a);
   /** `i64.shl` */ shlI64 = (a: Expr, b: Expr): Expr => this.raw.i64.shl(a, b);
@@ -177,8 +206,10 @@ export class WasmModule {
   /** `i32.ge_s` */ ge = (a: Expr, b: Expr): Expr => this.raw.i32.ge_s(a, b);
   /** `i32.store` */ storeI32 = (ptr: Expr, value: Expr, offset = 0): Expr => this.raw.i32.store(offset, 4, ptr, value);
   /** `i32.eqz` */ eqz = (a: Expr): Expr => this.raw.i32.eqz(a);
-  /** `i32.load` (`align` 1 for addresses that may be unaligned) */ loadI32 = (ptr: Expr, offset = 0, align = 4): Expr => this.raw.i32.load(offset, align, ptr);
-  /** `i32.load16_u` (`align` 1 for addresses that may be odd) */ loadU16 = (ptr: Expr, offset = 0, align = 2): Expr => this.raw.i32.load16_u(offset, align, ptr);
+  /** `i32.load` (`align` 1 for addresses that may be unaligned) */ loadI32 = (ptr: Expr, offset = 0, align = 4): Expr =>
+    this.raw.i32.load(offset, align, ptr);
+  /** `i32.load16_u` (`align` 1 for addresses that may be odd) */ loadU16 = (ptr: Expr, offset = 0, align = 2): Expr =>
+    this.raw.i32.load16_u(offset, align, ptr);
   /** `i32.and` */ andI32 = (a: Expr, b: Expr): Expr => this.raw.i32.and(a, b);
   /** `f32.reinterpret_i32` */ f32FromBits = (a: Expr): Expr => this.raw.f32.reinterpret(a);
   /** `i32.reinterpret_f32` */ f32Bits = (a: Expr): Expr => this.raw.i32.reinterpret(a);
@@ -186,7 +217,8 @@ export class WasmModule {
   /** `i32.trunc_sat_f32_s` (NaN → 0, saturating) */ truncSatF32 = (a: Expr): Expr => this.raw.i32.trunc_s_sat.f32(a);
   /** `select` */ select = (cond: Expr, ifTrue: Expr, ifFalse: Expr): Expr => this.raw.select(cond, ifTrue, ifFalse);
   /** `f32.const` */ f32 = (v: number): Expr => this.raw.f32.const(v);
-  /** `f32.load` (`align` 1 for addresses that may be unaligned) */ loadF32 = (ptr: Expr, offset = 0, align = 4): Expr => this.raw.f32.load(offset, align, ptr);
+  /** `f32.load` (`align` 1 for addresses that may be unaligned) */ loadF32 = (ptr: Expr, offset = 0, align = 4): Expr =>
+    this.raw.f32.load(offset, align, ptr);
   /** `f32.store` */ storeF32 = (ptr: Expr, value: Expr, offset = 0): Expr => this.raw.f32.store(offset, 4, ptr, value);
   /** `f32.add` */ addF32 = (a: Expr, b: Expr): Expr => this.raw.f32.add(a, b);
   /** `f32.mul` */ mulF32 = (a: Expr, b: Expr): Expr => this.raw.f32.mul(a, b);
@@ -201,15 +233,34 @@ export class WasmModule {
   /** `v128.load` */ load = (ptr: Expr, offset = 0): Expr => this.raw.v128.load(offset, 16, ptr);
   /** `v128.store` */ store = (ptr: Expr, value: Expr, offset = 0): Expr => this.raw.v128.store(offset, 16, ptr, value);
   /** `v128.load32_splat` */ loadSplat = (ptr: Expr, offset = 0): Expr => this.raw.v128.load32_splat(offset, 4, ptr);
-  /** `v128.store32_lane` */ storeLane = (ptr: Expr, value: Expr, lane: number, offset = 0): Expr => this.raw.v128.store32_lane(offset, 4, lane, ptr, value);
+  /** `v128.store32_lane` */ storeLane = (ptr: Expr, value: Expr, lane: number, offset = 0): Expr =>
+    this.raw.v128.store32_lane(offset, 4, lane, ptr, value);
   /** `v128.load16x4_u`: four u16 widened to i32 lanes */ loadU16x4 = (ptr: Expr, offset = 0): Expr => this.raw.v128.load16x4_u(offset, 2, ptr);
-  /** `v128.load32_zero`: four bytes into lane 0, zeros above (any alignment) */ load32Zero = (ptr: Expr, offset = 0): Expr => this.raw.v128.load32_zero(offset, 1, ptr);
-  /** `v128.load8x8_s`: eight i8 sign-extended to i16 lanes (any alignment) */ loadI8x8 = (ptr: Expr, offset = 0): Expr => this.raw.v128.load8x8_s(offset, 1, ptr);
-  /** `v128.load8x8_u`: eight u8 widened to i16 lanes (any alignment) */ loadU8x8 = (ptr: Expr, offset = 0): Expr => this.raw.v128.load8x8_u(offset, 1, ptr);
-  /** `v128.const` of four i32 lanes */ i32x4Lanes = (lanes: [number, number, number, number]): Expr => this.raw.v128.const(Array.from(new Uint8Array(Int32Array.from(lanes).buffer)));
+  /** `v128.load32_zero`: four bytes into lane 0, zeros above (any alignment) */ load32Zero = (ptr: Expr, offset = 0): Expr =>
+    this.raw.v128.load32_zero(offset, 1, ptr);
+  /** `v128.load8x8_s`: eight i8 sign-extended to i16 lanes (any alignment) */ loadI8x8 = (ptr: Expr, offset = 0): Expr =>
+    this.raw.v128.load8x8_s(offset, 1, ptr);
+  /** `v128.load8x8_u`: eight u8 widened to i16 lanes (any alignment) */ loadU8x8 = (ptr: Expr, offset = 0): Expr =>
+    this.raw.v128.load8x8_u(offset, 1, ptr);
+  /** `v128.const` of four i32 lanes */ i32x4Lanes = (lanes: [number, number, number, number]): Expr =>
+    this.raw.v128.const(Array.from(new Uint8Array(Int32Array.from(lanes).buffer)));
   /** `i32x4.splat` */ splatI32 = (x: Expr): Expr => this.raw.i32x4.splat(x);
-  /** `i8x16.shuffle` broadcasting 32-bit lane `lane` of `a` */ broadcastLane = (a: Expr, lane: number): Expr => this.raw.i8x16.shuffle(a, this.raw.v128.const(new Array(16).fill(0)), Array.from({ length: 16 }, (_, i) => lane * 4 + (i % 4)));
-  /** `i8x16.shuffle` by 32-bit lanes: lane l of the result is lane `lanes[l]` of a (0-3) or of b (4-7) */ shuffle32 = (a: Expr, b: Expr, lanes: [number, number, number, number]): Expr => this.raw.i8x16.shuffle(a, b, lanes.flatMap((l) => [l * 4, l * 4 + 1, l * 4 + 2, l * 4 + 3]));
+  /** `i8x16.shuffle` broadcasting 32-bit lane `lane` of `a` */ broadcastLane = (a: Expr, lane: number): Expr =>
+    this.raw.i8x16.shuffle(
+      a,
+      this.raw.v128.const(new Array(16).fill(0)),
+      Array.from({ length: 16 }, (_, i) => lane * 4 + (i % 4)),
+    );
+  /** `i8x16.shuffle` by 32-bit lanes: lane l of the result is lane `lanes[l]` of a (0-3) or of b (4-7) */ shuffle32 = (
+    a: Expr,
+    b: Expr,
+    lanes: [number, number, number, number],
+  ): Expr =>
+    this.raw.i8x16.shuffle(
+      a,
+      b,
+      lanes.flatMap((l) => [l * 4, l * 4 + 1, l * 4 + 2, l * 4 + 3]),
+    );
   /** `i32x4.max_s` */ maxI32x4 = (a: Expr, b: Expr): Expr => this.raw.i32x4.max_s(a, b);
   /** `i32x4.extract_lane` */ laneI32 = (v: Expr, i: number): Expr => this.raw.i32x4.extract_lane(v, i);
   /** `i32x4.lt_s` */ ltI32x4 = (a: Expr, b: Expr): Expr => this.raw.i32x4.lt_s(a, b);

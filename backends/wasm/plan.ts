@@ -91,7 +91,7 @@ class Arena {
     this.free.push({ at, size });
     this.free.sort((a, b) => a.at - b.at);
     // merge neighbours so large buffers can reuse several freed ones
-    for (let i = 0; i + 1 < this.free.length; )
+    for (let i = 0; i + 1 < this.free.length;)
       if (this.free[i]!.at + this.free[i]!.size === this.free[i + 1]!.at) {
         this.free[i]!.size += this.free[i + 1]!.size;
         this.free.splice(i + 1, 1);
@@ -118,7 +118,8 @@ export function livenessPlan(graph: Graph, sched: Schedule): MemoryPlan {
   // Inputs and outputs first: written before / read after the call, never shared.
   let slotIndex = 0;
   for (const input of graph.inputs) {
-    if (input.type.kind === "bags") bags.set(input.name, { lengths: pinned(slot(input.type.count)), offsets: pinned(slot(input.type.count + 1)), slot: slotIndex++ });
+    if (input.type.kind === "bags")
+      bags.set(input.name, { lengths: pinned(slot(input.type.count)), offsets: pinned(slot(input.type.count + 1)), slot: slotIndex++ });
     else values.set(input.name, pinned(slot(widthOf(input.type))));
   }
   const outputs = new Set(graph.outputs.map((o) => resolveAlias(sched.aliases, o.value)));
@@ -146,11 +147,20 @@ export function livenessPlan(graph: Graph, sched: Schedule): MemoryPlan {
     }
     // Free what this step read for the last time (never inputs' or outputs' pinned buffers).
     for (const r of new Set(step.reads.map((x) => resolveAlias(sched.aliases, x))))
-      if (lastUse.get(r) === i && !outputs.has(r) && values.has(r) && values.get(r)!.offset >= pinnedEnd) arena.release(values.get(r)!.offset, values.get(r)!.size);
+      if (lastUse.get(r) === i && !outputs.has(r) && values.has(r) && values.get(r)!.offset >= pinnedEnd)
+        arena.release(values.get(r)!.offset, values.get(r)!.size);
   });
   const headerSlots = Math.ceil((slotIndex * 8) / 16) * 16;
   for (const [k, v] of fixed) fixed.set(k, headerSlots + v);
-  return { values, bags, perSample: arena.end, headerBytes: headerSlots + fixedBytes, fixed, activationBytes: arena.end - pinnedEnd, pinnedBytes: pinnedEnd };
+  return {
+    values,
+    bags,
+    perSample: arena.end,
+    headerBytes: headerSlots + fixedBytes,
+    fixed,
+    activationBytes: arena.end - pinnedEnd,
+    pinnedBytes: pinnedEnd,
+  };
 }
 
 /** A buffer in use from step `from` to step `to` (inclusive; inputs and outputs: the whole call). */
@@ -174,13 +184,15 @@ function adoptIrPlan(graph: Graph, sched: Schedule, computed: MemoryPlan): Memor
   const values = new Map(computed.values);
   const problems: Diagnostic[] = [];
   const hint = "run plan-memory as the last pass, after every pass that changes the graph";
-  const problem = (message: string, node?: Node) => problems.push(error(E_IR_PLAN, `the memory plan in the IR cannot be used: ${message}`, node?.span, hint));
+  const problem = (message: string, node?: Node) =>
+    problems.push(error(E_IR_PLAN, `the memory plan in the IR cannot be used: ${message}`, node?.span, hint));
   const read = (node: Node, attr: "buffer" | "scratch", need: number): BufferPlan | undefined => {
     const v = node.attrs[attr];
     if (v === undefined && need === 0) return undefined;
     if (!Array.isArray(v) || v.length !== 2) return void problem(`%${node.id} has no ${attr} (it needs ${need} bytes per sample)`, node);
     const [offset, size] = v as [number, number];
-    if (size < need || offset % 16 !== 0) return void problem(`%${node.id}: ${attr}=[${offset},${size}] must be 16-byte aligned and hold ${need} bytes per sample`, node);
+    if (size < need || offset % 16 !== 0)
+      return void problem(`%${node.id}: ${attr}=[${offset},${size}] must be 16-byte aligned and hold ${need} bytes per sample`, node);
     return { offset, size };
   };
   for (const step of sched.steps) {
@@ -195,7 +207,11 @@ function adoptIrPlan(graph: Graph, sched: Schedule, computed: MemoryPlan): Memor
     for (let j = i + 1; j < uses.length; j++) {
       const [a, b] = [uses[i]!, uses[j]!];
       const bytes = a.at.offset < b.at.offset + b.at.size && b.at.offset < a.at.offset + a.at.size;
-      if (bytes && a.from <= b.to && b.from <= a.to) problem(`${a.what} [${a.at.offset},${a.at.size}] and ${b.what} [${b.at.offset},${b.at.size}] share bytes while both are in use`, byId.get(b.id ?? ""));
+      if (bytes && a.from <= b.to && b.from <= a.to)
+        problem(
+          `${a.what} [${a.at.offset},${a.at.size}] and ${b.what} [${b.at.offset},${b.at.size}] share bytes while both are in use`,
+          byId.get(b.id ?? ""),
+        );
     }
   if (problems.length > 0) throw new RmcError(problems);
   const perSample = Math.max(computed.pinnedBytes, ...uses.map((u) => u.at.offset + u.at.size));
@@ -209,7 +225,8 @@ function bufferUses(graph: Graph, sched: Schedule, values: Map<string, BufferPla
   const lastUse = new Map<string, number>();
   sched.steps.forEach((s, i) => s.reads.forEach((r) => lastUse.set(resolveAlias(sched.aliases, r), i)));
   const uses: Use[] = [];
-  for (const [name, b] of computed.bags) uses.push({ what: `lengths of ${name}`, at: b.lengths, from: -1, to: end }, { what: `offsets of ${name}`, at: b.offsets, from: -1, to: end });
+  for (const [name, b] of computed.bags)
+    uses.push({ what: `lengths of ${name}`, at: b.lengths, from: -1, to: end }, { what: `offsets of ${name}`, at: b.offsets, from: -1, to: end });
   for (const i of graph.inputs) if (values.has(i.name)) uses.push({ what: `input ${i.name}`, at: values.get(i.name)!, from: -1, to: end });
   sched.steps.forEach((s, i) => {
     uses.push({ what: `%${s.id}`, id: s.id, at: values.get(s.id)!, from: i, to: outputs.has(s.id) ? end : (lastUse.get(s.id) ?? i) });

@@ -56,7 +56,14 @@ export function schedule(graph: Graph): Schedule {
   if (unsupported.length > 0)
     throw new RmcError(
       unsupported.map((n) =>
-        error("E1801", `the wasm backend cannot compile \`${n.op}\` (node %${n.id})`, n.span, n.op === "mlp" || n.op === "cross" ? "add `canonicalize` to the pipeline (the default pipeline has it)" : `it compiles ${WASM_OPS.join(", ")}`),
+        error(
+          "E1801",
+          `the wasm backend cannot compile \`${n.op}\` (node %${n.id})`,
+          n.span,
+          n.op === "mlp" || n.op === "cross"
+            ? "add `canonicalize` to the pipeline (the default pipeline has it)"
+            : `it compiles ${WASM_OPS.join(", ")}`,
+        ),
       ),
     );
   const userMap = users(graph);
@@ -72,7 +79,17 @@ export function schedule(graph: Graph): Schedule {
       continue;
     }
     const act = (node.attrs.act as EpilogueAct | undefined) ?? "none";
-    const step: Step = { id: node.id, op: node.op as Step["op"], node, reads: valueInputs(node), weights: weightInputs(node), precision: layerPrecision(graph, node), act, folded: [], span: node.span };
+    const step: Step = {
+      id: node.id,
+      op: node.op as Step["op"],
+      node,
+      reads: valueInputs(node),
+      weights: weightInputs(node),
+      precision: layerPrecision(graph, node),
+      act,
+      folded: [],
+      span: node.span,
+    };
     const only = userMap.get(node.id) ?? [];
     const next = only.length === 1 ? byId.get(only[0]!) : undefined;
     // A layer that reads i8 codes or writes them (fold-quant) keeps its relu in the IR form only.

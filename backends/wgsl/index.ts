@@ -48,10 +48,25 @@ function checkGraph(graph: Graph): void {
   const ops = WGSL_OPS as readonly string[];
   const problems = graph.nodes
     .filter((n) => !ops.includes(n.op))
-    .map((n) => error(WGSL_CODES.unsupportedOp, `the wgsl backend cannot compile \`${n.op}\` (node %${n.id})`, n.span, n.op === "mlp" || n.op === "cross" ? "add `canonicalize` to the pipeline (the default pipeline has it)" : `it compiles ${ops.join(", ")}`));
+    .map((n) =>
+      error(
+        WGSL_CODES.unsupportedOp,
+        `the wgsl backend cannot compile \`${n.op}\` (node %${n.id})`,
+        n.span,
+        n.op === "mlp" || n.op === "cross" ? "add `canonicalize` to the pipeline (the default pipeline has it)" : `it compiles ${ops.join(", ")}`,
+      ),
+    );
   if (problems.length === 0)
     for (const c of compiledPrecisions(graph, WGSL_PRECISIONS))
-      if (!c.allowed.includes(c.precision)) problems.push(error(WGSL_CODES.precision, `the wgsl backend cannot compile ${c.what} at ${c.precision}`, c.span, `it takes ${c.allowed.join(", ")} there`));
+      if (!c.allowed.includes(c.precision))
+        problems.push(
+          error(
+            WGSL_CODES.precision,
+            `the wgsl backend cannot compile ${c.what} at ${c.precision}`,
+            c.span,
+            `it takes ${c.allowed.join(", ")} there`,
+          ),
+        );
   if (problems.length > 0) throw new RmcError(problems);
 }
 
@@ -79,7 +94,12 @@ function checkBindingLimit(graph: Graph, limit: number): void {
  * backend uses WebGPU's defaults; tests pass smaller ones to exercise the
  * splitting of tables across buffers).
  */
-export async function compileWgsl(graph: Graph, store: WeightStore, opts: CompileOptions, limits: { maxStorageBufferBindingSize: number; maxComputeWorkgroupsPerDimension: number } = WEBGPU_DEFAULTS): Promise<CompileResult> {
+export async function compileWgsl(
+  graph: Graph,
+  store: WeightStore,
+  opts: CompileOptions,
+  limits: { maxStorageBufferBindingSize: number; maxComputeWorkgroupsPerDimension: number } = WEBGPU_DEFAULTS,
+): Promise<CompileResult> {
   checkGraph(graph);
   const limit = limits.maxStorageBufferBindingSize;
   checkBindingLimit(graph, limit);
@@ -124,7 +144,11 @@ export async function compileWgsl(graph: Graph, store: WeightStore, opts: Compil
     };
     const files = Object.entries(manifest.files).map(([name, e]) => ({ name, bytes: e.bytes }));
     out.commit(manifest);
-    return { files, activationBytesPerSample: lowered.batch.pooledBytesPerSample(), weightsBytes: placed.bytes + lowered.weights.reduce((n, w) => n + (w.file ? w.bytes : 0), 0) };
+    return {
+      files,
+      activationBytesPerSample: lowered.batch.pooledBytesPerSample(),
+      weightsBytes: placed.bytes + lowered.weights.reduce((n, w) => n + (w.file ? w.bytes : 0), 0),
+    };
   } catch (e) {
     out.abort();
     throw e;

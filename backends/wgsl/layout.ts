@@ -30,8 +30,23 @@ export function wgslLayout(lowered: Lowered, offsets: Map<string, number>, defau
   const limit = defaults.maxStorageBufferBindingSize;
   const big = lowered.weights.filter((w) => w.bytes > limit);
   if (big.length > 0)
-    throw new RmcError(big.map((w) => error(WGSL_CODES.bindingLimit, `weights buffer ${w.name}: ${(w.bytes / 2 ** 20).toFixed(0)} MiB, over WebGPU's ${limit / 2 ** 20} MiB storage-binding limit`, undefined, "store the layer at lower precision")));
-  const weights: WgslBuffer[] = lowered.weights.map((w) => ({ name: w.name, kind: "weights", file: w.file ?? "weights.bin", offset: offsets.get(w.name)!, bytes: w.bytes }));
+    throw new RmcError(
+      big.map((w) =>
+        error(
+          WGSL_CODES.bindingLimit,
+          `weights buffer ${w.name}: ${(w.bytes / 2 ** 20).toFixed(0)} MiB, over WebGPU's ${limit / 2 ** 20} MiB storage-binding limit`,
+          undefined,
+          "store the layer at lower precision",
+        ),
+      ),
+    );
+  const weights: WgslBuffer[] = lowered.weights.map((w) => ({
+    name: w.name,
+    kind: "weights",
+    file: w.file ?? "weights.bin",
+    offset: offsets.get(w.name)!,
+    bytes: w.bytes,
+  }));
   const batch = lowered.batch.list();
   const shaders = lowered.steps.flatMap((s) => [
     { name: s.name, file: `${s.name}.wgsl` },
@@ -43,13 +58,19 @@ export function wgslLayout(lowered: Lowered, offsets: Map<string, number>, defau
     access: s.rendered.bindings.map((b) => b.access),
     dispatch: s.dispatch,
     nodes: s.nodes,
-    ...(s.rendered.alternatives ? { alternatives: s.rendered.alternatives.map((a) => ({ languageFeature: a.languageFeature, shader: `${s.name}.${a.languageFeature}` })) } : {}),
+    ...(s.rendered.alternatives
+      ? { alternatives: s.rendered.alternatives.map((a) => ({ languageFeature: a.languageFeature, shader: `${s.name}.${a.languageFeature}` })) }
+      : {}),
   }));
   const bounds = [
     ...lowered.steps.flatMap((s) => s.dispatch.map((d) => batchBound(d, defaults.maxComputeWorkgroupsPerDimension))),
     ...batch.map((b) => (b.kind === "batch" ? batchBound(b.size, limit) : Infinity)),
   ];
-  const oneSample = Math.max(4, ...batch.map((b) => (b.kind === "batch" ? b.size.perSample + b.size.fixed : 0)), ...lowered.weights.map((w) => w.bytes));
+  const oneSample = Math.max(
+    4,
+    ...batch.map((b) => (b.kind === "batch" ? b.size.perSample + b.size.fixed : 0)),
+    ...lowered.weights.map((w) => w.bytes),
+  );
   return {
     shaders,
     buffers: [...weights, ...batch],

@@ -17,7 +17,11 @@ import { WordPacker, denseValues, int8Codes } from "./weights.js";
 const ELEMENT: Record<string, WeightElement> = { fp32: "f32", fp16: "f16", bf16: "bf16" };
 
 /** Workgroup counts of a GEMM with `out` outputs. */
-const gemmDispatch = (out: number): [ReturnType<typeof fixed>, ReturnType<typeof fixed>, ReturnType<typeof fixed>] => [fixed(Math.ceil(out / GEMM_TILE.outputs)), perSamples(GEMM_TILE.samples), fixed(1)];
+const gemmDispatch = (out: number): [ReturnType<typeof fixed>, ReturnType<typeof fixed>, ReturnType<typeof fixed>] => [
+  fixed(Math.ceil(out / GEMM_TILE.outputs)),
+  perSamples(GEMM_TILE.samples),
+  fixed(1),
+];
 
 /**
  * linear: y = x·Wᵀ (+ b), then the layer's activation, at its precision. A
@@ -62,7 +66,11 @@ export function lowerLinear(ctx: Lowering, step: Step): void {
   const qBuf = codesIn ? x : ctx.batch.take(quantWords(inF) * 4);
   if (!codesIn) {
     const quant = { inF, mulAt, staticScale: actScale, buffers: { x, w: wBuf, q: qBuf } };
-    ctx.emit(step, "quantize", `int8 activation codes of linear ${inF}→${out} (${how})`, (h) => renderQuantize(quant, h), [perSamples(1), fixed(1), fixed(1)]);
+    ctx.emit(step, "quantize", `int8 activation codes of linear ${inF}→${out} (${how})`, (h) => renderQuantize(quant, h), [
+      perSamples(1),
+      fixed(1),
+      fixed(1),
+    ]);
   }
   const gemm = { inF, outF: out, wAt, scalesAt, biasAt, static: actScale !== undefined, act: step.act, buffers: { q: qBuf, w: wBuf, y } };
   ctx.emit(step, "gemm", `int8 linear ${inF}→${out} (${how})${actNote(step)}`, (h) => renderInt8Gemm(gemm, h), gemmDispatch(out));
@@ -85,7 +93,11 @@ function codesStep(ctx: Lowering, step: Step, packer: WordPacker, out: number): 
     const codes = ctx.batch.take(quantWords(out) * 4);
     ctx.setBuffer(step.id, codes);
     const quant = { inF: out, mulAt, staticScale: scale, buffers: { x: y, w: `w.${step.node.id}`, q: codes } };
-    ctx.emit(step, "codes", `int8 codes of linear ${step.node.id}'s output for the next layer (fold-quant)`, (h) => renderQuantize(quant, h), [perSamples(1), fixed(1), fixed(1)]);
+    ctx.emit(step, "codes", `int8 codes of linear ${step.node.id}'s output for the next layer (fold-quant)`, (h) => renderQuantize(quant, h), [
+      perSamples(1),
+      fixed(1),
+      fixed(1),
+    ]);
     ctx.batch.give(y);
   };
 }

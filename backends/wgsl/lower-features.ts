@@ -21,7 +21,11 @@ import { shardFile } from "../shards.js";
 import { type PartRoute, renderGather } from "./kernels/gather.js";
 
 /** (ceil(n/64), B, 1): one invocation per element of a sample's n. */
-const perElement = (n: number): [ReturnType<typeof fixed>, ReturnType<typeof fixed>, ReturnType<typeof fixed>] => [fixed(Math.ceil(n / WG)), perSamples(1), fixed(1)];
+const perElement = (n: number): [ReturnType<typeof fixed>, ReturnType<typeof fixed>, ReturnType<typeof fixed>] => [
+  fixed(Math.ceil(n / WG)),
+  perSamples(1),
+  fixed(1),
+];
 
 interface PlacedTable extends BagTable {
   name: string;
@@ -54,7 +58,9 @@ export function lowerEmbeddingBag(ctx: Lowering, step: Step): void {
   const bc: BagContext = { node, bags, pool: node.attrs.pool as BagContext["pool"], dim, outW: ctx.width(step.id), out: ctx.resultBuffer(step) };
   const whole = tables.map((t, slot) => ({ t, slot })).filter(({ t }) => t.layout === "whole");
   if (whole.length > 0) lowerWholeTables(ctx, step, bc, whole);
-  const gathered = tables.some((t) => t.layout === "rows" || t.layout === "hot") ? ctx.batch.pin(`gather.${node.id}`, { perSample: 0, perId: dim * 4, fixed: 16 }) : "";
+  const gathered = tables.some((t) => t.layout === "rows" || t.layout === "hot")
+    ? ctx.batch.pin(`gather.${node.id}`, { perSample: 0, perId: dim * 4, fixed: 16 })
+    : "";
   tables.forEach((t, slot) => {
     if (t.layout === "cols") lowerColumnParts(ctx, step, bc, t, slot);
     else if (t.layout !== "whole") lowerRowParts(ctx, step, bc, t, slot, gathered);
@@ -73,7 +79,16 @@ function lowerWholeTables(ctx: Lowering, step: Step, bc: BagContext, whole: { t:
       groups.push([]);
       used = 0;
     }
-    groups[groups.length - 1]!.push({ name: decl.name, format, range: rowRangeOf(decl), bytes, rows: t.rows, feature: t.feature, byteAt: used, col: slot * dim });
+    groups[groups.length - 1]!.push({
+      name: decl.name,
+      format,
+      range: rowRangeOf(decl),
+      bytes,
+      rows: t.rows,
+      feature: t.feature,
+      byteAt: used,
+      col: slot * dim,
+    });
     used += bytes;
   }
   groups.forEach((tables, g) => {
@@ -81,7 +96,15 @@ function lowerWholeTables(ctx: Lowering, step: Step, bc: BagContext, whole: { t:
     ctx.weights.push(tablesBuffer(ctx, buffer, tables, dim));
     for (const format of [...new Set(tables.map((t) => t.format))]) {
       const mine = tables.filter((t) => t.format === format);
-      const spec = { pool: bc.pool, weighted: bc.bags.weights !== undefined, dim, format, outW: bc.outW, tables: mine, buffers: { ...bc.bags, tables: buffer, out: bc.out } };
+      const spec = {
+        pool: bc.pool,
+        weighted: bc.bags.weights !== undefined,
+        dim,
+        format,
+        outW: bc.outW,
+        tables: mine,
+        buffers: { ...bc.bags, tables: buffer, out: bc.out },
+      };
       const suffix = groups.length > 1 || tables.length !== mine.length ? `${format}${groups.length > 1 ? `-${g}` : ""}` : "";
       const summary = `embedding bags (${spec.pool}${spec.weighted ? ", weighted" : ""}) over ${mine.length} ${format} table(s) of dim ${dim}: ${mine.map((t) => t.name).join(", ")}`;
       ctx.emit(step, suffix, summary, (h) => renderEmbedding(spec, h), perElement(mine.length * dim));
@@ -95,7 +118,16 @@ function partBuffer(ctx: Lowering, bc: BagContext, part: TablePart): { name: str
   const format = weightPrecision(decl, bc.node) as TableFormat;
   const [rows, width] = decl.shape as [number, number];
   const name = `part.${decl.name}`;
-  if (!ctx.weights.some((w) => w.name === name)) ctx.weights.push({ ...tablesBuffer(ctx, name, [{ name: decl.name, format, range: rowRangeOf(decl), bytes: tableBytes(format, rows, width), rows, feature: 0, byteAt: 0, col: 0 }], width), file: shardFile(decl.name) });
+  if (!ctx.weights.some((w) => w.name === name))
+    ctx.weights.push({
+      ...tablesBuffer(
+        ctx,
+        name,
+        [{ name: decl.name, format, range: rowRangeOf(decl), bytes: tableBytes(format, rows, width), rows, feature: 0, byteAt: 0, col: 0 }],
+        width,
+      ),
+      file: shardFile(decl.name),
+    });
   return { name, format, rows, width };
 }
 
@@ -103,8 +135,22 @@ function partBuffer(ctx: Lowering, bc: BagContext, part: TablePart): { name: str
 function lowerColumnParts(ctx: Lowering, step: Step, bc: BagContext, t: LogicalTable, slot: number): void {
   for (const part of t.parts) {
     const buf = partBuffer(ctx, bc, part);
-    const spec = { pool: bc.pool, weighted: bc.bags.weights !== undefined, dim: buf.width, format: buf.format, outW: bc.outW, tables: [{ rows: buf.rows, feature: t.feature, byteAt: 0, col: slot * bc.dim + part.start }], buffers: { ...bc.bags, tables: buf.name, out: bc.out } };
-    ctx.emit(step, `${part.decl.name}`, `embedding bags (${bc.pool}) over columns ${part.start}..${part.end - 1} of ${t.name} (${buf.format})`, (h) => renderEmbedding(spec, h), perElement(buf.width));
+    const spec = {
+      pool: bc.pool,
+      weighted: bc.bags.weights !== undefined,
+      dim: buf.width,
+      format: buf.format,
+      outW: bc.outW,
+      tables: [{ rows: buf.rows, feature: t.feature, byteAt: 0, col: slot * bc.dim + part.start }],
+      buffers: { ...bc.bags, tables: buf.name, out: bc.out },
+    };
+    ctx.emit(
+      step,
+      `${part.decl.name}`,
+      `embedding bags (${bc.pool}) over columns ${part.start}..${part.end - 1} of ${t.name} (${buf.format})`,
+      (h) => renderEmbedding(spec, h),
+      perElement(buf.width),
+    );
   }
 }
 
@@ -114,17 +160,55 @@ function lowerRowParts(ctx: Lowering, step: Step, bc: BagContext, t: LogicalTabl
   const hot = hotIds ? `hot.${t.name}` : undefined;
   if (hotIds && hot && !ctx.weights.some((w) => w.name === hot)) {
     const words = Uint32Array.from(hotIds);
-    ctx.weights.push({ name: hot, bytes: words.byteLength, *chunks() { yield new Uint8Array(words.buffer); } });
+    ctx.weights.push({
+      name: hot,
+      bytes: words.byteLength,
+      *chunks() {
+        yield new Uint8Array(words.buffer);
+      },
+    });
   }
   for (const part of t.parts) {
     const buf = partBuffer(ctx, bc, part);
     const route: PartRoute =
-      part.kind === "hot" ? { kind: "hot", count: hotIds!.length } : part.kind === "cold" ? { kind: "cold", start: part.start, end: part.end, count: hotIds!.length } : { kind: "rows", start: part.start, end: part.end };
-    const spec = { dim: bc.dim, format: buf.format, feature: t.feature, rows: buf.rows, route, buffers: { offsets: bc.bags.offsets, ids: bc.bags.ids, tables: buf.name, ...(hot ? { hot } : {}), out: gathered } };
-    ctx.emit(step, `gather-${part.decl.name}`, `gather the rows of ${t.name} that ${part.decl.name} holds (${buf.format})`, (h) => renderGather(spec, h), perElement(bc.dim));
+      part.kind === "hot"
+        ? { kind: "hot", count: hotIds!.length }
+        : part.kind === "cold"
+          ? { kind: "cold", start: part.start, end: part.end, count: hotIds!.length }
+          : { kind: "rows", start: part.start, end: part.end };
+    const spec = {
+      dim: bc.dim,
+      format: buf.format,
+      feature: t.feature,
+      rows: buf.rows,
+      route,
+      buffers: { offsets: bc.bags.offsets, ids: bc.bags.ids, tables: buf.name, ...(hot ? { hot } : {}), out: gathered },
+    };
+    ctx.emit(
+      step,
+      `gather-${part.decl.name}`,
+      `gather the rows of ${t.name} that ${part.decl.name} holds (${buf.format})`,
+      (h) => renderGather(spec, h),
+      perElement(bc.dim),
+    );
   }
-  const spec = { pool: bc.pool, weighted: bc.bags.weights !== undefined, dim: bc.dim, format: "fp32" as const, outW: bc.outW, tables: [{ rows: t.rows, feature: t.feature, byteAt: 0, col: slot * bc.dim }], buffers: { ...bc.bags, tables: gathered, out: bc.out }, gathered: true };
-  ctx.emit(step, `pool-${t.name}`, `embedding bags (${bc.pool}) over the gathered rows of ${t.name}`, (h) => renderEmbedding(spec, h), perElement(bc.dim));
+  const spec = {
+    pool: bc.pool,
+    weighted: bc.bags.weights !== undefined,
+    dim: bc.dim,
+    format: "fp32" as const,
+    outW: bc.outW,
+    tables: [{ rows: t.rows, feature: t.feature, byteAt: 0, col: slot * bc.dim }],
+    buffers: { ...bc.bags, tables: gathered, out: bc.out },
+    gathered: true,
+  };
+  ctx.emit(
+    step,
+    `pool-${t.name}`,
+    `embedding bags (${bc.pool}) over the gathered rows of ${t.name}`,
+    (h) => renderEmbedding(spec, h),
+    perElement(bc.dim),
+  );
 }
 
 function tablesBuffer(ctx: Lowering, name: string, tables: PlacedTable[], dim: number): WeightsBuffer {
@@ -150,7 +234,13 @@ function copyInto(ctx: Lowering, step: Step, ids: string[], out: string, outW: n
     const width = inputs.reduce((n, x) => n + x.width, 0);
     const spec = { inputs, col, outW, out };
     const suffix = ids.length > MAX_INPUT_BINDINGS ? `${label}${i / MAX_INPUT_BINDINGS}` : label;
-    ctx.emit(step, suffix, `copy ${inputs.length} input(s) into columns ${col}..${col + width - 1} of ${outW}`, (h) => renderCopy(spec, h), perElement(width));
+    ctx.emit(
+      step,
+      suffix,
+      `copy ${inputs.length} input(s) into columns ${col}..${col + width - 1} of ${outW}`,
+      (h) => renderCopy(spec, h),
+      perElement(width),
+    );
     col += width;
   }
 }

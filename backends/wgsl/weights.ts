@@ -96,7 +96,12 @@ export class WordPacker {
 }
 
 /** int8 weights of a layer, smoothed first when it has factors (docs/numerics.md). */
-export function int8Codes(w: Float32Array, out: number, inF: number, smooth: readonly number[] | undefined): { q: Int8Array; scales: Float32Array; mul?: Float32Array } {
+export function int8Codes(
+  w: Float32Array,
+  out: number,
+  inF: number,
+  smooth: readonly number[] | undefined,
+): { q: Int8Array; scales: Float32Array; mul?: Float32Array } {
   const { q, scales } = quantizeInt8Weights(smooth ? smoothWeights(w, out, inF, smooth) : w, out, inF);
   return smooth ? { q, scales, mul: smoothMultipliers(smooth) } : { q, scales };
 }

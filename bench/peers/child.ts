@@ -92,14 +92,32 @@ async function main(): Promise<void> {
       const got = await model.run(model.prepare(batch));
       maxErr = Math.max(maxErr, maxAbsDiff(got, expected[i]!));
       for (let k = 0; k < got.length; k++) sumErr += Math.abs(got[k]! - expected[i]![k]!);
-      checkErr = Math.max(checkErr, peer.reference ? maxAbsDiff(got, await peer.reference.outputs(config.files, batch)) : maxAbsDiff(got, expected[i]!));
+      checkErr = Math.max(
+        checkErr,
+        peer.reference ? maxAbsDiff(got, await peer.reference.outputs(config.files, batch)) : maxAbsDiff(got, expected[i]!),
+      );
     }
     const against = peer.reference?.label ?? "the fp32 interpreter";
     if (!(checkErr <= peer.tolerance))
-      throw new Error(`${peer.label} disagrees with ${against}: max |difference| ${checkErr} over ${checks.length * CHECK_BATCH} samples (tolerance ${peer.tolerance}); its numbers would be meaningless`);
+      throw new Error(
+        `${peer.label} disagrees with ${against}: max |difference| ${checkErr} over ${checks.length * CHECK_BATCH} samples (tolerance ${peer.tolerance}); its numbers would be meaningless`,
+      );
     const meanErr = sumErr / (checks.length * CHECK_BATCH);
-    result.loads.push({ key, label: peer.label, detail: model.detail, loadMs, rssMiB: rss, maxErr, meanErr, checkedAgainst: against, checkErr, tolerance: peer.tolerance });
-    process.stderr.write(`  ${config.threads} thread(s): loaded ${peer.label} in ${loadMs.toFixed(0)} ms (+${rss.toFixed(0)} MiB); |diff| vs fp32 interpreter max ${maxErr.toExponential(2)} mean ${meanErr.toExponential(2)}; checked against ${against}: ${checkErr.toExponential(2)} ≤ ${peer.tolerance} — ${model.detail}\n`);
+    result.loads.push({
+      key,
+      label: peer.label,
+      detail: model.detail,
+      loadMs,
+      rssMiB: rss,
+      maxErr,
+      meanErr,
+      checkedAgainst: against,
+      checkErr,
+      tolerance: peer.tolerance,
+    });
+    process.stderr.write(
+      `  ${config.threads} thread(s): loaded ${peer.label} in ${loadMs.toFixed(0)} ms (+${rss.toFixed(0)} MiB); |diff| vs fp32 interpreter max ${maxErr.toExponential(2)} mean ${meanErr.toExponential(2)}; checked against ${against}: ${checkErr.toExponential(2)} ≤ ${peer.tolerance} — ${model.detail}\n`,
+    );
     loaded.push({ peer, model });
   }
   for (const ids of config.ids)
@@ -112,7 +130,9 @@ async function main(): Promise<void> {
       );
       const row = { ids, batch: b, rates: Object.fromEntries(loaded.map(({ peer }, i) => [peer.key, rates[i]!])) };
       result.rows.push(row);
-      process.stderr.write(`  ${config.threads} thread(s), ${ids} id(s)/bag, batch ${b}: ${loaded.map(({ peer }, i) => `${peer.key} ${Math.round(rates[i]!)}`).join(", ")}\n`);
+      process.stderr.write(
+        `  ${config.threads} thread(s), ${ids} id(s)/bag, batch ${b}: ${loaded.map(({ peer }, i) => `${peer.key} ${Math.round(rates[i]!)}`).join(", ")}\n`,
+      );
     }
   for (const { model } of loaded) await model.close();
   writeFileSync(config.out, JSON.stringify(result, null, 2));

@@ -21,7 +21,13 @@ export function canonicalGraph(rmdl: string): Graph {
 
 /** The canonical graph with a precision plan file applied (what `rmc compile --plan` compiles). */
 export function plannedGraph(rmdl: string, planFile: string, weights: WeightStore): Graph {
-  return runPipeline(canonicalGraph(rmdl), `assign-precision{mode=plan,plan=${JSON.stringify(planFile)}}`, createPassRegistry(), { out: () => {} }, weights);
+  return runPipeline(
+    canonicalGraph(rmdl),
+    `assign-precision{mode=plan,plan=${JSON.stringify(planFile)}}`,
+    createPassRegistry(),
+    { out: () => {} },
+    weights,
+  );
 }
 
 /** The weights of a safetensors file, bound to the graph's names (as `rmc run` binds them). */

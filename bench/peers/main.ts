@@ -51,7 +51,20 @@ function numbers(name: string, fallback: number[]): number[] {
   return list;
 }
 
-const KNOWN = new Set(["--batch", "--threads", "--ids", "--only", "--no-auto", "--search", "--quick", "--work", "--write", "--calib-rows", "--help", "-h"]);
+const KNOWN = new Set([
+  "--batch",
+  "--threads",
+  "--ids",
+  "--only",
+  "--no-auto",
+  "--search",
+  "--quick",
+  "--work",
+  "--write",
+  "--calib-rows",
+  "--help",
+  "-h",
+]);
 
 async function main(): Promise<void> {
   if (args.includes("--help") || args.includes("-h")) {
@@ -64,7 +77,9 @@ async function main(): Promise<void> {
   const threads = numbers("threads", [1, 2]);
   const ids = numbers("ids", [1, 4]);
   const calibRows = numbers("calib-rows", [4096])[0]!;
-  const only = option("only")?.split(",").map((s) => s.trim());
+  const only = option("only")
+    ?.split(",")
+    .map((s) => s.trim());
   for (const k of only ?? []) if (!ALL_PEERS.some((p) => p.key === k)) fail(`no peer \`${k}\``);
   const needsPlan = new Set(["rmc-auto", "ort-web-plan"]);
   const auto = !args.includes("--no-auto") && (!only || only.some((k) => needsPlan.has(k)));
@@ -75,12 +90,25 @@ async function main(): Promise<void> {
   const loadAtStart = loadavg()[0]!;
   try {
     process.stderr.write(`building the model files in ${work}${keep ? " (reused where present)" : ""}\n`);
-    const { files, info } = await buildFiles(work, { auto, search: args.includes("--search"), calibRows, log: (s) => process.stderr.write(s.replace(/^/gm, "  ")) });
+    const { files, info } = await buildFiles(work, {
+      auto,
+      search: args.includes("--search"),
+      calibRows,
+      log: (s) => process.stderr.write(s.replace(/^/gm, "  ")),
+    });
     const results: ChildResult[] = [];
     const child = fileURLToPath(new URL("./child.js", import.meta.url));
     for (const t of threads) {
       // Batch 1 runs on one thread whatever is asked, so it is timed once.
-      const config: ChildConfig = { threads: t, peers: keys, ids, batches: t === 1 ? batches : batches.filter((b) => b > 1), timing, files, out: join(work, `result-${t}.json`) };
+      const config: ChildConfig = {
+        threads: t,
+        peers: keys,
+        ids,
+        batches: t === 1 ? batches : batches.filter((b) => b > 1),
+        timing,
+        files,
+        out: join(work, `result-${t}.json`),
+      };
       if (config.batches.length === 0) continue;
       writeFileSync(join(work, `config-${t}.json`), JSON.stringify(config));
       process.stderr.write(`timing with ${t} thread(s)\n`);
@@ -89,7 +117,13 @@ async function main(): Promise<void> {
       results.push(JSON.parse(readFileSync(config.out, "utf8")) as ChildResult);
     }
     const date = new Date().toISOString().slice(0, 10);
-    const report = renderReport(results, info, { machine: machineLine(), load: [loadAtStart, loadavg()[0]!], date, command: `npm run bench -- --peers${args.length ? ` ${args.join(" ")}` : ""}`, quick });
+    const report = renderReport(results, info, {
+      machine: machineLine(),
+      load: [loadAtStart, loadavg()[0]!],
+      date,
+      command: `npm run bench -- --peers${args.length ? ` ${args.join(" ")}` : ""}`,
+      quick,
+    });
     process.stdout.write(report);
     if (args.includes("--write")) {
       updateBenchmarks(fileURLToPath(new URL("../../../BENCHMARKS.md", import.meta.url)), report);

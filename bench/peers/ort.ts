@@ -55,7 +55,11 @@ const nodeSessions = new Map<string, Promise<OrtNode.InferenceSession>>();
 async function nodeOutputs(path: string, batch: Batch): Promise<Float32Array> {
   const ort = await import("onnxruntime-node");
   let session = nodeSessions.get(path);
-  if (!session) nodeSessions.set(path, (session = import("node:fs/promises").then(async (fs) => ort.InferenceSession.create(await fs.readFile(path), { intraOpNumThreads: 1 }))));
+  if (!session)
+    nodeSessions.set(
+      path,
+      (session = import("node:fs/promises").then(async (fs) => ort.InferenceSession.create(await fs.readFile(path), { intraOpNumThreads: 1 }))),
+    );
   const s = await session;
   const feeds: Record<string, OrtNode.Tensor> = {};
   for (const [name, f] of Object.entries(feedsOf(batch))) feeds[name] = new ort.Tensor(f.type, f.data, f.dims);
@@ -71,9 +75,14 @@ function ortPeer(key: string, label: string, flavour: "web" | "node", precision:
     // ORT's dynamic int8 (per-tensor activation scales) is not a scheme the interpreter runs: it is
     // checked against onnxruntime-node running the same file. The plan's export computes rmc's own
     // numbers (exact int8 form, tables as the f32 values rmc reads): against the interpreter running the plan.
-    ...(precision === "int8" ? { reference: { label: "onnxruntime-node on the same file", outputs: (f: PeerFiles, batch: Batch) => nodeOutputs(file(f)!, batch) } } : {}),
+    ...(precision === "int8"
+      ? { reference: { label: "onnxruntime-node on the same file", outputs: (f: PeerFiles, batch: Batch) => nodeOutputs(file(f)!, batch) } }
+      : {}),
     ...(precision === "plan" ? { reference: planReference() } : {}),
-    supports: (threads) => (flavour === "web" && webThreads !== undefined && webThreads !== threads ? `ORT Web already started with ${webThreads} threads in this process` : true),
+    supports: (threads) =>
+      flavour === "web" && webThreads !== undefined && webThreads !== threads
+        ? `ORT Web already started with ${webThreads} threads in this process`
+        : true,
     async load(files, threads): Promise<PeerModel> {
       const path = file(files);
       if (!path) throw new Error(`${label}: no ONNX model was exported`);
@@ -94,7 +103,12 @@ function ortPeer(key: string, label: string, flavour: "web" | "node", precision:
         version = ort.env.versions?.node ?? "?";
       }
       const bytes = await import("node:fs/promises").then((fs) => fs.readFile(path));
-      const session = await ort.InferenceSession.create(bytes, flavour === "web" ? { executionProviders: ["wasm"], graphOptimizationLevel: "all" } : { executionProviders: ["cpu"], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: "all" });
+      const session = await ort.InferenceSession.create(
+        bytes,
+        flavour === "web"
+          ? { executionProviders: ["wasm"], graphOptimizationLevel: "all" }
+          : { executionProviders: ["cpu"], intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: "all" },
+      );
       const extra = osThreads() - before;
       const output = session.outputNames[0]!;
       return {

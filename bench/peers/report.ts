@@ -59,12 +59,20 @@ interface Meta {
 /** The whole report in Markdown (its first line is the section heading). */
 export function renderReport(results: ChildResult[], info: BuildInfo, meta: Meta): string {
   const present = ALL_PEERS.filter((p) => results.some((r) => r.loads.some((l) => l.key === p.key)));
-  const rows = results.flatMap((r) => r.rows.map((row) => ({ ...row, threads: r.threads }))).sort((a, b) => a.ids - b.ids || a.batch - b.batch || a.threads - b.threads);
+  const rows = results
+    .flatMap((r) => r.rows.map((row) => ({ ...row, threads: r.threads })))
+    .sort((a, b) => a.ids - b.ids || a.batch - b.batch || a.threads - b.threads);
   const out: string[] = [];
-  out.push(`Machine: ${meta.machine}. Date: ${meta.date}. Command: \`${meta.command}\`${meta.quick ? " (--quick: short rounds, rough numbers)" : ""}.`);
+  out.push(
+    `Machine: ${meta.machine}. Date: ${meta.date}. Command: \`${meta.command}\`${meta.quick ? " (--quick: short rounds, rough numbers)" : ""}.`,
+  );
   const busy = Math.max(...meta.load) > 1;
-  out.push(`Load average ${meta.load[0].toFixed(1)} at the start, ${meta.load[1].toFixed(1)} at the end${busy ? ": other jobs shared the machine during the run, so absolute figures move between rows measured at different moments; the ratios within a row, measured in alternating rounds, hold better. Two-thread rows on a shared 2-core machine mostly measure contention (thread pools that spin wait lose the most)" : ""}.`);
-  out.push("Same model, weights and input batches for every peer; each process loads all peers, checks their outputs against the reference interpreter, warms them up, then times them in turns (rotating order) and reports each one's median round.\n");
+  out.push(
+    `Load average ${meta.load[0].toFixed(1)} at the start, ${meta.load[1].toFixed(1)} at the end${busy ? ": other jobs shared the machine during the run, so absolute figures move between rows measured at different moments; the ratios within a row, measured in alternating rounds, hold better. Two-thread rows on a shared 2-core machine mostly measure contention (thread pools that spin wait lose the most)" : ""}.`,
+  );
+  out.push(
+    "Same model, weights and input batches for every peer; each process loads all peers, checks their outputs against the reference interpreter, warms them up, then times them in turns (rotating order) and reports each one's median round.\n",
+  );
   out.push("Samples/s:\n");
   out.push(`| ids/bag | batch | threads | ${present.map((p) => p.label).join(" | ")} |`);
   out.push(`|---|---|---|${present.map(() => "---|").join("")}`);
@@ -74,19 +82,24 @@ export function renderReport(results: ChildResult[], info: BuildInfo, meta: Meta
     out.push("\nrmc / peer (same process, same batch):\n");
     out.push(`| ids/bag | batch | threads | ${ratios.map(([l]) => l).join(" | ")} |`);
     out.push(`|---|---|---|${ratios.map(() => "---|").join("")}`);
-    for (const r of rows) out.push(`| ${r.ids} | ${r.batch} | ${r.threads} | ${ratios.map(([, a, b]) => ratio(r.rates[a], r.rates[b])).join(" | ")} |`);
+    for (const r of rows)
+      out.push(`| ${r.ids} | ${r.batch} | ${r.threads} | ${ratios.map(([, a, b]) => ratio(r.rates[a], r.rates[b])).join(" | ")} |`);
   }
   out.push("\nLoad (files → first prediction at batch 64) and memory (resident set added, after GC):\n");
   out.push("| peer | threads | what ran | load | RSS added | \\|diff\\| vs fp32 interpreter: max / mean | checked against |");
   out.push("|---|---|---|---|---|---|---|");
   for (const r of results)
     for (const l of r.loads)
-      out.push(`| ${l.label} | ${r.threads} | ${l.detail} | ${fmt(l.loadMs)} ms | ${l.rssMiB.toFixed(0)} MiB | ${l.maxErr.toExponential(1)} / ${l.meanErr.toExponential(1)} | ${l.checkedAgainst} (≤ ${l.tolerance}) |`);
+      out.push(
+        `| ${l.label} | ${r.threads} | ${l.detail} | ${fmt(l.loadMs)} ms | ${l.rssMiB.toFixed(0)} MiB | ${l.maxErr.toExponential(1)} / ${l.meanErr.toExponential(1)} | ${l.checkedAgainst} (≤ ${l.tolerance}) |`,
+      );
   const sizes = Object.entries(info.bytes).map(([k, v]) => `${k} ${(v / 2 ** 20).toFixed(1)} MiB`);
   out.push(`\nFiles: ${sizes.join(", ")}.`);
   const built = Object.entries(info.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`);
   if (built.length) out.push(`Built in this run: ${built.join(", ")}.`);
-  const skipped = results.flatMap((r) => r.skipped.map((s) => `${ALL_PEERS.find((p) => p.key === s.key)?.label ?? s.key} at ${r.threads} threads: ${s.why}`));
+  const skipped = results.flatMap((r) =>
+    r.skipped.map((s) => `${ALL_PEERS.find((p) => p.key === s.key)?.label ?? s.key} at ${r.threads} threads: ${s.why}`),
+  );
   if (skipped.length) out.push(`Not run: ${[...new Set(skipped)].join("; ")}.`);
   out.push("\nIssue 7's targets at batch 64, one thread (two-thread rows in brackets: see the load note above):\n");
   for (const [what, a, b, atLeast] of TARGETS) {
@@ -96,7 +109,8 @@ export function renderReport(results: ChildResult[], info: BuildInfo, meta: Meta
       out.push(`- ${what}: not measured on one thread in this run`);
       continue;
     }
-    const part = (r: (typeof rows)[number]): string => `${r.ids} id${r.ids > 1 ? "s" : ""}/bag${r.threads > 1 ? `, ${r.threads} threads` : ""}: ${fmt(r.rates[a])} vs ${fmt(r.rates[b])} = ${(r.rates[a]! / r.rates[b]!).toFixed(2)}x`;
+    const part = (r: (typeof rows)[number]): string =>
+      `${r.ids} id${r.ids > 1 ? "s" : ""}/bag${r.threads > 1 ? `, ${r.threads} threads` : ""}: ${fmt(r.rates[a])} vs ${fmt(r.rates[b])} = ${(r.rates[a]! / r.rates[b]!).toFixed(2)}x`;
     const met = one.filter((r) => r.rates[a]! / r.rates[b]! >= atLeast).length;
     const verdict = met === one.length ? "**met**" : met === 0 ? "**not met**" : `**met in ${met} of ${one.length} rows**`;
     const more = at64.filter((r) => r.threads > 1);

@@ -47,30 +47,60 @@ async function step(info: BuildInfo, name: string, target: string, make: () => P
   info.seconds[name] = (performance.now() - t0) / 1000;
 }
 
-const dirBytes = (dir: string, files: string[]): number => files.reduce((n, f) => n + (existsSync(join(dir, f)) ? statSync(join(dir, f)).size : 0), 0);
+const dirBytes = (dir: string, files: string[]): number =>
+  files.reduce((n, f) => n + (existsSync(join(dir, f)) ? statSync(join(dir, f)).size : 0), 0);
 
 /** Builds (or reuses) every file in `work`. `auto` false skips the auto-precision artifact. */
-export async function buildFiles(work: string, opts: { auto: boolean; search: boolean; calibRows: number; log: (s: string) => void }): Promise<{ files: PeerFiles; info: BuildInfo }> {
+export async function buildFiles(
+  work: string,
+  opts: { auto: boolean; search: boolean; calibRows: number; log: (s: string) => void },
+): Promise<{ files: PeerFiles; info: BuildInfo }> {
   mkdirSync(work, { recursive: true });
   const info: BuildInfo = { seconds: {}, bytes: {} };
   const files: PeerFiles = { rmdl: MODEL_FILE, weights: join(work, "weights.safetensors"), rmcFp32: join(work, "rmc-fp32") };
   const log = opts.log;
-  await step(info, "init-weights", files.weights, () => cli(log, "init-weights", MODEL_FILE, "--seed", "1", "--dist", "trained", "-o", files.weights));
+  await step(info, "init-weights", files.weights, () =>
+    cli(log, "init-weights", MODEL_FILE, "--seed", "1", "--dist", "trained", "-o", files.weights),
+  );
   await step(info, "compile fp32", files.rmcFp32, () => cli(log, "compile", MODEL_FILE, "--weights", files.weights, "-o", files.rmcFp32));
   if (opts.auto) {
     files.rmcAuto = join(work, "rmc-auto");
     if (opts.search || !existsSync(PLAN_FILE)) {
       const calib = join(work, "calib.tsv");
-      await step(info, "gen-data (calibration)", calib, () => cli(log, "gen-data", MODEL_FILE, "--weights", files.weights, "--rows", String(opts.calibRows), "--seed", "11", "-o", calib));
+      await step(info, "gen-data (calibration)", calib, () =>
+        cli(log, "gen-data", MODEL_FILE, "--weights", files.weights, "--rows", String(opts.calibRows), "--seed", "11", "-o", calib),
+      );
       const plan = join(work, "auto-plan.json");
       await step(info, "compile auto (search)", files.rmcAuto, () =>
-        cli(log, "compile", MODEL_FILE, "--weights", files.weights, "--precision", "auto", "--ne-budget", "0.05", "--calib", calib, "--calib-rows", String(opts.calibRows), "--plan-out", plan, "--report", join(work, "auto-report.md"), "-o", files.rmcAuto!),
+        cli(
+          log,
+          "compile",
+          MODEL_FILE,
+          "--weights",
+          files.weights,
+          "--precision",
+          "auto",
+          "--ne-budget",
+          "0.05",
+          "--calib",
+          calib,
+          "--calib-rows",
+          String(opts.calibRows),
+          "--plan-out",
+          plan,
+          "--report",
+          join(work, "auto-report.md"),
+          "-o",
+          files.rmcAuto!,
+        ),
       );
       files.rmcAutoPlan = plan;
       log(`the auto plan is in ${plan}; copy it to ${PLAN_FILE} for later runs\n`);
     } else {
       files.rmcAutoPlan = PLAN_FILE;
-      await step(info, "compile auto (stored plan)", files.rmcAuto, () => cli(log, "compile", MODEL_FILE, "--weights", files.weights, "--plan", PLAN_FILE, "-o", files.rmcAuto!));
+      await step(info, "compile auto (stored plan)", files.rmcAuto, () =>
+        cli(log, "compile", MODEL_FILE, "--weights", files.weights, "--plan", PLAN_FILE, "-o", files.rmcAuto!),
+      );
     }
   }
   const parsed = parseModel(readFileSync(MODEL_FILE, "utf8"), MODEL_FILE);

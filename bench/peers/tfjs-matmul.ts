@@ -19,7 +19,7 @@ async function main(): Promise<void> {
   const a = tf.randomNormal([m, k]);
   const w = tf.randomNormal([k, n]);
   const time = (label: string, once: () => void): void => {
-    for (let t = performance.now(); performance.now() - t < 500; ) once();
+    for (let t = performance.now(); performance.now() - t < 500;) once();
     let calls = 0;
     const t0 = performance.now();
     while (performance.now() - t0 < 1500) {

@@ -49,7 +49,9 @@ export function startTf(): Promise<{ tf: Tf; binary: string; threads: number }> 
       fs.readFileSync = original;
     }
     const simd = (await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT")) === true;
-    const binary = read.length ? read.join(", ") : `${simd ? "tfjs-backend-wasm-simd.wasm" : "tfjs-backend-wasm.wasm"} (by the SIMD flag; the file read was not seen)`;
+    const binary = read.length
+      ? read.join(", ")
+      : `${simd ? "tfjs-backend-wasm-simd.wasm" : "tfjs-backend-wasm.wasm"} (by the SIMD flag; the file read was not seen)`;
     return { tf, binary, threads: wasm.getThreadsCount() };
   })();
   return started;
@@ -82,7 +84,10 @@ export class TfModel {
         const [w, b] = weightInputs(n);
         const t = weights.get(w!)!;
         const [out, inp] = t.shape as [number, number];
-        this.consts.set(w!, tf.tidy(() => tf.transpose(tf.tensor2d(t.toFloat32(), [out, inp]))));
+        this.consts.set(
+          w!,
+          tf.tidy(() => tf.transpose(tf.tensor2d(t.toFloat32(), [out, inp]))),
+        );
         if (b) this.consts.set(b, tf.tensor1d(weights.get(b)!.toFloat32()));
       } else if (n.op === "embedding_bag") {
         if ((n.attrs.pool ?? "sum") !== "sum") throw new Error(`TF.js peer: pooling ${String(n.attrs.pool)} is not built (only sum)`);
@@ -100,7 +105,11 @@ export class TfModel {
         this.tableBase.set(`${n.id}/zero`, rows);
       } else if (n.op === "interact") {
         if (n.attrs.op !== "dot") throw new Error(`TF.js peer: interact op=${String(n.attrs.op)} is not built (only dot)`);
-        const vectors = 1 + valueInputs(n).slice(1).reduce((s, v) => s + featureCount(graph, v), 0);
+        const vectors =
+          1 +
+          valueInputs(n)
+            .slice(1)
+            .reduce((s, v) => s + featureCount(graph, v), 0);
         const tri: number[] = [];
         const self = n.attrs.self === true;
         for (let a = self ? 0 : 1; a < vectors; a++) for (let b = 0; b <= (self ? a : a - 1); b++) tri.push(a * vectors + b);
@@ -133,7 +142,12 @@ export class TfModel {
       case "linear": {
         const [w, b] = weightInputs(n);
         const activation = this.fusedAct.get(n.id);
-        return tf.fused.matMul({ a: x as TF.Tensor2D, b: this.consts.get(w!) as TF.Tensor2D, ...(b ? { bias: this.consts.get(b)! } : {}), ...(activation ? { activation } : {}) });
+        return tf.fused.matMul({
+          a: x as TF.Tensor2D,
+          b: this.consts.get(w!) as TF.Tensor2D,
+          ...(b ? { bias: this.consts.get(b)! } : {}),
+          ...(activation ? { activation } : {}),
+        });
       }
       case "relu":
         return this.passThrough.has(n.id) ? x : tf.relu(x);
@@ -215,7 +229,8 @@ export const tfjsWasm: Peer = {
   key: "tfjs-wasm",
   label: "TF.js wasm",
   tolerance: FP32_TOLERANCE,
-  supports: (threads) => (threads === 1 ? true : "tfjs-backend-wasm turns threads off under Node (WASM_HAS_MULTITHREAD_SUPPORT is false when IS_NODE)"),
+  supports: (threads) =>
+    threads === 1 ? true : "tfjs-backend-wasm turns threads off under Node (WASM_HAS_MULTITHREAD_SUPPORT is false when IS_NODE)",
   async load(files): Promise<PeerModel> {
     const { tf, binary, threads } = await startTf();
     const graph = canonicalGraph(files.rmdl);

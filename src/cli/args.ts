@@ -50,7 +50,8 @@ export function commandHelp(spec: CommandSpec): string {
 export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs | "help" {
   if (argv.includes("--help") || argv.includes("-h")) return "help";
   const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
-  for (const [name, f] of Object.entries(spec.flags)) options[name] = { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) };
+  for (const [name, f] of Object.entries(spec.flags))
+    options[name] = { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) };
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
@@ -59,11 +60,18 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs 
   }
   const { positionals } = parsed;
   if (positionals.length < spec.positionals.min || positionals.length > spec.positionals.max) {
-    const want = spec.positionals.min === spec.positionals.max ? `${spec.positionals.min}` : `${spec.positionals.min} to ${spec.positionals.max === Infinity ? "any number of" : spec.positionals.max}`;
-    throw new RmcError(`rmc ${spec.name}: expected ${want} argument${spec.positionals.max === 1 ? "" : "s"}, got ${positionals.length}${positionals.length ? ` (${positionals.join(" ")})` : ""}\nusage: ${spec.usage}`, "E0901");
+    const want =
+      spec.positionals.min === spec.positionals.max
+        ? `${spec.positionals.min}`
+        : `${spec.positionals.min} to ${spec.positionals.max === Infinity ? "any number of" : spec.positionals.max}`;
+    throw new RmcError(
+      `rmc ${spec.name}: expected ${want} argument${spec.positionals.max === 1 ? "" : "s"}, got ${positionals.length}${positionals.length ? ` (${positionals.join(" ")})` : ""}\nusage: ${spec.usage}`,
+      "E0901",
+    );
   }
   const flags: ParsedArgs["flags"] = {};
-  for (const [name, f] of Object.entries(spec.flags)) flags[name] = (parsed.values as Record<string, string | boolean | string[] | undefined>)[name] ?? f.default;
+  for (const [name, f] of Object.entries(spec.flags))
+    flags[name] = (parsed.values as Record<string, string | boolean | string[] | undefined>)[name] ?? f.default;
   return { positionals, flags };
 }
 
@@ -87,14 +95,28 @@ export function requireFlag(args: ParsedArgs, name: string, cmd: string): string
 }
 
 /** Parses a numeric flag, checking it is an integer (or any number) within bounds. */
-export function numberFlag(args: ParsedArgs, name: string, cmd: string, opts: { integer?: boolean; min?: number; max?: number } = {}): number | undefined {
+export function numberFlag(
+  args: ParsedArgs,
+  name: string,
+  cmd: string,
+  opts: { integer?: boolean; min?: number; max?: number } = {},
+): number | undefined {
   const v = args.flags[name];
   if (v === undefined || v === false) return undefined;
   const n = Number(v);
-  const bad = typeof v !== "string" || v.trim() === "" || !Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max);
+  const bad =
+    typeof v !== "string" ||
+    v.trim() === "" ||
+    !Number.isFinite(n) ||
+    (opts.integer && !Number.isInteger(n)) ||
+    (opts.min !== undefined && n < opts.min) ||
+    (opts.max !== undefined && n > opts.max);
   if (bad) {
     const range = [opts.min !== undefined ? `>= ${opts.min}` : "", opts.max !== undefined ? `<= ${opts.max}` : ""].filter(Boolean).join(" and ");
-    throw new RmcError(`rmc ${cmd}: --${name} must be ${opts.integer ? "an integer" : "a number"}${range ? ` ${range}` : ""}, got \`${String(v)}\``, "E0903");
+    throw new RmcError(
+      `rmc ${cmd}: --${name} must be ${opts.integer ? "an integer" : "a number"}${range ? ` ${range}` : ""}, got \`${String(v)}\``,
+      "E0903",
+    );
   }
   return n;
 }

@@ -17,9 +17,13 @@ export function readManifest(dir: string): Manifest {
     m = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as Manifest;
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new RmcError(`${dir} is not an rmc artifact: ${code === "ENOENT" ? "it has no manifest.json" : `manifest.json is unreadable (${(e as Error).message})`}`, "E1909");
+    throw new RmcError(
+      `${dir} is not an rmc artifact: ${code === "ENOENT" ? "it has no manifest.json" : `manifest.json is unreadable (${(e as Error).message})`}`,
+      "E1909",
+    );
   }
-  if (m.format !== ARTIFACT_FORMAT) throw new RmcError(`${dir}: artifact format ${String(m.format)}, this rmc reads format ${ARTIFACT_FORMAT}; recompile it`, "E1909");
+  if (m.format !== ARTIFACT_FORMAT)
+    throw new RmcError(`${dir}: artifact format ${String(m.format)}, this rmc reads format ${ARTIFACT_FORMAT}; recompile it`, "E1909");
   return m;
 }
 

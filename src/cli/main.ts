@@ -23,7 +23,6 @@ export interface CliIO {
   err: (s: string) => void;
 }
 
-
 function mainHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;
   return [
@@ -40,7 +39,10 @@ function mainHelp(): string {
 }
 
 /** Runs `rmc` with the given arguments; returns the exit code (0 ok, 1 failure, 2 usage). */
-export async function main(argv: string[], io: CliIO = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) }): Promise<number> {
+export async function main(
+  argv: string[],
+  io: CliIO = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) },
+): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.out(mainHelp());
@@ -53,7 +55,10 @@ export async function main(argv: string[], io: CliIO = { out: (s) => process.std
   const cmd = COMMANDS.find((c) => c.spec.name === name);
   if (!cmd) {
     const { didYouMean } = await import("../diagnostics.js");
-    const hint = didYouMean(name, COMMANDS.map((c) => c.spec.name));
+    const hint = didYouMean(
+      name,
+      COMMANDS.map((c) => c.spec.name),
+    );
     io.err(`rmc: unknown command \`${name}\`${hint ? `: ${hint}` : ""}\nRun \`rmc --help\` for the list of commands.\n`);
     return 2;
   }
@@ -80,7 +85,9 @@ export function reportError(e: unknown, io: CliIO): number {
   }
   const err = e as Error;
   if ((err as NodeJS.ErrnoException)?.code === "EPIPE") return 0;
-  io.err(`rmc: internal error: ${err?.message ?? String(e)}\nThis is a bug in rmc; please report it with the command you ran.${process.env.RMC_DEBUG ? `\n${err?.stack ?? ""}` : " (set RMC_DEBUG=1 for details)"}\n`);
+  io.err(
+    `rmc: internal error: ${err?.message ?? String(e)}\nThis is a bug in rmc; please report it with the command you ran.${process.env.RMC_DEBUG ? `\n${err?.stack ?? ""}` : " (set RMC_DEBUG=1 for details)"}\n`,
+  );
   return 70;
 }
 

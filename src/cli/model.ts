@@ -8,7 +8,15 @@ import { RmcError, formatDiagnostics, hasErrors } from "../diagnostics.js";
 import { parseModel } from "../frontend/index.js";
 import { parseGraph } from "../ir/parse.js";
 import { verifyGraph } from "../ir/verify.js";
-import { PassRegistry, createPassRegistry, loadPlugin, parsePipeline, runPipelineWithReport, DEFAULT_PIPELINE, type Instrumentation } from "../pipeline/index.js";
+import {
+  PassRegistry,
+  createPassRegistry,
+  loadPlugin,
+  parsePipeline,
+  runPipelineWithReport,
+  DEFAULT_PIPELINE,
+  type Instrumentation,
+} from "../pipeline/index.js";
 import { openSafetensors } from "../weights/safetensors.js";
 import { bindWeights } from "../weights/bind.js";
 import { initWeights } from "../weights/init.js";
@@ -46,7 +54,9 @@ export const PIPELINE_FLAGS: Record<string, FlagSpec> = {
 };
 
 /** A pass registry with the built-ins and every `--plugin` module's passes; also the modules (they may export backends). */
-export async function loadPlugins(args: ParsedArgs): Promise<{ registry: PassRegistry; modules: { file: string; module: Record<string, unknown> }[] }> {
+export async function loadPlugins(
+  args: ParsedArgs,
+): Promise<{ registry: PassRegistry; modules: { file: string; module: Record<string, unknown> }[] }> {
   const registry = createPassRegistry();
   const modules = [];
   for (const file of (args.flags.plugin as string[] | undefined) ?? []) modules.push({ file, module: (await loadPlugin(file, registry)).module });
@@ -106,14 +116,20 @@ export function loadWeights(graph: Graph, args: ParsedArgs, io: CliIO, cmd: stri
 }
 
 /** As loadWeights, also telling which tables the file holds prequantized (and in which format). */
-export function loadWeightsWithInfo(graph: Graph, args: ParsedArgs, io: CliIO, cmd: string): { store: WeightStore; prequantized?: ReadonlyMap<string, string> } {
+export function loadWeightsWithInfo(
+  graph: Graph,
+  args: ParsedArgs,
+  io: CliIO,
+  cmd: string,
+): { store: WeightStore; prequantized?: ReadonlyMap<string, string> } {
   const file = args.flags.weights;
   // `random` is the plain Gaussian, under the name users reach for first.
   const chosen = choiceFlag(args, "init", cmd, ["gaussian", "trained", "random"] as const);
   const dist = chosen === "random" ? "gaussian" : chosen;
   if (typeof file === "string" && dist) throw new RmcError(`rmc ${cmd}: give either --weights or --init, not both`, "E0906");
   if (dist) return { store: initWeights(graph, { seed: numberFlag(args, "seed", cmd, { integer: true, min: 0 }) ?? 1, dist }) };
-  if (typeof file !== "string") throw new RmcError(`rmc ${cmd}: needs weights: --weights FILE, or --init trained|gaussian [--seed N] for synthetic ones`, "E0902");
+  if (typeof file !== "string")
+    throw new RmcError(`rmc ${cmd}: needs weights: --weights FILE, or --init trained|gaussian [--seed N] for synthetic ones`, "E0902");
   const bound = bindWeights(graph, openSafetensors(file));
   if (hasErrors(bound.diagnostics)) throw new RmcError(bound.diagnostics);
   if (bound.diagnostics.length) io.err(formatDiagnostics(bound.diagnostics, sourceLookup) + "\n");

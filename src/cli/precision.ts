@@ -17,14 +17,23 @@ import { numberFlag, type FlagSpec, type ParsedArgs } from "./args.js";
 import type { CliIO } from "./main.js";
 
 export const PRECISION_FLAGS: Record<string, FlagSpec> = {
-  precision: { type: "string", value: "MODE", doc: "fp32, fp16, int8, int4 (int4 tables, int8 layers), or auto (search under --ne-budget on --calib data)" },
+  precision: {
+    type: "string",
+    value: "MODE",
+    doc: "fp32, fp16, int8, int4 (int4 tables, int8 layers), or auto (search under --ne-budget on --calib data)",
+  },
   "ne-budget": { type: "string", value: "PCT", doc: "auto: largest NE increase over fp32, in percent", default: "0.05" },
   calib: { type: "string", value: "FILE", doc: "calibration data (Criteo TSV layout; labels optional)" },
   "calib-rows": { type: "string", value: "N", doc: "calibration samples to read", default: "4096" },
   act: { type: "string", value: "MODE", doc: "int8 activations: dynamic or static (calibrated)", default: "dynamic" },
   "calib-method": { type: "string", value: "M", doc: "static ranges: minmax, percentile, l2 or kl", default: "percentile" },
   smooth: { type: "string", value: "ALPHA", doc: "int8 layers: SmoothQuant α (per-channel scale migration; 0: off)", default: "0.5" },
-  "row-range": { type: "string", value: "R", doc: "int4/int2 table rows: minmax (FBGEMM's rule) or l2 (least-squares refit, lower error)", default: "l2" },
+  "row-range": {
+    type: "string",
+    value: "R",
+    doc: "int4/int2 table rows: minmax (FBGEMM's rule) or l2 (least-squares refit, lower error)",
+    default: "l2",
+  },
   plan: { type: "string", value: "FILE", doc: "apply a precision plan file (from --plan-out)" },
   "plan-out": { type: "string", value: "FILE", doc: "write the chosen plan as JSON" },
   report: { type: "string", value: "FILE", doc: "write the precision report as Markdown" },
@@ -69,7 +78,13 @@ export function pinPrequantized(graph: Graph, prequantized: ReadonlyMap<string, 
     const f = prequantized.get(w.name);
     const pin = w.attrs.precision;
     if (f && pin !== undefined && pin !== f)
-      throw new RmcError({ code: "E1908", severity: "error", message: `table ${w.name} is stored prequantized as ${f} in the weights file but pinned @precision(${String(pin)})`, span: w.span, hint: "remove the pin (prequantized tables keep their format) or give fp32 weights" });
+      throw new RmcError({
+        code: "E1908",
+        severity: "error",
+        message: `table ${w.name} is stored prequantized as ${f} in the weights file but pinned @precision(${String(pin)})`,
+        span: w.span,
+        hint: "remove the pin (prequantized tables keep their format) or give fp32 weights",
+      });
   }
   return produce(graph, (g) => {
     for (const w of g.weights) {
@@ -83,5 +98,9 @@ export function pinPrequantized(graph: Graph, prequantized: ReadonlyMap<string, 
 export function reportPlan(plan: PrecisionPlan, args: ParsedArgs, io: CliIO, memory?: MemoryPlanSummary): void {
   io.out(formatPlanTable(plan));
   if (typeof args.flags["plan-out"] === "string") writePlan(args.flags["plan-out"], plan);
-  if (typeof args.flags.report === "string") writeFileAtomic(args.flags.report, `# Precision report: ${plan.model}\n\n${formatPlanMarkdown(plan)}${memory ? `\n${formatMemoryMarkdown(memory)}` : ""}`);
+  if (typeof args.flags.report === "string")
+    writeFileAtomic(
+      args.flags.report,
+      `# Precision report: ${plan.model}\n\n${formatPlanMarkdown(plan)}${memory ? `\n${formatMemoryMarkdown(memory)}` : ""}`,
+    );
 }

@@ -19,7 +19,9 @@ export function progress(label: string, total?: number, unit = "rows", stream: N
     const secs = (Date.now() - start) / 1000;
     const rate = secs > 0 ? Math.round(n / secs) : 0;
     const pct = total ? ` ${((100 * n) / total).toFixed(1)}%` : "";
-    stream.write(`\r${label}: ${n.toLocaleString("en-US")}${total ? `/${total.toLocaleString("en-US")}` : ""} ${unit}${pct} (${rate.toLocaleString("en-US")}/s)   `);
+    stream.write(
+      `\r${label}: ${n.toLocaleString("en-US")}${total ? `/${total.toLocaleString("en-US")}` : ""} ${unit}${pct} (${rate.toLocaleString("en-US")}/s)   `,
+    );
   };
   return {
     update(n) {

@@ -16,7 +16,10 @@ export function readSource(path: string): string {
     text = readFileSync(path, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new RmcError(`cannot read ${path}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message}`, "E0905");
+    throw new RmcError(
+      `cannot read ${path}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message}`,
+      "E0905",
+    );
   }
   cache.set(path, text);
   return text;

@@ -76,7 +76,7 @@ export async function generateData(opts: GenerateOptions): Promise<GenerateRepor
   const sink = new AtomicFile(opts.out);
   let bytes = 0;
   try {
-    for (let done = 0; done < rows; ) {
+    for (let done = 0; done < rows;) {
       const n = Math.min(chunk, rows - done);
       const raw = sampler.sample(inputRng, n);
       const batch = rawToBatch(schema, raw, { dense: opts.dense });
@@ -117,7 +117,8 @@ async function fitTeachers(opts: GenerateOptions, sampler: InputSampler): Promis
     try {
       return fitTeacher(z, { ctr: opts.ctr, ne: opts.ne });
     } catch (e) {
-      if (e instanceof RmcError && opts.schema.labels.length > 1) throw new RmcError(`output ${opts.schema.labels[o]}: ${e.message}`, e.diagnostics[0]!.code);
+      if (e instanceof RmcError && opts.schema.labels.length > 1)
+        throw new RmcError(`output ${opts.schema.labels[o]}: ${e.message}`, e.diagnostics[0]!.code);
       throw e;
     }
   });
@@ -129,13 +130,20 @@ async function modelLogits(opts: GenerateOptions, batch: Batch): Promise<Float32
   const want = opts.schema.labels.length;
   if (logits.length !== want) throw new Error(`generateData: logits() returned ${logits.length} arrays, expected ${want} (one per output)`);
   logits.forEach((z, o) => {
-    if (z.length !== batch.size) throw new Error(`generateData: logits for output ${opts.schema.labels[o]} has ${z.length} values for a batch of ${batch.size}`);
+    if (z.length !== batch.size)
+      throw new Error(`generateData: logits for output ${opts.schema.labels[o]} has ${z.length} values for a batch of ${batch.size}`);
   });
   return logits;
 }
 
 /** Bernoulli labels from each output's teacher, drawn sample-major so chunking cannot change them. */
-function drawLabels(logits: Float32Array[], teachers: Teacher[], rng: Rng, tally: { positives: number; logLoss: number }[], names: string[]): Float32Array[] {
+function drawLabels(
+  logits: Float32Array[],
+  teachers: Teacher[],
+  rng: Rng,
+  tally: { positives: number; logLoss: number }[],
+  names: string[],
+): Float32Array[] {
   const n = logits[0]?.length ?? 0;
   const labels = logits.map(() => new Float32Array(n));
   for (let i = 0; i < n; i++) {
@@ -214,7 +222,14 @@ class AtomicFile {
 
   private fail(e: Error): never {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOTDIR" || code === "EEXIST" ? `${dirname(this.path)} is not a directory` : code === "EACCES" ? "permission denied" : code === "ENOSPC" ? "no space left on the device" : e.message;
+    const why =
+      code === "ENOTDIR" || code === "EEXIST"
+        ? `${dirname(this.path)} is not a directory`
+        : code === "EACCES"
+          ? "permission denied"
+          : code === "ENOSPC"
+            ? "no space left on the device"
+            : e.message;
     throw new RmcError(`cannot write ${this.path}: ${why}`, "E0710");
   }
 }

@@ -82,7 +82,10 @@ export function dataSchema(graph: Graph): DataSchema {
     }
     const dims = t.shape.slice(1);
     if (dims.some((d) => typeof d !== "number"))
-      throw new RmcError(`input ${input.name}: only the first dimension may be the batch size to read it from a data file, got ${t.dtype}[${t.shape.join(",")}]`, "E0700");
+      throw new RmcError(
+        `input ${input.name}: only the first dimension may be the batch size to read it from a data file, got ${t.dtype}[${t.shape.join(",")}]`,
+        "E0700",
+      );
     const width = (dims as number[]).reduce((a, b) => a * b, 1);
     dense.push({ input: input.name, width, column: denseColumns });
     denseColumns += width;
@@ -111,7 +114,11 @@ function tablesByFeature(graph: Graph): Map<string, { name: string; rows: number
     if (source === undefined || !Array.isArray(features)) continue;
     const decls = node.inputs.filter(isWeightRef).map((r) => weights.get(refName(r)));
     if (decls.some((d) => d === undefined)) continue;
-    const tables = logicalTables(features as number[], Array.isArray(node.attrs.parts) ? (node.attrs.parts as number[]) : undefined, decls as WeightDecl[]);
+    const tables = logicalTables(
+      features as number[],
+      Array.isArray(node.attrs.parts) ? (node.attrs.parts as number[]) : undefined,
+      decls as WeightDecl[],
+    );
     if (typeof tables === "string") continue;
     for (const table of tables) {
       const key = `${refName(source)}\u0000${table.feature}`;

@@ -38,7 +38,8 @@ export class HyperLogLog {
   private readonly lowMask: number;
 
   constructor(readonly precision = 14) {
-    if (!(Number.isInteger(precision) && precision >= 4 && precision <= 18)) throw new RangeError(`HyperLogLog precision must be 4..18, got ${precision}`);
+    if (!(Number.isInteger(precision) && precision >= 4 && precision <= 18))
+      throw new RangeError(`HyperLogLog precision must be 4..18, got ${precision}`);
     this.m = 1 << precision;
     this.registers = new Uint8Array(this.m);
     this.indexShift = 32 - precision;

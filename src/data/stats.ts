@@ -96,7 +96,12 @@ class Accumulator {
   ) {
     this.positives = new Array<number>(cols.labels).fill(0);
     this.dense = Array.from({ length: cols.dense }, () => ({ present: 0, sum: 0, min: Infinity, max: -Infinity }));
-    this.sparse = Array.from({ length: cols.sparse }, () => ({ empty: 0, ids: 0, hll: new HyperLogLog(14), top: new SpaceSaving(Math.max(1, 20 * top)) }));
+    this.sparse = Array.from({ length: cols.sparse }, () => ({
+      empty: 0,
+      ids: 0,
+      hll: new HyperLogLog(14),
+      top: new SpaceSaving(Math.max(1, 20 * top)),
+    }));
   }
 
   addLine(fields: string[], where: string): void {
@@ -110,7 +115,8 @@ class Accumulator {
       const f = fields[labels + i]!;
       if (f === "") continue;
       const v = Number(f);
-      if (!(isDigits(f) || NUMBER.test(f)) || !Number.isFinite(v)) throw new RmcError(`${where}: field ${denseColumnName(i)}: \`${f}\` is not a number`, "E0702");
+      if (!(isDigits(f) || NUMBER.test(f)) || !Number.isFinite(v))
+        throw new RmcError(`${where}: field ${denseColumnName(i)}: \`${f}\` is not a number`, "E0702");
       const d = this.dense[i]!;
       d.present++;
       d.sum += v;
@@ -176,7 +182,12 @@ function columnRoles(opts: DataStatsOptions, fields: number, where: string): { l
   if (opts.labels === undefined && fields === dense + sparse) return { labels: 0, dense, sparse };
   const expected = `${labels + dense + sparse} (${labels} label${labels === 1 ? "" : "s"} + ${dense} dense + ${sparse} sparse${opts.labels === undefined && opts.dense === undefined && opts.sparse === undefined ? ", Criteo's layout" : ""})`;
   throw new RmcError(
-    error("E0711", `${where}: found ${fields} fields, expected ${expected}`, undefined, "give the column counts that match the file: labels, dense and sparse (e.g. --labels 1 --dense 13 --sparse 26)"),
+    error(
+      "E0711",
+      `${where}: found ${fields} fields, expected ${expected}`,
+      undefined,
+      "give the column counts that match the file: labels, dense and sparse (e.g. --labels 1 --dense 13 --sparse 26)",
+    ),
   );
 }
 
@@ -239,9 +250,25 @@ function table(header: string[], rows: string[][], freeLast = false): string {
 /** A readable report of DataStats: one aligned table per column kind. */
 export function formatDataStats(s: DataStats): string {
   const { labels, dense, sparse } = s.columns;
-  const out = [`${s.path}: ${count(s.rows)} rows, ${labels + dense + sparse} columns (${labels} label${labels === 1 ? "" : "s"}, ${dense} dense, ${sparse} sparse)`];
-  if (s.labels.length) out.push("", table(["label", "ctr", "positives"], s.labels.map((l) => [l.column, Number.isNaN(l.ctr) ? "-" : l.ctr.toFixed(4), count(l.positives)])));
-  if (s.dense.length) out.push("", table(["dense", "missing", "mean", "min", "max"], s.dense.map((d) => [d.column, pct(d.missing), num(d.mean), num(d.min), num(d.max)])));
+  const out = [
+    `${s.path}: ${count(s.rows)} rows, ${labels + dense + sparse} columns (${labels} label${labels === 1 ? "" : "s"}, ${dense} dense, ${sparse} sparse)`,
+  ];
+  if (s.labels.length)
+    out.push(
+      "",
+      table(
+        ["label", "ctr", "positives"],
+        s.labels.map((l) => [l.column, Number.isNaN(l.ctr) ? "-" : l.ctr.toFixed(4), count(l.positives)]),
+      ),
+    );
+  if (s.dense.length)
+    out.push(
+      "",
+      table(
+        ["dense", "missing", "mean", "min", "max"],
+        s.dense.map((d) => [d.column, pct(d.missing), num(d.mean), num(d.min), num(d.max)]),
+      ),
+    );
   if (s.sparse.length) {
     const approx = s.sparse.some((c) => c.top.some((h) => h.error > 0));
     const rows = s.sparse.map((c) => [

@@ -103,9 +103,11 @@ export function fitTeacher(logits: Float32Array, opts: { ctr?: number; ne?: numb
   const ctr = opts.ctr ?? 0.25;
   const target = opts.ne ?? 0.8;
   if (!(ctr > 0 && ctr < 1)) throw new RmcError(`the target CTR must be between 0 and 1 (exclusive), got ${ctr}`, "E0707");
-  if (!(target > 0 && target <= 1)) throw new RmcError(`the target NE must be in (0, 1] (a teacher on its own labels never scores above 1), got ${target}`, "E0707");
+  if (!(target > 0 && target <= 1))
+    throw new RmcError(`the target NE must be in (0, 1] (a teacher on its own labels never scores above 1), got ${target}`, "E0707");
   if (logits.length === 0) throw new RmcError("cannot fit the label teacher: no logits", "E0707");
-  for (const z of logits) if (!Number.isFinite(z)) throw new RmcError(`cannot fit the label teacher: the model produced a non-finite logit (${z})`, "E0708");
+  for (const z of logits)
+    if (!Number.isFinite(z)) throw new RmcError(`cannot fit the label teacher: the model produced a non-finite logit (${z})`, "E0708");
   const sd = spread(logits);
   const at = (a: number): Teacher => {
     const b = fitShift(logits, a, ctr);
@@ -122,7 +124,10 @@ export function fitTeacher(logits: Float32Array, opts: { ctr?: number; ne?: numb
     best = at(hi);
   }
   if (best.ne > target)
-    return { ...best, note: `NE ${target} is out of reach for these logits (too many ties); the sharpest teacher tried reaches NE ${best.ne.toFixed(4)}` };
+    return {
+      ...best,
+      note: `NE ${target} is out of reach for these logits (too many ties); the sharpest teacher tried reaches NE ${best.ne.toFixed(4)}`,
+    };
   for (let i = 0; i < 50 && hi - lo > 1e-9 * hi; i++) {
     const mid = (lo + hi) / 2;
     const t = at(mid);

@@ -108,8 +108,7 @@ export class LineParser {
       if (fields < expected) starts[fields] = i + 1;
       fields++;
     }
-    if (fields !== expected)
-      fail(at, `expected ${expected} fields (${describeColumnCounts(this.schema, this.labeled)}), found ${fields}`, "E0701");
+    if (fields !== expected) fail(at, `expected ${expected} fields (${describeColumnCounts(this.schema, this.labeled)}), found ${fields}`, "E0701");
     starts[expected] = end + 1;
     const schema = this.schema;
     let k = 0;
@@ -157,9 +156,14 @@ export class LineParser {
         const wStart = ++i;
         while (i < end && buf[i] !== COMMA) i++;
         if (!field.weighted)
-          fail(at, `field ${describeSparseField(field)}: \`${text(buf, idStart, i)}\` has a weight but ${field.input} is not a weighted_bags input`, "E0705");
+          fail(
+            at,
+            `field ${describeSparseField(field)}: \`${text(buf, idStart, i)}\` has a weight but ${field.input} is not a weighted_bags input`,
+            "E0705",
+          );
         const w = parseNumber(buf, wStart, i);
-        if (w === undefined || !Number.isFinite(w)) fail(at, `field ${describeSparseField(field)}: bad weight in \`${text(buf, idStart, i)}\``, "E0705");
+        if (w === undefined || !Number.isFinite(w))
+          fail(at, `field ${describeSparseField(field)}: bad weight in \`${text(buf, idStart, i)}\``, "E0705");
         weight = w!;
       }
       into.addRow(field.column, h % rows, weight);
@@ -178,7 +182,11 @@ const contentEnd = (buf: Uint8Array, start: number, end: number): number => (end
  * Parses one line of text into a one-sample Batch. Whether it carries labels
  * is taken from `labeled`, or from its field count when not given.
  */
-export function parseLine(line: string, schema: DataSchema, opts: { dense?: DenseMode; labeled?: boolean; file?: string; line?: number } = {}): Batch {
+export function parseLine(
+  line: string,
+  schema: DataSchema,
+  opts: { dense?: DenseMode; labeled?: boolean; file?: string; line?: number } = {},
+): Batch {
   const buf = Buffer.from(line, "utf8");
   const end = contentEnd(buf, 0, buf.length);
   const at = { file: opts.file ?? "<line>", line: opts.line ?? 1 };

@@ -39,12 +39,18 @@ export interface Bound {
 /** `the number 5`, `a list`, `the name \`x\``: how an expression is named in messages. */
 export function describe(e: Expr): string {
   switch (e.kind) {
-    case "number": return `the number ${e.text}`;
-    case "list": return "a list";
-    case "name": return `the name \`${e.name}\``;
-    case "index": return `\`${e.name}[${e.index}]\``;
-    case "call": return `a call to \`${e.op}\``;
-    case "bool": return `\`${e.value}\``;
+    case "number":
+      return `the number ${e.text}`;
+    case "list":
+      return "a list";
+    case "name":
+      return `the name \`${e.name}\``;
+    case "index":
+      return `\`${e.name}[${e.index}]\``;
+    case "call":
+      return `a call to \`${e.op}\``;
+    case "bool":
+      return `\`${e.value}\``;
   }
 }
 
@@ -62,7 +68,14 @@ export function bindArgs(ctx: LowerCtx, call: CallExpr, params: readonly Param[]
       ok = bindKeyword(ctx, call, params, bound, arg, usage) && ok;
       continue;
     }
-    if (sawKeyword) ok = ctx.error(CODES.tooManyPositional, `a positional argument follows a keyword argument in the call to \`${call.op}\``, arg.span, `put positional arguments first: ${usage}`) ?? false;
+    if (sawKeyword)
+      ok =
+        ctx.error(
+          CODES.tooManyPositional,
+          `a positional argument follows a keyword argument in the call to \`${call.op}\``,
+          arg.span,
+          `put positional arguments first: ${usage}`,
+        ) ?? false;
     // Bound even when out of order, so the order is the only complaint.
     if (next < positional.length && !bound.args.has(positional[next]!.name)) {
       bound.args.set(positional[next++]!.name, arg.value);
@@ -70,16 +83,26 @@ export function bindArgs(ctx: LowerCtx, call: CallExpr, params: readonly Param[]
       bound.values.push(arg.value);
     } else {
       const names = positional.map((p) => p.name).join(", ");
-      const takes = positional.length === 0 ? "takes no positional arguments" : `takes ${positional.length} positional argument${positional.length > 1 ? "s" : ""} (${names})`;
+      const takes =
+        positional.length === 0
+          ? "takes no positional arguments"
+          : `takes ${positional.length} positional argument${positional.length > 1 ? "s" : ""} (${names})`;
       ok = ctx.error(CODES.tooManyPositional, `\`${call.op}\` ${takes}, got ${call.args.filter((a) => !a.key).length}`, arg.span, usage) ?? false;
     }
   }
   for (const p of params) {
-    if (p.required && !bound.args.has(p.name)) ok = ctx.error(CODES.missingArgument, `\`${call.op}\` is missing its \`${p.name}\` argument (${p.doc})`, call.span, usage) ?? false;
+    if (p.required && !bound.args.has(p.name))
+      ok = ctx.error(CODES.missingArgument, `\`${call.op}\` is missing its \`${p.name}\` argument (${p.doc})`, call.span, usage) ?? false;
   }
   if (variadic && bound.values.length < (variadic.min ?? 0)) {
     const min = variadic.min!;
-    ok = ctx.error(CODES.tooFewPositional, `\`${call.op}\` needs at least ${min} input${min > 1 ? "s" : ""} (${variadic.doc}), got ${bound.values.length}`, call.span, usage) ?? false;
+    ok =
+      ctx.error(
+        CODES.tooFewPositional,
+        `\`${call.op}\` needs at least ${min} input${min > 1 ? "s" : ""} (${variadic.doc}), got ${bound.values.length}`,
+        call.span,
+        usage,
+      ) ?? false;
   }
   return { bound, ok };
 }
@@ -92,7 +115,8 @@ function bindKeyword(ctx: LowerCtx, call: CallExpr, params: readonly Param[], bo
     const hint = didYouMean(key.name, names) ?? (names.length ? `\`${call.op}\` takes ${names.map((n) => `\`${n}\``).join(", ")}` : usage);
     return ctx.error(CODES.unknownKeyword, `\`${call.op}\` has no argument \`${key.name}\``, key.span, hint) ?? false;
   }
-  if (bound.args.has(p.name)) return ctx.error(CODES.duplicateArgument, `argument \`${p.name}\` of \`${call.op}\` is given twice`, key.span, usage) ?? false;
+  if (bound.args.has(p.name))
+    return ctx.error(CODES.duplicateArgument, `argument \`${p.name}\` of \`${call.op}\` is given twice`, key.span, usage) ?? false;
   bound.args.set(p.name, arg.value);
   return true;
 }
@@ -102,21 +126,34 @@ export const what = (op: string, p: string): string => `${op}'s \`${p}\``;
 
 /** A whole number; positive unless `allowZero`. */
 export function toInt(ctx: LowerCtx, e: Expr, op: string, param: string, allowZero = false): number | undefined {
-  if (e.kind !== "number") return ctx.error(CODES.wrongKind, `${what(op, param)} must be a number, got ${describe(e)}`, e.span, e.kind === "list" && e.items.length === 1 ? `write ${e.items[0]!.kind === "number" ? e.items[0]!.text : "it"} without the brackets` : undefined);
+  if (e.kind !== "number")
+    return ctx.error(
+      CODES.wrongKind,
+      `${what(op, param)} must be a number, got ${describe(e)}`,
+      e.span,
+      e.kind === "list" && e.items.length === 1 ? `write ${e.items[0]!.kind === "number" ? e.items[0]!.text : "it"} without the brackets` : undefined,
+    );
   return checkCount(ctx, e.value, e.text, e.span, `${what(op, param)}`, allowZero);
 }
 
 /** Checks a number written in the source is a count: whole and positive (or zero when allowed). */
 export function checkCount(ctx: LowerCtx, value: number, text: string, span: Span, subject: string, allowZero = false): number | undefined {
   if (!Number.isInteger(value)) return ctx.error(CODES.wrongKind, `${subject} must be a whole number, got ${text}`, span);
-  if (value < 0 || (value === 0 && !allowZero)) return ctx.error(CODES.notPositive, `${subject} must be ${allowZero ? "zero or more" : "positive"}, got ${text}`, span);
+  if (value < 0 || (value === 0 && !allowZero))
+    return ctx.error(CODES.notPositive, `${subject} must be ${allowZero ? "zero or more" : "positive"}, got ${text}`, span);
   if (!Number.isSafeInteger(value)) return ctx.error(CODES.wrongKind, `${subject} is too large: ${text}`, span);
   return value;
 }
 
 /** A non-empty list of positive whole numbers. */
 export function toInts(ctx: LowerCtx, e: Expr, op: string, param: string): number[] | undefined {
-  if (e.kind !== "list") return ctx.error(CODES.wrongKind, `${what(op, param)} must be a list of numbers like [64, 16], got ${describe(e)}`, e.span, e.kind === "number" ? `for one layer write [${e.text}]` : undefined);
+  if (e.kind !== "list")
+    return ctx.error(
+      CODES.wrongKind,
+      `${what(op, param)} must be a list of numbers like [64, 16], got ${describe(e)}`,
+      e.span,
+      e.kind === "number" ? `for one layer write [${e.text}]` : undefined,
+    );
   if (e.items.length === 0) return ctx.error(CODES.notPositive, `${what(op, param)} is empty; it needs at least one number`, e.span);
   const out: number[] = [];
   let ok = true;

@@ -8,44 +8,120 @@ import type { Span } from "../ir/types.js";
 import type { ArgCstNode, CallCstNode, ExpressionCstNode, FileCstNode, ItemCstNode, ListCstNode, ModelCstNode, RefCstNode } from "./cst.js";
 
 /** `op(args)`; `opSpan` covers the op name, `span` the whole call. */
-export interface CallExpr { kind: "call"; op: string; opSpan: Span; args: Arg[]; span: Span }
+export interface CallExpr {
+  kind: "call";
+  op: string;
+  opSpan: Span;
+  args: Arg[];
+  span: Span;
+}
 /** A bare name: a value, input or table, or an enum value such as `relu`. */
-export interface NameExpr { kind: "name"; name: string; span: Span }
+export interface NameExpr {
+  kind: "name";
+  name: string;
+  span: Span;
+}
 /** `sparse[3]`, `emb[3]`: one bag feature or one table of an array. */
-export interface IndexExpr { kind: "index"; name: string; nameSpan: Span; index: number; indexSpan: Span; span: Span }
+export interface IndexExpr {
+  kind: "index";
+  name: string;
+  nameSpan: Span;
+  index: number;
+  indexSpan: Span;
+  span: Span;
+}
 /** A number as written (`text` keeps the spelling for messages). */
-export interface NumberExpr { kind: "number"; value: number; text: string; span: Span }
+export interface NumberExpr {
+  kind: "number";
+  value: number;
+  text: string;
+  span: Span;
+}
 /** `[a, b, ...]`. */
-export interface ListExpr { kind: "list"; items: Expr[]; span: Span }
+export interface ListExpr {
+  kind: "list";
+  items: Expr[];
+  span: Span;
+}
 /** `true` or `false`. */
-export interface BoolExpr { kind: "bool"; value: boolean; span: Span }
+export interface BoolExpr {
+  kind: "bool";
+  value: boolean;
+  span: Span;
+}
 /** Any expression: an argument value or the right-hand side of a statement. */
 export type Expr = CallExpr | NameExpr | IndexExpr | NumberExpr | ListExpr | BoolExpr;
 
 /** One call argument, positional or `key: value`. */
-export interface Arg { key?: { name: string; span: Span }; value: Expr; span: Span }
+export interface Arg {
+  key?: { name: string; span: Span };
+  value: Expr;
+  span: Span;
+}
 
 /** `@name(args)`, attached to the statement after it. */
-export interface AnnotationItem { kind: "annotation"; name: string; nameSpan: Span; args: Arg[]; span: Span }
+export interface AnnotationItem {
+  kind: "annotation";
+  name: string;
+  nameSpan: Span;
+  args: Arg[];
+  span: Span;
+}
 /** `input name: type[size]`. */
-export interface InputItem { kind: "input"; name: string; nameSpan: Span; typeName: string; typeSpan: Span; size: NumberExpr; span: Span }
+export interface InputItem {
+  kind: "input";
+  name: string;
+  nameSpan: Span;
+  typeName: string;
+  typeSpan: Span;
+  size: NumberExpr;
+  span: Span;
+}
 /** `table name[count]: ctor(...)`; `count` is absent for a single table. */
-export interface TableItem { kind: "table"; name: string; nameSpan: Span; count?: NumberExpr; ctor: CallExpr; span: Span }
+export interface TableItem {
+  kind: "table";
+  name: string;
+  nameSpan: Span;
+  count?: NumberExpr;
+  ctor: CallExpr;
+  span: Span;
+}
 /** `output name = value`, or `output name` (no value). */
-export interface OutputItem { kind: "output"; name: string; nameSpan: Span; value?: Expr; span: Span }
+export interface OutputItem {
+  kind: "output";
+  name: string;
+  nameSpan: Span;
+  value?: Expr;
+  span: Span;
+}
 /** `name = value`. */
-export interface AssignItem { kind: "assign"; name: string; nameSpan: Span; value: Expr; span: Span }
+export interface AssignItem {
+  kind: "assign";
+  name: string;
+  nameSpan: Span;
+  value: Expr;
+  span: Span;
+}
 /**
  * A statement with a syntax error: skipped. What it would define, and every
  * name written in it or in the tokens skipped after it, are kept, so later
  * uses of those names are not reported as undefined.
  */
-export interface BrokenItem { kind: "broken"; defines?: string; mentions: string[] }
+export interface BrokenItem {
+  kind: "broken";
+  defines?: string;
+  mentions: string[];
+}
 /** One statement (or annotation) of a model body. */
 export type Item = AnnotationItem | InputItem | TableItem | OutputItem | AssignItem | BrokenItem;
 
 /** `model name { items }`. */
-export interface ModelAst { name: string; nameSpan: Span; items: Item[]; span: Span }
+export interface ModelAst {
+  name: string;
+  nameSpan: Span;
+  items: Item[];
+  span: Span;
+}
 
 /** The span of one token; chevrotain's end column is inclusive, ours is exclusive. */
 export const tokenSpan = (t: IToken, file: string): Span => ({
@@ -95,7 +171,9 @@ export class AstBuilder {
     const dropped = this.lexErrorOffsets.some((o) => o >= start && o <= end);
     // Items recovered in place are in `broken`; items cut short by a thrown error are attached as partial nodes with `recoveredNode`.
     if (this.broken.has(it) || it.recoveredNode === true || dropped) {
-      const mentions = this.tokens.filter((t) => t.tokenType.name === "Ident" && t.startOffset >= start && t.startOffset < regionEnd).map((t) => t.image);
+      const mentions = this.tokens
+        .filter((t) => t.tokenType.name === "Ident" && t.startOffset >= start && t.startOffset < regionEnd)
+        .map((t) => t.image);
       return { ...brokenItem(it), mentions };
     }
     const span = nodeSpan(it, this.file);
@@ -106,12 +184,27 @@ export class AstBuilder {
     }
     if (c.inputDecl) {
       const d = c.inputDecl[0]!.children;
-      return { kind: "input", name: d.name[0]!.image, nameSpan: tok(d.name[0]!), typeName: d.typeName[0]!.image, typeSpan: tok(d.typeName[0]!), size: this.number(d.NumberLit[0]!), span };
+      return {
+        kind: "input",
+        name: d.name[0]!.image,
+        nameSpan: tok(d.name[0]!),
+        typeName: d.typeName[0]!.image,
+        typeSpan: tok(d.typeName[0]!),
+        size: this.number(d.NumberLit[0]!),
+        span,
+      };
     }
     if (c.tableDecl) {
       const d = c.tableDecl[0]!.children;
       const count = d.NumberLit?.[0];
-      return { kind: "table", name: d.Ident[0]!.image, nameSpan: tok(d.Ident[0]!), ...(count ? { count: this.number(count) } : {}), ctor: this.call(d.call[0]!), span };
+      return {
+        kind: "table",
+        name: d.Ident[0]!.image,
+        nameSpan: tok(d.Ident[0]!),
+        ...(count ? { count: this.number(count) } : {}),
+        ctor: this.call(d.call[0]!),
+        span,
+      };
     }
     if (c.outputDecl) {
       const d = c.outputDecl[0]!.children;
@@ -134,7 +227,13 @@ export class AstBuilder {
 
   private call(n: CallCstNode): CallExpr {
     const op = n.children.Ident[0]!;
-    return { kind: "call", op: op.image, opSpan: tokenSpan(op, this.file), args: this.args(n.children.argList?.[0]?.children.arg), span: nodeSpan(n, this.file) };
+    return {
+      kind: "call",
+      op: op.image,
+      opSpan: tokenSpan(op, this.file),
+      args: this.args(n.children.argList?.[0]?.children.arg),
+      span: nodeSpan(n, this.file),
+    };
   }
 
   private args(args: ArgCstNode[] | undefined): Arg[] {
@@ -152,7 +251,14 @@ export class AstBuilder {
     const name = n.children.Ident[0]!;
     const index = n.children.NumberLit?.[0];
     if (!index) return { kind: "name", name: name.image, span: tokenSpan(name, this.file) };
-    return { kind: "index", name: name.image, nameSpan: tokenSpan(name, this.file), index: Number(index.image), indexSpan: tokenSpan(index, this.file), span: nodeSpan(n, this.file) };
+    return {
+      kind: "index",
+      name: name.image,
+      nameSpan: tokenSpan(name, this.file),
+      index: Number(index.image),
+      indexSpan: tokenSpan(index, this.file),
+      span: nodeSpan(n, this.file),
+    };
   }
 
   private list(n: ListCstNode): ListExpr {
@@ -168,6 +274,7 @@ export class AstBuilder {
 function brokenItem(it: ItemCstNode): Omit<BrokenItem, "mentions"> {
   const c = it.children;
   const real = (t: IToken | undefined): string | undefined => (t && !t.isInsertedInRecovery ? t.image : undefined);
-  const defines = real(c.assignment?.[0]?.children.Ident?.[0]) ?? real(c.inputDecl?.[0]?.children.name?.[0]) ?? real(c.tableDecl?.[0]?.children.Ident?.[0]);
+  const defines =
+    real(c.assignment?.[0]?.children.Ident?.[0]) ?? real(c.inputDecl?.[0]?.children.name?.[0]) ?? real(c.tableDecl?.[0]?.children.Ident?.[0]);
   return { kind: "broken", ...(defines ? { defines } : {}) };
 }

@@ -17,7 +17,13 @@ import { toBags, toTable, valueByName } from "./operands.js";
 type Converted = Map<string, unknown>;
 
 /** What a call becomes: one IR node's op, operands and attributes; `declare` when its weights are new. */
-interface NodePlan { op: OpName; values: Array<{ id: string; type: Type }>; weights: WeightDecl[]; declare: boolean; attrs: Attrs }
+interface NodePlan {
+  op: OpName;
+  values: Array<{ id: string; type: Type }>;
+  weights: WeightDecl[];
+  declare: boolean;
+  attrs: Attrs;
+}
 
 /** One op of the language. */
 interface CallSpec {
@@ -79,7 +85,13 @@ export const CALLS: Record<string, CallSpec> = {
         ws.push(weight(`${id}.${i}.weight`, "weight", [sizes[i]!, n], call.span));
         if (bias) ws.push(weight(`${id}.${i}.bias`, "bias", [sizes[i]!], call.span));
       }
-      return { op: "mlp", values: [x], weights: ws, declare: true, attrs: { sizes, act, final: (a.get("final") as string | undefined) ?? act, bias } };
+      return {
+        op: "mlp",
+        values: [x],
+        weights: ws,
+        declare: true,
+        attrs: { sizes, act, final: (a.get("final") as string | undefined) ?? act, bias },
+      };
     },
   },
   relu: unary("relu", "max(x, 0)"),
@@ -149,12 +161,22 @@ function planEmbeddingBag(ctx: LowerCtx, t: TableRef, b: BagsRef, call: CallExpr
   if (tableCount !== featureCount) {
     const tables = single ? `one table (\`${name(t)}\`)` : `${tableCount} tables (\`${name(t)}\`)`;
     const feats = `${featureCount} bag feature${featureCount > 1 ? "s" : ""} (\`${name(b)}\`)`;
-    const hint = single ? `pick one feature: embedding_bag(${name(t)}, ${b.sym.name}[i])` : featureCount === 1 ? `pick one table too: embedding_bag(${t.sym.name}[i], ${name(b)})` : "table i reads bag feature i, so the counts must match";
+    const hint = single
+      ? `pick one feature: embedding_bag(${name(t)}, ${b.sym.name}[i])`
+      : featureCount === 1
+        ? `pick one table too: embedding_bag(${t.sym.name}[i], ${name(b)})`
+        : "table i reads bag feature i, so the counts must match";
     return ctx.error(CODES.countMismatch, `embedding_bag reads ${tables} but ${feats}`, call.span, hint);
   }
   const weights = single ? [t.sym.weights[t.index ?? 0]!] : t.sym.weights;
   const bags = single ? [b.index ?? 0] : weights.map((_, i) => i);
-  return { op: "embedding_bag", values: [{ id: b.sym.name, type: b.sym.type }], weights, declare: false, attrs: { pool: t.sym.pool, bags, stacked: !single } };
+  return {
+    op: "embedding_bag",
+    values: [{ id: b.sym.name, type: b.sym.type }],
+    weights,
+    declare: false,
+    attrs: { pool: t.sym.pool, bags, stacked: !single },
+  };
 }
 
 /** Converts every bound argument by its parameter's kind (all of them, so each bad one is reported). */
@@ -179,14 +201,22 @@ function convertArgs(ctx: LowerCtx, call: CallExpr, params: readonly Param[], bo
 
 function convertOne(ctx: LowerCtx, op: string, p: Param, e: Expr): unknown {
   switch (p.kind) {
-    case "value": return toValue(ctx, e, what(op, p.name));
-    case "table": return toTable(ctx, e, op);
-    case "bags": return toBags(ctx, e, op);
-    case "int": return toInt(ctx, e, op, p.name, p.allowZero);
-    case "ints": return toInts(ctx, e, op, p.name);
-    case "bool": return toBool(ctx, e, op, p.name);
-    case "enum": return toEnum(ctx, e, op, p.name, p.values!);
-    default: return undefined;
+    case "value":
+      return toValue(ctx, e, what(op, p.name));
+    case "table":
+      return toTable(ctx, e, op);
+    case "bags":
+      return toBags(ctx, e, op);
+    case "int":
+      return toInt(ctx, e, op, p.name, p.allowZero);
+    case "ints":
+      return toInts(ctx, e, op, p.name);
+    case "bool":
+      return toBool(ctx, e, op, p.name);
+    case "enum":
+      return toEnum(ctx, e, op, p.name, p.values!);
+    default:
+      return undefined;
   }
 }
 
@@ -202,8 +232,18 @@ export function lowerCall(ctx: LowerCtx, call: CallExpr, outer: boolean): Val | 
   const spec = Object.prototype.hasOwnProperty.call(CALLS, call.op) ? CALLS[call.op] : undefined;
   if (!spec) {
     if (call.op === "embedding")
-      return ctx.error(CODES.unknownOp, "`embedding(...)` declares a table; it does not compute a value", call.opSpan, "declare it with `table NAME: embedding(dim: D, rows: R)` and read it with embedding_bag(NAME, BAGS)");
-    return ctx.error(CODES.unknownOp, `unknown op \`${call.op}\``, call.opSpan, didYouMean(call.op, Object.keys(CALLS)) ?? `the ops are ${Object.keys(CALLS).join(", ")}`);
+      return ctx.error(
+        CODES.unknownOp,
+        "`embedding(...)` declares a table; it does not compute a value",
+        call.opSpan,
+        "declare it with `table NAME: embedding(dim: D, rows: R)` and read it with embedding_bag(NAME, BAGS)",
+      );
+    return ctx.error(
+      CODES.unknownOp,
+      `unknown op \`${call.op}\``,
+      call.opSpan,
+      didYouMean(call.op, Object.keys(CALLS)) ?? `the ops are ${Object.keys(CALLS).join(", ")}`,
+    );
   }
   const bound = bindArgs(ctx, call, spec.params, spec.usage);
   const args = convertArgs(ctx, call, spec.params, bound.bound);
@@ -221,6 +261,13 @@ function addNode(ctx: LowerCtx, plan: NodePlan, id: string, span: Span): Val | u
   const typed = def.infer({ values: plan.values.map((v) => v.type), weights: plan.weights, attrs });
   if (!typed.ok) return ctx.error(CODES.shapeMismatch, typed.message, span, typed.hint);
   if (plan.declare) ctx.weights.push(...plan.weights);
-  ctx.nodes.push({ id, op: plan.op, inputs: [...plan.values.map((v) => valueRef(v.id)), ...plan.weights.map((w) => weightRef(w.name))], attrs, type: typed.type, span });
+  ctx.nodes.push({
+    id,
+    op: plan.op,
+    inputs: [...plan.values.map((v) => valueRef(v.id)), ...plan.weights.map((w) => weightRef(w.name))],
+    attrs,
+    type: typed.type,
+    span,
+  });
   return { id, type: typed.type as TensorType };
 }

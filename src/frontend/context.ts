@@ -8,26 +8,66 @@ import type { BagsType, Node, Span, TensorType, Type, WeightDecl } from "../ir/t
 import { CODES } from "./codes.js";
 
 /** A graph input, dense or bags. */
-export interface InputSym { kind: "input"; name: string; type: Type; span: Span; used: boolean }
+export interface InputSym {
+  kind: "input";
+  name: string;
+  type: Type;
+  span: Span;
+  used: boolean;
+}
 /** A table declaration: one table (`count` undefined) or an array of `count`. */
-export interface TableSym { kind: "table"; name: string; count?: number; weights: WeightDecl[]; pool: string; span: Span; used: boolean }
+export interface TableSym {
+  kind: "table";
+  name: string;
+  count?: number;
+  weights: WeightDecl[];
+  pool: string;
+  span: Span;
+  used: boolean;
+}
 /** A value: a node (or, for an alias, whatever the alias names) of a dense type. */
-export interface ValueSym { kind: "value"; name: string; id: string; type: TensorType; span: Span; used: boolean }
+export interface ValueSym {
+  kind: "value";
+  name: string;
+  id: string;
+  type: TensorType;
+  span: Span;
+  used: boolean;
+}
 /** A name whose definition failed; uses of it stay quiet so one mistake gives one error. */
-export interface PoisonedSym { kind: "poisoned"; name: string }
+export interface PoisonedSym {
+  kind: "poisoned";
+  name: string;
+}
 /** Whatever a name in scope stands for. */
 export type Sym = InputSym | TableSym | ValueSym | PoisonedSym;
 
 /** A dense value operand: the bare IR id (node id or input name) and its type. */
-export interface Val { id: string; type: TensorType }
+export interface Val {
+  id: string;
+  type: TensorType;
+}
 
 /** A bags input, whole or one feature of it. */
-export interface BagsRef { sym: InputSym & { type: BagsType }; index?: number; span: Span }
+export interface BagsRef {
+  sym: InputSym & { type: BagsType };
+  index?: number;
+  span: Span;
+}
 /** A table declaration, whole or one table of an array. */
-export interface TableRef { sym: TableSym; index?: number; span: Span }
+export interface TableRef {
+  sym: TableSym;
+  index?: number;
+  span: Span;
+}
 
 /** The statement being lowered: its name (the outer node's id), its pin, and the ids its nested calls took. */
-export interface Statement { name: string; nameSpan: Span; precision?: string; idCounts: Map<string, number> }
+export interface Statement {
+  name: string;
+  nameSpan: Span;
+  precision?: string;
+  idCounts: Map<string, number>;
+}
 
 /** All state of lowering one model. */
 export class LowerCtx {
@@ -66,8 +106,20 @@ export class LowerCtx {
     }
     if (this.maybeDefined.has(name)) return undefined;
     const later = this.definedAnywhere.get(name);
-    if (later && this.stmt?.name === name) return this.error(CODES.usedBeforeDefined, `\`${name}\` is used in its own definition`, span, "a statement can only read names defined above it");
-    if (later) return this.error(CODES.usedBeforeDefined, `\`${name}\` is used before its definition on line ${later.line}`, span, "move the definition above its first use: statements run top to bottom");
+    if (later && this.stmt?.name === name)
+      return this.error(
+        CODES.usedBeforeDefined,
+        `\`${name}\` is used in its own definition`,
+        span,
+        "a statement can only read names defined above it",
+      );
+    if (later)
+      return this.error(
+        CODES.usedBeforeDefined,
+        `\`${name}\` is used before its definition on line ${later.line}`,
+        span,
+        "move the definition above its first use: statements run top to bottom",
+      );
     return this.error(CODES.undefinedName, `undefined name \`${name}\``, span, didYouMean(name, this.scope.keys()));
   }
 

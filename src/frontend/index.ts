@@ -33,11 +33,23 @@ export function parseModel(text: string, file: string): ParseResult {
   const model = models[0];
   if (!model) {
     if (diagnostics.length === 0)
-      diagnostics.push({ code: CODES.noModel, severity: "error", message: "this file has no model", span: { file, line: 1, col: 1, endLine: 1, endCol: 1 }, hint: "write `model NAME { ... }`" });
+      diagnostics.push({
+        code: CODES.noModel,
+        severity: "error",
+        message: "this file has no model",
+        span: { file, line: 1, col: 1, endLine: 1, endCol: 1 },
+        hint: "write `model NAME { ... }`",
+      });
     return { graph: undefined, diagnostics };
   }
   for (const extra of models.slice(1))
-    diagnostics.push({ code: CODES.manyModels, severity: "error", message: `a file holds one model, but \`${extra.name}\` is a second one`, span: extra.nameSpan, hint: `put it in a file of its own; \`${model.name}\` is the model of this file` });
+    diagnostics.push({
+      code: CODES.manyModels,
+      severity: "error",
+      message: `a file holds one model, but \`${extra.name}\` is a second one`,
+      span: extra.nameSpan,
+      hint: `put it in a file of its own; \`${model.name}\` is the model of this file`,
+    });
   const lowered = lowerModel(model, file, diagnostics.length > 0);
   diagnostics.push(...lowered.diagnostics);
   return { graph: hasErrors(diagnostics) ? undefined : lowered.graph, diagnostics };

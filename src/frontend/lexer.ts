@@ -24,8 +24,7 @@ export const False = keyword("false");
 /** Integers (possibly negative, so `dim: -4` gets a semantic error rather than a syntax error) and decimals (rejected later with a clear message). */
 export const NumberLit = createToken({ name: "NumberLit", pattern: /-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/, label: "a number" });
 
-const punct = (name: string, text: string): TokenType =>
-  createToken({ name, pattern: text, label: `\`${text}\`` });
+const punct = (name: string, text: string): TokenType => createToken({ name, pattern: text, label: `\`${text}\`` });
 
 /** Punctuation. */
 export const LCurly = punct("LCurly", "{");
@@ -47,9 +46,28 @@ const UnclosedComment = createToken({ name: "UnclosedComment", pattern: /\/\*[\s
 
 /** Every token type, in lexing priority order (comments before anything that could start with `/`). */
 export const ALL_TOKENS: TokenType[] = [
-  WhiteSpace, LineComment, BlockComment, UnclosedComment,
-  Model, Input, Table, Output, True, False, Ident, NumberLit,
-  LCurly, RCurly, LParen, RParen, LBracket, RBracket, Comma, Colon, Equals, At,
+  WhiteSpace,
+  LineComment,
+  BlockComment,
+  UnclosedComment,
+  Model,
+  Input,
+  Table,
+  Output,
+  True,
+  False,
+  Ident,
+  NumberLit,
+  LCurly,
+  RCurly,
+  LParen,
+  RParen,
+  LBracket,
+  RBracket,
+  Comma,
+  Colon,
+  Equals,
+  At,
 ];
 
 const lexer = new Lexer(ALL_TOKENS, { positionTracking: "full", ensureOptimizations: false });

@@ -19,10 +19,16 @@ import { kindOf } from "./operands.js";
 const TABLE_ONLY_PRECISIONS = ["int4", "int2"];
 const INPUT_TYPES = ["f32", "bags", "weighted_bags"];
 
-interface Pin { precision: string; span: Span }
+interface Pin {
+  precision: string;
+  span: Span;
+}
 
 /** Everything lowering one model produced; `graph` is meaningful only when no diagnostic is an error. */
-export interface Lowered { graph: Graph; diagnostics: LowerCtx["diagnostics"] }
+export interface Lowered {
+  graph: Graph;
+  diagnostics: LowerCtx["diagnostics"];
+}
 
 /**
  * Lowers a model. After syntax errors (`hadSyntaxErrors`) the no-outputs
@@ -53,23 +59,42 @@ export function lowerModel(model: ModelAst, file: string, hadSyntaxErrors: boole
     else if (item.kind === "assign") lowerStatement(ctx, item, pin, outputs);
     else lowerOutput(ctx, item, outputs);
   }
-  for (const a of pending) ctx.error(CODES.misplacedPin, `\`@${a.name}\` at the end of the model pins nothing`, a.span, "put it right before the assignment or table it pins");
+  for (const a of pending)
+    ctx.error(
+      CODES.misplacedPin,
+      `\`@${a.name}\` at the end of the model pins nothing`,
+      a.span,
+      "put it right before the assignment or table it pins",
+    );
   if (!hadSyntaxErrors && !model.items.some((it) => it.kind === "output"))
     ctx.error(CODES.noOutputs, `model \`${model.name}\` has no outputs`, model.nameSpan, "add one, e.g. `output ctr = top`");
   if (!hadSyntaxErrors && !ctx.diagnostics.some((d) => d.severity === "error")) warnUnused(ctx);
-  return { graph: { name: model.name, inputs, weights: ctx.weights, nodes: ctx.nodes, outputs: [...outputs.values()] }, diagnostics: ctx.diagnostics };
+  return {
+    graph: { name: model.name, inputs, weights: ctx.weights, nodes: ctx.nodes, outputs: [...outputs.values()] },
+    diagnostics: ctx.diagnostics,
+  };
 }
 
 /** Checks a new name is free; reports a duplicate with where the first one is. */
 function canDefine(ctx: LowerCtx, name: string, span: Span, outputs: ReadonlyMap<string, Output>): boolean {
   const old = ctx.scope.get(name);
   if (old && old.kind !== "poisoned") {
-    ctx.error(CODES.duplicateDefinition, `\`${name}\` is already defined`, span, `the first definition, ${kindOf(old)}, is at ${ctx.where(old.span)}; rename one of them`);
+    ctx.error(
+      CODES.duplicateDefinition,
+      `\`${name}\` is already defined`,
+      span,
+      `the first definition, ${kindOf(old)}, is at ${ctx.where(old.span)}; rename one of them`,
+    );
     return false;
   }
   const out = outputs.get(name);
   if (out && out.value !== name) {
-    ctx.error(CODES.duplicateDefinition, `\`${name}\` is already the name of an output (returning \`${out.value}\`)`, span, `the output is at ${ctx.where(out.span)}; rename one of them`);
+    ctx.error(
+      CODES.duplicateDefinition,
+      `\`${name}\` is already the name of an output (returning \`${out.value}\`)`,
+      span,
+      `the output is at ${ctx.where(out.span)}; rename one of them`,
+    );
     return false;
   }
   return true;
@@ -84,11 +109,20 @@ function lowerInput(ctx: LowerCtx, item: InputItem, inputs: Input[]): void {
   const free = canDefine(ctx, item.name, item.nameSpan, new Map());
   let ok = true;
   if (!INPUT_TYPES.includes(item.typeName))
-    ok = ctx.error(CODES.unknownType, `unknown input type \`${item.typeName}\``, item.typeSpan, didYouMean(item.typeName, INPUT_TYPES) ?? "an input is `f32[N]` (dense features), `bags[N]` or `weighted_bags[N]` (N multi-hot features)") ?? false;
+    ok =
+      ctx.error(
+        CODES.unknownType,
+        `unknown input type \`${item.typeName}\``,
+        item.typeSpan,
+        didYouMean(item.typeName, INPUT_TYPES) ?? "an input is `f32[N]` (dense features), `bags[N]` or `weighted_bags[N]` (N multi-hot features)",
+      ) ?? false;
   const n = checkCount(ctx, item.size.value, item.size.text, item.size.span, `the size of input \`${item.name}\``);
   if (!free) return;
   if (!ok || n === undefined) return poison(ctx, item.name);
-  const type = item.typeName === "f32" ? { kind: "tensor" as const, dtype: "f32" as const, shape: ["B" as const, n] } : { kind: "bags" as const, count: n, weighted: item.typeName === "weighted_bags" };
+  const type =
+    item.typeName === "f32"
+      ? { kind: "tensor" as const, dtype: "f32" as const, shape: ["B" as const, n] }
+      : { kind: "bags" as const, count: n, weighted: item.typeName === "weighted_bags" };
   inputs.push({ name: item.name, type, span: item.span });
   define(ctx, { kind: "input", name: item.name, type, span: item.nameSpan, used: false });
 }
@@ -101,7 +135,12 @@ function lowerTable(ctx: LowerCtx, item: TableItem, pin: Pin | undefined): void 
   let pool: string | undefined = "sum";
   let ids: string | undefined = "error";
   if (call.op !== "embedding") {
-    ctx.error(CODES.unknownOp, `unknown table kind \`${call.op}\``, call.opSpan, didYouMean(call.op, ["embedding"]) ?? "tables are declared with `embedding(dim: D, rows: R, pool: sum)`");
+    ctx.error(
+      CODES.unknownOp,
+      `unknown table kind \`${call.op}\``,
+      call.opSpan,
+      didYouMean(call.op, ["embedding"]) ?? "tables are declared with `embedding(dim: D, rows: R, pool: sum)`",
+    );
   } else {
     const params = [
       { name: "dim", kind: "int" as const, required: true, doc: "the width of each row" },
@@ -131,7 +170,15 @@ function lowerTable(ctx: LowerCtx, item: TableItem, pin: Pin | undefined): void 
     span: item.span,
   }));
   ctx.weights.push(...weights);
-  define(ctx, { kind: "table", name: item.name, ...(item.count === undefined ? {} : { count: rows.length }), weights, pool, span: item.nameSpan, used: false });
+  define(ctx, {
+    kind: "table",
+    name: item.name,
+    ...(item.count === undefined ? {} : { count: rows.length }),
+    weights,
+    pool,
+    span: item.nameSpan,
+    used: false,
+  });
 }
 
 /** The row count of each table of a declaration, from `rows:` (one number for all, or a list of one per table). */
@@ -146,12 +193,25 @@ function tableRows(ctx: LowerCtx, item: TableItem): number[] | undefined {
   }
   if (rowsArg.kind !== "list") return ctx.error(CODES.wrongKind, `embedding's \`rows\` must be a number or a list of numbers`, rowsArg.span);
   if (count === undefined)
-    return ctx.error(CODES.rowsLength, `\`${item.name}\` is a single table, so \`rows\` is one number, not a list`, rowsArg.span, `for ${rowsArg.items.length} tables declare an array: \`table ${item.name}[${rowsArg.items.length}]: ...\``);
+    return ctx.error(
+      CODES.rowsLength,
+      `\`${item.name}\` is a single table, so \`rows\` is one number, not a list`,
+      rowsArg.span,
+      `for ${rowsArg.items.length} tables declare an array: \`table ${item.name}[${rowsArg.items.length}]: ...\``,
+    );
   if (rowsArg.items.length !== count)
-    return ctx.error(CODES.rowsLength, `\`rows\` lists ${rowsArg.items.length} row counts but \`${item.name}\` is declared with ${count} tables`, rowsArg.span, "give one row count per table, or one number for all of them");
+    return ctx.error(
+      CODES.rowsLength,
+      `\`rows\` lists ${rowsArg.items.length} row counts but \`${item.name}\` is declared with ${count} tables`,
+      rowsArg.span,
+      "give one row count per table, or one number for all of them",
+    );
   const rows: number[] = [];
   for (const [i, r] of rowsArg.items.entries()) {
-    const n = r.kind === "number" ? checkCount(ctx, r.value, r.text, r.span, `the row count of \`${item.name}[${i}]\``) : ctx.error(CODES.wrongKind, "row counts must be numbers", r.span);
+    const n =
+      r.kind === "number"
+        ? checkCount(ctx, r.value, r.text, r.span, `the row count of \`${item.name}[${i}]\``)
+        : ctx.error(CODES.wrongKind, "row counts must be numbers", r.span);
     if (n !== undefined) rows.push(n);
   }
   return rows.length === count ? rows : undefined;
@@ -172,16 +232,33 @@ function lowerStatement(ctx: LowerCtx, item: AssignItem | OutputItem, pin: Pin |
   }
   define(ctx, { kind: "value", name: item.name, id: val.id, type: val.type, span: item.nameSpan, used: false });
   const made = ctx.nodes.slice(firstNode);
-  if (pin && made.length === 0) ctx.error(CODES.misplacedPin, `\`${item.name} = ...\` computes nothing, so the pin has nothing to apply to`, pin.span, "pin the statement that makes the node");
+  if (pin && made.length === 0)
+    ctx.error(
+      CODES.misplacedPin,
+      `\`${item.name} = ...\` computes nothing, so the pin has nothing to apply to`,
+      pin.span,
+      "pin the statement that makes the node",
+    );
   if (pin && TABLE_ONLY_PRECISIONS.includes(pin.precision) && made.some((n) => n.op !== "embedding_bag"))
-    ctx.error(CODES.pinConflict, `\`${pin.precision}\` is a precision for embedding tables, not layers`, pin.span, "layers take fp32, fp16, bf16 or int8; pin the table declaration for int4/int2");
+    ctx.error(
+      CODES.pinConflict,
+      `\`${pin.precision}\` is a precision for embedding tables, not layers`,
+      pin.span,
+      "layers take fp32, fp16, bf16 or int8; pin the table declaration for int4/int2",
+    );
   return val;
 }
 
 function lowerOutput(ctx: LowerCtx, item: OutputItem, outputs: Map<string, Output>): void {
   const first = outputs.get(item.name);
   // A second output of a name is skipped whole: lowering it would only repeat the complaint.
-  if (first) return void ctx.error(CODES.duplicateOutput, `output \`${item.name}\` is declared twice`, item.nameSpan, `the first is at ${ctx.where(first.span)}`);
+  if (first)
+    return void ctx.error(
+      CODES.duplicateOutput,
+      `output \`${item.name}\` is declared twice`,
+      item.nameSpan,
+      `the first is at ${ctx.where(first.span)}`,
+    );
   let val: Val | undefined;
   if (item.value?.kind === "call") {
     val = lowerStatement(ctx, item, undefined, new Map());
@@ -191,7 +268,12 @@ function lowerOutput(ctx: LowerCtx, item: OutputItem, outputs: Map<string, Outpu
     val = toValue(ctx, item.value ?? { kind: "name", name: item.name, span: item.nameSpan }, `output \`${item.name}\``);
     const clash = ctx.scope.get(item.name);
     if (val && item.value && clash && clash.kind !== "poisoned" && !(clash.kind === "value" && clash.id === val.id))
-      ctx.error(CODES.duplicateDefinition, `output \`${item.name}\` has the name of ${kindOf(clash)} defined at ${ctx.where(clash.span)}, but returns something else`, item.nameSpan, `rename the output, or write \`output ${item.name}\` to return \`${item.name}\``);
+      ctx.error(
+        CODES.duplicateDefinition,
+        `output \`${item.name}\` has the name of ${kindOf(clash)} defined at ${ctx.where(clash.span)}, but returns something else`,
+        item.nameSpan,
+        `rename the output, or write \`output ${item.name}\` to return \`${item.name}\``,
+      );
   }
   if (val) outputs.set(item.name, { name: item.name, value: val.id, span: item.span });
 }
@@ -201,13 +283,23 @@ function takePin(ctx: LowerCtx, annotations: AnnotationItem[], target: Item): Pi
   let pin: Pin | undefined;
   for (const a of annotations) {
     if (a.name !== "precision") {
-      ctx.error(CODES.unknownAnnotation, `unknown annotation \`@${a.name}\``, a.nameSpan, didYouMean(a.name, ["precision"]) ?? "the only annotation is `@precision(P)`");
+      ctx.error(
+        CODES.unknownAnnotation,
+        `unknown annotation \`@${a.name}\``,
+        a.nameSpan,
+        didYouMean(a.name, ["precision"]) ?? "the only annotation is `@precision(P)`",
+      );
       continue;
     }
     const precision = precisionArg(ctx, a);
     if (precision === undefined || target.kind === "broken") continue;
     if (target.kind !== "assign" && target.kind !== "table") {
-      ctx.error(CODES.misplacedPin, `\`@precision\` cannot pin ${target.kind === "input" ? "an input" : "an output"}`, a.span, "put it right before an assignment (`h = ...`) or a `table` declaration; to pin an output, pin the statement that computes it");
+      ctx.error(
+        CODES.misplacedPin,
+        `\`@precision\` cannot pin ${target.kind === "input" ? "an input" : "an output"}`,
+        a.span,
+        "put it right before an assignment (`h = ...`) or a `table` declaration; to pin an output, pin the statement that computes it",
+      );
       continue;
     }
     if (pin) {
@@ -223,19 +315,33 @@ function precisionArg(ctx: LowerCtx, a: AnnotationItem): string | undefined {
   const usage = "write e.g. `@precision(fp16)`";
   const arg = a.args[0];
   if (!arg) return ctx.error(CODES.missingArgument, "`@precision` needs a precision", a.span, `${usage}; one of ${PRECISIONS.join(", ")}`);
-  if (a.args.length > 1) return ctx.error(CODES.tooManyPositional, `\`@precision\` takes one precision, got ${a.args.length} arguments`, a.args[1]!.span, usage);
+  if (a.args.length > 1)
+    return ctx.error(CODES.tooManyPositional, `\`@precision\` takes one precision, got ${a.args.length} arguments`, a.args[1]!.span, usage);
   if (arg.key) return ctx.error(CODES.unknownKeyword, `\`@precision\` has no argument \`${arg.key.name}\``, arg.key.span, usage);
-  if (arg.value.kind !== "name") return ctx.error(CODES.wrongKind, "`@precision` takes a precision name", arg.value.span, `${usage}; one of ${PRECISIONS.join(", ")}`);
+  if (arg.value.kind !== "name")
+    return ctx.error(CODES.wrongKind, "`@precision` takes a precision name", arg.value.span, `${usage}; one of ${PRECISIONS.join(", ")}`);
   const p = arg.value.name;
   if ((PRECISIONS as readonly string[]).includes(p)) return p;
-  return ctx.error(CODES.unknownPrecision, `unknown precision \`${p}\``, arg.value.span, didYouMean(p, PRECISIONS) ?? `the precisions are ${PRECISIONS.join(", ")}`);
+  return ctx.error(
+    CODES.unknownPrecision,
+    `unknown precision \`${p}\``,
+    arg.value.span,
+    didYouMean(p, PRECISIONS) ?? `the precisions are ${PRECISIONS.join(", ")}`,
+  );
 }
 
 function warnUnused(ctx: LowerCtx): void {
   for (const sym of ctx.scope.values()) {
     if (sym.kind === "poisoned" || sym.used) continue;
     if (sym.kind === "input") ctx.warn(CODES.unusedInput, `input \`${sym.name}\` is never used`, sym.span);
-    else if (sym.kind === "table") ctx.warn(CODES.unusedTable, `table \`${sym.name}\` is never read`, sym.span, `read it with embedding_bag(${sym.name}, BAGS)`);
-    else ctx.warn(CODES.unusedValue, `\`${sym.name}\` is computed but never used`, sym.span, `use it, return it with \`output ${sym.name}\`, or remove it`);
+    else if (sym.kind === "table")
+      ctx.warn(CODES.unusedTable, `table \`${sym.name}\` is never read`, sym.span, `read it with embedding_bag(${sym.name}, BAGS)`);
+    else
+      ctx.warn(
+        CODES.unusedValue,
+        `\`${sym.name}\` is computed but never used`,
+        sym.span,
+        `use it, return it with \`output ${sym.name}\`, or remove it`,
+      );
   }
 }

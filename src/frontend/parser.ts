@@ -5,7 +5,27 @@
 // The CST shapes this grammar makes are in cst.ts (generated from it).
 
 import { CstParser, type CstNode, type IRecognitionException, type IToken } from "chevrotain";
-import { ALL_TOKENS, At, Colon, Comma, Equals, False, Ident, Input, LBracket, LCurly, LParen, Model, NumberLit, Output, RBracket, RCurly, RParen, Table, True } from "./lexer.js";
+import {
+  ALL_TOKENS,
+  At,
+  Colon,
+  Comma,
+  Equals,
+  False,
+  Ident,
+  Input,
+  LBracket,
+  LCurly,
+  LParen,
+  Model,
+  NumberLit,
+  Output,
+  RBracket,
+  RCurly,
+  RParen,
+  Table,
+  True,
+} from "./lexer.js";
 import { currentTokens, syntaxMessages } from "./syntax-errors.js";
 
 /** The .rmdl grammar. Rule names are the CST node names (see cst.ts). */

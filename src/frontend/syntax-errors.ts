@@ -75,23 +75,40 @@ function expectedToken(rule: string, expected: TokenType, previous: IToken | und
   const prev = previous?.image;
   const want = expected.name;
   switch (`${rule}.${want}`) {
-    case "model.Ident": return "the model's name after `model`";
-    case "model.LCurly": return "`{` after the model name";
-    case "model.RCurly": return "a statement or the `}` that closes the model";
-    case "inputDecl.Ident": return prev === ":" ? "a type (`f32`, `bags` or `weighted_bags`) after `:`" : "the input's name after `input`";
-    case "inputDecl.Colon": return "`:` after the input name";
-    case "inputDecl.LBracket": return "`[` after the type (e.g. `f32[13]`)";
-    case "inputDecl.NumberLit": return "a feature count after `[`";
-    case "tableDecl.Ident": return "the table's name after `table`";
-    case "tableDecl.NumberLit": return "the number of tables after `[`";
-    case "tableDecl.Colon": return "`:` after the table name";
-    case "outputDecl.Ident": return "the output's name after `output`";
-    case "assignment.Equals": return `\`=\` after \`${prev}\``;
-    case "annotation.Ident": return "the annotation's name after `@` (e.g. `@precision(fp16)`)";
-    case "call.RParen": return prev === "(" ? "an argument or `)`" : "`,` or `)` after an argument";
-    case "ref.NumberLit": return "an index (a number) after `[`";
-    case "list.RBracket": return prev === "[" || prev === "," ? `${nounAt(previous)} or \`]\`` : `\`,\` or \`]\` after ${nounAt(previous)}`;
-    default: return labelOf(expected);
+    case "model.Ident":
+      return "the model's name after `model`";
+    case "model.LCurly":
+      return "`{` after the model name";
+    case "model.RCurly":
+      return "a statement or the `}` that closes the model";
+    case "inputDecl.Ident":
+      return prev === ":" ? "a type (`f32`, `bags` or `weighted_bags`) after `:`" : "the input's name after `input`";
+    case "inputDecl.Colon":
+      return "`:` after the input name";
+    case "inputDecl.LBracket":
+      return "`[` after the type (e.g. `f32[13]`)";
+    case "inputDecl.NumberLit":
+      return "a feature count after `[`";
+    case "tableDecl.Ident":
+      return "the table's name after `table`";
+    case "tableDecl.NumberLit":
+      return "the number of tables after `[`";
+    case "tableDecl.Colon":
+      return "`:` after the table name";
+    case "outputDecl.Ident":
+      return "the output's name after `output`";
+    case "assignment.Equals":
+      return `\`=\` after \`${prev}\``;
+    case "annotation.Ident":
+      return "the annotation's name after `@` (e.g. `@precision(fp16)`)";
+    case "call.RParen":
+      return prev === "(" ? "an argument or `)`" : "`,` or `)` after an argument";
+    case "ref.NumberLit":
+      return "an index (a number) after `[`";
+    case "list.RBracket":
+      return prev === "[" || prev === "," ? `${nounAt(previous)} or \`]\`` : `\`,\` or \`]\` after ${nounAt(previous)}`;
+    default:
+      return labelOf(expected);
   }
 }
 
@@ -111,8 +128,7 @@ function expectedAlternative(rule: string, previous: IToken | undefined): string
 export const syntaxMessages: IParserErrorMessageProvider = {
   buildMismatchTokenMessage: ({ expected, actual, previous, ruleName }) =>
     `expected ${expectedToken(ruleName, expected, previous)}, found ${describeToken(actual)}`,
-  buildNotAllInputParsedMessage: ({ firstRedundant }) =>
-    `expected \`model NAME { ... }\` (one per file), found ${describeToken(firstRedundant)}`,
+  buildNotAllInputParsedMessage: ({ firstRedundant }) => `expected \`model NAME { ... }\` (one per file), found ${describeToken(firstRedundant)}`,
   buildNoViableAltMessage: ({ actual, previous, ruleName }) =>
     ruleName === "expression" && actual[1]?.image === "="
       ? `expected a value after \`${previous.image}\`, found the next statement (\`${actual[0]!.image} = ...\`)`
@@ -150,14 +166,24 @@ function keywordHint(e: IRecognitionException, previous: IToken | undefined): st
  * (after an unclosed comment ate the rest of the file) drops "found the end
  * of the file" errors, which only echo the comment.
  */
-export function syntaxDiagnostics(errors: readonly IRecognitionException[], file: string, linesWithLexErrors: ReadonlySet<number>, dropEofErrors: boolean): Diagnostic[] {
+export function syntaxDiagnostics(
+  errors: readonly IRecognitionException[],
+  file: string,
+  linesWithLexErrors: ReadonlySet<number>,
+  dropEofErrors: boolean,
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   const seenLines = new Set<number>(linesWithLexErrors);
   for (const e of errors) {
     const previous = (e as { previousToken?: IToken }).previousToken;
     const found = e.token;
     const foundLater = found.tokenType === EOF || (previous?.endLine !== undefined && (found.startLine ?? 0) > previous.endLine);
-    const span = foundLater && previous && previous.tokenType !== EOF && previous.endLine !== undefined ? afterToken(previous, file) : found.tokenType === EOF ? { file, line: 1, col: 1, endLine: 1, endCol: 1 } : tokenSpan(found, file);
+    const span =
+      foundLater && previous && previous.tokenType !== EOF && previous.endLine !== undefined
+        ? afterToken(previous, file)
+        : found.tokenType === EOF
+          ? { file, line: 1, col: 1, endLine: 1, endCol: 1 }
+          : tokenSpan(found, file);
     if (seenLines.has(span.line)) continue;
     seenLines.add(span.line);
     if (dropEofErrors && found.tokenType === EOF) continue;

@@ -83,7 +83,16 @@ function tableReader(table: LogicalTable, parts: readonly BoundWeight[]): RowRea
  * An empty bag pools to zeros whatever the mode. Returns the position of the
  * first out-of-range id (before anything is read for it), or -1.
  */
-function poolBag(pool: string, r: RowReader, ids: Int32Array, weights: Float32Array | undefined, start: number, end: number, out: Float32Array, o: number): number {
+function poolBag(
+  pool: string,
+  r: RowReader,
+  ids: Int32Array,
+  weights: Float32Array | undefined,
+  start: number,
+  end: number,
+  out: Float32Array,
+  o: number,
+): number {
   const dim = r.dim;
   const max = pool === "max";
   for (let p = start; p < end; p++) {
@@ -114,7 +123,11 @@ export function embeddingBagKernel(a: KernelArgs): void {
   const pool = a.attrs.pool as string;
   const offsets = bagOffsets(bags);
   const outW = sampleWidth(a.outType);
-  const tables = logicalTables(feats, Array.isArray(a.attrs.parts) ? (a.attrs.parts as number[]) : undefined, a.weights.map((w) => w.decl));
+  const tables = logicalTables(
+    feats,
+    Array.isArray(a.attrs.parts) ? (a.attrs.parts as number[]) : undefined,
+    a.weights.map((w) => w.decl),
+  );
   if (typeof tables === "string") throw new Error(`internal: embedding_bag %${a.node.id} passed its type check: ${tables}`);
   tables.forEach((table, t) => {
     const reader = tableReader(table, a.weights.slice(table.first, table.first + table.parts.length));

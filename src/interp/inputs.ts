@@ -14,7 +14,8 @@ export const INPUT_ERRORS = { missing: "E1501", dense: "E1502", bags: "E1503" } 
 
 /** The batch size, checked to be a non-negative integer. */
 export function checkBatchSize(batch: Batch): number {
-  if (!Number.isInteger(batch.size) || batch.size < 0) throw new RmcError(error(INPUT_ERRORS.dense, `batch size must be a non-negative integer, got ${batch.size}`));
+  if (!Number.isInteger(batch.size) || batch.size < 0)
+    throw new RmcError(error(INPUT_ERRORS.dense, `batch size must be a non-negative integer, got ${batch.size}`));
   return batch.size;
 }
 
@@ -28,10 +29,14 @@ export function checkInput(input: Input, batch: Batch): Value {
     throw new RmcError(error(INPUT_ERRORS.missing, msg, input.span, didYouMean(input.name, have)));
   }
   if (input.type.kind === "tensor") {
-    if (isBags(v)) throw new RmcError(error(INPUT_ERRORS.dense, `input \`${input.name}\` is declared ${declared} but the batch holds bags for it`, input.span));
+    if (isBags(v))
+      throw new RmcError(error(INPUT_ERRORS.dense, `input \`${input.name}\` is declared ${declared} but the batch holds bags for it`, input.span));
     checkDense(input, input.type, v, batch.size);
   } else {
-    if (!isBags(v)) throw new RmcError(error(INPUT_ERRORS.bags, `input \`${input.name}\` is declared ${declared} but the batch holds a dense array for it`, input.span));
+    if (!isBags(v))
+      throw new RmcError(
+        error(INPUT_ERRORS.bags, `input \`${input.name}\` is declared ${declared} but the batch holds a dense array for it`, input.span),
+      );
     checkBags(input, input.type.count, input.type.weighted, v, batch.size);
   }
   return v;
@@ -42,7 +47,11 @@ function checkDense(input: Input, type: TensorType, v: Float32Array, size: numbe
   const want = shape.reduce((a, b) => a * b, 1);
   if (v.length !== want)
     throw new RmcError(
-      error(INPUT_ERRORS.dense, `input \`${input.name}\` has ${v.length} values, expected ${want} = [${shape.join("x")}] for ${formatType(type)} with batch size ${size}`, input.span),
+      error(
+        INPUT_ERRORS.dense,
+        `input \`${input.name}\` has ${v.length} values, expected ${want} = [${shape.join("x")}] for ${formatType(type)} with batch size ${size}`,
+        input.span,
+      ),
     );
 }
 
@@ -52,7 +61,8 @@ function checkBags(input: Input, count: number, weighted: boolean, v: Bags, size
   };
   if (v.count !== count) fail(`the batch holds ${v.count} bag features, the graph declares ${count}`);
   if (v.batch !== size) fail(`the bags are for ${v.batch} samples but the batch size is ${size}`);
-  if (v.lengths.length !== count * size) fail(`lengths has ${v.lengths.length} entries, expected features x samples = ${count} x ${size} = ${count * size}`);
+  if (v.lengths.length !== count * size)
+    fail(`lengths has ${v.lengths.length} entries, expected features x samples = ${count} x ${size} = ${count * size}`);
   let total = 0;
   for (let i = 0; i < v.lengths.length; i++) {
     const n = v.lengths[i]!;
@@ -61,6 +71,8 @@ function checkBags(input: Input, count: number, weighted: boolean, v: Bags, size
   }
   if (total !== v.values.length) fail(`lengths sum to ${total} but there are ${v.values.length} ids in values`);
   if (weighted && v.weights === undefined) fail(`weighted bags need a weights array (one weight per id), the batch has none`);
-  if (!weighted && v.weights !== undefined) fail(`the batch has per-id weights but the input is declared unweighted; declare it weighted_bags[${count}]`);
-  if (v.weights !== undefined && v.weights.length !== v.values.length) fail(`weights has ${v.weights.length} entries but there are ${v.values.length} ids`);
+  if (!weighted && v.weights !== undefined)
+    fail(`the batch has per-id weights but the input is declared unweighted; declare it weighted_bags[${count}]`);
+  if (v.weights !== undefined && v.weights.length !== v.values.length)
+    fail(`weights has ${v.weights.length} entries but there are ${v.values.length} ids`);
 }

@@ -63,14 +63,20 @@ export function interpret(graph: Graph, weights: WeightStore, batch: Batch, opts
     KERNELS[node.op as keyof typeof KERNELS](args);
     env.set(node.id, { type: args.outType, value: args.out });
     values?.set(node.id, args.out);
-    if (lastUse) for (const ref of node.inputs) if (isValueRef(ref) && lastUse.get(refName(ref)) === index && !outputIds.has(refName(ref))) env.delete(refName(ref));
+    if (lastUse)
+      for (const ref of node.inputs)
+        if (isValueRef(ref) && lastUse.get(refName(ref)) === index && !outputIds.has(refName(ref))) env.delete(refName(ref));
   });
 
   const outputs: Record<string, Float32Array> = {};
   for (const o of graph.outputs) {
     const slot = env.get(outputValueId(o.value));
-    if (!slot) throw new RmcError(error(INTERP_ERRORS.badGraph, `output \`${o.name}\` is bound to ${o.value}, which no input or node defines`, o.span));
-    if (isBags(slot.value)) throw new RmcError(error(INTERP_ERRORS.badGraph, `output \`${o.name}\` is bound to bags input ${o.value}; outputs must be dense tensors`, o.span));
+    if (!slot)
+      throw new RmcError(error(INTERP_ERRORS.badGraph, `output \`${o.name}\` is bound to ${o.value}, which no input or node defines`, o.span));
+    if (isBags(slot.value))
+      throw new RmcError(
+        error(INTERP_ERRORS.badGraph, `output \`${o.name}\` is bound to bags input ${o.value}; outputs must be dense tensors`, o.span),
+      );
     outputs[o.name] = slot.value;
   }
   return values ? { outputs, values } : { outputs };
@@ -112,7 +118,13 @@ function bindWeight(decl: WeightDecl, store: WeightStore, reader: Node): BoundWe
     throw new RmcError(error(INTERP_ERRORS.missingWeight, msg, decl.span, didYouMean(decl.name, store.keys())));
   }
   if (stored.shape.length !== decl.shape.length || stored.shape.some((d, i) => d !== decl.shape[i]))
-    throw new RmcError(error(INTERP_ERRORS.weightShape, `weight @${decl.name}: the store holds shape [${stored.shape.join(",")}] but the graph declares ${declared}`, decl.span));
+    throw new RmcError(
+      error(
+        INTERP_ERRORS.weightShape,
+        `weight @${decl.name}: the store holds shape [${stored.shape.join(",")}] but the graph declares ${declared}`,
+        decl.span,
+      ),
+    );
   const tensor = reader.op === "embedding_bag" ? tableAt(stored, weightPrecision(decl, reader), decl) : stored;
   let data: Float32Array | undefined;
   return { name: decl.name, decl, tensor, dense: () => (data ??= tensor.toFloat32()) };
@@ -128,8 +140,10 @@ function checkOp(node: Node): { def: OpDef; attrs: Attrs } {
   const def: OpDef = OPS[node.op];
   const nValues = node.inputs.filter(isValueRef).length;
   const nWeights = node.inputs.filter(isWeightRef).length;
-  if (nValues < def.values[0] || nValues > def.values[1]) throw badNode(node, `has ${nValues} value operands, expected ${def.values[0]}..${def.values[1]}`);
-  if (nWeights < def.weights[0] || nWeights > def.weights[1]) throw badNode(node, `has ${nWeights} weight operands, expected ${def.weights[0]}..${def.weights[1]}`);
+  if (nValues < def.values[0] || nValues > def.values[1])
+    throw badNode(node, `has ${nValues} value operands, expected ${def.values[0]}..${def.values[1]}`);
+  if (nWeights < def.weights[0] || nWeights > def.weights[1])
+    throw badNode(node, `has ${nWeights} weight operands, expected ${def.weights[0]}..${def.weights[1]}`);
   const attrs = withDefaults(def, node.attrs);
   for (const [name, spec] of Object.entries({ ...COMMON_ATTRS, ...def.attrs })) {
     const v = attrs[name];

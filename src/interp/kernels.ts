@@ -25,7 +25,17 @@ const elementwise =
  * on weights and bias rounded once; int8 per docs/numerics.md (`int8Linear`,
  * static activation scale `actScale` or dynamic per row).
  */
-function denseLayer(node: Node, x: Float32Array, batch: number, inF: number, w: BoundWeight, b: BoundWeight | undefined, outF: number, actScale: number | undefined, y: Float32Array): void {
+function denseLayer(
+  node: Node,
+  x: Float32Array,
+  batch: number,
+  inF: number,
+  w: BoundWeight,
+  b: BoundWeight | undefined,
+  outF: number,
+  actScale: number | undefined,
+  y: Float32Array,
+): void {
   const p = layerPrecision(node, w.decl);
   if (p === "int8") {
     const smooth = smoothOf(node);
@@ -58,7 +68,16 @@ function linearKernel(a: KernelArgs): void {
 const isCodes = (t: Type): boolean => t.kind === "tensor" && t.dtype === "i8";
 
 /** An int8 layer on codes `q` ([batch, inF], integral values): int32 dots with the weights, then the spec's f32 steps with the static scale. */
-function int8FromCodes(node: Node, q: Float32Array, batch: number, inF: number, w: BoundWeight, b: BoundWeight | undefined, outF: number, y: Float32Array): void {
+function int8FromCodes(
+  node: Node,
+  q: Float32Array,
+  batch: number,
+  inF: number,
+  w: BoundWeight,
+  b: BoundWeight | undefined,
+  outF: number,
+  y: Float32Array,
+): void {
   const wq = int8Weights(w.tensor, smoothOf(node));
   const s = staticActScale(node)!;
   const bias = b?.dense();
@@ -129,7 +148,11 @@ function concatRows(a: KernelArgs, operands: number[], col = 0): void {
  */
 function interactKernel(a: KernelArgs): void {
   const tail = typeof a.attrs.tail === "number" ? a.attrs.tail : 0;
-  if (a.attrs.op === "cat") return concatRows(a, a.values.map((_, i) => i));
+  if (a.attrs.op === "cat")
+    return concatRows(
+      a,
+      a.values.map((_, i) => i),
+    );
   const operands = a.values.map((_, i) => i).slice(0, a.values.length - tail);
   const d = sampleWidth(a.types[0]!);
   const width = interactDot(a, operands, d);
@@ -204,7 +227,11 @@ export const KERNELS: { readonly [K in OpName]: Kernel } = {
   tanh: elementwise(tanh),
   embedding_bag: embeddingBagKernel,
   interact: interactKernel,
-  concat: (a) => concatRows(a, a.values.map((_, i) => i)),
+  concat: (a) =>
+    concatRows(
+      a,
+      a.values.map((_, i) => i),
+    ),
   // Row-major data is already flat; copy so no two values share storage.
   flatten: (a) => a.out.set(tensorOperand(a, 0)),
   cross: crossKernel,

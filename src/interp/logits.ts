@@ -15,8 +15,16 @@ export function logitSources(graph: Graph): string[] {
     const node = graph.nodes.find((n) => n.id === o.value);
     if (node?.op === "sigmoid") return node.inputs[0]!.slice(1);
     const what = node ? `\`${node.op}\`` : "a graph input";
-    const hint = node?.op === "mlp" ? " (run the canonicalize pass first, which makes the mlp's final sigmoid explicit)" : "; end it with sigmoid(...) or mlp(..., final: sigmoid)";
-    throw new RmcError({ code: "E1560", severity: "error", message: `output \`${o.name}\` is not a probability: it comes from ${what}, not a sigmoid${hint}`, span: o.span });
+    const hint =
+      node?.op === "mlp"
+        ? " (run the canonicalize pass first, which makes the mlp's final sigmoid explicit)"
+        : "; end it with sigmoid(...) or mlp(..., final: sigmoid)";
+    throw new RmcError({
+      code: "E1560",
+      severity: "error",
+      message: `output \`${o.name}\` is not a probability: it comes from ${what}, not a sigmoid${hint}`,
+      span: o.span,
+    });
   });
 }
 

@@ -98,7 +98,8 @@ export function linearBatch(
 }
 
 /** Weights of one DCNv2 cross layer: full `W [d,d]`, or low-rank `down [r,d]` and `up [d,r]`; `bias [d]`. */
-export type CrossWeights = { rank: 0; w: Float32Array; bias: Float32Array } | { rank: number; down: Float32Array; up: Float32Array; bias: Float32Array };
+export type CrossWeights =
+  { rank: 0; w: Float32Array; bias: Float32Array } | { rank: number; down: Float32Array; up: Float32Array; bias: Float32Array };
 
 /**
  * One DCNv2 cross layer over a batch: `y = x0 ⊙ (W xl + b) + xl`, with

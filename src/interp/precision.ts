@@ -80,7 +80,9 @@ const tableCache = new WeakMap<Tensor, Map<string, Tensor>>();
 export function tableAt(tensor: Tensor, precision: string, decl: WeightDecl): Tensor {
   if (precision === "fp32") return tensor;
   if (!(ROW_FORMATS as readonly string[]).includes(precision))
-    throw new RmcError(error(E_PRECISION, `table @${decl.name} cannot be stored at ${precision}`, decl.span, `tables take ${TABLE_PRECISIONS.join(", ")}`));
+    throw new RmcError(
+      error(E_PRECISION, `table @${decl.name} cannot be stored at ${precision}`, decl.span, `tables take ${TABLE_PRECISIONS.join(", ")}`),
+    );
   let byFormat = tableCache.get(tensor);
   if (!byFormat) tableCache.set(tensor, (byFormat = new Map()));
   const range = rowRangeOf(decl);

@@ -51,10 +51,12 @@ export function findCycles(g: Graph): string[][] {
  */
 export function topologicalOrder(g: Graph): string[] {
   const dg = toGraphlib(g);
-  const nodeIds = g.nodes.map((n) => n.id).filter((id, i) => {
-    const label = dg.node(id);
-    return label.kind === "node" && label.index === i;
-  });
+  const nodeIds = g.nodes
+    .map((n) => n.id)
+    .filter((id, i) => {
+      const label = dg.node(id);
+      return label.kind === "node" && label.index === i;
+    });
   const position = new Map(nodeIds.map((id, i) => [id, i] as const));
   const waiting = new Map<string, number>();
   const ready: string[] = [];

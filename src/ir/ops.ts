@@ -113,10 +113,13 @@ function interactionType(values: Type[], attrs: Attrs): InferResult {
   for (const t of rest) {
     const v = features(t);
     const s = featureSet(t);
-    const [n, d] = v !== undefined ? [1, v] : s ?? [0, 0];
+    const [n, d] = v !== undefined ? [1, v] : (s ?? [0, 0]);
     if (n === 0) return fail(`interact inputs must be f32[B,d] or f32[B,n,d], got ${t ? formatType(t) : "nothing"}`);
     if (attrs.op !== "cat" && d !== dim)
-      return fail(`interact op=dot needs one dimension for all features: ${formatType(x!)} vs ${formatType(t!)}`, "project the dense input to the embedding dimension, e.g. mlp(dense, [..., " + d + "])");
+      return fail(
+        `interact op=dot needs one dimension for all features: ${formatType(x!)} vs ${formatType(t!)}`,
+        "project the dense input to the embedding dimension, e.g. mlp(dense, [..., " + d + "])",
+      );
     f += n;
     flat += n * d;
   }
@@ -140,15 +143,24 @@ export const OPS = {
     },
     infer({ values: [x], weights: [w, b], attrs }) {
       const n = features(x) ?? codes(x);
-      if (n === undefined) return fail(`linear expects a matrix input f32[B,n], got ${x ? formatType(x) : "nothing"}`, "flatten a [B,n,d] input first with flatten(...)");
+      if (n === undefined)
+        return fail(
+          `linear expects a matrix input f32[B,n], got ${x ? formatType(x) : "nothing"}`,
+          "flatten a [B,n,d] input first with flatten(...)",
+        );
       // i8 codes already are this layer's quantized activations: only an int8 layer with a static scale can read them.
       const precision = w?.attrs.precision ?? attrs.precision;
       if (codes(x) !== undefined && (precision !== "int8" || typeof attrs.act_scale !== "number"))
-        return fail(`linear reads int8 codes ${formatType(x!)} but is not an int8 layer with a static act_scale`, "codes come from fold-quant; rerun the pipeline from before fold-quant");
+        return fail(
+          `linear reads int8 codes ${formatType(x!)} but is not an int8 layer with a static act_scale`,
+          "codes come from fold-quant; rerun the pipeline from before fold-quant",
+        );
       const out = checkLinear("linear", n, w, b);
-      if (Array.isArray(attrs.smooth) && attrs.smooth.length !== n) return fail(`linear: smooth has ${attrs.smooth.length} factors for ${n} input features`);
+      if (Array.isArray(attrs.smooth) && attrs.smooth.length !== n)
+        return fail(`linear: smooth has ${attrs.smooth.length} factors for ${n} input features`);
       if (typeof out === "string") return fail(out);
-      if (Array.isArray(attrs.out_smooth) && attrs.out_smooth.length !== out) return fail(`linear: out_smooth has ${attrs.out_smooth.length} factors for ${out} outputs`);
+      if (Array.isArray(attrs.out_smooth) && attrs.out_smooth.length !== out)
+        return fail(`linear: out_smooth has ${attrs.out_smooth.length} factors for ${out} outputs`);
       return ok(tensor([BATCH, out], typeof attrs.out_scale === "number" ? "i8" : "f32"));
     },
   },
@@ -164,7 +176,8 @@ export const OPS = {
     },
     infer({ values: [x], weights, attrs }) {
       let n = features(x);
-      if (n === undefined) return fail(`mlp expects a matrix input f32[B,n], got ${x ? formatType(x) : "nothing"}`, "flatten a [B,n,d] input first with flatten(...)");
+      if (n === undefined)
+        return fail(`mlp expects a matrix input f32[B,n], got ${x ? formatType(x) : "nothing"}`, "flatten a [B,n,d] input first with flatten(...)");
       const sizes = attrs.sizes as number[];
       const per = attrs.bias === false ? 1 : 2;
       if (weights.length !== sizes.length * per)
@@ -195,15 +208,16 @@ export const OPS = {
       if (!bags || bags.kind !== "bags") return fail(`embedding_bag reads a bags input, got ${bags ? formatType(bags) : "nothing"}`);
       const feats = attrs.bags as number[];
       const parts = Array.isArray(attrs.parts) ? (attrs.parts as number[]) : undefined;
-      if (!parts && feats.length !== weights.length)
-        return fail(`embedding_bag has ${weights.length} tables but ${feats.length} bag features`);
+      if (!parts && feats.length !== weights.length) return fail(`embedding_bag has ${weights.length} tables but ${feats.length} bag features`);
       for (const f of feats)
-        if (!Number.isInteger(f) || f < 0 || f >= bags.count) return fail(`bag feature ${f} is out of range for ${formatType(bags)} (0..${bags.count - 1})`);
+        if (!Number.isInteger(f) || f < 0 || f >= bags.count)
+          return fail(`bag feature ${f} is out of range for ${formatType(bags)} (0..${bags.count - 1})`);
       const tables = logicalTables(feats, parts, weights);
       if (typeof tables === "string") return fail(tables);
       const dim = tables[0]?.dim;
       for (const t of tables)
-        if (t.dim !== dim) return fail(`tables of one embedding_bag must share a dimension: ${tables[0]!.name} has dim ${dim}, ${t.name} has dim ${t.dim}`);
+        if (t.dim !== dim)
+          return fail(`tables of one embedding_bag must share a dimension: ${tables[0]!.name} has dim ${dim}, ${t.name} has dim ${t.dim}`);
       if (attrs.stacked === false) {
         if (tables.length !== 1) return fail(`an unstacked embedding_bag has exactly one table, got ${tables.length}`);
         return ok(tensor([BATCH, dim as number]));
@@ -218,16 +232,21 @@ export const OPS = {
     attrs: {
       op: { type: "enum", values: INTERACTIONS, default: "dot", doc: "dot: x ++ strict lower triangle of Z Z^T; cat: x ++ flatten(rest)" },
       self: { type: "bool", default: false, doc: "include each feature's dot with itself (op=dot)" },
-      tail: { type: "int", doc: "fuse-interaction: the last `tail` value operands are not features; each is appended, flattened, after the interaction's output (a fused concat); absent: 0" },
+      tail: {
+        type: "int",
+        doc: "fuse-interaction: the last `tail` value operands are not features; each is appended, flattened, after the interaction's output (a fused concat); absent: 0",
+      },
     },
     infer({ values, attrs }) {
       const tail = typeof attrs.tail === "number" ? attrs.tail : 0;
-      if (values.length - tail < 2) return fail(`interact needs at least two feature operands besides its ${tail} tail operand(s), got ${values.length - tail}`);
+      if (values.length - tail < 2)
+        return fail(`interact needs at least two feature operands besides its ${tail} tail operand(s), got ${values.length - tail}`);
       let tailWidth = 0;
       for (const t of values.slice(values.length - tail)) {
         const v = features(t);
         const s = featureSet(t);
-        if (v === undefined && s === undefined) return fail(`interact's tail operands must be f32[B,n] or f32[B,n,d], got ${t ? formatType(t) : "nothing"}`);
+        if (v === undefined && s === undefined)
+          return fail(`interact's tail operands must be f32[B,n] or f32[B,n,d], got ${t ? formatType(t) : "nothing"}`);
         tailWidth += v ?? s![0] * s![1];
       }
       const inner = interactionType(values.slice(0, values.length - tail), attrs);
@@ -255,7 +274,8 @@ export const OPS = {
     weights: [0, 0],
     attrs: {},
     infer({ values: [x] }) {
-      if (!x || x.kind !== "tensor" || x.dtype !== "f32" || x.shape.length < 2 || x.shape[0] !== BATCH) return fail(`flatten expects f32[B,...], got ${x ? formatType(x) : "nothing"}`);
+      if (!x || x.kind !== "tensor" || x.dtype !== "f32" || x.shape.length < 2 || x.shape[0] !== BATCH)
+        return fail(`flatten expects f32[B,...], got ${x ? formatType(x) : "nothing"}`);
       return ok(tensor([BATCH, (x.shape.slice(1) as number[]).reduce((a, b) => a * b, 1)]));
     },
   },
@@ -325,15 +345,23 @@ export function checkAttr(name: string, spec: AttrSpec, v: AttrValue): string | 
     case "int":
       return Number.isInteger(v) && (v as number) >= 0 ? undefined : `attribute ${name} must be a non-negative integer, got ${JSON.stringify(v)}`;
     case "ints":
-      return Array.isArray(v) && v.every((x) => Number.isInteger(x) && (x as number) >= 0) ? undefined : `attribute ${name} must be a list of non-negative integers, got ${JSON.stringify(v)}`;
+      return Array.isArray(v) && v.every((x) => Number.isInteger(x) && (x as number) >= 0)
+        ? undefined
+        : `attribute ${name} must be a list of non-negative integers, got ${JSON.stringify(v)}`;
     case "bool":
       return typeof v === "boolean" ? undefined : `attribute ${name} must be true or false, got ${JSON.stringify(v)}`;
     case "enum":
-      return typeof v === "string" && spec.values!.includes(v) ? undefined : `attribute ${name} must be one of ${spec.values!.join(", ")}, got ${JSON.stringify(v)}`;
+      return typeof v === "string" && spec.values!.includes(v)
+        ? undefined
+        : `attribute ${name} must be one of ${spec.values!.join(", ")}, got ${JSON.stringify(v)}`;
     case "number":
-      return v === null || (typeof v === "number" && Number.isFinite(v) && v > 0) ? undefined : `attribute ${name} must be a positive number (or null), got ${printable(v)}`;
+      return v === null || (typeof v === "number" && Number.isFinite(v) && v > 0)
+        ? undefined
+        : `attribute ${name} must be a positive number (or null), got ${printable(v)}`;
     case "numbers":
-      return v === null || (Array.isArray(v) && v.every((x) => typeof x === "number" && Number.isFinite(x) && x > 0)) ? undefined : `attribute ${name} must be a list of positive numbers (or null)`;
+      return v === null || (Array.isArray(v) && v.every((x) => typeof x === "number" && Number.isFinite(x) && x > 0))
+        ? undefined
+        : `attribute ${name} must be a list of positive numbers (or null)`;
   }
 }
 

@@ -110,7 +110,15 @@ class LineError {
 }
 
 const describe = (t: Token): string =>
-  t.kind === "eof" ? "end of input" : t.kind === "value" ? `\`%${t.text}\`` : t.kind === "weight" ? `\`@${t.text}\`` : t.kind === "string" ? JSON.stringify(t.text) : `\`${t.text}\``;
+  t.kind === "eof"
+    ? "end of input"
+    : t.kind === "value"
+      ? `\`%${t.text}\``
+      : t.kind === "weight"
+        ? `\`@${t.text}\``
+        : t.kind === "string"
+          ? JSON.stringify(t.text)
+          : `\`${t.text}\``;
 
 class IrParser {
   private pos = 0;
@@ -179,7 +187,8 @@ class IrParser {
     }
     this.next();
     const extra = this.peek();
-    if (extra.kind !== "eof") this.diags.push(error(E_IR_SYNTAX, `unexpected ${describe(extra)} after the graph`, span(this.file, extra.line, extra.col, extra.endCol)));
+    if (extra.kind !== "eof")
+      this.diags.push(error(E_IR_SYNTAX, `unexpected ${describe(extra)} after the graph`, span(this.file, extra.line, extra.col, extra.endCol)));
     return g;
   }
 
@@ -205,10 +214,12 @@ class IrParser {
     const name = this.expect("weight", "a weight name `@name`").text;
     this.expectPunct(":", "before the weight's role");
     const roleTok = this.expect("word", "a weight role (table, weight, bias)");
-    if (!ROLES.includes(roleTok.text as WeightRole)) this.fail(`unknown weight role \`${roleTok.text}\`; expected one of ${ROLES.join(", ")}`, roleTok);
+    if (!ROLES.includes(roleTok.text as WeightRole))
+      this.fail(`unknown weight role \`${roleTok.text}\`; expected one of ${ROLES.join(", ")}`, roleTok);
     const typeTok = this.peek();
     const type = this.parseType();
-    if (type.kind !== "tensor" || type.shape.some((d) => d === BATCH)) this.fail("a weight's type is a tensor with static dimensions, e.g. f32[100,16]", typeTok);
+    if (type.kind !== "tensor" || type.shape.some((d) => d === BATCH))
+      this.fail("a weight's type is a tensor with static dimensions, e.g. f32[100,16]", typeTok);
     const attrs = this.isPunct("{") ? this.parseAttrs() : {};
     return { name, role: roleTok.text as WeightRole, dtype: type.dtype, shape: type.shape as number[], attrs, span: this.parseSpan(first) };
   }
@@ -265,7 +276,8 @@ class IrParser {
       if (dims.length !== 1 || typeof count !== "number") this.fail(`${head.text}[...] takes one feature count, e.g. ${head.text}[26]`, close);
       return { kind: "bags", count, weighted: head.text === "weighted_bags" };
     }
-    if (!DTYPES.includes(head.text as DType)) this.fail(`unknown element type \`${head.text}\`; expected one of ${DTYPES.join(", ")}, bags, weighted_bags`, head);
+    if (!DTYPES.includes(head.text as DType))
+      this.fail(`unknown element type \`${head.text}\`; expected one of ${DTYPES.join(", ")}, bags, weighted_bags`, head);
     return { kind: "tensor", dtype: head.text as DType, shape: dims } satisfies TensorType;
   }
 
@@ -320,7 +332,7 @@ class IrParser {
     const file = this.expect("string", "a quoted file name").text;
     const nums: number[] = [];
     for (const sep of [":", ":", "-", ":"]) {
-      this.expectPunct(sep, "in `loc(\"file\":line:col-endLine:endCol)`");
+      this.expectPunct(sep, 'in `loc("file":line:col-endLine:endCol)`');
       nums.push(Number(this.expect("number", "a line or column number").text));
     }
     this.expectPunct(")", "to close `loc(`");

@@ -53,7 +53,8 @@ export function partOf(decl: WeightDecl): TablePart | string {
   const a = decl.attrs;
   const kinds = (["rows", "cols", "hot", "cold"] as const).filter((k) => a[k] !== undefined);
   const rows = decl.shape[0] ?? 0;
-  if (kinds.length === 0) return a.part_of === undefined ? { decl, kind: "whole", start: 0, end: rows } : `@${decl.name} has part_of but none of rows, cols, hot, cold`;
+  if (kinds.length === 0)
+    return a.part_of === undefined ? { decl, kind: "whole", start: 0, end: rows } : `@${decl.name} has part_of but none of rows, cols, hot, cold`;
   if (kinds.length > 1) return `@${decl.name} holds both ${kinds.join(" and ")}; a part holds one`;
   if (typeof a.part_of !== "string") return `@${decl.name} holds ${kinds[0]} but has no part_of naming its table`;
   const kind = kinds[0]!;
@@ -68,7 +69,8 @@ export function partOf(decl: WeightDecl): TablePart | string {
   if (!isRange(range)) return `@${decl.name}: ${kind} must be a range [start, end) with start < end, got ${JSON.stringify(range)}`;
   const [start, end] = range;
   const size = kind === "cols" ? decl.shape[1] : rows;
-  if (size !== end - start) return `@${decl.name}: ${kind}=[${start},${end}] holds ${end - start} ${kind === "cols" ? "columns" : "rows"} but the part has ${size}`;
+  if (size !== end - start)
+    return `@${decl.name}: ${kind}=[${start},${end}] holds ${end - start} ${kind === "cols" ? "columns" : "rows"} but the part has ${size}`;
   return { decl, kind, start, end };
 }
 
@@ -79,7 +81,11 @@ export function partCounts(node: Pick<Node, "attrs">, tables: number): number[] 
 }
 
 /** Groups an embedding_bag's weight operands into logical tables; a message when they do not form valid tables. */
-export function logicalTables(feats: readonly number[], parts: readonly number[] | undefined, weights: readonly WeightDecl[]): LogicalTable[] | string {
+export function logicalTables(
+  feats: readonly number[],
+  parts: readonly number[] | undefined,
+  weights: readonly WeightDecl[],
+): LogicalTable[] | string {
   const counts = parts ?? feats.map(() => 1);
   if (counts.length !== feats.length) return `parts has ${counts.length} entries for ${feats.length} tables (bags)`;
   if (counts.some((c) => !Number.isInteger(c) || c < 1)) return `parts must count at least one weight per table, got [${counts.join(",")}]`;
@@ -114,7 +120,8 @@ function groupTable(group: readonly WeightDecl[], feature: number, first: number
   }
   const name = head.decl.attrs.part_of as string;
   const stranger = parts.find((p) => p.decl.attrs.part_of !== name);
-  if (stranger) return `@${stranger.decl.name} is part of ${String(stranger.decl.attrs.part_of)}, not of ${name}, yet it is grouped with @${head.decl.name}`;
+  if (stranger)
+    return `@${stranger.decl.name} is part of ${String(stranger.decl.attrs.part_of)}, not of ${name}, yet it is grouped with @${head.decl.name}`;
   const layout = head.kind === "cold" ? "hot" : head.kind;
   const body = layout === "hot" ? parts.slice(1) : parts;
   const bodyKind = layout === "hot" ? "cold" : layout;
@@ -124,7 +131,8 @@ function groupTable(group: readonly WeightDecl[], feature: number, first: number
   if (wrong) return `${name}: @${wrong.decl.name} holds ${wrong.kind} among ${bodyKind} parts`;
   let at = 0;
   for (const p of body) {
-    if (p.start !== at) return `${name}: @${p.decl.name} starts at ${p.start}, but the parts before it end at ${at} (parts must be consecutive, in order)`;
+    if (p.start !== at)
+      return `${name}: @${p.decl.name} starts at ${p.start}, but the parts before it end at ${at} (parts must be consecutive, in order)`;
     at = p.end;
   }
   const dims = new Set(parts.map((p) => p.decl.shape[1]));

@@ -93,7 +93,9 @@ const GRAPH_RULES: GraphRule[] = [
         ...duplicates(g.nodes, (n) => `%${n.id}`, "value"),
         ...duplicates(g.weights, (w) => `@${w.name}`, "weight"),
         ...duplicates(g.outputs, (o) => `\`${o.name}\``, "output"),
-        ...g.nodes.filter((n) => inputNames.has(n.id)).map((n) => at(n, VERIFY_CODES.duplicate, "this id is already taken by a graph input", "rename the node")),
+        ...g.nodes
+          .filter((n) => inputNames.has(n.id))
+          .map((n) => at(n, VERIFY_CODES.duplicate, "this id is already taken by a graph input", "rename the node")),
       ];
     },
   },
@@ -103,7 +105,15 @@ const GRAPH_RULES: GraphRule[] = [
       g.inputs.flatMap((i) => {
         const t = i.type;
         const ok = t.kind === "bags" ? isPositiveInt(t.count) : t.shape.every((d, k) => (k === 0 && d === BATCH) || isPositiveInt(d));
-        return ok ? [] : [error(VERIFY_CODES.badInput, `input %${i.name} has an invalid type ${formatType(t)}: sizes must be positive integers (B only first)`, i.span)];
+        return ok
+          ? []
+          : [
+              error(
+                VERIFY_CODES.badInput,
+                `input %${i.name} has an invalid type ${formatType(t)}: sizes must be positive integers (B only first)`,
+                i.span,
+              ),
+            ];
       }),
   },
   {
@@ -111,7 +121,8 @@ const GRAPH_RULES: GraphRule[] = [
     check: ({ g }) =>
       g.weights.flatMap((w) => {
         const out: Diagnostic[] = [];
-        if (!w.shape.every(isPositiveInt)) out.push(error(VERIFY_CODES.badWeight, `weight @${w.name} has shape [${w.shape.join(",")}]; sizes must be positive integers`, w.span));
+        if (!w.shape.every(isPositiveInt))
+          out.push(error(VERIFY_CODES.badWeight, `weight @${w.name} has shape [${w.shape.join(",")}]; sizes must be positive integers`, w.span));
         const pin = w.attrs.precision;
         if (pin !== undefined) {
           const msg = checkAttr("precision", COMMON_ATTRS.precision!, pin);
@@ -119,7 +130,13 @@ const GRAPH_RULES: GraphRule[] = [
         }
         const ids = w.attrs.ids;
         if (ids !== undefined && (w.role !== "table" || !(ID_POLICIES as readonly unknown[]).includes(ids)))
-          out.push(error(VERIFY_CODES.invalidAttr, `weight @${w.name}: attribute ids must be one of ${ID_POLICIES.join(", ")} on a table, got ${JSON.stringify(ids)}${w.role !== "table" ? ` on a ${w.role}` : ""}`, w.span));
+          out.push(
+            error(
+              VERIFY_CODES.invalidAttr,
+              `weight @${w.name}: attribute ids must be one of ${ID_POLICIES.join(", ")} on a table, got ${JSON.stringify(ids)}${w.role !== "table" ? ` on a ${w.role}` : ""}`,
+              w.span,
+            ),
+          );
         return out;
       }),
   },
@@ -130,7 +147,11 @@ const GRAPH_RULES: GraphRule[] = [
       return cycles.map((cycle) => {
         const head = byId.get(cycle[0]!)!;
         const names = cycle.map((id) => `%${id}`).join(", ");
-        return error(VERIFY_CODES.cycle, cycle.length === 1 ? `%${head.id} reads its own result (a cycle)` : `values ${names} depend on each other (a cycle)`, head.span);
+        return error(
+          VERIFY_CODES.cycle,
+          cycle.length === 1 ? `%${head.id} reads its own result (a cycle)` : `values ${names} depend on each other (a cycle)`,
+          head.span,
+        );
       });
     },
   },
@@ -148,7 +169,8 @@ const GRAPH_RULES: GraphRule[] = [
 const NODE_RULES: NodeRule[] = [
   {
     name: "known-op",
-    check: (n) => (opDef(n.op) ? [] : [at(n, VERIFY_CODES.unknownOp, `unknown op \`${n.op}\``, didYouMean(n.op, OP_NAMES) ?? `known ops: ${OP_NAMES.join(", ")}`)]),
+    check: (n) =>
+      opDef(n.op) ? [] : [at(n, VERIFY_CODES.unknownOp, `unknown op \`${n.op}\``, didYouMean(n.op, OP_NAMES) ?? `known ops: ${OP_NAMES.join(", ")}`)],
   },
   {
     name: "operand-form",
@@ -157,7 +179,9 @@ const NODE_RULES: NodeRule[] = [
       const misplaced = n.inputs.findIndex((r, i) => isValueRef(r) && n.inputs.slice(0, i).some(isWeightRef));
       return [
         ...bad.map((r) => at(n, VERIFY_CODES.badOperand, `operand ${JSON.stringify(r)} is neither a value (%id) nor a weight (@name)`)),
-        ...(misplaced >= 0 ? [at(n, VERIFY_CODES.operandOrder, `value operand ${n.inputs[misplaced]} comes after a weight operand; values go first`)] : []),
+        ...(misplaced >= 0
+          ? [at(n, VERIFY_CODES.operandOrder, `value operand ${n.inputs[misplaced]} comes after a weight operand; values go first`)]
+          : []),
       ];
     },
   },
@@ -168,10 +192,7 @@ const NODE_RULES: NodeRule[] = [
       if (!def) return [];
       const values = n.inputs.filter(isValueRef).length;
       const weights = n.inputs.filter(isWeightRef).length;
-      return [
-        ...countProblem(n, def.values, values, "value"),
-        ...countProblem(n, def.weights, weights, "weight"),
-      ];
+      return [...countProblem(n, def.values, values, "value"), ...countProblem(n, def.weights, weights, "weight")];
     },
   },
   {
@@ -206,11 +227,22 @@ const NODE_RULES: NodeRule[] = [
     check: (n, _i, { env, opts, broken }) => {
       if (n.inputs.some((r) => isValueRef(r) && broken.has(refName(r)))) return [];
       if (n.type === null)
-        return opts.allowUntyped ? [] : [at(n, VERIFY_CODES.missingType, "missing type; run infer-shapes", "add infer-shapes to the pipeline after the pass that built this node")];
+        return opts.allowUntyped
+          ? []
+          : [
+              at(
+                n,
+                VERIFY_CODES.missingType,
+                "missing type; run infer-shapes",
+                "add infer-shapes to the pipeline after the pass that built this node",
+              ),
+            ];
       const r = inferNodeType(n, env);
       if (!r) return [];
       if (!r.ok) return [at(n, VERIFY_CODES.typeError, r.message, r.hint)];
-      return typesEqual(r.type, n.type) ? [] : [at(n, VERIFY_CODES.typeMismatch, `stored type ${describeType(n.type)} but ${n.op} gives ${formatType(r.type)}`, "run infer-shapes")];
+      return typesEqual(r.type, n.type)
+        ? []
+        : [at(n, VERIFY_CODES.typeMismatch, `stored type ${describeType(n.type)} but ${n.op} gives ${formatType(r.type)}`, "run infer-shapes")];
     },
   },
 ];
@@ -229,7 +261,14 @@ function attrProblems(n: Node, def: OpDef): Diagnostic[] {
   for (const [k, v] of Object.entries(n.attrs)) {
     const spec = specs[k];
     if (!spec) {
-      out.push(at(n, VERIFY_CODES.unknownAttr, `${n.op} has no attribute \`${k}\``, didYouMean(k, Object.keys(specs)) ?? `its attributes: ${Object.keys(specs).join(", ")}`));
+      out.push(
+        at(
+          n,
+          VERIFY_CODES.unknownAttr,
+          `${n.op} has no attribute \`${k}\``,
+          didYouMean(k, Object.keys(specs)) ?? `its attributes: ${Object.keys(specs).join(", ")}`,
+        ),
+      );
       continue;
     }
     const msg = checkAttr(k, spec, v);
@@ -247,7 +286,16 @@ function buildScope(g: Graph, opts: VerifyOptions): Scope {
   });
   for (const i of g.inputs) defIndex.set(i.name, -1);
   const cycles = findCycles(g);
-  return { g, opts, defIndex, weightNames: new Set(g.weights.map((w) => w.name)), cycles, inCycle: new Set(cycles.flat()), broken: new Set(), env: graphTypeEnv(g) };
+  return {
+    g,
+    opts,
+    defIndex,
+    weightNames: new Set(g.weights.map((w) => w.name)),
+    cycles,
+    inCycle: new Set(cycles.flat()),
+    broken: new Set(),
+    env: graphTypeEnv(g),
+  };
 }
 
 /** Checks every rule; returns all problems found (empty for a valid graph). */

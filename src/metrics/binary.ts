@@ -109,7 +109,11 @@ function checkBatch(predictions: Float32Array, labels: Float32Array): void {
   for (let i = 0; i < predictions.length; i++) {
     const p = predictions[i]!;
     if (Number.isNaN(p)) fail(`metrics: prediction ${i} of the batch is NaN`);
-    if (p < 0 || p > 1) fail(`metrics: prediction ${i} of the batch is ${p}, outside [0, 1]`, "metrics expect probabilities: end the model with a sigmoid (final: sigmoid)");
+    if (p < 0 || p > 1)
+      fail(
+        `metrics: prediction ${i} of the batch is ${p}, outside [0, 1]`,
+        "metrics expect probabilities: end the model with a sigmoid (final: sigmoid)",
+      );
     const y = labels[i]!;
     if (y !== 0 && y !== 1) fail(`metrics: label ${i} of the batch is ${y}; labels must be 0 or 1`);
   }

@@ -31,5 +31,12 @@ export function formatMetrics(result: BinaryMetricsResult, baseline?: BinaryMetr
     table.push(["NE delta", "", Number.isNaN(delta) ? "n/a" : `${delta >= 0 ? "+" : ""}${delta.toFixed(4)}%`]);
   }
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
-  return table.map((row) => row.map((text, c) => (c === 0 ? text.padEnd(widths[c]!) : text.padStart(widths[c]!))).join("  ").trimEnd()).join("\n");
+  return table
+    .map((row) =>
+      row
+        .map((text, c) => (c === 0 ? text.padEnd(widths[c]!) : text.padStart(widths[c]!)))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }

@@ -48,7 +48,14 @@ export class OnnxBuilder {
     const output = count === 1 ? [name] : Array.from({ length: count }, (_, i) => `${name}:${i}`);
     for (const o of output) this.taken.add(o);
     const attribute_ = Object.entries(opts.attrs ?? {}).map(([k, v]) => attribute(k, v));
-    this.nodes.push({ input: [...inputs], output, name, opType: op, ...(attribute_.length ? { attribute: attribute_ } : {}), ...(opts.doc ? { docString: opts.doc } : {}) });
+    this.nodes.push({
+      input: [...inputs],
+      output,
+      name,
+      opType: op,
+      ...(attribute_.length ? { attribute: attribute_ } : {}),
+      ...(opts.doc ? { docString: opts.doc } : {}),
+    });
     return output;
   }
 

@@ -42,7 +42,10 @@ export function planTables(g: Graph, claim: (wanted: string) => string): TablePl
     groups.push(ts);
     ts.forEach((t) => grouped.add(t));
   }
-  for (const group of arraysByName(tables.filter((t) => !grouped.has(t.name)), info)) {
+  for (const group of arraysByName(
+    tables.filter((t) => !grouped.has(t.name)),
+    info,
+  )) {
     groups.push(group);
     group.forEach((t) => grouped.add(t));
   }
@@ -58,9 +61,13 @@ function addStatement(plan: TablePlan, group: string[], info: Map<string, TableI
   const first = info.get(group[0]!)!;
   const stacked = g.nodes.some((n) => n.op === "embedding_bag" && n.attrs.stacked !== false && weightInputs(n)[0] === group[0]);
   const isArray = stacked || group.length > 1;
-  const name = claim(isArray ? arrayPrefix(group) ?? "emb" : singlePrefix(group[0]!));
+  const name = claim(isArray ? (arrayPrefix(group) ?? "emb") : singlePrefix(group[0]!));
   const rows = group.map((t) => info.get(t)!.decl.shape[0]!);
-  const args = [`dim: ${first.decl.shape[1]}`, `pool: ${first.pool}`, `rows: ${isArray && new Set(rows).size > 1 ? `[${rows.join(", ")}]` : rows[0]}`];
+  const args = [
+    `dim: ${first.decl.shape[1]}`,
+    `pool: ${first.pool}`,
+    `rows: ${isArray && new Set(rows).size > 1 ? `[${rows.join(", ")}]` : rows[0]}`,
+  ];
   const ids = first.decl.attrs.ids;
   if (typeof ids === "string" && ids !== "error") args.push(`ids: ${ids}`);
   const pin = first.decl.attrs.precision;
@@ -77,12 +84,21 @@ function addStatement(plan: TablePlan, group: string[], info: Map<string, TableI
 /** The pool of the lookups reading a table (sum when none does); two different pools cannot be written. */
 function poolOf(g: Graph, table: string): string {
   const pools = new Set(g.nodes.filter((n) => n.op === "embedding_bag" && weightInputs(n).includes(table)).map((n) => String(n.attrs.pool)));
-  if (pools.size > 1) throw new RmcError(error(ONNX_CODES.unsupported, `table \`${table}\` is pooled both as ${[...pools].join(" and ")}; rmc's language gives each table one pool`));
+  if (pools.size > 1)
+    throw new RmcError(
+      error(ONNX_CODES.unsupported, `table \`${table}\` is pooled both as ${[...pools].join(" and ")}; rmc's language gives each table one pool`),
+    );
   return [...pools][0] ?? "sum";
 }
 
 const alike = (ts: TableInfo[]): boolean =>
-  ts.every((t) => t.decl.shape[1] === ts[0]!.decl.shape[1] && t.pool === ts[0]!.pool && t.decl.attrs.ids === ts[0]!.decl.attrs.ids && t.decl.attrs.precision === ts[0]!.decl.attrs.precision);
+  ts.every(
+    (t) =>
+      t.decl.shape[1] === ts[0]!.decl.shape[1] &&
+      t.pool === ts[0]!.pool &&
+      t.decl.attrs.ids === ts[0]!.decl.attrs.ids &&
+      t.decl.attrs.precision === ts[0]!.decl.attrs.precision,
+  );
 
 /** Runs of tables named `P.0.weight` ... `P.{K-1}.weight`, in order and alike. */
 function arraysByName(tables: WeightDecl[], info: Map<string, TableInfo>): string[][] {
@@ -91,7 +107,9 @@ function arraysByName(tables: WeightDecl[], info: Map<string, TableInfo>): strin
     const m = /^(.+)\.(\d+)\.weight$/.exec(t.name);
     if (m) byPrefix.set(m[1]!, [...(byPrefix.get(m[1]!) ?? []), t.name]);
   }
-  return [...byPrefix].filter(([p, names]) => names.length > 1 && names.every((n, i) => n === `${p}.${i}.weight`) && alike(names.map((n) => info.get(n)!))).map(([, names]) => names);
+  return [...byPrefix]
+    .filter(([p, names]) => names.length > 1 && names.every((n, i) => n === `${p}.${i}.weight`) && alike(names.map((n) => info.get(n)!)))
+    .map(([, names]) => names);
 }
 
 /** `P` when the group is exactly `P.0.weight` ... `P.{K-1}.weight`. */

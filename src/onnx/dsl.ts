@@ -58,11 +58,15 @@ export function writeDsl(g: Graph, header: string): string {
   }
   for (const o of g.outputs) {
     const value = names.get(o.value.replace(/^%/, ""));
-    if (value === undefined) throw new RmcError(error(ONNX_CODES.unsupported, `output ${o.name} returns a graph input directly, which rmc's language cannot say`));
+    if (value === undefined)
+      throw new RmcError(error(ONNX_CODES.unsupported, `output ${o.name} returns a graph input directly, which rmc's language cannot say`));
     const name = dslName(o.name);
     lines.push(name === value ? `output ${name}` : `output ${name} = ${value}`);
   }
-  const body = lines.map((l) => (l ? `  ${l}` : "")).join("\n").replace(/\n{3,}/g, "\n\n");
+  const body = lines
+    .map((l) => (l ? `  ${l}` : ""))
+    .join("\n")
+    .replace(/\n{3,}/g, "\n\n");
   return `${header}model ${dslName(g.name || "imported")} {\n${body}\n}\n`;
 }
 
@@ -86,7 +90,9 @@ function statements(g: Graph): Statement[] {
     const root = nodes[nodes.length - 1]!;
     const inner = new Set(nodes.slice(0, -1));
     // Inner nodes are read once, inside the group, and are no outputs: they can be nested calls or mlp/cross layers.
-    const closed = root.id === key && [...inner].every((n) => !outputs.has(n.id) && (readers.get(n.id) ?? []).length === 1 && nodes.includes(readers.get(n.id)![0]!));
+    const closed =
+      root.id === key &&
+      [...inner].every((n) => !outputs.has(n.id) && (readers.get(n.id) ?? []).length === 1 && nodes.includes(readers.get(n.id)![0]!));
     if (closed) found.push({ key, root, nodes });
     else for (const n of nodes) found.push({ key: n.id, root: n, nodes: [n] });
   }
@@ -132,7 +138,7 @@ function mlpCall(st: Statement, operand: (id: string) => string): string | undef
     return reads && l.linear.id === linearId && (!l.act || l.act.id === (i === last ? S : `${linearId}.${l.act.op}`));
   });
   if (!ok) return undefined;
-  const sizes = layers.map((l) => ((l.linear.type as TensorType).shape[1] as number));
+  const sizes = layers.map((l) => (l.linear.type as TensorType).shape[1] as number);
   const args = [operand(valueInputs(layers[0]!.linear)[0]!), `[${sizes.join(", ")}]`, `act: ${act}`, `final: ${acts[last]}`];
   if (!bias.has(true)) args.push("bias: false");
   return `mlp(${args.join(", ")})`;
@@ -146,7 +152,9 @@ function crossCall(st: Statement, operand: (id: string) => string): string | und
   const rank = ns[0]!.attrs.rank ?? 0;
   const ok = ns.every((n, i) => {
     const [a, b] = valueInputs(n);
-    return a === x0 && b === (i === 0 ? x0 : ns[i - 1]!.id) && (n.attrs.rank ?? 0) === rank && n.id === (i === ns.length - 1 ? st.key : `${st.key}.${i}`);
+    return (
+      a === x0 && b === (i === 0 ? x0 : ns[i - 1]!.id) && (n.attrs.rank ?? 0) === rank && n.id === (i === ns.length - 1 ? st.key : `${st.key}.${i}`)
+    );
   });
   return ok ? `cross(${operand(x0)}, layers: ${ns.length}${rank ? `, rank: ${rank}` : ""})` : undefined;
 }
@@ -188,7 +196,8 @@ function embeddingBagCall(n: Node, g: Graph, tables: TablePlan): string {
   if (n.attrs.stacked === false) return `embedding_bag(${tableExpr(tables.refs.get(ts[0]!)!, false)}, ${name}[${feats[0]}])`;
   const refs = ts.map((t) => tables.refs.get(t)!);
   const count = input?.type.kind === "bags" ? input.type.count : -1;
-  const whole = refs.every((r, i) => r.name === refs[0]!.name && r.index === i) && tables.lines.some((l) => l.startsWith(`table ${refs[0]!.name}[${ts.length}]`));
+  const whole =
+    refs.every((r, i) => r.name === refs[0]!.name && r.index === i) && tables.lines.some((l) => l.startsWith(`table ${refs[0]!.name}[${ts.length}]`));
   if (!whole || count !== ts.length || feats.some((f, i) => f !== i))
     throw inexpressible(n, "a stacked lookup must read a whole table array, table i from bag feature i of one bags input with as many features");
   return `embedding_bag(${refs[0]!.name}, ${name})`;

@@ -14,7 +14,21 @@ import { weightPrecision } from "../ir/precision.js";
 import { smoothMultipliers } from "../quant/dense.js";
 import type { WeightStore } from "../weights/store.js";
 import { OnnxBuilder } from "./builder.js";
-import { ACTIVATION_OPS, type BagsDecode, type Operand, bagsInputNames, decodeBags, lowerConcat, lowerCrossLayer, lowerInt8Linear, lowerInt8LinearExact, lowerInteractDot, lowerLinear, lowerPooling, lowerStack } from "./lower.js";
+import {
+  ACTIVATION_OPS,
+  type BagsDecode,
+  type Operand,
+  bagsInputNames,
+  decodeBags,
+  lowerConcat,
+  lowerCrossLayer,
+  lowerInt8Linear,
+  lowerInt8LinearExact,
+  lowerInteractDot,
+  lowerLinear,
+  lowerPooling,
+  lowerStack,
+} from "./lower.js";
 import { DT, IR_VERSION, ONNX_CODES, OPSET, type TensorProto, type ValueInfoProto, encodeModel, floatTensor, uint8Tensor } from "./proto.js";
 
 /** What export writes. */
@@ -73,7 +87,8 @@ export function exportOnnx(graph: Graph, weights: WeightStore, opts: ExportOptio
   const mode = opts.precision ?? "fp32";
   const int8 = new Set(canonical.nodes.filter((n) => n.op === "linear" && precisionOf(n, canonical, mode) === "int8").map((n) => n.id));
   const readers = new Map<string, Node>();
-  for (const n of canonical.nodes) for (const w of int8.has(n.id) ? weightInputs(n).slice(1) : weightInputs(n)) if (!readers.has(w)) readers.set(w, n);
+  for (const n of canonical.nodes)
+    for (const w of int8.has(n.id) ? weightInputs(n).slice(1) : weightInputs(n)) if (!readers.has(w)) readers.set(w, n);
   for (const w of canonical.weights) {
     const reader = readers.get(w.name);
     if (reader) b.initializer(weightTensor(w, weights, reader, mode === "fp32" ? "fp32" : precisionOf(reader, canonical, mode, w)));
@@ -89,7 +104,11 @@ export function exportOnnx(graph: Graph, weights: WeightStore, opts: ExportOptio
     if (v.name !== o.name) b.nodes.push({ input: [v.name], output: [o.name], name: `output.${o.name}`, opType: "Identity" });
     return tensorInfo(o.name, DT.FLOAT, ["B", ...v.shape]);
   });
-  const metadata = canonical.inputs.map((i) => (i.type.kind === "bags" ? { name: i.name, bags: i.type.count, weighted: i.type.weighted } : { name: i.name, dense: (i.type as TensorType).shape[1] }));
+  const metadata = canonical.inputs.map((i) =>
+    i.type.kind === "bags"
+      ? { name: i.name, bags: i.type.count, weighted: i.type.weighted }
+      : { name: i.name, dense: (i.type as TensorType).shape[1] },
+  );
   return encodeModel({
     irVersion: IR_VERSION,
     opsetImport: [{ domain: "", version: OPSET }],
@@ -160,7 +179,14 @@ function lowerNode(ctx: LowerCtx, node: Node): string {
       return lowerCrossLayer(b, operands[0]!.name, operands[1]!.name, w, node.id, doc);
     }
     default:
-      throw new RmcError(error(ONNX_CODES.unsupported, `${node.op} %${node.id} has no ONNX form`, node.span, "export runs after canonicalize; only its primitive ops are exported"));
+      throw new RmcError(
+        error(
+          ONNX_CODES.unsupported,
+          `${node.op} %${node.id} has no ONNX form`,
+          node.span,
+          "export runs after canonicalize; only its primitive ops are exported",
+        ),
+      );
   }
 }
 
@@ -168,7 +194,8 @@ function lowerNode(ctx: LowerCtx, node: Node): string {
 function lowerEmbeddingBag(ctx: LowerCtx, node: Node, doc: string | undefined): string {
   const bagsId = valueInputs(node)[0]!;
   const input = ctx.graph.inputs.find((i) => i.name === bagsId)!;
-  if (input.type.kind !== "bags") throw new RmcError(error(ONNX_CODES.unsupported, `embedding_bag %${node.id} reads ${bagsId}, which is not a bags input`, node.span));
+  if (input.type.kind !== "bags")
+    throw new RmcError(error(ONNX_CODES.unsupported, `embedding_bag %${node.id} reads ${bagsId}, which is not a bags input`, node.span));
   const { count, weighted } = input.type;
   let decode = ctx.decoders.get(bagsId);
   if (!decode) ctx.decoders.set(bagsId, (decode = decodeBags(ctx.b, bagsId, count)));
@@ -176,7 +203,14 @@ function lowerEmbeddingBag(ctx: LowerCtx, node: Node, doc: string | undefined): 
   const stacked = node.attrs.stacked !== false;
   const pooled = weightInputs(node).map((table, t) => {
     const decl = ctx.graph.weights.find((w) => w.name === table)!;
-    const spec = { table, rows: decl.shape[0]!, feature: ctx.b.int64([feats[t]!], []), pool: node.attrs.pool as "sum" | "mean" | "max", weighted, ids: ((decl.attrs.ids as string | undefined) ?? "error") as "error" | "clamp" | "modulo" };
+    const spec = {
+      table,
+      rows: decl.shape[0]!,
+      feature: ctx.b.int64([feats[t]!], []),
+      pool: node.attrs.pool as "sum" | "mean" | "max",
+      weighted,
+      ids: ((decl.attrs.ids as string | undefined) ?? "error") as "error" | "clamp" | "modulo",
+    };
     return lowerPooling(ctx.b, decode, spec, stacked ? undefined : node.id);
   });
   if (!stacked) {
@@ -199,7 +233,12 @@ function int8Tensors(ctx: LowerCtx, node: Node): { weight: string; zeroPoint: st
   const weight = b.initializer(uint8Tensor(b.fresh(`${name}.u8`), [inF, out], shifted));
   const scaleName = b.initializer(floatTensor(b.fresh(`${name}.scale`), [out], scales));
   const smoothName = smooth ? b.initializer(floatTensor(b.fresh(`${name}.smooth`), [inF], smoothMultipliers(smooth))) : undefined;
-  return { weight, zeroPoint: b.initializer(uint8Tensor(b.fresh("const.u8.128"), [], Uint8Array.of(128))), scales: scaleName, ...(smoothName ? { smooth: smoothName } : {}) };
+  return {
+    weight,
+    zeroPoint: b.initializer(uint8Tensor(b.fresh("const.u8.128"), [], Uint8Array.of(128))),
+    scales: scaleName,
+    ...(smoothName ? { smooth: smoothName } : {}),
+  };
 }
 
 /**
@@ -211,7 +250,13 @@ function weightTensor(w: WeightDecl, store: WeightStore, reader: Node, precision
   const t = store.get(w.name);
   if (!t) throw new RmcError(error(ONNX_CODES.shape, `weight @${w.name} is not in the weights`, w.span));
   if (t.shape.length !== w.shape.length || t.shape.some((d, i) => d !== w.shape[i]))
-    throw new RmcError(error(ONNX_CODES.shape, `weight @${w.name}: the weights hold shape [${t.shape.join(",")}] but the model declares [${w.shape.join(",")}]`, w.span));
+    throw new RmcError(
+      error(
+        ONNX_CODES.shape,
+        `weight @${w.name}: the weights hold shape [${t.shape.join(",")}] but the model declares [${w.shape.join(",")}]`,
+        w.span,
+      ),
+    );
   let values: Float32Array;
   if (reader.op === "embedding_bag") values = tableAt(t, precision, w).toFloat32();
   else if (precision === "fp16" || precision === "bf16") values = roundedWeights(t, precision);
@@ -237,6 +282,11 @@ function checkSize(g: Graph): void {
   const bytes = g.weights.reduce((n, w) => n + w.shape.reduce((a, d) => a * d, 4), 0);
   if (bytes > MAX_MODEL_BYTES - (1 << 24))
     throw new RmcError(
-      error(ONNX_CODES.exportLimit, `${g.name}: the weights take ${(bytes / 2 ** 30).toFixed(2)} GiB; an ONNX file holds at most 2 GiB in one protobuf message`, undefined, "export a model with smaller tables (rmc does not write ONNX external data)"),
+      error(
+        ONNX_CODES.exportLimit,
+        `${g.name}: the weights take ${(bytes / 2 ** 30).toFixed(2)} GiB; an ONNX file holds at most 2 GiB in one protobuf message`,
+        undefined,
+        "export a model with smaller tables (rmc does not write ONNX external data)",
+      ),
     );
 }

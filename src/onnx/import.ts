@@ -25,9 +25,35 @@ export interface ImportResult {
 
 /** The ONNX ops that occur in the patterns rmc imports; any other op is refused up front. */
 export const IMPORTED_OPS = new Set([
-  "Identity", "Relu", "Sigmoid", "Tanh", "Gemm", "MatMul", "Add", "Mul", "Sub", "Div", "Max", "Concat", "Flatten", "Reshape",
-  "Unsqueeze", "Transpose", "Gather", "Slice", "ReduceSum", "ReduceMean", "ReduceMax", "Range", "Less", "Greater", "Where",
-  "Cast", "Clip", "Mod", "Constant",
+  "Identity",
+  "Relu",
+  "Sigmoid",
+  "Tanh",
+  "Gemm",
+  "MatMul",
+  "Add",
+  "Mul",
+  "Sub",
+  "Div",
+  "Max",
+  "Concat",
+  "Flatten",
+  "Reshape",
+  "Unsqueeze",
+  "Transpose",
+  "Gather",
+  "Slice",
+  "ReduceSum",
+  "ReduceMean",
+  "ReduceMax",
+  "Range",
+  "Less",
+  "Greater",
+  "Where",
+  "Cast",
+  "Clip",
+  "Mod",
+  "Constant",
 ]);
 
 /** Imports ONNX model bytes (`file` names it in errors). */
@@ -41,13 +67,30 @@ export function importOnnx(bytes: Uint8Array, file: string): ImportResult {
   const outputs = (model.graph!.output ?? []).map((o) => ({ name: o.name ?? "", id: r.value(o.name ?? "") }));
   if (r.failures.length) {
     const lines = r.failures.map((f) => `  ${f.node.opType} node \`${f.node.name || f.node.output?.[0] || "?"}\`: ${f.reason}`);
-    throw new RmcError(error(ONNX_CODES.unsupported, `${file}: ${r.failures.length} node${r.failures.length > 1 ? "s" : ""} fit no pattern rmc imports:\n${lines.join("\n")}`, undefined, "rmc imports DLRM-style graphs: embedding bags, dense layers, activations, the dot/cat interaction, concat, cross layers (docs/onnx.md)"));
+    throw new RmcError(
+      error(
+        ONNX_CODES.unsupported,
+        `${file}: ${r.failures.length} node${r.failures.length > 1 ? "s" : ""} fit no pattern rmc imports:\n${lines.join("\n")}`,
+        undefined,
+        "rmc imports DLRM-style graphs: embedding bags, dense layers, activations, the dot/cat interaction, concat, cross layers (docs/onnx.md)",
+      ),
+    );
   }
   const inputs = graphInputs(g, r, meta);
-  const recognised = r.result(model.graph!.name || "imported", inputs, outputs.map((o) => ({ name: o.name, value: o.id!, span: { file, line: 0, col: 0, endLine: 0, endCol: 0 } })));
+  const recognised = r.result(
+    model.graph!.name || "imported",
+    inputs,
+    outputs.map((o) => ({ name: o.name, value: o.id!, span: { file, line: 0, col: 0, endLine: 0, endCol: 0 } })),
+  );
   const text = writeDsl(recognised.graph, `// Imported from ${file.split(/[\\/]/).pop()} by rmc import-onnx.\n`);
   const parsed = parseModel(text, "<imported>");
-  if (!parsed.graph) throw new RmcError(error(ONNX_CODES.unsupported, `${file}: the DSL written for this model does not parse (a bug in rmc): ${parsed.diagnostics.map((d) => d.message).join("; ")}`));
+  if (!parsed.graph)
+    throw new RmcError(
+      error(
+        ONNX_CODES.unsupported,
+        `${file}: the DSL written for this model does not parse (a bug in rmc): ${parsed.diagnostics.map((d) => d.message).join("; ")}`,
+      ),
+    );
   const graph = runPipeline(parsed.graph, DEFAULT_PIPELINE, createPassRegistry(), { out: () => {} });
   const rename = pairGraphs(recognised.graph, graph, file);
   const weights = new Map<string, { shape: number[]; data: Float32Array }>();
@@ -63,7 +106,14 @@ function refuseUnknownOps(model: ModelProto, file: string): void {
   const bad = (model.graph!.node ?? []).filter((n) => !IMPORTED_OPS.has(n.opType ?? "") || (n.domain && n.domain !== "ai.onnx"));
   if (bad.length === 0) return;
   const lines = bad.map((n) => `  ${n.domain ? `${n.domain}.` : ""}${n.opType} (node \`${n.name || n.output?.[0] || "?"}\`)`);
-  throw new RmcError(error(ONNX_CODES.unsupported, `${file}: ${bad.length} node${bad.length > 1 ? "s use ops" : " uses an op"} rmc cannot import:\n${lines.join("\n")}`, undefined, `rmc imports ${[...IMPORTED_OPS].join(", ")} in DLRM-style patterns (docs/onnx.md)`));
+  throw new RmcError(
+    error(
+      ONNX_CODES.unsupported,
+      `${file}: ${bad.length} node${bad.length > 1 ? "s use ops" : " uses an op"} rmc cannot import:\n${lines.join("\n")}`,
+      undefined,
+      `rmc imports ${[...IMPORTED_OPS].join(", ")} in DLRM-style patterns (docs/onnx.md)`,
+    ),
+  );
 }
 
 interface InputMeta {
@@ -126,7 +176,12 @@ function pairGraphs(from: Graph, to: Graph, file: string): Map<string, string> {
     const nb = toNodes.get(b);
     if (!na && !nb) continue; // both graph inputs
     if (!na || !nb || !sameNode(na, nb)) {
-      problems.push(error(ONNX_CODES.unsupported, `${file}: node \`${a}\` reads back from the written DSL as ${nb ? `${nb.op} \`${nb.id}\`` : "nothing"} (a bug in rmc's DSL writer)`));
+      problems.push(
+        error(
+          ONNX_CODES.unsupported,
+          `${file}: node \`${a}\` reads back from the written DSL as ${nb ? `${nb.op} \`${nb.id}\`` : "nothing"} (a bug in rmc's DSL writer)`,
+        ),
+      );
       continue;
     }
     weightInputs(nb).forEach((w, i) => rename.set(w, weightInputs(na)[i]!));
@@ -140,7 +195,18 @@ const DROPPED_ATTRS = new Set(["act_scale", "smooth"]);
 
 /** Same op, attributes (those the DSL can say) and type. */
 function sameNode(a: Node, b: Node): boolean {
-  const attrs = (n: Node) => JSON.stringify(Object.entries(n.attrs).filter(([k]) => !DROPPED_ATTRS.has(k)).sort(([x], [y]) => x.localeCompare(y)));
+  const attrs = (n: Node) =>
+    JSON.stringify(
+      Object.entries(n.attrs)
+        .filter(([k]) => !DROPPED_ATTRS.has(k))
+        .sort(([x], [y]) => x.localeCompare(y)),
+    );
   const shape = (n: Node) => JSON.stringify((n.type as TensorType | null)?.shape ?? null);
-  return a.op === b.op && attrs(a) === attrs(b) && shape(a) === shape(b) && weightInputs(a).length === weightInputs(b).length && valueInputs(a).length === valueInputs(b).length;
+  return (
+    a.op === b.op &&
+    attrs(a) === attrs(b) &&
+    shape(a) === shape(b) &&
+    weightInputs(a).length === weightInputs(b).length &&
+    valueInputs(a).length === valueInputs(b).length
+  );
 }

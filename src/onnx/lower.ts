@@ -48,7 +48,9 @@ export function decodeBags(b: OnnxBuilder, name: string, count: number): BagsDec
     return v;
   };
   const starts = once("starts", () => b.node("Slice", [io.offsets, b.int64([0]), b.int64([-1]), b.int64([0])]));
-  const flatLengths = once("flatLengths", () => b.node("Sub", [b.node("Slice", [io.offsets, b.int64([1]), b.int64([INT64_MAX]), b.int64([0])]), starts()]));
+  const flatLengths = once("flatLengths", () =>
+    b.node("Sub", [b.node("Slice", [io.offsets, b.int64([1]), b.int64([INT64_MAX]), b.int64([0])]), starts()]),
+  );
   const lengths = once("lengths", () => b.node("Reshape", [flatLengths(), b.int64([count, -1])]));
   const range = once("range", () => {
     const longest = b.node("ReduceMax", [flatLengths()], { attrs: { keepdims: 0 } });
@@ -60,7 +62,8 @@ export function decodeBags(b: OnnxBuilder, name: string, count: number): BagsDec
     const pos = b.node("Add", [b.node("Unsqueeze", [b.node("Reshape", [starts(), b.int64([count, -1])]), b.int64([2])]), range()]);
     return b.node("Where", [mask(), pos, b.int64([0], [])]);
   });
-  const padded = (list: string, zero: string): string => b.node("Gather", [b.node("Concat", [list, zero], { attrs: { axis: 0 } }), safePositions()], { attrs: { axis: 0 } });
+  const padded = (list: string, zero: string): string =>
+    b.node("Gather", [b.node("Concat", [list, zero], { attrs: { axis: 0 } }), safePositions()], { attrs: { axis: 0 } });
   return {
     mask,
     lengths,
@@ -184,7 +187,15 @@ export function lowerInt8Linear(b: OnnxBuilder, x: string, t: Int8LayerTensors, 
  * as lowerInt8Linear; then f32(acc) · f32(s · w_scale[o]) + bias. Every step
  * rounds to f32 as the interpreter does, so ORT's results match rmc's.
  */
-export function lowerInt8LinearExact(b: OnnxBuilder, x: string, t: Int8LayerTensors, actScale: number | undefined, bias: string | undefined, name: string, doc?: string): string {
+export function lowerInt8LinearExact(
+  b: OnnxBuilder,
+  x: string,
+  t: Int8LayerTensors,
+  actScale: number | undefined,
+  bias: string | undefined,
+  name: string,
+  doc?: string,
+): string {
   const input = t.smooth ? b.node("Mul", [x, t.smooth]) : x;
   let s: string;
   if (actScale === undefined) {

@@ -6,7 +6,16 @@
 // constant values, and binds the placeholders ("holes") to the file's tensors.
 
 import type { OnnxBuilder } from "./builder.js";
-import { type GraphProto, type NodeProto, type TensorProto, type TensorValues, type ValueInfoProto, attrValue, tensorValues, toNumber } from "./proto.js";
+import {
+  type GraphProto,
+  type NodeProto,
+  type TensorProto,
+  type TensorValues,
+  type ValueInfoProto,
+  attrValue,
+  tensorValues,
+  toNumber,
+} from "./proto.js";
 
 /** Where a tensor comes from: the node and which of its outputs. */
 export interface Producer {
@@ -54,7 +63,12 @@ export class GraphIndex {
     if (!n) return undefined;
     const t = attrValue(n, "value");
     if (t && typeof t === "object" && !Array.isArray(t)) return tensorValues(t);
-    for (const [key, dtype] of [["value_int", 7], ["value_ints", 7], ["value_float", 1], ["value_floats", 1]] as const) {
+    for (const [key, dtype] of [
+      ["value_int", 7],
+      ["value_ints", 7],
+      ["value_float", 1],
+      ["value_floats", 1],
+    ] as const) {
       const v = attrValue(n, key);
       if (v === undefined) continue;
       const list = Array.isArray(v) ? (v as number[]) : [v as number];
@@ -99,7 +113,11 @@ const DEFAULT_ATTRS: Record<string, Record<string, number | number[]>> = {
 function attrKey(n: NodeProto): string {
   const all: Record<string, unknown> = { ...(DEFAULT_ATTRS[n.opType ?? ""] ?? {}) };
   for (const a of n.attribute ?? []) all[a.name ?? ""] = attrValue(n, a.name ?? "");
-  return JSON.stringify(Object.keys(all).sort().map((k) => [k, all[k]]));
+  return JSON.stringify(
+    Object.keys(all)
+      .sort()
+      .map((k) => [k, all[k]]),
+  );
 }
 
 const sameConstant = (a: TensorValues, b: TensorValues): boolean => {
@@ -140,7 +158,10 @@ export function matchTemplate(g: GraphIndex, t: OnnxBuilder, root: string, targe
     if (c) {
       const want = tensorValues(c)!;
       const got = g.constant(gn);
-      if (!got || !sameConstant(want, got)) return `\`${gn}\` should be the constant [${Array.from(want.data as ArrayLike<number>).slice(0, 8).join(", ")}]`;
+      if (!got || !sameConstant(want, got))
+        return `\`${gn}\` should be the constant [${Array.from(want.data as ArrayLike<number>)
+          .slice(0, 8)
+          .join(", ")}]`;
       const constNode = g.opOf(gn, "Constant");
       if (constNode) covered.add(constNode);
       continue;
@@ -181,7 +202,9 @@ function compareNodes(tp: Producer, gp: Producer): string | undefined {
 /** A value info's dimensions: numbers, or the symbolic names (or "?") of dynamic ones. */
 export function valueDims(v: ValueInfoProto | undefined): (number | string)[] | undefined {
   const dims = v?.type?.tensorType?.shape?.dim;
-  return dims ? dims.map((d) => (d.dimValue !== undefined && d.dimValue !== null && toNumber(d.dimValue) > 0 ? toNumber(d.dimValue) : d.dimParam || "?")) : undefined;
+  return dims
+    ? dims.map((d) => (d.dimValue !== undefined && d.dimValue !== null && toNumber(d.dimValue) > 0 ? toNumber(d.dimValue) : d.dimParam || "?"))
+    : undefined;
 }
 
 /** A value info's element type, or undefined. */

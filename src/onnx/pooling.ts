@@ -76,7 +76,14 @@ function matchPooling(g: GraphIndex, tensor: string, p: Omit<FoundPooling, "matc
   const t = new OnnxBuilder();
   const io = bagsInputNames(p.bags);
   const decode: BagsDecode = decodeBags(t, p.bags, p.count);
-  const root = lowerPooling(t, decode, { table: "?table", rows: p.rows, feature: t.int64([p.feature], []), pool: p.pool, weighted: p.weighted, ids: p.ids });
+  const root = lowerPooling(t, decode, {
+    table: "?table",
+    rows: p.rows,
+    feature: t.int64([p.feature], []),
+    pool: p.pool,
+    weighted: p.weighted,
+    ids: p.ids,
+  });
   const holes = new Set(["?table", io.ids, io.offsets, io.weights]);
   const m = matchTemplate(g, t, root, tensor, holes);
   if (typeof m === "string") return m;

@@ -44,7 +44,15 @@ export interface TensorValues {
   data: Float32Array | Int32Array | Uint8Array | Int8Array | number[];
 }
 
-const ELEMENT_BYTES: Record<number, number> = { [DT.FLOAT]: 4, [DT.UINT8]: 1, [DT.INT8]: 1, [DT.INT32]: 4, [DT.INT64]: 8, [DT.BOOL]: 1, [DT.DOUBLE]: 8 };
+const ELEMENT_BYTES: Record<number, number> = {
+  [DT.FLOAT]: 4,
+  [DT.UINT8]: 1,
+  [DT.INT8]: 1,
+  [DT.INT32]: 4,
+  [DT.INT64]: 8,
+  [DT.BOOL]: 1,
+  [DT.DOUBLE]: 8,
+};
 
 /** Reads a tensor proto's values (raw_data or the typed repeated fields); undefined for element types rmc never reads. */
 export function tensorValues(t: TensorProto): TensorValues | undefined {
@@ -66,7 +74,11 @@ export function tensorValues(t: TensorProto): TensorValues | undefined {
       return { dtype, dims, data: Array.from({ length: count }, (_, i) => Number(view.getBigInt64(i * 8, true))) };
     }
     case DT.INT32:
-      return { dtype, dims, data: view ? Int32Array.from({ length: count }, (_, i) => view.getInt32(i * 4, true)) : Int32Array.from(t.int32Data ?? []) };
+      return {
+        dtype,
+        dims,
+        data: view ? Int32Array.from({ length: count }, (_, i) => view.getInt32(i * 4, true)) : Int32Array.from(t.int32Data ?? []),
+      };
     case DT.UINT8:
     case DT.BOOL:
       return { dtype, dims, data: raw ? raw.slice() : Uint8Array.from(t.int32Data ?? []) };
@@ -94,7 +106,12 @@ export function int64Tensor(name: string, dims: readonly number[], values: reado
 }
 
 /** A uint8 tensor proto. */
-export const uint8Tensor = (name: string, dims: readonly number[], values: Uint8Array): TensorProto => ({ name, dataType: DT.UINT8, dims: [...dims], rawData: values });
+export const uint8Tensor = (name: string, dims: readonly number[], values: Uint8Array): TensorProto => ({
+  name,
+  dataType: DT.UINT8,
+  dims: [...dims],
+  rawData: values,
+});
 
 /** An attribute value as rmc writes them: an int, a list of ints, or a string. */
 export type AttrInput = number | readonly number[] | string;
@@ -137,9 +154,23 @@ export function decodeModel(bytes: Uint8Array, file: string): ModelProto {
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (e) {
-    throw new RmcError(error(ONNX_CODES.badFile, `${file}: not an ONNX model (${(e as Error).message})`, undefined, "give a .onnx file written by torch.onnx.export, onnx.save or `rmc export-onnx`"));
+    throw new RmcError(
+      error(
+        ONNX_CODES.badFile,
+        `${file}: not an ONNX model (${(e as Error).message})`,
+        undefined,
+        "give a .onnx file written by torch.onnx.export, onnx.save or `rmc export-onnx`",
+      ),
+    );
   }
   if (!model.graph || (model.graph.node ?? []).length === 0)
-    throw new RmcError(error(ONNX_CODES.badFile, `${file}: not an ONNX model (no graph or an empty one)`, undefined, "give a .onnx file written by torch.onnx.export, onnx.save or `rmc export-onnx`"));
+    throw new RmcError(
+      error(
+        ONNX_CODES.badFile,
+        `${file}: not an ONNX model (no graph or an empty one)`,
+        undefined,
+        "give a .onnx file written by torch.onnx.export, onnx.save or `rmc export-onnx`",
+      ),
+    );
   return model;
 }

@@ -6,7 +6,18 @@
 // fits no pattern is collected, so one error can list every such node.
 
 import { OPS, withDefaults } from "../ir/ops.js";
-import { type Attrs, type Graph, type Input, type Node, type TensorType, type Type, type WeightDecl, syntheticSpan, valueRef, weightRef } from "../ir/types.js";
+import {
+  type Attrs,
+  type Graph,
+  type Input,
+  type Node,
+  type TensorType,
+  type Type,
+  type WeightDecl,
+  syntheticSpan,
+  valueRef,
+  weightRef,
+} from "../ir/types.js";
 import { OnnxBuilder } from "./builder.js";
 import { DOC_PREFIX } from "./export.js";
 import { lowerCrossLayer, lowerInteractDot } from "./lower.js";
@@ -77,7 +88,10 @@ export class Recognizer {
     const info = this.g.inputs.get(name)!;
     const dims = valueDims(info);
     if (valueElemType(info) !== DT.FLOAT || !dims || dims.length !== 2 || typeof dims[1] !== "number")
-      return this.fail({ name, opType: "(graph input)" }, `dense inputs must be float [batch, n] with a fixed n, got ${dims ? `[${dims.join(", ")}]` : "no shape"}; bags are NAME_ids / NAME_offsets pairs`);
+      return this.fail(
+        { name, opType: "(graph input)" },
+        `dense inputs must be float [batch, n] with a fixed n, got ${dims ? `[${dims.join(", ")}]` : "no shape"}; bags are NAME_ids / NAME_offsets pairs`,
+      );
     this.types.set(name, { kind: "tensor", dtype: "f32", shape: ["B", dims[1]] });
     return name;
   }
@@ -89,8 +103,12 @@ export class Recognizer {
     if (op === "Gemm" || op === "MatMul") return this.linear(n, n, undefined);
     if (op === "Add") return this.add2(n, tensor);
     if (op === "Concat") return this.concat(n);
-    if (op === "Flatten") return attrValue(n, "axis") === 1 ? this.operands(n, [n.input![0]!], (xs) => this.add(n, "flatten", xs, [], {})) : this.fail(n, "only Flatten with axis=1 is imported");
-    if (op === "Reshape" && this.g.numbers(n.input![1]!)?.join() === "0,-1") return this.operands(n, [n.input![0]!], (xs) => this.add(n, "flatten", xs, [], {}));
+    if (op === "Flatten")
+      return attrValue(n, "axis") === 1
+        ? this.operands(n, [n.input![0]!], (xs) => this.add(n, "flatten", xs, [], {}))
+        : this.fail(n, "only Flatten with axis=1 is imported");
+    if (op === "Reshape" && this.g.numbers(n.input![1]!)?.join() === "0,-1")
+      return this.operands(n, [n.input![0]!], (xs) => this.add(n, "flatten", xs, [], {}));
     const padded = PADDED_POOLS[op] ? this.paddedGather(n.input![0]!) : undefined;
     if (padded) return this.paddedPooling(n, padded.gather, padded.weights);
     if (looksLikePooling(this.g, tensor)) return this.pooled(n, tensor);
@@ -107,9 +125,20 @@ export class Recognizer {
   private add(principal: NodeProto, op: keyof typeof OPS, values: string[], weights: string[], attrs: Attrs): string | undefined {
     const id = this.freshId(principal.name || principal.output?.[0] || op);
     const all = { ...withDefaults(OPS[op], attrs), ...docAttrs(principal.docString) };
-    const inferred = OPS[op].infer({ values: values.map((v) => this.types.get(v)!), weights: weights.map((w) => this.weightDecls.get(w)!.decl), attrs: all });
+    const inferred = OPS[op].infer({
+      values: values.map((v) => this.types.get(v)!),
+      weights: weights.map((w) => this.weightDecls.get(w)!.decl),
+      attrs: all,
+    });
     if (!inferred.ok) return this.fail(principal, `shape conflict: ${inferred.message}`);
-    const node: Node = { id, op, inputs: [...values.map(valueRef), ...weights.map(weightRef)], attrs: all, type: inferred.type, span: syntheticSpan() };
+    const node: Node = {
+      id,
+      op,
+      inputs: [...values.map(valueRef), ...weights.map(weightRef)],
+      attrs: all,
+      type: inferred.type,
+      span: syntheticSpan(),
+    };
     this.nodes.push({ node, at: this.g.position.get(principal) ?? 0 });
     this.types.set(id, inferred.type);
     return id;
@@ -125,7 +154,8 @@ export class Recognizer {
   /** Registers initializer `name` as a weight ([out, in] for layers, transposed from [in, out] when `transpose`). */
   weight(user: NodeProto, name: string, role: WeightDecl["role"], transpose = false): string | undefined {
     const known = this.weightDecls.get(name);
-    if (known) return known.decl.role === role ? name : this.fail(user, `initializer \`${name}\` is used both as a ${known.decl.role} and as a ${role}`);
+    if (known)
+      return known.decl.role === role ? name : this.fail(user, `initializer \`${name}\` is used both as a ${known.decl.role} and as a ${role}`);
     const init = this.g.initializers.get(name);
     const values = init ? tensorValues(init) : undefined;
     if (!init || !values || values.dtype !== DT.FLOAT) return this.fail(user, `\`${name}\` should be a float32 initializer (a ${role})`);
@@ -134,7 +164,14 @@ export class Recognizer {
     if (transpose && dims.length === 2) [dims, data] = [[dims[1]!, dims[0]!], transposed(data, dims[0]!, dims[1]!)];
     if (role === "bias" && dims.length === 2 && dims[0] === 1) dims = [dims[1]!];
     const index = (this.g.graph.initializer ?? []).indexOf(init);
-    const decl: WeightDecl = { name, role, dtype: "f32", shape: dims, attrs: docAttrs(init.docString ?? undefined, ["precision", "ids"]), span: syntheticSpan() };
+    const decl: WeightDecl = {
+      name,
+      role,
+      dtype: "f32",
+      shape: dims,
+      attrs: docAttrs(init.docString ?? undefined, ["precision", "ids"]),
+      span: syntheticSpan(),
+    };
     this.weightDecls.set(name, { decl, data, at: index });
     return name;
   }
@@ -144,7 +181,8 @@ export class Recognizer {
     const [x, w, c] = mm.input ?? [];
     if (!w || !this.g.initializers.has(w)) return this.fail(mm, "a MatMul / Gemm whose right side is no initializer");
     const gemm = mm.opType === "Gemm";
-    if (gemm && (num(mm, "alpha", 1) !== 1 || num(mm, "beta", 1) !== 1 || num(mm, "transA", 0) !== 0)) return this.fail(mm, "only Gemm with alpha=1, beta=1, transA=0 is imported");
+    if (gemm && (num(mm, "alpha", 1) !== 1 || num(mm, "beta", 1) !== 1 || num(mm, "transA", 0) !== 0))
+      return this.fail(mm, "only Gemm with alpha=1, beta=1, transA=0 is imported");
     const biasName = gemm ? c || undefined : bias;
     const weight = this.weight(mm, w, "weight", !(gemm && num(mm, "transB", 0) === 1));
     const b = biasName === undefined ? undefined : this.weight(mm, biasName, "bias");
@@ -171,7 +209,9 @@ export class Recognizer {
     const m = matchTemplate(this.g, t, root, tensor, new Set(["?x0", "?xl", ...Object.values(holes)]));
     if (typeof m === "string") return this.fail(n, `an Add that is neither a MatMul + bias nor a cross layer (${m})`);
     const get = (h: string): string => m.bound.get(h)!;
-    const ws = lowRank ? [this.weight(n, get("?down"), "weight"), this.weight(n, get("?up"), "weight"), this.weight(n, get("?bias"), "bias")] : [this.weight(n, get("?weight"), "weight"), this.weight(n, get("?bias"), "bias")];
+    const ws = lowRank
+      ? [this.weight(n, get("?down"), "weight"), this.weight(n, get("?up"), "weight"), this.weight(n, get("?bias"), "bias")]
+      : [this.weight(n, get("?weight"), "weight"), this.weight(n, get("?bias"), "bias")];
     if (ws.some((w) => w === undefined)) return undefined;
     const rank = lowRank ? this.weightDecls.get(get("?down"))!.decl.shape[0]! : 0;
     return this.operands(n, [get("?x0"), get("?xl")], (xs) => this.add(n, "cross_layer", xs, ws as string[], { rank }));
@@ -187,11 +227,21 @@ export class Recognizer {
     if (direct) return this.g.inputs.has(direct.input?.[1] ?? "") ? { gather: direct } : undefined;
     const mul = this.g.opOf(tensor, "Mul");
     if (!mul) return undefined;
-    for (const [a, w] of [[0, 1], [1, 0]] as const) {
+    for (const [a, w] of [
+      [0, 1],
+      [1, 0],
+    ] as const) {
       const gather = this.g.opOf(mul.input?.[a] ?? "", "Gather");
       const unsq = this.g.opOf(mul.input?.[w] ?? "", "Unsqueeze");
       const axes = unsq && (unsq.input?.[1] ? this.g.numbers(unsq.input[1]) : (attrValue(unsq, "axes") as number[] | undefined));
-      if (gather && unsq && this.g.inputs.has(gather.input?.[1] ?? "") && this.g.inputs.has(unsq.input?.[0] ?? "") && axes?.length === 1 && (axes[0] === 2 || axes[0] === -1))
+      if (
+        gather &&
+        unsq &&
+        this.g.inputs.has(gather.input?.[1] ?? "") &&
+        this.g.inputs.has(unsq.input?.[0] ?? "") &&
+        axes?.length === 1 &&
+        (axes[0] === 2 || axes[0] === -1)
+      )
         return { gather, weights: unsq.input![0]! };
     }
     return undefined;
@@ -212,23 +262,37 @@ export class Recognizer {
     const dims = valueDims(info);
     const axes = n.input?.[1] ? this.g.numbers(n.input[1]) : (attrValue(n, "axes") as number[] | undefined);
     const init = this.g.initializers.get(table ?? "");
-    if (!init || init.dataType !== DT.FLOAT || (init.dims ?? []).length !== 2) return this.fail(n, `its Gather reads \`${table}\`, which is no float [rows, dim] initializer`);
-    if (!info || !dims || dims.length !== 2 || (valueElemType(info) !== DT.INT64 && valueElemType(info) !== DT.INT32)) return this.fail(n, `its Gather's indices \`${idx}\` are not an integer graph input [batch, ids]`);
+    if (!init || init.dataType !== DT.FLOAT || (init.dims ?? []).length !== 2)
+      return this.fail(n, `its Gather reads \`${table}\`, which is no float [rows, dim] initializer`);
+    if (!info || !dims || dims.length !== 2 || (valueElemType(info) !== DT.INT64 && valueElemType(info) !== DT.INT32))
+      return this.fail(n, `its Gather's indices \`${idx}\` are not an integer graph input [batch, ids]`);
     if (weights !== undefined) {
       const wInfo = this.g.inputs.get(weights);
       const wDims = valueDims(wInfo);
-      if (valueElemType(wInfo) !== DT.FLOAT || !wDims || wDims.length !== 2 || wDims[1] !== dims[1]) return this.fail(n, `its per-id weights \`${weights}\` are not a float graph input shaped like \`${idx}\` [batch, ${dims[1]}]`);
+      if (valueElemType(wInfo) !== DT.FLOAT || !wDims || wDims.length !== 2 || wDims[1] !== dims[1])
+        return this.fail(n, `its per-id weights \`${weights}\` are not a float graph input shaped like \`${idx}\` [batch, ${dims[1]}]`);
     }
     // The gathered rows are [batch, L, dim]: the ids axis is 1 (or -2).
     if (num(gather, "axis", 0) !== 0 || !axes || axes.length !== 1 || (axes[0] !== 1 && axes[0] !== -2) || num(n, "keepdims", 1) !== 0)
       return this.fail(n, "an embedding pooling must Gather along axis 0 and reduce axis 1 with keepdims=0");
     const weighted = weights !== undefined;
     const known = this.bagsInputs.get(idx!);
-    if (known && (known.count !== 1 || known.weighted !== weighted)) return this.fail(n, `\`${idx}\` is read both with and without per-id weights, or as a bags input`);
-    if (weighted && this.paddedWeights.get(idx!) !== undefined && this.paddedWeights.get(idx!) !== weights) return this.fail(n, `\`${idx}\` is weighted by two different inputs`);
+    if (known && (known.count !== 1 || known.weighted !== weighted))
+      return this.fail(n, `\`${idx}\` is read both with and without per-id weights, or as a bags input`);
+    if (weighted && this.paddedWeights.get(idx!) !== undefined && this.paddedWeights.get(idx!) !== weights)
+      return this.fail(n, `\`${idx}\` is weighted by two different inputs`);
     if (weighted) this.paddedWeights.set(idx!, weights);
     this.bagsInputs.set(idx!, { count: 1, weighted });
-    const found: FoundPooling = { table: table!, feature: 0, pool: PADDED_POOLS[n.opType ?? ""]!, ids: "error", bags: idx!, count: 1, weighted, match: { bound: new Map(), covered: new Set() } };
+    const found: FoundPooling = {
+      table: table!,
+      feature: 0,
+      pool: PADDED_POOLS[n.opType ?? ""]!,
+      ids: "error",
+      bags: idx!,
+      count: 1,
+      weighted,
+      match: { bound: new Map(), covered: new Set() },
+    };
     return this.embeddingBag(n, [found], false);
   }
 
@@ -242,7 +306,8 @@ export class Recognizer {
     const p = findPooling(this.g, tensor, this.counts);
     if (typeof p === "string") return this.fail(n, `not an embedding-bag pooling rmc recognises: ${p}`);
     const known = this.bagsInputs.get(p.bags);
-    if (known && (known.count !== p.count || known.weighted !== p.weighted)) return this.fail(n, `bags input \`${p.bags}\` is read with ${p.count} and ${known.count} features`);
+    if (known && (known.count !== p.count || known.weighted !== p.weighted))
+      return this.fail(n, `bags input \`${p.bags}\` is read with ${p.count} and ${known.count} features`);
     this.bagsInputs.set(p.bags, { count: p.count, weighted: p.weighted });
     return p;
   }
@@ -250,7 +315,11 @@ export class Recognizer {
   private embeddingBag(principal: NodeProto, found: FoundPooling[], stacked: boolean): string | undefined {
     const pools = new Set(found.map((p) => p.pool));
     const inputs = new Set(found.map((p) => p.bags));
-    if (pools.size > 1 || inputs.size > 1) return this.fail(principal, `stacked tables must pool alike from one bags input (found ${[...pools].join(", ")} from ${[...inputs].join(", ")})`);
+    if (pools.size > 1 || inputs.size > 1)
+      return this.fail(
+        principal,
+        `stacked tables must pool alike from one bags input (found ${[...pools].join(", ")} from ${[...inputs].join(", ")})`,
+      );
     const tables = found.map((p) => this.weight(principal, p.table, "table"));
     if (tables.some((t) => t === undefined)) return undefined;
     for (const p of found) if (p.ids !== "error") this.weightDecls.get(p.table)!.decl.attrs.ids = p.ids;
@@ -285,12 +354,17 @@ export class Recognizer {
     if (!stack) return this.fail(n, "a Concat that looks like the dot interaction but has no Concat → MatMul(T, Tᵀ) → Reshape → Gather");
     const tensors = (stack.input ?? []).map((t) => this.g.opOf(t, "Unsqueeze")?.input?.[0] ?? t);
     return this.operands(n, tensors, (ids) => {
-      const shapes = ids.map((id) => ((this.types.get(id) as TensorType).shape.slice(1) as number[]));
+      const shapes = ids.map((id) => (this.types.get(id) as TensorType).shape.slice(1) as number[]);
       let why = "";
       for (const self of [false, true]) {
         const t = new OnnxBuilder();
         const holes = ids.map((_, k) => `?v${k}`);
-        const root = lowerInteractDot(t, holes.map((name, k) => ({ name, shape: shapes[k]! })), self, "?out");
+        const root = lowerInteractDot(
+          t,
+          holes.map((name, k) => ({ name, shape: shapes[k]! })),
+          self,
+          "?out",
+        );
         const m = matchTemplate(this.g, t, root, n.output![0]!, new Set(holes));
         if (typeof m !== "string") return this.add(n, "interact", ids, [], { op: "dot", self });
         why = m;

@@ -114,7 +114,12 @@ export function instrument(instr: Instrumentation, registry: PassRegistry, weigh
       if (problems.length > 0) {
         if (instr.printAfterFailure) dump(`after ${step.text} (failed verification)`, output);
         dumpFile(index + 1, `${step.pass.name}.invalid`, output);
-        const head = error(MANAGER_CODES.invalidIr, `pass \`${step.text}\` produced invalid IR`, undefined, reproduce(step, input, "produced invalid IR"));
+        const head = error(
+          MANAGER_CODES.invalidIr,
+          `pass \`${step.text}\` produced invalid IR`,
+          undefined,
+          reproduce(step, input, "produced invalid IR"),
+        );
         throw new RmcError([head, ...problems]);
       }
       if (wants(instr.printAfter, step.pass.name) || (instr.printAfterChange && output !== input)) dump(`after ${step.text}`, output);
@@ -145,7 +150,10 @@ export function instrument(instr: Instrumentation, registry: PassRegistry, weigh
 /** A table of pass times: pass, ms, share of the total. */
 export function formatTimings(timings: readonly PassTiming[]): string {
   const total = timings.reduce((s, t) => s + t.ms, 0);
-  const rows = [...timings.map((t) => [t.pass, t.ms.toFixed(3), `${total > 0 ? ((100 * t.ms) / total).toFixed(1) : "0.0"}%`]), ["total", total.toFixed(3), "100.0%"]];
+  const rows = [
+    ...timings.map((t) => [t.pass, t.ms.toFixed(3), `${total > 0 ? ((100 * t.ms) / total).toFixed(1) : "0.0"}%`]),
+    ["total", total.toFixed(3), "100.0%"],
+  ];
   const header = ["pass", "ms", "%"];
   const width = (i: number) => Math.max(header[i]!.length, ...rows.map((r) => r[i]!.length));
   const line = (r: string[]) => `${r[0]!.padEnd(width(0))}  ${r[1]!.padStart(width(1))}  ${r[2]!.padStart(width(2))}`;

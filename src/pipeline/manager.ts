@@ -31,7 +31,14 @@ export function resolvePipeline(pipeline: string | readonly PipelineStep[], regi
     const pass = registry.get(step.name);
     if (!pass) {
       const dym = didYouMean(step.name, registry.names());
-      problems.push(error(RESOLVE_CODES.unknownPass, located(step.at?.col, `unknown pass \`${step.name}\``, dym ? `: ${dym}` : ""), undefined, `known passes: ${registry.names().join(", ")}`));
+      problems.push(
+        error(
+          RESOLVE_CODES.unknownPass,
+          located(step.at?.col, `unknown pass \`${step.name}\``, dym ? `: ${dym}` : ""),
+          undefined,
+          `known passes: ${registry.names().join(", ")}`,
+        ),
+      );
       continue;
     }
     const options = resolveOptions(pass, step, problems);
@@ -50,13 +57,27 @@ function resolveOptions(pass: Pass, step: PipelineStep, problems: Diagnostic[]):
     const key = findOption(pass, written);
     if (key === undefined) {
       const dym = suggestOption(pass, written);
-      problems.push(error(RESOLVE_CODES.unknownOption, located(col, `pass \`${pass.name}\` has no option \`${written}\``, dym ? `: ${dym}` : ""), undefined, describeOptions(pass)));
+      problems.push(
+        error(
+          RESOLVE_CODES.unknownOption,
+          located(col, `pass \`${pass.name}\` has no option \`${written}\``, dym ? `: ${dym}` : ""),
+          undefined,
+          describeOptions(pass),
+        ),
+      );
       ok = false;
       continue;
     }
     const parsed = parseOptionValue(pass.options[key]!, text);
     if ("error" in parsed) {
-      problems.push(error(RESOLVE_CODES.badOptionValue, located(col, `option \`${written}\` of \`${pass.name}\` ${parsed.error}`), undefined, describeOptions(pass)));
+      problems.push(
+        error(
+          RESOLVE_CODES.badOptionValue,
+          located(col, `option \`${written}\` of \`${pass.name}\` ${parsed.error}`),
+          undefined,
+          describeOptions(pass),
+        ),
+      );
       ok = false;
     } else options[key] = parsed.value;
   }
@@ -99,7 +120,8 @@ export function runPipelineWithReport(
   const steps = resolvePipeline(pipeline, registry);
   checkPrintNames(instr, registry);
   const inputProblems = verifyGraph(graph, { allowUntyped: true });
-  if (inputProblems.length > 0) throw new RmcError([error(MANAGER_CODES.invalidInput, `the pipeline's input graph @${graph.name} is not valid IR`), ...inputProblems]);
+  if (inputProblems.length > 0)
+    throw new RmcError([error(MANAGER_CODES.invalidInput, `the pipeline's input graph @${graph.name} is not valid IR`), ...inputProblems]);
   const callbacks = instrument(instr, registry, weights);
   const diagnostics: Diagnostic[] = [];
   const outputs: Record<string, unknown> = {};
@@ -108,7 +130,14 @@ export function runPipelineWithReport(
   for (const [index, step] of steps.entries()) {
     callbacks.before(step, index, current);
     const emit = (name: string, value: unknown): void => void (outputs[name] = value);
-    const ctx = { options: step.options, diagnostics: [] as Diagnostic[], produce, emit, ...(weights ? { weights } : {}), ...(calibration ? { calibration } : {}) };
+    const ctx = {
+      options: step.options,
+      diagnostics: [] as Diagnostic[],
+      produce,
+      emit,
+      ...(weights ? { weights } : {}),
+      ...(calibration ? { calibration } : {}),
+    };
     const t0 = performance.now();
     let output: unknown;
     try {
@@ -131,7 +160,13 @@ export function runPipelineWithReport(
  * raise are written to `instr.out` (default stderr); use runPipelineWithReport
  * to handle them yourself.
  */
-export function runPipeline(graph: Graph, pipeline: string | readonly PipelineStep[], registry: PassRegistry, instr: Instrumentation = {}, weights?: WeightStore): Graph {
+export function runPipeline(
+  graph: Graph,
+  pipeline: string | readonly PipelineStep[],
+  registry: PassRegistry,
+  instr: Instrumentation = {},
+  weights?: WeightStore,
+): Graph {
   const report = runPipelineWithReport(graph, pipeline, registry, instr, weights);
   const out = instr.out ?? ((s: string) => void process.stderr.write(s));
   for (const d of report.diagnostics) out(`${formatDiagnostic(d)}\n`);
@@ -144,4 +179,5 @@ function isGraphShaped(x: unknown): x is Graph {
   return typeof g.name === "string" && ["inputs", "weights", "nodes", "outputs"].every((k) => Array.isArray(g[k]));
 }
 
-const describeValue = (x: unknown): string => (x === null ? "null" : Array.isArray(x) ? "an array" : typeof x === "object" ? "an object that is not a graph" : typeof x);
+const describeValue = (x: unknown): string =>
+  x === null ? "null" : Array.isArray(x) ? "an array" : typeof x === "object" ? "an object that is not a graph" : typeof x;

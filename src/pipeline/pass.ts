@@ -111,7 +111,8 @@ export function describeOptions(pass: Pass): string {
 }
 
 /** A "did you mean" for a mistyped option name, checked against the kebab-case spellings. */
-export const suggestOption = (pass: Pass, written: string): string | undefined => didYouMean(kebabCase(camelCase(written)), Object.keys(pass.options).map(kebabCase));
+export const suggestOption = (pass: Pass, written: string): string | undefined =>
+  didYouMean(kebabCase(camelCase(written)), Object.keys(pass.options).map(kebabCase));
 
 const PASS_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const OPTION_NAME = /^[a-z][A-Za-z0-9]*(-[a-z0-9]+)*$/;
@@ -126,7 +127,8 @@ export function checkPassShape(p: unknown): string[] {
   if (typeof pass.summary !== "string" || pass.summary.trim() === "") problems.push("`summary` must be a non-empty one-line string");
   else if (pass.summary.includes("\n")) problems.push("`summary` must be one line");
   if (typeof pass.run !== "function") problems.push("`run` must be a function (graph, ctx) => graph");
-  if (typeof pass.options !== "object" || pass.options === null || Array.isArray(pass.options)) problems.push("`options` must be an object of { type, default, doc } specs (use {} for none)");
+  if (typeof pass.options !== "object" || pass.options === null || Array.isArray(pass.options))
+    problems.push("`options` must be an object of { type, default, doc } specs (use {} for none)");
   else for (const [k, spec] of Object.entries(pass.options)) problems.push(...checkOptionSpec(k, spec));
   return problems;
 }
@@ -135,10 +137,12 @@ function checkOptionSpec(key: string, spec: unknown): string[] {
   if (!OPTION_NAME.test(key)) return [`option name \`${key}\` must be camelCase or kebab-case`];
   if (typeof spec !== "object" || spec === null) return [`option \`${key}\` must be a spec { type, default, doc }, got ${JSON.stringify(spec)}`];
   const s = spec as Record<string, unknown>;
-  if (!OPTION_TYPES.includes(s.type as OptionType)) return [`option \`${key}\`: type must be one of ${OPTION_TYPES.join(", ")}, got ${JSON.stringify(s.type)}`];
+  if (!OPTION_TYPES.includes(s.type as OptionType))
+    return [`option \`${key}\`: type must be one of ${OPTION_TYPES.join(", ")}, got ${JSON.stringify(s.type)}`];
   const problems: string[] = [];
   const want = s.type === "string" ? "string" : s.type === "boolean" ? "boolean" : "number";
-  if (typeof s.default !== want) problems.push(`option \`${key}\`: default must be a ${want} for type ${String(s.type)}, got ${JSON.stringify(s.default)}`);
+  if (typeof s.default !== want)
+    problems.push(`option \`${key}\`: default must be a ${want} for type ${String(s.type)}, got ${JSON.stringify(s.default)}`);
   if (typeof s.doc !== "string") problems.push(`option \`${key}\`: doc must be a string`);
   return problems;
 }

@@ -26,7 +26,10 @@ export class PassRegistry {
   register(pass: Pass, source: string = BUILTIN_SOURCE): void {
     const prev = this.entries.get(pass.name);
     if (prev)
-      throw new RmcError(`pass \`${pass.name}\` from ${describeSource(source)} clashes with the pass of that name from ${describeSource(prev.source)}`, REGISTRY_CODES.duplicatePass);
+      throw new RmcError(
+        `pass \`${pass.name}\` from ${describeSource(source)} clashes with the pass of that name from ${describeSource(prev.source)}`,
+        REGISTRY_CODES.duplicatePass,
+      );
     this.entries.set(pass.name, { pass, source });
   }
 
@@ -90,12 +93,20 @@ export async function loadPlugin(path: string, registry: PassRegistry): Promise<
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (e) {
-    return fail(`cannot load plugin ${path}: ${e instanceof Error ? e.message : String(e)}`, REGISTRY_CODES.pluginLoad, "a plugin is an ES module (.js or .mjs) that exports `passes`");
+    return fail(
+      `cannot load plugin ${path}: ${e instanceof Error ? e.message : String(e)}`,
+      REGISTRY_CODES.pluginLoad,
+      "a plugin is an ES module (.js or .mjs) that exports `passes`",
+    );
   }
   const passes = mod.passes;
   if (passes === undefined) {
     if (mod.backends !== undefined) return { file, passes: [], module: mod };
-    fail(`plugin ${path} exports no \`passes\``, REGISTRY_CODES.pluginInvalid, "export an array: `export const passes = [{ name, summary, options, run }]`");
+    fail(
+      `plugin ${path} exports no \`passes\``,
+      REGISTRY_CODES.pluginInvalid,
+      "export an array: `export const passes = [{ name, summary, options, run }]`",
+    );
   }
   if (!Array.isArray(passes)) fail(`plugin ${path}: \`passes\` must be an array of passes, got ${typeof passes}`, REGISTRY_CODES.pluginInvalid);
   const list = passes as unknown[];
@@ -106,7 +117,13 @@ export async function loadPlugin(path: string, registry: PassRegistry): Promise<
   const seen = new Set<string>();
   for (const p of list as Pass[]) {
     if (registry.get(p.name) || seen.has(p.name))
-      problems.push(error(REGISTRY_CODES.duplicatePass, `plugin ${path}: pass \`${p.name}\` clashes with the pass of that name from ${describeSource(registry.source(p.name) ?? path)}`, syntheticSpan(path)));
+      problems.push(
+        error(
+          REGISTRY_CODES.duplicatePass,
+          `plugin ${path}: pass \`${p.name}\` clashes with the pass of that name from ${describeSource(registry.source(p.name) ?? path)}`,
+          syntheticSpan(path),
+        ),
+      );
     seen.add(p.name);
   }
   if (problems.length > 0) throw new RmcError(problems);

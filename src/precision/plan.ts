@@ -55,7 +55,11 @@ export const FIXED_MODES = Object.keys(MODES);
 /** Decisions of a fixed mode: every unit not pinned gets the mode's precision for its kind. */
 export function modeDecisions(graph: Graph, mode: string): Decision[] {
   const m = MODES[mode]!;
-  return precisionUnits(graph).map((u) => (u.pinned ? decide(u, u.pinned, "pin", `pinned with @precision(${u.pinned}) at line ${u.line}`) : decide(u, m[u.kind], "mode", `--precision ${mode}`)));
+  return precisionUnits(graph).map((u) =>
+    u.pinned
+      ? decide(u, u.pinned, "pin", `pinned with @precision(${u.pinned}) at line ${u.line}`)
+      : decide(u, m[u.kind], "mode", `--precision ${mode}`),
+  );
 }
 
 /**
@@ -63,7 +67,13 @@ export function modeDecisions(graph: Graph, mode: string): Decision[] {
  * already in a model's IR, so they are skipped unless `includePins` (for a
  * graph whose precisions were stripped, as `rmc verify` rebuilds one).
  */
-export function applyDecisions(graph: Graph, decisions: readonly Decision[], calibration: { actScales?: Record<string, number>; smooth?: Record<string, number[]> } = {}, includePins = false, rowRange?: RowRange): Graph {
+export function applyDecisions(
+  graph: Graph,
+  decisions: readonly Decision[],
+  calibration: { actScales?: Record<string, number>; smooth?: Record<string, number[]> } = {},
+  includePins = false,
+  rowRange?: RowRange,
+): Graph {
   return applyAssignment(graph, {
     ...(rowRange ? { rowRange } : {}),
     precision: new Map(decisions.filter((d) => includePins || d.source !== "pin").map((d) => [d.unit, d.precision])),
@@ -80,25 +90,31 @@ export function readPlan(path: string, graph: Graph): { plan: PrecisionPlan; war
   } catch (e) {
     throw new RmcError(`cannot read plan ${path}: ${(e as Error).message}`, "E1903");
   }
-  if (plan?.format !== PLAN_FORMAT || !Array.isArray(plan.decisions)) throw new RmcError(`${path} is not an rmc precision plan (expected "format": "${PLAN_FORMAT}" and a "decisions" list)`, "E1903");
+  if (plan?.format !== PLAN_FORMAT || !Array.isArray(plan.decisions))
+    throw new RmcError(`${path} is not an rmc precision plan (expected "format": "${PLAN_FORMAT}" and a "decisions" list)`, "E1903");
   const units = new Map(precisionUnits(graph).map((u) => [u.id, u]));
   const problems = plan.decisions.flatMap((d, i) => {
     const u = units.get(d.unit);
     if (!u) return [error("E1904", `${path}: decision ${i} names \`${d.unit}\`, which is not a table or linear layer of model ${graph.name}`)];
     const allowed: readonly string[] = u.kind === "table" ? TABLE_PRECISIONS : LINEAR_PRECISIONS;
-    if (!allowed.includes(d.precision)) return [error("E1904", `${path}: \`${d.unit}\` cannot be ${d.precision} (a ${u.kind} takes ${allowed.join(", ")})`)];
+    if (!allowed.includes(d.precision))
+      return [error("E1904", `${path}: \`${d.unit}\` cannot be ${d.precision} (a ${u.kind} takes ${allowed.join(", ")})`)];
     return [];
   });
   if (problems.length) throw new RmcError(problems);
   const named = new Set(plan.decisions.map((d) => d.unit));
-  const warnings = [...units.values()].filter((u) => !named.has(u.id)).map((u) => `${u.id} (line ${u.line}) is not in the plan ${path}: it stays ${u.pinned ?? "fp32"}`);
+  const warnings = [...units.values()]
+    .filter((u) => !named.has(u.id))
+    .map((u) => `${u.id} (line ${u.line}) is not in the plan ${path}: it stays ${u.pinned ?? "fp32"}`);
   for (const d of plan.decisions) {
     const u = units.get(d.unit)!;
     if (u.pinned && u.pinned !== d.precision) warnings.push(`${d.unit} is pinned to ${u.pinned} in the model; the plan's ${d.precision} is ignored`);
   }
   const decisions = plan.decisions.map((d) => {
     const u = units.get(d.unit)!;
-    return u.pinned ? decide(u, u.pinned, "pin", `pinned with @precision(${u.pinned}) at line ${u.line}`) : { ...decide(u, d.precision, "plan", `from ${path}`), ...(d.neDeltaAlone !== undefined ? { neDeltaAlone: d.neDeltaAlone } : {}) };
+    return u.pinned
+      ? decide(u, u.pinned, "pin", `pinned with @precision(${u.pinned}) at line ${u.line}`)
+      : { ...decide(u, d.precision, "plan", `from ${path}`), ...(d.neDeltaAlone !== undefined ? { neDeltaAlone: d.neDeltaAlone } : {}) };
   });
   return { plan: { ...plan, decisions }, warnings };
 }

@@ -9,7 +9,16 @@ const pct = (x: number | undefined): string => (x === undefined ? "" : `${x >= 0
 const kib = (b: number): string => (b >= 1 << 20 ? `${(b / 2 ** 20).toFixed(2)} MiB` : `${(b / 1024).toFixed(1)} KiB`);
 
 function rows(plan: PrecisionPlan): string[][] {
-  return plan.decisions.map((d) => [d.unit, String(d.line), d.precision, kib(d.bytesBefore), kib(d.bytesAfter), pct(d.neDeltaAlone), pct(d.neDeltaCumulative), d.why]);
+  return plan.decisions.map((d) => [
+    d.unit,
+    String(d.line),
+    d.precision,
+    kib(d.bytesBefore),
+    kib(d.bytesAfter),
+    pct(d.neDeltaAlone),
+    pct(d.neDeltaCumulative),
+    d.why,
+  ]);
 }
 
 const HEADER = ["node", "line", "precision", "bytes fp32", "bytes now", "ΔNE alone", "ΔNE cumulative", "why"];
@@ -18,8 +27,13 @@ const HEADER = ["node", "line", "precision", "bytes fp32", "bytes now", "ΔNE al
 export function planSummary(plan: PrecisionPlan): string {
   const before = plan.decisions.reduce((s, d) => s + d.bytesBefore, 0);
   const after = plan.decisions.reduce((s, d) => s + d.bytesAfter, 0);
-  const ne = plan.neDelta !== undefined ? `; expected NE ${pct(plan.neDelta)}${plan.neDeltaError !== undefined ? ` ± ${pct(plan.neDeltaError)}` : ""} vs fp32 on the calibration inputs${plan.budget !== undefined ? ` (budget ${pct(plan.budget)}${plan.mode === "auto" ? `, kept ${MARGIN_SE} standard errors below it` : ""})` : ""}` : "";
-  const held = plan.heldBack ? `; chosen without ${plan.heldBack.rows} held-back calibration rows, which ${plan.heldBack.undone === 0 ? "confirmed it" : `undid ${plan.heldBack.undone} change${plan.heldBack.undone === 1 ? "" : "s"}`}` : "";
+  const ne =
+    plan.neDelta !== undefined
+      ? `; expected NE ${pct(plan.neDelta)}${plan.neDeltaError !== undefined ? ` ± ${pct(plan.neDeltaError)}` : ""} vs fp32 on the calibration inputs${plan.budget !== undefined ? ` (budget ${pct(plan.budget)}${plan.mode === "auto" ? `, kept ${MARGIN_SE} standard errors below it` : ""})` : ""}`
+      : "";
+  const held = plan.heldBack
+    ? `; chosen without ${plan.heldBack.rows} held-back calibration rows, which ${plan.heldBack.undone === 0 ? "confirmed it" : `undid ${plan.heldBack.undone} change${plan.heldBack.undone === 1 ? "" : "s"}`}`
+    : "";
   return `precision ${plan.mode}: weights ${kib(before)} → ${kib(after)} (${(before / Math.max(after, 1)).toFixed(2)}x smaller)${ne}${held}`;
 }
 
@@ -27,12 +41,20 @@ export function planSummary(plan: PrecisionPlan): string {
 export function formatPlanTable(plan: PrecisionPlan): string {
   const all = [HEADER, ...rows(plan)];
   const widths = HEADER.map((_, c) => Math.max(...all.map((r) => r[c]!.length)));
-  const line = (r: string[]) => r.map((cell, c) => (c === r.length - 1 ? cell : c >= 3 && c <= 6 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join("  ");
+  const line = (r: string[]) =>
+    r.map((cell, c) => (c === r.length - 1 ? cell : c >= 3 && c <= 6 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join("  ");
   return [line(HEADER), ...rows(plan).map(line), "", planSummary(plan)].join("\n") + "\n";
 }
 
 /** The same as a Markdown table. */
 export function formatPlanMarkdown(plan: PrecisionPlan): string {
   const esc = (s: string) => s.replace(/\|/g, "\\|");
-  return [`| ${HEADER.join(" | ")} |`, `|${HEADER.map(() => "---").join("|")}|`, ...rows(plan).map((r) => `| ${r.map(esc).join(" | ")} |`), "", planSummary(plan), ""].join("\n");
+  return [
+    `| ${HEADER.join(" | ")} |`,
+    `|${HEADER.map(() => "---").join("|")}|`,
+    ...rows(plan).map((r) => `| ${r.map(esc).join(" | ")} |`),
+    "",
+    planSummary(plan),
+    "",
+  ].join("\n");
 }

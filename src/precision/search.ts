@@ -89,7 +89,12 @@ export interface LayerCalibration {
  * maxima give SmoothQuant-style factors (α = `alpha`; 0 = none), and the
  * smoothed inputs give static activation scales by `method` when `statics`.
  */
-export function calibrateLayers(graph: Graph, weights: WeightStore, batches: readonly Batch[], opts: { alpha: number; statics: boolean; method: CalibrationMethod }): LayerCalibration {
+export function calibrateLayers(
+  graph: Graph,
+  weights: WeightStore,
+  batches: readonly Batch[],
+  opts: { alpha: number; statics: boolean; method: CalibrationMethod },
+): LayerCalibration {
   const layers = graph.nodes.filter((n) => n.op === "linear");
   const fp32 = applyAssignment(graph, { precision: new Map(precisionUnits(graph).map((u) => [u.id, "fp32"])) });
   const inputs = (each: (n: Node, x: Float32Array, width: number) => void) => {
@@ -151,8 +156,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   const totalBytes = units.reduce((s, u) => s + u.bytes("fp32"), 0);
   const totalWork = units.reduce((s, u) => s + u.work, 0);
   const decisions = new Map<string, Decision>();
-  for (const u of units)
-    if (u.pinned) decisions.set(u.id, decide(u, u.pinned, "pin", `pinned with @precision(${u.pinned}) at line ${u.line}`));
+  for (const u of units) if (u.pinned) decisions.set(u.id, decide(u, u.pinned, "pin", `pinned with @precision(${u.pinned}) at line ${u.line}`));
 
   // Sensitivity of each (unit, precision) alone, relative to the pins-only model.
   const candidates: { unit: Unit; p: string; alone: number; score: number }[] = [];
@@ -189,13 +193,21 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
     const trial = new Map(current).set(c.unit.id, c.p);
     const d = delta(trial);
     if (!fits(d)) {
-      if (!rejected.has(c.unit.id)) rejected.set(c.unit.id, `${c.p} (alone ${pct(c.alone)}) would bring the model to ${pct(d)} ± ${pct(ev.lastError)}, over the budget with a ${MARGIN_SE}-standard-error margin`);
+      if (!rejected.has(c.unit.id))
+        rejected.set(
+          c.unit.id,
+          `${c.p} (alone ${pct(c.alone)}) would bring the model to ${pct(d)} ± ${pct(ev.lastError)}, over the budget with a ${MARGIN_SE}-standard-error margin`,
+        );
       continue;
     }
     taken.push({ unit: c.unit, from: now, to: c.p, before: decisions.get(c.unit.id) });
     current.set(c.unit.id, c.p);
     const saved = c.unit.bytes("fp32") - c.unit.bytes(c.p);
-    decisions.set(c.unit.id, { ...decide(c.unit, c.p, "search", `saves ${kib(saved)}; NE ${pct(c.alone)} alone, model at ${pct(d)} after it`), neDeltaAlone: c.alone, neDeltaCumulative: d });
+    decisions.set(c.unit.id, {
+      ...decide(c.unit, c.p, "search", `saves ${kib(saved)}; NE ${pct(c.alone)} alone, model at ${pct(d)} after it`),
+      neDeltaAlone: c.alone,
+      neDeltaCumulative: d,
+    });
   }
   // The held-back rows: undo the latest changes while the plan is over the budget (with the margin) on them.
   let undone = 0;
@@ -217,7 +229,15 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   }
   for (const u of units)
     if (!decisions.has(u.id))
-      decisions.set(u.id, decide(u, "fp32", "search", rejected.get(u.id) ?? (slower.has(u.id) ? `lower precisions are not faster on ${opts.target}` : "no lower precision fits the budget")));
+      decisions.set(
+        u.id,
+        decide(
+          u,
+          "fp32",
+          "search",
+          rejected.get(u.id) ?? (slower.has(u.id) ? `lower precisions are not faster on ${opts.target}` : "no lower precision fits the budget"),
+        ),
+      );
 
   const result = assign(current);
   // The reported estimate is over every calibration row.
@@ -226,7 +246,16 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   const finalError = all.lastError;
   const labelled = batches.some((b) => b.labels && Object.keys(b.labels).length > 0);
   const ne = labelled ? { baseline: measureNE(fp32, weights, batches), final: measureNE(result, weights, batches) } : {};
-  return { graph: result, decisions: units.map((u) => decisions.get(u.id)!), ...ne, finalDelta, finalError, evaluations: ev.evaluations, undone, heldRows: rows };
+  return {
+    graph: result,
+    decisions: units.map((u) => decisions.get(u.id)!),
+    ...ne,
+    finalDelta,
+    finalError,
+    evaluations: ev.evaluations,
+    undone,
+    heldRows: rows,
+  };
 }
 
 /** A decision record without NE numbers. */

@@ -127,7 +127,8 @@ export function calibrateRange(method: CalibrationMethod, values: ArrayLike<numb
 
 function checkPercentile(opts: RangeOptions): number {
   const p = opts.percentile ?? DEFAULT_PERCENTILE;
-  if (!(p > 0 && p <= 100)) throw new RmcError(error(CALIBRATION_ERROR, `percentile must be in (0, 100], got ${p}`, undefined, `the default is ${DEFAULT_PERCENTILE}`));
+  if (!(p > 0 && p <= 100))
+    throw new RmcError(error(CALIBRATION_ERROR, `percentile must be in (0, 100], got ${p}`, undefined, `the default is ${DEFAULT_PERCENTILE}`));
   return p;
 }
 

@@ -114,7 +114,17 @@ export function quantizeActivations(x: Float32Array, from: number, n: number, s:
  * scale `actScale` or dynamically per row, int32 dot products, then
  * y = f32(acc) · f32(s · sw[o]) (+ b). `y` is `[batch, out]`.
  */
-export function int8Linear(x: Float32Array, batch: number, inF: number, w: Int8Weights, out: number, bias: Float32Array | undefined, actScale: number | undefined, y: Float32Array, actMul?: Float32Array): void {
+export function int8Linear(
+  x: Float32Array,
+  batch: number,
+  inF: number,
+  w: Int8Weights,
+  out: number,
+  bias: Float32Array | undefined,
+  actScale: number | undefined,
+  y: Float32Array,
+  actMul?: Float32Array,
+): void {
   const qx = new Int32Array(inF);
   const row = actMul ? new Float32Array(inF) : undefined;
   for (let b = 0; b < batch; b++) {

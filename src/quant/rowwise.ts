@@ -176,7 +176,12 @@ export function dequantizeRow(format: RowFormat, bytes: Uint8Array, offset: numb
 }
 
 /** A row as the table stores it at `format` and reads it back (quantize then dequantize), in place. */
-export function roundTripRow(format: RowFormat, row: Float32Array, scratch = new Uint8Array(rowBytes(format, row.length)), range: RowRange = "minmax"): void {
+export function roundTripRow(
+  format: RowFormat,
+  row: Float32Array,
+  scratch = new Uint8Array(rowBytes(format, row.length)),
+  range: RowRange = "minmax",
+): void {
   quantizeRow(format, row, scratch, 0, range);
   dequantizeRow(format, scratch, 0, row.length, row, 0);
 }

@@ -12,9 +12,20 @@ const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as nu
 const isStringList = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === "string");
 
 /** The first thing wrong with a manifest's `wgsl` section, or undefined. */
-export function wgslLayoutProblem(w: Json, inputs: readonly InputSignature[], outputs: readonly OutputSignature[], files: Record<string, FileEntry>): string | undefined {
+export function wgslLayoutProblem(
+  w: Json,
+  inputs: readonly InputSignature[],
+  outputs: readonly OutputSignature[],
+  files: Record<string, FileEntry>,
+): string | undefined {
   const layout = w as unknown as WgslLayout;
-  if (!Array.isArray(layout.shaders) || !Array.isArray(layout.buffers) || !Array.isArray(layout.steps) || !Array.isArray(layout.inputs) || !Array.isArray(layout.outputs))
+  if (
+    !Array.isArray(layout.shaders) ||
+    !Array.isArray(layout.buffers) ||
+    !Array.isArray(layout.steps) ||
+    !Array.isArray(layout.inputs) ||
+    !Array.isArray(layout.outputs)
+  )
     return "wgsl needs lists of shaders, buffers, steps, inputs and outputs";
   return (
     shadersProblem(layout, files) ??
@@ -48,7 +59,8 @@ function buffersProblem(layout: WgslLayout, files: Record<string, FileEntry>): s
       const bad = sizeProblem(buffer.size);
       if (bad) return `${at} (\`${buffer.name}\`).size: ${bad}`;
     } else if (buffer.kind === "weights") {
-      if (typeof buffer.file !== "string" || !isCount(buffer.offset) || !isCount(buffer.bytes)) return `${at} (\`${buffer.name}\`) needs file, offset and bytes`;
+      if (typeof buffer.file !== "string" || !isCount(buffer.offset) || !isCount(buffer.bytes))
+        return `${at} (\`${buffer.name}\`) needs file, offset and bytes`;
       if (buffer.offset % 4 !== 0) return `${at} (\`${buffer.name}\`): offset ${buffer.offset} is not a multiple of 4`;
       const entry = files[buffer.file];
       if (!Object.hasOwn(files, buffer.file) || !entry) return `${at} (\`${buffer.name}\`): \`${buffer.file}\` is not listed in \`files\``;
@@ -72,17 +84,27 @@ function stepsProblem(layout: WgslLayout): string | undefined {
   const buffers = new Set(layout.buffers.map((b) => b.name));
   for (const [i, step] of layout.steps.entries()) {
     const at = `wgsl.steps[${i}]`;
-    if (!isObject(step) || typeof step.shader !== "string" || !isStringList(step.bindings) || !isStringList(step.nodes) || !Array.isArray(step.dispatch))
+    if (
+      !isObject(step) ||
+      typeof step.shader !== "string" ||
+      !isStringList(step.bindings) ||
+      !isStringList(step.nodes) ||
+      !Array.isArray(step.dispatch)
+    )
       return `${at} needs a shader, bindings, dispatch and nodes`;
     if (!shaders.has(step.shader)) return `${at}: unknown shader \`${step.shader}\``;
     const unknown = step.bindings.find((name) => !buffers.has(name));
     if (unknown !== undefined) return `${at}: binds \`${unknown}\`, which is not in wgsl.buffers`;
-    if (step.access !== undefined && !(Array.isArray(step.access) && step.access.length === step.bindings.length && step.access.every((a) => a === "read" || a === "read_write")))
+    if (
+      step.access !== undefined &&
+      !(Array.isArray(step.access) && step.access.length === step.bindings.length && step.access.every((a) => a === "read" || a === "read_write"))
+    )
       return `${at}.access must give \`read\` or \`read_write\` for each of its ${step.bindings.length} bindings`;
     if (step.alternatives !== undefined) {
       if (!Array.isArray(step.alternatives)) return `${at}.alternatives must be a list`;
       for (const [k, alt] of step.alternatives.entries()) {
-        if (!isObject(alt) || typeof alt.languageFeature !== "string" || typeof alt.shader !== "string") return `${at}.alternatives[${k}] needs a languageFeature and a shader`;
+        if (!isObject(alt) || typeof alt.languageFeature !== "string" || typeof alt.shader !== "string")
+          return `${at}.alternatives[${k}] needs a languageFeature and a shader`;
         if (!shaders.has(alt.shader)) return `${at}.alternatives[${k}]: unknown shader \`${alt.shader}\``;
       }
     }
@@ -98,7 +120,8 @@ function stepsProblem(layout: WgslLayout): string | undefined {
 /** One per-call buffer of the right kind for every input and output, named as the signature names them. */
 function signatureProblem(layout: WgslLayout, inputs: readonly InputSignature[], outputs: readonly OutputSignature[]): string | undefined {
   const batchBuffer = (name: unknown): boolean => layout.buffers.some((b) => b.name === name && b.kind === "batch");
-  if (layout.inputs.length !== inputs.length || layout.outputs.length !== outputs.length) return "wgsl must have one entry per input and per output of the model";
+  if (layout.inputs.length !== inputs.length || layout.outputs.length !== outputs.length)
+    return "wgsl must have one entry per input and per output of the model";
   for (const input of inputs) {
     const entry = layout.inputs.find((e) => isObject(e) && e.name === input.name);
     if (!entry || entry.kind !== input.kind) return `wgsl.inputs has no ${input.kind} entry for input \`${input.name}\``;

@@ -25,7 +25,8 @@ export function parseManifest(text: string, where: string): CheckedManifest {
   } catch (cause) {
     throw new RmcError(error(C.manifestInvalid, `${where}: not valid JSON (${(cause as Error).message})`));
   }
-  if (!isObject(json) || typeof json.format !== "number") throw new RmcError(error(C.manifestInvalid, `${where}: not an rmc artifact manifest (no \`format\` field)`));
+  if (!isObject(json) || typeof json.format !== "number")
+    throw new RmcError(error(C.manifestInvalid, `${where}: not an rmc artifact manifest (no \`format\` field)`));
   if (json.format !== ARTIFACT_FORMAT) {
     const by = isObject(json.compiler) && typeof json.compiler.version === "string" ? ` (written by rmc ${json.compiler.version})` : "";
     const message = `${where}: artifact format ${json.format}${by}, but this runtime reads format ${ARTIFACT_FORMAT}`;
@@ -52,7 +53,8 @@ function manifestProblem(m: Json): string | undefined {
     if (bad) return bad;
   }
   for (const output of m.model.outputs)
-    if (!isObject(output) || typeof output.name !== "string" || !isCount(output.width)) return `output ${JSON.stringify(output)} needs a name and a width`;
+    if (!isObject(output) || typeof output.name !== "string" || !isCount(output.width))
+      return `output ${JSON.stringify(output)} needs a name and a width`;
   if (!isObject(m.files)) return "`files` is missing";
   for (const [name, entry] of Object.entries(m.files)) {
     if (!isObject(entry) || typeof entry.sha256 !== "string" || !/^[0-9a-f]{64}$/i.test(entry.sha256) || !isCount(entry.bytes))
@@ -67,7 +69,9 @@ function manifestProblem(m: Json): string | undefined {
       wgslLayoutProblem(wgsl, m.model.inputs as InputSignature[], m.model.outputs as Manifest["model"]["outputs"], m.files as Manifest["files"]) ??
       shardsProblem(m.shards, checked, (s) => {
         const b = (wgsl.buffers as WgslLayout["buffers"]).find((x) => x.name === s.buffer);
-        return b && b.kind === "weights" && b.file === s.file && b.offset === 0 ? undefined : `\`buffer\` must name a weights buffer filled from offset 0 of ${s.file}`;
+        return b && b.kind === "weights" && b.file === s.file && b.offset === 0
+          ? undefined
+          : `\`buffer\` must name a weights buffer filled from offset 0 of ${s.file}`;
       })
     );
   }
@@ -77,7 +81,9 @@ function manifestProblem(m: Json): string | undefined {
     layoutProblem(m.wasm, m.model.inputs as InputSignature[], m.model.outputs as Manifest["model"]["outputs"], m.files as Manifest["files"]) ??
     shardsProblem(m.shards, checked, (s) => {
       const end = isCount(s.offset) ? s.offset + (m.files as Manifest["files"])[s.file]!.bytes : -1;
-      return isCount(s.offset) && s.offset >= wasm.weights.offset + wasm.weights.bytes && end <= wasm.workspaceBase ? undefined : "`offset` must place it between the weights and the workspaces";
+      return isCount(s.offset) && s.offset >= wasm.weights.offset + wasm.weights.bytes && end <= wasm.workspaceBase
+        ? undefined
+        : "`offset` must place it between the weights and the workspaces";
     })
   );
 }
@@ -103,8 +109,10 @@ function layoutProblem(w: Json, inputs: InputSignature[], outputs: Manifest["mod
   if (typeof layout.threadsModule !== "string") return "wasm.threadsModule must be a file name (or empty)";
   if (layout.threadsModule && !listed(layout.threadsModule)) return `wasm.threadsModule \`${layout.threadsModule}\` is not listed in \`files\``;
   const weights = layout.weights;
-  if (!isObject(weights) || typeof weights.file !== "string" || !isCount(weights.offset) || !isCount(weights.bytes)) return "wasm.weights needs file, offset and bytes";
-  if (!listed(weights.file) || files[weights.file]!.bytes !== weights.bytes) return `wasm.weights: \`${weights.file}\` must be listed in \`files\` with ${weights.bytes} bytes`;
+  if (!isObject(weights) || typeof weights.file !== "string" || !isCount(weights.offset) || !isCount(weights.bytes))
+    return "wasm.weights needs file, offset and bytes";
+  if (!listed(weights.file) || files[weights.file]!.bytes !== weights.bytes)
+    return `wasm.weights: \`${weights.file}\` must be listed in \`files\` with ${weights.bytes} bytes`;
   if (weights.offset + weights.bytes > layout.workspaceBase) return "wasm.weights overlaps the workspaces (offset + bytes > workspaceBase)";
   if (!Array.isArray(layout.imports) || !layout.imports.every((name) => typeof name === "string")) return "wasm.imports must be a list of names";
   return buffersProblem(layout, inputs, outputs);
@@ -114,15 +122,19 @@ function layoutProblem(w: Json, inputs: InputSignature[], outputs: Manifest["mod
 function buffersProblem(layout: WasmLayout, inputs: InputSignature[], outputs: Manifest["model"]["outputs"]): string | undefined {
   const buffers = layout.buffers;
   if (!isObject(buffers) || !Array.isArray(buffers.inputs) || !Array.isArray(buffers.outputs)) return "wasm.buffers needs inputs and outputs";
-  if (buffers.inputs.length !== inputs.length || buffers.outputs.length !== outputs.length) return "wasm.buffers must have one entry per input and output";
+  if (buffers.inputs.length !== inputs.length || buffers.outputs.length !== outputs.length)
+    return "wasm.buffers must have one entry per input and output";
   const fits = (offset: unknown, bytes: number): boolean => isCount(offset) && offset + bytes <= layout.perSample;
   for (const input of inputs) {
     const buffer = buffers.inputs.find((b) => b.name === input.name);
     if (!buffer || buffer.kind !== input.kind) return `wasm.buffers has no ${input.kind} buffer for input \`${input.name}\``;
-    if (buffer.kind === "dense" && !fits(buffer.offset, 4 * (input as { width: number }).width)) return `wasm.buffers: input \`${input.name}\` lies outside perSample`;
+    if (buffer.kind === "dense" && !fits(buffer.offset, 4 * (input as { width: number }).width))
+      return `wasm.buffers: input \`${input.name}\` lies outside perSample`;
     if (buffer.kind === "bags") {
-      if (!fits(buffer.lengthsOffset, 4 * (input as { count: number }).count)) return `wasm.buffers: lengths of \`${input.name}\` lie outside perSample`;
-      if (!isCount(buffer.headerSlot) || 8 * buffer.headerSlot + 8 > layout.headerBytes) return `wasm.buffers: header slot of \`${input.name}\` lies outside headerBytes`;
+      if (!fits(buffer.lengthsOffset, 4 * (input as { count: number }).count))
+        return `wasm.buffers: lengths of \`${input.name}\` lie outside perSample`;
+      if (!isCount(buffer.headerSlot) || 8 * buffer.headerSlot + 8 > layout.headerBytes)
+        return `wasm.buffers: header slot of \`${input.name}\` lies outside headerBytes`;
     }
   }
   for (const output of outputs) {

@@ -51,7 +51,13 @@ export async function startEngine(files: ArtifactFiles, manifest: WasmManifest, 
   const weights = layout.weights;
   await files.readCheckedInto(weights.file, manifest.files[weights.file]!, new Uint8Array(memory.buffer, weights.offset, weights.bytes));
   // A shard's address range stays untouched (zero pages the OS has not committed) until it is loaded.
-  const shards = new ShardSet(manifest.shards ?? [], inputs, (s) => (options.shardFiles ?? files).readCheckedInto(s.file, manifest.files[s.file]!, new Uint8Array(memory.buffer, s.offset!, manifest.files[s.file]!.bytes)));
+  const shards = new ShardSet(manifest.shards ?? [], inputs, (s) =>
+    (options.shardFiles ?? files).readCheckedInto(
+      s.file,
+      manifest.files[s.file]!,
+      new Uint8Array(memory.buffer, s.offset!, manifest.files[s.file]!.bytes),
+    ),
+  );
   await shards.preload(options.preload);
   const forward = await instantiate(module, memory, layout.imports, files.where(codeFile));
   const workspaces = new Workspaces(memory, layout, inputs, outputs, plan);
@@ -126,7 +132,15 @@ export class Engine {
       () => undefined,
       (err: unknown) => err as Error,
     );
-    if (trap) throw new RmcError(error(C.trap, `the model's code trapped: ${trap.name}: ${trap.message}`, undefined, "this is a bug in the compiled code; please report it with the artifact"));
+    if (trap)
+      throw new RmcError(
+        error(
+          C.trap,
+          `the model's code trapped: ${trap.name}: ${trap.message}`,
+          undefined,
+          "this is a bug in the compiled code; please report it with the artifact",
+        ),
+      );
     if (failure) {
       if (failure instanceof RmcError && failure.diagnostics[0]?.code === C.worker) await this.dropPool();
       throw failure;

@@ -37,7 +37,10 @@ export const checksumMismatch = (where: string): RmcError =>
 /** E1704: the file is not as long as the manifest says. */
 export const sizeMismatch = (where: string, actual: number, expected: number): RmcError =>
   new RmcError(
-    error(C.fileSize, `${where}: ${actual} bytes, but manifest.json lists ${expected}: the file is truncated, corrupted or was changed after compilation`),
+    error(
+      C.fileSize,
+      `${where}: ${actual} bytes, but manifest.json lists ${expected}: the file is truncated, corrupted or was changed after compilation`,
+    ),
   );
 
 /** E1703: a file the manifest lists cannot be read. */
@@ -56,7 +59,8 @@ export async function openArtifact(dir: string | URL, fetchFn: typeof fetch | un
   const base = looksLikeUrl ? new URL(dir) : new URL(dir as string, documentBase());
   if (!base.pathname.endsWith("/")) base.pathname += "/";
   const fetcher = fetchFn ?? globalThis.fetch;
-  if (typeof fetcher !== "function") throw new RmcError(error(C.manifestUnreadable, `cannot read ${base.href}: no fetch available; pass \`fetch\` in the load options`));
+  if (typeof fetcher !== "function")
+    throw new RmcError(error(C.manifestUnreadable, `cannot read ${base.href}: no fetch available; pass \`fetch\` in the load options`));
   return urlArtifact(base, fetcher);
 }
 
@@ -69,7 +73,8 @@ function urlArtifact(base: URL, fetcher: typeof fetch): ArtifactFiles {
     } catch (cause) {
       throw new RmcError(error(code, `${where(name)}: cannot fetch: ${(cause as Error).message}`));
     }
-    if (!response.ok) throw new RmcError(error(code, `${where(name)}: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`));
+    if (!response.ok)
+      throw new RmcError(error(code, `${where(name)}: HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}`));
     return response;
   };
   const readChecked = async (name: string, entry: FileEntry): Promise<Uint8Array> => {

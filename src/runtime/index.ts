@@ -86,16 +86,27 @@ export async function load(dir: string | URL, opts: LoadOptions = {}): Promise<M
   checkCount("threads", opts.threads);
   checkCount("batchCapacity", opts.batchCapacity);
   const preload = opts.preload ?? "none";
-  if (!["none", "hot", "all"].includes(preload)) throw new RmcError(error(C.badOption, `load option \`preload\` must be "none", "hot" or "all", not ${JSON.stringify(preload)}`));
+  if (!["none", "hot", "all"].includes(preload))
+    throw new RmcError(error(C.badOption, `load option \`preload\` must be "none", "hot" or "all", not ${JSON.stringify(preload)}`));
   const files = await openArtifact(dir, opts.fetch);
   const manifest = parseManifest(await files.readManifest(), files.where(MANIFEST_FILE));
   const shardFiles = opts.shards === undefined ? undefined : await openArtifact(opts.shards, opts.fetch);
   const batchCapacity = opts.batchCapacity ?? DEFAULT_BATCH_CAPACITY;
   if (manifest.target === "wgsl") {
     if (opts.threads !== undefined && opts.threads > 1)
-      throw new RmcError(error(C.badOption, `load option \`threads\` is ${opts.threads}, but \`${manifest.model.name}\` is a WebGPU artifact: it runs on the GPU, with no CPU threads (pass 1 or leave it out)`));
+      throw new RmcError(
+        error(
+          C.badOption,
+          `load option \`threads\` is ${opts.threads}, but \`${manifest.model.name}\` is a WebGPU artifact: it runs on the GPU, with no CPU threads (pass 1 or leave it out)`,
+        ),
+      );
     const { startWebGpuEngine } = await import("./webgpu.js");
-    const engine = await startWebGpuEngine(files, manifest, { batchCapacity, preload, ...(shardFiles ? { shardFiles } : {}), ...(opts.gpu ? { gpu: opts.gpu } : {}) });
+    const engine = await startWebGpuEngine(files, manifest, {
+      batchCapacity,
+      preload,
+      ...(shardFiles ? { shardFiles } : {}),
+      ...(opts.gpu ? { gpu: opts.gpu } : {}),
+    });
     return new LoadedModel(manifest, engine, engine.gpu);
   }
   const workerUrl = opts.workerUrl ?? new URL("./worker.js", import.meta.url);
@@ -163,7 +174,9 @@ class LoadedModel implements Model {
 
   private async run(batch: Record<string, DenseOrBags> | readonly SampleObject[]): Promise<Record<string, Float32Array>> {
     if (this.closed) throw new RmcError(error(C.closed, `model \`${this.manifest.model.name}\` is closed: load it again to predict`));
-    const typed: Record<string, DenseOrBags> = Array.isArray(batch) ? samplesToBatch(this.inputs, batch as readonly SampleObject[]) : (batch as Record<string, DenseOrBags>);
+    const typed: Record<string, DenseOrBags> = Array.isArray(batch)
+      ? samplesToBatch(this.inputs, batch as readonly SampleObject[])
+      : (batch as Record<string, DenseOrBags>);
     return this.engine.run(prepareBatch(this.inputs, typed));
   }
 

@@ -20,9 +20,7 @@ export interface BagsInput {
 export type DenseOrBags = Float32Array | ArrayLike<number> | BagsInput;
 
 /** A checked input, ready to copy into a workspace. */
-export type PreparedInput =
-  | { kind: "dense"; width: number; data: ArrayLike<number> }
-  | PreparedBags;
+export type PreparedInput = { kind: "dense"; width: number; data: ArrayLike<number> } | PreparedBags;
 
 /**
  * A checked bags input. `starts[f]` is the first id of feature f (key-major:
@@ -74,7 +72,9 @@ export function prepareBatch(signature: readonly InputSignature[], batch: Record
     fail(C.batchShape, "predict expects an object of inputs by name (or an array of sample objects)");
   checkNames(signature, Object.keys(batch), "");
   const sizes = signature.map((input) => batchSizeOf(input, batch[input.name]));
-  const known = signature.map((input, i) => ({ name: input.name, size: sizes[i] })).filter((s): s is { name: string; size: number } => s.size !== undefined);
+  const known = signature
+    .map((input, i) => ({ name: input.name, size: sizes[i] }))
+    .filter((s): s is { name: string; size: number } => s.size !== undefined);
   const size = known[0]?.size ?? 0;
   const other = known.find((s) => s.size !== size);
   if (other) fail(C.batchSize, `inputs disagree on the batch size: ${known[0]!.name} has ${size} samples, ${other.name} ${other.size}`);
@@ -104,7 +104,8 @@ function batchSizeOf(input: InputSignature, data: DenseOrBags | undefined): numb
   if (input.kind === "dense") {
     if (!isArrayLike(data)) return fail(C.batchShape, `input \`${input.name}\` must be a Float32Array of [batch × ${input.width}] values`);
     if (input.width === 0) return data.length === 0 ? undefined : fail(C.denseWidth, `input \`${input.name}\` has width 0 but ${data.length} values`);
-    if (data.length % input.width !== 0) fail(C.denseWidth, `input \`${input.name}\` has ${data.length} values, not a multiple of its width ${input.width}`);
+    if (data.length % input.width !== 0)
+      fail(C.denseWidth, `input \`${input.name}\` has ${data.length} values, not a multiple of its width ${input.width}`);
     if (!(data instanceof Float32Array)) checkNumbers(input.name, data);
     return data.length / input.width;
   }
@@ -113,7 +114,10 @@ function batchSizeOf(input: InputSignature, data: DenseOrBags | undefined): numb
     return fail(C.batchShape, `input \`${input.name}\` must be bags: { lengths, values${input.weighted ? ", weights" : ""} } (KJT layout)`);
   if (input.count === 0) return undefined;
   if (bags.lengths.length % input.count !== 0)
-    fail(C.bagsShape, `input \`${input.name}\` has ${bags.lengths.length} lengths, not a multiple of its ${input.count} features (lengths are [features × batch])`);
+    fail(
+      C.bagsShape,
+      `input \`${input.name}\` has ${bags.lengths.length} lengths, not a multiple of its ${input.count} features (lengths are [features × batch])`,
+    );
   return bags.lengths.length / input.count;
 }
 
@@ -144,7 +148,10 @@ function prepareBags(input: Extract<InputSignature, { kind: "bags" }>, bags: Bag
   if (input.weighted && bags.weights === undefined) fail(C.bagsShape, `input \`${name}\` is weighted: pass \`weights\`, one per id`);
   if (!input.weighted && bags.weights !== undefined) fail(C.bagsShape, `input \`${name}\` is not weighted: drop \`weights\``);
   if (bags.weights !== undefined && (!isArrayLike(bags.weights) || bags.weights.length !== total))
-    fail(C.bagsShape, `input \`${name}\`: weights must have one entry per id (${total}), not ${isArrayLike(bags.weights) ? bags.weights.length : "none"}`);
+    fail(
+      C.bagsShape,
+      `input \`${name}\`: weights must have one entry per id (${total}), not ${isArrayLike(bags.weights) ? bags.weights.length : "none"}`,
+    );
   const ids = resolveIds(input, bags.values, lengths, starts, size);
   return { kind: "bags", count, lengths, starts, ids, ...(bags.weights !== undefined ? { weights: bags.weights } : {}) };
 }
@@ -154,7 +161,13 @@ function prepareBags(input: Extract<InputSignature, { kind: "bags" }>, bags: Bag
  * Returns the caller's Int32Array when nothing needs changing, else a copy:
  * the caller's arrays are never written.
  */
-function resolveIds(input: Extract<InputSignature, { kind: "bags" }>, values: ArrayLike<number>, lengths: ArrayLike<number>, starts: number[], size: number): Int32Array {
+function resolveIds(
+  input: Extract<InputSignature, { kind: "bags" }>,
+  values: ArrayLike<number>,
+  lengths: ArrayLike<number>,
+  starts: number[],
+  size: number,
+): Int32Array {
   let out = values instanceof Int32Array ? undefined : Int32Array.from(values);
   const integers = values instanceof Int32Array;
   for (let f = 0; f < input.count; f++) {
@@ -177,7 +190,11 @@ function resolveIds(input: Extract<InputSignature, { kind: "bags" }>, values: Ar
         const at = `input \`${input.name}\` feature ${f}, sample ${b}`;
         if (!Number.isInteger(id)) fail(C.idNotInteger, `${at}: id ${id} is not an integer`);
         if (policy === "error")
-          fail(C.idOutOfRange, `${at}: id ${id} is outside the table's ${rows} rows (ids must be in [0, ${rows}))`, "map ids into the table's rows before predict, or compile with the id policy `clamp` or `modulo`");
+          fail(
+            C.idOutOfRange,
+            `${at}: id ${id} is outside the table's ${rows} rows (ids must be in [0, ${rows}))`,
+            "map ids into the table's rows before predict, or compile with the id policy `clamp` or `modulo`",
+          );
         out ??= Int32Array.from(values);
         out[k] = policy === "clamp" ? Math.min(Math.max(id, 0), rows - 1) : ((id % rows) + rows) % rows;
       }

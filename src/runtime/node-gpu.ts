@@ -45,7 +45,9 @@ async function importPackage(): Promise<WebGpuPackage> {
     pkg = (await import(PACKAGE)) as WebGpuPackage;
   } catch (cause) {
     const message = `WebGPU artifacts need a WebGPU implementation; in Node that is the \`webgpu\` package, which cannot be loaded (${(cause as Error).message})`;
-    throw new RmcError(error(C.webgpuUnavailable, message, undefined, "`npm install webgpu`, or pass `gpu` (a navigator.gpu-like object) in the load options"));
+    throw new RmcError(
+      error(C.webgpuUnavailable, message, undefined, "`npm install webgpu`, or pass `gpu` (a navigator.gpu-like object) in the load options"),
+    );
   }
   // Dawn's objects expect their classes and flag objects as globals, as in a browser.
   for (const [name, value] of Object.entries(pkg.globals)) if (!(name in globalThis)) (globalThis as Record<string, unknown>)[name] = value;

@@ -41,7 +41,8 @@ export function folderArtifact(dir: string, chunkBytes = READ_CHUNK_BYTES): Arti
       try {
         return await readFile(where(MANIFEST_FILE), "utf8");
       } catch (err) {
-        const why = (err as NodeJS.ErrnoException).code === "ENOENT" ? `no ${MANIFEST_FILE} here: \`${dir}\` is not a compiled artifact folder` : reason(err);
+        const why =
+          (err as NodeJS.ErrnoException).code === "ENOENT" ? `no ${MANIFEST_FILE} here: \`${dir}\` is not a compiled artifact folder` : reason(err);
         throw new RmcError(error(C.manifestUnreadable, `${where(MANIFEST_FILE)}: ${why}`));
       }
     },
@@ -62,7 +63,13 @@ export function folderArtifact(dir: string, chunkBytes = READ_CHUNK_BYTES): Arti
  * Reads a file of `entry.bytes` bytes into `target` in chunks, hashing as it
  * goes; checks the size first and the sha256 at the end (E1703/E1704/E1705).
  */
-export async function readFileChecked(path: string, where: string, entry: FileEntry, target: Uint8Array, chunkBytes = READ_CHUNK_BYTES): Promise<void> {
+export async function readFileChecked(
+  path: string,
+  where: string,
+  entry: FileEntry,
+  target: Uint8Array,
+  chunkBytes = READ_CHUNK_BYTES,
+): Promise<void> {
   await streamFileChecked(path, where, entry, chunkBytes, (at, length) => target.subarray(at, at + length));
 }
 
@@ -94,7 +101,7 @@ export async function streamFileChecked(
       const want = Math.min(chunkBytes, entry.bytes - done);
       const view = into(done, want);
       // Whole chunks only, so every chunk starts at a multiple of chunkBytes (GPU writes need 4-byte alignment).
-      for (let filled = 0; filled < want; ) {
+      for (let filled = 0; filled < want;) {
         const { bytesRead } = await handle.read(view, filled, want - filled, done + filled);
         if (bytesRead === 0) throw sizeMismatch(where, done + filled, entry.bytes);
         filled += bytesRead;

@@ -63,7 +63,7 @@ class PooledWorker {
   }
 
   private onMessage(reply: FromWorker): void {
-    const id = reply.type === "ready" ? 0 : reply.id ?? 0;
+    const id = reply.type === "ready" ? 0 : (reply.id ?? 0);
     const pending = this.pending.get(id);
     if (!pending) return;
     this.settle(id);

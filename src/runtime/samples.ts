@@ -83,5 +83,8 @@ function checkEntry(entry: unknown, weighted: boolean, where: string): void {
   const isPair = isList(entry) && entry.length === 2 && typeof entry[0] === "number" && typeof entry[1] === "number";
   if (weighted && !isPair) fail(`${where}: expected [id, weight] pairs (the input is weighted), found ${JSON.stringify(entry)}`, C.bagsShape);
   if (!weighted && typeof entry !== "number")
-    fail(`${where}: expected ids (numbers), found ${JSON.stringify(entry)}${isPair ? "; the input is not weighted, so give ids without weights" : ""}`, C.bagsShape);
+    fail(
+      `${where}: expected ids (numbers), found ${JSON.stringify(entry)}${isPair ? "; the input is not weighted, so give ids without weights" : ""}`,
+      C.bagsShape,
+    );
 }

@@ -130,24 +130,36 @@ export class ShardSet {
 type Json = Record<string, unknown>;
 const isObject = (x: unknown): x is Json => typeof x === "object" && x !== null && !Array.isArray(x);
 const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
-const isRange = (x: unknown, most: number): boolean => Array.isArray(x) && x.length === 2 && isCount(x[0]) && isCount(x[1]) && x[0] < x[1] && x[1] <= most;
+const isRange = (x: unknown, most: number): boolean =>
+  Array.isArray(x) && x.length === 2 && isCount(x[0]) && isCount(x[1]) && x[0] < x[1] && x[1] <= most;
 
 /** The first thing wrong with a manifest's `shards`, or undefined; `placed` checks a shard's destination for the target. */
-export function shardsProblem(shards: unknown, m: Pick<Manifest, "files"> & { model: { inputs: InputSignature[] } }, placed: (s: ShardEntry) => string | undefined): string | undefined {
+export function shardsProblem(
+  shards: unknown,
+  m: Pick<Manifest, "files"> & { model: { inputs: InputSignature[] } },
+  placed: (s: ShardEntry) => string | undefined,
+): string | undefined {
   if (shards === undefined) return undefined;
   if (!Array.isArray(shards)) return "`shards` must be a list";
   for (const s of shards as unknown[]) {
-    if (!isObject(s) || typeof s.name !== "string" || typeof s.table !== "string" || typeof s.file !== "string" || !isCount(s.rows)) return `shard ${JSON.stringify(s)?.slice(0, 80)} needs name, table, file and rows`;
+    if (!isObject(s) || typeof s.name !== "string" || typeof s.table !== "string" || typeof s.file !== "string" || !isCount(s.rows))
+      return `shard ${JSON.stringify(s)?.slice(0, 80)} needs name, table, file and rows`;
     const where = `shard \`${s.name}\``;
     const file = (m.files as Record<string, FileEntry>)[s.file];
     if (!file) return `${where}: its file \`${s.file}\` is not listed in \`files\``;
     const h = s.holds;
-    const ok = isObject(h) && (isRange(h.rows, s.rows) || isRange(h.cold, s.rows) || isRange(h.cols, Infinity) || (Array.isArray(h.hot) && h.hot.every((x, i, a) => isCount(x) && x < (s.rows as number) && (i === 0 || x > a[i - 1]!))));
+    const ok =
+      isObject(h) &&
+      (isRange(h.rows, s.rows) ||
+        isRange(h.cold, s.rows) ||
+        isRange(h.cols, Infinity) ||
+        (Array.isArray(h.hot) && h.hot.every((x, i, a) => isCount(x) && x < (s.rows as number) && (i === 0 || x > a[i - 1]!))));
     if (!ok) return `${where}: \`holds\` must be rows, cols or cold [start, end) or an ascending hot id list, within the table's ${s.rows} rows`;
     if (!Array.isArray(s.reads) || s.reads.length === 0) return `${where}: \`reads\` must list the bag features that read it`;
     for (const r of s.reads as unknown[]) {
       const input = isObject(r) ? m.model.inputs.find((i) => i.name === r.input) : undefined;
-      if (!input || input.kind !== "bags" || !isCount((r as Json).feature) || ((r as Json).feature as number) >= input.count) return `${where}: \`reads\` ${JSON.stringify(r)} is not a bag feature of the model`;
+      if (!input || input.kind !== "bags" || !isCount((r as Json).feature) || ((r as Json).feature as number) >= input.count)
+        return `${where}: \`reads\` ${JSON.stringify(r)} is not a bag feature of the model`;
     }
     const bad = placed(s as unknown as ShardEntry);
     if (bad) return `${where}: ${bad}`;

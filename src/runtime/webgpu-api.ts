@@ -50,7 +50,11 @@ export interface GpuDevice {
   createPipelineLayout(descriptor: { bindGroupLayouts: GpuBindGroupLayout[]; label?: string }): GpuPipelineLayout;
   createComputePipeline(descriptor: GpuComputePipelineDescriptor): GpuComputePipeline;
   createComputePipelineAsync?(descriptor: GpuComputePipelineDescriptor): Promise<GpuComputePipeline>;
-  createBindGroup(descriptor: { layout: GpuBindGroupLayout; entries: { binding: number; resource: { buffer: GpuBuffer; offset?: number; size?: number } }[]; label?: string }): GpuBindGroup;
+  createBindGroup(descriptor: {
+    layout: GpuBindGroupLayout;
+    entries: { binding: number; resource: { buffer: GpuBuffer; offset?: number; size?: number } }[];
+    label?: string;
+  }): GpuBindGroup;
   createCommandEncoder(descriptor?: { label?: string }): GpuCommandEncoder;
   pushErrorScope(filter: "validation" | "out-of-memory" | "internal"): void;
   popErrorScope(): Promise<GpuError | null>;

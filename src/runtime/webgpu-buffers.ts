@@ -35,7 +35,13 @@ export async function uploadWeights(device: GpuDevice, files: ArtifactFiles, man
 }
 
 /** Uploads one weights file into the buffers it fills. */
-export async function fillWeightsFile(device: GpuDevice, files: ArtifactFiles, manifest: WgslManifest, file: string, buffers: Map<string, GpuBuffer>): Promise<void> {
+export async function fillWeightsFile(
+  device: GpuDevice,
+  files: ArtifactFiles,
+  manifest: WgslManifest,
+  file: string,
+  buffers: Map<string, GpuBuffer>,
+): Promise<void> {
   const weights = manifest.wgsl.buffers.flatMap((b) => (b.kind === "weights" ? [b] : []));
   const parts = weights.filter((w) => w.file === file).map((w) => ({ ...w, buffer: buffers.get(w.name)! }));
   await files.readCheckedChunks(file, manifest.files[file]!, (at, bytes) => {
@@ -86,7 +92,8 @@ export function fitProblem(layout: WgslLayout, outputs: readonly OutputSignature
   for (const [name, bytes] of batchBufferBytes(layout, cap))
     if (bufferBytes(bytes) > binding) return `buffer \`${name}\` would need ${bytes} bytes, more than the device's ${binding}`;
   const staging = outputOffsets(outputs, cap.samples).bytes;
-  if (staging > (limits.maxBufferSize ?? Infinity)) return `the outputs would need ${staging} bytes, more than the device's maxBufferSize ${limits.maxBufferSize}`;
+  if (staging > (limits.maxBufferSize ?? Infinity))
+    return `the outputs would need ${staging} bytes, more than the device's maxBufferSize ${limits.maxBufferSize}`;
   const most = limits.maxComputeWorkgroupsPerDimension ?? 65535;
   for (const [i, step] of layout.steps.entries())
     for (const [axis, size] of step.dispatch.entries()) {
@@ -100,7 +107,13 @@ export function fitProblem(layout: WgslLayout, outputs: readonly OutputSignature
  * E1701 when the plan's buffers for the inputs and outputs are smaller than
  * their data at a capacity: the runtime would write or read past them.
  */
-export function checkSignatureBuffers(layout: WgslLayout, inputs: readonly InputSignature[], outputs: readonly OutputSignature[], cap: Capacity, where: string): void {
+export function checkSignatureBuffers(
+  layout: WgslLayout,
+  inputs: readonly InputSignature[],
+  outputs: readonly OutputSignature[],
+  cap: Capacity,
+  where: string,
+): void {
   const sizes = batchBufferBytes(layout, cap);
   const need: [string, number][] = [];
   for (const input of inputs) {
@@ -132,7 +145,11 @@ export class BatchBuffers {
   ) {
     for (const [name, bytes] of batchBufferBytes(layout, cap))
       this.buffers.set(name, device.createBuffer({ label: name, size: bufferBytes(bytes), usage: U.STORAGE | U.COPY_DST | U.COPY_SRC }));
-    this.staging = device.createBuffer({ label: "outputs (read back)", size: bufferBytes(outputOffsets(outputs, cap.samples).bytes), usage: U.MAP_READ | U.COPY_DST });
+    this.staging = device.createBuffer({
+      label: "outputs (read back)",
+      size: bufferBytes(outputOffsets(outputs, cap.samples).bytes),
+      usage: U.MAP_READ | U.COPY_DST,
+    });
   }
 
   destroy(): void {

@@ -23,7 +23,15 @@ export interface GpuInfo {
 }
 
 /** Limits the runtime asks for at the adapter's maximum: they bound how big a batch one call can take, and the plan does not state them. */
-const GENEROUS_LIMITS = ["maxStorageBufferBindingSize", "maxBufferSize", "maxComputeWorkgroupsPerDimension", "maxComputeInvocationsPerWorkgroup", "maxComputeWorkgroupStorageSize", "maxComputeWorkgroupSizeY", "maxComputeWorkgroupSizeZ"];
+const GENEROUS_LIMITS = [
+  "maxStorageBufferBindingSize",
+  "maxBufferSize",
+  "maxComputeWorkgroupsPerDimension",
+  "maxComputeInvocationsPerWorkgroup",
+  "maxComputeWorkgroupStorageSize",
+  "maxComputeWorkgroupSizeY",
+  "maxComputeWorkgroupSizeZ",
+];
 
 /** A WebGPU implementation with an adapter it gave, and the feature level asked for. */
 export interface FoundAdapter {
@@ -59,8 +67,13 @@ export async function openAdapter(explicit: Gpu | undefined): Promise<FoundAdapt
     if (cause instanceof RmcError) throw cause;
     throw new RmcError(error(C.noAdapter, `asking WebGPU for an adapter failed: ${(cause as Error).message}`));
   }
-  const hint = isNode() && !explicit ? "Linux without a GPU needs Mesa's EGL and GLES drivers (libegl1, libgles2) for Dawn's OpenGL ES backend" : "check the GPU driver, or compile for `--target wasm`";
-  throw new RmcError(error(C.noAdapter, "WebGPU gives no adapter on this machine (neither a default nor a compatibility-level one)", undefined, hint));
+  const hint =
+    isNode() && !explicit
+      ? "Linux without a GPU needs Mesa's EGL and GLES drivers (libegl1, libgles2) for Dawn's OpenGL ES backend"
+      : "check the GPU driver, or compile for `--target wasm`";
+  throw new RmcError(
+    error(C.noAdapter, "WebGPU gives no adapter on this machine (neither a default nor a compatibility-level one)", undefined, hint),
+  );
 }
 
 /** The adapter's self-description, for messages. */
@@ -81,7 +94,12 @@ export function languageFeaturesOf(gpu: Gpu): Set<string> {
  * language feature the implementation offers, else the step's own shader.
  * E1733 when a feature the shaders require (`languageFeatures`) is missing.
  */
-export function chooseShaders(layout: WgslLayout, gpu: Gpu, adapter: GpuAdapter, where: string): { steps: WgslStep[]; used: string[]; missing: string[] } {
+export function chooseShaders(
+  layout: WgslLayout,
+  gpu: Gpu,
+  adapter: GpuAdapter,
+  where: string,
+): { steps: WgslStep[]; used: string[]; missing: string[] } {
   const offered = languageFeaturesOf(gpu);
   const lacking = layout.languageFeatures.filter((f) => !offered.has(f));
   if (lacking.length) {
@@ -117,7 +135,9 @@ export function checkLimits(needed: Record<string, number>, adapter: GpuAdapter,
   if (short.length === 0) return;
   const list = short.map(([key, value]) => `${key} ≥ ${value} (it offers ${adapter.limits[key] ?? "none"})`).join(", ");
   const message = `${where}: the artifact's plan needs ${list}, more than this GPU (${describeAdapter(adapter)}) allows`;
-  throw new RmcError(error(C.gpuLimits, message, undefined, "recompile for this GPU's limits (split big tables with split-tables), or use a bigger GPU"));
+  throw new RmcError(
+    error(C.gpuLimits, message, undefined, "recompile for this GPU's limits (split big tables with split-tables), or use a bigger GPU"),
+  );
 }
 
 /** Requests a device with the plan's limits and, for the batch-bounding ones, the adapter's maximum. */
@@ -188,6 +208,13 @@ export class DeviceWatch {
   /** The RmcError for a lost device. */
   lostError(info: GpuDeviceLostInfo): RmcError {
     const why = info.message ? `: ${info.message}` : "";
-    return new RmcError(error(C.deviceLost, `model \`${this.model}\`: the GPU device was lost (${info.reason || "unknown reason"})${why}`, undefined, "load the model again"));
+    return new RmcError(
+      error(
+        C.deviceLost,
+        `model \`${this.model}\`: the GPU device was lost (${info.reason || "unknown reason"})${why}`,
+        undefined,
+        "load the model again",
+      ),
+    );
   }
 }

@@ -31,7 +31,13 @@ interface ShaderSource {
 }
 
 /** Compiles the shaders `steps` run and makes their pipelines; `params` is the @group(1) layout every pipeline shares. */
-export async function createPipelines(device: GpuDevice, files: ArtifactFiles, manifest: WgslManifest, steps: readonly WgslStep[], params: GpuBindGroupLayout): Promise<Map<string, ShaderPipeline>> {
+export async function createPipelines(
+  device: GpuDevice,
+  files: ArtifactFiles,
+  manifest: WgslManifest,
+  steps: readonly WgslStep[],
+  params: GpuBindGroupLayout,
+): Promise<Map<string, ShaderPipeline>> {
   const pipelines = new Map<string, ShaderPipeline>();
   for (const name of new Set(steps.map((s) => s.shader))) {
     const entry = manifest.wgsl.shaders.find((s) => s.name === name)!;
@@ -40,7 +46,11 @@ export async function createPipelines(device: GpuDevice, files: ArtifactFiles, m
     const module = await compileShader(device, source, steps);
     const bindings = device.createBindGroupLayout({
       label: `${name} storage`,
-      entries: source.access.map((access, binding) => ({ binding, visibility: COMPUTE_STAGE, buffer: { type: access === "read" ? "read-only-storage" : "storage" } })),
+      entries: source.access.map((access, binding) => ({
+        binding,
+        visibility: COMPUTE_STAGE,
+        buffer: { type: access === "read" ? "read-only-storage" : "storage" },
+      })),
     });
     const layout = device.createPipelineLayout({ label: name, bindGroupLayouts: [bindings, params] });
     const descriptor = { label: name, layout, compute: { module, entryPoint: "main" } };
@@ -56,7 +66,9 @@ export async function createPipelines(device: GpuDevice, files: ArtifactFiles, m
     failure ??= scoped?.message;
     if (failure !== undefined || !pipeline) {
       const message = `${source.where}: cannot make a compute pipeline of shader \`${name}\`${usedBy(name, source.header, steps)}: ${oneLine(failure ?? "no pipeline")}`;
-      throw new RmcError(error(C.gpuSetup, message, undefined, "the shader needs an entry point `main` and bindings as the manifest's steps list them"));
+      throw new RmcError(
+        error(C.gpuSetup, message, undefined, "the shader needs an entry point `main` and bindings as the manifest's steps list them"),
+      );
     }
     pipelines.set(name, { name, pipeline, bindings });
   }
@@ -86,7 +98,8 @@ async function compileShader(device: GpuDevice, source: ShaderSource, steps: rea
   const problems: Diagnostic[] = info.messages
     .filter((m) => m.type === "error")
     .map((m, i) => error(C.shaderCompile, `${source.where}:${m.lineNum}:${m.linePos}: WGSL error: ${oneLine(m.message)}${i === 0 ? context : ""}`));
-  if (problems.length === 0 && scoped) problems.push(error(C.shaderCompile, `${source.where}: the GPU rejected the shader: ${oneLine(scoped.message)}${context}`));
+  if (problems.length === 0 && scoped)
+    problems.push(error(C.shaderCompile, `${source.where}: the GPU rejected the shader: ${oneLine(scoped.message)}${context}`));
   if (problems.length === 0) return module;
   problems[0]!.hint = "a compiler bug, or this GPU's WGSL compiler is older than the artifact's shaders: please report it with the artifact";
   throw new RmcError(problems);
@@ -115,7 +128,8 @@ function usedBy(name: string, header: string, steps: readonly WgslStep[]): strin
 }
 
 /** " computing %5, %6": the IR ids of a step's nodes, written as the IR printer writes them. */
-const nodesText = (step: WgslStep): string => (step.nodes.length ? ` computing ${step.nodes.map((id) => (id.startsWith("%") ? id : `%${id}`)).join(", ")}` : "");
+const nodesText = (step: WgslStep): string =>
+  step.nodes.length ? ` computing ${step.nodes.map((id) => (id.startsWith("%") ? id : `%${id}`)).join(", ")}` : "";
 
 /**
  * The access mode of each `@group(0) @binding(i) var<storage, …>` in a
@@ -131,11 +145,15 @@ export function storageBindings(code: string, where: string): StorageAccess[] {
     if (!group || !binding || group[1] !== "0") continue;
     const [space, mode] = match[2]!.split(",").map((s) => s.trim());
     const index = Number(binding[1]);
-    if (space !== "storage") throw new RmcError(error(C.shaderCompile, `${where}: @group(0) @binding(${index}) is var<${match[2]}>, but group 0 holds storage buffers only`));
+    if (space !== "storage")
+      throw new RmcError(
+        error(C.shaderCompile, `${where}: @group(0) @binding(${index}) is var<${match[2]}>, but group 0 holds storage buffers only`),
+      );
     if (access[index] !== undefined) throw new RmcError(error(C.shaderCompile, `${where}: @group(0) @binding(${index}) is declared twice`));
     access[index] = mode === "read_write" ? "read_write" : "read";
   }
   const gap = Array.from({ length: access.length }, (_, i) => i).find((i) => access[i] === undefined);
-  if (gap !== undefined) throw new RmcError(error(C.shaderCompile, `${where}: @group(0) has no @binding(${gap}), but binds ${access.length - 1} after it`));
+  if (gap !== undefined)
+    throw new RmcError(error(C.shaderCompile, `${where}: @group(0) has no @binding(${gap}), but binds ${access.length - 1} after it`));
   return access;
 }

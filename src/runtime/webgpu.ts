@@ -43,16 +43,22 @@ export async function startWebGpuEngine(files: ArtifactFiles, manifest: WgslMani
     device.pushErrorScope("out-of-memory");
     device.pushErrorScope("validation");
     const params = device.createBuffer({ label: "params", size: 16, usage: U.UNIFORM | U.COPY_DST });
-    const paramsLayout = device.createBindGroupLayout({ label: "params", entries: [{ binding: 0, visibility: COMPUTE_STAGE, buffer: { type: "uniform" } }] });
+    const paramsLayout = device.createBindGroupLayout({
+      label: "params",
+      entries: [{ binding: 0, visibility: COMPUTE_STAGE, buffer: { type: "uniform" } }],
+    });
     const paramsGroup = device.createBindGroup({ label: "params", layout: paramsLayout, entries: [{ binding: 0, resource: { buffer: params } }] });
     const pipelines = await createPipelines(device, files, manifest, steps, paramsLayout);
     const weights = await uploadWeights(device, files, manifest);
-    const shards = new ShardSet(manifest.shards ?? [], manifest.model.inputs, (s) => fillWeightsFile(device, options.shardFiles ?? files, manifest, s.file, weights));
+    const shards = new ShardSet(manifest.shards ?? [], manifest.model.inputs, (s) =>
+      fillWeightsFile(device, options.shardFiles ?? files, manifest, s.file, weights),
+    );
     await shards.preload(options.preload ?? "none");
     const engine = new WebGpuEngine(manifest, device, watch, info, { steps, pipelines, weights, params, paramsGroup }, where, shards);
     engine.allocate(initialCapacity(manifest, options.batchCapacity, device));
     const problems = [await device.popErrorScope(), await device.popErrorScope()].filter((e) => e !== null);
-    if (problems.length) throw new RmcError(error(C.gpuSetup, `${where}: setting up the model on the GPU failed: ${problems.map((e) => e!.message).join("; ")}`));
+    if (problems.length)
+      throw new RmcError(error(C.gpuSetup, `${where}: setting up the model on the GPU failed: ${problems.map((e) => e!.message).join("; ")}`));
     watch.check();
     return engine;
   } catch (cause) {
@@ -112,7 +118,10 @@ export class WebGpuEngine {
     this.batchBuffers = batch;
     this.groups = this.plan.steps.map((step, i) => {
       const shader = this.plan.pipelines.get(step.shader)!;
-      const entries = step.bindings.map((name, binding) => ({ binding, resource: { buffer: this.plan.weights.get(name) ?? batch.buffers.get(name)! } }));
+      const entries = step.bindings.map((name, binding) => ({
+        binding,
+        resource: { buffer: this.plan.weights.get(name) ?? batch.buffers.get(name)! },
+      }));
       return this.device.createBindGroup({ label: `step ${i}`, layout: shader.bindings, entries });
     });
   }
@@ -136,7 +145,15 @@ export class WebGpuEngine {
     const ids = Workspaces.idsInSlice(batch, start, end).reduce((a, b) => a + b, 0);
     const problem = fitProblem(this.layout, this.outputs, { samples: end - start, ids }, this.device.limits);
     if (!problem) return [[start, end]];
-    if (end - start === 1) throw new RmcError(error(C.gpuBatchLimit, `model \`${this.manifest.model.name}\`: sample ${start} alone does not fit this GPU: ${problem}`, undefined, "fewer ids per bag"));
+    if (end - start === 1)
+      throw new RmcError(
+        error(
+          C.gpuBatchLimit,
+          `model \`${this.manifest.model.name}\`: sample ${start} alone does not fit this GPU: ${problem}`,
+          undefined,
+          "fewer ids per bag",
+        ),
+      );
     const middle = start + Math.floor((end - start) / 2);
     return [...this.slices(batch, start, middle), ...this.slices(batch, middle, end)];
   }
@@ -145,7 +162,10 @@ export class WebGpuEngine {
   private ensureCapacity(samples: number, ids: number): void {
     const cap = this.batchBuffers!.cap;
     if (samples <= cap.samples && ids <= cap.ids) return;
-    const roomy = { samples: samples > cap.samples ? Math.max(samples, 2 * cap.samples) : cap.samples, ids: ids > cap.ids ? Math.max(ids, 2 * cap.ids) : cap.ids };
+    const roomy = {
+      samples: samples > cap.samples ? Math.max(samples, 2 * cap.samples) : cap.samples,
+      ids: ids > cap.ids ? Math.max(ids, 2 * cap.ids) : cap.ids,
+    };
     const candidates = [roomy, { samples: Math.max(samples, cap.samples), ids: Math.max(ids, cap.ids) }, { samples, ids }];
     this.allocate(candidates.find((c) => !fitProblem(this.layout, this.outputs, c, this.device.limits)) ?? { samples, ids });
   }
@@ -173,7 +193,9 @@ export class WebGpuEngine {
       this.watch.check();
       const name = this.manifest.model.name;
       if (gpuError) throw new RmcError(error(C.gpuError, `model \`${name}\`: the GPU reported an error running the batch: ${gpuError.message}`));
-      throw new RmcError(error(C.gpuError, `model \`${name}\`: reading the outputs back failed: ${((map as PromiseRejectedResult).reason as Error).message}`));
+      throw new RmcError(
+        error(C.gpuError, `model \`${name}\`: reading the outputs back failed: ${((map as PromiseRejectedResult).reason as Error).message}`),
+      );
     }
     if (bytes > 0) this.readOutputs(staging, offsets, bytes, batch.size, results, start);
   }
@@ -218,7 +240,14 @@ export class WebGpuEngine {
     });
   }
 
-  private readOutputs(staging: GpuBuffer, offsets: number[], bytes: number, samples: number, results: Record<string, Float32Array>, start: number): void {
+  private readOutputs(
+    staging: GpuBuffer,
+    offsets: number[],
+    bytes: number,
+    samples: number,
+    results: Record<string, Float32Array>,
+    start: number,
+  ): void {
     try {
       const mapped = staging.getMappedRange(0, bytes);
       this.outputs.forEach((output, k) => {

@@ -55,7 +55,12 @@ const roundCap = (n: number): number => Math.max(16, align16(n));
 const fits = (plan: WorkspacePlan): boolean => plan.end <= MAX_PAGES * PAGE_BYTES;
 
 /** The first of some candidate capacities whose plan fits in 32-bit memory; E1708 when none does. */
-export function fittingPlan(layout: WasmLayout, inputs: readonly InputSignature[], threads: number, candidates: { cap: number; ids: readonly number[] }[]): WorkspacePlan {
+export function fittingPlan(
+  layout: WasmLayout,
+  inputs: readonly InputSignature[],
+  threads: number,
+  candidates: { cap: number; ids: readonly number[] }[],
+): WorkspacePlan {
   for (const c of candidates) {
     const plan = planWorkspaces(layout, inputs, threads, roundCap(c.cap), idCapsFor(inputs, roundCap(c.cap), c.ids));
     if (fits(plan)) return plan;
@@ -87,7 +92,10 @@ export class Workspaces {
   ensure(samples: number, ids: readonly number[]): void {
     const { cap, idCaps, bases } = this.plan;
     if (samples <= cap && ids.every((n, i) => n <= idCaps[i]!)) return;
-    const roomy = { cap: Math.max(cap, samples > cap ? 2 * cap : cap, samples), ids: ids.map((n, i) => Math.max(idCaps[i]!, n > idCaps[i]! ? 2 * n : n)) };
+    const roomy = {
+      cap: Math.max(cap, samples > cap ? 2 * cap : cap, samples),
+      ids: ids.map((n, i) => Math.max(idCaps[i]!, n > idCaps[i]! ? 2 * n : n)),
+    };
     const exact = { cap: Math.max(cap, samples), ids };
     this.plan = fittingPlan(this.layout, this.inputs, bases.length, [roomy, exact]);
     this.growMemoryTo(this.plan.end);
@@ -171,7 +179,13 @@ export class Workspaces {
 }
 
 /** Copies `source[from, to)` into `target` at `at`, fast for typed arrays, element-wise for plain ones. */
-function copyInto(target: Float32Array<ArrayBufferLike> | Int32Array<ArrayBufferLike>, at: number, source: ArrayLike<number>, from: number, to: number): void {
+function copyInto(
+  target: Float32Array<ArrayBufferLike> | Int32Array<ArrayBufferLike>,
+  at: number,
+  source: ArrayLike<number>,
+  from: number,
+  to: number,
+): void {
   if (ArrayBuffer.isView(source)) target.set((source as Float32Array).subarray(from, to), at);
   else for (let k = from; k < to; k++) target[at + k - from] = source[k]!;
 }

@@ -46,7 +46,10 @@ export function pytorchNames(graph: Graph): PytorchNames {
   const unavailable = new Map<string, string>();
   graph.weights.filter((w) => w.role === "table").forEach((w, k) => aliases.set(`emb_l.${k}.weight`, w.name));
   const roles = mlpRoles(graph);
-  for (const [prefix, found] of [["bot_l", roles.bottom], ["top_l", roles.top]] as const) {
+  for (const [prefix, found] of [
+    ["bot_l", roles.bottom],
+    ["top_l", roles.top],
+  ] as const) {
     if (typeof found === "string") unavailable.set(prefix, found);
     else for (const [torch, dsl] of mlpLayerNames(prefix, found)) aliases.set(torch, dsl);
   }
@@ -92,7 +95,11 @@ function mlpRoles(graph: Graph): { bottom: Node | string; top: Node | string } {
     });
   const tops = mlps.filter(feedsOutput);
   const pick = (found: Node[], one: string, many: string): Node | string =>
-    found.length === 1 ? found[0]! : found.length === 0 ? `no mlp ${one}` : `${found.length} mlps ${many} (${found.map(describeMlp).join(", ")}), so the name is ambiguous`;
+    found.length === 1
+      ? found[0]!
+      : found.length === 0
+        ? `no mlp ${one}`
+        : `${found.length} mlps ${many} (${found.map(describeMlp).join(", ")}), so the name is ambiguous`;
   return {
     bottom: pick(bottoms, "reads a dense graph input", "read a dense graph input"),
     top: pick(tops, "feeds a model output (directly or through a sigmoid)", "feed model outputs"),
@@ -106,7 +113,10 @@ function acceptedDTypes(w: WeightDecl): SafetensorsDType[] {
 }
 
 const listNames = (names: string[], max = 20): string =>
-  names.slice(0, max).map((n) => `\`${n}\``).join(", ") + (names.length > max ? `, and ${names.length - max} more` : "");
+  names
+    .slice(0, max)
+    .map((n) => `\`${n}\``)
+    .join(", ") + (names.length > max ? `, and ${names.length - max} more` : "");
 
 /** Binds the file's tensors to the graph's weight declarations; see BindResult. Does not close the file. */
 export function bindWeights(graph: Graph, file: SafetensorsFile): BindResult {
@@ -124,7 +134,14 @@ export function bindWeights(graph: Graph, file: SafetensorsFile): BindResult {
   }
   const diagnostics: Diagnostic[] = [];
   for (const [group, names] of unplaceable)
-    diagnostics.push(error("E1314", `${file.path}: cannot place PyTorch tensors ${listNames(names, 4)}: ${unavailable.get(group)}`, undefined, "rename the tensors to the model's weight names"));
+    diagnostics.push(
+      error(
+        "E1314",
+        `${file.path}: cannot place PyTorch tensors ${listNames(names, 4)}: ${unavailable.get(group)}`,
+        undefined,
+        "rename the tensors to the model's weight names",
+      ),
+    );
 
   const store = new Map<string, Tensor>();
   const prequantized = new Map<string, PrequantizedFormat>();
@@ -132,7 +149,8 @@ export function bindWeights(graph: Graph, file: SafetensorsFile): BindResult {
   for (const w of graph.weights) {
     const from = sources.get(w.name) ?? [];
     if (from.length === 0) missing.push(w);
-    else if (from.length > 1) diagnostics.push(error("E1313", `${file.path}: weight \`${w.name}\` is in the file twice, as ${listNames(from)}; keep one`, w.span));
+    else if (from.length > 1)
+      diagnostics.push(error("E1313", `${file.path}: weight \`${w.name}\` is in the file twice, as ${listNames(from)}; keep one`, w.span));
     else {
       const bound = bindTensor(file, from[0]!, w);
       if ("problem" in bound) diagnostics.push(bound.problem);
@@ -144,7 +162,11 @@ export function bindWeights(graph: Graph, file: SafetensorsFile): BindResult {
   }
   if (missing.length > 0) diagnostics.push(missingError(file, missing, aliases, unused));
   if (unused.length > 0)
-    diagnostics.push({ code: "W1315", severity: "warning", message: `${file.path}: ${unused.length} tensor${unused.length > 1 ? "s" : ""} in the file ${unused.length > 1 ? "are" : "is"} not used by the model: ${listNames(unused)}` });
+    diagnostics.push({
+      code: "W1315",
+      severity: "warning",
+      message: `${file.path}: ${unused.length} tensor${unused.length > 1 ? "s" : ""} in the file ${unused.length > 1 ? "are" : "is"} not used by the model: ${listNames(unused)}`,
+    });
   return { store, diagnostics, prequantized };
 }
 
@@ -165,20 +187,38 @@ const labelOf = (source: string, w: WeightDecl): string => (source === w.name ? 
  * A U8 `[rows, width]` tensor for a table declared `[rows, dim]`: FBGEMM rows
  * of the format whose row width is `width` (rowwise.ts prequantizedFormat).
  */
-function bindPrequantized(file: SafetensorsFile, source: string, entry: SafetensorsEntry, w: WeightDecl): { tensor: Tensor } | { problem: Diagnostic } {
+function bindPrequantized(
+  file: SafetensorsFile,
+  source: string,
+  entry: SafetensorsEntry,
+  w: WeightDecl,
+): { tensor: Tensor } | { problem: Diagnostic } {
   const [rows, dim] = w.shape as [number, number];
   const label = labelOf(source, w);
   const widths = describeWidths(dim);
   if (entry.shape.length !== 2 || entry.shape[0] !== rows)
-    return { problem: error("E1311", `${file.path}: ${label} is U8 [${entry.shape.join(", ")}], the model declares [${rows}, ${dim}]; a table prequantized by PyTorch is U8 [${rows}, width], each row ${widths}`, w.span) };
+    return {
+      problem: error(
+        "E1311",
+        `${file.path}: ${label} is U8 [${entry.shape.join(", ")}], the model declares [${rows}, ${dim}]; a table prequantized by PyTorch is U8 [${rows}, width], each row ${widths}`,
+        w.span,
+      ),
+    };
   const width = entry.shape[1]!;
   const format = prequantizedFormat(dim, width);
   if (!format)
     return {
-      problem: error("E1317", `${file.path}: ${label} is U8 [${rows}, ${width}], which is no prequantized layout of the declared [${rows}, ${dim}]: each row must be ${widths}`, w.span, "quantize the table with torch.ops.quantized.embedding_bag_byte_prepack or embedding_bag_4bit_prepack, or store it as F32 / F16 / BF16"),
+      problem: error(
+        "E1317",
+        `${file.path}: ${label} is U8 [${rows}, ${width}], which is no prequantized layout of the declared [${rows}, ${dim}]: each row must be ${widths}`,
+        w.span,
+        "quantize the table with torch.ops.quantized.embedding_bag_byte_prepack or embedding_bag_4bit_prepack, or store it as F32 / F16 / BF16",
+      ),
     };
   const tensor = file.tensor(source);
-  return { tensor: new PrequantizedTable(w.name, format, rows, dim, { byteLength: rows * width, read: (offset, out) => tensor.readBytes(offset, out) }) };
+  return {
+    tensor: new PrequantizedTable(w.name, format, rows, dim, { byteLength: rows * width, read: (offset, out) => tensor.readBytes(offset, out) }),
+  };
 }
 
 /** Checks one tensor's dtype and shape against its declaration. */
@@ -205,7 +245,10 @@ function missingError(file: SafetensorsFile, missing: WeightDecl[], aliases: Map
     return `\`${w.name}\`${notes.length ? ` (${notes.join("; ")})` : ""}`;
   });
   const n = missing.length;
-  return error("E1310", `${file.path}: ${n} weight${n > 1 ? "s" : ""} the model declares ${n > 1 ? "are" : "is"} not in the file: ${items.join(", ")}`);
+  return error(
+    "E1310",
+    `${file.path}: ${n} weight${n > 1 ? "s" : ""} the model declares ${n > 1 ? "are" : "is"} not in the file: ${items.join(", ")}`,
+  );
 }
 
 /**

@@ -36,7 +36,12 @@ export interface CalibrationReport extends Teacher {
  * the canonicalized graph (each output = sigmoid(linear(...))); `schemaGraph`
  * the graph the data schema is read from (the model as written).
  */
-export function calibrateOutputs(canonical: Graph, schemaGraph: Graph, store: WeightStore, opts: CalibrationOptions): { store: WeightStore; reports: CalibrationReport[] } {
+export function calibrateOutputs(
+  canonical: Graph,
+  schemaGraph: Graph,
+  store: WeightStore,
+  opts: CalibrationOptions,
+): { store: WeightStore; reports: CalibrationReport[] } {
   const sampler = new InputSampler(dataSchema(schemaGraph), opts);
   const batch = rawToBatch(sampler.schema, sampler.sample(new Rng(hashSeed("rmc-calibration", opts.seed)), CALIBRATION_ROWS));
   const logits = outputLogits(canonical, store, batch);
@@ -46,12 +51,33 @@ export function calibrateOutputs(canonical: Graph, schemaGraph: Graph, store: We
     const layer = canonical.nodes.find((n) => n.id === sources[i]);
     const [w, b] = layer?.op === "linear" ? layer.inputs.slice(1).map(refName) : [];
     if (!w || !b)
-      throw new RmcError({ code: "E1316", severity: "error", message: `cannot calibrate output \`${o.name}\`: its sigmoid must read a linear layer with a bias${layer ? `, found \`${layer.op}\`` : ""}`, span: o.span, hint: "pass --no-calibrate to keep the weights as drawn" });
-    const teacher = fitTeacher(logits[i]!, { ...(opts.ctr !== undefined ? { ctr: opts.ctr } : {}), ...(opts.ne !== undefined ? { ne: opts.ne } : {}) });
+      throw new RmcError({
+        code: "E1316",
+        severity: "error",
+        message: `cannot calibrate output \`${o.name}\`: its sigmoid must read a linear layer with a bias${layer ? `, found \`${layer.op}\`` : ""}`,
+        span: o.span,
+        hint: "pass --no-calibrate to keep the weights as drawn",
+      });
+    const teacher = fitTeacher(logits[i]!, {
+      ...(opts.ctr !== undefined ? { ctr: opts.ctr } : {}),
+      ...(opts.ne !== undefined ? { ne: opts.ne } : {}),
+    });
     const wt = out.get(w)!;
     const bt = out.get(b)!;
-    out.set(w, new DenseTensor(wt.shape, wt.toFloat32().map((v) => v * teacher.scale)));
-    out.set(b, new DenseTensor(bt.shape, bt.toFloat32().map((v) => v * teacher.scale + teacher.shift)));
+    out.set(
+      w,
+      new DenseTensor(
+        wt.shape,
+        wt.toFloat32().map((v) => v * teacher.scale),
+      ),
+    );
+    out.set(
+      b,
+      new DenseTensor(
+        bt.shape,
+        bt.toFloat32().map((v) => v * teacher.scale + teacher.shift),
+      ),
+    );
     return { output: o.name, weight: w, bias: b, ...teacher };
   });
   return { store: out, reports };

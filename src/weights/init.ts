@@ -16,9 +16,12 @@ export { INIT_DISTS, type InitDist, type InitOptions } from "./distributions.js"
 export function checkInitOptions(opts: { seed: unknown; dist: unknown }): InitOptions {
   if (typeof opts.dist !== "string" || !(INIT_DISTS as readonly string[]).includes(opts.dist)) {
     const hint = typeof opts.dist === "string" ? didYouMean(opts.dist, INIT_DISTS) : undefined;
-    throw new RmcError(error("E1303", `unknown weight initialisation ${JSON.stringify(opts.dist)}; choose one of ${INIT_DISTS.join(", ")}`, undefined, hint));
+    throw new RmcError(
+      error("E1303", `unknown weight initialisation ${JSON.stringify(opts.dist)}; choose one of ${INIT_DISTS.join(", ")}`, undefined, hint),
+    );
   }
-  if (typeof opts.seed !== "number" || !Number.isSafeInteger(opts.seed)) throw new RmcError(error("E1303", `the initialisation seed must be an integer, got ${JSON.stringify(opts.seed)}`));
+  if (typeof opts.seed !== "number" || !Number.isSafeInteger(opts.seed))
+    throw new RmcError(error("E1303", `the initialisation seed must be an integer, got ${JSON.stringify(opts.seed)}`));
   return { seed: opts.seed, dist: opts.dist as InitDist };
 }
 
@@ -31,7 +34,10 @@ export function initWeights(graph: Graph, opts: InitOptions): WeightStore {
   const checked = checkInitOptions(opts);
   const store = new Map<string, Tensor>();
   for (const w of graph.weights) {
-    store.set(w.name, w.role === "table" ? new LazyTensor(w.name, w.shape, tableRows(w, checked)) : new DenseTensor(w.shape, denseValues(w, checked)));
+    store.set(
+      w.name,
+      w.role === "table" ? new LazyTensor(w.name, w.shape, tableRows(w, checked)) : new DenseTensor(w.shape, denseValues(w, checked)),
+    );
   }
   return store;
 }
@@ -45,7 +51,8 @@ export function initMetadata(opts: InitOptions): Record<string, string> {
 export function initOptionsFromMetadata(metadata: Readonly<Record<string, string>>): InitOptions | undefined {
   const dist = metadata["rmc.init"] ?? "";
   const seedText = metadata["rmc.seed"] ?? "";
-  if (metadata["rmc.init.recipe"] !== INIT_RECIPE_VERSION || !(INIT_DISTS as readonly string[]).includes(dist) || !/^-?\d+$/.test(seedText)) return undefined;
+  if (metadata["rmc.init.recipe"] !== INIT_RECIPE_VERSION || !(INIT_DISTS as readonly string[]).includes(dist) || !/^-?\d+$/.test(seedText))
+    return undefined;
   const seed = Number(seedText);
   return Number.isSafeInteger(seed) ? { seed, dist: dist as InitDist } : undefined;
 }

@@ -32,7 +32,8 @@ export class LazyTensor implements Tensor {
 
   readRow(i: number, out: Float32Array, offset = 0): void {
     const rows = this.shape[0] ?? 1;
-    if (!Number.isInteger(i) || i < 0 || i >= rows) throw new RmcError(error("E1303", `row ${i} is out of range for tensor \`${this.name}\` [${this.shape.join(", ")}]`));
+    if (!Number.isInteger(i) || i < 0 || i >= rows)
+      throw new RmcError(error("E1303", `row ${i} is out of range for tensor \`${this.name}\` [${this.shape.join(", ")}]`));
     if (!this.cached && numElements(this.shape) <= CACHE_ELEMENTS) this.toFloat32();
     if (this.cached) {
       const n = rowLength(this.shape);
@@ -44,7 +45,9 @@ export class LazyTensor implements Tensor {
     if (this.cached) return this.cached;
     const n = numElements(this.shape);
     if (n > MAX_MATERIALISE_ELEMENTS)
-      throw new RmcError(error("E1303", `tensor \`${this.name}\` [${this.shape.join(", ")}] has ${n} elements, too many to materialise; read it row by row`));
+      throw new RmcError(
+        error("E1303", `tensor \`${this.name}\` [${this.shape.join(", ")}] has ${n} elements, too many to materialise; read it row by row`),
+      );
     const out = new Float32Array(n);
     const perRow = rowLength(this.shape);
     const rows = this.shape[0] ?? 1;

@@ -101,7 +101,8 @@ export function partTensor(table: Tensor, decl: WeightDecl, hot: readonly number
 /** The hot rows of every split table that has a hot part, by table name. */
 export function hotRowsByTable(graph: Graph): Map<string, readonly number[]> {
   const out = new Map<string, readonly number[]>();
-  for (const w of graph.weights) if (Array.isArray(w.attrs.hot) && typeof w.attrs.part_of === "string") out.set(w.attrs.part_of, w.attrs.hot as number[]);
+  for (const w of graph.weights)
+    if (Array.isArray(w.attrs.hot) && typeof w.attrs.part_of === "string") out.set(w.attrs.part_of, w.attrs.hot as number[]);
   return out;
 }
 

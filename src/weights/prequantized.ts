@@ -72,12 +72,17 @@ export class PrequantizedTable implements Tensor {
     this.rowBytes = rowBytes(format, dim);
     this.scratch = new Uint8Array(this.rowBytes);
     if (source.byteLength !== rows * this.rowBytes)
-      throw new RangeError(`prequantized table \`${name}\`: ${source.byteLength} bytes, but ${rows} rows of ${this.rowBytes} bytes (${format}, dim ${dim}) need ${rows * this.rowBytes}`);
+      throw new RangeError(
+        `prequantized table \`${name}\`: ${source.byteLength} bytes, but ${rows} rows of ${this.rowBytes} bytes (${format}, dim ${dim}) need ${rows * this.rowBytes}`,
+      );
   }
 
   /** A table over bytes already in memory (`rows × rowBytes(format, dim)` of them). */
   static fromBytes(name: string, format: PrequantizedFormat, rows: number, dim: number, bytes: Uint8Array): PrequantizedTable {
-    return new PrequantizedTable(name, format, rows, dim, { byteLength: bytes.length, read: (offset, out) => out.set(bytes.subarray(offset, offset + out.length)) });
+    return new PrequantizedTable(name, format, rows, dim, {
+      byteLength: bytes.length,
+      read: (offset, out) => out.set(bytes.subarray(offset, offset + out.length)),
+    });
   }
 
   /** Row `i` dequantized, x' = f32(f32(q·scale) + bias), into `out` at `offset`. */
@@ -106,7 +111,12 @@ export class PrequantizedTable implements Tensor {
     if (this.floats) return this.floats;
     const [rows, dim] = this.shape;
     if (rows * dim > MAX_MATERIALISE_ELEMENTS)
-      throw new RmcError(error(E_TENSOR_READ, `prequantized table \`${this.name}\` [${rows}, ${dim}] has ${rows * dim} elements, too many to materialise; read it row by row`));
+      throw new RmcError(
+        error(
+          E_TENSOR_READ,
+          `prequantized table \`${this.name}\` [${rows}, ${dim}] has ${rows * dim} elements, too many to materialise; read it row by row`,
+        ),
+      );
     const out = new Float32Array(rows * dim);
     for (let i = 0; i < rows; i++) this.readRow(i, out, i * dim);
     if (out.length <= CACHE_ELEMENTS) this.floats = out;
@@ -116,7 +126,8 @@ export class PrequantizedTable implements Tensor {
   /** The bytes holding row `i` and its offset in them: the cached table, or one positional read into scratch. */
   private locate(i: number): [Uint8Array, number] {
     const rows = this.shape[0];
-    if (!Number.isInteger(i) || i < 0 || i >= rows) throw new RmcError(error(E_TENSOR_READ, `row ${i} is out of range for prequantized table \`${this.name}\` [${rows}, ${this.dim}]`));
+    if (!Number.isInteger(i) || i < 0 || i >= rows)
+      throw new RmcError(error(E_TENSOR_READ, `row ${i} is out of range for prequantized table \`${this.name}\` [${rows}, ${this.dim}]`));
     if (!this.bytes && this.source.byteLength <= CACHE_BYTES) this.rawBytes();
     if (this.bytes) return [this.bytes, i * this.rowBytes];
     this.source.read(i * this.rowBytes, this.scratch);

@@ -36,8 +36,10 @@ const fail = (file: string, message: string): RmcError => new RmcError(error(E_S
 export function headerLength(file: string, prefix: Uint8Array, fileSize: number): number {
   if (fileSize < 8) throw fail(file, `not a safetensors file: ${fileSize} bytes, shorter than the 8-byte header length`);
   const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_BYTES)) throw fail(file, `header length ${n} is absurd (over ${MAX_HEADER_BYTES} bytes): not a safetensors file, or a corrupt one`);
-  if (Number(n) > fileSize - 8) throw fail(file, `header length ${n} is larger than the rest of the file (${fileSize - 8} bytes): truncated or not a safetensors file`);
+  if (n > BigInt(MAX_HEADER_BYTES))
+    throw fail(file, `header length ${n} is absurd (over ${MAX_HEADER_BYTES} bytes): not a safetensors file, or a corrupt one`);
+  if (Number(n) > fileSize - 8)
+    throw fail(file, `header length ${n} is larger than the rest of the file (${fileSize - 8} bytes): truncated or not a safetensors file`);
   return Number(n);
 }
 
@@ -59,9 +61,16 @@ export function parseHeader(file: string, headerBytes: Uint8Array, fileSize: num
   } catch (e) {
     throw fail(file, `header is not valid JSON (${(e as Error).message})`);
   }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw fail(file, `header must be a JSON object, got ${Array.isArray(json) ? "an array" : json === null ? "null" : typeof json}`);
+  if (typeof json !== "object" || json === null || Array.isArray(json))
+    throw fail(file, `header must be a JSON object, got ${Array.isArray(json) ? "an array" : json === null ? "null" : typeof json}`);
   const { duplicate: dup, topLevel } = scanKeys(text);
-  if (dup) throw fail(file, dup.path.length === 0 ? `tensor \`${dup.key}\` appears twice in the header` : `key \`${dup.key}\` appears twice in the header entry \`${dup.path.join(".")}\``);
+  if (dup)
+    throw fail(
+      file,
+      dup.path.length === 0
+        ? `tensor \`${dup.key}\` appears twice in the header`
+        : `key \`${dup.key}\` appears twice in the header entry \`${dup.path.join(".")}\``,
+    );
 
   const dataStart = 8 + headerBytes.length;
   const dataLength = fileSize - dataStart;
@@ -89,7 +98,8 @@ export function parseHeader(file: string, headerBytes: Uint8Array, fileSize: num
 
 function checkMetadata(value: unknown): Record<string, string> | string {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return "`__metadata__` must be an object of strings";
-  for (const [k, v] of Object.entries(value)) if (typeof v !== "string") return `\`__metadata__\` must map strings to strings, but \`${k}\` is ${JSON.stringify(v)}`;
+  for (const [k, v] of Object.entries(value))
+    if (typeof v !== "string") return `\`__metadata__\` must map strings to strings, but \`${k}\` is ${JSON.stringify(v)}`;
   return value as Record<string, string>;
 }
 
@@ -97,14 +107,16 @@ const isCount = (x: unknown): x is number => typeof x === "number" && Number.isS
 
 /** Checks one header entry; returns the entry or what is wrong with it. */
 function checkEntry(name: string, value: unknown): SafetensorsEntry | string {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return `entry must be an object with dtype, shape and data_offsets, got ${JSON.stringify(value)}`;
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return `entry must be an object with dtype, shape and data_offsets, got ${JSON.stringify(value)}`;
   const v = value as Record<string, unknown>;
   const absent = ["dtype", "shape", "data_offsets"].filter((k) => !(k in v));
   if (absent.length > 0) return `entry is missing ${absent.join(", ")}`;
   if (!isSafetensorsDType(v.dtype)) return `unknown dtype ${JSON.stringify(v.dtype)}; rmc reads ${SAFETENSORS_DTYPE_NAMES.join(", ")}`;
   if (!Array.isArray(v.shape) || !v.shape.every(isCount)) return `shape must be a list of non-negative integers, got ${JSON.stringify(v.shape)}`;
   const offs = v.data_offsets;
-  if (!Array.isArray(offs) || offs.length !== 2 || !offs.every(isCount)) return `data_offsets must be two non-negative integers [begin, end], got ${JSON.stringify(offs)}`;
+  if (!Array.isArray(offs) || offs.length !== 2 || !offs.every(isCount))
+    return `data_offsets must be two non-negative integers [begin, end], got ${JSON.stringify(offs)}`;
   const [begin, end] = offs as [number, number];
   if (begin > end) return `data_offsets [${begin}, ${end}] run backwards (begin > end)`;
   const shape = v.shape as number[];
@@ -120,7 +132,12 @@ function checkTruncation(file: string, tensors: Map<string, SafetensorsEntry>, d
   const need = Math.max(...past.map(([, e]) => e.end));
   const [first, e] = past.reduce((a, b) => (b[1].begin < a[1].begin ? b : a));
   const others = past.length > 1 ? ` and ${past.length - 1} more tensor${past.length > 2 ? "s" : ""}` : "";
-  return [error(E_SAFETENSORS, `${file}: truncated file: the data buffer holds ${dataLength} bytes but the header needs ${need}; tensor \`${first}\` (data_offsets [${e.begin}, ${e.end}])${others} reach past the end`)];
+  return [
+    error(
+      E_SAFETENSORS,
+      `${file}: truncated file: the data buffer holds ${dataLength} bytes but the header needs ${need}; tensor \`${first}\` (data_offsets [${e.begin}, ${e.end}])${others} reach past the end`,
+    ),
+  ];
 }
 
 /** The data buffer must be covered exactly: no overlaps, no holes, nothing after the last tensor. */
@@ -130,11 +147,26 @@ function checkCoverage(file: string, tensors: Map<string, SafetensorsEntry>, dat
   let covered = 0;
   let last: string | undefined;
   for (const [name, e] of spans) {
-    if (e.begin < covered) problems.push(error(E_SAFETENSORS, `${file}: tensors \`${last}\` and \`${name}\` overlap (bytes ${e.begin}..${Math.min(covered, e.end)} of the data buffer)`));
-    else if (e.begin > covered) problems.push(error(E_SAFETENSORS, `${file}: hole in the data buffer: bytes ${covered}..${e.begin} ${last ? `between \`${last}\` and \`${name}\`` : `before \`${name}\``} belong to no tensor`));
+    if (e.begin < covered)
+      problems.push(
+        error(
+          E_SAFETENSORS,
+          `${file}: tensors \`${last}\` and \`${name}\` overlap (bytes ${e.begin}..${Math.min(covered, e.end)} of the data buffer)`,
+        ),
+      );
+    else if (e.begin > covered)
+      problems.push(
+        error(
+          E_SAFETENSORS,
+          `${file}: hole in the data buffer: bytes ${covered}..${e.begin} ${last ? `between \`${last}\` and \`${name}\`` : `before \`${name}\``} belong to no tensor`,
+        ),
+      );
     if (e.end > covered) [covered, last] = [e.end, name];
   }
-  if (covered < dataLength) problems.push(error(E_SAFETENSORS, `${file}: ${dataLength - covered} bytes after the last tensor${last ? ` (\`${last}\`)` : ""} belong to no tensor`));
+  if (covered < dataLength)
+    problems.push(
+      error(E_SAFETENSORS, `${file}: ${dataLength - covered} bytes after the last tensor${last ? ` (\`${last}\`)` : ""} belong to no tensor`),
+    );
   return problems;
 }
 

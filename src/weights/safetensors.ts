@@ -77,7 +77,10 @@ function fileSource(path: string, fd: number): ByteSource {
       let done = 0;
       while (done < out.length) {
         const got = fs.readSync(fd, out, done, out.length - done, pos + done);
-        if (got === 0) throw new RmcError(error(E_SAFETENSORS, `${path}: file ended early while reading bytes ${pos}..${pos + out.length} (was it truncated after opening?)`));
+        if (got === 0)
+          throw new RmcError(
+            error(E_SAFETENSORS, `${path}: file ended early while reading bytes ${pos}..${pos + out.length} (was it truncated after opening?)`),
+          );
         done += got;
       }
     },
@@ -161,7 +164,8 @@ export class SafetensorsTensor implements Tensor {
 
   readRow(i: number, out: Float32Array, offset = 0): void {
     const rows = this.shape.length === 0 ? 1 : this.shape[0]!;
-    if (!Number.isInteger(i) || i < 0 || i >= rows) throw new RmcError(error(E_SAFETENSORS, `${this.file}: row ${i} is out of range for tensor \`${this.name}\` [${this.shape.join(", ")}]`));
+    if (!Number.isInteger(i) || i < 0 || i >= rows)
+      throw new RmcError(error(E_SAFETENSORS, `${this.file}: row ${i} is out of range for tensor \`${this.name}\` [${this.shape.join(", ")}]`));
     const n = rowLength(this.shape);
     // Small tensors are decoded whole once: a positional read per row would cost a system call per lookup.
     if (!this.cached && numElements(this.shape) <= CACHE_ELEMENTS) this.toFloat32();
@@ -179,7 +183,9 @@ export class SafetensorsTensor implements Tensor {
   /** Copies `out.length` bytes of the tensor's data, from byte `offset` of it, unchanged: one positional read (a row of a prequantized table). */
   readBytes(offset: number, out: Uint8Array): void {
     if (!Number.isInteger(offset) || offset < 0 || offset + out.length > this.entry.end - this.entry.begin)
-      throw new RangeError(`bytes ${offset}..${offset + out.length} are outside tensor \`${this.name}\` (${this.entry.end - this.entry.begin} bytes)`);
+      throw new RangeError(
+        `bytes ${offset}..${offset + out.length} are outside tensor \`${this.name}\` (${this.entry.end - this.entry.begin} bytes)`,
+      );
     this.readAt(this.entry.begin + offset, out);
   }
 

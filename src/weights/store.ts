@@ -31,7 +31,8 @@ export class DenseTensor implements Tensor {
     readonly shape: readonly number[],
     readonly data: Float32Array,
   ) {
-    if (data.length !== numElements(shape)) throw new RangeError(`tensor data has ${data.length} elements, shape [${shape.join(",")}] needs ${numElements(shape)}`);
+    if (data.length !== numElements(shape))
+      throw new RangeError(`tensor data has ${data.length} elements, shape [${shape.join(",")}] needs ${numElements(shape)}`);
   }
   toFloat32(): Float32Array {
     return this.data;

@@ -91,7 +91,8 @@ function emitSafetensors(entries: readonly TensorWriter[], metadata: Record<stri
     let got = 0;
     e.write((bytes) => {
       got += bytes.length;
-      if (got > want) throw fail(`tensor \`${e.name}\`: the producer emitted more than the ${want} bytes that ${e.dtype} [${e.shape.join(", ")}] needs`);
+      if (got > want)
+        throw fail(`tensor \`${e.name}\`: the producer emitted more than the ${want} bytes that ${e.dtype} [${e.shape.join(", ")}] needs`);
       out(bytes);
     });
     if (got !== want) throw fail(`tensor \`${e.name}\`: the producer emitted ${got} bytes, ${e.dtype} [${e.shape.join(", ")}] needs ${want}`);
@@ -116,8 +117,10 @@ function encodeHeader(entries: readonly TensorWriter[], metadata: Record<string,
     if (e.name === "__metadata__") throw fail("a tensor cannot be called `__metadata__`: the name is reserved for file metadata");
     if (seen.has(e.name)) throw fail(`tensor \`${e.name}\` is listed twice`);
     seen.add(e.name);
-    if (!isSafetensorsDType(e.dtype)) throw fail(`tensor \`${e.name}\`: unknown dtype ${JSON.stringify(e.dtype)}; rmc writes ${SAFETENSORS_DTYPE_NAMES.join(", ")}`);
-    if (!e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw fail(`tensor \`${e.name}\`: shape must be non-negative integers, got [${e.shape.join(", ")}]`);
+    if (!isSafetensorsDType(e.dtype))
+      throw fail(`tensor \`${e.name}\`: unknown dtype ${JSON.stringify(e.dtype)}; rmc writes ${SAFETENSORS_DTYPE_NAMES.join(", ")}`);
+    if (!e.shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+      throw fail(`tensor \`${e.name}\`: shape must be non-negative integers, got [${e.shape.join(", ")}]`);
     const end = offset + byteSize(e);
     parts.push(`${JSON.stringify(e.name)}:{"dtype":"${e.dtype}","shape":[${e.shape.join(",")}],"data_offsets":[${offset},${end}]}`);
     offset = end;
@@ -133,7 +136,7 @@ function bufferedWriter(fd: number): { write: (bytes: Uint8Array) => void; flush
   const buf = new Uint8Array(WRITE_BUFFER_BYTES);
   let used = 0;
   const writeAll = (bytes: Uint8Array): void => {
-    for (let done = 0; done < bytes.length; ) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+    for (let done = 0; done < bytes.length;) done += fs.writeSync(fd, bytes, done, bytes.length - done);
   };
   const flush = (): void => {
     writeAll(buf.subarray(0, used));

@@ -116,11 +116,17 @@ describe("ORT Web on a plan export (rmc's exact int8 form)", () => {
     // bag (mostly int8, some fp32 and int4; the first one int8, as in the benchmark's plan).
     const cycle = ["int8", "int8", "fp32", "int4"];
     let t = 0;
-    const decisions = precisionUnits(graph).map((u) => ({ unit: u.id, precision: u.kind === "table" ? cycle[t++ % cycle.length]! : u.id === "top.1" ? "fp32" : "int8" }));
+    const decisions = precisionUnits(graph).map((u) => ({
+      unit: u.id,
+      precision: u.kind === "table" ? cycle[t++ % cycle.length]! : u.id === "top.1" ? "fp32" : "int8",
+    }));
     expect(t).toBeGreaterThan(cycle.length);
     const dir = dirs.at(-1)!;
     files.rmcAutoPlan = join(dir, "plan.json");
-    writeFileSync(files.rmcAutoPlan, JSON.stringify({ format: PLAN_FORMAT, model: graph.name, mode: "auto", target: "wasm", act: "dynamic", calibMethod: "max", decisions }));
+    writeFileSync(
+      files.rmcAutoPlan,
+      JSON.stringify({ format: PLAN_FORMAT, model: graph.name, mode: "auto", target: "wasm", act: "dynamic", calibMethod: "max", decisions }),
+    );
     const planned = plannedGraph(files.rmdl, files.rmcAutoPlan, weights);
     files.onnxPlan = join(dir, "m.plan.onnx");
     const bytes = exportOnnx(planned, weights, { precision: "plan", int8Form: "exact" });

@@ -23,10 +23,30 @@ import { transpileRuntime } from "../runtime/transpile.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const skip = process.env.RMC_SKIP_BROWSER === "1";
-if (!skip && !existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does) or set RMC_SKIP_BROWSER=1 on a developer machine`);
+if (!skip && !existsSync(CHROMIUM))
+  throw new Error(
+    `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium; .ci/run does) or set RMC_SKIP_BROWSER=1 on a developer machine`,
+  );
 
-const FLAGS = ["--no-sandbox", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--enable-unsafe-webgpu", "--use-webgpu-adapter=swiftshader", "--enable-unsafe-swiftshader"];
-const TYPES: Record<string, string> = { ".js": "text/javascript", ".json": "application/json", ".wasm": "application/wasm", ".html": "text/html", ".wgsl": "text/plain", ".bin": "application/octet-stream" };
+const FLAGS = [
+  "--no-sandbox",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--enable-unsafe-webgpu",
+  "--use-webgpu-adapter=swiftshader",
+  "--enable-unsafe-swiftshader",
+];
+const TYPES: Record<string, string> = {
+  ".js": "text/javascript",
+  ".json": "application/json",
+  ".wasm": "application/wasm",
+  ".html": "text/html",
+  ".wgsl": "text/plain",
+  ".bin": "application/octet-stream",
+};
 
 const page = (haveWgsl: boolean): string => `<!doctype html><meta charset="utf-8"><title>rmc</title>
 <script type="module">
@@ -97,11 +117,14 @@ describe.skipIf(skip)("the artifact in headless Chromium", () => {
     const schema = dataSchema(source);
     const batch = rawToBatch(schema, new InputSampler(schema, { idsPerBag: [0, 3] }).sample(new Rng(3), 16));
     const inputs: Record<string, unknown> = {};
-    for (const [name, v] of Object.entries(batch.inputs)) inputs[name] = isBags(v) ? { lengths: Array.from(v.lengths), values: Array.from(v.values) } : Array.from(v);
+    for (const [name, v] of Object.entries(batch.inputs))
+      inputs[name] = isBags(v) ? { lengths: Array.from(v.lengths), values: Array.from(v.values) } : Array.from(v);
     // Errors thrown in the page carry browser stack frames (http://127.0.0.1/...) that vitest cannot map: keep the message only.
-    const result = (await tab.evaluate((x) => (globalThis as unknown as { runModel: (i: unknown) => Promise<unknown> }).runModel(x), inputs).catch((e: Error) => {
-      throw new Error(`in the page: ${e.message.split("\n")[0]}`);
-    })) as { path: string; outputs: Record<string, number[]> };
+    const result = (await tab
+      .evaluate((x) => (globalThis as unknown as { runModel: (i: unknown) => Promise<unknown> }).runModel(x), inputs)
+      .catch((e: Error) => {
+        throw new Error(`in the page: ${e.message.split("\n")[0]}`);
+      })) as { path: string; outputs: Record<string, number[]> };
     expect(errors).toEqual([]);
     console.log(`browser test: headless Chromium ran the ${result.path === "wgsl" ? "WebGPU (WGSL)" : "WebAssembly"} artifact`);
     const want = interpret(graph, weights, batch).outputs.ctr!;

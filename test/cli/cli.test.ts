@@ -21,7 +21,12 @@ describe("rmc check", () => {
   });
 
   it("accepts every example", async () => {
-    const r = await rmc("check", ...readdirSync("examples").filter((f) => f.endsWith(".rmdl")).map((f) => `examples/${f}`));
+    const r = await rmc(
+      "check",
+      ...readdirSync("examples")
+        .filter((f) => f.endsWith(".rmdl"))
+        .map((f) => `examples/${f}`),
+    );
     expect(r.code).toBe(0);
     expect(r.out).toContain("dlrm_kaggle.rmdl: ok: model dlrm_kaggle");
   });
@@ -68,7 +73,14 @@ describe("rmc ir", () => {
     const model = "test/cli/fixtures/double-relu.rmdl";
     const before = await rmc("ir", model, "--passes", "canonicalize,infer-shapes,dce");
     expect(before.out.match(/= relu\(/g)).toHaveLength(2);
-    const r = await rmc("ir", model, "--plugin", "examples/plugins/fold-activations.js", "--passes", "canonicalize,fold-activations{report=true},infer-shapes,dce");
+    const r = await rmc(
+      "ir",
+      model,
+      "--plugin",
+      "examples/plugins/fold-activations.js",
+      "--passes",
+      "canonicalize,fold-activations{report=true},infer-shapes,dce",
+    );
     expect(r.code).toBe(0);
     expect(r.out.match(/= relu\(/g)).toHaveLength(1);
     expect(r.err).toContain("double-relu.rmdl:4"); // the plugin's note, located at the folded relu

@@ -39,10 +39,31 @@ describe("precision on the command line", () => {
     expect((await rmc("init-weights", SMALL, "--seed", "5", "-o", w)).code).toBe(0);
     expect((await rmc("gen-data", SMALL, "--weights", w, "--rows", "2048", "--seed", "1", "-o", d)).code).toBe(0);
     const report = join(dir, "report.md");
-    const r = await rmc("compile", SMALL, "--weights", w, "--precision", "auto", "--ne-budget", "0.05", "--calib", d, "--calib-rows", "1024", "--plan-out", planFile, "--report", report, "-o", dist);
+    const r = await rmc(
+      "compile",
+      SMALL,
+      "--weights",
+      w,
+      "--precision",
+      "auto",
+      "--ne-budget",
+      "0.05",
+      "--calib",
+      d,
+      "--calib-rows",
+      "1024",
+      "--plan-out",
+      planFile,
+      "--report",
+      report,
+      "-o",
+      dist,
+    );
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/emb\.0\.weight\s+10\s+(fp16|int8|int4|int2|fp32)/);
-    expect(r.out).toMatch(/precision auto: weights 1\.12 MiB → [\d.]+ KiB \([\d.]+x smaller\); expected NE \+0\.0[0-4]\d*% ± \+0\.\d+% vs fp32 on the calibration inputs \(budget \+0\.0500%, kept 2 standard errors below it\)/);
+    expect(r.out).toMatch(
+      /precision auto: weights 1\.12 MiB → [\d.]+ KiB \([\d.]+x smaller\); expected NE \+0\.0[0-4]\d*% ± \+0\.\d+% vs fp32 on the calibration inputs \(budget \+0\.0500%, kept 2 standard errors below it\)/,
+    );
     const plan = JSON.parse(readFileSync(planFile, "utf8")) as PrecisionPlan;
     expect(plan.decisions).toHaveLength(30);
     expect(plan.neDelta! + 2 * plan.neDeltaError!).toBeLessThanOrEqual(0.05);
@@ -58,7 +79,20 @@ describe("precision on the command line", () => {
     expect(r.code, r.err).toBe(0);
     const ir = (p: string) => (JSON.parse(readFileSync(join(p, "manifest.json"), "utf8")) as { ir: unknown }).ir;
     expect(ir(again)).toEqual(ir(dist));
-    const pinned = await rmc("compile", SMALL, "--weights", w, "--precision", "int8", "--pin", "emb.3.weight=fp32", "--pin", "top.0=fp32", "-o", join(dir, "pinned"));
+    const pinned = await rmc(
+      "compile",
+      SMALL,
+      "--weights",
+      w,
+      "--precision",
+      "int8",
+      "--pin",
+      "emb.3.weight=fp32",
+      "--pin",
+      "top.0=fp32",
+      "-o",
+      join(dir, "pinned"),
+    );
     expect(pinned.code, pinned.err).toBe(0);
     expect(pinned.out).toMatch(/emb\.3\.weight\s+10\s+fp32 .*pinned/);
     expect(pinned.out).toMatch(/top\.0\s+18\s+fp32 .*pinned/);
@@ -71,11 +105,33 @@ describe("precision on the command line", () => {
   it("--row-range: int4 tables get l2 row ranges by default (in the IR and the plan), minmax on request; a plan from before keeps minmax", async () => {
     type Art = { ir: { weights: { name: string; attrs: Record<string, unknown> }[] }; plan: PrecisionPlan };
     const art = (p: string) => JSON.parse(readFileSync(join(p, "manifest.json"), "utf8")) as Art;
-    const ranges = (p: string) => new Set(art(p).ir.weights.filter((x) => x.name.startsWith("emb.")).map((x) => x.attrs.row_range));
+    const ranges = (p: string) =>
+      new Set(
+        art(p)
+          .ir.weights.filter((x) => x.name.startsWith("emb."))
+          .map((x) => x.attrs.row_range),
+      );
     const l2 = join(dir, "int4-l2");
     const minmax = join(dir, "int4-minmax");
     expect((await rmc("compile", SMALL, "--weights", w, "--precision", "int4", "-o", l2)).code).toBe(0);
-    expect((await rmc("compile", SMALL, "--weights", w, "--precision", "int4", "--row-range", "minmax", "--plan-out", join(dir, "minmax.json"), "-o", minmax)).code).toBe(0);
+    expect(
+      (
+        await rmc(
+          "compile",
+          SMALL,
+          "--weights",
+          w,
+          "--precision",
+          "int4",
+          "--row-range",
+          "minmax",
+          "--plan-out",
+          join(dir, "minmax.json"),
+          "-o",
+          minmax,
+        )
+      ).code,
+    ).toBe(0);
     expect(ranges(l2)).toEqual(new Set(["l2"]));
     expect(ranges(minmax)).toEqual(new Set([undefined]));
     expect(art(l2).plan.rowRange).toBe("l2");

@@ -32,7 +32,14 @@ export function kaggleGraph(rows: number[] = Array.from({ length: 26 }, (_, i) =
       { name: "sparse", type: { kind: "bags", count: 26, weighted: false }, span },
     ],
     weights: tables,
-    nodes: [bagNode("0", "sparse", tables.map((t) => t.name), rows.map((_, i) => i))],
+    nodes: [
+      bagNode(
+        "0",
+        "sparse",
+        tables.map((t) => t.name),
+        rows.map((_, i) => i),
+      ),
+    ],
     outputs: [{ name: "ctr", value: "%0", span }],
   };
 }

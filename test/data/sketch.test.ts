@@ -54,7 +54,13 @@ describe("SpaceSaving", () => {
 
   it("is exact while it has room", () => {
     const ss = new SpaceSaving(10);
-    for (const [k, n] of [["a", 5], ["b", 3], ["c", 9], ["d", 1]] as const) for (let i = 0; i < n; i++) ss.add(k);
+    for (const [k, n] of [
+      ["a", 5],
+      ["b", 3],
+      ["c", 9],
+      ["d", 1],
+    ] as const)
+      for (let i = 0; i < n; i++) ss.add(k);
     expect(ss.top(3)).toEqual([
       { key: "c", count: 9, error: 0 },
       { key: "a", count: 5, error: 0 },

@@ -31,7 +31,13 @@ describe("dataStats", () => {
   });
 
   it("treats a file with dense + sparse columns as unlabeled when the label count is not given", async () => {
-    const path = tmp.file("unlabeled.tsv", text.split("\r\n").map((l) => l.split("\t").slice(1).join("\t")).join("\n"));
+    const path = tmp.file(
+      "unlabeled.tsv",
+      text
+        .split("\r\n")
+        .map((l) => l.split("\t").slice(1).join("\t"))
+        .join("\n"),
+    );
     const s = await dataStats(path, { dense: 2, sparse: 2 });
     expect(s.columns).toEqual({ labels: 0, dense: 2, sparse: 2 });
     expect(s.labels).toEqual([]);

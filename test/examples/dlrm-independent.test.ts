@@ -26,8 +26,15 @@ const rows = (name: string): number => store.get(name)!.shape[0]!;
 // Inputs: random dense features and multi-hot bags (0 to 3 ids, so empty bags occur), KJT key-major.
 const rng = new Rng(5);
 const dense = Float32Array.from({ length: B * 13 }, () => rng.normal());
-const bagIds: number[][][] = Array.from({ length: 26 }, (_, f) => Array.from({ length: B }, () => Array.from({ length: rng.int(4) }, () => rng.int(rows(`emb.${f}.weight`)))));
-const sparse: Bags = { count: 26, batch: B, lengths: Int32Array.from(bagIds.flatMap((f) => f.map((bag) => bag.length))), values: Int32Array.from(bagIds.flat(2)) };
+const bagIds: number[][][] = Array.from({ length: 26 }, (_, f) =>
+  Array.from({ length: B }, () => Array.from({ length: rng.int(4) }, () => rng.int(rows(`emb.${f}.weight`)))),
+);
+const sparse: Bags = {
+  count: 26,
+  batch: B,
+  lengths: Int32Array.from(bagIds.flatMap((f) => f.map((bag) => bag.length))),
+  values: Int32Array.from(bagIds.flat(2)),
+};
 const batch: Batch = { size: B, inputs: { dense, sparse } };
 
 /** y = W x + b with W [out, in] row-major, in double precision. */
@@ -77,7 +84,9 @@ describe("dlrm_kaggle_small: interpreter vs an independent double-precision forw
     const scale = Math.max(1e-3, ...want.map(Math.abs));
     for (let i = 0; i < got.length; i++) {
       // f32 accumulation vs double: the error bound scales with the tensor's magnitude.
-      expect(Math.abs(got[i]! - want[i]!), `${id}[${Math.floor(i / width)}, ${i % width}]`).toBeLessThanOrEqual(1e-5 * scale + 1e-5 * Math.abs(want[i]!));
+      expect(Math.abs(got[i]! - want[i]!), `${id}[${Math.floor(i / width)}, ${i % width}]`).toBeLessThanOrEqual(
+        1e-5 * scale + 1e-5 * Math.abs(want[i]!),
+      );
     }
   });
 

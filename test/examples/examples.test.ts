@@ -21,7 +21,9 @@ import type { Graph } from "../../src/ir/types.js";
 
 const EXAMPLES = join(import.meta.dirname, "../../examples");
 const GOLDEN = join(import.meta.dirname, "golden");
-const files = readdirSync(EXAMPLES).filter((f) => f.endsWith(".rmdl")).sort();
+const files = readdirSync(EXAMPLES)
+  .filter((f) => f.endsWith(".rmdl"))
+  .sort();
 
 function load(file: string): Graph {
   const path = `examples/${file}`;

@@ -13,7 +13,9 @@ import { CODES, parseModel } from "../../src/frontend/index.js";
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtureDir = join(here, "errors");
 const goldenPath = join(here, "errors.golden.txt");
-const fixtures = readdirSync(fixtureDir).filter((f) => f.endsWith(".rmdl")).sort();
+const fixtures = readdirSync(fixtureDir)
+  .filter((f) => f.endsWith(".rmdl"))
+  .sort();
 
 function run(name: string): { text: string; diagnostics: Diagnostic[]; graph: unknown } {
   const text = readFileSync(join(fixtureDir, name), "utf8");

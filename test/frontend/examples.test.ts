@@ -27,7 +27,10 @@ const weight = (g: Graph, name: string) => g.weights.find((w) => w.name === name
 /** The source text a single-line span covers. */
 const textAt = (text: string, s: Span) => text.split("\n")[s.line - 1]!.slice(s.col - 1, s.endCol - 1);
 
-const KAGGLE_ROWS = [1460, 583, 10131227, 2202608, 305, 24, 12517, 633, 3, 93145, 5683, 8351593, 3194, 27, 14992, 5461306, 10, 5652, 2173, 4, 7046547, 18, 15, 286181, 105, 142572];
+const KAGGLE_ROWS = [
+  1460, 583, 10131227, 2202608, 305, 24, 12517, 633, 3, 93145, 5683, 8351593, 3194, 27, 14992, 5461306, 10, 5652, 2173, 4, 7046547, 18, 15, 286181,
+  105, 142572,
+];
 
 describe("examples", () => {
   it("every example parses with no diagnostics", () => {
@@ -90,7 +93,10 @@ describe("examples", () => {
 
   it("multitask: two heads, weighted bags, pins on a table and a layer", () => {
     const g = load("multitask.rmdl");
-    expect(g.outputs.map((o) => [o.name, o.value])).toEqual([["ctr", "ctr_head"], ["cvr", "cvr_head"]]);
+    expect(g.outputs.map((o) => [o.name, o.value])).toEqual([
+      ["ctr", "ctr_head"],
+      ["cvr", "cvr_head"],
+    ]);
     expect(g.inputs.find((i) => i.name === "history")!.type).toEqual({ kind: "bags", count: 1, weighted: true });
     expect(weight(g, "item_emb.weight")!.attrs).toEqual({ precision: "fp16" });
     expect(g.nodes.find((n) => n.id === "ctr_head")!.attrs.precision).toBe("fp16");
@@ -111,7 +117,12 @@ describe("examples", () => {
     // The table declaration spans several lines: from `table` to the closing `)`.
     const table = weight(g, "emb.0.weight")!.span;
     expect(text.split("\n")[table.line - 1]!.slice(table.col - 1)).toMatch(/^table emb\[26\]: embedding\(/);
-    expect(text.split("\n")[table.endLine - 1]!.slice(0, table.endCol - 1).trim()).toBe("])");
+    expect(
+      text
+        .split("\n")
+        [table.endLine - 1]!.slice(0, table.endCol - 1)
+        .trim(),
+    ).toBe("])");
     for (const s of [...g.nodes, ...g.weights, ...g.inputs, ...g.outputs].map((x) => x.span)) expect(s.file).toBe("dlrm_kaggle.rmdl");
   });
 });

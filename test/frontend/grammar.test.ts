@@ -53,7 +53,15 @@ describe("lexer", () => {
   const kinds = (text: string) => lex(text, "l.rmdl").tokens.map((t) => `${t.tokenType.name}:${t.image}`);
 
   it("lexes keywords, and names that merely begin with one", () => {
-    expect(kinds("model modelx input inputs true trueish table_1")).toEqual(["Model:model", "Ident:modelx", "Input:input", "Ident:inputs", "True:true", "Ident:trueish", "Ident:table_1"]);
+    expect(kinds("model modelx input inputs true trueish table_1")).toEqual([
+      "Model:model",
+      "Ident:modelx",
+      "Input:input",
+      "Ident:inputs",
+      "True:true",
+      "Ident:trueish",
+      "Ident:table_1",
+    ]);
   });
 
   it("lexes signed and decimal numbers, and drops comments", () => {

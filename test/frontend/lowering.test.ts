@@ -42,7 +42,13 @@ describe("lowering", () => {
       nodes: [
         { id: "h.linear", op: "linear", inputs: ["%x", "@h.linear.weight"], attrs: {}, type: f32("B", 3) },
         { id: "h", op: "relu", inputs: ["%h.linear"], attrs: {}, type: f32("B", 3) },
-        { id: "e", op: "embedding_bag", inputs: ["%s", "@t.0.weight", "@t.1.weight"], attrs: { pool: "sum", bags: [0, 1], stacked: true }, type: f32("B", 2, 3) },
+        {
+          id: "e",
+          op: "embedding_bag",
+          inputs: ["%s", "@t.0.weight", "@t.1.weight"],
+          attrs: { pool: "sum", bags: [0, 1], stacked: true },
+          type: f32("B", 2, 3),
+        },
         // 3 features of width 3, self-dots included: 3 + 3*4/2 = 9.
         { id: "z", op: "interact", inputs: ["%h", "%e"], attrs: { op: "dot", self: true }, type: f32("B", 9) },
       ],
@@ -99,7 +105,12 @@ describe("lowering", () => {
 
   it("resolves aliases and outputs, with or without `=`", () => {
     const g = lower(`  input x: f32[2]\n  h = relu(x)\n  a = h\n  output h\n  output alias = a\n  output raw = x\n  output p = sigmoid(a)`);
-    expect(g.outputs.map((o) => [o.name, o.value])).toEqual([["h", "h"], ["alias", "h"], ["raw", "x"], ["p", "p"]]);
+    expect(g.outputs.map((o) => [o.name, o.value])).toEqual([
+      ["h", "h"],
+      ["alias", "h"],
+      ["raw", "x"],
+      ["p", "p"],
+    ]);
     expect(g.nodes.map((n) => n.id)).toEqual(["h", "p"]);
   });
 
@@ -132,7 +143,10 @@ describe("lowering", () => {
   });
 
   it("keeps going after an error inside a nested call without echoing it", () => {
-    const { graph, diagnostics } = parseModel("model t {\n  input x: f32[2]\n  h = relu(lienar(x, 4))\n  g = sigmoid(h)\n  output y = g\n}\n", "t.rmdl");
+    const { graph, diagnostics } = parseModel(
+      "model t {\n  input x: f32[2]\n  h = relu(lienar(x, 4))\n  g = sigmoid(h)\n  output y = g\n}\n",
+      "t.rmdl",
+    );
     expect(graph).toBeUndefined();
     expect(diagnostics.map((d) => d.code)).toEqual(["E0203"]);
   });

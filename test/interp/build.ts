@@ -15,7 +15,14 @@ export const dense3 = (n: number, d: number): Type => tensor(["B", n, d]);
 export const bagsType = (count: number, weighted = false): Type => ({ kind: "bags", count, weighted });
 
 /** A node; `inputs` are full refs (`%x`, `@w`). */
-export const node = (id: string, op: string, inputs: string[], attrs: Attrs = {}, type: Type | null = null): Node => ({ id, op, inputs, attrs, type, span });
+export const node = (id: string, op: string, inputs: string[], attrs: Attrs = {}, type: Type | null = null): Node => ({
+  id,
+  op,
+  inputs,
+  attrs,
+  type,
+  span,
+});
 
 export interface GraphSpec {
   inputs: [string, Type][];
@@ -26,7 +33,14 @@ export interface GraphSpec {
 
 /** A graph from a compact spec; weights are declared f32 with role guessed from the shape. */
 export function graph(spec: GraphSpec): Graph {
-  const weights: WeightDecl[] = (spec.weights ?? []).map(([name, shape]) => ({ name, role: shape.length === 1 ? "bias" : "weight", dtype: "f32", shape, attrs: {}, span }));
+  const weights: WeightDecl[] = (spec.weights ?? []).map(([name, shape]) => ({
+    name,
+    role: shape.length === 1 ? "bias" : "weight",
+    dtype: "f32",
+    shape,
+    attrs: {},
+    span,
+  }));
   return {
     name: "test",
     inputs: spec.inputs.map(([name, type]) => ({ name, type, span })),

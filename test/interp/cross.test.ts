@@ -9,8 +9,25 @@ import { crossFullRef, crossLowRankRef, rows } from "./reference.js";
 
 describe("cross_layer", () => {
   it("computes x0 * (W xl + b) + xl by hand", () => {
-    const g = graph({ inputs: [["x0", dense(2)], ["xl", dense(2)]], weights: [["w", [2, 2]], ["b", [2]]], nodes: [node("y", "cross_layer", ["%x0", "%xl", "@w", "@b"])], outputs: [["y", "y"]] });
-    const ws = store({ w: [[2, 2], [1, 0, 2, 1]], b: [[2], [1, -1]] });
+    const g = graph({
+      inputs: [
+        ["x0", dense(2)],
+        ["xl", dense(2)],
+      ],
+      weights: [
+        ["w", [2, 2]],
+        ["b", [2]],
+      ],
+      nodes: [node("y", "cross_layer", ["%x0", "%xl", "@w", "@b"])],
+      outputs: [["y", "y"]],
+    });
+    const ws = store({
+      w: [
+        [2, 2],
+        [1, 0, 2, 1],
+      ],
+      b: [[2], [1, -1]],
+    });
     // W xl + b = [3 + 1, 6 + 4 - 1] = [4, 9]; y = [1*4 + 3, 2*9 + 4]
     const { outputs } = interpret(g, ws, { size: 1, inputs: { x0: Float32Array.from([1, 2]), xl: Float32Array.from([3, 4]) } });
     expect(Array.from(outputs.y!)).toEqual([7, 22]);
@@ -20,8 +37,20 @@ describe("cross_layer", () => {
     const r = rng(21);
     const [B, d] = [4, 5];
     const [x0, xl, w, b] = [randoms(r, B * d), randoms(r, B * d), randoms(r, d * d, 0.4), randoms(r, d)];
-    const g = graph({ inputs: [["x0", dense(d)], ["xl", dense(d)]], weights: [["w", [d, d]], ["b", [d]]], nodes: [node("y", "cross_layer", ["%x0", "%xl", "@w", "@b"])], outputs: [["y", "y"]] });
-    const got = interpret(g, store({ w: [[d, d], w], b: [[d], b] }), { size: B, inputs: { x0: Float32Array.from(x0), xl: Float32Array.from(xl) } }).outputs.y!;
+    const g = graph({
+      inputs: [
+        ["x0", dense(d)],
+        ["xl", dense(d)],
+      ],
+      weights: [
+        ["w", [d, d]],
+        ["b", [d]],
+      ],
+      nodes: [node("y", "cross_layer", ["%x0", "%xl", "@w", "@b"])],
+      outputs: [["y", "y"]],
+    });
+    const got = interpret(g, store({ w: [[d, d], w], b: [[d], b] }), { size: B, inputs: { x0: Float32Array.from(x0), xl: Float32Array.from(xl) } })
+      .outputs.y!;
     expectClose(got, crossFullRef(rows(x0, d), rows(xl, d), w, b).flat());
   });
 
@@ -30,8 +59,15 @@ describe("cross_layer", () => {
     const [B, d, rank] = [4, 6, 2];
     const [x0, xl, down, up, b] = [randoms(r, B * d), randoms(r, B * d), randoms(r, rank * d, 0.4), randoms(r, d * rank, 0.4), randoms(r, d)];
     const g = graph({
-      inputs: [["x0", dense(d)], ["xl", dense(d)]],
-      weights: [["down", [rank, d]], ["up", [d, rank]], ["b", [d]]],
+      inputs: [
+        ["x0", dense(d)],
+        ["xl", dense(d)],
+      ],
+      weights: [
+        ["down", [rank, d]],
+        ["up", [d, rank]],
+        ["b", [d]],
+      ],
       nodes: [node("y", "cross_layer", ["%x0", "%xl", "@down", "@up", "@b"], { rank })],
       outputs: [["y", "y"]],
     });
@@ -49,7 +85,12 @@ describe("cross (2 layers)", () => {
     const [w0, b0, w1, b1] = [randoms(r, d * d, 0.4), randoms(r, d), randoms(r, d * d, 0.4), randoms(r, d)];
     const g = graph({
       inputs: [["x", dense(d)]],
-      weights: [["w0", [d, d]], ["b0", [d]], ["w1", [d, d]], ["b1", [d]]],
+      weights: [
+        ["w0", [d, d]],
+        ["b0", [d]],
+        ["w1", [d, d]],
+        ["b1", [d]],
+      ],
       nodes: [node("y", "cross", ["%x", "@w0", "@b0", "@w1", "@b1"], { layers: 2 })],
       outputs: [["y", "y"]],
     });
@@ -67,11 +108,25 @@ describe("cross (2 layers)", () => {
     const [l0, l1] = [layer(), layer()];
     const g = graph({
       inputs: [["x", dense(d)]],
-      weights: [["d0", [rank, d]], ["u0", [d, rank]], ["b0", [d]], ["d1", [rank, d]], ["u1", [d, rank]], ["b1", [d]]],
+      weights: [
+        ["d0", [rank, d]],
+        ["u0", [d, rank]],
+        ["b0", [d]],
+        ["d1", [rank, d]],
+        ["u1", [d, rank]],
+        ["b1", [d]],
+      ],
       nodes: [node("y", "cross", ["%x", "@d0", "@u0", "@b0", "@d1", "@u1", "@b1"], { layers: 2, rank })],
       outputs: [["y", "y"]],
     });
-    const ws = store({ d0: [[rank, d], l0.down], u0: [[d, rank], l0.up], b0: [[d], l0.b], d1: [[rank, d], l1.down], u1: [[d, rank], l1.up], b1: [[d], l1.b] });
+    const ws = store({
+      d0: [[rank, d], l0.down],
+      u0: [[d, rank], l0.up],
+      b0: [[d], l0.b],
+      d1: [[rank, d], l1.down],
+      u1: [[d, rank], l1.up],
+      b1: [[d], l1.b],
+    });
     const got = interpret(g, ws, { size: B, inputs: { x: Float32Array.from(x) } }).outputs.y!;
     const x0 = rows(x, d);
     const x1 = crossLowRankRef(x0, x0, l0.down, l0.up, rank, l0.b);
@@ -81,10 +136,34 @@ describe("cross (2 layers)", () => {
   it("gives bit-identical results to the expanded chain of cross_layer nodes", () => {
     const r = rng(33);
     const [B, d] = [3, 4];
-    const decls: [string, number[]][] = [["w0", [d, d]], ["b0", [d]], ["w1", [d, d]], ["b1", [d]]];
-    const ws = store(Object.fromEntries(decls.map(([n, shape]) => [n, [shape, randoms(r, shape.reduce((a, b) => a * b), 0.4)]])));
+    const decls: [string, number[]][] = [
+      ["w0", [d, d]],
+      ["b0", [d]],
+      ["w1", [d, d]],
+      ["b1", [d]],
+    ];
+    const ws = store(
+      Object.fromEntries(
+        decls.map(([n, shape]) => [
+          n,
+          [
+            shape,
+            randoms(
+              r,
+              shape.reduce((a, b) => a * b),
+              0.4,
+            ),
+          ],
+        ]),
+      ),
+    );
     const batch = { size: B, inputs: { x: Float32Array.from(randoms(r, B * d)) } };
-    const fused = graph({ inputs: [["x", dense(d)]], weights: decls, nodes: [node("y", "cross", ["%x", "@w0", "@b0", "@w1", "@b1"], { layers: 2 })], outputs: [["y", "y"]] });
+    const fused = graph({
+      inputs: [["x", dense(d)]],
+      weights: decls,
+      nodes: [node("y", "cross", ["%x", "@w0", "@b0", "@w1", "@b1"], { layers: 2 })],
+      outputs: [["y", "y"]],
+    });
     const expanded = graph({
       inputs: [["x", dense(d)]],
       weights: decls,

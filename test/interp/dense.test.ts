@@ -10,14 +10,25 @@ import { actRef, linearRef, rows } from "./reference.js";
 const linearGraph = (inF: number, outF: number, bias: boolean) =>
   graph({
     inputs: [["x", dense(inF)]],
-    weights: bias ? [["w", [outF, inF]], ["b", [outF]]] : [["w", [outF, inF]]],
+    weights: bias
+      ? [
+          ["w", [outF, inF]],
+          ["b", [outF]],
+        ]
+      : [["w", [outF, inF]]],
     nodes: [node("y", "linear", bias ? ["%x", "@w", "@b"] : ["%x", "@w"])],
     outputs: [["y", "y"]],
   });
 
 describe("linear", () => {
   it("computes a 2x3 -> 2 layer by hand", () => {
-    const ws = store({ w: [[2, 3], [1, 0, -1, 0.5, 0.5, 0.5]], b: [[2], [0.25, -1]] });
+    const ws = store({
+      w: [
+        [2, 3],
+        [1, 0, -1, 0.5, 0.5, 0.5],
+      ],
+      b: [[2], [0.25, -1]],
+    });
     const { outputs } = interpret(linearGraph(3, 2, true), ws, { size: 2, inputs: { x: Float32Array.from([1, 2, 3, 4, 5, 6]) } });
     expect(Array.from(outputs.y!)).toEqual([-1.75, 2, -1.75, 6.5]);
   });
@@ -55,7 +66,10 @@ describe("linear", () => {
 
 describe("activations", () => {
   const run = (op: string, xs: number[]) =>
-    interpret(graph({ inputs: [["x", dense(xs.length)]], nodes: [node("y", op, ["%x"])], outputs: [["y", "y"]] }), new Map(), { size: 1, inputs: { x: Float32Array.from(xs) } }).outputs.y!;
+    interpret(graph({ inputs: [["x", dense(xs.length)]], nodes: [node("y", op, ["%x"])], outputs: [["y", "y"]] }), new Map(), {
+      size: 1,
+      inputs: { x: Float32Array.from(xs) },
+    }).outputs.y!;
 
   it("relu clamps negatives (and -Infinity, -0) to +0, keeps large values exactly and NaN as NaN", () => {
     const big = 3.4e38;
@@ -93,7 +107,11 @@ describe("mlp", () => {
     });
   };
 
-  for (const [act, final, bias] of [["relu", "sigmoid", true], ["tanh", "none", false], ["sigmoid", "relu", true]] as const) {
+  for (const [act, final, bias] of [
+    ["relu", "sigmoid", true],
+    ["tanh", "none", false],
+    ["sigmoid", "relu", true],
+  ] as const) {
     it(`equals the chain of linear layers and activations (act ${act}, final ${final}, bias ${bias})`, () => {
       const r = rng(7);
       const [B, inF, sizes] = [3, 6, [5, 4, 2]];
@@ -109,7 +127,12 @@ describe("mlp", () => {
         }
       });
       const decls = Object.entries(entries).map(([name, [shape]]) => [name, shape] as [string, number[]]);
-      const g = graph({ inputs: [["x", dense(inF)]], weights: decls, nodes: [node("y", "mlp", ["%x", ...refs], { sizes, act, final, bias })], outputs: [["y", "y"]] });
+      const g = graph({
+        inputs: [["x", dense(inF)]],
+        weights: decls,
+        nodes: [node("y", "mlp", ["%x", ...refs], { sizes, act, final, bias })],
+        outputs: [["y", "y"]],
+      });
       const x = randoms(r, B * inF);
       const { outputs } = interpret(g, store(entries), { size: B, inputs: { x: Float32Array.from(x) } });
 
@@ -125,28 +148,60 @@ describe("mlp", () => {
     const r = rng(11);
     const ls = layers(r, [4, 3], 5);
     const ws = store({ w0: [[4, 5], ls[0]!.w], b0: [[4], ls[0]!.b], w1: [[3, 4], ls[1]!.w], b1: [[3], ls[1]!.b] });
-    const decls: [string, number[]][] = [["w0", [4, 5]], ["b0", [4]], ["w1", [3, 4]], ["b1", [3]]];
+    const decls: [string, number[]][] = [
+      ["w0", [4, 5]],
+      ["b0", [4]],
+      ["w1", [3, 4]],
+      ["b1", [3]],
+    ];
     const batch = { size: 5, inputs: { x: Float32Array.from(randoms(r, 25)) } };
-    const fused = graph({ inputs: [["x", dense(5)]], weights: decls, nodes: [node("y", "mlp", ["%x", "@w0", "@b0", "@w1", "@b1"], { sizes: [4, 3], act: "relu", final: "tanh" })], outputs: [["y", "y"]] });
+    const fused = graph({
+      inputs: [["x", dense(5)]],
+      weights: decls,
+      nodes: [node("y", "mlp", ["%x", "@w0", "@b0", "@w1", "@b1"], { sizes: [4, 3], act: "relu", final: "tanh" })],
+      outputs: [["y", "y"]],
+    });
     const expanded = graph({
       inputs: [["x", dense(5)]],
       weights: decls,
-      nodes: [node("0", "linear", ["%x", "@w0", "@b0"]), node("1", "relu", ["%0"]), node("2", "linear", ["%1", "@w1", "@b1"]), node("3", "tanh", ["%2"])],
+      nodes: [
+        node("0", "linear", ["%x", "@w0", "@b0"]),
+        node("1", "relu", ["%0"]),
+        node("2", "linear", ["%1", "@w1", "@b1"]),
+        node("3", "tanh", ["%2"]),
+      ],
       outputs: [["y", "3"]],
     });
     expect(Array.from(interpret(fused, ws, batch).outputs.y!)).toEqual(Array.from(interpret(expanded, ws, batch).outputs.y!));
   });
 
   it("defaults act and final to relu", () => {
-    const ws = store({ w: [[2, 1], [1, -1]] });
-    const g = graph({ inputs: [["x", dense(1)]], weights: [["w", [2, 1]]], nodes: [node("y", "mlp", ["%x", "@w"], { sizes: [2], bias: false })], outputs: [["y", "y"]] });
+    const ws = store({
+      w: [
+        [2, 1],
+        [1, -1],
+      ],
+    });
+    const g = graph({
+      inputs: [["x", dense(1)]],
+      weights: [["w", [2, 1]]],
+      nodes: [node("y", "mlp", ["%x", "@w"], { sizes: [2], bias: false })],
+      outputs: [["y", "y"]],
+    });
     expect(Array.from(interpret(g, ws, { size: 1, inputs: { x: Float32Array.from([3]) } }).outputs.y!)).toEqual([3, 0]);
   });
 });
 
 describe("concat and flatten", () => {
   it("concat joins features per sample in operand order", () => {
-    const g = graph({ inputs: [["a", dense(2)], ["b", dense(1)]], nodes: [node("y", "concat", ["%a", "%b", "%a"])], outputs: [["y", "y"]] });
+    const g = graph({
+      inputs: [
+        ["a", dense(2)],
+        ["b", dense(1)],
+      ],
+      nodes: [node("y", "concat", ["%a", "%b", "%a"])],
+      outputs: [["y", "y"]],
+    });
     const { outputs } = interpret(g, new Map(), { size: 2, inputs: { a: Float32Array.from([1, 2, 3, 4]), b: Float32Array.from([9, 8]) } });
     expect(Array.from(outputs.y!)).toEqual([1, 2, 9, 1, 2, 3, 4, 8, 3, 4]);
   });

@@ -20,7 +20,10 @@ const SPARSE = bags([
 function twoTables(pool: string) {
   const g = graph({
     inputs: [["sparse", bagsType(2)]],
-    weights: [["emb0", [4, 2]], ["emb1", [4, 2]]],
+    weights: [
+      ["emb0", [4, 2]],
+      ["emb1", [4, 2]],
+    ],
     // table 0 reads feature 1, table 1 reads feature 0
     nodes: [node("e", "embedding_bag", ["%sparse", "@emb0", "@emb1"], { pool, bags: [1, 0] })],
     outputs: [["e", "e"]],
@@ -43,7 +46,12 @@ describe("embedding_bag pooling by hand", () => {
   });
 
   it("defaults to sum", () => {
-    const g = graph({ inputs: [["s", bagsType(1)]], weights: [["emb0", [4, 2]]], nodes: [node("e", "embedding_bag", ["%s", "@emb0"], { bags: [0] })], outputs: [["e", "e"]] });
+    const g = graph({
+      inputs: [["s", bagsType(1)]],
+      weights: [["emb0", [4, 2]]],
+      nodes: [node("e", "embedding_bag", ["%s", "@emb0"], { bags: [0] })],
+      outputs: [["e", "e"]],
+    });
     const { outputs } = interpret(g, store({ emb0: [[4, 2], EMB0] }), { size: 1, inputs: { s: bags([[[0, 1]]]) } });
     expect(Array.from(outputs.e!)).toEqual([4, 6]);
   });
@@ -68,7 +76,9 @@ describe("weighted bags", () => {
 
 describe("embedding_bag against a double reference", () => {
   function randomBags(r: ReturnType<typeof rng>, count: number, batch: number, rowsPerFeature: number, weighted: boolean): Bags {
-    const ids = Array.from({ length: count }, () => Array.from({ length: batch }, () => Array.from({ length: r.int(5) }, () => r.int(rowsPerFeature))));
+    const ids = Array.from({ length: count }, () =>
+      Array.from({ length: batch }, () => Array.from({ length: r.int(5) }, () => r.int(rowsPerFeature))),
+    );
     const ws = weighted ? ids.map((f) => f.map((bag) => bag.map(() => Math.fround(r.next() * 2 - 0.5)))) : undefined;
     return bags(ids, ws);
   }
@@ -120,7 +130,15 @@ describe("embedding_bag against a double reference", () => {
 
 describe("embedding tables", () => {
   it("are read row by row, never materialised", () => {
-    const g = graph({ inputs: [["sparse", bagsType(2)]], weights: [["emb0", [4, 2]], ["emb1", [4, 2]]], nodes: [node("e", "embedding_bag", ["%sparse", "@emb0", "@emb1"], { pool: "sum", bags: [1, 0] })], outputs: [["e", "e"]] });
+    const g = graph({
+      inputs: [["sparse", bagsType(2)]],
+      weights: [
+        ["emb0", [4, 2]],
+        ["emb1", [4, 2]],
+      ],
+      nodes: [node("e", "embedding_bag", ["%sparse", "@emb0", "@emb1"], { pool: "sum", bags: [1, 0] })],
+      outputs: [["e", "e"]],
+    });
     const ws = new Map<string, Tensor>([
       ["emb0", new RowOnlyTensor([4, 2], Float32Array.from(EMB0))],
       ["emb1", new RowOnlyTensor([4, 2], Float32Array.from(EMB1))],
@@ -128,10 +146,21 @@ describe("embedding tables", () => {
     expect(Array.from(interpret(g, ws, { size: 3, inputs: { sparse: SPARSE } }).outputs.e!)).toEqual([0.5, -1, 40, 60, -2, 10, 0, 0, 0, 0, 170, 200]);
   });
 
-  for (const [badId, desc] of [[4, "past the end"], [-1, "negative"]] as const)
+  for (const [badId, desc] of [
+    [4, "past the end"],
+    [-1, "negative"],
+  ] as const)
     it(`reject an id ${desc} with the table, feature, sample, id and rows`, () => {
-      const g = graph({ inputs: [["sparse", bagsType(2)]], weights: [["emb0", [4, 2]]], nodes: [node("e", "embedding_bag", ["%sparse", "@emb0"], { bags: [1] })], outputs: [["e", "e"]] });
-      const input = bags([[[0], [1], [2]], [[3], [1, 2], [0, badId]]]);
+      const g = graph({
+        inputs: [["sparse", bagsType(2)]],
+        weights: [["emb0", [4, 2]]],
+        nodes: [node("e", "embedding_bag", ["%sparse", "@emb0"], { bags: [1] })],
+        outputs: [["e", "e"]],
+      });
+      const input = bags([
+        [[0], [1], [2]],
+        [[3], [1, 2], [0, badId]],
+      ]);
       const run = () => interpret(g, store({ emb0: [[4, 2], EMB0] }), { size: 3, inputs: { sparse: input } });
       expect(run).toThrow(RmcError);
       expect(run).toThrow(new RegExp(`id ${badId} .*feature 1, sample 2.*@emb0 with 4 rows`));

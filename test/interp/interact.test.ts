@@ -11,7 +11,14 @@ const X = Float32Array.from([1, 2, 0, 1]);
 const E = Float32Array.from([3, 0, -1, 1, 2, 2, 1, -3]);
 
 function runInteract(attrs: Record<string, string | boolean>) {
-  const g = graph({ inputs: [["x", dense(2)], ["e", dense3(2, 2)]], nodes: [node("z", "interact", ["%x", "%e"], attrs)], outputs: [["z", "z"]] });
+  const g = graph({
+    inputs: [
+      ["x", dense(2)],
+      ["e", dense3(2, 2)],
+    ],
+    nodes: [node("z", "interact", ["%x", "%e"], attrs)],
+    outputs: [["z", "z"]],
+  });
   return Array.from(interpret(g, new Map(), { size: 2, inputs: { x: X, e: E } }).outputs.z!);
 }
 
@@ -36,8 +43,17 @@ describe("interact op=dot", () => {
       const x = randoms(r, B * d);
       const a = randoms(r, B * d);
       const e = randoms(r, B * n * d);
-      const g = graph({ inputs: [["x", dense(d)], ["a", dense(d)], ["e", dense3(n, d)]], nodes: [node("z", "interact", ["%x", "%a", "%e"], { op: "dot", self })], outputs: [["z", "z"]] });
-      const got = interpret(g, new Map(), { size: B, inputs: { x: Float32Array.from(x), a: Float32Array.from(a), e: Float32Array.from(e) } }).outputs.z!;
+      const g = graph({
+        inputs: [
+          ["x", dense(d)],
+          ["a", dense(d)],
+          ["e", dense3(n, d)],
+        ],
+        nodes: [node("z", "interact", ["%x", "%a", "%e"], { op: "dot", self })],
+        outputs: [["z", "z"]],
+      });
+      const got = interpret(g, new Map(), { size: B, inputs: { x: Float32Array.from(x), a: Float32Array.from(a), e: Float32Array.from(e) } }).outputs
+        .z!;
 
       const want: number[] = [];
       for (let b = 0; b < B; b++) {
@@ -54,7 +70,15 @@ describe("interact op=dot", () => {
 
 describe("interact op=cat", () => {
   it("is x followed by each further operand flattened, per sample", () => {
-    const g = graph({ inputs: [["x", dense(2)], ["e", dense3(2, 3)], ["c", dense(1)]], nodes: [node("z", "interact", ["%x", "%e", "%c"], { op: "cat" })], outputs: [["z", "z"]] });
+    const g = graph({
+      inputs: [
+        ["x", dense(2)],
+        ["e", dense3(2, 3)],
+        ["c", dense(1)],
+      ],
+      nodes: [node("z", "interact", ["%x", "%e", "%c"], { op: "cat" })],
+      outputs: [["z", "z"]],
+    });
     const e = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     const { outputs } = interpret(g, new Map(), { size: 2, inputs: { x: X, e, c: Float32Array.from([-1, -2]) } });
     expect(Array.from(outputs.z!)).toEqual([1, 2, 1, 2, 3, 4, 5, 6, -1, 0, 1, 7, 8, 9, 10, 11, 12, -2]);

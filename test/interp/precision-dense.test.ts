@@ -24,8 +24,23 @@ const W = [127, -64, 32, -127 / 64, 3 / 64, 100 / 64];
 const B = [0.5, -0.25];
 
 /** linear %l over x [B,3] with weights W, B and the given attributes. */
-function linear(attrs: Attrs, x: number[], weights: [string, Tensor][] = [["w", new DenseTensor([2, 3], Float32Array.from(W))], ["b", new DenseTensor([2], Float32Array.from(B))]]): number[] {
-  const g = graph({ inputs: [["x", dense(3)]], weights: [["w", [2, 3]], ["b", [2]]], nodes: [node("l", "linear", ["%x", "@w", "@b"], attrs)], outputs: [["y", "l"]] });
+function linear(
+  attrs: Attrs,
+  x: number[],
+  weights: [string, Tensor][] = [
+    ["w", new DenseTensor([2, 3], Float32Array.from(W))],
+    ["b", new DenseTensor([2], Float32Array.from(B))],
+  ],
+): number[] {
+  const g = graph({
+    inputs: [["x", dense(3)]],
+    weights: [
+      ["w", [2, 3]],
+      ["b", [2]],
+    ],
+    nodes: [node("l", "linear", ["%x", "@w", "@b"], attrs)],
+    outputs: [["y", "l"]],
+  });
   return Array.from(interpret(g, new Map(weights), { size: x.length / 3, inputs: { x: Float32Array.from(x) } }).outputs.y!);
 }
 
@@ -66,7 +81,12 @@ describe("int8 weight clipping", () => {
     expect(q.scales[0]).toBe(f32(f32(0.99) / 127));
     expect(Array.from(q.q)).toEqual(Array<number>(31).fill(127));
     // Through a layer: x = e0 gives s = 1/127, qx[0] = 127, acc = 127·127.
-    const g = graph({ inputs: [["x", dense(31)]], weights: [["w", [1, 31]]], nodes: [node("l", "linear", ["%x", "@w"], { precision: "int8" })], outputs: [["y", "l"]] });
+    const g = graph({
+      inputs: [["x", dense(31)]],
+      weights: [["w", [1, 31]]],
+      nodes: [node("l", "linear", ["%x", "@w"], { precision: "int8" })],
+      outputs: [["y", "l"]],
+    });
     const x = Float32Array.from(row.map((_, k) => (k === 0 ? 1 : 0)));
     const y = interpret(g, new Map([["w", new DenseTensor([1, 31], Float32Array.from(row))]]), { size: 1, inputs: { x } }).outputs.y![0];
     expect(y).toBe(f32(127 * 127 * f32(f32(1 / 127) * q.scales[0]!)));
@@ -76,7 +96,12 @@ describe("int8 weight clipping", () => {
 describe("int8 linear against the spec, random", () => {
   it("odd shapes, static and dynamic, with and without bias", () => {
     const rng = new Rng(11);
-    for (const [inF, out] of [[1, 1], [3, 7], [9, 5], [33, 3]] as const) {
+    for (const [inF, out] of [
+      [1, 1],
+      [3, 7],
+      [9, 5],
+      [33, 3],
+    ] as const) {
       const w = randoms(rng, inF * out);
       const b = randoms(rng, out);
       const x = randoms(rng, inF * 4, 2);
@@ -84,10 +109,22 @@ describe("int8 linear against the spec, random", () => {
       const ref = int8WeightsRef(w, out, inF);
       for (const actScale of [undefined, f32(0.02)])
         for (const withBias of [true, false]) {
-          const g = graph({ inputs: [["x", dense(inF)]], weights: [["w", [out, inF]], ...(withBias ? [["b", [out]] as [string, number[]]] : [])], nodes: [node("l", "linear", ["%x", "@w", ...(withBias ? ["@b"] : [])], { precision: "int8", ...(actScale ? { act_scale: actScale } : {}) })], outputs: [["y", "l"]] });
-          const store = new Map<string, Tensor>([["w", new DenseTensor([out, inF], Float32Array.from(w))], ["b", new DenseTensor([out], Float32Array.from(b))]]);
+          const g = graph({
+            inputs: [["x", dense(inF)]],
+            weights: [["w", [out, inF]], ...(withBias ? [["b", [out]] as [string, number[]]] : [])],
+            nodes: [
+              node("l", "linear", ["%x", "@w", ...(withBias ? ["@b"] : [])], { precision: "int8", ...(actScale ? { act_scale: actScale } : {}) }),
+            ],
+            outputs: [["y", "l"]],
+          });
+          const store = new Map<string, Tensor>([
+            ["w", new DenseTensor([out, inF], Float32Array.from(w))],
+            ["b", new DenseTensor([out], Float32Array.from(b))],
+          ]);
           const got = interpret(g, store, { size: 4, inputs: { x: Float32Array.from(x) } }).outputs.y!;
-          expect(Array.from(got), `${inF}x${out} ${actScale ?? "dynamic"} bias ${withBias}`).toEqual(int8LinearRef(rowsOf, ref, withBias ? b : undefined, actScale).flat());
+          expect(Array.from(got), `${inF}x${out} ${actScale ?? "dynamic"} bias ${withBias}`).toEqual(
+            int8LinearRef(rowsOf, ref, withBias ? b : undefined, actScale).flat(),
+          );
         }
     }
   });
@@ -98,8 +135,23 @@ describe("fp16 and bf16 layers", () => {
     const w = new DenseTensor([1, 1], Float32Array.from([1 / 3]));
     const b = new DenseTensor([1], Float32Array.from([0.1]));
     const run = (precision: string) => {
-      const g = graph({ inputs: [["x", dense(1)]], weights: [["w", [1, 1]], ["b", [1]]], nodes: [node("l", "linear", ["%x", "@w", "@b"], { precision })], outputs: [["y", "l"]] });
-      return interpret(g, new Map([["w", w], ["b", b]]), { size: 1, inputs: { x: Float32Array.from([3]) } }).outputs.y![0];
+      const g = graph({
+        inputs: [["x", dense(1)]],
+        weights: [
+          ["w", [1, 1]],
+          ["b", [1]],
+        ],
+        nodes: [node("l", "linear", ["%x", "@w", "@b"], { precision })],
+        outputs: [["y", "l"]],
+      });
+      return interpret(
+        g,
+        new Map([
+          ["w", w],
+          ["b", b],
+        ]),
+        { size: 1, inputs: { x: Float32Array.from([3]) } },
+      ).outputs.y![0];
     };
     // fp16: 1/3 → 0x3555 = 0.333251953125, 0.1 → 0x2E66 = 0.0999755859375
     expect(run("fp16")).toBe(f32(f32(3 * 0.333251953125) + 0.0999755859375));
@@ -110,8 +162,19 @@ describe("fp16 and bf16 layers", () => {
   it("cross layers at bf16 round their weights; at int8 they are an error naming the node", () => {
     const d = 2;
     const g = (precision: string) =>
-      graph({ inputs: [["x", dense(d)]], weights: [["w", [d, d]], ["b", [d]]], nodes: [node("c", "cross_layer", ["%x", "%x", "@w", "@b"], { precision })], outputs: [["y", "c"]] });
-    const store = new Map<string, Tensor>([["w", new DenseTensor([d, d], Float32Array.from([1 / 3, 0, 0, 1]))], ["b", new DenseTensor([d], Float32Array.from([0, 0]))]]);
+      graph({
+        inputs: [["x", dense(d)]],
+        weights: [
+          ["w", [d, d]],
+          ["b", [d]],
+        ],
+        nodes: [node("c", "cross_layer", ["%x", "%x", "@w", "@b"], { precision })],
+        outputs: [["y", "c"]],
+      });
+    const store = new Map<string, Tensor>([
+      ["w", new DenseTensor([d, d], Float32Array.from([1 / 3, 0, 0, 1]))],
+      ["b", new DenseTensor([d], Float32Array.from([0, 0]))],
+    ]);
     const run = (p: string) => interpret(g(p), store, { size: 1, inputs: { x: Float32Array.from([1, 1]) } }).outputs.y!;
     expect(run("bf16")[0]).toBe(f32(0.333984375 + 1));
     expect(() => run("int8")).toThrow(/cross_layer %c cannot run at int8/);
@@ -121,9 +184,37 @@ describe("fp16 and bf16 layers", () => {
 describe("mlp and caching", () => {
   it("an int8 mlp equals its canonical linear chain, bit for bit", () => {
     const rng = new Rng(3);
-    const g = graph({ inputs: [["x", dense(5)]], weights: [["w0", [4, 5]], ["b0", [4]], ["w1", [3, 4]], ["b1", [3]]], nodes: [node("m", "mlp", ["%x", "@w0", "@b0", "@w1", "@b1"], { sizes: [4, 3], precision: "int8" })], outputs: [["y", "m"]] });
+    const g = graph({
+      inputs: [["x", dense(5)]],
+      weights: [
+        ["w0", [4, 5]],
+        ["b0", [4]],
+        ["w1", [3, 4]],
+        ["b1", [3]],
+      ],
+      nodes: [node("m", "mlp", ["%x", "@w0", "@b0", "@w1", "@b1"], { sizes: [4, 3], precision: "int8" })],
+      outputs: [["y", "m"]],
+    });
     const store = new Map<string, Tensor>(
-      ([["w0", [4, 5]], ["b0", [4]], ["w1", [3, 4]], ["b1", [3]]] as const).map(([n, s]) => [n, new DenseTensor([...s], Float32Array.from(randoms(rng, s.reduce((a, b) => a * b, 1))))]),
+      (
+        [
+          ["w0", [4, 5]],
+          ["b0", [4]],
+          ["w1", [3, 4]],
+          ["b1", [3]],
+        ] as const
+      ).map(([n, s]) => [
+        n,
+        new DenseTensor(
+          [...s],
+          Float32Array.from(
+            randoms(
+              rng,
+              s.reduce((a, b) => a * b, 1),
+            ),
+          ),
+        ),
+      ]),
     );
     const batch = { size: 3, inputs: { x: Float32Array.from(randoms(rng, 15)) } };
     const canonical = runPipeline(g, "canonicalize,infer-shapes", createPassRegistry(), { out: () => {} });
@@ -134,8 +225,16 @@ describe("mlp and caching", () => {
   it("int8 weights are quantized once per tensor across interpret() calls", () => {
     let materialised = 0;
     const inner = new DenseTensor([2, 3], Float32Array.from(W));
-    const counting: Tensor = { dtype: "f32", shape: inner.shape, toFloat32: () => (materialised++, inner.data), readRow: (i, o, off) => inner.readRow(i, o, off) };
-    const weights: [string, Tensor][] = [["w", counting], ["b", new DenseTensor([2], Float32Array.from(B))]];
+    const counting: Tensor = {
+      dtype: "f32",
+      shape: inner.shape,
+      toFloat32: () => (materialised++, inner.data),
+      readRow: (i, o, off) => inner.readRow(i, o, off),
+    };
+    const weights: [string, Tensor][] = [
+      ["w", counting],
+      ["b", new DenseTensor([2], Float32Array.from(B))],
+    ];
     const first = linear({ precision: "int8" }, [0.5, -1, 1.984375], weights);
     expect(linear({ precision: "int8" }, [0.5, -1, 1.984375], weights)).toEqual(first);
     expect(linear({ precision: "int8", act_scale: 1 / 32 }, [1, 2, 3], weights)).toHaveLength(2);
@@ -147,7 +246,8 @@ describe("the act_scale attribute", () => {
   const spec = OPS.linear.attrs.act_scale!;
   it("takes a positive finite number or null", () => {
     for (const ok of [0.5, 2 ** -14, 1e-30, null]) expect(checkAttr("act_scale", spec, ok)).toBeUndefined();
-    for (const bad of [0, -1, NaN, Infinity, "0.5", true]) expect(checkAttr("act_scale", spec, bad as never)).toMatch(/act_scale must be a positive number/);
+    for (const bad of [0, -1, NaN, Infinity, "0.5", true])
+      expect(checkAttr("act_scale", spec, bad as never)).toMatch(/act_scale must be a positive number/);
   });
 
   it("round-trips through the textual IR exactly", () => {

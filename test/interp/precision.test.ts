@@ -35,7 +35,14 @@ function graph(dim: number, rows: number, tablePin: string | undefined, layerPin
       { name: "l.weight", role: "weight", dtype: "f32", shape: [1, 1], attrs: {}, span },
     ],
     nodes: [
-      { id: "e", op: "embedding_bag", inputs: ["%s", "@t.weight"], attrs: { pool: "sum", bags: [0], stacked: false, ...(bagPin ? { precision: bagPin } : {}) }, type: tensor(["B", dim]), span },
+      {
+        id: "e",
+        op: "embedding_bag",
+        inputs: ["%s", "@t.weight"],
+        attrs: { pool: "sum", bags: [0], stacked: false, ...(bagPin ? { precision: bagPin } : {}) },
+        type: tensor(["B", dim]),
+        span,
+      },
       { id: "l", op: "linear", inputs: ["%x", "@l.weight"], attrs: layerPin ? { precision: layerPin } : {}, type: tensor(["B", 1]), span },
     ],
     outputs: [
@@ -109,7 +116,8 @@ describe("table precisions", () => {
         const rows = 4;
         const data = Array.from({ length: rows * dim }, () => f32(rng.normal() * 0.3));
         const t = dense(rows, dim, data);
-        for (let r = 0; r < rows; r++) expect(readRow(t, `int${bits}`, r), `dim ${dim} int${bits} row ${r}`).toEqual(roundTrip(bits, data.slice(r * dim, (r + 1) * dim)));
+        for (let r = 0; r < rows; r++)
+          expect(readRow(t, `int${bits}`, r), `dim ${dim} int${bits} row ${r}`).toEqual(roundTrip(bits, data.slice(r * dim, (r + 1) * dim)));
       }
   });
 

@@ -54,7 +54,12 @@ export function int8WeightsRef(w: number[], out: number, inF: number): { q: numb
 }
 
 /** y = int8 linear of rows `x` (each `inF` long), per the spec; `actScale` undefined = dynamic. */
-export function int8LinearRef(x: number[][], w: { q: number[]; scales: number[] }, bias: number[] | undefined, actScale: number | undefined): number[][] {
+export function int8LinearRef(
+  x: number[][],
+  w: { q: number[]; scales: number[] },
+  bias: number[] | undefined,
+  actScale: number | undefined,
+): number[][] {
   const out = w.scales.length;
   return x.map((row) => {
     const inF = row.length;

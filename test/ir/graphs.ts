@@ -14,8 +14,22 @@ let line = 100;
 const next = () => sp(line++);
 
 export const input = (name: string, type: Type, span: Span = next()): Input => ({ name, type, span });
-export const weight = (name: string, role: WeightRole, shape: number[], attrs: Attrs = {}, span: Span = next()): WeightDecl => ({ name, role, dtype: "f32", shape, attrs, span });
-export const node = (id: string, op: string, inputs: string[], attrs: Attrs, type: Type | null, span: Span = next()): Node => ({ id, op, inputs, attrs, type, span });
+export const weight = (name: string, role: WeightRole, shape: number[], attrs: Attrs = {}, span: Span = next()): WeightDecl => ({
+  name,
+  role,
+  dtype: "f32",
+  shape,
+  attrs,
+  span,
+});
+export const node = (id: string, op: string, inputs: string[], attrs: Attrs, type: Type | null, span: Span = next()): Node => ({
+  id,
+  op,
+  inputs,
+  attrs,
+  type,
+  span,
+});
 export const output = (name: string, value: string, span: Span = next()): Output => ({ name, value, span });
 
 /** A small valid DLRM: bottom mlp, two tables, dot interaction, top mlp with sigmoid. */
@@ -34,10 +48,24 @@ export function dlrmSmall(): Graph {
       weight("top.0.bias", "bias", [1], {}, sp(8)),
     ],
     nodes: [
-      node("bottom", "mlp", ["%dense", "@bottom.0.weight", "@bottom.0.bias", "@bottom.1.weight", "@bottom.1.bias"], { sizes: [8, 4], act: "relu", final: "relu" }, f32("B", 4), sp(5)),
+      node(
+        "bottom",
+        "mlp",
+        ["%dense", "@bottom.0.weight", "@bottom.0.bias", "@bottom.1.weight", "@bottom.1.bias"],
+        { sizes: [8, 4], act: "relu", final: "relu" },
+        f32("B", 4),
+        sp(5),
+      ),
       node("pooled", "embedding_bag", ["%sparse", "@emb.0", "@emb.1"], { pool: "sum", bags: [0, 1] }, f32("B", 2, 4), sp(6)),
       node("z", "interact", ["%bottom", "%pooled"], { op: "dot" }, f32("B", 7), sp(7)),
-      node("top", "mlp", ["%z", "@top.0.weight", "@top.0.bias"], { sizes: [1], act: "relu", final: "sigmoid", precision: "fp32" }, f32("B", 1), sp(8)),
+      node(
+        "top",
+        "mlp",
+        ["%z", "@top.0.weight", "@top.0.bias"],
+        { sizes: [1], act: "relu", final: "sigmoid", precision: "fp32" },
+        f32("B", 1),
+        sp(8),
+      ),
     ],
     outputs: [output("ctr", "top", sp(9))],
   };
@@ -71,7 +99,13 @@ export function allOps(): Graph {
       node("r", "relu", ["%lin"], {}, f32("B", 4)),
       node("s", "sigmoid", ["%r"], {}, f32("B", 4)),
       node("t", "tanh", ["%s"], { precision: "fp16" }, f32("B", 4)),
-      node("m", "mlp", ["%t", "@m.0.weight", "@m.0.bias", "@m.1.weight", "@m.1.bias"], { sizes: [6, 4], act: "tanh", final: "none", bias: true }, f32("B", 4)),
+      node(
+        "m",
+        "mlp",
+        ["%t", "@m.0.weight", "@m.0.bias", "@m.1.weight", "@m.1.bias"],
+        { sizes: [6, 4], act: "tanh", final: "none", bias: true },
+        f32("B", 4),
+      ),
       node("pooled", "embedding_bag", ["%sparse", "@emb.0", "@emb.1"], { pool: "sum", bags: [0, 1] }, f32("B", 2, 4)),
       node("single", "embedding_bag", ["%wsparse", "@emb.2"], { pool: "mean", bags: [0], stacked: false }, f32("B", 4)),
       node("z", "interact", ["%m", "%pooled", "%single"], { op: "dot" }, f32("B", 10)),

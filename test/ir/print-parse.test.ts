@@ -113,9 +113,9 @@ describe("printGraph / parseGraph round trip", () => {
     const text = printGraph(awkward());
     expect(text).toContain('kw="true"');
     expect(text).toContain('"1st"="inf"');
-    expect(text).toContain("words=\"two words\"");
-    expect(text).toContain("%\"in put\"");
-    expect(text).toContain("\"inf\"=inf, ninf=-inf");
+    expect(text).toContain('words="two words"');
+    expect(text).toContain('%"in put"');
+    expect(text).toContain('"inf"=inf, ninf=-inf');
   });
 });
 
@@ -130,7 +130,10 @@ describe("weight checksums in dumps", () => {
     const bytes = Buffer.alloc(data.length * 4);
     data.forEach((v, i) => bytes.writeFloatLE(v, i * 4));
     const expected = zlibCrc32(bytes).toString(16).padStart(8, "0");
-    const weights = new Map([["emb.0", new DenseTensor([10, 4], data)], ["emb.1", new DenseTensor([4, 12], new Float32Array(48))]]);
+    const weights = new Map([
+      ["emb.0", new DenseTensor([10, 4], data)],
+      ["emb.1", new DenseTensor([4, 12], new Float32Array(48))],
+    ]);
     const text = printGraph(g, { weights });
     const lines = text.split("\n");
     expect(lines.find((l) => l.includes("@emb.0:"))).toMatch(new RegExp(`// crc32 ${expected}$`));
@@ -144,7 +147,14 @@ describe("parseGraph", () => {
   it("gives lines without loc(...) their position in the IR file", () => {
     const g = parseGraph("// a comment\ngraph @g {\n  input %x: f32[B,2]\n  %y = relu(%x)   // untyped\n  output y = %y\n}\n", "m.ir");
     expect(g.inputs[0]!.span).toEqual({ file: "m.ir", line: 3, col: 3, endLine: 3, endCol: 21 });
-    expect(g.nodes[0]).toEqual({ id: "y", op: "relu", inputs: ["%x"], attrs: {}, type: null, span: { file: "m.ir", line: 4, col: 3, endLine: 4, endCol: 16 } });
+    expect(g.nodes[0]).toEqual({
+      id: "y",
+      op: "relu",
+      inputs: ["%x"],
+      attrs: {},
+      type: null,
+      span: { file: "m.ir", line: 4, col: 3, endLine: 4, endCol: 16 },
+    });
     expect(g.outputs[0]).toMatchObject({ name: "y", value: "y" });
   });
 

@@ -135,7 +135,16 @@ describe("NE delta and formatting", () => {
   it("formatMetrics prints an aligned table with n/a for NaN", () => {
     const text = formatMetrics(metricsOf([0.1, 0.2], [0, 0]));
     const lines = text.split("\n");
-    expect(lines.map((l) => l.split(/\s{2,}/)[0])).toEqual(["samples", "positives", "ctr", "mean prediction", "calibration", "log loss", "NE", "AUC"]);
+    expect(lines.map((l) => l.split(/\s{2,}/)[0])).toEqual([
+      "samples",
+      "positives",
+      "ctr",
+      "mean prediction",
+      "calibration",
+      "log loss",
+      "NE",
+      "AUC",
+    ]);
     expect(new Set(lines.map((l) => l.length)).size).toBe(1); // values right-aligned to one column
     expect(text).toMatch(/^NE\s+n\/a$/m);
     expect(text).toMatch(/^samples\s+2$/m);

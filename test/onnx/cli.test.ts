@@ -59,7 +59,19 @@ describe("rmc export-onnx / import-onnx", () => {
     const b = new OnnxBuilder();
     b.node("Conv", ["x", "x"], { name: "conv0" });
     const dims = { dim: [{ dimParam: "B" }, { dimValue: 3 }] };
-    writeFileSync(join(dir, "conv.onnx"), encodeModel({ irVersion: IR_VERSION, opsetImport: [{ domain: "", version: OPSET }], graph: { name: "g", node: b.nodes, input: [{ name: "x", type: { tensorType: { elemType: DT.FLOAT, shape: dims } } }], output: [{ name: "conv0", type: { tensorType: { elemType: DT.FLOAT, shape: dims } } }] } }));
+    writeFileSync(
+      join(dir, "conv.onnx"),
+      encodeModel({
+        irVersion: IR_VERSION,
+        opsetImport: [{ domain: "", version: OPSET }],
+        graph: {
+          name: "g",
+          node: b.nodes,
+          input: [{ name: "x", type: { tensorType: { elemType: DT.FLOAT, shape: dims } } }],
+          output: [{ name: "conv0", type: { tensorType: { elemType: DT.FLOAT, shape: dims } } }],
+        },
+      }),
+    );
     const imp = await rmc("import-onnx", join(dir, "conv.onnx"), "-o", join(dir, "conv", "m.rmdl"));
     expect(imp.code).toBe(1);
     expect(imp.err).toMatch(/Conv \(node `conv0`\)/);

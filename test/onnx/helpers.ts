@@ -72,7 +72,10 @@ function featureRanges(g: Graph): Map<string, [number, number][]> {
   const wraps = new Map<string, boolean[]>();
   for (const i of g.inputs)
     if (i.type.kind === "bags") {
-      ranges.set(i.name, Array.from({ length: i.type.count }, () => [0, 1 << 20] as [number, number]));
+      ranges.set(
+        i.name,
+        Array.from({ length: i.type.count }, () => [0, 1 << 20] as [number, number]),
+      );
       wraps.set(i.name, new Array<boolean>(i.type.count).fill(true));
     }
   for (const n of g.nodes.filter((x: Node) => x.op === "embedding_bag")) {
@@ -115,7 +118,10 @@ export function randomBatch(g: Graph, seed: number, size: number, maxLen = 3): B
 
 /** The graph without precision pins (an fp32 export computes every node in f32). */
 export function withoutPins(g: Graph): Graph {
-  const drop = <T extends { attrs: Graph["nodes"][number]["attrs"] }>(x: T): T => ({ ...x, attrs: Object.fromEntries(Object.entries(x.attrs).filter(([k]) => k !== "precision")) });
+  const drop = <T extends { attrs: Graph["nodes"][number]["attrs"] }>(x: T): T => ({
+    ...x,
+    attrs: Object.fromEntries(Object.entries(x.attrs).filter(([k]) => k !== "precision")),
+  });
   return { ...g, weights: g.weights.map(drop), nodes: g.nodes.map(drop) };
 }
 
@@ -130,9 +136,17 @@ export function onnxFeeds(ort: Ort, g: Graph, batch: Batch): Record<string, ortN
       feeds[i.name] = new ort.Tensor("float32", v, [batch.size, v.length / batch.size]);
       continue;
     }
-    feeds[`${i.name}_ids`] = new ort.Tensor("int64", BigInt64Array.from(v.values, (x) => BigInt(x)), [v.values.length]);
+    feeds[`${i.name}_ids`] = new ort.Tensor(
+      "int64",
+      BigInt64Array.from(v.values, (x) => BigInt(x)),
+      [v.values.length],
+    );
     const offsets = bagOffsets(v);
-    feeds[`${i.name}_offsets`] = new ort.Tensor("int64", BigInt64Array.from(offsets, (x) => BigInt(x)), [offsets.length]);
+    feeds[`${i.name}_offsets`] = new ort.Tensor(
+      "int64",
+      BigInt64Array.from(offsets, (x) => BigInt(x)),
+      [offsets.length],
+    );
     if (v.weights) feeds[`${i.name}_weights`] = new ort.Tensor("float32", v.weights, [v.weights.length]);
   }
   return feeds;

@@ -26,7 +26,12 @@ const info = (name: string, elemType: number, dims: (number | string)[]): ValueI
 
 /** Model bytes from a builder's nodes and initializers. */
 function modelBytes(b: OnnxBuilder, inputs: ValueInfoProto[], outputs: ValueInfoProto[]): Uint8Array {
-  return encodeModel({ irVersion: IR_VERSION, opsetImport: [{ domain: "", version: OPSET }], producerName: "pytorch", graph: { name: "torch_jit", node: b.nodes, initializer: b.initializers, input: inputs, output: outputs } });
+  return encodeModel({
+    irVersion: IR_VERSION,
+    opsetImport: [{ domain: "", version: OPSET }],
+    producerName: "pytorch",
+    graph: { name: "torch_jit", node: b.nodes, initializer: b.initializers, input: inputs, output: outputs },
+  });
 }
 
 /** Thrown RmcError's messages, or a failure if nothing (or something else) was thrown. */
@@ -56,15 +61,39 @@ function torchStyle(): { bytes: Uint8Array; params: Record<string, { shape: numb
     "top_l.0.bias": { shape: [1], data: rand(rng, 1) },
   };
   for (const [name, p] of Object.entries(params)) b.initializer(floatTensor(name, p.shape, p.data));
-  const pool0 = b.node("ReduceSum", [b.node("Gather", ["emb_l.0.weight", "idx0"], { name: "/emb_l.0/Gather" }), b.int64([1])], { name: "/ReduceSum", attrs: { keepdims: 0 } });
-  const pool1 = b.node("ReduceMean", [b.node("Gather", ["emb_l.1.weight", "idx1"], { name: "/emb_l.1/Gather" })], { name: "/ReduceMean", attrs: { axes: [1], keepdims: 0 } });
+  const pool0 = b.node("ReduceSum", [b.node("Gather", ["emb_l.0.weight", "idx0"], { name: "/emb_l.0/Gather" }), b.int64([1])], {
+    name: "/ReduceSum",
+    attrs: { keepdims: 0 },
+  });
+  const pool1 = b.node("ReduceMean", [b.node("Gather", ["emb_l.1.weight", "idx1"], { name: "/emb_l.1/Gather" })], {
+    name: "/ReduceMean",
+    attrs: { axes: [1], keepdims: 0 },
+  });
   // Per-id weights multiplied into the rows, then a max: emb(idx2) * w2.unsqueeze(2) → amax(dim=1).
-  const weighted = b.node("Mul", [b.node("Gather", ["emb_l.2.weight", "idx2"], { name: "/emb_l.2/Gather" }), b.node("Unsqueeze", ["w2", b.int64([2])], { name: "/Unsqueeze" })], { name: "/Mul" });
+  const weighted = b.node(
+    "Mul",
+    [b.node("Gather", ["emb_l.2.weight", "idx2"], { name: "/emb_l.2/Gather" }), b.node("Unsqueeze", ["w2", b.int64([2])], { name: "/Unsqueeze" })],
+    { name: "/Mul" },
+  );
   const pool2 = b.node("ReduceMax", [weighted], { name: "/ReduceMax", attrs: { axes: [1], keepdims: 0 } });
-  const bot = b.node("Relu", [b.node("Add", [b.node("MatMul", ["dense", "bot_l.0.weight_T"], { name: "/bot_l.0/MatMul" }), "bot_l.0.bias"], { name: "/bot_l.0/Add" })], { name: "/bot_l.1/Relu" });
+  const bot = b.node(
+    "Relu",
+    [b.node("Add", [b.node("MatMul", ["dense", "bot_l.0.weight_T"], { name: "/bot_l.0/MatMul" }), "bot_l.0.bias"], { name: "/bot_l.0/Add" })],
+    { name: "/bot_l.1/Relu" },
+  );
   const z = b.node("Concat", [bot, pool0, pool1, pool2], { name: "/Concat", attrs: { axis: 1 } });
   b.node("Sigmoid", [b.node("Gemm", [z, "top_l.0.weight", "top_l.0.bias"], { name: "/top_l.0/Gemm", attrs: { transB: 1 } })], { name: "prob" });
-  const bytes = modelBytes(b, [info("dense", DT.FLOAT, ["batch", 5]), info("idx0", DT.INT64, ["batch", 2]), info("idx1", DT.INT64, ["batch", 3]), info("idx2", DT.INT64, ["batch", 2]), info("w2", DT.FLOAT, ["batch", 2])], [info("prob", DT.FLOAT, ["batch", 1])]);
+  const bytes = modelBytes(
+    b,
+    [
+      info("dense", DT.FLOAT, ["batch", 5]),
+      info("idx0", DT.INT64, ["batch", 2]),
+      info("idx1", DT.INT64, ["batch", 3]),
+      info("idx2", DT.INT64, ["batch", 2]),
+      info("w2", DT.FLOAT, ["batch", 2]),
+    ],
+    [info("prob", DT.FLOAT, ["batch", 1])],
+  );
   return { bytes, params };
 }
 
@@ -92,10 +121,26 @@ describe("import of a PyTorch-style graph (Gather + ReduceSum / ReduceMean / wei
     const w2 = rand(rng, B * 2);
     const bags = (values: Int32Array, per: number): Bags => ({ count: 1, batch: B, lengths: new Int32Array(B).fill(per), values });
     const store = new Map([...imported.weights].map(([n, t]) => [n, new DenseTensor(t.shape, t.data)]));
-    const got = interpret(imported.graph, store, { size: B, inputs: { dense, idx0: bags(idx0, 2), idx1: bags(idx1, 3), idx2: { ...bags(idx2, 2), weights: w2 } } }).outputs.prob!;
+    const got = interpret(imported.graph, store, {
+      size: B,
+      inputs: { dense, idx0: bags(idx0, 2), idx1: bags(idx1, 3), idx2: { ...bags(idx2, 2), weights: w2 } },
+    }).outputs.prob!;
     const session = await ort.InferenceSession.create(bytes);
-    const i64 = (a: Int32Array, per: number) => new ort.Tensor("int64", BigInt64Array.from(a, (x) => BigInt(x)), [B, per]);
-    const want = (await session.run({ dense: new ort.Tensor("float32", dense, [B, 5]), idx0: i64(idx0, 2), idx1: i64(idx1, 3), idx2: i64(idx2, 2), w2: new ort.Tensor("float32", w2, [B, 2]) })).prob!.data as Float32Array;
+    const i64 = (a: Int32Array, per: number) =>
+      new ort.Tensor(
+        "int64",
+        BigInt64Array.from(a, (x) => BigInt(x)),
+        [B, per],
+      );
+    const want = (
+      await session.run({
+        dense: new ort.Tensor("float32", dense, [B, 5]),
+        idx0: i64(idx0, 2),
+        idx1: i64(idx1, 3),
+        idx2: i64(idx2, 2),
+        w2: new ort.Tensor("float32", w2, [B, 2]),
+      })
+    ).prob!.data as Float32Array;
     await session.release();
     expect(maxAbsError(got, want)).toBeLessThanOrEqual(1e-5);
   });

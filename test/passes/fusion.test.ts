@@ -36,7 +36,6 @@ function parse(src: string, file: string): Graph {
   return graph!;
 }
 
-
 /** Makes the top MLP int8 with static activation scales (the second layer smoothed), as assign-precision would. */
 function int8Top(g: Graph): Graph {
   return produce(g, (d) => {
@@ -132,7 +131,9 @@ describe("the Wasm target's passes on the multitask example", () => {
 describe("fusions on every example", () => {
   const dir = join(import.meta.dirname, "../../examples");
   // Full-size examples run on lazily generated tables: a few samples each.
-  const files = readdirSync(dir).filter((f) => f.endsWith(".rmdl")).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith(".rmdl"))
+    .sort();
   it.each(files)("%s: identical outputs with and without every fusion", (file) => {
     const source = parse(readFileSync(join(dir, file), "utf8"), `examples/${file}`);
     const plain = run(source, BASE);

@@ -53,7 +53,9 @@ function runCase(file: string, pipeline: string, c: Case): string {
   }
 }
 
-const files = readdirSync(DIR).filter((f) => f.endsWith(".ir")).sort();
+const files = readdirSync(DIR)
+  .filter((f) => f.endsWith(".ir"))
+  .sort();
 
 describe.each(files)("golden %s", (name) => {
   const path = join(DIR, name);

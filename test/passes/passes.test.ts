@@ -22,7 +22,18 @@ function run<O extends Record<string, OptionValue>>(pass: Pass<O>, g: Graph, opt
 
 describe("built-in passes", () => {
   it("are registered under their file names, one per file", () => {
-    expect(BUILTIN_PASSES.map((p) => p.name)).toEqual(["canonicalize", "infer-shapes", "dce", "assign-precision", "split-tables", "fuse-epilogue", "fuse-bags", "fuse-interaction", "fold-quant", "plan-memory"]);
+    expect(BUILTIN_PASSES.map((p) => p.name)).toEqual([
+      "canonicalize",
+      "infer-shapes",
+      "dce",
+      "assign-precision",
+      "split-tables",
+      "fuse-epilogue",
+      "fuse-bags",
+      "fuse-interaction",
+      "fold-quant",
+      "plan-memory",
+    ]);
     for (const p of BUILTIN_PASSES) expect(existsSync(join(import.meta.dirname, "../../passes", `${p.name}.ts`)), p.name).toBe(true);
   });
 
@@ -39,7 +50,8 @@ describe("built-in passes", () => {
     const defaults = (pass: Pass) => Object.fromEntries(Object.entries(pass.options).map(([k, o]) => [k, o.default]));
     for (const pass of BUILTIN_PASSES) run(pass as Pass, run(canonicalize, g), defaults(pass as Pass));
     // assign-precision and plan-memory need canonical IR (plan-memory schedules Wasm kernels).
-    for (const pass of BUILTIN_PASSES.filter((p) => p.name !== "assign-precision" && p.name !== "plan-memory")) run(pass as Pass, g, defaults(pass as Pass));
+    for (const pass of BUILTIN_PASSES.filter((p) => p.name !== "assign-precision" && p.name !== "plan-memory"))
+      run(pass as Pass, g, defaults(pass as Pass));
     expect(g).toEqual(before);
   });
 

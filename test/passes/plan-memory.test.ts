@@ -31,7 +31,8 @@ function planned(src: string, file: string, pipeline = `${FUSED},plan-memory`): 
   return { source: source!, graph: report.graph, summary: report.outputs["memory-plan"] as MemoryPlanSummary };
 }
 
-const ends = (g: Graph): number[] => g.nodes.flatMap((n) => [n.attrs.buffer, n.attrs.scratch].filter(Array.isArray).map((b) => (b as number[])[0]! + (b as number[])[1]!));
+const ends = (g: Graph): number[] =>
+  g.nodes.flatMap((n) => [n.attrs.buffer, n.attrs.scratch].filter(Array.isArray).map((b) => (b as number[])[0]! + (b as number[])[1]!));
 const manifestOf = (dir: string): Manifest => JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as Manifest;
 
 describe("plan-memory", () => {
@@ -48,7 +49,11 @@ describe("plan-memory", () => {
     const weights = initWeights(source, { seed: 2, dist: "trained" });
     const dir = await compileTo(graph, weights);
     const wasm = manifestOf(dir).wasm!;
-    expect([wasm.perSample, wasm.headerBytes, wasm.activationBytesPerSample]).toEqual([summary.perSampleBytes, summary.headerBytes, summary.activationBytes]);
+    expect([wasm.perSample, wasm.headerBytes, wasm.activationBytesPerSample]).toEqual([
+      summary.perSampleBytes,
+      summary.headerBytes,
+      summary.activationBytes,
+    ]);
     // The runtime's workspace for a capacity of 64: header, then perSample bytes per sample, then the ids it places itself.
     const inputs = manifestOf(dir).model.inputs;
     const ws = planWorkspaces(wasm, inputs, 1, 64, idCapsFor(inputs, 64));

@@ -12,7 +12,14 @@ import { parseGraph } from "../../src/ir/parse.js";
 import { printGraph } from "../../src/ir/print.js";
 import type { Graph } from "../../src/ir/types.js";
 import { VERIFY_CODES } from "../../src/ir/verify.js";
-import { DEFAULT_PIPELINE, createPassRegistry, runPipeline, runPipelineWithReport, type Instrumentation, type Pass } from "../../src/pipeline/index.js";
+import {
+  DEFAULT_PIPELINE,
+  createPassRegistry,
+  runPipeline,
+  runPipelineWithReport,
+  type Instrumentation,
+  type Pass,
+} from "../../src/pipeline/index.js";
 import { canonicalize } from "../../passes/canonicalize.js";
 import { dlrmSmall } from "../ir/graphs.js";
 
@@ -35,8 +42,22 @@ const dropWeight: Pass = {
   options: {},
   run: (g, ctx) => ctx.produce(g, (d) => void d.weights.shift()),
 };
-const throws: Pass = { name: "boom", summary: "Throws", options: {}, run: () => { throw new TypeError("kaput"); } };
-const userError: Pass = { name: "picky", summary: "Rejects the model", options: {}, run: () => { throw new RmcError("this model is not supported"); } };
+const throws: Pass = {
+  name: "boom",
+  summary: "Throws",
+  options: {},
+  run: () => {
+    throw new TypeError("kaput");
+  },
+};
+const userError: Pass = {
+  name: "picky",
+  summary: "Rejects the model",
+  options: {},
+  run: () => {
+    throw new RmcError("this model is not supported");
+  },
+};
 const addUntyped: Pass = {
   name: "add-untyped",
   summary: "Appends an untyped relu, as a plugin might",
@@ -91,7 +112,9 @@ describe("runPipeline", () => {
   it("reports unknown passes and options by column, with suggestions", () => {
     const unknown = rmcError(() => capture(dlrmSmall(), "canonicalise,dce"));
     expect(unknown.message).toBe("unknown pass `canonicalise` at column 1: did you mean `canonicalize`?");
-    expect(unknown.diagnostics[0]!.hint).toContain("known passes: assign-precision, canonicalize, dce, fold-quant, fuse-bags, fuse-epilogue, fuse-interaction, infer-shapes, plan-memory, split-tables");
+    expect(unknown.diagnostics[0]!.hint).toContain(
+      "known passes: assign-precision, canonicalize, dce, fold-quant, fuse-bags, fuse-epilogue, fuse-interaction, infer-shapes, plan-memory, split-tables",
+    );
     const option = rmcError(() => capture(dlrmSmall(), "canonicalize, dce{keep-weight=true}"));
     expect(option.message).toBe("pass `dce` has no option `keep-weight` at column 19: did you mean `keep-weights`?");
     expect(option.diagnostics[0]!.hint).toContain("keep-weights (boolean, default false)");
@@ -166,7 +189,9 @@ describe("runPipeline", () => {
 
   it("rejects a pass that returns something other than a graph", () => {
     const bad: Pass = { name: "bad-return", summary: "Returns undefined", options: {}, run: () => undefined as unknown as Graph };
-    expect(rmcError(() => capture(dlrmSmall(), "bad-return", { reproDir: tmp }, registry(bad))).message).toBe("pass `bad-return` failed: run() returned undefined instead of a graph");
+    expect(rmcError(() => capture(dlrmSmall(), "bad-return", { reproDir: tmp }, registry(bad))).message).toBe(
+      "pass `bad-return` failed: run() returned undefined instead of a graph",
+    );
   });
 
   it("lets a pass leave untyped nodes for infer-shapes, but not at the end of the pipeline", () => {
@@ -191,7 +216,11 @@ describe("instrumentation", () => {
 
   it("prints before and after the named passes, or after all", () => {
     const named = capture(dlrmSmall(), "canonicalize,dce{keep-weights=true}", { printBefore: ["dce"], printAfter: ["canonicalize", "dce"] });
-    expect(headers(named.out)).toEqual(["// ----- IR after canonicalize -----", "// ----- IR before dce{keep-weights=true} -----", "// ----- IR after dce{keep-weights=true} -----"]);
+    expect(headers(named.out)).toEqual([
+      "// ----- IR after canonicalize -----",
+      "// ----- IR before dce{keep-weights=true} -----",
+      "// ----- IR after dce{keep-weights=true} -----",
+    ]);
     const all = capture(dlrmSmall(), DEFAULT_PIPELINE, { printAfter: "all" });
     expect(headers(all.out)).toHaveLength(3);
     expect(rmcError(() => capture(dlrmSmall(), "dce", { printAfter: ["dcee"] })).message).toContain("unknown pass `dcee`: did you mean `dce`?");

@@ -36,7 +36,18 @@ const GOOD = `export const passes = [{ name: "tag-nodes", summary: "Adds nothing
 describe("PassRegistry", () => {
   it("comes pre-loaded with the built-ins, listed by name", () => {
     const r = createPassRegistry();
-    expect(r.names()).toEqual(["assign-precision", "canonicalize", "dce", "fold-quant", "fuse-bags", "fuse-epilogue", "fuse-interaction", "infer-shapes", "plan-memory", "split-tables"]);
+    expect(r.names()).toEqual([
+      "assign-precision",
+      "canonicalize",
+      "dce",
+      "fold-quant",
+      "fuse-bags",
+      "fuse-epilogue",
+      "fuse-interaction",
+      "infer-shapes",
+      "plan-memory",
+      "split-tables",
+    ]);
     expect(r.source("dce")).toBe("built-in");
     expect(new PassRegistry().names()).toEqual([]);
   });
@@ -44,7 +55,9 @@ describe("PassRegistry", () => {
   it("refuses a second pass of the same name, naming both sources", () => {
     const r = createPassRegistry();
     const dce = r.get("dce")!;
-    expect(() => r.register({ ...dce }, "./mine.js")).toThrow("pass `dce` from plugin ./mine.js clashes with the pass of that name from the built-in passes");
+    expect(() => r.register({ ...dce }, "./mine.js")).toThrow(
+      "pass `dce` from plugin ./mine.js clashes with the pass of that name from the built-in passes",
+    );
   });
 });
 

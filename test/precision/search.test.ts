@@ -63,9 +63,19 @@ describe("units", () => {
   });
 
   it("write fp32 as no attribute, so an assigned fp32 never looks like a pin", () => {
-    const g = applyAssignment(graph, { precision: new Map([["emb.3.weight", "int4"], ["top.0", "int8"]]) });
+    const g = applyAssignment(graph, {
+      precision: new Map([
+        ["emb.3.weight", "int4"],
+        ["top.0", "int8"],
+      ]),
+    });
     expect(g.weights.find((w) => w.name === "emb.3.weight")!.attrs.precision).toBe("int4");
-    const back = applyAssignment(g, { precision: new Map([["emb.3.weight", "fp32"], ["top.0", "fp32"]]) });
+    const back = applyAssignment(g, {
+      precision: new Map([
+        ["emb.3.weight", "fp32"],
+        ["top.0", "fp32"],
+      ]),
+    });
     expect(back).toEqual(graph);
   });
 });
@@ -74,7 +84,16 @@ describe("expected NE", () => {
   it("is 0 for the fp32 model itself and grows with coarser tables", () => {
     const ev = new ExpectedNE(graph, weights, calib);
     expect(ev.delta(graph)).toBe(0);
-    const at = (p: string) => ev.delta(applyAssignment(graph, { precision: new Map(precisionUnits(graph).filter((u) => u.kind === "table").map((u) => [u.id, p])) }));
+    const at = (p: string) =>
+      ev.delta(
+        applyAssignment(graph, {
+          precision: new Map(
+            precisionUnits(graph)
+              .filter((u) => u.kind === "table")
+              .map((u) => [u.id, p]),
+          ),
+        }),
+      );
     const [int8, int4, int2] = [at("int8"), at("int4"), at("int2")];
     expect(int8).toBeGreaterThan(0);
     expect(int4).toBeGreaterThan(int8);
@@ -85,7 +104,13 @@ describe("expected NE", () => {
 describe("expected NE's standard error", () => {
   it("is the spread of per-sample KL over √n, in the delta's units (checked by hand on the int4 model)", () => {
     const ev = new ExpectedNE(graph, weights, calib);
-    const g4 = applyAssignment(graph, { precision: new Map(precisionUnits(graph).filter((u) => u.kind === "table").map((u) => [u.id, "int4"])) });
+    const g4 = applyAssignment(graph, {
+      precision: new Map(
+        precisionUnits(graph)
+          .filter((u) => u.kind === "table")
+          .map((u) => [u.id, "int4"]),
+      ),
+    });
     const d = ev.delta(g4);
     const clamp = (p: number) => Math.min(1 - 1e-7, Math.max(1e-7, p));
     const kls: number[] = [];
@@ -130,10 +155,16 @@ describe("auto search", () => {
     // Wasm's estimate: int8 pays per input and per output for (de)quantizing, so only the wide 367→64 layer gains.
     const cost = COST_MODELS.wasm!;
     expect(cost("linear", "int8", [64, 367])).toBeLessThan(1);
-    for (const shape of [[64, 13], [16, 64], [1, 64]] as const) expect(cost("linear", "int8", shape)).toBeGreaterThan(1);
+    for (const shape of [
+      [64, 13],
+      [16, 64],
+      [1, 64],
+    ] as const)
+      expect(cost("linear", "int8", shape)).toBeGreaterThan(1);
     for (const d of result.decisions) {
       if (d.kind === "linear") expect(["fp32", "int8"]).toContain(d.precision);
-      if (["bottom.0", "bottom.1", "top.1"].includes(d.unit)) expect(d).toMatchObject({ precision: "fp32", why: "lower precisions are not faster on wasm" });
+      if (["bottom.0", "bottom.1", "top.1"].includes(d.unit))
+        expect(d).toMatchObject({ precision: "fp32", why: "lower precisions are not faster on wasm" });
       expect(d.why.length).toBeGreaterThan(10);
       if (d.precision !== "fp32") expect(d.neDeltaCumulative!).toBeLessThanOrEqual(opts.budget);
     }
@@ -144,7 +175,12 @@ describe("auto search", () => {
   });
 
   it("keeps user pins, even against the budget", () => {
-    const pinned = applyAssignment(graph, { precision: new Map([["emb.2.weight", "int2"], ["top.1", "fp32"]]) });
+    const pinned = applyAssignment(graph, {
+      precision: new Map([
+        ["emb.2.weight", "int2"],
+        ["top.1", "fp32"],
+      ]),
+    });
     const withPin = { ...pinned, weights: pinned.weights.map((w) => (w.name === "emb.2.weight" ? { ...w, attrs: { precision: "int2" } } : w)) };
     const r = searchPrecision(withPin, weights, calib, opts);
     const d = r.decisions.find((x) => x.unit === "emb.2.weight")!;
@@ -168,7 +204,16 @@ describe("held-back calibration rows", () => {
     const r = searchPrecision(graph, weights, batches, opts);
     expect(r.undone).toBeGreaterThan(0);
     expect(r.heldRows).toBe(256);
-    const summary = planSummary({ format: PLAN_FORMAT, model: "m", mode: "auto", target: "wasm", act: "dynamic", calibMethod: "percentile", decisions: r.decisions, heldBack: { rows: r.heldRows, undone: r.undone } });
+    const summary = planSummary({
+      format: PLAN_FORMAT,
+      model: "m",
+      mode: "auto",
+      target: "wasm",
+      act: "dynamic",
+      calibMethod: "percentile",
+      decisions: r.decisions,
+      heldBack: { rows: r.heldRows, undone: r.undone },
+    });
     expect(summary).toContain(`chosen without 256 held-back calibration rows, which undid ${r.undone} change`);
     const check = new ExpectedNE(graph, weights, [last]);
     expect(check.delta(r.graph) + MARGIN_SE * check.lastError).toBeLessThanOrEqual(opts.budget);
@@ -185,7 +230,17 @@ describe("plans", () => {
     const r = searchPrecision(graph, weights, calib.slice(0, 2), { ...opts, budget: 0.5 });
     const smooth = Object.fromEntries(r.graph.nodes.filter((n) => Array.isArray(n.attrs.smooth)).map((n) => [n.id, n.attrs.smooth as number[]]));
     expect(Object.keys(smooth).length).toBeGreaterThan(0); // int8 layers are smoothed
-    const plan: PrecisionPlan = { format: PLAN_FORMAT, model: graph.name, mode: "auto", budget: 0.5, target: "wasm", act: "dynamic", calibMethod: "percentile", decisions: r.decisions, smooth };
+    const plan: PrecisionPlan = {
+      format: PLAN_FORMAT,
+      model: graph.name,
+      mode: "auto",
+      budget: 0.5,
+      target: "wasm",
+      act: "dynamic",
+      calibMethod: "percentile",
+      decisions: r.decisions,
+      smooth,
+    };
     const path = join(mkdtempSync(join(tmpdir(), "rmc-plan-")), "plan.json");
     writePlan(path, plan);
     const { plan: back, warnings } = readPlan(path, graph);
@@ -195,10 +250,18 @@ describe("plans", () => {
 
   it("reject units the model does not have and precisions a unit cannot take", () => {
     const path = join(mkdtempSync(join(tmpdir(), "rmc-plan-")), "bad.json");
-    writePlan(path, { format: PLAN_FORMAT, model: "x", mode: "plan", target: "wasm", act: "dynamic", calibMethod: "percentile", decisions: [
-      { unit: "emb.99.weight", kind: "table", line: 1, precision: "int4", source: "search", bytesBefore: 0, bytesAfter: 0, why: "" },
-      { unit: "top.0", kind: "linear", line: 1, precision: "int4", source: "search", bytesBefore: 0, bytesAfter: 0, why: "" },
-    ] });
+    writePlan(path, {
+      format: PLAN_FORMAT,
+      model: "x",
+      mode: "plan",
+      target: "wasm",
+      act: "dynamic",
+      calibMethod: "percentile",
+      decisions: [
+        { unit: "emb.99.weight", kind: "table", line: 1, precision: "int4", source: "search", bytesBefore: 0, bytesAfter: 0, why: "" },
+        { unit: "top.0", kind: "linear", line: 1, precision: "int4", source: "search", bytesBefore: 0, bytesAfter: 0, why: "" },
+      ],
+    });
     expect(() => readPlan(path, graph)).toThrow(/emb\.99\.weight`, which is not a table or linear layer[\s\S]*`top\.0` cannot be int4/);
   });
 });

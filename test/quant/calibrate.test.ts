@@ -80,7 +80,8 @@ describe("RangeCollector", () => {
   });
 
   it("names the known methods when given an unknown one", () => {
-    for (const values of [[1, 2], []]) expect(() => calibrateRange("max" as never, values)).toThrow("unknown calibration method `max` (known: minmax, percentile, l2, kl)");
+    for (const values of [[1, 2], []])
+      expect(() => calibrateRange("max" as never, values)).toThrow("unknown calibration method `max` (known: minmax, percentile, l2, kl)");
   });
 
   it("an empty or all-zero collector has range 0 by every method", () => {
@@ -136,7 +137,11 @@ describe("percentile", () => {
 
 describe("l2", () => {
   it("matches the search written from the spec", () => {
-    for (const [seed, draw] of [[4, (r: Rng) => r.studentT(3)], [5, (r: Rng) => r.normal() * 0.01], [6, (r: Rng) => (r.next() < 0.9 ? r.next() : 20 * r.next())]] as const) {
+    for (const [seed, draw] of [
+      [4, (r: Rng) => r.studentT(3)],
+      [5, (r: Rng) => r.normal() * 0.01],
+      [6, (r: Rng) => (r.next() < 0.9 ? r.next() : 20 * r.next())],
+    ] as const) {
       const xs = sample(seed, 400, draw);
       expect(calibrateRange("l2", xs), `seed ${seed}`).toBe(l2Reference(xs));
     }
@@ -160,7 +165,11 @@ describe("l2", () => {
 
 describe("kl", () => {
   it("matches the divergence search written out with explicit P and Q", () => {
-    for (const [seed, draw] of [[9, (r: Rng) => r.studentT(3)], [10, (r: Rng) => r.normal()], [11, (r: Rng) => r.next()]] as const) {
+    for (const [seed, draw] of [
+      [9, (r: Rng) => r.studentT(3)],
+      [10, (r: Rng) => r.normal()],
+      [11, (r: Rng) => r.next()],
+    ] as const) {
       const xs = sample(seed, 3000, draw);
       expect(calibrateRange("kl", xs), `seed ${seed}`).toBe(klReference(xs));
     }

@@ -62,7 +62,11 @@ describe("int8 weights", () => {
     expect(Math.min(...q)).toBeGreaterThanOrEqual(-127);
     expect(Math.max(...q)).toBeLessThanOrEqual(127);
     // Negating the weights negates q and keeps the scales: the quantizer is symmetric.
-    const neg = quantizeInt8Weights(w.map((v) => -v), out, inF);
+    const neg = quantizeInt8Weights(
+      w.map((v) => -v),
+      out,
+      inF,
+    );
     expect([...neg.q].map((v) => v + 0)).toEqual([...q].map((v) => -v + 0));
     expect([...neg.scales]).toEqual([...scales]);
   });

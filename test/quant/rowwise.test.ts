@@ -111,7 +111,14 @@ describe("layout", () => {
   });
 
   it("odd dims pack the last partial byte low bits first and leave the rest zero", () => {
-    for (const [format, dim] of [["int4", 7], ["int4", 1], ["int2", 5], ["int2", 6], ["int2", 7], ["int2", 1]] as const) {
+    for (const [format, dim] of [
+      ["int4", 7],
+      ["int4", 1],
+      ["int2", 5],
+      ["int2", 6],
+      ["int2", 7],
+      ["int2", 1],
+    ] as const) {
       // The first value at level 0, the rest at the top level (all ones in their bit field).
       const row = Array.from({ length: dim }, (_, i) => (i === 0 ? 0 : 1));
       const bytes = quantize(format, row);
@@ -196,7 +203,8 @@ describe("edge rows", () => {
   });
 
   it("a NaN anywhere makes the whole row NaN, never a plausible number", () => {
-    for (const format of ["int8", "int4", "int2"] as const) expect(dequantize(format, quantize(format, [1, NaN, 2]), 3).every(Number.isNaN), format).toBe(true);
+    for (const format of ["int8", "int4", "int2"] as const)
+      expect(dequantize(format, quantize(format, [1, NaN, 2]), 3).every(Number.isNaN), format).toBe(true);
   });
 });
 
@@ -226,7 +234,8 @@ describe("random rows against the reference implementation", () => {
   });
 
   it("l2 ranges: the reference's bytes, and never a larger squared error than minmax, on 600 rows per n-bit format", () => {
-    const sq = (format: RowFormat, row: Float32Array, bytes: Uint8Array) => dequantize(format, bytes, row.length).reduce((e, v, i) => e + (v - row[i]!) ** 2, 0);
+    const sq = (format: RowFormat, row: Float32Array, bytes: Uint8Array) =>
+      dequantize(format, bytes, row.length).reduce((e, v, i) => e + (v - row[i]!) ** 2, 0);
     for (const format of ["int4", "int2"] as const) {
       let lower = 0;
       for (let n = 0; n < 600; n++) {
@@ -256,7 +265,14 @@ describe("random rows against the reference implementation", () => {
     // Exact ties: 1 + 2^-11 lies halfway between 1 and 1 + 2^-10 (goes to the even 1);
     // 1 + 3·2^-11 halfway between 1 + 2^-10 and 1 + 2^-9 (goes to the even 1 + 2^-9).
     // 65519 rounds down to 65504, 65520 overflows to infinity; 2^-25 ties to 0, 3·2^-25 to 2^-23.
-    expect(dequantize("fp16", quantize("fp16", [1 + 2 ** -11, 1 + 3 * 2 ** -11, 65519, 65520, 2 ** -25, 3 * 2 ** -25]), 6)).toEqual([1, 1 + 2 ** -9, 65504, Infinity, 0, 2 ** -23]);
+    expect(dequantize("fp16", quantize("fp16", [1 + 2 ** -11, 1 + 3 * 2 ** -11, 65519, 65520, 2 ** -25, 3 * 2 ** -25]), 6)).toEqual([
+      1,
+      1 + 2 ** -9,
+      65504,
+      Infinity,
+      0,
+      2 ** -23,
+    ]);
   });
 });
 

@@ -69,7 +69,16 @@ export function buildFakeModule(weighted: boolean, shared: boolean, trap = false
     loop(b, () => get(B), [
       m.local.set(ACC, m.f32.const(0)),
       loop(j, () => c(3), [
-        m.local.set(ACC, m.f32.add(get(ACC, f32), m.f32.mul(m.f32.load(0, 4, add(c(WEIGHTS_OFFSET), m.i32.shl(get(j), c(2)))), m.f32.load(0, 4, at(OFF.dense, add(mul(get(b), c(3)), get(j))))))),
+        m.local.set(
+          ACC,
+          m.f32.add(
+            get(ACC, f32),
+            m.f32.mul(
+              m.f32.load(0, 4, add(c(WEIGHTS_OFFSET), m.i32.shl(get(j), c(2)))),
+              m.f32.load(0, 4, at(OFF.dense, add(mul(get(b), c(3)), get(j)))),
+            ),
+          ),
+        ),
       ]),
       m.f32.store(0, 4, pAt(), get(ACC, f32)),
     ]),
@@ -79,7 +88,12 @@ export function buildFakeModule(weighted: boolean, shared: boolean, trap = false
         set(n, m.i32.load(0, 4, at(OFF.lengths, add(mul(get(f), get(B)), get(b))))),
         m.local.set(S, m.f32.const(0)),
         loop(i, () => get(n), [m.local.set(S, m.f32.add(get(S, f32), term())), set(k, add(get(k), c(1)))]),
-        m.f32.store(0, 4, pAt(), m.f32.add(m.f32.load(0, 4, pAt()), m.f32.mul(m.f32.load(0, 4, add(c(WEIGHTS_OFFSET + 12), m.i32.shl(get(f), c(2)))), get(S, f32)))),
+        m.f32.store(
+          0,
+          4,
+          pAt(),
+          m.f32.add(m.f32.load(0, 4, pAt()), m.f32.mul(m.f32.load(0, 4, add(c(WEIGHTS_OFFSET + 12), m.i32.shl(get(f), c(2)))), get(S, f32))),
+        ),
       ]),
     ]),
     loop(b, () => get(B), [
@@ -89,7 +103,13 @@ export function buildFakeModule(weighted: boolean, shared: boolean, trap = false
   ]);
   m.addFunctionImport("sigmoid", "env", "sigmoid", f32, f32);
   m.addFunctionImport("tanh", "env", "tanh", f32, f32);
-  m.addFunction("forward", binaryen.createType([i32, i32, i32]), binaryen.none, [i32, i32, i32, i32, i32, i32, i32, i32, i32, f32, f32], trap ? m.unreachable() : body);
+  m.addFunction(
+    "forward",
+    binaryen.createType([i32, i32, i32]),
+    binaryen.none,
+    [i32, i32, i32, i32, i32, i32, i32, i32, i32, f32, f32],
+    trap ? m.unreachable() : body,
+  );
   m.addFunctionExport("forward", "forward");
   if (!m.validate()) throw new Error("fake module does not validate");
   const bytes = m.emitBinary();

@@ -152,7 +152,8 @@ export function writeFakeWgslArtifact(dir: string, spec: FakeWgslSpec): Manifest
   const tables = new Uint8Array(19).fill(0xdd);
   new Float32Array(tables.buffer, 8, 2).set(WGSL_PARAMS.features);
   const files: Record<string, Uint8Array> = { "weights.bin": weights, "tables.bin": tables };
-  for (const [name, text] of Object.entries({ ...fakeShaders(spec.weighted), ...spec.shaders })) files[`shaders/${name}.wgsl`] = new TextEncoder().encode(text);
+  for (const [name, text] of Object.entries({ ...fakeShaders(spec.weighted), ...spec.shaders }))
+    files[`shaders/${name}.wgsl`] = new TextEncoder().encode(text);
   const layout = fakeLayout(spec.weighted);
   spec.edit?.(layout);
   const manifest: Manifest = {

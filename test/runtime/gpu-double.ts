@@ -27,7 +27,9 @@ export function gpuDouble(gpu: Gpu, changes: GpuChanges): Gpu {
 }
 
 function adapterDouble(adapter: GpuAdapter, changes: GpuChanges): GpuAdapter {
-  const limits = new Proxy(adapter.limits, { get: (target, key) => (typeof key === "string" && changes.limits?.[key] !== undefined ? changes.limits[key] : Reflect.get(target, key)) });
+  const limits = new Proxy(adapter.limits, {
+    get: (target, key) => (typeof key === "string" && changes.limits?.[key] !== undefined ? changes.limits[key] : Reflect.get(target, key)),
+  });
   return {
     limits,
     features: adapter.features,

@@ -42,7 +42,14 @@ describe.each([false, true])("weighted = %s", (weighted) => {
   });
 
   test("typed batches of 0, 1, 7, 600, 2000 and 7 again match the reference", async () => {
-    for (const [seed, size, maxLen] of [[1, 0, 3], [2, 1, 3], [3, 7, 40], [4, 600, 5], [9, 2000, 3], [5, 7, 2]] as const) {
+    for (const [seed, size, maxLen] of [
+      [1, 0, 3],
+      [2, 1, 3],
+      [3, 7, 40],
+      [4, 600, 5],
+      [9, 2000, 3],
+      [5, 7, 2],
+    ] as const) {
       const batch = randomBatch(seed, size, weighted, maxLen, [0, 300]);
       const out = await model.predict(batch);
       expect(out.p).toHaveLength(size);
@@ -108,7 +115,12 @@ describe("two threads", () => {
     const one = await loadFake("threads-one", spec);
     const two = await loadFake("threads-two", spec, { threads: 2, workerUrl, batchCapacity: 64 });
     expect(two.threads).toBe(2);
-    for (const [seed, size] of [[21, 1000], [22, 5], [23, 0], [24, 301]] as const) {
+    for (const [seed, size] of [
+      [21, 1000],
+      [22, 5],
+      [23, 0],
+      [24, 301],
+    ] as const) {
       const batch = randomBatch(seed, size, true, 6, [0, 600]);
       const [a, b] = [await one.predict(batch), await two.predict(batch)];
       expect(b).toEqual(a);

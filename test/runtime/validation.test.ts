@@ -54,11 +54,31 @@ test("shapes: dense width, batch sizes, lengths and values", async () => {
   await rejects(plain, { dense: new Float32Array(8), sparse: sparse2 }, "E1711", "input `dense` has 8 values, not a multiple of its width 3");
   await rejects(plain, { dense: [1, 2, "x"], sparse: { lengths: [1, 1], values: [1, 2] } }, "E1711", "input `dense` value 2 is not a number");
   const fiveSamples = { lengths: new Int32Array(10), values: new Int32Array(0) };
-  await rejects(plain, { dense: new Float32Array(12), sparse: fiveSamples }, "E1712", "inputs disagree on the batch size: dense has 4 samples, sparse 5");
-  await rejects(plain, { dense: dense2, sparse: { lengths: new Int32Array(7), values: new Int32Array(0) } }, "E1713", "has 7 lengths, not a multiple of its 2 features");
-  await rejects(plain, { dense: dense2, sparse: { lengths: Int32Array.from([1, -1, 2, 1]), values: new Int32Array(3) } }, "E1713", "feature 0, sample 1: length -1 is negative");
+  await rejects(
+    plain,
+    { dense: new Float32Array(12), sparse: fiveSamples },
+    "E1712",
+    "inputs disagree on the batch size: dense has 4 samples, sparse 5",
+  );
+  await rejects(
+    plain,
+    { dense: dense2, sparse: { lengths: new Int32Array(7), values: new Int32Array(0) } },
+    "E1713",
+    "has 7 lengths, not a multiple of its 2 features",
+  );
+  await rejects(
+    plain,
+    { dense: dense2, sparse: { lengths: Int32Array.from([1, -1, 2, 1]), values: new Int32Array(3) } },
+    "E1713",
+    "feature 0, sample 1: length -1 is negative",
+  );
   await rejects(plain, { dense: dense2, sparse: { lengths: [1, 0.5, 2, 1], values: new Int32Array(3) } }, "E1713", "length 0.5 is not an integer");
-  await rejects(plain, { dense: dense2, sparse: { lengths: sparse2.lengths, values: new Int32Array(3) } }, "E1713", "lengths add up to 4 ids, but values has 3");
+  await rejects(
+    plain,
+    { dense: dense2, sparse: { lengths: sparse2.lengths, values: new Int32Array(3) } },
+    "E1713",
+    "lengths add up to 4 ids, but values has 3",
+  );
 });
 
 test("weights: present exactly for weighted inputs, one per id", async () => {
@@ -68,9 +88,24 @@ test("weights: present exactly for weighted inputs, one per id", async () => {
 });
 
 test("ids: integers inside the table's rows under policy `error`", async () => {
-  await rejects(plain, { dense: dense2, sparse: { lengths: sparse2.lengths, values: [3, 4, 2.5, 6] } }, "E1714", "feature 1, sample 0: id 2.5 is not an integer");
-  await rejects(plain, { dense: dense2, sparse: { lengths: sparse2.lengths, values: Int32Array.from([3, 4, 5, 50]) } }, "E1715", "input `sparse` feature 1, sample 1: id 50 is outside the table's 50 rows");
-  await rejects(plain, { dense: dense2, sparse: { lengths: sparse2.lengths, values: Int32Array.from([-1, 4, 5, 6]) } }, "E1715", "feature 0, sample 0: id -1 is outside the table's 100 rows");
+  await rejects(
+    plain,
+    { dense: dense2, sparse: { lengths: sparse2.lengths, values: [3, 4, 2.5, 6] } },
+    "E1714",
+    "feature 1, sample 0: id 2.5 is not an integer",
+  );
+  await rejects(
+    plain,
+    { dense: dense2, sparse: { lengths: sparse2.lengths, values: Int32Array.from([3, 4, 5, 50]) } },
+    "E1715",
+    "input `sparse` feature 1, sample 1: id 50 is outside the table's 50 rows",
+  );
+  await rejects(
+    plain,
+    { dense: dense2, sparse: { lengths: sparse2.lengths, values: Int32Array.from([-1, 4, 5, 6]) } },
+    "E1715",
+    "feature 0, sample 0: id -1 is outside the table's 100 rows",
+  );
 });
 
 test("plain-object samples are checked one by one, naming the sample", async () => {
@@ -97,7 +132,10 @@ test("NaN and Infinity in dense inputs are data, not errors; an empty batch give
 });
 
 test("after rejected requests, good requests still give correct results", async () => {
-  for (const [model, spec] of [[plain, plainSpec], [weighted, weightedSpec]] as const) {
+  for (const [model, spec] of [
+    [plain, plainSpec],
+    [weighted, weightedSpec],
+  ] as const) {
     const before = randomBatch(41, 20, spec.weighted, 5, [0, 50]);
     expect((await model.predict(before)).p).toEqual(referencePredict(before, spec).p);
     // A bad id deep inside a large batch (it would have grown the workspaces), then a size mismatch.

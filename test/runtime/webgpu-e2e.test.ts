@@ -28,7 +28,12 @@ const DOT4 = "packed_4x8_integer_dot_product";
 
 /** A Batch as predict takes it. */
 const request = (batch: Batch): Record<string, DenseOrBags> =>
-  Object.fromEntries(Object.entries(batch.inputs).map(([name, v]) => [name, isBags(v) ? { lengths: v.lengths, values: v.values, ...(v.weights ? { weights: v.weights } : {}) } : v]));
+  Object.fromEntries(
+    Object.entries(batch.inputs).map(([name, v]) => [
+      name,
+      isBags(v) ? { lengths: v.lengths, values: v.values, ...(v.weights ? { weights: v.weights } : {}) } : v,
+    ]),
+  );
 
 describe.skipIf(!webgpu)("dlrm_kaggle_small through the WGSL backend and the WebGPU runtime", () => {
   test("outputs agree with the interpreter within 1e-4 relative, at batch sizes 1 to 300", async () => {
@@ -41,7 +46,11 @@ describe.skipIf(!webgpu)("dlrm_kaggle_small through the WGSL backend and the Web
     try {
       expect(model.target).toBe("wgsl");
       const schema = dataSchema(source);
-      for (const [size, ids, seed] of [[1, [1, 1], 1], [37, [0, 3], 2], [300, [0, 6], 3]] as const) {
+      for (const [size, ids, seed] of [
+        [1, [1, 1], 1],
+        [37, [0, 3], 2],
+        [300, [0, 6], 3],
+      ] as const) {
         const batch = rawToBatch(schema, new InputSampler(schema, { idsPerBag: [...ids] }).sample(new Rng(seed), size));
         const want = interpret(graph, weights, batch).outputs.ctr!;
         const got = (await model.predict(request(batch))).ctr!;

@@ -122,7 +122,10 @@ describe.skipIf(!webgpu)("loading a WebGPU artifact", () => {
       [(m) => (m.wgsl.buffers[3].size.perSample = 8), "wgsl buffer `dense` has 32 bytes for 4 samples and 64 ids, but its data needs 48"],
     ];
     for (const [edit, text] of cases) {
-      const err = await loadError(damaged((dir) => editManifest(dir, edit)), { batchCapacity: 4 });
+      const err = await loadError(
+        damaged((dir) => editManifest(dir, edit)),
+        { batchCapacity: 4 },
+      );
       expect(err.diagnostics[0]!.code).toBe("E1701");
       expect(err.message).toContain(text);
     }

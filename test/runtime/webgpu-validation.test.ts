@@ -49,13 +49,33 @@ describe.skipIf(!webgpu)("WebGPU requests", () => {
     await rejects(plain, { dens: dense2, sparse: sparse2 }, "E1710", "unknown input `dens`", "did you mean `dense`?", "missing input `dense`");
     await rejects(plain, null, "E1710", "predict expects an object");
     await rejects(plain, { dense: new Float32Array(8), sparse: sparse2 }, "E1711", "input `dense` has 8 values, not a multiple of its width 3");
-    await rejects(plain, { dense: new Float32Array(12), sparse: { lengths: new Int32Array(10), values: new Int32Array(0) } }, "E1712", "dense has 4 samples, sparse 5");
-    await rejects(plain, { dense: dense2, sparse: { lengths: Int32Array.from([1, -1, 2, 1]), values: new Int32Array(3) } }, "E1713", "length -1 is negative");
-    await rejects(plain, { dense: dense2, sparse: { lengths: sparse2.lengths, values: new Int32Array(3) } }, "E1713", "lengths add up to 4 ids, but values has 3");
+    await rejects(
+      plain,
+      { dense: new Float32Array(12), sparse: { lengths: new Int32Array(10), values: new Int32Array(0) } },
+      "E1712",
+      "dense has 4 samples, sparse 5",
+    );
+    await rejects(
+      plain,
+      { dense: dense2, sparse: { lengths: Int32Array.from([1, -1, 2, 1]), values: new Int32Array(3) } },
+      "E1713",
+      "length -1 is negative",
+    );
+    await rejects(
+      plain,
+      { dense: dense2, sparse: { lengths: sparse2.lengths, values: new Int32Array(3) } },
+      "E1713",
+      "lengths add up to 4 ids, but values has 3",
+    );
     await rejects(weighted, { dense: dense2, sparse: sparse2 }, "E1713", "input `sparse` is weighted: pass `weights`");
     await rejects(plain, { dense: dense2, sparse: { ...sparse2, weights: new Float32Array(4) } }, "E1713", "input `sparse` is not weighted");
     await rejects(plain, { dense: dense2, sparse: { lengths: sparse2.lengths, values: [3, 4, 2.5, 6] } }, "E1714", "id 2.5 is not an integer");
-    await rejects(plain, { dense: dense2, sparse: { lengths: sparse2.lengths, values: Int32Array.from([3, 4, 5, 50]) } }, "E1715", "feature 1, sample 1: id 50 is outside the table's 50 rows");
+    await rejects(
+      plain,
+      { dense: dense2, sparse: { lengths: sparse2.lengths, values: Int32Array.from([3, 4, 5, 50]) } },
+      "E1715",
+      "feature 1, sample 1: id 50 is outside the table's 50 rows",
+    );
     const good = { dense: [1, 2, 3], sparse: [[1], [2, 3]] };
     await rejects(plain, [good, { dense: [1, 2, 3] }], "E1710", "sample 1: missing input `sparse`");
     await rejects(plain, [good, { ...good, dense: [1, 2] }], "E1711", "sample 1: input `dense` has 2 values, expected 3");
@@ -63,7 +83,10 @@ describe.skipIf(!webgpu)("WebGPU requests", () => {
   });
 
   test("after rejected requests, good requests still give correct results", async () => {
-    for (const [model, spec] of [[plain, plainSpec], [weighted, weightedSpec]] as const) {
+    for (const [model, spec] of [
+      [plain, plainSpec],
+      [weighted, weightedSpec],
+    ] as const) {
       const before = randomBatch(41, 20, spec.weighted, 5, [0, 50]);
       const first = await model.predict(before);
       expect(worstRelError(first.p!, fakeWgslPredict(spec, before).p)).toBeLessThan(1e-5);

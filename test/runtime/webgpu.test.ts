@@ -50,7 +50,14 @@ describe.skipIf(!webgpu)("the WebGPU engine", () => {
         const empty = await model.predict(randomBatch(1, 0, spec.weighted, 1, [0, 50]));
         expect(empty.p).toHaveLength(0);
         expect(empty.q).toHaveLength(0);
-        for (const [size, maxIds, seed] of [[1, 3, 2], [7, 3, 3], [300, 2, 4], [300, 30, 5], [7, 0, 6], [5, 40, 7]] as const) {
+        for (const [size, maxIds, seed] of [
+          [1, 3, 2],
+          [7, 3, 3],
+          [300, 2, 4],
+          [300, 30, 5],
+          [7, 0, 6],
+          [5, 40, 7],
+        ] as const) {
           const batch = randomBatch(seed, size, spec.weighted, maxIds, [0, 50]);
           expectMatches(await model.predict(batch), spec, batch);
         }
@@ -114,7 +121,10 @@ describe.skipIf(!webgpu)("the WebGPU engine", () => {
 
   test("a step's alternative runs when the GPU offers its language feature, the plain shader when not", async () => {
     const feature = "packed_4x8_integer_dot_product";
-    const spec: FakeWgslSpec = { ...plain, edit: (layout) => void (layout.steps[2]!.alternatives = [{ languageFeature: feature, shader: "pool_dot4" }]) };
+    const spec: FakeWgslSpec = {
+      ...plain,
+      edit: (layout) => void (layout.steps[2]!.alternatives = [{ languageFeature: feature, shader: "pool_dot4" }]),
+    };
     const dir = artifact(spec);
     const batch = randomBatch(60, 6, false, 3, [0, 50]);
     const offered = languageFeaturesOf(webgpu!.gpu).has(feature);
@@ -136,7 +146,9 @@ describe.skipIf(!webgpu)("the WebGPU engine", () => {
 
   test("a language feature the shaders require but the GPU lacks is E1733, naming it", async () => {
     const spec: FakeWgslSpec = { ...plain, edit: (layout) => void (layout.languageFeatures = ["packed_4x8_integer_dot_product"]) };
-    const err = await load(artifact(spec), { gpu: gpuDouble(webgpu!.gpu, { hideFeatures: ["packed_4x8_integer_dot_product"] }) }).catch((e: unknown) => e);
+    const err = await load(artifact(spec), { gpu: gpuDouble(webgpu!.gpu, { hideFeatures: ["packed_4x8_integer_dot_product"] }) }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(RmcError);
     expect((err as RmcError).diagnostics[0]!.code).toBe("E1733");
     expect((err as RmcError).message).toContain("need the WGSL language feature packed_4x8_integer_dot_product");

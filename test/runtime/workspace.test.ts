@@ -18,7 +18,16 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const inputs: InputSignature[] = [
   { name: "dense", kind: "dense", width: 3 },
-  { name: "a", kind: "bags", count: 2, weighted: true, features: [{ rows: 9, ids: "error" }, { rows: 9, ids: "error" }] },
+  {
+    name: "a",
+    kind: "bags",
+    count: 2,
+    weighted: true,
+    features: [
+      { rows: 9, ids: "error" },
+      { rows: 9, ids: "error" },
+    ],
+  },
   { name: "b", kind: "bags", count: 1, weighted: false, features: [{ rows: 9, ids: "error" }] },
 ];
 const layout = { workspaceBase: 1000, headerBytes: 16, perSample: 44 } as WasmLayout;
@@ -36,7 +45,10 @@ test("workspaces are 16-byte aligned, back to back, with ids and weights after t
 
 test("the first candidate that fits 4 GiB wins; none fitting is E1708", () => {
   const big = { ...layout, perSample: 1 << 20 };
-  const plan = fittingPlan(big, inputs, 1, [{ cap: 8192, ids: [] }, { cap: 100, ids: [] }]);
+  const plan = fittingPlan(big, inputs, 1, [
+    { cap: 8192, ids: [] },
+    { cap: 100, ids: [] },
+  ]);
   expect(plan.cap).toBe(112);
   expect(plan.idCaps).toEqual([0, 8 * 2 * 112, 8 * 112]);
   expect(() => fittingPlan(big, inputs, 1, [{ cap: 5000, ids: [] }])).toThrow(/needs more than the 4 GiB/);

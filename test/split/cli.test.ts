@@ -26,7 +26,18 @@ describe("split tables on the command line", () => {
     await ok("init-weights", model, "--seed", "3", "--dist", "trained", "-o", join(dir, "w.safetensors"));
     await ok("gen-data", model, "--weights", join(dir, "w.safetensors"), "--rows", "300", "--seed", "2", "-o", data);
     const dist = join(dir, "dist");
-    const compiled = await rmc("compile", model, "--weights", join(dir, "w.safetensors"), "--target", "wasm", "-o", dist, "--passes", "canonicalize,infer-shapes,dce,split-tables{max-bytes=2KiB}");
+    const compiled = await rmc(
+      "compile",
+      model,
+      "--weights",
+      join(dir, "w.safetensors"),
+      "--target",
+      "wasm",
+      "-o",
+      dist,
+      "--passes",
+      "canonicalize,infer-shapes,dce,split-tables{max-bytes=2KiB}",
+    );
     expect(compiled.code, compiled.err).toBe(0);
     expect(compiled.err).toContain("N1930");
     expect(compiled.out).toMatch(/shard\.emb\.0\.weight\.p0\.bin/);

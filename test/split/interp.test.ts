@@ -51,8 +51,13 @@ describe("split tables in the interpreter", () => {
     const bags = calib[0]!.inputs.sparse!;
     if (!isBags(bags)) throw new Error("bags expected");
     let p = 0;
-    for (let i = 0; i < bags.batch; i++) for (let k = 0; k < bags.lengths[i]!; k++, p++) counts.set(bags.values[p]!, (counts.get(bags.values[p]!) ?? 0) + 1);
-    const top = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0]).slice(0, 4).map(([id]) => id).sort((a, b) => a - b);
+    for (let i = 0; i < bags.batch; i++)
+      for (let k = 0; k < bags.lengths[i]!; k++, p++) counts.set(bags.values[p]!, (counts.get(bags.values[p]!) ?? 0) + 1);
+    const top = [...counts]
+      .sort((a, b) => b[1] - a[1] || a[0] - b[0])
+      .slice(0, 4)
+      .map(([id]) => id)
+      .sort((a, b) => a - b);
     expect(hot.attrs.hot).toEqual(top);
     expect(hot.shape).toEqual([4, 8]);
     expect(split.weights.find((w) => w.name === "emb.0.weight.cold")!.attrs.cold).toEqual([0, 196]);
@@ -61,7 +66,9 @@ describe("split tables in the interpreter", () => {
   it("hot and cold parts are separate precision units, and the options set their precisions", () => {
     const g = model();
     const split = run(g, PIPELINES.mixed, batches(g, [64]));
-    const units = precisionUnits(split).filter((u) => u.kind === "table").map((u) => [u.id, u.pinned ?? "fp32"]);
+    const units = precisionUnits(split)
+      .filter((u) => u.kind === "table")
+      .map((u) => [u.id, u.pinned ?? "fp32"]);
     expect(units).toContainEqual(["emb.0.weight.hot", "fp32"]);
     expect(units.filter(([id]) => id!.startsWith("emb.0.weight.cold"))).toEqual([
       ["emb.0.weight.cold.p0", "int8"],
@@ -93,7 +100,11 @@ describe("split tables in the interpreter", () => {
 describe("split tables and the precision pass", () => {
   it("a later assign-precision keeps the hot and cold parts' precisions (pins) and sets the rest", () => {
     const g = model();
-    const split = run(g, "split-tables{hot=8,hot-precision=fp32,cold-precision=int4,tables=emb.0.weight},assign-precision{mode=int8}", batches(g, [64]));
+    const split = run(
+      g,
+      "split-tables{hot=8,hot-precision=fp32,cold-precision=int4,tables=emb.0.weight},assign-precision{mode=int8}",
+      batches(g, [64]),
+    );
     const precision = (name: string) => split.weights.find((w) => w.name === name)!.attrs.precision;
     expect(precision("emb.0.weight.hot")).toBe("fp32");
     expect(precision("emb.0.weight.cold")).toBe("int4");
@@ -104,7 +115,11 @@ describe("split tables and the precision pass", () => {
 describe("split tables in the IR dump", () => {
   it("each part shows what it holds, and the dump parses back to the same graph", () => {
     const g = model();
-    const split = run(g, "split-tables{max-bytes=2KiB,hot=4,tables=emb.0.weight;emb.2.weight},split-tables{max-bytes=1KiB,mode=cols,tables=emb.1.weight}", batches(g, [64]));
+    const split = run(
+      g,
+      "split-tables{max-bytes=2KiB,hot=4,tables=emb.0.weight;emb.2.weight},split-tables{max-bytes=1KiB,mode=cols,tables=emb.1.weight}",
+      batches(g, [64]),
+    );
     const text = printGraph(split);
     const hot = split.weights.find((w) => w.name === "emb.0.weight.hot")!.attrs.hot as number[];
     expect(text).toContain(`weight @emb.0.weight.hot: table f32[4,8] {part_of=emb.0.weight, hot=[${hot.join(",")}]}`);

@@ -31,7 +31,8 @@ function rowsOnly(store: WeightStore, tables: Set<string>): WeightStore {
   return out;
 }
 
-const filesOf = (dir: string): Record<string, string> => Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f)).toString("base64")]));
+const filesOf = (dir: string): Record<string, string> =>
+  Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f)).toString("base64")]));
 
 describe("streaming compile", () => {
   const g = model();
@@ -39,7 +40,12 @@ describe("streaming compile", () => {
   const tables = new Set(g.weights.filter((w) => w.role === "table").map((w) => w.name));
   const calib = batches(g, [64]);
 
-  for (const [mode, pipeline] of [["whole", ""], ["rows", PIPELINES.rows], ["cols", PIPELINES.cols], ["hotcold", PIPELINES.mixed]] as const)
+  for (const [mode, pipeline] of [
+    ["whole", ""],
+    ["rows", PIPELINES.rows],
+    ["cols", PIPELINES.cols],
+    ["hotcold", PIPELINES.mixed],
+  ] as const)
     it(`${mode}: Wasm and WebGPU artifacts from row-only tables are those from in-memory tables`, async () => {
       const graph = pipeline ? run(g, pipeline, calib) : g;
       const opts = (dir: string) => ({ outDir: dir, emitText: false, features: [], compilerVersion: "test" });

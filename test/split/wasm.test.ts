@@ -100,7 +100,11 @@ describe("split tables in the Wasm artifact", () => {
     const rng = (i: number) => (i * 2654435761) >>> 0;
     const hotIds = hotDecl.attrs.hot as number[];
     const probes = [0, 1, 2, 3, tableRows - 1, tableRows - 2, ...hotIds.slice(0, 8), ...hotIds.slice(-8), ...hotIds.slice(-4).map((h) => h + 1)];
-    test.inputs.sparse = { ...tb, lengths: new Int32Array(500).fill(1), values: Int32Array.from({ length: 500 }, (_, i) => (i < probes.length ? probes[i]! : i % 2 ? hotIds[rng(i) % k]! : rng(i) % tableRows)) };
+    test.inputs.sparse = {
+      ...tb,
+      lengths: new Int32Array(500).fill(1),
+      values: Int32Array.from({ length: 500 }, (_, i) => (i < probes.length ? probes[i]! : i % 2 ? hotIds[rng(i) % k]! : rng(i) % tableRows)),
+    };
     expectIdentical(await runArtifact(dir, test), interpret(g, weights, test).outputs);
   });
 
@@ -122,7 +126,11 @@ describe("split tables in the Wasm artifact", () => {
       const bags = b.inputs.sparse!;
       if (!isBags(bags)) throw new Error("bags expected");
       const n = b.size;
-      b.inputs.sparse = { ...bags, lengths: new Int32Array(4 * n).fill(1), values: Int32Array.from({ length: 4 * n }, (_, i) => ((i * 2654435761) >>> 0) % rows[Math.floor(i / n)]!) };
+      b.inputs.sparse = {
+        ...bags,
+        lengths: new Int32Array(4 * n).fill(1),
+        values: Int32Array.from({ length: 4 * n }, (_, i) => ((i * 2654435761) >>> 0) % rows[Math.floor(i / n)]!),
+      };
       expectIdentical(await runArtifact(dir, b), interpret(g, weights, b).outputs);
     }
   });
@@ -169,7 +177,9 @@ describe("split tables in the Wasm artifact", () => {
     const failed = await m.predict(oneId(template, 199).inputs as never).catch((e: RmcError) => e);
     expect(failed).toBeInstanceOf(RmcError);
     expect((failed as RmcError).diagnostics[0]!.code).toBe("E1705");
-    expect((failed as RmcError).message).toMatch(new RegExp(`${last.file.replace(/\./g, "\\.")}.*checksum mismatch.*shard ${last.name.replace(/\./g, "\\.")} of table emb\\.0\\.weight`, "s"));
+    expect((failed as RmcError).message).toMatch(
+      new RegExp(`${last.file.replace(/\./g, "\\.")}.*checksum mismatch.*shard ${last.name.replace(/\./g, "\\.")} of table emb\\.0\\.weight`, "s"),
+    );
     // The other parts still load and run.
     const middle = oneId(template, 100);
     expectIdentical(await m.predict(middle.inputs as never), interpret(g, weights, middle).outputs);

@@ -30,7 +30,12 @@ async function compile(g: Graph, weights: WeightStore): Promise<string> {
 }
 
 const request = (batch: Batch): Record<string, unknown> =>
-  Object.fromEntries(Object.entries(batch.inputs).map(([name, v]) => [name, isBags(v) ? { lengths: v.lengths, values: v.values, ...(v.weights ? { weights: v.weights } : {}) } : v]));
+  Object.fromEntries(
+    Object.entries(batch.inputs).map(([name, v]) => [
+      name,
+      isBags(v) ? { lengths: v.lengths, values: v.values, ...(v.weights ? { weights: v.weights } : {}) } : v,
+    ]),
+  );
 
 async function predictAll(dir: string, test: Batch[]): Promise<{ outputs: Record<string, Float32Array>[]; resident: string[] }> {
   const m = await load(dir, { batchCapacity: 8 });
@@ -47,7 +52,13 @@ async function predictAll(dir: string, test: Batch[]): Promise<{ outputs: Record
 function oneId(template: Batch, id: number): Batch {
   const bags = template.inputs.sparse!;
   if (!isBags(bags)) throw new Error("bags expected");
-  return { size: 1, inputs: { dense: (template.inputs.dense as Float32Array).slice(0, 3), sparse: { ...bags, batch: 1, lengths: Int32Array.of(1, 0, 0), values: Int32Array.of(id) } } } as Batch;
+  return {
+    size: 1,
+    inputs: {
+      dense: (template.inputs.dense as Float32Array).slice(0, 3),
+      sparse: { ...bags, batch: 1, lengths: Int32Array.of(1, 0, 0), values: Int32Array.of(id) },
+    },
+  } as Batch;
 }
 
 function expectClose(got: Float32Array, want: Float32Array): void {
@@ -57,7 +68,11 @@ function expectClose(got: Float32Array, want: Float32Array): void {
 }
 
 describe.skipIf(!webgpu)("split tables in the WebGPU artifact", () => {
-  for (const [pool, weighted] of [["sum", true], ["mean", false], ["max", true]] as const)
+  for (const [pool, weighted] of [
+    ["sum", true],
+    ["mean", false],
+    ["max", true],
+  ] as const)
     it(`${pool}${weighted ? ", weighted" : ""}: rows, cols, hot/cold give the unsplit artifact's outputs bit for bit`, async () => {
       const g = model(MODEL(pool, weighted));
       const weights = weightsFor(g);
@@ -70,7 +85,10 @@ describe.skipIf(!webgpu)("split tables in the WebGPU artifact", () => {
         const split = run(g, pipeline, calib);
         const dir = await compile(split, weights);
         const m = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as Manifest;
-        expect(m.shards!.map((s) => s.name), mode).toEqual(partNames(split));
+        expect(
+          m.shards!.map((s) => s.name),
+          mode,
+        ).toEqual(partNames(split));
         const got = await predictAll(dir, test);
         test.forEach((_, i) => expectIdentical(got.outputs[i]!, whole.outputs[i]!));
         expect(got.resident.length, mode).toBeGreaterThan(0);

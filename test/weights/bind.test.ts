@@ -172,7 +172,9 @@ describe("binding errors", () => {
     const entries = torchEntries().filter((e) => e.name !== "bot_l.2.bias" && e.name !== "emb_l.1.weight");
     const { diagnostics } = bind(tinyDlrm(), entries);
     expect(diagnostics.map((d) => d.code)).toEqual(["E1310"]);
-    expect(diagnostics[0]!.message).toBe("m.safetensors: 2 weights the model declares are not in the file: `bottom.1.bias` (or `bot_l.2.bias`), `emb.1.weight` (or `emb_l.1.weight`)");
+    expect(diagnostics[0]!.message).toBe(
+      "m.safetensors: 2 weights the model declares are not in the file: `bottom.1.bias` (or `bot_l.2.bias`), `emb.1.weight` (or `emb_l.1.weight`)",
+    );
   });
 
   it("points at a near-miss name in the file", () => {
@@ -187,7 +189,11 @@ describe("binding errors", () => {
     const { diagnostics } = bind(tinyDlrm(), entries);
     expect(hasErrors(diagnostics)).toBe(false);
     expect(diagnostics).toEqual([
-      { code: "W1315", severity: "warning", message: "m.safetensors: 2 tensors in the file are not used by the model: `bot_l.1.weight`, `optimizer.step`" },
+      {
+        code: "W1315",
+        severity: "warning",
+        message: "m.safetensors: 2 tensors in the file are not used by the model: `bot_l.1.weight`, `optimizer.step`",
+      },
     ]);
   });
 

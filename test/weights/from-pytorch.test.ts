@@ -38,7 +38,10 @@ function safetensors(entries: Entry[]): Uint8Array {
     header[e.name] = { dtype: e.dtype, shape: e.shape, data_offsets: [at, at + e.bytes.length] };
     at += e.bytes.length;
   }
-  return buildSafetensors(JSON.stringify(header), entries.flatMap((e) => e.bytes));
+  return buildSafetensors(
+    JSON.stringify(header),
+    entries.flatMap((e) => e.bytes),
+  );
 }
 
 const rng = new Rng(17);
@@ -115,7 +118,11 @@ describe("docs/from-pytorch.md", () => {
     const offsets = BigInt64Array.from([0, ...sparse.lengths.map((_, i) => sparse.lengths.slice(0, i + 1).reduce((a, n) => a + n, 0))].map(BigInt));
     const feeds = {
       dense: new ort.Tensor("float32", x, [B, 5]),
-      sparse_ids: new ort.Tensor("int64", BigInt64Array.from(sparse.values, (v) => BigInt(v)), [sparse.values.length]),
+      sparse_ids: new ort.Tensor(
+        "int64",
+        BigInt64Array.from(sparse.values, (v) => BigInt(v)),
+        [sparse.values.length],
+      ),
       sparse_offsets: new ort.Tensor("int64", offsets, [offsets.length]),
     };
     const onnx = (await session.run(feeds)).ctr!.data as Float32Array;

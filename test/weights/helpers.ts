@@ -56,7 +56,14 @@ export function expectRmcError(fn: () => unknown, ...fragments: string[]): RmcEr
 
 const span = (line: number) => ({ ...syntheticSpan("tiny.rmdl"), line, col: 1, endLine: line, endCol: 2 });
 
-export const decl = (name: string, role: WeightDecl["role"], shape: number[], line = 1): WeightDecl => ({ name, role, dtype: "f32", shape, attrs: {}, span: span(line) });
+export const decl = (name: string, role: WeightDecl["role"], shape: number[], line = 1): WeightDecl => ({
+  name,
+  role,
+  dtype: "f32",
+  shape,
+  attrs: {},
+  span: span(line),
+});
 
 const node = (id: string, op: string, inputs: string[], attrs: Node["attrs"], shape: number[]): Node => ({
   id,

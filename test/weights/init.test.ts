@@ -90,7 +90,9 @@ describe("gaussian", () => {
   });
 
   it("treats DCN low-rank factors as linear layers by their shapes", () => {
-    const up = initWeights(graphOf(decl("up", "weight", [512, 64])), { seed: 3, dist: "gaussian" }).get("up")!.toFloat32();
+    const up = initWeights(graphOf(decl("up", "weight", [512, 64])), { seed: 3, dist: "gaussian" })
+      .get("up")!
+      .toFloat32();
     expect(Math.abs(std(up) / Math.sqrt(2 / (512 + 64)) - 1)).toBeLessThan(0.03);
   });
 });

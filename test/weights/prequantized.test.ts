@@ -32,7 +32,10 @@ function fileBytes(entries: RawEntry[]): Uint8Array {
     header[e.name] = { dtype: e.dtype, shape: e.shape, data_offsets: [at, at + e.data.length] };
     at += e.data.length;
   }
-  return buildSafetensors(JSON.stringify(header), entries.flatMap((e) => e.data));
+  return buildSafetensors(
+    JSON.stringify(header),
+    entries.flatMap((e) => e.data),
+  );
 }
 
 /** A table's f32 values and its rows as a PyTorch prepack op writes them. */
@@ -42,8 +45,18 @@ function prepacked(seed: number, rows: number, dim: number, bits: 8 | 4 | 2): { 
   return { values, bytes: values.map((v) => refQuantize(bits, v)) };
 }
 
-const u8 = (name: string, rows: Uint8Array[]): RawEntry => ({ name, dtype: "U8", shape: [rows.length, rows[0]!.length], data: rows.flatMap((r) => [...r]) });
-const f32Entry = (name: string, shape: number[]): RawEntry => ({ name, dtype: "F32", shape, data: f32Bytes(new Array(shape.reduce((a, b) => a * b, 1)).fill(0.5)) });
+const u8 = (name: string, rows: Uint8Array[]): RawEntry => ({
+  name,
+  dtype: "U8",
+  shape: [rows.length, rows[0]!.length],
+  data: rows.flatMap((r) => [...r]),
+});
+const f32Entry = (name: string, shape: number[]): RawEntry => ({
+  name,
+  dtype: "F32",
+  shape,
+  data: f32Bytes(new Array(shape.reduce((a, b) => a * b, 1)).fill(0.5)),
+});
 
 /** The tiny DLRM's dense weights as F32 entries (values do not matter here). */
 const denseEntries = (g: Graph): RawEntry[] => g.weights.filter((w) => w.role !== "table").map((w) => f32Entry(w.name, [...w.shape]));
@@ -89,7 +102,13 @@ describe("binding prequantized tables", () => {
   });
 
   it("binds 2-bit and odd-dim tables from a file on disk, read row by row", () => {
-    const g: Graph = { name: "q", inputs: [], nodes: [], outputs: [], weights: [decl("a", "table", [5, 7]), decl("b", "table", [3, 7]), decl("c", "table", [4, 3])] };
+    const g: Graph = {
+      name: "q",
+      inputs: [],
+      nodes: [],
+      outputs: [],
+      weights: [decl("a", "table", [5, 7]), decl("b", "table", [3, 7]), decl("c", "table", [4, 3])],
+    };
     const a = prepacked(3, 5, 7, 2); // ceil(7/4) + 4 = 6
     const b = prepacked(4, 3, 7, 4); // ceil(7/2) + 4 = 8
     const c = prepacked(5, 4, 3, 8); // 3 + 8 = 11
@@ -191,10 +210,16 @@ describe("binding errors", () => {
 
   it("U8 is accepted for tables only; other dtypes list U8 for tables", () => {
     const biasU8: RawEntry = { name: "top.0.bias", dtype: "U8", shape: [6], data: new Array(6).fill(0) };
-    const entries = [...ok().filter((e) => e.name !== "top.0.bias"), biasU8, { name: "emb_l.0.weight", dtype: "I32", shape: [10, 4], data: new Array(160).fill(0) } as RawEntry];
+    const entries = [
+      ...ok().filter((e) => e.name !== "top.0.bias"),
+      biasU8,
+      { name: "emb_l.0.weight", dtype: "I32", shape: [10, 4], data: new Array(160).fill(0) } as RawEntry,
+    ];
     const { diagnostics } = bind(g, entries);
     expect(codes(diagnostics)).toEqual(["E1312", "E1312"]);
-    expect(diagnostics[0]!.message).toContain("`emb_l.0.weight` (→ `emb.0.weight`) is I32, the model declares f32 (accepted: F32, F16, BF16, or U8 rows prequantized by PyTorch)");
+    expect(diagnostics[0]!.message).toContain(
+      "`emb_l.0.weight` (→ `emb.0.weight`) is I32, the model declares f32 (accepted: F32, F16, BF16, or U8 rows prequantized by PyTorch)",
+    );
     expect(diagnostics[1]!.message).toContain("tensor `top.0.bias` is U8, the model declares f32 (accepted: F32, F16, BF16)");
   });
 

@@ -120,7 +120,10 @@ describe("strictness", () => {
   });
 
   it("rejects a header length larger than the file, or absurd", () => {
-    expectRmcError(() => readSafetensorsBytes(buildSafetensors("{}", [], 100n), "x.st"), "header length 100 is larger than the rest of the file (2 bytes)");
+    expectRmcError(
+      () => readSafetensorsBytes(buildSafetensors("{}", [], 100n), "x.st"),
+      "header length 100 is larger than the rest of the file (2 bytes)",
+    );
     expectRmcError(() => readSafetensorsBytes(buildSafetensors("{}", [], 1n << 40n), "x.st"), "absurd");
   });
 
@@ -139,7 +142,14 @@ describe("strictness", () => {
     bad("{not json", [], "header is not valid JSON");
     bad(`[1, 2]`, [], "header must be a JSON object, got an array");
     bad("null", [], "got null");
-    expectRmcError(() => readSafetensorsBytes(buildSafetensors("{}").map((b, i) => (i === 8 ? 0xff : b)), "u.st"), "not valid UTF-8");
+    expectRmcError(
+      () =>
+        readSafetensorsBytes(
+          buildSafetensors("{}").map((b, i) => (i === 8 ? 0xff : b)),
+          "u.st",
+        ),
+      "not valid UTF-8",
+    );
   });
 
   it("rejects malformed entries", () => {
@@ -155,7 +165,11 @@ describe("strictness", () => {
   });
 
   it("rejects a byte count that does not match the shape", () => {
-    bad(`{"emb.3.weight":${entry("F32", [10, 16], 0, 600)}}`, new Uint8Array(600), "tensor `emb.3.weight`: shape [10, 16] of F32 needs 640 bytes, data_offsets give 600");
+    bad(
+      `{"emb.3.weight":${entry("F32", [10, 16], 0, 600)}}`,
+      new Uint8Array(600),
+      "tensor `emb.3.weight`: shape [10, 16] of F32 needs 640 bytes, data_offsets give 600",
+    );
   });
 
   it("rejects offsets past the data buffer", () => {
@@ -164,7 +178,11 @@ describe("strictness", () => {
 
   it("rejects overlaps, holes and trailing bytes, naming the tensors", () => {
     bad(`{"a":${entry("F32", [2], 0, 8)},"b":${entry("F32", [2], 4, 12)}}`, new Uint8Array(12), "tensors `a` and `b` overlap");
-    bad(`{"a":${entry("F32", [1], 0, 4)},"b":${entry("F32", [1], 8, 12)}}`, new Uint8Array(12), "hole in the data buffer: bytes 4..8 between `a` and `b`");
+    bad(
+      `{"a":${entry("F32", [1], 0, 4)},"b":${entry("F32", [1], 8, 12)}}`,
+      new Uint8Array(12),
+      "hole in the data buffer: bytes 4..8 between `a` and `b`",
+    );
     bad(`{"b":${entry("F32", [1], 4, 8)}}`, new Uint8Array(8), "bytes 0..4 before `b`");
     bad(`{"a":${entry("F32", [1], 0, 4)}}`, new Uint8Array(6), "2 bytes after the last tensor (`a`) belong to no tensor");
   });
@@ -176,7 +194,11 @@ describe("strictness", () => {
 
   it("rejects duplicate keys", () => {
     bad(`{"a":${entry("F32", [1], 0, 4)},"a":${entry("F32", [1], 4, 8)}}`, new Uint8Array(8), "tensor `a` appears twice in the header");
-    bad(`{"a":{"dtype":"F32","dtype":"F16","shape":[1],"data_offsets":[0,4]}}`, new Uint8Array(4), "key `dtype` appears twice in the header entry `a`");
+    bad(
+      `{"a":{"dtype":"F32","dtype":"F16","shape":[1],"data_offsets":[0,4]}}`,
+      new Uint8Array(4),
+      "key `dtype` appears twice in the header entry `a`",
+    );
     // Escapes in names are decoded before comparing; strings that merely contain braces are not structure.
     bad(`{"x{":${entry("F32", [1], 0, 4)},"x\\u007b":${entry("F32", [1], 4, 8)}}`, new Uint8Array(8), "tensor `x{` appears twice");
   });

@@ -101,7 +101,11 @@ describe("writeSafetensors", () => {
   it("checks that every producer emits exactly its declared bytes, and leaves no file behind", () => {
     const dir = tempDir();
     const p = path.join(dir, "bad.safetensors");
-    expectRmcError(() => writeSafetensors(p, [f32Entry("ok", [1], [1]), f32Entry("short", [3], [1, 2])]), "tensor `short`", "emitted 8 bytes, F32 [3] needs 12");
+    expectRmcError(
+      () => writeSafetensors(p, [f32Entry("ok", [1], [1]), f32Entry("short", [3], [1, 2])]),
+      "tensor `short`",
+      "emitted 8 bytes, F32 [3] needs 12",
+    );
     expectRmcError(() => writeSafetensors(p, [f32Entry("long", [1], [1, 2])]), "tensor `long`", "more than the 4 bytes");
     expect(fs.readdirSync(dir)).toEqual([]);
   });

@@ -70,7 +70,11 @@ export function emitConcat(w: WasmModule, name: string, widths: number[]): void 
     const b = f.local("i32");
     let col = 0;
     const body = widths.map((width, k) => {
-      const e = w.copy(w.add(w.add(out.get(), w.mul(b.get(), w.i32(total * 4))), w.i32(col * 4)), w.add(ins[k]!.get(), w.mul(b.get(), w.i32(width * 4))), w.i32(width * 4));
+      const e = w.copy(
+        w.add(w.add(out.get(), w.mul(b.get(), w.i32(total * 4))), w.i32(col * 4)),
+        w.add(ins[k]!.get(), w.mul(b.get(), w.i32(width * 4))),
+        w.i32(width * 4),
+      );
       col += width;
       return e;
     });

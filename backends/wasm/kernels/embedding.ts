@@ -20,7 +20,17 @@
 import type { Graph, Node } from "../../../src/ir/types.js";
 import { nodeTables } from "../../../src/ir/tables.js";
 import type { Expr, FunctionBuilder, Local, WasmModule } from "../module.js";
-import { HOT_BLOCK, RANK_GROUP, RANK_GROUP_BYTES, type TableFormat, type WeightLayout, hotIdBytes, hotIdsKey, hotPivotsAt, hotSearchForm } from "../layout.js";
+import {
+  HOT_BLOCK,
+  RANK_GROUP,
+  RANK_GROUP_BYTES,
+  type TableFormat,
+  type WeightLayout,
+  hotIdBytes,
+  hotIdsKey,
+  hotPivotsAt,
+  hotSearchForm,
+} from "../layout.js";
 import { f16x4ToF32, unpackLanes } from "./widen.js";
 
 /** Hot lists up to this many blocks (HOT_BLOCK ids each) are searched with SIMD counts; longer ones by binary search. */
@@ -107,7 +117,9 @@ export function bagTables(graph: Graph, node: Node, layout: WeightLayout): { tab
       const hotIds = t.layout === "hot" ? layout.weights.get(hotIdsKey(names[0]!))! : undefined;
       const tableRows = hotIds?.form.kind === "ids" ? hotIds.form.tableRows : 0;
       const count = t.parts[0]!.end;
-      const hot = hotIds ? { ids: hotIds.offset, count, form: hotSearchForm(count, tableRows), idBytes: hotIdBytes(tableRows), rows: source(names[0]!) } : undefined;
+      const hot = hotIds
+        ? { ids: hotIds.offset, count, form: hotSearchForm(count, tableRows), idBytes: hotIdBytes(tableRows), rows: source(names[0]!) }
+        : undefined;
       tables.push({ ...ranges[0]!, feature: t.feature, slot, ranges, ...(hot ? { hot } : {}) });
     }
   });
@@ -135,10 +147,22 @@ export function emitEmbeddingBag(w: WasmModule, name: string, spec: EmbeddingSpe
     const model = spec.tables[members[0]!]!;
     const helper = `${name}_shape${k++}`;
     const slots = addressesOf(model).length;
-    w.func(helper, Array.from({ length: 7 + slots }, () => "i32" as const), (f) => {
-      const [offsets, ids, weights, out, batch, feature, outAt, ...addrs] = f.params as Local[];
-      return [poolTable(w, f, spec, withAddresses(model, feature!, outAt!, addrs), members[0]!, { offsets: offsets!, ids: ids!, weights: weights!, out: out!, batch: batch! })];
-    });
+    w.func(
+      helper,
+      Array.from({ length: 7 + slots }, () => "i32" as const),
+      (f) => {
+        const [offsets, ids, weights, out, batch, feature, outAt, ...addrs] = f.params as Local[];
+        return [
+          poolTable(w, f, spec, withAddresses(model, feature!, outAt!, addrs), members[0]!, {
+            offsets: offsets!,
+            ids: ids!,
+            weights: weights!,
+            out: out!,
+            batch: batch!,
+          }),
+        ];
+      },
+    );
     for (const ti of members) helpers.set(ti, { name: helper, args: (t, i) => [t.feature as number, outOffset(spec, t, i), ...addressesOf(t)] });
   }
   w.func(name, ["i32", "i32", "i32", "i32", "i32"], (f) => {
@@ -157,7 +181,19 @@ const outOffset = (spec: EmbeddingSpec, t: BagTable, ti: number): number => ((t.
 /** Everything about a table's code except its feature, output slot and addresses (and the last range's end, which no code reads). */
 function shapeKey(t: BagTable): string {
   const src = (r: RowSource) => [r.format, r.rowBytes];
-  return JSON.stringify([src(t), t.cols ? t.cols[1] - t.cols[0] : null, t.ranges?.map((r, i) => [...src(r), r.start, i < t.ranges!.length - 1 ? r.end : null]) ?? null, t.hot ? [...(t.hot.form === "rank" ? ["rank"] : [simdSearch(t.hot.count) ? `simd${pivotVectors(t.hot.count, t.hot.idBytes)}` : t.hot.count, t.hot.idBytes]), ...src(t.hot.rows)] : null]);
+  return JSON.stringify([
+    src(t),
+    t.cols ? t.cols[1] - t.cols[0] : null,
+    t.ranges?.map((r, i) => [...src(r), r.start, i < t.ranges!.length - 1 ? r.end : null]) ?? null,
+    t.hot
+      ? [
+          ...(t.hot.form === "rank"
+            ? ["rank"]
+            : [simdSearch(t.hot.count) ? `simd${pivotVectors(t.hot.count, t.hot.idBytes)}` : t.hot.count, t.hot.idBytes]),
+          ...src(t.hot.rows),
+        ]
+      : null,
+  ]);
 }
 
 /** A table's addresses (and a SIMD-searched hot list's length, blocks and pivots address), in the order a shared function takes them. */
@@ -177,7 +213,14 @@ function withAddresses(t: BagTable, feature: Local, outAt: Local, addrs: Local[]
   const next = () => addrs[n++]!;
   const ranges = t.ranges?.map((r) => ({ ...r, address: next() }));
   const address = ranges ? ranges[0]!.address : next();
-  const hot = t.hot ? { ...t.hot, ids: next(), rows: { ...t.hot.rows, address: next() }, ...(sharesHotParams(t.hot) ? { shared: { count: next(), blocks: next(), pivots: next() } } : {}) } : undefined;
+  const hot = t.hot
+    ? {
+        ...t.hot,
+        ids: next(),
+        rows: { ...t.hot.rows, address: next() },
+        ...(sharesHotParams(t.hot) ? { shared: { count: next(), blocks: next(), pivots: next() } } : {}),
+      }
+    : undefined;
   return { ...t, feature, outAt, address, ...(ranges ? { ranges } : {}), ...(hot ? { hot } : {}) };
 }
 
@@ -213,7 +256,8 @@ function poolTable(w: WasmModule, f: FunctionBuilder, spec: EmbeddingSpec, t: Ba
     f.forRange(p, w.loadI32(at.get()), () => end.get(), 1, perId),
   ];
   const count = () => w.sub(end.get(), w.loadI32(at.get()));
-  if (spec.pool === "mean") perSample.push(w.if(w.gt(count(), w.i32(0)), w.block(acc.map((x) => x.set(w.divX4(x.get(), w.splat(w.f32FromI32(count()))))))));
+  if (spec.pool === "mean")
+    perSample.push(w.if(w.gt(count(), w.i32(0)), w.block(acc.map((x) => x.set(w.divX4(x.get(), w.splat(w.f32FromI32(count()))))))));
   if (max) perSample.push(w.if(w.eqz(count()), w.block(acc.map((x) => x.set(w.zero())))));
   // Store: out + (b*outWidth + slot*dim + c0)*4, whole vectors then the valid lanes of the last.
   const dst = f.local("i32");
@@ -279,7 +323,8 @@ function routedRow(c: RowContext, t: BagTable, id: () => Expr): Expr[] {
   if (t.hot.form === "rank") return rankRouted(c, t, t.hot, id, key, k, r);
   const { ids, count, idBytes, rows, shared } = t.hot;
   const narrow = idBytes === 2;
-  const hotAt = (index: Expr) => (narrow ? w.loadU16(w.add(valueOf(w, ids), w.shl(index, w.i32(1)))) : w.loadI32(w.add(valueOf(w, ids), w.shl(index, w.i32(2)))));
+  const hotAt = (index: Expr) =>
+    narrow ? w.loadU16(w.add(valueOf(w, ids), w.shl(index, w.i32(1)))) : w.loadI32(w.add(valueOf(w, ids), w.shl(index, w.i32(2))));
   // k = number of hot ids below key (layout.ts hotIdsBytes: blocks of HOT_BLOCK ids, then each block's
   // last id). Counted with SIMD compares, no branches (ids are random, a branch per step of a binary
   // search is mispredicted half the time): b = blocks whose last id is below key; all their ids are;
@@ -293,21 +338,41 @@ function routedRow(c: RowContext, t: BagTable, id: () => Expr): Expr[] {
     const b = f.local("i32");
     // Ids below key among a vector's lanes (4 i32 or 8 u16).
     const lanes = 16 / idBytes;
-    const below = (at: Expr, offset: number) => w.popcnt(narrow ? w.bitmaskI16x8(w.ltU16x8(w.load(at, offset), keys.get())) : w.bitmaskI32x4(w.ltI32x4(w.load(at, offset), keys.get())));
+    const below = (at: Expr, offset: number) =>
+      w.popcnt(narrow ? w.bitmaskI16x8(w.ltU16x8(w.load(at, offset), keys.get())) : w.bitmaskI32x4(w.ltI32x4(w.load(at, offset), keys.get())));
     const sum = (terms: Expr[]) => terms.reduce((x, y) => w.add(x, y));
     const pivots = () => (shared ? shared.pivots.get() : w.i32((ids as number) + hotPivotsAt(count, idBytes)));
-    search.push(keys.set(narrow ? w.splatI16(key.get()) : w.splatI32(key.get())), b.set(sum(Array.from({ length: pivotVectors(count, idBytes) }, (_, v) => below(pivots(), v * 16)))));
+    search.push(
+      keys.set(narrow ? w.splatI16(key.get()) : w.splatI32(key.get())),
+      b.set(sum(Array.from({ length: pivotVectors(count, idBytes) }, (_, v) => below(pivots(), v * 16)))),
+    );
     const blocksOf = () => (shared ? shared.blocks.get() : w.i32(blocks));
     const block = () => w.shl(w.select(w.lt(b.get(), blocksOf()), b.get(), w.sub(blocksOf(), w.i32(1))), w.i32(Math.log2(HOT_BLOCK)));
-    search.push(k.set(w.add(block(), sum(Array.from({ length: HOT_BLOCK / lanes }, (_, v) => below(w.add(valueOf(w, ids), w.shl(block(), w.i32(Math.log2(idBytes)))), v * 16))))));
+    search.push(
+      k.set(
+        w.add(
+          block(),
+          sum(Array.from({ length: HOT_BLOCK / lanes }, (_, v) => below(w.add(valueOf(w, ids), w.shl(block(), w.i32(Math.log2(idBytes)))), v * 16))),
+        ),
+      ),
+    );
   } else {
     // Add each power of two (largest first) while the id before that position is still below key.
     search.push(k.set(w.i32(0)));
     for (let step = 2 ** Math.floor(Math.log2(count)); step >= 1; step /= 2)
-      search.push(w.if(w.lt(w.i32(count - step), k.get()), w.nop(), w.if(w.lt(hotAt(w.add(k.get(), w.i32(step - 1))), key.get()), k.set(w.add(k.get(), w.i32(step))))));
+      search.push(
+        w.if(
+          w.lt(w.i32(count - step), k.get()),
+          w.nop(),
+          w.if(w.lt(hotAt(w.add(k.get(), w.i32(step - 1))), key.get()), k.set(w.add(k.get(), w.i32(step)))),
+        ),
+      );
   }
   const done = f.label("hot");
-  const hot = w.if(w.lt(k.get(), countOf()), w.if(w.eqz(w.sub(hotAt(k.get()), key.get())), w.block([...accumulateRow(c, rows, k.get()), w.br(done)])));
+  const hot = w.if(
+    w.lt(k.get(), countOf()),
+    w.if(w.eqz(w.sub(hotAt(k.get()), key.get())), w.block([...accumulateRow(c, rows, k.get()), w.br(done)])),
+  );
   // Not hot: it is cold row key - k.
   return [w.block([...search, hot, r.set(w.sub(key.get(), k.get())), ...fromRanges(c, t.ranges!, r)], done)];
 }
@@ -354,7 +419,8 @@ function rowScale(f: FunctionBuilder, format: TableFormat, dim: number): RowScal
 }
 
 /** Bytes of packed values in a row of `dim` (before the scale and bias). */
-const packedBytes = (format: TableFormat, dim: number): number => (format === "int8" ? dim : format === "int4" ? Math.ceil(dim / 2) : Math.ceil(dim / 4));
+const packedBytes = (format: TableFormat, dim: number): number =>
+  format === "int8" ? dim : format === "int4" ? Math.ceil(dim / 2) : Math.ceil(dim / 4);
 
 /**
  * Once per id: the row's scale and bias as splat registers (f32 for int8; for
@@ -371,14 +437,28 @@ function rowSetup(w: WasmModule, f: FunctionBuilder, dim: number, format: TableF
   const widened = f.local("v128");
   const widen = f16x4ToF32(w, f, halves);
   // The two halves zero-extended into lanes 0 (scale) and 1 (bias), reading exactly the row's last 4 bytes.
-  const out = [halves.set(w.extendLowU16(w.load32Zero(row.get(), at))), widen.setup, widened.set(widen.value), scale.set(w.broadcastLane(widened.get(), 0)), bias.set(w.broadcastLane(widened.get(), 1))];
+  const out = [
+    halves.set(w.extendLowU16(w.load32Zero(row.get(), at))),
+    widen.setup,
+    widened.set(widen.value),
+    scale.set(w.broadcastLane(widened.get(), 0)),
+    bias.set(w.broadcastLane(widened.get(), 1)),
+  ];
   // A word at byte 4i < packed ends at most 3 bytes later: inside the row, whose scale and bias follow.
   rs.words.forEach((word, i) => out.push(word.set(w.splatI32(w.loadI32(row.get(), i * 4, 1)))));
   return out;
 }
 
 /** Dimensions 4v..4v+3 of the row at `row` as f32x4 (lanes past `dim` are junk the caller never stores). */
-function rowValues(w: WasmModule, f: FunctionBuilder, format: TableFormat, row: Local, v: number, half: Local, rs: RowScale | undefined): { setup: Expr[]; value: Expr } {
+function rowValues(
+  w: WasmModule,
+  f: FunctionBuilder,
+  format: TableFormat,
+  row: Local,
+  v: number,
+  half: Local,
+  rs: RowScale | undefined,
+): { setup: Expr[]; value: Expr } {
   if (format === "fp32") return { setup: [], value: w.load(row.get(), v * 16) };
   if (format === "fp16") {
     const widen = f16x4ToF32(w, f, half);

@@ -101,21 +101,37 @@ function quantizeRow(w: WasmModule, f: FunctionBuilder, spec: Int8GemmSpec, x: L
   // adding 1.5·2^23 rounds to the nearest integer, ties to even (the f32 spacing there is 1), and leaves
   // it in the low mantissa bits: bits - bits(1.5·2^23) is rne(v) — f32x4.nearest + trunc_sat, cheaper.
   const v = [f.local("v128"), f.local("v128")];
-  const quant4 = (t: Local): Expr => w.subI32x4(w.addX4(w.pminX4(w.pmaxX4(t.get(), w.splat(w.f32(-127))), w.splat(w.f32(127))), w.splat(w.f32(ROUNDER))), w.i32x4(ROUNDER_BITS));
+  const quant4 = (t: Local): Expr =>
+    w.subI32x4(w.addX4(w.pminX4(w.pmaxX4(t.get(), w.splat(w.f32(-127))), w.splat(w.f32(127))), w.splat(w.f32(ROUNDER))), w.i32x4(ROUNDER_BITS));
   const groups = Math.floor(inF / 8);
   // A smoothed layer multiplies each value by its channel's multiplier first (rounded to f32, as the spec says).
   const mulAt = (half: number) => w.load(w.add(w.i32(spec.actMul ?? 0), w.shl(i.get(), w.i32(5))), half * 16);
-  const xAt = (half: number) => (spec.actMul === undefined ? w.load(w.add(xp.get(), w.shl(i.get(), w.i32(5))), half * 16) : w.mulX4(w.load(w.add(xp.get(), w.shl(i.get(), w.i32(5))), half * 16), mulAt(half)));
+  const xAt = (half: number) =>
+    spec.actMul === undefined
+      ? w.load(w.add(xp.get(), w.shl(i.get(), w.i32(5))), half * 16)
+      : w.mulX4(w.load(w.add(xp.get(), w.shl(i.get(), w.i32(5))), half * 16), mulAt(half));
   const round4 = (t: Local): Expr => w.subI32x4(w.addX4(t.get(), w.splat(w.f32(ROUNDER))), w.i32x4(ROUNDER_BITS));
   const loop = (checked: boolean): Expr =>
     f.forRange(i, w.i32(0), () => w.i32(groups), 1, [
-      ...[0, 1].flatMap((h) => [v[h]!.set(w.mulX4(xAt(h), w.splat(inv.get()))), ...(checked ? [v[h]!.set(w.and(v[h]!.get(), w.eqX4(v[h]!.get(), v[h]!.get())))] : [])]),
-      w.store(w.add(qp.get(), w.shl(i.get(), w.i32(4))), checked ? w.narrowI32x4(quant4(v[0]!), quant4(v[1]!)) : w.narrowI32x4(round4(v[0]!), round4(v[1]!))),
+      ...[0, 1].flatMap((h) => [
+        v[h]!.set(w.mulX4(xAt(h), w.splat(inv.get()))),
+        ...(checked ? [v[h]!.set(w.and(v[h]!.get(), w.eqX4(v[h]!.get(), v[h]!.get())))] : []),
+      ]),
+      w.store(
+        w.add(qp.get(), w.shl(i.get(), w.i32(4))),
+        checked ? w.narrowI32x4(quant4(v[0]!), quant4(v[1]!)) : w.narrowI32x4(round4(v[0]!), round4(v[1]!)),
+      ),
     ]);
   if (groups > 0) out.push(fast === undefined ? loop(true) : w.if(fast, loop(false), loop(true)));
   // The tail one by one (never reading past the row), with the scalar ops that compute the same values.
   for (let k = groups * 8; k < inF; k++)
-    out.push(w.storeI16(qp.get(), w.truncSatF32(w.minF32(w.maxF32(w.nearestF32(w.mulF32(scaledAt(w, xp, k, spec.actMul), inv.get())), w.f32(-127)), w.f32(127))), k * 2));
+    out.push(
+      w.storeI16(
+        qp.get(),
+        w.truncSatF32(w.minF32(w.maxF32(w.nearestF32(w.mulF32(scaledAt(w, xp, k, spec.actMul), inv.get())), w.f32(-127)), w.f32(127))),
+        k * 2,
+      ),
+    );
   return out;
 }
 
@@ -127,9 +143,16 @@ function quantizeRow(w: WasmModule, f: FunctionBuilder, spec: Int8GemmSpec, x: L
  * chain) gives max|x| — or a NaN when there is one.
  */
 /** x[k] as the layer quantizes it: times its multiplier for a smoothed layer. */
-const scaledAt = (w: WasmModule, xp: Local, k: number, actMul: number | undefined): Expr => (actMul === undefined ? w.loadF32(xp.get(), k * 4) : w.mulF32(w.loadF32(xp.get(), k * 4), w.loadF32(w.i32(actMul), k * 4)));
+const scaledAt = (w: WasmModule, xp: Local, k: number, actMul: number | undefined): Expr =>
+  actMul === undefined ? w.loadF32(xp.get(), k * 4) : w.mulF32(w.loadF32(xp.get(), k * 4), w.loadF32(w.i32(actMul), k * 4));
 
-function rowMaxAbs(w: WasmModule, f: FunctionBuilder, xp: Local, inF: number, actMul?: number): { body: Expr[]; value: () => Expr; bits: () => Expr } {
+function rowMaxAbs(
+  w: WasmModule,
+  f: FunctionBuilder,
+  xp: Local,
+  inF: number,
+  actMul?: number,
+): { body: Expr[]; value: () => Expr; bits: () => Expr } {
   const mv = f.local("v128");
   const m = f.local("i32");
   const i = f.local("i32");
@@ -141,14 +164,28 @@ function rowMaxAbs(w: WasmModule, f: FunctionBuilder, xp: Local, inF: number, ac
         mv.set(
           w.maxI32x4(
             mv.get(),
-            w.and(actMul === undefined ? w.load(w.add(xp.get(), w.shl(i.get(), w.i32(4)))) : w.mulX4(w.load(w.add(xp.get(), w.shl(i.get(), w.i32(4)))), w.load(w.add(w.i32(actMul), w.shl(i.get(), w.i32(4))))), w.i32x4(0x7fffffff)),
+            w.and(
+              actMul === undefined
+                ? w.load(w.add(xp.get(), w.shl(i.get(), w.i32(4))))
+                : w.mulX4(w.load(w.add(xp.get(), w.shl(i.get(), w.i32(4)))), w.load(w.add(w.i32(actMul), w.shl(i.get(), w.i32(4))))),
+              w.i32x4(0x7fffffff),
+            ),
           ),
         ),
       ]),
     );
   const max = (a: Expr, b: () => Expr, aAgain: () => Expr): Expr => w.select(w.gt(a, b()), aAgain(), b());
   body.push(m.set(w.laneI32(mv.get(), 0)));
-  for (let l = 1; l < 4; l++) body.push(m.set(max(w.laneI32(mv.get(), l), () => m.get(), () => w.laneI32(mv.get(), l))));
+  for (let l = 1; l < 4; l++)
+    body.push(
+      m.set(
+        max(
+          w.laneI32(mv.get(), l),
+          () => m.get(),
+          () => w.laneI32(mv.get(), l),
+        ),
+      ),
+    );
   for (let k = vecs * 4; k < inF; k++) {
     const bits = () => w.andI32(actMul === undefined ? w.loadI32(xp.get(), k * 4) : w.f32Bits(scaledAt(w, xp, k, actMul)), w.i32(0x7fffffff));
     body.push(m.set(max(bits(), () => m.get(), bits)));
@@ -158,11 +195,25 @@ function rowMaxAbs(w: WasmModule, f: FunctionBuilder, xp: Local, inF: number, ac
 
 /** All rows of one panel: INT8_ROWS-row tiles, then single rows. */
 function panel(w: WasmModule, f: FunctionBuilder, spec: Int8GemmSpec, y: Local, q: Local, batch: Local, p: () => Expr, valid: number): Expr {
-  return f.rowTiles(() => batch.get(), INT8_ROWS, (r, rows) => rowTile(w, f, spec, y, q, r, p, rows, valid));
+  return f.rowTiles(
+    () => batch.get(),
+    INT8_ROWS,
+    (r, rows) => rowTile(w, f, spec, y, q, r, p, rows, valid),
+  );
 }
 
 /** One tile: `rows` samples from row r, the `valid` columns of panel p. */
-function rowTile(w: WasmModule, f: FunctionBuilder, spec: Int8GemmSpec, y: Local, q: Local, r: () => Expr, p: () => Expr, rows: number, valid: number): Expr {
+function rowTile(
+  w: WasmModule,
+  f: FunctionBuilder,
+  spec: Int8GemmSpec,
+  y: Local,
+  q: Local,
+  r: () => Expr,
+  p: () => Expr,
+  rows: number,
+  valid: number,
+): Expr {
   const vecs = valid > 4 ? 2 : 1;
   const pairs = pairsOf(spec.inF);
   const record = int8ScratchBytes(spec.inF);
@@ -203,12 +254,24 @@ function rowTile(w: WasmModule, f: FunctionBuilder, spec: Int8GemmSpec, y: Local
       out.push(tmp.set(val));
       values.push(tmp);
     }
-  out.push(...(spec.codesOut ? storeCodes(w, f, spec, spec.codesOut, values, y, r, p, rows, valid) : storeFloats(w, f, spec, values, y, r, p, rows, valid)));
+  out.push(
+    ...(spec.codesOut ? storeCodes(w, f, spec, spec.codesOut, values, y, r, p, rows, valid) : storeFloats(w, f, spec, values, y, r, p, rows, valid)),
+  );
   return w.block(out);
 }
 
 /** Stores a tile's f32 results (`values[i·vecs + v]`) at y + r*outF*4 + p*PANEL*4. */
-function storeFloats(w: WasmModule, f: FunctionBuilder, spec: Int8GemmSpec, values: Local[], y: Local, r: () => Expr, p: () => Expr, rows: number, valid: number): Expr[] {
+function storeFloats(
+  w: WasmModule,
+  f: FunctionBuilder,
+  spec: Int8GemmSpec,
+  values: Local[],
+  y: Local,
+  r: () => Expr,
+  p: () => Expr,
+  rows: number,
+  valid: number,
+): Expr[] {
   const vecs = valid > 4 ? 2 : 1;
   const yp = f.local("i32");
   const out: Expr[] = [yp.set(w.add(w.add(y.get(), w.mul(r(), w.i32(spec.outF * 4))), w.mul(p(), w.i32(PANEL * 4))))];
@@ -228,7 +291,18 @@ function storeFloats(w: WasmModule, f: FunctionBuilder, spec: Int8GemmSpec, valu
  * 1/s, NaN → 0, clamped, rounded half to even), into records of
  * int8ScratchBytes(outF) bytes: the i16 code of output o at byte 2·o.
  */
-function storeCodes(w: WasmModule, f: FunctionBuilder, spec: Int8GemmSpec, to: NonNullable<Int8GemmSpec["codesOut"]>, values: Local[], y: Local, r: () => Expr, p: () => Expr, rows: number, valid: number): Expr[] {
+function storeCodes(
+  w: WasmModule,
+  f: FunctionBuilder,
+  spec: Int8GemmSpec,
+  to: NonNullable<Int8GemmSpec["codesOut"]>,
+  values: Local[],
+  y: Local,
+  r: () => Expr,
+  p: () => Expr,
+  rows: number,
+  valid: number,
+): Expr[] {
   const vecs = valid > 4 ? 2 : 1;
   const record = int8ScratchBytes(spec.outF);
   const inv = Math.fround(1 / to.scale);
@@ -240,7 +314,9 @@ function storeCodes(w: WasmModule, f: FunctionBuilder, spec: Int8GemmSpec, to: N
     return [
       c.set(w.mulX4(scaled, w.splat(w.f32(inv)))),
       c.set(w.and(c.get(), w.eqX4(c.get(), c.get()))),
-      c.set(w.subI32x4(w.addX4(w.pminX4(w.pmaxX4(c.get(), w.splat(w.f32(-127))), w.splat(w.f32(127))), w.splat(w.f32(ROUNDER))), w.i32x4(ROUNDER_BITS))),
+      c.set(
+        w.subI32x4(w.addX4(w.pminX4(w.pmaxX4(c.get(), w.splat(w.f32(-127))), w.splat(w.f32(127))), w.splat(w.f32(ROUNDER))), w.i32x4(ROUNDER_BITS)),
+      ),
     ];
   };
   for (let i = 0; i < rows; i++) {

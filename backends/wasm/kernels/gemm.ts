@@ -47,11 +47,25 @@ export function emitGemm(w: WasmModule, name: string, spec: GemmSpec): void {
 
 /** All rows of one panel: ROWS-row tiles, then single rows for the remainder. */
 function panel(w: WasmModule, f: FunctionBuilder, spec: GemmSpec, x: Local, y: Local, batch: Local, p: () => Expr, valid: number): Expr {
-  return f.rowTiles(() => batch.get(), ROWS, (r, rows) => rowTile(w, f, spec, x, y, r, p, rows, valid));
+  return f.rowTiles(
+    () => batch.get(),
+    ROWS,
+    (r, rows) => rowTile(w, f, spec, x, y, r, p, rows, valid),
+  );
 }
 
 /** One tile: `rows` samples from row r, the `valid` columns of panel p. */
-function rowTile(w: WasmModule, f: FunctionBuilder, spec: GemmSpec, x: Local, y: Local, r: () => Expr, p: () => Expr, rows: number, valid: number): Expr {
+function rowTile(
+  w: WasmModule,
+  f: FunctionBuilder,
+  spec: GemmSpec,
+  x: Local,
+  y: Local,
+  r: () => Expr,
+  p: () => Expr,
+  rows: number,
+  valid: number,
+): Expr {
   const vecs = Math.ceil(valid / 4);
   const acc = Array.from({ length: rows * vecs }, () => f.local("v128"));
   const wv = Array.from({ length: vecs }, () => f.local("v128"));

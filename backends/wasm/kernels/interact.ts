@@ -56,7 +56,12 @@ export function emitInteract(w: WasmModule, name: string, spec: InteractSpec): v
 }
 
 /** Floats the dot interaction writes per row: x, then the lower triangle. */
-const dotWidth = (spec: InteractSpec): number => dotInteractionWidth(spec.dim, spec.inputs.reduce((s, x) => s + x.vectors, 0), spec.self);
+const dotWidth = (spec: InteractSpec): number =>
+  dotInteractionWidth(
+    spec.dim,
+    spec.inputs.reduce((s, x) => s + x.vectors, 0),
+    spec.self,
+  );
 
 /** Blocks of four j per trip of the dd loop; with two rows i that is 2·CHAINS f32x4 accumulators (8 of x64's 16 vector registers). */
 const CHAINS = 4;
@@ -116,7 +121,10 @@ function dotTriangle(w: WasmModule, f: FunctionBuilder, spec: InteractSpec, ins:
       for (let r = 0; r < rows; r++) step.push(acc[r * CHAINS + c]!.set(w.addX4(acc[r * CHAINS + c]!.get(), w.mulX4(xs[r]!.get(), t.get()))));
     }
     step.push(tp.set(w.add(tp.get(), w.i32(fp * 4))));
-    out.push(tp.set(scratch.get()), f.forRange(dd, w.i32(0), () => w.i32(d), 1, step));
+    out.push(
+      tp.set(scratch.get()),
+      f.forRange(dd, w.i32(0), () => w.i32(d), 1, step),
+    );
     // Row r of the pair starts at pos + r·i (+1 with self): the row before it has that many columns.
     const rowStart = (r: number) => (r === 0 ? pos.get() : w.add(pos.get(), spec.self ? w.add(i.get(), w.i32(1)) : i.get()));
     const at = (r: number, c: number) => w.add(base.get(), w.shl(w.add(rowStart(r), w.add(jj.get(), w.i32(4 * c))), w.i32(2)));
@@ -130,7 +138,11 @@ function dotTriangle(w: WasmModule, f: FunctionBuilder, spec: InteractSpec, ins:
    */
   const row = (rows: number): Expr[] => {
     const blocks = () => w.shrU(w.add(limit.get(), w.i32(3)), w.i32(2));
-    const out: Expr[] = [rest.set(w.andI32(blocks(), w.i32(CHAINS - 1))), groups.set(w.shrU(blocks(), w.i32(2))), jj.set(w.shl(groups.get(), w.i32(4)))];
+    const out: Expr[] = [
+      rest.set(w.andI32(blocks(), w.i32(CHAINS - 1))),
+      groups.set(w.shrU(blocks(), w.i32(2))),
+      jj.set(w.shl(groups.get(), w.i32(4))),
+    ];
     for (let n = CHAINS - 1; n >= 1; n--) out.push(w.if(w.eqz(w.sub(rest.get(), w.i32(n))), chains(rows, n)));
     out.push(f.forRange(g, w.i32(0), () => groups.get(), 1, [jj.set(w.sub(jj.get(), w.i32(4 * CHAINS))), chains(rows, CHAINS)]));
     return out;
@@ -141,20 +153,37 @@ function dotTriangle(w: WasmModule, f: FunctionBuilder, spec: InteractSpec, ins:
   const rows = last - first + 1;
   const columnOf = (row: number) => d + Array.from({ length: row - first }, (_, k) => limitOf(first + k)).reduce((a, b) => a + b, 0);
   const staged = rows === 1 ? first : last - 1;
-  const stageFor = (row: Expr) => w.select(w.eqz(w.sub(row, w.i32(staged))), w.sub(w.add(scratch.get(), w.i32(stage)), w.i32(columnOf(staged) * 4)), dst.get());
+  const stageFor = (row: Expr) =>
+    w.select(w.eqz(w.sub(row, w.i32(staged))), w.sub(w.add(scratch.get(), w.i32(stage)), w.i32(columnOf(staged) * 4)), dst.get());
   let pairsFrom = first;
   if (rows % 2 === 1) {
-    body.push(i.set(w.i32(first)), limit.set(w.i32(limitOf(first))), jj.set(w.i32(0)), base.set(stageFor(i.get())), chains(1, 1), pos.set(w.add(pos.get(), limit.get())));
+    body.push(
+      i.set(w.i32(first)),
+      limit.set(w.i32(limitOf(first))),
+      jj.set(w.i32(0)),
+      base.set(stageFor(i.get())),
+      chains(1, 1),
+      pos.set(w.add(pos.get(), limit.get())),
+    );
     pairsFrom++;
   }
-  if (rows >= 2) body.push(f.forRange(i, w.i32(pairsFrom), () => w.i32(last), 2, [limit.set(w.add(i.get(), w.i32(spec.self ? 2 : 1))), base.set(stageFor(i.get())), ...row(2), pos.set(w.add(pos.get(), w.add(w.shl(i.get(), w.i32(1)), w.i32(spec.self ? 3 : 1))))]));
+  if (rows >= 2)
+    body.push(
+      f.forRange(i, w.i32(pairsFrom), () => w.i32(last), 2, [
+        limit.set(w.add(i.get(), w.i32(spec.self ? 2 : 1))),
+        base.set(stageFor(i.get())),
+        ...row(2),
+        pos.set(w.add(pos.get(), w.add(w.shl(i.get(), w.i32(1)), w.i32(spec.self ? 3 : 1)))),
+      ]),
+    );
   // Copy the staged columns out: whole vectors, then the last 0-3 floats one by one.
   const count = columnOf(last) + limitOf(last) - columnOf(staged);
   const k = f.local("i32");
   const from = () => w.add(scratch.get(), w.add(w.i32(stage), w.shl(k.get(), w.i32(2))));
   const to = () => w.add(dst.get(), w.shl(w.add(k.get(), w.i32(columnOf(staged))), w.i32(2)));
   body.push(f.forRange(k, w.i32(0), () => w.i32(count - (count % 4)), 4, [w.store(to(), w.load(from()))]));
-  for (let c = count - (count % 4); c < count; c++) body.push(w.storeF32(dst.get(), w.loadF32(scratch.get(), stage + c * 4), (columnOf(staged) + c) * 4));
+  for (let c = count - (count % 4); c < count; c++)
+    body.push(w.storeF32(dst.get(), w.loadF32(scratch.get(), stage + c * 4), (columnOf(staged) + c) * 4));
   return body;
 }
 

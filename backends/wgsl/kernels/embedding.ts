@@ -86,12 +86,23 @@ export function renderEmbedding(spec: EmbeddingSpec, head: string): Rendered {
     { buffer: b.out, ident: "out", access: "read_write", elem: "f32" },
   ];
   const D = spec.dim;
-  const pool =
-    spec.pool === "max" ? "if (p == start) { acc = v; } else { acc = max_js(acc, v); }" : "acc = acc + v;";
-  const body = `${u32Array("BASE", spec.tables.map((t) => t.byteAt))}
-${u32Array("ROWS", spec.tables.map((t) => t.rows))}
-${u32Array("FEAT", spec.tables.map((t) => t.feature))}
-${u32Array("COL", spec.tables.map((t) => t.col))}
+  const pool = spec.pool === "max" ? "if (p == start) { acc = v; } else { acc = max_js(acc, v); }" : "acc = acc + v;";
+  const body = `${u32Array(
+    "BASE",
+    spec.tables.map((t) => t.byteAt),
+  )}
+${u32Array(
+  "ROWS",
+  spec.tables.map((t) => t.rows),
+)}
+${u32Array(
+  "FEAT",
+  spec.tables.map((t) => t.feature),
+)}
+${u32Array(
+  "COL",
+  spec.tables.map((t) => t.col),
+)}
 
 @compute @workgroup_size(${WG})
 fn main(@builtin(global_invocation_id) gid: vec3u) {

@@ -13,7 +13,8 @@ import { type Binding, type Rendered, PARAMS, WG, declareBindings, shader, u32Ar
 import { type TableFormat, rowHelpers, rowValue } from "./embedding.js";
 
 /** Which ids a part holds. */
-export type PartRoute = { kind: "rows"; start: number; end: number } | { kind: "hot"; count: number } | { kind: "cold"; start: number; end: number; count: number };
+export type PartRoute =
+  { kind: "rows"; start: number; end: number } | { kind: "hot"; count: number } | { kind: "cold"; start: number; end: number; count: number };
 
 export interface GatherSpec {
   dim: number;

@@ -108,7 +108,9 @@ export function renderInt8Gemm(spec: Int8GemmSpec, head: string): Rendered {
     { buffer: spec.buffers.w, ident: "w", access: "read", elem: "u32" },
     { buffer: spec.buffers.y, ident: "y", access: "read_write", elem: "f32" },
   ];
-  const scale = spec.static ? `bitcast<f32>(w[${spec.scalesAt}u + o])` : `bitcast<f32>(q[b * ${KW + 1}u + ${KW}u]) * bitcast<f32>(w[${spec.scalesAt}u + o])`;
+  const scale = spec.static
+    ? `bitcast<f32>(w[${spec.scalesAt}u + o])`
+    : `bitcast<f32>(q[b * ${KW + 1}u + ${KW}u]) * bitcast<f32>(w[${spec.scalesAt}u + o])`;
   const body = `var<workgroup> xs: array<u32, ${TB * TKW}>; // [sample][word]
 var<workgroup> ws: array<u32, ${TKW * TO}>; // [word][output]
 

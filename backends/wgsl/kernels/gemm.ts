@@ -13,7 +13,8 @@ import { SIGMOID, TANH } from "./elementwise.js";
 export type GemmAct = "none" | "relu" | "sigmoid" | "tanh";
 
 /** The WGSL function an epilogue activation needs, if any. */
-export const actFunction = (act: GemmAct): string | undefined => (act === "relu" ? RELU : act === "sigmoid" ? SIGMOID : act === "tanh" ? TANH : undefined);
+export const actFunction = (act: GemmAct): string | undefined =>
+  act === "relu" ? RELU : act === "sigmoid" ? SIGMOID : act === "tanh" ? TANH : undefined;
 
 /** The epilogue line applying `act` to `v`, if any. */
 export const actLine = (act: GemmAct): string | undefined => (act === "none" ? undefined : `v = ${act === "tanh" ? "tanh_rmc" : act}(v);`);
@@ -44,7 +45,9 @@ function loadWeight(spec: GemmSpec): string {
   if (spec.element === "f32") return `fn weight(k: u32, o: u32) -> f32 { return bitcast<f32>(w[${at} + k * ${spec.outF}u + o]); }`;
   const half = `let e = k * ${spec.outF}u + o;
   let h = (w[${at} + (e >> 1u)] >> ((e & 1u) * 16u)) & 0xffffu;`;
-  return spec.element === "f16" ? `fn weight(k: u32, o: u32) -> f32 {\n  ${half}\n  return f16_to_f32(h);\n}` : `fn weight(k: u32, o: u32) -> f32 {\n  ${half}\n  return bitcast<f32>(h << 16u);\n}`;
+  return spec.element === "f16"
+    ? `fn weight(k: u32, o: u32) -> f32 {\n  ${half}\n  return f16_to_f32(h);\n}`
+    : `fn weight(k: u32, o: u32) -> f32 {\n  ${half}\n  return bitcast<f32>(h << 16u);\n}`;
 }
 
 function epilogue(spec: GemmSpec): string {

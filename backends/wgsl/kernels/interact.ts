@@ -37,11 +37,18 @@ function featureFn(spec: DotSpec): string {
 
 /** Renders the dot interaction; dispatch: (ceil(width/64), B, 1). */
 export function renderDot(spec: DotSpec, head: string): Rendered {
-  const bindings: Binding[] = spec.inputs.map((input, i) => ({ buffer: input.buffer, ident: `in${i}`, access: "read" as const, elem: "f32" as const }));
+  const bindings: Binding[] = spec.inputs.map((input, i) => ({
+    buffer: input.buffer,
+    ident: `in${i}`,
+    access: "read" as const,
+    elem: "f32" as const,
+  }));
   bindings.push({ buffer: spec.out, ident: "out", access: "read_write", elem: "f32" });
   const D = spec.dim;
   // First pair index of triangle row i: i(i-1)/2 without the self term, i(i+1)/2 with it.
-  const rowStart = spec.self ? "fn row_start(i: u32) -> u32 { return i * (i + 1u) / 2u; }" : "fn row_start(i: u32) -> u32 { return i * (i - 1u) / 2u; }";
+  const rowStart = spec.self
+    ? "fn row_start(i: u32) -> u32 { return i * (i + 1u) / 2u; }"
+    : "fn row_start(i: u32) -> u32 { return i * (i - 1u) / 2u; }";
   const estimate = spec.self ? "(sqrt(1.0 + 8.0 * f32(p)) - 1.0) * 0.5" : "(1.0 + sqrt(1.0 + 8.0 * f32(p))) * 0.5";
   const lowest = spec.self ? 0 : 1;
   const body = `@compute @workgroup_size(${WG})
@@ -75,7 +82,12 @@ export interface CopySpec {
 
 /** Renders a concat step; dispatch: (ceil(Σ widths/64), B, 1). */
 export function renderCopy(spec: CopySpec, head: string): Rendered {
-  const bindings: Binding[] = spec.inputs.map((input, i) => ({ buffer: input.buffer, ident: `in${i}`, access: "read" as const, elem: "f32" as const }));
+  const bindings: Binding[] = spec.inputs.map((input, i) => ({
+    buffer: input.buffer,
+    ident: `in${i}`,
+    access: "read" as const,
+    elem: "f32" as const,
+  }));
   bindings.push({ buffer: spec.out, ident: "out", access: "read_write", elem: "f32" });
   let first = 0;
   const cases = spec.inputs.map((input, i) => {

@@ -28,7 +28,11 @@ function pluginBackends(file: string, module: Record<string, unknown>): Backend[
   if (!Array.isArray(list)) throw new RmcError(`plugin ${file}: \`backends\` must be an array`, "E1807");
   return list.map((b: Partial<Backend>, i) => {
     const missing = (["name", "compile", "ops", "limits", "precisions"] as const).filter((k) => b?.[k] === undefined);
-    if (missing.length || typeof b.compile !== "function") throw new RmcError(`plugin ${file}: backend #${i}${typeof b?.name === "string" ? ` (${b.name})` : ""} lacks ${missing.join(", ") || "a compile function"}`, "E1807");
+    if (missing.length || typeof b.compile !== "function")
+      throw new RmcError(
+        `plugin ${file}: backend #${i}${typeof b?.name === "string" ? ` (${b.name})` : ""} lacks ${missing.join(", ") || "a compile function"}`,
+        "E1807",
+      );
     return b as Backend;
   });
 }
@@ -44,7 +48,11 @@ export const compile: Command = {
       target: { type: "string", value: "NAME", doc: "backend: wasm or wgsl (WebGPU), or one a --plugin adds", default: "wasm" },
       output: { type: "string", short: "o", value: "DIR", doc: "artifact folder (replaced only if compilation succeeds)" },
       "emit-text": { type: "boolean", doc: "also write model.wat and final.ir" },
-      features: { type: "string", value: "LIST", doc: "optional target features, comma-separated (wasm: `profile`, kernels kept as named functions for CPU profiles)" },
+      features: {
+        type: "string",
+        value: "LIST",
+        doc: "optional target features, comma-separated (wasm: `profile`, kernels kept as named functions for CPU profiles)",
+      },
       "no-target-passes": { type: "boolean", doc: "do not append the target's passes (its fusions and memory plan) to the pipeline" },
       ...PRECISION_FLAGS,
       ...PIPELINE_FLAGS,
@@ -63,13 +71,27 @@ export const compile: Command = {
       const builtin = BUILTIN[name];
       if (!builtin) {
         const hint = didYouMean(name, [...Object.keys(BUILTIN), ...targets.names()]);
-        throw new RmcError(`rmc compile: unknown target \`${name}\`${hint ? `: ${hint}` : ""} (targets: ${[...Object.keys(BUILTIN), ...targets.names()].join(", ")})`, "E0904");
+        throw new RmcError(
+          `rmc compile: unknown target \`${name}\`${hint ? `: ${hint}` : ""} (targets: ${[...Object.keys(BUILTIN), ...targets.names()].join(", ")})`,
+          "E0904",
+        );
       }
       targets.register(await builtin());
     }
     const backend = targets.get(name);
-    const features = typeof args.flags.features === "string" ? args.flags.features.split(",").map((f) => f.trim()).filter(Boolean) : [];
-    for (const f of features) if (!backend.features.includes(f)) throw new RmcError(`rmc compile: target ${name} has no feature \`${f}\`${backend.features.length ? ` (it has ${backend.features.join(", ")})` : ""}`, "E0904");
+    const features =
+      typeof args.flags.features === "string"
+        ? args.flags.features
+            .split(",")
+            .map((f) => f.trim())
+            .filter(Boolean)
+        : [];
+    for (const f of features)
+      if (!backend.features.includes(f))
+        throw new RmcError(
+          `rmc compile: target ${name} has no feature \`${f}\`${backend.features.length ? ` (it has ${backend.features.join(", ")})` : ""}`,
+          "E0904",
+        );
     const t0 = performance.now();
     const written = loadModel(args.positionals[0]!, io);
     const { store: weights, prequantized } = loadWeightsWithInfo(written, args, io, cmd);
@@ -80,12 +102,26 @@ export const compile: Command = {
     // target's largest buffer are split before them (after precision: sizes are at the chosen precision).
     const targetPasses = args.flags["no-target-passes"] === true || !backend.passes ? [] : parsePipeline(backend.passes).map(printStep);
     const split = `split-tables{max-bytes=${backend.limits.maxBufferBytes}}`;
-    const { graph, outputs } = await runPassesWithReport(model, args, io, { weights, ...(calibration ? { calibration } : {}), append: [...(step ? [step] : []), split, ...targetPasses] });
+    const { graph, outputs } = await runPassesWithReport(model, args, io, {
+      weights,
+      ...(calibration ? { calibration } : {}),
+      append: [...(step ? [step] : []), split, ...targetPasses],
+    });
     const plan = outputs["precision-plan"] as PrecisionPlan | undefined;
     const memory = outputs["memory-plan"] as MemoryPlanSummary | undefined;
     if (plan) reportPlan(plan, args, io, memory);
-    else if (typeof args.flags.report === "string") writeFileAtomic(args.flags.report, `# Compile report: ${graph.name}\n\n${memory ? formatMemoryMarkdown(memory) : "No memory plan: the target plans its buffers itself.\n"}`);
-    const result = await backend.compile(graph, weights, { outDir, emitText: args.flags["emit-text"] === true, features, compilerVersion: compilerVersion(), ...(plan ? { manifestExtras: { plan } } : {}) });
+    else if (typeof args.flags.report === "string")
+      writeFileAtomic(
+        args.flags.report,
+        `# Compile report: ${graph.name}\n\n${memory ? formatMemoryMarkdown(memory) : "No memory plan: the target plans its buffers itself.\n"}`,
+      );
+    const result = await backend.compile(graph, weights, {
+      outDir,
+      emitText: args.flags["emit-text"] === true,
+      features,
+      compilerVersion: compilerVersion(),
+      ...(plan ? { manifestExtras: { plan } } : {}),
+    });
     const secs = (performance.now() - t0) / 1000;
     io.out(`compiled ${graph.name} for ${name} in ${secs.toFixed(2)} s → ${outDir}\n`);
     const width = Math.max(20, ...result.files.map((f) => f.name.length));

@@ -27,10 +27,15 @@ export const dataStatsCmd: Command = {
   },
   async run(args, io) {
     const cmd = "data-stats";
-    const counts = { labels: numberFlag(args, "labels", cmd, { integer: true, min: 0 }), dense: numberFlag(args, "dense", cmd, { integer: true, min: 0 }), sparse: numberFlag(args, "sparse", cmd, { integer: true, min: 0 }) };
+    const counts = {
+      labels: numberFlag(args, "labels", cmd, { integer: true, min: 0 }),
+      dense: numberFlag(args, "dense", cmd, { integer: true, min: 0 }),
+      sparse: numberFlag(args, "sparse", cmd, { integer: true, min: 0 }),
+    };
     let layout: { labels?: number; dense?: number; sparse?: number } = {};
     if (typeof args.flags.model === "string") {
-      if (Object.values(counts).some((v) => v !== undefined)) throw new RmcError("rmc data-stats: give either --model or --labels/--dense/--sparse, not both", "E0906");
+      if (Object.values(counts).some((v) => v !== undefined))
+        throw new RmcError("rmc data-stats: give either --model or --labels/--dense/--sparse, not both", "E0906");
       const schema = dataSchema(loadModel(args.flags.model, io));
       layout = { labels: schema.labels.length, dense: schema.denseColumns, sparse: schema.sparseColumns };
     } else for (const [k, v] of Object.entries(counts)) if (v !== undefined) layout[k as keyof typeof layout] = v;

@@ -82,7 +82,14 @@ function tableErrors(n: Node, got: Float32Array, ref: Float32Array, into: Map<st
 /** The precision a node computes at, for the table: its own, or its tables'. */
 function nodePrecision(g: Graph, n: Node): string {
   if (n.op === "embedding_bag") {
-    const ps = new Set(weightInputs(n).map((w) => weightPrecision(g.weights.find((d) => d.name === w)!, n)));
+    const ps = new Set(
+      weightInputs(n).map((w) =>
+        weightPrecision(
+          g.weights.find((d) => d.name === w)!,
+          n,
+        ),
+      ),
+    );
     return [...ps].join("/");
   }
   return (n.attrs.precision as string | undefined) ?? "fp32";
@@ -136,8 +143,18 @@ export const debugNumerics: Command = {
     } finally {
       await model.close();
     }
-    io.out(`${manifest.model.name}: compiled model vs fp32 on ${batches.reduce((s, b) => s + b.size, 0)} samples; the artifact ${agrees ? "computes exactly" : "DOES NOT compute exactly"} what the interpreter does with its precisions\n\n`);
-    const rows = compiled.nodes.map((n) => [`%${n.id}`, opLabel(n), String(n.span.line), nodePrecision(compiled, n), stats.get(n.id)!.maxAbs.toExponential(2), stats.get(n.id)!.relative.toExponential(2), stats.get(n.id)!.cosine.toFixed(6)]);
+    io.out(
+      `${manifest.model.name}: compiled model vs fp32 on ${batches.reduce((s, b) => s + b.size, 0)} samples; the artifact ${agrees ? "computes exactly" : "DOES NOT compute exactly"} what the interpreter does with its precisions\n\n`,
+    );
+    const rows = compiled.nodes.map((n) => [
+      `%${n.id}`,
+      opLabel(n),
+      String(n.span.line),
+      nodePrecision(compiled, n),
+      stats.get(n.id)!.maxAbs.toExponential(2),
+      stats.get(n.id)!.relative.toExponential(2),
+      stats.get(n.id)!.cosine.toFixed(6),
+    ]);
     const header = ["node", "op", "line", "precision", "max abs", "rel RMS", "cosine"];
     const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
     for (const r of [header, ...rows]) io.out(r.map((x, c) => (c >= 4 ? x.padStart(widths[c]!) : x.padEnd(widths[c]!))).join("  ") + "\n");
@@ -152,9 +169,19 @@ export const debugNumerics: Command = {
     }
     const worstTable = weightInputs(jump).sort((a, b) => (perTable.get(b)?.relative ?? 0) - (perTable.get(a)?.relative ?? 0))[0];
     const target = jump.op === "embedding_bag" && worstTable ? worstTable : jump.id;
-    io.out(`\nerror first jumps at %${jump.id} (${opLabel(jump)}, ${jump.span.file}:${jump.span.line}, ${nodePrecision(compiled, jump)}): relative RMS ${relOf(jump.id).toExponential(2)}, ${Math.max(0, ...valueInputs(jump).map(relOf)).toExponential(2)} at its inputs\n`);
-    if (target !== jump.id) io.out(`its worst table: ${target} (${weightPrecision(compiled.weights.find((d) => d.name === target)!, jump)}), relative RMS ${perTable.get(target)!.relative.toExponential(2)}\n`);
-    io.out(`to keep it at fp32, recompile with a pin:\n  rmc compile ${jump.span.file} --weights <fp32 weights> --precision ${(manifest.plan as { mode?: string } | undefined)?.mode === "auto" ? "auto --calib <data>" : "<mode>"} --pin ${target}=fp32 -o ${dir}\n`);
+    io.out(
+      `\nerror first jumps at %${jump.id} (${opLabel(jump)}, ${jump.span.file}:${jump.span.line}, ${nodePrecision(compiled, jump)}): relative RMS ${relOf(jump.id).toExponential(2)}, ${Math.max(0, ...valueInputs(jump).map(relOf)).toExponential(2)} at its inputs\n`,
+    );
+    if (target !== jump.id)
+      io.out(
+        `its worst table: ${target} (${weightPrecision(
+          compiled.weights.find((d) => d.name === target)!,
+          jump,
+        )}), relative RMS ${perTable.get(target)!.relative.toExponential(2)}\n`,
+      );
+    io.out(
+      `to keep it at fp32, recompile with a pin:\n  rmc compile ${jump.span.file} --weights <fp32 weights> --precision ${(manifest.plan as { mode?: string } | undefined)?.mode === "auto" ? "auto --calib <data>" : "<mode>"} --pin ${target}=fp32 -o ${dir}\n`,
+    );
     return 0;
   },
 };

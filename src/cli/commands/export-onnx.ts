@@ -18,15 +18,30 @@ import { compilerVersion } from "../version.js";
 export const exportOnnxCmd: Command = {
   spec: {
     name: "export-onnx",
-    usage: "rmc export-onnx MODEL.rmdl --weights W.safetensors [--precision fp32|int8|plan | --plan PLAN.json] [--int8-form dynamic|exact] -o MODEL.onnx",
+    usage:
+      "rmc export-onnx MODEL.rmdl --weights W.safetensors [--precision fp32|int8|plan | --plan PLAN.json] [--int8-form dynamic|exact] -o MODEL.onnx",
     summary: "write a model and its weights as an ONNX file (for ONNX Runtime and other runtimes)",
     positionals: { min: 1, max: 1 },
     flags: {
       ...WEIGHT_FLAGS,
       output: { type: "string", short: "o", value: "FILE", doc: "the .onnx file to write (replaced only if export succeeds)" },
-      precision: { type: "string", value: "MODE", doc: "fp32 (every layer and table in f32; pins ignored), int8 (linear layers in int8 unless pinned; see --int8-form), or plan (follow the model's pins)", default: "fp32" },
-      plan: { type: "string", value: "FILE", doc: "apply a precision plan (from `rmc compile --plan-out`) and export it: int8 layers quantized, tables dequantized" },
-      "int8-form": { type: "string", value: "FORM", doc: "dynamic (ONNX's DynamicQuantizeLinear: one scale per tensor, fused by ORT) or exact (rmc's per-row/static scheme from primitive ops: rmc's int8 numbers)", default: "dynamic" },
+      precision: {
+        type: "string",
+        value: "MODE",
+        doc: "fp32 (every layer and table in f32; pins ignored), int8 (linear layers in int8 unless pinned; see --int8-form), or plan (follow the model's pins)",
+        default: "fp32",
+      },
+      plan: {
+        type: "string",
+        value: "FILE",
+        doc: "apply a precision plan (from `rmc compile --plan-out`) and export it: int8 layers quantized, tables dequantized",
+      },
+      "int8-form": {
+        type: "string",
+        value: "FORM",
+        doc: "dynamic (ONNX's DynamicQuantizeLinear: one scale per tensor, fused by ORT) or exact (rmc's per-row/static scheme from primitive ops: rmc's int8 numbers)",
+        default: "dynamic",
+      },
     },
     details:
       "Inputs: a dense input NAME is float [B, n]; a bags input NAME becomes NAME_ids (int64 [N]), NAME_offsets\n" +
@@ -38,7 +53,8 @@ export const exportOnnxCmd: Command = {
     const out = requireFlag(args, "output", cmd);
     const plan = args.flags.plan as string | undefined;
     const chosen = args.flags.precision as string | undefined;
-    if (plan !== undefined && chosen !== undefined && chosen !== "fp32" && chosen !== "plan") throw new RmcError(`rmc ${cmd}: give --precision or --plan, not both`, "E0906");
+    if (plan !== undefined && chosen !== undefined && chosen !== "fp32" && chosen !== "plan")
+      throw new RmcError(`rmc ${cmd}: give --precision or --plan, not both`, "E0906");
     const precision: ExportPrecision = plan !== undefined ? "plan" : choiceFlag(args, "precision", cmd, EXPORT_PRECISIONS)!;
     const written = loadModel(args.positionals[0]!, io);
     const { store: weights, prequantized } = loadWeightsWithInfo(written, args, io, cmd);

@@ -84,7 +84,17 @@ export const genData: Command = {
     const idsPerBag = parseIdsPerBag(args.flags["ids-per-bag"] as string | undefined);
     const ctr = numberFlag(args, "ctr", cmd, { min: 1e-4, max: 0.9999 })!;
     const ne = numberFlag(args, "ne", cmd, { min: 0.01, max: 0.9999 })!;
-    const teacher = teacherFlag !== "auto" ? teacherFlag : calibratedFor(args.flags.weights as string, model.outputs.map((o) => o.name), ctr, ne) && defaultInputs(args) ? "as-is" : "fit";
+    const teacher =
+      teacherFlag !== "auto"
+        ? teacherFlag
+        : calibratedFor(
+              args.flags.weights as string,
+              model.outputs.map((o) => o.name),
+              ctr,
+              ne,
+            ) && defaultInputs(args)
+          ? "as-is"
+          : "fit";
     const report = await generateData({
       schema,
       rows,
@@ -100,13 +110,19 @@ export const genData: Command = {
       logits: (batch) => outputLogits(graph, weights, batch),
       onProgress: (n) => bar.update(n),
     }).finally(() => bar.done());
-    io.out(`teacher: ${teacher === "as-is" ? "the model as it is (its weights are calibrated for this CTR and NE)" : "the model with fitted logit scale and shift"}\n`);
+    io.out(
+      `teacher: ${teacher === "as-is" ? "the model as it is (its weights are calibrated for this CTR and NE)" : "the model with fitted logit scale and shift"}\n`,
+    );
     io.out(`wrote ${report.out}: ${report.rows} rows, ${humanBytes(report.bytes)} (${describeSchema(schema)})\n`);
     for (const o of report.outputs) {
-      io.out(`  ${o.name}: teacher p = sigmoid(${o.scale.toPrecision(4)}·logit ${o.shift >= 0 ? "+" : "-"} ${Math.abs(o.shift).toPrecision(4)}); CTR ${o.ctr.toFixed(4)}, teacher NE ${o.ne.toFixed(4)}\n`);
+      io.out(
+        `  ${o.name}: teacher p = sigmoid(${o.scale.toPrecision(4)}·logit ${o.shift >= 0 ? "+" : "-"} ${Math.abs(o.shift).toPrecision(4)}); CTR ${o.ctr.toFixed(4)}, teacher NE ${o.ne.toFixed(4)}\n`,
+      );
       if (o.note) io.err(`note: ${o.note}\n`);
       if (teacher === "fit" && (Math.abs(o.scale - 1) > 0.05 || Math.abs(o.shift) > 0.05))
-        io.err(`note: for output ${o.name} the teacher differs from the model itself, so the fp32 model is not the exact best predictor of this data; weights from \`rmc init-weights\` with the same --ctr/--ne are calibrated to need no rescaling, or pass --teacher as-is\n`);
+        io.err(
+          `note: for output ${o.name} the teacher differs from the model itself, so the fp32 model is not the exact best predictor of this data; weights from \`rmc init-weights\` with the same --ctr/--ne are calibrated to need no rescaling, or pass --teacher as-is\n`,
+        );
     }
     return 0;
   },

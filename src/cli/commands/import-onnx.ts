@@ -31,21 +31,27 @@ export const importOnnxCmd: Command = {
   async run(args, io) {
     const cmd = "import-onnx";
     const out = requireFlag(args, "output", cmd);
-    if (!out.endsWith(".rmdl")) throw new RmcError(`rmc ${cmd}: -o must name a .rmdl file (the weights go beside it as .safetensors), got \`${out}\``, "E0904");
+    if (!out.endsWith(".rmdl"))
+      throw new RmcError(`rmc ${cmd}: -o must name a .rmdl file (the weights go beside it as .safetensors), got \`${out}\``, "E0904");
     const file = args.positionals[0]!;
     let bytes: Uint8Array;
     try {
       bytes = readFileSync(file);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      throw new RmcError(`cannot read ${file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message}`, "E0905");
+      throw new RmcError(
+        `cannot read ${file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message}`,
+        "E0905",
+      );
     }
     const result = importOnnx(bytes, file);
     const weightsFile = out.replace(/\.rmdl$/, ".safetensors");
     const store = new Map<string, Tensor>([...result.weights].map(([name, w]) => [name, new DenseTensor(w.shape, w.data)]));
     writeWeights(weightsFile, result.graph, store, { "rmc.imported-from": file.split(/[\\/]/).pop()! });
     writeFileAtomic(out, result.text);
-    io.out(`wrote ${out} (${result.graph.nodes.length} nodes) and ${weightsFile} (${humanBytes(statSync(weightsFile).size)}, ${store.size} tensors)\n`);
+    io.out(
+      `wrote ${out} (${result.graph.nodes.length} nodes) and ${weightsFile} (${humanBytes(statSync(weightsFile).size)}, ${store.size} tensors)\n`,
+    );
     return 0;
   },
 };

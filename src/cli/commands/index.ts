@@ -14,4 +14,17 @@ import { dataStatsCmd } from "./data-stats.js";
 import { exportOnnxCmd } from "./export-onnx.js";
 import { importOnnxCmd } from "./import-onnx.js";
 
-export const COMMANDS: Command[] = [check, ir, passes, compile, run, verify, debugNumerics, initWeightsCmd, genData, dataStatsCmd, exportOnnxCmd, importOnnxCmd];
+export const COMMANDS: Command[] = [
+  check,
+  ir,
+  passes,
+  compile,
+  run,
+  verify,
+  debugNumerics,
+  initWeightsCmd,
+  genData,
+  dataStatsCmd,
+  exportOnnxCmd,
+  importOnnxCmd,
+];

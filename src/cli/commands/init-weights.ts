@@ -46,7 +46,9 @@ export const initWeightsCmd: Command = {
       const result = calibrateOutputs(canonical, graph, store, { seed, ctr, ne });
       store = result.store;
       for (const r of result.reports) {
-        io.out(`calibrated output ${r.output}: logit x${r.scale.toPrecision(4)} ${r.shift >= 0 ? "+" : "-"} ${Math.abs(r.shift).toPrecision(4)} (in ${r.weight}, ${r.bias}); synthetic CTR ${r.ctr.toFixed(4)}, NE ${r.ne.toFixed(4)}\n`);
+        io.out(
+          `calibrated output ${r.output}: logit x${r.scale.toPrecision(4)} ${r.shift >= 0 ? "+" : "-"} ${Math.abs(r.shift).toPrecision(4)} (in ${r.weight}, ${r.bias}); synthetic CTR ${r.ctr.toFixed(4)}, NE ${r.ne.toFixed(4)}\n`,
+        );
         if (r.note) io.err(`note: ${r.note}\n`);
         metadata[`rmc.calibration.${r.output}`] = JSON.stringify({ scale: r.scale, shift: r.shift, ctr, ne });
       }

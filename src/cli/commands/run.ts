@@ -37,7 +37,13 @@ async function interpreterEngine(file: string, args: ParsedArgs, io: CliIO, cmd:
 }
 
 async function artifactEngine(dir: string, args: ParsedArgs, cmd: string): Promise<Engine> {
-  for (const flag of ["weights", "init", "passes", "plugin"]) if (args.flags[flag] !== undefined && args.flags[flag] !== run.spec.flags[flag]!.default && !(Array.isArray(args.flags[flag]) && (args.flags[flag] as string[]).length === 0)) throw new RmcError(`rmc run: --${flag} does not apply to a compiled artifact (${dir} holds its own weights and code)`, "E0906");
+  for (const flag of ["weights", "init", "passes", "plugin"])
+    if (
+      args.flags[flag] !== undefined &&
+      args.flags[flag] !== run.spec.flags[flag]!.default &&
+      !(Array.isArray(args.flags[flag]) && (args.flags[flag] as string[]).length === 0)
+    )
+      throw new RmcError(`rmc run: --${flag} does not apply to a compiled artifact (${dir} holds its own weights and code)`, "E0906");
   const threads = numberFlag(args, "threads", cmd, { integer: true, min: 1, max: 256 });
   const { load } = await import("../../runtime/index.js");
   const model = await load(dir, threads !== undefined ? { threads } : {});
@@ -66,7 +72,8 @@ export const run: Command = {
       plugin: PIPELINE_FLAGS.plugin!,
       threads: { type: "string", value: "N", doc: "artifacts: compute threads (default: all cores)" },
     },
-    details: "Given a folder holding manifest.json (from `rmc compile`), runs that artifact with the runtime;\ngiven a model file, runs the reference interpreter.",
+    details:
+      "Given a folder holding manifest.json (from `rmc compile`), runs that artifact with the runtime;\ngiven a model file, runs the reference interpreter.",
   },
   async run(args, io) {
     const cmd = "run";

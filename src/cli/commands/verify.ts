@@ -29,12 +29,31 @@ function planGraph(fp32: Graph, decisions: readonly Decision[], plan: PrecisionP
   const int8 = decisions.some((d) => d.kind === "linear" && d.precision === "int8");
   const range = plan?.rowRange ?? "minmax";
   if (!int8) return applyDecisions(fp32, decisions, {}, true, range);
-  const cal = calibrateLayers(fp32, weights, batches, { alpha: plan?.smoothAlpha ?? 0, statics: plan?.act === "static", method: (plan?.calibMethod ?? "percentile") as CalibrationMethod });
-  return applyDecisions(fp32, decisions, { smooth: Object.fromEntries(cal.smooth), ...(cal.actScale ? { actScales: Object.fromEntries(cal.actScale) } : {}) }, true, range);
+  const cal = calibrateLayers(fp32, weights, batches, {
+    alpha: plan?.smoothAlpha ?? 0,
+    statics: plan?.act === "static",
+    method: (plan?.calibMethod ?? "percentile") as CalibrationMethod,
+  });
+  return applyDecisions(
+    fp32,
+    decisions,
+    { smooth: Object.fromEntries(cal.smooth), ...(cal.actScale ? { actScales: Object.fromEntries(cal.actScale) } : {}) },
+    true,
+    range,
+  );
 }
 
 /** Raises lowered units one at a time, largest NE gain first, until the model is within budget. */
-function repair(fp32: Graph, decisions: Decision[], plan: PrecisionPlan | undefined, weights: WeightStore, batches: Batch[], ev: ExpectedNE, budget: number, say: (s: string) => void): { decisions: Decision[]; delta: number } {
+function repair(
+  fp32: Graph,
+  decisions: Decision[],
+  plan: PrecisionPlan | undefined,
+  weights: WeightStore,
+  batches: Batch[],
+  ev: ExpectedNE,
+  budget: number,
+  say: (s: string) => void,
+): { decisions: Decision[]; delta: number } {
   let current = decisions.map((d) => ({ ...d }));
   let delta = ev.delta(planGraph(fp32, current, plan, weights, batches));
   while (delta > budget) {
@@ -48,7 +67,11 @@ function repair(fp32: Graph, decisions: Decision[], plan: PrecisionPlan | undefi
     if (!best) break;
     const d = current[best.i]!;
     say(`raised ${d.unit} (line ${d.line}) ${d.precision} → fp32: model NE ${pct(delta)} → ${pct(best.delta)}\n`);
-    current = current.map((x, j) => (j === best!.i ? { ...x, precision: "fp32", bytesAfter: x.bytesBefore, source: "repair" as const, why: `raised by rmc verify --repair (was ${x.precision})` } : x));
+    current = current.map((x, j) =>
+      j === best!.i
+        ? { ...x, precision: "fp32", bytesAfter: x.bytesBefore, source: "repair" as const, why: `raised by rmc verify --repair (was ${x.precision})` }
+        : x,
+    );
     delta = best.delta;
   }
   return { decisions: current, delta };
@@ -89,7 +112,9 @@ export const verify: Command = {
     const ev = new ExpectedNE(fp32, weights, batches);
     const delta = ev.delta(planGraph(fp32, decisions, plan, weights, batches));
     const ok = delta <= budget;
-    io.out(`${manifest.model.name}: plan ${plan?.mode ?? "fp32"} on the new weights: expected NE ${pct(delta)} ± ${pct(ev.lastError)} vs the new fp32 model (budget ${pct(budget)}, ${batches.reduce((s, b) => s + b.size, 0)} samples): ${ok ? "within budget" : "OUTSIDE the budget"}\n`);
+    io.out(
+      `${manifest.model.name}: plan ${plan?.mode ?? "fp32"} on the new weights: expected NE ${pct(delta)} ± ${pct(ev.lastError)} vs the new fp32 model (budget ${pct(budget)}, ${batches.reduce((s, b) => s + b.size, 0)} samples): ${ok ? "within budget" : "OUTSIDE the budget"}\n`,
+    );
     if (ok || !args.flags.repair) return ok ? 0 : 1;
     const fixed = repair(fp32, decisions, plan, weights, batches, ev, budget, io.out);
     const repaired: PrecisionPlan = { ...(plan as PrecisionPlan), mode: "repair", budget, decisions: fixed.decisions, neDelta: fixed.delta };
@@ -97,9 +122,16 @@ export const verify: Command = {
     const { wasmBackend } = await import("../../../backends/wasm/index.js");
     const graph = planGraph(fp32, fixed.decisions, plan, weights, batches);
     const out = typeof args.flags.output === "string" ? args.flags.output : dir;
-    await wasmBackend.compile(graph, weights, { outDir: out, emitText: false, features: [], compilerVersion: compilerVersion(), manifestExtras: { plan: repaired } });
+    await wasmBackend.compile(graph, weights, {
+      outDir: out,
+      emitText: false,
+      features: [],
+      compilerVersion: compilerVersion(),
+      manifestExtras: { plan: repaired },
+    });
     io.out(`repaired artifact written to ${out}\n`);
-    if (fixed.delta > budget) throw new RmcError(`even with every lowered table and layer back at fp32 the model is at ${pct(fixed.delta)}, over the budget`, "E1910");
+    if (fixed.delta > budget)
+      throw new RmcError(`even with every lowered table and layer back at fp32 the model is at ${pct(fixed.delta)}, over the budget`, "E1910");
     return 0;
   },
 };

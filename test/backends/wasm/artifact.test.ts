@@ -49,7 +49,14 @@ describe("examples on the wasm backend", () => {
     const weights = initWeights(g0, { seed: 8, dist: "trained" });
     const plain = await compileTo(g, weights);
     const profiled = await compileTo(g, weights, { features: ["profile"] });
-    const names = (dir: string) => new Set([...readFileSync(join(dir, "model.wasm")).toString("latin1").matchAll(/k\d+_[a-z_]+/g)].map((m) => m[0]));
+    const names = (dir: string) =>
+      new Set(
+        [
+          ...readFileSync(join(dir, "model.wasm"))
+            .toString("latin1")
+            .matchAll(/k\d+_[a-z_]+/g),
+        ].map((m) => m[0]),
+      );
     // Inlined into `forward` and without a name section, the plain module names no kernel.
     expect(names(plain).size).toBe(0);
     expect([...names(profiled)]).toEqual(expect.arrayContaining(["k0_linear", "k2_embedding_bag", "k3_interact"]));
@@ -108,11 +115,20 @@ describe("id policies (`ids:` on a table)", () => {
     const weights = initWeights(g0, { seed: 5, dist: "gaussian" });
     const dir = await compileTo(g, weights);
     // feature 0: ids 25 and -3 (clamped to 9 and 0); feature 1: 16 and -1 (wrapped to 2 and 6); feature 2: in range
-    const batch = { size: 2, inputs: { s: { count: 3, batch: 2, lengths: Int32Array.from([1, 1, 1, 1, 1, 1]), values: Int32Array.from([25, -3, 16, -1, 4, 0]) } } };
+    const batch = {
+      size: 2,
+      inputs: { s: { count: 3, batch: 2, lengths: Int32Array.from([1, 1, 1, 1, 1, 1]), values: Int32Array.from([25, -3, 16, -1, 4, 0]) } },
+    };
     const want = interpret(g, weights, batch).outputs;
     const got = await runArtifact(dir, batch);
     for (const o of ["a", "b", "x"]) expect(got[o], o).toEqual(want[o]);
-    const row = (t: string, i: number) => Array.from(weights.get(t)!.toFloat32().slice(i * 4, i * 4 + 4));
+    const row = (t: string, i: number) =>
+      Array.from(
+        weights
+          .get(t)!
+          .toFloat32()
+          .slice(i * 4, i * 4 + 4),
+      );
     expect(Array.from(want.a!.slice(0, 4))).toEqual(row("c.weight", 9));
     expect(Array.from(want.b!.slice(4, 8))).toEqual(row("m.weight", 6));
     const bad = { size: 1, inputs: { s: { count: 3, batch: 1, lengths: Int32Array.from([1, 1, 1]), values: Int32Array.from([0, 0, 5]) } } };
@@ -139,7 +155,13 @@ describe("the artifact", () => {
     expect(m.ir).toEqual(g);
     expect(Object.keys(m.files).sort()).toEqual(["final.ir", "model-threads.wasm", "model.wasm", "model.wat", "weights.bin"]);
     const { createHash } = await import("node:crypto");
-    for (const [f, e] of Object.entries(m.files)) expect(createHash("sha256").update(readFileSync(join(a, f))).digest("hex"), f).toBe(e.sha256);
+    for (const [f, e] of Object.entries(m.files))
+      expect(
+        createHash("sha256")
+          .update(readFileSync(join(a, f)))
+          .digest("hex"),
+        f,
+      ).toBe(e.sha256);
     expect(m.precision["emb.0.weight"]).toBe("fp32");
   });
 

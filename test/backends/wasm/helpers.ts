@@ -19,9 +19,18 @@ export const tempDir = (): string => mkdtempSync(join(tmpdir(), "rmc-wasm-"));
 export const canonical = (g: Graph): Graph => runPipeline(g, "canonicalize,infer-shapes,dce", createPassRegistry(), { out: () => {} });
 
 /** Compiles `graph` into a fresh temp folder; returns the folder. */
-export async function compileTo(graph: Graph, weights: WeightStore, opts: { emitText?: boolean; dir?: string; features?: string[] } = {}): Promise<string> {
+export async function compileTo(
+  graph: Graph,
+  weights: WeightStore,
+  opts: { emitText?: boolean; dir?: string; features?: string[] } = {},
+): Promise<string> {
   const dir = opts.dir ?? join(tempDir(), "dist");
-  await wasmBackend.compile(graph, weights, { outDir: dir, emitText: opts.emitText ?? false, features: opts.features ?? [], compilerVersion: "test" });
+  await wasmBackend.compile(graph, weights, {
+    outDir: dir,
+    emitText: opts.emitText ?? false,
+    features: opts.features ?? [],
+    compilerVersion: "test",
+  });
   return dir;
 }
 
@@ -30,7 +39,8 @@ export async function runArtifact(dir: string, batch: Batch, threads = 1): Promi
   const model = await load(dir, threads > 1 ? { threads, workerUrl: testWorkerUrl() } : { threads });
   try {
     const inputs: Record<string, unknown> = {};
-    for (const [name, v] of Object.entries(batch.inputs)) inputs[name] = isBags(v) ? { lengths: v.lengths, values: v.values, ...(v.weights ? { weights: v.weights } : {}) } : v;
+    for (const [name, v] of Object.entries(batch.inputs))
+      inputs[name] = isBags(v) ? { lengths: v.lengths, values: v.values, ...(v.weights ? { weights: v.weights } : {}) } : v;
     return await model.predict(inputs as never);
   } finally {
     await model.close();

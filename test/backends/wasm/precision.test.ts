@@ -75,7 +75,9 @@ describe("quantized embedding bags = interpreter, bit for bit", () => {
   for (const pool of ["sum", "mean", "max"] as const)
     it(`pool ${pool}: fp16, int8, int4 and int2 tables of odd dims, weighted and plain`, async () => {
       const dims = [1, 3, 5, 16, 20];
-      const tables = ["fp16", "int8", "int4", "int2"].map((p, i) => `  @precision(${p})\n  table t${i}: embedding(dim: ${pick(dims)}, rows: ${1 + rng.int(60)}, pool: ${pool})`);
+      const tables = ["fp16", "int8", "int4", "int2"].map(
+        (p, i) => `  @precision(${p})\n  table t${i}: embedding(dim: ${pick(dims)}, rows: ${1 + rng.int(60)}, pool: ${pool})`,
+      );
       const src = `model k {
   input s: bags[2]
   input w: weighted_bags[2]
@@ -108,11 +110,22 @@ ${tables.join("\n")}
   });
 
   it("a table prequantized in its format (PyTorch's prepacked bytes) is used as it is", async () => {
-    const built = build(`model k {\n  input s: bags[1]\n  @precision(int4)\n  table t: embedding(dim: 5, rows: 9)\n  e = embedding_bag(t, s)\n  output e\n}`);
+    const built = build(
+      `model k {\n  input s: bags[1]\n  @precision(int4)\n  table t: embedding(dim: 5, rows: 9)\n  e = embedding_bag(t, s)\n  output e\n}`,
+    );
     const rowLen = rowBytes("int4", 5);
     const bytes = new Uint8Array(9 * rowLen);
-    for (let r = 0; r < 9; r++) quantizeRow("int4", Array.from({ length: 5 }, () => rng.normal()), bytes, r * rowLen);
-    const pre = new BytesOnly("t.weight", "int4", 9, 5, { byteLength: bytes.length, read: (at, out) => out.set(bytes.subarray(at, at + out.length)) });
+    for (let r = 0; r < 9; r++)
+      quantizeRow(
+        "int4",
+        Array.from({ length: 5 }, () => rng.normal()),
+        bytes,
+        r * rowLen,
+      );
+    const pre = new BytesOnly("t.weight", "int4", 9, 5, {
+      byteLength: bytes.length,
+      read: (at, out) => out.set(bytes.subarray(at, at + out.length)),
+    });
     const dir = await agree(built, [1, 6], new Map([["t.weight", pre]]));
     // weights.bin holds the rows byte for byte (the table is the only weight, at the blob's start).
     expect(new Uint8Array(readFileSync(join(dir, "weights.bin"))).subarray(0, bytes.length)).toEqual(bytes);
@@ -152,9 +165,12 @@ describe("low-precision dense layers = interpreter, bit for bit", () => {
   });
 
   it("NaN and infinite inputs give the interpreter's values (NaN scales, NaN → 0, clamped infinities)", async () => {
-    const built = build(`model k {\n  input x: f32[10]\n  @precision(int8)\n  a = linear(x, 9)\n  @precision(int8)\n  b = relu(linear(x, 5))\n  @precision(fp16)\n  c = linear(x, 3)\n  output a\n  output b\n  output c\n}`, (g) => {
-      g.nodes.find((n) => n.op === "linear" && n.id.startsWith("b"))!.attrs.act_scale = 0.02;
-    });
+    const built = build(
+      `model k {\n  input x: f32[10]\n  @precision(int8)\n  a = linear(x, 9)\n  @precision(int8)\n  b = relu(linear(x, 5))\n  @precision(fp16)\n  c = linear(x, 3)\n  output a\n  output b\n  output c\n}`,
+      (g) => {
+        g.nodes.find((n) => n.op === "linear" && n.id.startsWith("b"))!.attrs.act_scale = 0.02;
+      },
+    );
     await agree(built, [1, 6], undefined, true);
   });
 
@@ -196,10 +212,12 @@ describe("dlrm_kaggle_small at low precision", () => {
     const src = readFileSync(join(import.meta.dirname, "../../../examples/dlrm_kaggle_small.rmdl"), "utf8");
     const built = build(src, (g) => {
       for (const w of g.weights) if (w.role === "table") w.attrs.precision = "int4";
-      g.nodes.filter((n) => n.op === "linear").forEach((n, i) => {
-        n.attrs.precision = "int8";
-        if (i === 0) n.attrs.act_scale = f32(4 / 127);
-      });
+      g.nodes
+        .filter((n) => n.op === "linear")
+        .forEach((n, i) => {
+          n.attrs.precision = "int8";
+          if (i === 0) n.attrs.act_scale = f32(4 / 127);
+        });
     });
     const weights = initWeights(built.source, { seed: 8, dist: "trained" });
     const dir = await compileTo(built.graph, weights);

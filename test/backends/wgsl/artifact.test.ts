@@ -69,11 +69,22 @@ describe("the wgsl artifact", () => {
       expect(step.nodes.every((n) => ids.has(n))).toBe(true);
     }
     // relu folded into the bottom GEMM; the int8 layer is a quantizer plus a GEMM with a dot4I8Packed variant.
-    expect(w.steps.map((s) => s.shader)).toEqual(["00-linear-bot", "01-embedding_bag-e", "02-interact-z", "03-linear-top-quantize", "04-linear-top-gemm", "05-sigmoid-out"]);
+    expect(w.steps.map((s) => s.shader)).toEqual([
+      "00-linear-bot",
+      "01-embedding_bag-e",
+      "02-interact-z",
+      "03-linear-top-quantize",
+      "04-linear-top-gemm",
+      "05-sigmoid-out",
+    ]);
     expect(w.steps[0]!.nodes).toEqual(["bot.linear", "bot"]);
     const gemm = w.steps[4]!;
-    expect(gemm.alternatives).toEqual([{ languageFeature: "packed_4x8_integer_dot_product", shader: "04-linear-top-gemm.packed_4x8_integer_dot_product" }]);
-    expect(readFileSync(join(dir, "04-linear-top-gemm.packed_4x8_integer_dot_product.wgsl"), "utf8")).toContain("requires packed_4x8_integer_dot_product;");
+    expect(gemm.alternatives).toEqual([
+      { languageFeature: "packed_4x8_integer_dot_product", shader: "04-linear-top-gemm.packed_4x8_integer_dot_product" },
+    ]);
+    expect(readFileSync(join(dir, "04-linear-top-gemm.packed_4x8_integer_dot_product.wgsl"), "utf8")).toContain(
+      "requires packed_4x8_integer_dot_product;",
+    );
     expect(readFileSync(join(dir, "04-linear-top-gemm.wgsl"), "utf8")).not.toContain("dot4I8Packed");
     expect(w.languageFeatures).toEqual([]); // the variant is optional
     expect(gemm.access).toEqual(["read", "read", "read_write"]);
@@ -122,14 +133,19 @@ describe("the wgsl artifact", () => {
     const out = join(tempDir(), "dist");
     const diags = await diagnosticsOf(() => compileTo(build(src).graph, lazy, { dir: out }));
     expect(diags.map((d) => d.code)).toEqual(["E1812", "E1812"]);
-    expect(diags[0]!.message).toBe("table huge.weight: 146 MiB, over WebGPU's 128 MiB storage-binding limit; split it (the split-tables pass) or store it at lower precision");
+    expect(diags[0]!.message).toBe(
+      "table huge.weight: 146 MiB, over WebGPU's 128 MiB storage-binding limit; split it (the split-tables pass) or store it at lower precision",
+    );
     expect(diags[0]!.span?.line).toBe(3);
     expect(diags[1]!.message).toMatch(/^table wide\.weight: 134 MiB, over/);
     expect(readdirSync(dirname(out))).toEqual([]);
   });
 
   it("ops and precisions the shaders lack are errors naming every place", async () => {
-    const { graph } = parseModel(`model k {\n  input x: f32[4]\n  input s: bags[1]\n  table t: embedding(dim: 4, rows: 5)\n  a = mlp(x, [3])\n  e = embedding_bag(t, s)\n  output a\n  output e\n}`, "bad.rmdl");
+    const { graph } = parseModel(
+      `model k {\n  input x: f32[4]\n  input s: bags[1]\n  table t: embedding(dim: 4, rows: 5)\n  a = mlp(x, [3])\n  e = embedding_bag(t, s)\n  output a\n  output e\n}`,
+      "bad.rmdl",
+    );
     const ws = initWeights(graph!, { seed: 1, dist: "gaussian" });
     const raw = await diagnosticsOf(() => compileTo(graph!, ws));
     expect(raw.map((d) => [d.code, d.message])).toEqual([["E1810", "the wgsl backend cannot compile `mlp` (node %a)"]]);

@@ -27,10 +27,12 @@ describe.skipIf(!ctx)("examples through the WGSL backend", () => {
   it("dlrm_kaggle_small with int4 tables and int8 layers (the first static): the low precision is in effect and the GPU agrees", async () => {
     const built = build(source("dlrm_kaggle_small.rmdl"), (g) => {
       for (const w of g.weights) if (w.role === "table") w.attrs.precision = "int4";
-      g.nodes.filter((n) => n.op === "linear").forEach((n, i) => {
-        n.attrs.precision = "int8";
-        if (i === 0) n.attrs.act_scale = Math.fround(4 / 127);
-      });
+      g.nodes
+        .filter((n) => n.op === "linear")
+        .forEach((n, i) => {
+          n.attrs.precision = "int8";
+          if (i === 0) n.attrs.act_scale = Math.fround(4 / 127);
+        });
     });
     const weights = initWeights(built.source, { seed: 8, dist: "trained" });
     const dir = await compileTo(built.graph, weights);
@@ -58,7 +60,19 @@ describe.skipIf(!ctx)("examples through the WGSL backend", () => {
 
   it("`rmc compile --target wgsl` writes a wgsl artifact (shaders, weights, manifest, final.ir)", async () => {
     const out = join(tempDir(), "dist");
-    const r = await rmc("compile", "examples/dlrm_kaggle_small.rmdl", "--init", "gaussian", "--seed", "3", "--target", "wgsl", "-o", out, "--emit-text");
+    const r = await rmc(
+      "compile",
+      "examples/dlrm_kaggle_small.rmdl",
+      "--init",
+      "gaussian",
+      "--seed",
+      "3",
+      "--target",
+      "wgsl",
+      "-o",
+      out,
+      "--emit-text",
+    );
     expect(r.err).toBe("");
     expect(r.code).toBe(0);
     expect(r.out).toContain("for wgsl");

@@ -27,7 +27,11 @@ const rng = new Rng(77);
 
 /** The top MLP at int8 with static scales, its middle layer smoothed (as assign-precision would leave it). */
 function int8Top(g: Graph): void {
-  const scales = new Map([["top.0.weight", 0.031], ["top.1.weight", 0.0123], ["top.2.weight", 0.02]]);
+  const scales = new Map([
+    ["top.0.weight", 0.031],
+    ["top.1.weight", 0.0123],
+    ["top.2.weight", 0.02],
+  ]);
   for (const n of g.nodes) {
     const scale = n.op === "linear" ? scales.get(n.inputs.find((r) => r.startsWith("@"))!.slice(1)) : undefined;
     if (scale === undefined) continue;
@@ -63,7 +67,10 @@ describe.skipIf(!ctx)("fusions on the WGSL backend", () => {
   });
 
   it("an interaction with more inputs than bindings (gathered first) and a fused concat tail", async () => {
-    const tables = Array.from({ length: 9 }, (_, i) => `  table t${i}: embedding(dim: 4, rows: ${10 + i})\n  e${i} = embedding_bag(t${i}, sparse[${i}])`).join("\n");
+    const tables = Array.from(
+      { length: 9 },
+      (_, i) => `  table t${i}: embedding(dim: 4, rows: ${10 + i})\n  e${i} = embedding_bag(t${i}, sparse[${i}])`,
+    ).join("\n");
     const src = `model wide {\n  input dense: f32[5]\n  input sparse: bags[9]\n  bottom = mlp(dense, [4], act: relu)\n${tables}\n  z = concat(interact(bottom, ${Array.from({ length: 9 }, (_, i) => `e${i}`).join(", ")}), dense, bottom)\n  output z\n}`;
     await sameFusedAndPlain(build(src), "fuse-interaction", 4);
   });

@@ -33,7 +33,9 @@ async function open(): Promise<GpuContext | undefined> {
       console.warn("RMC_SKIP_WEBGPU=1: no WebGPU adapter, the WGSL tests of this file are skipped");
       return undefined;
     }
-    throw new Error("no WebGPU adapter (Dawn on OpenGL ES needs Mesa's EGL/llvmpipe; set EGL_PLATFORM=surfaceless). Set RMC_SKIP_WEBGPU=1 to skip these tests on a machine without one.");
+    throw new Error(
+      "no WebGPU adapter (Dawn on OpenGL ES needs Mesa's EGL/llvmpipe; set EGL_PLATFORM=surfaceless). Set RMC_SKIP_WEBGPU=1 to skip these tests on a machine without one.",
+    );
   }
   const device = await adapter.requestDevice();
   return { gpu, device, features: new Set(gpu.wgslLanguageFeatures) };
@@ -70,14 +72,21 @@ export class GpuArtifact {
     const layout = manifest.wgsl!;
     const { device } = ctx;
     const files = new Map(layout.shaders.map((s) => [s.name, s.file]));
-    const shaders = layout.steps.map((s) => (variant === "best" ? s.alternatives?.find((a) => ctx.features.has(a.languageFeature))?.shader : undefined) ?? s.shader);
+    const shaders = layout.steps.map(
+      (s) => (variant === "best" ? s.alternatives?.find((a) => ctx.features.has(a.languageFeature))?.shader : undefined) ?? s.shader,
+    );
     device.pushErrorScope("validation");
     const pipelines: GPUComputePipeline[] = [];
     for (const [i, name] of shaders.entries()) {
       const file = files.get(name)!;
       const module = device.createShaderModule({ code: readFileSync(join(dir, file), "utf8"), label: file });
       const errors = (await module.getCompilationInfo()).messages.filter((m) => m.type === "error");
-      if (errors.length > 0) throw new Error(errors.map((m) => `${file}:${m.lineNum}:${m.linePos}: ${m.message} (step ${i}, nodes ${layout.steps[i]!.nodes.map((n) => `%${n}`).join(", ")})`).join("\n"));
+      if (errors.length > 0)
+        throw new Error(
+          errors
+            .map((m) => `${file}:${m.lineNum}:${m.linePos}: ${m.message} (step ${i}, nodes ${layout.steps[i]!.nodes.map((n) => `%${n}`).join(", ")})`)
+            .join("\n"),
+        );
       pipelines.push(device.createComputePipeline({ layout: "auto", compute: { module, entryPoint: "main" }, label: file }));
     }
     const weights = new Map<string, GPUBuffer>();
@@ -107,7 +116,8 @@ export class GpuArtifact {
       temp.push(b);
       return b;
     };
-    for (const b of this.layout.buffers) if (b.kind === "batch") buffers.set(b.name, make(evaluate(b.size, B, N), U.STORAGE | U.COPY_DST | U.COPY_SRC, b.name));
+    for (const b of this.layout.buffers)
+      if (b.kind === "batch") buffers.set(b.name, make(evaluate(b.size, B, N), U.STORAGE | U.COPY_DST | U.COPY_SRC, b.name));
     for (const input of this.layout.inputs) {
       const v = batch.inputs[input.name]!;
       if (input.kind === "dense" && !isBags(v)) device.queue.writeBuffer(buffers.get(input.buffer)!, 0, v);
@@ -126,8 +136,17 @@ export class GpuArtifact {
     this.layout.steps.forEach((step, i) => {
       const pipeline = this.pipelines[i]!;
       pass.setPipeline(pipeline);
-      pass.setBindGroup(0, device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: step.bindings.map((name, binding) => ({ binding, resource: { buffer: buffers.get(name)! } })) }));
-      pass.setBindGroup(1, device.createBindGroup({ layout: pipeline.getBindGroupLayout(1), entries: [{ binding: 0, resource: { buffer: params } }] }));
+      pass.setBindGroup(
+        0,
+        device.createBindGroup({
+          layout: pipeline.getBindGroupLayout(0),
+          entries: step.bindings.map((name, binding) => ({ binding, resource: { buffer: buffers.get(name)! } })),
+        }),
+      );
+      pass.setBindGroup(
+        1,
+        device.createBindGroup({ layout: pipeline.getBindGroupLayout(1), entries: [{ binding: 0, resource: { buffer: params } }] }),
+      );
       const [x, y, z] = step.dispatch.map((d) => evaluate(d, B, N)) as [number, number, number];
       if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
     });

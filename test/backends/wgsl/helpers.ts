@@ -40,9 +40,14 @@ export function build(src: string, edit?: (g: Graph) => void): Built {
 }
 
 /** Compiles `graph` to a fresh temp folder with the WGSL backend (WebGPU's default limits unless given); returns the folder. */
-export async function compileTo(graph: Graph, weights: WeightStore, opts: { emitText?: boolean; dir?: string; bindingLimit?: number } = {}): Promise<string> {
+export async function compileTo(
+  graph: Graph,
+  weights: WeightStore,
+  opts: { emitText?: boolean; dir?: string; bindingLimit?: number } = {},
+): Promise<string> {
   const dir = opts.dir ?? join(tempDir(), "dist");
-  const limits = opts.bindingLimit === undefined ? undefined : { maxStorageBufferBindingSize: opts.bindingLimit, maxComputeWorkgroupsPerDimension: 65535 };
+  const limits =
+    opts.bindingLimit === undefined ? undefined : { maxStorageBufferBindingSize: opts.bindingLimit, maxComputeWorkgroupsPerDimension: 65535 };
   await compileWgsl(graph, weights, { outDir: dir, emitText: opts.emitText ?? false, features: [], compilerVersion: "test" }, limits);
   return dir;
 }

@@ -27,7 +27,9 @@ describe.skipIf(!ctx)("quantized embedding bags = interpreter", () => {
   for (const pool of ["sum", "mean", "max"] as const)
     it(`pool ${pool}: fp16, int8, int4 and int2 tables of odd dims, weighted and plain`, async () => {
       const dims = [1, 3, 5, 16, 21];
-      const tables = ["fp16", "int8", "int4", "int2"].map((p, i) => `  @precision(${p})\n  table t${i}: embedding(dim: ${pick(dims)}, rows: ${1 + rng.int(60)}, pool: ${pool})`);
+      const tables = ["fp16", "int8", "int4", "int2"].map(
+        (p, i) => `  @precision(${p})\n  table t${i}: embedding(dim: ${pick(dims)}, rows: ${1 + rng.int(60)}, pool: ${pool})`,
+      );
       const src = `model k {
   input s: bags[2]
   input w: weighted_bags[2]
@@ -71,15 +73,31 @@ ${tables.join("\n")}
       ["tables.e.0", 560 + 720],
       ["tables.e.1", 352 + 280],
     ]);
-    expect(layout.steps.map((s) => s.shader)).toEqual(["00-embedding_bag-e-int8-0", "01-embedding_bag-e-fp32-0", "02-embedding_bag-e-int4-1", "03-embedding_bag-e-int8-1"]);
+    expect(layout.steps.map((s) => s.shader)).toEqual([
+      "00-embedding_bag-e-int8-0",
+      "01-embedding_bag-e-fp32-0",
+      "02-embedding_bag-e-int4-1",
+      "03-embedding_bag-e-int8-1",
+    ]);
   });
 
   it("a table prequantized in its format (PyTorch's prepacked bytes) is used as it is", async () => {
-    const built = build(`model k {\n  input s: bags[1]\n  @precision(int4)\n  table t: embedding(dim: 5, rows: 9)\n  e = embedding_bag(t, s)\n  output e\n}`);
+    const built = build(
+      `model k {\n  input s: bags[1]\n  @precision(int4)\n  table t: embedding(dim: 5, rows: 9)\n  e = embedding_bag(t, s)\n  output e\n}`,
+    );
     const rowLen = rowBytes("int4", 5);
     const bytes = new Uint8Array(9 * rowLen);
-    for (let r = 0; r < 9; r++) quantizeRow("int4", Array.from({ length: 5 }, () => rng.normal()), bytes, r * rowLen);
-    const pre = new PrequantizedTable("t.weight", "int4", 9, 5, { byteLength: bytes.length, read: (at, out) => out.set(bytes.subarray(at, at + out.length)) });
+    for (let r = 0; r < 9; r++)
+      quantizeRow(
+        "int4",
+        Array.from({ length: 5 }, () => rng.normal()),
+        bytes,
+        r * rowLen,
+      );
+    const pre = new PrequantizedTable("t.weight", "int4", 9, 5, {
+      byteLength: bytes.length,
+      read: (at, out) => out.set(bytes.subarray(at, at + out.length)),
+    });
     const store = new Map([["t.weight", pre]]);
     await agree(ctx!, built, [1, 6], rng, { weights: store, tol: 0 });
     const dir = await compileTo(built.graph, store);
