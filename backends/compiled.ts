@@ -6,10 +6,11 @@
 
 import type { Graph, Span, TensorType } from "../src/ir/types.js";
 import { weightInputs } from "../src/ir/types.js";
-import { weightPrecision } from "../src/ir/precision.js";
+import { layerPrecision, precisionOf } from "../src/ir/attrs.js";
 import { dataSchema } from "../src/data/schema.js";
 import type { IdPolicy, InputSignature, Manifest } from "../src/runtime/manifest.js";
-import { layerPrecision, widthOf } from "./wasm/schedule.js";
+import { widthOf } from "./schedule.js";
+import type { TargetPrecisions } from "../src/target/index.js";
 
 /** Signature of the model as the runtime checks requests against it. */
 export function signature(graph: Graph): Manifest["model"] {
@@ -28,13 +29,6 @@ export function signature(graph: Graph): Manifest["model"] {
   );
   const type = (id: string) => (graph.nodes.find((n) => n.id === id)?.type ?? graph.inputs.find((i) => i.name === id)?.type) as TensorType;
   return { name: graph.name, inputs, outputs: graph.outputs.map((o) => ({ name: o.name, width: widthOf(type(o.value)) })) };
-}
-
-/** Precisions a target's kernels implement: tables, and dense layers by op. */
-export interface TargetPrecisions {
-  tables: readonly string[];
-  linear: readonly string[];
-  cross_layer: readonly string[];
 }
 
 /** One table (by weight name) or dense layer (by node id), its precision and what the target allows there. */
@@ -57,7 +51,7 @@ export function compiledPrecisions(graph: Graph, allowed: TargetPrecisions): Com
         const decl = decls.get(name);
         if (!decl || seen.has(name)) continue;
         seen.add(name);
-        out.push({ what: `table ${name}`, key: name, precision: weightPrecision(decl, n), allowed: allowed.tables, span: decl.span });
+        out.push({ what: `table ${name}`, key: name, precision: precisionOf(decl, n), allowed: allowed.tables, span: decl.span });
       }
     if (n.op === "linear" || n.op === "cross_layer")
       out.push({ what: `${n.op} %${n.id}`, key: n.id, precision: layerPrecision(graph, n), allowed: allowed[n.op], span: n.span });

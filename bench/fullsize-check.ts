@@ -9,7 +9,8 @@
 
 import { readFileSync } from "node:fs";
 import { parseModel } from "../src/frontend/index.js";
-import { createPassRegistry, runPipeline, DEFAULT_PIPELINE } from "../src/pipeline/index.js";
+import { runPipeline, DEFAULT_PIPELINE } from "../src/pipeline/index.js";
+import { createPassRegistry } from "../passes/index.js";
 import { initWeights } from "../src/weights/init.js";
 import { bindWeights } from "../src/weights/bind.js";
 import { openSafetensors } from "../src/weights/safetensors.js";

@@ -18,7 +18,8 @@ import { tmpdir, cpus } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseModel } from "../src/frontend/index.js";
-import { createPassRegistry, runPipelineWithReport, DEFAULT_PIPELINE } from "../src/pipeline/index.js";
+import { runPipelineWithReport, DEFAULT_PIPELINE } from "../src/pipeline/index.js";
+import { compilerRegistry } from "../src/driver/index.js";
 import { initWeights } from "../src/weights/init.js";
 import { dataSchema } from "../src/data/schema.js";
 import { InputSampler, rawToBatch } from "../src/data/synth.js";
@@ -28,7 +29,7 @@ import type { WeightStore } from "../src/weights/store.js";
 import { Rng } from "../src/util/rng.js";
 import { load, type Model } from "../src/runtime/index.js";
 import { wasmBackend } from "../backends/wasm/index.js";
-import type { MemoryPlanSummary } from "../passes/plan-memory.js";
+import type { MemoryPlanSummary } from "../backends/wasm/plan-memory.js";
 
 const quick = process.argv.includes("--quick");
 const ROUND_MS = quick ? 200 : 300;
@@ -108,7 +109,7 @@ const pipelineOf = (...parts: string[]): string => parts.filter(Boolean).join(",
 
 /** Compiles `graph` after `passes` (plus plan-memory) into a temp folder; returns the loaded model, its node count and planned peak. */
 async function compileVariant(graph: Graph, passes: string, weights: WeightStore, root: string, k: number): Promise<Variant> {
-  const report = runPipelineWithReport(graph, pipelineOf(passes, "plan-memory"), createPassRegistry());
+  const report = runPipelineWithReport(graph, pipelineOf(passes, "plan-memory"), compilerRegistry());
   const dir = join(root, `v${k}`);
   await wasmBackend.compile(report.graph, weights, { outDir: dir, emitText: false, features: [], compilerVersion: "bench" });
   const memory = report.outputs["memory-plan"] as MemoryPlanSummary;
@@ -164,7 +165,13 @@ async function main(): Promise<void> {
       const weights = initWeights(model, { seed: 1, dist: "trained" });
       const schema = dataSchema(model);
       const calibration = [rawToBatch(schema, new InputSampler(schema, { idsPerBag: 1 }).sample(new Rng(7), 2048))];
-      const prepared = runPipelineWithReport(model, pipelineOf(DEFAULT_PIPELINE, form.prepare), createPassRegistry(), {}, weights, calibration).graph;
+      const prepared = runPipelineWithReport(
+        model,
+        pipelineOf(DEFAULT_PIPELINE, form.prepare),
+        compilerRegistry(),
+        {},
+        { weights, calibration },
+      ).graph;
       const batch = rawToBatch(schema, new InputSampler(schema, { idsPerBag: 1 }).sample(new Rng(1), BATCH));
       const built: Variant[] = [];
       for (const [k, [, passes]] of form.variants.entries()) built.push(await compileVariant(prepared, passes, weights, root, k));

@@ -10,15 +10,16 @@ import type { Graph } from "../src/ir/types.js";
 import type { Pass, PassContext } from "../src/pipeline/pass.js";
 import { ExpectedNE } from "../src/precision/evaluate.js";
 import { FIXED_MODES, PLAN_FORMAT, applyDecisions, modeDecisions, readPlan, type PrecisionPlan } from "../src/precision/plan.js";
-import { calibrateLayers, costModel, searchPrecision } from "../src/precision/search.js";
-import type { CalibrationMethod } from "../src/quant/calibrate.js";
+import { calibrateLayers, searchPrecision } from "../src/precision/search.js";
+import { targetNamed } from "../src/target/index.js";
+import { CALIBRATION_METHODS, type CalibrationMethod } from "../src/quant/calibrate.js";
 import { ROW_RANGES, type RowRange } from "../src/quant/rowwise.js";
 import { LINEAR_PRECISIONS, TABLE_PRECISIONS, precisionUnits } from "../src/precision/units.js";
 import { produce } from "immer";
 
 const MODES = [...FIXED_MODES, "auto", "plan"];
 const ACTS = ["dynamic", "static"];
-const METHODS = ["minmax", "percentile", "l2", "kl"];
+const METHODS = CALIBRATION_METHODS;
 
 type Options = {
   mode: string;
@@ -32,13 +33,6 @@ type Options = {
   rowRange: string;
 };
 
-function choice(name: string, value: string, allowed: string[]): void {
-  if (!allowed.includes(value)) {
-    const hint = didYouMean(value, allowed);
-    throw new RmcError(`assign-precision: ${name} must be one of ${allowed.join(", ")}, got \`${value}\`${hint ? `: ${hint}` : ""}`, "E1905");
-  }
-}
-
 function needData(
   ctx: PassContext<Options>,
   why: string,
@@ -51,17 +45,20 @@ function needData(
 export const assignPrecision: Pass<Options> = {
   name: "assign-precision",
   summary: "Choose each table's and layer's precision: fp32, fp16, int8, auto (search under an NE budget) or a plan file",
+  requires: ["canonical"],
+  provides: ["precision"],
   options: {
-    mode: { type: "string", default: "fp32", doc: "fp32 | fp16 | int8 | int4 | auto | plan" },
+    mode: { type: "enum", values: MODES, default: "fp32", doc: "fixed precisions, auto (search under the budget) or plan (apply a plan file)" },
     budget: { type: "percent", default: 0.05, doc: "auto: largest NE increase over the fp32 model, in percent" },
     plan: { type: "string", default: "", doc: "plan: the plan file to apply" },
-    act: { type: "string", default: "dynamic", doc: "int8 activations: dynamic (per row) or static (calibrated)" },
-    calibMethod: { type: "string", default: "percentile", doc: "static activation ranges: minmax | percentile | l2 | kl" },
+    act: { type: "enum", values: ACTS, default: "dynamic", doc: "int8 activations: dynamic (per row) or static (calibrated)" },
+    calibMethod: { type: "enum", values: METHODS, default: "percentile", doc: "static activation ranges" },
     target: { type: "string", default: "wasm", doc: "whose speed estimate rules out slower precisions" },
     pins: { type: "string", default: "", doc: "extra pins, `node:precision;table:precision` (as @precision in the model)" },
     smooth: { type: "number", default: 0.5, doc: "int8 layers: SmoothQuant α for per-channel scale migration, from calibration data (0: off)" },
     rowRange: {
-      type: "string",
+      type: "enum",
+      values: ROW_RANGES,
       default: "l2",
       doc: "int4/int2 tables: each row's range by minmax (FBGEMM's rule) or l2 (least-squares refit, lower error)",
     },
@@ -70,11 +67,7 @@ export const assignPrecision: Pass<Options> = {
     const o = ctx.options;
     const graph = applyPins(input, o.pins);
     const mode = o.plan && o.mode === "fp32" ? "plan" : o.mode;
-    choice("mode", mode, MODES);
-    choice("act", o.act, ACTS);
-    choice("calib-method", o.calibMethod, METHODS);
-    choice("row-range", o.rowRange, [...ROW_RANGES]);
-    costModel(o.target);
+    const target = targetNamed(o.target, ctx);
     const act = o.act as "dynamic" | "static";
     const method = o.calibMethod as CalibrationMethod;
     const rowRange = o.rowRange as RowRange;
@@ -85,7 +78,8 @@ export const assignPrecision: Pass<Options> = {
       const { weights, calibration } = needData(ctx, "--precision auto");
       const r = searchPrecision(graph, weights, calibration, {
         budget: o.budget,
-        target: o.target,
+        target: target.name,
+        cost: target.cost,
         act,
         calibMethod: method,
         smooth: o.smooth,

@@ -76,6 +76,7 @@ function expandCross(n: Node, env: TypeEnv, taken: Set<string>): Node[] {
 export const canonicalize: Pass = {
   name: "canonicalize",
   summary: "Expand mlp into linear + activation nodes and cross into cross_layer nodes",
+  provides: ["canonical"],
   options: {},
   run(graph: Graph, ctx) {
     if (!graph.nodes.some((n) => COMPOSITES.has(n.op))) return graph;

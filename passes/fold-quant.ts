@@ -11,19 +11,16 @@
 // the first layer's epilogue, so the two layers are adjacent).
 
 import { users } from "../src/ir/analysis.js";
-import { weightPrecision } from "../src/ir/precision.js";
+import { type Act, actOf, layerPrecision } from "../src/ir/attrs.js";
 import type { Graph, Node } from "../src/ir/types.js";
 import { tensor, valueInputs, weightInputs } from "../src/ir/types.js";
 import type { Pass } from "../src/pipeline/pass.js";
 
-/** An int8 layer, by its weight matrix's precision (the rule the interpreter and backends read). */
-function isInt8(graph: Graph, node: Node): boolean {
-  const decl = graph.weights.find((w) => w.name === weightInputs(node)[0]);
-  return node.op === "linear" && decl !== undefined && weightPrecision(decl, node) === "int8";
-}
+/** An int8 linear layer, by its weight matrix's precision (the rule the interpreter and backends read). */
+const isInt8 = (graph: Graph, node: Node): boolean => node.op === "linear" && layerPrecision(graph, node) === "int8";
 
 /** Epilogues a layer that writes codes may have: the Wasm int8 GEMM quantizes right after relu, but not after host math. */
-const CODES_EPILOGUES = [undefined, null, "none", "relu"];
+const CODES_EPILOGUES: readonly Act[] = ["none", "relu"];
 
 /** `[writer id, reader id]` for each pair of int8 layers whose quantization can be folded. */
 export function foldMatches(graph: Graph): [string, string][] {
@@ -33,7 +30,7 @@ export function foldMatches(graph: Graph): [string, string][] {
   const matches: [string, string][] = [];
   for (const writer of graph.nodes) {
     if (!isInt8(graph, writer) || outputs.has(writer.id) || typeof writer.attrs.out_scale === "number") continue;
-    if (!CODES_EPILOGUES.includes(writer.attrs.act as string | null | undefined)) continue;
+    if (!CODES_EPILOGUES.includes(actOf(writer))) continue;
     const only = readers.get(writer.id) ?? [];
     const reader = only.length === 1 ? byId.get(only[0]!) : undefined;
     if (!reader || !isInt8(graph, reader) || typeof reader.attrs.act_scale !== "number") continue;
@@ -46,6 +43,8 @@ export function foldMatches(graph: Graph): [string, string][] {
 export const foldQuant: Pass = {
   name: "fold-quant",
   summary: "Let an int8 layer write the int8 codes the next int8 layer (static scale) would make of its output",
+  requires: ["precision"],
+  provides: ["folded-quant"],
   options: {},
   run(graph, ctx) {
     const matches = foldMatches(graph);

@@ -10,7 +10,7 @@
 
 import { users } from "../src/ir/analysis.js";
 import { freshId, valueIds } from "../src/ir/build.js";
-import { weightPrecision } from "../src/ir/precision.js";
+import { precisionOf } from "../src/ir/attrs.js";
 import type { Attrs, Graph, Node } from "../src/ir/types.js";
 import { tensor, valueInputs, valueRef, weightInputs } from "../src/ir/types.js";
 import type { Pass } from "../src/pipeline/pass.js";
@@ -25,7 +25,7 @@ export interface BagRun {
 function bagKey(graph: Graph, node: Node): string | undefined {
   if (node.op !== "embedding_bag" || node.type?.kind !== "tensor") return undefined;
   const decls = weightInputs(node).map((w) => graph.weights.find((d) => d.name === w)!);
-  const precisions = new Set(decls.map((d) => weightPrecision(d, node)));
+  const precisions = new Set(decls.map((d) => precisionOf(d, node)));
   if (precisions.size !== 1) return undefined;
   const dim = node.type.shape[node.type.shape.length - 1];
   return JSON.stringify([valueInputs(node)[0], node.attrs.pool ?? "sum", dim, [...precisions][0], node.attrs.precision ?? null]);
@@ -88,6 +88,8 @@ function mergedNode(graph: Graph, run: BagRun): Node {
 export const fuseBags: Pass = {
   name: "fuse-bags",
   summary: "Merge embedding bags of one input, pooling, dimension and precision that feed one reader into one table-batched bag",
+  requires: ["precision"],
+  provides: ["fused-bags"],
   options: {},
   run(graph, ctx) {
     const runs = bagRuns(graph);

@@ -6,16 +6,15 @@
 // precision search measures the unfused graph; both forms compute the same
 // numbers) and before fold-quant, which looks for layer-to-layer edges.
 
-import { RmcError } from "../src/diagnostics.js";
 import { users } from "../src/ir/analysis.js";
-import { RESOLVE_CODES } from "../src/pipeline/manager.js";
+import { ACTIVATIONS, actOf } from "../src/ir/attrs.js";
 import { replaceValueUses } from "../src/ir/build.js";
 import type { Graph, Node } from "../src/ir/types.js";
 import { valueInputs } from "../src/ir/types.js";
 import type { Pass } from "../src/pipeline/pass.js";
 
 /** Activations a layer's epilogue can apply, by layer op (cross layers: relu only). */
-const EPILOGUES: Record<string, readonly string[]> = { linear: ["relu", "sigmoid", "tanh"], cross_layer: ["relu"] };
+const EPILOGUES: Record<string, readonly string[]> = { linear: ACTIVATIONS, cross_layer: ["relu"] };
 
 /** `[layer id, activation id, activation op]` for each layer that can take its reader's activation. */
 export function epilogueMatches(graph: Graph, allowed: readonly string[]): [string, string, string][] {
@@ -34,26 +33,24 @@ export function epilogueMatches(graph: Graph, allowed: readonly string[]): [stri
 }
 
 /** A layer with no epilogue yet that writes f32 (a fold-quant layer writes codes, which no activation reads). */
-const fusible = (n: Node): boolean =>
-  n.op in EPILOGUES && (n.attrs.act === undefined || n.attrs.act === null || n.attrs.act === "none") && typeof n.attrs.out_scale !== "number";
+const fusible = (n: Node): boolean => n.op in EPILOGUES && actOf(n) === "none" && typeof n.attrs.out_scale !== "number";
 
 export const fuseEpilogue: Pass<{ acts: string }> = {
   name: "fuse-epilogue",
   summary: "Fold an activation (relu, sigmoid, tanh) into the linear or cross layer it reads, as the layer's `act`",
+  requires: ["precision"],
+  provides: ["epilogues"],
   options: {
-    acts: { type: "string", default: "relu;sigmoid;tanh", doc: "activations to fold, separated by ; (a backend may take fewer)" },
+    acts: {
+      type: "list",
+      values: ACTIVATIONS,
+      default: ACTIVATIONS.join(";"),
+      doc: "activations to fold, separated by ; (a backend may take fewer)",
+    },
   },
   run(graph, ctx) {
-    const allowed = ctx.options.acts
-      .split(";")
-      .map((s) => s.trim())
-      .filter(Boolean);
-    for (const a of allowed)
-      if (!EPILOGUES.linear!.includes(a))
-        throw new RmcError(
-          `option \`acts\` of \`fuse-epilogue\` names \`${a}\`, which no layer epilogue applies (it takes ${EPILOGUES.linear!.join(", ")})`,
-          RESOLVE_CODES.badOptionValue,
-        );
+    // The manager checked every item against `values` when it resolved the pipeline.
+    const allowed = ctx.options.acts.split(";").filter(Boolean);
     const matches = epilogueMatches(graph, allowed);
     if (matches.length === 0) return graph;
     return ctx.produce(graph, (g) => {

@@ -34,6 +34,8 @@ export function interactionMatches(graph: Graph): [string, string][] {
 export const fuseInteraction: Pass = {
   name: "fuse-interaction",
   summary: "Fold a concat that follows an interaction into it (the concat's other operands become `tail` operands)",
+  requires: ["precision"],
+  provides: ["fused-interaction"],
   options: {},
   run(graph, ctx) {
     const matches = interactionMatches(graph);

@@ -1,8 +1,9 @@
 // The built-in passes, in the order `rmc passes` lists them. Each lives in
 // passes/<name>.ts (file name = pass name); adding a pass means adding its
-// file and one line here.
+// file and one line here. These are the target-neutral passes; a target's
+// own (the Wasm memory plan) come with its backend (backends/index.ts).
 
-import type { Pass } from "../src/pipeline/pass.js";
+import { PassRegistry, type Pass } from "../src/pipeline/index.js";
 import { assignPrecision } from "./assign-precision.js";
 import { canonicalize } from "./canonicalize.js";
 import { dce } from "./dce.js";
@@ -12,9 +13,8 @@ import { fuseEpilogue } from "./fuse-epilogue.js";
 import { fuseBags } from "./fuse-bags.js";
 import { fuseInteraction } from "./fuse-interaction.js";
 import { foldQuant } from "./fold-quant.js";
-import { planMemory } from "./plan-memory.js";
 
-/** Every built-in pass; the registry is pre-loaded with these. */
+/** Every built-in pass. */
 export const BUILTIN_PASSES: readonly Pass[] = [
   canonicalize,
   inferShapes,
@@ -25,5 +25,11 @@ export const BUILTIN_PASSES: readonly Pass[] = [
   fuseBags,
   fuseInteraction,
   foldQuant,
-  planMemory,
 ];
+
+/** A registry holding the built-in passes. */
+export function createPassRegistry(): PassRegistry {
+  const registry = new PassRegistry();
+  for (const pass of BUILTIN_PASSES) registry.register(pass);
+  return registry;
+}

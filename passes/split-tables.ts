@@ -13,12 +13,12 @@ import { produce } from "immer";
 import { RmcError, didYouMean, type Diagnostic } from "../src/diagnostics.js";
 import type { Graph, Node, WeightDecl } from "../src/ir/types.js";
 import { refName, weightInputs, weightRef } from "../src/ir/types.js";
-import { weightPrecision } from "../src/ir/precision.js";
+import { precisionOf } from "../src/ir/attrs.js";
 import { ROW_FORMATS, rowBytes, type RowFormat } from "../src/quant/rowwise.js";
 import type { Pass, PassContext } from "../src/pipeline/pass.js";
 import type { Batch } from "../src/data/batch.js";
 import { isBags, bagOffsets } from "../src/data/batch.js";
-import { TARGET_LIMITS } from "../backends/limits.js";
+import { BUILTIN_TARGETS, targetNamed } from "../src/target/index.js";
 
 type Options = {
   maxBytes: number;
@@ -56,10 +56,11 @@ interface Candidate {
 export const splitTables: Pass<Options> = {
   name: "split-tables",
   summary: "Split embedding tables over a size limit by rows or columns, and hot rows from cold ones (by id frequency in the calibration data)",
+  provides: ["split"],
   options: {
     maxBytes: { type: "bytes", default: 0, doc: "largest part, at its precision (0: the target's largest buffer)" },
     target: { type: "string", default: "wasm", doc: "whose buffer limit applies when max-bytes is 0: wasm (4 GiB) or wgsl (128 MiB)" },
-    mode: { type: "string", default: "rows", doc: "how tables over the limit split: rows (id ranges) or cols (dimension ranges)" },
+    mode: { type: "enum", values: MODES, default: "rows", doc: "how tables over the limit split: rows (id ranges) or cols (dimension ranges)" },
     hot: { type: "number", default: 0, doc: "move the K most frequent rows of each table into a hot part (needs calibration data)" },
     hotBytes: { type: "bytes", default: 0, doc: "as hot, with K the rows that fit this many bytes (4 per id plus the row)" },
     hotPrecision: { type: "string", default: "", doc: "precision of hot parts (default: the table's)" },
@@ -68,7 +69,7 @@ export const splitTables: Pass<Options> = {
   },
   run(graph: Graph, ctx: PassContext<Options>): Graph {
     const o = ctx.options;
-    const limit = checkOptions(o);
+    const limit = checkOptions(o, ctx);
     const candidates = selectTables(graph, o.tables);
     const wantHot = o.hot > 0 || o.hotBytes > 0;
     const counts = wantHot ? countIds(graph, candidates, ctx.calibration) : undefined;
@@ -101,8 +102,7 @@ export const splitTables: Pass<Options> = {
 };
 
 /** The size limit the options give; every option checked. */
-function checkOptions(o: Options): number {
-  if (!MODES.includes(o.mode)) fail(`mode must be rows or cols, got \`${o.mode}\``);
+function checkOptions(o: Options, ctx: PassContext<Options>): number {
   for (const [k, v] of [
     ["hot-precision", o.hotPrecision],
     ["cold-precision", o.coldPrecision],
@@ -120,12 +120,13 @@ function checkOptions(o: Options): number {
     );
   if (!wantHot && (o.hotPrecision || o.coldPrecision)) fail("hot-precision and cold-precision need a hot/cold split (hot=K or hot-bytes=SIZE)");
   if (o.maxBytes > 0) return o.maxBytes;
-  const limits = TARGET_LIMITS[o.target];
-  if (!limits)
-    fail(
-      `unknown target \`${o.target}\`${didYouMean(o.target, Object.keys(TARGET_LIMITS)) ? `: ${didYouMean(o.target, Object.keys(TARGET_LIMITS))}` : ""} (give max-bytes for other targets)`,
-    );
-  return limits.maxBufferBytes;
+  // A target nothing defines is this option's problem: say so, and how to go without one.
+  const known = ctx.target?.name === o.target || BUILTIN_TARGETS.has(o.target);
+  if (!known) {
+    const dym = didYouMean(o.target, BUILTIN_TARGETS.keys());
+    fail(`unknown target \`${o.target}\`${dym ? `: ${dym}` : ""} (give max-bytes for other targets)`);
+  }
+  return targetNamed(o.target, ctx).limits.maxBufferBytes;
 }
 
 /** Every whole table an embedding_bag reads (optionally only those named), with its precision and readers. */
@@ -143,7 +144,7 @@ function selectTables(graph: Graph, only: string): Candidate[] {
       const decl = decls.get(weights[at]!)!;
       at += count;
       if (count !== 1 || decl.attrs.part_of !== undefined) return; // already split
-      const c = found.get(decl.name) ?? { decl, precision: weightPrecision(decl, n), readers: [] };
+      const c = found.get(decl.name) ?? { decl, precision: precisionOf(decl, n), readers: [] };
       c.readers.push({ input: source, feature: feats[t]! });
       found.set(decl.name, c);
     });

@@ -14,24 +14,14 @@ import { WEIGHTS_OFFSET, layoutWeights, writeShard, writeWeightsBlob } from "./l
 import { shardEntries, shardFile } from "../shards.js";
 import { withTableParts } from "../../src/weights/parts.js";
 import { planMemory } from "./plan.js";
-import { WASM_OPS, resolveAlias, schedule } from "./schedule.js";
+import { resolveAlias, schedule } from "../schedule.js";
 import { generateModule, hostImports } from "./codegen.js";
 import { RmcError } from "../../src/diagnostics.js";
-import { WASM_LIMITS } from "../limits.js";
-
-/** The fusions and memory plan `rmc compile` runs for this target. */
-export const WASM_PASSES = "fuse-epilogue,fuse-bags,fuse-interaction,fold-quant,plan-memory";
-
-/** Precisions the kernels implement: tables, and dense layers by op. */
-export const WASM_PRECISIONS = {
-  tables: ["fp32", "fp16", "int8", "int4", "int2"],
-  linear: ["fp32", "fp16", "bf16", "int8"],
-  cross_layer: ["fp32", "fp16", "bf16"],
-} as const;
+import { WASM_TARGET } from "../../src/target/index.js";
 
 /** Rejects precisions the kernels do not implement, naming each place. */
 function checkPrecisions(graph: Graph): void {
-  const bad = compiledPrecisions(graph, WASM_PRECISIONS).filter((c) => !c.allowed.includes(c.precision));
+  const bad = compiledPrecisions(graph, WASM_TARGET.precisions).filter((c) => !c.allowed.includes(c.precision));
   if (bad.length > 0)
     throw new RmcError(
       bad.map((b) => ({
@@ -45,16 +35,7 @@ function checkPrecisions(graph: Graph): void {
 }
 
 export const wasmBackend: Backend = {
-  name: "wasm",
-  summary: "WebAssembly (SIMD128) via binaryen; runs in Node and browsers with src/runtime",
-  ops: WASM_OPS,
-  precisions: { tables: WASM_PRECISIONS.tables, layers: WASM_PRECISIONS.linear },
-  limits: WASM_LIMITS,
-  // Relaxed SIMD (fused multiply-add) would break bit-equality with the interpreter and needs a flag on Node 20; not offered yet.
-  // `profile`: kernels stay functions of their own, named (k3_interact, ...), so a CPU profile shows time per kernel.
-  features: ["profile"],
-  // Every fusion has a kernel form here; plan-memory writes this backend's workspace plan and must come last.
-  passes: WASM_PASSES,
+  ...WASM_TARGET,
   async compile(graph: Graph, store: WeightStore, opts: CompileOptions): Promise<CompileResult> {
     checkPrecisions(graph);
     // Parts of split tables are views of their tables' tensors, read row by row as their shards are written.
@@ -110,7 +91,7 @@ export const wasmBackend: Backend = {
         compiler: { name: "rmc", version: opts.compilerVersion },
         target: "wasm",
         model: signature(graph),
-        precision: precisionsByKey(graph, WASM_PRECISIONS),
+        precision: precisionsByKey(graph, WASM_TARGET.precisions),
         files: out.files(),
         ir: graph,
         wasm,

@@ -18,13 +18,13 @@ import type { Graph, WeightDecl } from "../../src/ir/types.js";
 import type { Tensor, WeightStore } from "../../src/weights/store.js";
 import { f32ToBf16, f32ToF16 } from "../../src/weights/dtypes.js";
 import { type RowFormat, type RowRange, quantizeRow, rowBytes } from "../../src/quant/rowwise.js";
-import { rowRangeOf } from "../../src/ir/precision.js";
+import { rowRangeOf } from "../../src/ir/attrs.js";
 import { nodeTables } from "../../src/ir/tables.js";
 import { quantizeInt8Weights, toBf16, toF16, smoothMultipliers, smoothWeights } from "../../src/quant/dense.js";
-import { prequantizedIn } from "../../src/interp/precision.js";
+import { prequantizedIn } from "../../src/weights/prequantized.js";
 import { tempPath } from "../../src/util/fs.js";
-import type { Step } from "./schedule.js";
-import { weightPrecision } from "../../src/ir/precision.js";
+import type { Step } from "../schedule.js";
+import { precisionOf } from "../../src/ir/attrs.js";
 
 /** Output columns per GEMM panel (two f32x4 vectors). */
 export const PANEL = 8;
@@ -204,7 +204,7 @@ function wantedWeights(graph: Graph, steps: Step[]): Wanted[] {
   for (const step of steps)
     for (const name of step.weights) {
       const decl = decls.get(name)!;
-      const precision = step.op === "embedding_bag" ? weightPrecision(decl, step.node) : step.precision;
+      const precision = step.op === "embedding_bag" ? precisionOf(decl, step.node) : step.precision;
       const placed = seen.get(name);
       if (placed) {
         if (placed.precision !== precision)

@@ -10,8 +10,8 @@
 
 import { RmcError, error, type Diagnostic } from "../../src/diagnostics.js";
 import type { Graph, Node, TensorType } from "../../src/ir/types.js";
-import type { Schedule, Step } from "./schedule.js";
-import { resolveAlias, widthOf } from "./schedule.js";
+import type { Schedule, Step } from "../schedule.js";
+import { resolveAlias, widthOf } from "../schedule.js";
 import { int8ScratchBytes } from "./kernels/gemm-int8.js";
 
 /** Diagnostic code: the memory plan written in the IR cannot be used. */

@@ -7,7 +7,7 @@
 import { RmcError, error } from "../../src/diagnostics.js";
 import type { Graph } from "../../src/ir/types.js";
 import { weightInputs } from "../../src/ir/types.js";
-import { weightPrecision } from "../../src/ir/precision.js";
+import { layerPrecision, precisionOf } from "../../src/ir/attrs.js";
 import { printGraph } from "../../src/ir/print.js";
 import { withTableParts } from "../../src/weights/parts.js";
 import type { WeightStore } from "../../src/weights/store.js";
@@ -16,36 +16,16 @@ import { ArtifactWriter } from "../artifact.js";
 import { compiledPrecisions, precisionsByKey, signature } from "../compiled.js";
 import { shardEntries } from "../shards.js";
 import type { Backend, CompileOptions, CompileResult } from "../backend.js";
-import { WASM_OPS, layerPrecision, schedule } from "../wasm/schedule.js";
+import { schedule } from "../schedule.js";
 import { lower } from "./lower.js";
 import { wgslLayout } from "./layout.js";
 import { WGSL_CODES, overLimit, placeBuffers, tableBytes, writeWeightsFile } from "./weights.js";
 import type { TableFormat } from "./kernels/embedding.js";
-import { WGSL_LIMITS } from "../limits.js";
-
-/** WebGPU's default limits, which every adapter offers and the plan stays within. */
-export const WEBGPU_DEFAULTS = {
-  maxStorageBufferBindingSize: 128 * 2 ** 20,
-  maxStorageBuffersPerShaderStage: 8,
-  maxComputeWorkgroupSizeX: 256,
-  maxComputeInvocationsPerWorkgroup: 256,
-  maxComputeWorkgroupStorageSize: 16384,
-  maxComputeWorkgroupsPerDimension: 65535,
-} as const;
-
-/** Ops the WGSL backend compiles (the Wasm backend's set). */
-export const WGSL_OPS = WASM_OPS;
-
-/** Precisions the shaders implement: tables, and dense layers by op. */
-export const WGSL_PRECISIONS = {
-  tables: ["fp32", "fp16", "int8", "int4", "int2"],
-  linear: ["fp32", "fp16", "bf16", "int8"],
-  cross_layer: ["fp32", "fp16", "bf16"],
-} as const;
+import { WEBGPU_DEFAULTS, WGSL_TARGET } from "../../src/target/index.js";
 
 /** Unsupported ops and precisions: one error listing every place. */
 function checkGraph(graph: Graph): void {
-  const ops = WGSL_OPS as readonly string[];
+  const ops = WGSL_TARGET.ops;
   const problems = graph.nodes
     .filter((n) => !ops.includes(n.op))
     .map((n) =>
@@ -57,7 +37,7 @@ function checkGraph(graph: Graph): void {
       ),
     );
   if (problems.length === 0)
-    for (const c of compiledPrecisions(graph, WGSL_PRECISIONS))
+    for (const c of compiledPrecisions(graph, WGSL_TARGET.precisions))
       if (!c.allowed.includes(c.precision))
         problems.push(
           error(
@@ -82,7 +62,7 @@ function checkBindingLimit(graph: Graph, limit: number): void {
       seen.add(name);
       const table = n.op === "embedding_bag";
       const elements = decl.shape.reduce((a, b) => a * b, 1);
-      const p = table ? weightPrecision(decl, n) : layerPrecision(graph, n);
+      const p = table ? precisionOf(decl, n) : layerPrecision(graph, n);
       const bytes = table ? tableBytes(p as TableFormat, decl.shape[0]!, decl.shape[1]!) : elements * (p === "int8" ? 1 : p === "fp32" ? 4 : 2);
       if (bytes > limit) over.push({ decl, bytes, table });
     }
@@ -105,7 +85,7 @@ export async function compileWgsl(
   checkBindingLimit(graph, limit);
   // Parts of split tables are views of their tables' tensors, read row by row as their shards are written.
   const weights = withTableParts(graph, store);
-  const lowered = lower(graph, schedule(graph), weights, limit);
+  const lowered = lower(graph, schedule(graph, "wgsl"), weights, limit);
   const placed = placeBuffers(lowered.weights);
   const out = new ArtifactWriter(opts.outDir);
   try {
@@ -135,7 +115,7 @@ export async function compileWgsl(
       compiler: { name: "rmc", version: opts.compilerVersion },
       target: "wgsl",
       model: signature(graph),
-      precision: precisionsByKey(graph, WGSL_PRECISIONS),
+      precision: precisionsByKey(graph, WGSL_TARGET.precisions),
       files: out.files(),
       ir: graph,
       wgsl: wgslLayout(lowered, placed.offsets, limits),
@@ -156,16 +136,7 @@ export async function compileWgsl(
 }
 
 export const wgslBackend: Backend & { webgpu: typeof WEBGPU_DEFAULTS } = {
-  name: "wgsl",
-  summary: "WebGPU compute shaders (WGSL) and a dispatch plan; runs in browsers and in Node with the webgpu package",
-  ops: WGSL_OPS,
-  precisions: { tables: WGSL_PRECISIONS.tables, layers: WGSL_PRECISIONS.linear },
-  // One binding holds at most 128 MiB (a table or a layer); the whole model is bounded by GPU memory, not by an API limit.
-  limits: WGSL_LIMITS,
+  ...WGSL_TARGET,
   webgpu: WEBGPU_DEFAULTS,
-  // dot4I8Packed is used where the adapter has it (a shader variant chosen at load), so there is nothing to request.
-  features: [],
-  // The fused forms run here too; the per-call buffer plan is this backend's own (backends/wgsl/plan.ts), so no plan-memory.
-  passes: "fuse-epilogue,fuse-bags,fuse-interaction,fold-quant",
   compile: (graph: Graph, weights: WeightStore, opts: CompileOptions): Promise<CompileResult> => compileWgsl(graph, weights, opts),
 };

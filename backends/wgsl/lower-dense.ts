@@ -5,9 +5,9 @@
 // epilogue; low rank: down-projection into scratch, then the up-projection
 // with the epilogue). Each layer's weights become one weights buffer.
 
-import { staticActScale } from "../../src/interp/precision.js";
+import { staticActScale } from "../../src/ir/attrs.js";
 import { smoothMultipliers } from "../../src/quant/dense.js";
-import type { Step } from "../wasm/schedule.js";
+import type { Step } from "../schedule.js";
 import type { Lowering } from "./lower.js";
 import { fixed, perSamples } from "./plan.js";
 import { GEMM_TILE, type WeightElement, renderGemm } from "./kernels/gemm.js";

@@ -5,9 +5,9 @@
 // into one scratch buffer), and standalone relu/sigmoid/tanh.
 
 import { dotInteractionWidth } from "../../src/ir/ops.js";
-import { rowRangeOf, weightPrecision } from "../../src/ir/precision.js";
+import { rowRangeOf, precisionOf } from "../../src/ir/attrs.js";
 import type { RowRange } from "../../src/quant/rowwise.js";
-import type { Step } from "../wasm/schedule.js";
+import type { Step } from "../schedule.js";
 import type { Lowering } from "./lower.js";
 import { fixed, perSamples } from "./plan.js";
 import { WG } from "./render.js";
@@ -73,7 +73,7 @@ function lowerWholeTables(ctx: Lowering, step: Step, bc: BagContext, whole: { t:
   let used = 0;
   for (const { t, slot } of whole) {
     const decl = t.parts[0]!.decl;
-    const format = weightPrecision(decl, node) as TableFormat;
+    const format = precisionOf(decl, node) as TableFormat;
     const bytes = tableBytes(format, t.rows, dim);
     if (used + bytes > ctx.bindingLimit && groups[groups.length - 1]!.length > 0) {
       groups.push([]);
@@ -115,7 +115,7 @@ function lowerWholeTables(ctx: Lowering, step: Step, bc: BagContext, whole: { t:
 /** The weights buffer of one part of a split table: its rows, in a shard file of its own. */
 function partBuffer(ctx: Lowering, bc: BagContext, part: TablePart): { name: string; format: TableFormat; rows: number; width: number } {
   const decl = part.decl;
-  const format = weightPrecision(decl, bc.node) as TableFormat;
+  const format = precisionOf(decl, bc.node) as TableFormat;
   const [rows, width] = decl.shape as [number, number];
   const name = `part.${decl.name}`;
   if (!ctx.weights.some((w) => w.name === name))

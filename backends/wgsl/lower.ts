@@ -9,7 +9,7 @@
 import type { Graph, Node, TensorType, WeightDecl } from "../../src/ir/types.js";
 import type { WeightStore } from "../../src/weights/store.js";
 import type { SizeExpr, WgslLayout } from "../../src/runtime/manifest.js";
-import { type Schedule, type Step, resolveAlias, widthOf } from "../wasm/schedule.js";
+import { type Schedule, type Step, resolveAlias, widthOf } from "../schedule.js";
 import { BatchBuffers, perSample } from "./plan.js";
 import type { Rendered } from "./render.js";
 import { header } from "./render.js";

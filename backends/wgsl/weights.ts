@@ -13,7 +13,7 @@ import type { Tensor, WeightStore } from "../../src/weights/store.js";
 import { f32ToBf16, f32ToF16 } from "../../src/weights/dtypes.js";
 import { type RowFormat, type RowRange, quantizeRow, rowBytes } from "../../src/quant/rowwise.js";
 import { quantizeInt8Weights, smoothMultipliers, smoothWeights, toBf16, toF16 } from "../../src/quant/dense.js";
-import { prequantizedIn } from "../../src/interp/precision.js";
+import { prequantizedIn } from "../../src/weights/prequantized.js";
 import type { WeightElement } from "./kernels/gemm.js";
 import type { TableFormat } from "./kernels/embedding.js";
 

@@ -4,7 +4,8 @@
 
 import { readFileSync } from "node:fs";
 import { parseModel } from "../../src/frontend/index.js";
-import { createPassRegistry, runPipeline, DEFAULT_PIPELINE } from "../../src/pipeline/index.js";
+import { runPipeline, DEFAULT_PIPELINE } from "../../src/pipeline/index.js";
+import { createPassRegistry } from "../../passes/index.js";
 import { interpret } from "../../src/interp/interpreter.js";
 import { loadWeights } from "../../src/weights/bind.js";
 import type { Batch } from "../../src/data/batch.js";
@@ -26,7 +27,7 @@ export function plannedGraph(rmdl: string, planFile: string, weights: WeightStor
     `assign-precision{mode=plan,plan=${JSON.stringify(planFile)}}`,
     createPassRegistry(),
     { out: () => {} },
-    weights,
+    { weights },
   );
 }
 

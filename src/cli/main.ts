@@ -9,7 +9,7 @@ import { RmcError, formatDiagnostics } from "../diagnostics.js";
 import { commandHelp, parseCommandArgs, type CommandSpec, type ParsedArgs } from "./args.js";
 import { sourceLookup } from "./sources.js";
 import { COMMANDS } from "./commands/index.js";
-import { compilerVersion } from "./version.js";
+import { compilerVersion } from "../driver/version.js";
 
 /** A command module: its spec and what it does; resolves to the process exit code. */
 export interface Command {

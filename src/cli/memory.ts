@@ -2,7 +2,7 @@
 // (passes/plan-memory.ts) planned for the Wasm workspace, per sample of batch
 // capacity, and what that comes to for a few batch sizes.
 
-import type { MemoryPlanSummary } from "../../passes/plan-memory.js";
+import type { MemoryPlanSummary } from "../../backends/wasm/plan-memory.js";
 import { humanBytes } from "./summary.js";
 
 export type { MemoryPlanSummary };

@@ -9,14 +9,16 @@ import { parseModel } from "../frontend/index.js";
 import { parseGraph } from "../ir/parse.js";
 import { verifyGraph } from "../ir/verify.js";
 import {
-  PassRegistry,
-  createPassRegistry,
-  loadPlugin,
   parsePipeline,
+  printPipeline,
   runPipelineWithReport,
   DEFAULT_PIPELINE,
   type Instrumentation,
+  type PassRegistry,
+  type PipelineReport,
+  type PipelineStep,
 } from "../pipeline/index.js";
+import { loadToolchain, type Toolchain } from "../driver/index.js";
 import { openSafetensors } from "../weights/safetensors.js";
 import { bindWeights } from "../weights/bind.js";
 import { initWeights } from "../weights/init.js";
@@ -53,14 +55,9 @@ export const PIPELINE_FLAGS: Record<string, FlagSpec> = {
   "time-passes": { type: "boolean", doc: "report the time spent in each pass" },
 };
 
-/** A pass registry with the built-ins and every `--plugin` module's passes; also the modules (they may export backends). */
-export async function loadPlugins(
-  args: ParsedArgs,
-): Promise<{ registry: PassRegistry; modules: { file: string; module: Record<string, unknown> }[] }> {
-  const registry = createPassRegistry();
-  const modules = [];
-  for (const file of (args.flags.plugin as string[] | undefined) ?? []) modules.push({ file, module: (await loadPlugin(file, registry)).module });
-  return { registry, modules };
+/** The compiler's passes and backends with every `--plugin` module's, each module loaded once. */
+export async function loadPlugins(args: ParsedArgs): Promise<Toolchain> {
+  return loadToolchain((args.flags.plugin as string[] | undefined) ?? []);
 }
 
 /** A pass registry with the built-ins and every `--plugin` module. */
@@ -73,22 +70,13 @@ export async function runPasses(graph: Graph, args: ParsedArgs, io: CliIO, weigh
   return (await runPassesWithReport(graph, args, io, { ...(weights ? { weights } : {}) })).graph;
 }
 
-/** As runPasses, with extra steps appended, calibration data for the passes, and what the passes emitted. */
-export async function runPassesWithReport(
-  graph: Graph,
-  args: ParsedArgs,
-  io: CliIO,
-  extra: { weights?: WeightStore; calibration?: Batch[]; append?: string | string[] },
-): Promise<{ graph: Graph; outputs: Record<string, unknown> }> {
-  const registry = await loadRegistry(args);
-  const base = (args.flags.passes as string | undefined) ?? DEFAULT_PIPELINE;
-  // Appended steps run after the user's, in order, except passes the user's pipeline already names.
-  const named = new Set(parsePipeline(base).map((s) => s.name));
-  const append = (typeof extra.append === "string" ? [extra.append] : (extra.append ?? [])).filter((step) => !named.has(step.split("{")[0]!.trim()));
-  const pipeline = [base, ...append].filter((s) => s.trim() !== "").join(",");
-  rememberSource("<pipeline>", pipeline);
+/** The user's `--passes` pipeline as steps. */
+export const userPipeline = (args: ParsedArgs): PipelineStep[] => parsePipeline((args.flags.passes as string | undefined) ?? DEFAULT_PIPELINE);
+
+/** The instrumentation the dump and timing flags ask for; dumps go to stderr. */
+export function instrumentation(args: ParsedArgs, io: CliIO): Instrumentation {
   const after = (args.flags["print-ir-after"] as string[] | undefined) ?? [];
-  const instr: Instrumentation = {
+  return {
     printBefore: (args.flags["print-ir-before"] as string[] | undefined) ?? [],
     printAfter: after.includes("all") ? "all" : after,
     printAfterChange: args.flags["print-ir-after-change"] === true,
@@ -97,9 +85,38 @@ export async function runPassesWithReport(
     out: io.err,
     ...(typeof args.flags["ir-dump-dir"] === "string" ? { irDumpDir: args.flags["ir-dump-dir"] } : {}),
   };
-  const report = runPipelineWithReport(graph, pipeline, registry, instr, extra.weights, extra.calibration);
-  // Warnings and notes the passes left (a plugin's report, say) are for the user too.
+}
+
+/** Remembers the pipeline's text as the user wrote it, then the steps appended to it, so diagnostics located by column can show it. */
+export function rememberPipeline(args: ParsedArgs, appended: readonly PipelineStep[]): void {
+  const text = (args.flags.passes as string | undefined) ?? DEFAULT_PIPELINE;
+  rememberSource("<pipeline>", [text, appended.length ? printPipeline(appended) : ""].filter((t) => t.trim() !== "").join(","));
+}
+
+/** Writes the warnings and notes passes left (a plugin's report, say) to stderr. */
+export function reportPassDiagnostics(report: Pick<PipelineReport, "diagnostics">, io: CliIO): void {
   if (report.diagnostics.length) io.err(formatDiagnostics(report.diagnostics, sourceLookup) + "\n");
+}
+
+/** As runPasses, with extra steps appended, calibration data for the passes, and what the passes emitted. */
+export async function runPassesWithReport(
+  graph: Graph,
+  args: ParsedArgs,
+  io: CliIO,
+  extra: { weights?: WeightStore; calibration?: Batch[]; append?: readonly PipelineStep[] },
+): Promise<{ graph: Graph; outputs: PipelineReport["outputs"] }> {
+  const registry = await loadRegistry(args);
+  const user = userPipeline(args);
+  // Appended steps run after the user's, in order, except passes the user's pipeline already names.
+  const named = new Set(user.map((s) => s.name));
+  const appended = (extra.append ?? []).filter((step) => !named.has(step.name));
+  const steps = [...user, ...appended];
+  rememberPipeline(args, appended);
+  const report = runPipelineWithReport(graph, steps, registry, instrumentation(args, io), {
+    ...(extra.weights ? { weights: extra.weights } : {}),
+    ...(extra.calibration ? { calibration: extra.calibration } : {}),
+  });
+  reportPassDiagnostics(report, io);
   return { graph: report.graph, outputs: report.outputs };
 }
 

@@ -13,8 +13,15 @@ import { writeFileAtomic } from "../util/fs.js";
 import { formatPlanMarkdown, formatPlanTable } from "../precision/report.js";
 import { writePlan, type PrecisionPlan } from "../precision/plan.js";
 import { type MemoryPlanSummary, formatMemoryMarkdown } from "./memory.js";
-import { numberFlag, type FlagSpec, type ParsedArgs } from "./args.js";
+import { choiceFlag, numberFlag, type FlagSpec, type ParsedArgs } from "./args.js";
+import { ROW_RANGES } from "../quant/rowwise.js";
+import { CALIBRATION_METHODS } from "../quant/calibrate.js";
+
+/** What `--precision` takes. */
+const PRECISION_MODES = ["fp32", "fp16", "int8", "int4", "auto"] as const;
 import type { CliIO } from "./main.js";
+import type { PrecisionRequest } from "../driver/index.js";
+import { parseOptionValue } from "../pipeline/index.js";
 
 export const PRECISION_FLAGS: Record<string, FlagSpec> = {
   precision: {
@@ -40,24 +47,33 @@ export const PRECISION_FLAGS: Record<string, FlagSpec> = {
   pin: { type: "string", multiple: true, value: "NODE=P", doc: "pin a table or layer (IR id, e.g. top.0=fp32), like @precision" },
 };
 
-/** The assign-precision step the flags ask for, or undefined when none is. */
-export function precisionStep(args: ParsedArgs): string | undefined {
+/** `--ne-budget 0.05` or `0.05%`: percent, as the assign-precision option reads it. */
+function percentFlag(args: ParsedArgs, name: string, cmd: string): number {
+  const parsed = parseOptionValue({ type: "percent" }, String(args.flags[name]));
+  if ("error" in parsed) throw new RmcError(`rmc ${cmd}: --${name} ${parsed.error}`, "E0903");
+  return parsed.value as number;
+}
+
+/** The precision choice the flags ask for, or undefined when none is (the model's own pins apply). */
+export function precisionRequest(args: ParsedArgs, cmd: string): PrecisionRequest | undefined {
   const mode = args.flags.precision as string | undefined;
   const plan = args.flags.plan as string | undefined;
-  const pins = ((args.flags.pin as string[] | undefined) ?? []).map((p) => p.replace("=", ":"));
+  const pins = ((args.flags.pin as string[] | undefined) ?? []).map((p) => {
+    const at = p.indexOf("=");
+    return [at < 0 ? p : p.slice(0, at), at < 0 ? "" : p.slice(at + 1)] as const;
+  });
   if (mode === undefined && plan === undefined && pins.length === 0) return undefined;
-  if (mode !== undefined && plan !== undefined) throw new RmcError("rmc compile: give --precision or --plan, not both", "E0906");
-  const opts = [
-    `mode=${plan !== undefined ? "plan" : (mode ?? "fp32")}`,
-    `budget=${args.flags["ne-budget"]}`,
-    `act=${args.flags.act}`,
-    `calib-method=${args.flags["calib-method"]}`,
-    `smooth=${args.flags.smooth}`,
-    `row-range=${args.flags["row-range"]}`,
-    ...(plan !== undefined ? [`plan=${JSON.stringify(plan)}`] : []),
-    ...(pins.length ? [`pins=${pins.join(";")}`] : []),
-  ];
-  return `assign-precision{${opts.join(",")}}`;
+  if (mode !== undefined && plan !== undefined) throw new RmcError(`rmc ${cmd}: give --precision or --plan, not both`, "E0906");
+  return {
+    mode: plan !== undefined ? "plan" : (choiceFlag(args, "precision", cmd, PRECISION_MODES) ?? "fp32"),
+    budget: percentFlag(args, "ne-budget", cmd),
+    act: choiceFlag(args, "act", cmd, ["dynamic", "static"] as const)!,
+    calibMethod: choiceFlag(args, "calib-method", cmd, CALIBRATION_METHODS)!,
+    smooth: numberFlag(args, "smooth", cmd)!,
+    rowRange: choiceFlag(args, "row-range", cmd, ROW_RANGES)!,
+    ...(plan !== undefined ? { plan } : {}),
+    ...(pins.length ? { pins } : {}),
+  };
 }
 
 /** Calibration batches from `--calib` (the first `--calib-rows` samples), or undefined. */

@@ -15,7 +15,7 @@ import type { WeightStore } from "../weights/store.js";
 import { KERNELS } from "./kernels.js";
 import { tableAt } from "./precision.js";
 import { withTableParts } from "../weights/parts.js";
-import { weightPrecision } from "../ir/precision.js";
+import { precisionOf } from "../ir/attrs.js";
 import { type BoundWeight, type KernelArgs, type Value, sampleWidth } from "./operands.js";
 import { checkBatchSize, checkInput } from "./inputs.js";
 
@@ -125,7 +125,7 @@ function bindWeight(decl: WeightDecl, store: WeightStore, reader: Node): BoundWe
         decl.span,
       ),
     );
-  const tensor = reader.op === "embedding_bag" ? tableAt(stored, weightPrecision(decl, reader), decl) : stored;
+  const tensor = reader.op === "embedding_bag" ? tableAt(stored, precisionOf(decl, reader), decl) : stored;
   let data: Float32Array | undefined;
   return { name: decl.name, decl, tensor, dense: () => (data ??= tensor.toFloat32()) };
 }

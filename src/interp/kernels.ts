@@ -8,7 +8,8 @@
 import { type OpName, dotInteractionWidth } from "../ir/ops.js";
 import type { Node, Type } from "../ir/types.js";
 import { int8Linear, quantizeActivations, smoothMultipliers } from "../quant/dense.js";
-import { int8Weights, layerPrecision, roundedWeights, smoothOf, staticActScale } from "./precision.js";
+import { int8Weights, roundedWeights, runnableLayerPrecision } from "./precision.js";
+import { smoothOf, staticActScale } from "../ir/attrs.js";
 import { type Activation, type CrossWeights, activateInPlace, crossLayerBatch, dotF32, linearBatch, relu, sigmoid, tanh } from "./math.js";
 import { embeddingBagKernel } from "./embedding.js";
 import { type BoundWeight, type Kernel, type KernelArgs, sampleWidth, tensorOperand } from "./operands.js";
@@ -36,7 +37,7 @@ function denseLayer(
   actScale: number | undefined,
   y: Float32Array,
 ): void {
-  const p = layerPrecision(node, w.decl);
+  const p = runnableLayerPrecision(node, w.decl);
   if (p === "int8") {
     const smooth = smoothOf(node);
     return int8Linear(x, batch, inF, int8Weights(w.tensor, smooth), outF, b?.dense(), actScale, y, smooth ? smoothMultipliers(smooth) : undefined);
@@ -191,7 +192,7 @@ function interactDot(a: KernelArgs, operands: number[], d: number): number {
 
 /** The weights of one cross layer, from `[W, b]` (rank 0) or `[down, up, b]`, at the layer's precision (fp32, fp16 or bf16). */
 function crossWeights(node: Node, ws: readonly BoundWeight[], rank: number): CrossWeights {
-  const p = layerPrecision(node, ws[0]!.decl) as "fp32" | "fp16" | "bf16";
+  const p = runnableLayerPrecision(node, ws[0]!.decl) as "fp32" | "fp16" | "bf16";
   const at = (i: number) => (p === "fp32" ? ws[i]!.dense() : roundedWeights(ws[i]!.tensor, p));
   if (rank > 0) return { rank, down: at(0), up: at(1), bias: at(2) };
   return { rank: 0, w: at(0), bias: at(1) };

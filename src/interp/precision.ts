@@ -11,7 +11,8 @@ import { RmcError, error } from "../diagnostics.js";
 import type { Node, WeightDecl } from "../ir/types.js";
 import { DenseTensor, numElements, rowLength, type Tensor } from "../weights/store.js";
 import { ROW_FORMATS, type RowFormat, type RowRange, dequantizeRow, roundTripRow, rowBytes } from "../quant/rowwise.js";
-import { rowRangeOf } from "../ir/precision.js";
+import { type Precision, precisionOf, rowRangeOf } from "../ir/attrs.js";
+import { type PrequantizedRows, prequantizedIn } from "../weights/prequantized.js";
 import { type Int8Weights, quantizeInt8Weights, toBf16, toF16, smoothWeights } from "../quant/dense.js";
 
 /** Error code: a precision the interpreter gives no meaning to for this op or weight. */
@@ -19,23 +20,6 @@ export const E_PRECISION = "E1508";
 
 /** Precisions a table may be stored at. */
 const TABLE_PRECISIONS = ["fp32", ...ROW_FORMATS] as const;
-
-/**
- * A table whose rows are already stored in a row format (imported from
- * PyTorch's prepacked tables): its bytes are used as they are, never
- * re-quantized. Recognised by shape, so the importer's class needs no import here.
- */
-export interface PrequantizedRows {
-  readonly format: RowFormat;
-  /** Copies row `i`'s `rowBytes(format, dim)` bytes into `out` at `offset`. */
-  readRowBytes(i: number, out: Uint8Array, offset: number): void;
-}
-
-/** The tensor's stored rows if it is prequantized in `format`, else undefined. */
-export function prequantizedIn(t: Tensor, format: string): PrequantizedRows | undefined {
-  const p = t as Partial<PrequantizedRows>;
-  return p.format === format && typeof p.readRowBytes === "function" ? (p as PrequantizedRows) : undefined;
-}
 
 /** Tables up to this many elements are dequantized whole once and kept (16 MiB of f32); larger ones row by row. */
 const CACHE_TABLE_ELEMENTS = 1 << 22;
@@ -130,12 +114,6 @@ export function int8Weights(tensor: Tensor, smooth?: readonly number[]): Int8Wei
   return q;
 }
 
-/** The smoothing factors of an int8 layer, or undefined. */
-export function smoothOf(node: Node): number[] | undefined {
-  const s = node.attrs.smooth;
-  return Array.isArray(s) ? (s as number[]) : undefined;
-}
-
 /** Precisions a dense layer may take, by op. */
 export const LAYER_PRECISIONS: Record<string, readonly string[]> = {
   linear: ["fp32", "fp16", "bf16", "int8"],
@@ -145,20 +123,14 @@ export const LAYER_PRECISIONS: Record<string, readonly string[]> = {
 };
 
 /**
- * The precision of a dense layer: its weight matrix's (a pin on the weight,
- * else on the node, else fp32), which applies to the bias too. Anything the
- * op does not support is an error naming the node.
+ * The precision a dense layer runs at (its weight matrix's, by the one pin
+ * rule of src/ir/attrs.ts), checked against what the interpreter gives a
+ * meaning for that op: anything else is an error naming the node.
  */
-export function layerPrecision(node: Node, weight: WeightDecl): string {
-  const p = (weight.attrs.precision as string | undefined) ?? (node.attrs.precision as string | undefined) ?? "fp32";
+export function runnableLayerPrecision(node: Node, weight: WeightDecl): Precision {
+  const p = precisionOf(weight, node);
   const allowed = LAYER_PRECISIONS[node.op] ?? ["fp32"];
   if (!allowed.includes(p))
     throw new RmcError(error(E_PRECISION, `${node.op} %${node.id} cannot run at ${p}`, node.span, `${node.op} layers take ${allowed.join(", ")}`));
   return p;
-}
-
-/** A static activation scale as the kernels use it (an f32), or undefined for dynamic per-row scales. */
-export function staticActScale(node: Node): number | undefined {
-  const s = node.attrs.act_scale;
-  return typeof s === "number" ? Math.fround(s) : undefined;
 }

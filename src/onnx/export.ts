@@ -8,9 +8,10 @@
 
 import { RmcError, error } from "../diagnostics.js";
 import { type Attrs, type Graph, type Node, type TensorType, type WeightDecl, refName, valueInputs, weightInputs } from "../ir/types.js";
-import { createPassRegistry, runPipeline, DEFAULT_PIPELINE } from "../pipeline/index.js";
-import { int8Weights, layerPrecision, roundedWeights, smoothOf, staticActScale, tableAt } from "../interp/precision.js";
-import { weightPrecision } from "../ir/precision.js";
+import { runPipeline, DEFAULT_PIPELINE } from "../pipeline/index.js";
+import { createPassRegistry } from "../../passes/index.js";
+import { int8Weights, roundedWeights, runnableLayerPrecision, tableAt } from "../interp/precision.js";
+import { pinOf, precisionOf, smoothOf, staticActScale } from "../ir/attrs.js";
 import { smoothMultipliers } from "../quant/dense.js";
 import type { WeightStore } from "../weights/store.js";
 import { OnnxBuilder } from "./builder.js";
@@ -85,13 +86,13 @@ export function exportOnnx(graph: Graph, weights: WeightStore, opts: ExportOptio
   const inputs = canonical.inputs.flatMap((i) => inputInfos(i.name, i.type));
   b.reserve(...inputs.map((i) => i.name!));
   const mode = opts.precision ?? "fp32";
-  const int8 = new Set(canonical.nodes.filter((n) => n.op === "linear" && precisionOf(n, canonical, mode) === "int8").map((n) => n.id));
+  const int8 = new Set(canonical.nodes.filter((n) => n.op === "linear" && exportedPrecision(n, canonical, mode) === "int8").map((n) => n.id));
   const readers = new Map<string, Node>();
   for (const n of canonical.nodes)
     for (const w of int8.has(n.id) ? weightInputs(n).slice(1) : weightInputs(n)) if (!readers.has(w)) readers.set(w, n);
   for (const w of canonical.weights) {
     const reader = readers.get(w.name);
-    if (reader) b.initializer(weightTensor(w, weights, reader, mode === "fp32" ? "fp32" : precisionOf(reader, canonical, mode, w)));
+    if (reader) b.initializer(weightTensor(w, weights, reader, mode === "fp32" ? "fp32" : exportedPrecision(reader, canonical, mode, w)));
   }
   const ctx: LowerCtx = { b, graph: canonical, weights, values: new Map(), decoders: new Map(), int8, int8Form: opts.int8Form ?? "dynamic" };
   for (const i of canonical.inputs) if (i.type.kind === "tensor") ctx.values.set(i.name, { name: i.name, shape: i.type.shape.slice(1) as number[] });
@@ -137,13 +138,13 @@ interface LowerCtx {
  * the tables of one embedding_bag may each be stored differently, as an auto
  * plan chooses them. fp32 mode ignores precisions.
  */
-function precisionOf(n: Node, g: Graph, mode: ExportPrecision, table?: WeightDecl): string {
+function exportedPrecision(n: Node, g: Graph, mode: ExportPrecision, table?: WeightDecl): string {
   if (mode === "fp32") return "fp32";
-  if (n.op === "embedding_bag") return table ? weightPrecision(table, n) : "fp32";
+  if (n.op === "embedding_bag") return table ? precisionOf(table, n) : "fp32";
   const decl = g.weights.find((d) => d.name === weightInputs(n)[0]);
   if (!decl) return "fp32";
-  if (mode === "int8" && n.op === "linear" && decl.attrs.precision === undefined && n.attrs.precision === undefined) return "int8";
-  return layerPrecision(n, decl);
+  if (mode === "int8" && n.op === "linear" && pinOf(decl) === undefined && pinOf(n) === undefined) return "int8";
+  return runnableLayerPrecision(n, decl);
 }
 
 /** Emits one IR node's ONNX subgraph; returns the tensor holding its value. */

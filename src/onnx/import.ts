@@ -9,7 +9,8 @@
 import { RmcError, error, type Diagnostic } from "../diagnostics.js";
 import { parseModel } from "../frontend/index.js";
 import { type Graph, type Input, type Node, type TensorType, valueInputs, weightInputs } from "../ir/types.js";
-import { DEFAULT_PIPELINE, createPassRegistry, runPipeline } from "../pipeline/index.js";
+import { DEFAULT_PIPELINE, runPipeline } from "../pipeline/index.js";
+import { createPassRegistry } from "../../passes/index.js";
 import { writeDsl } from "./dsl.js";
 import { INPUTS_METADATA } from "./export.js";
 import { GraphIndex } from "./match.js";

@@ -9,16 +9,17 @@ import type { Graph } from "../ir/types.js";
 import { verifyGraph } from "../ir/verify.js";
 import type { WeightStore } from "../weights/store.js";
 import type { Batch } from "../data/batch.js";
+import type { TargetInfo } from "../target/target.js";
 import { instrument, MANAGER_CODES, type Instrumentation, type PassTiming, type ResolvedStep } from "./instrument.js";
-import { describeOptions, findOption, parseOptionValue, suggestOption, type OptionValue, type Pass } from "./pass.js";
+import { describeOptions, findOption, parseOptionValue, suggestOption, type OptionValue, type Pass, type PassOutputs } from "./pass.js";
 import type { PassRegistry } from "./registry.js";
 import { parsePipeline, printStep, type PipelineStep } from "./text.js";
 
 /** What `rmc compile` runs when no `--passes` is given. */
 export const DEFAULT_PIPELINE = "canonicalize,infer-shapes,dce";
 
-/** Diagnostic codes for pipelines that name things the registry lacks. */
-export const RESOLVE_CODES = { unknownPass: "E1202", unknownOption: "E1203", badOptionValue: "E1204" } as const;
+/** Diagnostic codes for pipelines that name things the registry lacks, or order passes against their `requires`. */
+export const RESOLVE_CODES = { unknownPass: "E1202", unknownOption: "E1203", badOptionValue: "E1204", order: "E1212" } as const;
 
 const located = (col: number | undefined, message: string, tail = ""): string => `${message}${col !== undefined ? ` at column ${col}` : ""}${tail}`;
 
@@ -44,8 +45,34 @@ export function resolvePipeline(pipeline: string | readonly PipelineStep[], regi
     const options = resolveOptions(pass, step, problems);
     if (options) resolved.push({ pass, options, text: printStep(step) });
   }
+  problems.push(...orderProblems(resolved));
   if (problems.length > 0) throw new RmcError(problems);
   return resolved;
+}
+
+/**
+ * Steps that run before a step providing a fact they require. A fact that no
+ * step provides is the input's to have (an .ir file written after the pass
+ * that provides it), so only a provider that comes too late is an error.
+ */
+function orderProblems(steps: readonly ResolvedStep[]): Diagnostic[] {
+  const problems: Diagnostic[] = [];
+  steps.forEach((step, i) => {
+    for (const fact of step.pass.requires ?? []) {
+      if (steps.slice(0, i).some((s) => s.pass.provides?.includes(fact))) continue;
+      const later = steps.slice(i + 1).find((s) => s.pass.provides?.includes(fact));
+      if (later)
+        problems.push(
+          error(
+            RESOLVE_CODES.order,
+            `pass \`${step.pass.name}\` needs ${fact}, which \`${later.pass.name}\` provides, but runs before it`,
+            undefined,
+            `move \`${step.pass.name}\` after \`${later.pass.name}\``,
+          ),
+        );
+    }
+  });
+  return problems;
 }
 
 function resolveOptions(pass: Pass, step: PipelineStep, problems: Diagnostic[]): Record<string, OptionValue> | undefined {
@@ -89,9 +116,16 @@ export interface PipelineReport {
   graph: Graph;
   /** Warnings and notes the passes pushed to `ctx.diagnostics`. */
   diagnostics: Diagnostic[];
-  /** What the passes handed back with `ctx.emit`, by name. */
-  outputs: Record<string, unknown>;
+  /** What the passes handed back with `ctx.emit`, by name (typed for the names declared in PassOutputs). */
+  outputs: Partial<PassOutputs> & Record<string, unknown>;
   timings: PassTiming[];
+}
+
+/** What a caller hands every pass besides the graph (each optional). */
+export interface PassData {
+  weights?: WeightStore;
+  calibration?: readonly Batch[];
+  target?: TargetInfo;
 }
 
 /** Checks that `--print-ir-before/after` name passes that exist, so a typo does not silently print nothing. */
@@ -114,9 +148,9 @@ export function runPipelineWithReport(
   pipeline: string | readonly PipelineStep[],
   registry: PassRegistry,
   instr: Instrumentation = {},
-  weights?: WeightStore,
-  calibration?: readonly Batch[],
+  data: PassData = {},
 ): PipelineReport {
+  const { weights, calibration, target } = data;
   const steps = resolvePipeline(pipeline, registry);
   checkPrintNames(instr, registry);
   const inputProblems = verifyGraph(graph, { allowUntyped: true });
@@ -124,7 +158,7 @@ export function runPipelineWithReport(
     throw new RmcError([error(MANAGER_CODES.invalidInput, `the pipeline's input graph @${graph.name} is not valid IR`), ...inputProblems]);
   const callbacks = instrument(instr, registry, weights);
   const diagnostics: Diagnostic[] = [];
-  const outputs: Record<string, unknown> = {};
+  const outputs: PipelineReport["outputs"] = {};
   callbacks.start(graph);
   let current = graph;
   for (const [index, step] of steps.entries()) {
@@ -137,6 +171,7 @@ export function runPipelineWithReport(
       emit,
       ...(weights ? { weights } : {}),
       ...(calibration ? { calibration } : {}),
+      ...(target ? { target } : {}),
     };
     const t0 = performance.now();
     let output: unknown;
@@ -165,9 +200,9 @@ export function runPipeline(
   pipeline: string | readonly PipelineStep[],
   registry: PassRegistry,
   instr: Instrumentation = {},
-  weights?: WeightStore,
+  data: PassData = {},
 ): Graph {
-  const report = runPipelineWithReport(graph, pipeline, registry, instr, weights);
+  const report = runPipelineWithReport(graph, pipeline, registry, instr, data);
   const out = instr.out ?? ((s: string) => void process.stderr.write(s));
   for (const d of report.diagnostics) out(`${formatDiagnostic(d)}\n`);
   return report.graph;

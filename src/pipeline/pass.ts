@@ -8,18 +8,35 @@ import { didYouMean, type Diagnostic } from "../diagnostics.js";
 import type { Graph } from "../ir/types.js";
 import type { Batch } from "../data/batch.js";
 import type { WeightStore } from "../weights/store.js";
+import type { TargetInfo } from "../target/target.js";
+
+/**
+ * What passes hand back to the caller with `ctx.emit`, by name. Modules that
+ * emit a result declare its type here by interface merging (see
+ * src/precision/plan.ts), so callers read it typed; plugins may emit any
+ * other name, read as `unknown`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface PassOutputs {}
 
 /** A typed option value as a pass sees it. */
 export type OptionValue = number | string | boolean;
 
-/** How option text is read: `bytes` takes `128MiB`/`4GiB`/`1000`; `percent` takes `0.05%` or `0.05` (both mean 0.05 percent). */
-export type OptionType = "number" | "string" | "boolean" | "bytes" | "percent";
+/**
+ * How option text is read: `bytes` takes `128MiB`/`4GiB`/`1000`; `percent`
+ * takes `0.05%` or `0.05` (both mean 0.05 percent); `enum` takes one of the
+ * spec's `values`; `list` takes some of them separated by `;` (the value is
+ * that text, normalised: trimmed, no empty items).
+ */
+export type OptionType = "number" | "string" | "boolean" | "bytes" | "percent" | "enum" | "list";
 
 /** One option of a pass: its type, default and a one-line description. */
 export interface OptionSpec {
   type: OptionType;
   default: OptionValue;
   doc: string;
+  /** `enum` and `list`: the values allowed, checked when the pipeline is resolved. */
+  values?: readonly string[];
 }
 
 /** What a pass gets besides the graph. */
@@ -34,7 +51,10 @@ export interface PassContext<O = Record<string, OptionValue>> {
   produce: typeof produce;
   /** Labelled calibration samples, when the caller has them (the precision search measures NE on them). */
   calibration?: readonly Batch[];
+  /** The target being compiled for, when the caller knows it (passes with a `target` option fall back to the built-in of that name). */
+  target?: TargetInfo;
   /** Hands a result besides the graph back to the caller (e.g. the precision plan and its report), by name. */
+  emit<K extends keyof PassOutputs>(name: K, value: PassOutputs[K]): void;
   emit(name: string, value: unknown): void;
 }
 
@@ -48,11 +68,19 @@ export interface Pass<O extends Record<string, OptionValue> = Record<string, Opt
   /** One line. */
   summary: string;
   options: { [K in keyof O]: OptionSpec };
+  /**
+   * Facts the pass needs established before it runs (e.g. `precision`): the
+   * manager refuses a pipeline where a step that provides one comes only
+   * after this pass. A fact no step provides is assumed of the input.
+   */
+  requires?: readonly string[];
+  /** Facts the pass establishes, for the `requires` of later steps. */
+  provides?: readonly string[];
   /** Returns the same object when it changes nothing. May assume valid IR and must leave valid IR. */
   run(graph: Graph, ctx: PassContext<O>): Graph;
 }
 
-export const OPTION_TYPES: readonly OptionType[] = ["number", "string", "boolean", "bytes", "percent"];
+export const OPTION_TYPES: readonly OptionType[] = ["number", "string", "boolean", "bytes", "percent", "enum", "list"];
 
 /** `maxBytes` → `max-bytes`. */
 export const kebabCase = (s: string): string => s.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -72,9 +100,23 @@ const BYTE_UNITS: Record<string, number> = {
 };
 
 /** Reads option text as the spec's type; returns the value or a message saying what was expected. */
-export function parseOptionValue(spec: Pick<OptionSpec, "type">, text: string): { value: OptionValue } | { error: string } {
+export function parseOptionValue(spec: Pick<OptionSpec, "type" | "values">, text: string): { value: OptionValue } | { error: string } {
   const t = text.trim();
   switch (spec.type) {
+    case "enum":
+      return (spec.values ?? []).includes(t)
+        ? { value: t }
+        : { error: `must be one of ${(spec.values ?? []).join(", ")}, got \`${text}\`${hintFor(t, spec.values)}` };
+    case "list": {
+      const items = t
+        .split(";")
+        .map((s) => s.trim())
+        .filter(Boolean);
+      const bad = items.find((i) => !(spec.values ?? []).includes(i));
+      if (bad !== undefined)
+        return { error: `takes some of ${(spec.values ?? []).join(", ")} separated by ;, got \`${bad}\`${hintFor(bad, spec.values)}` };
+      return { value: items.join(";") };
+    }
     case "string":
       return { value: text };
     case "boolean":
@@ -97,6 +139,11 @@ export function parseOptionValue(spec: Pick<OptionSpec, "type">, text: string): 
   }
 }
 
+const hintFor = (written: string, values: readonly string[] | undefined): string => {
+  const dym = didYouMean(written, values ?? []);
+  return dym ? `: ${dym}` : "";
+};
+
 /** The key under which `pass` declares the option written `written` in a pipeline, if any. */
 export function findOption(pass: Pass, written: string): string | undefined {
   const has = (k: string) => Object.prototype.hasOwnProperty.call(pass.options, k);
@@ -107,7 +154,7 @@ export function findOption(pass: Pass, written: string): string | undefined {
 export function describeOptions(pass: Pass): string {
   const entries = Object.entries(pass.options);
   if (entries.length === 0) return `pass \`${pass.name}\` takes no options`;
-  return `options of \`${pass.name}\`: ${entries.map(([k, s]) => `${kebabCase(k)} (${s.type}, default ${String(s.default)}): ${s.doc}`).join("; ")}`;
+  return `options of \`${pass.name}\`: ${entries.map(([k, s]) => `${kebabCase(k)} (${s.values ? `${s.type} of ${s.values.join("|")}` : s.type}, default ${String(s.default)}): ${s.doc}`).join("; ")}`;
 }
 
 /** A "did you mean" for a mistyped option name, checked against the kebab-case spellings. */
@@ -130,6 +177,9 @@ export function checkPassShape(p: unknown): string[] {
   if (typeof pass.options !== "object" || pass.options === null || Array.isArray(pass.options))
     problems.push("`options` must be an object of { type, default, doc } specs (use {} for none)");
   else for (const [k, spec] of Object.entries(pass.options)) problems.push(...checkOptionSpec(k, spec));
+  for (const key of ["requires", "provides"] as const)
+    if (pass[key] !== undefined && !(Array.isArray(pass[key]) && (pass[key] as unknown[]).every((f) => typeof f === "string")))
+      problems.push(`\`${key}\` must be an array of fact names (strings)`);
   return problems;
 }
 
@@ -140,9 +190,14 @@ function checkOptionSpec(key: string, spec: unknown): string[] {
   if (!OPTION_TYPES.includes(s.type as OptionType))
     return [`option \`${key}\`: type must be one of ${OPTION_TYPES.join(", ")}, got ${JSON.stringify(s.type)}`];
   const problems: string[] = [];
-  const want = s.type === "string" ? "string" : s.type === "boolean" ? "boolean" : "number";
+  const choice = s.type === "enum" || s.type === "list";
+  const want = s.type === "string" || choice ? "string" : s.type === "boolean" ? "boolean" : "number";
   if (typeof s.default !== want)
     problems.push(`option \`${key}\`: default must be a ${want} for type ${String(s.type)}, got ${JSON.stringify(s.default)}`);
   if (typeof s.doc !== "string") problems.push(`option \`${key}\`: doc must be a string`);
+  if (choice && !(Array.isArray(s.values) && s.values.length > 0 && s.values.every((v) => typeof v === "string")))
+    problems.push(`option \`${key}\`: type ${String(s.type)} needs \`values\`, a non-empty array of strings`);
+  else if (choice && typeof s.default === "string" && "error" in parseOptionValue(s as unknown as OptionSpec, s.default))
+    problems.push(`option \`${key}\`: default ${JSON.stringify(s.default)} is not among its values (${(s.values as string[]).join(", ")})`);
   return problems;
 }

@@ -1,14 +1,15 @@
-// The pass registry — every pass a pipeline may name, built-in or from a
-// plugin — and the plugin loader: `--plugin ./my-pass.js` imports an ES module
-// and registers the passes it exports, after checking each has the shape of
-// a Pass, so a broken plugin fails with a message naming its file.
+// The pass registry — every pass a pipeline may name — and the plugin loader:
+// `--plugin ./my-pass.js` imports an ES module and registers the passes it
+// exports, after checking each has the shape of a Pass, so a broken plugin
+// fails with a message naming its file. The registry starts empty: the
+// built-in passes (passes/index.ts) and a target's own passes are registered
+// by whoever assembles a compiler, so the pipeline knows none of its clients.
 
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { RmcError, error, type Diagnostic } from "../diagnostics.js";
 import { syntheticSpan } from "../ir/types.js";
-import { BUILTIN_PASSES } from "../../passes/index.js";
 import { checkPassShape, type Pass } from "./pass.js";
 
 /** Diagnostic codes of the registry and plugin loader. */
@@ -64,13 +65,6 @@ export class PassRegistry {
 }
 
 const describeSource = (source: string): string => (source === BUILTIN_SOURCE ? "the built-in passes" : `plugin ${source}`);
-
-/** A registry holding the built-in passes. */
-export function createPassRegistry(): PassRegistry {
-  const registry = new PassRegistry();
-  for (const pass of BUILTIN_PASSES) registry.register(pass);
-  return registry;
-}
 
 /** What a plugin brought: its resolved file, the passes it registered and the whole module (for `backends` etc.). */
 export interface LoadedPlugin {

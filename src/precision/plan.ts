@@ -14,6 +14,13 @@ import { LINEAR_PRECISIONS, TABLE_PRECISIONS, applyAssignment, precisionUnits } 
 
 export const PLAN_FORMAT = "rmc-precision-plan/1";
 
+/** assign-precision emits its plan as `precision-plan`; callers read it typed. */
+declare module "../pipeline/pass.js" {
+  interface PassOutputs {
+    "precision-plan": PrecisionPlan;
+  }
+}
+
 export interface PrecisionPlan {
   format: typeof PLAN_FORMAT;
   model: string;

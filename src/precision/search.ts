@@ -17,8 +17,7 @@ import type { Batch } from "../data/batch.js";
 import type { WeightStore } from "../weights/store.js";
 import { interpret } from "../interp/interpreter.js";
 import { RangeCollector, activationScale, type CalibrationMethod } from "../quant/calibrate.js";
-import { COST_MODELS, type CostModel } from "../../backends/cost.js";
-import { RmcError } from "../diagnostics.js";
+import type { CostModel } from "../target/target.js";
 import { ExpectedNE, measureNE, type NeByOutput } from "./evaluate.js";
 import { BITS, applyAssignment, precisionUnits, type Unit } from "./units.js";
 
@@ -31,8 +30,10 @@ export const MARGIN_SE = 2;
 export interface SearchOptions {
   /** NE may rise by at most this much, in percent of the fp32 model's NE. */
   budget: number;
-  /** Whose speed estimate decides what is "slower" (a key of COST_MODELS). */
+  /** The target, named in the reasons. */
   target: string;
+  /** The target's speed estimate: a precision it rates slower than fp32 for a unit is never taken there. */
+  cost: CostModel;
   /** int8 activations: calibrated static scales, or dynamic per row. */
   act: "dynamic" | "static";
   calibMethod: CalibrationMethod;
@@ -128,16 +129,9 @@ export function calibrateLayers(
   return { smooth, actScale: new Map(layers.map((n) => [n.id, activationScale(collectors.get(n.id)!.range(opts.method))])) };
 }
 
-/** The cost model of a target, or an error listing the known ones. */
-export function costModel(target: string): CostModel {
-  const m = COST_MODELS[target];
-  if (!m) throw new RmcError(`no speed estimate for target \`${target}\` (known: ${Object.keys(COST_MODELS).join(", ")})`, "E1902");
-  return m;
-}
-
 export function searchPrecision(graph: Graph, weights: WeightStore, batches: readonly Batch[], opts: SearchOptions): SearchResult {
   const units = precisionUnits(graph);
-  const cost = costModel(opts.target);
+  const cost = opts.cost;
   const cal = calibrateLayers(graph, weights, batches, { alpha: opts.smooth, statics: opts.act === "static", method: opts.calibMethod });
   const assign = (precision: Map<string, string>): Graph => applyAssignment(graph, { precision, ...cal, rowRange: opts.rowRange ?? "minmax" });
   const fp32 = assign(new Map(units.map((u) => [u.id, "fp32"])));

@@ -8,7 +8,7 @@ import { produce } from "immer";
 import type { Graph, Node, WeightDecl } from "../ir/types.js";
 import { refName, weightInputs } from "../ir/types.js";
 import { rowBytes, type RowFormat, type RowRange } from "../quant/rowwise.js";
-import { weightPrecision } from "../ir/precision.js";
+import { precisionOf } from "../ir/attrs.js";
 
 export type UnitKind = "table" | "linear";
 
@@ -105,7 +105,7 @@ export function applyAssignment(graph: Graph, a: Assignment): Graph {
       if (p === "fp32") delete w.attrs.precision;
       else if (p !== undefined && w.attrs.precision !== p) w.attrs.precision = p;
       // The row range means something to n-bit tables only.
-      const stored = weightPrecision(w as WeightDecl, readerOf.get(w.name));
+      const stored = precisionOf(w as WeightDecl, readerOf.get(w.name));
       const nbit = w.role === "table" && (stored === "int4" || stored === "int2");
       const range = nbit ? (a.rowRange ?? (w.attrs.row_range as RowRange | undefined)) : undefined;
       if (range === "l2") w.attrs.row_range = "l2";

@@ -10,7 +10,7 @@
 import type { Graph, WeightDecl } from "../ir/types.js";
 import { partOf, type TablePart } from "../ir/tables.js";
 import { numElements, type Tensor, type WeightStore } from "./store.js";
-import type { PrequantizedRows } from "../interp/precision.js";
+import type { PrequantizedRows } from "./prequantized.js";
 
 /** Maps a part's row to its table's row (ids ascending within a part). */
 function rowMap(part: TablePart, hotOfTable: readonly number[] | undefined): (row: number) => number {

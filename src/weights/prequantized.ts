@@ -7,9 +7,26 @@
 
 import { RmcError, error } from "../diagnostics.js";
 import type { DType } from "../ir/types.js";
-import { dequantizeRow, rowBytes } from "../quant/rowwise.js";
+import { type RowFormat, dequantizeRow, rowBytes } from "../quant/rowwise.js";
 import { MAX_MATERIALISE_ELEMENTS } from "./lazy.js";
 import type { Tensor } from "./store.js";
+
+/**
+ * A table whose rows are already stored in a row format (imported from
+ * PyTorch's prepacked tables): its bytes are used as they are, never
+ * re-quantized. Recognised by shape, so the importer's class needs no import here.
+ */
+export interface PrequantizedRows {
+  readonly format: RowFormat;
+  /** Copies row `i`'s `rowBytes(format, dim)` bytes into `out` at `offset`. */
+  readRowBytes(i: number, out: Uint8Array, offset: number): void;
+}
+
+/** The tensor's stored rows if it is prequantized in `format`, else undefined. */
+export function prequantizedIn(t: Tensor, format: string): PrequantizedRows | undefined {
+  const p = t as Partial<PrequantizedRows>;
+  return p.format === format && typeof p.readRowBytes === "function" ? (p as PrequantizedRows) : undefined;
+}
 
 /** The row formats PyTorch's prepack ops produce. */
 export type PrequantizedFormat = "int8" | "int4" | "int2";

@@ -73,6 +73,40 @@ describe("precision on the command line", () => {
     for (const dec of plan.decisions) if (dec.kind === "table") expect(manifest.precision[dec.unit], dec.unit).toBe(dec.precision);
   });
 
+  it("compile --target wgsl --precision auto searches with the WebGPU speed estimate, not Wasm's", async () => {
+    const plans: Record<string, PrecisionPlan> = {};
+    for (const target of ["wasm", "wgsl"]) {
+      const out = join(dir, `plan-${target}.json`);
+      const r = await rmc(
+        "compile",
+        SMALL,
+        "--weights",
+        w,
+        "--target",
+        target,
+        "--precision",
+        "auto",
+        "--calib",
+        d,
+        "--calib-rows",
+        "1024",
+        "--plan-out",
+        out,
+        "-o",
+        join(dir, `dist-${target}`),
+      );
+      expect(r.code, r.err).toBe(0);
+      plans[target] = JSON.parse(readFileSync(out, "utf8")) as PrecisionPlan;
+      expect(plans[target]!.target).toBe(target);
+    }
+    const layer = (t: string, unit: string) => plans[t]!.decisions.find((x) => x.unit === unit)!;
+    // Wasm rates int8 slower for the 13→64 layer (quantizing its rows outweighs the narrow dot) and keeps it fp32;
+    // WebGPU's estimate follows the bytes moved, so that reason never appears there.
+    expect(layer("wasm", "bottom.0").why).toBe("lower precisions are not faster on wasm");
+    for (const dec of plans.wgsl!.decisions) expect(dec.why, dec.unit).not.toContain("wasm");
+    expect(layer("wgsl", "bottom.0").why).not.toContain("not faster");
+  });
+
   it("--plan reapplies a saved plan to the same IR, and --pin pins a node", async () => {
     const again = join(dir, "again");
     const r = await rmc("compile", SMALL, "--weights", w, "--plan", planFile, "-o", again);
@@ -147,8 +181,8 @@ describe("precision on the command line", () => {
     expect((await rmc("compile", SMALL, "--weights", w, "--plan", join(dir, "old.json"), "-o", again)).code).toBe(0);
     expect(readFileSync(join(again, "weights.bin"))).toEqual(readFileSync(join(minmax, "weights.bin")));
     const bad = await rmc("compile", SMALL, "--weights", w, "--precision", "int4", "--row-range", "l3", "-o", join(dir, "never"));
-    expect(bad.code).toBe(1);
-    expect(bad.err).toMatch(/E1905: .*row-range must be one of minmax, l2, got `l3`/);
+    expect(bad.code).toBe(2); // a bad flag value is a usage error
+    expect(bad.err).toMatch(/E0904: rmc compile: --row-range must be one of minmax, l2, got `l3`/);
   });
 
   it("verify passes a slightly retrained model", async () => {

@@ -15,7 +15,8 @@ import { describe, expect, it } from "vitest";
 import { parseModel } from "../../src/frontend/index.js";
 import { interpret } from "../../src/interp/interpreter.js";
 import { verifyGraph } from "../../src/ir/verify.js";
-import { createPassRegistry, runPipeline } from "../../src/pipeline/index.js";
+import { runPipeline } from "../../src/pipeline/index.js";
+import { compilerRegistry } from "../../src/driver/index.js";
 import { initWeights } from "../../src/weights/init.js";
 import { dataSchema } from "../../src/data/schema.js";
 import { InputSampler, rawToBatch } from "../../src/data/synth.js";
@@ -28,7 +29,7 @@ import { wasmBackend } from "../../backends/wasm/index.js";
 
 const FUSIONS = ["fuse-epilogue", "fuse-bags", "fuse-interaction", "fold-quant"];
 const BASE = "canonicalize,infer-shapes,dce";
-const run = (g: Graph, pipeline: string): Graph => runPipeline(g, pipeline, createPassRegistry(), { out: () => {} });
+const run = (g: Graph, pipeline: string): Graph => runPipeline(g, pipeline, compilerRegistry(), { out: () => {} });
 
 function parse(src: string, file: string): Graph {
   const { graph, diagnostics } = parseModel(src, file);

@@ -11,7 +11,8 @@ import { describe, expect, it } from "vitest";
 import { RmcError, formatDiagnostic } from "../../src/diagnostics.js";
 import { parseGraph } from "../../src/ir/parse.js";
 import { printGraph } from "../../src/ir/print.js";
-import { createPassRegistry, runPipeline } from "../../src/pipeline/index.js";
+import { runPipeline } from "../../src/pipeline/index.js";
+import { compilerRegistry } from "../../src/driver/index.js";
 
 const DIR = join(import.meta.dirname, ".");
 const SEPARATOR = "// -----";
@@ -45,7 +46,7 @@ function runCase(file: string, pipeline: string, c: Case): string {
   const lines: string[] = [];
   try {
     const g = parseGraph("\n".repeat(c.startLine) + c.input, file);
-    const out = runPipeline(g, pipeline, createPassRegistry(), { out: (s) => lines.push(s) });
+    const out = runPipeline(g, pipeline, compilerRegistry(), { out: (s) => lines.push(s) });
     return printGraph(out) + lines.join("");
   } catch (e) {
     if (!(e instanceof RmcError)) throw e;

@@ -8,7 +8,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { canonicalize } from "../../passes/canonicalize.js";
 import { dce } from "../../passes/dce.js";
-import { BUILTIN_PASSES } from "../../passes/index.js";
+import { BUILTIN_PASSES, createPassRegistry } from "../../passes/index.js";
+import { BUILTIN_BACKENDS } from "../../backends/index.js";
+import { compilerRegistry } from "../../src/driver/index.js";
 import { inferShapes } from "../../passes/infer-shapes.js";
 import { RmcError } from "../../src/diagnostics.js";
 import type { Graph } from "../../src/ir/types.js";
@@ -32,9 +34,18 @@ describe("built-in passes", () => {
       "fuse-bags",
       "fuse-interaction",
       "fold-quant",
-      "plan-memory",
     ]);
     for (const p of BUILTIN_PASSES) expect(existsSync(join(import.meta.dirname, "../../passes", `${p.name}.ts`)), p.name).toBe(true);
+  });
+
+  it("a target's own passes live with its backend and join the compiler's registry under the target's name", () => {
+    for (const [name, b] of BUILTIN_BACKENDS)
+      for (const p of b.passes) {
+        expect(existsSync(join(import.meta.dirname, "../../backends", name, `${p.name}.ts`)), p.name).toBe(true);
+        expect(compilerRegistry().source(p.name)).toBe(`target ${name}`);
+        expect(createPassRegistry().get(p.name)).toBeUndefined();
+      }
+    expect(BUILTIN_BACKENDS.get("wasm")!.passes.map((p) => p.name)).toEqual(["plan-memory"]);
   });
 
   it("return the very same object when there is nothing to do", () => {

@@ -10,7 +10,8 @@ import { produce } from "immer";
 import { describe, expect, it } from "vitest";
 import { parseModel } from "../../src/frontend/index.js";
 import { interpret } from "../../src/interp/interpreter.js";
-import { createPassRegistry, runPipelineWithReport } from "../../src/pipeline/index.js";
+import { runPipelineWithReport } from "../../src/pipeline/index.js";
+import { compilerRegistry } from "../../src/driver/index.js";
 import { initWeights } from "../../src/weights/init.js";
 import { dataSchema } from "../../src/data/schema.js";
 import { InputSampler, rawToBatch } from "../../src/data/synth.js";
@@ -19,7 +20,7 @@ import { RmcError } from "../../src/diagnostics.js";
 import type { Graph } from "../../src/ir/types.js";
 import type { Manifest } from "../../src/runtime/manifest.js";
 import { idCapsFor, planWorkspaces } from "../../src/runtime/workspace.js";
-import type { MemoryPlanSummary } from "../../passes/plan-memory.js";
+import type { MemoryPlanSummary } from "../../backends/wasm/plan-memory.js";
 import { compileTo, maxRelError, runArtifact } from "../backends/wasm/helpers.js";
 import { FUSIBLE } from "./fusible.js";
 
@@ -27,7 +28,7 @@ const FUSED = "canonicalize,infer-shapes,dce,fuse-epilogue,fuse-bags,fuse-intera
 
 function planned(src: string, file: string, pipeline = `${FUSED},plan-memory`): { source: Graph; graph: Graph; summary: MemoryPlanSummary } {
   const { graph: source } = parseModel(src, file);
-  const report = runPipelineWithReport(source!, pipeline, createPassRegistry());
+  const report = runPipelineWithReport(source!, pipeline, compilerRegistry());
   return { source: source!, graph: report.graph, summary: report.outputs["memory-plan"] as MemoryPlanSummary };
 }
 

@@ -12,14 +12,8 @@ import { parseGraph } from "../../src/ir/parse.js";
 import { printGraph } from "../../src/ir/print.js";
 import type { Graph } from "../../src/ir/types.js";
 import { VERIFY_CODES } from "../../src/ir/verify.js";
-import {
-  DEFAULT_PIPELINE,
-  createPassRegistry,
-  runPipeline,
-  runPipelineWithReport,
-  type Instrumentation,
-  type Pass,
-} from "../../src/pipeline/index.js";
+import { DEFAULT_PIPELINE, runPipeline, runPipelineWithReport, type Instrumentation, type Pass } from "../../src/pipeline/index.js";
+import { compilerRegistry } from "../../src/driver/index.js";
 import { canonicalize } from "../../passes/canonicalize.js";
 import { dlrmSmall } from "../ir/graphs.js";
 
@@ -28,7 +22,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** A registry with the built-ins plus test passes that misbehave on purpose. */
 function registry(...extra: Pass[]) {
-  const r = createPassRegistry();
+  const r = compilerRegistry();
   for (const p of extra) {
     if (p.name === "from-plugin") r.registerFromPlugin(p, "./plugins/mine.js");
     else r.register(p, "test");
@@ -132,6 +126,51 @@ describe("runPipeline", () => {
       { maxBytes: 1024, budget: 0.1, label: "x" },
     ]);
     expect(runPipelineWithReport(dlrmSmall(), "show-options{maxBytes=2KiB}", r).diagnostics[0]!.message).toContain('"maxBytes":2048');
+  });
+
+  it("checks enum and list options when the pipeline resolves, before any pass runs", () => {
+    let ran = false;
+    const choosy: Pass = {
+      name: "choosy",
+      summary: "t",
+      options: {
+        mode: { type: "enum", values: ["rows", "cols"], default: "rows", doc: "d" },
+        acts: { type: "list", values: ["relu", "tanh"], default: "relu", doc: "d" },
+      },
+      run: (g, ctx) => {
+        ran = true;
+        ctx.diagnostics.push({ code: "T2", severity: "note", message: JSON.stringify(ctx.options) });
+        return g;
+      },
+    };
+    const r = registry(choosy);
+    const ok = runPipelineWithReport(dlrmSmall(), 'choosy{mode=cols,acts=" tanh ;relu;"}', r);
+    expect(JSON.parse(ok.diagnostics[0]!.message)).toEqual({ mode: "cols", acts: "tanh;relu" });
+    ran = false;
+    const bad = rmcError(() => runPipelineWithReport(dlrmSmall(), "canonicalize,choosy{mode=col,acts=relu;gelu}", r));
+    expect(ran).toBe(false);
+    expect(bad.diagnostics.map((d) => d.code)).toEqual(["E1204", "E1204"]);
+    expect(bad.diagnostics[0]!.message).toBe("option `mode` of `choosy` must be one of rows, cols, got `col`: did you mean `cols`? at column 21");
+    expect(bad.diagnostics[1]!.message).toContain("takes some of relu, tanh separated by ;, got `gelu`");
+  });
+
+  it("refuses a pipeline whose step runs before the step that provides what it requires, naming both", () => {
+    const needs: Pass = { name: "needs-p", summary: "t", options: {}, requires: ["p"], run: (g) => g };
+    const gives: Pass = { name: "gives-p", summary: "t", options: {}, provides: ["p"], run: (g) => g };
+    const r = registry(needs, gives);
+    expect(() => runPipelineWithReport(dlrmSmall(), "gives-p,needs-p", r)).not.toThrow();
+    // No step provides it: the input is taken to have it (an .ir file written after that pass).
+    expect(() => runPipelineWithReport(dlrmSmall(), "needs-p", r)).not.toThrow();
+    const e = rmcError(() => runPipelineWithReport(dlrmSmall(), "needs-p,gives-p", r));
+    expect(e.diagnostics[0]!.code).toBe("E1212");
+    expect(e.message).toBe("pass `needs-p` needs p, which `gives-p` provides, but runs before it");
+    // The built-ins declare theirs: the memory plan must come after the fusions, the fusions after precision.
+    expect(rmcError(() => runPipelineWithReport(dlrmSmall(), "canonicalize,plan-memory,fuse-epilogue", r)).message).toContain(
+      "pass `plan-memory` needs epilogues, which `fuse-epilogue` provides",
+    );
+    expect(rmcError(() => runPipelineWithReport(dlrmSmall(), "canonicalize,fuse-bags,assign-precision", r)).message).toContain(
+      "pass `fuse-bags` needs precision, which `assign-precision` provides",
+    );
   });
 
   it("writes pass diagnostics to out when the caller does not take the report", () => {

@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { RmcError } from "../../src/diagnostics.js";
 import { printGraph } from "../../src/ir/print.js";
 import { parseGraph } from "../../src/ir/parse.js";
-import { PassRegistry, createPassRegistry, loadPlugin, runPipelineWithReport } from "../../src/pipeline/index.js";
+import { PassRegistry, loadPlugin, runPipelineWithReport } from "../../src/pipeline/index.js";
+import { compilerRegistry } from "../../src/driver/index.js";
 
 const dir = mkdtempSync(join(tmpdir(), "rmc-plugins-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,7 +22,7 @@ function plugin(source: string): string {
   return file;
 }
 
-async function loadError(path: string, registry = createPassRegistry()): Promise<RmcError> {
+async function loadError(path: string, registry = compilerRegistry()): Promise<RmcError> {
   try {
     await loadPlugin(path, registry);
   } catch (e) {
@@ -35,7 +36,7 @@ const GOOD = `export const passes = [{ name: "tag-nodes", summary: "Adds nothing
 
 describe("PassRegistry", () => {
   it("comes pre-loaded with the built-ins, listed by name", () => {
-    const r = createPassRegistry();
+    const r = compilerRegistry();
     expect(r.names()).toEqual([
       "assign-precision",
       "canonicalize",
@@ -53,7 +54,7 @@ describe("PassRegistry", () => {
   });
 
   it("refuses a second pass of the same name, naming both sources", () => {
-    const r = createPassRegistry();
+    const r = compilerRegistry();
     const dce = r.get("dce")!;
     expect(() => r.register({ ...dce }, "./mine.js")).toThrow(
       "pass `dce` from plugin ./mine.js clashes with the pass of that name from the built-in passes",
@@ -63,7 +64,7 @@ describe("PassRegistry", () => {
 
 describe("loadPlugin", () => {
   it("registers the passes a module exports, remembering the file", async () => {
-    const r = createPassRegistry();
+    const r = compilerRegistry();
     const path = plugin(GOOD);
     const loaded = await loadPlugin(path, r);
     expect(loaded.passes).toEqual(["tag-nodes"]);
@@ -75,7 +76,7 @@ describe("loadPlugin", () => {
   });
 
   it("accepts a module that only exports backends, and ignores unknown exports", async () => {
-    const r = createPassRegistry();
+    const r = compilerRegistry();
     expect((await loadPlugin(plugin("export const backends = []; export const extra = 1;"), r)).passes).toEqual([]);
     expect((await loadPlugin(plugin(GOOD.replace("tag-nodes", "other") + "export const extra = 1;"), r)).passes).toEqual(["other"]);
   });
@@ -113,13 +114,13 @@ describe("loadPlugin", () => {
       `plugin ${path}: pass \`no-run\`: option \`minDim\` must be a spec { type, default, doc }, got 1`,
       `plugin ${path}: pass \`bad-opts\`: \`summary\` must be one line`,
       `plugin ${path}: pass \`bad-opts\`: option \`size\`: default must be a number for type bytes, got "1MiB"`,
-      `plugin ${path}: pass \`bad-opts\`: option \`k\`: type must be one of number, string, boolean, bytes, percent, got "int"`,
+      `plugin ${path}: pass \`bad-opts\`: option \`k\`: type must be one of number, string, boolean, bytes, percent, enum, list, got "int"`,
       `plugin ${path}: pass #3: expected a pass object, got number`,
     ]);
   });
 
   it("refuses a plugin pass that clashes with a registered one, and registers none of its passes", async () => {
-    const r = createPassRegistry();
+    const r = compilerRegistry();
     const path = plugin(GOOD.replace("tag-nodes", "dce").replace("[{", '[{ name: "fresh", summary: "s", options: {}, run: (g) => g }, {'));
     const e = await loadError(path, r);
     expect(e.message).toContain("pass `dce` clashes with the pass of that name from the built-in passes");
@@ -144,7 +145,7 @@ describe("the example plugin examples/plugins/fold-activations.js", () => {
 `;
 
   it("loads through loadPlugin and folds relu after relu or sigmoid in a pipeline", async () => {
-    const registry = createPassRegistry();
+    const registry = compilerRegistry();
     await loadPlugin("examples/plugins/fold-activations.js", registry);
     const report = runPipelineWithReport(parseGraph(source, "g.ir"), "canonicalize,fold-activations{report=true},dce", registry, { out: () => {} });
     const text = printGraph(report.graph);
@@ -160,7 +161,7 @@ describe("the example plugin examples/plugins/fold-activations.js", () => {
   });
 
   it("returns the same graph when there is nothing to fold", async () => {
-    const registry = createPassRegistry();
+    const registry = compilerRegistry();
     await loadPlugin("examples/plugins/fold-activations.js", registry);
     const g = parseGraph("graph @g {\n  input %x: f32[B,3]\n  %r = relu(%x) : f32[B,3]\n  output y = %r\n}\n", "g.ir");
     const pass = registry.get("fold-activations")!;

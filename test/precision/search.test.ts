@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseModel } from "../../src/frontend/index.js";
-import { createPassRegistry, runPipeline } from "../../src/pipeline/index.js";
+import { runPipeline } from "../../src/pipeline/index.js";
+import { createPassRegistry } from "../../passes/index.js";
 import { initWeights } from "../../src/weights/init.js";
 import { calibrateOutputs } from "../../src/weights/calibrate.js";
 import { dataSchema } from "../../src/data/schema.js";
@@ -25,7 +26,7 @@ import { applyAssignment, precisionUnits } from "../../src/precision/units.js";
 import { PLAN_FORMAT, applyDecisions, readPlan, writePlan, type PrecisionPlan } from "../../src/precision/plan.js";
 import { rowBytes } from "../../src/quant/rowwise.js";
 import { planSummary } from "../../src/precision/report.js";
-import { COST_MODELS } from "../../backends/cost.js";
+import { WASM_TARGET } from "../../src/target/index.js";
 
 const src = readFileSync(join(import.meta.dirname, "../../examples/dlrm_kaggle_small.rmdl"), "utf8");
 const written = parseModel(src, "examples/dlrm_kaggle_small.rmdl").graph!;
@@ -47,7 +48,7 @@ function labelled(seed: number, n: number): Batch[] {
   return out;
 }
 const calib = labelled(1, 768);
-const opts = { budget: 0.05, target: "wasm", act: "dynamic" as const, calibMethod: "percentile" as const, smooth: 0.5 };
+const opts = { budget: 0.05, target: "wasm", cost: WASM_TARGET.cost, act: "dynamic" as const, calibMethod: "percentile" as const, smooth: 0.5 };
 
 describe("units", () => {
   it("know their sizes at every precision (FBGEMM row sizes for tables)", () => {
@@ -153,7 +154,7 @@ describe("auto search", () => {
 
   it("never picks what the target runs slower (fp16/bf16 dense layers on wasm, int8 for layers this narrow), and explains every decision", () => {
     // Wasm's estimate: int8 pays per input and per output for (de)quantizing, so only the wide 367→64 layer gains.
-    const cost = COST_MODELS.wasm!;
+    const cost = WASM_TARGET.cost;
     expect(cost("linear", "int8", [64, 367])).toBeLessThan(1);
     for (const shape of [
       [64, 13],

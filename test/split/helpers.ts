@@ -6,7 +6,8 @@
 import { expect } from "vitest";
 import type { Graph } from "../../src/ir/types.js";
 import { parseModel } from "../../src/frontend/index.js";
-import { createPassRegistry, runPipelineWithReport } from "../../src/pipeline/index.js";
+import { runPipelineWithReport } from "../../src/pipeline/index.js";
+import { createPassRegistry } from "../../passes/index.js";
 import type { WeightStore } from "../../src/weights/store.js";
 import { initWeights } from "../../src/weights/init.js";
 import { dataSchema } from "../../src/data/schema.js";
@@ -45,7 +46,7 @@ export function model(src = MODEL(), edit?: (g: Graph) => void): Graph {
 
 /** Runs a pipeline with calibration data (for hot/cold splitting). */
 export function run(g: Graph, pipeline: string, calibration?: Batch[]): Graph {
-  return runPipelineWithReport(g, pipeline, createPassRegistry(), { out: () => {} }, undefined, calibration).graph;
+  return runPipelineWithReport(g, pipeline, createPassRegistry(), { out: () => {} }, calibration ? { calibration } : {}).graph;
 }
 
 export const weightsFor = (g: Graph, seed = 7): WeightStore => initWeights(g, { seed, dist: "trained" });

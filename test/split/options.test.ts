@@ -5,7 +5,8 @@
 import { describe, expect, it } from "vitest";
 import { RmcError } from "../../src/diagnostics.js";
 import { batches, model, partNames, run } from "./helpers.js";
-import { createPassRegistry, runPipelineWithReport } from "../../src/pipeline/index.js";
+import { runPipelineWithReport } from "../../src/pipeline/index.js";
+import { createPassRegistry } from "../../passes/index.js";
 
 function errorOf(f: () => unknown): string {
   try {
@@ -21,7 +22,7 @@ describe("split-tables options", () => {
   const g = model();
   const calib = batches(g, [32]);
   for (const [pipeline, message] of [
-    ["split-tables{mode=diagonal}", /E1930 .*mode must be rows or cols, got `diagonal`/],
+    ["split-tables{mode=diagonal}", /E1204 option `mode` of `split-tables` must be one of rows, cols, got `diagonal`/],
     ["split-tables{target=cuda}", /E1930 .*unknown target `cuda`.*max-bytes/],
     ["split-tables{hot=2,hot-bytes=1KiB}", /E1930 .*hot .* or hot-bytes .*not both/],
     ["split-tables{hot=2,mode=cols}", /E1930 .*mode=cols cannot be combined/],
@@ -53,7 +54,7 @@ describe("split-tables options", () => {
 
   it("hot=K leaves a table of at most K rows whole, with a note, and splits the larger ones", () => {
     const notes: string[] = [];
-    const out = runPipelineWithReport(g, "split-tables{hot=50}", createPassRegistry(), { out: () => {} }, undefined, calib);
+    const out = runPipelineWithReport(g, "split-tables{hot=50}", createPassRegistry(), { out: () => {} }, { calibration: calib });
     for (const d of out.diagnostics) notes.push(d.message);
     // Rows 200, 50, 120: the 50-row table all fits a hot part of 50.
     expect(partNames(out.graph)).toEqual(["emb.0.weight.hot", "emb.0.weight.cold", "emb.2.weight.hot", "emb.2.weight.cold"]);

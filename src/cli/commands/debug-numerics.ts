@@ -11,7 +11,7 @@ import type { Batch } from "../../data/batch.js";
 import { dataSchema } from "../../data/schema.js";
 import { readBatches } from "../../data/tsv.js";
 import { interpret } from "../../interp/interpreter.js";
-import { weightPrecision } from "../../ir/precision.js";
+import { precisionOf } from "../../ir/attrs.js";
 import type { Command } from "../main.js";
 import { numberFlag, requireFlag } from "../args.js";
 import { WEIGHT_FLAGS, loadWeights } from "../model.js";
@@ -84,7 +84,7 @@ function nodePrecision(g: Graph, n: Node): string {
   if (n.op === "embedding_bag") {
     const ps = new Set(
       weightInputs(n).map((w) =>
-        weightPrecision(
+        precisionOf(
           g.weights.find((d) => d.name === w)!,
           n,
         ),
@@ -174,7 +174,7 @@ export const debugNumerics: Command = {
     );
     if (target !== jump.id)
       io.out(
-        `its worst table: ${target} (${weightPrecision(
+        `its worst table: ${target} (${precisionOf(
           compiled.weights.find((d) => d.name === target)!,
           jump,
         )}), relative RMS ${perTable.get(target)!.relative.toExponential(2)}\n`,

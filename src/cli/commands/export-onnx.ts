@@ -13,7 +13,7 @@ import { choiceFlag, requireFlag } from "../args.js";
 import { WEIGHT_FLAGS, loadModel, loadWeightsWithInfo, runPassesWithReport } from "../model.js";
 import { pinPrequantized } from "../precision.js";
 import { humanBytes } from "../summary.js";
-import { compilerVersion } from "../version.js";
+import { compilerVersion } from "../../driver/version.js";
 
 export const exportOnnxCmd: Command = {
   spec: {
@@ -59,7 +59,7 @@ export const exportOnnxCmd: Command = {
     const written = loadModel(args.positionals[0]!, io);
     const { store: weights, prequantized } = loadWeightsWithInfo(written, args, io, cmd);
     const model = pinPrequantized(written, prequantized);
-    const append = plan !== undefined ? `assign-precision{mode=plan,plan=${JSON.stringify(plan)}}` : undefined;
+    const append = plan !== undefined ? [{ name: "assign-precision", options: { mode: "plan", plan } }] : undefined;
     const { graph } = await runPassesWithReport(model, { positionals: [], flags: {} }, io, { weights, ...(append ? { append } : {}) });
     const int8Form = choiceFlag(args, "int8-form", cmd, ["dynamic", "exact"] as const)!;
     const bytes = exportOnnx(graph, weights, { precision, int8Form, producerVersion: compilerVersion() });

@@ -20,7 +20,7 @@ import type { Command } from "../main.js";
 import { numberFlag, requireFlag } from "../args.js";
 import { WEIGHT_FLAGS, loadWeights } from "../model.js";
 import { fp32Of, manifestPlan, readManifest } from "../artifact.js";
-import { compilerVersion } from "../version.js";
+import { compilerVersion } from "../../driver/version.js";
 
 const pct = (x: number): string => `${x >= 0 ? "+" : ""}${x.toFixed(4)}%`;
 

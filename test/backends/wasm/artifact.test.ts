@@ -16,7 +16,7 @@ import { Rng } from "../../../src/util/rng.js";
 import { RmcError } from "../../../src/diagnostics.js";
 import type { Graph } from "../../../src/ir/types.js";
 import type { Manifest } from "../../../src/runtime/manifest.js";
-import { schedule } from "../../../backends/wasm/schedule.js";
+import { schedule } from "../../../backends/schedule.js";
 import { layoutWeights } from "../../../backends/wasm/layout.js";
 import { planMemory } from "../../../backends/wasm/plan.js";
 import { generateModule } from "../../../backends/wasm/codegen.js";

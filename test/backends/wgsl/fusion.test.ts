@@ -13,7 +13,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { wgslBackend } from "../../../backends/wgsl/index.js";
-import { createPassRegistry, runPipeline } from "../../../src/pipeline/index.js";
+import { runPipeline } from "../../../src/pipeline/index.js";
+import { compilerRegistry } from "../../../src/driver/index.js";
 import { initWeights } from "../../../src/weights/init.js";
 import { interpret } from "../../../src/interp/interpreter.js";
 import { Rng } from "../../../src/util/rng.js";
@@ -43,7 +44,7 @@ function int8Top(g: Graph): void {
 
 /** Compiles `built` with and without `passes`, runs both on the device, and expects identical outputs at a few batch sizes. */
 async function sameFusedAndPlain(built: ReturnType<typeof build>, passes: string, seed: number): Promise<void> {
-  const fused = runPipeline(built.graph, passes, createPassRegistry(), { out: () => {} });
+  const fused = runPipeline(built.graph, passes, compilerRegistry(), { out: () => {} });
   expect(fused).not.toBe(built.graph);
   const weights = initWeights(built.source, { seed, dist: "trained" });
   const plain = await GpuArtifact.load(await compileTo(built.graph, weights), ctx!, "best");
@@ -77,7 +78,7 @@ describe.skipIf(!ctx)("fusions on the WGSL backend", () => {
 
   it("fused and unfused artifacts give identical outputs, both as close to the interpreter", async () => {
     const built = build(FUSIBLE, int8Top);
-    const fused = runPipeline(built.graph, wgslBackend.passes!, createPassRegistry(), { out: () => {} });
+    const fused = runPipeline(built.graph, wgslBackend.passes!, compilerRegistry(), { out: () => {} });
     // Every fusion the backend declares found something to do here.
     expect(fused.nodes.filter((n) => n.op === "embedding_bag")).toHaveLength(1);
     expect(fused.nodes.some((n) => n.op === "concat" || n.op === "relu" || n.op === "sigmoid")).toBe(false);

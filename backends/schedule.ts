@@ -1,28 +1,26 @@
-// Wasm backend, step 1 of 4 (schedule → layout → plan → codegen): turns the
-// final IR into the list of kernel invocations the generated `forward` makes,
-// each dense layer with its precision and epilogue activation.
-// It checks that every op is one the backend implements, reads the `act` a
-// fuse-epilogue pass wrote on linear and cross layers (and, for IR that did
-// not run that pass, still folds a relu into the layer before it itself),
-// and turns flatten into an alias (same bytes, new shape).
+// Backends, first step (shared by wasm: schedule → layout → plan → codegen,
+// and wgsl: schedule → lower): turns the final IR into the list of kernel
+// invocations a forward call makes, each dense layer with its precision and
+// epilogue activation. It checks that every op is one the kernels implement,
+// reads the `act` a fuse-epilogue pass wrote on linear and cross layers (and,
+// for IR that did not run that pass, still folds a relu into the layer before
+// it itself), and turns flatten into an alias (same bytes, new shape).
 
-import { RmcError, error } from "../../src/diagnostics.js";
-import type { Graph, Node, Span, TensorType } from "../../src/ir/types.js";
-import { valueInputs, weightInputs } from "../../src/ir/types.js";
-import { users } from "../../src/ir/analysis.js";
-import { weightPrecision } from "../../src/ir/precision.js";
-
-/** Ops the Wasm backend generates code for. High-level `mlp` and `cross` must be canonicalized first. */
-export const WASM_OPS = ["linear", "relu", "sigmoid", "tanh", "embedding_bag", "interact", "concat", "flatten", "cross_layer"] as const;
+import { RmcError, error } from "../src/diagnostics.js";
+import type { Graph, Node, Span, TensorType } from "../src/ir/types.js";
+import { valueInputs, weightInputs } from "../src/ir/types.js";
+import { users } from "../src/ir/analysis.js";
+import { type Act, actOf, layerPrecision } from "../src/ir/attrs.js";
+import { KERNEL_OPS, type KernelOp } from "../src/target/index.js";
 
 /** Activations a dense layer's epilogue applies. */
-export type EpilogueAct = "none" | "relu" | "sigmoid" | "tanh";
+export type EpilogueAct = Act;
 
 /** One kernel call of `forward`: reads values, writes one value. */
 export interface Step {
   /** The IR node this step computes (the relu's id when a relu is folded in). */
   id: string;
-  op: (typeof WASM_OPS)[number];
+  op: KernelOp;
   node: Node;
   /** Value ids read (graph inputs or earlier steps' outputs). */
   reads: string[];
@@ -50,19 +48,19 @@ export const resolveAlias = (aliases: Map<string, string>, id: string): string =
   return cur;
 };
 
-/** Builds the schedule; unsupported ops are one error listing each node. */
-export function schedule(graph: Graph): Schedule {
-  const unsupported = graph.nodes.filter((n) => !(WASM_OPS as readonly string[]).includes(n.op));
+/** Builds the schedule for `target` (named in errors); unsupported ops are one error listing each node. */
+export function schedule(graph: Graph, target = "wasm"): Schedule {
+  const unsupported = graph.nodes.filter((n) => !(KERNEL_OPS as readonly string[]).includes(n.op));
   if (unsupported.length > 0)
     throw new RmcError(
       unsupported.map((n) =>
         error(
           "E1801",
-          `the wasm backend cannot compile \`${n.op}\` (node %${n.id})`,
+          `the ${target} backend cannot compile \`${n.op}\` (node %${n.id})`,
           n.span,
           n.op === "mlp" || n.op === "cross"
             ? "add `canonicalize` to the pipeline (the default pipeline has it)"
-            : `it compiles ${WASM_OPS.join(", ")}`,
+            : `it compiles ${KERNEL_OPS.join(", ")}`,
         ),
       ),
     );
@@ -78,7 +76,7 @@ export function schedule(graph: Graph): Schedule {
       aliases.set(node.id, valueInputs(node)[0]!);
       continue;
     }
-    const act = (node.attrs.act as EpilogueAct | undefined) ?? "none";
+    const act = actOf(node);
     const step: Step = {
       id: node.id,
       op: node.op as Step["op"],
@@ -103,13 +101,6 @@ export function schedule(graph: Graph): Schedule {
     steps.push(step);
   }
   return { steps, aliases };
-}
-
-/** A dense layer's precision, as the interpreter defines it: that of its weight matrix (a pin on the weight, else on the node). */
-export function layerPrecision(graph: Graph, node: Node): string {
-  if (node.op !== "linear" && node.op !== "cross_layer") return "fp32";
-  const decl = graph.weights.find((w) => w.name === weightInputs(node)[0]);
-  return decl ? weightPrecision(decl, node) : "fp32";
 }
 
 /** Features per sample of a value's tensor type (product of the non-batch dims). */

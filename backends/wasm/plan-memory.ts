@@ -1,4 +1,5 @@
-// plan-memory: assigns every value a buffer in the Wasm workspace by
+// plan-memory, the Wasm target's own pass (registered with its backend,
+// backends/index.ts): assigns every value a buffer in the Wasm workspace by
 // liveness — values whose lifetimes do not overlap share bytes (first fit over
 // a free list, in schedule order; backends/wasm/plan.ts) — and writes the plan
 // into the IR: `buffer=[offset, bytes]` and, for layers that need it,
@@ -10,10 +11,17 @@
 // last: any pass after it that changes the graph makes the plan stale, and
 // the backend rejects it.
 
-import { livenessPlan } from "../backends/wasm/plan.js";
-import { schedule } from "../backends/wasm/schedule.js";
-import type { AttrValue, Graph } from "../src/ir/types.js";
-import type { Pass } from "../src/pipeline/pass.js";
+import { livenessPlan } from "./plan.js";
+import { schedule } from "../schedule.js";
+import type { AttrValue, Graph } from "../../src/ir/types.js";
+import type { Pass } from "../../src/pipeline/pass.js";
+
+/** plan-memory emits its summary as `memory-plan`; callers read it typed. */
+declare module "../../src/pipeline/pass.js" {
+  interface PassOutputs {
+    "memory-plan": MemoryPlanSummary;
+  }
+}
 
 /** The planned workspace, per sample of batch capacity, for reports. */
 export interface MemoryPlanSummary {
@@ -29,7 +37,7 @@ export interface MemoryPlanSummary {
 
 /** The plan's `buffer`/`scratch` attribute values by node id. */
 function planAttrs(graph: Graph): { attrs: Map<string, { buffer: number[]; scratch?: number[] }>; summary: MemoryPlanSummary } {
-  const sched = schedule(graph);
+  const sched = schedule(graph, "wasm");
   const plan = livenessPlan(graph, sched);
   const attrs = new Map<string, { buffer: number[]; scratch?: number[] }>();
   let unshared = 0;
@@ -52,6 +60,9 @@ const same = (a: AttrValue | undefined, b: number[] | undefined): boolean =>
 export const planMemory: Pass = {
   name: "plan-memory",
   summary: "Assign activation buffers in the Wasm workspace by liveness and write them as `buffer`/`scratch` (run last)",
+  // Last: every pass that changes the graph after it would make the plan stale (the backend rejects a stale plan, E1808).
+  requires: ["precision", "split", "epilogues", "fused-bags", "fused-interaction", "folded-quant"],
+  provides: ["memory-plan"],
   options: {},
   run(graph, ctx) {
     // Plan from scratch: a plan already in the IR may be stale.

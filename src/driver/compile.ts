@@ -1,0 +1,126 @@
+// The compile driver: model graph + weights → an artifact folder for a
+// target, the one path the CLI, the server and library users all take. It
+// assembles the pipeline as typed steps (the user's, then the precision
+// step, the table split the target's buffers need and the target's own
+// passes), runs it with the target's facts in every pass's context, reads
+// the typed results the passes emit (precision plan, memory plan) and hands
+// the final IR to the backend.
+
+import { RmcError } from "../diagnostics.js";
+import type { Graph } from "../ir/types.js";
+import type { Batch } from "../data/batch.js";
+import type { WeightStore } from "../weights/store.js";
+import type { PrecisionPlan } from "../precision/plan.js";
+import {
+  DEFAULT_PIPELINE,
+  parsePipeline,
+  runPipelineWithReport,
+  type Instrumentation,
+  type PassOutputs,
+  type PassRegistry,
+  type PassTiming,
+  type PipelineStep,
+} from "../pipeline/index.js";
+import type { Diagnostic } from "../diagnostics.js";
+import type { Backend, CompileResult } from "../../backends/index.js";
+import { compilerRegistry } from "./registry.js";
+import { findBackend } from "./targets.js";
+import { compilerVersion } from "./version.js";
+import { precisionStep, type PrecisionRequest } from "./precision.js";
+
+/** Diagnostic code: a `--features` entry the target does not offer. */
+export const E_UNKNOWN_FEATURE = "E0904";
+
+/** Everything one compile needs; only `model`, `weights`, `target` and `outDir` are required. */
+export interface CompileRequest {
+  model: Graph;
+  weights: WeightStore;
+  /** A built-in target (wasm, wgsl) or one of `backends`. */
+  target: string;
+  outDir: string;
+  /** The user's pipeline (default: canonicalize, infer-shapes, dce). */
+  passes?: string | readonly PipelineStep[];
+  /** A precision choice (an assign-precision step after the user's pipeline); none: the pins in the model apply. */
+  precision?: PrecisionRequest;
+  /** Calibration samples for the precision search and hot/cold splits. */
+  calibration?: readonly Batch[];
+  /** Append the target's fusions and memory plan (default true). */
+  targetPasses?: boolean;
+  /** Optional target features (wasm: `profile`). */
+  features?: readonly string[];
+  /** Also write model.wat / final.ir. */
+  emitText?: boolean;
+  /** The pass registry to resolve steps in (with plugins loaded); default: the compiler's own. */
+  registry?: PassRegistry;
+  /** Backends from plugins. */
+  backends?: readonly Backend[];
+  /** IR printing, dumps and timing between passes. */
+  instrumentation?: Instrumentation;
+}
+
+/** What a compile produced. */
+export interface CompileOutcome {
+  /** The final IR the backend compiled. */
+  graph: Graph;
+  backend: Backend;
+  plan?: PrecisionPlan;
+  memory?: PassOutputs["memory-plan"];
+  result: CompileResult;
+  /** Warnings and notes the passes left. */
+  diagnostics: Diagnostic[];
+  timings: PassTiming[];
+}
+
+/**
+ * The pipeline a compile runs: the user's steps, then each extra step the
+ * user's pipeline does not already name (a user's own split-tables or
+ * assign-precision step wins over the one the flags would add).
+ */
+export function compilePipeline(request: Pick<CompileRequest, "passes" | "precision" | "targetPasses">, backend: Backend): PipelineStep[] {
+  const user = typeof request.passes === "string" ? parsePipeline(request.passes) : [...(request.passes ?? parsePipeline(DEFAULT_PIPELINE))];
+  // The target's fusions need the precisions assign-precision chose, so they come after it; tables over the
+  // target's largest buffer are split before them (after precision: sizes are at the chosen precision).
+  const extra: PipelineStep[] = [
+    ...(request.precision ? [precisionStep(request.precision, backend.name)] : []),
+    { name: "split-tables", options: { "max-bytes": String(backend.limits.maxBufferBytes), target: backend.name } },
+    ...(request.targetPasses === false || !backend.passes ? [] : parsePipeline(backend.passes).map(({ name, options }) => ({ name, options }))),
+  ];
+  const named = new Set(user.map((s) => s.name));
+  return [...user, ...extra.filter((s) => !named.has(s.name))];
+}
+
+/** Compiles `request.model` for `request.target` into `request.outDir` (written whole, or not at all). */
+export async function compileModel(request: CompileRequest): Promise<CompileOutcome> {
+  const backend = await findBackend(request.target, request.backends);
+  const features = [...(request.features ?? [])];
+  for (const f of features)
+    if (!backend.features.includes(f))
+      throw new RmcError(
+        `target ${backend.name} has no feature \`${f}\`${backend.features.length ? ` (it has ${backend.features.join(", ")})` : ""}`,
+        E_UNKNOWN_FEATURE,
+      );
+  const registry = request.registry ?? compilerRegistry();
+  const report = runPipelineWithReport(request.model, compilePipeline(request, backend), registry, request.instrumentation ?? {}, {
+    weights: request.weights,
+    ...(request.calibration ? { calibration: request.calibration } : {}),
+    target: backend,
+  });
+  const plan = report.outputs["precision-plan"];
+  const result = await backend.compile(report.graph, request.weights, {
+    outDir: request.outDir,
+    emitText: request.emitText === true,
+    features,
+    compilerVersion: compilerVersion(),
+    ...(plan ? { manifestExtras: { plan } } : {}),
+  });
+  const memory = report.outputs["memory-plan"];
+  return {
+    graph: report.graph,
+    backend,
+    ...(plan ? { plan } : {}),
+    ...(memory ? { memory } : {}),
+    result,
+    diagnostics: report.diagnostics,
+    timings: report.timings,
+  };
+}
