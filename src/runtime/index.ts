@@ -10,9 +10,10 @@ import type { InputSignature, Manifest, OutputSignature, WasmManifest } from "./
 import { parseManifest } from "./check.js";
 import { RUNTIME_CODES as C } from "./codes.js";
 import { startEngine } from "./engine.js";
-import { MANIFEST_FILE, openArtifact } from "./files.js";
+import { MANIFEST_FILE } from "./files.js";
 import { prepareBatch, type DenseOrBags, type PreparedBatch } from "./inputs.js";
-import { coreCount, threadsSupported, workerScriptAvailable } from "./platform.js";
+import { openArtifact } from "./open.js";
+import { coreCount, threadsSupported, workerScriptAvailable } from "./threads.js";
 import { samplesToBatch, type SampleObject } from "./samples.js";
 import type { Gpu } from "./webgpu-api.js";
 import type { GpuInfo } from "./webgpu-device.js";

@@ -1,5 +1,5 @@
 // Runtime, Node only: artifact folders on disk, worker_threads and the core
-// count. Reached only through dynamic imports from platform.ts and files.ts,
+// count. Reached only through dynamic imports from threads.ts and open.ts,
 // so browser bundles never evaluate it. Big weight blobs are read in chunks
 // straight into Wasm memory (or chunk by chunk into GPU buffers) and hashed as
 // they stream, so a 2 GB blob never needs a second 2 GB buffer.

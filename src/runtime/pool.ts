@@ -6,7 +6,8 @@
 
 import { RmcError, error } from "../diagnostics.js";
 import { RUNTIME_CODES as C } from "./codes.js";
-import { spawnThread, type ThreadHandle, type WasmMemory, type WasmModule } from "./platform.js";
+import type { ThreadHandle, WasmMemory, WasmModule } from "./platform.js";
+import { spawnThread } from "./threads.js";
 
 /** What every worker needs to instantiate the code. */
 export interface WorkerInit {
