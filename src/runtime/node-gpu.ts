@@ -8,7 +8,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { RmcError, error } from "../diagnostics.js";
 import { RUNTIME_CODES as C } from "./codes.js";
 import type { Gpu } from "./webgpu-api.js";
-import { requestAnyAdapter, type FoundAdapter } from "./webgpu-device.js";
+import { requestAnyAdapter, type FoundAdapter } from "./webgpu-adapter.js";
 
 interface WebGpuPackage {
   create(flags: string[]): Gpu;
