@@ -8,7 +8,7 @@ import { RmcError, error } from "../diagnostics.js";
 import type { Manifest, WasmManifest } from "./manifest.js";
 import { RUNTIME_CODES as C } from "./codes.js";
 import type { ArtifactFiles } from "./files.js";
-import type { PreparedBatch } from "./inputs.js";
+import { idsInSlice, type PreparedBatch } from "./inputs.js";
 import { hostImports } from "./math.js";
 import { MAX_PAGES, PAGE_BYTES, wasmApi, type WasmMemory, type WasmModule } from "./platform.js";
 import { WorkerPool } from "./pool.js";
@@ -113,7 +113,7 @@ export class Engine {
     const loading = this.shards.ensure(batch);
     if (loading) await loading;
     const slices = splitBatch(batch.size, Math.min(this.threads, Math.max(1, Math.floor(batch.size / MIN_SAMPLES_PER_THREAD))));
-    const ids = slices.map(([start, end]) => Workspaces.idsInSlice(batch, start, end));
+    const ids = slices.map(([start, end]) => idsInSlice(batch, start, end));
     this.workspaces.ensure(
       Math.max(...slices.map(([start, end]) => end - start)),
       ids[0]!.map((_, i) => Math.max(...ids.map((n) => n[i]!))),
