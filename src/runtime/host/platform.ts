@@ -1,7 +1,7 @@
-// Runtime: the little the loader needs from its host — WebAssembly, SHA-256,
-// the page's address — and the shape of a worker thread (threads.ts starts
-// them), the same for Node and browsers. No imports: node.ts implements these
-// interfaces, and everything else may import this file on any host.
+// Runtime, host: the little the loader needs from its host — WebAssembly,
+// SHA-256, the page's address — and the shape of a worker thread (threads.ts
+// starts them), the same for Node and browsers. No imports: node.ts implements
+// these interfaces, and everything else may import this file on any host.
 // The project compiles without the DOM library, so the web APIs used here are
 // typed locally with just the members we call.
 

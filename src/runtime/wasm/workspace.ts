@@ -1,14 +1,15 @@
-// Runtime: the workspaces in linear memory (manifest.ts describes the layout)
-// — one per thread after the weights — sized for a batch capacity and an id
-// capacity per bags input, grown (memory.grow, then new bases) when a batch
-// needs more. Also copies a slice of a checked batch in, with its KJT re-packed
-// for the slice's samples, and copies outputs out into fresh arrays.
+// Runtime, Wasm engine: the workspaces in linear memory (../manifest.ts
+// describes the layout) — one per thread after the weights — sized for a batch
+// capacity and an id capacity per bags input, grown (memory.grow, then new
+// bases) when a batch needs more. Also copies a slice of a checked batch in,
+// with its KJT re-packed for the slice's samples, and copies outputs out into
+// fresh arrays.
 
-import { RmcError, error } from "../diagnostics.js";
-import type { InputSignature, OutputSignature, WasmLayout } from "./manifest.js";
-import { RUNTIME_CODES as C } from "./codes.js";
-import { INITIAL_IDS_PER_BAG, bagOffsets, type PreparedBatch } from "./inputs.js";
-import { MAX_PAGES, PAGE_BYTES, type WasmMemory } from "./platform.js";
+import { RmcError, error } from "../../diagnostics.js";
+import type { InputSignature, OutputSignature, WasmLayout } from "../manifest.js";
+import { RUNTIME_CODES as C } from "../codes.js";
+import { INITIAL_IDS_PER_BAG, bagOffsets, type PreparedBatch } from "../inputs.js";
+import { MAX_PAGES, PAGE_BYTES, type WasmMemory } from "../host/platform.js";
 
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 

@@ -1,12 +1,12 @@
-// Runtime: what reading an artifact's files promises, however they are
+// Runtime, host: what reading an artifact's files promises, however they are
 // reached (a folder in node.ts, a URL in open.ts): every file checked against
 // the size and sha256 that manifest.json lists, so a truncated or altered file
 // is an error naming it rather than a model that silently computes something
 // else. The interface and its errors only, so either reader may import it.
 
-import { RmcError, error } from "../diagnostics.js";
-import type { FileEntry } from "./manifest.js";
-import { RUNTIME_CODES as C } from "./codes.js";
+import { RmcError, error } from "../../diagnostics.js";
+import type { FileEntry } from "../manifest.js";
+import { RUNTIME_CODES as C } from "../codes.js";
 
 /** An artifact folder, wherever it lives. */
 export interface ArtifactFiles {

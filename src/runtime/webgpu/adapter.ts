@@ -1,9 +1,9 @@
-// Runtime: asking a WebGPU implementation for an adapter — the default
-// request, then a compatibility-level one — shared by webgpu-device.ts (the
+// Runtime, WebGPU engine: asking a WebGPU implementation for an adapter — the
+// default request, then a compatibility-level one — shared by device.ts (the
 // caller's or the browser's `navigator.gpu`) and node-gpu.ts (Dawn in Node),
 // so neither needs the other's module.
 
-import type { Gpu, GpuAdapter } from "./webgpu-api.js";
+import type { Gpu, GpuAdapter } from "./api.js";
 
 /** A WebGPU implementation with an adapter it gave, and the feature level asked for. */
 export interface FoundAdapter {

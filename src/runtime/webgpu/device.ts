@@ -1,15 +1,16 @@
-// Runtime: finding a GPU for a WebGPU artifact — the caller's `gpu`, the
-// browser's `navigator.gpu`, or Dawn's `webgpu` package in Node — and checking
-// the adapter against the plan (limits, WGSL language features) before asking
-// for a device with the limits the plan needs. Also watches the device for
-// loss and stray errors, so a broken GPU becomes an RmcError, never a hang.
+// Runtime, WebGPU engine: finding a GPU for a WebGPU artifact — the caller's
+// `gpu`, the browser's `navigator.gpu`, or Dawn's `webgpu` package in Node
+// (node-gpu.ts) — and checking the adapter against the plan (limits, WGSL
+// language features) before asking for a device with the limits the plan
+// needs. Also watches the device for loss and stray errors, so a broken GPU
+// becomes an RmcError, never a hang.
 
-import { RmcError, error } from "../diagnostics.js";
-import type { WgslLayout, WgslStep } from "./manifest.js";
-import { RUNTIME_CODES as C } from "./codes.js";
-import { isNode } from "./platform.js";
-import { requestAnyAdapter, type FoundAdapter } from "./webgpu-adapter.js";
-import type { Gpu, GpuAdapter, GpuDevice, GpuDeviceLostInfo, GpuError } from "./webgpu-api.js";
+import { RmcError, error } from "../../diagnostics.js";
+import type { WgslLayout, WgslStep } from "../manifest.js";
+import { RUNTIME_CODES as C } from "../codes.js";
+import { isNode } from "../host/platform.js";
+import { requestAnyAdapter, type FoundAdapter } from "./adapter.js";
+import type { Gpu, GpuAdapter, GpuDevice, GpuDeviceLostInfo, GpuError } from "./api.js";
 
 /** What the loaded model tells about the GPU it runs on. */
 export interface GpuInfo {

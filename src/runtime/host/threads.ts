@@ -1,7 +1,8 @@
-// Runtime: worker threads on either host — how many to start by default (the
-// cores), whether this host can run them on one shared memory, and starting
-// one on a script. Node's worker_threads live in node.ts and are only reached
-// through dynamic imports, so a browser bundle never loads node: modules.
+// Runtime, host: worker threads on either host — how many to start by default
+// (the cores), whether this host can run them on one shared memory, and
+// starting one on a script. Node's worker_threads live in node.ts and are only
+// reached through dynamic imports, so a browser bundle never loads node:
+// modules.
 
 import { isNode, type ThreadHandle } from "./platform.js";
 

@@ -1,11 +1,11 @@
-// Runtime: opening an artifact — a folder path or `file:` URL in Node (read
-// by node.ts, reached only through a dynamic import), or any other URL by
-// fetch, anywhere — as the ArtifactFiles of files.ts, each file checked
+// Runtime, host: opening an artifact — a folder path or `file:` URL in Node
+// (read by node.ts, reached only through a dynamic import), or any other URL
+// by fetch, anywhere — as the ArtifactFiles of files.ts, each file checked
 // against its size and sha256 in manifest.json.
 
-import { RmcError, error } from "../diagnostics.js";
-import type { FileEntry } from "./manifest.js";
-import { RUNTIME_CODES as C } from "./codes.js";
+import { RmcError, error } from "../../diagnostics.js";
+import type { FileEntry } from "../manifest.js";
+import { RUNTIME_CODES as C } from "../codes.js";
 import { MANIFEST_FILE, checksumMismatch, sizeMismatch, type ArtifactFiles } from "./files.js";
 import { documentBase, isNode, sha256Hex } from "./platform.js";
 
