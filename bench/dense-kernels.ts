@@ -11,7 +11,7 @@ import { cpus } from "node:os";
 import { WasmModule } from "../backends/wasm/module.js";
 import { emitGemm } from "../backends/wasm/kernels/gemm.js";
 import { emitInt8Gemm } from "../backends/wasm/kernels/gemm-int8.js";
-import { wasmApi } from "../src/runtime/platform.js";
+import { wasmApi } from "../src/runtime/host/platform.js";
 
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);

@@ -6,7 +6,8 @@
 // only: CI must run these tests), which makes the WebGPU tests skip.
 
 import { RmcError } from "../src/diagnostics.js";
-import { openAdapter, type FoundAdapter } from "../src/runtime/webgpu-device.js";
+import type { FoundAdapter } from "../src/runtime/webgpu/adapter.js";
+import { openAdapter } from "../src/runtime/webgpu/device.js";
 
 /** True when the WebGPU tests may be skipped for want of an adapter (RMC_SKIP_WEBGPU=1). */
 export const MAY_SKIP_WEBGPU = process.env.RMC_SKIP_WEBGPU === "1";

@@ -1,21 +1,24 @@
 // Runtime entry point (`rmc/runtime`): load a compiled artifact (dist/) and
 // predict with it, in Node or a browser. `load` reads and checks manifest.json
-// and every file it uses, then sets up the engine its target needs — Wasm
-// memory, weights and threads (engine.ts), or a WebGPU device, pipelines and
-// buffers (webgpu.ts); `predict` checks a batch against the signature and
-// runs it. Calls to `predict` on one model run one at a time, in call order.
+// and every file it uses (host/: files, threads, Node-only access), then sets
+// up the engine its target needs — Wasm memory, weights and threads
+// (wasm/engine.ts), or a WebGPU device, pipelines and buffers
+// (webgpu/engine.ts, imported only for `wgsl` artifacts); `predict` checks a
+// batch against the signature and runs it. Calls to `predict` on one model run
+// one at a time, in call order.
 
 import { RmcError, error } from "../diagnostics.js";
 import type { InputSignature, Manifest, OutputSignature, WasmManifest } from "./manifest.js";
 import { parseManifest } from "./check.js";
 import { RUNTIME_CODES as C } from "./codes.js";
-import { startEngine } from "./engine.js";
-import { MANIFEST_FILE, openArtifact } from "./files.js";
+import { startEngine } from "./wasm/engine.js";
+import { MANIFEST_FILE } from "./host/files.js";
 import { prepareBatch, type DenseOrBags, type PreparedBatch } from "./inputs.js";
-import { coreCount, threadsSupported, workerScriptAvailable } from "./platform.js";
+import { openArtifact } from "./host/open.js";
+import { coreCount, threadsSupported, workerScriptAvailable } from "./host/threads.js";
 import { samplesToBatch, type SampleObject } from "./samples.js";
-import type { Gpu } from "./webgpu-api.js";
-import type { GpuInfo } from "./webgpu-device.js";
+import type { Gpu } from "./webgpu/api.js";
+import type { GpuInfo } from "./webgpu/device.js";
 import type { ShardPreload, ShardSet } from "./shards.js";
 
 // What callers need beside `load`: request and signature types, the artifact
@@ -23,8 +26,8 @@ import type { ShardPreload, ShardSet } from "./shards.js";
 export type { BagsInput, DenseOrBags } from "./inputs.js";
 export type { SampleObject, SampleValue } from "./samples.js";
 export type { IdPolicy, InputSignature, Manifest, OutputSignature, WasmLayout, WgslLayout } from "./manifest.js";
-export type { Gpu } from "./webgpu-api.js";
-export type { GpuInfo } from "./webgpu-device.js";
+export type { Gpu } from "./webgpu/api.js";
+export type { GpuInfo } from "./webgpu/device.js";
 export { ARTIFACT_FORMAT } from "./manifest.js";
 export { HOST_MATH, sigmoid, tanh } from "./math.js";
 export { RUNTIME_CODES } from "./codes.js";
@@ -56,7 +59,7 @@ export interface LoadOptions {
    * still checked against the sizes and sha256 that manifest.json lists.
    */
   shards?: string | URL;
-  /** Where the worker script is (default: worker.js next to this module); for bundlers and tests. */
+  /** Where the worker script is (default: wasm/worker.js beside this module); for bundlers and tests. */
   workerUrl?: URL;
 }
 
@@ -100,7 +103,7 @@ export async function load(dir: string | URL, opts: LoadOptions = {}): Promise<M
           `load option \`threads\` is ${opts.threads}, but \`${manifest.model.name}\` is a WebGPU artifact: it runs on the GPU, with no CPU threads (pass 1 or leave it out)`,
         ),
       );
-    const { startWebGpuEngine } = await import("./webgpu.js");
+    const { startWebGpuEngine } = await import("./webgpu/engine.js");
     const engine = await startWebGpuEngine(files, manifest, {
       batchCapacity,
       preload,
@@ -109,7 +112,7 @@ export async function load(dir: string | URL, opts: LoadOptions = {}): Promise<M
     });
     return new LoadedModel(manifest, engine, engine.gpu);
   }
-  const workerUrl = opts.workerUrl ?? new URL("./worker.js", import.meta.url);
+  const workerUrl = opts.workerUrl ?? new URL("./wasm/worker.js", import.meta.url);
   const threads = await chooseThreads(manifest, opts, workerUrl);
   const engine = await startEngine(files, manifest, { threads, batchCapacity, workerUrl, preload, ...(shardFiles ? { shardFiles } : {}) });
   return new LoadedModel(manifest, engine);

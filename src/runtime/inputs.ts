@@ -60,6 +60,21 @@ export interface PreparedBatch {
   inputs: PreparedInput[];
 }
 
+/** Ids that samples [start, end) of a batch hold, per input. */
+export function idsInSlice(batch: PreparedBatch, start: number, end: number): number[] {
+  return batch.inputs.map((input) => {
+    if (input.kind === "dense") return 0;
+    if (start === 0 && end === batch.size) return input.starts[input.count]!;
+    const offsets = bagOffsets(input, batch.size);
+    let n = 0;
+    for (let f = 0; f < input.count; f++) n += offsets[f * batch.size + end]! - offsets[f * batch.size + start]!;
+    return n;
+  });
+}
+
+/** Ids room per bag feature per sample that an engine's buffers start with (Wasm workspaces, WebGPU per-call buffers). */
+export const INITIAL_IDS_PER_BAG = 8;
+
 const fail = (code: string, message: string, hint?: string): never => {
   throw new RmcError(error(code, message, undefined, hint));
 };

@@ -19,7 +19,7 @@ import { Rng } from "../../src/util/rng.js";
 import { RmcError } from "../../src/diagnostics.js";
 import type { Graph } from "../../src/ir/types.js";
 import type { Manifest } from "../../src/runtime/manifest.js";
-import { idCapsFor, planWorkspaces } from "../../src/runtime/workspace.js";
+import { idCapsFor, planWorkspaces } from "../../src/runtime/wasm/workspace.js";
 import type { MemoryPlanSummary } from "../../backends/wasm/plan-memory.js";
 import { compileTo, maxRelError, runArtifact } from "../backends/wasm/helpers.js";
 import { FUSIBLE } from "./fusible.js";

@@ -2,7 +2,7 @@
 // real GPU will not produce on demand: a WGSL language feature hidden, smaller
 // limits, no adapter at all, or a handle on the device (to lose it).
 
-import type { Gpu, GpuAdapter, GpuDevice } from "../../src/runtime/webgpu-api.js";
+import type { Gpu, GpuAdapter, GpuDevice } from "../../src/runtime/webgpu/api.js";
 
 /** What to change about the real GPU. */
 export interface GpuChanges {

@@ -11,9 +11,9 @@ import { pathToFileURL } from "node:url";
 import { afterAll, expect, test } from "vitest";
 import { RmcError } from "../../src/diagnostics.js";
 import { load } from "../../src/runtime/index.js";
-import { readFileChecked } from "../../src/runtime/node.js";
-import { WorkerPool } from "../../src/runtime/pool.js";
-import { wasmApi } from "../../src/runtime/platform.js";
+import { readFileChecked } from "../../src/runtime/host/node.js";
+import { WorkerPool } from "../../src/runtime/wasm/pool.js";
+import { wasmApi } from "../../src/runtime/host/platform.js";
 import { buildFakeModule, writeFakeArtifact, type FakeSpec } from "./fake-artifact.js";
 import { randomBatch, referencePredict } from "./reference.js";
 import { transpileRuntime } from "./transpile.js";
@@ -121,7 +121,7 @@ test("bad options and a missing worker script are errors; threads = 1 without a 
 });
 
 test("a worker that fails at start-up is an error, not a hang", async () => {
-  const broken = join(root, "js", "src", "runtime", "broken-worker.js");
+  const broken = join(root, "js", "src", "runtime", "wasm", "broken-worker.js");
   writeFileSync(broken, 'throw new Error("boom at start");\n');
   const err = await loadError(pristine, { threads: 2, workerUrl: pathToFileURL(broken) });
   expect(err.diagnostics[0]!.code).toBe("E1721");

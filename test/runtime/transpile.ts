@@ -1,27 +1,27 @@
 // Test helper: the runtime as plain JavaScript in a temp folder (src/runtime
-// and what it imports), because worker threads and child processes run real
-// .js files, not vitest's on-the-fly TypeScript. Gives the worker script's URL
-// (for `workerUrl`) and the entry module's path. Any test that loads a model
-// with threads > 1 passes `workerUrl: testWorkerUrl()`.
+// with its subfolders, and what it imports), because worker threads and child
+// processes run real .js files, not vitest's on-the-fly TypeScript. Gives the
+// worker script's URL (for `workerUrl`) and the entry module's path. Any test
+// that loads a model with threads > 1 passes `workerUrl: testWorkerUrl()`.
 
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import ts from "typescript";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
 const runtimeSources = (): string[] => [
-  ...readdirSync(join(repo, "src/runtime"))
+  ...readdirSync(join(repo, "src/runtime"), { recursive: true, encoding: "utf8" })
     .filter((f) => f.endsWith(".ts"))
-    .sort()
-    .map((f) => `src/runtime/${f}`),
+    .map((f) => `src/runtime/${f.split(sep).join("/")}`)
+    .sort(),
   "src/diagnostics.ts",
 ];
 
-/** Transpiles src/runtime/*.ts and src/diagnostics.ts under `root` (an ES module package). */
+/** Transpiles every .ts file under src/runtime (subfolders included) and src/diagnostics.ts under `root` (an ES module package). */
 export function transpileRuntime(root: string): { workerUrl: URL; entry: string } {
   for (const source of runtimeSources()) {
     const out = join(root, source.replace(/\.ts$/, ".js"));
@@ -32,7 +32,7 @@ export function transpileRuntime(root: string): { workerUrl: URL; entry: string 
     writeFileSync(out, outputText);
   }
   writeFileSync(join(root, "package.json"), JSON.stringify({ type: "module" }));
-  return { workerUrl: pathToFileURL(join(root, "src/runtime/worker.js")), entry: join(root, "src/runtime/index.js") };
+  return { workerUrl: pathToFileURL(join(root, "src/runtime/wasm/worker.js")), entry: join(root, "src/runtime/index.js") };
 }
 
 /**
@@ -54,5 +54,5 @@ export function testWorkerUrl(): URL {
       rmSync(staging, { recursive: true, force: true }); // another test file got there first
     }
   }
-  return pathToFileURL(join(root, "src/runtime/worker.js"));
+  return pathToFileURL(join(root, "src/runtime/wasm/worker.js"));
 }

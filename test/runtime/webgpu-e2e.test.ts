@@ -15,7 +15,7 @@ import { InputSampler, rawToBatch } from "../../src/data/synth.js";
 import { parseModel } from "../../src/frontend/index.js";
 import { interpret } from "../../src/interp/interpreter.js";
 import { load, type DenseOrBags } from "../../src/runtime/index.js";
-import { languageFeaturesOf } from "../../src/runtime/webgpu-device.js";
+import { languageFeaturesOf } from "../../src/runtime/webgpu/device.js";
 import { Rng } from "../../src/util/rng.js";
 import { initWeights } from "../../src/weights/init.js";
 import { canonical, tempDir } from "../backends/wasm/helpers.js";

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { RmcError } from "../../src/diagnostics.js";
 import { load, type SampleObject } from "../../src/runtime/index.js";
-import { languageFeaturesOf } from "../../src/runtime/webgpu-device.js";
+import { languageFeaturesOf } from "../../src/runtime/webgpu/device.js";
 import { requireAdapter } from "../webgpu.js";
 import { fakeWgslPredict, worstRelError, writeFakeWgslArtifact, type FakeWgslSpec } from "./fake-wgsl.js";
 import { randomBatch, toSamples, type RawBatch } from "./reference.js";

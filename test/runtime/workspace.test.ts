@@ -9,7 +9,7 @@ import { afterAll, expect, test } from "vitest";
 import { RmcError } from "../../src/diagnostics.js";
 import { load } from "../../src/runtime/index.js";
 import type { InputSignature, WasmLayout } from "../../src/runtime/manifest.js";
-import { fittingPlan, planWorkspaces } from "../../src/runtime/workspace.js";
+import { fittingPlan, planWorkspaces } from "../../src/runtime/wasm/workspace.js";
 import { writeFakeArtifact, type FakeSpec } from "./fake-artifact.js";
 import { randomBatch, referencePredict } from "./reference.js";
 

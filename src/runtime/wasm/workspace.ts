@@ -1,17 +1,15 @@
-// Runtime: the workspaces in linear memory (manifest.ts describes the layout)
-// — one per thread after the weights — sized for a batch capacity and an id
-// capacity per bags input, grown (memory.grow, then new bases) when a batch
-// needs more. Also copies a slice of a checked batch in, with its KJT re-packed
-// for the slice's samples, and copies outputs out into fresh arrays.
+// Runtime, Wasm engine: the workspaces in linear memory (../manifest.ts
+// describes the layout) — one per thread after the weights — sized for a batch
+// capacity and an id capacity per bags input, grown (memory.grow, then new
+// bases) when a batch needs more. Also copies a slice of a checked batch in,
+// with its KJT re-packed for the slice's samples, and copies outputs out into
+// fresh arrays.
 
-import { RmcError, error } from "../diagnostics.js";
-import type { InputSignature, OutputSignature, WasmLayout } from "./manifest.js";
-import { RUNTIME_CODES as C } from "./codes.js";
-import { bagOffsets, type PreparedBatch } from "./inputs.js";
-import { MAX_PAGES, PAGE_BYTES, type WasmMemory } from "./platform.js";
-
-/** Ids room per bag feature per sample that workspaces start with. */
-export const INITIAL_IDS_PER_BAG = 8;
+import { RmcError, error } from "../../diagnostics.js";
+import type { InputSignature, OutputSignature, WasmLayout } from "../manifest.js";
+import { RUNTIME_CODES as C } from "../codes.js";
+import { INITIAL_IDS_PER_BAG, bagOffsets, type PreparedBatch } from "../inputs.js";
+import { MAX_PAGES, PAGE_BYTES, type WasmMemory } from "../host/platform.js";
 
 const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 
@@ -114,18 +112,6 @@ export class Workspaces {
       this.i32 = new Int32Array(this.buffer);
     }
     return { f32: this.f32, i32: this.i32 };
-  }
-
-  /** Ids that samples [start, end) of a batch hold, per input. */
-  static idsInSlice(batch: PreparedBatch, start: number, end: number): number[] {
-    return batch.inputs.map((input) => {
-      if (input.kind === "dense") return 0;
-      if (start === 0 && end === batch.size) return input.starts[input.count]!;
-      const offsets = bagOffsets(input, batch.size);
-      let n = 0;
-      for (let f = 0; f < input.count; f++) n += offsets[f * batch.size + end]! - offsets[f * batch.size + start]!;
-      return n;
-    });
   }
 
   /** Copies samples [start, end) of a batch into workspace `t`, header included (addresses may pass 2 GiB: word indexes use `>>>`). */

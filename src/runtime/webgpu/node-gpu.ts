@@ -1,14 +1,14 @@
-// Runtime, Node only: WebGPU for Node from Dawn's `webgpu` npm package, for
-// loading `wgsl` artifacts without a browser. Reached only through a dynamic
-// import from webgpu-device.ts. On Linux without a GPU device node, Dawn's
+// Runtime, WebGPU engine, Node only: WebGPU for Node from Dawn's `webgpu` npm
+// package, for loading `wgsl` artifacts without a browser. Reached only through
+// a dynamic import from device.ts. On Linux without a GPU device node, Dawn's
 // OpenGL ES backend on Mesa's software rasteriser is tried first (Vulkan would
 // only print an error there); the instance that gave an adapter is reused.
 
 import { existsSync, readdirSync } from "node:fs";
-import { RmcError, error } from "../diagnostics.js";
-import { RUNTIME_CODES as C } from "./codes.js";
-import type { Gpu } from "./webgpu-api.js";
-import { requestAnyAdapter, type FoundAdapter } from "./webgpu-device.js";
+import { RmcError, error } from "../../diagnostics.js";
+import { RUNTIME_CODES as C } from "../codes.js";
+import type { Gpu } from "./api.js";
+import { requestAnyAdapter, type FoundAdapter } from "./adapter.js";
 
 interface WebGpuPackage {
   create(flags: string[]): Gpu;

@@ -1,21 +1,21 @@
-// Runtime: the WebGPU engine, for `wgsl` artifacts. At load it gets a device
-// (webgpu-device.ts), compiles every shader into a pipeline, uploads the
-// weights and sizes the per-call buffers. A call writes the inputs (KJT offsets
+// Runtime, WebGPU engine (for `wgsl` artifacts), reached from index.ts only by
+// a dynamic import. At load it gets a device (device.ts), compiles every
+// shader into a pipeline (shaders.ts), uploads the weights and sizes the
+// per-call buffers (buffers.ts). A call writes the inputs (KJT offsets
 // computed here) and the params uniform, encodes every step in one compute
 // pass, copies the outputs to a staging buffer, submits once and maps it back.
 
-import { RmcError, error } from "../diagnostics.js";
-import type { OutputSignature, WgslLayout, WgslManifest, WgslStep } from "./manifest.js";
-import { RUNTIME_CODES as C } from "./codes.js";
-import { evaluateSize } from "./check-wgsl.js";
-import { MANIFEST_FILE, type ArtifactFiles } from "./files.js";
-import { bagOffsets, sliceBatch, type PreparedBatch } from "./inputs.js";
-import { BUFFER_USAGE as U, COMPUTE_STAGE, MAP_READ_MODE, type Gpu, type GpuBindGroup, type GpuBuffer, type GpuDevice } from "./webgpu-api.js";
-import { BatchBuffers, checkSignatureBuffers, fillWeightsFile, fitProblem, outputOffsets, uploadWeights, type Capacity } from "./webgpu-buffers.js";
-import { ShardSet, type ShardPreload } from "./shards.js";
-import { DeviceWatch, checkLimits, chooseShaders, describeAdapter, neededLimits, openAdapter, requestDevice, type GpuInfo } from "./webgpu-device.js";
-import { createPipelines, type ShaderPipeline } from "./webgpu-shaders.js";
-import { INITIAL_IDS_PER_BAG, Workspaces } from "./workspace.js";
+import { RmcError, error } from "../../diagnostics.js";
+import type { OutputSignature, WgslLayout, WgslManifest, WgslStep } from "../manifest.js";
+import { RUNTIME_CODES as C } from "../codes.js";
+import { evaluateSize } from "../check-wgsl.js";
+import { MANIFEST_FILE, type ArtifactFiles } from "../host/files.js";
+import { INITIAL_IDS_PER_BAG, bagOffsets, idsInSlice, sliceBatch, type PreparedBatch } from "../inputs.js";
+import { BUFFER_USAGE as U, COMPUTE_STAGE, MAP_READ_MODE, type Gpu, type GpuBindGroup, type GpuBuffer, type GpuDevice } from "./api.js";
+import { BatchBuffers, checkSignatureBuffers, fillWeightsFile, fitProblem, outputOffsets, uploadWeights, type Capacity } from "./buffers.js";
+import { ShardSet, type ShardPreload } from "../shards.js";
+import { DeviceWatch, checkLimits, chooseShaders, describeAdapter, neededLimits, openAdapter, requestDevice, type GpuInfo } from "./device.js";
+import { createPipelines, type ShaderPipeline } from "./shaders.js";
 
 /** How to start a WebGPU engine. */
 export interface WebGpuOptions {
@@ -142,7 +142,7 @@ export class WebGpuEngine {
 
   /** Halves [start, end) until each part fits the device in one submit; E1738 when one sample does not. */
   private slices(batch: PreparedBatch, start: number, end: number): [number, number][] {
-    const ids = Workspaces.idsInSlice(batch, start, end).reduce((a, b) => a + b, 0);
+    const ids = idsInSlice(batch, start, end).reduce((a, b) => a + b, 0);
     const problem = fitProblem(this.layout, this.outputs, { samples: end - start, ids }, this.device.limits);
     if (!problem) return [[start, end]];
     if (end - start === 1)
@@ -171,7 +171,7 @@ export class WebGpuEngine {
   }
 
   private async runSlice(batch: PreparedBatch, results: Record<string, Float32Array>, start: number): Promise<void> {
-    const ids = Workspaces.idsInSlice(batch, 0, batch.size).reduce((a, b) => a + b, 0);
+    const ids = idsInSlice(batch, 0, batch.size).reduce((a, b) => a + b, 0);
     const { device } = this;
     const { offsets, bytes } = outputOffsets(this.outputs, batch.size);
     device.pushErrorScope("out-of-memory");

@@ -1,15 +1,15 @@
-// Runtime: a WebGPU artifact's shaders, compiled once at load. Each shader's
-// text is read (checksum-checked); the access modes of its @group(0) storage
-// bindings (they decide the bind group layout) come from the steps, or from
-// its declarations; it is compiled, and compiler errors become RmcErrors
-// naming the file, line:col and the IR nodes of the steps that run it. Then
-// one compute pipeline per shader.
+// Runtime, WebGPU engine: a WebGPU artifact's shaders, compiled once at load.
+// Each shader's text is read (checksum-checked); the access modes of its
+// @group(0) storage bindings (they decide the bind group layout) come from the
+// steps, or from its declarations; it is compiled, and compiler errors become
+// RmcErrors naming the file, line:col and the IR nodes of the steps that run
+// it. Then one compute pipeline per shader.
 
-import { RmcError, error, type Diagnostic } from "../diagnostics.js";
-import type { WgslManifest, WgslStep } from "./manifest.js";
-import { RUNTIME_CODES as C } from "./codes.js";
-import type { ArtifactFiles } from "./files.js";
-import { COMPUTE_STAGE, type GpuBindGroupLayout, type GpuComputePipeline, type GpuDevice, type GpuShaderModule } from "./webgpu-api.js";
+import { RmcError, error, type Diagnostic } from "../../diagnostics.js";
+import type { WgslManifest, WgslStep } from "../manifest.js";
+import { RUNTIME_CODES as C } from "../codes.js";
+import type { ArtifactFiles } from "../host/files.js";
+import { COMPUTE_STAGE, type GpuBindGroupLayout, type GpuComputePipeline, type GpuDevice, type GpuShaderModule } from "./api.js";
 
 /** Access mode of a `var<storage>` binding. */
 export type StorageAccess = "read" | "read_write";

@@ -1,12 +1,14 @@
-// Runtime: the worker threads of a multi-threaded model. Each worker
-// instantiates the threads module on the model's shared memory once, then runs
-// `forward` on its own workspace when told to. Replies settle promises; a
-// worker that fails or exits rejects what it owed with an RmcError instead of
-// leaving a caller hanging. Idle workers do not keep a Node process alive.
+// Runtime, Wasm engine: the worker threads of a multi-threaded model. Each
+// worker instantiates the threads module on the model's shared memory once,
+// then runs `forward` on its own workspace when told to. Replies settle
+// promises; a worker that fails or exits rejects what it owed with an RmcError
+// instead of leaving a caller hanging. Idle workers do not keep a Node process
+// alive.
 
-import { RmcError, error } from "../diagnostics.js";
-import { RUNTIME_CODES as C } from "./codes.js";
-import { spawnThread, type ThreadHandle, type WasmMemory, type WasmModule } from "./platform.js";
+import { RmcError, error } from "../../diagnostics.js";
+import { RUNTIME_CODES as C } from "../codes.js";
+import type { ThreadHandle, WasmMemory, WasmModule } from "../host/platform.js";
+import { spawnThread } from "../host/threads.js";
 
 /** What every worker needs to instantiate the code. */
 export interface WorkerInit {

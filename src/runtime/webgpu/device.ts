@@ -1,14 +1,16 @@
-// Runtime: finding a GPU for a WebGPU artifact — the caller's `gpu`, the
-// browser's `navigator.gpu`, or Dawn's `webgpu` package in Node — and checking
-// the adapter against the plan (limits, WGSL language features) before asking
-// for a device with the limits the plan needs. Also watches the device for
-// loss and stray errors, so a broken GPU becomes an RmcError, never a hang.
+// Runtime, WebGPU engine: finding a GPU for a WebGPU artifact — the caller's
+// `gpu`, the browser's `navigator.gpu`, or Dawn's `webgpu` package in Node
+// (node-gpu.ts) — and checking the adapter against the plan (limits, WGSL
+// language features) before asking for a device with the limits the plan
+// needs. Also watches the device for loss and stray errors, so a broken GPU
+// becomes an RmcError, never a hang.
 
-import { RmcError, error } from "../diagnostics.js";
-import type { WgslLayout, WgslStep } from "./manifest.js";
-import { RUNTIME_CODES as C } from "./codes.js";
-import { isNode } from "./platform.js";
-import type { Gpu, GpuAdapter, GpuDevice, GpuDeviceLostInfo, GpuError } from "./webgpu-api.js";
+import { RmcError, error } from "../../diagnostics.js";
+import type { WgslLayout, WgslStep } from "../manifest.js";
+import { RUNTIME_CODES as C } from "../codes.js";
+import { isNode } from "../host/platform.js";
+import { requestAnyAdapter, type FoundAdapter } from "./adapter.js";
+import type { Gpu, GpuAdapter, GpuDevice, GpuDeviceLostInfo, GpuError } from "./api.js";
 
 /** What the loaded model tells about the GPU it runs on. */
 export interface GpuInfo {
@@ -32,21 +34,6 @@ const GENEROUS_LIMITS = [
   "maxComputeWorkgroupSizeY",
   "maxComputeWorkgroupSizeZ",
 ];
-
-/** A WebGPU implementation with an adapter it gave, and the feature level asked for. */
-export interface FoundAdapter {
-  gpu: Gpu;
-  adapter: GpuAdapter;
-  featureLevel: "core" | "compatibility";
-}
-
-/** Asks `gpu` for an adapter: the default request, then a compatibility-level one (OpenGL ES, older GPUs). */
-export async function requestAnyAdapter(gpu: Gpu): Promise<FoundAdapter | undefined> {
-  const core = await gpu.requestAdapter();
-  if (core) return { gpu, adapter: core, featureLevel: "core" };
-  const compatible = await gpu.requestAdapter({ featureLevel: "compatibility" });
-  return compatible ? { gpu, adapter: compatible, featureLevel: "compatibility" } : undefined;
-}
 
 /** An adapter for `explicit`, else the browser's or Node's WebGPU; E1730/E1731 when there is none. */
 export async function openAdapter(explicit: Gpu | undefined): Promise<FoundAdapter> {

@@ -1,7 +1,8 @@
-// Runtime: the slice of the WebGPU API the WebGPU engine calls, typed locally
-// (the project compiles without the DOM library, and a `navigator.gpu` from a
-// browser or from Dawn's `webgpu` package in Node both fit these shapes).
-// Only the members used are declared; the numeric flags are the standard's.
+// Runtime, WebGPU engine: the slice of the WebGPU API the engine calls, typed
+// locally (the project compiles without the DOM library, and a `navigator.gpu`
+// from a browser or from Dawn's `webgpu` package in Node both fit these
+// shapes). Only the members used are declared; the numeric flags are the
+// standard's.
 
 /** `GPUBufferUsage` flags (the standard's values, so no global is needed). */
 export const BUFFER_USAGE = { MAP_READ: 0x1, COPY_SRC: 0x4, COPY_DST: 0x8, UNIFORM: 0x40, STORAGE: 0x80 } as const;

@@ -1,15 +1,15 @@
-// Runtime: the GPU buffers of a WebGPU artifact. Weights buffers are created
-// and filled once at load, streamed from their .bin files; per-call buffers
-// (inputs, activations, outputs) are sized by the plan's size expressions for a
-// capacity of samples and ids, with a MAP_READ staging buffer for the outputs,
-// and replaced by bigger ones when a batch needs more.
+// Runtime, WebGPU engine: the GPU buffers of a WebGPU artifact. Weights
+// buffers are created and filled once at load, streamed from their .bin files;
+// per-call buffers (inputs, activations, outputs) are sized by the plan's size
+// expressions for a capacity of samples and ids, with a MAP_READ staging
+// buffer for the outputs, and replaced by bigger ones when a batch needs more.
 
-import { RmcError, error } from "../diagnostics.js";
-import type { InputSignature, OutputSignature, WgslLayout, WgslManifest } from "./manifest.js";
-import { RUNTIME_CODES as C } from "./codes.js";
-import { evaluateSize } from "./check-wgsl.js";
-import type { ArtifactFiles } from "./files.js";
-import { BUFFER_USAGE as U, type GpuBuffer, type GpuDevice, type GpuLimits } from "./webgpu-api.js";
+import { RmcError, error } from "../../diagnostics.js";
+import type { InputSignature, OutputSignature, WgslLayout, WgslManifest } from "../manifest.js";
+import { RUNTIME_CODES as C } from "../codes.js";
+import { evaluateSize } from "../check-wgsl.js";
+import type { ArtifactFiles } from "../host/files.js";
+import { BUFFER_USAGE as U, type GpuBuffer, type GpuDevice, type GpuLimits } from "./api.js";
 
 /** Samples and ids (over all bags inputs) the per-call buffers hold. */
 export interface Capacity {

@@ -1,5 +1,5 @@
-// Runtime, Node only: artifact folders on disk, worker_threads and the core
-// count. Reached only through dynamic imports from platform.ts and files.ts,
+// Runtime, host, Node only: artifact folders on disk, worker_threads and the
+// core count. Reached only through dynamic imports from threads.ts and open.ts,
 // so browser bundles never evaluate it. Big weight blobs are read in chunks
 // straight into Wasm memory (or chunk by chunk into GPU buffers) and hashed as
 // they stream, so a 2 GB blob never needs a second 2 GB buffer.
@@ -10,9 +10,9 @@ import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { RmcError, error } from "../diagnostics.js";
-import type { FileEntry } from "./manifest.js";
-import { RUNTIME_CODES as C } from "./codes.js";
+import { RmcError, error } from "../../diagnostics.js";
+import type { FileEntry } from "../manifest.js";
+import { RUNTIME_CODES as C } from "../codes.js";
 import { MANIFEST_FILE, checksumMismatch, missingFile, sizeMismatch, type ArtifactFiles } from "./files.js";
 import type { ThreadHandle } from "./platform.js";
 

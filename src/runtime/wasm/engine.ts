@@ -1,19 +1,20 @@
-// Runtime: a loaded model's machinery — the compiled code, its memory with the
-// weights in place, the workspaces and (for several threads) the worker pool —
-// and the one thing it does: run a checked batch. A batch is cut into
-// contiguous slices of samples, one per thread; the main thread runs the first
-// slice itself while workers run the others, each in its own workspace.
+// Runtime, Wasm engine (for `wasm` artifacts): a loaded model's machinery
+// — the compiled code, its memory with the weights in place, the workspaces
+// (workspace.ts) and, for several threads, the worker pool (pool.ts) — and the
+// one thing it does: run a checked batch. A batch is cut into contiguous
+// slices of samples, one per thread; the main thread runs the first slice
+// itself while workers run the others, each in its own workspace.
 
-import { RmcError, error } from "../diagnostics.js";
-import type { Manifest, WasmManifest } from "./manifest.js";
-import { RUNTIME_CODES as C } from "./codes.js";
-import type { ArtifactFiles } from "./files.js";
-import type { PreparedBatch } from "./inputs.js";
-import { hostImports } from "./math.js";
-import { MAX_PAGES, PAGE_BYTES, wasmApi, type WasmMemory, type WasmModule } from "./platform.js";
+import { RmcError, error } from "../../diagnostics.js";
+import type { Manifest, WasmManifest } from "../manifest.js";
+import { RUNTIME_CODES as C } from "../codes.js";
+import type { ArtifactFiles } from "../host/files.js";
+import { idsInSlice, type PreparedBatch } from "../inputs.js";
+import { hostImports } from "../math.js";
+import { MAX_PAGES, PAGE_BYTES, wasmApi, type WasmMemory, type WasmModule } from "../host/platform.js";
 import { WorkerPool } from "./pool.js";
 import { Workspaces, fittingPlan } from "./workspace.js";
-import { ShardSet, type ShardPreload } from "./shards.js";
+import { ShardSet, type ShardPreload } from "../shards.js";
 
 /** Below this many samples per thread, splitting a batch costs more than it saves. */
 const MIN_SAMPLES_PER_THREAD = 32;
@@ -113,7 +114,7 @@ export class Engine {
     const loading = this.shards.ensure(batch);
     if (loading) await loading;
     const slices = splitBatch(batch.size, Math.min(this.threads, Math.max(1, Math.floor(batch.size / MIN_SAMPLES_PER_THREAD))));
-    const ids = slices.map(([start, end]) => Workspaces.idsInSlice(batch, start, end));
+    const ids = slices.map(([start, end]) => idsInSlice(batch, start, end));
     this.workspaces.ensure(
       Math.max(...slices.map(([start, end]) => end - start)),
       ids[0]!.map((_, i) => Math.max(...ids.map((n) => n[i]!))),

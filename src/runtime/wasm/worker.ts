@@ -1,10 +1,12 @@
-// Runtime: the script each worker thread runs (Node worker_threads or a web
-// Worker of type "module"). It instantiates the threads module on the model's
-// shared memory once ("init"), then calls `forward(ws, cap, batch)` on the
-// workspace it is given for each "run" and replies; a trap becomes an error
-// reply, never a dead thread. Imports only math.ts, so it loads on its own.
+// Runtime, Wasm engine: the script each worker thread runs (Node
+// worker_threads or a web Worker of type "module"), loaded by URL (index.ts
+// defaults to wasm/worker.js beside it). It instantiates the threads module on
+// the model's shared memory once ("init"), then calls `forward(ws, cap,
+// batch)` on the workspace it is given for each "run" and replies; a trap
+// becomes an error reply, never a dead thread. Imports only ../math.ts, so it
+// loads on its own.
 
-import { hostImports } from "./math.js";
+import { hostImports } from "../math.js";
 
 type Forward = (ws: number, cap: number, batch: number) => void;
 type Reply = (message: unknown) => void;
