@@ -16,7 +16,7 @@ import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { RmcError, error } from "../../src/diagnostics.js";
 import type { Graph, WeightDecl } from "../../src/ir/types.js";
 import type { Tensor, WeightStore } from "../../src/weights/store.js";
-import { f32ToBf16, f32ToF16 } from "../../src/weights/dtypes.js";
+import { f32ToBf16, f32ToF16 } from "../../src/quant/half.js";
 import { type RowFormat, type RowRange, quantizeRow, rowBytes } from "../../src/quant/rowwise.js";
 import { rowRangeOf } from "../../src/ir/attrs.js";
 import { nodeTables } from "../../src/ir/tables.js";

@@ -10,7 +10,7 @@ import { closeSync, openSync, writeSync } from "node:fs";
 import { RmcError, error } from "../../src/diagnostics.js";
 import type { WeightDecl } from "../../src/ir/types.js";
 import type { Tensor, WeightStore } from "../../src/weights/store.js";
-import { f32ToBf16, f32ToF16 } from "../../src/weights/dtypes.js";
+import { f32ToBf16, f32ToF16 } from "../../src/quant/half.js";
 import { type RowFormat, type RowRange, quantizeRow, rowBytes } from "../../src/quant/rowwise.js";
 import { quantizeInt8Weights, smoothMultipliers, smoothWeights, toBf16, toF16 } from "../../src/quant/dense.js";
 import { prequantizedIn } from "../../src/weights/prequantized.js";

@@ -5,13 +5,25 @@
 
 import type { AttrValue, Attrs, Graph, Input, Node, Output, Span, Type, WeightDecl } from "./types.js";
 import { formatType } from "./types.js";
-import type { Tensor, WeightStore } from "../weights/store.js";
-import { rowLength } from "../weights/store.js";
+
+/**
+ * What the printer reads of a weight store (src/weights/store.ts's tensors
+ * have it): each tensor's shape and its f32 rows, for the checksum. Declared
+ * here so the IR does not depend on the weights layer above it.
+ */
+export interface Tensor {
+  readonly shape: readonly number[];
+  readRow(i: number, out: Float32Array, offset?: number): void;
+  toFloat32(): Float32Array;
+}
 
 /** Printer options: with `weights`, each weight line ends in `// crc32 xxxxxxxx` of its f32 data. */
 export interface PrintOptions {
-  weights?: WeightStore;
+  weights?: { get(name: string): Tensor | undefined };
 }
+
+/** Elements per row of a tensor of `shape` (the product of every dimension after the first). */
+const rowLength = (shape: readonly number[]): number => shape.slice(1).reduce((a, b) => a * b, 1);
 
 /** Names after `%`/`@` print bare when made of these characters; otherwise JSON-quoted. */
 export const BARE_REF = /^[A-Za-z0-9_.-]+$/;
@@ -73,7 +85,7 @@ function printInput(i: Input): string {
   return withLoc(`input ${printRef("%", i.name)}: ${printType(i.type)}`, i.span);
 }
 
-function printWeight(w: WeightDecl, weights?: WeightStore): string {
+function printWeight(w: WeightDecl, weights?: PrintOptions["weights"]): string {
   const attrs = printAttrs(w.attrs);
   const line = withLoc(`weight ${printRef("@", w.name)}: ${w.role} ${w.dtype}[${w.shape.join(",")}]${attrs ? " " + attrs : ""}`, w.span);
   return weights ? `${line}  // ${weightNote(w, weights)}` : line;
@@ -103,7 +115,7 @@ export function printGraph(g: Graph, opts: PrintOptions = {}): string {
 }
 
 /** What a dump says about a weight's data: its checksum, or why there is none. */
-function weightNote(w: WeightDecl, weights: WeightStore): string {
+function weightNote(w: WeightDecl, weights: NonNullable<PrintOptions["weights"]>): string {
   const t = weights.get(w.name);
   if (!t) return "no data in the weight store";
   const sum = `crc32 ${tensorCrc32(t)}`;

@@ -4,7 +4,7 @@
 // static or dynamic per row. The interpreter's int8 linear and the Wasm int8
 // GEMM both follow `int8Linear` below; docs/numerics.md specifies it.
 
-import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "../weights/dtypes.js";
+import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "./half.js";
 import { roundHalfEven } from "./rowwise.js";
 
 const f32 = Math.fround;

@@ -4,7 +4,7 @@
 // the Wasm backend and the PyTorch importer all go through these functions;
 // docs/numerics.md is the specification they implement.
 
-import { f16ToF32, f32ToF16 } from "../weights/dtypes.js";
+import { f16ToF32, f32ToF16 } from "./half.js";
 
 const f32 = Math.fround;
 

@@ -12,7 +12,7 @@ import { parseModel } from "../../src/frontend/index.js";
 import { runPipeline } from "../../src/pipeline/index.js";
 import { createPassRegistry } from "../../passes/index.js";
 import { initWeights } from "../../src/weights/init.js";
-import { calibrateOutputs } from "../../src/weights/calibrate.js";
+import { calibrateOutputs } from "../../src/interp/output-calibration.js";
 import { dataSchema } from "../../src/data/schema.js";
 import { InputSampler, rawToBatch } from "../../src/data/synth.js";
 import { outputLogits } from "../../src/interp/logits.js";

@@ -2,7 +2,8 @@
 // round trips over every binary16 pattern.
 
 import { describe, expect, it } from "vitest";
-import { bf16ToF32, decodeToF32, encodeFromF32, f16ToF32, f32ToBf16, f32ToF16 } from "../../src/weights/dtypes.js";
+import { decodeToF32, encodeFromF32 } from "../../src/weights/dtypes.js";
+import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "../../src/quant/half.js";
 
 describe("f16", () => {
   it("decodes hand-checked bit patterns exactly", () => {

@@ -11,9 +11,9 @@ import { refName } from "../ir/types.js";
 import { dataSchema } from "../data/schema.js";
 import { InputSampler, rawToBatch, type SynthOptions } from "../data/synth.js";
 import { fitTeacher, type Teacher } from "../data/teacher.js";
-import { outputLogits, logitSources } from "../interp/logits.js";
+import { outputLogits, logitSources } from "./logits.js";
 import { Rng, hashSeed } from "../util/rng.js";
-import { DenseTensor, type WeightStore } from "./store.js";
+import { DenseTensor, type WeightStore } from "../weights/store.js";
 
 /** Samples the teacher is fitted on (as the data generator's pilot). */
 export const CALIBRATION_ROWS = 4096;
