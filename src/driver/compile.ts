@@ -56,6 +56,8 @@ export interface CompileRequest {
   backends?: readonly Backend[];
   /** IR printing, dumps and timing between passes. */
   instrumentation?: Instrumentation;
+  /** A plan to record in the manifest when no assign-precision step makes one (the model already carries its precisions, as `rmc verify --repair` builds it). */
+  plan?: PrecisionPlan;
 }
 
 /** What a compile produced. */
@@ -105,7 +107,7 @@ export async function compileModel(request: CompileRequest): Promise<CompileOutc
     ...(request.calibration ? { calibration: request.calibration } : {}),
     target: backend,
   });
-  const plan = report.outputs["precision-plan"];
+  const plan = report.outputs["precision-plan"] ?? request.plan;
   const result = await backend.compile(report.graph, request.weights, {
     outDir: request.outDir,
     emitText: request.emitText === true,

@@ -8,7 +8,7 @@ import { produce } from "immer";
 import type { Graph, Node, WeightDecl } from "../ir/types.js";
 import { refName, weightInputs } from "../ir/types.js";
 import { rowBytes, type RowFormat, type RowRange } from "../quant/rowwise.js";
-import { precisionOf } from "../ir/attrs.js";
+import { pinOf, precisionOf } from "../ir/attrs.js";
 
 export type UnitKind = "table" | "linear";
 
@@ -38,7 +38,7 @@ export const BITS: Record<string, number> = { fp32: 32, fp16: 16, bf16: 16, int8
 
 function tableUnit(decl: WeightDecl, reader: Node | undefined): Unit {
   const [rows, dim] = decl.shape as [number, number];
-  const pin = (decl.attrs.precision as string | undefined) ?? (reader?.attrs.precision as string | undefined);
+  const pin = pinOf(decl) ?? (reader ? pinOf(reader) : undefined);
   return {
     id: decl.name,
     kind: "table",
@@ -56,7 +56,7 @@ function linearUnit(node: Node, decls: Map<string, WeightDecl>): Unit {
   const [out, inF] = w!.shape as [number, number];
   const biasBytes = b ? out * 4 : 0;
   const per: Record<string, number> = { fp32: 4, fp16: 2, bf16: 2, int8: 1 };
-  const pin = node.attrs.precision as string | undefined;
+  const pin = pinOf(node);
   return {
     id: node.id,
     kind: "linear",

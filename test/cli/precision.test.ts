@@ -214,6 +214,15 @@ describe("precision on the command line", () => {
     const check = await rmc("verify", fixed, "--weights", w3, "--data", d3);
     expect(check.out).toContain("within budget");
     expect(check.code).toBe(0);
+    // The repaired artifact is compiled as `rmc compile` compiles: the target's passes ran (the memory plan is in its IR).
+    const art = (p: string) =>
+      JSON.parse(readFileSync(join(p, "manifest.json"), "utf8")) as { target: string; ir: { nodes: { attrs: Record<string, unknown> }[] } };
+    expect(art(fixed).ir.nodes.some((n) => Array.isArray(n.attrs.buffer))).toBe(true);
+    // A WebGPU artifact is repaired into a WebGPU artifact (a budget of 0 forces every lowered unit back up).
+    const fixedGpu = join(dir, "fixed-wgsl");
+    const gpu = await rmc("verify", join(dir, "dist-wgsl"), "--weights", w3, "--data", d3, "--ne-budget", "0", "--repair", "-o", fixedGpu);
+    expect(gpu.code, gpu.err).toBe(0);
+    expect(art(fixedGpu).target).toBe("wgsl");
   });
 
   it("debug-numerics lists every node's error in graph order and names where it jumps", async () => {

@@ -11,7 +11,7 @@ import type { Batch } from "../../data/batch.js";
 import { dataSchema } from "../../data/schema.js";
 import { readBatches } from "../../data/tsv.js";
 import { interpret } from "../../interp/interpreter.js";
-import { precisionOf } from "../../ir/attrs.js";
+import { isDenseOp, layerPrecision, pinOf, precisionOf } from "../../ir/attrs.js";
 import type { Command } from "../main.js";
 import { numberFlag, requireFlag } from "../args.js";
 import { WEIGHT_FLAGS, loadWeights } from "../model.js";
@@ -92,7 +92,8 @@ function nodePrecision(g: Graph, n: Node): string {
     );
     return [...ps].join("/");
   }
-  return (n.attrs.precision as string | undefined) ?? "fp32";
+  // Dense layers compute at their weight matrix's precision (a pin on the weight counts); other ops in f32 unless pinned.
+  return isDenseOp(n.op) ? layerPrecision(g, n) : (pinOf(n) ?? "fp32");
 }
 
 /** A node's error "jumps" when its relative RMS error is above 1% and 10x that of its inputs. */

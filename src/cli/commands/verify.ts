@@ -20,7 +20,7 @@ import type { Command } from "../main.js";
 import { numberFlag, requireFlag } from "../args.js";
 import { WEIGHT_FLAGS, loadWeights } from "../model.js";
 import { fp32Of, manifestPlan, readManifest } from "../artifact.js";
-import { compilerVersion } from "../../driver/version.js";
+import { compileModel } from "../../driver/index.js";
 
 const pct = (x: number): string => `${x >= 0 ? "+" : ""}${x.toFixed(4)}%`;
 
@@ -119,16 +119,11 @@ export const verify: Command = {
     const fixed = repair(fp32, decisions, plan, weights, batches, ev, budget, io.out);
     const repaired: PrecisionPlan = { ...(plan as PrecisionPlan), mode: "repair", budget, decisions: fixed.decisions, neDelta: fixed.delta };
     io.out(formatPlanTable(repaired));
-    const { wasmBackend } = await import("../../../backends/wasm/index.js");
     const graph = planGraph(fp32, fixed.decisions, plan, weights, batches);
     const out = typeof args.flags.output === "string" ? args.flags.output : dir;
-    await wasmBackend.compile(graph, weights, {
-      outDir: out,
-      emitText: false,
-      features: [],
-      compilerVersion: compilerVersion(),
-      manifestExtras: { plan: repaired },
-    });
+    // The graph is the artifact's own IR with the repaired precisions: no front-end passes, but the same target
+    // and its passes (fusions, memory plan), as `rmc compile --plan` would run them.
+    await compileModel({ model: graph, weights, target: manifest.target, outDir: out, passes: [], plan: repaired });
     io.out(`repaired artifact written to ${out}\n`);
     if (fixed.delta > budget)
       throw new RmcError(`even with every lowered table and layer back at fp32 the model is at ${pct(fixed.delta)}, over the budget`, "E1910");
