@@ -84,9 +84,7 @@ const cases: Record<string, (w: WasmModule) => void> = {
 describe("golden .wat of small kernels", () => {
   for (const [name, emit] of Object.entries(cases))
     it(name, () => {
-      const w = new WasmModule({ sharedMemory: false });
-      emit(w);
-      const { binary, text } = w.finish(false);
+      const { binary, text } = WasmModule.generate({ sharedMemory: false, optimize: false }, emit);
       expect(WebAssembly.validate(binary)).toBe(true);
       expectGolden(text, join(GOLDEN, `${name}.wat`));
     });
