@@ -14,7 +14,7 @@ import { formatPlanMarkdown, formatPlanTable } from "../precision/report.js";
 import { writePlan, type PrecisionPlan } from "../precision/plan.js";
 import { type MemoryPlanSummary, formatMemoryMarkdown } from "./memory.js";
 import { numberFlag, type FlagSpec, type ParsedArgs } from "./args.js";
-import type { CliIO } from "./main.js";
+import type { CliIO } from "./command.js";
 
 export const PRECISION_FLAGS: Record<string, FlagSpec> = {
   precision: {

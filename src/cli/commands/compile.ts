@@ -4,7 +4,7 @@
 
 import { RmcError, didYouMean } from "../../diagnostics.js";
 import { BackendRegistry, type Backend } from "../../../backends/backend.js";
-import type { Command } from "../main.js";
+import type { Command } from "../command.js";
 import { requireFlag } from "../args.js";
 import { PIPELINE_FLAGS, WEIGHT_FLAGS, loadModel, loadPlugins, loadWeightsWithInfo, runPassesWithReport } from "../model.js";
 import { PRECISION_FLAGS, pinPrequantized, precisionStep, readCalibration, reportPlan } from "../precision.js";
