@@ -8,7 +8,7 @@
 import { staticActScale } from "../../src/interp/precision.js";
 import { smoothMultipliers } from "../../src/quant/dense.js";
 import type { Step } from "../wasm/schedule.js";
-import type { Lowering } from "./lower.js";
+import type { Lowering } from "./lowering.js";
 import { fixed, perSamples } from "./plan.js";
 import { GEMM_TILE, type WeightElement, renderGemm } from "./kernels/gemm.js";
 import { quantWords, renderInt8Gemm, renderQuantize } from "./kernels/gemm-int8.js";
