@@ -12,9 +12,6 @@ import type { ShardEntry, ShardHolds } from "../src/runtime/manifest.js";
 /** The file a part's bytes are written to inside the artifact. */
 export const shardFile = (part: string): string => `shard.${part}.bin`;
 
-/** True for the weight of a split table's part (it becomes a shard). */
-export const isShard = (graph: Graph, name: string): boolean => graph.weights.some((w) => w.name === name && typeof w.attrs.part_of === "string");
-
 /** One entry per part of every split table the graph reads, in declaration order; `place` says where a part's bytes go. */
 export function shardEntries(graph: Graph, place: (part: string) => { offset: number } | { buffer: string }): ShardEntry[] {
   const decls = new Map(graph.weights.map((w) => [w.name, w]));

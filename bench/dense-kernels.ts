@@ -24,16 +24,16 @@ const MiB = 1 << 20;
 // Regions of one memory: weights, scales, bias, multipliers, input, int8 scratch (codes), output.
 const at = { weights: 1 * MiB, scales: 3 * MiB, bias: 3 * MiB + 64 * 1024, mul: 2 * MiB, x: 4 * MiB, scratch: 6 * MiB, y: 5 * MiB };
 
-const w = new WasmModule({ sharedMemory: false });
 const common = { inF, outF, weights: at.weights, bias: at.bias, act: "relu" as const };
-emitGemm(w, "f32", common);
-emitInt8Gemm(w, "codes", { ...common, scales: at.scales, actScale: 0.03, codesIn: true });
-emitInt8Gemm(w, "static", { ...common, scales: at.scales, actScale: 0.03 });
-emitInt8Gemm(w, "dynamic", { ...common, scales: at.scales, actScale: undefined });
-emitInt8Gemm(w, "smoothed", { ...common, scales: at.scales, actScale: undefined, actMul: at.mul });
 const kernels = ["f32", "codes", "static", "dynamic", "smoothed"] as const;
-for (const k of kernels) w.raw.addFunctionExport(k, k);
-const { binary } = w.finish(true);
+const { binary } = WasmModule.generate({ sharedMemory: false, optimize: true }, (w) => {
+  emitGemm(w, "f32", common);
+  emitInt8Gemm(w, "codes", { ...common, scales: at.scales, actScale: 0.03, codesIn: true });
+  emitInt8Gemm(w, "static", { ...common, scales: at.scales, actScale: 0.03 });
+  emitInt8Gemm(w, "dynamic", { ...common, scales: at.scales, actScale: undefined });
+  emitInt8Gemm(w, "smoothed", { ...common, scales: at.scales, actScale: undefined, actMul: at.mul });
+  for (const k of kernels) w.raw.addFunctionExport(k, k);
+});
 const api = wasmApi();
 const memory = new api.Memory({ initial: 128, maximum: 65536 });
 const instance = await api.instantiate(await api.compile(binary), { env: { memory } });

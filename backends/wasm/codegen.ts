@@ -43,15 +43,15 @@ export function generateModule(
   plan: MemoryPlan,
   opts: { shared: boolean; optimize: boolean; profile?: boolean },
 ): Generated {
-  const w = new WasmModule({ sharedMemory: opts.shared });
-  for (const fn of hostImports(sched)) w.importUnaryF32(fn);
-  const types = new Map<string, TensorType>();
-  for (const i of graph.inputs) if (i.type.kind === "tensor") types.set(i.name, i.type);
-  for (const n of graph.nodes) if (n.type?.kind === "tensor") types.set(n.id, n.type);
-  const ctx: Context = { w, graph, sched, layout, plan, types };
-  const calls = sched.steps.map((step, i) => emitStep(ctx, step, `k${i}_${step.op}`));
-  w.func("forward", ["i32", "i32", "i32"], (f) => forwardBody(ctx, f, calls), true);
-  return w.finish(opts.optimize, opts.profile === true);
+  return WasmModule.generate({ sharedMemory: opts.shared, optimize: opts.optimize, keepFunctions: opts.profile === true }, (w) => {
+    for (const fn of hostImports(sched)) w.importUnaryF32(fn);
+    const types = new Map<string, TensorType>();
+    for (const i of graph.inputs) if (i.type.kind === "tensor") types.set(i.name, i.type);
+    for (const n of graph.nodes) if (n.type?.kind === "tensor") types.set(n.id, n.type);
+    const ctx: Context = { w, graph, sched, layout, plan, types };
+    const calls = sched.steps.map((step, i) => emitStep(ctx, step, `k${i}_${step.op}`));
+    w.func("forward", ["i32", "i32", "i32"], (f) => forwardBody(ctx, f, calls), true);
+  });
 }
 
 /** What `forward` hands a step's call: buffer addresses and its parameters, as fresh expressions. */

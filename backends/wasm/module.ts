@@ -3,8 +3,9 @@
 // (each with its Wasm mnemonic), a function builder that hands out typed
 // locals and unique labels, and module set-up (features, memory import,
 // optimisation, validation, emission). Binaryen rules kept here: feature flags
-// set explicitly, `setMemory` before `addMemoryImport`, and no expression
-// reference used twice (builders take thunks or fresh `get()`s for that).
+// set explicitly, `setMemory` before `addMemoryImport`, no expression
+// reference used twice (builders take thunks or fresh `get()`s for that), and
+// every module disposed however its generation ends (`WasmModule.generate`).
 
 import binaryen from "binaryen";
 
@@ -123,12 +124,36 @@ export interface ModuleOptions {
   sharedMemory: boolean;
 }
 
-/** A Wasm module under construction. */
+/** How a generated module is emitted. */
+export interface EmitOptions {
+  /** Run binaryen's optimiser (-O3). */
+  optimize: boolean;
+  /** Keep kernels as named functions (the `profile` feature): no inlining into `forward`, and a name section. */
+  keepFunctions?: boolean;
+}
+
+/** A Wasm module under construction; made only by `WasmModule.generate`. */
 export class WasmModule {
   /** The underlying binaryen module, for this folder's op helpers only. */
   readonly raw: binaryen.Module;
 
-  constructor(readonly opts: ModuleOptions) {
+  /**
+   * Makes a module, has `build` add its functions and exports, then validates
+   * and emits it. A binaryen module lives in binaryen's own heap, which no
+   * garbage collector sees: it is disposed in `finally`, so a generator that
+   * throws (a model the backend refuses, or a bug) does not leak it.
+   */
+  static generate(opts: ModuleOptions & EmitOptions, build: (w: WasmModule) => void): { binary: Uint8Array; text: string } {
+    const w = new WasmModule(opts);
+    try {
+      build(w);
+      return w.emit(opts.optimize, opts.keepFunctions === true);
+    } finally {
+      w.raw.dispose();
+    }
+  }
+
+  private constructor(readonly opts: ModuleOptions) {
     this.raw = new binaryen.Module();
     let features =
       binaryen.Features.SIMD128 |
@@ -163,7 +188,7 @@ export class WasmModule {
    * inlining kernels into `forward` and keeps a name section, so a CPU profile
    * attributes time to each kernel by name.
    */
-  finish(optimize: boolean, keepFunctions = false): { binary: Uint8Array; text: string } {
+  private emit(optimize: boolean, keepFunctions: boolean): { binary: Uint8Array; text: string } {
     if (!this.raw.validate())
       throw new Error("rmc generated an invalid Wasm module (binaryen's validator printed the details above); this is a bug in the wasm backend");
     // binaryen's settings are global to the library: set every one each time.
@@ -178,7 +203,6 @@ export class WasmModule {
     }
     const binary = this.raw.emitBinary();
     const text = this.raw.emitText();
-    this.raw.dispose();
     return { binary, text };
   }
 

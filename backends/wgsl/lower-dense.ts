@@ -8,7 +8,7 @@
 import { staticActScale } from "../../src/ir/attrs.js";
 import { smoothMultipliers } from "../../src/quant/dense.js";
 import type { Step } from "../schedule.js";
-import type { Lowering } from "./lower.js";
+import type { Lowering } from "./lowering.js";
 import { fixed, perSamples } from "./plan.js";
 import { GEMM_TILE, type WeightElement, renderGemm } from "./kernels/gemm.js";
 import { quantWords, renderInt8Gemm, renderQuantize } from "./kernels/gemm-int8.js";

@@ -8,7 +8,7 @@ import { dotInteractionWidth } from "../../src/ir/ops.js";
 import { rowRangeOf, precisionOf } from "../../src/ir/attrs.js";
 import type { RowRange } from "../../src/quant/rowwise.js";
 import type { Step } from "../schedule.js";
-import type { Lowering } from "./lower.js";
+import type { Lowering } from "./lowering.js";
 import { fixed, perSamples } from "./plan.js";
 import { WG } from "./render.js";
 import { type BagTable, type TableFormat, renderEmbedding } from "./kernels/embedding.js";

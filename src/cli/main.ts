@@ -6,22 +6,11 @@
 
 import { fileURLToPath } from "node:url";
 import { RmcError, formatDiagnostics } from "../diagnostics.js";
-import { commandHelp, parseCommandArgs, type CommandSpec, type ParsedArgs } from "./args.js";
+import { commandHelp, parseCommandArgs } from "./args.js";
+import type { CliIO } from "./command.js";
 import { sourceLookup } from "./sources.js";
 import { COMMANDS } from "./commands/index.js";
 import { compilerVersion } from "../driver/version.js";
-
-/** A command module: its spec and what it does; resolves to the process exit code. */
-export interface Command {
-  spec: CommandSpec;
-  run(args: ParsedArgs, io: CliIO): Promise<number>;
-}
-
-/** Where a command writes; tests substitute these. */
-export interface CliIO {
-  out: (s: string) => void;
-  err: (s: string) => void;
-}
 
 function mainHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;

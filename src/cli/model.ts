@@ -24,7 +24,7 @@ import { bindWeights } from "../weights/bind.js";
 import { initWeights } from "../weights/init.js";
 import type { WeightStore } from "../weights/store.js";
 import type { Batch } from "../data/batch.js";
-import type { CliIO } from "./main.js";
+import type { CliIO } from "./command.js";
 import { choiceFlag, numberFlag, type FlagSpec, type ParsedArgs } from "./args.js";
 import { readSource, rememberSource, sourceLookup } from "./sources.js";
 

@@ -16,12 +16,12 @@ import { type MemoryPlanSummary, formatMemoryMarkdown } from "./memory.js";
 import { choiceFlag, numberFlag, type FlagSpec, type ParsedArgs } from "./args.js";
 import { ROW_RANGES } from "../quant/rowwise.js";
 import { CALIBRATION_METHODS } from "../quant/calibrate.js";
+import type { CliIO } from "./command.js";
+import type { PrecisionRequest } from "../driver/index.js";
+import { parseOptionValue } from "../pipeline/index.js";
 
 /** What `--precision` takes. */
 const PRECISION_MODES = ["fp32", "fp16", "int8", "int4", "auto"] as const;
-import type { CliIO } from "./main.js";
-import type { PrecisionRequest } from "../driver/index.js";
-import { parseOptionValue } from "../pipeline/index.js";
 
 export const PRECISION_FLAGS: Record<string, FlagSpec> = {
   precision: {

@@ -100,11 +100,6 @@ function grow(a: Float64Array<ArrayBuffer>, need: number): Float64Array<ArrayBuf
   return b;
 }
 
-/** Draws `n` raw samples (a one-off InputSampler). */
-export function sampleInputs(schema: DataSchema, rng: Rng, n: number, opts: SynthOptions = {}): RawSamples {
-  return new InputSampler(schema, opts).sample(rng, n);
-}
-
 /**
  * The Batch the TSV reader would produce for these samples, through the same
  * preprocessing code. `labels`, when given, holds one array per schema label.

@@ -26,7 +26,7 @@ import {
   Table,
   True,
 } from "./lexer.js";
-import { currentTokens, syntaxMessages } from "./syntax-errors.js";
+import { syntaxMessages } from "./syntax-errors.js";
 
 /** The .rmdl grammar. Rule names are the CST node names (see cst.ts). */
 export class RmdlParser extends CstParser {
@@ -38,7 +38,13 @@ export class RmdlParser extends CstParser {
    * need Node 22's Object.groupBy); test/frontend/grammar.test.ts builds one with `validate`.
    */
   constructor(validate = false) {
-    super(ALL_TOKENS, { recoveryEnabled: true, nodeLocationTracking: "full", errorMessageProvider: syntaxMessages, skipValidations: !validate });
+    super(ALL_TOKENS, {
+      recoveryEnabled: true,
+      nodeLocationTracking: "full",
+      // Phrasing some errors needs the tokens around them: the provider reads them from this parser's input, only while it parses.
+      errorMessageProvider: syntaxMessages(() => this.input),
+      skipValidations: !validate,
+    });
     this.performSelfAnalysis();
   }
 
@@ -188,7 +194,6 @@ export interface CstResult {
 /** Parses tokens into a CST; never throws on bad input. */
 export function parseTokens(tokens: IToken[]): CstResult {
   parser.brokenItems = new Set();
-  currentTokens.tokens = tokens;
   parser.input = tokens;
   const cst = parser.file();
   return { cst, errors: [...parser.errors], broken: parser.brokenItems };

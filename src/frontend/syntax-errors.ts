@@ -1,15 +1,13 @@
 // Front end, stage 2 (errors): turns chevrotain's recognition errors into
 // messages that speak the language's terms ("expected a layer size after `[`,
 // found `}`") and into located E0102 diagnostics. The message provider is
-// handed to the parser; `syntaxDiagnostics` runs after a parse.
+// made for one parser and reads the tokens of its parse under way from it (for
+// context such as the enclosing call); `syntaxDiagnostics` runs after a parse.
 
 import { EOF, type IParserErrorMessageProvider, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
 import { didYouMean, type Diagnostic } from "../diagnostics.js";
 import type { Span } from "../ir/types.js";
 import { CODES } from "./codes.js";
-
-/** Where the parser's message provider finds the tokens of the current parse (for context such as the enclosing call). */
-export const currentTokens: { tokens: IToken[] } = { tokens: [] };
 
 const KEYWORDS = ["model", "input", "table", "output"];
 
@@ -24,7 +22,7 @@ export function describeToken(t: IToken | undefined): string {
 const labelOf = (t: TokenType): string => t.LABEL ?? t.name;
 
 /** The index of the token starting at `offset`, by binary search. */
-function indexAt(tokens: IToken[], offset: number): number {
+function indexAt(tokens: readonly IToken[], offset: number): number {
   let lo = 0;
   let hi = tokens.length - 1;
   while (lo <= hi) {
@@ -38,7 +36,7 @@ function indexAt(tokens: IToken[], offset: number): number {
 }
 
 /** What the elements of the list that `[` at `open` starts are, judged from the call and key around it. */
-function listNoun(tokens: IToken[], open: number): string {
+function listNoun(tokens: readonly IToken[], open: number): string {
   const before = tokens[open - 1];
   const key = before?.image === ":" ? tokens[open - 2]?.image : undefined;
   if (key === "rows") return "a row count";
@@ -53,7 +51,7 @@ function listNoun(tokens: IToken[], open: number): string {
 }
 
 /** The noun for the list element expected around token index `at` (the token before the error), if we are inside a list. */
-function enclosingListNoun(tokens: IToken[], at: number): string | undefined {
+function enclosingListNoun(tokens: readonly IToken[], at: number): string | undefined {
   let depth = 0;
   for (let i = at; i >= 0; i--) {
     const img = tokens[i]!.image;
@@ -64,14 +62,13 @@ function enclosingListNoun(tokens: IToken[], at: number): string | undefined {
   return undefined;
 }
 
-function nounAt(previous: IToken | undefined): string {
-  const tokens = currentTokens.tokens;
+function nounAt(tokens: readonly IToken[], previous: IToken | undefined): string {
   const at = previous ? indexAt(tokens, previous.startOffset) : -1;
   return (at >= 0 ? enclosingListNoun(tokens, at) : undefined) ?? "a list element";
 }
 
 /** What a failed CONSUME wanted, phrased for the rule it was in. */
-function expectedToken(rule: string, expected: TokenType, previous: IToken | undefined): string {
+function expectedToken(tokens: readonly IToken[], rule: string, expected: TokenType, previous: IToken | undefined): string {
   const prev = previous?.image;
   const want = expected.name;
   switch (`${rule}.${want}`) {
@@ -106,35 +103,37 @@ function expectedToken(rule: string, expected: TokenType, previous: IToken | und
     case "ref.NumberLit":
       return "an index (a number) after `[`";
     case "list.RBracket":
-      return prev === "[" || prev === "," ? `${nounAt(previous)} or \`]\`` : `\`,\` or \`]\` after ${nounAt(previous)}`;
+      return prev === "[" || prev === "," ? `${nounAt(tokens, previous)} or \`]\`` : `\`,\` or \`]\` after ${nounAt(tokens, previous)}`;
     default:
       return labelOf(expected);
   }
 }
 
 /** What a failed OR wanted. */
-function expectedAlternative(rule: string, previous: IToken | undefined): string {
+function expectedAlternative(tokens: readonly IToken[], rule: string, previous: IToken | undefined): string {
   const prev = previous?.image;
   if (rule === "item") return "a statement (`input`, `table`, `output`, `NAME = ...` or `@precision(...)`)";
   if (rule === "expression") {
-    if (prev === "[" || (prev === "," && enclosingListNoun(currentTokens.tokens, indexAt(currentTokens.tokens, previous!.startOffset)) !== undefined))
-      return `${nounAt(previous)} after \`${prev}\``;
+    if (prev === "[" || (prev === "," && enclosingListNoun(tokens, indexAt(tokens, previous!.startOffset)) !== undefined))
+      return `${nounAt(tokens, previous)} after \`${prev}\``;
     return `a value (a name, a call, a number or a list)${prev ? ` after \`${prev}\`` : ""}`;
   }
   return "something else";
 }
 
-/** The message provider handed to the parser. */
-export const syntaxMessages: IParserErrorMessageProvider = {
-  buildMismatchTokenMessage: ({ expected, actual, previous, ruleName }) =>
-    `expected ${expectedToken(ruleName, expected, previous)}, found ${describeToken(actual)}`,
-  buildNotAllInputParsedMessage: ({ firstRedundant }) => `expected \`model NAME { ... }\` (one per file), found ${describeToken(firstRedundant)}`,
-  buildNoViableAltMessage: ({ actual, previous, ruleName }) =>
-    ruleName === "expression" && actual[1]?.image === "="
-      ? `expected a value after \`${previous.image}\`, found the next statement (\`${actual[0]!.image} = ...\`)`
-      : `expected ${expectedAlternative(ruleName, previous)}, found ${describeToken(actual[0])}`,
-  buildEarlyExitMessage: ({ actual, ruleName }) => `expected ${ruleName}, found ${describeToken(actual[0])}`,
-};
+/** The message provider for a parser; `tokens` gives the tokens of the parse under way (the parser's own input). */
+export function syntaxMessages(tokens: () => readonly IToken[]): IParserErrorMessageProvider {
+  return {
+    buildMismatchTokenMessage: ({ expected, actual, previous, ruleName }) =>
+      `expected ${expectedToken(tokens(), ruleName, expected, previous)}, found ${describeToken(actual)}`,
+    buildNotAllInputParsedMessage: ({ firstRedundant }) => `expected \`model NAME { ... }\` (one per file), found ${describeToken(firstRedundant)}`,
+    buildNoViableAltMessage: ({ actual, previous, ruleName }) =>
+      ruleName === "expression" && actual[1]?.image === "="
+        ? `expected a value after \`${previous.image}\`, found the next statement (\`${actual[0]!.image} = ...\`)`
+        : `expected ${expectedAlternative(tokens(), ruleName, previous)}, found ${describeToken(actual[0])}`,
+    buildEarlyExitMessage: ({ actual, ruleName }) => `expected ${ruleName}, found ${describeToken(actual[0])}`,
+  };
+}
 
 const tokenSpan = (t: IToken, file: string): Span => ({
   file,

@@ -1,7 +1,7 @@
 // Accuracy metrics for binary (click / no-click) predictions, the way the
 // recommendation field reports them: log loss, normalized entropy (NE), AUC,
 // CTR and calibration. The precision search compares a lowered model with the
-// fp32 one by NE delta; the CLI prints these after `rmc eval`.
+// fp32 one by NE delta; `rmc run` prints these when its data has labels.
 
 import { RmcError, error } from "../diagnostics.js";
 

@@ -4,7 +4,7 @@
 // regenerates), and runs in the reference interpreter on synthetic rows, with
 // lazily generated tables so the full-size models never materialise them.
 
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseModel } from "../../src/frontend/index.js";
@@ -19,6 +19,7 @@ import { dataSchema } from "../../src/data/schema.js";
 import { InputSampler, rawToBatch } from "../../src/data/synth.js";
 import { Rng } from "../../src/util/rng.js";
 import type { Graph } from "../../src/ir/types.js";
+import { expectGolden } from "../golden.js";
 
 const EXAMPLES = join(import.meta.dirname, "../../examples");
 const GOLDEN = join(import.meta.dirname, "golden");
@@ -48,9 +49,7 @@ describe.each(files)("example %s", (file) => {
 
   it("matches its golden IR after the default pipeline", () => {
     const actual = `// ${DEFAULT_PIPELINE}\n${printGraph(canonical(load(file)))}`;
-    const path = join(GOLDEN, `${basename(file, ".rmdl")}.ir`);
-    if (process.env.UPDATE_GOLDEN || !existsSync(path)) writeFileSync(path, actual);
-    expect(actual).toBe(readFileSync(path, "utf8"));
+    expectGolden(actual, join(GOLDEN, `${basename(file, ".rmdl")}.ir`));
   });
 
   it("runs in the interpreter, giving identical outputs before and after canonicalization", () => {

@@ -3,12 +3,13 @@
 // the key properties (code, line, column, wording) that do not depend on the
 // golden text. Regenerate the golden with UPDATE_GOLDEN=1 npx vitest run test/frontend.
 
-import { readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { type Diagnostic, formatDiagnostics } from "../../src/diagnostics.js";
 import { CODES, parseModel } from "../../src/frontend/index.js";
+import { expectGolden } from "../golden.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtureDir = join(here, "errors");
@@ -40,11 +41,7 @@ describe("error golden file", () => {
         return `=== ${name} ===\n${formatDiagnostics(diagnostics, () => text)}\n`;
       })
       .join("\n");
-    if (process.env.UPDATE_GOLDEN) {
-      writeFileSync(`${goldenPath}.tmp-${process.pid}`, actual);
-      renameSync(`${goldenPath}.tmp-${process.pid}`, goldenPath);
-    }
-    expect(actual).toBe(readFileSync(goldenPath, "utf8"));
+    expectGolden(actual, goldenPath);
   });
 
   it("covers many kinds of mistakes, each fixture failing with an error or a warning", () => {

@@ -3,7 +3,7 @@
 // generated from, the lexer's keywords do not swallow longer names, and
 // docs/language.md documents every diagnostic code.
 
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateCstDts } from "chevrotain";
@@ -11,6 +11,7 @@ import { describe, expect, it } from "vitest";
 import { CODE_DOCS, CODES } from "../../src/frontend/codes.js";
 import { lex } from "../../src/frontend/lexer.js";
 import { parser, RmdlParser } from "../../src/frontend/parser.js";
+import { expectGolden } from "../golden.js";
 
 // chevrotain's grammar checks and CST generator call Object.groupBy (Node 21+);
 // Node 20 gets a minimal one, in this test process only.
@@ -39,13 +40,8 @@ describe("grammar", () => {
   });
 
   it("src/frontend/cst.ts is generated from the current grammar", () => {
-    const path = join(root, "src/frontend/cst.ts");
     const expected = `${CST_HEADER}\n${generateCstDts(parser.getGAstProductions(), { includeVisitorInterface: false })}`.trimEnd() + "\n";
-    if (process.env.UPDATE_GOLDEN) {
-      writeFileSync(`${path}.tmp-${process.pid}`, expected);
-      renameSync(`${path}.tmp-${process.pid}`, path);
-    }
-    expect(readFileSync(path, "utf8")).toBe(expected);
+    expectGolden(expected, join(root, "src/frontend/cst.ts"));
   });
 });
 

@@ -3,9 +3,10 @@
 // the expected output (printed IR, or the diagnostics as `//` lines when the
 // pipeline fails). `// RUN: <pipeline>` on the first line applies to the whole
 // file; a case may carry its own RUN line. UPDATE_GOLDEN=1 rewrites the
-// expected parts from the actual output.
+// expected parts from the actual output (test/golden.ts, shared by every
+// golden test).
 
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { RmcError, formatDiagnostic } from "../../src/diagnostics.js";
@@ -13,6 +14,7 @@ import { parseGraph } from "../../src/ir/parse.js";
 import { printGraph } from "../../src/ir/print.js";
 import { runPipeline } from "../../src/pipeline/index.js";
 import { compilerRegistry } from "../../src/driver/index.js";
+import { UPDATE_GOLDEN, updateCommand, writeGolden } from "../golden.js";
 
 const DIR = join(import.meta.dirname, ".");
 const SEPARATOR = "// -----";
@@ -66,14 +68,13 @@ describe.each(files)("golden %s", (name) => {
   const cases = splitCases(text);
   const actual = cases.map((c) => runCase(file, RUN.exec(c.input)?.[1] ?? filePipeline ?? "", c));
 
-  if (process.env.UPDATE_GOLDEN) {
-    const updated = cases.map((c, i) => `${c.head}${actual[i]}${i < cases.length - 1 ? "\n" : ""}`).join(`${SEPARATOR}\n`);
-    if (updated !== text) writeFileSync(path, updated);
-  }
+  if (UPDATE_GOLDEN) writeGolden(path, cases.map((c, i) => `${c.head}${actual[i]}${i < cases.length - 1 ? "\n" : ""}`).join(`${SEPARATOR}\n`));
 
   it("has a RUN line", () => expect(filePipeline).toBeDefined());
   it.each(cases.map((c, i) => [i + 1, c] as const))("case %i", (i, c) => {
-    const expected = process.env.UPDATE_GOLDEN ? actual[i - 1]! : c.expected;
-    expect(actual[i - 1]!.trimEnd()).toBe(expected.trimEnd());
+    const expected = UPDATE_GOLDEN ? actual[i - 1]! : c.expected;
+    expect(actual[i - 1]!.trimEnd(), `${file}, case ${i}: if the change is intended, run \`${updateCommand()}\` and review the diff`).toBe(
+      expected.trimEnd(),
+    );
   });
 });

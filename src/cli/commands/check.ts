@@ -3,7 +3,7 @@
 
 import { formatDiagnostics, hasErrors } from "../../diagnostics.js";
 import { parseModel } from "../../frontend/index.js";
-import type { Command } from "../main.js";
+import type { Command } from "../command.js";
 import { readSource, sourceLookup } from "../sources.js";
 import { describeGraph } from "../summary.js";
 

@@ -2,7 +2,7 @@
 // (wasm now; plugin backends too), after the pass pipeline. Prints what was
 // written, how big, how long it took and the planned activation memory.
 
-import type { Command } from "../main.js";
+import type { Command } from "../command.js";
 import { requireFlag } from "../args.js";
 import {
   PIPELINE_FLAGS,

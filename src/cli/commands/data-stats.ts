@@ -2,7 +2,7 @@
 // dense feature ranges and missing rates, and per sparse feature the distinct
 // ids (HyperLogLog) and the most frequent ids (Space-Saving) — in flat memory.
 
-import type { Command } from "../main.js";
+import type { Command } from "../command.js";
 import { numberFlag } from "../args.js";
 import { loadModel } from "../model.js";
 import { dataSchema } from "../../data/schema.js";

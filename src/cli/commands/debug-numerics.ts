@@ -12,7 +12,7 @@ import { dataSchema } from "../../data/schema.js";
 import { readBatches } from "../../data/tsv.js";
 import { interpret } from "../../interp/interpreter.js";
 import { isDenseOp, layerPrecision, pinOf, precisionOf } from "../../ir/attrs.js";
-import type { Command } from "../main.js";
+import type { Command } from "../command.js";
 import { numberFlag, requireFlag } from "../args.js";
 import { WEIGHT_FLAGS, loadWeights } from "../model.js";
 import { fp32Of, readManifest } from "../artifact.js";

@@ -8,7 +8,7 @@ import { statSync } from "node:fs";
 import { RmcError } from "../../diagnostics.js";
 import { EXPORT_PRECISIONS, exportOnnx, type ExportPrecision } from "../../onnx/export.js";
 import { writeFileAtomic } from "../../util/fs.js";
-import type { Command } from "../main.js";
+import type { Command } from "../command.js";
 import { choiceFlag, requireFlag } from "../args.js";
 import { WEIGHT_FLAGS, loadModel, loadWeightsWithInfo, runPassesWithReport } from "../model.js";
 import { pinPrequantized } from "../precision.js";

@@ -2,7 +2,7 @@
 // TSV layout — Zipf-distributed ids, labels drawn from the model itself as
 // teacher with a target CTR and NE — streamed to disk with flat memory.
 
-import type { Command } from "../main.js";
+import type { Command } from "../command.js";
 import { choiceFlag, numberFlag, requireFlag, type ParsedArgs } from "../args.js";
 import { openSafetensors } from "../../weights/safetensors.js";
 import { loadModel, loadWeights, runPasses, WEIGHT_FLAGS } from "../model.js";

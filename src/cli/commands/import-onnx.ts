@@ -9,7 +9,7 @@ import { importOnnx } from "../../onnx/import.js";
 import { writeFileAtomic } from "../../util/fs.js";
 import { DenseTensor, type Tensor } from "../../weights/store.js";
 import { writeWeights } from "../../weights/write.js";
-import type { Command } from "../main.js";
+import type { Command } from "../command.js";
 import { requireFlag } from "../args.js";
 import { humanBytes } from "../summary.js";
 

@@ -1,6 +1,6 @@
 // The list of `rmc` commands, in the order `rmc --help` shows them.
 
-import type { Command } from "../main.js";
+import type { Command } from "../command.js";
 import { check } from "./check.js";
 import { ir } from "./ir.js";
 import { passes } from "./passes.js";

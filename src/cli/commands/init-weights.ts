@@ -7,7 +7,7 @@ import { RmcError } from "../../diagnostics.js";
 import { initMetadata, initWeights } from "../../weights/init.js";
 import { writeWeights } from "../../weights/write.js";
 import { calibrateOutputs } from "../../interp/output-calibration.js";
-import type { Command } from "../main.js";
+import type { Command } from "../command.js";
 import { choiceFlag, numberFlag, requireFlag } from "../args.js";
 import { loadModel, runPasses } from "../model.js";
 import { humanBytes } from "../summary.js";

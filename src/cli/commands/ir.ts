@@ -4,7 +4,7 @@
 
 import { writeFileAtomic } from "../../util/fs.js";
 import { printGraph } from "../../ir/print.js";
-import type { Command } from "../main.js";
+import type { Command } from "../command.js";
 import { PIPELINE_FLAGS, WEIGHT_FLAGS, loadModel, loadWeights, runPasses } from "../model.js";
 
 export const ir: Command = {

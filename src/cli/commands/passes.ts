@@ -1,7 +1,7 @@
 // `rmc passes`: list the registered passes (built-in and from --plugin
 // modules) with their summaries and options, so pipelines can be written.
 
-import type { Command } from "../main.js";
+import type { Command } from "../command.js";
 import { PIPELINE_FLAGS, loadRegistry } from "../model.js";
 import { kebabCase } from "../../pipeline/index.js";
 

@@ -16,7 +16,7 @@ import { calibrateLayers, type Decision } from "../../precision/search.js";
 import { formatPlanTable } from "../../precision/report.js";
 import type { WeightStore } from "../../weights/store.js";
 import type { CalibrationMethod } from "../../quant/calibrate.js";
-import type { Command } from "../main.js";
+import type { Command } from "../command.js";
 import { numberFlag, requireFlag } from "../args.js";
 import { WEIGHT_FLAGS, loadWeights } from "../model.js";
 import { fp32Of, manifestPlan, readManifest } from "../artifact.js";

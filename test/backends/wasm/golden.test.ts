@@ -1,11 +1,12 @@
 // Golden .wat for a few small kernels, as generated (before binaryen's
 // optimiser): a reviewer can read exactly what each kernel does, and any
-// change to the generated code shows up as a diff. UPDATE_GOLDEN=1 rewrites.
+// change to the generated code shows up as a diff. UPDATE_GOLDEN=1 rewrites
+// (test/golden.ts: a missing golden file fails).
 
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { WasmModule } from "../../../backends/wasm/module.js";
+import { expectGolden } from "../../golden.js";
 import { emitGemm } from "../../../backends/wasm/kernels/gemm.js";
 import { emitInt8Gemm } from "../../../backends/wasm/kernels/gemm-int8.js";
 import { emitEmbeddingBag } from "../../../backends/wasm/kernels/embedding.js";
@@ -83,12 +84,8 @@ const cases: Record<string, (w: WasmModule) => void> = {
 describe("golden .wat of small kernels", () => {
   for (const [name, emit] of Object.entries(cases))
     it(name, () => {
-      const w = new WasmModule({ sharedMemory: false });
-      emit(w);
-      const { binary, text } = w.finish(false);
+      const { binary, text } = WasmModule.generate({ sharedMemory: false, optimize: false }, emit);
       expect(WebAssembly.validate(binary)).toBe(true);
-      const path = join(GOLDEN, `${name}.wat`);
-      if (process.env.UPDATE_GOLDEN || !existsSync(path)) writeFileSync(path, text);
-      expect(text).toBe(readFileSync(path, "utf8"));
+      expectGolden(text, join(GOLDEN, `${name}.wat`));
     });
 });
