@@ -9,7 +9,7 @@ import { type OpName, dotInteractionWidth } from "../ir/ops.js";
 import type { Node, Type } from "../ir/types.js";
 import { int8Linear, quantizeActivations, smoothMultipliers } from "../quant/dense.js";
 import { int8Weights, roundedWeights, runnableLayerPrecision } from "./precision.js";
-import { smoothOf, staticActScale } from "../ir/attrs.js";
+import { actOf, smoothOf, staticActScale } from "../ir/attrs.js";
 import { type Activation, type CrossWeights, activateInPlace, crossLayerBatch, dotF32, linearBatch, relu, sigmoid, tanh } from "./math.js";
 import { embeddingBagKernel } from "./embedding.js";
 import { type BoundWeight, type Kernel, type KernelArgs, sampleWidth, tensorOperand } from "./operands.js";
@@ -62,7 +62,7 @@ function linearKernel(a: KernelArgs): void {
   const x = tensorOperand(a, 0);
   if (isCodes(a.types[0]!)) int8FromCodes(a.node, x, a.batch, inF, w!, b, out, y);
   else denseLayer(a.node, x, a.batch, inF, w!, b, out, staticActScale(a.node), y);
-  activateInPlace(((a.attrs.act as string | undefined) ?? "none") as Activation, y);
+  activateInPlace(actOf(a.node), y);
   if (outScale !== undefined) quantizeRows(y, a.batch, out, outScale, a.attrs.out_smooth as number[] | undefined, a.out);
 }
 
@@ -216,7 +216,7 @@ function crossKernel(a: KernelArgs): void {
 function crossLayerKernel(a: KernelArgs): void {
   const d = sampleWidth(a.types[0]!);
   crossLayerBatch(tensorOperand(a, 0), tensorOperand(a, 1), a.batch, d, crossWeights(a.node, a.weights, a.attrs.rank as number), a.out);
-  activateInPlace(((a.attrs.act as string | undefined) ?? "none") as Activation, a.out);
+  activateInPlace(actOf(a.node), a.out);
 }
 
 /** One kernel per op; the mapped type makes an op without a kernel a compile error. */

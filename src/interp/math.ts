@@ -4,8 +4,10 @@
 // rounded to f32 (`Math.fround`) as it is formed, in the order written here.
 // Backends match these numbers (fp32 to a tight tolerance, integer paths exactly).
 
+import type { Act } from "../ir/attrs.js";
+
 /** Activations an `mlp` (and the elementwise ops) apply; `none` is the identity. */
-export type Activation = "relu" | "sigmoid" | "tanh" | "none";
+export type Activation = Act;
 
 const f32 = Math.fround;
 

@@ -3,6 +3,7 @@
 // inference, the printer/parser and the interpreter all read this table, so an
 // op is added here once and every stage learns of it.
 
+import { ACT_VALUES } from "./attrs.js";
 import { logicalTables } from "./tables.js";
 import { BATCH, type Attrs, type AttrValue, type Dim, type Type, type TensorType, type WeightDecl, formatType, tensor } from "./types.js";
 
@@ -35,8 +36,8 @@ export interface OpDef {
   infer(args: InferArgs): InferResult;
 }
 
-/** Activation functions an `mlp` may apply; `none` means no activation. */
-export const ACTIVATIONS = ["relu", "sigmoid", "tanh", "none"] as const;
+/** Activation functions an `mlp` may apply; `none` means no activation (the list is src/ir/attrs.ts's). */
+export const ACTIVATIONS = ACT_VALUES;
 export const POOLINGS = ["sum", "mean", "max"] as const;
 export const INTERACTIONS = ["dot", "cat"] as const;
 /** What a table does with an id outside its rows (a table attribute, `ids:` in the DSL): reject, clamp into range, or wrap. */
