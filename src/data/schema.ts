@@ -21,8 +21,15 @@ export interface SparseField {
   /** Feature index within its input. */
   feature: number;
   weighted: boolean;
-  /** Rows of the table that reads this feature (ids are reduced modulo this). */
+  /** Rows of the table that reads this feature. */
   rows: number;
+  /**
+   * The table's declared `ids:` policy, if it declares one. Data files hash
+   * ids into rows (the `modulo` policy, as Criteo's raw ids need) unless the
+   * table asks for `clamp` or `error`: then the reader keeps the raw id for
+   * that policy to judge.
+   */
+  ids?: "error" | "clamp" | "modulo";
   /** Name of that table (the weight), or `input:feature` when no table reads it. */
   table: string;
   /** Index among the sparse columns (0-based). */
@@ -74,6 +81,7 @@ export function dataSchema(graph: Graph): DataSchema {
           feature: f,
           weighted: t.weighted,
           rows: table ? table.rows : UNBOUNDED_ROWS,
+          ...(table?.ids ? { ids: table.ids } : {}),
           table: table ? table.name : `${input.name}:${f}`,
           column: sparse.length,
         });
@@ -104,9 +112,9 @@ export function dataSchema(graph: Graph): DataSchema {
 }
 
 /** For each `input\0feature`, the smallest table reading it (several tables may share a feature); split tables count whole. */
-function tablesByFeature(graph: Graph): Map<string, { name: string; rows: number }> {
+function tablesByFeature(graph: Graph): Map<string, { name: string; rows: number; ids?: SparseField["ids"] }> {
   const weights = new Map(graph.weights.map((w) => [w.name, w]));
-  const out = new Map<string, { name: string; rows: number }>();
+  const out = new Map<string, { name: string; rows: number; ids?: SparseField["ids"] }>();
   for (const node of graph.nodes) {
     if (node.op !== "embedding_bag") continue;
     const source = node.inputs.find(isValueRef);
@@ -123,7 +131,8 @@ function tablesByFeature(graph: Graph): Map<string, { name: string; rows: number
     for (const table of tables) {
       const key = `${refName(source)}\u0000${table.feature}`;
       const seen = out.get(key);
-      if (!seen || table.rows < seen.rows) out.set(key, { name: table.name, rows: table.rows });
+      const ids = table.ids === "error" || table.ids === "clamp" || table.ids === "modulo" ? table.ids : undefined;
+      if (!seen || table.rows < seen.rows) out.set(key, { name: table.name, rows: table.rows, ...(ids ? { ids } : {}) });
     }
   }
   return out;

@@ -27,6 +27,12 @@ const COLON = 58;
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 /** Past this, fold the id modulo the table's rows before taking in another digit, to stay exact. */
 const EXACT_LIMIT = 2 ** 48;
+/**
+ * Raw ids kept for a `clamp` or `error` table saturate here (the largest
+ * int32, which batches hold): every table has fewer rows, so a saturated id
+ * is out of range exactly when the real one is, and clamps to the same row.
+ */
+const RAW_ID_LIMIT = 2 ** 31 - 1;
 
 /** Value of a hex digit byte, or -1. */
 function hexDigit(c: number): number {
@@ -65,8 +71,8 @@ export interface LineLocation {
   line: number;
 }
 
-const fail = (at: LineLocation, message: string, code: string): never => {
-  throw new RmcError(`${at.file}:${at.line}: ${message}`, code);
+const fail = (at: LineLocation, message: string, code: string, hint?: string): never => {
+  throw new RmcError({ code, severity: "error", message: `${at.file}:${at.line}: ${message}`, ...(hint ? { hint } : {}) });
 };
 
 /** Whether a line with `fields` fields carries labels; an RmcError if it fits neither layout. */
@@ -136,6 +142,8 @@ export class LineParser {
   /** A comma-separated list of hex ids, each optionally `id:weight`; empty = empty bag. */
   private parseBag(buf: Uint8Array, start: number, end: number, field: SparseField, into: BatchBuilder, at: LineLocation): void {
     const rows = field.rows;
+    // Hashing is the modulo policy, the default for data files; clamp and error tables judge the raw id.
+    const hash = field.ids === undefined || field.ids === "modulo";
     let i = start;
     while (i < end) {
       const idStart = i;
@@ -148,9 +156,11 @@ export class LineParser {
           while (i < end && buf[i] !== COMMA) i++;
           fail(at, `field ${describeSparseField(field)}: \`${text(buf, idStart, i)}\` is not a hex id`, "E0704");
         }
-        h = h < EXACT_LIMIT ? h * 16 + d : (h % rows) * 16 + d;
+        if (hash) h = h < EXACT_LIMIT ? h * 16 + d : (h % rows) * 16 + d;
+        else h = Math.min(h * 16 + d, RAW_ID_LIMIT);
       }
       if (i === idStart) fail(at, `field ${describeSparseField(field)}: empty id in \`${text(buf, start, end)}\``, "E0704");
+      const idEnd = i;
       let weight = 1;
       if (i < end && buf[i] === COLON) {
         const wStart = ++i;
@@ -166,7 +176,14 @@ export class LineParser {
           fail(at, `field ${describeSparseField(field)}: bad weight in \`${text(buf, idStart, i)}\``, "E0705");
         weight = w!;
       }
-      into.addRow(field.column, h % rows, weight);
+      if (field.ids === "error" && h >= rows)
+        fail(
+          at,
+          `field ${describeSparseField(field)}: id \`${text(buf, idStart, idEnd)}\` (${h >= RAW_ID_LIMIT ? `at least ${RAW_ID_LIMIT}` : h}) is outside the ${rows} rows of table ${field.table}, whose ids policy is error`,
+          "E0712",
+          "declare `ids: modulo` (hash ids into rows, the default for data files) or `ids: clamp` on the table, or map the ids first",
+        );
+      into.addRow(field.column, hash ? h % rows : h, weight);
       if (i < end) {
         i++; // past the comma
         if (i === end) fail(at, `field ${describeSparseField(field)}: empty id in \`${text(buf, start, end)}\``, "E0704");

@@ -134,6 +134,7 @@ function lowerTable(ctx: LowerCtx, item: TableItem, pin: Pin | undefined): void 
   let dim: number | undefined;
   let pool: string | undefined = "sum";
   let ids: string | undefined = "error";
+  let idsWritten = false;
   if (call.op !== "embedding") {
     ctx.error(
       CODES.unknownOp,
@@ -154,13 +155,17 @@ function lowerTable(ctx: LowerCtx, item: TableItem, pin: Pin | undefined): void 
     const policy = bound.args.get("ids");
     dim = d && toInt(ctx, d, "embedding", "dim");
     if (p) pool = toEnum(ctx, p, "embedding", "pool", POOLINGS);
-    if (policy) ids = toEnum(ctx, policy, "embedding", "ids", ID_POLICIES);
+    if (policy) {
+      ids = toEnum(ctx, policy, "embedding", "ids", ID_POLICIES);
+      idsWritten = true;
+    }
     if (!ok) dim = undefined;
   }
   if (!free) return;
   if (dim === undefined || pool === undefined || rows === undefined || ids === undefined) return poison(ctx, item.name);
-  // Only a non-default policy is recorded, so models that never mention `ids:` keep their IR.
-  const precision: Attrs = { ...(pin ? { precision: pin.precision } : {}), ...(ids !== "error" ? { ids } : {}) };
+  // Only a policy the model writes is recorded, so models that never mention `ids:` keep their IR, and a data
+  // file can tell a table that asks for `error` (its raw ids are checked) from one that says nothing (ids hashed).
+  const precision: Attrs = { ...(pin ? { precision: pin.precision } : {}), ...(idsWritten ? { ids } : {}) };
   const weights: WeightDecl[] = rows.map((r, i) => ({
     name: item.count === undefined ? `${item.name}.weight` : `${item.name}.${i}.weight`,
     role: "table",

@@ -168,7 +168,9 @@ describe("the synthetic-data workflow on the small DLRM", () => {
     expect(ne).toBeGreaterThan(0.7);
     expect(ne).toBeLessThan(0.9);
     expect(r.out).toMatch(/AUC\s+0\.[6-9]/);
-    expect(readFileSync(preds, "utf8").trimEnd().split("\n")).toHaveLength(3000);
+    const lines = readFileSync(preds, "utf8").trimEnd().split("\n");
+    expect(lines[0]).toBe("ctr"); // a header naming the columns, then one line per sample
+    expect(lines).toHaveLength(3001);
   });
 
   it("compile → run DIST/ gives the interpreter's metrics; a tampered artifact is refused", async () => {

@@ -54,6 +54,30 @@ async function artifactEngine(dir: string, args: ParsedArgs, cmd: string): Promi
   };
 }
 
+/** One predictions column: an output and one of its values per sample. */
+interface PredictionColumn {
+  label: string;
+  output: string;
+  width: number;
+  index: number;
+}
+
+/** The columns of a predictions file: one per output value, `ctr` for a 1-wide output, `tasks.0`, `tasks.1`, … for wider ones. */
+function predictionColumns(graph: Graph): PredictionColumn[] {
+  return graph.outputs.flatMap((o) => {
+    const type = graph.nodes.find((n) => n.id === o.value)?.type ?? graph.inputs.find((i) => i.name === o.value)?.type;
+    const width = type?.kind === "tensor" ? (type.shape.slice(1) as number[]).reduce((a, b) => a * b, 1) : 1;
+    return Array.from({ length: width }, (_, index) => ({ label: width === 1 ? o.name : `${o.name}.${index}`, output: o.name, width, index }));
+  });
+}
+
+/** A batch's predictions, one line per sample with every column (outputs are batch-major, `width` values per sample). */
+function predictionLines(columns: readonly PredictionColumn[], outputs: Record<string, Float32Array>, size: number): string {
+  const lines: string[] = [];
+  for (let b = 0; b < size; b++) lines.push(columns.map((c) => outputs[c.output]![b * c.width + c.index]).join("\t"));
+  return lines.join("\n") + "\n";
+}
+
 export const run: Command = {
   spec: {
     name: "run",
@@ -84,9 +108,13 @@ export const run: Command = {
     const batchSize = numberFlag(args, "batch-size", cmd, { integer: true, min: 1, max: 1 << 20 })!;
     const limit = numberFlag(args, "limit", cmd, { integer: true, min: 1 });
     const dense = choiceFlag(args, "dense", cmd, ["log1p", "none"] as const)!;
-    const metrics = new Map(graph.outputs.map((o) => [o.name, new BinaryMetrics()]));
+    // Binary metrics need one probability per sample: wider outputs get their predictions written, not scored.
+    const columns = predictionColumns(graph);
+    const wide = new Set(columns.filter((c) => c.width > 1).map((c) => c.output));
+    const metrics = new Map(graph.outputs.filter((o) => !wide.has(o.name)).map((o) => [o.name, new BinaryMetrics()]));
     const predPath = typeof args.flags.predictions === "string" ? args.flags.predictions : undefined;
     const predOut = predPath ? createWriteStream(tempPath(predPath)) : undefined;
+    predOut?.write(columns.map((c) => c.label).join("\t") + "\n");
     const bar = progress("run", limit, "samples");
     let samples = 0;
     let labeled = false;
@@ -96,17 +124,14 @@ export const run: Command = {
         const outputs = await engine.predict(batch);
         for (const [name, labels] of Object.entries(batch.labels ?? {})) {
           labeled = true;
-          metrics.get(name)!.add(outputs[name]!, labels);
+          metrics.get(name)?.add(outputs[name]!, labels);
         }
-        if (predOut) {
-          const cols = graph.outputs.map((o) => outputs[o.name]!);
-          const lines: string[] = [];
-          for (let b = 0; b < batch.size; b++) lines.push(cols.map((c) => c[b]).join("\t"));
-          if (!predOut.write(lines.join("\n") + "\n")) await once(predOut, "drain");
-        }
+        if (predOut && !predOut.write(predictionLines(columns, outputs, batch.size))) await once(predOut, "drain");
         samples += batch.size;
         bar.update(samples);
       }
+      // No samples is an error, and a predictions file for none must not appear.
+      if (samples === 0) throw new RmcError(`${dataPath}: no samples`, "E0910");
       if (predOut) {
         predOut.end();
         await once(predOut, "finish");
@@ -120,11 +145,15 @@ export const run: Command = {
       bar.done();
       await engine.close();
     }
-    if (samples === 0) throw new RmcError(`${dataPath}: no samples`, "E0910");
     const secs = (performance.now() - start) / 1000;
     io.out(`${samples} samples in ${secs.toFixed(2)} s (${Math.round(samples / secs)} samples/s, ${engine.name}, including data parsing)\n`);
     if (labeled) for (const [name, m] of metrics) if (m.result().count > 0) io.out(`\noutput ${name}:\n${formatMetrics(m.result())}\n`);
     if (!labeled) io.out("the data has no labels: no accuracy metrics\n");
+    else
+      for (const name of wide)
+        io.out(
+          `\noutput ${name}: ${columns.filter((c) => c.output === name).length} values per sample, so no binary metrics (they score one probability per sample)\n`,
+        );
     if (predPath) io.out(`predictions written to ${predPath}\n`);
     return 0;
   },
