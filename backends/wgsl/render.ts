@@ -30,9 +30,21 @@ export function declareBindings(bindings: readonly Binding[]): string {
   return bindings.map((b, i) => `@group(0) @binding(${i}) var<storage, ${b.access}> ${b.ident}: array<${b.elem}>;`).join("\n");
 }
 
-/** The per-call uniform of the artifact contract (src/runtime/manifest.ts). */
+/**
+ * The per-call uniform of the artifact contract (src/runtime/manifest.ts),
+ * and `rn`, every shader's rounding barrier. WGSL lets an implementation fuse
+ * a multiply and an add into one rounding (SPIR-V and D3D do unless told
+ * not to, and WGSL has no `precise`), which moves a sum by an ulp and, at a
+ * rounding tie of an int8 quantizer downstream, a code by one. `rn(a * b)`
+ * ORs the product's bits with `pad0`, a uniform the runtime always writes as
+ * 0 but no compiler can know is 0, so the product is rounded to f32 before
+ * anything adds to it: each product and sum rounds once, as the interpreter
+ * rounds it. It costs one OR.
+ */
 export const PARAMS = `struct Params { batch: u32, ids: u32, pad0: u32, pad1: u32 }
-@group(1) @binding(0) var<uniform> params: Params;`;
+@group(1) @binding(0) var<uniform> params: Params;
+
+fn rn(v: f32) -> f32 { return bitcast<f32>(bitcast<u32>(v) | params.pad0); }`;
 
 const where = (s: Span): string => (s.line > 0 ? `${s.file}:${s.line}` : s.file);
 

@@ -10,6 +10,8 @@
 // case and says so. Needs /usr/bin/chromium (.ci/run installs it);
 // RMC_SKIP_BROWSER=1 skips the file on a developer machine without one.
 
+import { fillTies, tieModel } from "../backends/wgsl/ties.js";
+import type { Batch } from "../../src/data/batch.js";
 import { createServer, type Server } from "node:http";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { extname, join, normalize } from "node:path";
@@ -105,13 +107,25 @@ describe.skipIf(skip)("the artifacts in headless Chromium", () => {
   for (const [name, v] of Object.entries(batch.inputs))
     inputs[name] = isBags(v) ? { lengths: Array.from(v.lengths), values: Array.from(v.values) } : Array.from(v);
   const want = interpret(graph, weights, batch).outputs.ctr!;
+  // The tie model: int8 codes at, under and over rounding ties must come out as the interpreter's in the browser too.
+  const ties = tieModel();
+  const tieWeights = initWeights(ties.source, { seed: 5, dist: "gaussian" });
+  const tieBatch: Batch = { size: 6, inputs: { x: new Float32Array(6 * 9) } };
+  fillTies(tieBatch.inputs.x as Float32Array);
+  const tieWant = interpret(ties.graph, tieWeights, tieBatch).outputs;
 
   beforeAll(async () => {
     const root = tempDir();
     const rt = join(root, "rt");
     transpileRuntime(rt);
-    const dirs: Record<string, string> = { rt, wasm: await compileTo(graph, weights, { dir: join(root, "wasm") }), wgsl: join(root, "wgsl") };
+    const dirs: Record<string, string> = {
+      rt,
+      wasm: await compileTo(graph, weights, { dir: join(root, "wasm") }),
+      wgsl: join(root, "wgsl"),
+      ties: join(root, "ties"),
+    };
     await wgslBackend.compile(graph, weights, { outDir: dirs.wgsl!, emitText: false, features: [], compilerVersion: "test" });
+    await wgslBackend.compile(ties.graph, tieWeights, { outDir: dirs.ties!, emitText: false, features: [], compilerVersion: "test" });
     server = createServer((req, res) => {
       // Cross-origin isolation, so the page may share memory with workers as a deployment would.
       res.setHeader("Cross-Origin-Opener-Policy", "same-origin");
@@ -145,10 +159,10 @@ describe.skipIf(skip)("the artifacts in headless Chromium", () => {
   }
 
   /** Loads and runs the artifact in `dir` in the tab; whatever the runtime throws there fails the test, with the page's message. */
-  async function runIn(tab: Page, dir: "wasm" | "wgsl"): Promise<PageResult> {
+  async function runIn(tab: Page, dir: "wasm" | "wgsl" | "ties", given: Record<string, unknown> = inputs): Promise<PageResult> {
     // Errors thrown in the page carry browser stack frames (http://127.0.0.1/...) that vitest cannot map: keep the message only.
     return tab
-      .evaluate(([d, x]) => (globalThis as unknown as PageGlobals).runModel(d, x), [dir, inputs] as const)
+      .evaluate(([d, x]) => (globalThis as unknown as PageGlobals).runModel(d, x), [dir, given] as const)
       .catch((e: Error) => {
         throw new Error(`the ${dir} artifact failed in the page: ${e.message.split("\n")[0]}`);
       });
@@ -179,5 +193,10 @@ describe.skipIf(skip)("the artifacts in headless Chromium", () => {
     const got = result.outputs.ctr!;
     expect(got).toHaveLength(16);
     for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(1e-4 * Math.max(1e-3, Math.abs(want[i]!)));
+    // int8 codes on, under and over rounding ties, through two int8 layers and an fp32 one: bit for bit.
+    const tied = await runIn(tab, "ties", { x: Array.from(tieBatch.inputs.x as Float32Array) });
+    expect(errors).toEqual([]);
+    expect(tied.target).toBe("wgsl");
+    for (const name of ["b", "c"]) expect(Float32Array.from(tied.outputs[name]!), name).toEqual(tieWant[name]);
   });
 });

@@ -117,7 +117,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   var acc = 0.0;
   for (var p = start; p < end; p = p + 1u) {
     ${spec.gathered ? "let id = p; // gathered: row of the p-th id" : "let id = min(ids[p], ROWS[t] - 1u); // the runtime checked the ids; never read past a table anyway"}
-    var v = row_value(t, id, d);${spec.weighted ? "\n    v = wts[p] * v;" : ""}
+    var v = row_value(t, id, d);${spec.weighted ? "\n    v = rn(wts[p] * v);" : ""}
     ${pool}
   }${spec.pool === "mean" ? "\n  if (end > start) { acc = div_rn(acc, f32(end - start)); }" : ""}
   out[b * ${spec.outW}u + COL[t] + d] = acc;

@@ -36,7 +36,7 @@ export function renderQuantize(spec: QuantizeSpec, head: string): Rendered {
   const bindings: Binding[] = [{ buffer: spec.buffers.x, ident: "x", access: "read", elem: "f32" }];
   if (spec.mulAt !== undefined) bindings.push({ buffer: spec.buffers.w, ident: "w", access: "read", elem: "u32" });
   bindings.push({ buffer: spec.buffers.q, ident: "q", access: "read_write", elem: "u32" });
-  const input = spec.mulAt !== undefined ? `x[b * ${IN}u + k] * bitcast<f32>(w[${spec.mulAt}u + k])` : `x[b * ${IN}u + k]`;
+  const input = spec.mulAt !== undefined ? `rn(x[b * ${IN}u + k] * bitcast<f32>(w[${spec.mulAt}u + k]))` : `x[b * ${IN}u + k]`;
   const scale =
     spec.staticScale !== undefined
       ? `  let sc = ${f32Lit(spec.staticScale)};\n  let inv = ${f32Lit(Math.fround(1 / spec.staticScale))};`
@@ -63,7 +63,7 @@ ${scale}
     for (var j = 0u; j < 4u; j = j + 1u) {
       let k = wd * 4u + j;
       if (k < ${IN}u) {
-        var v = round(xin(b, k) * inv);
+        var v = round(rn(xin(b, k) * inv));
         if (v != v) { v = 0.0; }
         let c = i32(clamp(v, -127.0, 127.0));
         word = word | ((bitcast<u32>(c) & 0xffu) << (8u * j));
@@ -151,7 +151,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       let b = b0 + lid.y + 8u * i;
       let o = o0 + lid.x + 8u * j;
       if (b < params.batch && o < ${OUT}u) {
-        var v = i32_to_f32(acc[i * 4u + j]) * (${scale});${spec.biasAt !== undefined ? `\n        v = v + bitcast<f32>(w[${spec.biasAt}u + o]);` : ""}${actLine(spec.act) ? `\n        ${actLine(spec.act)}` : ""}
+        var v = rn(i32_to_f32(acc[i * 4u + j]) * (${scale}));${spec.biasAt !== undefined ? `\n        v = v + bitcast<f32>(w[${spec.biasAt}u + o]);` : ""}${actLine(spec.act) ? `\n        ${actLine(spec.act)}` : ""}
         y[b * ${OUT}u + o] = v;
       }
     }

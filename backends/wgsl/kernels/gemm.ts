@@ -3,8 +3,8 @@
 // samples × 32 outputs (4×4 per invocation, strided by 8 so workgroup-memory
 // reads do not collide), staging 32×16 inputs and 16×32 weights per step of k
 // in workgroup memory. Each output sums k in order from 0, as the interpreter
-// does (a GPU may fuse the multiply-adds); the epilogue adds the bias, applies
-// a DCNv2 cross (x0·t + xl) and relu.
+// does, each product rounded before it is added (`rn`: no fused multiply-add);
+// the epilogue adds the bias, applies a DCNv2 cross (x0·t + xl) and relu.
 
 import { type Binding, type Rendered, PARAMS, F16_TO_F32, RELU, declareBindings, shader } from "../render.js";
 import { SIGMOID, TANH } from "./elementwise.js";
@@ -53,7 +53,7 @@ function loadWeight(spec: GemmSpec): string {
 function epilogue(spec: GemmSpec): string {
   const lines = ["var v = acc[i * 4u + j];"];
   if (spec.biasAt !== undefined) lines.push(`v = v + bitcast<f32>(w[${spec.biasAt}u + o]);`);
-  if (spec.cross) lines.push(`v = x0[b * ${spec.outF}u + o] * v + ${spec.cross.xl ? "xl" : "x"}[b * ${spec.outF}u + o];`);
+  if (spec.cross) lines.push(`v = rn(x0[b * ${spec.outF}u + o] * v) + ${spec.cross.xl ? "xl" : "x"}[b * ${spec.outF}u + o];`);
   const act = actLine(spec.act);
   if (act) lines.push(act);
   lines.push(`y[b * ${spec.outF}u + o] = v;`);
@@ -102,7 +102,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_id) lid: vec
       for (var i = 0u; i < 4u; i = i + 1u) {
         let xv = xs[(lid.y + 8u * i) * ${TK}u + kk];
         for (var j = 0u; j < 4u; j = j + 1u) {
-          acc[i * 4u + j] = acc[i * 4u + j] + xv * ws[kk * ${TO}u + lid.x + 8u * j];
+          acc[i * 4u + j] = acc[i * 4u + j] + rn(xv * ws[kk * ${TO}u + lid.x + 8u * j]);
         }
       }
     }

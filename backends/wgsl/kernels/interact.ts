@@ -66,7 +66,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   while (row_start(i + 1u) <= p) { i = i + 1u; }
   let j = p - row_start(i);
   var acc = 0.0;
-  for (var k = 0u; k < ${D}u; k = k + 1u) { acc = acc + feature(i, b, k) * feature(j, b, k); }
+  for (var k = 0u; k < ${D}u; k = k + 1u) { acc = acc + rn(feature(i, b, k) * feature(j, b, k)); }
   out[b * ${spec.outW}u + c] = acc;
 }`;
   return { wgsl: shader(head, PARAMS, declareBindings(bindings), rowStart, featureFn(spec), body), bindings };

@@ -16,6 +16,7 @@ import { quantizeRow, rowBytes } from "../../../src/quant/rowwise.js";
 import { Rng } from "../../../src/util/rng.js";
 import { gpuContext, type Variant } from "./gpu.js";
 import { agree, build, compileTo } from "./helpers.js";
+import { fillTies, tieModel } from "./ties.js";
 import { initWeights } from "../../../src/weights/init.js";
 
 const ctx = await gpuContext();
@@ -149,6 +150,12 @@ describe.skipIf(!ctx)("low-precision dense layers = interpreter", () => {
       for (let i = 0; i < x.length; i++) x[i] = i % 5 === 4 ? (i % 2 ? 40 : -40) : (rng.int(64) - 32) / 16;
     };
     for (const variant of ["best", "base"] as Variant[]) await agree(ctx!, built, [1, 9], rng, { variant, tol: 0, edit });
+  });
+
+  it("int8 codes 1 ulp under, on and over rounding ties of an awkward static scale, through two int8 layers and an fp32 one, are the interpreter's", async () => {
+    const built = tieModel();
+    const edit = (batch: { inputs: Record<string, unknown> }) => fillTies(batch.inputs.x as Float32Array);
+    for (const variant of ["best", "base"] as Variant[]) await agree(ctx!, built, [3, 11], rng, { variant, tol: 0, edit });
   });
 
   it("DCNv2 cross layers at fp16 and bf16, full and low rank", async () => {
