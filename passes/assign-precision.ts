@@ -9,12 +9,22 @@ import { RmcError, didYouMean } from "../src/diagnostics.js";
 import type { Graph } from "../src/ir/types.js";
 import type { Pass, PassContext } from "../src/pipeline/pass.js";
 import { ExpectedNE } from "../src/precision/evaluate.js";
-import { FIXED_MODES, PLAN_FORMAT, applyDecisions, modeDecisions, readPlan, type PrecisionPlan } from "../src/precision/plan.js";
+import {
+  FIXED_MODES,
+  PLAN_FORMAT,
+  applyDecisions,
+  checkPlan,
+  loadPlan,
+  modeDecisions,
+  planPins,
+  type PinOrigin,
+  type PrecisionPlan,
+} from "../src/precision/plan.js";
 import { calibrateLayers, searchPrecision } from "../src/precision/search.js";
 import { targetNamed } from "../src/target/index.js";
 import { CALIBRATION_METHODS, type CalibrationMethod } from "../src/quant/calibrate.js";
 import { ROW_RANGES, type RowRange } from "../src/quant/rowwise.js";
-import { LINEAR_PRECISIONS, TABLE_PRECISIONS, precisionUnits } from "../src/precision/units.js";
+import { PRECISIONS_OF, precisionUnits } from "../src/precision/units.js";
 import { produce } from "immer";
 
 const MODES = [...FIXED_MODES, "auto", "plan"];
@@ -65,8 +75,10 @@ export const assignPrecision: Pass<Options> = {
   },
   run(input: Graph, ctx: PassContext<Options>): Graph {
     const o = ctx.options;
-    const graph = applyPins(input, o.pins);
     const mode = o.plan && o.mode === "fp32" ? "plan" : o.mode;
+    // A plan's command-line pins are applied again (they won over the model's pins when it was made); `pins` win over both.
+    const saved = mode === "plan" && o.plan ? loadPlan(o.plan) : undefined;
+    const { graph, origins } = applyPins(input, [...(saved ? planPins(saved) : []), ...parsePins(o.pins)], ctx);
     const target = targetNamed(o.target, ctx);
     const act = o.act as "dynamic" | "static";
     const method = o.calibMethod as CalibrationMethod;
@@ -84,6 +96,7 @@ export const assignPrecision: Pass<Options> = {
         calibMethod: method,
         smooth: o.smooth,
         rowRange,
+        pins: origins,
       });
       out = r.graph;
       plan = {
@@ -99,14 +112,14 @@ export const assignPrecision: Pass<Options> = {
       };
     } else {
       let decisions;
-      let saved: PrecisionPlan | undefined;
+      let warned = false;
       if (mode === "plan") {
-        if (!o.plan) throw new RmcError("assign-precision: mode plan needs a plan file (--plan FILE)", "E1906");
-        const read = readPlan(o.plan, graph);
+        if (!saved) throw new RmcError("assign-precision: mode plan needs a plan file (--plan FILE)", "E1906");
+        const read = checkPlan(saved, o.plan, graph, origins);
         for (const w of read.warnings) ctx.diagnostics.push({ code: "W1907", severity: "warning", message: w });
         decisions = read.plan.decisions;
-        saved = read.plan;
-      } else decisions = modeDecisions(graph, mode);
+        warned = read.warnings.length > 0;
+      } else decisions = modeDecisions(graph, mode, origins);
       const int8 = decisions.some((d) => d.kind === "linear" && d.precision === "int8");
       const haveData = !!ctx.weights && !!ctx.calibration?.length;
       // Calibrate on data when there is some; a plan file otherwise brings its own calibration.
@@ -136,41 +149,67 @@ export const assignPrecision: Pass<Options> = {
         const ev = new ExpectedNE(fp32, ctx.weights, ctx.calibration);
         plan = { ...plan, neDelta: ev.delta(out), neDeltaError: ev.lastError };
       }
+      // A plan applied as it was written (no new pins, nothing it had to give up, its own calibration) is recorded
+      // as it was written, so `--plan` rebuilds an artifact byte for byte, manifest included.
+      if (saved && !warned && !o.pins && !cal) plan = saved;
     }
     ctx.emit("precision-plan", plan);
     return out;
   },
 };
 
-/** Writes `--pin`-style pins (`id:precision;...`) into the graph as if they were @precision pins. */
-function applyPins(graph: Graph, pins: string): Graph {
-  if (!pins) return graph;
-  const units = new Map(precisionUnits(graph).map((u) => [u.id, u]));
-  const wanted = pins
+/** `--pin`-style pins, `id:precision;...`, in order. */
+const parsePins = (pins: string): [string, string][] =>
+  pins
     .split(";")
     .filter(Boolean)
     .map((p) => {
-      const [id, precision] = p.split(":") as [string, string | undefined];
-      const u = units.get(id);
-      if (!u)
-        throw new RmcError(
-          `assign-precision: cannot pin \`${id}\`: not a table or linear layer of ${graph.name}${didYouMean(id, units.keys()) ? ` (${didYouMean(id, units.keys())})` : ""}`,
-          "E1905",
-        );
-      const allowed: readonly string[] = u.kind === "table" ? TABLE_PRECISIONS : LINEAR_PRECISIONS;
-      if (!precision || !allowed.includes(precision))
-        throw new RmcError(`assign-precision: pin \`${p}\`: a ${u.kind} takes ${allowed.join(", ")}`, "E1905");
-      return [id, precision] as const;
+      const at = p.indexOf(":");
+      return at < 0 ? [p, ""] : [p.slice(0, at), p.slice(at + 1)];
     });
-  return produce(graph, (g) => {
-    for (const [id, precision] of wanted) {
+
+/**
+ * Writes command-line pins into the graph as @precision pins are written: a
+ * later pin of a unit wins over an earlier one, and any of them over the
+ * model's own @precision, with a note saying so. Returns where each came from.
+ */
+function applyPins(graph: Graph, pins: readonly [string, string][], ctx: PassContext<Options>): { graph: Graph; origins: Map<string, PinOrigin> } {
+  const origins = new Map<string, PinOrigin>();
+  if (pins.length === 0) return { graph, origins };
+  const units = new Map(precisionUnits(graph).map((u) => [u.id, u]));
+  for (const [id, precision] of pins) {
+    const u = units.get(id);
+    if (!u) {
+      const dym = didYouMean(id, units.keys());
+      throw new RmcError(
+        `assign-precision: cannot pin \`${id}\`: not a table, linear or cross layer of ${graph.name}${dym ? ` (${dym})` : ""}`,
+        "E1905",
+      );
+    }
+    const allowed = PRECISIONS_OF[u.kind];
+    if (!allowed.includes(precision))
+      throw new RmcError(`assign-precision: pin \`${id}:${precision}\`: a ${u.kind} takes ${allowed.join(", ")}`, "E1905");
+    origins.set(id, { precision, ...(u.pinned ? { over: u.pinned } : {}) });
+  }
+  for (const [id, o] of origins) {
+    if (!o.over || o.over === o.precision) continue;
+    const span = spanOf(graph, id);
+    const message = `--pin ${id}=${o.precision} overrides the model's @precision(${o.over}) at line ${units.get(id)!.line}`;
+    ctx.diagnostics.push({ code: "N1912", severity: "note", message, ...(span ? { span } : {}) });
+  }
+  const out = produce(graph, (g) => {
+    for (const [id, { precision }] of origins) {
       const w = g.weights.find((x) => x.name === id);
       if (w) w.attrs.precision = precision;
       const n = g.nodes.find((x) => x.id === id);
       if (n) n.attrs.precision = precision;
     }
   });
+  return { graph: out, origins };
 }
+
+/** The source span of a unit (a table's declaration or a layer's node). */
+const spanOf = (g: Graph, id: string) => g.weights.find((w) => w.name === id)?.span ?? g.nodes.find((n) => n.id === id)?.span;
 
 /** The calibration written into a graph (static scales, smoothing), for the plan file. */
 function calibrationOf(g: Graph): Pick<PrecisionPlan, "actScales" | "smooth"> {

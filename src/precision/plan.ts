@@ -9,8 +9,10 @@ import type { Graph } from "../ir/types.js";
 import { writeFileAtomic } from "../util/fs.js";
 import type { NeByOutput } from "./evaluate.js";
 import type { RowRange } from "../quant/rowwise.js";
-import { decide, type Decision } from "./search.js";
-import { LINEAR_PRECISIONS, TABLE_PRECISIONS, applyAssignment, precisionUnits } from "./units.js";
+import { type Decision, type PinOrigin, decide, pinDecision } from "./decision.js";
+
+export type { PinOrigin } from "./decision.js";
+import { PRECISIONS_OF, applyAssignment, precisionUnits, type Unit, type UnitKind } from "./units.js";
 
 export const PLAN_FORMAT = "rmc-precision-plan/1";
 
@@ -49,24 +51,25 @@ export interface PrecisionPlan {
   smooth?: Record<string, number[]>;
 }
 
-/** What a fixed mode assigns to tables and layers that are not pinned. */
-const MODES: Record<string, { table: string; linear: string }> = {
-  fp32: { table: "fp32", linear: "fp32" },
-  fp16: { table: "fp16", linear: "fp16" },
-  int8: { table: "int8", linear: "int8" },
+/**
+ * What a fixed mode assigns to tables and layers that are not pinned. Cross
+ * layers have no integer kernels: fp16 is the lowest they take, so the int8
+ * and int4 modes give them fp16.
+ */
+const MODES: Record<string, Record<UnitKind, string>> = {
+  fp32: { table: "fp32", linear: "fp32", cross: "fp32" },
+  fp16: { table: "fp16", linear: "fp16", cross: "fp16" },
+  int8: { table: "int8", linear: "int8", cross: "fp16" },
   /** int4 tables (7x smaller than fp32: what lets full-size tables fit a Wasm memory) with int8 layers. */
-  int4: { table: "int4", linear: "int8" },
+  int4: { table: "int4", linear: "int8", cross: "fp16" },
 };
+
 export const FIXED_MODES = Object.keys(MODES);
 
 /** Decisions of a fixed mode: every unit not pinned gets the mode's precision for its kind. */
-export function modeDecisions(graph: Graph, mode: string): Decision[] {
+export function modeDecisions(graph: Graph, mode: string, origins?: ReadonlyMap<string, PinOrigin>): Decision[] {
   const m = MODES[mode]!;
-  return precisionUnits(graph).map((u) =>
-    u.pinned
-      ? decide(u, u.pinned, "pin", `pinned with @precision(${u.pinned}) at line ${u.line}`)
-      : decide(u, m[u.kind], "mode", `--precision ${mode}`),
-  );
+  return precisionUnits(graph).map((u) => (u.pinned ? pinDecision(u, origins) : decide(u, m[u.kind], "mode", `--precision ${mode}`)));
 }
 
 /**
@@ -89,8 +92,8 @@ export function applyDecisions(
   });
 }
 
-/** Reads and checks a plan file against a model: unknown units and impossible precisions are errors, missing units stay fp32. */
-export function readPlan(path: string, graph: Graph): { plan: PrecisionPlan; warnings: string[] } {
+/** A plan file, parsed and of the right format (its decisions are checked against a model by `checkPlan`). */
+export function loadPlan(path: string): PrecisionPlan {
   let plan: PrecisionPlan;
   try {
     plan = JSON.parse(readFileSync(path, "utf8")) as PrecisionPlan;
@@ -99,11 +102,30 @@ export function readPlan(path: string, graph: Graph): { plan: PrecisionPlan; war
   }
   if (plan?.format !== PLAN_FORMAT || !Array.isArray(plan.decisions))
     throw new RmcError(`${path} is not an rmc precision plan (expected "format": "${PLAN_FORMAT}" and a "decisions" list)`, "E1903");
+  return plan;
+}
+
+/** The command-line pins a plan recorded (`--pin` when it was made): applied again, they win over the model's pins as they did then. */
+export const planPins = (plan: PrecisionPlan): [string, string][] =>
+  plan.decisions.filter((d) => d.source === "pin" && d.pin === "command line").map((d) => [d.unit, d.precision]);
+
+/** Reads and checks a plan file against a model (with its command-line pins applied): see checkPlan. */
+export function readPlan(path: string, graph: Graph, origins?: ReadonlyMap<string, PinOrigin>): { plan: PrecisionPlan; warnings: string[] } {
+  return checkPlan(loadPlan(path), path, graph, origins);
+}
+
+/** Checks a plan against a model: unknown units and impossible precisions are errors, missing units stay fp32. */
+export function checkPlan(
+  plan: PrecisionPlan,
+  path: string,
+  graph: Graph,
+  origins?: ReadonlyMap<string, PinOrigin>,
+): { plan: PrecisionPlan; warnings: string[] } {
   const units = new Map(precisionUnits(graph).map((u) => [u.id, u]));
   const problems = plan.decisions.flatMap((d, i) => {
     const u = units.get(d.unit);
     if (!u) return [error("E1904", `${path}: decision ${i} names \`${d.unit}\`, which is not a table or linear layer of model ${graph.name}`)];
-    const allowed: readonly string[] = u.kind === "table" ? TABLE_PRECISIONS : LINEAR_PRECISIONS;
+    const allowed = PRECISIONS_OF[u.kind];
     if (!allowed.includes(d.precision))
       return [error("E1904", `${path}: \`${d.unit}\` cannot be ${d.precision} (a ${u.kind} takes ${allowed.join(", ")})`)];
     return [];
@@ -115,12 +137,13 @@ export function readPlan(path: string, graph: Graph): { plan: PrecisionPlan; war
     .map((u) => `${u.id} (line ${u.line}) is not in the plan ${path}: it stays ${u.pinned ?? "fp32"}`);
   for (const d of plan.decisions) {
     const u = units.get(d.unit)!;
-    if (u.pinned && u.pinned !== d.precision) warnings.push(`${d.unit} is pinned to ${u.pinned} in the model; the plan's ${d.precision} is ignored`);
+    if (u.pinned && u.pinned !== d.precision && !origins?.has(d.unit))
+      warnings.push(`${d.unit} is pinned to ${u.pinned} in the model; the plan's ${d.precision} is ignored`);
   }
   const decisions = plan.decisions.map((d) => {
     const u = units.get(d.unit)!;
     return u.pinned
-      ? decide(u, u.pinned, "pin", `pinned with @precision(${u.pinned}) at line ${u.line}`)
+      ? pinDecision(u, origins)
       : { ...decide(u, d.precision, "plan", `from ${path}`), ...(d.neDeltaAlone !== undefined ? { neDeltaAlone: d.neDeltaAlone } : {}) };
   });
   return { plan: { ...plan, decisions }, warnings };

@@ -17,15 +17,22 @@ import type { Batch } from "../data/batch.js";
 import type { WeightStore } from "../weights/store.js";
 import { interpret } from "../interp/interpreter.js";
 import { RangeCollector, activationScale, type CalibrationMethod } from "../quant/calibrate.js";
-import type { CostModel } from "../target/target.js";
+import type { CostKind, CostModel } from "../target/target.js";
+import { type Decision, type PinOrigin, decide, pinDecision } from "./decision.js";
 import { ExpectedNE, measureNE, type NeByOutput } from "./evaluate.js";
-import { BITS, applyAssignment, precisionUnits, type Unit } from "./units.js";
+import { BITS, applyAssignment, precisionUnits, type Unit, type UnitKind } from "./units.js";
 
 /**
  * Standard errors of the expected-NE estimate kept below the budget: the estimate is a mean over the
  * calibration samples, so unseen data gives a delta within ±2 of them about 95% of the time.
  */
 export const MARGIN_SE = 2;
+
+/** A target rates a cross layer's precision as it rates a dense layer's. */
+const costKind = (k: UnitKind): CostKind => (k === "table" ? "table" : "linear");
+
+export type { Decision } from "./decision.js";
+export { decide } from "./decision.js";
 
 export interface SearchOptions {
   /** NE may rise by at most this much, in percent of the fp32 model's NE. */
@@ -41,22 +48,8 @@ export interface SearchOptions {
   smooth: number;
   /** How int4/int2 tables choose their rows' ranges (default minmax). */
   rowRange?: RowRange;
-}
-
-/** What was decided for one unit, and why. */
-export interface Decision {
-  unit: string;
-  kind: Unit["kind"];
-  line: number;
-  precision: string;
-  source: "pin" | "search" | "mode" | "plan" | "repair";
-  bytesBefore: number;
-  bytesAfter: number;
-  /** NE delta (%) of this unit's precision alone, when measured. */
-  neDeltaAlone?: number;
-  /** NE delta (%) of the whole model right after this unit was lowered. */
-  neDeltaCumulative?: number;
-  why: string;
+  /** Which pins came from the command line (for the reasons in the plan). */
+  pins?: ReadonlyMap<string, PinOrigin>;
 }
 
 export interface SearchResult {
@@ -150,7 +143,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   const totalBytes = units.reduce((s, u) => s + u.bytes("fp32"), 0);
   const totalWork = units.reduce((s, u) => s + u.work, 0);
   const decisions = new Map<string, Decision>();
-  for (const u of units) if (u.pinned) decisions.set(u.id, decide(u, u.pinned, "pin", `pinned with @precision(${u.pinned}) at line ${u.line}`));
+  for (const u of units) if (u.pinned) decisions.set(u.id, pinDecision(u, opts.pins));
 
   // Sensitivity of each (unit, precision) alone, relative to the pins-only model.
   const candidates: { unit: Unit; p: string; alone: number; score: number }[] = [];
@@ -162,13 +155,15 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
       if (p === "fp32") continue;
       // fp16 saves less than int8; it is only worth measuring for a table that int8 already hurts too much.
       if (u.kind === "table" && p === "fp16" && int8Alone !== undefined && int8Alone <= opts.budget) continue;
-      if (cost(u.kind, p, u.shape) > cost(u.kind, "fp32", u.shape)) {
+      if (cost(costKind(u.kind), p, u.shape) > cost(costKind(u.kind), "fp32", u.shape)) {
         slower.set(u.id, p);
         continue;
       }
       const alone = delta(new Map([...current, [u.id, p]])) - pinsDelta;
       if (p === "int8") int8Alone = alone;
-      const saving = (u.bytes("fp32") - u.bytes(p)) / totalBytes + ((cost(u.kind, "fp32", u.shape) - cost(u.kind, p, u.shape)) * u.work) / totalWork;
+      const saving =
+        (u.bytes("fp32") - u.bytes(p)) / totalBytes +
+        ((cost(costKind(u.kind), "fp32", u.shape) - cost(costKind(u.kind), p, u.shape)) * u.work) / totalWork;
       candidates.push({ unit: u, p, alone, score: saving / Math.max(alone, 1e-4) });
     }
   }
@@ -179,7 +174,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   const taken: { unit: Unit; from: string; to: string; before: Decision | undefined }[] = [];
   for (const c of candidates) {
     const now = current.get(c.unit.id)!;
-    if (BITS[now]! <= BITS[c.p]! || cost(c.unit.kind, c.p, c.unit.shape) > cost(c.unit.kind, now, c.unit.shape)) continue;
+    if (BITS[now]! <= BITS[c.p]! || cost(costKind(c.unit.kind), c.p, c.unit.shape) > cost(costKind(c.unit.kind), now, c.unit.shape)) continue;
     if (c.alone > opts.budget) {
       if (!rejected.has(c.unit.id)) rejected.set(c.unit.id, `${c.p} alone costs ${pct(c.alone)} NE, over the ${pct(opts.budget)} budget`);
       continue;
@@ -250,9 +245,4 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
     undone,
     heldRows: rows,
   };
-}
-
-/** A decision record without NE numbers. */
-export function decide(u: Unit, precision: string, source: Decision["source"], why: string): Decision {
-  return { unit: u.id, kind: u.kind, line: u.line, precision, source, bytesBefore: u.bytes("fp32"), bytesAfter: u.bytes(precision), why };
 }

@@ -1,7 +1,9 @@
 // The units the precision search decides on: every embedding table (storage
-// fp32 / fp16 / int8 / int4 / int2, row-wise) and every linear layer (fp32 /
-// fp16 / bf16 / int8). For each: where it is in the source, whether a user
-// pinned it, its size at each precision, and its share of the model's work.
+// fp32 / fp16 / int8 / int4 / int2, row-wise), every linear layer (fp32 /
+// fp16 / bf16 / int8) and every cross layer (fp32 / fp16 / bf16). For each:
+// where it is in the source, whether a user pinned it, its size at each
+// precision, and its share of the model's work. Pins, fixed modes, plans and
+// calibration treat every kind alike.
 // Also the one function that writes a choice of precisions into the IR.
 
 import { produce } from "immer";
@@ -10,10 +12,10 @@ import { refName, weightInputs } from "../ir/types.js";
 import { rowBytes, type RowFormat, type RowRange } from "../quant/rowwise.js";
 import { pinOf, precisionOf } from "../ir/attrs.js";
 
-export type UnitKind = "table" | "linear";
+export type UnitKind = "table" | "linear" | "cross";
 
 export interface Unit {
-  /** Table weight name (`emb.3.weight`) or linear node id (`top.0`). */
+  /** Table weight name (`emb.3.weight`), linear or cross layer node id (`top.0`, `crossed.1`). */
   id: string;
   kind: UnitKind;
   /** Source line, for reports. */
@@ -32,6 +34,10 @@ export interface Unit {
 
 export const TABLE_PRECISIONS = ["fp32", "fp16", "int8", "int4", "int2"] as const;
 export const LINEAR_PRECISIONS = ["fp32", "fp16", "bf16", "int8"] as const;
+export const CROSS_PRECISIONS = ["fp32", "fp16", "bf16"] as const;
+
+/** The precisions a unit of `kind` may take. */
+export const PRECISIONS_OF: Record<UnitKind, readonly string[]> = { table: TABLE_PRECISIONS, linear: LINEAR_PRECISIONS, cross: CROSS_PRECISIONS };
 
 /** Bits per value, for ordering: a precision is "lower" when it has fewer bits. */
 export const BITS: Record<string, number> = { fp32: 32, fp16: 16, bf16: 16, int8: 8, int4: 4, int2: 2 };
@@ -69,14 +75,36 @@ function linearUnit(node: Node, decls: Map<string, WeightDecl>): Unit {
   };
 }
 
-/** Every table and linear layer of a canonicalized graph, in graph order. */
+/** A DCNv2 cross layer: its weight matrices (full [d,d], or low rank [r,d] and [d,r]) at its precision, its bias in f32. */
+function crossUnit(node: Node, decls: Map<string, WeightDecl>): Unit {
+  const ws = weightInputs(node).map((n) => decls.get(n)!);
+  const matrices = ws.filter((w) => w.role === "weight");
+  const bias = ws.filter((w) => w.role === "bias").reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1) * 4, 0);
+  const elements = matrices.reduce((s, w) => s + w.shape.reduce((a, b) => a * b, 1), 0);
+  const d = matrices[0]!.shape[matrices[0]!.shape.length - 1]!;
+  const pin = pinOf(node);
+  return {
+    id: node.id,
+    kind: "cross",
+    line: node.span.line,
+    ...(pin ? { pinned: pin } : {}),
+    options: CROSS_PRECISIONS,
+    bytes: (p) => elements * (p === "fp32" ? 4 : 2) + bias,
+    work: elements,
+    shape: [d, d],
+  };
+}
+
+/** Every table, linear and cross layer of a canonicalized graph, in graph order. */
 export function precisionUnits(graph: Graph): Unit[] {
   const decls = new Map(graph.weights.map((w) => [w.name, w]));
   const readerOf = new Map<string, Node>();
   for (const n of graph.nodes) for (const ref of n.inputs) if (ref.startsWith("@")) readerOf.set(refName(ref), n);
   const tables = graph.weights.filter((w) => w.role === "table").map((w) => tableUnit(w, readerOf.get(w.name)));
-  const linears = graph.nodes.filter((n) => n.op === "linear").map((n) => linearUnit(n, decls));
-  return [...tables, ...linears];
+  const layers = graph.nodes
+    .filter((n) => n.op === "linear" || n.op === "cross_layer")
+    .map((n) => (n.op === "linear" ? linearUnit(n, decls) : crossUnit(n, decls)));
+  return [...tables, ...layers];
 }
 
 /** A precision for some units, and static activation scales for int8 layers that have one. */
