@@ -17,6 +17,8 @@ import { kindOf } from "./operands.js";
 
 /** Precisions meant for embedding tables only (row-wise sub-byte formats). */
 const TABLE_ONLY_PRECISIONS = ["int4", "int2"];
+/** What a table may be stored at (bf16 has no row format: it is a layer precision). */
+const TABLE_PRECISIONS = ["fp32", "fp16", "int8", "int4", "int2"];
 const INPUT_TYPES = ["f32", "bags", "weighted_bags"];
 
 interface Pin {
@@ -161,6 +163,13 @@ function lowerTable(ctx: LowerCtx, item: TableItem, pin: Pin | undefined): void 
     }
     if (!ok) dim = undefined;
   }
+  if (pin && !TABLE_PRECISIONS.includes(pin.precision))
+    ctx.error(
+      CODES.pinConflict,
+      `\`${pin.precision}\` is a precision for dense layers, not embedding tables`,
+      pin.span,
+      "tables take fp32, fp16, int8, int4 or int2 (a bf16 row would be the size of an fp16 one, with 3 fewer bits of precision)",
+    );
   if (!free) return;
   if (dim === undefined || pool === undefined || rows === undefined || ids === undefined) return poison(ctx, item.name);
   // Only a policy the model writes is recorded, so models that never mention `ids:` keep their IR, and a data
@@ -244,7 +253,14 @@ function lowerStatement(ctx: LowerCtx, item: AssignItem | OutputItem, pin: Pin |
       pin.span,
       "pin the statement that makes the node",
     );
-  if (pin && TABLE_ONLY_PRECISIONS.includes(pin.precision) && made.some((n) => n.op !== "embedding_bag"))
+  if (pin && pin.precision === "int8" && made.some((n) => n.op === "cross" || n.op === "cross_layer"))
+    ctx.error(
+      CODES.pinConflict,
+      "cross layers have no int8 form",
+      pin.span,
+      "cross layers take fp32, fp16 or bf16; pin the linear layers (or their mlp) for int8",
+    );
+  else if (pin && TABLE_ONLY_PRECISIONS.includes(pin.precision) && made.some((n) => n.op !== "embedding_bag"))
     ctx.error(
       CODES.pinConflict,
       `\`${pin.precision}\` is a precision for embedding tables, not layers`,

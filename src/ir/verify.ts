@@ -127,6 +127,9 @@ const GRAPH_RULES: GraphRule[] = [
         if (pin !== undefined) {
           const msg = checkAttr("precision", COMMON_ATTRS.precision!, pin);
           if (msg) out.push(error(VERIFY_CODES.invalidAttr, `weight @${w.name}: ${msg}`, w.span));
+          // bf16 has no row format: the front end refuses it on tables, and so does the IR (docs/numerics.md).
+          else if (w.role === "table" && pin === "bf16")
+            out.push(error(VERIFY_CODES.invalidAttr, `table @${w.name}: precision bf16 is for dense layers; tables take fp32, fp16, int8, int4 or int2`, w.span));
         }
         const ids = w.attrs.ids;
         if (ids !== undefined && (w.role !== "table" || !(ID_POLICIES as readonly unknown[]).includes(ids)))

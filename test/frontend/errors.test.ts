@@ -156,6 +156,13 @@ describe("errors by code and location", () => {
     expect(at(only("misplaced_pin.rmdl"))).toEqual([CODES.misplacedPin, 4, 3]);
     expect(only("trailing_pin.rmdl").code).toBe(CODES.misplacedPin);
     expect(only("table_precision_on_layer.rmdl").code).toBe(CODES.pinConflict);
+    // A precision no kernel has for that kind is refused at once, not when the model first runs.
+    const bf16Table = only("layer_precision_on_table.rmdl");
+    expect(at(bf16Table)).toEqual([CODES.pinConflict, 5, 3]);
+    expect(bf16Table.message).toContain("`bf16` is a precision for dense layers, not embedding tables");
+    const int8Cross = only("int8_cross.rmdl");
+    expect(at(int8Cross)).toEqual([CODES.pinConflict, 4, 3]);
+    expect(int8Cross.hint).toContain("cross layers take fp32, fp16 or bf16");
     expect(at(only("pinned_twice.rmdl"))).toEqual([CODES.pinConflict, 10, 3]);
   });
 
