@@ -5,7 +5,7 @@
 // User pins always win. Runs after canonicalize (it decides per linear layer).
 // The plan, with a reason for every decision, is handed back via ctx.emit.
 
-import { RmcError, didYouMean } from "../src/diagnostics.js";
+import { RmcError, didYouMean } from "../src/diagnostics/index.js";
 import type { Graph } from "../src/ir/types.js";
 import type { Pass, PassContext } from "../src/pipeline/pass.js";
 import { ExpectedNE } from "../src/precision/evaluate.js";

@@ -10,7 +10,7 @@
 // unsplit table's results (rows are still pooled in bag order).
 
 import { produce } from "immer";
-import { RmcError, didYouMean, type Diagnostic } from "../src/diagnostics.js";
+import { RmcError, didYouMean, type Diagnostic } from "../src/diagnostics/index.js";
 import type { Graph, Node, WeightDecl } from "../src/ir/types.js";
 import { refName, weightInputs, weightRef } from "../src/ir/types.js";
 import { precisionOf } from "../src/ir/attrs.js";

@@ -2,7 +2,7 @@
 // the rendered form users see (location, source line, caret, hint).
 
 import { describe, expect, it } from "vitest";
-import { didYouMean, editDistance, formatDiagnostic, formatDiagnostics, error } from "../src/diagnostics.js";
+import { didYouMean, editDistance, formatDiagnostic, formatDiagnostics, error } from "../src/diagnostics/index.js";
 
 describe("suggestions", () => {
   it("counts a swap of neighbouring letters as one edit", () => {

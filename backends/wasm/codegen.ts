@@ -3,7 +3,7 @@
 // batch)`, which computes the bags offsets and calls every step with the
 // addresses of its buffers in the workspace (see src/runtime/manifest.ts).
 
-import { RmcError, error } from "../../src/diagnostics.js";
+import { RmcError, error } from "../../src/diagnostics/index.js";
 import type { Graph, TensorType } from "../../src/ir/types.js";
 import { WasmModule, type Expr, type FunctionBuilder, type Local } from "./module.js";
 import type { PanelElement, WeightLayout } from "./layout.js";

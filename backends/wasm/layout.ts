@@ -13,7 +13,7 @@
 // never built whole in memory.
 
 import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { RmcError, error } from "../../src/diagnostics.js";
+import { RmcError, error } from "../../src/diagnostics/index.js";
 import type { Graph, WeightDecl } from "../../src/ir/types.js";
 import type { Tensor, WeightStore } from "../../src/weights/store.js";
 import { f32ToBf16, f32ToF16 } from "../../src/quant/half.js";

@@ -8,7 +8,7 @@
 // carries one is compiled with it, after checking that no two buffers in use
 // at once share a byte.
 
-import { RmcError, error, type Diagnostic } from "../../src/diagnostics.js";
+import { RmcError, error, type Diagnostic } from "../../src/diagnostics/index.js";
 import type { Graph, Node, TensorType } from "../../src/ir/types.js";
 import type { Schedule, Step } from "../schedule.js";
 import { resolveAlias, widthOf } from "../schedule.js";

@@ -7,7 +7,7 @@
 // weights.bin at 256-byte offsets; none may pass WebGPU's binding limit.
 
 import { closeSync, openSync, writeSync } from "node:fs";
-import { RmcError, error } from "../../src/diagnostics.js";
+import { RmcError, error } from "../../src/diagnostics/index.js";
 import type { WeightDecl } from "../../src/ir/types.js";
 import type { Tensor, WeightStore } from "../../src/weights/store.js";
 import { f32ToBf16, f32ToF16 } from "../../src/quant/half.js";

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { produce } from "immer";
-import { RmcError } from "../diagnostics.js";
+import { RmcError } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import { ARTIFACT_FORMAT, type Manifest } from "../runtime/manifest.js";
 import type { PrecisionPlan } from "../precision/plan.js";

@@ -5,7 +5,7 @@
 // (with the stack only when RMC_DEBUG is set). Nothing here prints a raw stack.
 
 import { fileURLToPath } from "node:url";
-import { RmcError, formatDiagnostics } from "../diagnostics.js";
+import { RmcError, formatDiagnostics } from "../diagnostics/index.js";
 import { commandHelp, parseCommandArgs } from "./args.js";
 import type { CliIO } from "./command.js";
 import { sourceLookup } from "./sources.js";
@@ -43,7 +43,7 @@ export async function main(
   }
   const cmd = COMMANDS.find((c) => c.spec.name === name);
   if (!cmd) {
-    const { didYouMean } = await import("../diagnostics.js");
+    const { didYouMean } = await import("../diagnostics/index.js");
     const hint = didYouMean(
       name,
       COMMANDS.map((c) => c.spec.name),

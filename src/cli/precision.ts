@@ -4,7 +4,7 @@
 // plan files written afterwards.
 
 import { produce } from "immer";
-import { RmcError } from "../diagnostics.js";
+import { RmcError } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import type { Batch } from "../data/batch.js";
 import { dataSchema } from "../data/schema.js";

@@ -5,7 +5,7 @@
 
 import { createWriteStream, mkdirSync, promises as fsp, type WriteStream } from "node:fs";
 import { dirname } from "node:path";
-import { RmcError } from "../diagnostics.js";
+import { RmcError } from "../diagnostics/index.js";
 import { tempPath } from "../util/fs.js";
 import { Rng, hashSeed } from "../util/rng.js";
 import type { Batch } from "./batch.js";

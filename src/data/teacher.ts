@@ -4,7 +4,7 @@
 // itself would score on its labels. That makes NE numbers on synthetic data
 // land in a realistic range (Criteo models score about 0.8).
 
-import { RmcError } from "../diagnostics.js";
+import { RmcError } from "../diagnostics/index.js";
 
 /** A fitted teacher: p = sigmoid(scale · z + shift). */
 export interface Teacher {

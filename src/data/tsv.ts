@@ -4,7 +4,7 @@
 // problem is an RmcError naming the file, the line and the column.
 
 import { createReadStream } from "node:fs";
-import { RmcError } from "../diagnostics.js";
+import { RmcError } from "../diagnostics/index.js";
 import type { Batch } from "./batch.js";
 import { BatchBuilder, type DenseMode } from "./builder.js";
 import { type DataSchema, type SparseField, describeColumnCounts, describeDenseColumn, describeSparseField } from "./schema.js";

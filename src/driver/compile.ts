@@ -6,7 +6,7 @@
 // the typed results the passes emit (precision plan, memory plan) and hands
 // the final IR to the backend.
 
-import { RmcError } from "../diagnostics.js";
+import { RmcError } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import type { Batch } from "../data/batch.js";
 import type { WeightStore } from "../weights/store.js";
@@ -21,7 +21,7 @@ import {
   type PassTiming,
   type PipelineStep,
 } from "../pipeline/index.js";
-import type { Diagnostic } from "../diagnostics.js";
+import type { Diagnostic } from "../diagnostics/index.js";
 import type { Backend, CompileResult } from "../../backends/index.js";
 import { compilerRegistry } from "./registry.js";
 import { findBackend } from "./targets.js";

@@ -3,7 +3,7 @@
 // (backends/index.ts: the Wasm memory plan), and the passes and backends of
 // plugin modules, each module loaded once.
 
-import { RmcError } from "../diagnostics.js";
+import { RmcError } from "../diagnostics/index.js";
 import { loadPlugin, type PassRegistry } from "../pipeline/index.js";
 import { createPassRegistry } from "../../passes/index.js";
 import { BUILTIN_BACKENDS, type Backend } from "../../backends/index.js";

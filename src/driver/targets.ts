@@ -2,7 +2,7 @@
 // replace nothing silently: a clash with a built-in name is an error), then
 // the built-ins, whose code generators load only when asked for.
 
-import { RmcError } from "../diagnostics.js";
+import { RmcError } from "../diagnostics/index.js";
 import { BUILTIN_BACKENDS, type Backend } from "../../backends/index.js";
 import { E_UNKNOWN_TARGET, targetInfo } from "../target/index.js";
 

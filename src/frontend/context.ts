@@ -3,7 +3,7 @@
 // lowered and the diagnostics collected. lower.ts drives it; calls.ts and
 // args.ts read and extend it.
 
-import { didYouMean, type Diagnostic } from "../diagnostics.js";
+import { didYouMean, type Diagnostic } from "../diagnostics/index.js";
 import type { BagsType, Node, Span, TensorType, Type, WeightDecl } from "../ir/types.js";
 import { CODES } from "./codes.js";
 

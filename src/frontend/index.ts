@@ -3,7 +3,7 @@
 // ast.ts (typed syntax tree) → lower.ts with calls.ts (IR nodes, weights and
 // types). Nothing here throws on bad input; every problem is a Diagnostic.
 
-import { type Diagnostic, hasErrors } from "../diagnostics.js";
+import { type Diagnostic, hasErrors } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import { AstBuilder } from "./ast.js";
 import { CODES } from "./codes.js";

@@ -2,7 +2,7 @@
 // touches it, so a malformed batch is an RmcError naming the input and what is
 // wrong with it — never an out-of-bounds read that silently yields NaN or 0.
 
-import { RmcError, didYouMean, error } from "../diagnostics.js";
+import { RmcError, didYouMean, error } from "../diagnostics/index.js";
 import type { Input, TensorType } from "../ir/types.js";
 import { formatType } from "../ir/types.js";
 import { concreteShape } from "../ir/ops.js";

@@ -5,7 +5,7 @@
 // op table's type rule before its kernel runs, so a bad graph, batch or weight
 // store is an RmcError, never a silent wrong answer.
 
-import { RmcError, didYouMean, error } from "../diagnostics.js";
+import { RmcError, didYouMean, error } from "../diagnostics/index.js";
 import type { Attrs, Graph, Node, TensorType, Type, WeightDecl } from "../ir/types.js";
 import { formatType, isValueRef, isWeightRef, refName, typesEqual } from "../ir/types.js";
 import { COMMON_ATTRS, OPS, OP_NAMES, type OpDef, checkAttr, isOpName, withDefaults } from "../ir/ops.js";

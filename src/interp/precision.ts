@@ -7,7 +7,7 @@
 // interpret() calls, because the precision search runs the interpreter
 // thousands of times on the same weights (tensors are treated as immutable).
 
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error } from "../diagnostics/index.js";
 import type { Node, WeightDecl } from "../ir/types.js";
 import { DenseTensor, numElements, rowLength, type Tensor } from "../weights/store.js";
 import { ROW_FORMATS, type RowFormat, type RowRange, dequantizeRow, roundTripRow, rowBytes } from "../quant/rowwise.js";

@@ -4,7 +4,7 @@
 // computed on demand from the Graph and never stored in it.
 
 import { Graph as DiGraph, alg } from "@dagrejs/graphlib";
-import { RmcError } from "../diagnostics.js";
+import { RmcError } from "../diagnostics/index.js";
 import type { Graph } from "./types.js";
 import { isValueRef, refName } from "./types.js";
 

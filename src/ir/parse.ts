@@ -4,7 +4,7 @@
 // after an error so one run reports every bad line. A line without `loc(...)`
 // gets its own position in the IR file as its span.
 
-import { RmcError, error, type Diagnostic } from "../diagnostics.js";
+import { RmcError, error, type Diagnostic } from "../diagnostics/index.js";
 import type { AttrValue, Attrs, DType, Graph, Input, Node, Output, Span, TensorType, Type, WeightDecl, WeightRole } from "./types.js";
 import { BATCH } from "./types.js";
 

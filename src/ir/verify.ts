@@ -3,7 +3,7 @@
 // as the op table says). The pass manager runs it on the pipeline's input and
 // after every pass; each diagnostic names the node and carries its span.
 
-import { didYouMean, error, type Diagnostic } from "../diagnostics.js";
+import { didYouMean, error, type Diagnostic } from "../diagnostics/index.js";
 import { findCycles } from "./analysis.js";
 import { graphTypeEnv, inferNodeType, type TypeEnv } from "./build.js";
 import { COMMON_ATTRS, OP_NAMES, checkAttr, opDef, type OpDef, ID_POLICIES } from "./ops.js";

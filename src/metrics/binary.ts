@@ -3,7 +3,7 @@
 // CTR and calibration. The precision search compares a lowered model with the
 // fp32 one by NE delta; `rmc run` prints these when its data has labels.
 
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error } from "../diagnostics/index.js";
 
 /** Predictions are clamped to [LOG_LOSS_EPS, 1 - LOG_LOSS_EPS] inside the log loss, so a confident miss costs ~16 nats, not Infinity. */
 export const LOG_LOSS_EPS = 1e-7;

@@ -6,7 +6,7 @@
 
 import onnxProto from "onnx-proto";
 import type { onnx as OnnxTypes } from "onnx-proto";
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error } from "../diagnostics/index.js";
 
 /** The onnx-proto message classes (a CommonJS package, so reached through its default export). */
 export const onnx = onnxProto.onnx;

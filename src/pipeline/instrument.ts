@@ -7,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import { writeFileAtomic } from "../util/fs.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error } from "../diagnostics/index.js";
 import { printGraph } from "../ir/print.js";
 import type { Graph } from "../ir/types.js";
 import { VERIFY_CODES, verifyGraph } from "../ir/verify.js";

@@ -4,7 +4,7 @@
 // callbacks between passes. Pure passes in, one final graph out.
 
 import { produce } from "immer";
-import { RmcError, didYouMean, error, formatDiagnostic, type Diagnostic } from "../diagnostics.js";
+import { RmcError, didYouMean, error, formatDiagnostic, type Diagnostic } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import { verifyGraph } from "../ir/verify.js";
 import type { WeightStore } from "../weights/store.js";

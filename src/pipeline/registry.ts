@@ -8,7 +8,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { RmcError, error, type Diagnostic } from "../diagnostics.js";
+import { RmcError, error, type Diagnostic } from "../diagnostics/index.js";
 import { syntheticSpan } from "../ir/types.js";
 import { checkPassShape, type Pass } from "./pass.js";
 

@@ -3,7 +3,7 @@
 // the column of each); manager.ts resolves steps against a pass registry and
 // reports unknown passes and options by column.
 
-import { RmcError } from "../diagnostics.js";
+import { RmcError } from "../diagnostics/index.js";
 
 /** Diagnostic code for a malformed pipeline string. */
 export const E_PIPELINE_SYNTAX = "E1201";

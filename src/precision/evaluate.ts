@@ -10,7 +10,7 @@
 // of ±0.05% are noise at that size, and a search that follows noise ends far
 // over budget on held-out data). `measureNE` is NE on labels, for reports.
 
-import { RmcError } from "../diagnostics.js";
+import { RmcError } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import type { Batch } from "../data/batch.js";
 import type { WeightStore } from "../weights/store.js";

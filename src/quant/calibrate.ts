@@ -5,7 +5,7 @@
 // `act_scale` = activationScale(r). Everything is deterministic: the same
 // values in any batching give the same scale.
 
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error } from "../diagnostics/index.js";
 
 const f32 = Math.fround;
 

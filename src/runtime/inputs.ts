@@ -4,7 +4,7 @@
 // model. Ids are checked (and clamped or wrapped, per the feature's policy)
 // here too: the compiled code trusts them and never bounds-checks a gather.
 
-import { RmcError, didYouMean, error, type Diagnostic } from "../diagnostics.js";
+import { RmcError, didYouMean, error, type Diagnostic } from "../diagnostics/index.js";
 import type { InputSignature } from "./manifest.js";
 import { RUNTIME_CODES as C } from "./codes.js";
 

@@ -4,7 +4,7 @@
 // ids keep their given values (in a Float64Array) so inputs.ts can still
 // report non-integer or out-of-range ids with the sample they came from.
 
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error } from "../diagnostics/index.js";
 import type { InputSignature } from "./manifest.js";
 import { RUNTIME_CODES as C } from "./codes.js";
 import { checkNames, type BagsInput } from "./inputs.js";

@@ -1,7 +1,7 @@
 // The built-in targets' facts by name, and the one lookup every stage uses
 // (an unknown name is one error, with a suggestion, wherever it is given).
 
-import { RmcError, didYouMean } from "../diagnostics.js";
+import { RmcError, didYouMean } from "../diagnostics/index.js";
 import type { TargetInfo } from "./target.js";
 import { WASM_TARGET } from "./wasm.js";
 import { WGSL_TARGET } from "./wgsl.js";

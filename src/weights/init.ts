@@ -3,7 +3,7 @@
 // are lazy (rows generated on demand); weights and biases are small and made
 // eagerly. The recipes themselves are documented in distributions.ts.
 
-import { RmcError, didYouMean, error } from "../diagnostics.js";
+import { RmcError, didYouMean, error } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import { INIT_DISTS, INIT_RECIPE_VERSION, denseValues, tableRows, type InitDist, type InitOptions } from "./distributions.js";
 import { LazyTensor } from "./lazy.js";

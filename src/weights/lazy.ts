@@ -3,7 +3,7 @@
 // so reading one row of a 10M-row table is instant and nothing is held in
 // memory. Materialising the whole tensor is allowed only for moderate sizes.
 
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error } from "../diagnostics/index.js";
 import type { DType } from "../ir/types.js";
 import { numElements, rowLength, type Tensor } from "./store.js";
 

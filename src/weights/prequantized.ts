@@ -5,7 +5,7 @@
 // PrequantizedTable reads rows dequantized for the interpreter, and hands
 // backends the row bytes unchanged, since quantizing again would lose accuracy.
 
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error } from "../diagnostics/index.js";
 import type { DType } from "../ir/types.js";
 import { type RowFormat, dequantizeRow, rowBytes } from "../quant/rowwise.js";
 import { MAX_MATERIALISE_ELEMENTS } from "./lazy.js";

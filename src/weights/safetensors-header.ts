@@ -3,7 +3,7 @@
 // full coverage of the data buffer — because a wrong offset would otherwise
 // show up much later as a silently wrong prediction. Errors are E1301.
 
-import { RmcError, error, type Diagnostic } from "../diagnostics.js";
+import { RmcError, error, type Diagnostic } from "../diagnostics/index.js";
 import { SAFETENSORS_DTYPES, SAFETENSORS_DTYPE_NAMES, isSafetensorsDType, type SafetensorsDType } from "./dtypes.js";
 
 /** Where one tensor lives: offsets are relative to the start of the data buffer. */

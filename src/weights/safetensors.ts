@@ -5,7 +5,7 @@
 // write.ts (re-exported here); header validation in safetensors-header.ts.
 
 import * as fs from "node:fs";
-import { RmcError, didYouMean, error } from "../diagnostics.js";
+import { RmcError, didYouMean, error } from "../diagnostics/index.js";
 import type { DType } from "../ir/types.js";
 import { SAFETENSORS_DTYPES, decodeToF32, type SafetensorsDType } from "./dtypes.js";
 import { E_SAFETENSORS, headerLength, parseHeader, type SafetensorsEntry } from "./safetensors-header.js";

@@ -6,7 +6,7 @@
 
 import * as fs from "node:fs";
 import { dirname } from "node:path";
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import { SAFETENSORS_DTYPES, SAFETENSORS_DTYPE_NAMES, encodeFromF32, isSafetensorsDType, type SafetensorsDType } from "./dtypes.js";
 import { numElements, rowLength, type Tensor, type WeightStore } from "./store.js";

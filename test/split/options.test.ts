@@ -3,7 +3,7 @@
 // compile command splits by the target's buffer limit.
 
 import { describe, expect, it } from "vitest";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { batches, model, partNames, run } from "./helpers.js";
 import { runPipelineWithReport } from "../../src/pipeline/index.js";
 import { createPassRegistry } from "../../passes/index.js";

@@ -4,7 +4,7 @@
 // are written atomically, and only once the whole graph has been recognised.
 
 import { readFileSync, statSync } from "node:fs";
-import { RmcError } from "../../diagnostics.js";
+import { RmcError } from "../../diagnostics/index.js";
 import { importOnnx } from "../../onnx/import.js";
 import { writeFileAtomic } from "../../util/fs.js";
 import { DenseTensor, type Tensor } from "../../weights/store.js";

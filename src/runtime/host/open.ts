@@ -3,7 +3,7 @@
 // by fetch, anywhere — as the ArtifactFiles of files.ts, each file checked
 // against its size and sha256 in manifest.json.
 
-import { RmcError, error } from "../../diagnostics.js";
+import { RmcError, error } from "../../diagnostics/index.js";
 import type { FileEntry } from "../manifest.js";
 import { RUNTIME_CODES as C } from "../codes.js";
 import { MANIFEST_FILE, checksumMismatch, sizeMismatch, type ArtifactFiles } from "./files.js";

@@ -2,8 +2,16 @@
 // data, CLI) reports a problem to a user. A diagnostic carries a code, a
 // message, the source span it is about and an optional hint; `formatDiagnostic`
 // renders it as `file:line:col: error E0101: ...`, the source line and a caret.
+// `Span` lives here, not in the IR, so that this folder imports nothing of rmc's.
 
-import type { Span } from "./ir/types.js";
+/** A source range: 1-based line and column; `endCol` is exclusive. */
+export interface Span {
+  file: string;
+  line: number;
+  col: number;
+  endLine: number;
+  endCol: number;
+}
 
 export type Severity = "error" | "warning" | "note";
 
