@@ -10,7 +10,7 @@
 // unsplit table's results (rows are still pooled in bag order).
 
 import { produce } from "immer";
-import { RmcError, didYouMean, type Diagnostic } from "../src/diagnostics/index.js";
+import { RmcError, didYouMean, type Code, type Diagnostic } from "../src/diagnostics/index.js";
 import type { Graph, Node, WeightDecl } from "../src/ir/types.js";
 import { refName, weightInputs, weightRef } from "../src/ir/types.js";
 import { precisionOf } from "../src/ir/attrs.js";
@@ -32,7 +32,13 @@ type Options = {
 };
 
 /** Error codes of this pass. */
-export const SPLIT_CODES = { option: "E1930", noData: "E1931", tooBig: "E1932", name: "E1933", note: "N1930" } as const;
+export const SPLIT_CODES = {
+  option: "E1930",
+  noData: "E1931",
+  tooBig: "E1932",
+  name: "E1933",
+  note: "N1930",
+} as const satisfies Record<string, Code>;
 
 const TABLE_PRECISIONS = ["fp32", ...ROW_FORMATS];
 const MODES = ["rows", "cols"];
@@ -42,7 +48,7 @@ export const storedRowBytes = (precision: string, dim: number): number => (preci
 
 const mib = (b: number): string => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${b} bytes`);
 
-function fail(message: string, code: string = SPLIT_CODES.option, hint?: string): never {
+function fail(message: string, code: Code = SPLIT_CODES.option, hint?: string): never {
   throw new RmcError({ code, severity: "error", message: `split-tables: ${message}`, ...(hint ? { hint } : {}) });
 }
 

@@ -118,7 +118,7 @@ async function fitTeachers(opts: GenerateOptions, sampler: InputSampler): Promis
       return fitTeacher(z, { ctr: opts.ctr, ne: opts.ne });
     } catch (e) {
       if (e instanceof RmcError && opts.schema.labels.length > 1)
-        throw new RmcError(`output ${opts.schema.labels[o]}: ${e.message}`, e.diagnostics[0]!.code);
+        throw new RmcError({ code: e.diagnostics[0]!.code, severity: "error", message: `output ${opts.schema.labels[o]}: ${e.message}` });
       throw e;
     }
   });

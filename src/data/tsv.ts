@@ -4,7 +4,7 @@
 // problem is an RmcError naming the file, the line and the column.
 
 import { createReadStream } from "node:fs";
-import { RmcError } from "../diagnostics/index.js";
+import { RmcError, type Code } from "../diagnostics/index.js";
 import type { Batch } from "./batch.js";
 import { BatchBuilder, type DenseMode } from "./builder.js";
 import { type DataSchema, type SparseField, describeColumnCounts, describeDenseColumn, describeSparseField } from "./schema.js";
@@ -65,7 +65,7 @@ export interface LineLocation {
   line: number;
 }
 
-const fail = (at: LineLocation, message: string, code: string): never => {
+const fail = (at: LineLocation, message: string, code: Code): never => {
   throw new RmcError(`${at.file}:${at.line}: ${message}`, code);
 };
 

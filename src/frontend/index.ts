@@ -13,7 +13,7 @@ import { parseTokens } from "./parser.js";
 import { syntaxDiagnostics } from "./syntax-errors.js";
 
 /** The front end's diagnostic codes and their meanings. */
-export { CODES, CODE_DOCS } from "./codes.js";
+export { CODES } from "./codes.js";
 /** The ops a model may call, with their parameters (for tools such as documentation or completion). */
 export { CALLS } from "./calls.js";
 

@@ -171,7 +171,8 @@ export function shardsProblem(
 export function shardLoadError(s: ShardEntry, cause: unknown): RmcError {
   if (cause instanceof RmcError) {
     const d = cause.diagnostics[0]!;
-    return new RmcError(error(d.code, `${d.message} (shard ${s.name} of table ${s.table}, loaded on first use)`, undefined, d.hint));
+    const message = `${d.message} (shard ${s.name} of table ${s.table}, loaded on first use)`;
+    return new RmcError({ code: d.code, severity: "error", message, ...(d.hint ? { hint: d.hint } : {}) });
   }
   return new RmcError(error(C.fileMissing, `shard ${s.name} of table ${s.table}: ${(cause as Error).message}`));
 }

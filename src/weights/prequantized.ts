@@ -5,7 +5,7 @@
 // PrequantizedTable reads rows dequantized for the interpreter, and hands
 // backends the row bytes unchanged, since quantizing again would lose accuracy.
 
-import { RmcError, error } from "../diagnostics/index.js";
+import { RmcError, error, type Code } from "../diagnostics/index.js";
 import type { DType } from "../ir/types.js";
 import { type RowFormat, dequantizeRow, rowBytes } from "../quant/rowwise.js";
 import { MAX_MATERIALISE_ELEMENTS } from "./lazy.js";
@@ -66,7 +66,7 @@ const CACHE_BYTES = 16 << 20;
 /** Dequantized copies from `toFloat32` are kept up to this many elements (as the safetensors reader does). */
 const CACHE_ELEMENTS = 4 << 20;
 /** The error code of bad row reads and oversized materialisation (as for other lazily read tensors). */
-const E_TENSOR_READ = "E1303";
+const E_TENSOR_READ = "E1303" satisfies Code;
 
 /** A `[rows, dim]` table stored as FBGEMM rows: reads dequantize; raw reads copy the bytes unchanged. */
 export class PrequantizedTable implements Tensor {
