@@ -18,7 +18,7 @@ import { ROW_FORMATS, rowBytes, type RowFormat } from "../src/quant/rowwise.js";
 import type { Pass, PassContext } from "../src/pipeline/pass.js";
 import type { Batch } from "../src/data/batch.js";
 import { isBags, bagOffsets } from "../src/data/batch.js";
-import { BUILTIN_TARGETS, targetNamed } from "../src/target/index.js";
+import { BUILTIN_TARGETS, E_UNKNOWN_TARGET, targetNamed } from "../src/target/index.js";
 
 type Options = {
   maxBytes: number;
@@ -126,11 +126,11 @@ function checkOptions(o: Options, ctx: PassContext<Options>): number {
     );
   if (!wantHot && (o.hotPrecision || o.coldPrecision)) fail("hot-precision and cold-precision need a hot/cold split (hot=K or hot-bytes=SIZE)");
   if (o.maxBytes > 0) return o.maxBytes;
-  // A target nothing defines is this option's problem: say so, and how to go without one.
+  // A target nothing defines: the one unknown-target error (E0904), saying how to go without one.
   const known = ctx.target?.name === o.target || BUILTIN_TARGETS.has(o.target);
   if (!known) {
     const dym = didYouMean(o.target, BUILTIN_TARGETS.keys());
-    fail(`unknown target \`${o.target}\`${dym ? `: ${dym}` : ""} (give max-bytes for other targets)`);
+    fail(`unknown target \`${o.target}\`${dym ? `: ${dym}` : ""} (give max-bytes for other targets)`, E_UNKNOWN_TARGET);
   }
   return targetNamed(o.target, ctx).limits.maxBufferBytes;
 }

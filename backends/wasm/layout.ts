@@ -210,7 +210,7 @@ function wantedWeights(graph: Graph, steps: Step[]): Wanted[] {
         if (placed.precision !== precision)
           throw new RmcError(
             error(
-              "E1806",
+              "E1815",
               `weight @${name} is read at ${placed.precision} and at ${precision} (node %${step.node.id}); one weight has one stored form`,
               step.span,
               "give the layers that share it one precision",

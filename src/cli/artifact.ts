@@ -23,7 +23,7 @@ export function readManifest(dir: string): Manifest {
     );
   }
   if (m.format !== ARTIFACT_FORMAT)
-    throw new RmcError(`${dir}: artifact format ${String(m.format)}, this rmc reads format ${ARTIFACT_FORMAT}; recompile it`, "E1909");
+    throw new RmcError(`${dir}: artifact format ${String(m.format)}, this rmc reads format ${ARTIFACT_FORMAT}; recompile it`, "E1913");
   return m;
 }
 

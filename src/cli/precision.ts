@@ -83,7 +83,7 @@ export async function readCalibration(graph: Graph, args: ParsedArgs, cmd: strin
   const limit = numberFlag(args, "calib-rows", cmd, { integer: true, min: 1 })!;
   const batches: Batch[] = [];
   for await (const b of readBatches(file, dataSchema(graph), { batchSize: 1024, limit })) batches.push(b);
-  if (batches.length === 0) throw new RmcError(`${file}: no samples`, "E1906");
+  if (batches.length === 0) throw new RmcError(`${file}: no samples`, "E1912");
   return batches;
 }
 

@@ -159,7 +159,7 @@ export class LineParser {
           fail(
             at,
             `field ${describeSparseField(field)}: \`${text(buf, idStart, i)}\` has a weight but ${field.input} is not a weighted_bags input`,
-            "E0705",
+            "E0713",
           );
         const w = parseNumber(buf, wStart, i);
         if (w === undefined || !Number.isFinite(w))

@@ -10,12 +10,12 @@ import { type Bags, type Batch, isBags } from "../data/batch.js";
 import type { Value } from "./operands.js";
 
 /** Error codes of the interpreter's input checks. */
-export const INPUT_ERRORS = { missing: "E1501", dense: "E1502", bags: "E1503" } as const satisfies Record<string, Code>;
+export const INPUT_ERRORS = { missing: "E1501", dense: "E1502", bags: "E1503", batchSize: "E1509" } as const satisfies Record<string, Code>;
 
 /** The batch size, checked to be a non-negative integer. */
 export function checkBatchSize(batch: Batch): number {
   if (!Number.isInteger(batch.size) || batch.size < 0)
-    throw new RmcError(error(INPUT_ERRORS.dense, `batch size must be a non-negative integer, got ${batch.size}`));
+    throw new RmcError(error(INPUT_ERRORS.batchSize, `batch size must be a non-negative integer, got ${batch.size}`));
   return batch.size;
 }
 

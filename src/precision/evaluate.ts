@@ -75,7 +75,7 @@ export class ExpectedNE {
     private readonly weights: WeightStore,
     private readonly batches: readonly Batch[],
   ) {
-    if (batches.length === 0) throw new RmcError("no calibration samples", "E1901");
+    if (batches.length === 0) throw new RmcError("no calibration samples", "E1912");
     this.reference = batches.map((b) => interpret(reference, weights, b).outputs);
     for (const name of reference.outputs.map((o) => o.name)) {
       let h = 0;

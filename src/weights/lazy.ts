@@ -46,7 +46,7 @@ export class LazyTensor implements Tensor {
     const n = numElements(this.shape);
     if (n > MAX_MATERIALISE_ELEMENTS)
       throw new RmcError(
-        error("E1303", `tensor \`${this.name}\` [${this.shape.join(", ")}] has ${n} elements, too many to materialise; read it row by row`),
+        error("E1304", `tensor \`${this.name}\` [${this.shape.join(", ")}] has ${n} elements, too many to materialise; read it row by row`),
       );
     const out = new Float32Array(n);
     const perRow = rowLength(this.shape);
