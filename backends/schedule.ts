@@ -6,7 +6,7 @@
 // for IR that did not run that pass, still folds a relu into the layer before
 // it itself), and turns flatten into an alias (same bytes, new shape).
 
-import { RmcError, error } from "../src/diagnostics.js";
+import { RmcError, error } from "../src/diagnostics/index.js";
 import type { Graph, Node, Span, TensorType } from "../src/ir/types.js";
 import { valueInputs, weightInputs } from "../src/ir/types.js";
 import { users } from "../src/ir/analysis.js";

@@ -5,7 +5,7 @@
 // User pins always win. Runs after canonicalize (it decides per linear layer).
 // The plan, with a reason for every decision, is handed back via ctx.emit.
 
-import { RmcError, didYouMean } from "../src/diagnostics.js";
+import { RmcError, didYouMean } from "../src/diagnostics/index.js";
 import type { Graph } from "../src/ir/types.js";
 import type { Pass, PassContext } from "../src/pipeline/pass.js";
 import { ExpectedNE } from "../src/precision/evaluate.js";
@@ -195,7 +195,7 @@ function applyPins(graph: Graph, pins: readonly [string, string][], ctx: PassCon
     if (!o.over || o.over === o.precision) continue;
     const span = spanOf(graph, id);
     const message = `--pin ${id}=${o.precision} overrides the model's @precision(${o.over}) at line ${units.get(id)!.line}`;
-    ctx.diagnostics.push({ code: "N1912", severity: "note", message, ...(span ? { span } : {}) });
+    ctx.diagnostics.push({ code: "N1914", severity: "note", message, ...(span ? { span } : {}) });
   }
   const out = produce(graph, (g) => {
     for (const [id, { precision }] of origins) {

@@ -3,7 +3,7 @@
 // `type: null` and run this after them. A type error is a located RmcError
 // naming the node; nodes that depend on a failed one are skipped, not blamed.
 
-import { RmcError, didYouMean, error, type Diagnostic } from "../src/diagnostics.js";
+import { RmcError, didYouMean, error, type Diagnostic } from "../src/diagnostics/index.js";
 import { topologicalOrder } from "../src/ir/analysis.js";
 import { inferNodeType, type TypeEnv } from "../src/ir/build.js";
 import { OP_NAMES, opDef } from "../src/ir/ops.js";

@@ -10,7 +10,7 @@
 // unsplit table's results (rows are still pooled in bag order).
 
 import { produce } from "immer";
-import { RmcError, didYouMean, type Diagnostic } from "../src/diagnostics.js";
+import { RmcError, didYouMean, type Code, type Diagnostic } from "../src/diagnostics/index.js";
 import type { Graph, Node, WeightDecl } from "../src/ir/types.js";
 import { refName, weightInputs, weightRef } from "../src/ir/types.js";
 import { precisionOf } from "../src/ir/attrs.js";
@@ -18,7 +18,7 @@ import { ROW_FORMATS, rowBytes, type RowFormat } from "../src/quant/rowwise.js";
 import type { Pass, PassContext } from "../src/pipeline/pass.js";
 import type { Batch } from "../src/data/batch.js";
 import { isBags, bagOffsets } from "../src/data/batch.js";
-import { BUILTIN_TARGETS, targetNamed } from "../src/target/index.js";
+import { BUILTIN_TARGETS, E_UNKNOWN_TARGET, targetNamed } from "../src/target/index.js";
 
 type Options = {
   maxBytes: number;
@@ -32,7 +32,13 @@ type Options = {
 };
 
 /** Error codes of this pass. */
-export const SPLIT_CODES = { option: "E1930", noData: "E1931", tooBig: "E1932", name: "E1933", note: "N1930" } as const;
+export const SPLIT_CODES = {
+  option: "E1930",
+  noData: "E1931",
+  tooBig: "E1932",
+  name: "E1933",
+  note: "N1930",
+} as const satisfies Record<string, Code>;
 
 const TABLE_PRECISIONS = ["fp32", ...ROW_FORMATS];
 const MODES = ["rows", "cols"];
@@ -42,7 +48,7 @@ export const storedRowBytes = (precision: string, dim: number): number => (preci
 
 const mib = (b: number): string => (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${b} bytes`);
 
-function fail(message: string, code: string = SPLIT_CODES.option, hint?: string): never {
+function fail(message: string, code: Code = SPLIT_CODES.option, hint?: string): never {
   throw new RmcError({ code, severity: "error", message: `split-tables: ${message}`, ...(hint ? { hint } : {}) });
 }
 
@@ -120,11 +126,11 @@ function checkOptions(o: Options, ctx: PassContext<Options>): number {
     );
   if (!wantHot && (o.hotPrecision || o.coldPrecision)) fail("hot-precision and cold-precision need a hot/cold split (hot=K or hot-bytes=SIZE)");
   if (o.maxBytes > 0) return o.maxBytes;
-  // A target nothing defines is this option's problem: say so, and how to go without one.
+  // A target nothing defines: the one unknown-target error (E0904), saying how to go without one.
   const known = ctx.target?.name === o.target || BUILTIN_TARGETS.has(o.target);
   if (!known) {
     const dym = didYouMean(o.target, BUILTIN_TARGETS.keys());
-    fail(`unknown target \`${o.target}\`${dym ? `: ${dym}` : ""} (give max-bytes for other targets)`);
+    fail(`unknown target \`${o.target}\`${dym ? `: ${dym}` : ""} (give max-bytes for other targets)`, E_UNKNOWN_TARGET);
   }
   return targetNamed(o.target, ctx).limits.maxBufferBytes;
 }

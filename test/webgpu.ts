@@ -5,7 +5,7 @@
 // fails the test file loudly, unless RMC_SKIP_WEBGPU=1 (developer machines
 // only: CI must run these tests), which makes the WebGPU tests skip.
 
-import { RmcError } from "../src/diagnostics.js";
+import { RmcError } from "../src/diagnostics/index.js";
 import type { FoundAdapter } from "../src/runtime/webgpu/adapter.js";
 import { openAdapter } from "../src/runtime/webgpu/device.js";
 

@@ -3,7 +3,7 @@
 // batch)`, which computes the bags offsets and calls every step with the
 // addresses of its buffers in the workspace (see src/runtime/manifest.ts).
 
-import { RmcError, error } from "../../src/diagnostics.js";
+import { RmcError, error } from "../../src/diagnostics/index.js";
 import type { Graph, TensorType } from "../../src/ir/types.js";
 import { WasmModule, type Expr, type FunctionBuilder, type Local } from "./module.js";
 import type { PanelElement, WeightLayout } from "./layout.js";
@@ -129,7 +129,7 @@ function linearCall(ctx: Context, step: Step, name: string): Call {
   if (((codesIn || codesOut) && step.precision !== "int8") || (codesOut && host))
     throw new RmcError(
       error(
-        "E1806",
+        "E1809",
         `the wasm backend folds quantization (${codesIn ? "i8 input" : "out_scale"}) only in int8 layers, and writes codes only after no activation or relu; %${step.node.id} is ${step.precision}${host ? ` with ${host}` : ""}`,
         step.span,
         "run fold-quant only after assign-precision, on the IR it makes",
@@ -182,7 +182,7 @@ function foldedMultipliers(ctx: Context, step: Step): { mul?: number } {
   if (!same || !placed || form?.kind !== "panels-i8" || form.mulAt === undefined)
     throw new RmcError(
       error(
-        "E1806",
+        "E1809",
         `%${step.node.id} has out_smooth, but its reader ${reader ? `%${reader.node.id}` : "(none)"} is not an int8 layer smoothed by the same factors`,
         step.span,
         "out_smooth must be the smooth of the layer that reads the codes (fold-quant writes it so)",
@@ -224,7 +224,7 @@ function crossCall(ctx: Context, step: Step, name: string): Call {
     emitGemm(w, `${name}_up`, { inF: rank, outF: d, weights: addr(1), bias: addr(2), act: "none", element });
   } else emitGemm(w, `${name}_w`, { inF: d, outF: d, weights: addr(0), bias: addr(1), act: "none", element });
   if (step.act !== "none" && step.act !== "relu")
-    throw new RmcError(error("E1806", `the wasm backend applies only relu after a cross layer; %${step.node.id} has act=${step.act}`, step.span));
+    throw new RmcError(error("E1814", `the wasm backend applies only relu after a cross layer; %${step.node.id} has act=${step.act}`, step.span));
   emitCrossEpilogue(w, `${name}_out`, step.act === "relu");
   // The scratch holds t = W·xl (+ b) first; with a low rank, h = down·xl after it.
   const tBytes = Math.ceil((d * 4) / 16) * 16;

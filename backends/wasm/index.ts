@@ -16,7 +16,7 @@ import { withTableParts } from "../../src/weights/parts.js";
 import { planMemory } from "./plan.js";
 import { resolveAlias, schedule } from "../schedule.js";
 import { generateModule, hostImports } from "./codegen.js";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { WASM_TARGET } from "../../src/target/index.js";
 
 /** Rejects precisions the kernels do not implement, naming each place. */

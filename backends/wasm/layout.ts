@@ -13,7 +13,7 @@
 // never built whole in memory.
 
 import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
-import { RmcError, error } from "../../src/diagnostics.js";
+import { RmcError, error } from "../../src/diagnostics/index.js";
 import type { Graph, WeightDecl } from "../../src/ir/types.js";
 import type { Tensor, WeightStore } from "../../src/weights/store.js";
 import { f32ToBf16, f32ToF16 } from "../../src/quant/half.js";
@@ -210,7 +210,7 @@ function wantedWeights(graph: Graph, steps: Step[]): Wanted[] {
         if (placed.precision !== precision)
           throw new RmcError(
             error(
-              "E1806",
+              "E1815",
               `weight @${name} is read at ${placed.precision} and at ${precision} (node %${step.node.id}); one weight has one stored form`,
               step.span,
               "give the layers that share it one precision",

@@ -8,14 +8,14 @@
 // carries one is compiled with it, after checking that no two buffers in use
 // at once share a byte.
 
-import { RmcError, error, type Diagnostic } from "../../src/diagnostics.js";
+import { RmcError, error, type Diagnostic, type Code } from "../../src/diagnostics/index.js";
 import type { Graph, Node, TensorType } from "../../src/ir/types.js";
 import type { Schedule, Step } from "../schedule.js";
 import { resolveAlias, widthOf } from "../schedule.js";
 import { int8ScratchBytes } from "./kernels/gemm-int8.js";
 
 /** Diagnostic code: the memory plan written in the IR cannot be used. */
-export const E_IR_PLAN = "E1808";
+export const E_IR_PLAN = "E1808" satisfies Code;
 
 /** Bytes per sample of a buffer holding `elements` f32/i32 per sample, rounded to 16 for aligned vectors. */
 const slot = (elements: number): number => Math.ceil((elements * 4) / 16) * 16;

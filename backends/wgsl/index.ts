@@ -4,7 +4,7 @@
 // WebGPU's binding limit) → schedule (shared with the Wasm backend: relu
 // folding, flatten aliases) → lower (shaders, buffers, dispatch plan) → files.
 
-import { RmcError, error } from "../../src/diagnostics.js";
+import { RmcError, error } from "../../src/diagnostics/index.js";
 import type { Graph } from "../../src/ir/types.js";
 import { weightInputs } from "../../src/ir/types.js";
 import { layerPrecision, precisionOf } from "../../src/ir/attrs.js";

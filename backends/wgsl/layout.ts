@@ -4,7 +4,7 @@
 // steps in order, the limits the plan needs and the largest batch one call
 // can run within WebGPU's default limits.
 
-import { RmcError, error } from "../../src/diagnostics.js";
+import { RmcError, error } from "../../src/diagnostics/index.js";
 import type { SizeExpr, WgslBuffer, WgslLayout } from "../../src/runtime/manifest.js";
 import type { Lowered } from "./lower.js";
 import { GEMM_TILE } from "./kernels/gemm.js";

@@ -15,7 +15,7 @@ import { type BagTable, type TableFormat, renderEmbedding } from "./kernels/embe
 import { MAX_INPUT_BINDINGS, renderCopy, renderDot } from "./kernels/interact.js";
 import { type ElementwiseOp, renderElementwise } from "./kernels/elementwise.js";
 import { type WeightsBuffer, WGSL_CODES, tableBytes, tableChunks } from "./weights.js";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { type LogicalTable, type TablePart, nodeTables } from "../../src/ir/tables.js";
 import { shardFile } from "../shards.js";
 import { type PartRoute, renderGather } from "./kernels/gather.js";

@@ -7,7 +7,7 @@
 // weights.bin at 256-byte offsets; none may pass WebGPU's binding limit.
 
 import { closeSync, openSync, writeSync } from "node:fs";
-import { RmcError, error } from "../../src/diagnostics.js";
+import { RmcError, error, type Code } from "../../src/diagnostics/index.js";
 import type { WeightDecl } from "../../src/ir/types.js";
 import type { Tensor, WeightStore } from "../../src/weights/store.js";
 import { f32ToBf16, f32ToF16 } from "../../src/quant/half.js";
@@ -18,7 +18,12 @@ import type { WeightElement } from "./kernels/gemm.js";
 import type { TableFormat } from "./kernels/embedding.js";
 
 /** Error codes of the WGSL backend (E181x). */
-export const WGSL_CODES = { unsupportedOp: "E1810", precision: "E1811", bindingLimit: "E1812", missingWeight: "E1813" } as const;
+export const WGSL_CODES = {
+  unsupportedOp: "E1810",
+  precision: "E1811",
+  bindingLimit: "E1812",
+  missingWeight: "E1813",
+} as const satisfies Record<string, Code>;
 
 /** Offsets of weights buffers in weights.bin (WebGPU's minStorageBufferOffsetAlignment). */
 const BUFFER_ALIGN = 256;

@@ -3,7 +3,7 @@
 // (with "did you mean" for mistyped flags) and renders each command's --help.
 
 import { parseArgs } from "node:util";
-import { RmcError, didYouMean } from "../diagnostics.js";
+import { RmcError, didYouMean } from "../diagnostics/index.js";
 
 /** One flag of a command. */
 export interface FlagSpec {

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { produce } from "immer";
-import { RmcError } from "../diagnostics.js";
+import { RmcError } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import { ARTIFACT_FORMAT, type Manifest } from "../runtime/manifest.js";
 import type { PrecisionPlan } from "../precision/plan.js";
@@ -23,7 +23,7 @@ export function readManifest(dir: string): Manifest {
     );
   }
   if (m.format !== ARTIFACT_FORMAT)
-    throw new RmcError(`${dir}: artifact format ${String(m.format)}, this rmc reads format ${ARTIFACT_FORMAT}; recompile it`, "E1909");
+    throw new RmcError(`${dir}: artifact format ${String(m.format)}, this rmc reads format ${ARTIFACT_FORMAT}; recompile it`, "E1913");
   return m;
 }
 

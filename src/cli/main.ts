@@ -5,7 +5,7 @@
 // (with the stack only when RMC_DEBUG is set). Nothing here prints a raw stack.
 
 import { fileURLToPath } from "node:url";
-import { RmcError, formatDiagnostics } from "../diagnostics.js";
+import { RmcError, formatDiagnostics, type Code } from "../diagnostics/index.js";
 import { commandHelp, parseCommandArgs } from "./args.js";
 import type { CliIO } from "./command.js";
 import { sourceLookup } from "./sources.js";
@@ -43,7 +43,7 @@ export async function main(
   }
   const cmd = COMMANDS.find((c) => c.spec.name === name);
   if (!cmd) {
-    const { didYouMean } = await import("../diagnostics.js");
+    const { didYouMean } = await import("../diagnostics/index.js");
     const hint = didYouMean(
       name,
       COMMANDS.map((c) => c.spec.name),
@@ -64,7 +64,7 @@ export async function main(
 }
 
 /** Codes of command-line usage mistakes (bad flags, wrong argument counts): exit code 2. */
-const USAGE_CODES = new Set(["E0900", "E0901", "E0902", "E0903", "E0904", "E0906"]);
+const USAGE_CODES = new Set<string>(["E0900", "E0901", "E0902", "E0903", "E0904", "E0906"] satisfies Code[]);
 
 /** Prints an error the way a user should see it; returns the exit code. */
 export function reportError(e: unknown, io: CliIO): number {

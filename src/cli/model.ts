@@ -4,7 +4,7 @@
 // problems into RmcErrors that point at the file, line or flag at fault.
 
 import type { Graph } from "../ir/types.js";
-import { RmcError, formatDiagnostics, hasErrors } from "../diagnostics.js";
+import { RmcError, formatDiagnostics, hasErrors } from "../diagnostics/index.js";
 import { parseModel } from "../frontend/index.js";
 import { parseGraph } from "../ir/parse.js";
 import { verifyGraph } from "../ir/verify.js";

@@ -4,7 +4,7 @@
 // plan files written afterwards.
 
 import { produce } from "immer";
-import { RmcError } from "../diagnostics.js";
+import { RmcError } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import type { Batch } from "../data/batch.js";
 import { dataSchema } from "../data/schema.js";
@@ -83,7 +83,7 @@ export async function readCalibration(graph: Graph, args: ParsedArgs, cmd: strin
   const limit = numberFlag(args, "calib-rows", cmd, { integer: true, min: 1 })!;
   const batches: Batch[] = [];
   for await (const b of readBatches(file, dataSchema(graph), { batchSize: 1024, limit })) batches.push(b);
-  if (batches.length === 0) throw new RmcError(`${file}: no samples`, "E1906");
+  if (batches.length === 0) throw new RmcError(`${file}: no samples`, "E1912");
   return batches;
 }
 

@@ -3,7 +3,7 @@
 // line with a caret. Only the CLI uses this; library code gets text passed in.
 
 import { readFileSync } from "node:fs";
-import { RmcError } from "../diagnostics.js";
+import { RmcError } from "../diagnostics/index.js";
 
 const cache = new Map<string, string>();
 

@@ -5,7 +5,7 @@
 
 import { createWriteStream, mkdirSync, promises as fsp, type WriteStream } from "node:fs";
 import { dirname } from "node:path";
-import { RmcError } from "../diagnostics.js";
+import { RmcError } from "../diagnostics/index.js";
 import { tempPath } from "../util/fs.js";
 import { Rng, hashSeed } from "../util/rng.js";
 import type { Batch } from "./batch.js";
@@ -118,7 +118,7 @@ async function fitTeachers(opts: GenerateOptions, sampler: InputSampler): Promis
       return fitTeacher(z, { ctr: opts.ctr, ne: opts.ne });
     } catch (e) {
       if (e instanceof RmcError && opts.schema.labels.length > 1)
-        throw new RmcError(`output ${opts.schema.labels[o]}: ${e.message}`, e.diagnostics[0]!.code);
+        throw new RmcError({ code: e.diagnostics[0]!.code, severity: "error", message: `output ${opts.schema.labels[o]}: ${e.message}` });
       throw e;
     }
   });

@@ -3,7 +3,7 @@
 // the synthetic generator and the CLI's help/error texts all read it, so the
 // column layout is decided in exactly one place.
 
-import { RmcError } from "../diagnostics.js";
+import { RmcError } from "../diagnostics/index.js";
 import { type Graph, type WeightDecl, refName, isValueRef, isWeightRef } from "../ir/types.js";
 import { logicalTables } from "../ir/tables.js";
 

@@ -5,7 +5,7 @@
 
 import { createReadStream } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error } from "../diagnostics/index.js";
 import { denseColumnName, sparseColumnName } from "./schema.js";
 import { HyperLogLog, SpaceSaving, type HeavyHitter } from "./sketch.js";
 

@@ -4,7 +4,7 @@
 // itself would score on its labels. That makes NE numbers on synthetic data
 // land in a realistic range (Criteo models score about 0.8).
 
-import { RmcError } from "../diagnostics.js";
+import { RmcError } from "../diagnostics/index.js";
 
 /** A fitted teacher: p = sigmoid(scale · z + shift). */
 export interface Teacher {
@@ -105,7 +105,7 @@ export function fitTeacher(logits: Float32Array, opts: { ctr?: number; ne?: numb
   if (!(ctr > 0 && ctr < 1)) throw new RmcError(`the target CTR must be between 0 and 1 (exclusive), got ${ctr}`, "E0707");
   if (!(target > 0 && target <= 1))
     throw new RmcError(`the target NE must be in (0, 1] (a teacher on its own labels never scores above 1), got ${target}`, "E0707");
-  if (logits.length === 0) throw new RmcError("cannot fit the label teacher: no logits", "E0707");
+  if (logits.length === 0) throw new RmcError("cannot fit the label teacher: no logits", "E0712");
   for (const z of logits)
     if (!Number.isFinite(z)) throw new RmcError(`cannot fit the label teacher: the model produced a non-finite logit (${z})`, "E0708");
   const sd = spread(logits);
@@ -114,7 +114,7 @@ export function fitTeacher(logits: Float32Array, opts: { ctr?: number; ne?: numb
     return { scale: a, shift: b, ctr: meanP(logits, a, b), ne: expectedNE(logits, a, b) };
   };
   if (target === 1) return at(0);
-  if (!(sd > 0)) throw new RmcError(`the model's output does not depend on its inputs; cannot reach NE ${target}`, "E0708");
+  if (!(sd > 0)) throw new RmcError(`the model's output does not depend on its inputs; cannot reach NE ${target}`, "E0712");
   let lo = 0;
   let hi = 1 / sd;
   let best = at(hi);

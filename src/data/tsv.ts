@@ -4,7 +4,7 @@
 // problem is an RmcError naming the file, the line and the column.
 
 import { createReadStream } from "node:fs";
-import { RmcError } from "../diagnostics.js";
+import { RmcError, type Code } from "../diagnostics/index.js";
 import type { Batch } from "./batch.js";
 import { BatchBuilder, type DenseMode } from "./builder.js";
 import { type DataSchema, type SparseField, describeColumnCounts, describeDenseColumn, describeSparseField } from "./schema.js";
@@ -71,7 +71,7 @@ export interface LineLocation {
   line: number;
 }
 
-const fail = (at: LineLocation, message: string, code: string, hint?: string): never => {
+const fail = (at: LineLocation, message: string, code: Code, hint?: string): never => {
   throw new RmcError({ code, severity: "error", message: `${at.file}:${at.line}: ${message}`, ...(hint ? { hint } : {}) });
 };
 
@@ -169,7 +169,7 @@ export class LineParser {
           fail(
             at,
             `field ${describeSparseField(field)}: \`${text(buf, idStart, i)}\` has a weight but ${field.input} is not a weighted_bags input`,
-            "E0705",
+            "E0713",
           );
         const w = parseNumber(buf, wStart, i);
         if (w === undefined || !Number.isFinite(w))
@@ -180,7 +180,7 @@ export class LineParser {
         fail(
           at,
           `field ${describeSparseField(field)}: id \`${text(buf, idStart, idEnd)}\` (${h >= RAW_ID_LIMIT ? `at least ${RAW_ID_LIMIT}` : h}) is outside the ${rows} rows of table ${field.table}, whose ids policy is error`,
-          "E0712",
+          "E0714",
           "declare `ids: modulo` (hash ids into rows, the default for data files) or `ids: clamp` on the table, or map the ids first",
         );
       into.addRow(field.column, hash ? h % rows : h, weight);

@@ -6,7 +6,7 @@
 // the typed results the passes emit (precision plan, memory plan) and hands
 // the final IR to the backend.
 
-import { RmcError } from "../diagnostics.js";
+import { RmcError, type Code } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import type { Batch } from "../data/batch.js";
 import type { WeightStore } from "../weights/store.js";
@@ -21,15 +21,18 @@ import {
   type PassTiming,
   type PipelineStep,
 } from "../pipeline/index.js";
-import type { Diagnostic } from "../diagnostics.js";
+import type { Diagnostic } from "../diagnostics/index.js";
 import type { Backend, CompileResult } from "../../backends/index.js";
 import { compilerRegistry } from "./registry.js";
 import { findBackend } from "./targets.js";
 import { compilerVersion } from "./version.js";
 import { precisionStep, type PrecisionRequest } from "./precision.js";
 
-/** Diagnostic code: a `--features` entry the target does not offer. */
-export const E_UNKNOWN_FEATURE = "E0904";
+/**
+ * Diagnostic code: a `--features` entry the target does not offer. It is a
+ * value not among its choices, like an unknown `--target`: the same code.
+ */
+export const E_UNKNOWN_FEATURE = "E0904" satisfies Code;
 
 /** Everything one compile needs; only `model`, `weights`, `target` and `outDir` are required. */
 export interface CompileRequest {

@@ -3,13 +3,13 @@
 // (backends/index.ts: the Wasm memory plan), and the passes and backends of
 // plugin modules, each module loaded once.
 
-import { RmcError } from "../diagnostics.js";
+import { RmcError, type Code } from "../diagnostics/index.js";
 import { loadPlugin, type PassRegistry } from "../pipeline/index.js";
 import { createPassRegistry } from "../../passes/index.js";
 import { BUILTIN_BACKENDS, type Backend } from "../../backends/index.js";
 
 /** Diagnostic code: a plugin's `backends` export that is not usable. */
-export const E_PLUGIN_BACKEND = "E1807";
+export const E_PLUGIN_BACKEND = "E1807" satisfies Code;
 
 /** What the compiler's registry was built from: the passes, and the backends plugins added. */
 export interface Toolchain {

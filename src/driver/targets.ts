@@ -2,12 +2,12 @@
 // replace nothing silently: a clash with a built-in name is an error), then
 // the built-ins, whose code generators load only when asked for.
 
-import { RmcError } from "../diagnostics.js";
+import { RmcError, type Code } from "../diagnostics/index.js";
 import { BUILTIN_BACKENDS, type Backend } from "../../backends/index.js";
 import { E_UNKNOWN_TARGET, targetInfo } from "../target/index.js";
 
 /** Diagnostic code: two backends of one name. */
-export const E_DUPLICATE_TARGET = "E1804";
+export const E_DUPLICATE_TARGET = "E1804" satisfies Code;
 
 /** The backend called `name`, loading a built-in's code generator on demand. */
 export async function findBackend(name: string, plugins: readonly Backend[] = []): Promise<Backend> {

@@ -4,7 +4,7 @@
 // they can be wrong. Operands that name things (values, tables, bags) are
 // converted in calls.ts, which can lower nested calls.
 
-import { didYouMean } from "../diagnostics.js";
+import { didYouMean } from "../diagnostics/index.js";
 import type { Span } from "../ir/types.js";
 import type { Arg, CallExpr, Expr } from "./ast.js";
 import { CODES } from "./codes.js";

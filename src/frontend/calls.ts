@@ -4,7 +4,7 @@
 // nodes, filling in every attribute default and computing the node's type with
 // the op table's type rule (src/ir/ops.ts), so a shape error names the call.
 
-import { didYouMean } from "../diagnostics.js";
+import { didYouMean } from "../diagnostics/index.js";
 import { ACTIVATIONS, INTERACTIONS, opDef, withDefaults, type OpName } from "../ir/ops.js";
 import { valueRef, weightRef, type Attrs, type Span, type TensorType, type Type, type WeightDecl, type WeightRole } from "../ir/types.js";
 import { bindArgs, describe, toBool, toEnum, toInt, toInts, what, type Bound, type Param } from "./args.js";

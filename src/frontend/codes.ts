@@ -1,8 +1,10 @@
-// Front end: the diagnostic codes the .rmdl front end reports, one per kind of
-// mistake, with the one-line description that docs/language.md's table shows.
+// Front end: names for the diagnostic codes the .rmdl front end reports, one
+// per kind of mistake (what each means is in src/diagnostics/codes.ts).
 // E01xx: characters and syntax; E02xx: names (and W021x, unused names);
 // E03xx: arguments; E04xx: shapes, tables and bags; E05xx: precision pins;
 // E06xx: model structure. (E07xx and up belong to later stages.)
+
+import type { Code } from "../diagnostics/index.js";
 
 /** Diagnostic codes of the front end, by kind of mistake. */
 export const CODES = {
@@ -40,42 +42,4 @@ export const CODES = {
   unusedInput: "W0210",
   unusedValue: "W0211",
   unusedTable: "W0212",
-} as const;
-
-/** What each code means, for the documentation table (and a test that keeps the two in step). */
-export const CODE_DOCS: Record<(typeof CODES)[keyof typeof CODES], string> = {
-  E0101: "a character that starts no token (or a `/*` comment that is never closed)",
-  E0102: "syntax error: the parser expected something else here",
-  E0201: "a name that is not defined anywhere",
-  E0202: "a name defined twice (the hint points at the first definition)",
-  E0203: "an unknown op or table kind",
-  E0204: "an unknown type name in an `input` declaration",
-  E0205: "an unknown annotation (only `@precision` exists)",
-  E0206: "a name used before (or in) its own definition",
-  E0301: "an unknown keyword argument",
-  E0302: "a required argument is missing",
-  E0303: "too many positional arguments, or a positional argument after a keyword one",
-  E0304: "too few inputs for an op that takes a list of them (`interact`, `concat`)",
-  E0305: "the same argument given twice",
-  E0306: "a value of the wrong kind (a number where a name is expected, a list where a number is expected, ...)",
-  E0307: "an enum argument with a value not in its list (`act: rleu`)",
-  E0308: "a size, dimension, row count or layer count that is zero or negative",
-  E0309: "a table used where a value is expected",
-  E0310: "a value used where a table is expected",
-  E0311: "a bags input used where a dense value is expected",
-  E0312: "something other than a bags input where bags are expected",
-  E0401: "shapes that do not fit the op's type rule (the message shows both)",
-  E0402: "the number of tables and the number of bag features differ",
-  E0403: "an index past the end of a table array or bags input",
-  E0404: "a `rows:` list whose length is not the table array's size",
-  E0501: "an unknown precision in `@precision(...)`",
-  E0502: "a `@precision` pin that is not right before an assignment or a table",
-  E0503: "a pin that cannot apply: pinned twice, or a table-only precision on a layer",
-  E0601: "a model without any `output`",
-  E0602: "two outputs with the same name",
-  E0603: "more than one `model` in a file",
-  E0604: "a file without a `model`",
-  W0210: "an input that nothing reads",
-  W0211: "a value that nothing reads and that is not an output",
-  W0212: "a table that no `embedding_bag` reads",
-};
+} as const satisfies Record<string, Code>;

@@ -3,7 +3,7 @@
 // lowered and the diagnostics collected. lower.ts drives it; calls.ts and
 // args.ts read and extend it.
 
-import { didYouMean, type Diagnostic } from "../diagnostics.js";
+import { didYouMean, type Code, type Diagnostic } from "../diagnostics/index.js";
 import type { BagsType, Node, Span, TensorType, Type, WeightDecl } from "../ir/types.js";
 import { CODES } from "./codes.js";
 
@@ -83,12 +83,12 @@ export class LowerCtx {
 
   constructor(readonly file: string) {}
 
-  error(code: string, message: string, span: Span, hint?: string): undefined {
+  error(code: Code, message: string, span: Span, hint?: string): undefined {
     this.diagnostics.push({ code, severity: "error", message, span, ...(hint ? { hint } : {}) });
     return undefined;
   }
 
-  warn(code: string, message: string, span: Span, hint?: string): void {
+  warn(code: Code, message: string, span: Span, hint?: string): void {
     this.diagnostics.push({ code, severity: "warning", message, span, ...(hint ? { hint } : {}) });
   }
 

@@ -3,7 +3,7 @@
 // ast.ts (typed syntax tree) → lower.ts with calls.ts (IR nodes, weights and
 // types). Nothing here throws on bad input; every problem is a Diagnostic.
 
-import { type Diagnostic, hasErrors } from "../diagnostics.js";
+import { type Diagnostic, hasErrors } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import { AstBuilder } from "./ast.js";
 import { CODES } from "./codes.js";
@@ -13,7 +13,7 @@ import { parseTokens } from "./parser.js";
 import { syntaxDiagnostics } from "./syntax-errors.js";
 
 /** The front end's diagnostic codes and their meanings. */
-export { CODES, CODE_DOCS } from "./codes.js";
+export { CODES } from "./codes.js";
 /** The ops a model may call, with their parameters (for tools such as documentation or completion). */
 export { CALLS } from "./calls.js";
 

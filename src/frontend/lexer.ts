@@ -4,7 +4,7 @@
 // (characters no token matches) become E0101 diagnostics here.
 
 import { createToken, Lexer, type IToken, type TokenType } from "chevrotain";
-import type { Diagnostic } from "../diagnostics.js";
+import type { Diagnostic } from "../diagnostics/index.js";
 import { CODES } from "./codes.js";
 
 /** Names: letters, digits and `_`, not starting with a digit. No dots, so generated ids never clash with user names. */

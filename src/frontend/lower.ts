@@ -5,7 +5,7 @@
 // as poisoned, so later uses of it stay quiet and every real mistake of the
 // file is reported once.
 
-import { didYouMean } from "../diagnostics.js";
+import { didYouMean } from "../diagnostics/index.js";
 import { ID_POLICIES, POOLINGS, PRECISIONS } from "../ir/ops.js";
 import type { Attrs, Graph, Input, Output, Span, WeightDecl } from "../ir/types.js";
 import { bindArgs, checkCount, toEnum, toInt } from "./args.js";

@@ -5,7 +5,7 @@
 // context such as the enclosing call); `syntaxDiagnostics` runs after a parse.
 
 import { EOF, type IParserErrorMessageProvider, type IRecognitionException, type IToken, type TokenType } from "chevrotain";
-import { didYouMean, type Diagnostic } from "../diagnostics.js";
+import { didYouMean, type Diagnostic } from "../diagnostics/index.js";
 import type { Span } from "../ir/types.js";
 import { CODES } from "./codes.js";
 

@@ -7,7 +7,7 @@
 // routed to the part holding its row, or a row is assembled from its column
 // parts, and pooling then runs exactly as for the whole table.
 
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error } from "../diagnostics/index.js";
 import { bagOffsets } from "../data/batch.js";
 import { DenseTensor, type Tensor } from "../weights/store.js";
 import { type LogicalTable, logicalTables, routeRow } from "../ir/tables.js";

@@ -2,7 +2,7 @@
 // touches it, so a malformed batch is an RmcError naming the input and what is
 // wrong with it — never an out-of-bounds read that silently yields NaN or 0.
 
-import { RmcError, didYouMean, error } from "../diagnostics.js";
+import { RmcError, didYouMean, error, type Code } from "../diagnostics/index.js";
 import type { Input, TensorType } from "../ir/types.js";
 import { formatType } from "../ir/types.js";
 import { concreteShape } from "../ir/ops.js";
@@ -10,12 +10,12 @@ import { type Bags, type Batch, isBags } from "../data/batch.js";
 import type { Value } from "./operands.js";
 
 /** Error codes of the interpreter's input checks. */
-export const INPUT_ERRORS = { missing: "E1501", dense: "E1502", bags: "E1503" } as const;
+export const INPUT_ERRORS = { missing: "E1501", dense: "E1502", bags: "E1503", batchSize: "E1509" } as const satisfies Record<string, Code>;
 
 /** The batch size, checked to be a non-negative integer. */
 export function checkBatchSize(batch: Batch): number {
   if (!Number.isInteger(batch.size) || batch.size < 0)
-    throw new RmcError(error(INPUT_ERRORS.dense, `batch size must be a non-negative integer, got ${batch.size}`));
+    throw new RmcError(error(INPUT_ERRORS.batchSize, `batch size must be a non-negative integer, got ${batch.size}`));
   return batch.size;
 }
 

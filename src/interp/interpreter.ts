@@ -5,7 +5,7 @@
 // op table's type rule before its kernel runs, so a bad graph, batch or weight
 // store is an RmcError, never a silent wrong answer.
 
-import { RmcError, didYouMean, error } from "../diagnostics.js";
+import { RmcError, didYouMean, error, type Code } from "../diagnostics/index.js";
 import type { Attrs, Graph, Node, TensorType, Type, WeightDecl } from "../ir/types.js";
 import { formatType, isValueRef, isWeightRef, refName, typesEqual } from "../ir/types.js";
 import { COMMON_ATTRS, OPS, OP_NAMES, type OpDef, checkAttr, isOpName, withDefaults } from "../ir/ops.js";
@@ -32,7 +32,7 @@ export interface InterpretResult {
 }
 
 /** Error codes of graph and weight-store problems found while interpreting. */
-export const INTERP_ERRORS = { missingWeight: "E1504", weightShape: "E1505", badGraph: "E1507" } as const;
+export const INTERP_ERRORS = { missingWeight: "E1504", weightShape: "E1505", badGraph: "E1507" } as const satisfies Record<string, Code>;
 
 interface Slot {
   type: Type;

@@ -3,7 +3,7 @@
 // calibrates output layers with them. Runs the reference interpreter on a
 // canonicalized graph (where an output's last op is an explicit `sigmoid`).
 
-import { RmcError } from "../diagnostics.js";
+import { RmcError } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import type { Batch } from "../data/batch.js";
 import type { WeightStore } from "../weights/store.js";

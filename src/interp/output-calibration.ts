@@ -5,7 +5,7 @@
 // exactly the teacher the data generator draws labels from: the fp32 model is
 // the best predictor of its own synthetic data, as low-precision work needs.
 
-import { RmcError } from "../diagnostics.js";
+import { RmcError } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import { refName } from "../ir/types.js";
 import { dataSchema } from "../data/schema.js";

@@ -7,7 +7,7 @@
 // interpret() calls, because the precision search runs the interpreter
 // thousands of times on the same weights (tensors are treated as immutable).
 
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error, type Code } from "../diagnostics/index.js";
 import type { Node, WeightDecl } from "../ir/types.js";
 import { DenseTensor, numElements, rowLength, type Tensor } from "../weights/store.js";
 import { ROW_FORMATS, type RowFormat, type RowRange, dequantizeRow, roundTripRow, rowBytes } from "../quant/rowwise.js";
@@ -16,7 +16,7 @@ import { type PrequantizedRows, prequantizedIn } from "../weights/prequantized.j
 import { type Int8Weights, quantizeInt8Weights, toBf16, toF16, smoothWeights } from "../quant/dense.js";
 
 /** Error code: a precision the interpreter gives no meaning to for this op or weight. */
-export const E_PRECISION = "E1508";
+export const E_PRECISION = "E1508" satisfies Code;
 
 /** Precisions a table may be stored at. */
 const TABLE_PRECISIONS = ["fp32", ...ROW_FORMATS] as const;

@@ -4,7 +4,7 @@
 // computed on demand from the Graph and never stored in it.
 
 import { Graph as DiGraph, alg } from "@dagrejs/graphlib";
-import { RmcError } from "../diagnostics.js";
+import { RmcError, type Code } from "../diagnostics/index.js";
 import type { Graph } from "./types.js";
 import { isValueRef, refName } from "./types.js";
 
@@ -12,7 +12,7 @@ import { isValueRef, refName } from "./types.js";
 export type VertexLabel = { kind: "input" } | { kind: "node"; index: number };
 
 /** Diagnostic code for a dependence cycle. */
-export const E_CYCLE = "E1106";
+export const E_CYCLE = "E1106" satisfies Code;
 
 /**
  * The dependence graph: one vertex per input and node (keyed by bare id), an

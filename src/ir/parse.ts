@@ -4,12 +4,12 @@
 // after an error so one run reports every bad line. A line without `loc(...)`
 // gets its own position in the IR file as its span.
 
-import { RmcError, error, type Diagnostic } from "../diagnostics.js";
+import { RmcError, error, type Diagnostic, type Code } from "../diagnostics/index.js";
 import type { AttrValue, Attrs, DType, Graph, Input, Node, Output, Span, TensorType, Type, WeightDecl, WeightRole } from "./types.js";
 import { BATCH } from "./types.js";
 
 /** Diagnostic code for malformed IR text. */
-export const E_IR_SYNTAX = "E1001";
+export const E_IR_SYNTAX = "E1001" satisfies Code;
 
 const DTYPES: readonly DType[] = ["f32", "f16", "bf16", "i8", "u8", "i32", "i64", "f64"];
 const ROLES: readonly WeightRole[] = ["table", "weight", "bias"];

@@ -3,14 +3,10 @@
 // and the interpreter and backends consume it. Everything here is plain,
 // JSON-serialisable data: no classes, no typed arrays, no cached analyses.
 
-/** A source range: 1-based line and column; `endCol` is exclusive. */
-export interface Span {
-  file: string;
-  line: number;
-  col: number;
-  endLine: number;
-  endCol: number;
-}
+import type { Span } from "../diagnostics/index.js";
+
+/** A source range (defined with the diagnostics that point at it). */
+export type { Span };
 
 /** The symbolic batch dimension. */
 export const BATCH = "B" as const;

@@ -3,7 +3,7 @@
 // as the op table says). The pass manager runs it on the pipeline's input and
 // after every pass; each diagnostic names the node and carries its span.
 
-import { didYouMean, error, type Diagnostic } from "../diagnostics.js";
+import { didYouMean, error, type Code, type Diagnostic } from "../diagnostics/index.js";
 import { findCycles } from "./analysis.js";
 import { graphTypeEnv, inferNodeType, type TypeEnv } from "./build.js";
 import { COMMON_ATTRS, OP_NAMES, checkAttr, opDef, type OpDef, ID_POLICIES } from "./ops.js";
@@ -30,7 +30,7 @@ export const VERIFY_CODES = {
   badWeight: "E1116",
   badOperand: "E1117",
   badInput: "E1118",
-} as const;
+} as const satisfies Record<string, Code>;
 
 /** Verifier options. */
 export interface VerifyOptions {
@@ -66,7 +66,7 @@ interface GraphRule {
   check(s: Scope): Diagnostic[];
 }
 
-const at = (n: Node, code: string, message: string, hint?: string): Diagnostic => error(code, `%${n.id}: ${message}`, n.span, hint);
+const at = (n: Node, code: Code, message: string, hint?: string): Diagnostic => error(code, `%${n.id}: ${message}`, n.span, hint);
 const where = (s: Span): string => (s.line > 0 ? `${s.file}:${s.line}` : s.file);
 const isPositiveInt = (d: unknown): boolean => Number.isInteger(d) && (d as number) > 0;
 
@@ -129,7 +129,13 @@ const GRAPH_RULES: GraphRule[] = [
           if (msg) out.push(error(VERIFY_CODES.invalidAttr, `weight @${w.name}: ${msg}`, w.span));
           // bf16 has no row format: the front end refuses it on tables, and so does the IR (docs/numerics.md).
           else if (w.role === "table" && pin === "bf16")
-            out.push(error(VERIFY_CODES.invalidAttr, `table @${w.name}: precision bf16 is for dense layers; tables take fp32, fp16, int8, int4 or int2`, w.span));
+            out.push(
+              error(
+                VERIFY_CODES.invalidAttr,
+                `table @${w.name}: precision bf16 is for dense layers; tables take fp32, fp16, int8, int4 or int2`,
+                w.span,
+              ),
+            );
         }
         const ids = w.attrs.ids;
         if (ids !== undefined && (w.role !== "table" || !(ID_POLICIES as readonly unknown[]).includes(ids)))

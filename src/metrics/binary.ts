@@ -3,13 +3,13 @@
 // CTR and calibration. The precision search compares a lowered model with the
 // fp32 one by NE delta; `rmc run` prints these when its data has labels.
 
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error, type Code } from "../diagnostics/index.js";
 
 /** Predictions are clamped to [LOG_LOSS_EPS, 1 - LOG_LOSS_EPS] inside the log loss, so a confident miss costs ~16 nats, not Infinity. */
 export const LOG_LOSS_EPS = 1e-7;
 
 /** Error code for predictions or labels the metrics cannot accept. */
-export const METRICS_ERROR = "E1601";
+export const METRICS_ERROR = "E1601" satisfies Code;
 
 /** Metrics over everything added so far. Logs are natural (nats). */
 export interface BinaryMetricsResult {

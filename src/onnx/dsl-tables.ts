@@ -4,7 +4,7 @@
 // other table is a single `table P`. Returns the statements, how each table is
 // referenced, and its DSL weight name.
 
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error } from "../diagnostics/index.js";
 import type { Graph, Node, WeightDecl } from "../ir/types.js";
 import { weightInputs } from "../ir/types.js";
 import { ONNX_CODES } from "./proto.js";

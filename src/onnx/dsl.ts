@@ -6,7 +6,7 @@
 // one statement each. Tables are planned by dsl-tables.ts. Weight names are
 // not decided here: import.ts parses the text and pairs weights up.
 
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error } from "../diagnostics/index.js";
 import { type Graph, type Input, type Node, type TensorType, valueInputs, weightInputs } from "../ir/types.js";
 import { planTables, tableExpr, type TablePlan } from "./dsl-tables.js";
 import { ONNX_CODES } from "./proto.js";

@@ -6,7 +6,7 @@
 // scales) ride along as `rmc {...}` JSON in doc strings. The per-op subgraphs
 // are in lower.ts; the conventions are documented in docs/onnx.md.
 
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error } from "../diagnostics/index.js";
 import { type Attrs, type Graph, type Node, type TensorType, type WeightDecl, refName, valueInputs, weightInputs } from "../ir/types.js";
 import { runPipeline, DEFAULT_PIPELINE } from "../pipeline/index.js";
 import { createPassRegistry } from "../../passes/index.js";

@@ -6,7 +6,7 @@
 // the recognised IR node by node, which checks the DSL says exactly what the
 // file computes and gives every weight its DSL name.
 
-import { RmcError, error, type Diagnostic } from "../diagnostics.js";
+import { RmcError, error, type Diagnostic } from "../diagnostics/index.js";
 import { parseModel } from "../frontend/index.js";
 import { type Graph, type Input, type Node, type TensorType, valueInputs, weightInputs } from "../ir/types.js";
 import { DEFAULT_PIPELINE, runPipeline } from "../pipeline/index.js";

@@ -6,7 +6,7 @@
 
 import onnxProto from "onnx-proto";
 import type { onnx as OnnxTypes } from "onnx-proto";
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error, type Code } from "../diagnostics/index.js";
 
 /** The onnx-proto message classes (a CommonJS package, so reached through its default export). */
 export const onnx = onnxProto.onnx;
@@ -29,7 +29,7 @@ export const DT = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FL
 export const AT = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
 
 /** Error codes of the ONNX tools: bad file, unsupported graph, weight shape conflict, export limits. */
-export const ONNX_CODES = { badFile: "E2001", unsupported: "E2002", shape: "E2003", exportLimit: "E2004" } as const;
+export const ONNX_CODES = { badFile: "E2001", unsupported: "E2002", shape: "E2003", exportLimit: "E2004" } as const satisfies Record<string, Code>;
 
 /** Anything protobufjs hands back for an int64 field. */
 type Int64Like = number | { toNumber(): number } | null | undefined;

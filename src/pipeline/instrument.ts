@@ -7,7 +7,7 @@ import { mkdirSync } from "node:fs";
 import { writeFileAtomic } from "../util/fs.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error, type Code } from "../diagnostics/index.js";
 import { printGraph } from "../ir/print.js";
 import type { Graph } from "../ir/types.js";
 import { VERIFY_CODES, verifyGraph } from "../ir/verify.js";
@@ -16,7 +16,12 @@ import type { PassRegistry } from "./registry.js";
 import type { Pass, OptionValue } from "./pass.js";
 
 /** Diagnostic codes of the pass manager. */
-export const MANAGER_CODES = { invalidIr: "E1205", passFailed: "E1206", invalidInput: "E1208", note: "E1209" } as const;
+export const MANAGER_CODES = {
+  invalidIr: "E1205",
+  passFailed: "E1206",
+  invalidInput: "E1208",
+  note: "E1209",
+} as const satisfies Record<string, Code>;
 
 /** What the caller asks to see while a pipeline runs. */
 export interface Instrumentation {

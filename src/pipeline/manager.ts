@@ -4,7 +4,7 @@
 // callbacks between passes. Pure passes in, one final graph out.
 
 import { produce } from "immer";
-import { RmcError, didYouMean, error, formatDiagnostic, type Diagnostic } from "../diagnostics.js";
+import { RmcError, didYouMean, error, formatDiagnostic, type Diagnostic, type Code } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import { verifyGraph } from "../ir/verify.js";
 import type { WeightStore } from "../weights/store.js";
@@ -19,7 +19,12 @@ import { parsePipeline, printStep, type PipelineStep } from "./text.js";
 export const DEFAULT_PIPELINE = "canonicalize,infer-shapes,dce";
 
 /** Diagnostic codes for pipelines that name things the registry lacks, or order passes against their `requires`. */
-export const RESOLVE_CODES = { unknownPass: "E1202", unknownOption: "E1203", badOptionValue: "E1204", order: "E1212" } as const;
+export const RESOLVE_CODES = {
+  unknownPass: "E1202",
+  unknownOption: "E1203",
+  badOptionValue: "E1204",
+  order: "E1212",
+} as const satisfies Record<string, Code>;
 
 const located = (col: number | undefined, message: string, tail = ""): string => `${message}${col !== undefined ? ` at column ${col}` : ""}${tail}`;
 

@@ -4,7 +4,7 @@
 // registered. Built-in passes (passes/*.ts) and plugins implement `Pass`.
 
 import type { produce } from "immer";
-import { didYouMean, type Diagnostic } from "../diagnostics.js";
+import { didYouMean, type Diagnostic } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import type { Batch } from "../data/batch.js";
 import type { WeightStore } from "../weights/store.js";

@@ -8,12 +8,12 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { RmcError, error, type Diagnostic } from "../diagnostics.js";
+import { RmcError, error, type Code, type Diagnostic } from "../diagnostics/index.js";
 import { syntheticSpan } from "../ir/types.js";
 import { checkPassShape, type Pass } from "./pass.js";
 
 /** Diagnostic codes of the registry and plugin loader. */
-export const REGISTRY_CODES = { duplicatePass: "E1207", pluginLoad: "E1210", pluginInvalid: "E1211" } as const;
+export const REGISTRY_CODES = { duplicatePass: "E1207", pluginLoad: "E1210", pluginInvalid: "E1211" } as const satisfies Record<string, Code>;
 
 /** Where registered passes come from: "built-in" or a plugin's path. */
 export const BUILTIN_SOURCE = "built-in";
@@ -79,7 +79,7 @@ export interface LoadedPlugin {
  */
 export async function loadPlugin(path: string, registry: PassRegistry): Promise<LoadedPlugin> {
   const file = resolve(process.cwd(), path);
-  const fail = (message: string, code: string = REGISTRY_CODES.pluginLoad, hint?: string): never => {
+  const fail = (message: string, code: Code = REGISTRY_CODES.pluginLoad, hint?: string): never => {
     throw new RmcError(error(code, message, syntheticSpan(path), hint));
   };
   if (!existsSync(file)) fail(`plugin file not found: ${path} (looked at ${file})`);

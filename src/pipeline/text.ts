@@ -3,10 +3,10 @@
 // the column of each); manager.ts resolves steps against a pass registry and
 // reports unknown passes and options by column.
 
-import { RmcError } from "../diagnostics.js";
+import { RmcError, type Code } from "../diagnostics/index.js";
 
 /** Diagnostic code for a malformed pipeline string. */
-export const E_PIPELINE_SYNTAX = "E1201";
+export const E_PIPELINE_SYNTAX = "E1201" satisfies Code;
 
 /** One step: a pass name and its options as written (values not yet typed). */
 export interface PipelineStep {

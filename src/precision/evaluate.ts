@@ -10,7 +10,7 @@
 // of ±0.05% are noise at that size, and a search that follows noise ends far
 // over budget on held-out data). `measureNE` is NE on labels, for reports.
 
-import { RmcError } from "../diagnostics.js";
+import { RmcError } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import type { Batch } from "../data/batch.js";
 import type { WeightStore } from "../weights/store.js";
@@ -75,7 +75,7 @@ export class ExpectedNE {
     private readonly weights: WeightStore,
     private readonly batches: readonly Batch[],
   ) {
-    if (batches.length === 0) throw new RmcError("no calibration samples", "E1901");
+    if (batches.length === 0) throw new RmcError("no calibration samples", "E1912");
     this.reference = batches.map((b) => interpret(reference, weights, b).outputs);
     for (const name of reference.outputs.map((o) => o.name)) {
       let h = 0;

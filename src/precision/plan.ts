@@ -4,7 +4,7 @@
 // choosing precisions ends in the same record and report.
 
 import { readFileSync } from "node:fs";
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import { writeFileAtomic } from "../util/fs.js";
 import type { NeByOutput } from "./evaluate.js";

@@ -5,7 +5,7 @@
 // `act_scale` = activationScale(r). Everything is deterministic: the same
 // values in any batching give the same scale.
 
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error, type Code } from "../diagnostics/index.js";
 
 const f32 = Math.fround;
 
@@ -18,7 +18,7 @@ export const DEFAULT_PERCENTILE = 99.99;
 /** The smallest activation scale: fp16's minimum normal, 2^-14. */
 export const MIN_ACTIVATION_SCALE = 2 ** -14;
 /** Error code for calibration problems (bad options, bad ranges). */
-export const CALIBRATION_ERROR = "E1401";
+export const CALIBRATION_ERROR = "E1401" satisfies Code;
 
 /** Options of `range`: the percentile (0 < p ≤ 100) for the percentile method. */
 export interface RangeOptions {

@@ -4,7 +4,7 @@
 // manifest that passes here can be trusted for addresses and buffer names; one
 // that does not gets an error saying which field is wrong.
 
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error } from "../diagnostics/index.js";
 import { ARTIFACT_FORMAT, type CheckedManifest, type InputSignature, type Manifest, type WasmLayout, type WgslLayout } from "./manifest.js";
 import { wgslLayoutProblem } from "./check-wgsl.js";
 import { RUNTIME_CODES as C } from "./codes.js";

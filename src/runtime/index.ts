@@ -7,7 +7,7 @@
 // batch against the signature and runs it. Calls to `predict` on one model run
 // one at a time, in call order.
 
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error } from "../diagnostics/index.js";
 import type { InputSignature, Manifest, OutputSignature, WasmManifest } from "./manifest.js";
 import { parseManifest } from "./check.js";
 import { RUNTIME_CODES as C } from "./codes.js";

@@ -4,7 +4,7 @@
 // model. Ids are checked (and clamped or wrapped, per the feature's policy)
 // here too: the compiled code trusts them and never bounds-checks a gather.
 
-import { RmcError, didYouMean, error, type Diagnostic } from "../diagnostics.js";
+import { RmcError, didYouMean, error, type Code, type Diagnostic } from "../diagnostics/index.js";
 import type { InputSignature } from "./manifest.js";
 import { RUNTIME_CODES as C } from "./codes.js";
 
@@ -75,7 +75,7 @@ export function idsInSlice(batch: PreparedBatch, start: number, end: number): nu
 /** Ids room per bag feature per sample that an engine's buffers start with (Wasm workspaces, WebGPU per-call buffers). */
 export const INITIAL_IDS_PER_BAG = 8;
 
-const fail = (code: string, message: string, hint?: string): never => {
+const fail = (code: Code, message: string, hint?: string): never => {
   throw new RmcError(error(code, message, undefined, hint));
 };
 const isArrayLike = (x: unknown): x is ArrayLike<unknown> =>

@@ -4,7 +4,7 @@
 // ids keep their given values (in a Float64Array) so inputs.ts can still
 // report non-integer or out-of-range ids with the sample they came from.
 
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error, type Code } from "../diagnostics/index.js";
 import type { InputSignature } from "./manifest.js";
 import { RUNTIME_CODES as C } from "./codes.js";
 import { checkNames, type BagsInput } from "./inputs.js";
@@ -15,7 +15,7 @@ export type SampleValue = ArrayLike<number> | ArrayLike<ArrayLike<number>> | Arr
 /** A plain-object sample: `{ dense: number[] | Float32Array, sparse: number[][] }` (weighted bags: `[id, weight][][]`). */
 export type SampleObject = Record<string, SampleValue>;
 
-const fail = (message: string, code: string = C.batchShape): never => {
+const fail = (message: string, code: Code = C.batchShape): never => {
   throw new RmcError(error(code, message));
 };
 const isList = (x: unknown): x is ArrayLike<unknown> => Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView));

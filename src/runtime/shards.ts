@@ -6,7 +6,7 @@
 // parts holding their rows, exactly as the kernels route them, and the parts
 // not yet in memory are loaded; a table whose shards are all in is skipped.
 
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error } from "../diagnostics/index.js";
 import type { FileEntry, InputSignature, Manifest, ShardEntry } from "./manifest.js";
 import { RUNTIME_CODES as C } from "./codes.js";
 import type { PreparedBatch } from "./inputs.js";
@@ -26,7 +26,7 @@ interface TableShards {
   reads: { input: number; feature: number }[];
 }
 
-/** Number of entries of an ascending list below `id` (src/ir/tables.ts `hotRank` does the same; the runtime imports nothing outside src/runtime and src/diagnostics.ts). */
+/** Number of entries of an ascending list below `id` (src/ir/tables.ts `hotRank` does the same; the runtime imports nothing outside src/runtime and src/diagnostics). */
 function rank(list: readonly number[], id: number): number {
   let lo = 0;
   let hi = list.length;
@@ -171,7 +171,8 @@ export function shardsProblem(
 export function shardLoadError(s: ShardEntry, cause: unknown): RmcError {
   if (cause instanceof RmcError) {
     const d = cause.diagnostics[0]!;
-    return new RmcError(error(d.code, `${d.message} (shard ${s.name} of table ${s.table}, loaded on first use)`, undefined, d.hint));
+    const message = `${d.message} (shard ${s.name} of table ${s.table}, loaded on first use)`;
+    return new RmcError({ code: d.code, severity: "error", message, ...(d.hint ? { hint: d.hint } : {}) });
   }
   return new RmcError(error(C.fileMissing, `shard ${s.name} of table ${s.table}: ${(cause as Error).message}`));
 }

@@ -1,7 +1,7 @@
 // The built-in targets' facts by name, and the one lookup every stage uses
 // (an unknown name is one error, with a suggestion, wherever it is given).
 
-import { RmcError, didYouMean } from "../diagnostics.js";
+import { RmcError, didYouMean, type Code } from "../diagnostics/index.js";
 import type { TargetInfo } from "./target.js";
 import { WASM_TARGET } from "./wasm.js";
 import { WGSL_TARGET } from "./wgsl.js";
@@ -16,8 +16,8 @@ export const BUILTIN_TARGETS: ReadonlyMap<string, TargetInfo> = new Map([
   ["wgsl", WGSL_TARGET],
 ]);
 
-/** Error code: a target name nothing defines. */
-export const E_UNKNOWN_TARGET = "E0904";
+/** Error code: a target name nothing defines, wherever it is given (a flag, a pass option, the API): a value not among its choices. */
+export const E_UNKNOWN_TARGET = "E0904" satisfies Code;
 
 /**
  * The target called `name`: `known` first (a plugin's target the caller has

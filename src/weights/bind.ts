@@ -10,7 +10,7 @@
 // given twice, E1314 PyTorch names the model cannot place, W1315 unused tensors,
 // E1317 a U8 table whose row width is no prequantized format.
 
-import { RmcError, error, hasErrors, suggest, type Diagnostic } from "../diagnostics.js";
+import { RmcError, error, hasErrors, suggest, type Diagnostic } from "../diagnostics/index.js";
 import { type Graph, type Node, type WeightDecl, refName, valueInputs, weightInputs } from "../ir/types.js";
 import { prequantizedFormat } from "../quant/rowwise.js";
 import { SAFETENSORS_DTYPES, type SafetensorsDType } from "./dtypes.js";

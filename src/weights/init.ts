@@ -3,7 +3,7 @@
 // are lazy (rows generated on demand); weights and biases are small and made
 // eagerly. The recipes themselves are documented in distributions.ts.
 
-import { RmcError, didYouMean, error } from "../diagnostics.js";
+import { RmcError, didYouMean, error } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import { INIT_DISTS, INIT_RECIPE_VERSION, denseValues, tableRows, type InitDist, type InitOptions } from "./distributions.js";
 import { LazyTensor } from "./lazy.js";
@@ -17,11 +17,11 @@ export function checkInitOptions(opts: { seed: unknown; dist: unknown }): InitOp
   if (typeof opts.dist !== "string" || !(INIT_DISTS as readonly string[]).includes(opts.dist)) {
     const hint = typeof opts.dist === "string" ? didYouMean(opts.dist, INIT_DISTS) : undefined;
     throw new RmcError(
-      error("E1303", `unknown weight initialisation ${JSON.stringify(opts.dist)}; choose one of ${INIT_DISTS.join(", ")}`, undefined, hint),
+      error("E1307", `unknown weight initialisation ${JSON.stringify(opts.dist)}; choose one of ${INIT_DISTS.join(", ")}`, undefined, hint),
     );
   }
   if (typeof opts.seed !== "number" || !Number.isSafeInteger(opts.seed))
-    throw new RmcError(error("E1303", `the initialisation seed must be an integer, got ${JSON.stringify(opts.seed)}`));
+    throw new RmcError(error("E1307", `the initialisation seed must be an integer, got ${JSON.stringify(opts.seed)}`));
   return { seed: opts.seed, dist: opts.dist as InitDist };
 }
 

@@ -3,7 +3,7 @@
 // so reading one row of a 10M-row table is instant and nothing is held in
 // memory. Materialising the whole tensor is allowed only for moderate sizes.
 
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error } from "../diagnostics/index.js";
 import type { DType } from "../ir/types.js";
 import { numElements, rowLength, type Tensor } from "./store.js";
 
@@ -46,7 +46,7 @@ export class LazyTensor implements Tensor {
     const n = numElements(this.shape);
     if (n > MAX_MATERIALISE_ELEMENTS)
       throw new RmcError(
-        error("E1303", `tensor \`${this.name}\` [${this.shape.join(", ")}] has ${n} elements, too many to materialise; read it row by row`),
+        error("E1304", `tensor \`${this.name}\` [${this.shape.join(", ")}] has ${n} elements, too many to materialise; read it row by row`),
       );
     const out = new Float32Array(n);
     const perRow = rowLength(this.shape);

@@ -5,7 +5,7 @@
 // PrequantizedTable reads rows dequantized for the interpreter, and hands
 // backends the row bytes unchanged, since quantizing again would lose accuracy.
 
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error, type Code } from "../diagnostics/index.js";
 import type { DType } from "../ir/types.js";
 import { type RowFormat, dequantizeRow, rowBytes } from "../quant/rowwise.js";
 import { MAX_MATERIALISE_ELEMENTS } from "./lazy.js";
@@ -65,8 +65,9 @@ export function describeWidths(dim: number): string {
 const CACHE_BYTES = 16 << 20;
 /** Dequantized copies from `toFloat32` are kept up to this many elements (as the safetensors reader does). */
 const CACHE_ELEMENTS = 4 << 20;
-/** The error code of bad row reads and oversized materialisation (as for other lazily read tensors). */
-const E_TENSOR_READ = "E1303";
+/** The error codes of bad row reads and oversized materialisation (as for other lazily read tensors). */
+const E_ROW_RANGE = "E1303" satisfies Code;
+const E_TOO_LARGE = "E1304" satisfies Code;
 
 /** A `[rows, dim]` table stored as FBGEMM rows: reads dequantize; raw reads copy the bytes unchanged. */
 export class PrequantizedTable implements Tensor {
@@ -130,7 +131,7 @@ export class PrequantizedTable implements Tensor {
     if (rows * dim > MAX_MATERIALISE_ELEMENTS)
       throw new RmcError(
         error(
-          E_TENSOR_READ,
+          E_TOO_LARGE,
           `prequantized table \`${this.name}\` [${rows}, ${dim}] has ${rows * dim} elements, too many to materialise; read it row by row`,
         ),
       );
@@ -144,7 +145,7 @@ export class PrequantizedTable implements Tensor {
   private locate(i: number): [Uint8Array, number] {
     const rows = this.shape[0];
     if (!Number.isInteger(i) || i < 0 || i >= rows)
-      throw new RmcError(error(E_TENSOR_READ, `row ${i} is out of range for prequantized table \`${this.name}\` [${rows}, ${this.dim}]`));
+      throw new RmcError(error(E_ROW_RANGE, `row ${i} is out of range for prequantized table \`${this.name}\` [${rows}, ${this.dim}]`));
     if (!this.bytes && this.source.byteLength <= CACHE_BYTES) this.rawBytes();
     if (this.bytes) return [this.bytes, i * this.rowBytes];
     this.source.read(i * this.rowBytes, this.scratch);

@@ -3,7 +3,7 @@
 // full coverage of the data buffer — because a wrong offset would otherwise
 // show up much later as a silently wrong prediction. Errors are E1301.
 
-import { RmcError, error, type Diagnostic } from "../diagnostics.js";
+import { RmcError, error, type Diagnostic, type Code } from "../diagnostics/index.js";
 import { SAFETENSORS_DTYPES, SAFETENSORS_DTYPE_NAMES, isSafetensorsDType, type SafetensorsDType } from "./dtypes.js";
 
 /** Where one tensor lives: offsets are relative to the start of the data buffer. */
@@ -25,7 +25,7 @@ export interface SafetensorsHeader {
 export const MAX_HEADER_BYTES = 100_000_000;
 
 /** The code of every safetensors format error. */
-export const E_SAFETENSORS = "E1301";
+export const E_SAFETENSORS = "E1301" satisfies Code;
 
 const fail = (file: string, message: string): RmcError => new RmcError(error(E_SAFETENSORS, `${file}: ${message}`));
 

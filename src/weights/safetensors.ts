@@ -5,7 +5,7 @@
 // write.ts (re-exported here); header validation in safetensors-header.ts.
 
 import * as fs from "node:fs";
-import { RmcError, didYouMean, error } from "../diagnostics.js";
+import { RmcError, didYouMean, error } from "../diagnostics/index.js";
 import type { DType } from "../ir/types.js";
 import { SAFETENSORS_DTYPES, decodeToF32, type SafetensorsDType } from "./dtypes.js";
 import { E_SAFETENSORS, headerLength, parseHeader, type SafetensorsEntry } from "./safetensors-header.js";
@@ -111,10 +111,10 @@ class OpenedFile implements SafetensorsFile {
     const entry = this.tensors.get(name);
     if (!entry) {
       const hint = didYouMean(name, this.tensors.keys());
-      throw new RmcError(error(E_SAFETENSORS, `${this.path}: no tensor \`${name}\` in the file${hint ? `; ${hint}` : ""}`));
+      throw new RmcError(error("E1305", `${this.path}: no tensor \`${name}\` in the file${hint ? `; ${hint}` : ""}`));
     }
     const t = new SafetensorsTensor(this.path, name, entry, (pos, out) => {
-      if (this.closed) throw new RmcError(error(E_SAFETENSORS, `${this.path}: tensor \`${name}\` read after the file was closed`));
+      if (this.closed) throw new RmcError(error("E1306", `${this.path}: tensor \`${name}\` read after the file was closed`));
       this.source.read(this.dataStart + pos, out);
     });
     this.opened.set(name, t);
@@ -165,7 +165,7 @@ export class SafetensorsTensor implements Tensor {
   readRow(i: number, out: Float32Array, offset = 0): void {
     const rows = this.shape.length === 0 ? 1 : this.shape[0]!;
     if (!Number.isInteger(i) || i < 0 || i >= rows)
-      throw new RmcError(error(E_SAFETENSORS, `${this.file}: row ${i} is out of range for tensor \`${this.name}\` [${this.shape.join(", ")}]`));
+      throw new RmcError(error("E1303", `${this.file}: row ${i} is out of range for tensor \`${this.name}\` [${this.shape.join(", ")}]`));
     const n = rowLength(this.shape);
     // Small tensors are decoded whole once: a positional read per row would cost a system call per lookup.
     if (!this.cached && numElements(this.shape) <= CACHE_ELEMENTS) this.toFloat32();

@@ -6,13 +6,13 @@
 
 import * as fs from "node:fs";
 import { dirname } from "node:path";
-import { RmcError, error } from "../diagnostics.js";
+import { RmcError, error, type Code } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import { SAFETENSORS_DTYPES, SAFETENSORS_DTYPE_NAMES, encodeFromF32, isSafetensorsDType, type SafetensorsDType } from "./dtypes.js";
 import { numElements, rowLength, type Tensor, type WeightStore } from "./store.js";
 
 /** The code of every error raised while writing weights. */
-export const E_WRITE = "E1302";
+export const E_WRITE = "E1302" satisfies Code;
 
 /** One tensor to write: its header entry, and a producer that emits exactly its bytes, in order. */
 export interface TensorWriter {

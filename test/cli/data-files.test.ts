@@ -80,7 +80,7 @@ describe("rmc run on data files", () => {
     const r = await rmc("run", strict, "--weights", weights, "--data", bad);
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(
-      /error E0712: .*bad\.tsv:2: field C1 \(s feature 0\): id `A` \(10\) is outside the 10 rows of table a\.weight, whose ids policy is error/,
+      /error E0714: .*bad\.tsv:2: field C1 \(s feature 0\): id `A` \(10\) is outside the 10 rows of table a\.weight, whose ids policy is error/,
     );
     // Ids beyond 32 bits are refused too, not wrapped into range.
     const huge = file("huge.tsv", "1\t1\tfffffffffffff\t1\t1\n");

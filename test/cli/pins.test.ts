@@ -40,7 +40,7 @@ describe("pins on the command line", () => {
       join(dir, "a"),
     );
     expect(r.code, r.err).toBe(0);
-    expect(r.err).toContain("note N1912: --pin item_emb.weight=int4 overrides the model's @precision(fp16) at line 13");
+    expect(r.err).toContain("note N1914: --pin item_emb.weight=int4 overrides the model's @precision(fp16) at line 13");
     const d = (JSON.parse(readFileSync(plan, "utf8")) as PrecisionPlan).decisions.find((x) => x.unit === "item_emb.weight")!;
     expect(d).toMatchObject({ precision: "int4", source: "pin", pin: "command line" });
     expect(d.why).toBe("pinned with --pin item_emb.weight=int4 (over the model's @precision(fp16) at line 13)");

@@ -220,7 +220,21 @@ describe("precision on the command line", () => {
     expect(art(fixed).ir.nodes.some((n) => Array.isArray(n.attrs.buffer))).toBe(true);
     // A WebGPU artifact is repaired into a WebGPU artifact (a budget of 0 forces every lowered unit back up).
     const fixedGpu = join(dir, "fixed-wgsl");
-    const gpu = await rmc("verify", join(dir, "dist-wgsl"), "--weights", w3, "--data", d3, "--rows", "128", "--ne-budget", "0", "--repair", "-o", fixedGpu);
+    const gpu = await rmc(
+      "verify",
+      join(dir, "dist-wgsl"),
+      "--weights",
+      w3,
+      "--data",
+      d3,
+      "--rows",
+      "128",
+      "--ne-budget",
+      "0",
+      "--repair",
+      "-o",
+      fixedGpu,
+    );
     expect(gpu.code, gpu.err).toBe(0);
     expect(art(fixedGpu).target).toBe("wgsl");
   });

@@ -6,7 +6,7 @@ import { generateData, type GenerateOptions } from "../../src/data/generate.js";
 import { dataSchema, type DataSchema } from "../../src/data/schema.js";
 import { dataStats } from "../../src/data/stats.js";
 import { readBatches } from "../../src/data/tsv.js";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { batchDigest, kaggleGraph, smallGraph, tempDir } from "./fixtures.js";
 
 const tmp = tempDir();

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { dataStats, formatDataStats } from "../../src/data/stats.js";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { tempDir } from "./fixtures.js";
 
 const tmp = tempDir();

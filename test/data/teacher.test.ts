@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { entropy, expectedNE, fitTeacher } from "../../src/data/teacher.js";
 import { Rng } from "../../src/util/rng.js";
 

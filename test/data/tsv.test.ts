@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { isBags, type Bags, type Batch } from "../../src/data/batch.js";
 import { dataSchema } from "../../src/data/schema.js";
 import { parseLine, readBatches } from "../../src/data/tsv.js";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { kaggleGraph, smallGraph, tempDir } from "./fixtures.js";
 
 const tmp = tempDir();

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { type Diagnostic, formatDiagnostics } from "../../src/diagnostics.js";
+import { type Diagnostic, formatDiagnostics } from "../../src/diagnostics/index.js";
 import { CODES, parseModel } from "../../src/frontend/index.js";
 import { expectGolden } from "../golden.js";
 

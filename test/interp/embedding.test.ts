@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from "vitest";
 import { interpret } from "../../src/interp/interpreter.js";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import type { Bags } from "../../src/data/batch.js";
 import type { Tensor } from "../../src/weights/store.js";
 import { RowOnlyTensor, bags, bagsType, expectClose, graph, node, randoms, rng, store } from "./build.js";

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { interpret } from "../../src/interp/interpreter.js";
 import { KERNELS } from "../../src/interp/kernels.js";
 import { OP_NAMES } from "../../src/ir/ops.js";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import type { Bags, Batch } from "../../src/data/batch.js";
 import { DenseTensor, type Tensor } from "../../src/weights/store.js";
 import { bags, bagsType, dense, graph, node, store } from "./build.js";

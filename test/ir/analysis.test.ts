@@ -2,7 +2,7 @@
 // and live ranges, checked against orders and ranges worked out by hand.
 
 import { describe, expect, it } from "vitest";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { findCycles, liveness, toGraphlib, topologicalOrder, users } from "../../src/ir/analysis.js";
 import type { Graph } from "../../src/ir/types.js";
 import { dlrmSmall, f32, input, node, output } from "./graphs.js";

@@ -4,7 +4,7 @@
 
 import { crc32 as zlibCrc32 } from "node:zlib";
 import { describe, expect, it } from "vitest";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { parseGraph } from "../../src/ir/parse.js";
 import { crc32, printGraph } from "../../src/ir/print.js";
 import type { Graph } from "../../src/ir/types.js";

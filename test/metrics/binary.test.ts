@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { BinaryMetrics, LOG_LOSS_EPS, neDeltaPercent } from "../../src/metrics/binary.js";
 import { formatMetrics } from "../../src/metrics/format.js";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { Rng } from "../../src/util/rng.js";
 
 const f32 = (xs: number[]): Float32Array => Float32Array.from(xs);

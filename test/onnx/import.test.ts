@@ -7,7 +7,7 @@
 
 import { describe, expect, it } from "vitest";
 import type { Bags } from "../../src/data/batch.js";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { interpret } from "../../src/interp/interpreter.js";
 import { OnnxBuilder } from "../../src/onnx/builder.js";
 import { importOnnx } from "../../src/onnx/import.js";

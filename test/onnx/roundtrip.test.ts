@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import type { Graph } from "../../src/ir/types.js";
 import { exportOnnx } from "../../src/onnx/export.js";
 import { importOnnx } from "../../src/onnx/import.js";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { initWeights } from "../../src/weights/init.js";
 import { DenseTensor } from "../../src/weights/store.js";
 import { canonical } from "../backends/wasm/helpers.js";

@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { RmcError, formatDiagnostic } from "../../src/diagnostics.js";
+import { RmcError, formatDiagnostic } from "../../src/diagnostics/index.js";
 import { parseGraph } from "../../src/ir/parse.js";
 import { printGraph } from "../../src/ir/print.js";
 import { runPipeline } from "../../src/pipeline/index.js";

@@ -12,7 +12,7 @@ import { BUILTIN_PASSES, createPassRegistry } from "../../passes/index.js";
 import { BUILTIN_BACKENDS } from "../../backends/index.js";
 import { compilerRegistry } from "../../src/driver/index.js";
 import { inferShapes } from "../../passes/infer-shapes.js";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import type { Graph } from "../../src/ir/types.js";
 import { verifyGraph } from "../../src/ir/verify.js";
 import type { OptionValue, Pass } from "../../src/pipeline/pass.js";

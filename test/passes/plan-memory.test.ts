@@ -16,7 +16,7 @@ import { initWeights } from "../../src/weights/init.js";
 import { dataSchema } from "../../src/data/schema.js";
 import { InputSampler, rawToBatch } from "../../src/data/synth.js";
 import { Rng } from "../../src/util/rng.js";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import type { Graph } from "../../src/ir/types.js";
 import type { Manifest } from "../../src/runtime/manifest.js";
 import { idCapsFor, planWorkspaces } from "../../src/runtime/wasm/workspace.js";

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { produce } from "immer";
 import { afterAll, describe, expect, it } from "vitest";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { parseGraph } from "../../src/ir/parse.js";
 import { printGraph } from "../../src/ir/print.js";
 import type { Graph } from "../../src/ir/types.js";

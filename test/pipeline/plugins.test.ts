@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { printGraph } from "../../src/ir/print.js";
 import { parseGraph } from "../../src/ir/parse.js";
 import { PassRegistry, loadPlugin, runPipelineWithReport } from "../../src/pipeline/index.js";

@@ -2,7 +2,7 @@
 // how option text becomes typed values.
 
 import { describe, expect, it } from "vitest";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { camelCase, kebabCase, parseOptionValue } from "../../src/pipeline/pass.js";
 import { parsePipeline, printPipeline } from "../../src/pipeline/text.js";
 

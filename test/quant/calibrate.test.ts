@@ -4,7 +4,7 @@
 // samples, batching independence, and the fp16 floor of activationScale.
 
 import { describe, expect, it } from "vitest";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { RangeCollector, activationScale, calibrateRange } from "../../src/quant/calibrate.js";
 import { Rng } from "../../src/util/rng.js";
 import { rne } from "./reference.js";

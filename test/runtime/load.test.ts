@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, expect, test } from "vitest";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { load } from "../../src/runtime/index.js";
 import { readFileChecked } from "../../src/runtime/host/node.js";
 import { WorkerPool } from "../../src/runtime/wasm/pool.js";

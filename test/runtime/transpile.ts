@@ -13,15 +13,15 @@ import ts from "typescript";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
-const runtimeSources = (): string[] => [
-  ...readdirSync(join(repo, "src/runtime"), { recursive: true, encoding: "utf8" })
+const sourcesUnder = (folder: string): string[] =>
+  readdirSync(join(repo, folder), { recursive: true, encoding: "utf8" })
     .filter((f) => f.endsWith(".ts"))
-    .map((f) => `src/runtime/${f.split(sep).join("/")}`)
-    .sort(),
-  "src/diagnostics.ts",
-];
+    .map((f) => `${folder}/${f.split(sep).join("/")}`)
+    .sort();
 
-/** Transpiles every .ts file under src/runtime (subfolders included) and src/diagnostics.ts under `root` (an ES module package). */
+const runtimeSources = (): string[] => [...sourcesUnder("src/runtime"), ...sourcesUnder("src/diagnostics")];
+
+/** Transpiles every .ts file under src/runtime and src/diagnostics (subfolders included) under `root` (an ES module package). */
 export function transpileRuntime(root: string): { workerUrl: URL; entry: string } {
   for (const source of runtimeSources()) {
     const out = join(root, source.replace(/\.ts$/, ".js"));

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { load, type Model, type SampleObject } from "../../src/runtime/index.js";
 import { writeFakeArtifact, type FakeSpec } from "./fake-artifact.js";
 import { randomBatch, referencePredict } from "./reference.js";

@@ -9,7 +9,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, wri
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { parseManifest } from "../../src/runtime/check.js";
 import { load, type LoadOptions } from "../../src/runtime/index.js";
 import { prepareBatch } from "../../src/runtime/inputs.js";

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { load, type Model, type SampleObject } from "../../src/runtime/index.js";
 import { requireAdapter } from "../webgpu.js";
 import { fakeWgslPredict, worstRelError, writeFakeWgslArtifact, type FakeWgslSpec } from "./fake-wgsl.js";

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { load, type SampleObject } from "../../src/runtime/index.js";
 import { languageFeaturesOf } from "../../src/runtime/webgpu/device.js";
 import { requireAdapter } from "../webgpu.js";

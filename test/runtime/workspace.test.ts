@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { load } from "../../src/runtime/index.js";
 import type { InputSignature, WasmLayout } from "../../src/runtime/manifest.js";
 import { fittingPlan, planWorkspaces } from "../../src/runtime/wasm/workspace.js";

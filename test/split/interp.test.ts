@@ -6,7 +6,7 @@
 
 import { describe, expect, it } from "vitest";
 import { interpret } from "../../src/interp/interpreter.js";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { precisionUnits } from "../../src/precision/units.js";
 import { isBags } from "../../src/data/batch.js";
 import { printGraph } from "../../src/ir/print.js";

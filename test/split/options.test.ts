@@ -1,9 +1,10 @@
-// split-tables' options: each bad one is an error (E1930) that says what is
-// wrong, before anything is split; sizes follow the table's precision; the
-// compile command splits by the target's buffer limit.
+// split-tables' options: each bad one is an error (E1930; an unknown target is
+// E0904, as everywhere) that says what is wrong, before anything is split;
+// sizes follow the table's precision; the compile command splits by the
+// target's buffer limit.
 
 import { describe, expect, it } from "vitest";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { batches, model, partNames, run } from "./helpers.js";
 import { runPipelineWithReport } from "../../src/pipeline/index.js";
 import { createPassRegistry } from "../../passes/index.js";
@@ -23,7 +24,7 @@ describe("split-tables options", () => {
   const calib = batches(g, [32]);
   for (const [pipeline, message] of [
     ["split-tables{mode=diagonal}", /E1204 option `mode` of `split-tables` must be one of rows, cols, got `diagonal`/],
-    ["split-tables{target=cuda}", /E1930 .*unknown target `cuda`.*max-bytes/],
+    ["split-tables{target=cuda}", /E0904 .*unknown target `cuda`.*max-bytes/],
     ["split-tables{hot=2,hot-bytes=1KiB}", /E1930 .*hot .* or hot-bytes .*not both/],
     ["split-tables{hot=2,mode=cols}", /E1930 .*mode=cols cannot be combined/],
     ["split-tables{cold-precision=int4}", /E1930 .*need a hot\/cold split/],

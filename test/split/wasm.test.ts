@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { interpret } from "../../src/interp/interpreter.js";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { load } from "../../src/runtime/index.js";
 import type { Manifest } from "../../src/runtime/manifest.js";
 import type { Batch } from "../../src/data/batch.js";

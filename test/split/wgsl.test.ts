@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileWgsl } from "../../backends/wgsl/index.js";
 import { interpret } from "../../src/interp/interpreter.js";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { load } from "../../src/runtime/index.js";
 import type { Manifest } from "../../src/runtime/manifest.js";
 import type { Graph } from "../../src/ir/types.js";

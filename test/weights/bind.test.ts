@@ -3,7 +3,7 @@
 
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { hasErrors, type Diagnostic } from "../../src/diagnostics.js";
+import { hasErrors, type Diagnostic } from "../../src/diagnostics/index.js";
 import type { Graph } from "../../src/ir/types.js";
 import { bindWeights, loadWeights, pytorchNames, writeWeights } from "../../src/weights/bind.js";
 import { encodeFromF32 } from "../../src/weights/dtypes.js";

@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { expect } from "vitest";
-import { RmcError } from "../../src/diagnostics.js";
+import { RmcError } from "../../src/diagnostics/index.js";
 import { type Graph, type Node, type WeightDecl, syntheticSpan, tensor } from "../../src/ir/types.js";
 
 /** A safetensors file: 8-byte little-endian header length, the header text as given, then the data. */

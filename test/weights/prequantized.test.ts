@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import type { Diagnostic } from "../../src/diagnostics.js";
+import type { Diagnostic } from "../../src/diagnostics/index.js";
 import type { Graph } from "../../src/ir/types.js";
 import { bindWeights } from "../../src/weights/bind.js";
 import { PrequantizedTable, isPrequantized } from "../../src/weights/prequantized.js";

@@ -1,7 +1,7 @@
 // `rmc check`: parse and verify model files, print every diagnostic, and exit
 // non-zero if any has an error. The quickest way to validate a model.
 
-import { formatDiagnostics, hasErrors } from "../../diagnostics.js";
+import { formatDiagnostics, hasErrors } from "../../diagnostics/index.js";
 import { parseModel } from "../../frontend/index.js";
 import type { Command } from "../command.js";
 import { readSource, sourceLookup } from "../sources.js";

@@ -7,7 +7,7 @@ import { numberFlag } from "../args.js";
 import { loadModel } from "../model.js";
 import { dataSchema } from "../../data/schema.js";
 import { dataStats, formatDataStats } from "../../data/stats.js";
-import { RmcError } from "../../diagnostics.js";
+import { RmcError } from "../../diagnostics/index.js";
 import { progress } from "../progress.js";
 
 export const dataStatsCmd: Command = {

@@ -5,7 +5,7 @@
 // precision forms are documented in docs/onnx.md.
 
 import { statSync } from "node:fs";
-import { RmcError } from "../../diagnostics.js";
+import { RmcError } from "../../diagnostics/index.js";
 import { EXPORT_PRECISIONS, exportOnnx, type ExportPrecision } from "../../onnx/export.js";
 import { writeFileAtomic } from "../../util/fs.js";
 import type { Command } from "../command.js";

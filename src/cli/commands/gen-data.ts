@@ -9,7 +9,7 @@ import { loadModel, loadWeights, runPasses, WEIGHT_FLAGS } from "../model.js";
 import { dataSchema, describeSchema } from "../../data/schema.js";
 import { generateData } from "../../data/generate.js";
 import { outputLogits, logitSources } from "../../interp/logits.js";
-import { RmcError } from "../../diagnostics.js";
+import { RmcError } from "../../diagnostics/index.js";
 import { progress } from "../progress.js";
 import { humanBytes } from "../summary.js";
 

@@ -4,7 +4,7 @@
 // are written atomically, and only once the whole graph has been recognised.
 
 import { readFileSync, statSync } from "node:fs";
-import { RmcError } from "../../diagnostics.js";
+import { RmcError } from "../../diagnostics/index.js";
 import { importOnnx } from "../../onnx/import.js";
 import { writeFileAtomic } from "../../util/fs.js";
 import { DenseTensor, type Tensor } from "../../weights/store.js";
@@ -32,7 +32,7 @@ export const importOnnxCmd: Command = {
     const cmd = "import-onnx";
     const out = requireFlag(args, "output", cmd);
     if (!out.endsWith(".rmdl"))
-      throw new RmcError(`rmc ${cmd}: -o must name a .rmdl file (the weights go beside it as .safetensors), got \`${out}\``, "E0904");
+      throw new RmcError(`rmc ${cmd}: -o must name a .rmdl file (the weights go beside it as .safetensors), got \`${out}\``, "E0903");
     const file = args.positionals[0]!;
     let bytes: Uint8Array;
     try {

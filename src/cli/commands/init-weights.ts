@@ -3,7 +3,7 @@
 // with larger norms), with the output layers calibrated so the model predicts
 // a realistic CTR and NE on synthetic data (see src/weights/calibrate.ts).
 
-import { RmcError } from "../../diagnostics.js";
+import { RmcError } from "../../diagnostics/index.js";
 import { initMetadata, initWeights } from "../../weights/init.js";
 import { writeWeights } from "../../weights/write.js";
 import { calibrateOutputs } from "../../interp/output-calibration.js";

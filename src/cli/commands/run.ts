@@ -9,7 +9,7 @@ import type { Batch } from "../../data/batch.js";
 import type { ParsedArgs } from "../args.js";
 import type { CliIO, Command } from "../command.js";
 import { once } from "node:events";
-import { RmcError } from "../../diagnostics.js";
+import { RmcError } from "../../diagnostics/index.js";
 import { interpret } from "../../interp/interpreter.js";
 import { BinaryMetrics, formatMetrics } from "../../metrics/index.js";
 import { dataSchema } from "../../data/schema.js";

@@ -5,7 +5,7 @@
 // as few tables and layers as it can to get back within budget, prints what
 // it changed, and recompiles the artifact with the repaired plan.
 
-import { RmcError } from "../../diagnostics.js";
+import { RmcError } from "../../diagnostics/index.js";
 import type { Graph } from "../../ir/types.js";
 import type { Batch } from "../../data/batch.js";
 import { dataSchema } from "../../data/schema.js";

@@ -4,7 +4,7 @@
 // is an error naming it rather than a model that silently computes something
 // else. The interface and its errors only, so either reader may import it.
 
-import { RmcError, error } from "../../diagnostics.js";
+import { RmcError, error } from "../../diagnostics/index.js";
 import type { FileEntry } from "../manifest.js";
 import { RUNTIME_CODES as C } from "../codes.js";
 

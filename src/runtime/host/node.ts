@@ -10,7 +10,7 @@ import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { RmcError, error } from "../../diagnostics.js";
+import { RmcError, error } from "../../diagnostics/index.js";
 import type { FileEntry } from "../manifest.js";
 import { RUNTIME_CODES as C } from "../codes.js";
 import { MANIFEST_FILE, checksumMismatch, missingFile, sizeMismatch, type ArtifactFiles } from "./files.js";

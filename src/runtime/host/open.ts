@@ -3,7 +3,7 @@
 // by fetch, anywhere — as the ArtifactFiles of files.ts, each file checked
 // against its size and sha256 in manifest.json.
 
-import { RmcError, error } from "../../diagnostics.js";
+import { RmcError, error, type Code } from "../../diagnostics/index.js";
 import type { FileEntry } from "../manifest.js";
 import { RUNTIME_CODES as C } from "../codes.js";
 import { MANIFEST_FILE, checksumMismatch, sizeMismatch, type ArtifactFiles } from "./files.js";
@@ -28,7 +28,7 @@ export async function openArtifact(dir: string | URL, fetchFn: typeof fetch | un
 
 function urlArtifact(base: URL, fetcher: typeof fetch): ArtifactFiles {
   const where = (name: string): string => new URL(name, base).href;
-  const get = async (name: string, code: string): Promise<Response> => {
+  const get = async (name: string, code: Code): Promise<Response> => {
     let response: Response;
     try {
       response = await fetcher(where(name));

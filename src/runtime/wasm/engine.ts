@@ -5,7 +5,7 @@
 // slices of samples, one per thread; the main thread runs the first slice
 // itself while workers run the others, each in its own workspace.
 
-import { RmcError, error } from "../../diagnostics.js";
+import { RmcError, error } from "../../diagnostics/index.js";
 import type { Manifest, WasmManifest } from "../manifest.js";
 import { RUNTIME_CODES as C } from "../codes.js";
 import type { ArtifactFiles } from "../host/files.js";

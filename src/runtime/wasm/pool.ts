@@ -5,7 +5,7 @@
 // instead of leaving a caller hanging. Idle workers do not keep a Node process
 // alive.
 
-import { RmcError, error } from "../../diagnostics.js";
+import { RmcError, error } from "../../diagnostics/index.js";
 import { RUNTIME_CODES as C } from "../codes.js";
 import type { ThreadHandle, WasmMemory, WasmModule } from "../host/platform.js";
 import { spawnThread } from "../host/threads.js";

@@ -5,7 +5,7 @@
 // with its KJT re-packed for the slice's samples, and copies outputs out into
 // fresh arrays.
 
-import { RmcError, error } from "../../diagnostics.js";
+import { RmcError, error } from "../../diagnostics/index.js";
 import type { InputSignature, OutputSignature, WasmLayout } from "../manifest.js";
 import { RUNTIME_CODES as C } from "../codes.js";
 import { INITIAL_IDS_PER_BAG, bagOffsets, type PreparedBatch } from "../inputs.js";

@@ -4,7 +4,7 @@
 // expressions for a capacity of samples and ids, with a MAP_READ staging
 // buffer for the outputs, and replaced by bigger ones when a batch needs more.
 
-import { RmcError, error } from "../../diagnostics.js";
+import { RmcError, error } from "../../diagnostics/index.js";
 import type { InputSignature, OutputSignature, WgslLayout, WgslManifest } from "../manifest.js";
 import { RUNTIME_CODES as C } from "../codes.js";
 import { evaluateSize } from "../check-wgsl.js";

@@ -5,7 +5,7 @@
 // needs. Also watches the device for loss and stray errors, so a broken GPU
 // becomes an RmcError, never a hang.
 
-import { RmcError, error } from "../../diagnostics.js";
+import { RmcError, error } from "../../diagnostics/index.js";
 import type { WgslLayout, WgslStep } from "../manifest.js";
 import { RUNTIME_CODES as C } from "../codes.js";
 import { isNode } from "../host/platform.js";

@@ -5,7 +5,7 @@
 // computed here) and the params uniform, encodes every step in one compute
 // pass, copies the outputs to a staging buffer, submits once and maps it back.
 
-import { RmcError, error } from "../../diagnostics.js";
+import { RmcError, error } from "../../diagnostics/index.js";
 import type { OutputSignature, WgslLayout, WgslManifest, WgslStep } from "../manifest.js";
 import { RUNTIME_CODES as C } from "../codes.js";
 import { evaluateSize } from "../check-wgsl.js";

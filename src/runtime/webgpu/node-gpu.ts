@@ -5,7 +5,7 @@
 // only print an error there); the instance that gave an adapter is reused.
 
 import { existsSync, readdirSync } from "node:fs";
-import { RmcError, error } from "../../diagnostics.js";
+import { RmcError, error } from "../../diagnostics/index.js";
 import { RUNTIME_CODES as C } from "../codes.js";
 import type { Gpu } from "./api.js";
 import { requestAnyAdapter, type FoundAdapter } from "./adapter.js";

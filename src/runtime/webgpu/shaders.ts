@@ -5,7 +5,7 @@
 // RmcErrors naming the file, line:col and the IR nodes of the steps that run
 // it. Then one compute pipeline per shader.
 
-import { RmcError, error, type Diagnostic } from "../../diagnostics.js";
+import { RmcError, error, type Diagnostic } from "../../diagnostics/index.js";
 import type { WgslManifest, WgslStep } from "../manifest.js";
 import { RUNTIME_CODES as C } from "../codes.js";
 import type { ArtifactFiles } from "../host/files.js";

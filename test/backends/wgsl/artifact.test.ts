@@ -10,7 +10,7 @@ import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { RmcError } from "../../../src/diagnostics.js";
+import { RmcError } from "../../../src/diagnostics/index.js";
 import type { Manifest } from "../../../src/runtime/manifest.js";
 import { initWeights } from "../../../src/weights/init.js";
 import { parseModel } from "../../../src/frontend/index.js";

@@ -2,7 +2,7 @@
 // the rendered form users see (location, source line, caret, hint).
 
 import { describe, expect, it } from "vitest";
-import { didYouMean, editDistance, formatDiagnostic, formatDiagnostics, error } from "../src/diagnostics.js";
+import { didYouMean, editDistance, formatDiagnostic, formatDiagnostics, error } from "../../src/diagnostics/index.js";
 
 describe("suggestions", () => {
   it("counts a swap of neighbouring letters as one edit", () => {
@@ -32,7 +32,10 @@ describe("rendering", () => {
   });
 
   it("sorts by position and counts errors and warnings", () => {
-    const text = formatDiagnostics([error("E2", "second", { ...span, line: 3, col: 1 }), { ...error("W1", "first", span), severity: "warning" }]);
+    const text = formatDiagnostics([
+      error("E0102", "second", { ...span, line: 3, col: 1 }),
+      { ...error("W0210", "first", span), severity: "warning" },
+    ]);
     expect(text.indexOf("first")).toBeLessThan(text.indexOf("second"));
     expect(text.endsWith("1 error, 1 warning")).toBe(true);
   });

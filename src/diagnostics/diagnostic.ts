@@ -2,8 +2,20 @@
 // data, CLI) reports a problem to a user. A diagnostic carries a code, a
 // message, the source span it is about and an optional hint; `formatDiagnostic`
 // renders it as `file:line:col: error E0101: ...`, the source line and a caret.
+// `Span` lives here, not in the IR, so that this folder imports nothing of rmc's.
+// rmc's own constructors take a `Code` from codes.ts; a Diagnostic's code stays
+// a string, since plugin passes push diagnostics with codes of their own.
 
-import type { Span } from "./ir/types.js";
+import type { Code } from "./codes.js";
+
+/** A source range: 1-based line and column; `endCol` is exclusive. */
+export interface Span {
+  file: string;
+  line: number;
+  col: number;
+  endLine: number;
+  endCol: number;
+}
 
 export type Severity = "error" | "warning" | "note";
 
@@ -21,7 +33,7 @@ export interface Diagnostic {
  */
 export class RmcError extends Error {
   readonly diagnostics: Diagnostic[];
-  constructor(diagnostics: Diagnostic[] | Diagnostic | string, code = "E0001") {
+  constructor(diagnostics: Diagnostic[] | Diagnostic | string, code: Code = "E0001") {
     const list =
       typeof diagnostics === "string"
         ? [{ code, severity: "error" as const, message: diagnostics }]
@@ -35,7 +47,7 @@ export class RmcError extends Error {
 }
 
 /** Shorthand for an error diagnostic. */
-export const error = (code: string, message: string, span?: Span, hint?: string): Diagnostic => ({
+export const error = (code: Code, message: string, span?: Span, hint?: string): Diagnostic => ({
   code,
   severity: "error",
   message,
