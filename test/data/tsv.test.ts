@@ -122,6 +122,17 @@ describe("reader errors name the file, line and field", () => {
     expect(await readError(`1\t0\t3\t1\t\t\t\t5:x`)).toMatch(/bad\.tsv:1: field C4 \(w feature 0\): bad weight in `5:x`/);
     expect(await readError(`1\t0\t3\t1\ta:2\t\t\t`)).toMatch(/field C1 \(s feature 0\): `a:2` has a weight but s is not a weighted_bags input/);
   });
+  it("takes the number and id spellings docs/data.md lists, and refuses the others", async () => {
+    // Dense: sign, fraction alone, trailing point, exponent; sparse: upper- and lower-case hex of any length.
+    const ok = ["1\t0\t1e3\t+3\tA\tfF\t\t", "0\t1\t.5\t3.\t0003E8\t\t\t", "0\t0\t-4\t1.5E-2\t\t\t\t"].join("\n");
+    const [b] = await readAll(tmp.file("spell.tsv", ok + "\n"), { dense: "none" });
+    expect(b!.inputs.d).toEqual(f32([1000, 3, 0.5, 3, -4, 0.015]));
+    expect(Array.from(bags(b!, "s").values.slice(0, 3))).toEqual([10 % 10, 0x3e8 % 10, 0xff % 1000]);
+    for (const bad of ["0x10", "inf", "nan", "1,5", " 3", "3 "])
+      expect(await readError(`1\t0\t${bad}\t1\t\t\t\t`), bad).toMatch(/E0702|is not a number/);
+    for (const bad of ["0x1f", "a,,b", "g"]) expect(await readError(`1\t0\t3\t1\t${bad}\t\t\t`), bad).toMatch(/hex id|empty id/);
+  });
+
   it("missing file", async () => {
     await expect(readAll("/nonexistent/rmc/x.tsv")).rejects.toThrow(/cannot read \/nonexistent\/rmc\/x\.tsv: no such file/);
   });

@@ -12,6 +12,8 @@ import { BUILTIN_PASSES, createPassRegistry } from "../../passes/index.js";
 import { BUILTIN_BACKENDS } from "../../backends/index.js";
 import { compilerRegistry } from "../../src/driver/index.js";
 import { inferShapes } from "../../passes/infer-shapes.js";
+import { parseModel } from "../../src/frontend/index.js";
+import { runPipeline } from "../../src/pipeline/index.js";
 import { RmcError } from "../../src/diagnostics/index.js";
 import type { Graph } from "../../src/ir/types.js";
 import { verifyGraph } from "../../src/ir/verify.js";
@@ -105,5 +107,22 @@ describe("built-in passes", () => {
       d.nodes[2]!.op = "interactt";
     });
     expect(() => run(inferShapes, g)).toThrow(/%z: unknown op `interactt`/);
+  });
+});
+
+describe("canonicalize's names (docs/language.md: mlp, cross)", () => {
+  const ids = (src: string): string[] => {
+    const g = parseModel(src, "names.rmdl").graph!;
+    return runPipeline(g, "canonicalize", createPassRegistry(), { out: () => {} }).nodes.map((n) => n.id);
+  };
+  const model = (stmt: string) => `model m {\n  input x: f32[6]\n  ${stmt}\n  output y = top\n}`;
+
+  it("the last node of an mlp takes its id: the final activation's, or with final: none the last linear's", () => {
+    expect(ids(model("top = mlp(x, [4, 3, 1], final: sigmoid)"))).toEqual(["top.0", "top.0.relu", "top.1", "top.1.relu", "top.2", "top"]);
+    expect(ids(model("top = mlp(x, [4, 3, 1], final: none)"))).toEqual(["top.0", "top.0.relu", "top.1", "top.1.relu", "top"]);
+  });
+
+  it("the last layer of a cross takes its id", () => {
+    expect(ids(model("top = cross(x, layers: 3)"))).toEqual(["top.0", "top.1", "top"]);
   });
 });
