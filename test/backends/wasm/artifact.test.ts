@@ -179,10 +179,12 @@ describe("the artifact", () => {
   });
 
   it("rejects precisions it does not implement, naming the pin's place", async () => {
-    const src = readFileSync(join(EXAMPLES, "multitask.rmdl"), "utf8").replace("@precision(fp16)", "@precision(bf16)");
-    const m = parseModel(src, "mt.rmdl").graph!;
+    // The front end and the verifier refuse a bf16 table; IR made some other way meets the backend's own check.
+    const m = parseModel(readFileSync(join(EXAMPLES, "multitask.rmdl"), "utf8"), "mt.rmdl").graph!;
+    const bf16 = structuredClone(canonical(m));
+    bf16.weights.find((w) => w.name === "item_emb.weight")!.attrs.precision = "bf16";
     try {
-      await compileTo(canonical(m), initWeights(m, { seed: 1, dist: "gaussian" }));
+      await compileTo(bf16, initWeights(m, { seed: 1, dist: "gaussian" }));
       expect.unreachable();
     } catch (e) {
       const d = (e as RmcError).diagnostics[0]!;
