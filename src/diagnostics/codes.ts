@@ -189,6 +189,11 @@ export const CODES = {
   E1736: { stage: "runtime", meaning: "the GPU reported an error (validation, out of memory) running a batch" },
   E1737: { stage: "runtime", meaning: "the GPU device was lost" },
   E1738: { stage: "runtime", meaning: "one sample alone exceeds the device's limits (batches are sliced)" },
+  E1740: { stage: "runtime", meaning: "an embedding store that cannot be read (a file or a Redis Cluster)" },
+  E1741: { stage: "runtime", meaning: "a store block whose bytes are not the ones the artifact's index records" },
+  E1742: { stage: "runtime", meaning: "a store that holds another artifact version's rows, or none of this one's" },
+  E1743: { stage: "runtime", meaning: "a store read that did not finish within its timeout" },
+  E1744: { stage: "runtime", meaning: "a store option or address that cannot be used" },
 
   E1801: { stage: "backends", meaning: "an op no kernel of the backend implements (run canonicalize first for mlp and cross)" },
   E1802: { stage: "backends", meaning: "weights too large for a wasm32 memory (4 GiB)" },
