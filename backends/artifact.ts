@@ -42,6 +42,18 @@ export class ArtifactWriter {
     writeFileSync(this.path(name), data);
   }
 
+  /** Makes a folder inside the artifact. */
+  mkdir(name: string): void {
+    mkdirSync(this.path(name), { recursive: true });
+  }
+
+  /** Records a file whose sha256 its writer computed while streaming it (a table too big to read back). */
+  record(name: string, sha256: string): FileEntry {
+    const entry = { sha256, bytes: statSync(this.path(name)).size };
+    this.entries[name] = entry;
+    return entry;
+  }
+
   /** Records the size and checksum of a written file for the manifest. */
   seal(name: string): FileEntry {
     const entry = { sha256: sha256File(this.path(name)), bytes: statSync(this.path(name)).size };

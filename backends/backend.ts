@@ -19,6 +19,8 @@ export interface CompileOptions {
   compilerVersion: string;
   /** Extra records for the manifest (e.g. the precision plan, so `rmc verify` can reapply it). */
   manifestExtras?: Record<string, unknown>;
+  /** Rows each staging table of a store-placed table holds per call (default backends/staging.ts's). */
+  stagingRows?: number;
 }
 
 /** What a compile produced, for the CLI's report. */

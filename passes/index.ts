@@ -9,6 +9,7 @@ import { canonicalize } from "./canonicalize.js";
 import { dce } from "./dce.js";
 import { inferShapes } from "./infer-shapes.js";
 import { splitTables } from "./split-tables.js";
+import { placeTables } from "./place-tables.js";
 import { fuseEpilogue } from "./fuse-epilogue.js";
 import { fuseBags } from "./fuse-bags.js";
 import { fuseInteraction } from "./fuse-interaction.js";
@@ -20,6 +21,7 @@ export const BUILTIN_PASSES: readonly Pass[] = [
   inferShapes,
   dce,
   assignPrecision as unknown as Pass,
+  placeTables as unknown as Pass,
   splitTables as unknown as Pass,
   fuseEpilogue as unknown as Pass,
   fuseBags,

@@ -150,6 +150,7 @@ function selectTables(graph: Graph, only: string): Candidate[] {
       const decl = decls.get(weights[at]!)!;
       at += count;
       if (count !== 1 || decl.attrs.part_of !== undefined) return; // already split
+      if (decl.attrs.placement !== undefined) return; // its rows live in a store: no buffer holds them whole
       const c = found.get(decl.name) ?? { decl, precision: precisionOf(decl, n), readers: [] };
       c.readers.push({ input: source, feature: feats[t]! });
       found.set(decl.name, c);

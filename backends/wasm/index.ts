@@ -10,7 +10,7 @@ import { ARTIFACT_FORMAT, type Manifest, type WasmLayout } from "../../src/runti
 import { ArtifactWriter } from "../artifact.js";
 import { compiledPrecisions, precisionsByKey, signature } from "../compiled.js";
 import type { Backend, CompileOptions, CompileResult } from "../backend.js";
-import { WEIGHTS_OFFSET, layoutWeights, writeShard, writeWeightsBlob } from "./layout.js";
+import { WEIGHTS_OFFSET, layoutWeights, packTable, tableForm, writeShard, writeWeightsBlob } from "./layout.js";
 import { shardEntries, shardFile } from "../shards.js";
 import { withTableParts } from "../../src/weights/parts.js";
 import { planMemory } from "./plan.js";
@@ -18,6 +18,14 @@ import { resolveAlias, schedule } from "../schedule.js";
 import { generateModule, hostImports } from "./codegen.js";
 import { RmcError } from "../../src/diagnostics/index.js";
 import { WASM_TARGET } from "../../src/target/index.js";
+import { stageGraph } from "../staging.js";
+import { writeStore, type RowCodec } from "../store.js";
+
+/** Store rows in the layout the Wasm kernels read (fp32/fp16 padded to vectors, n-bit packed). */
+const WASM_ROWS: RowCodec = {
+  rowBytes: (decl, precision) => tableForm(decl, precision).rowBytes,
+  rows: (decl, precision, tensor) => packTable(tensor, tableForm(decl, precision)),
+};
 
 /** Rejects precisions the kernels do not implement, naming each place. */
 function checkPrecisions(graph: Graph): void {
@@ -40,12 +48,14 @@ export const wasmBackend: Backend = {
     checkPrecisions(graph);
     // Parts of split tables are views of their tables' tensors, read row by row as their shards are written.
     const weights = withTableParts(graph, store);
-    const sched = schedule(graph);
-    const layout = layoutWeights(graph, sched.steps);
-    const plan = planMemory(graph, sched);
+    // Tables placed outside memory are read through staging tables the runtime fills (backends/staging.ts).
+    const { graph: kernels, staged } = stageGraph(graph, opts.stagingRows);
+    const sched = schedule(kernels);
+    const layout = layoutWeights(kernels, sched.steps);
+    const plan = planMemory(kernels, sched);
     const profile = opts.features.includes("profile");
-    const single = generateModule(graph, sched, layout, plan, { shared: false, optimize: true, profile });
-    const threaded = generateModule(graph, sched, layout, plan, { shared: true, optimize: true, profile });
+    const single = generateModule(kernels, sched, layout, plan, { shared: false, optimize: true, profile });
+    const threaded = generateModule(kernels, sched, layout, plan, { shared: true, optimize: true, profile });
     const out = new ArtifactWriter(opts.outDir);
     try {
       out.write("model.wasm", single.binary);
@@ -65,6 +75,7 @@ export const wasmBackend: Backend = {
         ...(opts.emitText ? ["model.wat", "final.ir"] : []),
       ];
       for (const n of names) out.seal(n);
+      const storeSection = staged.length ? writeStore(out, staged, weights, WASM_ROWS, staged[0]!.stagingRows) : undefined;
       const bagsSlots = [...plan.bags.entries()];
       const wasm: WasmLayout = {
         module: "model.wasm",
@@ -85,6 +96,14 @@ export const wasmBackend: Backend = {
         features: ["simd128"],
         imports: hostImports(sched),
         activationBytesPerSample: plan.activationBytes,
+        ...(layout.staging.length
+          ? {
+              staging: layout.staging.map((w) => {
+                const form = w.form as Extract<typeof w.form, { kind: "table" }>;
+                return { table: staged.find((s) => s.staging === w.name)!.table, offset: w.offset, rows: form.rows, rowBytes: form.rowBytes };
+              }),
+            }
+          : {}),
       };
       const manifest: Manifest = {
         format: ARTIFACT_FORMAT,
@@ -95,7 +114,8 @@ export const wasmBackend: Backend = {
         files: out.files(),
         ir: graph,
         wasm,
-        ...(layout.shards.length ? { shards: shardEntries(graph, (name) => ({ offset: layout.weights.get(name)!.offset })) } : {}),
+        ...(layout.shards.length ? { shards: shardEntries(kernels, (name) => ({ offset: layout.weights.get(name)!.offset })) } : {}),
+        ...(storeSection ? { store: storeSection } : {}),
         ...(opts.manifestExtras ?? {}),
       };
       const files = Object.entries(manifest.files).map(([name, e]) => ({ name, bytes: e.bytes }));

@@ -56,6 +56,8 @@ export interface PlacedWeight {
   precision: string;
   /** A part of a split table: its bytes are a shard file of their own, loaded into its range when first used. */
   shard?: boolean;
+  /** A staging table (backends/staging.ts): an address range the runtime fills per call; no file holds it. */
+  staging?: boolean;
 }
 
 export interface WeightLayout {
@@ -66,6 +68,8 @@ export interface WeightLayout {
   blobBytes: number;
   /** The shards, in address order (after the blob). */
   shards: PlacedWeight[];
+  /** The staging tables, in address order (after the shards). */
+  staging: PlacedWeight[];
 }
 
 /** The key a hot part's id list is placed under. */
@@ -159,6 +163,10 @@ export function tableRowBytes(format: TableFormat, dim: number): number {
   return rowBytes(format, dim);
 }
 
+/** A table's form at `precision` (its rows as the kernels read them, padded as tableRowBytes says). */
+export const tableForm = (decl: WeightDecl, precision: string): Extract<WeightForm, { kind: "table" }> =>
+  formOf(decl, precision) as Extract<WeightForm, { kind: "table" }>;
+
 /** The form a weight takes at `precision`: tables keep rows, matrices become panels (f32/f16/bf16 or int8), vectors padded. */
 function formOf(decl: WeightDecl, precision: string, smooth?: readonly number[]): WeightForm {
   const [rows, cols] = decl.shape as [number, number];
@@ -193,6 +201,7 @@ interface Wanted {
   form: WeightForm;
   precision: string;
   shard: boolean;
+  staging: boolean;
 }
 
 /** Every weight the steps read, in step order: the blob's first, then the shards (hot parts' id lists go to the blob). */
@@ -201,6 +210,7 @@ function wantedWeights(graph: Graph, steps: Step[]): Wanted[] {
   const seen = new Map<string, Wanted>();
   const blob: Wanted[] = [];
   const shards: Wanted[] = [];
+  const staging: Wanted[] = [];
   for (const step of steps)
     for (const name of step.weights) {
       const decl = decls.get(name)!;
@@ -221,9 +231,10 @@ function wantedWeights(graph: Graph, steps: Step[]): Wanted[] {
       const smooth =
         step.op === "linear" && Array.isArray(step.node.attrs.smooth) && decl.role === "weight" ? (step.node.attrs.smooth as number[]) : undefined;
       const shard = decl.attrs.part_of !== undefined;
-      const w: Wanted = { name, form: formOf(decl, precision, smooth), precision, shard };
+      const isStaging = decl.attrs.staging !== undefined;
+      const w: Wanted = { name, form: formOf(decl, precision, smooth), precision, shard, staging: isStaging };
       seen.set(name, w);
-      (shard ? shards : blob).push(w);
+      (isStaging ? staging : shard ? shards : blob).push(w);
       if (Array.isArray(decl.attrs.hot)) {
         const table = nodeTables(step.node, decls).find((t) => t.parts.some((p) => p.decl.name === name))!;
         blob.push({
@@ -231,10 +242,11 @@ function wantedWeights(graph: Graph, steps: Step[]): Wanted[] {
           form: { kind: "ids", ids: decl.attrs.hot as number[], tableRows: table.rows },
           precision: "i32",
           shard: false,
+          staging: false,
         });
       }
     }
-  return [...blob, ...shards];
+  return [...blob, ...shards, ...staging];
 }
 
 /** Places every weight the steps read; a blob too big for wasm32 is an error naming the largest tables. */
@@ -245,9 +257,17 @@ export function layoutWeights(graph: Graph, steps: Step[]): WeightLayout {
   let blobEnd = WEIGHTS_OFFSET;
   for (const w of wantedWeights(graph, steps)) {
     const bytes = formBytes(w.form);
-    weights.set(w.name, { name: w.name, offset: at, bytes, form: w.form, precision: w.precision, ...(w.shard ? { shard: true } : {}) });
+    weights.set(w.name, {
+      name: w.name,
+      offset: at,
+      bytes,
+      form: w.form,
+      precision: w.precision,
+      ...(w.shard ? { shard: true } : {}),
+      ...(w.staging ? { staging: true } : {}),
+    });
     at = align(at + bytes, 64);
-    if (!w.shard) blobEnd = at;
+    if (!w.shard && !w.staging) blobEnd = at;
   }
   const total = at - WEIGHTS_OFFSET;
   if (at > MAX_MEMORY - 64 * 2 ** 20) {
@@ -262,14 +282,15 @@ export function layoutWeights(graph: Graph, steps: Step[]): WeightLayout {
     );
   }
   const shards = [...weights.values()].filter((w) => w.shard);
-  return { weights, bytes: total, blobBytes: blobEnd - WEIGHTS_OFFSET, shards };
+  const staged = [...weights.values()].filter((w) => w.staging);
+  return { weights, bytes: total, blobBytes: blobEnd - WEIGHTS_OFFSET, shards, staging: staged };
 }
 
 /** Streams the packed blob (every weight but the shards) to `path` (temp file + rename). */
 export function writeWeightsBlob(path: string, layout: WeightLayout, store: WeightStore): void {
   writeWeightsFile(
     path,
-    [...layout.weights.values()].filter((w) => !w.shard),
+    [...layout.weights.values()].filter((w) => !w.shard && !w.staging),
     WEIGHTS_OFFSET,
     layout.blobBytes,
     store,
@@ -371,7 +392,7 @@ function* packInt8Panels(src: Float32Array, rows: number, cols: number, smooth?:
 }
 
 /** A table's rows in its format: f32 or f16 padded to vectors, or FBGEMM row-wise bytes (a prequantized tensor's own bytes). */
-function* packTable(t: Tensor, f: Extract<WeightForm, { kind: "table" }>): Generator<Uint8Array> {
+export function* packTable(t: Tensor, f: Extract<WeightForm, { kind: "table" }>): Generator<Uint8Array> {
   const rowsPerChunk = Math.max(1, Math.floor((4 << 20) / f.rowBytes));
   const row = new Float32Array(f.dim);
   const stored = f.format === "fp32" || f.format === "fp16" ? undefined : prequantizedIn(t, f.format);

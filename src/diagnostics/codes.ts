@@ -194,6 +194,7 @@ export const CODES = {
   E1742: { stage: "runtime", meaning: "a store that holds another artifact version's rows, or none of this one's" },
   E1743: { stage: "runtime", meaning: "a store read that did not finish within its timeout" },
   E1744: { stage: "runtime", meaning: "a store option or address that cannot be used" },
+  E1745: { stage: "runtime", meaning: "one sample reads more distinct rows of a table than its staging area holds" },
 
   E1801: { stage: "backends", meaning: "an op no kernel of the backend implements (run canonicalize first for mlp and cross)" },
   E1802: { stage: "backends", meaning: "weights too large for a wasm32 memory (4 GiB)" },
@@ -209,6 +210,7 @@ export const CODES = {
   E1813: { stage: "backends", meaning: "a weight the WGSL backend needs is missing from the weight store" },
   E1814: { stage: "backends", meaning: "an activation other than relu after a cross layer (the Wasm kernels apply only relu there)" },
   E1815: { stage: "backends", meaning: "one weight read at two precisions (a weight has one stored form)" },
+  E1816: { stage: "backends", meaning: "a table placed outside memory that cannot be staged (parts of several formats, or column parts)" },
 
   E1901: { stage: "precision", meaning: "data without labels where NE is measured" },
   E1903: { stage: "precision", meaning: "a plan file that cannot be read or is not an rmc precision plan" },
@@ -228,6 +230,8 @@ export const CODES = {
   E1932: { stage: "precision", meaning: "one row, column or hot part alone over the size limit" },
   E1933: { stage: "precision", meaning: "a split part whose name is already a weight's" },
   N1930: { stage: "precision", meaning: "which table became which parts" },
+  E1934: { stage: "precision", meaning: "a place-tables option that cannot be used" },
+  N1935: { stage: "precision", meaning: "which tables place-tables moved out of memory, and why" },
 
   E2001: { stage: "onnx", meaning: "a file that is not an ONNX model" },
   E2002: { stage: "onnx", meaning: "an ONNX graph (or node) that rmc cannot import" },

@@ -59,9 +59,28 @@ export interface CompileRequest {
   backends?: readonly Backend[];
   /** IR printing, dumps and timing between passes. */
   instrumentation?: Instrumentation;
+  /** Where tables that do not fit the memory budget go (place-tables' options). */
+  placement?: PlacementRequest;
+  /** Rows each staging table holds per call (tables placed outside memory). */
+  stagingRows?: number;
   /** A plan to record in the manifest when no assign-precision step makes one (the model already carries its precisions, as `rmc verify --repair` builds it). */
   plan?: PrecisionPlan;
 }
+
+/** What `--memory-budget`, `--store` and `--store-tables` ask of place-tables. */
+export interface PlacementRequest {
+  /** Bytes of weights the model's memory may hold (default: three quarters of the target's memory). */
+  memoryBudget?: number;
+  store?: "file" | "redis";
+  /** Tables placed in the store whatever the budget. */
+  tables?: readonly string[];
+}
+
+const placementOptions = (p: PlacementRequest | undefined): Record<string, string> => ({
+  ...(p?.memoryBudget !== undefined ? { "memory-budget": String(p.memoryBudget) } : {}),
+  ...(p?.store ? { store: p.store } : {}),
+  ...(p?.tables?.length ? { tables: p.tables.join(";") } : {}),
+});
 
 /** What a compile produced. */
 export interface CompileOutcome {
@@ -70,6 +89,7 @@ export interface CompileOutcome {
   backend: Backend;
   plan?: PrecisionPlan;
   memory?: PassOutputs["memory-plan"];
+  placement?: PassOutputs["placement"];
   result: CompileResult;
   /** Warnings and notes the passes left. */
   diagnostics: Diagnostic[];
@@ -81,12 +101,16 @@ export interface CompileOutcome {
  * user's pipeline does not already name (a user's own split-tables or
  * assign-precision step wins over the one the flags would add).
  */
-export function compilePipeline(request: Pick<CompileRequest, "passes" | "precision" | "targetPasses">, backend: Backend): PipelineStep[] {
+export function compilePipeline(
+  request: Pick<CompileRequest, "passes" | "precision" | "targetPasses" | "placement">,
+  backend: Backend,
+): PipelineStep[] {
   const user = typeof request.passes === "string" ? parsePipeline(request.passes) : [...(request.passes ?? parsePipeline(DEFAULT_PIPELINE))];
   // The target's fusions need the precisions assign-precision chose, so they come after it; tables over the
   // target's largest buffer are split before them (after precision: sizes are at the chosen precision).
   const extra: PipelineStep[] = [
     ...(request.precision ? [precisionStep(request.precision, backend.name)] : []),
+    { name: "place-tables", options: { target: backend.name, ...placementOptions(request.placement) } },
     { name: "split-tables", options: { "max-bytes": String(backend.limits.maxBufferBytes), target: backend.name } },
     ...(request.targetPasses === false || !backend.passes ? [] : parsePipeline(backend.passes).map(({ name, options }) => ({ name, options }))),
   ];
@@ -117,13 +141,16 @@ export async function compileModel(request: CompileRequest): Promise<CompileOutc
     features,
     compilerVersion: compilerVersion(),
     ...(plan ? { manifestExtras: { plan } } : {}),
+    ...(request.stagingRows ? { stagingRows: request.stagingRows } : {}),
   });
   const memory = report.outputs["memory-plan"];
+  const placement = report.outputs.placement;
   return {
     graph: report.graph,
     backend,
     ...(plan ? { plan } : {}),
     ...(memory ? { memory } : {}),
+    ...(placement ? { placement } : {}),
     result,
     diagnostics: report.diagnostics,
     timings: report.timings,

@@ -137,6 +137,15 @@ const GRAPH_RULES: GraphRule[] = [
               ),
             );
         }
+        const placement = w.attrs.placement;
+        if (placement !== undefined && (w.role !== "table" || (placement !== "file" && placement !== "redis")))
+          out.push(
+            error(
+              VERIFY_CODES.invalidAttr,
+              `weight @${w.name}: attribute placement must be file or redis on a table (absent: in memory), got ${JSON.stringify(placement)}${w.role !== "table" ? ` on a ${w.role}` : ""}`,
+              w.span,
+            ),
+          );
         const ids = w.attrs.ids;
         if (ids !== undefined && (w.role !== "table" || !(ID_POLICIES as readonly unknown[]).includes(ids)))
           out.push(

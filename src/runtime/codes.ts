@@ -36,4 +36,6 @@ export const RUNTIME_CODES = {
   gpuError: "E1736",
   deviceLost: "E1737",
   gpuBatchLimit: "E1738",
+  storeConfig: "E1744",
+  stagingFull: "E1745",
 } as const satisfies Record<string, Code>;

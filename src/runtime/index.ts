@@ -20,6 +20,23 @@ import { samplesToBatch, type SampleObject } from "./samples.js";
 import type { Gpu } from "./webgpu/api.js";
 import type { GpuInfo } from "./webgpu/device.js";
 import type { ShardPreload, ShardSet } from "./shards.js";
+import { Stager, type StagingSink, type StagingSlot, type StagingStats } from "./staging.js";
+import type { ArtifactFiles } from "./host/files.js";
+
+/** The outputs of consecutive pieces of a batch, joined in order. */
+function joinOutputs(outputs: readonly OutputSignature[], pieces: Record<string, Float32Array>[], size: number): Record<string, Float32Array> {
+  const joined: Record<string, Float32Array> = {};
+  for (const o of outputs) {
+    const all = new Float32Array(size * o.width);
+    let at = 0;
+    for (const p of pieces) {
+      all.set(p[o.name]!, at);
+      at += p[o.name]!.length;
+    }
+    joined[o.name] = all;
+  }
+  return joined;
+}
 
 // What callers need beside `load`: request and signature types, the artifact
 // format version, the host math shared with the compiler, the error codes.
@@ -32,6 +49,7 @@ export { ARTIFACT_FORMAT } from "./manifest.js";
 export { HOST_MATH, sigmoid, tanh } from "./math.js";
 export { RUNTIME_CODES } from "./codes.js";
 export type { ShardPreload } from "./shards.js";
+export type { StagingStats } from "./staging.js";
 
 /** How to load a model. */
 export interface LoadOptions {
@@ -61,6 +79,12 @@ export interface LoadOptions {
   shards?: string | URL;
   /** Where the worker script is (default: wasm/worker.js beside this module); for bundlers and tests. */
   workerUrl?: URL;
+  /** Tables placed outside memory: bytes of rows the store's cache keeps, as a number or `"512MiB"` (default 256 MiB). */
+  cache?: number | string;
+  /** Tables placed in a Redis Cluster: its nodes, `host:port` (a list, or one comma-separated string). */
+  redis?: string | readonly string[];
+  /** Tables placed outside memory: how long one call's store reads may take, in milliseconds (default 2000). */
+  storeTimeoutMs?: number;
 }
 
 /** A loaded model. */
@@ -76,6 +100,8 @@ export interface Model {
   readonly threads: number;
   /** Names of the weight shards in memory so far (split tables' parts; see LoadOptions.preload). */
   residentShards(): string[];
+  /** Tables placed outside memory: what their store did so far (rows staged, cache hits, blocks and bytes read, time); undefined when every table is in memory. */
+  storeStats(): StagingStats | undefined;
   /** Runs a batch (typed inputs by name, or an array of sample objects); outputs by name, `[B * width]`. */
   predict(batch: Record<string, DenseOrBags> | readonly SampleObject[]): Promise<Record<string, Float32Array>>;
   /** Terminates the workers (Wasm) or destroys the GPU buffers and device (WebGPU); the model cannot predict afterwards. */
@@ -110,12 +136,46 @@ export async function load(dir: string | URL, opts: LoadOptions = {}): Promise<M
       ...(shardFiles ? { shardFiles } : {}),
       ...(opts.gpu ? { gpu: opts.gpu } : {}),
     });
-    return new LoadedModel(manifest, engine, engine.gpu);
+    return new LoadedModel(manifest, engine, await openStaging(manifest, files, engine, opts), engine.gpu);
   }
   const workerUrl = opts.workerUrl ?? new URL("./wasm/worker.js", import.meta.url);
   const threads = await chooseThreads(manifest, opts, workerUrl);
   const engine = await startEngine(files, manifest, { threads, batchCapacity, workerUrl, preload, ...(shardFiles ? { shardFiles } : {}) });
-  return new LoadedModel(manifest, engine);
+  return new LoadedModel(manifest, engine, await openStaging(manifest, files, engine, opts));
+}
+
+const DEFAULT_CACHE_BYTES = 256 * 2 ** 20;
+
+/** The stager of an artifact's store-placed tables (undefined when it has none), with the load options checked. */
+async function openStaging(manifest: Manifest, files: ArtifactFiles, engine: ModelEngine, opts: LoadOptions): Promise<Stager | undefined> {
+  const cacheBytes = opts.cache === undefined ? DEFAULT_CACHE_BYTES : byteSize(opts.cache);
+  const redis =
+    typeof opts.redis === "string"
+      ? opts.redis
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : opts.redis;
+  if (opts.storeTimeoutMs !== undefined && !(opts.storeTimeoutMs > 0))
+    throw new RmcError(
+      error(C.badOption, `load option \`storeTimeoutMs\` must be a positive number of milliseconds, not ${String(opts.storeTimeoutMs)}`),
+    );
+  return Stager.open(manifest, files, engine.stagingSlots, {
+    cacheBytes,
+    ...(redis ? { redis } : {}),
+    ...(opts.storeTimeoutMs !== undefined ? { timeoutMs: opts.storeTimeoutMs } : {}),
+  });
+}
+
+const UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };
+
+/** `512MiB`, `1GB`, `4096` or a number: bytes. */
+function byteSize(v: number | string): number {
+  const m = typeof v === "number" ? undefined : /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(v);
+  const bytes = typeof v === "number" ? v : m && UNITS[(m[2] || "b").toLowerCase()] ? Number(m[1]) * UNITS[(m[2] || "b").toLowerCase()]! : NaN;
+  if (!(Number.isFinite(bytes) && bytes >= 0))
+    throw new RmcError(error(C.badOption, `load option \`cache\` must be a byte size such as 268435456 or "512MiB", not ${JSON.stringify(v)}`));
+  return Math.floor(bytes);
 }
 
 function checkCount(name: string, value: number | undefined): void {
@@ -139,6 +199,9 @@ async function chooseThreads(manifest: WasmManifest, opts: LoadOptions, workerUr
 interface ModelEngine {
   readonly threads: number;
   readonly shards: ShardSet;
+  /** Staging areas of store-placed tables, and how to fill one. */
+  readonly stagingSlots: StagingSlot[];
+  readonly stageInto: StagingSink;
   run(batch: PreparedBatch): Promise<Record<string, Float32Array>>;
   close(): Promise<void>;
 }
@@ -153,6 +216,7 @@ class LoadedModel implements Model {
   constructor(
     readonly manifest: Manifest,
     private readonly engine: ModelEngine,
+    private readonly stager: Stager | undefined,
     readonly gpu?: GpuInfo,
   ) {
     this.inputs = manifest.model.inputs;
@@ -168,6 +232,10 @@ class LoadedModel implements Model {
     return this.engine.shards.resident;
   }
 
+  storeStats(): StagingStats | undefined {
+    return this.stager?.stats();
+  }
+
   predict(batch: Record<string, DenseOrBags> | readonly SampleObject[]): Promise<Record<string, Float32Array>> {
     // One batch at a time: all calls share the same workspaces (or GPU buffers).
     const result = this.queue.then(() => this.run(batch));
@@ -180,12 +248,18 @@ class LoadedModel implements Model {
     const typed: Record<string, DenseOrBags> = Array.isArray(batch)
       ? samplesToBatch(this.inputs, batch as readonly SampleObject[])
       : (batch as Record<string, DenseOrBags>);
-    return this.engine.run(prepareBatch(this.inputs, typed));
+    const prepared = prepareBatch(this.inputs, typed);
+    if (!this.stager) return this.engine.run(prepared);
+    // Each piece's rows are staged, then run, before the next piece overwrites the staging areas.
+    const results: Record<string, Float32Array>[] = [];
+    for (const piece of this.stager.pieces(prepared)) results.push(await this.engine.run(await this.stager.stage(piece, this.engine.stageInto)));
+    return results.length === 1 ? results[0]! : joinOutputs(this.outputs, results, prepared.size);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     await this.queue;
     await this.engine.close();
+    await this.stager?.close();
   }
 }

@@ -5,6 +5,17 @@
 // has to look at the IR to run a model.
 
 import type { Graph } from "../ir/types.js";
+import type { StoreManifest } from "../store/format.js";
+
+/** One staging table in Wasm memory: the rows a call's ids name, copied in by the runtime before the call. */
+export interface StagingArea {
+  /** The logical table (manifest.ir names its parts). */
+  table: string;
+  /** Absolute address of row 0 and the rows it holds. */
+  offset: number;
+  rows: number;
+  rowBytes: number;
+}
 
 /** Bumped on any change a loader must know about; loaders reject other versions (2: weight shards of split tables). */
 export const ARTIFACT_FORMAT = 2;
@@ -75,6 +86,8 @@ export interface WasmLayout {
   imports: string[];
   /** Planned peak of activation memory per sample, in bytes (for reports). */
   activationBytesPerSample: number;
+  /** Staging tables: where each table placed outside memory is read from per call (its rows, filled by the runtime), by logical table name. */
+  staging?: StagingArea[];
 }
 
 /**
@@ -213,6 +226,8 @@ export interface Manifest {
   wgsl?: WgslLayout;
   /** Shards of split tables, loaded on first use (absent: none; every weight is in the main weights file). */
   shards?: ShardEntry[];
+  /** Rows of tables placed outside memory, and their version (src/store/format.ts; absent: every table is in memory). */
+  store?: StoreManifest;
   /** The precision plan the model was compiled with (decisions, budget, NE on the calibration data), when one was chosen. */
   plan?: unknown;
 }

@@ -31,11 +31,12 @@ export const BLOCK_BYTES = 16 * 1024;
 /** Rows per block for rows of `rowBytes` bytes. */
 export const blockRowsFor = (rowBytes: number): number => Math.max(1, Math.floor(BLOCK_BYTES / rowBytes));
 
-/** One store-placed table (a whole table, or the part of a split table that is placed outside memory). */
+/** One part of a staged table (a whole table, a hot part kept in memory, or a part placed outside memory). */
 export interface StoreTable {
   /** The weight's name in the IR (a part's own name, e.g. `emb.0.weight.cold0`). */
   name: string;
-  placement: "file" | "redis";
+  /** `memory`: a part that stays in memory (a hot part), read whole at load; `file`/`redis`: read per call. */
+  placement: Placement;
   /** Its row format: fp32 or one of FBGEMM's (fp16, int8, int4, int2). */
   format: string;
   dim: number;

@@ -3,7 +3,9 @@
 // written, how big, how long it took and the planned activation memory.
 
 import type { Command } from "../command.js";
-import { requireFlag } from "../args.js";
+import { choiceFlag, numberFlag, requireFlag } from "../args.js";
+import { RmcError } from "../../diagnostics/index.js";
+import { parseOptionValue } from "../../pipeline/index.js";
 import {
   PIPELINE_FLAGS,
   WEIGHT_FLAGS,
@@ -38,6 +40,19 @@ export const compile: Command = {
         doc: "optional target features, comma-separated (wasm: `profile`, kernels kept as named functions for CPU profiles)",
       },
       "no-target-passes": { type: "boolean", doc: "do not append the target's passes (its fusions and memory plan) to the pipeline" },
+      "memory-budget": {
+        type: "string",
+        value: "SIZE",
+        doc: "largest weights the model's memory holds, e.g. 2GiB (default: 3/4 of the target's); tables over it go to the store",
+      },
+      store: {
+        type: "string",
+        value: "KIND",
+        doc: "where tables that do not fit go: file (the artifact's store/ folder) or redis (pushed with rmc store push)",
+        default: "file",
+      },
+      "store-tables": { type: "string", value: "LIST", doc: "tables to place in the store whatever the budget, comma-separated" },
+      "staging-rows": { type: "string", value: "N", doc: "rows per call each store-placed table stages (default 16384; bigger batches are cut)" },
       ...PRECISION_FLAGS,
       ...PIPELINE_FLAGS,
     },
@@ -64,8 +79,26 @@ export const compile: Command = {
     const model = pinPrequantized(written, prequantized);
     const precision = precisionRequest(args, cmd);
     const calibration = await readCalibration(model, args, cmd);
+    const budgetText = typeof args.flags["memory-budget"] === "string" ? args.flags["memory-budget"] : undefined;
+    const budget = budgetText === undefined ? undefined : parseOptionValue({ type: "bytes" }, budgetText);
+    if (budget && "error" in budget) throw new RmcError(`rmc compile: --memory-budget ${budget.error}`, "E0903");
+    const storeTables =
+      typeof args.flags["store-tables"] === "string"
+        ? args.flags["store-tables"]
+            .split(",")
+            .map((t) => t.trim())
+            .filter(Boolean)
+        : [];
+    const placement = {
+      ...(budget ? { memoryBudget: budget.value as number } : {}),
+      store: choiceFlag(args, "store", cmd, ["file", "redis"] as const)!,
+      ...(storeTables.length ? { tables: storeTables } : {}),
+    };
+    const stagingRows = numberFlag(args, "staging-rows", cmd, { integer: true, min: 1, max: 1 << 24 });
     const request = {
       model,
+      placement,
+      ...(stagingRows ? { stagingRows } : {}),
       weights,
       target,
       outDir,
@@ -81,7 +114,7 @@ export const compile: Command = {
     };
     const user = request.passes;
     rememberPipeline(args, compilePipeline(request, backend).slice(user.length));
-    const { graph, plan, memory, result, diagnostics } = await compileModel(request);
+    const { graph, plan, memory, placement: placed, result, diagnostics } = await compileModel(request);
     reportPassDiagnostics({ diagnostics }, io);
     if (plan) reportPlan(plan, args, io, memory);
     else if (typeof args.flags.report === "string")
@@ -95,6 +128,11 @@ export const compile: Command = {
     for (const f of result.files) io.out(`  ${f.name.padEnd(width)} ${humanBytes(f.bytes).padStart(12)}\n`);
     io.out(`  activations: ${humanBytes(result.activationBytesPerSample)} per sample (buffers reused by liveness)\n`);
     if (memory) io.out(`  ${formatMemoryLine(memory)}\n`);
+    const stored = placed?.tables.filter((t) => t.placement !== "memory") ?? [];
+    if (stored.length)
+      io.out(
+        `  placement: ${stored.length} table(s) in the ${stored[0]!.placement} store (${humanBytes(stored.reduce((s, t) => s + t.storeBytes, 0))}); ${humanBytes(placed!.memoryBytes)} of weights in memory (budget ${humanBytes(placed!.budget)})\n`,
+      );
     return 0;
   },
 };

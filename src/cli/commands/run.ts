@@ -5,6 +5,7 @@
 import { createWriteStream, existsSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Graph } from "../../ir/types.js";
+import type { StagingStats } from "../../runtime/index.js";
 import type { Batch } from "../../data/batch.js";
 import type { ParsedArgs } from "../args.js";
 import type { CliIO, Command } from "../command.js";
@@ -25,6 +26,8 @@ interface Engine {
   graph: Graph;
   predict(batch: Batch): Promise<Record<string, Float32Array>>;
   close(): Promise<void>;
+  /** Artifacts with tables placed outside memory: the store's statistics. */
+  storeStats?(): StagingStats | undefined;
 }
 
 const isArtifact = (path: string): boolean => existsSync(join(path, "manifest.json")) && statSync(path).isDirectory();
@@ -45,13 +48,28 @@ async function artifactEngine(dir: string, args: ParsedArgs, cmd: string): Promi
       throw new RmcError(`rmc run: --${flag} does not apply to a compiled artifact (${dir} holds its own weights and code)`, "E0906");
   const threads = numberFlag(args, "threads", cmd, { integer: true, min: 1, max: 256 });
   const { load } = await import("../../runtime/index.js");
-  const model = await load(dir, threads !== undefined ? { threads } : {});
+  const model = await load(dir, {
+    ...(threads !== undefined ? { threads } : {}),
+    ...(typeof args.flags.cache === "string" ? { cache: args.flags.cache } : {}),
+    ...(typeof args.flags.redis === "string" ? { redis: args.flags.redis } : {}),
+  });
   return {
     name: `${model.manifest.target} artifact, ${model.threads} thread${model.threads > 1 ? "s" : ""}`,
     graph: model.manifest.ir,
     predict: (batch) => model.predict(batch.inputs),
     close: () => model.close(),
+    storeStats: () => model.storeStats(),
   };
+}
+
+/** The store's share of a run, apart from compute: what was staged, what the cache answered, what was read and how long it took. */
+export function formatStoreStats(s: StagingStats, secs: number): string {
+  const hit = s.rows ? (100 * s.hits) / s.rows : 100;
+  const mb = s.bytes / 2 ** 20;
+  return (
+    `store: ${s.staged} rows staged over ${s.calls} calls; cache hit rate ${hit.toFixed(1)}% (${s.rows - s.hits} of ${s.rows} rows read); ` +
+    `${s.blocks} blocks, ${mb.toFixed(1)} MiB fetched in ${(s.fetchMs / 1000).toFixed(2)} s; staging ${(s.stageMs / 1000).toFixed(2)} s of ${secs.toFixed(2)} s\n`
+  );
 }
 
 /** One predictions column: an output and one of its values per sample. */
@@ -94,6 +112,8 @@ export const run: Command = {
       passes: PIPELINE_FLAGS.passes!,
       plugin: PIPELINE_FLAGS.plugin!,
       threads: { type: "string", value: "N", doc: "artifacts: compute threads (default: all cores)" },
+      cache: { type: "string", value: "SIZE", doc: "artifacts with tables in a store: bytes of rows to cache, e.g. 512MiB (default 256MiB)" },
+      redis: { type: "string", value: "HOST:PORT,…", doc: "artifacts with tables in a Redis Cluster: its nodes" },
     },
     details:
       "Given a folder holding manifest.json (from `rmc compile`), runs that artifact with the runtime;\ngiven a model file, runs the reference interpreter.",
@@ -147,6 +167,8 @@ export const run: Command = {
     }
     const secs = (performance.now() - start) / 1000;
     io.out(`${samples} samples in ${secs.toFixed(2)} s (${Math.round(samples / secs)} samples/s, ${engine.name}, including data parsing)\n`);
+    const store = engine.storeStats?.();
+    if (store) io.out(formatStoreStats(store, secs));
     if (labeled) for (const [name, m] of metrics) if (m.result().count > 0) io.out(`\noutput ${name}:\n${formatMetrics(m.result())}\n`);
     if (!labeled) io.out("the data has no labels: no accuracy metrics\n");
     else

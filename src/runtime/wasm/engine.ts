@@ -15,6 +15,7 @@ import { MAX_PAGES, PAGE_BYTES, wasmApi, type WasmMemory, type WasmModule } from
 import { WorkerPool } from "./pool.js";
 import { Workspaces, fittingPlan } from "./workspace.js";
 import { ShardSet, type ShardPreload } from "../shards.js";
+import type { StagingSink, StagingSlot } from "../staging.js";
 
 /** Below this many samples per thread, splitting a batch costs more than it saves. */
 const MIN_SAMPLES_PER_THREAD = 32;
@@ -100,6 +101,17 @@ export class Engine {
     private pool: WorkerPool | undefined,
     readonly shards: ShardSet,
   ) {}
+
+  /** The staging areas of store-placed tables, as the code reads them. */
+  get stagingSlots(): StagingSlot[] {
+    return (this.manifest as WasmManifest).wasm.staging ?? [];
+  }
+
+  /** Copies staged rows into their area of the model's memory (the buffer may have grown: take it fresh). */
+  readonly stageInto: StagingSink = (slot, bytes) => {
+    const area = (this.manifest as WasmManifest).wasm.staging![slot]!;
+    new Uint8Array(this.workspaces.memory.buffer, area.offset, bytes.length).set(bytes);
+  };
 
   /** Threads a big batch is spread over (1 after a worker failure). */
   get threads(): number {

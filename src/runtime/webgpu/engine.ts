@@ -5,6 +5,7 @@
 // computed here) and the params uniform, encodes every step in one compute
 // pass, copies the outputs to a staging buffer, submits once and maps it back.
 
+import type { StagingSink, StagingSlot } from "../staging.js";
 import { RmcError, error } from "../../diagnostics/index.js";
 import type { OutputSignature, WgslLayout, WgslManifest, WgslStep } from "../manifest.js";
 import { RUNTIME_CODES as C } from "../codes.js";
@@ -92,6 +93,11 @@ interface Plan {
 /** A WebGPU model ready to run batches, one at a time. */
 export class WebGpuEngine {
   readonly threads = 1;
+  /** WGSL artifacts keep every table in GPU buffers for now: no staging areas. */
+  readonly stagingSlots: StagingSlot[] = [];
+  readonly stageInto: StagingSink = () => {
+    throw new Error("internal: a WebGPU artifact has no staging areas");
+  };
   private batchBuffers: BatchBuffers | undefined;
   private groups: GpuBindGroup[] = [];
   private readonly layout: WgslLayout;
