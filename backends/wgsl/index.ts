@@ -22,6 +22,26 @@ import { wgslLayout } from "./layout.js";
 import { WGSL_CODES, overLimit, placeBuffers, tableBytes, writeWeightsFile } from "./weights.js";
 import type { TableFormat } from "./kernels/embedding.js";
 import { WEBGPU_DEFAULTS, WGSL_TARGET } from "../../src/target/index.js";
+import { stageGraph } from "../staging.js";
+import { writeStore, type RowCodec } from "../store.js";
+import { rowBytes, type RowFormat } from "../../src/quant/rowwise.js";
+import { rowRangeOf } from "../../src/ir/attrs.js";
+import { tableChunks } from "./weights.js";
+
+/** Store rows in the layout the WGSL kernels read: tightly packed (fp32, or FBGEMM's row formats), whole rows only. */
+const WGSL_ROWS: RowCodec = {
+  rowBytes: (decl, precision) => (precision === "fp32" ? decl.shape[1]! * 4 : rowBytes(precision as RowFormat, decl.shape[1]!)),
+  *rows(decl, precision, tensor) {
+    const rb = WGSL_ROWS.rowBytes(decl, precision);
+    let left = decl.shape[0]! * rb;
+    // tableChunks pads the table to a whole word at its end: the store holds rows only.
+    for (const chunk of tableChunks(tensor, precision as TableFormat, decl.shape[0]!, decl.shape[1]!, rowRangeOf(decl))) {
+      const take = Math.min(left, chunk.length);
+      if (take > 0) yield chunk.subarray(0, take);
+      left -= take;
+    }
+  },
+};
 
 /** Unsupported ops and precisions: one error listing every place. */
 function checkGraph(graph: Graph): void {
@@ -82,10 +102,12 @@ export async function compileWgsl(
 ): Promise<CompileResult> {
   checkGraph(graph);
   const limit = limits.maxStorageBufferBindingSize;
-  checkBindingLimit(graph, limit);
+  // Tables placed outside memory are read through staging buffers the runtime fills (backends/staging.ts).
+  const { graph: kernels, staged } = stageGraph(graph, opts.stagingRows);
+  checkBindingLimit(kernels, limit);
   // Parts of split tables are views of their tables' tensors, read row by row as their shards are written.
   const weights = withTableParts(graph, store);
-  const lowered = lower(graph, schedule(graph, "wgsl"), weights, limit);
+  const lowered = lower(kernels, schedule(kernels, "wgsl"), weights, limit);
   const placed = placeBuffers(lowered.weights);
   const out = new ArtifactWriter(opts.outDir);
   try {
@@ -98,7 +120,7 @@ export async function compileWgsl(
       write(`${s.name}.wgsl`, s.rendered.wgsl);
       for (const alt of s.rendered.alternatives ?? []) write(`${s.name}.${alt.languageFeature}.wgsl`, alt.wgsl);
     }
-    const inBlob = lowered.weights.filter((w) => !w.file);
+    const inBlob = lowered.weights.filter((w) => !w.file && !w.staging);
     if (inBlob.length > 0) {
       writeWeightsFile(out.path("weights.bin"), inBlob, placed.offsets, placed.bytes);
       names.push("weights.bin");
@@ -110,6 +132,7 @@ export async function compileWgsl(
     }
     if (opts.emitText) write("final.ir", printGraph(graph));
     for (const n of names) out.seal(n);
+    const storeSection = staged.length ? writeStore(out, staged, weights, WGSL_ROWS, staged[0]!.stagingRows) : undefined;
     const manifest: Manifest = {
       format: ARTIFACT_FORMAT,
       compiler: { name: "rmc", version: opts.compilerVersion },
@@ -119,7 +142,8 @@ export async function compileWgsl(
       files: out.files(),
       ir: graph,
       wgsl: wgslLayout(lowered, placed.offsets, limits),
-      ...(lowered.weights.some((w) => w.file) ? { shards: shardEntries(graph, (name) => ({ buffer: `part.${name}` })) } : {}),
+      ...(lowered.weights.some((w) => w.file) ? { shards: shardEntries(kernels, (name) => ({ buffer: `part.${name}` })) } : {}),
+      ...(storeSection ? { store: storeSection } : {}),
       ...(opts.manifestExtras ?? {}),
     };
     const files = Object.entries(manifest.files).map(([name, e]) => ({ name, bytes: e.bytes }));

@@ -40,13 +40,11 @@ export function wgslLayout(lowered: Lowered, offsets: Map<string, number>, defau
         ),
       ),
     );
-  const weights: WgslBuffer[] = lowered.weights.map((w) => ({
-    name: w.name,
-    kind: "weights",
-    file: w.file ?? "weights.bin",
-    offset: offsets.get(w.name)!,
-    bytes: w.bytes,
-  }));
+  const weights: WgslBuffer[] = lowered.weights.map((w) =>
+    w.staging
+      ? { name: w.name, kind: "staging", table: w.staging.table, rows: w.staging.rows, rowBytes: w.staging.rowBytes, bytes: w.bytes }
+      : { name: w.name, kind: "weights", file: w.file ?? "weights.bin", offset: offsets.get(w.name)!, bytes: w.bytes },
+  );
   const batch = lowered.batch.list();
   const shaders = lowered.steps.flatMap((s) => [
     { name: s.name, file: `${s.name}.wgsl` },

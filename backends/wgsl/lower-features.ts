@@ -6,7 +6,7 @@
 
 import { dotInteractionWidth } from "../../src/ir/ops.js";
 import { rowRangeOf, precisionOf } from "../../src/ir/attrs.js";
-import type { RowRange } from "../../src/quant/rowwise.js";
+import { type RowFormat, type RowRange, rowBytes } from "../../src/quant/rowwise.js";
 import type { Step } from "../schedule.js";
 import type { Lowering } from "./lowering.js";
 import { fixed, perSamples } from "./plan.js";
@@ -73,6 +73,11 @@ function lowerWholeTables(ctx: Lowering, step: Step, bc: BagContext, whole: { t:
   let used = 0;
   for (const { t, slot } of whole) {
     const decl = t.parts[0]!.decl;
+    // A staging table is a buffer of its own that the runtime writes before each call (backends/staging.ts).
+    if (typeof decl.attrs.staging === "string") {
+      lowerStagingTable(ctx, step, bc, t, slot, decl.attrs.staging);
+      continue;
+    }
     const format = precisionOf(decl, node) as TableFormat;
     const bytes = tableBytes(format, t.rows, dim);
     if (used + bytes > ctx.bindingLimit && groups[groups.length - 1]!.length > 0) {
@@ -110,6 +115,43 @@ function lowerWholeTables(ctx: Lowering, step: Step, bc: BagContext, whole: { t:
       ctx.emit(step, suffix, summary, (h) => renderEmbedding(spec, h), perElement(mine.length * dim));
     }
   });
+}
+
+/** A staging table: its own buffer, filled per call by the runtime, read like any whole table. */
+function lowerStagingTable(ctx: Lowering, step: Step, bc: BagContext, t: LogicalTable, slot: number, table: string): void {
+  const decl = t.parts[0]!.decl;
+  const format = precisionOf(decl, bc.node) as TableFormat;
+  const rowBytesEach = format === "fp32" ? bc.dim * 4 : rowBytes(format as RowFormat, bc.dim);
+  const buffer = `staging.${table}`;
+  ctx.weights.push({
+    name: buffer,
+    bytes: Math.max(4, tableBytes(format, t.rows, bc.dim)),
+    staging: { table, rows: t.rows, rowBytes: rowBytesEach },
+    *chunks() {},
+  });
+  const tables = [
+    {
+      name: decl.name,
+      format,
+      range: rowRangeOf(decl),
+      bytes: tableBytes(format, t.rows, bc.dim),
+      rows: t.rows,
+      feature: t.feature,
+      byteAt: 0,
+      col: slot * bc.dim,
+    },
+  ];
+  const spec = {
+    pool: bc.pool,
+    weighted: bc.bags.weights !== undefined,
+    dim: bc.dim,
+    format,
+    outW: bc.outW,
+    tables,
+    buffers: { ...bc.bags, tables: buffer, out: bc.out },
+  };
+  const summary = `embedding bags (${spec.pool}${spec.weighted ? ", weighted" : ""}) over the staged rows of ${table} (${format}, dim ${bc.dim})`;
+  ctx.emit(step, `staged-${table}`, summary, (h) => renderEmbedding(spec, h), perElement(bc.dim));
 }
 
 /** The weights buffer of one part of a split table: its rows, in a shard file of its own. */

@@ -33,6 +33,8 @@ export interface WeightsBuffer {
   name: string;
   /** A file of its own (a split table's part: a shard), else weights.bin. */
   file?: string;
+  /** A staging table (backends/staging.ts): no file fills it; the runtime writes a call's rows into it. */
+  staging?: { table: string; rows: number; rowBytes: number };
   bytes: number;
   chunks: () => Generator<Uint8Array>;
 }
@@ -159,14 +161,14 @@ export function placeBuffers(buffers: readonly WeightsBuffer[]): { offsets: Map<
   const offsets = new Map<string, number>();
   let at = 0;
   for (const b of buffers) {
-    if (b.file) {
+    if (b.file || b.staging) {
       offsets.set(b.name, 0);
       continue;
     }
     offsets.set(b.name, at);
     at = align(at + b.bytes, BUFFER_ALIGN);
   }
-  return { offsets, bytes: buffers.some((b) => !b.file) ? at : 0 };
+  return { offsets, bytes: buffers.some((b) => !b.file && !b.staging) ? at : 0 };
 }
 
 /** Streams every buffer to `path` at its offset, checking each produced exactly its declared size. */

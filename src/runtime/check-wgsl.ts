@@ -66,7 +66,12 @@ function buffersProblem(layout: WgslLayout, files: Record<string, FileEntry>): s
       if (!Object.hasOwn(files, buffer.file) || !entry) return `${at} (\`${buffer.name}\`): \`${buffer.file}\` is not listed in \`files\``;
       if (buffer.offset + buffer.bytes > entry.bytes)
         return `${at} (\`${buffer.name}\`): bytes [${buffer.offset}, ${buffer.offset + buffer.bytes}) lie outside \`${buffer.file}\` (${entry.bytes} bytes)`;
-    } else return `${at} (\`${String((buffer as Json).name)}\`): unknown kind \`${String((buffer as Json).kind)}\` (weights or batch)`;
+    } else if (buffer.kind === "staging") {
+      if (typeof buffer.table !== "string" || !isCount(buffer.rows) || !isCount(buffer.rowBytes) || !isCount(buffer.bytes))
+        return `${at} (\`${buffer.name}\`) needs table, rows, rowBytes and bytes`;
+      if (buffer.rows * buffer.rowBytes > buffer.bytes)
+        return `${at} (\`${buffer.name}\`): ${buffer.rows} rows of ${buffer.rowBytes} bytes do not fit its ${buffer.bytes} bytes`;
+    } else return `${at} (\`${String((buffer as Json).name)}\`): unknown kind \`${String((buffer as Json).kind)}\` (weights, staging or batch)`;
   }
   return undefined;
 }

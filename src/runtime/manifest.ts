@@ -105,6 +105,8 @@ export interface SizeExpr {
 export type WgslBuffer =
   /** Weights, uploaded once: `bytes` bytes of `file` from `offset` (a multiple of 4). */
   | { name: string; kind: "weights"; file: string; offset: number; bytes: number }
+  /** A staging table of a table placed outside memory: `rows` rows of `rowBytes`, written by the runtime before each call. */
+  | { name: string; kind: "staging"; table: string; rows: number; rowBytes: number; bytes: number }
   /** Data written or read per call (inputs, activations, outputs, scratch): its size in bytes for a batch. */
   | { name: string; kind: "batch"; size: SizeExpr };
 

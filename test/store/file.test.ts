@@ -17,6 +17,7 @@ import type { Manifest } from "../../src/runtime/manifest.js";
 import { parseModel } from "../../src/frontend/index.js";
 import { rmc, tempDir } from "../cli/helpers.js";
 import { testWorkerUrl } from "../runtime/transpile.js";
+import { requireAdapter } from "../webgpu.js";
 
 const SMALL = "examples/dlrm_kaggle_small.rmdl";
 const workerUrl = testWorkerUrl();
@@ -137,5 +138,37 @@ describe("tables in the file store", () => {
     // Tables are 62.5 KiB each (1000 rows x 16 x f32) and dense weights about 1 MiB less that: a few must go.
     expect(placed.length).toBeGreaterThan(0);
     expect(r.err).toContain("note N1935: place-tables:");
+  });
+});
+
+describe.skipIf(!(await requireAdapter()))("tables in the file store, WebGPU", () => {
+  it("stages rows into GPU buffers and predicts as the all-in-memory WGSL artifact", async () => {
+    const memory = join(dir, "gpu-memory");
+    const stored = join(dir, "gpu-stored");
+    expect((await rmc("compile", SMALL, "--weights", w, "--target", "wgsl", "-o", memory)).code).toBe(0);
+    const r = await rmc(
+      "compile",
+      SMALL,
+      "--weights",
+      w,
+      "--target",
+      "wgsl",
+      "--store-tables",
+      "emb.2.weight,emb.9.weight",
+      "--staging-rows",
+      "64",
+      "-o",
+      stored,
+    );
+    expect(r.code, r.err).toBe(0);
+    expect(
+      manifest(stored)
+        .wgsl!.buffers.filter((b) => b.kind === "staging")
+        .map((b) => b.name),
+    ).toEqual(["staging.emb.2.weight", "staging.emb.9.weight"]);
+    const want = await predictAll(memory, { threads: 1 });
+    const got = await predictAll(stored, { threads: 1, cache: 4096 });
+    expect(got.ctr).toEqual(want.ctr);
+    expect(got.stats!.calls).toBeGreaterThan(3);
   });
 });

@@ -29,6 +29,9 @@ export async function uploadWeights(device: GpuDevice, files: ArtifactFiles, man
   const buffers = new Map<string, GpuBuffer>();
   const weights = manifest.wgsl.buffers.flatMap((b) => (b.kind === "weights" ? [b] : []));
   for (const w of weights) buffers.set(w.name, device.createBuffer({ label: w.name, size: bufferBytes(w.bytes), usage: U.STORAGE | U.COPY_DST }));
+  // Staging tables start zeroed; the runtime writes each call's rows into them (src/runtime/staging.ts).
+  for (const s of manifest.wgsl.buffers)
+    if (s.kind === "staging") buffers.set(s.name, device.createBuffer({ label: s.name, size: bufferBytes(s.bytes), usage: U.STORAGE | U.COPY_DST }));
   const later = new Set((manifest.shards ?? []).map((s) => s.file));
   for (const file of new Set(weights.map((w) => w.file))) if (!later.has(file)) await fillWeightsFile(device, files, manifest, file, buffers);
   return buffers;

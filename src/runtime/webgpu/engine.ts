@@ -93,10 +93,24 @@ interface Plan {
 /** A WebGPU model ready to run batches, one at a time. */
 export class WebGpuEngine {
   readonly threads = 1;
-  /** WGSL artifacts keep every table in GPU buffers for now: no staging areas. */
-  readonly stagingSlots: StagingSlot[] = [];
-  readonly stageInto: StagingSink = () => {
-    throw new Error("internal: a WebGPU artifact has no staging areas");
+  /** The staging tables of store-placed tables: GPU buffers the runtime writes each call's rows into. */
+  get stagingSlots(): StagingSlot[] {
+    return this.manifest.wgsl.buffers.flatMap((b) => (b.kind === "staging" ? [{ table: b.table, rows: b.rows, rowBytes: b.rowBytes }] : []));
+  }
+
+  readonly stageInto: StagingSink = (slot, bytes) => {
+    const area = this.manifest.wgsl.buffers.filter((b) => b.kind === "staging")[slot]!;
+    if (bytes.length === 0) return;
+    // writeBuffer takes whole words: pad the rows.
+    const data =
+      bytes.length % 4 === 0
+        ? bytes
+        : (() => {
+            const p = new Uint8Array(Math.ceil(bytes.length / 4) * 4);
+            p.set(bytes);
+            return p;
+          })();
+    this.device.queue.writeBuffer(this.plan.weights.get(area.name)!, 0, data);
   };
   private batchBuffers: BatchBuffers | undefined;
   private groups: GpuBindGroup[] = [];
