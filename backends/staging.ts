@@ -70,13 +70,18 @@ export function stageGraph(graph: Graph, stagingRows: number = DEFAULT_STAGING_R
       role: "table",
       dtype: head.dtype,
       shape: [s.stagingRows, s.dim],
-      attrs: { ...(s.precision !== "fp32" ? { precision: s.precision } : {}), ...(head.attrs.row_range ? { row_range: head.attrs.row_range } : {}), staging: s.table },
+      attrs: {
+        ...(s.precision !== "fp32" ? { precision: s.precision } : {}),
+        ...(head.attrs.row_range ? { row_range: head.attrs.row_range } : {}),
+        staging: s.table,
+      },
       span: head.span,
     };
   });
   const weights = [...graph.weights.filter((w) => !gone.has(w.name)), ...stagingDecls];
   // A part read by a node that is not staged (none today) would lose its declaration: refuse rather than miscompile.
-  for (const n of nodes) for (const r of n.inputs) if (isWeightRef(r) && gone.has(refName(r))) throw internal(`@${refName(r)} is staged but still read by %${n.id}`);
+  for (const n of nodes)
+    for (const r of n.inputs) if (isWeightRef(r) && gone.has(refName(r))) throw internal(`@${refName(r)} is staged but still read by %${n.id}`);
   return { graph: { ...graph, nodes, weights }, staged: [...staged.values()] };
 }
 

@@ -23,7 +23,13 @@ export interface RowCodec {
 }
 
 /** Writes every part of every staged table into `out`'s store/ folder; the manifest's store section. */
-export function writeStore(out: ArtifactWriter, staged: readonly StagedTable[], weights: WeightStore, codec: RowCodec, stagingRows: number): StoreManifest {
+export function writeStore(
+  out: ArtifactWriter,
+  staged: readonly StagedTable[],
+  weights: WeightStore,
+  codec: RowCodec,
+  stagingRows: number,
+): StoreManifest {
   out.mkdir("store");
   const written: { table: StoreTable; indexSha256: string }[] = [];
   for (const s of staged)
@@ -32,7 +38,16 @@ export function writeStore(out: ArtifactWriter, staged: readonly StagedTable[], 
       if (!tensor) throw new Error(`internal: no rows for store part ${decl.name}`);
       const { file, index } = storeFiles(decl.name);
       const writer = new StoreTableWriter(
-        { name: decl.name, placement, format: s.precision, dim: s.dim, rows: decl.shape[0]!, rowBytes: codec.rowBytes(decl, s.precision), file, index },
+        {
+          name: decl.name,
+          placement,
+          format: s.precision,
+          dim: s.dim,
+          rows: decl.shape[0]!,
+          rowBytes: codec.rowBytes(decl, s.precision),
+          file,
+          index,
+        },
         out.path(file),
         out.path(index),
       );
