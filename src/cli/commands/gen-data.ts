@@ -50,6 +50,12 @@ export const genData: Command = {
     positionals: { min: 1, max: 1 },
     flags: {
       weights: WEIGHT_FLAGS.weights!,
+      init: {
+        type: "string",
+        value: "DIST",
+        doc: "instead of --weights: synthetic weights made on the fly (trained or gaussian, alias random), for models too big for a weights file",
+      },
+      "init-seed": { type: "string", value: "N", doc: "seed for --init (the same as `rmc compile --init … --seed N`)", default: "1" },
       rows: { type: "string", value: "N", doc: "number of samples" },
       seed: { type: "string", value: "S", doc: "data seed", default: "1" },
       output: { type: "string", short: "o", value: "FILE", doc: "output .tsv file" },
@@ -70,7 +76,7 @@ export const genData: Command = {
   async run(args, io) {
     const cmd = "gen-data";
     const out = requireFlag(args, "output", cmd);
-    requireFlag(args, "weights", cmd);
+    if (args.flags.init === undefined) requireFlag(args, "weights", cmd);
     const rows = numberFlag(args, "rows", cmd, { integer: true, min: 1 });
     if (rows === undefined) throw new RmcError("rmc gen-data: --rows is required", "E0902");
     const seed = numberFlag(args, "seed", cmd, { integer: true, min: 0, max: 2 ** 32 - 1 })!;
@@ -78,7 +84,8 @@ export const genData: Command = {
     const model = loadModel(args.positionals[0]!, io);
     const graph = await runPasses(model, { positionals: [], flags: { passes: "canonicalize" } }, io);
     logitSources(graph); // fail early, naming any output that is not a probability
-    const weights = loadWeights(model, args, io, cmd);
+    // --init's seed is --init-seed here: --seed is the data's.
+    const weights = loadWeights(model, { ...args, flags: { ...args.flags, seed: args.flags["init-seed"] } }, io, cmd);
     const schema = dataSchema(model);
     const bar = progress("gen-data", rows);
     const idsPerBag = parseIdsPerBag(args.flags["ids-per-bag"] as string | undefined);
@@ -87,12 +94,14 @@ export const genData: Command = {
     const teacher =
       teacherFlag !== "auto"
         ? teacherFlag
-        : calibratedFor(
+        : typeof args.flags.weights === "string" &&
+            calibratedFor(
               args.flags.weights as string,
               model.outputs.map((o) => o.name),
               ctr,
               ne,
-            ) && defaultInputs(args)
+            ) &&
+            defaultInputs(args)
           ? "as-is"
           : "fit";
     const report = await generateData({
