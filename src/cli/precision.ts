@@ -111,12 +111,12 @@ export function pinPrequantized(graph: Graph, prequantized: ReadonlyMap<string, 
 }
 
 /** Prints the plan table and writes --plan-out / --report files (the report with the memory plan, when there is one). */
-export function reportPlan(plan: PrecisionPlan, args: ParsedArgs, io: CliIO, memory?: MemoryPlanSummary): void {
+export function reportPlan(plan: PrecisionPlan, args: ParsedArgs, io: CliIO, memory?: MemoryPlanSummary, extra = ""): void {
   io.out(formatPlanTable(plan));
   if (typeof args.flags["plan-out"] === "string") writePlan(args.flags["plan-out"], plan);
   if (typeof args.flags.report === "string")
     writeFileAtomic(
       args.flags.report,
-      `# Precision report: ${plan.model}\n\n${formatPlanMarkdown(plan)}${memory ? `\n${formatMemoryMarkdown(memory)}` : ""}`,
+      `# Precision report: ${plan.model}\n\n${formatPlanMarkdown(plan)}${memory ? `\n${formatMemoryMarkdown(memory)}` : ""}${extra}`,
     );
 }

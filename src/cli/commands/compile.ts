@@ -22,6 +22,38 @@ import { compileModel, compilePipeline, findBackend } from "../../driver/index.j
 import { humanBytes } from "../summary.js";
 import { writeFileAtomic } from "../../util/fs.js";
 import { formatMemoryLine, formatMemoryMarkdown } from "../memory.js";
+import { capacityPlan, formatCapacityMarkdown, type ClusterShape } from "../../store/plan.js";
+import type { PlacementSummary } from "../../../passes/place-tables.js";
+import type { ParsedArgs } from "../args.js";
+
+/** The cluster the capacity plan assumes, from --masters, --replicas, --hosts and --host-memory. */
+export function clusterShape(args: ParsedArgs, cmd: string): ClusterShape {
+  const hosts = numberFlag(args, "hosts", cmd, { integer: true, min: 1 });
+  const mem = typeof args.flags["host-memory"] === "string" ? parseOptionValue({ type: "bytes" }, args.flags["host-memory"]) : undefined;
+  if (mem && "error" in mem) throw new RmcError(`rmc ${cmd}: --host-memory ${mem.error}`, "E0903");
+  if ((hosts === undefined) !== (mem === undefined)) throw new RmcError(`rmc ${cmd}: give --hosts and --host-memory together`, "E0906");
+  return {
+    masters: numberFlag(args, "masters", cmd, { integer: true, min: 1 })!,
+    replicas: numberFlag(args, "replicas", cmd, { integer: true, min: 0 })!,
+    ...(hosts !== undefined && mem ? { hosts, hostMemory: mem.value as number } : {}),
+  };
+}
+
+/** Where every table is, as Markdown, for the report. */
+export function formatPlacementMarkdown(p: PlacementSummary | undefined): string {
+  if (!p) return "";
+  const rows = p.tables.map(
+    (t) => `| ${t.table} | ${t.rows} | ${t.precision} | ${t.placement} | ${humanBytes(t.memoryBytes)} | ${humanBytes(t.storeBytes)} | ${t.why} |`,
+  );
+  return [
+    `## Table placement (memory budget ${humanBytes(p.budget)}, ${humanBytes(p.memoryBytes)} of weights in memory)`,
+    "",
+    "| table | rows | precision | placement | in memory | in the store | why |",
+    "|---|---|---|---|---|---|---|",
+    ...rows,
+    "",
+  ].join("\n");
+}
 
 export const compile: Command = {
   spec: {
@@ -53,6 +85,10 @@ export const compile: Command = {
       },
       "store-tables": { type: "string", value: "LIST", doc: "tables to place in the store whatever the budget, comma-separated" },
       "staging-rows": { type: "string", value: "N", doc: "rows per call each store-placed table stages (default 16384; bigger batches are cut)" },
+      masters: { type: "string", value: "N", doc: "capacity plan of the store: Redis masters", default: "3" },
+      replicas: { type: "string", value: "N", doc: "capacity plan: replicas per master", default: "1" },
+      hosts: { type: "string", value: "N", doc: "capacity plan: hosts the cluster would run on (with --host-memory)" },
+      "host-memory": { type: "string", value: "SIZE", doc: "capacity plan: memory of each host, e.g. 64GiB" },
       ...PRECISION_FLAGS,
       ...PIPELINE_FLAGS,
     },
@@ -116,11 +152,13 @@ export const compile: Command = {
     rememberPipeline(args, compilePipeline(request, backend).slice(user.length));
     const { graph, plan, memory, placement: placed, result, diagnostics } = await compileModel(request);
     reportPassDiagnostics({ diagnostics }, io);
-    if (plan) reportPlan(plan, args, io, memory);
+    const capacity = capacityPlan(graph, clusterShape(args, cmd), calibration);
+    const extra = capacity ? `\n${formatPlacementMarkdown(placed)}\n${formatCapacityMarkdown(capacity)}` : "";
+    if (plan) reportPlan(plan, args, io, memory, extra);
     else if (typeof args.flags.report === "string")
       writeFileAtomic(
         args.flags.report,
-        `# Compile report: ${graph.name}\n\n${memory ? formatMemoryMarkdown(memory) : "No memory plan: the target plans its buffers itself.\n"}`,
+        `# Compile report: ${graph.name}\n\n${memory ? formatMemoryMarkdown(memory) : "No memory plan: the target plans its buffers itself.\n"}${extra}`,
       );
     const secs = (performance.now() - t0) / 1000;
     io.out(`compiled ${graph.name} for ${target} in ${secs.toFixed(2)} s → ${outDir}\n`);
@@ -132,6 +170,10 @@ export const compile: Command = {
     if (stored.length)
       io.out(
         `  placement: ${stored.length} table(s) in the ${stored[0]!.placement} store (${humanBytes(stored.reduce((s, t) => s + t.storeBytes, 0))}); ${humanBytes(placed!.memoryBytes)} of weights in memory (budget ${humanBytes(placed!.budget)})\n`,
+      );
+    if (capacity)
+      io.out(
+        `  store plan: ${humanBytes(capacity.perMaster)} per Redis master (${capacity.shape.masters} masters, ${capacity.shape.replicas} replica(s) each)${capacity.perRequest ? `; ${capacity.perRequest.rows.toFixed(2)} store rows and ${(capacity.perRequest.bytes / 1024).toFixed(1)} KiB per request with a cold cache, hot part ${(100 * capacity.perRequest.hotShare).toFixed(1)}% of lookups` : ""}${capacity.fit ? `; ${capacity.fit.fits ? "fits" : "does not fit"} ${capacity.shape.hosts} host(s): ${capacity.fit.note}` : ""}\n`,
       );
     return 0;
   },
