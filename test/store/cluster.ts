@@ -96,7 +96,7 @@ export async function startCluster(): Promise<TestCluster> {
       procs.set(port, p);
     }
     const pids = [...procs.values()].map((p) => p.pid).join(" ");
-    watchdog = spawn("sh", ["-c", `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -9 ${pids} 2>/dev/null`], {
+    watchdog = spawn("sh", ["-c", `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; kill -9 ${pids} 2>/dev/null; rm -rf "${dir}"`], {
       stdio: "ignore",
       detached: true,
     });
