@@ -195,6 +195,7 @@ export const CODES = {
   E1743: { stage: "runtime", meaning: "a store read that did not finish within its timeout" },
   E1744: { stage: "runtime", meaning: "a store option or address that cannot be used" },
   E1745: { stage: "runtime", meaning: "one sample reads more distinct rows of a table than its staging area holds" },
+  E1746: { stage: "runtime", meaning: "an artifact without the Redis-placed store tables a store command works on" },
 
   E1801: { stage: "backends", meaning: "an op no kernel of the backend implements (run canonicalize first for mlp and cross)" },
   E1802: { stage: "backends", meaning: "weights too large for a wasm32 memory (4 GiB)" },

@@ -13,6 +13,7 @@ import { genData } from "./gen-data.js";
 import { dataStatsCmd } from "./data-stats.js";
 import { exportOnnxCmd } from "./export-onnx.js";
 import { importOnnxCmd } from "./import-onnx.js";
+import { storeCmd } from "./store.js";
 
 export const COMMANDS: Command[] = [
   check,
@@ -27,4 +28,5 @@ export const COMMANDS: Command[] = [
   dataStatsCmd,
   exportOnnxCmd,
   importOnnxCmd,
+  storeCmd,
 ];
