@@ -8,6 +8,8 @@ import { runPipeline } from "../../src/pipeline/index.js";
 import { createPassRegistry } from "../../passes/index.js";
 import { REDIS_KEY_OVERHEAD, capacityPlan } from "../../src/store/plan.js";
 import type { Batch } from "../../src/data/batch.js";
+import { blockRowsFor } from "../../src/store/format.js";
+import { rmc } from "../cli/helpers.js";
 
 const src = `model m {
   input dense: f32[2]
@@ -67,5 +69,18 @@ describe("capacityPlan", () => {
     expect(small.fit!.hostsNeeded).toBe(Math.ceil(small.cluster / (40_000 * 0.75)));
     expect(capacityPlan(g, { masters: 3, replicas: 1, hosts: 2, hostMemory: 2 ** 30 })!.fit!.fits).toBe(true);
     expect(capacityPlan(graph("canonicalize,infer-shapes"), { masters: 3, replicas: 1 })).toBeUndefined();
+  });
+});
+
+describe("rmc store plan", () => {
+  it("plans MLPerf DLRM-v2's store from the model's shapes alone", async () => {
+    const r = await rmc("store", "plan", "examples/dcnv2.rmdl", "--precision", "int8", "--hosts", "2", "--host-memory", "64GiB");
+    expect(r.code, r.err).toBe(0);
+    const blocks = Math.ceil(40_000_000 / blockRowsFor(136));
+    // The five 40M-row tables leave memory (largest first), at int8: 136-byte rows (128 codes, f32 scale and bias).
+    for (const t of [0, 9, 19, 20, 21]) expect(r.out).toContain(`| emb.${t}.weight | int8 | 40000000 | 136 | ${blocks} |`);
+    expect(r.out).toMatch(/2 host\(s\) of 64\.00 GiB: fits: 3 Redis node\(s\) per host/);
+    const tight = await rmc("store", "plan", "examples/dcnv2.rmdl", "--precision", "int8", "--hosts", "2", "--host-memory", "16GiB");
+    expect(tight.out).toMatch(/does not fit: the busiest host would need .* hosts of 16\.00 GiB would do/);
   });
 });

@@ -20,7 +20,7 @@ import { RedisStore, type RedisStoreOptions } from "../../src/store/redis.js";
 import { checkStore, dropStore, pushStore, type TransferProgress } from "../../src/store/push.js";
 import { keySlot, parseRedisUrl } from "../../src/store/cluster.js";
 import { rmc } from "../cli/helpers.js";
-import { startCluster, type TestCluster } from "./cluster.js";
+import { startCluster, type TestCluster } from "../../bench/redis-cluster.js";
 
 /** Row sizes of the FBGEMM formats: fp32 (4·dim), fp16 (2·dim), int8 (dim + 8 of scale and bias), int4 (dim/2 + 4). */
 const TABLES = [

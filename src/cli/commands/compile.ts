@@ -18,13 +18,32 @@ import {
   userPipeline,
 } from "../model.js";
 import { PRECISION_FLAGS, pinPrequantized, precisionRequest, readCalibration, reportPlan } from "../precision.js";
-import { compileModel, compilePipeline, findBackend } from "../../driver/index.js";
+import { compileModel, compilePipeline, findBackend, type PlacementRequest } from "../../driver/index.js";
 import { humanBytes } from "../summary.js";
 import { writeFileAtomic } from "../../util/fs.js";
 import { formatMemoryLine, formatMemoryMarkdown } from "../memory.js";
 import { capacityPlan, formatCapacityMarkdown, type ClusterShape } from "../../store/plan.js";
 import type { PlacementSummary } from "../../../passes/place-tables.js";
 import type { ParsedArgs } from "../args.js";
+
+/** What --memory-budget, --store and --store-tables ask of place-tables. */
+export function placementRequest(args: ParsedArgs, cmd: string): PlacementRequest {
+  const budgetText = typeof args.flags["memory-budget"] === "string" ? args.flags["memory-budget"] : undefined;
+  const budget = budgetText === undefined ? undefined : parseOptionValue({ type: "bytes" }, budgetText);
+  if (budget && "error" in budget) throw new RmcError(`rmc ${cmd}: --memory-budget ${budget.error}`, "E0903");
+  const storeTables =
+    typeof args.flags["store-tables"] === "string"
+      ? args.flags["store-tables"]
+          .split(",")
+          .map((t) => t.trim())
+          .filter(Boolean)
+      : [];
+  return {
+    ...(budget ? { memoryBudget: budget.value as number } : {}),
+    store: choiceFlag(args, "store", cmd, ["file", "redis"] as const)!,
+    ...(storeTables.length ? { tables: storeTables } : {}),
+  };
+}
 
 /** The cluster the capacity plan assumes, from --masters, --replicas, --hosts and --host-memory. */
 export function clusterShape(args: ParsedArgs, cmd: string): ClusterShape {
@@ -115,21 +134,7 @@ export const compile: Command = {
     const model = pinPrequantized(written, prequantized);
     const precision = precisionRequest(args, cmd);
     const calibration = await readCalibration(model, args, cmd);
-    const budgetText = typeof args.flags["memory-budget"] === "string" ? args.flags["memory-budget"] : undefined;
-    const budget = budgetText === undefined ? undefined : parseOptionValue({ type: "bytes" }, budgetText);
-    if (budget && "error" in budget) throw new RmcError(`rmc compile: --memory-budget ${budget.error}`, "E0903");
-    const storeTables =
-      typeof args.flags["store-tables"] === "string"
-        ? args.flags["store-tables"]
-            .split(",")
-            .map((t) => t.trim())
-            .filter(Boolean)
-        : [];
-    const placement = {
-      ...(budget ? { memoryBudget: budget.value as number } : {}),
-      store: choiceFlag(args, "store", cmd, ["file", "redis"] as const)!,
-      ...(storeTables.length ? { tables: storeTables } : {}),
-    };
+    const placement = placementRequest(args, cmd);
     const stagingRows = numberFlag(args, "staging-rows", cmd, { integer: true, min: 1, max: 1 << 24 });
     const request = {
       model,

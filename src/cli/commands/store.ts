@@ -11,8 +11,9 @@ import { parseRedisUrl } from "../../store/cluster.js";
 import { checkStore, dropStore, pushStore, type TransferProgress } from "../../store/push.js";
 import type { Command } from "../command.js";
 import { numberFlag, requireFlag } from "../args.js";
+import { PLAN_FLAGS, planStore } from "./store-plan.js";
 
-const ACTIONS = ["push", "check", "drop"] as const;
+const ACTIONS = ["push", "check", "drop", "plan"] as const;
 
 const mib = (n: number): string => `${(n / 2 ** 20).toFixed(1)} MiB`;
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
@@ -41,7 +42,8 @@ function transferLine(label: string, stream: NodeJS.WriteStream = process.stderr
 export const storeCmd: Command = {
   spec: {
     name: "store",
-    usage: "rmc store push|check|drop DIST/ --redis redis://host:port[,host:port…]",
+    usage:
+      "rmc store push|check|drop DIST/ --redis redis://host:port[,host:port…]  |  rmc store plan MODEL.rmdl [--precision P] [--hosts N --host-memory M]",
     summary: "copy an artifact's Redis-placed embedding tables into a Redis Cluster, check them there, or drop them",
     details: [
       "push   copies every block (verified against the artifact's index) and then the version's meta key;",
@@ -49,11 +51,14 @@ export const storeCmd: Command = {
       "check  reads every block back and compares its sha256 with the index; exit 1 listing missing",
       "       or corrupted blocks.",
       "drop   deletes the artifact's version (its meta key first, so it is never read half dropped).",
+      "plan   the placement and capacity plan of a model's store (bytes per master, per request, fit on",
+      "       hosts), from its shapes alone: no weights, no compile.",
     ].join("\n"),
     positionals: { min: 2, max: 2 },
     flags: {
       redis: { type: "string", value: "URL", doc: "the cluster: redis://host:port[,host:port…] (some of its nodes)" },
       timeout: { type: "string", value: "MS", doc: "longest one batch may wait on the cluster", default: "10000" },
+      ...PLAN_FLAGS,
     },
   },
   async run(args, io) {
@@ -61,6 +66,7 @@ export const storeCmd: Command = {
     const [action, dir] = args.positionals as [string, string];
     if (!(ACTIONS as readonly string[]).includes(action))
       throw new RmcError(`rmc store: the action must be one of ${ACTIONS.join(", ")}, got \`${action}\`\nusage: ${storeCmd.spec.usage}`, "E0904");
+    if (action === "plan") return planStore(dir, args, io);
     const nodes = parseRedisUrl(requireFlag(args, "redis", cmd));
     const opts = { timeoutMs: numberFlag(args, "timeout", cmd, { integer: true, min: 1 })! };
     if (action === "drop") {

@@ -1,4 +1,4 @@
-// A real Redis Cluster on loopback for the Redis store's tests (no mocks): six
+// A real Redis Cluster on loopback for the Redis store's tests and bench:store (no mocks): six
 // redis-server processes, three masters and three replicas, on free ports in
 // a temp folder, joined by `redis-cli --cluster create`. The processes are
 // the test run's own: stop() kills them, a process-exit hook kills them if a
