@@ -39,8 +39,9 @@ const repo = fileURLToPath(new URL("../..", import.meta.url));
 async function cli(...argv: string[]): Promise<string> {
   let out = "";
   const t0 = performance.now();
-  const code = await rmc(argv, { out: (s) => void (out += s), err: (s) => void process.stderr.write(s) });
-  if (code !== 0) throw new Error(`rmc ${argv.join(" ")} failed (${code})`);
+  let err = "";
+  const code = await rmc(argv, { out: (s) => void (out += s), err: (s) => void (err += s) });
+  if (code !== 0) throw new Error(`rmc ${argv.join(" ")} failed (${code}):\n${err}`);
   process.stderr.write(`  rmc ${argv[0]} ${argv.slice(1, 2).join("")} … ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
   return out;
 }
@@ -157,7 +158,7 @@ async function main(): Promise<void> {
       "--calib",
       data,
       "--calib-rows",
-      String(Math.min(ROWS, 8192)),
+      String(Math.min(ROWS, 4096)),
       "--passes",
       `canonicalize,infer-shapes,dce,split-tables{hot=${K}}`,
       "--store-tables",
