@@ -6,12 +6,16 @@
 //            of all rows), the rest in the artifact's file store;
 //   redis  — the same, its cold rows in a local Redis Cluster (3 masters, 3
 //            replicas on loopback, started here and stopped at the end).
-// Ids are Zipf-distributed (rmc gen-data). For each artifact and batch size:
-// samples/s, p50 and p99 of a predict call, store rows, blocks and bytes per
-// batch, the cache's hit rate and the store's share of the call.
-// `-- --quick` uses the same model with every table 100x smaller (a minute).
+// Ids are Zipf-distributed (rmc gen-data). The stores' row caches are warmed
+// on one half of the data and timed on the other (so the tail's ids miss, as
+// new traffic's do), and each store is timed a second time with no cache at
+// all, the worst case. For each artifact and batch size: samples/s, p50 and
+// p99 of a predict call, store rows, blocks and bytes per batch, the cache's
+// hit rate and the store's share of the call.
+// `-- --quick` uses the same model with every table 100x smaller (a minute);
+// `-- --dir D` keeps the data and artifacts in D and reuses them next time.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -31,7 +35,7 @@ const flag = (name: string, fallback: number): number => {
 };
 const quick = args.includes("--quick");
 const ROWS = flag("rows", quick ? 8192 : 20480);
-const ROUNDS = flag("rounds", 3);
+const ROUNDS = flag("rounds", 1);
 const THREADS = flag("threads", 1);
 const HOT_SHARE = 0.1;
 const repo = fileURLToPath(new URL("../..", import.meta.url));
@@ -133,7 +137,10 @@ const delta = (a: StagingStats | undefined, b: StagingStats | undefined) =>
     : undefined;
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "rmc-bench-store-"));
+  const keep = args.includes("--dir") ? args[args.indexOf("--dir") + 1]! : undefined;
+  const dir = keep ?? mkdtempSync(join(tmpdir(), "rmc-bench-store-"));
+  if (keep) mkdirSync(keep, { recursive: true });
+  const have = (p: string) => existsSync(join(p, "manifest.json")) || existsSync(p + ".done");
   const cluster = await startCluster();
   try {
     const model = modelFile(dir);
@@ -148,10 +155,11 @@ async function main(): Promise<void> {
       `bench:store: ${model}, ${ROWS} rows; hot K=${K} per table, ${((100 * inMemoryRows) / tableRows.reduce((a, b) => a + b, 0)).toFixed(1)}% of rows in memory\n`,
     );
     const data = join(dir, "data.tsv");
-    await cli("gen-data", model, "--init", "random", "--rows", String(ROWS), "--seed", "3", "--ids-per-bag", "1", "-o", data);
+    if (!existsSync(data))
+      await cli("gen-data", model, "--init", "random", "--rows", String(2 * ROWS), "--seed", "3", "--ids-per-bag", "1", "-o", data);
     const common = ["--init", "random", "--seed", "1", "--row-range", "minmax"];
     const art = (name: string) => join(dir, name);
-    await cli("compile", model, ...common, "--precision", "int4", "--memory-budget", "3800MiB", "-o", art("memory"));
+    if (!have(art("memory"))) await cli("compile", model, ...common, "--precision", "int4", "--memory-budget", "3800MiB", "-o", art("memory"));
     const storeArgs = [
       "--precision",
       "int8",
@@ -164,25 +172,31 @@ async function main(): Promise<void> {
       "--store-tables",
       big.join(","),
     ];
-    await cli("compile", model, ...common, ...storeArgs, "-o", art("file"));
-    await cli("compile", model, ...common, ...storeArgs, "--store", "redis", "-o", art("redis"));
-    await cli("store", "push", art("redis"), "--redis", `redis://${cluster.nodes.join(",")}`);
-    const batches: Batch[] = [];
-    for await (const b of readBatches(data, dataSchema(graph), { batchSize: 4096 })) batches.push(b);
+    if (!have(art("file"))) await cli("compile", model, ...common, ...storeArgs, "-o", art("file"));
+    if (!have(art("redis"))) await cli("compile", model, ...common, ...storeArgs, "--store", "redis", "-o", art("redis"));
+    await cli("store", "push", art("redis"), "--redis", `redis://${cluster.nodes.join(",")}`); // a fresh cluster each run
+    const all: Batch[] = [];
+    for await (const b of readBatches(data, dataSchema(graph), { batchSize: 4096 })) all.push(b);
+    // The first half warms the caches, the second is timed: new ids in the tail miss, as they would in traffic.
+    const warm = all.slice(0, all.length / 2);
+    const batches = all.slice(all.length / 2);
     const runs: Timed[] = [
       { name: "memory (int4)", model: await load(art("memory"), { threads: THREADS }) },
       { name: "file (int8, hot in memory)", model: await load(art("file"), { threads: THREADS }) },
+      { name: "file, no row cache", model: await load(art("file"), { threads: THREADS, cache: 0 }) },
       { name: "redis (int8, hot in memory)", model: await load(art("redis"), { threads: THREADS, redis: cluster.nodes }) },
+      { name: "redis, no row cache", model: await load(art("redis"), { threads: THREADS, redis: cluster.nodes, cache: 0 }) },
     ];
     const lines: string[] = [];
     for (const size of [64, 512]) {
       const calls = rebatch(batches, size);
       const times = new Map(runs.map((r) => [r.name, [] as number[]]));
-      for (const r of runs) for (const c of calls) await r.model.predict(c as never); // warm-up: V8's tiers, the page cache, the row cache
+      for (const r of runs) for (const c of rebatch(warm, size)) await r.model.predict(c as never); // warm-up: V8's tiers, the page cache, the row cache
       const before = new Map(runs.map((r) => [r.name, r.model.storeStats()]));
+      // Call by call, every artifact in turn, so drift in the machine's load falls on all of them alike.
       for (let round = 0; round < ROUNDS; round++)
-        for (const r of runs)
-          for (const c of calls) {
+        for (const c of calls)
+          for (const r of runs) {
             const t0 = performance.now();
             await r.model.predict(c as never);
             times.get(r.name)!.push(performance.now() - t0);
@@ -202,9 +216,9 @@ async function main(): Promise<void> {
       }
     }
     for (const r of runs) await r.model.close();
-    console.log(
-      `\n${quick ? "quick: tables 100x smaller; " : ""}${ROWS} rows of Zipf ids, ${ROUNDS} rounds after a warm-up, ${THREADS} thread(s), batches timed interleaved\n`,
-    );
+    console.log(`
+${quick ? "quick: tables 100x smaller; " : ""}${ROWS} rows of Zipf ids timed after ${ROWS} others warmed the caches, ${ROUNDS} round(s), ${THREADS} thread(s), artifacts interleaved call by call
+`);
     console.log(
       "| batch | artifact | samples/s | vs memory | p50 ms | p99 ms | store per batch (rows, blocks, bytes) | cache hit rate | staging share |",
     );
@@ -212,7 +226,7 @@ async function main(): Promise<void> {
     for (const l of lines) console.log(l);
   } finally {
     cluster.stop();
-    rmSync(dir, { recursive: true, force: true });
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   }
 }
 

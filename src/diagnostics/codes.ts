@@ -21,6 +21,7 @@ export const STAGES = {
   backends: { title: "Backends", hundreds: [18, 18] },
   precision: { title: "Precision search and split-tables", hundreds: [19, 19] },
   onnx: { title: "ONNX export and import", hundreds: [20, 20] },
+  serve: { title: "Inference server (rmc serve)", hundreds: [21, 21] },
 } as const;
 
 export type Stage = keyof typeof STAGES;
@@ -238,6 +239,9 @@ export const CODES = {
   E2002: { stage: "onnx", meaning: "an ONNX graph (or node) that rmc cannot import" },
   E2003: { stage: "onnx", meaning: "a weight missing from the weights, or shaped differently from the model's" },
   E2004: { stage: "onnx", meaning: "a model whose weights are over what one ONNX file holds (2 GiB)" },
+
+  E2101: { stage: "serve", meaning: "an artifact the server cannot load (the old version, if any, keeps serving)" },
+  E2102: { stage: "serve", meaning: "a name that cannot name a served model" },
 } as const satisfies Record<string, CodeInfo>;
 
 /** A diagnostic code rmc reports: a key of CODES. (Plugin passes may push codes of their own.) */

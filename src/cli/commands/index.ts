@@ -14,6 +14,7 @@ import { dataStatsCmd } from "./data-stats.js";
 import { exportOnnxCmd } from "./export-onnx.js";
 import { importOnnxCmd } from "./import-onnx.js";
 import { storeCmd } from "./store.js";
+import { serveCmd } from "./serve.js";
 
 export const COMMANDS: Command[] = [
   check,
@@ -29,4 +30,5 @@ export const COMMANDS: Command[] = [
   exportOnnxCmd,
   importOnnxCmd,
   storeCmd,
+  serveCmd,
 ];
