@@ -170,7 +170,7 @@ function parseKserve(req: Record<string, unknown>, binary: Buffer, signature: re
   if (Array.isArray(req.outputs))
     for (const o of req.outputs)
       if (isObject(o) && typeof o.name === "string" && isObject(o.parameters) && o.parameters.binary_data === true) binaryOut.add(o.name);
-  if (params.binary_data_output === true) for (const o of ["*"]) binaryOut.add(o);
+  if (params.binary_data_output === true) binaryOut.add("*");
   return {
     inputs,
     binary: binaryOut,

@@ -30,6 +30,8 @@ export interface ServeOptions {
   maxQueue?: number;
   /** Largest request body, in bytes (default 16 MiB). */
   maxBody?: number;
+  /** A client that has not sent its whole request in this time gets 408 and its socket closed (default 30 s): slow clients cannot hold sockets forever. */
+  requestTimeoutMs?: number;
   /** A folder of artifact folders (NAME/manifest.json), each served as NAME and reloaded when it changes. */
   watch?: string;
   /** Load options for store-placed tables. */
@@ -83,7 +85,9 @@ export async function serve(opts: ServeOptions): Promise<Server> {
   const app = Fastify({
     bodyLimit: opts.maxBody ?? 16 * 2 ** 20,
     connectionTimeout: 60_000,
-    requestTimeout: 30_000,
+    requestTimeout: opts.requestTimeoutMs ?? 30_000,
+    // Node looks for expired requests only every 30 s by default, which would let a slow client hold its socket twice as long.
+    http: { connectionsCheckingInterval: Math.max(100, Math.min(1000, (opts.requestTimeoutMs ?? 30_000) / 4)) },
     keepAliveTimeout: 5_000,
     logger: false,
   });

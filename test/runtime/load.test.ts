@@ -128,6 +128,39 @@ test("a worker that fails at start-up is an error, not a hang", async () => {
   expect(err.message).toContain("boom at start");
 });
 
+test("a worker that dies mid-batch fails that batch clearly, and a new thread takes its place", async () => {
+  const dir = join(root, "crash");
+  const crashing = join(root, "js", "src", "runtime", "wasm", "crash-worker.js");
+  // Runs before worker.js's own listener: exits the thread on the first job after `crash` appears, and counts jobs.
+  writeFileSync(
+    crashing,
+    `import { parentPort } from "node:worker_threads";
+import { appendFileSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
+const dir = ${JSON.stringify(dir)};
+mkdirSync(dir, { recursive: true });
+parentPort.on("message", (m) => {
+  if (m.type !== "run") return;
+  if (existsSync(dir + "/crash")) { unlinkSync(dir + "/crash"); process.exit(3); }
+  appendFileSync(dir + "/runs", "r");
+});
+await import("./worker.js");
+`,
+  );
+  const model = await load(pristine, { threads: 2, workerUrl: pathToFileURL(crashing) });
+  const batch = randomBatch(8, 200, false, 2, [0, 50]);
+  const expected = referencePredict(batch, spec).p;
+  expect((await model.predict(batch)).p).toEqual(expected);
+  writeFileSync(join(dir, "crash"), "");
+  const err = await model.predict(batch).catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(RmcError);
+  expect((err as RmcError).diagnostics[0]!.code).toBe("E1721");
+  expect((err as RmcError).message).toContain("exited unexpectedly");
+  // The next batches run on two threads again (the replacement counts its jobs) and are right.
+  for (let i = 0; i < 3; i++) expect((await model.predict(batch)).p).toEqual(expected);
+  expect(readFileSync(join(dir, "runs"), "utf8")).toBe("rrrr");
+  await model.close();
+});
+
 test("a trap in the code is an RmcError, on the main thread and in workers", async () => {
   const trapping = join(root, "trap");
   writeFakeArtifact(trapping, { ...spec, trap: true });

@@ -9,6 +9,7 @@
 // was sent; SIGTERM draining what is in flight and exiting 0.
 
 import { spawn } from "node:child_process";
+import { connect } from "node:net";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -107,6 +108,7 @@ beforeAll(async () => {
     maxDelayUs: 3000,
     maxBatch: 64,
     maxBody: 1 << 20,
+    requestTimeoutMs: 1500,
     logLevel: "warn",
     log: () => {},
   });
@@ -243,6 +245,25 @@ describe("rmc serve", () => {
       expect(ok.status, `after ${what}`).toBe(200);
       expect(await ctrOf(ok)).toEqual(want.get("w1")!.subarray(0, 2));
     }
+  });
+
+  it("cuts off a client that stops halfway through its request (408), serving everyone else meanwhile", async () => {
+    const good = kserve(samples.slice(0, 2));
+    const socket = connect(server.port, "127.0.0.1");
+    let answer = "";
+    socket.on("data", (d) => (answer += d.toString()));
+    const closed = new Promise<number>((resolve) => socket.on("close", () => resolve(performance.now())));
+    await new Promise<void>((resolve) => socket.on("connect", () => resolve()));
+    const started = performance.now();
+    socket.write(`POST ${inferPath} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{"inputs": [`);
+    for (let i = 0; i < 5; i++) {
+      const ok = await post(inferPath, good);
+      expect(ok.status).toBe(200);
+      expect(await ctrOf(ok)).toEqual(want.get("w1")!.subarray(0, 2));
+    }
+    const at = await closed;
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(at - started).toBeLessThan(10_000);
   });
 
   it("refuses when the queue is full (503, Retry-After) and drops a request whose timeout passes in the queue (504)", async () => {

@@ -113,7 +113,7 @@ export class Engine {
     new Uint8Array(this.workspaces.memory.buffer, area.offset, bytes.length).set(bytes);
   };
 
-  /** Threads a big batch is spread over (1 after a worker failure). */
+  /** Threads a big batch is spread over (1 once a dead worker could not be replaced). */
   get threads(): number {
     return this.pool ? this.workspaces.plan.bases.length : 1;
   }
@@ -155,14 +155,26 @@ export class Engine {
         ),
       );
     if (failure) {
-      if (failure instanceof RmcError && failure.diagnostics[0]?.code === C.worker) await this.dropPool();
+      if (failure instanceof RmcError && failure.diagnostics[0]?.code === C.worker) await this.replaceWorkers();
       throw failure;
     }
     slices.forEach(([start, end], t) => this.workspaces.readSlice(t, results, start, end));
     return results;
   }
 
-  /** After a worker dies the model keeps working on the main thread alone. */
+  /**
+   * After a worker dies its batch fails (the caller hears why) and a new
+   * thread takes its place; if none can start, the model keeps working on the
+   * main thread alone.
+   */
+  private async replaceWorkers(): Promise<void> {
+    try {
+      await this.pool?.replaceDead();
+    } catch {
+      await this.dropPool();
+    }
+  }
+
   private async dropPool(): Promise<void> {
     const pool = this.pool;
     this.pool = undefined;

@@ -2,8 +2,9 @@
 // worker instantiates the threads module on the model's shared memory once,
 // then runs `forward` on its own workspace when told to. Replies settle
 // promises; a worker that fails or exits rejects what it owed with an RmcError
-// instead of leaving a caller hanging. Idle workers do not keep a Node process
-// alive.
+// instead of leaving a caller hanging, and `replaceDead` starts a new one in
+// its place (a long-lived server must not lose a thread for good on one
+// crash). Idle workers do not keep a Node process alive.
 
 import { RmcError, error } from "../../diagnostics/index.js";
 import { RUNTIME_CODES as C } from "../codes.js";
@@ -90,20 +91,53 @@ class PooledWorker {
 
 /** A fixed set of worker threads sharing one memory. */
 export class WorkerPool {
-  private constructor(private readonly workers: PooledWorker[]) {}
+  private closed = false;
+
+  private constructor(
+    private readonly workers: PooledWorker[],
+    private readonly url: URL,
+    private readonly init: WorkerInit,
+  ) {}
 
   /** Starts `count` workers on the script at `url` and waits until each has instantiated the code. */
   static async start(url: URL, count: number, init: WorkerInit): Promise<WorkerPool> {
     const workers: PooledWorker[] = [];
-    const pool = new WorkerPool(workers);
+    const pool = new WorkerPool(workers, url, init);
     try {
-      for (let i = 0; i < count; i++) workers.push(new PooledWorker(i + 1, await spawnThread(url)));
-      await Promise.all(workers.map((w) => w.request({ type: "init", module: init.module, memory: init.memory, imports: [...init.imports] })));
+      for (let i = 0; i < count; i++) workers.push(await pool.spawn(i + 1));
     } catch (err) {
       await pool.close();
       throw err;
     }
     return pool;
+  }
+
+  /** One worker, instantiated (a failed start terminates the thread before rethrowing). */
+  private async spawn(index: number): Promise<PooledWorker> {
+    const worker = new PooledWorker(index, await spawnThread(this.url));
+    try {
+      await worker.request({ type: "init", module: this.init.module, memory: this.init.memory, imports: [...this.init.imports] });
+    } catch (err) {
+      worker.closing = true;
+      if (worker.alive) await worker.thread.terminate();
+      throw err;
+    }
+    return worker;
+  }
+
+  /**
+   * Starts a new worker in the place of each one that died; returns how many it
+   * replaced. The dead worker's job was already rejected; the shared memory and
+   * the workspaces are unchanged, so the new thread needs only the init.
+   */
+  async replaceDead(): Promise<number> {
+    let replaced = 0;
+    for (let i = 0; i < this.workers.length && !this.closed; i++) {
+      if (this.workers[i]!.alive) continue;
+      this.workers[i] = await this.spawn(i + 1);
+      replaced++;
+    }
+    return replaced;
   }
 
   /** Workers still running. */
@@ -120,6 +154,7 @@ export class WorkerPool {
 
   /** Terminates every worker and waits until they are gone. */
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all(
       this.workers.map(async (w) => {
         w.closing = true;
