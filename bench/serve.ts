@@ -60,9 +60,13 @@ function bodies(b: Batch): string[] {
 
 /** `rmc serve DIST` as a child process; resolves with its URL once it listens. */
 function startServer(dist: string, extra: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [join(repo, "build/src/cli/main.js"), "serve", dist, "--port", "0", "--threads", String(THREADS), "--log-level", "warn", ...extra], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(repo, "build/src/cli/main.js"), "serve", dist, "--port", "0", "--threads", String(THREADS), "--log-level", "warn", ...extra],
+    {
+      stdio: ["ignore", "ignore", "pipe"],
+    },
+  );
   let err = "";
   return new Promise((resolve, reject) => {
     child.stderr!.on("data", (d: Buffer) => {
@@ -99,7 +103,10 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "rmc-bench-serve-"));
   try {
     const dist = join(dir, "dist");
-    const code = await rmc(["compile", MODEL, "--init", "trained", "--seed", "1", "-o", dist], { out: () => {}, err: (s) => void process.stderr.write(s) });
+    const code = await rmc(["compile", MODEL, "--init", "trained", "--seed", "1", "-o", dist], {
+      out: () => {},
+      err: (s) => void process.stderr.write(s),
+    });
     if (code !== 0) throw new Error("compile failed");
     const graph = parseModel(readFileSync(MODEL, "utf8"), MODEL).graph!;
     const schema = dataSchema(graph);
@@ -127,13 +134,23 @@ async function main(): Promise<void> {
         await drive(url, 16, body.slice(0, 512)); // warm-up: V8's tiers, the connections
         for (const connections of [1, 16, 64, 256]) {
           const r = await drive(url, connections, body);
-          rows.push({ mode, connections, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, p999: r.latency.p99_9, errors: r.errors + r.non2xx });
+          rows.push({
+            mode,
+            connections,
+            rps: r.requests.average,
+            p50: r.latency.p50,
+            p99: r.latency.p99,
+            p999: r.latency.p99_9,
+            errors: r.errors + r.non2xx,
+          });
         }
       } finally {
         await stop(child);
       }
     }
-    console.log(`\n${SECONDS} s per run, one sample per request (KServe v2 JSON), ${THREADS} compute thread(s); in-process predict at batch 64: ${Math.round(inProcess)} samples/s\n`);
+    console.log(
+      `\n${SECONDS} s per run, one sample per request (KServe v2 JSON), ${THREADS} compute thread(s); in-process predict at batch 64: ${Math.round(inProcess)} samples/s\n`,
+    );
     console.log("| batching | connections | requests/s | vs batching off | vs in-process | p50 ms | p99 ms | p99.9 ms | errors |");
     console.log("|---|---|---|---|---|---|---|---|---|");
     for (const r of rows) {

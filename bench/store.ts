@@ -180,7 +180,8 @@ async function main(): Promise<void> {
     // The first half warms the caches, the second is timed: new ids in the tail miss, as they would in traffic.
     const warm = all.slice(0, all.length / 2);
     const batches = all.slice(all.length / 2);
-    const runs: Timed[] = [
+    // Fresh models (empty row caches) for each batch size, so the second size is not timed on rows the first one cached.
+    const open = async (): Promise<Timed[]> => [
       { name: "memory (int4)", model: await load(art("memory"), { threads: THREADS }) },
       { name: "file (int8, hot in memory)", model: await load(art("file"), { threads: THREADS }) },
       { name: "file, no row cache", model: await load(art("file"), { threads: THREADS, cache: 0 }) },
@@ -189,6 +190,7 @@ async function main(): Promise<void> {
     ];
     const lines: string[] = [];
     for (const size of [64, 512]) {
+      const runs = await open();
       const calls = rebatch(batches, size);
       const times = new Map(runs.map((r) => [r.name, [] as number[]]));
       for (const r of runs) for (const c of rebatch(warm, size)) await r.model.predict(c as never); // warm-up: V8's tiers, the page cache, the row cache
@@ -214,8 +216,8 @@ async function main(): Promise<void> {
           `| ${size} | ${r.name} | ${Math.round((n * size * 1000) / total)} | ${(base / total).toFixed(2)}x | ${percentile(t, 0.5).toFixed(2)} | ${percentile(t, 0.99).toFixed(2)}${store} |`,
         );
       }
+      for (const r of runs) await r.model.close();
     }
-    for (const r of runs) await r.model.close();
     console.log(`
 ${quick ? "quick: tables 100x smaller; " : ""}${ROWS} rows of Zipf ids timed after ${ROWS} others warmed the caches, ${ROUNDS} round(s), ${THREADS} thread(s), artifacts interleaved call by call
 `);

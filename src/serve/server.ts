@@ -82,14 +82,28 @@ export async function serve(opts: ServeOptions): Promise<Server> {
   for (const m of opts.models) await repo.load(m.dir, m.name);
   const stopWatch = opts.watch ? await watchModels(opts.watch, repo, log) : undefined;
   const metrics = new ServerMetrics(repo);
+  const slowMs = opts.requestTimeoutMs ?? 30_000;
   const app = Fastify({
     bodyLimit: opts.maxBody ?? 16 * 2 ** 20,
     connectionTimeout: 60_000,
-    requestTimeout: opts.requestTimeoutMs ?? 30_000,
-    // Node looks for expired requests only every 30 s by default, which would let a slow client hold its socket twice as long.
-    http: { connectionsCheckingInterval: Math.max(100, Math.min(1000, (opts.requestTimeoutMs ?? 30_000) / 4)) },
+    requestTimeout: slowMs,
+    // Node cuts off headers that are slow to come (headersTimeout, checked every connectionsCheckingInterval: 30 s by
+    // default); a body that stalls once the headers are in is cut off by the onRequest hook below, which Node does not do.
+    http: { headersTimeout: slowMs, requestTimeout: slowMs, connectionsCheckingInterval: Math.max(100, Math.min(1000, slowMs / 4)) },
     keepAliveTimeout: 5_000,
     logger: false,
+  });
+  app.addHook("onRequest", async (req, reply) => {
+    const timer = setTimeout(() => {
+      if (reply.raw.headersSent) return;
+      reply.raw.writeHead(408, { "content-type": "application/json; charset=utf-8", connection: "close" });
+      reply.raw.end(JSON.stringify(errorBody(`the request was not received whole within ${slowMs} ms (--request-timeout-ms)`)));
+      req.raw.socket?.destroySoon();
+    }, slowMs);
+    const clear = () => clearTimeout(timer);
+    req.raw.once("end", clear);
+    req.raw.once("close", clear);
+    reply.raw.once("close", clear);
   });
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer" }, (_req, body, done) => done(null, body));

@@ -1,9 +1,14 @@
 // The file store (Node only; the runtime imports it dynamically): rows of
 // store-placed tables read on demand from the artifact's rows files with
 // positional reads through one FileHandle per file. Blocks a call needs that
-// sit next to each other are merged into one read; reads run concurrently (on
-// libuv's thread pool); BlockStore caches the rows and checks every block.
+// sit next to each other are merged into one read; BlockStore caches the rows
+// and checks every block. Reads are synchronous preads: a block in the page
+// cache reads in a few microseconds, while each read through libuv's thread
+// pool costs tens (bench:store measured 1,500 random 4 KiB reads at about
+// 5 ms synchronous against 25-30 ms as concurrent promises on this machine).
+// A store on a cold disk pays the device's latency per block either way.
 
+import { readSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { crc32 } from "node:zlib";
 import { RmcError, error } from "../diagnostics/index.js";
@@ -53,27 +58,25 @@ export class FileStore extends BlockStore {
       else runs.push([b]);
     }
     const out = new Map<number, Uint8Array>();
-    await Promise.all(
-      runs.map(async (run) => {
-        const first = run[0]!;
-        const last = run[run.length - 1]!;
-        const start = blockOffset(table, first);
-        const end = blockRange(table, last)[1] * table.rowBytes;
-        const buf = new Uint8Array(end - start);
-        let got: number;
-        try {
-          got = (await h.fh.read(buf, 0, buf.length, start)).bytesRead;
-        } catch (e) {
-          throw new RmcError(error(STORE_CODES.read, `${h.path}: cannot read block ${first} of table ${table.name}: ${(e as Error).message}`));
-        }
-        // A short read (a truncated file) leaves the block short: verification names it.
-        for (const b of run) {
-          const [s, e] = blockRange(table, b);
-          const from = s * table.rowBytes - start;
-          out.set(b, buf.subarray(Math.min(from, got), Math.min(e * table.rowBytes - start, got)));
-        }
-      }),
-    );
+    for (const run of runs) {
+      const first = run[0]!;
+      const last = run[run.length - 1]!;
+      const start = blockOffset(table, first);
+      const end = blockRange(table, last)[1] * table.rowBytes;
+      const buf = new Uint8Array(end - start);
+      let got = 0;
+      try {
+        for (let n = 1; n > 0 && got < buf.length; got += n) n = readSync(h.fh.fd, buf, got, buf.length - got, start + got);
+      } catch (e) {
+        throw new RmcError(error(STORE_CODES.read, `${h.path}: cannot read block ${first} of table ${table.name}: ${(e as Error).message}`));
+      }
+      // A short read (a truncated file) leaves the block short: verification names it.
+      for (const b of run) {
+        const [s, e] = blockRange(table, b);
+        const from = s * table.rowBytes - start;
+        out.set(b, buf.subarray(Math.min(from, got), Math.min(e * table.rowBytes - start, got)));
+      }
+    }
     return blocks.map((b) => out.get(b)!);
   }
 

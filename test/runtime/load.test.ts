@@ -131,18 +131,22 @@ test("a worker that fails at start-up is an error, not a hang", async () => {
 test("a worker that dies mid-batch fails that batch clearly, and a new thread takes its place", async () => {
   const dir = join(root, "crash");
   const crashing = join(root, "js", "src", "runtime", "wasm", "crash-worker.js");
-  // Runs before worker.js's own listener: exits the thread on the first job after `crash` appears, and counts jobs.
+  // Wraps worker.js's replies: once `crash` appears, the thread exits instead of answering its job (as a crash
+  // mid-batch would); every job answered is counted. A listener of its own would take the "init" message from worker.js.
   writeFileSync(
     crashing,
     `import { parentPort } from "node:worker_threads";
 import { appendFileSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
 const dir = ${JSON.stringify(dir)};
 mkdirSync(dir, { recursive: true });
-parentPort.on("message", (m) => {
-  if (m.type !== "run") return;
-  if (existsSync(dir + "/crash")) { unlinkSync(dir + "/crash"); process.exit(3); }
-  appendFileSync(dir + "/runs", "r");
-});
+const post = parentPort.postMessage.bind(parentPort);
+parentPort.postMessage = (m) => {
+  if (m.type === "done") {
+    if (existsSync(dir + "/crash")) { unlinkSync(dir + "/crash"); process.exit(3); }
+    appendFileSync(dir + "/runs", "r");
+  }
+  post(m);
+};
 await import("./worker.js");
 `,
   );

@@ -123,12 +123,16 @@ describe("tables in the file store", () => {
     expect((await rmc("compile", SMALL, "--weights", w, "--store-tables", "emb.9.weight", "-o", bad)).code).toBe(0);
     const rows = join(bad, "store/emb.9.weight.rows");
     const bytes = readFileSync(rows);
-    bytes[5000] = bytes[5000]! ^ 0x40; // a row of block 0 (16 KiB blocks)
+    const table = JSON.parse(readFileSync(join(bad, "manifest.json"), "utf8")).store.tables.find((t: { name: string }) => t.name === "emb.9.weight");
+    const block = Math.floor(5000 / (table.blockRows * table.rowBytes));
+    bytes[5000] = bytes[5000]! ^ 0x40;
     writeFileSync(rows, bytes);
     const err = await predictAll(bad, { threads: 1 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RmcError);
     expect((err as RmcError).diagnostics[0]!.code).toBe("E1741");
-    expect((err as RmcError).message).toMatch(/block 0 of table emb\.9\.weight \(rows 0\.\.\d+\) is corrupted/);
+    expect((err as RmcError).message).toMatch(
+      new RegExp(`block ${block} of table emb\\.9\\.weight \\(rows ${block * table.blockRows}\\.\\.\\d+\\) is corrupted`),
+    );
   });
 
   it("place-tables moves the largest tables out until the rest fits the budget, and the dump shows it", async () => {

@@ -18,7 +18,7 @@ const src = `model m {
   top = mlp(concat(dense, embedding_bag(t, s[0])), [1], final: sigmoid)
   output y = top
 }`;
-// 4 samples: ids 0, 1, 300, 300 — fp32 rows of 64 bytes, 256 to a 16 KiB block: rows 0 and 1 in block 0, row 300 in block 1.
+// 4 samples: ids 0, 1, 300, 300 — fp32 rows of 64 bytes, 64 to a 4 KiB block: rows 0 and 1 in block 0, row 300 in block 4.
 const batch: Batch = {
   size: 4,
   inputs: { dense: new Float32Array(8), s: { count: 1, batch: 4, lengths: Int32Array.of(1, 1, 1, 1), values: Int32Array.of(0, 1, 300, 300) } },
@@ -37,7 +37,7 @@ describe("capacityPlan", () => {
         format: "fp32",
         rows: 1000,
         rowBytes: 64,
-        blocks: 4,
+        blocks: 16,
         bytes: 64000,
         lookupsPerSample: 1,
         hotShare: 0,
@@ -45,9 +45,9 @@ describe("capacityPlan", () => {
         blocksPerBatch: 2,
       },
     ]);
-    expect(p.perMaster).toBe(Math.ceil((64000 + 4 * REDIS_KEY_OVERHEAD) / 2));
+    expect(p.perMaster).toBe(Math.ceil((64000 + 16 * REDIS_KEY_OVERHEAD) / 2));
     expect(p.cluster).toBe(p.perMaster * 4);
-    expect(p.perRequest).toEqual({ rows: 3 / 4, bytes: (2 * 256 * 64) / 4, hotShare: 0 });
+    expect(p.perRequest).toEqual({ rows: 3 / 4, bytes: (2 * 64 * 64) / 4, hotShare: 0 });
   });
 
   it("credits a hot part with the lookups it answers", () => {
