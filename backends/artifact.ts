@@ -1,11 +1,15 @@
 // Writing an artifact folder: every file goes into a temp folder beside the
 // target, checksums are taken from what was written, the manifest comes last,
 // and the folder replaces the old one only when everything succeeded — so a
-// failed compile never leaves a half-written dist/.
+// failed compile never leaves a half-written dist/. A compile killed outright
+// (SIGKILL, power) leaves only its own `dist.tmp-PID` beside dist/, which the
+// next writer of dist/ removes; killed between the two renames of `commit`
+// (a window of one system call) it leaves dist/ at `dist.old-PID`, which the
+// next writer moves back first (recoverArtifact).
 
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, openSync, readSync, closeSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, mkdirSync, openSync, readSync, readdirSync, closeSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import type { FileEntry } from "../src/runtime/manifest.js";
 
 /** SHA-256 of a file, read in chunks (weights may be gigabytes). */
@@ -21,6 +25,40 @@ export function sha256File(path: string): string {
   return hash.digest("hex");
 }
 
+/** Whether process `pid` still runs (a writer whose folders must be left alone). */
+function running(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Cleans up after writers of `outDir` that were killed: puts back an old
+ * artifact a killed `commit` had moved aside (when `outDir` is missing), and
+ * removes their temp folders. Folders of writers still running are left alone.
+ */
+export function recoverArtifact(outDir: string): void {
+  const parent = dirname(outDir);
+  const name = basename(outDir);
+  let siblings: string[];
+  try {
+    siblings = readdirSync(parent);
+  } catch {
+    return;
+  }
+  for (const entry of siblings) {
+    const m = /^(.*)\.(tmp|old)-(\d+)$/.exec(entry);
+    if (!m || m[1] !== name || running(Number(m[3]))) continue;
+    const path = join(parent, entry);
+    if (m[2] === "old" && !existsSync(outDir) && existsSync(join(path, "manifest.json"))) renameSync(path, outDir);
+    else rmSync(path, { recursive: true, force: true });
+  }
+}
+
 /** A folder being written; `commit` moves it into place. */
 export class ArtifactWriter {
   readonly dir: string;
@@ -28,6 +66,7 @@ export class ArtifactWriter {
 
   constructor(readonly outDir: string) {
     this.dir = `${outDir}.tmp-${process.pid}`;
+    recoverArtifact(outDir);
     rmSync(this.dir, { recursive: true, force: true });
     mkdirSync(this.dir, { recursive: true });
   }
