@@ -65,10 +65,13 @@ describe("rmc compile killed with SIGKILL", () => {
     for (let i = 0; i < KILLS; i++) {
       compile("fp32", out);
       const child = spawn(process.execPath, compileArgs("fp16", out), { stdio: "ignore" });
+      // Listen before waiting: a compile that finishes before the kill has
+      // already emitted "exit", and a listener attached later would wait forever.
+      const exited = new Promise((r) => child.on("exit", r));
       // Spread the kills over the whole compile, the final renames included.
       await new Promise((r) => setTimeout(r, ((i + 0.5) / KILLS) * took * 1.1));
       child.kill("SIGKILL");
-      await new Promise((r) => child.on("exit", r));
+      await exited;
       const text = wholeArtifact(out);
       expect([oldText, newText]).toContain(text);
       seen[text === oldText ? "old" : "new"]++;
@@ -78,7 +81,7 @@ describe("rmc compile killed with SIGKILL", () => {
     compile("fp16", out);
     expect(wholeArtifact(out)).toBe(newText);
     expect(leftovers()).toEqual([]);
-  }, 400_000);
+  }, 120_000);
 
   it("puts back an old artifact that a commit killed between its two renames had moved aside", () => {
     const out = join(dir, "out");

@@ -31,6 +31,7 @@ describe("built-in passes", () => {
       "infer-shapes",
       "dce",
       "assign-precision",
+      "place-tables",
       "split-tables",
       "fuse-epilogue",
       "fuse-bags",

@@ -107,7 +107,7 @@ describe("runPipeline", () => {
     const unknown = rmcError(() => capture(dlrmSmall(), "canonicalise,dce"));
     expect(unknown.message).toBe("unknown pass `canonicalise` at column 1: did you mean `canonicalize`?");
     expect(unknown.diagnostics[0]!.hint).toContain(
-      "known passes: assign-precision, canonicalize, dce, fold-quant, fuse-bags, fuse-epilogue, fuse-interaction, infer-shapes, plan-memory, split-tables",
+      "known passes: assign-precision, canonicalize, dce, fold-quant, fuse-bags, fuse-epilogue, fuse-interaction, infer-shapes, place-tables, plan-memory, split-tables",
     );
     const option = rmcError(() => capture(dlrmSmall(), "canonicalize, dce{keep-weight=true}"));
     expect(option.message).toBe("pass `dce` has no option `keep-weight` at column 19: did you mean `keep-weights`?");

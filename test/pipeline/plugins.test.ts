@@ -46,6 +46,7 @@ describe("PassRegistry", () => {
       "fuse-epilogue",
       "fuse-interaction",
       "infer-shapes",
+      "place-tables",
       "plan-memory",
       "split-tables",
     ]);
