@@ -131,18 +131,23 @@ test("a worker that fails at start-up is an error, not a hang", async () => {
 test("a worker that dies mid-batch fails that batch clearly, and a new thread takes its place", async () => {
   const dir = join(root, "crash");
   const crashing = join(root, "js", "src", "runtime", "wasm", "crash-worker.js");
-  // Runs before worker.js's own listener: exits the thread on the first job after `crash` appears, and counts jobs.
+  // Wraps worker.js's own listener: exits the thread on the first job after `crash` appears, and counts jobs. A
+  // listener of its own, attached before worker.js's, would start the port and could swallow the "init" message.
   writeFileSync(
     crashing,
     `import { parentPort } from "node:worker_threads";
 import { appendFileSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
 const dir = ${JSON.stringify(dir)};
 mkdirSync(dir, { recursive: true });
-parentPort.on("message", (m) => {
-  if (m.type !== "run") return;
-  if (existsSync(dir + "/crash")) { unlinkSync(dir + "/crash"); process.exit(3); }
-  appendFileSync(dir + "/runs", "r");
-});
+const on = parentPort.on.bind(parentPort);
+parentPort.on = (event, listener) =>
+  on(event, event !== "message" ? listener : (m) => {
+    if (m.type === "run") {
+      if (existsSync(dir + "/crash")) { unlinkSync(dir + "/crash"); process.exit(3); }
+      appendFileSync(dir + "/runs", "r");
+    }
+    listener(m);
+  });
 await import("./worker.js");
 `,
   );

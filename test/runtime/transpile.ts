@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, sep } from "node:path";
+import { dirname, join, posix, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import ts from "typescript";
 
@@ -19,9 +19,29 @@ const sourcesUnder = (folder: string): string[] =>
     .map((f) => `${folder}/${f.split(sep).join("/")}`)
     .sort();
 
-const runtimeSources = (): string[] => [...sourcesUnder("src/runtime"), ...sourcesUnder("src/diagnostics")];
+/**
+ * src/runtime and src/diagnostics, and every file they reach by relative
+ * imports (static, `import type` and dynamic alike: the staging of store-placed
+ * tables reaches src/ir/tables.ts and src/store), found by following them.
+ */
+function runtimeSources(): string[] {
+  const seen = new Set([...sourcesUnder("src/runtime"), ...sourcesUnder("src/diagnostics")]);
+  const queue = [...seen];
+  while (queue.length) {
+    const file = queue.pop()!;
+    const text = readFileSync(join(repo, file), "utf8");
+    for (const m of text.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)\.js"/g)) {
+      const target = posix.normalize(posix.join(posix.dirname(file), `${m[1]}.ts`));
+      if (!seen.has(target) && existsSync(join(repo, target))) {
+        seen.add(target);
+        queue.push(target);
+      }
+    }
+  }
+  return [...seen].sort();
+}
 
-/** Transpiles every .ts file under src/runtime and src/diagnostics (subfolders included) under `root` (an ES module package). */
+/** Transpiles every .ts file under src/runtime and src/diagnostics (subfolders included), and what they import, under `root` (an ES module package). */
 export function transpileRuntime(root: string): { workerUrl: URL; entry: string } {
   for (const source of runtimeSources()) {
     const out = join(root, source.replace(/\.ts$/, ".js"));
