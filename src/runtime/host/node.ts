@@ -9,7 +9,7 @@ import { access, open, readFile } from "node:fs/promises";
 import { availableParallelism, cpus } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import { Worker, type ResourceLimits } from "node:worker_threads";
 import { RmcError, error } from "../../diagnostics/index.js";
 import type { FileEntry } from "../manifest.js";
 import { RUNTIME_CODES as C } from "../codes.js";
@@ -129,15 +129,56 @@ export async function nodeFileExists(url: URL): Promise<boolean> {
   }
 }
 
+/** Flags of this process that worker threads refused: found on the first start, left out of every later one. */
+const refusedFlags = new Set<string>();
+
+/**
+ * This process's heap limit (`--max-old-space-size=N`, which a worker's
+ * execArgv may not carry) as a worker's resourceLimits, so a limit the user set
+ * still bounds the workers; undefined when none was set.
+ */
+export function workerResourceLimits(execArgv: readonly string[]): ResourceLimits | undefined {
+  const limit = execArgv
+    .map((flag) => /^--max[-_]old[-_]space[-_]size=(\d+)$/.exec(flag)?.[1])
+    .filter((v) => v !== undefined)
+    .pop();
+  return limit === undefined ? undefined : { maxOldGenerationSizeMb: Number(limit) };
+}
+
+/**
+ * A Worker on `url` with the flags of this process it accepts. Workers inherit
+ * the process's flags (loaders, conditions, source maps), but Node refuses
+ * per-process ones (V8 heap and stack sizes, --expose-gc, --jitless, ...) with
+ * ERR_WORKER_INVALID_EXEC_ARGV, naming them; those are dropped and the start
+ * retried, and without a usable list the worker starts with no flags at all.
+ * --input-type (as in `node --input-type=module -e ...`) is always dropped:
+ * it would apply to the worker's own script.
+ */
+function startWorker(url: URL): Worker {
+  const resourceLimits = workerResourceLimits(process.execArgv);
+  let execArgv = process.execArgv.filter((flag) => !flag.startsWith("--input-type") && !refusedFlags.has(flag));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return new Worker(url, { execArgv, ...(resourceLimits ? { resourceLimits } : {}) });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ERR_WORKER_INVALID_EXEC_ARGV" || execArgv.length === 0) throw err;
+      // "Initiated Worker with invalid execArgv flags: --a=1, --b" (Node's wording since v12).
+      const named = new Set(((err as Error).message.split(": ")[1] ?? "").split(", "));
+      const refused = execArgv.filter((flag) => named.has(flag) || named.has(flag.split("=")[0]!));
+      const give = refused.length === 0 || attempt > process.execArgv.length ? execArgv : refused;
+      for (const flag of give) refusedFlags.add(flag);
+      execArgv = execArgv.filter((flag) => !refusedFlags.has(flag));
+    }
+  }
+}
+
 /** Starts a worker_threads Worker on a module script, after checking the script exists. */
 export async function spawnNodeThread(url: URL): Promise<ThreadHandle> {
   if (url.protocol === "file:" && !(await nodeFileExists(url)))
     throw new RmcError(
       error(C.worker, `worker script not found at ${url.href}: build the runtime (npm run build) or pass \`workerUrl\` in the load options`),
     );
-  // Workers inherit the process's flags, but refuse --input-type (as in `node --input-type=module -e ...`).
-  const execArgv = process.execArgv.filter((flag) => !flag.startsWith("--input-type"));
-  const worker = new Worker(url, { execArgv });
+  const worker = startWorker(url);
   return {
     post: (message) => worker.postMessage(message),
     listen(listener) {
