@@ -4,6 +4,7 @@
 // sit next to each other are merged into one read; reads run concurrently (on
 // libuv's thread pool); BlockStore caches the rows and checks every block.
 
+import { constants } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { crc32 } from "node:zlib";
 import { RmcError, error } from "../diagnostics/index.js";
@@ -32,7 +33,12 @@ export class FileStore extends BlockStore {
   ): Promise<FileStore> {
     const handles = new Map<string, { fh: FileHandle; path: string }>();
     try {
-      for (const [name, path] of paths) handles.set(name, { fh: await open(path, "r"), path });
+      for (const [name, path] of paths) {
+        // Not blocking, so a named pipe in a rows file's place cannot hang the load; and only a regular file is kept.
+        const fh = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+        handles.set(name, { fh, path });
+        if (!(await fh.stat()).isFile()) throw new Error(`${path} is not a regular file`);
+      }
     } catch (e) {
       for (const h of handles.values()) await h.fh.close();
       throw new RmcError(

@@ -31,8 +31,20 @@ export interface SmallArtifact {
   dist: string;
 }
 
-/** Writes the small model, its weights and data, and compiles it for `target` (wasm by default). */
-export async function smallArtifact(rows = 300, target = "wasm", source = SMALL_MODEL): Promise<SmallArtifact> {
+/** Ways to compile the small model: split table `b` into weight shards and place table `a` in the file store. */
+export const SHARDED_AND_STORED = [
+  "--store",
+  "file",
+  "--store-tables",
+  "a.weight",
+  "--staging-rows",
+  "4",
+  "--passes",
+  "canonicalize,infer-shapes,dce,split-tables{max-bytes=48}",
+];
+
+/** Writes the small model, its weights and data, and compiles it for `target` (wasm by default) with `extra` compile flags. */
+export async function smallArtifact(rows = 300, target = "wasm", extra: string[] = [], source = SMALL_MODEL): Promise<SmallArtifact> {
   const root = tempDir();
   const model = join(root, "small.rmdl");
   writeFileSync(model, source);
@@ -42,7 +54,7 @@ export async function smallArtifact(rows = 300, target = "wasm", source = SMALL_
   for (const args of [
     ["init-weights", model, "--seed", "4", "--dist", "trained", "-o", weights],
     ["gen-data", model, "--weights", weights, "--rows", String(rows), "--seed", "9", "-o", data],
-    ["compile", model, "--weights", weights, "--target", target, "-o", dist],
+    ["compile", model, "--weights", weights, "--target", target, "-o", dist, ...extra],
   ]) {
     const r = await rmc(...args);
     expect(r.code, r.err).toBe(0);
