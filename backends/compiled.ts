@@ -23,7 +23,8 @@ export function signature(graph: Graph): Manifest["model"] {
           kind: "bags",
           count: i.type.count,
           weighted: i.type.weighted,
-          features: schema.sparse.filter((s) => s.input === i.name).map((s) => ({ rows: s.rows, ids: policy(s.table) })),
+          // The schema's policy is the logical table's (a split table's parts carry it); a table's own name finds unsplit ones.
+          features: schema.sparse.filter((s) => s.input === i.name).map((s) => ({ rows: s.rows, ids: s.ids ?? policy(s.table) })),
         }
       : { name: i.name, kind: "dense", width: widthOf(i.type) },
   );

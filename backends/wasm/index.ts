@@ -19,6 +19,7 @@ import { generateModule, hostImports } from "./codegen.js";
 import { RmcError } from "../../src/diagnostics/index.js";
 import { WASM_TARGET } from "../../src/target/index.js";
 import { stageGraph } from "../staging.js";
+import { withLayoutSection } from "./section.js";
 import { writeStore, type RowCodec } from "../store.js";
 
 /** Store rows in the layout the Wasm kernels read (fp32/fp16 padded to vectors, n-bit packed). */
@@ -56,10 +57,41 @@ export const wasmBackend: Backend = {
     const profile = opts.features.includes("profile");
     const single = generateModule(kernels, sched, layout, plan, { shared: false, optimize: true, profile });
     const threaded = generateModule(kernels, sched, layout, plan, { shared: true, optimize: true, profile });
+    // The layout goes into manifest.json and, as the `rmc.layout` section, into both modules: the runtime checks one against the other.
+    const bagsSlots = [...plan.bags.entries()];
+    const wasm: WasmLayout = {
+      module: "model.wasm",
+      threadsModule: "model-threads.wasm",
+      weights: { file: "weights.bin", offset: WEIGHTS_OFFSET, bytes: layout.blobBytes },
+      workspaceBase: Math.ceil((WEIGHTS_OFFSET + layout.bytes) / 64) * 64,
+      headerBytes: plan.headerBytes,
+      perSample: plan.perSample,
+      buffers: {
+        inputs: graph.inputs.map((i) => {
+          const bags = bagsSlots.find(([name]) => name === i.name)?.[1];
+          return bags
+            ? { name: i.name, kind: "bags" as const, lengthsOffset: bags.lengths.offset, headerSlot: bags.slot }
+            : { name: i.name, kind: "dense" as const, offset: plan.values.get(i.name)!.offset };
+        }),
+        outputs: graph.outputs.map((o) => ({ name: o.name, offset: plan.values.get(resolveAlias(sched.aliases, o.value))!.offset })),
+      },
+      features: ["simd128"],
+      imports: hostImports(sched),
+      activationBytesPerSample: plan.activationBytes,
+      ...(layout.staging.length
+        ? {
+            staging: layout.staging.map((w) => {
+              const form = w.form as Extract<typeof w.form, { kind: "table" }>;
+              return { table: staged.find((s) => s.staging === w.name)!.table, offset: w.offset, rows: form.rows, rowBytes: form.rowBytes };
+            }),
+          }
+        : {}),
+    };
+    const shards = layout.shards.length ? shardEntries(kernels, (name) => ({ offset: layout.weights.get(name)!.offset })) : undefined;
     const out = new ArtifactWriter(opts.outDir);
     try {
-      out.write("model.wasm", single.binary);
-      out.write("model-threads.wasm", threaded.binary);
+      out.write("model.wasm", withLayoutSection(single.binary, wasm, shards));
+      out.write("model-threads.wasm", withLayoutSection(threaded.binary, wasm, shards));
       writeWeightsBlob(out.path("weights.bin"), layout, weights);
       // Each part of a split table streams into a file of its own, loaded into its address range on first use.
       for (const shard of layout.shards) writeShard(out.path(shardFile(shard.name)), shard, weights);
@@ -76,35 +108,6 @@ export const wasmBackend: Backend = {
       ];
       for (const n of names) out.seal(n);
       const storeSection = staged.length ? writeStore(out, staged, weights, WASM_ROWS, staged[0]!.stagingRows) : undefined;
-      const bagsSlots = [...plan.bags.entries()];
-      const wasm: WasmLayout = {
-        module: "model.wasm",
-        threadsModule: "model-threads.wasm",
-        weights: { file: "weights.bin", offset: WEIGHTS_OFFSET, bytes: layout.blobBytes },
-        workspaceBase: Math.ceil((WEIGHTS_OFFSET + layout.bytes) / 64) * 64,
-        headerBytes: plan.headerBytes,
-        perSample: plan.perSample,
-        buffers: {
-          inputs: graph.inputs.map((i) => {
-            const bags = bagsSlots.find(([name]) => name === i.name)?.[1];
-            return bags
-              ? { name: i.name, kind: "bags" as const, lengthsOffset: bags.lengths.offset, headerSlot: bags.slot }
-              : { name: i.name, kind: "dense" as const, offset: plan.values.get(i.name)!.offset };
-          }),
-          outputs: graph.outputs.map((o) => ({ name: o.name, offset: plan.values.get(resolveAlias(sched.aliases, o.value))!.offset })),
-        },
-        features: ["simd128"],
-        imports: hostImports(sched),
-        activationBytesPerSample: plan.activationBytes,
-        ...(layout.staging.length
-          ? {
-              staging: layout.staging.map((w) => {
-                const form = w.form as Extract<typeof w.form, { kind: "table" }>;
-                return { table: staged.find((s) => s.staging === w.name)!.table, offset: w.offset, rows: form.rows, rowBytes: form.rowBytes };
-              }),
-            }
-          : {}),
-      };
       const manifest: Manifest = {
         format: ARTIFACT_FORMAT,
         compiler: { name: "rmc", version: opts.compilerVersion },
@@ -114,7 +117,7 @@ export const wasmBackend: Backend = {
         files: out.files(),
         ir: graph,
         wasm,
-        ...(layout.shards.length ? { shards: shardEntries(kernels, (name) => ({ offset: layout.weights.get(name)!.offset })) } : {}),
+        ...(shards ? { shards } : {}),
         ...(storeSection ? { store: storeSection } : {}),
         ...(opts.manifestExtras ?? {}),
       };

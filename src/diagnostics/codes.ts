@@ -197,6 +197,7 @@ export const CODES = {
   E1744: { stage: "runtime", meaning: "a store option or address that cannot be used" },
   E1745: { stage: "runtime", meaning: "one sample reads more distinct rows of a table than its staging area holds" },
   E1746: { stage: "runtime", meaning: "an artifact without the Redis-placed store tables a store command works on" },
+  E1747: { stage: "runtime", meaning: "a Wasm manifest whose layout is not the one its code was compiled for (the code's rmc.layout section)" },
 
   E1801: { stage: "backends", meaning: "an op no kernel of the backend implements (run canonicalize first for mlp and cross)" },
   E1802: { stage: "backends", meaning: "weights too large for a wasm32 memory (4 GiB)" },

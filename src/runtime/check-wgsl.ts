@@ -73,6 +73,18 @@ function buffersProblem(layout: WgslLayout, files: Record<string, FileEntry>): s
         return `${at} (\`${buffer.name}\`): ${buffer.rows} rows of ${buffer.rowBytes} bytes do not fit its ${buffer.bytes} bytes`;
     } else return `${at} (\`${String((buffer as Json).name)}\`): unknown kind \`${String((buffer as Json).kind)}\` (weights, staging or batch)`;
   }
+  return weightsOverlap(layout);
+}
+
+/** Two weights buffers filled from the same bytes of a file: one of them reads what the compiler wrote for the other. */
+function weightsOverlap(layout: WgslLayout): string | undefined {
+  const weights = layout.buffers.flatMap((b) => (b.kind === "weights" && b.bytes > 0 ? [b] : []));
+  const sorted = [...weights].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.offset - b.offset));
+  for (let i = 1; i < sorted.length; i++) {
+    const [a, b] = [sorted[i - 1]!, sorted[i]!];
+    if (a.file === b.file && b.offset < a.offset + a.bytes)
+      return `wgsl.buffers: weights \`${a.name}\` [${a.offset}, ${a.offset + a.bytes}) and \`${b.name}\` [${b.offset}, ${b.offset + b.bytes}) of \`${a.file}\` share bytes`;
+  }
   return undefined;
 }
 

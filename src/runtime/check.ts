@@ -1,12 +1,26 @@
 // Runtime: reads manifest.json and checks it is an artifact of the format this
-// runtime knows, for a target it runs: Wasm, with a layout that keeps every
-// buffer the runtime writes inside its workspace, or WebGPU (check-wgsl.ts). A
-// manifest that passes here can be trusted for addresses and buffer names; one
-// that does not gets an error saying which field is wrong.
+// runtime knows, for a target it runs, field by field before anything uses it:
+// the signature (names unique, tables addressable by i32 ids), file names that
+// stay inside the artifact's folder (or URL), the IR agreeing with the
+// signature, the store section, and the target's layout — Wasm
+// (check-wasm.ts: aligned, disjoint, inside 32-bit memory; checked against the
+// code itself once it is compiled) or WebGPU (check-wgsl.ts). A manifest that
+// passes here can be trusted for addresses, names and shapes; one that does
+// not gets an error naming the field, never a TypeError.
 
 import { RmcError, error } from "../diagnostics/index.js";
-import { ARTIFACT_FORMAT, type CheckedManifest, type InputSignature, type Manifest, type WasmLayout, type WgslLayout } from "./manifest.js";
+import {
+  ARTIFACT_FORMAT,
+  type CheckedManifest,
+  type FileEntry,
+  type InputSignature,
+  type OutputSignature,
+  type ShardEntry,
+  type WgslLayout,
+} from "./manifest.js";
 import { wgslLayoutProblem } from "./check-wgsl.js";
+import { wasmLayoutProblem } from "./check-wasm.js";
+import { storeProblem } from "./check-store.js";
 import { RUNTIME_CODES as C } from "./codes.js";
 import { HOST_MATH } from "./math.js";
 import { shardsProblem } from "./shards.js";
@@ -44,29 +58,66 @@ export function parseManifest(text: string, where: string): CheckedManifest {
   return manifest;
 }
 
+/** Table rows an id can address: ids reach the code as i32. */
+const MAX_ROWS = 2 ** 31 - 1;
+
+/**
+ * Why a file name from the manifest is not a plain relative path inside the
+ * artifact's folder, or undefined. Names are joined to a folder path (Node)
+ * or resolved against a URL (fetch), so anything either would read as a way
+ * out is refused: `..`, absolute paths, drive letters and URL schemes (`:`),
+ * backslashes, `%`-escapes (`%2e%2e`), `?`, `#`, control characters, and
+ * empty or `.` segments.
+ */
+export function unsafeFileName(name: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  const plain =
+    name.length > 0 && !/[\\:%?#\u0000-\u001f\u007f]/.test(name) && name.split("/").every((seg) => seg !== "" && seg !== "." && seg !== "..");
+  return plain
+    ? undefined
+    : `file name \`${name}\` points outside the artifact folder or is not a plain relative path (segments of a folder, no \`..\`, \`:\`, \`%\`, \`?\`, \`#\` or \`\\\`)`;
+}
+
 /** The first thing wrong with a manifest of the right format, or undefined. */
 function manifestProblem(m: Json): string | undefined {
   if (m.target !== "wasm" && m.target !== "wgsl") return `target \`${String(m.target)}\` is not one this runtime runs (wasm, wgsl)`;
-  if (!isObject(m.model) || !Array.isArray(m.model.inputs) || !Array.isArray(m.model.outputs)) return "`model` must list `inputs` and `outputs`";
+  if (!isObject(m.compiler) || typeof m.compiler.version !== "string") return "`compiler` must give the rmc version that wrote the artifact";
+  if (!isObject(m.model) || typeof m.model.name !== "string") return "`model` must have a name";
+  if (!Array.isArray(m.model.inputs) || !Array.isArray(m.model.outputs)) return "`model` must list `inputs` and `outputs`";
+  const names = new Set<string>();
   for (const input of m.model.inputs) {
     const bad = inputProblem(input);
     if (bad) return bad;
+    if (names.has(input.name)) return `model.inputs: two inputs are named \`${input.name}\``;
+    names.add(input.name);
   }
-  for (const output of m.model.outputs)
+  const outputNames = new Set<string>();
+  for (const output of m.model.outputs) {
     if (!isObject(output) || typeof output.name !== "string" || !isCount(output.width))
-      return `output ${JSON.stringify(output)} needs a name and a width`;
+      return `output ${JSON.stringify(output)?.slice(0, 80)} needs a name and a width`;
+    if (outputNames.has(output.name)) return `model.outputs: two outputs are named \`${output.name}\``;
+    outputNames.add(output.name);
+  }
+  const inputs = m.model.inputs as InputSignature[];
+  const outputs = m.model.outputs as OutputSignature[];
+  if (!isObject(m.precision) || !Object.values(m.precision).every((p) => typeof p === "string"))
+    return "`precision` must map node and table names to precisions";
   if (!isObject(m.files)) return "`files` is missing";
   for (const [name, entry] of Object.entries(m.files)) {
     if (!isObject(entry) || typeof entry.sha256 !== "string" || !/^[0-9a-f]{64}$/i.test(entry.sha256) || !isCount(entry.bytes))
       return `files["${name}"] needs a hex sha256 and a byte count`;
-    if (name.startsWith("/") || name.split(/[\\/]/).includes("..")) return `file name \`${name}\` points outside the artifact folder`;
+    const bad = unsafeFileName(name);
+    if (bad) return bad;
   }
-  const checked = { files: m.files as Manifest["files"], model: { inputs: m.model.inputs as InputSignature[] } };
+  const files = m.files as Record<string, FileEntry>;
+  const checked = { files, model: { inputs } };
+  const problem = irProblem(m.ir, inputs, outputs) ?? storeProblem(m.store, files);
+  if (problem) return problem;
   if (m.target === "wgsl") {
     if (!isObject(m.wgsl)) return "`wgsl` (the shaders and dispatch plan) is missing";
     const wgsl = m.wgsl;
     return (
-      wgslLayoutProblem(wgsl, m.model.inputs as InputSignature[], m.model.outputs as Manifest["model"]["outputs"], m.files as Manifest["files"]) ??
+      wgslLayoutProblem(wgsl, inputs, outputs, files) ??
       shardsProblem(m.shards, checked, (s) => {
         const b = (wgsl.buffers as WgslLayout["buffers"]).find((x) => x.name === s.buffer);
         return b && b.kind === "weights" && b.file === s.file && b.offset === 0
@@ -76,70 +127,74 @@ function manifestProblem(m: Json): string | undefined {
     );
   }
   if (!isObject(m.wasm)) return "`wasm` (the code's layout) is missing";
-  const wasm = m.wasm as unknown as WasmLayout;
   return (
-    layoutProblem(m.wasm, m.model.inputs as InputSignature[], m.model.outputs as Manifest["model"]["outputs"], m.files as Manifest["files"]) ??
-    shardsProblem(m.shards, checked, (s) => {
-      const end = isCount(s.offset) ? s.offset + (m.files as Manifest["files"])[s.file]!.bytes : -1;
-      return isCount(s.offset) && s.offset >= wasm.weights.offset + wasm.weights.bytes && end <= wasm.workspaceBase
-        ? undefined
-        : "`offset` must place it between the weights and the workspaces";
-    })
+    shardsProblem(m.shards, checked, (s) => (isCount(s.offset) ? undefined : "`offset` must be an address")) ??
+    wasmLayoutProblem(m.wasm, inputs, outputs, files, (m.shards ?? []) as ShardEntry[])
   );
 }
 
 function inputProblem(input: unknown): string | undefined {
-  if (!isObject(input) || typeof input.name !== "string") return `input ${JSON.stringify(input)} has no name`;
+  if (!isObject(input) || typeof input.name !== "string") return `input ${JSON.stringify(input)?.slice(0, 80)} has no name`;
   if (input.kind === "dense") return isCount(input.width) ? undefined : `input \`${input.name}\`: width must be a count`;
   if (input.kind !== "bags") return `input \`${input.name}\`: unknown kind \`${String(input.kind)}\``;
   if (!isCount(input.count) || typeof input.weighted !== "boolean" || !Array.isArray(input.features) || input.features.length !== input.count)
     return `input \`${input.name}\`: bags need a count, \`weighted\` and one entry per feature`;
   for (const f of input.features)
-    if (!isObject(f) || !isCount(f.rows) || f.rows === 0 || !POLICIES.has(f.ids as string))
-      return `input \`${input.name}\`: every feature needs rows > 0 and an id policy (error, clamp or modulo)`;
+    if (!isObject(f) || !isCount(f.rows) || f.rows === 0 || f.rows > MAX_ROWS || !POLICIES.has(f.ids as string))
+      return `input \`${input.name}\`: every feature needs rows in [1, 2^31 − 1] and an id policy (error, clamp or modulo)`;
   return undefined;
 }
 
-function layoutProblem(w: Json, inputs: InputSignature[], outputs: Manifest["model"]["outputs"], files: Manifest["files"]): string | undefined {
-  const layout = w as unknown as WasmLayout;
-  const listed = (name: string): boolean => Object.hasOwn(files, name);
-  for (const key of ["workspaceBase", "headerBytes", "perSample"] as const) if (!isCount(layout[key])) return `wasm.${key} must be a byte count`;
-  if (layout.headerBytes % 4 !== 0) return "wasm.headerBytes must be a multiple of 4";
-  if (typeof layout.module !== "string" || !listed(layout.module)) return "wasm.module must name a file listed in `files`";
-  if (typeof layout.threadsModule !== "string") return "wasm.threadsModule must be a file name (or empty)";
-  if (layout.threadsModule && !listed(layout.threadsModule)) return `wasm.threadsModule \`${layout.threadsModule}\` is not listed in \`files\``;
-  const weights = layout.weights;
-  if (!isObject(weights) || typeof weights.file !== "string" || !isCount(weights.offset) || !isCount(weights.bytes))
-    return "wasm.weights needs file, offset and bytes";
-  if (!listed(weights.file) || files[weights.file]!.bytes !== weights.bytes)
-    return `wasm.weights: \`${weights.file}\` must be listed in \`files\` with ${weights.bytes} bytes`;
-  if (weights.offset + weights.bytes > layout.workspaceBase) return "wasm.weights overlaps the workspaces (offset + bytes > workspaceBase)";
-  if (!Array.isArray(layout.imports) || !layout.imports.every((name) => typeof name === "string")) return "wasm.imports must be a list of names";
-  return buffersProblem(layout, inputs, outputs);
-}
+const isStringList = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === "string");
 
-/** Every input and output has exactly one buffer, of its kind, inside the per-sample area. */
-function buffersProblem(layout: WasmLayout, inputs: InputSignature[], outputs: Manifest["model"]["outputs"]): string | undefined {
-  const buffers = layout.buffers;
-  if (!isObject(buffers) || !Array.isArray(buffers.inputs) || !Array.isArray(buffers.outputs)) return "wasm.buffers needs inputs and outputs";
-  if (buffers.inputs.length !== inputs.length || buffers.outputs.length !== outputs.length)
-    return "wasm.buffers must have one entry per input and output";
-  const fits = (offset: unknown, bytes: number): boolean => isCount(offset) && offset + bytes <= layout.perSample;
-  for (const input of inputs) {
-    const buffer = buffers.inputs.find((b) => b.name === input.name);
-    if (!buffer || buffer.kind !== input.kind) return `wasm.buffers has no ${input.kind} buffer for input \`${input.name}\``;
-    if (buffer.kind === "dense" && !fits(buffer.offset, 4 * (input as { width: number }).width))
-      return `wasm.buffers: input \`${input.name}\` lies outside perSample`;
-    if (buffer.kind === "bags") {
-      if (!fits(buffer.lengthsOffset, 4 * (input as { count: number }).count))
-        return `wasm.buffers: lengths of \`${input.name}\` lie outside perSample`;
-      if (!isCount(buffer.headerSlot) || 8 * buffer.headerSlot + 8 > layout.headerBytes)
-        return `wasm.buffers: header slot of \`${input.name}\` lies outside headerBytes`;
-    }
+/**
+ * The IR must be a graph (lists of inputs, weights, nodes and outputs of the
+ * right shape) whose inputs and outputs are the signature's, in order:
+ * tools that read data files for an artifact (rmc run) lay the columns out
+ * from it, and the runtime routes store-placed tables' ids by it.
+ */
+function irProblem(ir: unknown, inputs: readonly InputSignature[], outputs: readonly OutputSignature[]): string | undefined {
+  if (!isObject(ir)) return "`ir` (the IR the artifact was compiled from) is missing";
+  for (const key of ["inputs", "weights", "nodes", "outputs"] as const) if (!Array.isArray(ir[key])) return `ir.${key} must be a list`;
+  const [irInputs, weights, nodes, irOutputs] = [ir.inputs, ir.weights, ir.nodes, ir.outputs] as unknown[][];
+  for (const [i, w] of weights!.entries())
+    if (!isObject(w) || typeof w.name !== "string" || !Array.isArray(w.shape) || !w.shape.every(isCount) || !isObject(w.attrs))
+      return `ir.weights[${i}] needs a name, a shape and attrs`;
+  for (const [i, n] of nodes!.entries())
+    if (!isObject(n) || typeof n.id !== "string" || typeof n.op !== "string" || !isStringList(n.inputs) || !isObject(n.attrs))
+      return `ir.nodes[${i}] needs an id, an op, inputs and attrs`;
+  if (irInputs!.length !== inputs.length) return `ir.inputs has ${irInputs!.length} inputs, model.inputs ${inputs.length}`;
+  for (const [i, input] of inputs.entries()) {
+    const given = irInputs![i];
+    const type = isObject(given) ? given.type : undefined;
+    if (!isObject(given) || given.name !== input.name || !isObject(type))
+      return `ir.inputs[${i}] must be input \`${input.name}\` of model.inputs, with a type`;
+    const ok =
+      input.kind === "bags"
+        ? type.kind === "bags" && type.count === input.count && type.weighted === input.weighted
+        : type.kind === "tensor" && Array.isArray(type.shape) && type.shape.slice(1).every(isCount) && width(type.shape) === input.width;
+    if (!ok) return `ir.inputs[${i}] (\`${input.name}\`): its type is not the signature's ${input.kind} input`;
   }
-  for (const output of outputs) {
-    const buffer = buffers.outputs.find((b) => b.name === output.name);
-    if (!buffer || !fits(buffer.offset, 4 * output.width)) return `wasm.buffers: output \`${output.name}\` has no buffer inside perSample`;
+  if (irOutputs!.length !== outputs.length) return `ir.outputs has ${irOutputs!.length} outputs, model.outputs ${outputs.length}`;
+  const types = new Map<unknown, unknown>();
+  for (const n of nodes as Json[]) types.set(n.id, n.type);
+  for (const input of irInputs as Json[]) types.set(input.name, input.type);
+  for (const [i, output] of outputs.entries()) {
+    const given = irOutputs![i];
+    if (!isObject(given) || given.name !== output.name || typeof given.value !== "string")
+      return `ir.outputs[${i}] must be output \`${output.name}\` of model.outputs, bound to a value`;
+    const type = types.get(given.value.replace(/^%/, ""));
+    if (
+      !isObject(type) ||
+      type.kind !== "tensor" ||
+      !Array.isArray(type.shape) ||
+      !type.shape.slice(1).every(isCount) ||
+      width(type.shape) !== output.width
+    )
+      return `ir.outputs[${i}] (\`${output.name}\`): its value \`${given.value}\` is no tensor of the signature's width ${output.width}`;
   }
   return undefined;
 }
+
+/** Values per sample of a `[B, ...]` shape. */
+const width = (shape: unknown[]): number => (shape.slice(1) as number[]).reduce((a, b) => a * b, 1);

@@ -2,7 +2,9 @@
 // E17xx range). Loading problems (E170x) come from a damaged or mismatched
 // dist/ folder; request problems (E171x) from a batch that does not fit the
 // model's signature; E172x from the running code and its threads; E173x from
-// WebGPU (adapter, device, shaders, GPU errors) for `wgsl` artifacts.
+// WebGPU (adapter, device, shaders, GPU errors) for `wgsl` artifacts; E174x
+// from the store of tables placed outside memory, and E1747 from a Wasm
+// manifest whose layout is not the one its code was compiled for.
 
 import type { Code } from "../diagnostics/index.js";
 
@@ -38,4 +40,5 @@ export const RUNTIME_CODES = {
   gpuBatchLimit: "E1738",
   storeConfig: "E1744",
   stagingFull: "E1745",
+  codeLayout: "E1747",
 } as const satisfies Record<string, Code>;

@@ -90,6 +90,48 @@ export interface WasmLayout {
   staging?: StagingArea[];
 }
 
+/** The custom section of both Wasm modules of an artifact that records the layout their code was compiled for. */
+export const LAYOUT_SECTION = "rmc.layout";
+
+/**
+ * What the code's `rmc.layout` section holds (UTF-8 JSON): every field of the
+ * manifest's `wasm` layout (and the shards' addresses) that the code bakes in
+ * as constants — where it reads weights, the workspace header and buffers,
+ * what it imports — so a loader checks manifest.json against the code it is
+ * about to run instead of trusting it.
+ */
+export interface CodeLayout {
+  weights: { offset: number; bytes: number };
+  workspaceBase: number;
+  headerBytes: number;
+  perSample: number;
+  buffers: WasmLayout["buffers"];
+  imports: string[];
+  shards: { name: string; offset: number }[];
+  staging: StagingArea[];
+}
+
+/** The code's share of a Wasm layout, in a fixed key order (the compiler writes it, the runtime compares it). */
+export function codeLayout(wasm: WasmLayout, shards: readonly ShardEntry[] | undefined): CodeLayout {
+  return {
+    weights: { offset: wasm.weights.offset, bytes: wasm.weights.bytes },
+    workspaceBase: wasm.workspaceBase,
+    headerBytes: wasm.headerBytes,
+    perSample: wasm.perSample,
+    buffers: {
+      inputs: wasm.buffers.inputs.map((b) =>
+        b.kind === "dense"
+          ? { name: b.name, kind: b.kind, offset: b.offset }
+          : { name: b.name, kind: b.kind, lengthsOffset: b.lengthsOffset, headerSlot: b.headerSlot },
+      ),
+      outputs: wasm.buffers.outputs.map((b) => ({ name: b.name, offset: b.offset })),
+    },
+    imports: [...wasm.imports],
+    shards: (shards ?? []).map((s) => ({ name: s.name, offset: s.offset! })),
+    staging: (wasm.staging ?? []).map((a) => ({ table: a.table, offset: a.offset, rows: a.rows, rowBytes: a.rowBytes })),
+  };
+}
+
 /**
  * How a batch-dependent quantity is computed from the batch size B and, for
  * bags inputs, the total number of ids N: ceil((perSample·B + perId·N + fixed) / div).

@@ -7,7 +7,7 @@
 // not yet in memory are loaded; a table whose shards are all in is skipped.
 
 import { RmcError, error } from "../diagnostics/index.js";
-import type { FileEntry, InputSignature, Manifest, ShardEntry } from "./manifest.js";
+import type { InputSignature, Manifest, ShardEntry } from "./manifest.js";
 import { RUNTIME_CODES as C } from "./codes.js";
 import type { PreparedBatch } from "./inputs.js";
 
@@ -145,8 +145,7 @@ export function shardsProblem(
     if (!isObject(s) || typeof s.name !== "string" || typeof s.table !== "string" || typeof s.file !== "string" || !isCount(s.rows))
       return `shard ${JSON.stringify(s)?.slice(0, 80)} needs name, table, file and rows`;
     const where = `shard \`${s.name}\``;
-    const file = (m.files as Record<string, FileEntry>)[s.file];
-    if (!file) return `${where}: its file \`${s.file}\` is not listed in \`files\``;
+    if (!Object.hasOwn(m.files, s.file)) return `${where}: its file \`${s.file}\` is not listed in \`files\``;
     const h = s.holds;
     const ok =
       isObject(h) &&

@@ -11,7 +11,8 @@
 // into pieces that fit.
 
 import { RmcError, error } from "../diagnostics/index.js";
-import { nodeTables, routeRow, type LogicalTable } from "../ir/tables.js";
+import { logicalTables, routeRow, type LogicalTable } from "../ir/tables.js";
+import type { Node, WeightDecl } from "../ir/types.js";
 import { indexCrcs, type StoreManifest, type StoreTable } from "../store/format.js";
 import type { EmbeddingStore, StoreStats } from "../store/store.js";
 import { RUNTIME_CODES as C } from "./codes.js";
@@ -72,7 +73,15 @@ export class Stager {
   /** The staging of an artifact's store-placed tables, or undefined when every table is in memory. */
   static async open(manifest: Manifest, files: ArtifactFiles, slots: readonly StagingSlot[], opts: StagingOptions): Promise<Stager | undefined> {
     const store = manifest.store;
-    if (!store || slots.length === 0) return undefined;
+    if (slots.length === 0) return undefined;
+    // Without the store, the staging areas would stay zero and the kernels would read zeros for those tables.
+    if (!store)
+      throw new RmcError(
+        error(
+          C.manifestInvalid,
+          `${files.where("manifest.json")}: staging tables (${slots.map((x) => x.table).join(", ")}) but no \`store\` section`,
+        ),
+      );
     const entries = new Map(store.tables.map((t) => [t.name, t]));
     const staged = await stagedTables(manifest, files, slots, entries);
     const crcs = new Map<string, Uint32Array>();
@@ -185,15 +194,13 @@ async function stagedTables(
   entries: Map<string, StoreTable>,
 ): Promise<Staged[]> {
   const graph = manifest.ir;
-  if (!graph || !Array.isArray(graph.nodes))
-    throw new RmcError(error(C.manifestInvalid, "the manifest has store-placed tables but no IR to route their ids"));
   const decls = new Map(graph.weights.map((w) => [w.name, w]));
   const inputIndex = new Map(manifest.model.inputs.map((i, k) => [i.name, k]));
   const out = new Map<string, Staged>();
   for (const n of graph.nodes) {
     if (n.op !== "embedding_bag") continue;
-    const source = n.inputs[0]!.slice(1);
-    for (const t of nodeTables(n, decls)) {
+    const source = (n.inputs[0] ?? "").slice(1);
+    for (const t of manifestTables(manifest, n, decls, files)) {
       const slot = slots.findIndex((x) => x.table === t.name);
       if (slot < 0) continue;
       let s = out.get(t.name);
@@ -205,13 +212,48 @@ async function stagedTables(
             return entry.placement === "memory" ? { entry, resident: await files.readChecked(entry.file, manifest.files[entry.file]!) } : { entry };
           }),
         );
+        const bad = parts.find((p) => p.entry.rowBytes !== slots[slot]!.rowBytes || p.entry.dim !== t.dim);
+        if (bad)
+          throw new RmcError(
+            error(
+              C.manifestInvalid,
+              `${files.where("manifest.json")}: store part ${bad.entry.name} does not have the rows of staged table ${t.name}`,
+            ),
+          );
         s = { table: t, slot, capacity: slots[slot]!.rows, rowBytes: slots[slot]!.rowBytes, reads: [], parts };
         out.set(t.name, s);
       }
       s.reads.push({ input: inputIndex.get(source)!, feature: t.feature });
     }
   }
+  const unread = slots.find((x) => !out.has(x.table));
+  if (unread)
+    throw new RmcError(error(C.manifestInvalid, `${files.where("manifest.json")}: staging table ${unread.table} is not a table the IR reads`));
   return [...out.values()];
+}
+
+/**
+ * The logical tables of a manifest IR's embedding_bag node (ir/tables.ts), checked as verified IR would be —
+ * it reads a bags input of the signature, its weights are declared and make tables of the signature's rows —
+ * since a manifest's IR is trusted no more than the rest of it.
+ */
+function manifestTables(manifest: Manifest, n: Node, decls: ReadonlyMap<string, WeightDecl>, files: ArtifactFiles): LogicalTable[] {
+  const bad = (why: string): never => {
+    throw new RmcError(error(C.manifestInvalid, `${files.where("manifest.json")}: ir node %${n.id} (embedding_bag): ${why}`));
+  };
+  const input = manifest.model.inputs.find((i) => `%${i.name}` === n.inputs[0]);
+  if (!input || input.kind !== "bags") return bad(`it must read a bags input of model.inputs first, not ${String(n.inputs[0])}`);
+  const refs = n.inputs.filter((r) => r.startsWith("@"));
+  const weights = refs.map((r) => decls.get(r.slice(1)) ?? bad(`it reads ${r}, which ir.weights does not declare`));
+  const bags = n.attrs.bags;
+  if (!Array.isArray(bags) || !bags.every((f) => Number.isInteger(f) && (f as number) >= 0 && (f as number) < input.count))
+    return bad(`its bags must list features of input ${input.name}`);
+  const tables = logicalTables(bags as number[], Array.isArray(n.attrs.parts) ? (n.attrs.parts as number[]) : undefined, weights);
+  if (typeof tables === "string") return bad(tables);
+  for (const t of tables)
+    if (t.rows !== input.features[t.feature]!.rows)
+      bad(`table ${t.name} has ${t.rows} rows, but model.inputs gives feature ${t.feature} of ${input.name} ${input.features[t.feature]!.rows}`);
+  return tables;
 }
 
 async function openStore(
@@ -242,6 +284,8 @@ async function openStore(
       ),
     );
   const { FileStore } = await import("../store/file.js");
-  const paths = new Map(placed.map((t) => [t.name, files.where(t.file)]));
+  // A rows file stays open for every call: it must be a regular file inside the artifact, like every file the runtime reads.
+  const paths = new Map<string, string>();
+  for (const t of placed) paths.set(t.name, files.localPath ? await files.localPath(t.file) : files.where(t.file));
   return FileStore.open(`file store ${files.where("store")}`, paths, crcs, opts.cacheBytes);
 }

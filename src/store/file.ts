@@ -8,7 +8,7 @@
 // 5 ms synchronous against 25-30 ms as concurrent promises on this machine).
 // A store on a cold disk pays the device's latency per block either way.
 
-import { readSync } from "node:fs";
+import { constants, readSync } from "node:fs";
 import { open, type FileHandle } from "node:fs/promises";
 import { crc32 } from "node:zlib";
 import { RmcError, error } from "../diagnostics/index.js";
@@ -37,7 +37,12 @@ export class FileStore extends BlockStore {
   ): Promise<FileStore> {
     const handles = new Map<string, { fh: FileHandle; path: string }>();
     try {
-      for (const [name, path] of paths) handles.set(name, { fh: await open(path, "r"), path });
+      for (const [name, path] of paths) {
+        // Not blocking, so a named pipe in a rows file's place cannot hang the load; and only a regular file is kept.
+        const fh = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+        handles.set(name, { fh, path });
+        if (!(await fh.stat()).isFile()) throw new Error(`${path} is not a regular file`);
+      }
     } catch (e) {
       for (const h of handles.values()) await h.fh.close();
       throw new RmcError(

@@ -9,8 +9,9 @@ import binaryen from "binaryen";
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Graph } from "../../src/ir/types.js";
-import { ARTIFACT_FORMAT, type IdPolicy, type Manifest } from "../../src/runtime/manifest.js";
+import { fakeGraph } from "./fake-graph.js";
+import { withLayoutSection } from "../../backends/wasm/section.js";
+import { ARTIFACT_FORMAT, type IdPolicy, type Manifest, type WasmLayout } from "../../src/runtime/manifest.js";
 
 const WEIGHTS_OFFSET = 1024;
 const FILLER_BYTES = 1000;
@@ -119,14 +120,49 @@ export function buildFakeModule(weighted: boolean, shared: boolean, trap = false
 
 const sha256 = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
 
-/** Writes manifest.json, model.wasm, model.threads.wasm and weights.bin into `dir`; returns the manifest. */
-export function writeFakeArtifact(dir: string, spec: FakeSpec): Manifest {
+/**
+ * Writes manifest.json, model.wasm, model.threads.wasm and weights.bin into
+ * `dir`; returns the manifest. Both modules carry the `rmc.layout` section of
+ * the layout written: `edits.layout` changes both (a consistent artifact with
+ * another layout), `edits.code` only what the section says (to test that the
+ * loader compares them).
+ */
+export function writeFakeArtifact(
+  dir: string,
+  spec: FakeSpec,
+  edits: { layout?: (layout: WasmLayout) => void; code?: (layout: WasmLayout) => void } = {},
+): Manifest {
   mkdirSync(dir, { recursive: true });
   const weights = new Uint8Array(20 + FILLER_BYTES);
   new Float32Array(weights.buffer, 0, 5).set([...PARAMS.dense, ...PARAMS.features]);
   for (let x = 20; x < weights.length; x++) weights[x] = (x * 37) & 255;
-  const files: Record<string, Uint8Array> = { "model.wasm": buildFakeModule(spec.weighted, false, spec.trap), "weights.bin": weights };
-  if (spec.threads !== false) files["model.threads.wasm"] = buildFakeModule(spec.weighted, true, spec.trap);
+  const wasm: WasmLayout = {
+    module: "model.wasm",
+    threadsModule: spec.threads !== false ? "model.threads.wasm" : "",
+    weights: { file: "weights.bin", offset: WEIGHTS_OFFSET, bytes: weights.length },
+    workspaceBase: 4096,
+    headerBytes: HEADER_BYTES,
+    perSample: PER_SAMPLE,
+    buffers: {
+      inputs: [
+        { name: "dense", kind: "dense", offset: OFF.dense },
+        { name: "sparse", kind: "bags", lengthsOffset: OFF.lengths, headerSlot: 0 },
+      ],
+      outputs: [
+        { name: "p", offset: OFF.p },
+        { name: "q", offset: OFF.q },
+      ],
+    },
+    features: ["simd128", "bulk-memory"],
+    imports: ["sigmoid", "tanh"],
+    activationBytesPerSample: 12,
+  };
+  edits.layout?.(wasm);
+  const compiledFor = structuredClone(wasm);
+  edits.code?.(compiledFor);
+  const code = (shared: boolean) => withLayoutSection(buildFakeModule(spec.weighted, shared, spec.trap), compiledFor, undefined);
+  const files: Record<string, Uint8Array> = { "model.wasm": code(false), "weights.bin": weights };
+  if (spec.threads !== false) files["model.threads.wasm"] = code(true);
   const manifest: Manifest = {
     format: ARTIFACT_FORMAT,
     compiler: { name: "rmc", version: "0.0.0-test" },
@@ -144,28 +180,8 @@ export function writeFakeArtifact(dir: string, spec: FakeSpec): Manifest {
     },
     precision: {},
     files: Object.fromEntries(Object.entries(files).map(([name, bytes]) => [name, { sha256: sha256(bytes), bytes: bytes.length }])),
-    ir: { name: "fake", inputs: [], weights: [], nodes: [], outputs: [] } satisfies Graph,
-    wasm: {
-      module: "model.wasm",
-      threadsModule: spec.threads !== false ? "model.threads.wasm" : "",
-      weights: { file: "weights.bin", offset: WEIGHTS_OFFSET, bytes: weights.length },
-      workspaceBase: 4096,
-      headerBytes: HEADER_BYTES,
-      perSample: PER_SAMPLE,
-      buffers: {
-        inputs: [
-          { name: "dense", kind: "dense", offset: OFF.dense },
-          { name: "sparse", kind: "bags", lengthsOffset: OFF.lengths, headerSlot: 0 },
-        ],
-        outputs: [
-          { name: "p", offset: OFF.p },
-          { name: "q", offset: OFF.q },
-        ],
-      },
-      features: ["simd128", "bulk-memory"],
-      imports: ["sigmoid", "tanh"],
-      activationBytesPerSample: 12,
-    },
+    ir: fakeGraph("fake", spec.weighted),
+    wasm,
   };
   for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);
   writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2));

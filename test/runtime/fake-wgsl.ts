@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Graph } from "../../src/ir/types.js";
+import { fakeGraph } from "./fake-graph.js";
 import { ARTIFACT_FORMAT, type IdPolicy, type Manifest, type WgslLayout, type WgslStep } from "../../src/runtime/manifest.js";
 import type { RawBatch } from "./reference.js";
 
@@ -173,7 +173,7 @@ export function writeFakeWgslArtifact(dir: string, spec: FakeWgslSpec): Manifest
     },
     precision: {},
     files: Object.fromEntries(Object.entries(files).map(([name, bytes]) => [name, { sha256: sha256(bytes), bytes: bytes.length }])),
-    ir: { name: "fakegpu", inputs: [], weights: [], nodes: [], outputs: [] } satisfies Graph,
+    ir: fakeGraph("fakegpu", spec.weighted),
     wgsl: layout,
   };
   for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes);

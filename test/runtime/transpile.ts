@@ -1,5 +1,5 @@
 // Test helper: the runtime as plain JavaScript in a temp folder (src/runtime
-// with its subfolders, and every source file they import, transitively), because worker threads and child
+// with its subfolders, and what it imports), because worker threads and child
 // processes run real .js files, not vitest's on-the-fly TypeScript. Gives the
 // worker script's URL (for `workerUrl`) and the entry module's path. Any test
 // that loads a model with threads > 1 passes `workerUrl: testWorkerUrl()`.
@@ -19,15 +19,19 @@ const sourcesUnder = (folder: string): string[] =>
     .map((f) => `${folder}/${f.split(sep).join("/")}`)
     .sort();
 
-/** The runtime's folders, and the files they import by relative path (statically or with `import()`), followed until none is new. */
+/**
+ * src/runtime and src/diagnostics, and every file they reach by relative
+ * imports (static, `import type` and dynamic alike: the staging of store-placed
+ * tables reaches src/ir/tables.ts and src/store), found by following them.
+ */
 function runtimeSources(): string[] {
   const seen = new Set([...sourcesUnder("src/runtime"), ...sourcesUnder("src/diagnostics")]);
   const queue = [...seen];
   while (queue.length) {
-    const source = queue.pop()!;
-    const text = readFileSync(join(repo, source), "utf8");
-    for (const m of text.matchAll(/(?:from|import\()\s*"(\.{1,2}\/[^"]+)\.js"/g)) {
-      const target = posix.normalize(posix.join(posix.dirname(source), m[1]! + ".ts"));
+    const file = queue.pop()!;
+    const text = readFileSync(join(repo, file), "utf8");
+    for (const m of text.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+)\.js"/g)) {
+      const target = posix.normalize(posix.join(posix.dirname(file), `${m[1]}.ts`));
       if (!seen.has(target) && existsSync(join(repo, target))) {
         seen.add(target);
         queue.push(target);
@@ -37,7 +41,7 @@ function runtimeSources(): string[] {
   return [...seen].sort();
 }
 
-/** Transpiles the runtime's sources (see runtimeSources) under `root` (an ES module package). */
+/** Transpiles every .ts file under src/runtime and src/diagnostics (subfolders included), and what they import, under `root` (an ES module package). */
 export function transpileRuntime(root: string): { workerUrl: URL; entry: string } {
   for (const source of runtimeSources()) {
     const out = join(root, source.replace(/\.ts$/, ".js"));

@@ -2,7 +2,7 @@
 // memory, and a batch too big for 4 GiB is refused (E1708) without harming
 // the model, which then still grows for, and answers, reasonable batches.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, expect, test } from "vitest";
@@ -57,11 +57,8 @@ test("the first candidate that fits 4 GiB wins; none fitting is E1708", () => {
 test("a batch too big for 32-bit memory is refused and the model keeps working", async () => {
   const spec: FakeSpec = { weighted: false, rows: [100, 50], ids: ["error", "error"] };
   const dir = join(root, "wide");
-  writeFakeArtifact(dir, spec);
   // A (fake) 1 MB of activations per sample: 5000 samples would need 5 GB.
-  const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"));
-  manifest.wasm.perSample = 1 << 20;
-  writeFileSync(join(dir, "manifest.json"), JSON.stringify(manifest));
+  writeFakeArtifact(dir, spec, { layout: (l) => (l.perSample = 1 << 20) });
   const model = await load(dir, { threads: 1, batchCapacity: 16 });
   const err = await model.predict(randomBatch(1, 5000, false, 1, [0, 50])).catch((e: unknown) => e);
   expect((err as RmcError).diagnostics[0]!.code).toBe("E1708");

@@ -25,6 +25,12 @@ export interface ArtifactFiles {
    * reported after the pieces were handed out: the caller discards them then.
    */
   readCheckedChunks(name: string, entry: FileEntry, onChunk: (at: number, bytes: Uint8Array) => void): Promise<void>;
+  /**
+   * Node folders only: the real path of a file for readers that keep it open
+   * (the file store), after the checks every read makes — a regular file,
+   * inside the folder once symbolic links are followed (E1703 otherwise).
+   */
+  localPath?(name: string): Promise<string>;
 }
 
 /** The manifest's file name inside an artifact folder. */

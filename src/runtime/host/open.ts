@@ -29,6 +29,8 @@ export async function openArtifact(dir: string | URL, fetchFn: typeof fetch | un
 function urlArtifact(base: URL, fetcher: typeof fetch): ArtifactFiles {
   const where = (name: string): string => new URL(name, base).href;
   const get = async (name: string, code: Code): Promise<Response> => {
+    // check.ts refuses names that could resolve elsewhere; this holds whatever a name is.
+    if (!where(name).startsWith(base.href)) throw new RmcError(error(code, `${where(name)}: outside the artifact's address ${base.href}: refused`));
     let response: Response;
     try {
       response = await fetcher(where(name));

@@ -13,6 +13,7 @@ import { idsInSlice, type PreparedBatch } from "../inputs.js";
 import { hostImports } from "../math.js";
 import { MAX_PAGES, PAGE_BYTES, wasmApi, type WasmMemory, type WasmModule } from "../host/platform.js";
 import { WorkerPool } from "./pool.js";
+import { codeLayoutProblem } from "../check-wasm.js";
 import { Workspaces, fittingPlan } from "./workspace.js";
 import { ShardSet, type ShardPreload } from "../shards.js";
 import type { StagingSink, StagingSlot } from "../staging.js";
@@ -40,6 +41,17 @@ export async function startEngine(files: ArtifactFiles, manifest: WasmManifest, 
   const shared = options.threads > 1;
   const codeFile = shared ? layout.threadsModule : layout.module;
   const module = await compileCode(await files.readChecked(codeFile, manifest.files[codeFile]!), files.where(codeFile), layout.features);
+  // The runtime writes and reads where the manifest says, the code where it was compiled to: they must be the same places.
+  const mismatch = codeLayoutProblem(module, layout, manifest.shards);
+  if (mismatch)
+    throw new RmcError(
+      error(
+        C.codeLayout,
+        `${files.where(codeFile)}: ${mismatch}`,
+        undefined,
+        "the manifest was edited, or its files come from different compiles: recompile",
+      ),
+    );
   const plan = fittingPlan(layout, inputs, options.threads, [
     { cap: options.batchCapacity, ids: [] },
     { cap: 16, ids: [] },
