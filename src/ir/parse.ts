@@ -290,7 +290,8 @@ class IrParser {
       if (key.kind !== "word" && key.kind !== "string") this.fail(`expected an attribute name, found ${describe(key)}`, key);
       if (Object.prototype.hasOwnProperty.call(attrs, key.text)) this.fail(`attribute \`${key.text}\` is given twice`, key);
       this.expectPunct("=", `after attribute \`${key.text}\``);
-      attrs[key.text] = this.parseValue();
+      // Defined, not assigned: `{__proto__=[1]}` is an attribute the verifier rejects, not the object's prototype.
+      Object.defineProperty(attrs, key.text, { value: this.parseValue(), enumerable: true, writable: true, configurable: true });
     }
     this.next();
     return attrs;

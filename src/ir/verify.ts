@@ -277,7 +277,8 @@ function attrProblems(n: Node, def: OpDef): Diagnostic[] {
   const specs = { ...def.attrs, ...COMMON_ATTRS };
   const out: Diagnostic[] = [];
   for (const [k, v] of Object.entries(n.attrs)) {
-    const spec = specs[k];
+    // Own keys only: an attribute spelled `constructor` or `toString` must not find Object.prototype's.
+    const spec = Object.hasOwn(specs, k) ? specs[k] : undefined;
     if (!spec) {
       out.push(
         at(

@@ -145,7 +145,7 @@ export function shardsProblem(
     if (!isObject(s) || typeof s.name !== "string" || typeof s.table !== "string" || typeof s.file !== "string" || !isCount(s.rows))
       return `shard ${JSON.stringify(s)?.slice(0, 80)} needs name, table, file and rows`;
     const where = `shard \`${s.name}\``;
-    const file = (m.files as Record<string, FileEntry>)[s.file];
+    const file = Object.hasOwn(m.files, s.file) ? (m.files as Record<string, FileEntry>)[s.file] : undefined;
     if (!file) return `${where}: its file \`${s.file}\` is not listed in \`files\``;
     const h = s.holds;
     const ok =
