@@ -194,7 +194,9 @@ const NODE_RULES: NodeRule[] = [
     name: "operand-form",
     check: (n) => {
       const bad = n.inputs.filter((r) => !isValueRef(r) && !isWeightRef(r));
-      const misplaced = n.inputs.findIndex((r, i) => isValueRef(r) && n.inputs.slice(0, i).some(isWeightRef));
+      // The first value after a weight; one pass, as a node may have thousands of operands.
+      const firstWeight = n.inputs.findIndex(isWeightRef);
+      const misplaced = firstWeight < 0 ? -1 : n.inputs.findIndex((r, i) => i > firstWeight && isValueRef(r));
       return [
         ...bad.map((r) => at(n, VERIFY_CODES.badOperand, `operand ${JSON.stringify(r)} is neither a value (%id) nor a weight (@name)`)),
         ...(misplaced >= 0

@@ -102,7 +102,25 @@ export function loadPlan(path: string): PrecisionPlan {
   }
   if (plan?.format !== PLAN_FORMAT || !Array.isArray(plan.decisions))
     throw new RmcError(`${path} is not an rmc precision plan (expected "format": "${PLAN_FORMAT}" and a "decisions" list)`, "E1903");
+  const problem = planProblem(plan);
+  if (problem) throw new RmcError(`${path}: ${problem}`, "E1903");
   return plan;
+}
+
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+
+/** What is malformed in a plan's decisions and calibration maps (they are read into Maps, so any key is just a key). */
+function planProblem(plan: PrecisionPlan): string | undefined {
+  const bad = plan.decisions.findIndex((d) => !isRecord(d) || typeof d.unit !== "string" || typeof d.precision !== "string");
+  if (bad >= 0) return `decision ${bad} needs a \`unit\` and a \`precision\` (strings)`;
+  if (plan.actScales !== undefined && (!isRecord(plan.actScales) || !Object.values(plan.actScales).every((v) => typeof v === "number")))
+    return "`actScales` must map node ids to numbers";
+  if (
+    plan.smooth !== undefined &&
+    (!isRecord(plan.smooth) || !Object.values(plan.smooth).every((v) => Array.isArray(v) && v.every((x) => typeof x === "number")))
+  )
+    return "`smooth` must map node ids to lists of numbers";
+  return undefined;
 }
 
 /** The command-line pins a plan recorded (`--pin` when it was made): applied again, they win over the model's pins as they did then. */
