@@ -119,9 +119,9 @@ export const CODES = {
   E1113: { stage: "verifier", meaning: "a node's stored type differs from the one its op gives" },
   E1114: { stage: "verifier", meaning: "operand types that do not fit the op's type rule" },
   E1115: { stage: "verifier", meaning: "an output bound to a value that is not defined" },
-  E1116: { stage: "verifier", meaning: "a weight whose sizes are not positive integers" },
+  E1116: { stage: "verifier", meaning: "a weight whose sizes are not positive integers within the size limit" },
   E1117: { stage: "verifier", meaning: "an operand that is neither a value (%id) nor a weight (@name)" },
-  E1118: { stage: "verifier", meaning: "an input with an invalid type" },
+  E1118: { stage: "verifier", meaning: "an input with an invalid type (sizes not positive integers within their limits)" },
 
   E1201: { stage: "pipeline", meaning: "a malformed pipeline string" },
   E1202: { stage: "pipeline", meaning: "an unknown pass name in a pipeline" },

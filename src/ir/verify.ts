@@ -8,7 +8,8 @@ import { findCycles } from "./analysis.js";
 import { graphTypeEnv, inferNodeType, type TypeEnv } from "./build.js";
 import { COMMON_ATTRS, OP_NAMES, checkAttr, opDef, type OpDef, ID_POLICIES } from "./ops.js";
 import type { Graph, Node, Span, Type } from "./types.js";
-import { BATCH, formatType, isValueRef, isWeightRef, refName, typesEqual } from "./types.js";
+import { BATCH, formatType, isValueRef, isWeightRef, printNumber, refName, typesEqual } from "./types.js";
+import { LIMITS } from "./limits.js";
 
 /** Diagnostic codes of the verifier, one per rule. */
 export const VERIFY_CODES = {
@@ -69,6 +70,8 @@ interface GraphRule {
 const at = (n: Node, code: Code, message: string, hint?: string): Diagnostic => error(code, `%${n.id}: ${message}`, n.span, hint);
 const where = (s: Span): string => (s.line > 0 ? `${s.file}:${s.line}` : s.file);
 const isPositiveInt = (d: unknown): boolean => Number.isInteger(d) && (d as number) > 0;
+/** A size as the limits allow one (src/ir/limits.ts): passes and kernels allocate by these. */
+const isSize = (d: unknown, most: number = LIMITS.size): boolean => isPositiveInt(d) && (d as number) <= most;
 
 /** Reports later entries whose `key` repeats an earlier one. */
 function duplicates<T extends { span: Span }>(items: readonly T[], key: (t: T) => string, what: string): Diagnostic[] {
@@ -104,13 +107,13 @@ const GRAPH_RULES: GraphRule[] = [
     check: ({ g }) =>
       g.inputs.flatMap((i) => {
         const t = i.type;
-        const ok = t.kind === "bags" ? isPositiveInt(t.count) : t.shape.every((d, k) => (k === 0 && d === BATCH) || isPositiveInt(d));
+        const ok = t.kind === "bags" ? isSize(t.count, LIMITS.count) : t.shape.every((d, k) => (k === 0 && d === BATCH) || isSize(d));
         return ok
           ? []
           : [
               error(
                 VERIFY_CODES.badInput,
-                `input %${i.name} has an invalid type ${formatType(t)}: sizes must be positive integers (B only first)`,
+                `input %${i.name} has an invalid type ${formatType(t)}: sizes must be positive integers up to ${LIMITS.size}, bag counts up to ${LIMITS.count} (B only first)`,
                 i.span,
               ),
             ];
@@ -121,8 +124,14 @@ const GRAPH_RULES: GraphRule[] = [
     check: ({ g }) =>
       g.weights.flatMap((w) => {
         const out: Diagnostic[] = [];
-        if (!w.shape.every(isPositiveInt))
-          out.push(error(VERIFY_CODES.badWeight, `weight @${w.name} has shape [${w.shape.join(",")}]; sizes must be positive integers`, w.span));
+        if (!w.shape.every((d) => isSize(d)))
+          out.push(
+            error(
+              VERIFY_CODES.badWeight,
+              `weight @${w.name} has shape [${w.shape.map(printNumber).join(",")}]; sizes must be positive integers up to ${LIMITS.size}`,
+              w.span,
+            ),
+          );
         const pin = w.attrs.precision;
         if (pin !== undefined) {
           const msg = checkAttr("precision", COMMON_ATTRS.precision!, pin);
