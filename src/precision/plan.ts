@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { RmcError, error } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import { writeFileAtomic } from "../util/fs.js";
+import { LIMITS, jsonTooDeepAt, lineCol } from "../ir/limits.js";
 import type { NeByOutput } from "./evaluate.js";
 import type { RowRange } from "../quant/rowwise.js";
 import { type Decision, type PinOrigin, decide, pinDecision } from "./decision.js";
@@ -96,8 +97,16 @@ export function applyDecisions(
 export function loadPlan(path: string): PrecisionPlan {
   let plan: PrecisionPlan;
   try {
-    plan = JSON.parse(readFileSync(path, "utf8")) as PrecisionPlan;
+    const text = readFileSync(path, "utf8");
+    const deep = jsonTooDeepAt(text);
+    if (deep >= 0) {
+      const { line, col } = lineCol(text, deep);
+      const span = { file: path, line, col, endLine: line, endCol: col + 1 };
+      throw new RmcError(error("E1915", `the plan nests lists and objects more than ${LIMITS.jsonDepth} deep, over the limit`, span));
+    }
+    plan = JSON.parse(text) as PrecisionPlan;
   } catch (e) {
+    if (e instanceof RmcError) throw e;
     throw new RmcError(`cannot read plan ${path}: ${(e as Error).message}`, "E1903");
   }
   if (plan?.format !== PLAN_FORMAT || !Array.isArray(plan.decisions))
