@@ -62,7 +62,7 @@ export function recoverArtifact(outDir: string): void {
 /** A folder being written; `commit` moves it into place. */
 export class ArtifactWriter {
   readonly dir: string;
-  private readonly entries: Record<string, FileEntry> = {};
+  private readonly entries = new Map<string, FileEntry>();
 
   constructor(readonly outDir: string) {
     this.dir = `${outDir}.tmp-${process.pid}`;
@@ -89,19 +89,19 @@ export class ArtifactWriter {
   /** Records a file whose sha256 its writer computed while streaming it (a table too big to read back). */
   record(name: string, sha256: string): FileEntry {
     const entry = { sha256, bytes: statSync(this.path(name)).size };
-    this.entries[name] = entry;
+    this.entries.set(name, entry);
     return entry;
   }
 
   /** Records the size and checksum of a written file for the manifest. */
   seal(name: string): FileEntry {
     const entry = { sha256: sha256File(this.path(name)), bytes: statSync(this.path(name)).size };
-    this.entries[name] = entry;
+    this.entries.set(name, entry);
     return entry;
   }
 
   files(): Record<string, FileEntry> {
-    return { ...this.entries };
+    return Object.fromEntries(this.entries);
   }
 
   /** Writes the manifest and moves the folder to `outDir`, replacing what was there. */

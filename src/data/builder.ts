@@ -4,6 +4,7 @@
 // through it, so a generated batch and the same rows read back cannot differ.
 
 import type { Bags, Batch } from "./batch.js";
+import { dict } from "../util/records.js";
 import type { DataSchema } from "./schema.js";
 
 /** Dense preprocessing: `log1p` is log(1 + max(x, 0)) as in facebookresearch/dlrm; `none` keeps x. */
@@ -110,7 +111,8 @@ export class BatchBuilder {
   /** Emits the completed samples as a Batch and starts a new, empty one. */
   build(): Batch {
     const n = this.size;
-    const inputs: Batch["inputs"] = {};
+    // Input names are the model's: no prototype, so an input called `__proto__` is an input like any other.
+    const inputs: Batch["inputs"] = dict();
     this.schema.dense.forEach((d, i) => {
       inputs[d.input] = this.dense[i]!.slice(0, n * d.width);
     });

@@ -39,6 +39,9 @@ export const CODES = {
 
   E0101: { stage: "frontend", meaning: "a character that starts no token (or a `/*` comment that is never closed)" },
   E0102: { stage: "frontend", meaning: "syntax error: the parser expected something else here" },
+  E0103: { stage: "frontend", meaning: "calls and lists nested deeper than the language's limit (docs/language.md#limits)" },
+  E0104: { stage: "frontend", meaning: "a name or number longer than the language's limit" },
+  E0105: { stage: "frontend", meaning: "more arguments in a call, items in a list or nodes in a model than the language's limit" },
   E0201: { stage: "frontend", meaning: "a name that is not defined anywhere" },
   E0202: { stage: "frontend", meaning: "a name defined twice (the hint points at the first definition)" },
   E0203: { stage: "frontend", meaning: "an unknown op or table kind" },
@@ -60,6 +63,7 @@ export const CODES = {
   E0310: { stage: "frontend", meaning: "a value used where a table is expected" },
   E0311: { stage: "frontend", meaning: "a bags input used where a dense value is expected" },
   E0312: { stage: "frontend", meaning: "something other than a bags input where bags are expected" },
+  E0313: { stage: "frontend", meaning: "a size or count over the language's limit (a width, rows, tables, bag features, layers)" },
   E0401: { stage: "frontend", meaning: "shapes that do not fit the op's type rule (the message shows both)" },
   E0402: { stage: "frontend", meaning: "the number of tables and the number of bag features differ" },
   E0403: { stage: "frontend", meaning: "an index past the end of a table array or bags input" },
@@ -98,6 +102,7 @@ export const CODES = {
   E0910: { stage: "cli", meaning: "a data file to run that holds no samples" },
 
   E1001: { stage: "irText", meaning: "malformed IR text" },
+  E1002: { stage: "irText", meaning: "IR text over one of its limits (nesting, name length, operands, statements, a size)" },
 
   E1101: { stage: "verifier", meaning: "an unknown op" },
   E1102: { stage: "verifier", meaning: "the wrong number of operands for the op" },
@@ -114,9 +119,9 @@ export const CODES = {
   E1113: { stage: "verifier", meaning: "a node's stored type differs from the one its op gives" },
   E1114: { stage: "verifier", meaning: "operand types that do not fit the op's type rule" },
   E1115: { stage: "verifier", meaning: "an output bound to a value that is not defined" },
-  E1116: { stage: "verifier", meaning: "a weight whose sizes are not positive integers" },
+  E1116: { stage: "verifier", meaning: "a weight whose sizes are not positive integers within the size limit" },
   E1117: { stage: "verifier", meaning: "an operand that is neither a value (%id) nor a weight (@name)" },
-  E1118: { stage: "verifier", meaning: "an input with an invalid type" },
+  E1118: { stage: "verifier", meaning: "an input with an invalid type (sizes not positive integers within their limits)" },
 
   E1201: { stage: "pipeline", meaning: "a malformed pipeline string" },
   E1202: { stage: "pipeline", meaning: "an unknown pass name in a pipeline" },
@@ -146,6 +151,7 @@ export const CODES = {
   W1315: { stage: "weights", meaning: "tensors in the weights file that the model does not use" },
   E1316: { stage: "weights", meaning: "an output that cannot be calibrated (its sigmoid must read a linear layer with a bias)" },
   E1317: { stage: "weights", meaning: "a U8 table whose row width is no prequantized layout of its declared shape" },
+  E1318: { stage: "weights", meaning: "a safetensors header nested deeper than its limit (docs/language.md#limits)" },
 
   E1401: { stage: "quant", meaning: "an invalid calibration setting (method, percentile, activation range)" },
 
@@ -228,6 +234,7 @@ export const CODES = {
   E1912: { stage: "precision", meaning: "calibration data that holds no samples" },
   N1914: { stage: "precision", meaning: "a command-line pin that overrides the model's own @precision" },
   E1913: { stage: "precision", meaning: "an artifact in a format this rmc does not read (recompile it)" },
+  E1915: { stage: "precision", meaning: "a plan file nested deeper than its limit (docs/language.md#limits)" },
   E1930: { stage: "precision", meaning: "a bad split-tables option" },
   E1931: { stage: "precision", meaning: "a hot/cold split without the calibration data it needs" },
   E1932: { stage: "precision", meaning: "one row, column or hot part alone over the size limit" },

@@ -60,6 +60,9 @@ export const hasErrors = (ds: readonly Diagnostic[]): boolean => ds.some((d) => 
 /** Where to find source text for spans, by file name. */
 export type SourceLookup = (file: string) => string | undefined;
 
+/** Characters of a source line shown under a diagnostic; longer lines are cut to a window around the span. */
+const MAX_SHOWN = 240;
+
 /**
  * Renders a diagnostic. With the source at hand it shows the line and a caret
  * (`^~~~`) under the span; without it, just the location and message.
@@ -69,12 +72,17 @@ export function formatDiagnostic(d: Diagnostic, sources?: SourceLookup): string 
   const lines = [`${where}${d.severity} ${d.code}: ${d.message}`];
   const text = d.span && d.span.line > 0 ? sources?.(d.span.file) : undefined;
   if (d.span && text !== undefined) {
-    const src = text.split(/\r?\n/)[d.span.line - 1];
-    if (src !== undefined) {
+    const full = text.split(/\r?\n/)[d.span.line - 1];
+    if (full !== undefined) {
+      // A very long line (a crafted or generated file) is shown as a window around the span, not whole.
+      const from = full.length > MAX_SHOWN ? Math.max(0, d.span.col - 1 - MAX_SHOWN / 2) : 0;
+      const src = (from > 0 ? "…" : "") + full.slice(from, from + MAX_SHOWN) + (from + MAX_SHOWN < full.length ? "…" : "");
+      const col = d.span.col - from + (from > 0 ? 1 : 0);
       const gutter = String(d.span.line);
-      const width = d.span.endLine === d.span.line ? Math.max(1, d.span.endCol - d.span.col) : Math.max(1, src.length - d.span.col + 1);
+      const width = d.span.endLine === d.span.line ? Math.max(1, d.span.endCol - d.span.col) : Math.max(1, src.length - col + 1);
       lines.push(`${gutter} | ${src}`);
-      lines.push(`${" ".repeat(gutter.length)} | ${" ".repeat(Math.max(0, d.span.col - 1))}^${"~".repeat(width - 1)}`);
+      const shown = full.length > MAX_SHOWN ? Math.max(1, Math.min(width, src.length - col + 1)) : width;
+      lines.push(`${" ".repeat(gutter.length)} | ${" ".repeat(Math.max(0, col - 1))}^${"~".repeat(shown - 1)}`);
     }
   }
   if (d.hint) lines.push(`  hint: ${d.hint}`);
@@ -111,11 +119,18 @@ export function editDistance(a: string, b: string): number {
   return d[a.length]![b.length]!;
 }
 
+/** Names longer than this are not compared for suggestions. */
+const MAX_SUGGESTED = 1024;
+
 /** The candidate closest to `word`, if it is close enough to be a plausible typo. */
 export function suggest(word: string, candidates: Iterable<string>): string | undefined {
+  // The distance table is |word| × |candidate|: a crafted 20-million-character name gets no suggestion rather than a hang.
+  if (word.length > MAX_SUGGESTED) return undefined;
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {
+    // The lengths' difference bounds the distance from below: such a candidate cannot beat the best one.
+    if (c.length > MAX_SUGGESTED || Math.abs(c.length - word.length) >= bestD) continue;
     const d = editDistance(word.toLowerCase(), c.toLowerCase());
     if (d < bestD) [best, bestD] = [c, d];
   }

@@ -9,6 +9,7 @@ import type { Span } from "../ir/types.js";
 import type { Arg, CallExpr, Expr } from "./ast.js";
 import { CODES } from "./codes.js";
 import type { LowerCtx } from "./context.js";
+import { LIMITS } from "../ir/limits.js";
 
 /** How a parameter's argument is read: an operand (value, values, table, bags) or a plain constant. */
 export type ParamKind = "value" | "values" | "table" | "bags" | "int" | "ints" | "rows" | "bool" | "enum";
@@ -28,6 +29,8 @@ export interface Param {
   allowZero?: boolean;
   /** For `values`: at least this many. */
   min?: number;
+  /** For `int`: at most this much (default LIMITS.size). */
+  max?: number;
 }
 
 /** The arguments of one call, by parameter name; `values` collects the variadic operands. */
@@ -62,6 +65,11 @@ export function bindArgs(ctx: LowerCtx, call: CallExpr, params: readonly Param[]
   let ok = true;
   let next = 0;
   let sawKeyword = false;
+  if (call.args.length > LIMITS.operands) {
+    const extra = call.args[LIMITS.operands]!;
+    ctx.error(CODES.tooMany, `\`${call.op}\` is called with ${call.args.length} arguments, over the limit of ${LIMITS.operands}`, extra.span, usage);
+    return { bound, ok: false };
+  }
   for (const arg of call.args) {
     if (arg.key) {
       sawKeyword = true;
@@ -125,7 +133,7 @@ function bindKeyword(ctx: LowerCtx, call: CallExpr, params: readonly Param[], bo
 export const what = (op: string, p: string): string => `${op}'s \`${p}\``;
 
 /** A whole number; positive unless `allowZero`. */
-export function toInt(ctx: LowerCtx, e: Expr, op: string, param: string, allowZero = false): number | undefined {
+export function toInt(ctx: LowerCtx, e: Expr, op: string, param: string, allowZero = false, max: number = LIMITS.size): number | undefined {
   if (e.kind !== "number")
     return ctx.error(
       CODES.wrongKind,
@@ -133,14 +141,24 @@ export function toInt(ctx: LowerCtx, e: Expr, op: string, param: string, allowZe
       e.span,
       e.kind === "list" && e.items.length === 1 ? `write ${e.items[0]!.kind === "number" ? e.items[0]!.text : "it"} without the brackets` : undefined,
     );
-  return checkCount(ctx, e.value, e.text, e.span, `${what(op, param)}`, allowZero);
+  return checkCount(ctx, e.value, e.text, e.span, `${what(op, param)}`, allowZero, max);
 }
 
-/** Checks a number written in the source is a count: whole and positive (or zero when allowed). */
-export function checkCount(ctx: LowerCtx, value: number, text: string, span: Span, subject: string, allowZero = false): number | undefined {
+/** Checks a number written in the source is a count: whole, positive (or zero when allowed) and at most `max`. */
+export function checkCount(
+  ctx: LowerCtx,
+  value: number,
+  text: string,
+  span: Span,
+  subject: string,
+  allowZero = false,
+  max: number = LIMITS.size,
+): number | undefined {
   if (!Number.isInteger(value)) return ctx.error(CODES.wrongKind, `${subject} must be a whole number, got ${text}`, span);
   if (value < 0 || (value === 0 && !allowZero))
     return ctx.error(CODES.notPositive, `${subject} must be ${allowZero ? "zero or more" : "positive"}, got ${text}`, span);
+  // Checked before anything is sized by it: `table e[1e11]` or `cross(x, layers: 1e11)` would allocate until killed.
+  if (value > max) return ctx.error(CODES.tooLarge, `${subject} is ${text}, over the limit of ${max}`, span, LIMIT_HINT);
   if (!Number.isSafeInteger(value)) return ctx.error(CODES.wrongKind, `${subject} is too large: ${text}`, span);
   return value;
 }
@@ -155,6 +173,7 @@ export function toInts(ctx: LowerCtx, e: Expr, op: string, param: string): numbe
       e.kind === "number" ? `for one layer write [${e.text}]` : undefined,
     );
   if (e.items.length === 0) return ctx.error(CODES.notPositive, `${what(op, param)} is empty; it needs at least one number`, e.span);
+  if (e.items.length > LIMITS.listItems) return tooManyItems(ctx, e, what(op, param));
   const out: number[] = [];
   let ok = true;
   for (const item of e.items) {
@@ -166,6 +185,19 @@ export function toInts(ctx: LowerCtx, e: Expr, op: string, param: string): numbe
     }
   }
   return ok ? out : undefined;
+}
+
+/** The hint of every over-the-limit error. */
+export const LIMIT_HINT = "the language's limits are listed in docs/language.md#limits";
+
+/** A list longer than LIMITS.listItems, reported at its first item past the limit. */
+export function tooManyItems(ctx: LowerCtx, e: Extract<Expr, { kind: "list" }>, subject: string): undefined {
+  return ctx.error(
+    CODES.tooMany,
+    `${subject} has ${e.items.length} items, over the limit of ${LIMITS.listItems}`,
+    e.items[LIMITS.listItems]!.span,
+    LIMIT_HINT,
+  );
 }
 
 /** `true` or `false`. */

@@ -12,6 +12,7 @@ import type { CallExpr, Expr } from "./ast.js";
 import { CODES } from "./codes.js";
 import type { BagsRef, LowerCtx, TableRef, Val } from "./context.js";
 import { toBags, toTable, valueByName } from "./operands.js";
+import { LIMITS } from "../ir/limits.js";
 
 /** Converted arguments, by parameter name (`values` holds the variadic operands). */
 type Converted = Map<string, unknown>;
@@ -132,7 +133,7 @@ export const CALLS: Record<string, CallSpec> = {
     summary: "a DCNv2 cross network",
     params: [
       X,
-      { name: "layers", kind: "int", positional: true, required: true, doc: "the number of cross layers" },
+      { name: "layers", kind: "int", positional: true, required: true, doc: "the number of cross layers", max: LIMITS.count },
       { name: "rank", kind: "int", allowZero: true, doc: "0 for full-rank layers, r > 0 for low-rank ones" },
     ],
     usage: "cross(x, layers: 3, rank: 512)",
@@ -208,7 +209,7 @@ function convertOne(ctx: LowerCtx, op: string, p: Param, e: Expr): unknown {
     case "bags":
       return toBags(ctx, e, op);
     case "int":
-      return toInt(ctx, e, op, p.name, p.allowZero);
+      return toInt(ctx, e, op, p.name, p.allowZero, p.max);
     case "ints":
       return toInts(ctx, e, op, p.name);
     case "bool":
@@ -248,9 +249,17 @@ export function lowerCall(ctx: LowerCtx, call: CallExpr, outer: boolean): Val | 
   const bound = bindArgs(ctx, call, spec.params, spec.usage);
   const args = convertArgs(ctx, call, spec.params, bound.bound);
   if (!bound.ok || !args) return undefined;
+  if (!ctx.spend(nodeCost(call.op, args), call.span)) return undefined;
   const id = ctx.nodeId(call.op, outer);
   const plan = spec.build(args, id, ctx, call);
   return plan && addNode(ctx, plan, id, call.span);
+}
+
+/** What a call counts against LIMITS.nodes: one, or one per layer of an mlp or cross network (canonicalize makes a node of each). */
+function nodeCost(op: string, args: Converted): number {
+  if (op === "mlp") return (args.get("sizes") as number[]).length;
+  if (op === "cross") return args.get("layers") as number;
+  return 1;
 }
 
 /** Types a planned node with the op table's rule and adds it (and its new weights) to the graph. */

@@ -10,6 +10,9 @@ import type { Code } from "../diagnostics/index.js";
 export const CODES = {
   unexpectedChar: "E0101",
   syntax: "E0102",
+  tooDeep: "E0103",
+  tooLong: "E0104",
+  tooMany: "E0105",
   undefinedName: "E0201",
   duplicateDefinition: "E0202",
   unknownOp: "E0203",
@@ -28,6 +31,7 @@ export const CODES = {
   valueAsTable: "E0310",
   bagsAsValue: "E0311",
   valueAsBags: "E0312",
+  tooLarge: "E0313",
   shapeMismatch: "E0401",
   countMismatch: "E0402",
   indexOutOfRange: "E0403",

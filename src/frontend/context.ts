@@ -6,6 +6,7 @@
 import { didYouMean, type Code, type Diagnostic } from "../diagnostics/index.js";
 import type { BagsType, Node, Span, TensorType, Type, WeightDecl } from "../ir/types.js";
 import { CODES } from "./codes.js";
+import { LIMITS } from "../ir/limits.js";
 
 /** A graph input, dense or bags. */
 export interface InputSym {
@@ -80,8 +81,26 @@ export class LowerCtx {
   readonly nodes: Node[] = [];
   readonly weights: WeightDecl[] = [];
   stmt: Statement | undefined;
+  /** Nodes made so far, counted as LIMITS.nodes counts them; once over it, one error and no more nodes. */
+  private nodeCount = 0;
+  overLimit = false;
 
   constructor(readonly file: string) {}
+
+  /** Counts `n` more nodes for the call at `span`; false (after one located error) once the model is over LIMITS.nodes. */
+  spend(n: number, span: Span): boolean {
+    if (this.overLimit) return false;
+    this.nodeCount += n;
+    if (this.nodeCount <= LIMITS.nodes) return true;
+    this.overLimit = true;
+    this.error(
+      CODES.tooMany,
+      `the model has more than ${LIMITS.nodes} nodes by this call (each layer of an mlp or cross counts as one), over the language's limit`,
+      span,
+      "the language's limits are listed in docs/language.md#limits",
+    );
+    return false;
+  }
 
   error(code: Code, message: string, span: Span, hint?: string): undefined {
     this.diagnostics.push({ code, severity: "error", message, span, ...(hint ? { hint } : {}) });

@@ -2,12 +2,15 @@
 // out. Stages: lexer.ts (tokens) → parser.ts (CST, with error recovery) →
 // ast.ts (typed syntax tree) → lower.ts with calls.ts (IR nodes, weights and
 // types). Nothing here throws on bad input; every problem is a Diagnostic.
+// A file past the language's nesting or name-length limits (limits.ts) is
+// reported before the parser, which recurses once per level, ever sees it.
 
 import { type Diagnostic, hasErrors } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import { AstBuilder } from "./ast.js";
 import { CODES } from "./codes.js";
 import { lex } from "./lexer.js";
+import { tokenLimits } from "./limits.js";
 import { lowerModel } from "./lower.js";
 import { parseTokens } from "./parser.js";
 import { syntaxDiagnostics } from "./syntax-errors.js";
@@ -26,6 +29,8 @@ export interface ParseResult {
 /** Parses one .rmdl source into IR. graph is undefined iff there is an error diagnostic. */
 export function parseModel(text: string, file: string): ParseResult {
   const lexed = lex(text, file);
+  const limits = tokenLimits(lexed.tokens, file);
+  if (limits.length > 0) return { graph: undefined, diagnostics: [...lexed.diagnostics, ...limits] };
   const parsed = parseTokens(lexed.tokens);
   const lexLines = new Set(lexed.diagnostics.map((d) => d.span!.line));
   const diagnostics = [...lexed.diagnostics, ...syntaxDiagnostics(parsed.errors, file, lexLines, lexed.unclosedComment)];

@@ -6,6 +6,7 @@
 import { createToken, Lexer, type IToken, type TokenType } from "chevrotain";
 import type { Diagnostic } from "../diagnostics/index.js";
 import { CODES } from "./codes.js";
+import { LIMITS } from "../ir/limits.js";
 
 /** Names: letters, digits and `_`, not starting with a digit. No dots, so generated ids never clash with user names. */
 export const Ident = createToken({ name: "Ident", pattern: /[A-Za-z_][A-Za-z0-9_]*/, label: "a name" });
@@ -96,7 +97,8 @@ const CHAR_HINTS: Record<string, string> = {
 export function lex(text: string, file: string): LexResult {
   const result = lexer.tokenize(text);
   const diagnostics: Diagnostic[] = [];
-  for (const e of result.errors) {
+  // Past LIMITS.errors only a count: each diagnostic quotes its source line, and 10,000 of them would be gigabytes.
+  for (const e of result.errors.slice(0, LIMITS.errors)) {
     const ch = text.slice(e.offset, e.offset + e.length);
     const line = e.line ?? 1;
     const col = e.column ?? 1;
@@ -118,6 +120,11 @@ export function lex(text: string, file: string): LexResult {
       span: { file, line: t.startLine ?? 1, col: t.startColumn ?? 1, endLine: t.startLine ?? 1, endCol: (t.startColumn ?? 1) + 2 },
       hint: "close it with `*/`",
     });
+  }
+  const more = result.errors.length - LIMITS.errors;
+  if (more > 0) {
+    const last = diagnostics[diagnostics.length - 1]!;
+    diagnostics.push({ code: last.code, severity: "error", message: `and ${more} more unexpected characters after this one`, span: last.span! });
   }
   const errorOffsets = [...result.errors.map((e) => e.offset), ...(result.groups["unclosed"] ?? []).map((t) => t.startOffset)];
   return { tokens: result.tokens, diagnostics, errorOffsets, unclosedComment: (result.groups["unclosed"] ?? []).length > 0 };

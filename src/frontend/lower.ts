@@ -14,6 +14,7 @@ import { lowerCall, toValue } from "./calls.js";
 import { CODES } from "./codes.js";
 import { LowerCtx, type Sym, type Val } from "./context.js";
 import { kindOf } from "./operands.js";
+import { LIMITS } from "../ir/limits.js";
 
 /** Precisions meant for embedding tables only (row-wise sub-byte formats). */
 const TABLE_ONLY_PRECISIONS = ["int4", "int2"];
@@ -118,7 +119,9 @@ function lowerInput(ctx: LowerCtx, item: InputItem, inputs: Input[]): void {
         item.typeSpan,
         didYouMean(item.typeName, INPUT_TYPES) ?? "an input is `f32[N]` (dense features), `bags[N]` or `weighted_bags[N]` (N multi-hot features)",
       ) ?? false;
-  const n = checkCount(ctx, item.size.value, item.size.text, item.size.span, `the size of input \`${item.name}\``);
+  // A bags input has one bag (and one table) per feature: that count has the tighter limit.
+  const most = item.typeName === "f32" ? LIMITS.size : LIMITS.count;
+  const n = checkCount(ctx, item.size.value, item.size.text, item.size.span, `the size of input \`${item.name}\``, false, most);
   if (!free) return;
   if (!ok || n === undefined) return poison(ctx, item.name);
   const type =
@@ -197,7 +200,9 @@ function lowerTable(ctx: LowerCtx, item: TableItem, pin: Pin | undefined): void 
 
 /** The row count of each table of a declaration, from `rows:` (one number for all, or a list of one per table). */
 function tableRows(ctx: LowerCtx, item: TableItem): number[] | undefined {
-  const count = item.count && checkCount(ctx, item.count.value, item.count.text, item.count.span, `the number of tables in \`${item.name}\``);
+  const count =
+    item.count &&
+    checkCount(ctx, item.count.value, item.count.text, item.count.span, `the number of tables in \`${item.name}\``, false, LIMITS.count);
   if (item.count && count === undefined) return undefined;
   const rowsArg = item.ctor.args.find((a) => a.key?.name === "rows")?.value;
   if (!rowsArg || item.ctor.op !== "embedding") return undefined;

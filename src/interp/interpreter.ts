@@ -18,6 +18,7 @@ import { withTableParts } from "../weights/parts.js";
 import { precisionOf } from "../ir/attrs.js";
 import { type BoundWeight, type KernelArgs, type Value, sampleWidth } from "./operands.js";
 import { checkBatchSize, checkInput } from "./inputs.js";
+import { dict } from "../util/records.js";
 
 /** What to return besides the outputs. */
 export interface InterpretOptions {
@@ -68,7 +69,7 @@ export function interpret(graph: Graph, weights: WeightStore, batch: Batch, opts
         if (isValueRef(ref) && lastUse.get(refName(ref)) === index && !outputIds.has(refName(ref))) env.delete(refName(ref));
   });
 
-  const outputs: Record<string, Float32Array> = {};
+  const outputs: Record<string, Float32Array> = dict();
   for (const o of graph.outputs) {
     const slot = env.get(outputValueId(o.value));
     if (!slot)

@@ -2,14 +2,19 @@
 // golden pass tests, `rmc ir <file>` and pass reproducers. Syntax errors are
 // located at file:line:col of the IR text; the parser skips to the next line
 // after an error so one run reports every bad line. A line without `loc(...)`
-// gets its own position in the IR file as its span.
+// gets its own position in the IR file as its span. Input past the limits
+// of src/ir/limits.ts (nesting, name length, operands, statements) is E1002,
+// located, found before anything recurses that deep or allocates that much.
 
 import { RmcError, error, type Diagnostic, type Code } from "../diagnostics/index.js";
 import type { AttrValue, Attrs, DType, Graph, Input, Node, Output, Span, TensorType, Type, WeightDecl, WeightRole } from "./types.js";
 import { BATCH } from "./types.js";
+import { LIMITS } from "./limits.js";
 
 /** Diagnostic code for malformed IR text. */
 export const E_IR_SYNTAX = "E1001" satisfies Code;
+/** Diagnostic code for IR text past one of its limits. */
+export const E_IR_LIMIT = "E1002" satisfies Code;
 
 const DTYPES: readonly DType[] = ["f32", "f16", "bf16", "i8", "u8", "i32", "i64", "f64"];
 const ROLES: readonly WeightRole[] = ["table", "weight", "bias"];
@@ -38,7 +43,17 @@ function tokenize(text: string, file: string, diags: Diagnostic[]): Token[] {
   lines.forEach((src, i) => {
     const line = i + 1;
     let p = 0;
-    const at = (start: number, kind: TokenKind, value: string) => tokens.push({ kind, text: value, line, col: start + 1, endCol: p + 1 });
+    const at = (start: number, kind: TokenKind, value: string) => {
+      if (value.length > LIMITS.irNameLength)
+        diags.push(
+          error(
+            E_IR_LIMIT,
+            `a token of ${value.length} characters, over the limit of ${LIMITS.irNameLength}`,
+            span(file, line, start + 1, start + 2),
+          ),
+        );
+      else tokens.push({ kind, text: value, line, col: start + 1, endCol: p + 1 });
+    };
     while (p < src.length) {
       const c = src[p]!;
       const start = p;
@@ -101,6 +116,12 @@ function readString(src: string, p: number): { value: string; end: number } | un
     return undefined;
   }
 }
+
+/** The printer's spellings of non-finite numbers (print.ts printNumber), read wherever a number is. */
+const NUMBER_WORDS: ReadonlyMap<string, number> = new Map([
+  ["inf", Infinity],
+  ["nan", NaN],
+]);
 
 const span = (file: string, line: number, col: number, endCol: number, endLine = line): Span => ({ file, line, col, endLine, endCol });
 
@@ -171,8 +192,15 @@ class IrParser {
       this.diags.push(e.diagnostic);
       return g;
     }
+    let statements = 0;
     while (!this.isPunct("}")) {
       const first = this.peek();
+      if (++statements > LIMITS.irStatements) {
+        this.diags.push(
+          error(E_IR_LIMIT, `more than ${LIMITS.irStatements} statements, over the limit`, span(this.file, first.line, first.col, first.endCol)),
+        );
+        return g;
+      }
       if (first.kind === "eof") {
         this.diags.push(error(E_IR_SYNTAX, "missing `}` at the end of the graph", span(this.file, first.line, first.col, first.endCol)));
         return g;
@@ -243,6 +271,8 @@ class IrParser {
     while (!this.isPunct(")")) {
       if (inputs.length > 0) this.expectPunct(",", "between operands");
       const t = this.next();
+      if (inputs.length === LIMITS.irOperands)
+        throw new LineError(error(E_IR_LIMIT, `more than ${LIMITS.irOperands} operands, over the limit`, span(this.file, t.line, t.col, t.endCol)));
       if (t.kind === "value") inputs.push(`%${t.text}`);
       else if (t.kind === "weight") inputs.push(`@${t.text}`);
       else if (t.kind === "string") inputs.push(t.text);
@@ -265,9 +295,9 @@ class IrParser {
     const dims: (number | typeof BATCH)[] = [];
     while (!this.isPunct("]")) {
       if (dims.length > 0) this.expectPunct(",", "between dimensions");
-      const t = this.next();
-      if (t.kind === "word" && t.text === BATCH) dims.push(BATCH);
-      else if (t.kind === "number") dims.push(Number(t.text));
+      const t = this.peek();
+      if (t.kind === "word" && t.text === BATCH) dims.push((this.next(), BATCH));
+      else if (t.kind === "number" || this.isPunct("-") || (t.kind === "word" && NUMBER_WORDS.has(t.text))) dims.push(this.parseNumber());
       else this.fail(`expected a dimension (a size or B), found ${describe(t)}`, t);
     }
     const close = this.next();
@@ -290,33 +320,45 @@ class IrParser {
       if (key.kind !== "word" && key.kind !== "string") this.fail(`expected an attribute name, found ${describe(key)}`, key);
       if (Object.prototype.hasOwnProperty.call(attrs, key.text)) this.fail(`attribute \`${key.text}\` is given twice`, key);
       this.expectPunct("=", `after attribute \`${key.text}\``);
-      attrs[key.text] = this.parseValue();
+      // Defined, not assigned: `{__proto__=[1]}` is an attribute the verifier rejects, not the object's prototype.
+      Object.defineProperty(attrs, key.text, { value: this.parseValue(), enumerable: true, writable: true, configurable: true });
     }
     this.next();
     return attrs;
   }
 
-  private parseValue(): AttrValue {
+  /** A number as the printer writes one: digits, `inf` or `nan`, after at most one `-` (so 10,000 minus signs are one error, not 10,000 frames). */
+  private parseNumber(): number {
+    const minus = this.isPunct("-") ? this.next() : undefined;
     const t = this.next();
-    if (t.kind === "number") return Number(t.text);
+    if (t.kind === "number") return minus ? -Number(t.text) : Number(t.text);
+    if (t.kind === "word" && NUMBER_WORDS.has(t.text)) return (minus ? -1 : 1) * NUMBER_WORDS.get(t.text)!;
+    return this.fail(minus ? "expected a number after `-`" : `expected a number, found ${describe(t)}`, t);
+  }
+
+  /** An attribute value; lists nest at most LIMITS.depth deep. */
+  private parseValue(depth = 1): AttrValue {
+    const t = this.peek();
+    if (t.kind === "number" || this.isPunct("-")) return this.parseNumber();
+    this.next();
     if (t.kind === "string") return t.text;
-    if (t.kind === "punct" && t.text === "-") {
-      const v = this.parseValue();
-      if (typeof v !== "number") this.fail("expected a number after `-`", t);
-      return -v;
-    }
     if (t.kind === "punct" && t.text === "[") {
+      if (depth > LIMITS.depth)
+        throw new LineError(
+          error(E_IR_LIMIT, `lists nested more than ${LIMITS.depth} deep, over the limit`, span(this.file, t.line, t.col, t.endCol)),
+        );
       const items: AttrValue[] = [];
       while (!this.isPunct("]")) {
         if (items.length > 0) this.expectPunct(",", "between list items");
-        items.push(this.parseValue());
+        items.push(this.parseValue(depth + 1));
       }
       this.next();
       return items;
     }
     if (t.kind === "word") {
-      const words: Record<string, AttrValue> = { true: true, false: false, null: null, nan: NaN, inf: Infinity };
-      return Object.prototype.hasOwnProperty.call(words, t.text) ? words[t.text]! : t.text;
+      if (NUMBER_WORDS.has(t.text)) return NUMBER_WORDS.get(t.text)!;
+      const words: Record<string, AttrValue> = { true: true, false: false, null: null };
+      return Object.hasOwn(words, t.text) ? words[t.text]! : t.text;
     }
     return this.fail(`expected an attribute value, found ${describe(t)}`, t);
   }

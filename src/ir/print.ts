@@ -4,7 +4,7 @@
 // reproducers all use it. Weight bytes never appear, only a short checksum.
 
 import type { AttrValue, Attrs, Graph, Input, Node, Output, Span, Type, WeightDecl } from "./types.js";
-import { formatType } from "./types.js";
+import { formatType, printNumber } from "./types.js";
 
 /**
  * What the printer reads of a weight store (src/weights/store.ts's tensors
@@ -38,14 +38,8 @@ export const printRef = (sigil: "%" | "@", name: string): string => sigil + (BAR
 /** A word or, when it is not a plain identifier, a JSON string. */
 export const printWord = (s: string): string => (BARE_WORD.test(s) && !RESERVED_WORDS.has(s) ? s : JSON.stringify(s));
 
-/** Numbers print in JS's shortest round-tripping form; -0, NaN and infinities get spellings of their own. */
-export function printNumber(v: number): string {
-  if (Number.isNaN(v)) return "nan";
-  if (v === Infinity) return "inf";
-  if (v === -Infinity) return "-inf";
-  if (Object.is(v, -0)) return "-0";
-  return String(v);
-}
+/** Numbers print in JS's shortest round-tripping form; -0, NaN and infinities get spellings of their own (types.ts). */
+export { printNumber } from "./types.js";
 
 /** One attribute value: `3`, `0.25`, `relu`, `"two words"`, `true`, `null`, `[64,16]`. */
 export function printAttrValue(v: AttrValue): string {
@@ -87,7 +81,10 @@ function printInput(i: Input): string {
 
 function printWeight(w: WeightDecl, weights?: PrintOptions["weights"]): string {
   const attrs = printAttrs(w.attrs);
-  const line = withLoc(`weight ${printRef("@", w.name)}: ${w.role} ${w.dtype}[${w.shape.join(",")}]${attrs ? " " + attrs : ""}`, w.span);
+  const line = withLoc(
+    `weight ${printRef("@", w.name)}: ${w.role} ${w.dtype}[${w.shape.map(printNumber).join(",")}]${attrs ? " " + attrs : ""}`,
+    w.span,
+  );
   return weights ? `${line}  // ${weightNote(w, weights)}` : line;
 }
 

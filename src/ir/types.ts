@@ -109,10 +109,24 @@ export const weightInputs = (n: Node): string[] => n.inputs.filter(isWeightRef).
 
 export const tensor = (shape: Dim[], dtype: DType = "f32"): TensorType => ({ kind: "tensor", dtype, shape });
 
-/** `f32[B,13]`, `bags[26]`, `weighted_bags[2]`. Also the printer's and parser's form. */
+/**
+ * A number as IR text writes it: JS's shortest round-tripping form, with
+ * spellings of their own for -0, NaN and the infinities (`-0`, `nan`, `inf`,
+ * `-inf`), which the parser reads back wherever a number may stand.
+ */
+export function printNumber(v: number): string {
+  if (Number.isNaN(v)) return "nan";
+  if (v === Infinity) return "inf";
+  if (v === -Infinity) return "-inf";
+  if (Object.is(v, -0)) return "-0";
+  return String(v);
+}
+
+/** `f32[B,13]`, `bags[26]`, `weighted_bags[2]`. Also the printer's and parser's form (a size that is no size, such as Infinity, prints as `inf`). */
 export function formatType(t: Type): string {
-  if (t.kind === "bags") return `${t.weighted ? "weighted_bags" : "bags"}[${t.count}]`;
-  return `${t.dtype}[${t.shape.join(",")}]`;
+  const dim = (d: Dim): string => (typeof d === "number" ? printNumber(d) : d);
+  if (t.kind === "bags") return `${t.weighted ? "weighted_bags" : "bags"}[${dim(t.count)}]`;
+  return `${t.dtype}[${t.shape.map(dim).join(",")}]`;
 }
 
 export function typesEqual(a: Type, b: Type): boolean {

@@ -8,7 +8,8 @@ import { findCycles } from "./analysis.js";
 import { graphTypeEnv, inferNodeType, type TypeEnv } from "./build.js";
 import { COMMON_ATTRS, OP_NAMES, checkAttr, opDef, type OpDef, ID_POLICIES } from "./ops.js";
 import type { Graph, Node, Span, Type } from "./types.js";
-import { BATCH, formatType, isValueRef, isWeightRef, refName, typesEqual } from "./types.js";
+import { BATCH, formatType, isValueRef, isWeightRef, printNumber, refName, typesEqual } from "./types.js";
+import { LIMITS } from "./limits.js";
 
 /** Diagnostic codes of the verifier, one per rule. */
 export const VERIFY_CODES = {
@@ -69,6 +70,8 @@ interface GraphRule {
 const at = (n: Node, code: Code, message: string, hint?: string): Diagnostic => error(code, `%${n.id}: ${message}`, n.span, hint);
 const where = (s: Span): string => (s.line > 0 ? `${s.file}:${s.line}` : s.file);
 const isPositiveInt = (d: unknown): boolean => Number.isInteger(d) && (d as number) > 0;
+/** A size as the limits allow one (src/ir/limits.ts): passes and kernels allocate by these. */
+const isSize = (d: unknown, most: number = LIMITS.size): boolean => isPositiveInt(d) && (d as number) <= most;
 
 /** Reports later entries whose `key` repeats an earlier one. */
 function duplicates<T extends { span: Span }>(items: readonly T[], key: (t: T) => string, what: string): Diagnostic[] {
@@ -104,13 +107,13 @@ const GRAPH_RULES: GraphRule[] = [
     check: ({ g }) =>
       g.inputs.flatMap((i) => {
         const t = i.type;
-        const ok = t.kind === "bags" ? isPositiveInt(t.count) : t.shape.every((d, k) => (k === 0 && d === BATCH) || isPositiveInt(d));
+        const ok = t.kind === "bags" ? isSize(t.count, LIMITS.count) : t.shape.every((d, k) => (k === 0 && d === BATCH) || isSize(d));
         return ok
           ? []
           : [
               error(
                 VERIFY_CODES.badInput,
-                `input %${i.name} has an invalid type ${formatType(t)}: sizes must be positive integers (B only first)`,
+                `input %${i.name} has an invalid type ${formatType(t)}: sizes must be positive integers up to ${LIMITS.size}, bag counts up to ${LIMITS.count} (B only first)`,
                 i.span,
               ),
             ];
@@ -121,8 +124,14 @@ const GRAPH_RULES: GraphRule[] = [
     check: ({ g }) =>
       g.weights.flatMap((w) => {
         const out: Diagnostic[] = [];
-        if (!w.shape.every(isPositiveInt))
-          out.push(error(VERIFY_CODES.badWeight, `weight @${w.name} has shape [${w.shape.join(",")}]; sizes must be positive integers`, w.span));
+        if (!w.shape.every((d) => isSize(d)))
+          out.push(
+            error(
+              VERIFY_CODES.badWeight,
+              `weight @${w.name} has shape [${w.shape.map(printNumber).join(",")}]; sizes must be positive integers up to ${LIMITS.size}`,
+              w.span,
+            ),
+          );
         const pin = w.attrs.precision;
         if (pin !== undefined) {
           const msg = checkAttr("precision", COMMON_ATTRS.precision!, pin);
@@ -194,7 +203,9 @@ const NODE_RULES: NodeRule[] = [
     name: "operand-form",
     check: (n) => {
       const bad = n.inputs.filter((r) => !isValueRef(r) && !isWeightRef(r));
-      const misplaced = n.inputs.findIndex((r, i) => isValueRef(r) && n.inputs.slice(0, i).some(isWeightRef));
+      // The first value after a weight; one pass, as a node may have thousands of operands.
+      const firstWeight = n.inputs.findIndex(isWeightRef);
+      const misplaced = firstWeight < 0 ? -1 : n.inputs.findIndex((r, i) => i > firstWeight && isValueRef(r));
       return [
         ...bad.map((r) => at(n, VERIFY_CODES.badOperand, `operand ${JSON.stringify(r)} is neither a value (%id) nor a weight (@name)`)),
         ...(misplaced >= 0
@@ -277,7 +288,8 @@ function attrProblems(n: Node, def: OpDef): Diagnostic[] {
   const specs = { ...def.attrs, ...COMMON_ATTRS };
   const out: Diagnostic[] = [];
   for (const [k, v] of Object.entries(n.attrs)) {
-    const spec = specs[k];
+    // Own keys only: an attribute spelled `constructor` or `toString` must not find Object.prototype's.
+    const spec = Object.hasOwn(specs, k) ? specs[k] : undefined;
     if (!spec) {
       out.push(
         at(

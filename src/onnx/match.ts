@@ -16,6 +16,7 @@ import {
   tensorValues,
   toNumber,
 } from "./proto.js";
+import { dict } from "../util/records.js";
 
 /** Where a tensor comes from: the node and which of its outputs. */
 export interface Producer {
@@ -111,7 +112,8 @@ const DEFAULT_ATTRS: Record<string, Record<string, number | number[]>> = {
 
 /** A node's attributes as sorted JSON, defaults filled in. */
 function attrKey(n: NodeProto): string {
-  const all: Record<string, unknown> = { ...(DEFAULT_ATTRS[n.opType ?? ""] ?? {}) };
+  // Attribute names come from the file: a record without a prototype, so `__proto__` is an attribute like any other.
+  const all: Record<string, unknown> = Object.assign(dict(), Object.hasOwn(DEFAULT_ATTRS, n.opType ?? "") ? DEFAULT_ATTRS[n.opType ?? ""] : {});
   for (const a of n.attribute ?? []) all[a.name ?? ""] = attrValue(n, a.name ?? "");
   return JSON.stringify(
     Object.keys(all)

@@ -29,7 +29,7 @@ const POOL_OF_ROOT: Record<string, FoundPooling["pool"]> = { ReduceSum: "sum", D
 /** True if `tensor` could be a pooled table (the last node of a pooling); cheap, for choosing a recogniser. */
 export function looksLikePooling(g: GraphIndex, tensor: string): boolean {
   const root = g.nodeOf(tensor);
-  return !!root && POOL_OF_ROOT[root.opType ?? ""] !== undefined && tableGather(g, g.upstream(tensor, 24)) !== undefined;
+  return !!root && Object.hasOwn(POOL_OF_ROOT, root.opType ?? "") && tableGather(g, g.upstream(tensor, 24)) !== undefined;
 }
 
 /** The Gather that reads a table: data is a 2-D float initializer. */
@@ -48,7 +48,7 @@ function tableGather(g: GraphIndex, nodes: NodeProto[]): NodeProto | undefined {
  */
 export function findPooling(g: GraphIndex, tensor: string, counts: ReadonlyMap<string, number>): FoundPooling | string {
   const root = g.nodeOf(tensor);
-  const pool = POOL_OF_ROOT[root?.opType ?? ""];
+  const pool = Object.hasOwn(POOL_OF_ROOT, root?.opType ?? "") ? POOL_OF_ROOT[root!.opType!] : undefined;
   if (!root || !pool) return "it is no ReduceSum / Div / Where ending an embedding-bag pooling";
   const up = g.upstream(tensor, 160);
   const gather = tableGather(g, up);

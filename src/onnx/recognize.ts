@@ -36,6 +36,9 @@ const PADDED_POOLS: Record<string, FoundPooling["pool"]> = { ReduceSum: "sum", R
 
 const ACTIVATIONS: Record<string, "relu" | "sigmoid" | "tanh"> = { Relu: "relu", Sigmoid: "sigmoid", Tanh: "tanh" };
 
+/** Nodes of one chain that import follows from an output back to the inputs (a DLRM is tens deep). */
+export const MAX_IMPORT_DEPTH = 1000;
+
 /** Recognises an ONNX graph as canonical IR; see recogniseGraph. */
 export class Recognizer {
   readonly failures: ImportFailure[] = [];
@@ -47,6 +50,7 @@ export class Recognizer {
   private readonly values = new Map<string, string | null>();
   private readonly types = new Map<string, Type>();
   private readonly taken = new Set<string>();
+  private depth = 0;
 
   constructor(
     private readonly g: GraphIndex,
@@ -56,6 +60,18 @@ export class Recognizer {
   /** The IR value computed by ONNX tensor `tensor`, or undefined when it (or something it reads) fits no pattern. */
   value(tensor: string): string | undefined {
     if (this.values.has(tensor)) return this.values.get(tensor) ?? undefined;
+    // Recognition recurses from outputs to inputs, one level per node of a chain: a bound, rather than a stack overflow.
+    if (this.depth >= MAX_IMPORT_DEPTH)
+      return this.fail({ name: tensor, opType: "(chain)" }, `the graph is more than ${MAX_IMPORT_DEPTH} nodes deep here, over what rmc imports`);
+    this.depth++;
+    try {
+      return this.valueOf(tensor);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private valueOf(tensor: string): string | undefined {
     this.values.set(tensor, null);
     let id: string | undefined;
     const p = this.g.producer.get(tensor);
@@ -99,7 +115,7 @@ export class Recognizer {
   private recognise(n: NodeProto, tensor: string): string | undefined {
     const op = n.opType ?? "";
     if (op === "Identity") return this.value(n.input![0]!);
-    if (ACTIVATIONS[op]) return this.operands(n, [n.input![0]!], (xs) => this.add(n, ACTIVATIONS[op]!, xs, [], {}));
+    if (Object.hasOwn(ACTIVATIONS, op)) return this.operands(n, [n.input![0]!], (xs) => this.add(n, ACTIVATIONS[op]!, xs, [], {}));
     if (op === "Gemm" || op === "MatMul") return this.linear(n, n, undefined);
     if (op === "Add") return this.add2(n, tensor);
     if (op === "Concat") return this.concat(n);
@@ -109,7 +125,7 @@ export class Recognizer {
         : this.fail(n, "only Flatten with axis=1 is imported");
     if (op === "Reshape" && this.g.numbers(n.input![1]!)?.join() === "0,-1")
       return this.operands(n, [n.input![0]!], (xs) => this.add(n, "flatten", xs, [], {}));
-    const padded = PADDED_POOLS[op] ? this.paddedGather(n.input![0]!) : undefined;
+    const padded = Object.hasOwn(PADDED_POOLS, op) ? this.paddedGather(n.input![0]!) : undefined;
     if (padded) return this.paddedPooling(n, padded.gather, padded.weights);
     if (looksLikePooling(this.g, tensor)) return this.pooled(n, tensor);
     return this.fail(n, "it is not part of any pattern rmc imports");

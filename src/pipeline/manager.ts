@@ -14,6 +14,7 @@ import { instrument, MANAGER_CODES, type Instrumentation, type PassTiming, type 
 import { describeOptions, findOption, parseOptionValue, suggestOption, type OptionValue, type Pass, type PassOutputs } from "./pass.js";
 import type { PassRegistry } from "./registry.js";
 import { parsePipeline, printStep, type PipelineStep } from "./text.js";
+import { dict } from "../util/records.js";
 
 /** What `rmc compile` runs when no `--passes` is given. */
 export const DEFAULT_PIPELINE = "canonicalize,infer-shapes,dce";
@@ -81,7 +82,7 @@ function orderProblems(steps: readonly ResolvedStep[]): Diagnostic[] {
 }
 
 function resolveOptions(pass: Pass, step: PipelineStep, problems: Diagnostic[]): Record<string, OptionValue> | undefined {
-  const options: Record<string, OptionValue> = {};
+  const options: Record<string, OptionValue> = dict();
   for (const [key, spec] of Object.entries(pass.options)) options[key] = spec.default;
   let ok = true;
   for (const [written, text] of Object.entries(step.options)) {
@@ -163,7 +164,7 @@ export function runPipelineWithReport(
     throw new RmcError([error(MANAGER_CODES.invalidInput, `the pipeline's input graph @${graph.name} is not valid IR`), ...inputProblems]);
   const callbacks = instrument(instr, registry, weights);
   const diagnostics: Diagnostic[] = [];
-  const outputs: PipelineReport["outputs"] = {};
+  const outputs: PipelineReport["outputs"] = dict();
   callbacks.start(graph);
   let current = graph;
   for (const [index, step] of steps.entries()) {

@@ -4,6 +4,7 @@
 // reports unknown passes and options by column.
 
 import { RmcError, type Code } from "../diagnostics/index.js";
+import { dict } from "../util/records.js";
 
 /** Diagnostic code for a malformed pipeline string. */
 export const E_PIPELINE_SYNTAX = "E1201" satisfies Code;
@@ -42,7 +43,8 @@ export function parsePipeline(text: string): PipelineStep[] {
     skipSpace();
     const col = p + 1;
     const name = readName("a pass name");
-    const step: PipelineStep = { name, options: {}, at: { col, options: {} } };
+    // Option names are the user's text: records without a prototype, so `x{__proto__=1}` is an option (and an unknown one).
+    const step: PipelineStep = { name, options: dict(), at: { col, options: dict() } };
     skipSpace();
     if (text[p] === "{") {
       p++;

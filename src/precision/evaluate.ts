@@ -16,6 +16,7 @@ import type { Batch } from "../data/batch.js";
 import type { WeightStore } from "../weights/store.js";
 import { interpret } from "../interp/interpreter.js";
 import { BinaryMetrics, neDeltaPercent } from "../metrics/index.js";
+import { dict } from "../util/records.js";
 
 /** NE of every labelled output, by output name. */
 export type NeByOutput = Record<string, number>;
@@ -32,7 +33,7 @@ export function measureNE(graph: Graph, weights: WeightStore, batches: readonly 
     }
   }
   if (metrics.size === 0) throw new RmcError("the data has no labels: measuring NE needs labelled samples", "E1901");
-  const ne: NeByOutput = {};
+  const ne: NeByOutput = dict();
   for (const [name, m] of metrics) ne[name] = m.result().ne;
   return ne;
 }
@@ -64,7 +65,7 @@ export function entropyTerm(pRaw: number): number {
 /** Expected NE change against a reference model's predictions (see the file header). */
 export class ExpectedNE {
   private readonly reference: Record<string, Float32Array>[];
-  private readonly entropy: Record<string, number> = {};
+  private readonly entropy: Record<string, number> = dict();
   /** Graph evaluations so far (for reports). */
   evaluations = 0;
   /** The standard error of the last `delta` (same units): the spread of per-sample KL over √n. */
@@ -92,8 +93,8 @@ export class ExpectedNE {
   /** The worst expected NE change over outputs, in percent (≥ 0). */
   delta(graph: Graph): number {
     this.evaluations++;
-    const kl: Record<string, number> = {};
-    const kl2: Record<string, number> = {};
+    const kl: Record<string, number> = dict();
+    const kl2: Record<string, number> = dict();
     let n = 0;
     this.batches.forEach((batch, i) => {
       const out = interpret(graph, this.weights, batch).outputs;

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { RmcError, error } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import { writeFileAtomic } from "../util/fs.js";
+import { LIMITS, jsonTooDeepAt, lineCol } from "../ir/limits.js";
 import type { NeByOutput } from "./evaluate.js";
 import type { RowRange } from "../quant/rowwise.js";
 import { type Decision, type PinOrigin, decide, pinDecision } from "./decision.js";
@@ -96,13 +97,39 @@ export function applyDecisions(
 export function loadPlan(path: string): PrecisionPlan {
   let plan: PrecisionPlan;
   try {
-    plan = JSON.parse(readFileSync(path, "utf8")) as PrecisionPlan;
+    const text = readFileSync(path, "utf8");
+    const deep = jsonTooDeepAt(text);
+    if (deep >= 0) {
+      const { line, col } = lineCol(text, deep);
+      const span = { file: path, line, col, endLine: line, endCol: col + 1 };
+      throw new RmcError(error("E1915", `the plan nests lists and objects more than ${LIMITS.jsonDepth} deep, over the limit`, span));
+    }
+    plan = JSON.parse(text) as PrecisionPlan;
   } catch (e) {
+    if (e instanceof RmcError) throw e;
     throw new RmcError(`cannot read plan ${path}: ${(e as Error).message}`, "E1903");
   }
   if (plan?.format !== PLAN_FORMAT || !Array.isArray(plan.decisions))
     throw new RmcError(`${path} is not an rmc precision plan (expected "format": "${PLAN_FORMAT}" and a "decisions" list)`, "E1903");
+  const problem = planProblem(plan);
+  if (problem) throw new RmcError(`${path}: ${problem}`, "E1903");
   return plan;
+}
+
+const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x);
+
+/** What is malformed in a plan's decisions and calibration maps (they are read into Maps, so any key is just a key). */
+function planProblem(plan: PrecisionPlan): string | undefined {
+  const bad = plan.decisions.findIndex((d) => !isRecord(d) || typeof d.unit !== "string" || typeof d.precision !== "string");
+  if (bad >= 0) return `decision ${bad} needs a \`unit\` and a \`precision\` (strings)`;
+  if (plan.actScales !== undefined && (!isRecord(plan.actScales) || !Object.values(plan.actScales).every((v) => typeof v === "number")))
+    return "`actScales` must map node ids to numbers";
+  if (
+    plan.smooth !== undefined &&
+    (!isRecord(plan.smooth) || !Object.values(plan.smooth).every((v) => Array.isArray(v) && v.every((x) => typeof x === "number")))
+  )
+    return "`smooth` must map node ids to lists of numbers";
+  return undefined;
 }
 
 /** The command-line pins a plan recorded (`--pin` when it was made): applied again, they win over the model's pins as they did then. */

@@ -31,9 +31,27 @@ type Json = Record<string, unknown>;
 const isObject = (x: unknown): x is Json => typeof x === "object" && x !== null && !Array.isArray(x);
 const isCount = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
 
+/** JSON nesting a manifest may have (src/ir/limits.ts's jsonDepth; the runtime keeps its own copy, as it imports nothing of the compiler's). */
+const MAX_DEPTH = 64;
+
+/** The offset of the first `[` or `{` past MAX_DEPTH outside strings, or -1: a scan before JSON.parse. */
+function tooDeepAt(text: string): number {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') for (i++; i < text.length && text[i] !== '"'; i++) i += text[i] === "\\" ? 1 : 0;
+    else if ((c === "[" || c === "{") && ++depth > MAX_DEPTH) return i;
+    else if (c === "]" || c === "}") depth--;
+  }
+  return -1;
+}
+
 /** Parses and checks manifest.json; `where` names it in messages. */
 export function parseManifest(text: string, where: string): CheckedManifest {
   let json: unknown;
+  // Checks below quote parts of the manifest (JSON.stringify recurses): a 100,000-deep one is refused first.
+  const deep = tooDeepAt(text);
+  if (deep >= 0) throw new RmcError(error(C.manifestInvalid, `${where}: nests lists and objects more than ${MAX_DEPTH} deep (at offset ${deep})`));
   try {
     json = JSON.parse(text);
   } catch (cause) {

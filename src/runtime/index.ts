@@ -22,6 +22,7 @@ import type { GpuInfo } from "./webgpu/device.js";
 import type { ShardPreload, ShardSet } from "./shards.js";
 import { Stager, type StagingSink, type StagingSlot, type StagingStats } from "./staging.js";
 import type { ArtifactFiles } from "./host/files.js";
+import { setOwn } from "./names.js";
 
 /** The outputs of consecutive pieces of a batch, joined in order. */
 function joinOutputs(outputs: readonly OutputSignature[], pieces: Record<string, Float32Array>[], size: number): Record<string, Float32Array> {
@@ -33,7 +34,7 @@ function joinOutputs(outputs: readonly OutputSignature[], pieces: Record<string,
       all.set(p[o.name]!, at);
       at += p[o.name]!.length;
     }
-    joined[o.name] = all;
+    setOwn(joined, o.name, all);
   }
   return joined;
 }

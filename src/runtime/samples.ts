@@ -8,6 +8,7 @@ import { RmcError, error, type Code } from "../diagnostics/index.js";
 import type { InputSignature } from "./manifest.js";
 import { RUNTIME_CODES as C } from "./codes.js";
 import { checkNames, type BagsInput } from "./inputs.js";
+import { setOwn } from "./names.js";
 
 /** One input of one sample: dense values, one id list per bag feature, or for weighted bags `[id, weight]` pairs per feature. */
 export type SampleValue = ArrayLike<number> | ArrayLike<ArrayLike<number>> | ArrayLike<readonly [number, number]>[];
@@ -28,7 +29,7 @@ export function samplesToBatch(signature: readonly InputSignature[], samples: re
   });
   const batch: Record<string, Float32Array | BagsInput> = {};
   for (const input of signature)
-    batch[input.name] = input.kind === "dense" ? denseFromSamples(input.name, input.width, samples) : bagsFromSamples(input, samples);
+    setOwn(batch, input.name, input.kind === "dense" ? denseFromSamples(input.name, input.width, samples) : bagsFromSamples(input, samples));
   return batch;
 }
 

@@ -6,6 +6,7 @@
 
 import type { BagsInput, DenseOrBags, PreparedBatch, PreparedBags } from "../runtime/inputs.js";
 import type { InputSignature, OutputSignature } from "../runtime/manifest.js";
+import { setOwn } from "../runtime/names.js";
 
 /** Checked requests joined into the typed inputs of one predict call (inputs by name, in signature order). */
 export function mergeRequests(signature: readonly InputSignature[], parts: readonly PreparedBatch[]): Record<string, DenseOrBags> {
@@ -20,7 +21,7 @@ export function mergeRequests(signature: readonly InputSignature[], parts: reado
         data.set(ArrayBuffer.isView(src) ? (src as Float32Array) : Float32Array.from(src), at);
         at += p.size * input.width;
       }
-      out[input.name] = data;
+      setOwn(out, input.name, data);
       return;
     }
     const bags = parts.map((p) => p.inputs[i] as PreparedBags);
@@ -41,7 +42,7 @@ export function mergeRequests(signature: readonly InputSignature[], parts: reado
         v += to - from;
       });
     const merged: BagsInput = { lengths, values, ...(weights ? { weights } : {}) };
-    out[input.name] = merged;
+    setOwn(out, input.name, merged);
   });
   return out;
 }
@@ -56,7 +57,7 @@ export function splitOutputs(
   for (const o of outputs) {
     let at = 0;
     sizes.forEach((n, r) => {
-      out[r]![o.name] = results[o.name]!.subarray(at * o.width, (at + n) * o.width);
+      setOwn(out[r]!, o.name, results[o.name]!.subarray(at * o.width, (at + n) * o.width));
       at += n;
     });
   }

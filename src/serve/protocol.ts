@@ -10,6 +10,7 @@
 import type { BagsInput, DenseOrBags } from "../runtime/inputs.js";
 import type { InputSignature, OutputSignature } from "../runtime/manifest.js";
 import type { SampleObject } from "../runtime/samples.js";
+import { setOwn } from "../runtime/names.js";
 
 /** A request the server cannot take: the HTTP status and a message naming the field. */
 export class ProtocolError extends Error {
@@ -145,7 +146,7 @@ function parseKserve(req: Record<string, unknown>, binary: Buffer, signature: re
       const d = floats(take(tensors, input.name), input.name);
       for (let k = 0; k < d.length; k++)
         if (!Number.isFinite(d[k]!)) throw new ProtocolError(`tensor \`${input.name}\` value ${k} is ${String(d[k])}, not a finite number`);
-      inputs[input.name] = d;
+      setOwn(inputs, input.name, d);
       continue;
     }
     const bags: BagsInput = {
@@ -153,7 +154,7 @@ function parseKserve(req: Record<string, unknown>, binary: Buffer, signature: re
       values: ids(take(tensors, `${input.name}.values`), `${input.name}.values`),
     };
     if (input.weighted) bags.weights = floats(take(tensors, `${input.name}.weights`), `${input.name}.weights`);
-    inputs[input.name] = bags;
+    setOwn(inputs, input.name, bags);
   }
   const extra = [...tensors.keys()].find((name) => !inputTensors(signature).some((s) => s.name === name));
   if (extra)
@@ -217,7 +218,7 @@ export function inferResponse(
   if (req.form === "samples") {
     const byName: Record<string, number[][]> = {};
     for (const o of outputs)
-      byName[o.name] = Array.from({ length: size }, (_, b) => Array.from(values[o.name]!.subarray(b * o.width, (b + 1) * o.width)));
+      setOwn(byName, o.name, Array.from({ length: size }, (_, b) => Array.from(values[o.name]!.subarray(b * o.width, (b + 1) * o.width))));
     return { body: JSON.stringify({ model_name: model, model_version: version, outputs: byName }) };
   }
   const blobs: Buffer[] = [];

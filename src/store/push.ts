@@ -142,7 +142,7 @@ export async function readStoreArtifact(dir: string, withIndex = true): Promise<
     } catch (e) {
       throw fail("E1703", `${dir}: the index of store table ${t.name} (${t.index}) cannot be read (${(e as Error).message})`);
     }
-    const listed = m.files?.[t.index];
+    const listed = m.files && Object.hasOwn(m.files, t.index) ? m.files[t.index] : undefined;
     if (bytes.length !== t.blocks * 36)
       throw fail("E1704", `${dir}/${t.index}: ${bytes.length} bytes, not ${t.blocks * 36} (36 per block of ${t.name})`);
     if (!listed) throw fail("E1701", `${dir}/manifest.json lists no file ${t.index} (the index of store table ${t.name})`);

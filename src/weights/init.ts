@@ -6,7 +6,7 @@
 import { RmcError, didYouMean, error } from "../diagnostics/index.js";
 import type { Graph } from "../ir/types.js";
 import { INIT_DISTS, INIT_RECIPE_VERSION, denseValues, tableRows, type InitDist, type InitOptions } from "./distributions.js";
-import { LazyTensor } from "./lazy.js";
+import { LazyTensor, MAX_MATERIALISE_ELEMENTS } from "./lazy.js";
 import { DenseTensor, type Tensor, type WeightStore } from "./store.js";
 
 /** The recipe names and option types, for callers that only import init. */
@@ -34,6 +34,16 @@ export function initWeights(graph: Graph, opts: InitOptions): WeightStore {
   const checked = checkInitOptions(opts);
   const store = new Map<string, Tensor>();
   for (const w of graph.weights) {
+    // Dense weights are made whole: one too large for a typed array is refused, located, before anything is allocated.
+    const elements = w.shape.reduce((a, b) => a * b, 1);
+    if (w.role !== "table" && elements > MAX_MATERIALISE_ELEMENTS)
+      throw new RmcError(
+        error(
+          "E1304",
+          `weight \`${w.name}\` [${w.shape.join(", ")}] has ${elements} elements, over the ${MAX_MATERIALISE_ELEMENTS} a dense weight may hold`,
+          w.span,
+        ),
+      );
     store.set(
       w.name,
       w.role === "table" ? new LazyTensor(w.name, w.shape, tableRows(w, checked)) : new DenseTensor(w.shape, denseValues(w, checked)),

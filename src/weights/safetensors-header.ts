@@ -5,6 +5,8 @@
 
 import { RmcError, error, type Diagnostic, type Code } from "../diagnostics/index.js";
 import { SAFETENSORS_DTYPES, SAFETENSORS_DTYPE_NAMES, isSafetensorsDType, type SafetensorsDType } from "./dtypes.js";
+import { jsonTooDeepAt } from "../ir/limits.js";
+import { dict } from "../util/records.js";
 
 /** Where one tensor lives: offsets are relative to the start of the data buffer. */
 export interface SafetensorsEntry {
@@ -26,6 +28,11 @@ export const MAX_HEADER_BYTES = 100_000_000;
 
 /** The code of every safetensors format error. */
 export const E_SAFETENSORS = "E1301" satisfies Code;
+/** The code of a header nested deeper than MAX_HEADER_DEPTH. */
+export const E_HEADER_DEPTH = "E1318" satisfies Code;
+
+/** A header is an object of objects of lists (depth 3); deeper nesting is refused before JSON.parse, which later checks would recurse into. */
+export const MAX_HEADER_DEPTH = 8;
 
 const fail = (file: string, message: string): RmcError => new RmcError(error(E_SAFETENSORS, `${file}: ${message}`));
 
@@ -55,6 +62,18 @@ export function parseHeader(file: string, headerBytes: Uint8Array, fileSize: num
   } catch {
     throw fail(file, "header is not valid UTF-8");
   }
+  const deep = jsonTooDeepAt(text, MAX_HEADER_DEPTH);
+  if (deep >= 0)
+    // The header is one line after the 8-byte length: column = byte offset in the file + 1.
+    throw new RmcError(
+      error(E_HEADER_DEPTH, `header nests lists and objects more than ${MAX_HEADER_DEPTH} deep, over the limit`, {
+        file,
+        line: 1,
+        col: 8 + deep + 1,
+        endLine: 1,
+        endCol: 8 + deep + 2,
+      }),
+    );
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -75,7 +94,8 @@ export function parseHeader(file: string, headerBytes: Uint8Array, fileSize: num
   const dataStart = 8 + headerBytes.length;
   const dataLength = fileSize - dataStart;
   const problems: Diagnostic[] = [];
-  const metadata: Record<string, string> = {};
+  // Keys are the file's: no prototype, so `__proto__` is kept as a key (Object.assign onto `{}` would set the prototype).
+  const metadata: Record<string, string> = dict();
   const tensors = new Map<string, SafetensorsEntry>();
   // In file order: Object.entries would move integer-like names ("0", "12") to the front.
   for (const name of topLevel) {

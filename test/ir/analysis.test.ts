@@ -1,9 +1,9 @@
-// Graph analyses: the graphlib view, stable topological order, cycles, users
+// Graph analyses: the dependence graph, stable topological order, cycles, users
 // and live ranges, checked against orders and ranges worked out by hand.
 
 import { describe, expect, it } from "vitest";
 import { RmcError } from "../../src/diagnostics/index.js";
-import { findCycles, liveness, toGraphlib, topologicalOrder, users } from "../../src/ir/analysis.js";
+import { dependenceGraph, findCycles, liveness, topologicalOrder, users } from "../../src/ir/analysis.js";
 import type { Graph } from "../../src/ir/types.js";
 import { dlrmSmall, f32, input, node, output } from "./graphs.js";
 
@@ -25,13 +25,24 @@ function diamond(): Graph {
 }
 
 describe("graph analyses", () => {
-  it("builds a graphlib graph with an edge per value dependence", () => {
-    const dg = toGraphlib(dlrmSmall());
-    expect(dg.nodes().sort()).toEqual(["bottom", "dense", "pooled", "sparse", "top", "z"]);
-    expect(dg.node("dense")).toEqual({ kind: "input" });
-    expect(dg.node("z")).toEqual({ kind: "node", index: 2 });
-    expect(dg.predecessors("z")!.sort()).toEqual(["bottom", "pooled"]);
-    expect(dg.edgeCount()).toBe(5);
+  it("builds a dependence graph with an edge per value dependence", () => {
+    const dg = dependenceGraph(dlrmSmall());
+    expect([...dg.vertices.keys()].sort()).toEqual(["bottom", "dense", "pooled", "sparse", "top", "z"]);
+    expect(dg.vertices.get("dense")).toEqual({ kind: "input" });
+    expect(dg.vertices.get("z")).toEqual({ kind: "node", index: 2 });
+    expect(dg.predecessors.get("z")!.sort()).toEqual(["bottom", "pooled"]);
+    expect(dg.successors.get("bottom")).toEqual(["z"]);
+    expect(dg.edgeCount).toBe(5);
+  });
+
+  it("orders and checks a 20,000-node chain without recursion", () => {
+    const g = dlrmSmall();
+    g.nodes = Array.from({ length: 20_000 }, (_, i) => node(`h${i}`, "relu", [i ? `%h${i - 1}` : "%dense"], {}, f32("B", 13)));
+    g.outputs = [output("y", "h19999")];
+    expect(topologicalOrder(g)).toHaveLength(20_000);
+    expect(findCycles(g)).toEqual([]);
+    g.nodes[0]!.inputs = ["%h19999"];
+    expect(findCycles(g)[0]).toHaveLength(20_000);
   });
 
   it("keeps program order when it is already topological", () => {

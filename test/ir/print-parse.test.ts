@@ -82,6 +82,17 @@ describe("printGraph / parseGraph round trip", () => {
     expect(back.nodes[0]!.type).toBeNull();
   });
 
+  it("round-trips sizes that are no sizes (infinite, NaN, negative) for the verifier to report", () => {
+    const g = dlrmSmall();
+    g.weights[0]!.shape = [Infinity, 4];
+    g.inputs[0]!.type = f32("B", NaN);
+    g.weights[1]!.shape = [-3, 4];
+    const text = printGraph(g);
+    expect(text).toContain("f32[inf,4]");
+    expect(text).toContain("f32[B,nan]");
+    expect(roundTrip(g)).toEqual(g);
+  });
+
   it("round-trips an empty graph", () => {
     const g: Graph = { name: "empty", inputs: [], weights: [], nodes: [], outputs: [] };
     expect(printGraph(g)).toBe("graph @empty {\n}\n");

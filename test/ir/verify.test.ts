@@ -131,8 +131,10 @@ describe("verifyGraph", () => {
   it("requires positive integer weight shapes and valid input types", () => {
     const ds = verifyBroken((g) => (g.weights[0]!.shape = [0, 4]));
     expect(ds.filter((d) => d.code === VERIFY_CODES.badWeight).map((d) => d.message)).toEqual([
-      "weight @emb.0 has shape [0,4]; sizes must be positive integers",
+      "weight @emb.0 has shape [0,4]; sizes must be positive integers up to 2147483647",
     ]);
+    const huge = verifyBroken((g) => (g.weights[0]!.shape = [2 ** 32, 4]));
+    expect(huge.map((d) => d.code)).toContain(VERIFY_CODES.badWeight);
     const pin = verifyBroken((g) => (g.weights[1]!.attrs.precision = "int5"));
     expect(pin.map((d) => [d.code, d.span])).toEqual([[VERIFY_CODES.invalidAttr, sp(4)]]);
     expect(pin[0]!.message).toContain("weight @emb.1: attribute precision must be one of");

@@ -17,6 +17,7 @@ import { codeLayoutProblem } from "../check-wasm.js";
 import { Workspaces, fittingPlan } from "./workspace.js";
 import { ShardSet, type ShardPreload } from "../shards.js";
 import type { StagingSink, StagingSlot } from "../staging.js";
+import { setOwn } from "../names.js";
 
 /** Below this many samples per thread, splitting a batch costs more than it saves. */
 const MIN_SAMPLES_PER_THREAD = 32;
@@ -133,7 +134,7 @@ export class Engine {
   /** Runs a checked batch; outputs by name, `[B * width]`. */
   async run(batch: PreparedBatch): Promise<Record<string, Float32Array>> {
     const results: Record<string, Float32Array> = {};
-    for (const output of this.manifest.model.outputs) results[output.name] = new Float32Array(batch.size * output.width);
+    for (const output of this.manifest.model.outputs) setOwn(results, output.name, new Float32Array(batch.size * output.width));
     if (batch.size === 0) return results;
     const loading = this.shards.ensure(batch);
     if (loading) await loading;

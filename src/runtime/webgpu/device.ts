@@ -109,7 +109,8 @@ export function chooseShaders(
 export function neededLimits(layout: WgslLayout): Record<string, number> {
   const bindings = Math.max(0, ...layout.steps.map((s) => s.bindings.length));
   const weights = Math.max(0, ...layout.buffers.map((b) => (b.kind === "weights" ? b.bytes : 0)));
-  const needed: Record<string, number> = {};
+  // Keys come from the manifest: no prototype, so a key named like an Object method is only a key.
+  const needed: Record<string, number> = Object.create(null) as Record<string, number>;
   for (const [key, value] of Object.entries(layout.limits)) if (typeof value === "number") needed[key] = value;
   needed.maxStorageBufferBindingSize = Math.max(layout.limits.maxStorageBufferBindingSize, weights);
   needed.maxStorageBuffersPerShaderStage = Math.max(layout.limits.maxStorageBuffersPerShaderStage, bindings);

@@ -17,6 +17,7 @@ import { BatchBuffers, checkSignatureBuffers, fillWeightsFile, fitProblem, outpu
 import { ShardSet, type ShardPreload } from "../shards.js";
 import { DeviceWatch, checkLimits, chooseShaders, describeAdapter, neededLimits, openAdapter, requestDevice, type GpuInfo } from "./device.js";
 import { createPipelines, type ShaderPipeline } from "./shaders.js";
+import { setOwn } from "../names.js";
 
 /** How to start a WebGPU engine. */
 export interface WebGpuOptions {
@@ -150,7 +151,7 @@ export class WebGpuEngine {
   async run(batch: PreparedBatch): Promise<Record<string, Float32Array>> {
     this.watch.check();
     const results: Record<string, Float32Array> = {};
-    for (const output of this.outputs) results[output.name] = new Float32Array(batch.size * output.width);
+    for (const output of this.outputs) setOwn(results, output.name, new Float32Array(batch.size * output.width));
     if (batch.size === 0) return results;
     await this.shards.ensure(batch);
     const most = this.layout.maxBatch ?? batch.size;
