@@ -8,7 +8,7 @@
 
 import { users } from "../src/ir/analysis.js";
 import { ACTIVATIONS, actOf } from "../src/ir/attrs.js";
-import { replaceValueUses } from "../src/ir/build.js";
+import { renameValueUses } from "../src/ir/build.js";
 import type { Graph, Node } from "../src/ir/types.js";
 import { valueInputs } from "../src/ir/types.js";
 import type { Pass } from "../src/pipeline/pass.js";
@@ -53,13 +53,17 @@ export const fuseEpilogue: Pass<{ acts: string }> = {
     const allowed = ctx.options.acts.split(";").filter(Boolean);
     const matches = epilogueMatches(graph, allowed);
     if (matches.length === 0) return graph;
+    // One walk for all matches: an activation's readers read its layer (a
+    // layer is never an activation, so the renaming needs no chasing).
+    const epilogue = new Map(matches.map(([layerId, , op]) => [layerId, op] as const));
+    const renames = new Map(matches.map(([layerId, actId]) => [actId, layerId] as const));
     return ctx.produce(graph, (g) => {
-      for (const [layerId, actId, op] of matches) {
-        const layer = g.nodes.find((n) => n.id === layerId)!;
-        layer.attrs.act = op;
-        g.nodes = g.nodes.filter((n) => n.id !== actId);
-        replaceValueUses(g, actId, layerId);
+      g.nodes = g.nodes.filter((n) => !renames.has(n.id));
+      for (const n of g.nodes) {
+        const op = epilogue.get(n.id);
+        if (op !== undefined) n.attrs.act = op;
       }
+      renameValueUses(g, renames);
     });
   },
 };

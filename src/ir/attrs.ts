@@ -44,8 +44,23 @@ export function precisionOf(decl: WeightDecl, reader: Node | undefined): Precisi
 /** A dense layer's precision: its weight matrix's (which applies to the bias too); fp32 for other ops. */
 export function layerPrecision(graph: Graph, node: Node): Precision {
   if (!isDenseOp(node.op)) return "fp32";
-  const decl = graph.weights.find((w) => w.name === weightInputs(node)[0]);
+  const name = weightInputs(node)[0];
+  const decl = name === undefined ? undefined : weightsByName(graph).get(name);
   return decl ? precisionOf(decl, node) : "fp32";
+}
+
+// IR is immutable, so a graph's weight list can be indexed once: passes ask
+// for every layer's precision, and a search over a list per layer made a
+// 2,000-layer model quadratic. Where names repeat the first wins, as `find` did.
+const weightIndex = new WeakMap<readonly WeightDecl[], Map<string, WeightDecl>>();
+function weightsByName(graph: Graph): Map<string, WeightDecl> {
+  let index = weightIndex.get(graph.weights);
+  if (!index) {
+    index = new Map();
+    for (const w of graph.weights) if (!index.has(w.name)) index.set(w.name, w);
+    weightIndex.set(graph.weights, index);
+  }
+  return index;
 }
 
 /** The activation a dense layer applies in its epilogue (`act`, written by the front end or fuse-epilogue). */

@@ -67,10 +67,27 @@ export function freshId(taken: Set<string>, base: string): string {
  * value `to` instead. Works on plain graphs and on immer drafts alike.
  */
 export function replaceValueUses(g: Graph, from: string, to: string): void {
-  const fromRef = valueRef(from);
+  renameValueUses(g, new Map([[from, to]]));
+}
+
+/**
+ * Points every reader of each key of `renames` at its value, in one walk of
+ * the graph (a pass that renames once per fused node would be quadratic, and
+ * on an immer draft each walk touches every node). Not transitive: a value
+ * renamed to is not itself renamed.
+ */
+export function renameValueUses(g: Graph, renames: ReadonlyMap<string, string>): void {
+  if (renames.size === 0) return;
+  const renamed = (r: string): string | undefined => (isValueRef(r) ? renames.get(refName(r)) : undefined);
   for (const n of g.nodes) {
-    if (!n.inputs.includes(fromRef)) continue;
-    n.inputs = n.inputs.map((r) => (r === fromRef ? valueRef(to) : r));
+    if (!n.inputs.some((r) => renamed(r) !== undefined)) continue;
+    n.inputs = n.inputs.map((r) => {
+      const to = renamed(r);
+      return to === undefined ? r : valueRef(to);
+    });
   }
-  for (const o of g.outputs) if (o.value === from) o.value = to;
+  for (const o of g.outputs) {
+    const to = renames.get(o.value);
+    if (to !== undefined) o.value = to;
+  }
 }
