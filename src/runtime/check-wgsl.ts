@@ -32,6 +32,7 @@ export function wgslLayoutProblem(
     buffersProblem(layout, files) ??
     stepsProblem(layout) ??
     signatureProblem(layout, inputs, outputs) ??
+    dataflowProblem(layout) ??
     (isStringList(layout.languageFeatures) ? undefined : "wgsl.languageFeatures must be a list of WGSL language feature names") ??
     limitsProblem(layout)
   );
@@ -153,6 +154,31 @@ function signatureProblem(layout: WgslLayout, inputs: readonly InputSignature[],
     if (!entry || !batchBuffer(entry.buffer)) return `wgsl.outputs has no batch buffer for output \`${output.name}\``;
   }
   return undefined;
+}
+
+/**
+ * The steps compute the outputs: every output buffer is bound by some step
+ * and, where steps give their access modes, no step reads a per-call buffer
+ * before an earlier step (or the runtime, for inputs) wrote it — so a step
+ * deleted or moved in the manifest is refused, not run as zeros.
+ */
+function dataflowProblem(layout: WgslLayout): string | undefined {
+  const bound = new Set(layout.steps.flatMap((step) => step.bindings));
+  const unbound = layout.outputs.find((o) => !bound.has(o.buffer));
+  if (unbound) return `wgsl.outputs: no step writes \`${unbound.buffer}\`, the buffer of output \`${unbound.name}\``;
+  if (!layout.steps.every((step) => step.access !== undefined)) return undefined;
+  const perCall = new Set(layout.buffers.filter((b) => b.kind === "batch").map((b) => b.name));
+  const written = new Set(
+    layout.inputs.flatMap((e) => (e.kind === "dense" ? [e.buffer] : [e.offsets, e.ids, ...(e.weights !== undefined ? [e.weights] : [])])),
+  );
+  for (const [i, step] of layout.steps.entries())
+    for (const [k, name] of step.bindings.entries()) {
+      if (!perCall.has(name)) continue;
+      if (step.access![k] === "read_write") written.add(name);
+      else if (!written.has(name)) return `wgsl.steps[${i}] reads \`${name}\` before any step writes it`;
+    }
+  const unwritten = layout.outputs.find((o) => !written.has(o.buffer));
+  return unwritten ? `wgsl.outputs: no step writes \`${unwritten.buffer}\`, the buffer of output \`${unwritten.name}\`` : undefined;
 }
 
 function limitsProblem(layout: WgslLayout): string | undefined {

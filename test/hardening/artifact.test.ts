@@ -18,6 +18,7 @@ import { SHARDED_AND_STORED, smallArtifact, type SmallArtifact } from "./helpers
 
 const a = await smallArtifact(64);
 const split = await smallArtifact(64, "wasm", SHARDED_AND_STORED);
+const gpu = await smallArtifact(64, "wgsl");
 const scratch = tempDir();
 let copies = 0;
 
@@ -45,6 +46,7 @@ const predictions = async (dir: string): Promise<Float32Array> => {
 };
 const good = await predictions(a.dist);
 const splitGood = await predictions(split.dist);
+const gpuGood = await predictions(gpu.dist);
 
 /** How loading `dir` and predicting ends: the outputs, or the error (which must be an RmcError). */
 async function outcome(dir: string): Promise<Float32Array | RmcError> {
@@ -203,6 +205,7 @@ const CORRUPT: unknown[] = [undefined, null, "x", -1, 1.5, 2 ** 40, [], {}];
 it.each([
   ["a plain artifact", a, () => good],
   ["an artifact with weight shards and a file store", split, () => splitGood],
+  ["a WebGPU artifact", gpu, () => gpuGood],
 ] as const)(
   "any one field of %s set to a wrong value: the same numbers or an RmcError, never a TypeError or other numbers",
   async (_, from, want) => {
