@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
-const BUDGET = 29_500;
+const BUDGET = 30_300; // raised from 29,500 for the hardening of issue 20 (artifact layout checks, language limits)
 const MAX_FILE = 500;
 const root = new URL("..", import.meta.url).pathname;
 let total = 0;

@@ -218,7 +218,11 @@ export function inferResponse(
   if (req.form === "samples") {
     const byName: Record<string, number[][]> = {};
     for (const o of outputs)
-      setOwn(byName, o.name, Array.from({ length: size }, (_, b) => Array.from(values[o.name]!.subarray(b * o.width, (b + 1) * o.width))));
+      setOwn(
+        byName,
+        o.name,
+        Array.from({ length: size }, (_, b) => Array.from(values[o.name]!.subarray(b * o.width, (b + 1) * o.width))),
+      );
     return { body: JSON.stringify({ model_name: model, model_version: version, outputs: byName }) };
   }
   const blobs: Buffer[] = [];
