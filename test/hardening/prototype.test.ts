@@ -215,7 +215,7 @@ describe("names from HTTP requests to rmc serve", () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as { outputs: Record<string, number[][]> };
     expect(Object.keys(body.outputs)).toEqual(["toString"]);
-    expect(body.outputs.toString![0]![0]).toBeGreaterThan(0);
+    expect(body.outputs["toString"]![0]![0]).toBeGreaterThan(0);
     const kserve = `{"inputs": [{"name": "__proto__", "datatype": "FP32", "shape": [1, 13], "data": ${JSON.stringify(Array(13).fill(0.5))}},
       {"name": "constructor.lengths", "datatype": "INT32", "shape": [2, 1], "data": [1, 2]},
       {"name": "constructor.values", "datatype": "INT64", "shape": [3], "data": [1, 2, 3]}],
