@@ -11,7 +11,8 @@ import { RUNTIME_CODES as C } from "./codes.js";
 /** A bags input: TorchRec KJT layout, lengths key-major (`lengths[f * B + b]`), values in the same order. */
 export interface BagsInput {
   lengths: Int32Array | ArrayLike<number>;
-  values: Int32Array | ArrayLike<number>;
+  /** Int32Array, or BigInt64Array / BigUint64Array for 64-bit (hashed) ids, reduced exactly per the feature's policy. */
+  values: Int32Array | BigInt64Array | BigUint64Array | ArrayLike<number>;
   /** One weight per id, for weighted bags only. */
   weights?: Float32Array | ArrayLike<number>;
 }
@@ -81,24 +82,77 @@ const fail = (code: Code, message: string, hint?: string): never => {
 const isArrayLike = (x: unknown): x is ArrayLike<unknown> =>
   (Array.isArray(x) || ArrayBuffer.isView(x)) && typeof (x as { length?: unknown }).length === "number";
 
-/** Checks names, shapes and ids of a batch; throws an RmcError (E171x) on the first kind of problem found. */
+/**
+ * Checks names, shapes and ids of a batch; throws an RmcError (E171x) on the
+ * first kind of problem found. Each input, and each element of an array that
+ * is not already the typed array the model takes, is read exactly once, into
+ * an array of its own: what is checked is what is computed, even for an
+ * array whose getters answer differently on a second read.
+ */
 export function prepareBatch(signature: readonly InputSignature[], batch: Record<string, DenseOrBags>): PreparedBatch {
   if (typeof batch !== "object" || batch === null || ArrayBuffer.isView(batch))
     fail(C.batchShape, "predict expects an object of inputs by name (or an array of sample objects)");
   checkNames(signature, Object.keys(batch), "");
-  const sizes = signature.map((input) => batchSizeOf(input, batch[input.name]));
+  const given = signature.map((input) => ownCopy(input, batch[input.name]));
+  const sizes = signature.map((input, i) => batchSizeOf(input, given[i] as DenseOrBags | undefined));
   const known = signature
     .map((input, i) => ({ name: input.name, size: sizes[i] }))
     .filter((s): s is { name: string; size: number } => s.size !== undefined);
   const size = known[0]?.size ?? 0;
   const other = known.find((s) => s.size !== size);
   if (other) fail(C.batchSize, `inputs disagree on the batch size: ${known[0]!.name} has ${size} samples, ${other.name} ${other.size}`);
-  const inputs = signature.map((input): PreparedInput => {
-    const data = batch[input.name]!;
-    if (input.kind === "dense") return { kind: "dense", width: input.width, data: data as ArrayLike<number> };
+  const inputs = signature.map((input, i): PreparedInput => {
+    const data = given[i]!;
+    if (input.kind === "dense") return { kind: "dense", width: input.width, data: data as Float32Array };
     return prepareBags(input, data as BagsInput, size);
   });
   return { size, inputs };
+}
+
+/** Ids as 64-bit integers (TorchRec's int64 ids, hashed ids): taken as they are, reduced exactly per the feature's policy. */
+type BigIds = BigInt64Array | BigUint64Array;
+const isBigIds = (x: unknown): x is BigIds => x instanceof BigInt64Array || x instanceof BigUint64Array;
+
+/** One input read once: typed arrays of the model's own types as they are, anything else element by element into a copy. */
+function ownCopy(input: InputSignature, data: unknown): unknown {
+  if (input.kind === "dense") return isArrayLike(data) && !(data instanceof Float32Array) ? floats(data, `input \`${input.name}\` value`) : data;
+  if (typeof data !== "object" || data === null) return data;
+  const { lengths, values, weights } = data as Record<string, unknown>;
+  const copy: Record<string, unknown> = {
+    lengths: isArrayLike(lengths) && !(lengths instanceof Int32Array) ? integers(lengths, `input \`${input.name}\` length`) : lengths,
+    values: isArrayLike(values) && !(values instanceof Int32Array) && !isBigIds(values) ? integers(values, `input \`${input.name}\` id`) : values,
+  };
+  if (weights !== undefined)
+    copy.weights = isArrayLike(weights) && !(weights instanceof Float32Array) ? floats(weights, `input \`${input.name}\` weight`) : weights;
+  return copy;
+}
+
+/** Elements as f32, each read once; `what` names one in the error ("input `x` value"). */
+function floats(data: ArrayLike<unknown>, what: string): Float32Array {
+  const n = data.length;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    if (typeof v !== "number") fail(C.denseWidth, `${what} ${i} is not a number`);
+    out[i] = v as number;
+  }
+  return out;
+}
+
+/** Elements as numbers (checked as integers later, where the message can name the feature and sample), each read once. */
+function integers(data: ArrayLike<unknown>, what: string): Float64Array {
+  const n = data.length;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = data[i];
+    if (typeof v === "bigint") {
+      if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER))
+        fail(C.idNotInteger, `${what} ${i} is ${v}, beyond 2^53 in a plain array: pass 64-bit ids as a BigInt64Array, which is read exactly`);
+      out[i] = Number(v);
+    } else if (typeof v === "number") out[i] = v;
+    else fail(C.bagsShape, `${what} ${i} is not a number`);
+  }
+  return out;
 }
 
 /** Unknown and missing input names, all reported at once; `where` prefixes messages (e.g. "sample 3: "). */
@@ -121,7 +175,6 @@ function batchSizeOf(input: InputSignature, data: DenseOrBags | undefined): numb
     if (input.width === 0) return data.length === 0 ? undefined : fail(C.denseWidth, `input \`${input.name}\` has width 0 but ${data.length} values`);
     if (data.length % input.width !== 0)
       fail(C.denseWidth, `input \`${input.name}\` has ${data.length} values, not a multiple of its width ${input.width}`);
-    if (!(data instanceof Float32Array)) checkNumbers(input.name, data);
     return data.length / input.width;
   }
   const bags = data as BagsInput | undefined;
@@ -134,10 +187,6 @@ function batchSizeOf(input: InputSignature, data: DenseOrBags | undefined): numb
       `input \`${input.name}\` has ${bags.lengths.length} lengths, not a multiple of its ${input.count} features (lengths are [features × batch])`,
     );
   return bags.lengths.length / input.count;
-}
-
-function checkNumbers(name: string, data: ArrayLike<unknown>): void {
-  for (let i = 0; i < data.length; i++) if (typeof data[i] !== "number") fail(C.denseWidth, `input \`${name}\` value ${i} is not a number`);
 }
 
 function prepareBags(input: Extract<InputSignature, { kind: "bags" }>, bags: BagsInput, size: number): PreparedInput {
@@ -178,11 +227,12 @@ function prepareBags(input: Extract<InputSignature, { kind: "bags" }>, bags: Bag
  */
 function resolveIds(
   input: Extract<InputSignature, { kind: "bags" }>,
-  values: ArrayLike<number>,
+  values: ArrayLike<number> | BigIds,
   lengths: ArrayLike<number>,
   starts: number[],
   size: number,
 ): Int32Array {
+  if (isBigIds(values)) return resolveBigIds(input, values, lengths, starts, size);
   let out = values instanceof Int32Array ? undefined : Int32Array.from(values);
   const integers = values instanceof Int32Array;
   for (let f = 0; f < input.count; f++) {
@@ -215,6 +265,38 @@ function resolveIds(
       }
   }
   return out ?? (values as Int32Array);
+}
+
+/** resolveIds for 64-bit ids: every id into a new Int32Array, out-of-range ones reduced in BigInt, so `modulo` stays exact past 2^53. */
+function resolveBigIds(
+  input: Extract<InputSignature, { kind: "bags" }>,
+  values: BigIds,
+  lengths: ArrayLike<number>,
+  starts: number[],
+  size: number,
+): Int32Array {
+  const out = new Int32Array(values.length);
+  for (let f = 0; f < input.count; f++) {
+    const { rows, ids: policy } = input.features[f]!;
+    const r = BigInt(rows);
+    let k = starts[f]!;
+    for (let b = 0; b < size; b++)
+      for (let end = k + lengths[f * size + b]!; k < end; k++) {
+        const id = values[k]!;
+        if (id >= 0n && id < r) {
+          out[k] = Number(id);
+          continue;
+        }
+        if (policy === "error" || rows === 0)
+          fail(
+            C.idOutOfRange,
+            `input \`${input.name}\` feature ${f}, sample ${b}: id ${id} is outside the table's ${rows} rows (ids must be in [0, ${rows}))`,
+            "map ids into the table's rows before predict, or compile with the id policy `clamp` or `modulo`",
+          );
+        out[k] = policy === "clamp" ? (id < 0n ? 0 : rows - 1) : Number(((id % r) + r) % r);
+      }
+  }
+  return out;
 }
 
 /** Samples [start, end) of a checked batch as a checked batch of their own (bags re-packed key-major for the slice). */

@@ -13,16 +13,19 @@ import { randomBatch, referencePredict } from "./reference.js";
 
 const root = mkdtempSync(join(tmpdir(), "rmc-runtime-validation-"));
 const plainSpec: FakeSpec = { weighted: false, rows: [100, 50], ids: ["error", "error"] };
+const policySpec: FakeSpec = { weighted: false, rows: [100, 50], ids: ["modulo", "clamp"] };
 const weightedSpec: FakeSpec = { weighted: true, rows: [100, 50], ids: ["error", "error"] };
 let plain: Model;
 let weighted: Model;
+let policies: Model;
 beforeAll(async () => {
   writeFakeArtifact(join(root, "plain"), plainSpec);
   writeFakeArtifact(join(root, "weighted"), weightedSpec);
-  [plain, weighted] = await Promise.all([load(join(root, "plain"), { threads: 1 }), load(join(root, "weighted"), { threads: 1 })]);
+  writeFakeArtifact(join(root, "policies"), policySpec);
+  [plain, weighted, policies] = await Promise.all(["plain", "weighted", "policies"].map((name) => load(join(root, name), { threads: 1 })));
 });
 afterAll(async () => {
-  await Promise.all([plain.close(), weighted.close()]);
+  await Promise.all([plain.close(), weighted.close(), policies.close()]);
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -148,4 +151,53 @@ test("after rejected requests, good requests still give correct results", async 
     expect(out.p).toEqual(referencePredict(after, spec).p);
     expect(out.q).toEqual(referencePredict(after, spec).q);
   }
+});
+
+test("64-bit ids: BigInt64Array and BigUint64Array are read exactly, reduced per policy past 2^53", async () => {
+  const lengths = Int32Array.from([1, 2, 1, 1]);
+  // Feature 0 (100 rows, modulo): 2^63 - 1 and a negative hash; feature 1 (50 rows, clamp): 2^60 and -5.
+  const big = BigInt64Array.from([2n ** 63n - 1n, -(2n ** 62n) - 7n, 12n, 2n ** 60n, -5n]);
+  const exact = [Number((2n ** 63n - 1n) % 100n), Number(((-(2n ** 62n) - 7n) % 100n) + 100n), 12, 49, 0];
+  const out = await policies.predict({ dense: dense2, sparse: { lengths, values: big } });
+  const same = { dense: dense2, sparse: { lengths, values: Int32Array.from(exact) } };
+  expect(out.p).toEqual(referencePredict(same, policySpec).p);
+  const unsigned = await policies.predict({ dense: dense2, sparse: { lengths, values: BigUint64Array.from([2n ** 64n - 1n, 3n, 12n, 7n, 8n]) } });
+  const wrapped = { dense: dense2, sparse: { lengths, values: Int32Array.from([Number((2n ** 64n - 1n) % 100n), 3, 12, 7, 8]) } };
+  expect(unsigned.p).toEqual(referencePredict(wrapped, policySpec).p);
+  await rejects(
+    plain,
+    { dense: dense2, sparse: { lengths, values: BigInt64Array.from([1n, 2n, 3n, 4n, 2n ** 40n]) } },
+    "E1715",
+    "id 1099511627776 is outside",
+  );
+  // In a plain array a bigint past 2^53 cannot be read exactly as a number: refused, pointing at BigInt64Array.
+  await rejects(plain, { dense: dense2, sparse: { lengths, values: [1, 2, 3, 4, 2n ** 60n] } }, "E1714", "beyond 2^53", "BigInt64Array");
+  const small = await plain.predict({ dense: dense2, sparse: { lengths, values: [1n, 2n, 3n, 4n, 5n] } });
+  expect(small.p).toEqual(referencePredict({ dense: dense2, sparse: { lengths, values: Int32Array.from([1, 2, 3, 4, 5]) } }, plainSpec).p);
+});
+
+test("each element is read once: what is checked is what is computed", async () => {
+  /** An array whose element `at` reads as `first` once, then as `later` (a getter, as a hostile or buggy caller might pass). */
+  const twoFaced = (items: number[], at: number, first: unknown, later: unknown): number[] => {
+    const a = [...items];
+    let reads = 0;
+    Object.defineProperty(a, at, { get: () => (reads++ === 0 ? first : later), enumerable: true });
+    return a;
+  };
+  const lengths = [1, 2, 1, 1];
+  // An id that is 3 when checked and 10^6 after: computed as 3, never as a read out of the table.
+  const ids = twoFaced([3, 4, 5, 6, 7], 0, 3, 1_000_000);
+  const out = await plain.predict({ dense: dense2, sparse: { lengths, values: ids } });
+  expect(out.p).toEqual(
+    referencePredict({ dense: dense2, sparse: { lengths: Int32Array.from(lengths), values: Int32Array.from([3, 4, 5, 6, 7]) } }, plainSpec).p,
+  );
+  // A length that is 1 when checked and 1000 after; a dense value that is a number once and a string after.
+  const lens = twoFaced(lengths, 0, 1, 1000);
+  const dense = twoFaced([1, 2, 3, 4, 5, 6], 2, 0.5, "x");
+  const out2 = await plain.predict({ dense, sparse: { lengths: lens, values: Int32Array.from([3, 4, 5, 6, 7]) } });
+  const want = referencePredict(
+    { dense: Float32Array.from([1, 2, 0.5, 4, 5, 6]), sparse: { lengths: Int32Array.from(lengths), values: Int32Array.from([3, 4, 5, 6, 7]) } },
+    plainSpec,
+  );
+  expect(out2.p).toEqual(want.p);
 });
