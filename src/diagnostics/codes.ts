@@ -152,6 +152,7 @@ export const CODES = {
   E1316: { stage: "weights", meaning: "an output that cannot be calibrated (its sigmoid must read a linear layer with a bias)" },
   E1317: { stage: "weights", meaning: "a U8 table whose row width is no prequantized layout of its declared shape" },
   E1318: { stage: "weights", meaning: "a safetensors header nested deeper than its limit (docs/language.md#limits)" },
+  E1319: { stage: "weights", meaning: "a weight that is NaN or infinite" },
 
   E1401: { stage: "quant", meaning: "an invalid calibration setting (method, percentile, activation range)" },
 

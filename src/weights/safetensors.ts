@@ -199,6 +199,29 @@ export class SafetensorsTensor implements Tensor {
       const chunk = this.scratch.subarray(0, bytes);
       this.readAt(this.entry.begin + (first + done) * this.elementBytes, chunk);
       decodeToF32(this.entry.dtype, chunk, out, offset + done);
+      this.checkFinite(out, offset + done, k, first + done);
+    }
+  }
+
+  /**
+   * A NaN or infinite weight is refused where it is read, naming the tensor
+   * and the element: left in, it surfaces only as NaN predictions (E1601),
+   * far from its cause. Integer dtypes decode to finite values.
+   */
+  private checkFinite(out: Float32Array, at: number, count: number, element: number): void {
+    for (let i = 0; i < count; i++) {
+      const v = out[at + i]!;
+      if (v - v === 0) continue;
+      const index = element + i;
+      const row = this.shape.length > 1 ? `, row ${Math.floor(index / rowLength(this.shape))}` : "";
+      throw new RmcError(
+        error(
+          "E1319",
+          `${this.file}: tensor \`${this.name}\` element ${index}${row} is ${v}; weights must be finite`,
+          undefined,
+          "retrain or repair the checkpoint; rmc does not guess a value",
+        ),
+      );
     }
   }
 }

@@ -107,6 +107,15 @@ describe("reading", () => {
     const f = readSafetensorsBytes(bytes, "hand.safetensors");
     expectRmcError(() => f.tensor("ww"), "hand.safetensors", "no tensor `ww`", "did you mean `w`?");
   });
+
+  it("refuses a NaN or infinite weight where it is read, naming the tensor, element and row", () => {
+    // F32 NaN in row 1 of `w`; F16 +Inf (0x7c00) as element 3 of `h`.
+    const bad = buildSafetensors(header, [...[0x00, 0x3c, 0x00, 0xc0, 0xff, 0x7b, 0x00, 0x7c], ...f32Bytes([1, 2, 3, -4, NaN, 6])]);
+    const f = readSafetensorsBytes(bad, "bad.safetensors");
+    const e = expectRmcError(() => f.tensor("w").toFloat32(), "bad.safetensors", "tensor `w` element 4, row 1 is NaN", "must be finite");
+    expect(e.diagnostics[0]!.code).toBe("E1319");
+    expectRmcError(() => f.tensor("h").readRow(1, new Float32Array(2)), "tensor `h` element 3, row 1 is Infinity");
+  });
 });
 
 describe("strictness", () => {
