@@ -185,6 +185,15 @@ describe("the synthetic-data workflow on the small DLRM", () => {
     const metrics = (out: string) => out.slice(out.indexOf("output ctr:"));
     expect(metrics(viaWasm.out)).toBe(metrics(viaInterp.out));
     expect(viaWasm.out).toContain("wasm artifact, 1 thread");
+    // The same data with CRLF line ends, blank lines and no final newline: the artifact path reads it as the interpreter does.
+    const crlf = join(dir, "data-crlf.tsv");
+    const lines = readFileSync(d, "utf8").trimEnd().split("\n");
+    writeFileSync(crlf, lines.map((l, i) => (i % 7 === 3 ? `${l}\r\n\r\n` : l)).join("\r\n"));
+    const crlfWasm = await rmc("run", dist, "--data", crlf, "--threads", "1");
+    const crlfInterp = await rmc("run", SMALL, "--weights", w, "--data", crlf);
+    expect(crlfWasm.code, crlfWasm.err).toBe(0);
+    expect(metrics(crlfWasm.out)).toBe(metrics(viaWasm.out));
+    expect(metrics(crlfInterp.out)).toBe(metrics(viaWasm.out));
     const bin = readFileSync(join(dist, "weights.bin"));
     bin[100] = bin[100]! ^ 1;
     writeFileSync(join(dist, "weights.bin"), bin);
