@@ -156,6 +156,18 @@ for (const engine of engines)
         }
       });
 
+      it(`${policy}: ids beyond 32 bits in plain arrays are judged by their true value, not wrapped to 32 bits first`, async () => {
+        // Int32Array.from(2^32) is 0, a valid row: the policy must see 2^32 itself.
+        for (const id of [2 ** 32, 2 ** 32 + 3, -(2 ** 32) - 1, 2 ** 53]) {
+          if (policy === "error") expect(await codeOf(model.predict(request([id])))).toBe("E1715");
+          else {
+            const row = policy === "clamp" ? (id < 0 ? 0 : ROWS - 1) : ((id % ROWS) + ROWS) % ROWS;
+            expect(await model.predict(request([id]))).toEqual(await model.predict(request([row])));
+          }
+          await good();
+        }
+      });
+
       it(`${policy}: ids that are not integers are refused (E1714), whatever the policy`, async () => {
         for (const id of [0.5, -0.5, ROWS - 0.5, NaN, Infinity, -Infinity]) {
           expect(await codeOf(model.predict(request([id])))).toBe("E1714");
