@@ -104,9 +104,17 @@ export class ArtifactWriter {
     return Object.fromEntries(this.entries);
   }
 
-  /** Writes the manifest and moves the folder to `outDir`, replacing what was there. */
+  /**
+   * Writes the manifest and moves the folder to `outDir`, replacing what was there.
+   * Source spans keep only the model file's name: the path it was given by
+   * (absolute, or from the cwd) would make the artifact depend on the build folder.
+   */
   commit(manifest: unknown): void {
-    writeFileSync(this.path("manifest.json"), JSON.stringify(manifest, null, 1) + "\n");
+    const bare = (key: string, value: unknown) =>
+      key === "span" && typeof (value as { file?: unknown })?.file === "string"
+        ? { ...(value as object), file: (value as { file: string }).file.split(/[\\/]/).pop() ?? "" }
+        : value;
+    writeFileSync(this.path("manifest.json"), JSON.stringify(manifest, bare, 1) + "\n");
     mkdirSync(dirname(this.outDir), { recursive: true });
     const old = `${this.outDir}.old-${process.pid}`;
     if (existsSync(this.outDir)) renameSync(this.outDir, old);

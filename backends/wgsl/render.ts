@@ -46,7 +46,11 @@ export const PARAMS = `struct Params { batch: u32, ids: u32, pad0: u32, pad1: u3
 
 fn rn(v: f32) -> f32 { return bitcast<f32>(bitcast<u32>(v) | params.pad0); }`;
 
-const where = (s: Span): string => (s.line > 0 ? `${s.file}:${s.line}` : s.file);
+/** A node's source line, by the model file's name only: a path would tie the shader's bytes to the build folder. */
+const where = (s: Span): string => {
+  const file = s.file.split(/[\\/]/).pop() ?? "";
+  return s.line > 0 ? `${file}:${s.line}` : file;
+};
 
 /** The header comment: what the shader computes and which IR nodes (with source lines) it came from. */
 export function header(shader: string, summary: string, nodes: readonly Node[]): string {
