@@ -45,7 +45,7 @@ export interface Tally {
 export const CASE_LIMIT_MS = 2000;
 
 const STACK = /\n\s+at .+[(:]\d+/;
-const LOCATION = /line \d+|:\d+:\d+|column \d+|byte \d+|offset \d+|at \d+/i;
+const LOCATION = /line \d+|\w:\d+(:\d+)?[: ]|column \d+|bytes? \d+|offset \d+|at \d+/i;
 
 /** The kind of a thrown value: clean when an RmcError with a code (and a location where `located`), else a crash. */
 export function classifyError(e: unknown, located: boolean): { kind: Kind; why: string; hasLocation: boolean } {

@@ -132,7 +132,9 @@ function applyBytes(b: Uint8Array, e: ByteEdit): Uint8Array {
 
 /** One of `seeds` with 0 to `maxEdits` byte edits (flips, little-endian 32/64-bit words, deletions, insertions, truncation). */
 export function mutatedBytes(seeds: readonly Uint8Array[], maxEdits = 4): fc.Arbitrary<Uint8Array> {
-  return fc.tuple(fc.constantFrom(...seeds), fc.array(byteEdit(), { maxLength: maxEdits })).map(([seed, edits]) => edits.reduce(applyBytes, seed));
+  // Plain copies: a Buffer's slice() is a view, and an edit would write through it into the seed.
+  const own = seeds.map((s) => Uint8Array.from(s));
+  return fc.tuple(fc.constantFrom(...own), fc.array(byteEdit(), { maxLength: maxEdits })).map(([seed, edits]) => edits.reduce(applyBytes, seed));
 }
 
 /** Hostile JSON values for structured edits of manifests, plans and headers. */

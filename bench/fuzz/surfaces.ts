@@ -2,6 +2,7 @@
 // test/hardening/fuzz.test.ts run them.
 
 import type { Surface } from "./harness.js";
+import { onnxSurface, safetensorsSurface, tsvSurface } from "./surfaces-binary.js";
 import { dslSurface, irSurface, planSurface } from "./surfaces-text.js";
 
-export const SURFACES: readonly Surface<any>[] = [dslSurface, irSurface, planSurface];
+export const SURFACES: readonly Surface<any>[] = [dslSurface, irSurface, planSurface, safetensorsSurface, tsvSurface, onnxSurface];
