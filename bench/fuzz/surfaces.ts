@@ -3,6 +3,18 @@
 
 import type { Surface } from "./harness.js";
 import { onnxSurface, safetensorsSurface, tsvSurface } from "./surfaces-binary.js";
+import { artifactSurface, compileSurface, manifestSurface, predictSurface } from "./surfaces-runtime.js";
 import { dslSurface, irSurface, planSurface } from "./surfaces-text.js";
 
-export const SURFACES: readonly Surface<any>[] = [dslSurface, irSurface, planSurface, safetensorsSurface, tsvSurface, onnxSurface];
+export const SURFACES: readonly Surface<any>[] = [
+  dslSurface,
+  irSurface,
+  planSurface,
+  safetensorsSurface,
+  tsvSurface,
+  onnxSurface,
+  manifestSurface,
+  artifactSurface,
+  predictSurface(true),
+  compileSurface,
+];
