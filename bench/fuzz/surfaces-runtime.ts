@@ -123,7 +123,11 @@ function typedCase(junk: fc.Arbitrary<unknown>): fc.Arbitrary<PredictCase> {
       ids: fc.array(id, { minLength: 40, maxLength: 40 }),
       idsDelta: fc.oneof({ weight: 8, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: -2, max: 2 }) }),
       kinds: fc.tuple(fc.nat(4), fc.nat(4), fc.nat(4)),
-      replace: fc.option(fc.tuple(fc.constantFrom("dense", "sparse", "lengths", "values", "extra"), junk), { freq: 12 }),
+      // One call in 12 has an input or field replaced by junk.
+      replace: fc.oneof(
+        { weight: 11, arbitrary: fc.constant(null) },
+        { weight: 1, arbitrary: fc.tuple(fc.constantFrom("dense", "sparse", "lengths", "values", "extra"), junk) },
+      ),
     })
     .map((r) => {
       const lengths = r.lengths.slice(0, Math.max(0, 2 * r.size + r.lengthsDelta));
@@ -144,8 +148,14 @@ function typedCase(junk: fc.Arbitrary<unknown>): fc.Arbitrary<PredictCase> {
 
 function sampleCase(junk: fc.Arbitrary<unknown>): fc.Arbitrary<PredictCase> {
   const sample = fc.record({
-    dense: fc.array(value, { minLength: 2, maxLength: 4 }),
-    sparse: fc.array(fc.array(id, { maxLength: 3 }), { minLength: 1, maxLength: 3 }),
+    dense: fc.oneof(
+      { weight: 9, arbitrary: fc.array(value, { minLength: 3, maxLength: 3 }) },
+      { weight: 1, arbitrary: fc.array(value, { maxLength: 5 }) },
+    ),
+    sparse: fc.oneof(
+      { weight: 9, arbitrary: fc.array(fc.array(id, { maxLength: 3 }), { minLength: 2, maxLength: 2 }) },
+      { weight: 1, arbitrary: fc.array(fc.array(id, { maxLength: 3 }), { maxLength: 3 }) },
+    ),
   });
   return fc.array(fc.oneof({ weight: 9, arbitrary: sample }, { weight: 1, arbitrary: junk }), { maxLength: 5 }).map((samples) => ({ samples }));
 }
