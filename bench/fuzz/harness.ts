@@ -21,6 +21,8 @@ export interface Surface<T> {
   located?: boolean;
   /** Per-case time limit, for surfaces whose cases are slow by design (compiling a model); CASE_LIMIT_MS otherwise. */
   limitMs?: number;
+  /** At most this many cases whatever the runner asks for (compiling a model per case takes a second or two). */
+  maxCases?: number;
   /** One-time setup (compiling an artifact, say); cases wait for it. */
   setup?: () => Promise<void>;
   /** Releases what setup made. */
@@ -98,6 +100,7 @@ const CHUNK = 200;
 /** Fuzzes `s` for `cases` inputs or `seconds`, whichever ends first, from `seed`. */
 export async function fuzz<T>(s: Surface<T>, cases: number, seconds: number, seed: number): Promise<Tally> {
   const t: Tally = { surface: s.name, tried: 0, accepted: 0, clean: 0, located: 0, crash: 0, hang: 0, wrong: 0, unclean: 0, failures: [] };
+  cases = Math.min(cases, s.maxCases ?? Infinity);
   await s.setup?.();
   const end = performance.now() + seconds * 1000;
   const arb = s.arb();

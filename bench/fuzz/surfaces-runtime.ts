@@ -259,6 +259,7 @@ export function specSource(m: ModelSpec): string {
 export const compileSurface: Surface<ModelSpec> = {
   name: "generated models (compile wasm = interpreter)",
   limitMs: 60_000,
+  maxCases: 40,
   arb: () => modelSpec,
   async run(m) {
     const f = await compileSource(specSource(m), m.seed);

@@ -4,6 +4,7 @@
 import type { Surface } from "./harness.js";
 import { onnxSurface, safetensorsSurface, tsvSurface } from "./surfaces-binary.js";
 import { artifactSurface, compileSurface, manifestSurface, predictSurface } from "./surfaces-runtime.js";
+import { serveSurface } from "./surfaces-serve.js";
 import { dslSurface, irSurface, planSurface } from "./surfaces-text.js";
 
 export const SURFACES: readonly Surface<any>[] = [
@@ -17,4 +18,5 @@ export const SURFACES: readonly Surface<any>[] = [
   artifactSurface,
   predictSurface(true),
   compileSurface,
+  serveSurface,
 ];

@@ -16,6 +16,7 @@ import { fixture } from "../../bench/fuzz/fixture.js";
 import { classifyError, runCase, type Surface } from "../../bench/fuzz/harness.js";
 import { onnxSurface, safetensorsSurface, tsvSurface } from "../../bench/fuzz/surfaces-binary.js";
 import { artifactSurface, compileSurface, manifestSurface, predictSurface } from "../../bench/fuzz/surfaces-runtime.js";
+import { serveSurface } from "../../bench/fuzz/surfaces-serve.js";
 import { dslSurface, irSurface, planSurface } from "../../bench/fuzz/surfaces-text.js";
 import { tempDir } from "../cli/helpers.js";
 
@@ -51,6 +52,7 @@ describe("every hostile input is accepted or refused with a coded RmcError", () 
     [manifestSurface, 500],
     [artifactSurface, 150],
     [predictSurface(false), 600],
+    [serveSurface, 200],
   ];
   for (const [s, n] of cases)
     it(s.name, async () => {
