@@ -41,15 +41,16 @@ export async function cli(...args: string[]): Promise<void> {
   if (code !== 0) throw new Error(`rmc ${args.join(" ")} failed: ${err}`);
 }
 
-/** Writes `source`, random weights (seeded) and compiles it for wasm into a fresh temp folder. */
-export async function compileSource(source: string, seed = 4, rows = 0): Promise<Fixture> {
+/** Writes `source`, random weights (seeded, drawn as `init`) and compiles it for wasm into a fresh temp folder. */
+export async function compileSource(source: string, seed = 4, rows = 0, init: "trained" | "gaussian" = "trained"): Promise<Fixture> {
   const root = mkdtempSync(join(tmpdir(), "rmc-fuzz-"));
   const model = join(root, "m.rmdl");
   writeFileSync(model, source);
   const weights = join(root, "w.safetensors");
   const data = join(root, "data.tsv");
   const dist = join(root, "dist");
-  await cli("init-weights", model, "--seed", String(seed), "--dist", "trained", "-o", weights);
+  // Calibrating trained-looking weights refuses a model whose output cannot depend on its inputs (one row, dead ReLUs): generated models take gaussian ones.
+  await cli("init-weights", model, "--seed", String(seed), "--dist", init, ...(init === "gaussian" ? ["--no-calibrate"] : []), "-o", weights);
   if (rows > 0) await cli("gen-data", model, "--weights", weights, "--rows", String(rows), "--seed", "9", "-o", data);
   await cli("compile", model, "--weights", weights, "--target", "wasm", "-o", dist);
   const graph = parseModel(source, model).graph!;

@@ -37,7 +37,8 @@ export interface Tally {
   tried: number;
   accepted: number;
   clean: number;
-  located: number;
+  /** Clean errors with a location; undefined where the surface's inputs have none to give. */
+  located: number | undefined;
   crash: number;
   hang: number;
   wrong: number;
@@ -99,7 +100,18 @@ const CHUNK = 200;
 
 /** Fuzzes `s` for `cases` inputs or `seconds`, whichever ends first, from `seed`. */
 export async function fuzz<T>(s: Surface<T>, cases: number, seconds: number, seed: number): Promise<Tally> {
-  const t: Tally = { surface: s.name, tried: 0, accepted: 0, clean: 0, located: 0, crash: 0, hang: 0, wrong: 0, unclean: 0, failures: [] };
+  const t: Tally = {
+    surface: s.name,
+    tried: 0,
+    accepted: 0,
+    clean: 0,
+    located: s.located ? 0 : undefined,
+    crash: 0,
+    hang: 0,
+    wrong: 0,
+    unclean: 0,
+    failures: [],
+  };
   cases = Math.min(cases, s.maxCases ?? Infinity);
   await s.setup?.();
   const end = performance.now() + seconds * 1000;
@@ -112,7 +124,7 @@ export async function fuzz<T>(s: Surface<T>, cases: number, seconds: number, see
         const r = await runCase(s, input);
         t.tried++;
         t[r.kind]++;
-        if (r.kind === "clean" && r.hasLocation) t.located++;
+        if (r.kind === "clean" && r.hasLocation && t.located !== undefined) t.located++;
         if (r.kind !== "accepted" && r.kind !== "clean" && t.failures.length < 5) t.failures.push({ kind: r.kind, why: r.why, input: show(input) });
       }
     }
@@ -129,9 +141,9 @@ export const failures = (t: Tally): number => t.crash + t.hang + t.wrong + t.unc
 export function table(ts: readonly Tally[]): string {
   const head = "| surface | tried | accepted | clean errors | located | crashes | hangs | wrong | errors without code |";
   const rows = ts.map(
-    (t) => `| ${t.surface} | ${t.tried} | ${t.accepted} | ${t.clean} | ${t.located} | ${t.crash} | ${t.hang} | ${t.wrong} | ${t.unclean} |`,
+    (t) => `| ${t.surface} | ${t.tried} | ${t.accepted} | ${t.clean} | ${t.located ?? "n/a"} | ${t.crash} | ${t.hang} | ${t.wrong} | ${t.unclean} |`,
   );
-  const sum = (k: keyof Tally): number => ts.reduce((a, t) => a + (t[k] as number), 0);
+  const sum = (k: keyof Tally): number => ts.reduce((a, t) => a + ((t[k] as number | undefined) ?? 0), 0);
   const total = `| **total** | ${sum("tried")} | ${sum("accepted")} | ${sum("clean")} | ${sum("located")} | ${sum("crash")} | ${sum("hang")} | ${sum("wrong")} | ${sum("unclean")} |`;
   return [head, "|---|--:|--:|--:|--:|--:|--:|--:|--:|", ...rows, total].join("\n");
 }

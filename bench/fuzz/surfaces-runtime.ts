@@ -259,10 +259,10 @@ export function specSource(m: ModelSpec): string {
 export const compileSurface: Surface<ModelSpec> = {
   name: "generated models (compile wasm = interpreter)",
   limitMs: 60_000,
-  maxCases: 40,
+  maxCases: 200,
   arb: () => modelSpec,
   async run(m) {
-    const f = await compileSource(specSource(m), m.seed);
+    const f = await compileSource(specSource(m), m.seed, 0, "gaussian");
     const model = await load(f.dist, { threads: 1 });
     try {
       const size = 5;
