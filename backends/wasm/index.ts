@@ -90,8 +90,8 @@ export const wasmBackend: Backend = {
     const shards = layout.shards.length ? shardEntries(kernels, (name) => ({ offset: layout.weights.get(name)!.offset })) : undefined;
     const out = new ArtifactWriter(opts.outDir);
     try {
-      out.write("model.wasm", withLayoutSection(single.binary, wasm, shards));
-      out.write("model-threads.wasm", withLayoutSection(threaded.binary, wasm, shards));
+      out.write("model.wasm", withLayoutSection(single.binary, wasm, shards, signature(graph).inputs));
+      out.write("model-threads.wasm", withLayoutSection(threaded.binary, wasm, shards, signature(graph).inputs));
       writeWeightsBlob(out.path("weights.bin"), layout, weights);
       // Each part of a split table streams into a file of its own, loaded into its address range on first use.
       for (const shard of layout.shards) writeShard(out.path(shardFile(shard.name)), shard, weights);

@@ -4,7 +4,7 @@
 // code instead of trusting it. A custom section may sit anywhere in a module,
 // the end included, and changes nothing the module computes.
 
-import { LAYOUT_SECTION, codeLayout, type ShardEntry, type WasmLayout } from "../../src/runtime/manifest.js";
+import { LAYOUT_SECTION, codeLayout, type InputSignature, type ShardEntry, type WasmLayout } from "../../src/runtime/manifest.js";
 
 /** Unsigned LEB128, as Wasm encodes sizes. */
 function leb128(n: number): number[] {
@@ -35,5 +35,9 @@ export function appendCustomSection(binary: Uint8Array, name: string, payload: U
 }
 
 /** A module with the `rmc.layout` section of the layout it was compiled for. */
-export const withLayoutSection = (binary: Uint8Array, wasm: WasmLayout, shards: readonly ShardEntry[] | undefined): Uint8Array =>
-  appendCustomSection(binary, LAYOUT_SECTION, new TextEncoder().encode(JSON.stringify(codeLayout(wasm, shards))));
+export const withLayoutSection = (
+  binary: Uint8Array,
+  wasm: WasmLayout,
+  shards: readonly ShardEntry[] | undefined,
+  inputs: readonly InputSignature[],
+): Uint8Array => appendCustomSection(binary, LAYOUT_SECTION, new TextEncoder().encode(JSON.stringify(codeLayout(wasm, shards, inputs))));

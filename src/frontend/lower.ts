@@ -8,7 +8,7 @@
 import { didYouMean } from "../diagnostics/index.js";
 import { ID_POLICIES, POOLINGS, PRECISIONS } from "../ir/ops.js";
 import type { Attrs, Graph, Input, Output, Span, WeightDecl } from "../ir/types.js";
-import { bindArgs, checkCount, toEnum, toInt } from "./args.js";
+import { LIMIT_HINT, bindArgs, checkCount, toEnum, toInt } from "./args.js";
 import type { AnnotationItem, AssignItem, InputItem, Item, ModelAst, OutputItem, TableItem } from "./ast.js";
 import { lowerCall, toValue } from "./calls.js";
 import { CODES } from "./codes.js";
@@ -68,6 +68,17 @@ export function lowerModel(model: ModelAst, file: string, hadSyntaxErrors: boole
       `\`@${a.name}\` at the end of the model pins nothing`,
       a.span,
       "put it right before the assignment or table it pins",
+    );
+  // A size derived from others (a concat's width, a cross layer's weights) can pass the limit though every number written is under it:
+  // the first value or weight over it is reported (the rest follow from it).
+  const nodes = ctx.nodes.map((n) => ({ name: n.id, shape: n.type?.kind === "tensor" ? n.type.shape : [], span: n.span }));
+  const over = [...nodes, ...ctx.weights].find((x) => x.shape.some((d) => typeof d === "number" && d > LIMITS.size));
+  if (over)
+    ctx.error(
+      CODES.tooLarge,
+      `\`${over.name}\` would have shape [${over.shape.join(", ")}], a size over the limit of ${LIMITS.size}`,
+      over.span,
+      LIMIT_HINT,
     );
   if (!hadSyntaxErrors && !model.items.some((it) => it.kind === "output"))
     ctx.error(CODES.noOutputs, `model \`${model.name}\` has no outputs`, model.nameSpan, "add one, e.g. `output ctr = top`");

@@ -125,7 +125,8 @@ function buffersProblem(layout: WasmLayout, inputs: readonly InputSignature[], o
 }
 
 /** Where a CodeLayout field sits in manifest.json: under `wasm`, except the shards' addresses. */
-const manifestPath = (path: string): string => (path.startsWith("shards") ? path : `wasm.${path}`);
+const manifestPath = (path: string): string =>
+  path.startsWith("shards") ? path : path.startsWith("bags") ? `model.inputs (${path})` : `wasm.${path}`;
 const show = (x: unknown): string => {
   const text = JSON.stringify(x) ?? String(x);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
@@ -157,7 +158,12 @@ function difference(given: unknown, code: unknown, path: string): string | undef
  * `rmc.layout` section (not compiled by this rmc), one that is not the JSON of
  * a CodeLayout, or a field where they differ. Undefined when they agree.
  */
-export function codeLayoutProblem(module: WasmModule, wasm: WasmLayout, shards: readonly ShardEntry[] | undefined): string | undefined {
+export function codeLayoutProblem(
+  module: WasmModule,
+  wasm: WasmLayout,
+  shards: readonly ShardEntry[] | undefined,
+  inputs: readonly InputSignature[],
+): string | undefined {
   const sections = wasmApi().Module.customSections(module, LAYOUT_SECTION);
   if (sections.length !== 1)
     return sections.length === 0
@@ -169,5 +175,5 @@ export function codeLayoutProblem(module: WasmModule, wasm: WasmLayout, shards: 
   } catch (cause) {
     return `the code's \`${LAYOUT_SECTION}\` section is not JSON (${(cause as Error).message})`;
   }
-  return difference(codeLayout(wasm, shards), code, "");
+  return difference(codeLayout(wasm, shards, inputs), code, "");
 }

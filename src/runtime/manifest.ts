@@ -109,10 +109,12 @@ export interface CodeLayout {
   imports: string[];
   shards: { name: string; offset: number }[];
   staging: StagingArea[];
+  /** Each bags input's table rows and id policies: the host maps ids into those rows, and the code gathers them unchecked. */
+  bags: { name: string; rows: number[]; ids: IdPolicy[] }[];
 }
 
 /** The code's share of a Wasm layout, in a fixed key order (the compiler writes it, the runtime compares it). */
-export function codeLayout(wasm: WasmLayout, shards: readonly ShardEntry[] | undefined): CodeLayout {
+export function codeLayout(wasm: WasmLayout, shards: readonly ShardEntry[] | undefined, inputs: readonly InputSignature[]): CodeLayout {
   return {
     weights: { offset: wasm.weights.offset, bytes: wasm.weights.bytes },
     workspaceBase: wasm.workspaceBase,
@@ -129,6 +131,9 @@ export function codeLayout(wasm: WasmLayout, shards: readonly ShardEntry[] | und
     imports: [...wasm.imports],
     shards: (shards ?? []).map((s) => ({ name: s.name, offset: s.offset! })),
     staging: (wasm.staging ?? []).map((a) => ({ table: a.table, offset: a.offset, rows: a.rows, rowBytes: a.rowBytes })),
+    bags: inputs.flatMap((i) =>
+      i.kind === "bags" ? [{ name: i.name, rows: i.features.map((f) => f.rows), ids: i.features.map((f) => f.ids) }] : [],
+    ),
   };
 }
 

@@ -160,7 +160,15 @@ export function writeFakeArtifact(
   edits.layout?.(wasm);
   const compiledFor = structuredClone(wasm);
   edits.code?.(compiledFor);
-  const code = (shared: boolean) => withLayoutSection(buildFakeModule(spec.weighted, shared, spec.trap), compiledFor, undefined);
+  const bags = {
+    name: "sparse",
+    kind: "bags" as const,
+    count: 2,
+    weighted: spec.weighted,
+    features: spec.rows.map((rows, f) => ({ rows, ids: spec.ids[f]! })),
+  };
+  const code = (shared: boolean) =>
+    withLayoutSection(buildFakeModule(spec.weighted, shared, spec.trap), compiledFor, undefined, [{ name: "dense", kind: "dense", width: 3 }, bags]);
   const files: Record<string, Uint8Array> = { "model.wasm": code(false), "weights.bin": weights };
   if (spec.threads !== false) files["model.threads.wasm"] = code(true);
   const manifest: Manifest = {

@@ -43,7 +43,7 @@ export async function startEngine(files: ArtifactFiles, manifest: WasmManifest, 
   const codeFile = shared ? layout.threadsModule : layout.module;
   const module = await compileCode(await files.readChecked(codeFile, manifest.files[codeFile]!), files.where(codeFile), layout.features);
   // The runtime writes and reads where the manifest says, the code where it was compiled to: they must be the same places.
-  const mismatch = codeLayoutProblem(module, layout, manifest.shards);
+  const mismatch = codeLayoutProblem(module, layout, manifest.shards, inputs);
   if (mismatch)
     throw new RmcError(
       error(
