@@ -12,7 +12,7 @@ import { RUNTIME_CODES as C } from "./codes.js";
 export interface BagsInput {
   lengths: Int32Array | ArrayLike<number>;
   /** Int32Array, or BigInt64Array / BigUint64Array for 64-bit (hashed) ids, reduced exactly per the feature's policy. */
-  values: Int32Array | BigInt64Array | BigUint64Array | ArrayLike<number>;
+  values: Int32Array | BigInt64Array | BigUint64Array | ArrayLike<number | bigint>;
   /** One weight per id, for weighted bags only. */
   weights?: Float32Array | ArrayLike<number>;
 }
@@ -216,7 +216,7 @@ function prepareBags(input: Extract<InputSignature, { kind: "bags" }>, bags: Bag
       C.bagsShape,
       `input \`${name}\`: weights must have one entry per id (${total}), not ${isArrayLike(bags.weights) ? bags.weights.length : "none"}`,
     );
-  const ids = resolveIds(input, bags.values, lengths, starts, size);
+  const ids = resolveIds(input, bags.values as ArrayLike<number> | BigIds, lengths, starts, size); // ownCopy made plain arrays numbers;
   return { kind: "bags", count, lengths, starts, ids, ...(bags.weights !== undefined ? { weights: bags.weights } : {}) };
 }
 
