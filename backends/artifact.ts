@@ -10,7 +10,23 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, openSync, readSync, readdirSync, closeSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import type { Graph, Span } from "../src/ir/types.js";
 import type { FileEntry } from "../src/runtime/manifest.js";
+
+/** The model file's name without its folders: the path it was given by (absolute, or from the cwd) would tie an artifact's bytes to the build folder. */
+export const bareFile = (file: string): string => file.split(/[\\/]/).pop() ?? "";
+
+/** The graph as an artifact records it (manifest.json, final.ir): source spans name the model file only. */
+export function portableGraph(graph: Graph): Graph {
+  const bare = <T extends { span: Span }>(x: T): T => ({ ...x, span: { ...x.span, file: bareFile(x.span.file) } });
+  return {
+    ...graph,
+    inputs: graph.inputs.map(bare),
+    weights: graph.weights.map(bare),
+    nodes: graph.nodes.map(bare),
+    outputs: graph.outputs.map(bare),
+  };
+}
 
 /** SHA-256 of a file, read in chunks (weights may be gigabytes). */
 export function sha256File(path: string): string {
@@ -104,17 +120,9 @@ export class ArtifactWriter {
     return Object.fromEntries(this.entries);
   }
 
-  /**
-   * Writes the manifest and moves the folder to `outDir`, replacing what was there.
-   * Source spans keep only the model file's name: the path it was given by
-   * (absolute, or from the cwd) would make the artifact depend on the build folder.
-   */
+  /** Writes the manifest and moves the folder to `outDir`, replacing what was there. */
   commit(manifest: unknown): void {
-    const bare = (key: string, value: unknown) =>
-      key === "span" && typeof (value as { file?: unknown })?.file === "string"
-        ? { ...(value as object), file: (value as { file: string }).file.split(/[\\/]/).pop() ?? "" }
-        : value;
-    writeFileSync(this.path("manifest.json"), JSON.stringify(manifest, bare, 1) + "\n");
+    writeFileSync(this.path("manifest.json"), JSON.stringify(manifest, null, 1) + "\n");
     mkdirSync(dirname(this.outDir), { recursive: true });
     const old = `${this.outDir}.old-${process.pid}`;
     if (existsSync(this.outDir)) renameSync(this.outDir, old);

@@ -7,7 +7,7 @@ import type { Graph } from "../../src/ir/types.js";
 import { printGraph } from "../../src/ir/print.js";
 import type { WeightStore } from "../../src/weights/store.js";
 import { ARTIFACT_FORMAT, type Manifest, type WasmLayout } from "../../src/runtime/manifest.js";
-import { ArtifactWriter } from "../artifact.js";
+import { ArtifactWriter, portableGraph } from "../artifact.js";
 import { compiledPrecisions, precisionsByKey, signature } from "../compiled.js";
 import type { Backend, CompileOptions, CompileResult } from "../backend.js";
 import { WEIGHTS_OFFSET, layoutWeights, packTable, tableForm, writeShard, writeWeightsBlob } from "./layout.js";
@@ -97,7 +97,7 @@ export const wasmBackend: Backend = {
       for (const shard of layout.shards) writeShard(out.path(shardFile(shard.name)), shard, weights);
       if (opts.emitText) {
         out.write("model.wat", single.text);
-        out.write("final.ir", printGraph(graph));
+        out.write("final.ir", printGraph(portableGraph(graph)));
       }
       const names = [
         "model.wasm",
@@ -115,7 +115,7 @@ export const wasmBackend: Backend = {
         model: signature(graph),
         precision: precisionsByKey(graph, WASM_TARGET.precisions),
         files: out.files(),
-        ir: graph,
+        ir: portableGraph(graph),
         wasm,
         ...(shards ? { shards } : {}),
         ...(storeSection ? { store: storeSection } : {}),

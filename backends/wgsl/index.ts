@@ -12,7 +12,7 @@ import { printGraph } from "../../src/ir/print.js";
 import { withTableParts } from "../../src/weights/parts.js";
 import type { WeightStore } from "../../src/weights/store.js";
 import { ARTIFACT_FORMAT, type Manifest } from "../../src/runtime/manifest.js";
-import { ArtifactWriter } from "../artifact.js";
+import { ArtifactWriter, portableGraph } from "../artifact.js";
 import { compiledPrecisions, precisionsByKey, signature } from "../compiled.js";
 import { shardEntries } from "../shards.js";
 import type { Backend, CompileOptions, CompileResult } from "../backend.js";
@@ -130,7 +130,7 @@ export async function compileWgsl(
       writeWeightsFile(out.path(w.file!), [w], placed.offsets, w.bytes);
       names.push(w.file!);
     }
-    if (opts.emitText) write("final.ir", printGraph(graph));
+    if (opts.emitText) write("final.ir", printGraph(portableGraph(graph)));
     for (const n of names) out.seal(n);
     const storeSection = staged.length ? writeStore(out, staged, weights, WGSL_ROWS, staged[0]!.stagingRows) : undefined;
     const manifest: Manifest = {
@@ -140,7 +140,7 @@ export async function compileWgsl(
       model: signature(graph),
       precision: precisionsByKey(graph, WGSL_TARGET.precisions),
       files: out.files(),
-      ir: graph,
+      ir: portableGraph(graph),
       wgsl: wgslLayout(lowered, placed.offsets, limits),
       ...(lowered.weights.some((w) => w.file) ? { shards: shardEntries(kernels, (name) => ({ buffer: `part.${name}` })) } : {}),
       ...(storeSection ? { store: storeSection } : {}),

@@ -5,6 +5,7 @@
 // rounded division, FBGEMM dequantization) that keep integer paths exact.
 
 import type { Node, Span } from "../../src/ir/types.js";
+import { bareFile } from "../artifact.js";
 
 /** Invocations per workgroup of every 1-D kernel (within WebGPU's compatibility-mode limit of 128). */
 export const WG = 64;
@@ -46,11 +47,8 @@ export const PARAMS = `struct Params { batch: u32, ids: u32, pad0: u32, pad1: u3
 
 fn rn(v: f32) -> f32 { return bitcast<f32>(bitcast<u32>(v) | params.pad0); }`;
 
-/** A node's source line, by the model file's name only: a path would tie the shader's bytes to the build folder. */
-const where = (s: Span): string => {
-  const file = s.file.split(/[\\/]/).pop() ?? "";
-  return s.line > 0 ? `${file}:${s.line}` : file;
-};
+/** A node's source line, by the model file's name only (bareFile). */
+const where = (s: Span): string => (s.line > 0 ? `${bareFile(s.file)}:${s.line}` : bareFile(s.file));
 
 /** The header comment: what the shader computes and which IR nodes (with source lines) it came from. */
 export function header(shader: string, summary: string, nodes: readonly Node[]): string {

@@ -29,6 +29,8 @@ const filesOf = (dir: string): string[] =>
 
 const CASES: [string, string[]][] = [
   ["wasm", ["--target", "wasm"]],
+  ["wasm with model.wat and final.ir", ["--target", "wasm", "--emit-text"]],
+  ["wgsl with final.ir", ["--target", "wgsl", "--emit-text"]],
   ["wgsl", ["--target", "wgsl"]],
   ["wasm, split and store-placed tables", ["--target", "wasm", ...SHARDED_AND_STORED]],
   ["wgsl, split and store-placed tables", ["--target", "wgsl", ...SHARDED_AND_STORED]],
