@@ -10,17 +10,9 @@ import { join } from "node:path";
 import { expect } from "vitest";
 import { rmc, tempDir } from "../cli/helpers.js";
 
-export const SMALL_MODEL = `model small {
-  input dense: f32[3]
-  input sparse: bags[2]
-  table a: embedding(dim: 4, rows: 7, ids: clamp)
-  table b: embedding(dim: 4, rows: 5, ids: modulo)
-  pa = embedding_bag(a, sparse[0])
-  pb = embedding_bag(b, sparse[1])
-  top = mlp(concat(dense, pa, pb), [8, 1], act: relu, final: sigmoid)
-  output ctr = top
-}
-`;
+/** The small two-table model (ids clamp and modulo): the fuzz fixture's, so both probe one model. */
+import { FIXTURE_MODEL } from "../../bench/fuzz/fixture.js";
+export const SMALL_MODEL = FIXTURE_MODEL;
 
 /** A compiled small model: its folder, model file, weights and data (`rows` labelled samples). */
 export interface SmallArtifact {
