@@ -9,6 +9,11 @@
 
 import binaryen from "binaryen";
 
+/** The one C-API entry point rmc calls directly (binaryen.js has no wrapper for relaxed-SIMD ternaries). */
+interface CApi {
+  _BinaryenSIMDTernary(module: number, op: number, a: number, b: number, c: number): number;
+}
+
 /** A binaryen expression reference. Use each one exactly once. */
 export type Expr = number;
 /** Wasm value types rmc's kernels use. */
@@ -129,6 +134,8 @@ const INLINE_FUNCTION_LIMIT = 256;
 export interface ModuleOptions {
   /** Import a shared memory (for worker threads); needs the Atomics feature. */
   sharedMemory: boolean;
+  /** Allow relaxed-SIMD instructions (`f32x4.relaxed_madd`, `i32x4.relaxed_dot_i8x16_i7x16_add_s`): the relaxed variant. */
+  relaxed?: boolean;
 }
 
 /** How a generated module is emitted. */
@@ -172,10 +179,16 @@ export class WasmModule {
       binaryen.Features.SignExt |
       binaryen.Features.NontrappingFPToInt;
     if (opts.sharedMemory) features |= binaryen.Features.Atomics;
+    if (opts.relaxed) features |= binaryen.Features.RelaxedSIMD;
     this.raw.setFeatures(features);
     // A shared memory must declare a maximum; 65536 pages is the whole 4 GiB of wasm32.
     this.raw.setMemory(1, 65536, null, [], opts.sharedMemory);
     this.raw.addMemoryImport("0", "env", "memory", opts.sharedMemory);
+  }
+
+  /** Whether this module may use relaxed-SIMD instructions (kernels choose their forms by it). */
+  get relaxed(): boolean {
+    return this.opts.relaxed === true;
   }
 
   /** Imports `env.<name>` as a function `(f32) -> f32` (host math helpers). */
@@ -325,6 +338,22 @@ export class WasmModule {
   /** `f32x4.eq` (all-ones lanes where equal; false for NaN) */ eqX4 = (a: Expr, b: Expr): Expr => this.raw.f32x4.eq(a, b);
   /** `f32x4.pmin`: b < a ? b : a (a NaN in `a` stays) */ pminX4 = (a: Expr, b: Expr): Expr => this.raw.f32x4.pmin(a, b);
   /** `f32x4.pmax`: a < b ? b : a (a NaN in `a` stays) */ pmaxX4 = (a: Expr, b: Expr): Expr => this.raw.f32x4.pmax(a, b);
+  // binaryen.js wraps no relaxed-SIMD ops: they are built through its C API (BinaryenSIMDTernary).
+  /** `f32x4.relaxed_madd`: a·b + c, fused (one rounding) or not, as the engine chooses; relaxed modules only */ relaxedMaddX4 = (
+    a: Expr,
+    b: Expr,
+    c: Expr,
+  ): Expr => this.ternary(binaryen.RelaxedMaddVecF32x4, a, b, c);
+  /**
+   * `i32x4.relaxed_dot_i8x16_i7x16_add_s`: lane i = c[i] + Σ_{k<4} a[4i+k]·b[4i+k],
+   * a signed bytes, b bytes that must lie in 0..127 (then every engine gives
+   * the exact sum); relaxed modules only.
+   */
+  relaxedDotI8I7Add = (a: Expr, b: Expr, c: Expr): Expr => this.ternary(binaryen.RelaxedDotI8x16I7x16AddSToVecI32x4, a, b, c);
+  private ternary(op: number, a: Expr, b: Expr, c: Expr): Expr {
+    if (!this.relaxed) throw new Error("internal: a relaxed-SIMD instruction in a module without the relaxed-simd feature");
+    return (binaryen as unknown as CApi)._BinaryenSIMDTernary(this.raw.ptr, op, a, b, c);
+  }
   /** `f32x4.extract_lane` */ lane = (v: Expr, i: number): Expr => this.raw.f32x4.extract_lane(v, i);
 
   // ---- control ----
