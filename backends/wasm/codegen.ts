@@ -35,15 +35,16 @@ export function hostImports(sched: Schedule): string[] {
   return ["sigmoid", "tanh"].filter((fn) => sched.steps.some((s) => s.op === fn || s.act === fn));
 }
 
-/** Generates the module; `shared` selects the variant that imports a shared memory (worker threads); `profile` keeps kernels as named functions. */
+/** Generates the module; `shared` selects the twin that imports a shared memory (worker threads), `relaxed` the relaxed-SIMD variant; `profile` keeps kernels as named functions. */
 export function generateModule(
   graph: Graph,
   sched: Schedule,
   layout: WeightLayout,
   plan: MemoryPlan,
-  opts: { shared: boolean; optimize: boolean; profile?: boolean },
+  opts: { shared: boolean; optimize: boolean; profile?: boolean; relaxed?: boolean },
 ): Generated {
-  return WasmModule.generate({ sharedMemory: opts.shared, optimize: opts.optimize, keepFunctions: opts.profile === true }, (w) => {
+  const moduleOpts = { sharedMemory: opts.shared, relaxed: opts.relaxed === true, optimize: opts.optimize, keepFunctions: opts.profile === true };
+  return WasmModule.generate(moduleOpts, (w) => {
     for (const fn of hostImports(sched)) w.importUnaryF32(fn);
     const types = new Map<string, TensorType>();
     for (const i of graph.inputs) if (i.type.kind === "tensor") types.set(i.name, i.type);

@@ -1,5 +1,6 @@
 // The WebAssembly backend: final IR + weights → dist/ with model.wasm (and a
-// shared-memory twin for worker threads), weights.bin, manifest.json and, on
+// shared-memory twin for worker threads), its relaxed-SIMD variant
+// model-relaxed.wasm (and twin), weights.bin, manifest.json and, on
 // request, model.wat and final.ir. Pipeline: schedule (ops, epilogue folding)
 // → layout (weights) → plan (workspace) → codegen, then -O3 and validation.
 
@@ -28,6 +29,23 @@ const WASM_ROWS: RowCodec = {
   rows: (decl, precision, tensor) => packTable(tensor, tableForm(decl, precision)),
 };
 
+/**
+ * The code variants every artifact carries, fastest first (the manifest's
+ * `wasm.variants`): relaxed SIMD (f32x4.relaxed_madd in the f32 GEMM and the
+ * dot interaction, the i8·i7 dot in int8a7 layers) and the portable SIMD128
+ * code. The runtime runs the first the engine validates.
+ */
+const VARIANTS = [
+  {
+    name: "relaxed-simd",
+    module: "model-relaxed.wasm",
+    threadsModule: "model-relaxed-threads.wasm",
+    features: ["simd128", "relaxed-simd"],
+    relaxed: true,
+  },
+  { name: "simd128", module: "model.wasm", threadsModule: "model-threads.wasm", features: ["simd128"], relaxed: false },
+];
+
 /** Rejects precisions the kernels do not implement, naming each place. */
 function checkPrecisions(graph: Graph): void {
   const bad = compiledPrecisions(graph, WASM_TARGET.precisions).filter((c) => !c.allowed.includes(c.precision));
@@ -55,8 +73,12 @@ export const wasmBackend: Backend = {
     const layout = layoutWeights(kernels, sched.steps);
     const plan = planMemory(kernels, sched);
     const profile = opts.features.includes("profile");
-    const single = generateModule(kernels, sched, layout, plan, { shared: false, optimize: true, profile });
-    const threaded = generateModule(kernels, sched, layout, plan, { shared: true, optimize: true, profile });
+    // Four modules: the portable SIMD128 code and the relaxed-SIMD variant, each with its shared-memory twin for worker threads.
+    const modules = VARIANTS.flatMap((v) => [
+      { name: v.module, code: generateModule(kernels, sched, layout, plan, { shared: false, optimize: true, profile, relaxed: v.relaxed }) },
+      { name: v.threadsModule, code: generateModule(kernels, sched, layout, plan, { shared: true, optimize: true, profile, relaxed: v.relaxed }) },
+    ]);
+    const single = modules.find((m) => m.name === "model.wasm")!.code;
     // The layout goes into manifest.json and, as the `rmc.layout` section, into both modules: the runtime checks one against the other.
     const bagsSlots = [...plan.bags.entries()];
     const wasm: WasmLayout = {
@@ -76,6 +98,7 @@ export const wasmBackend: Backend = {
         outputs: graph.outputs.map((o) => ({ name: o.name, offset: plan.values.get(resolveAlias(sched.aliases, o.value))!.offset })),
       },
       features: ["simd128"],
+      variants: VARIANTS.map(({ name, module, threadsModule, features }) => ({ name, module, threadsModule, features })),
       imports: hostImports(sched),
       activationBytesPerSample: plan.activationBytes,
       ...(layout.staging.length
@@ -90,8 +113,7 @@ export const wasmBackend: Backend = {
     const shards = layout.shards.length ? shardEntries(kernels, (name) => ({ offset: layout.weights.get(name)!.offset })) : undefined;
     const out = new ArtifactWriter(opts.outDir);
     try {
-      out.write("model.wasm", withLayoutSection(single.binary, wasm, shards, signature(graph).inputs));
-      out.write("model-threads.wasm", withLayoutSection(threaded.binary, wasm, shards, signature(graph).inputs));
+      for (const m of modules) out.write(m.name, withLayoutSection(m.code.binary, wasm, shards, signature(graph).inputs));
       writeWeightsBlob(out.path("weights.bin"), layout, weights);
       // Each part of a split table streams into a file of its own, loaded into its address range on first use.
       for (const shard of layout.shards) writeShard(out.path(shardFile(shard.name)), shard, weights);
@@ -100,8 +122,7 @@ export const wasmBackend: Backend = {
         out.write("final.ir", printGraph(portableGraph(graph)));
       }
       const names = [
-        "model.wasm",
-        "model-threads.wasm",
+        ...modules.map((m) => m.name),
         "weights.bin",
         ...layout.shards.map((s) => shardFile(s.name)),
         ...(opts.emitText ? ["model.wat", "final.ir"] : []),

@@ -24,6 +24,15 @@ import { dict } from "../util/records.js";
 export interface InterpretOptions {
   /** "all": also every dense graph input and every node's value (by bare id), e.g. for calibration. Default "outputs". */
   keep?: "outputs" | "all";
+  /**
+   * Fused multiply-add mode: every f32 multiply-add of a dense layer's and a
+   * cross layer's matrix product and of the dot interaction is rounded once
+   * (fma), as the relaxed-SIMD Wasm variant computes it where the engine fuses
+   * `f32x4.relaxed_madd`. Default false: a rounding after the product and
+   * another after the sum, as the SIMD128 variant does. Integer paths are the
+   * same in both modes.
+   */
+  fma?: boolean;
 }
 
 /** The graph's outputs by output name, and with `keep: "all"` every dense value by id (bags inputs are not included). */
@@ -60,7 +69,7 @@ export function interpret(graph: Graph, weights: WeightStore, batch: Batch, opts
   if (values) for (const [id, slot] of env) if (!isBags(slot.value)) values.set(id, slot.value);
 
   graph.nodes.forEach((node, index) => {
-    const args = prepareNode(node, env, bound, size);
+    const args = prepareNode(node, env, bound, size, opts.fma === true);
     KERNELS[node.op as keyof typeof KERNELS](args);
     env.set(node.id, { type: args.outType, value: args.out });
     values?.set(node.id, args.out);
@@ -159,7 +168,7 @@ function checkOp(node: Node): { def: OpDef; attrs: Attrs } {
 }
 
 /** Resolves a node's operands, re-derives its type from the op table and allocates its output. */
-function prepareNode(node: Node, env: Map<string, Slot>, bound: Map<string, BoundWeight>, size: number): KernelArgs {
+function prepareNode(node: Node, env: Map<string, Slot>, bound: Map<string, BoundWeight>, size: number, fma: boolean): KernelArgs {
   const { def, attrs } = checkOp(node);
   const slots = node.inputs.filter(isValueRef).map((ref) => {
     const slot = env.get(refName(ref));
@@ -174,5 +183,15 @@ function prepareNode(node: Node, env: Map<string, Slot>, bound: Map<string, Boun
   if (node.type && !typesEqual(node.type, inferred.type))
     throw badNode(node, `is annotated ${formatType(node.type)} but its operands give ${formatType(inferred.type)}`);
   const outType: TensorType = inferred.type;
-  return { node, attrs, batch: size, values: slots.map((s) => s.value), types, weights, outType, out: new Float32Array(size * sampleWidth(outType)) };
+  return {
+    node,
+    attrs,
+    batch: size,
+    values: slots.map((s) => s.value),
+    types,
+    weights,
+    outType,
+    out: new Float32Array(size * sampleWidth(outType)),
+    fma,
+  };
 }

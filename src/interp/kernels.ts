@@ -10,7 +10,19 @@ import type { Node, Type } from "../ir/types.js";
 import { int8Linear, quantizeActivations, smoothMultipliers } from "../quant/dense.js";
 import { int8Weights, roundedWeights, runnableLayerPrecision } from "./precision.js";
 import { actOf, smoothOf, staticActScale } from "../ir/attrs.js";
-import { type Activation, type CrossWeights, activateInPlace, crossLayerBatch, dotF32, linearBatch, relu, sigmoid, tanh } from "./math.js";
+import {
+  type Activation,
+  type CrossWeights,
+  activateInPlace,
+  crossLayerBatch,
+  dotF32,
+  dotF32Fused,
+  linearBatch,
+  linearBatchFused,
+  relu,
+  sigmoid,
+  tanh,
+} from "./math.js";
 import { embeddingBagKernel } from "./embedding.js";
 import { type BoundWeight, type Kernel, type KernelArgs, sampleWidth, tensorOperand } from "./operands.js";
 
@@ -36,15 +48,17 @@ function denseLayer(
   outF: number,
   actScale: number | undefined,
   y: Float32Array,
+  fma: boolean,
 ): void {
   const p = runnableLayerPrecision(node, w.decl);
+  const linear = fma ? linearBatchFused : linearBatch;
   if (p === "int8") {
     const smooth = smoothOf(node);
     return int8Linear(x, batch, inF, int8Weights(w.tensor, smooth), outF, b?.dense(), actScale, y, smooth ? smoothMultipliers(smooth) : undefined);
   }
-  if (p === "fp32") return linearBatch(x, batch, inF, w.dense(), b?.dense(), outF, y);
+  if (p === "fp32") return linear(x, batch, inF, w.dense(), b?.dense(), outF, y);
   const r = p as "fp16" | "bf16";
-  linearBatch(x, batch, inF, roundedWeights(w.tensor, r), b ? roundedWeights(b.tensor, r) : undefined, outF, y);
+  linear(x, batch, inF, roundedWeights(w.tensor, r), b ? roundedWeights(b.tensor, r) : undefined, outF, y);
 }
 
 /**
@@ -61,7 +75,7 @@ function linearKernel(a: KernelArgs): void {
   const y = outScale === undefined ? a.out : new Float32Array(a.batch * out);
   const x = tensorOperand(a, 0);
   if (isCodes(a.types[0]!)) int8FromCodes(a.node, x, a.batch, inF, w!, b, out, y);
-  else denseLayer(a.node, x, a.batch, inF, w!, b, out, staticActScale(a.node), y);
+  else denseLayer(a.node, x, a.batch, inF, w!, b, out, staticActScale(a.node), y, a.fma);
   activateInPlace(actOf(a.node), y);
   if (outScale !== undefined) quantizeRows(y, a.batch, out, outScale, a.attrs.out_smooth as number[] | undefined, a.out);
 }
@@ -116,7 +130,7 @@ function mlpKernel(a: KernelArgs): void {
     const last = l === sizes.length - 1;
     const outF = sizes[l]!;
     const y = last ? a.out : new Float32Array(a.batch * outF);
-    denseLayer(a.node, x, a.batch, inF, a.weights[l * per]!, per === 2 ? a.weights[l * per + 1] : undefined, outF, undefined, y);
+    denseLayer(a.node, x, a.batch, inF, a.weights[l * per]!, per === 2 ? a.weights[l * per + 1] : undefined, outF, undefined, y, a.fma);
     activateInPlace((last ? a.attrs.final : a.attrs.act) as Activation, y);
     x = y;
     inF = outF;
@@ -178,13 +192,14 @@ function interactDot(a: KernelArgs, operands: number[], d: number): number {
   const self = a.attrs.self === true;
   const outW = sampleWidth(a.outType);
   const x = src[0]!;
+  const dot = a.fma ? dotF32Fused : dotF32;
   for (let b = 0; b < a.batch; b++) {
     for (let v = 0; v < vectors; v++) offset[v] = b * stride[v]! + within[v]!;
     let pos = b * outW;
     for (let k = 0; k < d; k++) a.out[pos++] = x[b * d + k]!;
     for (let i = self ? 0 : 1; i < vectors; i++) {
       const jEnd = self ? i : i - 1;
-      for (let j = 0; j <= jEnd; j++) a.out[pos++] = dotF32(src[i]!, offset[i]!, src[j]!, offset[j]!, d);
+      for (let j = 0; j <= jEnd; j++) a.out[pos++] = dot(src[i]!, offset[i]!, src[j]!, offset[j]!, d);
     }
   }
   return dotInteractionWidth(d, vectors, self);
@@ -208,14 +223,14 @@ function crossKernel(a: KernelArgs): void {
   let xl = x0;
   for (let l = 0; l < layers; l++) {
     const y = l === layers - 1 ? a.out : new Float32Array(a.batch * d);
-    crossLayerBatch(x0, xl, a.batch, d, crossWeights(a.node, a.weights.slice(l * per, (l + 1) * per), rank), y);
+    crossLayerBatch(x0, xl, a.batch, d, crossWeights(a.node, a.weights.slice(l * per, (l + 1) * per), rank), y, a.fma);
     xl = y;
   }
 }
 
 function crossLayerKernel(a: KernelArgs): void {
   const d = sampleWidth(a.types[0]!);
-  crossLayerBatch(tensorOperand(a, 0), tensorOperand(a, 1), a.batch, d, crossWeights(a.node, a.weights, a.attrs.rank as number), a.out);
+  crossLayerBatch(tensorOperand(a, 0), tensorOperand(a, 1), a.batch, d, crossWeights(a.node, a.weights, a.attrs.rank as number), a.out, a.fma);
   activateInPlace(actOf(a.node), a.out);
 }
 

@@ -99,6 +99,39 @@ export function linearBatch(
   }
 }
 
+/**
+ * a·b + c rounded once to f32 (fused multiply-add): the product of two f32 is
+ * exact in double and the sum is rounded to double, then to f32 — a second
+ * rounding that differs from a true f32 fma only when the double sum lies
+ * exactly halfway between two f32, which the relaxed variant's tolerance
+ * (docs/numerics.md) covers.
+ */
+export const fmaF32 = (a: number, b: number, c: number): number => f32(a * b + c);
+
+/** `dotF32` with every multiply-add fused: acc = fma(a[i], b[i], acc), from 0, in order. */
+export function dotF32Fused(a: Float32Array, aOff: number, b: Float32Array, bOff: number, n: number): number {
+  let acc = 0;
+  for (let i = 0; i < n; i++) acc = f32(a[aOff + i]! * b[bOff + i]! + acc);
+  return acc;
+}
+
+/** `linearBatch` with fused multiply-adds (FMA mode): each sum is `dotF32Fused`, the bias added last with one rounding. */
+export function linearBatchFused(
+  x: Float32Array,
+  batch: number,
+  inFeatures: number,
+  w: Float32Array,
+  bias: Float32Array | undefined,
+  outFeatures: number,
+  y: Float32Array,
+): void {
+  for (let b = 0; b < batch; b++)
+    for (let o = 0; o < outFeatures; o++) {
+      const acc = dotF32Fused(x, b * inFeatures, w, o * inFeatures, inFeatures);
+      y[b * outFeatures + o] = bias ? f32(acc + bias[o]!) : acc;
+    }
+}
+
 /** Weights of one DCNv2 cross layer: full `W [d,d]`, or low-rank `down [r,d]` and `up [d,r]`; `bias [d]`. */
 export type CrossWeights =
   { rank: 0; w: Float32Array; bias: Float32Array } | { rank: number; down: Float32Array; up: Float32Array; bias: Float32Array };
@@ -107,17 +140,28 @@ export type CrossWeights =
  * One DCNv2 cross layer over a batch: `y = x0 ⊙ (W xl + b) + xl`, with
  * `W xl + b` computed exactly as `linearBatch` (low-rank: `h = down xl` with no
  * bias, then `up h + b`), then per element `fround(fround(x0 * t) + xl)`.
+ * `fused`: the matrix products' multiply-adds are fused (FMA mode); the
+ * elementwise step is not (the Wasm kernel keeps it unfused in both variants).
  */
-export function crossLayerBatch(x0: Float32Array, xl: Float32Array, batch: number, d: number, cw: CrossWeights, y: Float32Array): void {
+export function crossLayerBatch(
+  x0: Float32Array,
+  xl: Float32Array,
+  batch: number,
+  d: number,
+  cw: CrossWeights,
+  y: Float32Array,
+  fused = false,
+): void {
+  const dot = fused ? dotF32Fused : dotF32;
   const t = new Float32Array(d);
   const h = "down" in cw ? new Float32Array(cw.rank) : undefined;
   for (let b = 0; b < batch; b++) {
     const base = b * d;
     if ("down" in cw) {
-      for (let r = 0; r < cw.rank; r++) h![r] = dotF32(xl, base, cw.down, r * d, d);
-      for (let o = 0; o < d; o++) t[o] = f32(dotF32(h!, 0, cw.up, o * cw.rank, cw.rank) + cw.bias[o]!);
+      for (let r = 0; r < cw.rank; r++) h![r] = dot(xl, base, cw.down, r * d, d);
+      for (let o = 0; o < d; o++) t[o] = f32(dot(h!, 0, cw.up, o * cw.rank, cw.rank) + cw.bias[o]!);
     } else {
-      for (let o = 0; o < d; o++) t[o] = f32(dotF32(xl, base, cw.w, o * d, d) + cw.bias[o]!);
+      for (let o = 0; o < d; o++) t[o] = f32(dot(xl, base, cw.w, o * d, d) + cw.bias[o]!);
     }
     for (let i = 0; i < d; i++) y[base + i] = f32(f32(x0[base + i]! * t[i]!) + xl[base + i]!);
   }

@@ -28,6 +28,8 @@ export interface KernelArgs {
   weights: readonly BoundWeight[];
   outType: TensorType;
   out: Float32Array;
+  /** Fused multiply-add mode (InterpretOptions.fma). */
+  fma: boolean;
 }
 
 /** A kernel fills `args.out`. */

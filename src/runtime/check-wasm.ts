@@ -48,6 +48,17 @@ export function wasmLayoutProblem(
   if (layout.threadsModule && !listed(layout.threadsModule)) return `wasm.threadsModule \`${layout.threadsModule}\` is not listed in \`files\``;
   if (!isStringList(layout.features)) return "wasm.features must be a list of Wasm feature names";
   if (!isStringList(layout.imports)) return "wasm.imports must be a list of names";
+  const variants: unknown = layout.variants;
+  if (variants !== undefined) {
+    if (!Array.isArray(variants) || variants.length === 0) return "wasm.variants must be a non-empty list";
+    for (const [i, v] of variants.entries()) {
+      const at = `wasm.variants[${i}]`;
+      if (!isObject(v) || typeof v.name !== "string" || !isStringList(v.features)) return `${at} needs a name and a list of features`;
+      if (!listed(v.module)) return `${at}.module must name a file listed in \`files\``;
+      if (typeof v.threadsModule !== "string" || (v.threadsModule && !listed(v.threadsModule)))
+        return `${at}.threadsModule must name a file listed in \`files\` (or be empty)`;
+    }
+  }
   const weights = layout.weights;
   if (!isObject(weights) || typeof weights.file !== "string" || !isAddress(weights.offset) || !isAddress(weights.bytes))
     return "wasm.weights needs file, offset and bytes (within 32-bit memory)";

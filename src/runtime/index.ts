@@ -8,10 +8,11 @@
 // one at a time, in call order.
 
 import { RmcError, error } from "../diagnostics/index.js";
-import type { InputSignature, Manifest, OutputSignature, WasmManifest } from "./manifest.js";
+import type { InputSignature, Manifest, OutputSignature, WasmVariant } from "./manifest.js";
 import { parseManifest } from "./check.js";
 import { RUNTIME_CODES as C } from "./codes.js";
 import { startEngine } from "./wasm/engine.js";
+import { chooseVariant } from "./wasm/variants.js";
 import { MANIFEST_FILE } from "./host/files.js";
 import { prepareBatch, type DenseOrBags, type PreparedBatch } from "./inputs.js";
 import { openArtifact } from "./host/open.js";
@@ -78,6 +79,13 @@ export interface LoadOptions {
    * still checked against the sizes and sha256 that manifest.json lists.
    */
   shards?: string | URL;
+  /**
+   * Wasm artifacts: the Wasm features the code may use, e.g. `["simd128"]` to
+   * run the portable variant on an engine that has relaxed SIMD too. Default:
+   * every feature this engine validates, so the fastest variant it accepts
+   * runs (`Model.variant` says which).
+   */
+  features?: readonly string[];
   /** Where the worker script is (default: wasm/worker.js beside this module); for bundlers and tests. */
   workerUrl?: URL;
   /** Tables placed outside memory: bytes of rows the store's cache keeps, as a number or `"512MiB"` (default 256 MiB). */
@@ -97,6 +105,8 @@ export interface Model {
   readonly gpu?: GpuInfo;
   readonly inputs: InputSignature[];
   readonly outputs: OutputSignature[];
+  /** Wasm models: the variant of the code that runs ("relaxed-simd" or "simd128"; see LoadOptions.features). */
+  readonly variant?: string;
   /** Threads a large batch is spread over (1 when workers are not available). */
   readonly threads: number;
   /** Names of the weight shards in memory so far (split tables' parts; see LoadOptions.preload). */
@@ -140,9 +150,12 @@ export async function load(dir: string | URL, opts: LoadOptions = {}): Promise<M
     return new LoadedModel(manifest, engine, await openStaging(manifest, files, engine, opts), engine.gpu);
   }
   const workerUrl = opts.workerUrl ?? new URL("./wasm/worker.js", import.meta.url);
-  const threads = await chooseThreads(manifest, opts, workerUrl);
-  const engine = await startEngine(files, manifest, { threads, batchCapacity, workerUrl, preload, ...(shardFiles ? { shardFiles } : {}) });
-  return new LoadedModel(manifest, engine, await openStaging(manifest, files, engine, opts));
+  if (opts.features !== undefined && !(Array.isArray(opts.features) && opts.features.every((f) => typeof f === "string")))
+    throw new RmcError(error(C.badOption, `load option \`features\` must be a list of Wasm feature names such as ["simd128"]`));
+  const variant = chooseVariant(manifest.wasm, opts.features);
+  const threads = await chooseThreads(variant, opts, workerUrl);
+  const engine = await startEngine(files, manifest, { threads, batchCapacity, workerUrl, preload, variant, ...(shardFiles ? { shardFiles } : {}) });
+  return new LoadedModel(manifest, engine, await openStaging(manifest, files, engine, opts), undefined, engine.variant);
 }
 
 const DEFAULT_CACHE_BYTES = 256 * 2 ** 20;
@@ -189,9 +202,9 @@ function checkCount(name: string, value: number | undefined): void {
  * threads module or the host cannot share memory with workers. A missing
  * worker script is an error only when threads were asked for explicitly.
  */
-async function chooseThreads(manifest: WasmManifest, opts: LoadOptions, workerUrl: URL): Promise<number> {
+async function chooseThreads(variant: WasmVariant, opts: LoadOptions, workerUrl: URL): Promise<number> {
   const wanted = opts.threads ?? (await coreCount());
-  if (wanted <= 1 || !manifest.wasm.threadsModule || !threadsSupported()) return 1;
+  if (wanted <= 1 || !variant.threadsModule || !threadsSupported()) return 1;
   if (opts.threads === undefined && !(await workerScriptAvailable(workerUrl))) return 1;
   return wanted;
 }
@@ -219,6 +232,7 @@ class LoadedModel implements Model {
     private readonly engine: ModelEngine,
     private readonly stager: Stager | undefined,
     readonly gpu?: GpuInfo,
+    readonly variant?: string,
   ) {
     this.inputs = manifest.model.inputs;
     this.outputs = manifest.model.outputs;

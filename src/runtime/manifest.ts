@@ -82,12 +82,28 @@ export interface WasmLayout {
   };
   /** Wasm features the code uses beyond the MVP, e.g. "simd128". */
   features: string[];
+  /**
+   * Every variant of the code, fastest first, each with the Wasm features it
+   * needs: the runtime runs the first one the engine validates
+   * (runtime/wasm/variants.ts). `module`/`threadsModule`/`features` above are
+   * the portable one (the last). Absent in artifacts with one variant.
+   */
+  variants?: WasmVariant[];
   /** Imports besides `env.memory`: host math helpers by name. */
   imports: string[];
   /** Planned peak of activation memory per sample, in bytes (for reports). */
   activationBytesPerSample: number;
   /** Staging tables: where each table placed outside memory is read from per call (its rows, filled by the runtime), by logical table name. */
   staging?: StagingArea[];
+}
+
+/** One variant of an artifact's code: its modules (single-threaded and shared-memory twin) and the Wasm features they need. */
+export interface WasmVariant {
+  /** "relaxed-simd" or "simd128". */
+  name: string;
+  module: string;
+  threadsModule: string;
+  features: string[];
 }
 
 /** The custom section of both Wasm modules of an artifact that records the layout their code was compiled for. */

@@ -69,15 +69,15 @@ window.noAdapter = async () => {
     return "navigator.gpu.requestAdapter() threw: " + e;
   }
 };
-window.runModel = async (dir, inputs) => {
+window.runModel = async (dir, inputs, features) => {
   const { load } = await import("/rt/src/runtime/index.js");
   const typed = {};
   for (const [name, v] of Object.entries(inputs))
     typed[name] = Array.isArray(v) ? Float32Array.from(v) : { lengths: Int32Array.from(v.lengths), values: Int32Array.from(v.values) };
-  const model = await load(new URL("/" + dir + "/", location.href), { threads: 1 });
+  const model = await load(new URL("/" + dir + "/", location.href), features ? { threads: 1, features } : { threads: 1 });
   try {
     const out = await model.predict(typed);
-    return { target: model.target, adapter: model.gpu?.adapter, outputs: Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Array.from(v)])) };
+    return { target: model.target, variant: model.variant, adapter: model.gpu?.adapter, outputs: Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Array.from(v)])) };
   } finally {
     await model.close();
   }
@@ -88,11 +88,16 @@ window.ready = true;
 /** What the page hands back from a run. */
 interface PageResult {
   target: string;
+  variant?: string;
   adapter?: string;
   outputs: Record<string, number[]>;
 }
 
-type PageGlobals = { ready?: boolean; noAdapter: () => Promise<string | null>; runModel: (dir: string, inputs: unknown) => Promise<PageResult> };
+type PageGlobals = {
+  ready?: boolean;
+  noAdapter: () => Promise<string | null>;
+  runModel: (dir: string, inputs: unknown, features?: string[]) => Promise<PageResult>;
+};
 
 describe.skipIf(skip)("the artifacts in headless Chromium", () => {
   let server: Server;
@@ -159,21 +164,34 @@ describe.skipIf(skip)("the artifacts in headless Chromium", () => {
   }
 
   /** Loads and runs the artifact in `dir` in the tab; whatever the runtime throws there fails the test, with the page's message. */
-  async function runIn(tab: Page, dir: "wasm" | "wgsl" | "ties", given: Record<string, unknown> = inputs): Promise<PageResult> {
+  async function runIn(tab: Page, dir: "wasm" | "wgsl" | "ties", given: Record<string, unknown> = inputs, features?: string[]): Promise<PageResult> {
     // Errors thrown in the page carry browser stack frames (http://127.0.0.1/...) that vitest cannot map: keep the message only.
     return tab
-      .evaluate(([d, x]) => (globalThis as unknown as PageGlobals).runModel(d, x), [dir, given] as const)
+      .evaluate(([d, x, f]) => (globalThis as unknown as PageGlobals).runModel(d, x, f), [dir, given, features] as const)
       .catch((e: Error) => {
         throw new Error(`the ${dir} artifact failed in the page: ${e.message.split("\n")[0]}`);
       });
   }
 
-  it("loads and runs the Wasm artifact, bit for bit equal to the interpreter", async () => {
+  it("loads and runs the Wasm artifact's SIMD128 code, bit for bit equal to the interpreter", async () => {
+    const { tab, errors } = await openTab();
+    const result = await runIn(tab, "wasm", inputs, ["simd128"]);
+    expect(errors).toEqual([]);
+    expect(result.target).toBe("wasm");
+    expect(result.variant).toBe("simd128");
+    expect(Float32Array.from(result.outputs.ctr!)).toEqual(want);
+  });
+
+  it("loads the relaxed-SIMD variant by default (Chromium validates it), equal to the interpreter's FMA mode", async () => {
     const { tab, errors } = await openTab();
     const result = await runIn(tab, "wasm");
     expect(errors).toEqual([]);
-    expect(result.target).toBe("wasm");
-    expect(Float32Array.from(result.outputs.ctr!)).toEqual(want);
+    expect(result.variant).toBe("relaxed-simd");
+    const got = Float32Array.from(result.outputs.ctr!);
+    const fused = interpret(graph, weights, batch, { fma: true }).outputs.ctr!;
+    // Within the relaxed variant's tolerance of both modes (docs/numerics.md); V8 on x64 fuses, so FMA mode exactly here.
+    for (let i = 0; i < got.length; i++) expect(Math.abs(got[i]! - want[i]!)).toBeLessThanOrEqual(1e-5);
+    expect(got).toEqual(fused);
   });
 
   it("loads and runs the WebGPU artifact on the browser's adapter, equal to the interpreter", async (ctx) => {

@@ -5,7 +5,8 @@
 // vectors of W (f32, or f16/bf16 widened exactly) and one broadcast x per
 // row. Each output is accumulated in k order starting from 0 and the bias is
 // added last, exactly as the reference interpreter does, so results are
-// bit-identical to it.
+// bit-identical to it. The relaxed variant accumulates with f32x4.relaxed_madd:
+// bit-identical to the interpreter's FMA mode where the engine fuses.
 
 import type { Expr, FunctionBuilder, Local, WasmModule } from "../module.js";
 import { PANEL, type PanelElement } from "../layout.js";
@@ -88,7 +89,11 @@ function rowTile(
   }
   for (let i = 0; i < rows; i++) {
     step.push(xs.set(w.loadSplat(xp.get(), i * rowBytes)));
-    for (let v = 0; v < vecs; v++) step.push(acc[i * vecs + v]!.set(w.addX4(acc[i * vecs + v]!.get(), w.mulX4(xs.get(), wv[v]!.get()))));
+    // The relaxed variant fuses each multiply-add where the engine can (one rounding instead of two).
+    for (let v = 0; v < vecs; v++) {
+      const a = acc[i * vecs + v]!;
+      step.push(a.set(w.relaxed ? w.relaxedMaddX4(xs.get(), wv[v]!.get(), a.get()) : w.addX4(a.get(), w.mulX4(xs.get(), wv[v]!.get()))));
+    }
   }
   step.push(xp.set(w.add(xp.get(), w.i32(4))), wp.set(w.add(wp.get(), w.i32(PANEL * wBytes))));
   const out: Expr[] = [

@@ -3,7 +3,8 @@
 // vectors into scratch as [d][F'] (F' = F rounded up to 4), so that the dots
 // of feature i with four features j..j+3 run as one f32x4 chain over d —
 // each lane still sums its own products in d order, bit-identical to the
-// reference interpreter — and writes x followed by the lower triangle. Tail
+// reference interpreter (its FMA mode for the relaxed variant, whose
+// multiply-adds are f32x4.relaxed_madd) — and writes x followed by the lower triangle. Tail
 // inputs (fuse-interaction: a concat folded in) are copied after that.
 
 import type { Expr, FunctionBuilder, Local, WasmModule } from "../module.js";
@@ -118,7 +119,10 @@ function dotTriangle(w: WasmModule, f: FunctionBuilder, spec: InteractSpec, ins:
     for (let r = 0; r < rows; r++) step.push(xs[r]!.set(w.loadSplat(w.add(tp.get(), w.shl(i.get(), w.i32(2))), r * 4)));
     for (let c = 0; c < n; c++) {
       step.push(t.set(w.load(w.add(tp.get(), w.shl(jj.get(), w.i32(2))), c * 16)));
-      for (let r = 0; r < rows; r++) step.push(acc[r * CHAINS + c]!.set(w.addX4(acc[r * CHAINS + c]!.get(), w.mulX4(xs[r]!.get(), t.get()))));
+      for (let r = 0; r < rows; r++) {
+        const a = acc[r * CHAINS + c]!;
+        step.push(a.set(w.relaxed ? w.relaxedMaddX4(xs[r]!.get(), t.get(), a.get()) : w.addX4(a.get(), w.mulX4(xs[r]!.get(), t.get()))));
+      }
     }
     step.push(tp.set(w.add(tp.get(), w.i32(fp * 4))));
     out.push(

@@ -52,9 +52,11 @@ async function artifactEngine(dir: string, args: ParsedArgs, cmd: string): Promi
     ...(threads !== undefined ? { threads } : {}),
     ...(typeof args.flags.cache === "string" ? { cache: args.flags.cache } : {}),
     ...(typeof args.flags.redis === "string" ? { redis: args.flags.redis } : {}),
+    ...(typeof args.flags.features === "string" ? { features: args.flags.features.split(",").map((f) => f.trim()) } : {}),
   });
+  const variant = model.variant ? `, ${model.variant} code` : "";
   return {
-    name: `${model.manifest.target} artifact, ${model.threads} thread${model.threads > 1 ? "s" : ""}`,
+    name: `${model.manifest.target} artifact, ${model.threads} thread${model.threads > 1 ? "s" : ""}${variant}`,
     graph: model.manifest.ir,
     predict: (batch) => model.predict(batch.inputs),
     close: () => model.close(),
@@ -112,6 +114,11 @@ export const run: Command = {
       passes: PIPELINE_FLAGS.passes!,
       plugin: PIPELINE_FLAGS.plugin!,
       threads: { type: "string", value: "N", doc: "artifacts: compute threads (default: all cores)" },
+      features: {
+        type: "string",
+        value: "LIST",
+        doc: "wasm artifacts: the Wasm features the code may use, e.g. simd128 (default: all this engine validates: the fastest variant runs)",
+      },
       cache: { type: "string", value: "SIZE", doc: "artifacts with tables in a store: bytes of rows to cache, e.g. 512MiB (default 256MiB)" },
       redis: { type: "string", value: "HOST:PORT,…", doc: "artifacts with tables in a Redis Cluster: its nodes" },
     },

@@ -22,6 +22,7 @@ export interface WasmInstance {
 interface WasmApi {
   Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   compile(bytes: Uint8Array): Promise<WasmModule>;
+  validate(bytes: Uint8Array): boolean;
   Module: { customSections(module: WasmModule, name: string): ArrayBuffer[] };
   instantiate(module: WasmModule, imports: object): Promise<WasmInstance>;
 }

@@ -6,7 +6,7 @@
 // itself while workers run the others, each in its own workspace.
 
 import { RmcError, error } from "../../diagnostics/index.js";
-import type { Manifest, WasmManifest } from "../manifest.js";
+import type { Manifest, WasmManifest, WasmVariant } from "../manifest.js";
 import { RUNTIME_CODES as C } from "../codes.js";
 import type { ArtifactFiles } from "../host/files.js";
 import { idsInSlice, type PreparedBatch } from "../inputs.js";
@@ -33,6 +33,8 @@ export interface EngineOptions {
   preload: ShardPreload;
   /** Where the shard files are read from (default: the artifact itself). */
   shardFiles?: ArtifactFiles;
+  /** The code variant to run (variants.ts `chooseVariant`). */
+  variant: WasmVariant;
 }
 
 /** Reads the code and weights, sets up memory and workers. */
@@ -40,8 +42,9 @@ export async function startEngine(files: ArtifactFiles, manifest: WasmManifest, 
   const layout = manifest.wasm;
   const { inputs, outputs } = manifest.model;
   const shared = options.threads > 1;
-  const codeFile = shared ? layout.threadsModule : layout.module;
-  const module = await compileCode(await files.readChecked(codeFile, manifest.files[codeFile]!), files.where(codeFile), layout.features);
+  const { variant } = options;
+  const codeFile = shared ? variant.threadsModule : variant.module;
+  const module = await compileCode(await files.readChecked(codeFile, manifest.files[codeFile]!), files.where(codeFile), variant.features);
   // The runtime writes and reads where the manifest says, the code where it was compiled to: they must be the same places.
   const mismatch = codeLayoutProblem(module, layout, manifest.shards, inputs);
   if (mismatch)
@@ -77,7 +80,7 @@ export async function startEngine(files: ArtifactFiles, manifest: WasmManifest, 
   const forward = await instantiate(module, memory, layout.imports, files.where(codeFile));
   const workspaces = new Workspaces(memory, layout, inputs, outputs, plan);
   const pool = shared ? await WorkerPool.start(options.workerUrl, options.threads - 1, { module, memory, imports: layout.imports }) : undefined;
-  return new Engine(manifest, workspaces, forward, pool, shards);
+  return new Engine(manifest, workspaces, forward, pool, shards, variant.name);
 }
 
 async function compileCode(bytes: Uint8Array, where: string, features: readonly string[]): Promise<WasmModule> {
@@ -113,6 +116,8 @@ export class Engine {
     private readonly forward: Forward,
     private pool: WorkerPool | undefined,
     readonly shards: ShardSet,
+    /** The name of the code variant running ("relaxed-simd", "simd128"). */
+    readonly variant: string,
   ) {}
 
   /** The staging areas of store-placed tables, as the code reads them. */

@@ -35,9 +35,14 @@ export async function compileTo(
   return dir;
 }
 
-/** Runs a Batch through a compiled artifact (single thread unless told otherwise). */
-export async function runArtifact(dir: string, batch: Batch, threads = 1): Promise<Record<string, Float32Array>> {
-  const model = await load(dir, threads > 1 ? { threads, workerUrl: testWorkerUrl() } : { threads });
+/**
+ * Runs a Batch through a compiled artifact (single thread unless told
+ * otherwise), on the portable SIMD128 code unless `features` allows more: the
+ * bit-for-bit tests hold whichever Node runs them (the relaxed variant's
+ * tests are test/relaxed/).
+ */
+export async function runArtifact(dir: string, batch: Batch, threads = 1, features: string[] = ["simd128"]): Promise<Record<string, Float32Array>> {
+  const model = await load(dir, threads > 1 ? { threads, features, workerUrl: testWorkerUrl() } : { threads, features });
   try {
     const inputs: Record<string, unknown> = {};
     for (const [name, v] of Object.entries(batch.inputs))
