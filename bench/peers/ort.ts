@@ -133,3 +133,4 @@ export const ortWebFp32 = ortPeer("ort-web-fp32", "ORT Web fp32", "web", "fp32")
 export const ortWebInt8 = ortPeer("ort-web-int8", "ORT Web int8", "web", "int8");
 export const ortWebPlan = ortPeer("ort-web-plan", "ORT Web auto plan", "web", "plan");
 export const ortNode = ortPeer("ort-node", "ORT Node fp32", "node", "fp32");
+export const ortNodeInt8 = ortPeer("ort-node-int8", "ORT Node int8", "node", "int8");

@@ -15,7 +15,7 @@ const END = "<!-- peers:end -->";
 const HEADING = "## Peers: rmc against ONNX Runtime, TF.js and the interpreter (issue 7)";
 
 /** CPU model (from /proc/cpuinfo where there is one), cores, memory, Node version. */
-export function machineLine(): string {
+export function machineLine(node = process.version): string {
   let model = cpus()[0]?.model ?? "unknown CPU";
   try {
     const m = /^model name\s*:\s*(.+)$/m.exec(readFileSync("/proc/cpuinfo", "utf8"));
@@ -23,7 +23,7 @@ export function machineLine(): string {
   } catch {
     // not Linux: os.cpus() has it
   }
-  return `${model}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`;
+  return `${model}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${node}`;
 }
 
 const fmt = (x: number | undefined): string => (x === undefined ? "—" : Math.round(x).toLocaleString("en-US"));
@@ -38,6 +38,16 @@ const RATIOS: [string, string, string][] = [
   ["fp32 / ORT Node", "rmc-fp32", "ort-node"],
   ["auto / ORT Node", "rmc-auto", "ort-node"],
   ["fp32 / interpreter", "rmc-fp32", "interp"],
+  ["fp32 / fp32 SIMD128", "rmc-fp32", "rmc-fp32-simd128"],
+  ["auto / fp32", "rmc-auto", "rmc-fp32"],
+  ["auto / ORT Node int8", "rmc-auto", "ort-node-int8"],
+];
+
+/** Issue 15's targets, one thread, at batch 64 and 512 (rmc's default load: the relaxed variant under Node 24). */
+const TARGETS_15: [string, string, string, number][] = [
+  ["rmc fp32 (relaxed) ≥ 0.9x ORT Node fp32", "rmc-fp32", "ort-node", 0.9],
+  ["rmc auto (relaxed) ≥ 1.3x rmc fp32 (relaxed)", "rmc-auto", "rmc-fp32", 1.3],
+  ["rmc auto (relaxed) ≥ 1.0x ORT Node int8", "rmc-auto", "ort-node-int8", 1.0],
 ];
 
 /** Issue 7's targets at batch 64: [statement, numerator, denominator, at least]. */
@@ -115,6 +125,32 @@ export function renderReport(results: ChildResult[], info: BuildInfo, meta: Meta
     const verdict = met === one.length ? "**met**" : met === 0 ? "**not met**" : `**met in ${met} of ${one.length} rows**`;
     const more = at64.filter((r) => r.threads > 1);
     out.push(`- ${what}: ${verdict} (${one.map(part).join("; ")})${more.length ? ` [${more.map(part).join("; ")}]` : ""}`);
+  }
+  out.push("\nIssue 15's targets, one thread, batch 64 and 512:\n");
+  for (const [what, a, b, atLeast] of TARGETS_15) {
+    const one = rows.filter((r) => r.threads === 1 && (r.batch === 64 || r.batch === 512) && r.rates[a] !== undefined && r.rates[b] !== undefined);
+    if (!one.length) {
+      out.push(`- ${what}: not measured in this run`);
+      continue;
+    }
+    const met = one.filter((r) => r.rates[a]! / r.rates[b]! >= atLeast).length;
+    const verdict = met === one.length ? "**met**" : met === 0 ? "**not met**" : `**met in ${met} of ${one.length} rows**`;
+    out.push(
+      `- ${what}: ${verdict} (${one.map((r) => `${r.ids} ids/bag, batch ${r.batch}: ${(r.rates[a]! / r.rates[b]!).toFixed(2)}x`).join("; ")})`,
+    );
+  }
+  // Thread scaling at batch 512: the same peer at 2 threads against 1, rows of the two processes.
+  for (const key of ["rmc-fp32", "rmc-auto"]) {
+    const pairs = rows
+      .filter((r) => r.threads === 2 && r.batch === 512 && r.rates[key] !== undefined)
+      .map((r2) => [r2, rows.find((r1) => r1.threads === 1 && r1.batch === 512 && r1.ids === r2.ids && r1.rates[key] !== undefined)] as const)
+      .filter(([, r1]) => r1 !== undefined);
+    if (!pairs.length) continue;
+    const label = ALL_PEERS.find((p) => p.key === key)!.label;
+    const scale = pairs.map(([r2, r1]) => r2.rates[key]! / r1!.rates[key]!);
+    out.push(
+      `- ${label}, 2 threads ≥ 1.7x 1 thread at batch 512: ${scale.every((x) => x >= 1.7) ? "**met**" : "**not met**"} (${pairs.map(([r2], i) => `${r2.ids} ids/bag: ${scale[i]!.toFixed(2)}x`).join("; ")})`,
+    );
   }
   return `${out.join("\n")}\n`;
 }
