@@ -15,7 +15,7 @@ import type { WeightStore } from "../weights/store.js";
 import { KERNELS } from "./kernels.js";
 import { tableAt } from "./precision.js";
 import { withTableParts } from "../weights/parts.js";
-import { precisionOf } from "../ir/attrs.js";
+import { nonNegativeValues, precisionOf } from "../ir/attrs.js";
 import { type BoundWeight, type KernelArgs, type Value, sampleWidth } from "./operands.js";
 import { checkBatchSize, checkInput } from "./inputs.js";
 import { dict } from "../util/records.js";
@@ -59,8 +59,9 @@ export function interpret(graph: Graph, weights: WeightStore, batch: Batch, opts
   const values = keepAll ? new Map<string, Float32Array>() : undefined;
   if (values) for (const [id, slot] of env) if (!isBags(slot.value)) values.set(id, slot.value);
 
+  const nonNegative = nonNegativeValues(graph);
   graph.nodes.forEach((node, index) => {
-    const args = prepareNode(node, env, bound, size);
+    const args = prepareNode(node, env, bound, size, nonNegative);
     KERNELS[node.op as keyof typeof KERNELS](args);
     env.set(node.id, { type: args.outType, value: args.out });
     values?.set(node.id, args.out);
@@ -159,7 +160,13 @@ function checkOp(node: Node): { def: OpDef; attrs: Attrs } {
 }
 
 /** Resolves a node's operands, re-derives its type from the op table and allocates its output. */
-function prepareNode(node: Node, env: Map<string, Slot>, bound: Map<string, BoundWeight>, size: number): KernelArgs {
+function prepareNode(
+  node: Node,
+  env: Map<string, Slot>,
+  bound: Map<string, BoundWeight>,
+  size: number,
+  nonNegative: ReadonlySet<string>,
+): KernelArgs {
   const { def, attrs } = checkOp(node);
   const slots = node.inputs.filter(isValueRef).map((ref) => {
     const slot = env.get(refName(ref));
@@ -174,5 +181,15 @@ function prepareNode(node: Node, env: Map<string, Slot>, bound: Map<string, Boun
   if (node.type && !typesEqual(node.type, inferred.type))
     throw badNode(node, `is annotated ${formatType(node.type)} but its operands give ${formatType(inferred.type)}`);
   const outType: TensorType = inferred.type;
-  return { node, attrs, batch: size, values: slots.map((s) => s.value), types, weights, outType, out: new Float32Array(size * sampleWidth(outType)) };
+  return {
+    node,
+    attrs,
+    batch: size,
+    values: slots.map((s) => s.value),
+    types,
+    weights,
+    outType,
+    out: new Float32Array(size * sampleWidth(outType)),
+    nonNegative,
+  };
 }

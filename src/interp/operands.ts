@@ -28,6 +28,8 @@ export interface KernelArgs {
   weights: readonly BoundWeight[];
   outType: TensorType;
   out: Float32Array;
+  /** Values of the graph known non-negative (src/ir/attrs.ts nonNegativeValues): int8a7 layers' zero points. */
+  nonNegative: ReadonlySet<string>;
 }
 
 /** A kernel fills `args.out`. */

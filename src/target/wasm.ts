@@ -30,7 +30,7 @@ export const WASM_TARGET: TargetInfo = {
   ops: KERNEL_OPS,
   precisions: {
     tables: ["fp32", "fp16", "int8", "int4", "int2"],
-    linear: ["fp32", "fp16", "bf16", "int8"],
+    linear: ["fp32", "fp16", "bf16", "int8", "int8a7"],
     cross_layer: ["fp32", "fp16", "bf16"],
   },
   // Wasm32: one linear memory of 4 GiB holds every weight and the workspaces.
