@@ -23,7 +23,7 @@ import { WasmModule, type Local } from "../../../backends/wasm/module.js";
 import { PANEL, formOf, packWeight } from "../../../backends/wasm/layout.js";
 import { emitI7Gemm, i7ScratchBytes } from "../../../backends/wasm/kernels/gemm-i7.js";
 import { Rng } from "../../../src/util/rng.js";
-import { canonical, compileTo, runArtifact } from "./helpers.js";
+import { canonical, compileTo, runArtifact, tempDir } from "./helpers.js";
 
 const rng = new Rng(715);
 
@@ -307,5 +307,30 @@ describe("compiled int8a7 models = interpreter, bit for bit (SIMD128 module)", (
     expect(want.ctr).not.toEqual(fp32.ctr);
     expect(await runArtifact(dir, batch, 1)).toEqual(want);
     expect(await runArtifact(dir, batch, 2)).toEqual(want);
+  });
+});
+
+describe("int8a7 where it does not apply: located errors", () => {
+  it("a static act_scale on an int8a7 layer, int8a7 on a cross layer or a table, and the wgsl backend", async () => {
+    const built = build(`model k {\n  input x: f32[6]\n  @precision(int8a7)\n  a = linear(x, 3)\n  output a\n}`, (g) => {
+      g.nodes.find((n) => n.op === "linear")!.attrs.act_scale = 0.05;
+    });
+    const batch = batchFor(built.source, 2, 1);
+    expect(() => interpret(built.graph, initWeights(built.source, { seed: 1, dist: "trained" }), batch)).toThrow(/int8a7.*static act_scale/);
+    const cross = parseModel(`model k {\n  input x: f32[6]\n  @precision(int8a7)\n  c = cross(x, layers: 1)\n  output c\n}`, "c.rmdl");
+    expect(cross.diagnostics.map((d) => `${d.span?.line}: ${d.message}`)).toContain("3: cross layers have no int8a7 form");
+    const table = parseModel(
+      `model k {\n  input s: bags[1]\n  @precision(int8a7)\n  table t: embedding(dim: 4, rows: 10)\n  e = embedding_bag(t, s)\n  output e\n}`,
+      "t.rmdl",
+    );
+    expect(table.diagnostics.some((d) => d.severity === "error" && d.span?.line === 3)).toBe(true);
+    const plain = build(`model k {\n  input x: f32[6]\n  @precision(int8a7)\n  a = linear(x, 3)\n  output a\n}`);
+    const { wgslBackend } = await import("../../../backends/wgsl/index.js");
+    const weights = initWeights(plain.source, { seed: 1, dist: "trained" });
+    const err = await wgslBackend
+      .compile(plain.graph, weights, { outDir: join(tempDir(), "w"), emitText: false, features: [], compilerVersion: "test" })
+      .catch((e: unknown) => e);
+    expect(String((err as Error).message)).toMatch(/wgsl backend cannot compile .* at int8a7/);
+    expect((err as { diagnostics?: { span?: { line: number } }[] }).diagnostics?.[0]?.span?.line).toBe(4);
   });
 });
