@@ -11,7 +11,8 @@ import type { MemoryPlan } from "./plan.js";
 import { resolveAlias, widthOf, type Schedule, type Step } from "../schedule.js";
 import { emitGemm } from "./kernels/gemm.js";
 import { emitInt8Gemm } from "./kernels/gemm-int8.js";
-import { staticActScale } from "../../src/ir/attrs.js";
+import { emitI7Gemm } from "./kernels/gemm-i7.js";
+import { a7ZeroOf, nonNegativeValues, staticActScale } from "../../src/ir/attrs.js";
 import { bagTables, emitEmbeddingBag } from "./kernels/embedding.js";
 import { emitInteract } from "./kernels/interact.js";
 import { emitConcat, emitCrossEpilogue, emitHostMap, emitRelu } from "./kernels/elementwise.js";
@@ -28,6 +29,8 @@ interface Context {
   layout: WeightLayout;
   plan: MemoryPlan;
   types: Map<string, TensorType>;
+  /** Values known non-negative (int8a7 layers' zero points, as the interpreter derives them). */
+  nonNegative: ReadonlySet<string>;
 }
 
 /** Host math the code imports (`env.sigmoid`, `env.tanh`), in a fixed order: for the ops, and for layers whose epilogue applies them. */
@@ -49,7 +52,7 @@ export function generateModule(
     const types = new Map<string, TensorType>();
     for (const i of graph.inputs) if (i.type.kind === "tensor") types.set(i.name, i.type);
     for (const n of graph.nodes) if (n.type?.kind === "tensor") types.set(n.id, n.type);
-    const ctx: Context = { w, graph, sched, layout, plan, types };
+    const ctx: Context = { w, graph, sched, layout, plan, types, nonNegative: nonNegativeValues(graph) };
     const calls = sched.steps.map((step, i) => emitStep(ctx, step, `k${i}_${step.op}`));
     w.func("forward", ["i32", "i32", "i32"], (f) => forwardBody(ctx, f, calls), true);
   });
@@ -112,7 +115,7 @@ function emitStep(ctx: Context, step: Step, name: string): Call {
 }
 
 /**
- * A linear layer: the f32/f16/bf16 GEMM or the int8 GEMM, relu in the
+ * A linear layer: the f32/f16/bf16 GEMM, the int8 or the int8a7 GEMM, relu in the
  * epilogue; sigmoid and tanh (host math) in a second pass over the output,
  * in place. Folded quantization (fold-quant) runs in the int8 GEMM.
  */
@@ -137,7 +140,14 @@ function linearCall(ctx: Context, step: Step, name: string): Call {
       ),
     );
   let call: Call;
-  if (step.precision === "int8") {
+  if (step.precision === "int8a7") {
+    const form = layout.weights.get(wt!)!.form;
+    if (form.kind !== "panels-i8q") throw new Error(`internal: ${wt} is not laid out as int8a7 panels`);
+    const at = addr(wt)!;
+    const zero = a7ZeroOf(step.node, ctx.nonNegative);
+    emitI7Gemm(w, name, { inF, outF, weights: at, scales: at + form.scalesAt, corr: at + form.corrAt, bias: addr(b), act: inner, zero });
+    call = ({ ptr, batch }) => [w.call(name, [ptr(step.reads[0]!), ptr(step.id), ptr(`${step.id}#scratch`), batch()])];
+  } else if (step.precision === "int8") {
     const form = layout.weights.get(wt!)!.form;
     if (form.kind !== "panels-i8") throw new Error(`internal: ${wt} is not laid out as int8 panels`);
     const spec = {

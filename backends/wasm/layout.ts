@@ -2,7 +2,8 @@
 // which form the kernels want it. Dense layers are packed into panels of
 // PANEL output columns (`[k][PANEL]`, zero-padded; f32, or f16/bf16 bit
 // patterns), so the GEMM loads one vector per column group per k; int8 layers
-// into k-pair panels for `i32x4.dot_i16x8_s`, followed by their scales;
+// into k-pair panels for `i32x4.dot_i16x8_s`, followed by their scales (int8a7
+// into k-quad panels, `panels-i8q`, with scales and zero-point corrections);
 // biases are padded to whole panels; tables keep one row per id, in f32 or
 // f16 (padded to whole vectors) or FBGEMM's row-wise int8/int4/int2 bytes.
 // The parts of split tables (split-tables) come last, each a shard with an
@@ -42,6 +43,7 @@ export type PanelElement = "f32" | "f16" | "bf16";
 export type WeightForm =
   | { kind: "panels"; rows: number; cols: number; element: PanelElement } // [out=rows, in=cols] → ceil(rows/PANEL) panels of [cols][PANEL]
   | { kind: "panels-i8"; rows: number; cols: number; scalesAt: number; smooth?: readonly number[]; mulAt?: number } // int8: panels of [ceil(cols/2)][PANEL][2] bytes of the (smoothed) weights, then f32 scales (padded to panels) at byte scalesAt; a smoothed layer then has its activation multipliers 1/s (f32, padded to 4) at byte mulAt
+  | { kind: "panels-i8q"; rows: number; cols: number; scalesAt: number; corrAt: number } // int8a7: panels of [ceil(cols/4)][PANEL][4] bytes, then f32 scales and i32 −64·Σw at byte scalesAt and corrAt (each padded to panels)
   | { kind: "vector"; length: number; round: "fp32" | "fp16" | "bf16" } // bias (values rounded to `round`), padded to whole panels
   | { kind: "table"; rows: number; dim: number; format: TableFormat; rowBytes: number; range: RowRange } // range: how n-bit rows were given their scale and bias
   | { kind: "ids"; ids: readonly number[]; tableRows: number }; // a hot part's table rows, ascending, in hotIdsBytes's form (a rank bitmap, or the blocked list of u16 or i32 by tableRows)
@@ -149,6 +151,8 @@ const align = (n: number, a: number): number => Math.ceil(n / a) * a;
 const panels = (rows: number): number => Math.ceil(rows / PANEL);
 /** Bytes of one k-pair of an int8 panel: PANEL outputs × 2 inputs. */
 export const I8_PAIR_BYTES = PANEL * 2;
+/** Bytes of one k-group of an int8a7 panel: PANEL outputs × 4 inputs. */
+export const I8Q_GROUP_BYTES = PANEL * 4;
 
 /**
  * Bytes from one table row to the next. fp32/fp16 rows are padded to whole
@@ -168,7 +172,7 @@ export const tableForm = (decl: WeightDecl, precision: string): Extract<WeightFo
   formOf(decl, precision) as Extract<WeightForm, { kind: "table" }>;
 
 /** The form a weight takes at `precision`: tables keep rows, matrices become panels (f32/f16/bf16 or int8), vectors padded. */
-function formOf(decl: WeightDecl, precision: string, smooth?: readonly number[]): WeightForm {
+export function formOf(decl: WeightDecl, precision: string, smooth?: readonly number[]): WeightForm {
   const [rows, cols] = decl.shape as [number, number];
   if (decl.role === "table")
     return {
@@ -180,6 +184,10 @@ function formOf(decl: WeightDecl, precision: string, smooth?: readonly number[])
       range: rowRangeOf(decl),
     };
   if (decl.shape.length === 1) return { kind: "vector", length: rows, round: precision === "fp16" || precision === "bf16" ? precision : "fp32" };
+  if (precision === "int8a7") {
+    const scalesAt = panels(rows) * Math.ceil(cols / 4) * I8Q_GROUP_BYTES;
+    return { kind: "panels-i8q", rows, cols, scalesAt, corrAt: scalesAt + panels(rows) * PANEL * 4 };
+  }
   if (precision === "int8") {
     const scalesAt = panels(rows) * Math.ceil(cols / 2) * I8_PAIR_BYTES;
     return { kind: "panels-i8", rows, cols, scalesAt, ...(smooth ? { smooth, mulAt: scalesAt + panels(rows) * PANEL * 4 } : {}) };
@@ -190,6 +198,7 @@ function formOf(decl: WeightDecl, precision: string, smooth?: readonly number[])
 function formBytes(f: WeightForm): number {
   if (f.kind === "panels") return panels(f.rows) * PANEL * f.cols * (f.element === "f32" ? 4 : 2);
   if (f.kind === "panels-i8") return f.scalesAt + panels(f.rows) * PANEL * 4 + (f.smooth ? align(f.cols, 4) * 4 : 0);
+  if (f.kind === "panels-i8q") return f.corrAt + panels(f.rows) * PANEL * 4;
   if (f.kind === "vector") return panels(f.length) * PANEL * 4;
   if (f.kind === "ids") return hotIdsBytes(f.ids, f.tableRows).byteLength;
   return f.rows * f.rowBytes;
@@ -344,6 +353,7 @@ export function* packWeight(w: PlacedWeight, store: WeightStore): Generator<Uint
   if (f.kind === "panels") yield packPanels(t.toFloat32(), f.rows, f.cols, f.element);
   else if (f.kind === "panels-i8")
     yield* packInt8Panels(f.smooth ? smoothWeights(t.toFloat32(), f.rows, f.cols, f.smooth) : t.toFloat32(), f.rows, f.cols, f.smooth);
+  else if (f.kind === "panels-i8q") yield* packI8QPanels(t.toFloat32(), f.rows, f.cols);
   else if (f.kind === "vector") {
     const out = new Float32Array(panels(f.length) * PANEL);
     const src = t.toFloat32();
@@ -389,6 +399,32 @@ function* packInt8Panels(src: Float32Array, rows: number, cols: number, smooth?:
     mul.set(smoothMultipliers(smooth));
     yield new Uint8Array(mul.buffer);
   }
+}
+
+/**
+ * int8a7 weights (the int8 quantizer's) for 4-input dots: per panel and per
+ * group of inputs 4g..4g+3, 32 bytes: outputs 0-3 then 4-7, each output's 4
+ * weights adjacent, so one v128 holds 4 outputs × 4 inputs (kernels/gemm-i7.ts).
+ * Inputs past `cols` are zero weights. Then the f32 scales and the i32
+ * corrections −64·Σ_k q[o,k], each padded to whole panels.
+ */
+function* packI8QPanels(src: Float32Array, rows: number, cols: number): Generator<Uint8Array> {
+  const { q, scales } = quantizeInt8Weights(src, rows, cols);
+  const groups = Math.ceil(cols / 4);
+  const out = new Int8Array(panels(rows) * groups * I8Q_GROUP_BYTES);
+  const corr = new Int32Array(panels(rows) * PANEL);
+  for (let r = 0; r < rows; r++) {
+    const base = Math.floor(r / PANEL) * groups * I8Q_GROUP_BYTES + (r % PANEL) * 4;
+    for (let k = 0; k < cols; k++) {
+      out[base + (k >> 2) * I8Q_GROUP_BYTES + (k & 3)] = q[r * cols + k]!;
+      corr[r] = corr[r]! - 64 * q[r * cols + k]!;
+    }
+  }
+  const padded = new Float32Array(panels(rows) * PANEL);
+  padded.set(scales);
+  yield new Uint8Array(out.buffer);
+  yield new Uint8Array(padded.buffer);
+  yield new Uint8Array(corr.buffer);
 }
 
 /** A table's rows in its format: f32 or f16 padded to vectors, or FBGEMM row-wise bytes (a prequantized tensor's own bytes). */

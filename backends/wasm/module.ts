@@ -324,6 +324,9 @@ export class WasmModule {
   /** `i32x4.dot_i16x8_s`: lane i = a[2i]·b[2i] + a[2i+1]·b[2i+1] */ dotI16x8 = (a: Expr, b: Expr): Expr => this.raw.i32x4.dot_i16x8_s(a, b);
   /** `i32x4.extend_low_i16x8_u` */ extendLowU16 = (a: Expr): Expr => this.raw.i32x4.extend_low_i16x8_u(a);
   /** `i16x8.narrow_i32x4_s` */ narrowI32x4 = (a: Expr, b: Expr): Expr => this.raw.i16x8.narrow_i32x4_s(a, b);
+  /** `i8x16.narrow_i16x8_u` */ narrowU8x16 = (a: Expr, b: Expr): Expr => this.raw.i8x16.narrow_i16x8_u(a, b);
+  /** `i16x8.extend_low_i8x16_u` */ extendLowU8 = (a: Expr): Expr => this.raw.i16x8.extend_low_i8x16_u(a);
+  /** `i32.store8` */ storeI8 = (ptr: Expr, value: Expr, offset = 0): Expr => this.raw.i32.store8(offset, 1, ptr, value);
   /** `f32x4.convert_i32x4_s` */ convertI32x4 = (a: Expr): Expr => this.raw.f32x4.convert_i32x4_s(a);
   /** `v128.and` */ and = (a: Expr, b: Expr): Expr => this.raw.v128.and(a, b);
   /** `v128.or` */ or = (a: Expr, b: Expr): Expr => this.raw.v128.or(a, b);

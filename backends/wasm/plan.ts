@@ -13,6 +13,7 @@ import type { Graph, Node, TensorType } from "../../src/ir/types.js";
 import type { Schedule, Step } from "../schedule.js";
 import { resolveAlias, widthOf } from "../schedule.js";
 import { int8ScratchBytes } from "./kernels/gemm-int8.js";
+import { i7ScratchBytes } from "./kernels/gemm-i7.js";
 
 /** Diagnostic code: the memory plan written in the IR cannot be used. */
 export const E_IR_PLAN = "E1808" satisfies Code;
@@ -50,6 +51,7 @@ export interface MemoryPlan {
 /** Extra per-sample scratch a step needs (cross layers keep W·x before the epilogue; int8 layers their quantized input rows). */
 function scratchOf(step: Step, types: Map<string, TensorType>): number {
   const input = types.get(step.reads[0]!);
+  if (step.op === "linear" && step.precision === "int8a7") return i7ScratchBytes(widthOf(input!));
   if (step.op === "linear" && step.precision === "int8") return input?.dtype === "i8" ? 0 : int8ScratchBytes(widthOf(input!));
   if (step.op !== "cross_layer") return 0;
   const d = widthOf(step.node.type as TensorType);

@@ -269,10 +269,10 @@ function lowerStatement(ctx: LowerCtx, item: AssignItem | OutputItem, pin: Pin |
       pin.span,
       "pin the statement that makes the node",
     );
-  if (pin && pin.precision === "int8" && made.some((n) => n.op === "cross" || n.op === "cross_layer"))
+  if (pin && (pin.precision === "int8" || pin.precision === "int8a7") && made.some((n) => n.op === "cross" || n.op === "cross_layer"))
     ctx.error(
       CODES.pinConflict,
-      "cross layers have no int8 form",
+      `cross layers have no ${pin.precision} form`,
       pin.span,
       "cross layers take fp32, fp16 or bf16; pin the linear layers (or their mlp) for int8",
     );

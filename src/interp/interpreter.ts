@@ -15,7 +15,7 @@ import type { WeightStore } from "../weights/store.js";
 import { KERNELS } from "./kernels.js";
 import { tableAt } from "./precision.js";
 import { withTableParts } from "../weights/parts.js";
-import { precisionOf } from "../ir/attrs.js";
+import { nonNegativeValues, precisionOf } from "../ir/attrs.js";
 import { type BoundWeight, type KernelArgs, type Value, sampleWidth } from "./operands.js";
 import { checkBatchSize, checkInput } from "./inputs.js";
 import { dict } from "../util/records.js";
@@ -68,8 +68,9 @@ export function interpret(graph: Graph, weights: WeightStore, batch: Batch, opts
   const values = keepAll ? new Map<string, Float32Array>() : undefined;
   if (values) for (const [id, slot] of env) if (!isBags(slot.value)) values.set(id, slot.value);
 
+  const nonNegative = nonNegativeValues(graph);
   graph.nodes.forEach((node, index) => {
-    const args = prepareNode(node, env, bound, size, opts.fma === true);
+    const args = prepareNode(node, env, bound, size, nonNegative, opts.fma === true);
     KERNELS[node.op as keyof typeof KERNELS](args);
     env.set(node.id, { type: args.outType, value: args.out });
     values?.set(node.id, args.out);
@@ -168,7 +169,14 @@ function checkOp(node: Node): { def: OpDef; attrs: Attrs } {
 }
 
 /** Resolves a node's operands, re-derives its type from the op table and allocates its output. */
-function prepareNode(node: Node, env: Map<string, Slot>, bound: Map<string, BoundWeight>, size: number, fma: boolean): KernelArgs {
+function prepareNode(
+  node: Node,
+  env: Map<string, Slot>,
+  bound: Map<string, BoundWeight>,
+  size: number,
+  nonNegative: ReadonlySet<string>,
+  fma: boolean,
+): KernelArgs {
   const { def, attrs } = checkOp(node);
   const slots = node.inputs.filter(isValueRef).map((ref) => {
     const slot = env.get(refName(ref));
@@ -193,5 +201,6 @@ function prepareNode(node: Node, env: Map<string, Slot>, bound: Map<string, Boun
     outType,
     out: new Float32Array(size * sampleWidth(outType)),
     fma,
+    nonNegative,
   };
 }

@@ -7,9 +7,9 @@
 
 import { type OpName, dotInteractionWidth } from "../ir/ops.js";
 import type { Node, Type } from "../ir/types.js";
-import { int8Linear, quantizeActivations, smoothMultipliers } from "../quant/dense.js";
+import { type A7Zero, int8Linear, int8a7Linear, quantizeActivations, smoothMultipliers } from "../quant/dense.js";
 import { int8Weights, roundedWeights, runnableLayerPrecision } from "./precision.js";
-import { actOf, smoothOf, staticActScale } from "../ir/attrs.js";
+import { a7ZeroOf, actOf, smoothOf, staticActScale } from "../ir/attrs.js";
 import {
   type Activation,
   type CrossWeights,
@@ -36,7 +36,8 @@ const elementwise =
 /**
  * One dense layer at its precision: fp32 as `linearBatch`; fp16/bf16 the same
  * on weights and bias rounded once; int8 per docs/numerics.md (`int8Linear`,
- * static activation scale `actScale` or dynamic per row).
+ * static activation scale `actScale` or dynamic per row); int8a7 with zero
+ * point `zero` (`int8a7Linear`).
  */
 function denseLayer(
   node: Node,
@@ -48,9 +49,11 @@ function denseLayer(
   outF: number,
   actScale: number | undefined,
   y: Float32Array,
+  zero: A7Zero,
   fma: boolean,
 ): void {
   const p = runnableLayerPrecision(node, w.decl);
+  if (p === "int8a7") return int8a7Linear(x, batch, inF, int8Weights(w.tensor), outF, b?.dense(), zero, y);
   const linear = fma ? linearBatchFused : linearBatch;
   if (p === "int8") {
     const smooth = smoothOf(node);
@@ -75,7 +78,7 @@ function linearKernel(a: KernelArgs): void {
   const y = outScale === undefined ? a.out : new Float32Array(a.batch * out);
   const x = tensorOperand(a, 0);
   if (isCodes(a.types[0]!)) int8FromCodes(a.node, x, a.batch, inF, w!, b, out, y);
-  else denseLayer(a.node, x, a.batch, inF, w!, b, out, staticActScale(a.node), y, a.fma);
+  else denseLayer(a.node, x, a.batch, inF, w!, b, out, staticActScale(a.node), y, a7ZeroOf(a.node, a.nonNegative), a.fma);
   activateInPlace(actOf(a.node), y);
   if (outScale !== undefined) quantizeRows(y, a.batch, out, outScale, a.attrs.out_smooth as number[] | undefined, a.out);
 }
@@ -130,7 +133,9 @@ function mlpKernel(a: KernelArgs): void {
     const last = l === sizes.length - 1;
     const outF = sizes[l]!;
     const y = last ? a.out : new Float32Array(a.batch * outF);
-    denseLayer(a.node, x, a.batch, inF, a.weights[l * per]!, per === 2 ? a.weights[l * per + 1] : undefined, outF, undefined, y, a.fma);
+    // int8a7: layer 0's input is the mlp's; later layers read act(...) (non-negative for relu and sigmoid, as nonNegativeValues says).
+    const zero: A7Zero = l === 0 ? a7ZeroOf(a.node, a.nonNegative) : a.attrs.act === "relu" || a.attrs.act === "sigmoid" ? 0 : 64;
+    denseLayer(a.node, x, a.batch, inF, a.weights[l * per]!, per === 2 ? a.weights[l * per + 1] : undefined, outF, undefined, y, zero, a.fma);
     activateInPlace((last ? a.attrs.final : a.attrs.act) as Activation, y);
     x = y;
     inF = outF;

@@ -30,6 +30,8 @@ export interface KernelArgs {
   out: Float32Array;
   /** Fused multiply-add mode (InterpretOptions.fma). */
   fma: boolean;
+  /** Values of the graph known non-negative (src/ir/attrs.ts nonNegativeValues): int8a7 layers' zero points. */
+  nonNegative: ReadonlySet<string>;
 }
 
 /** A kernel fills `args.out`. */

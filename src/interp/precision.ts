@@ -3,7 +3,7 @@
 // the row quantized and dequantized (or, for a table PyTorch already
 // quantized in that format, dequantized from its own bytes). Dense layers:
 // fp16/bf16 round the weights and bias once; int8 quantizes the weights per
-// output channel. Everything here is cached per Tensor object across
+// output channel (int8a7 too, unsmoothed). Everything here is cached per Tensor object across
 // interpret() calls, because the precision search runs the interpreter
 // thousands of times on the same weights (tensors are treated as immutable).
 
@@ -116,8 +116,8 @@ export function int8Weights(tensor: Tensor, smooth?: readonly number[]): Int8Wei
 
 /** Precisions a dense layer may take, by op. */
 export const LAYER_PRECISIONS: Record<string, readonly string[]> = {
-  linear: ["fp32", "fp16", "bf16", "int8"],
-  mlp: ["fp32", "fp16", "bf16", "int8"],
+  linear: ["fp32", "fp16", "bf16", "int8", "int8a7"],
+  mlp: ["fp32", "fp16", "bf16", "int8", "int8a7"],
   cross_layer: ["fp32", "fp16", "bf16"],
   cross: ["fp32", "fp16", "bf16"],
 };

@@ -1,11 +1,11 @@
 // Typed readers of the attributes that several stages read: precision pins
 // and the one rule that says which pin applies, a layer's epilogue
 // activation, an n-bit table's row range, static activation scales and
-// SmoothQuant factors. Every stage reads these through here, so the IR's
+// SmoothQuant factors, int8a7's zero point. Every stage reads these through here, so the IR's
 // meaning is written once (docs/numerics.md states the same rules).
 
 import type { Attrs, Graph, Node, WeightDecl } from "./types.js";
-import { weightInputs } from "./types.js";
+import { valueInputs, weightInputs } from "./types.js";
 
 /** Activation functions: elementwise ops of their own, and what a dense layer's epilogue may apply. */
 export const ACTIVATIONS = ["relu", "sigmoid", "tanh"] as const;
@@ -16,7 +16,7 @@ export type Act = Activation | "none";
 export const ACT_VALUES: readonly Act[] = [...ACTIVATIONS, "none"];
 
 /** Precisions a `@precision(...)` pin may name. */
-export const PRECISIONS = ["fp32", "fp16", "bf16", "int8", "int4", "int2"] as const;
+export const PRECISIONS = ["fp32", "fp16", "bf16", "int8", "int8a7", "int4", "int2"] as const;
 export type Precision = (typeof PRECISIONS)[number];
 
 /** Dense-layer ops that carry a precision of their own (their weight matrix's). */
@@ -85,3 +85,32 @@ export function smoothOf(node: Node): number[] | undefined {
   const s = node.attrs.smooth;
   return Array.isArray(s) ? (s as number[]) : undefined;
 }
+
+/** Epilogues whose output is never negative (NaN aside, which int8a7 maps to the zero point anyway). */
+const NON_NEGATIVE_ACTS: readonly string[] = ["relu", "sigmoid"];
+
+/**
+ * The values of `graph` known non-negative from the graph alone: outputs of
+ * relu and sigmoid, of linear with act relu/sigmoid, of mlp with final
+ * relu/sigmoid, and concat, flatten and interact (cat or dot) of operands
+ * that all are. Graph inputs and everything else are not. The rule gives the
+ * same answer before and after canonicalize, fuse-epilogue and
+ * fuse-interaction, so the interpreter and the backends agree on any stage.
+ */
+export function nonNegativeValues(graph: Graph): Set<string> {
+  const known = new Set<string>();
+  for (const n of graph.nodes) {
+    const ins = valueInputs(n);
+    const act = n.op === "mlp" ? (n.attrs.final ?? "relu") : n.attrs.act;
+    const yes =
+      n.op === "relu" ||
+      n.op === "sigmoid" ||
+      ((n.op === "linear" || n.op === "mlp") && NON_NEGATIVE_ACTS.includes(String(act))) ||
+      ((n.op === "concat" || n.op === "flatten" || n.op === "interact") && ins.length > 0 && ins.every((id) => known.has(id)));
+    if (yes) known.add(n.id);
+  }
+  return known;
+}
+
+/** An int8a7 layer's zero point (docs/numerics.md): 0 when its input is in `nonNegative` (nonNegativeValues), else 64. */
+export const a7ZeroOf = (node: Node, nonNegative: ReadonlySet<string>): 0 | 64 => (nonNegative.has(valueInputs(node)[0] ?? "") ? 0 : 64);

@@ -43,7 +43,7 @@ export const INTERACTIONS = ["dot", "cat"] as const;
 /** What a table does with an id outside its rows (a table attribute, `ids:` in the DSL): reject, clamp into range, or wrap. */
 export const ID_POLICIES = ["error", "clamp", "modulo"] as const;
 /** Precisions a `@precision(...)` pin may name. */
-export const PRECISIONS = ["fp32", "fp16", "bf16", "int8", "int4", "int2"] as const;
+export const PRECISIONS = ["fp32", "fp16", "bf16", "int8", "int8a7", "int4", "int2"] as const;
 
 /** Attributes every op accepts. `precision` is a user pin the precision search never overrides. */
 export const COMMON_ATTRS: Record<string, AttrSpec> = {
@@ -155,6 +155,12 @@ export const OPS = {
         return fail(
           `linear reads int8 codes ${formatType(x!)} but is not an int8 layer with a static act_scale`,
           "codes come from fold-quant; rerun the pipeline from before fold-quant",
+        );
+      // int8a7 quantizes its activations dynamically per row and is never smoothed (docs/numerics.md).
+      if (precision === "int8a7" && (typeof attrs.act_scale === "number" || Array.isArray(attrs.smooth)))
+        return fail(
+          `linear at int8a7 has ${typeof attrs.act_scale === "number" ? "a static act_scale" : "smoothing factors"}; int8a7 layers quantize activations dynamically per row, unsmoothed`,
+          "use int8 for static scales or smoothing (--act static, --smooth)",
         );
       const out = checkLinear("linear", n, w, b);
       if (Array.isArray(attrs.smooth) && attrs.smooth.length !== n)

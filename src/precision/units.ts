@@ -33,14 +33,14 @@ export interface Unit {
 }
 
 export const TABLE_PRECISIONS = ["fp32", "fp16", "int8", "int4", "int2"] as const;
-export const LINEAR_PRECISIONS = ["fp32", "fp16", "bf16", "int8"] as const;
+export const LINEAR_PRECISIONS = ["fp32", "fp16", "bf16", "int8", "int8a7"] as const;
 export const CROSS_PRECISIONS = ["fp32", "fp16", "bf16"] as const;
 
 /** The precisions a unit of `kind` may take. */
 export const PRECISIONS_OF: Record<UnitKind, readonly string[]> = { table: TABLE_PRECISIONS, linear: LINEAR_PRECISIONS, cross: CROSS_PRECISIONS };
 
 /** Bits per value, for ordering: a precision is "lower" when it has fewer bits. */
-export const BITS: Record<string, number> = { fp32: 32, fp16: 16, bf16: 16, int8: 8, int4: 4, int2: 2 };
+export const BITS: Record<string, number> = { fp32: 32, fp16: 16, bf16: 16, int8: 8, int8a7: 8, int4: 4, int2: 2 };
 
 function tableUnit(decl: WeightDecl, reader: Node | undefined): Unit {
   const [rows, dim] = decl.shape as [number, number];
@@ -61,7 +61,7 @@ function linearUnit(node: Node, decls: Map<string, WeightDecl>): Unit {
   const [w, b] = weightInputs(node).map((n) => decls.get(n)!);
   const [out, inF] = w!.shape as [number, number];
   const biasBytes = b ? out * 4 : 0;
-  const per: Record<string, number> = { fp32: 4, fp16: 2, bf16: 2, int8: 1 };
+  const per: Record<string, number> = { fp32: 4, fp16: 2, bf16: 2, int8: 1, int8a7: 1 };
   const pin = pinOf(node);
   return {
     id: node.id,
@@ -69,7 +69,7 @@ function linearUnit(node: Node, decls: Map<string, WeightDecl>): Unit {
     line: node.span.line,
     ...(pin ? { pinned: pin } : {}),
     options: LINEAR_PRECISIONS,
-    bytes: (p) => out * inF * per[p]! + biasBytes + (p === "int8" ? out * 4 : 0),
+    bytes: (p) => out * inF * per[p]! + biasBytes + (p === "int8" ? out * 4 : p === "int8a7" ? out * 8 : 0),
     work: out * inF,
     shape: [out, inF],
   };

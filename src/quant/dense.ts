@@ -2,7 +2,8 @@
 // symmetric weights (with the clip threshold chosen per row to minimise
 // error, which tames outlier channels), and int8 activation quantization,
 // static or dynamic per row. The interpreter's int8 linear and the Wasm int8
-// GEMM both follow `int8Linear` below; docs/numerics.md specifies it.
+// GEMM both follow `int8Linear` below; docs/numerics.md specifies it. int8a7
+// (int8 weights, 7-bit activation codes for relaxed SIMD) is `int8a7Linear`.
 
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "./half.js";
 import { roundHalfEven } from "./rowwise.js";
@@ -141,6 +142,60 @@ export function int8Linear(
       let acc = 0;
       const row = o * inF;
       for (let k = 0; k < inF; k++) acc += qx[k]! * w.q[row + k]!;
+      let v = f32(f32(acc) * f32(s * w.scales[o]!));
+      if (bias) v = f32(v + bias[o]!);
+      y[b * out + o] = v;
+    }
+  }
+}
+
+/**
+ * int8a7's zero point: 0 for an input known non-negative (codes 0..127), 64
+ * otherwise (codes 1..127 around 64). Either way every code fits 7 bits, the
+ * operand range on which `i32x4.relaxed_dot_i8x16_i7x16_add_s` is exact.
+ */
+export type A7Zero = 0 | 64;
+
+/** The int8a7 scale of one row: max|x| / 127 at zero point 0, max|x| / 63 at 64 (1 for an all-zero row; NaN propagates). */
+export function a7Scale(x: Float32Array, from: number, n: number, zero: A7Zero): number {
+  if (zero === 0) return dynamicScale(x, from, n);
+  let m = 0;
+  for (let k = 0; k < n; k++) m = Math.max(m, Math.abs(x[from + k]!));
+  return Number.isNaN(m) ? NaN : m > 0 ? f32(m / 63) : 1;
+}
+
+/** int8a7 codes of `n` activations with scale `s`: clamp(rne(x·f32(1/s)), 0, 127) at zero 0, clamp(…, ±63) + 64 at 64; NaN → the zero point. */
+export function a7Codes(x: Float32Array, from: number, n: number, s: number, zero: A7Zero, q: Int32Array): void {
+  const inv = f32(1 / s);
+  const [lo, hi] = zero === 0 ? [0, 127] : [-63, 63];
+  for (let k = 0; k < n; k++) {
+    const v = f32(x[from + k]! * inv);
+    q[k] = Number.isNaN(v) ? zero : clamp(roundHalfEven(v), lo, hi) + zero;
+  }
+}
+
+/**
+ * y = x·Wᵀ (+ b) at int8a7: per row, codes as a7Codes says with a7Scale's
+ * dynamic scale, acc = Σ_k (q[k] − zero)·w[o,k] (exact in int32), then the
+ * int8 epilogue: y = f32(acc) · f32(s · sw[o]) (+ b).
+ */
+export function int8a7Linear(
+  x: Float32Array,
+  batch: number,
+  inF: number,
+  w: Int8Weights,
+  out: number,
+  bias: Float32Array | undefined,
+  zero: A7Zero,
+  y: Float32Array,
+): void {
+  const q = new Int32Array(inF);
+  for (let b = 0; b < batch; b++) {
+    const s = a7Scale(x, b * inF, inF, zero);
+    a7Codes(x, b * inF, inF, s, zero, q);
+    for (let o = 0; o < out; o++) {
+      let acc = 0;
+      for (let k = 0; k < inF; k++) acc += (q[k]! - zero) * w.q[o * inF + k]!;
       let v = f32(f32(acc) * f32(s * w.scales[o]!));
       if (bias) v = f32(v + bias[o]!);
       y[b * out + o] = v;

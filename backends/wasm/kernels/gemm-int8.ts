@@ -38,9 +38,9 @@ export interface Int8GemmSpec {
 }
 
 /** 1.5·2^23: adding it to |v| <= 2^22 rounds v to an integer (ties to even) held in the low mantissa bits. */
-const ROUNDER = 12582912;
+export const ROUNDER = 12582912;
 /** The bit pattern of ROUNDER as an f32. */
-const ROUNDER_BITS = 0x4b400000;
+export const ROUNDER_BITS = 0x4b400000;
 /** 2^-119: from here up m/127 is a normal f32 and 1/(m/127) is finite. */
 const FAST_MIN_BITS = 0x04000000;
 /** +infinity's bits; a NaN's (sign cleared) are above. */
@@ -146,7 +146,7 @@ function quantizeRow(w: WasmModule, f: FunctionBuilder, spec: Int8GemmSpec, x: L
 const scaledAt = (w: WasmModule, xp: Local, k: number, actMul: number | undefined): Expr =>
   actMul === undefined ? w.loadF32(xp.get(), k * 4) : w.mulF32(w.loadF32(xp.get(), k * 4), w.loadF32(w.i32(actMul), k * 4));
 
-function rowMaxAbs(
+export function rowMaxAbs(
   w: WasmModule,
   f: FunctionBuilder,
   xp: Local,
@@ -261,10 +261,10 @@ function rowTile(
 }
 
 /** Stores a tile's f32 results (`values[i·vecs + v]`) at y + r*outF*4 + p*PANEL*4. */
-function storeFloats(
+export function storeFloats(
   w: WasmModule,
   f: FunctionBuilder,
-  spec: Int8GemmSpec,
+  spec: { outF: number },
   values: Local[],
   y: Local,
   r: () => Expr,
