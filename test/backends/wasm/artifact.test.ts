@@ -147,7 +147,16 @@ describe("the artifact", () => {
     const a = await compileTo(g, weights, { emitText: true });
     const b = await compileTo(g, weights, { emitText: true });
     const files = readdirSync(a).sort();
-    expect(files).toEqual(["final.ir", "manifest.json", "model-relaxed-threads.wasm", "model-relaxed.wasm", "model-threads.wasm", "model.wasm", "model.wat", "weights.bin"]);
+    expect(files).toEqual([
+      "final.ir",
+      "manifest.json",
+      "model-relaxed-threads.wasm",
+      "model-relaxed.wasm",
+      "model-threads.wasm",
+      "model.wasm",
+      "model.wat",
+      "weights.bin",
+    ]);
     for (const f of files) expect(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), f).toBe(true);
     const m = JSON.parse(readFileSync(join(a, "manifest.json"), "utf8")) as Manifest;
     expect(m.format).toBe(2);
@@ -156,7 +165,15 @@ describe("the artifact", () => {
     // The IR as compiled, its spans naming the model file without its folder.
     expect(m.ir).toEqual(portableGraph(g));
     expect(m.ir.nodes[0]!.span.file).toBe("dlrm_kaggle_small.rmdl");
-    expect(Object.keys(m.files).sort()).toEqual(["final.ir", "model-relaxed-threads.wasm", "model-relaxed.wasm", "model-threads.wasm", "model.wasm", "model.wat", "weights.bin"]);
+    expect(Object.keys(m.files).sort()).toEqual([
+      "final.ir",
+      "model-relaxed-threads.wasm",
+      "model-relaxed.wasm",
+      "model-threads.wasm",
+      "model.wasm",
+      "model.wat",
+      "weights.bin",
+    ]);
     const { createHash } = await import("node:crypto");
     for (const [f, e] of Object.entries(m.files))
       expect(
