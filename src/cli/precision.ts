@@ -21,13 +21,13 @@ import type { PrecisionRequest } from "../driver/index.js";
 import { parseOptionValue } from "../pipeline/index.js";
 
 /** What `--precision` takes. */
-const PRECISION_MODES = ["fp32", "fp16", "int8", "int4", "auto"] as const;
+const PRECISION_MODES = ["fp32", "fp16", "int8", "int8a7", "int4", "auto"] as const;
 
 export const PRECISION_FLAGS: Record<string, FlagSpec> = {
   precision: {
     type: "string",
     value: "MODE",
-    doc: "fp32, fp16, int8, int4 (int4 tables, int8 layers), or auto (search under --ne-budget on --calib data)",
+    doc: "fp32, fp16, int8, int8a7 (int8 tables, int8a7 layers), int4 (int4 tables, int8 layers), or auto (search under --ne-budget on --calib data)",
   },
   "ne-budget": { type: "string", value: "PCT", doc: "auto: largest NE increase over fp32, in percent", default: "0.05" },
   calib: { type: "string", value: "FILE", doc: "calibration data (Criteo TSV layout; labels optional)" },

@@ -9,7 +9,7 @@ import type { RowRange } from "../quant/rowwise.js";
 /** What `rmc compile --precision/--plan/--pin` asks for. */
 export interface PrecisionRequest {
   /** Fixed precisions, `auto` (the search under `budget`) or `plan` (apply `plan`). */
-  mode: "fp32" | "fp16" | "int8" | "int4" | "auto" | "plan";
+  mode: "fp32" | "fp16" | "int8" | "int8a7" | "int4" | "auto" | "plan";
   /** auto: largest NE increase over fp32, in percent (default 0.05). */
   budget?: number;
   /** int8 activations (default dynamic). */

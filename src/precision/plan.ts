@@ -61,6 +61,8 @@ const MODES: Record<string, Record<UnitKind, string>> = {
   fp32: { table: "fp32", linear: "fp32", cross: "fp32" },
   fp16: { table: "fp16", linear: "fp16", cross: "fp16" },
   int8: { table: "int8", linear: "int8", cross: "fp16" },
+  /** int8 tables with int8a7 layers (7-bit activation codes: the relaxed variant's fastest integer kernel). */
+  int8a7: { table: "int8", linear: "int8a7", cross: "fp16" },
   /** int4 tables (7x smaller than fp32: what lets full-size tables fit a Wasm memory) with int8 layers. */
   int4: { table: "int4", linear: "int8", cross: "fp16" },
 };

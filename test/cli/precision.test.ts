@@ -173,6 +173,13 @@ describe("precision on the command line", () => {
     // int8 tables have no row range to choose.
     expect((await rmc("compile", SMALL, "--weights", w, "--precision", "int8", "-o", join(dir, "int8"))).code).toBe(0);
     expect(ranges(join(dir, "int8"))).toEqual(new Set([undefined]));
+    // --precision int8a7: int8 tables, int8a7 linear layers (the relaxed variant's integer kernel), fp16 cross layers.
+    expect(
+      (await rmc("compile", SMALL, "--weights", w, "--precision", "int8a7", "--plan-out", join(dir, "a7.json"), "-o", join(dir, "a7"))).code,
+    ).toBe(0);
+    const a7 = JSON.parse(readFileSync(join(dir, "a7.json"), "utf8")) as PrecisionPlan;
+    expect(new Set(a7.decisions.filter((x) => x.kind === "linear").map((x) => x.precision))).toEqual(new Set(["int8a7"]));
+    expect(new Set(a7.decisions.filter((x) => x.kind === "table").map((x) => x.precision))).toEqual(new Set(["int8"]));
     // A plan without rowRange (written before it existed) is applied with minmax rows, whatever --row-range says.
     const old = JSON.parse(readFileSync(join(dir, "minmax.json"), "utf8")) as PrecisionPlan;
     delete old.rowRange;
