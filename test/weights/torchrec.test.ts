@@ -15,6 +15,8 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Bags } from "../../src/data/batch.js";
 import { Rng } from "../../src/util/rng.js";
+import { parseModel } from "../../src/frontend/index.js";
+import { bindWeights } from "../../src/weights/bind.js";
 import { halfBits, halfValue } from "../quant/reference.js";
 import { rmc } from "../cli/helpers.js";
 import { runArtifact } from "../backends/wasm/helpers.js";
@@ -294,5 +296,129 @@ describe("TorchRec state dicts", () => {
     expect(r.err).toContain("this is an ONNX model, not a safetensors weights file");
     expect(r.err).toContain(`rmc import-onnx ${join(dir, "m.onnx")}`);
     expect(r.err).not.toContain("absurd");
+  });
+});
+
+describe("rmc import-torchrec", () => {
+  async function importAndRun(sd: StateDict, config: unknown): Promise<{ text: string; got: Float32Array }> {
+    const dir = tempDir();
+    writeFileSync(join(dir, "state.safetensors"), safetensors(sd));
+    writeFileSync(join(dir, "tables.json"), JSON.stringify(config));
+    const r = await rmc("import-torchrec", join(dir, "state.safetensors"), "--tables", join(dir, "tables.json"), "-o", join(dir, "model.rmdl"));
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const text = readFileSync(join(dir, "model.rmdl"), "utf8");
+    const c = await rmc("compile", join(dir, "model.rmdl"), "--weights", join(dir, "state.safetensors"), "-o", join(dir, "dist"));
+    expect(c.err).toBe("");
+    expect(c.code).toBe(0);
+    return { text, got: (await runArtifact(join(dir, "dist"), { size: B, inputs: { dense: denseIn, sparse } })).ctr! };
+  }
+
+  it("writes the DLRM_DCN model of an MLPerf-style state dict (model. prefix, t_cat_k tables), which compiles with the state dict unchanged", async () => {
+    const sd: StateDict = {};
+    const width = (TABLES.length + 1) * D;
+    common(sd, width);
+    for (let l = 0; l < 3; l++) {
+      sd[`inter_arch.crossnet.W_kernels.${l}`] = f32([width, 2], 0.3);
+      sd[`inter_arch.crossnet.V_kernels.${l}`] = f32([2, width], 0.3);
+      sd[`inter_arch.crossnet.bias.${l}`] = f32([width, 1], 0.1);
+    }
+    const prefixed = Object.fromEntries(Object.entries(sd).map(([k, v]) => [`model.${k}`, v]));
+    const config = { tables: TABLES.map((t, k) => ({ name: t, features: [`cat_${k}`], pooling: "SUM" })) };
+    const { text, got } = await importAndRun(prefixed, config);
+    expect(text).toContain("table t_cat[3]: embedding(dim: 4, pool: sum, rows: [20, 30, 40])");
+    expect(text).toContain("crossed = cross(z, layers: 3, rank: 2)");
+    expect(text).toContain("top = mlp(crossed, [6, 1], act: relu, final: sigmoid)");
+    const tables = TABLES.map((t) => prefixed[`model.${EBC}.${t}.weight`]!.v!);
+    expectClose(got, (b) => dcnForward(prefixed, tables, sample(b), bags[b]!, 3));
+  });
+
+  it("writes one statement per table and per feature when a table serves several features (DLRM, dot interaction)", async () => {
+    const sd: StateDict = {};
+    mlp(sd, "dense_arch.model", 5, [8, D]);
+    sd[`${EBC}.shared.weight`] = f32([30, D], 0.3);
+    sd[`${EBC}.own.weight`] = f32([40, D], 0.3);
+    const F = 3;
+    mlp(sd, "over_arch.model.0", D + F + (F * (F - 1)) / 2, [6]);
+    sd["over_arch.model.1.weight"] = f32([1, 6], 0.4);
+    sd["over_arch.model.1.bias"] = f32([1], 0.1);
+    const config = {
+      name: "shared_dlrm",
+      tables: [
+        { name: "shared", features: ["f0", "f1"] },
+        { name: "own", features: ["f2"], pooling: "sum" },
+      ],
+    };
+    const { text, got } = await importAndRun(sd, config);
+    expect(text).toContain("model shared_dlrm {");
+    expect(text).toContain("e1 = embedding_bag(shared, sparse[1])  // f1");
+    const [a, o] = [sd[`${EBC}.shared.weight`]!.v!, sd[`${EBC}.own.weight`]!.v!];
+    expectClose(got, (b) => dlrmForward(sd, [a, a, o], sample(b), bags[b]!));
+  });
+
+  it("refuses a config that does not fit the state dict, naming each table", async () => {
+    const dir = tempDir();
+    const sd: StateDict = {};
+    common(sd, 10);
+    writeFileSync(join(dir, "s.safetensors"), safetensors(sd));
+    writeFileSync(join(dir, "t.json"), JSON.stringify({ tables: [{ name: "t_cat_0" }, { name: "t_cat_9" }] }));
+    const r = await rmc("import-torchrec", join(dir, "s.safetensors"), "--tables", join(dir, "t.json"), "-o", join(dir, "m.rmdl"));
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("E1388");
+    expect(r.err).toContain("table `t_cat_9` of the config is not in the state dict");
+    expect(r.err).toContain("does not list the state dict's tables `t_cat_1`, `t_cat_2`");
+    writeFileSync(join(dir, "x.safetensors"), safetensors({ "foo.weight": f32([2, 2], 1) }));
+    const x = await rmc("import-torchrec", join(dir, "x.safetensors"), "--tables", join(dir, "t.json"), "-o", join(dir, "m.rmdl"));
+    expect(x.err).toContain("E1389");
+    expect(x.err).toContain("not a TorchRec DLRM state dict");
+  });
+});
+
+describe("examples/dlrm_dcnv2_mlperf.rmdl", () => {
+  it("declares exactly the weights of the MLPerf DLRM-v2 checkpoint under its TorchRec names (model. prefix)", () => {
+    const path = join(import.meta.dirname, "../../examples/dlrm_dcnv2_mlperf.rmdl");
+    const { graph } = parseModel(readFileSync(path, "utf8"), path);
+    const rows = /rows: \[([\s\S]*?)\]/
+      .exec(readFileSync(path, "utf8"))![1]!
+      .split(",")
+      .map(Number)
+      .filter((n) => n > 0);
+    // The reference's shapes: DLRM_DCN(dense_in 13, dense [512, 256, 128], over [1024, 1024, 512, 256, 1], 3 cross layers, rank 512).
+    const shapes = new Map<string, number[]>();
+    rows.forEach((r, k) => shapes.set(`model.${EBC}.t_cat_${k}.weight`, [r, 128]));
+    [13, 512, 256, 128].forEach((n, i, a) => {
+      if (i === 0) return;
+      shapes.set(`model.dense_arch.model._mlp.${i - 1}._linear.weight`, [n, a[i - 1]!]);
+      shapes.set(`model.dense_arch.model._mlp.${i - 1}._linear.bias`, [n]);
+    });
+    [3456, 1024, 1024, 512, 256].forEach((n, i, a) => {
+      if (i === 0) return;
+      shapes.set(`model.over_arch.model.0._mlp.${i - 1}._linear.weight`, [n, a[i - 1]!]);
+      shapes.set(`model.over_arch.model.0._mlp.${i - 1}._linear.bias`, [n]);
+    });
+    shapes.set("model.over_arch.model.1.weight", [1, 256]);
+    shapes.set("model.over_arch.model.1.bias", [1]);
+    for (let l = 0; l < 3; l++) {
+      shapes.set(`model.inter_arch.crossnet.V_kernels.${l}`, [512, 3456]);
+      shapes.set(`model.inter_arch.crossnet.W_kernels.${l}`, [3456, 512]);
+      shapes.set(`model.inter_arch.crossnet.bias.${l}`, [3456, 1]);
+    }
+    expect(rows).toHaveLength(26);
+    // The header of such a checkpoint, without its 97 GiB of data: binding reads names, dtypes and shapes only.
+    const tensors = new Map([...shapes].map(([n, shape]) => [n, { dtype: "F32" as const, shape }]));
+    const source = {
+      path: "mlperf.safetensors",
+      tensors,
+      tensor: (n: string) => ({
+        dtype: "f32" as const,
+        shape: tensors.get(n)!.shape,
+        toFloat32: () => new Float32Array(0),
+        readRow: () => {},
+        readBytes: () => {},
+      }),
+    };
+    const bound = bindWeights(graph!, source);
+    expect(bound.diagnostics).toEqual([]);
+    expect(bound.store.size).toBe(graph!.weights.length);
   });
 });
