@@ -55,6 +55,12 @@ export const IMPORTED_OPS = new Set([
   "Clip",
   "Mod",
   "Constant",
+  // rmc's int8 layers (int8-import.ts): the dynamic and the exact form.
+  "DynamicQuantizeLinear",
+  "MatMulInteger",
+  "Abs",
+  "Round",
+  "Reciprocal",
 ]);
 
 /** Imports ONNX model bytes (`file` names it in errors). */
@@ -199,7 +205,8 @@ function sameNode(a: Node, b: Node): boolean {
   const attrs = (n: Node) =>
     JSON.stringify(
       Object.entries(n.attrs)
-        .filter(([k]) => !DROPPED_ATTRS.has(k))
+        // A pin means nothing to a node without weights (the DSL's statement pin reaches its activations too).
+        .filter(([k]) => !DROPPED_ATTRS.has(k) && (k !== "precision" || weightInputs(n).length > 0))
         .sort(([x], [y]) => x.localeCompare(y)),
     );
   const shape = (n: Node) => JSON.stringify((n.type as TensorType | null)?.shape ?? null);
