@@ -7,6 +7,7 @@
 // file computes and gives every weight its DSL name.
 
 import { RmcError, error, type Diagnostic } from "../diagnostics/index.js";
+import { type ExternalReader, resolveExternal } from "./external.js";
 import { parseModel } from "../frontend/index.js";
 import { type Graph, type Input, type Node, type TensorType, valueInputs, weightInputs } from "../ir/types.js";
 import { DEFAULT_PIPELINE, runPipeline } from "../pipeline/index.js";
@@ -63,9 +64,9 @@ export const IMPORTED_OPS = new Set([
   "Reciprocal",
 ]);
 
-/** Imports ONNX model bytes (`file` names it in errors). */
-export function importOnnx(bytes: Uint8Array, file: string): ImportResult {
-  const model = decodeModel(bytes, file);
+/** Imports ONNX model bytes (`file` names it in errors); initializers in external data are read with `readExternal`. */
+export function importOnnx(bytes: Uint8Array, file: string, opts: { readExternal?: ExternalReader } = {}): ImportResult {
+  const model = resolveExternal(decodeModel(bytes, file), file, opts.readExternal);
   refuseUnknownOps(model, file);
   const g = new GraphIndex(model.graph!);
   const meta = inputsMetadata(model);
