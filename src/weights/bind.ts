@@ -220,7 +220,9 @@ function bindPrequantized(file: WeightSource, source: string, entry: SourceEntry
         "E1317",
         `${file.path}: ${label} is U8 [${rows}, ${width}], which is no prequantized layout of the declared [${rows}, ${dim}]: each row must be ${widths}`,
         w.span,
-        "quantize the table with torch.ops.quantized.embedding_bag_byte_prepack or embedding_bag_4bit_prepack, or store it as F32 / F16 / BF16",
+        torchrecName(source) !== undefined
+          ? "a TorchRec quantized EmbeddingBagCollection keeps FBGEMM TBE rows (scale and bias first, padded); save it with quant_state_dict_split_scale_bias (weight, weight_qscale, weight_qbias), which rmc reads"
+          : "quantize the table with torch.ops.quantized.embedding_bag_byte_prepack or embedding_bag_4bit_prepack, or store it as F32 / F16 / BF16",
       ),
     };
   const tensor = file.tensor(source);

@@ -281,6 +281,17 @@ describe("TorchRec state dicts", () => {
     expect(e.err).toContain("E1314");
     expect(e.err).toContain("cannot place TorchRec tensors `inter_arch.crossnet.V_kernels.0`: the model has no cross network");
     expect(e.err).not.toMatch(/\n\s+at /);
+
+    // A quantized table saved in FBGEMM's TBE layout (scale and bias first, rows padded to 16 bytes): refused with the way out.
+    const tbe: StateDict = {
+      ...sd,
+      [`${EBC}.t_cat_2.weight`]: { dtype: "U8", shape: [ROWS[2]!, 16], bytes: new Array<number>(ROWS[2]! * 16).fill(7) },
+    };
+    writeFileSync(join(dir, "tbe.safetensors"), safetensors(tbe));
+    const t = await rmc("compile", join(dir, "m.rmdl"), "--weights", join(dir, "tbe.safetensors"), "-o", join(dir, "d"));
+    expect(t.code).toBe(1);
+    expect(t.err).toContain("E1317");
+    expect(t.err).toContain("save it with quant_state_dict_split_scale_bias");
   });
 
   it("an ONNX file given as --weights is recognised, with a hint to import it", async () => {
