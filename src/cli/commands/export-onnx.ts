@@ -20,7 +20,7 @@ export const exportOnnxCmd: Command = {
   spec: {
     name: "export-onnx",
     usage:
-      "rmc export-onnx MODEL.rmdl --weights W.safetensors [--precision fp32|int8|plan | --plan PLAN.json] [--int8-form dynamic|exact] -o MODEL.onnx",
+      "rmc export-onnx MODEL.rmdl --weights W.safetensors [--precision fp32|int8|plan | --plan PLAN.json] [--int8-form dynamic|exact] [--external-data-above BYTES] -o MODEL.onnx",
     summary: "write a model and its weights as an ONNX file (for ONNX Runtime and other runtimes)",
     positionals: { min: 1, max: 1 },
     flags: {
