@@ -382,6 +382,19 @@ describe("rmc import-torchrec", () => {
     const x = await rmc("import-torchrec", join(dir, "x.safetensors"), "--tables", join(dir, "t.json"), "-o", join(dir, "m.rmdl"));
     expect(x.err).toContain("E1389");
     expect(x.err).toContain("not a TorchRec DLRM state dict");
+    writeFileSync(
+      join(dir, "bad.json"),
+      JSON.stringify({
+        tables: [
+          { name: "t-cat", pooling: "max" },
+          { name: "u", pooling: "avg" },
+        ],
+      }),
+    );
+    const b = await rmc("import-torchrec", join(dir, "s.safetensors"), "--tables", join(dir, "bad.json"), "-o", join(dir, "m.rmdl"));
+    expect(b.err).toContain('"name" must be the TorchRec table name, letters, digits and _, got "t-cat"');
+    expect(b.err).toContain('table `u`: "pooling" must be sum, mean or max, got "avg"');
+    expect(b.err).not.toMatch(/\n\s+at /);
   });
 });
 
