@@ -21,6 +21,7 @@ import {
 import { loadToolchain, type Toolchain } from "../driver/index.js";
 import { openSafetensors } from "../weights/safetensors.js";
 import { bindWeights } from "../weights/bind.js";
+import { readWeightsMap, renameTensors } from "../weights/weights-map.js";
 import { initWeights } from "../weights/init.js";
 import type { WeightStore } from "../weights/store.js";
 import type { Batch } from "../data/batch.js";
@@ -125,6 +126,11 @@ export const WEIGHT_FLAGS: Record<string, FlagSpec> = {
   weights: { type: "string", value: "FILE", doc: "weights (.safetensors; DSL or PyTorch DLRM names)" },
   init: { type: "string", value: "DIST", doc: "instead of --weights: synthetic weights, trained or gaussian (alias random)" },
   seed: { type: "string", value: "N", doc: "seed for --init", default: "1" },
+  "weights-map": {
+    type: "string",
+    value: "MAP.json",
+    doc: "rename the weights file's tensors first: a JSON object of glob patterns to names (docs/torchrec.md)",
+  },
 };
 
 /** Weights for a graph from `--weights FILE` or `--init DIST --seed N`; warnings go to stderr. */
@@ -147,7 +153,12 @@ export function loadWeightsWithInfo(
   if (dist) return { store: initWeights(graph, { seed: numberFlag(args, "seed", cmd, { integer: true, min: 0 }) ?? 1, dist }) };
   if (typeof file !== "string")
     throw new RmcError(`rmc ${cmd}: needs weights: --weights FILE, or --init trained|gaussian [--seed N] for synthetic ones`, "E0902");
-  const bound = bindWeights(graph, openSafetensors(file));
+  const mapPath = args.flags["weights-map"];
+  const rules = typeof mapPath === "string" ? readWeightsMap(mapPath) : undefined;
+  const opened = openSafetensors(file);
+  const mapped = rules ? renameTensors(opened, rules, mapPath as string) : undefined;
+  const bound = bindWeights(graph, mapped?.source ?? opened);
+  bound.diagnostics.unshift(...(mapped?.diagnostics ?? []));
   if (hasErrors(bound.diagnostics)) throw new RmcError(bound.diagnostics);
   if (bound.diagnostics.length) io.err(formatDiagnostics(bound.diagnostics, sourceLookup) + "\n");
   return { store: bound.store, prequantized: bound.prequantized };

@@ -153,6 +153,11 @@ export const CODES = {
   E1317: { stage: "weights", meaning: "a U8 table whose row width is no prequantized layout of its declared shape" },
   E1318: { stage: "weights", meaning: "a safetensors header nested deeper than its limit (docs/language.md#limits)" },
   E1319: { stage: "weights", meaning: "a weight that is NaN or infinite" },
+  E1385: { stage: "weights", meaning: "a weights map (`--weights-map`) that cannot be read, is malformed, or gives two tensors one name" },
+  W1386: { stage: "weights", meaning: "a weights-map pattern that matches no tensor of the weights file" },
+  E1387: { stage: "weights", meaning: "a quantized TorchRec table whose weight, qscale and qbias do not fit together or the model's table" },
+  E1388: { stage: "weights", meaning: "an `import-torchrec` table config that is malformed or does not fit the state dict" },
+  E1389: { stage: "weights", meaning: "a state dict `import-torchrec` cannot read as a TorchRec DLRM or DLRM_DCN" },
 
   E1401: { stage: "quant", meaning: "an invalid calibration setting (method, percentile, activation range)" },
 

@@ -51,7 +51,9 @@ export function writeDsl(g: Graph, header: string): string {
   for (const st of statements(g)) {
     const wanted = dslName(st.key);
     const name = outputs.get(wanted) === st.root.id ? wanted : claim(outputs.has(wanted) ? `${wanted}_value` : wanted);
-    const pin = st.root.attrs.precision;
+    // A statement's pin: its root's, or the one its layers share (an int8 layer read back under an activation).
+    const pins = new Set(st.nodes.map((n) => n.attrs.precision).filter((p) => typeof p === "string"));
+    const pin = st.root.attrs.precision ?? (pins.size === 1 ? [...pins][0] : undefined);
     if (typeof pin === "string") lines.push(`@precision(${pin})`);
     lines.push(`${name} = ${renderStatement(st, g, names, tables)}`);
     names.set(st.root.id, name);

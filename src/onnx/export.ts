@@ -30,7 +30,19 @@ import {
   lowerPooling,
   lowerStack,
 } from "./lower.js";
-import { DT, IR_VERSION, ONNX_CODES, OPSET, type TensorProto, type ValueInfoProto, encodeModel, floatTensor, uint8Tensor } from "./proto.js";
+import {
+  DT,
+  IR_VERSION,
+  ONNX_CODES,
+  OPSET,
+  type ModelProto,
+  type TensorProto,
+  type ValueInfoProto,
+  encodeModel,
+  floatTensor,
+  uint8Tensor,
+} from "./proto.js";
+import { externalize } from "./external.js";
 
 /** What export writes. */
 export interface ExportOptions {
@@ -64,6 +76,8 @@ export const INPUTS_METADATA = "rmc.inputs";
 export const DOC_PREFIX = "rmc ";
 /** ONNX's protobuf limit: one message under 2 GiB. */
 const MAX_MODEL_BYTES = 2 ** 31 - 1;
+/** Weights up to this many bytes stay inside the model (the rest of the message keeps 16 MiB for the graph). */
+export const MAX_INLINE_BYTES = MAX_MODEL_BYTES - (1 << 24);
 
 /** The IR attributes of a node or weight that the ONNX form does not express, as a doc string. */
 export function attrsDoc(attrs: Attrs, keys: readonly string[]): string | undefined {
@@ -78,8 +92,34 @@ const WEIGHT_DOC_KEYS = ["precision", "ids"] as const;
 
 /** Exports `graph` (DSL or IR form) with `weights` as ONNX model bytes; the same inputs always give the same bytes. */
 export function exportOnnx(graph: Graph, weights: WeightStore, opts: ExportOptions = {}): Uint8Array {
+  return encodeModel(buildModel(graph, weights, opts, true));
+}
+
+/**
+ * As exportOnnx, with ONNX external data when the weights take more than
+ * `above` bytes (default: what one protobuf message holds): initializers of
+ * 1 KiB or more then go to the side file `location` (relative to the model),
+ * whose bytes are `chunks`, in order. Under the threshold, `chunks` is empty.
+ */
+export function exportOnnxExternal(
+  graph: Graph,
+  weights: WeightStore,
+  opts: ExportOptions & { location: string; above?: number },
+): { model: Uint8Array; chunks: Uint8Array[] } {
+  const above = opts.above ?? MAX_INLINE_BYTES;
+  const model = buildModel(graph, weights, opts, false);
+  const bytes = (model.graph!.initializer ?? []).reduce((n, t) => n + (t.rawData?.length ?? 0), 0);
+  if (bytes <= above) {
+    if (bytes > MAX_INLINE_BYTES) checkSize(runPipeline(graph, DEFAULT_PIPELINE, createPassRegistry(), { out: () => {} }));
+    return { model: encodeModel(model), chunks: [] };
+  }
+  const out = externalize(model, opts.location);
+  return { model: encodeModel(out.model), chunks: out.chunks };
+}
+
+function buildModel(graph: Graph, weights: WeightStore, opts: ExportOptions, limit: boolean): ModelProto {
   const canonical = runPipeline(graph, DEFAULT_PIPELINE, createPassRegistry(), { out: () => {} });
-  checkSize(canonical);
+  if (limit) checkSize(canonical);
   const b = new OnnxBuilder();
   // An output named after the node it returns is that node's own output; other output names stay free for their Identity.
   b.reserve(...canonical.outputs.filter((o) => o.name !== o.value).map((o) => o.name));
@@ -110,14 +150,14 @@ export function exportOnnx(graph: Graph, weights: WeightStore, opts: ExportOptio
       ? { name: i.name, bags: i.type.count, weighted: i.type.weighted }
       : { name: i.name, dense: (i.type as TensorType).shape[1] },
   );
-  return encodeModel({
+  return {
     irVersion: IR_VERSION,
     opsetImport: [{ domain: "", version: OPSET }],
     producerName: "rmc",
     producerVersion: opts.producerVersion ?? "",
     graph: { name: canonical.name, node: b.nodes, initializer: b.initializers, input: inputs, output: outputs },
     metadataProps: [{ key: INPUTS_METADATA, value: JSON.stringify(metadata) }],
-  });
+  };
 }
 
 interface LowerCtx {
@@ -281,13 +321,13 @@ function tensorInfo(name: string, elemType: number, dims: readonly (number | str
 /** Refuses models whose weights cannot fit one protobuf message (ONNX external data is not written). */
 function checkSize(g: Graph): void {
   const bytes = g.weights.reduce((n, w) => n + w.shape.reduce((a, d) => a * d, 4), 0);
-  if (bytes > MAX_MODEL_BYTES - (1 << 24))
+  if (bytes > MAX_INLINE_BYTES)
     throw new RmcError(
       error(
         ONNX_CODES.exportLimit,
         `${g.name}: the weights take ${(bytes / 2 ** 30).toFixed(2)} GiB; an ONNX file holds at most 2 GiB in one protobuf message`,
         undefined,
-        "export a model with smaller tables (rmc does not write ONNX external data)",
+        "export it with ONNX external data (rmc export-onnx writes it past --external-data-above; exportOnnxExternal from code)",
       ),
     );
 }

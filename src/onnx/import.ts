@@ -7,6 +7,7 @@
 // file computes and gives every weight its DSL name.
 
 import { RmcError, error, type Diagnostic } from "../diagnostics/index.js";
+import { type ExternalReader, resolveExternal } from "./external.js";
 import { parseModel } from "../frontend/index.js";
 import { type Graph, type Input, type Node, type TensorType, valueInputs, weightInputs } from "../ir/types.js";
 import { DEFAULT_PIPELINE, runPipeline } from "../pipeline/index.js";
@@ -55,11 +56,17 @@ export const IMPORTED_OPS = new Set([
   "Clip",
   "Mod",
   "Constant",
+  // rmc's int8 layers (int8-import.ts): the dynamic and the exact form.
+  "DynamicQuantizeLinear",
+  "MatMulInteger",
+  "Abs",
+  "Round",
+  "Reciprocal",
 ]);
 
-/** Imports ONNX model bytes (`file` names it in errors). */
-export function importOnnx(bytes: Uint8Array, file: string): ImportResult {
-  const model = decodeModel(bytes, file);
+/** Imports ONNX model bytes (`file` names it in errors); initializers in external data are read with `readExternal`. */
+export function importOnnx(bytes: Uint8Array, file: string, opts: { readExternal?: ExternalReader } = {}): ImportResult {
+  const model = resolveExternal(decodeModel(bytes, file), file, opts.readExternal);
   refuseUnknownOps(model, file);
   const g = new GraphIndex(model.graph!);
   const meta = inputsMetadata(model);
@@ -199,7 +206,8 @@ function sameNode(a: Node, b: Node): boolean {
   const attrs = (n: Node) =>
     JSON.stringify(
       Object.entries(n.attrs)
-        .filter(([k]) => !DROPPED_ATTRS.has(k))
+        // A pin means nothing to a node without weights (the DSL's statement pin reaches its activations too).
+        .filter(([k]) => !DROPPED_ATTRS.has(k) && (k !== "precision" || weightInputs(n).length > 0))
         .sort(([x], [y]) => x.localeCompare(y)),
     );
   const shape = (n: Node) => JSON.stringify((n.type as TensorType | null)?.shape ?? null);

@@ -22,6 +22,7 @@ import { OnnxBuilder } from "./builder.js";
 import { DOC_PREFIX } from "./export.js";
 import { lowerCrossLayer, lowerInteractDot } from "./lower.js";
 import { type GraphIndex, matchTemplate, valueDims, valueElemType } from "./match.js";
+import { matchInt8Layer } from "./int8-import.js";
 import { findPooling, looksLikePooling, type FoundPooling } from "./pooling.js";
 import { DT, type NodeProto, attrValue, tensorValues } from "./proto.js";
 
@@ -118,6 +119,7 @@ export class Recognizer {
     if (Object.hasOwn(ACTIVATIONS, op)) return this.operands(n, [n.input![0]!], (xs) => this.add(n, ACTIVATIONS[op]!, xs, [], {}));
     if (op === "Gemm" || op === "MatMul") return this.linear(n, n, undefined);
     if (op === "Add") return this.add2(n, tensor);
+    if (op === "Mul" && this.isInt8Scaling(n)) return this.int8Linear(n, tensor, false);
     if (op === "Concat") return this.concat(n);
     if (op === "Flatten")
       return attrValue(n, "axis") === 1
@@ -211,8 +213,33 @@ export class Recognizer {
     const [a, b] = n.input ?? [];
     const mm = this.g.opOf(a!, "MatMul");
     if (mm && this.g.initializers.has(b!)) return this.linear(n, mm, b);
-    if (this.g.opOf(a!, "Mul")) return this.crossLayer(n, tensor);
+    const mul = this.g.opOf(a!, "Mul");
+    if (mul && this.isInt8Scaling(mul)) return this.int8Linear(n, tensor, true);
+    if (mul) return this.crossLayer(n, tensor);
     return this.fail(n, "an Add that is neither a MatMul + bias nor a cross layer");
+  }
+
+  /** A Mul of Cast(MatMulInteger(…)): the scaling step of an int8 layer rmc exported (int8-import.ts). */
+  private isInt8Scaling(mul: NodeProto): boolean {
+    const cast = this.g.opOf(mul.input?.[0] ?? "", "Cast");
+    return !!cast && !!this.g.opOf(cast.input?.[0] ?? "", "MatMulInteger");
+  }
+
+  /** An int8 layer back as a linear layer pinned int8, its weights dequantized from the uint8 values and scales. */
+  private int8Linear(n: NodeProto, tensor: string, withBias: boolean): string | undefined {
+    const m = matchInt8Layer(this.g, tensor, withBias);
+    if (typeof m === "string") return this.fail(n, `not an int8 layer rmc reads back: ${m}`);
+    const index = (this.g.graph.initializer ?? []).findIndex((i) => i.name === `${m.name}.u8` || i.name?.startsWith(`${m.name}.u8`));
+    let weight = m.name;
+    for (let k = 2; this.weightDecls.has(weight); k++) weight = `${m.name}_${k}`;
+    this.weightDecls.set(weight, {
+      decl: { name: weight, role: "weight", dtype: "f32", shape: m.shape, attrs: {}, span: syntheticSpan() },
+      data: m.data,
+      at: index,
+    });
+    const b = m.bias === undefined ? undefined : this.weight(n, m.bias, "bias");
+    if (m.bias !== undefined && b === undefined) return undefined;
+    return this.operands(n, [m.x], (xs) => this.add(n, "linear", xs, b === undefined ? [weight] : [weight, b], { precision: "int8" }));
   }
 
   private crossLayer(n: NodeProto, tensor: string): string | undefined {

@@ -24,3 +24,21 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     throw e;
   }
 }
+
+/** As writeFileAtomic, for data given in pieces (an ONNX external-data file may be larger than one buffer). */
+export function writeChunksAtomic(path: string, chunks: readonly Uint8Array[]): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = tempPath(path);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, "w");
+    for (const c of chunks) for (let done = 0; done < c.length;) done += writeSync(fd, c, done, c.length - done);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}

@@ -5,6 +5,8 @@
 // in a WeightStore. Problems come back as diagnostics, all of them at once.
 // A table may also arrive already quantized by PyTorch (a U8 tensor of FBGEMM
 // rows, src/weights/prequantized.ts); it binds as a PrequantizedTable.
+// TorchRec's DLRM / DLRM_DCN names bind too (torchrec.ts names and adapts
+// them); other layouts are renamed first by a `--weights-map` (weights-map.ts).
 //
 // Codes: E1310 missing weights, E1311 shape, E1312 dtype, E1313 a weight
 // given twice, E1314 PyTorch names the model cannot place, W1315 unused tensors,
@@ -15,8 +17,11 @@ import { type Graph, type Node, type WeightDecl, refName, valueInputs, weightInp
 import { prequantizedFormat } from "../quant/rowwise.js";
 import { SAFETENSORS_DTYPES, type SafetensorsDType } from "./dtypes.js";
 import { PrequantizedTable, describeWidths, type PrequantizedFormat } from "./prequantized.js";
-import { openSafetensors, type SafetensorsEntry, type SafetensorsFile } from "./safetensors.js";
+import { openSafetensors, type SafetensorsFile } from "./safetensors.js";
 import type { Tensor, WeightStore } from "./store.js";
+import { adaptTorchrec, torchrecGroup, torchrecName, torchrecNames, type WeightSource } from "./torchrec.js";
+
+type SourceEntry = WeightSource["tensors"] extends ReadonlyMap<string, infer E> ? E : never;
 
 /** Writing a model's weights is the inverse of binding; it lives in write.ts. */
 export { writeWeights } from "./write.js";
@@ -82,7 +87,7 @@ function describeMlp(n: Node): string {
  * directly or through one sigmoid. Each is a node, or a reason there is no
  * unique one.
  */
-function mlpRoles(graph: Graph): { bottom: Node | string; top: Node | string } {
+export function mlpRoles(graph: Graph): { bottom: Node | string; top: Node | string } {
   const mlps = graph.nodes.filter((n) => n.op === "mlp");
   const denseInputs = new Set(graph.inputs.filter((i) => i.type.kind === "tensor").map((i) => i.name));
   const bottoms = mlps.filter((n) => valueInputs(n).some((v) => denseInputs.has(v)));
@@ -119,25 +124,32 @@ const listNames = (names: string[], max = 20): string =>
     .join(", ") + (names.length > max ? `, and ${names.length - max} more` : "");
 
 /** Binds the file's tensors to the graph's weight declarations; see BindResult. Does not close the file. */
-export function bindWeights(graph: Graph, file: SafetensorsFile): BindResult {
+export function bindWeights(graph: Graph, given: WeightSource): BindResult {
   const { aliases, unavailable } = pytorchNames(graph);
+  const torchrec = torchrecNames(graph, mlpRoles(graph));
+  for (const [group, why] of torchrec.unavailable) unavailable.set(group, why);
+  const adapted = adaptTorchrec(given, torchrec, graph);
+  const file = adapted.source;
   const declared = new Set(graph.weights.map((w) => w.name));
   const sources = new Map<string, string[]>();
   const unused: string[] = [];
   const unplaceable = new Map<string, string[]>();
+  let torchrecFile = false;
   for (const name of file.tensors.keys()) {
-    const target = declared.has(name) ? name : aliases.get(name);
-    const group = /^(bot_l|top_l)\.\d+\.(weight|bias)$/.exec(name)?.[1];
+    const bare = torchrecName(name);
+    if (bare !== undefined) torchrecFile = true;
+    const target = declared.has(name) ? name : (aliases.get(name) ?? (bare !== undefined ? torchrec.aliases.get(bare) : undefined));
+    const group = /^(bot_l|top_l)\.\d+\.(weight|bias)$/.exec(name)?.[1] ?? torchrecGroup(name);
     if (target !== undefined) sources.set(target, [...(sources.get(target) ?? []), name]);
     else if (group !== undefined && unavailable.has(group)) unplaceable.set(group, [...(unplaceable.get(group) ?? []), name]);
     else unused.push(name);
   }
-  const diagnostics: Diagnostic[] = [];
+  const diagnostics: Diagnostic[] = [...adapted.diagnostics];
   for (const [group, names] of unplaceable)
     diagnostics.push(
       error(
         "E1314",
-        `${file.path}: cannot place PyTorch tensors ${listNames(names, 4)}: ${unavailable.get(group)}`,
+        `${file.path}: cannot place ${group.includes("_arch") ? "TorchRec" : "PyTorch"} tensors ${listNames(names, 4)}: ${unavailable.get(group)}`,
         undefined,
         "rename the tensors to the model's weight names",
       ),
@@ -160,7 +172,8 @@ export function bindWeights(graph: Graph, file: SafetensorsFile): BindResult {
       }
     }
   }
-  if (missing.length > 0) diagnostics.push(missingError(file, missing, aliases, unused));
+  // The other name a missing weight would also bind from: TorchRec's when the file is a TorchRec state dict.
+  if (missing.length > 0) diagnostics.push(missingError(file, missing, torchrecFile ? torchrec.aliases : aliases, unused));
   if (unused.length > 0)
     diagnostics.push({
       code: "W1315",
@@ -171,7 +184,7 @@ export function bindWeights(graph: Graph, file: SafetensorsFile): BindResult {
 }
 
 /** The tensor for declaration `w` from file tensor `source`, or why it does not fit. */
-function bindTensor(file: SafetensorsFile, source: string, w: WeightDecl): { tensor: Tensor } | { problem: Diagnostic } {
+function bindTensor(file: WeightSource, source: string, w: WeightDecl): { tensor: Tensor } | { problem: Diagnostic } {
   const entry = file.tensors.get(source)!;
   if (entry.dtype === "U8" && isFloatTable(w)) return bindPrequantized(file, source, entry, w);
   const problem = checkTensor(file, source, w);
@@ -187,12 +200,7 @@ const labelOf = (source: string, w: WeightDecl): string => (source === w.name ? 
  * A U8 `[rows, width]` tensor for a table declared `[rows, dim]`: FBGEMM rows
  * of the format whose row width is `width` (rowwise.ts prequantizedFormat).
  */
-function bindPrequantized(
-  file: SafetensorsFile,
-  source: string,
-  entry: SafetensorsEntry,
-  w: WeightDecl,
-): { tensor: Tensor } | { problem: Diagnostic } {
+function bindPrequantized(file: WeightSource, source: string, entry: SourceEntry, w: WeightDecl): { tensor: Tensor } | { problem: Diagnostic } {
   const [rows, dim] = w.shape as [number, number];
   const label = labelOf(source, w);
   const widths = describeWidths(dim);
@@ -212,7 +220,9 @@ function bindPrequantized(
         "E1317",
         `${file.path}: ${label} is U8 [${rows}, ${width}], which is no prequantized layout of the declared [${rows}, ${dim}]: each row must be ${widths}`,
         w.span,
-        "quantize the table with torch.ops.quantized.embedding_bag_byte_prepack or embedding_bag_4bit_prepack, or store it as F32 / F16 / BF16",
+        torchrecName(source) !== undefined
+          ? "a TorchRec quantized EmbeddingBagCollection keeps FBGEMM TBE rows (scale and bias first, padded); save it with quant_state_dict_split_scale_bias (weight, weight_qscale, weight_qbias), which rmc reads"
+          : "quantize the table with torch.ops.quantized.embedding_bag_byte_prepack or embedding_bag_4bit_prepack, or store it as F32 / F16 / BF16",
       ),
     };
   const tensor = file.tensor(source);
@@ -222,7 +232,7 @@ function bindPrequantized(
 }
 
 /** Checks one tensor's dtype and shape against its declaration. */
-function checkTensor(file: SafetensorsFile, source: string, w: WeightDecl): Diagnostic | undefined {
+function checkTensor(file: WeightSource, source: string, w: WeightDecl): Diagnostic | undefined {
   const entry = file.tensors.get(source)!;
   const label = labelOf(source, w);
   const ok = acceptedDTypes(w);
@@ -236,7 +246,7 @@ function checkTensor(file: SafetensorsFile, source: string, w: WeightDecl): Diag
 }
 
 /** One error for all missing weights, with the PyTorch names that would also do and near-miss names in the file. */
-function missingError(file: SafetensorsFile, missing: WeightDecl[], aliases: Map<string, string>, unused: string[]): Diagnostic {
+function missingError(file: WeightSource, missing: WeightDecl[], aliases: Map<string, string>, unused: string[]): Diagnostic {
   const torchName = new Map([...aliases].map(([torch, dsl]) => [dsl, torch]));
   const items = missing.map((w) => {
     const alt = torchName.get(w.name);

@@ -43,11 +43,31 @@ const fail = (file: string, message: string): RmcError => new RmcError(error(E_S
 export function headerLength(file: string, prefix: Uint8Array, fileSize: number): number {
   if (fileSize < 8) throw fail(file, `not a safetensors file: ${fileSize} bytes, shorter than the 8-byte header length`);
   const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
+  if ((n > BigInt(MAX_HEADER_BYTES) || Number(n) > fileSize - 8) && looksLikeOnnx(prefix))
+    throw new RmcError(
+      error(
+        E_SAFETENSORS,
+        `${file}: this is an ONNX model, not a safetensors weights file`,
+        undefined,
+        `import it with \`rmc import-onnx ${file} -o model.rmdl\`, which writes the model and its weights (model.safetensors)`,
+      ),
+    );
   if (n > BigInt(MAX_HEADER_BYTES))
     throw fail(file, `header length ${n} is absurd (over ${MAX_HEADER_BYTES} bytes): not a safetensors file, or a corrupt one`);
   if (Number(n) > fileSize - 8)
     throw fail(file, `header length ${n} is larger than the rest of the file (${fileSize - 8} bytes): truncated or not a safetensors file`);
   return Number(n);
+}
+
+/**
+ * An ONNX ModelProto starts with field 1 (ir_version, a small varint: bytes
+ * 0x08, 1..15), then another ModelProto field key (producer_name 0x12, …,
+ * opset_import 0x42, metadata_props 0x72). A safetensors file starting so
+ * would declare a header of gigabytes, so the two cannot be confused where
+ * this is asked (after the length failed its checks).
+ */
+function looksLikeOnnx(prefix: Uint8Array): boolean {
+  return prefix[0] === 0x08 && prefix[1]! >= 1 && prefix[1]! <= 15 && [0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42, 0x72].includes(prefix[2]!);
 }
 
 /**

@@ -108,6 +108,7 @@ export const debugNumerics: Command = {
     positionals: { min: 1, max: 1 },
     flags: {
       weights: { ...WEIGHT_FLAGS.weights!, doc: "the model's fp32 weights (the reference)" },
+      "weights-map": WEIGHT_FLAGS["weights-map"]!,
       data: { type: "string", value: "FILE", doc: "samples (labels not needed)" },
       rows: { type: "string", value: "N", doc: "samples to compare on", default: "2048" },
     },

@@ -6,10 +6,11 @@
 
 import { statSync } from "node:fs";
 import { RmcError } from "../../diagnostics/index.js";
-import { EXPORT_PRECISIONS, exportOnnx, type ExportPrecision } from "../../onnx/export.js";
-import { writeFileAtomic } from "../../util/fs.js";
+import { basename, dirname, join } from "node:path";
+import { EXPORT_PRECISIONS, exportOnnxExternal, type ExportPrecision } from "../../onnx/export.js";
+import { writeChunksAtomic, writeFileAtomic } from "../../util/fs.js";
 import type { Command } from "../command.js";
-import { choiceFlag, requireFlag } from "../args.js";
+import { choiceFlag, numberFlag, requireFlag } from "../args.js";
 import { WEIGHT_FLAGS, loadModel, loadWeightsWithInfo, runPassesWithReport } from "../model.js";
 import { pinPrequantized } from "../precision.js";
 import { humanBytes } from "../summary.js";
@@ -19,7 +20,7 @@ export const exportOnnxCmd: Command = {
   spec: {
     name: "export-onnx",
     usage:
-      "rmc export-onnx MODEL.rmdl --weights W.safetensors [--precision fp32|int8|plan | --plan PLAN.json] [--int8-form dynamic|exact] -o MODEL.onnx",
+      "rmc export-onnx MODEL.rmdl --weights W.safetensors [--precision fp32|int8|plan | --plan PLAN.json] [--int8-form dynamic|exact] [--external-data-above BYTES] -o MODEL.onnx",
     summary: "write a model and its weights as an ONNX file (for ONNX Runtime and other runtimes)",
     positionals: { min: 1, max: 1 },
     flags: {
@@ -35,6 +36,11 @@ export const exportOnnxCmd: Command = {
         type: "string",
         value: "FILE",
         doc: "apply a precision plan (from `rmc compile --plan-out`) and export it: int8 layers quantized, tables dequantized",
+      },
+      "external-data-above": {
+        type: "string",
+        value: "BYTES",
+        doc: "write initializers of 1 KiB or more to MODEL.onnx.data (ONNX external data) when the weights take more than BYTES; default: what one 2 GiB protobuf holds (0: always)",
       },
       "int8-form": {
         type: "string",
@@ -62,9 +68,20 @@ export const exportOnnxCmd: Command = {
     const append = plan !== undefined ? [{ name: "assign-precision", options: { mode: "plan", plan } }] : undefined;
     const { graph } = await runPassesWithReport(model, { positionals: [], flags: {} }, io, { weights, ...(append ? { append } : {}) });
     const int8Form = choiceFlag(args, "int8-form", cmd, ["dynamic", "exact"] as const)!;
-    const bytes = exportOnnx(graph, weights, { precision, int8Form, producerVersion: compilerVersion() });
+    const above = numberFlag(args, "external-data-above", cmd, { integer: true, min: 0 });
+    const location = `${basename(out)}.data`;
+    const { model: bytes, chunks } = exportOnnxExternal(graph, weights, {
+      precision,
+      int8Form,
+      producerVersion: compilerVersion(),
+      location,
+      ...(above !== undefined ? { above } : {}),
+    });
+    // The data file first: a model file is never there without the data it names.
+    if (chunks.length) writeChunksAtomic(join(dirname(out), location), chunks);
     writeFileAtomic(out, bytes);
-    io.out(`wrote ${out} (${humanBytes(statSync(out).size)}, ${graph.name}, ${precision})\n`);
+    const data = chunks.length ? ` + ${location} (${humanBytes(chunks.reduce((n, c) => n + c.length, 0))}, external data)` : "";
+    io.out(`wrote ${out} (${humanBytes(statSync(out).size)}, ${graph.name}, ${precision})${data}\n`);
     return 0;
   },
 };

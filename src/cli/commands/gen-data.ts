@@ -50,6 +50,7 @@ export const genData: Command = {
     positionals: { min: 1, max: 1 },
     flags: {
       weights: WEIGHT_FLAGS.weights!,
+      "weights-map": WEIGHT_FLAGS["weights-map"]!,
       init: {
         type: "string",
         value: "DIST",

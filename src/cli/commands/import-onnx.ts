@@ -3,8 +3,10 @@
 // and its weights: MODEL.rmdl and MODEL.safetensors side by side. Both files
 // are written atomically, and only once the whole graph has been recognised.
 
-import { readFileSync, statSync } from "node:fs";
-import { RmcError } from "../../diagnostics/index.js";
+import { closeSync, fstatSync, openSync, readFileSync, readSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { RmcError, error } from "../../diagnostics/index.js";
+import type { ExternalReader } from "../../onnx/external.js";
 import { importOnnx } from "../../onnx/import.js";
 import { writeFileAtomic } from "../../util/fs.js";
 import { DenseTensor, type Tensor } from "../../weights/store.js";
@@ -44,7 +46,7 @@ export const importOnnxCmd: Command = {
         "E0905",
       );
     }
-    const result = importOnnx(bytes, file);
+    const result = importOnnx(bytes, file, { readExternal: externalFileReader(file) });
     const weightsFile = out.replace(/\.rmdl$/, ".safetensors");
     const store = new Map<string, Tensor>([...result.weights].map(([name, w]) => [name, new DenseTensor(w.shape, w.data)]));
     writeWeights(weightsFile, result.graph, store, { "rmc.imported-from": file.split(/[\\/]/).pop()! });
@@ -55,3 +57,32 @@ export const importOnnxCmd: Command = {
     return 0;
   },
 };
+
+/** Reads ONNX external data from files beside `model` (external.ts has checked the location stays in its folder). */
+function externalFileReader(model: string): ExternalReader {
+  return (location, offset, length) => {
+    const path = join(dirname(model), location);
+    let fd: number;
+    try {
+      fd = openSync(path, "r");
+    } catch (e) {
+      throw new RmcError(
+        error("E2001", `${model}: cannot open its external data file ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`),
+      );
+    }
+    try {
+      const size = fstatSync(fd).size;
+      if (offset + length > size)
+        throw new RmcError(error("E2001", `${model}: bytes ${offset}..${offset + length} of ${path} are asked for, but it has ${size} bytes`));
+      const out = new Uint8Array(length);
+      for (let done = 0; done < length;) {
+        const n = readSync(fd, out, done, length - done, offset + done);
+        if (n === 0) throw new RmcError(error("E2001", `${model}: ${path} ended early`));
+        done += n;
+      }
+      return out;
+    } finally {
+      closeSync(fd);
+    }
+  };
+}

@@ -13,6 +13,7 @@ import { genData } from "./gen-data.js";
 import { dataStatsCmd } from "./data-stats.js";
 import { exportOnnxCmd } from "./export-onnx.js";
 import { importOnnxCmd } from "./import-onnx.js";
+import { importTorchrecCmd } from "./import-torchrec.js";
 import { storeCmd } from "./store.js";
 import { serveCmd } from "./serve.js";
 
@@ -29,6 +30,7 @@ export const COMMANDS: Command[] = [
   dataStatsCmd,
   exportOnnxCmd,
   importOnnxCmd,
+  importTorchrecCmd,
   storeCmd,
   serveCmd,
 ];

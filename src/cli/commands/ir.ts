@@ -17,6 +17,7 @@ export const ir: Command = {
       ...PIPELINE_FLAGS,
       output: { type: "string", short: "o", value: "FILE", doc: "write the final IR to FILE instead of stdout" },
       weights: { ...WEIGHT_FLAGS.weights!, doc: "weights to bind (dumps then show each weight's checksum)" },
+      "weights-map": WEIGHT_FLAGS["weights-map"]!,
       init: WEIGHT_FLAGS.init!,
       seed: WEIGHT_FLAGS.seed!,
       quiet: { type: "boolean", short: "q", doc: "do not print the final IR (dumps and timings only)" },

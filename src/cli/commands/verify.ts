@@ -85,6 +85,7 @@ export const verify: Command = {
     positionals: { min: 1, max: 1 },
     flags: {
       weights: WEIGHT_FLAGS.weights!,
+      "weights-map": WEIGHT_FLAGS["weights-map"]!,
       data: { type: "string", value: "FILE", doc: "samples from the retrained model's world (labels not needed)" },
       rows: { type: "string", value: "N", doc: "samples to measure on", default: "20000" },
       "ne-budget": { type: "string", value: "PCT", doc: "budget in percent (default: the plan's)" },
