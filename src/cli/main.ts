@@ -13,6 +13,7 @@ import { COMMANDS } from "./commands/index.js";
 import { compilerVersion } from "../driver/version.js";
 import { EXIT, exitCodeFor } from "./exit.js";
 import { errorJson } from "./json.js";
+import { colorEnabled, colorsOf, paintDiagnostics } from "./color.js";
 
 function mainHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;
@@ -32,7 +33,11 @@ function mainHelp(): string {
 /** Runs `rmc` with the given arguments; returns the exit code (src/cli/exit.ts: 0 ok, 1 check failed, 2 usage, 3 bad input, 4 internal). */
 export async function main(
   argv: string[],
-  io: CliIO = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) },
+  io: CliIO = {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+    colors: { out: colorEnabled(process.stdout.isTTY), err: colorEnabled(process.stderr.isTTY) },
+  },
 ): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
@@ -71,13 +76,13 @@ export async function main(
 /** Prints an error the way a user should see it; returns the exit code. */
 export function reportError(e: unknown, io: CliIO): number {
   if (e instanceof RmcError) {
-    io.err(formatDiagnostics(e.diagnostics, sourceLookup) + "\n");
+    io.err(paintDiagnostics(formatDiagnostics(e.diagnostics, sourceLookup), colorsOf(io, "err")) + "\n");
     return exitCodeFor(e);
   }
   const err = e as Error;
   if ((err as NodeJS.ErrnoException)?.code === "EPIPE") return EXIT.ok;
   io.err(
-    `rmc: internal error: ${err?.message ?? String(e)}\nThis is a bug in rmc; please report it with the command you ran.${process.env.RMC_DEBUG ? `\n${err?.stack ?? ""}` : " (set RMC_DEBUG=1 for details)"}\n`,
+    `rmc: ${colorsOf(io, "err").red("internal error")}: ${err?.message ?? String(e)}\nThis is a bug in rmc; please report it with the command you ran.${process.env.RMC_DEBUG ? `\n${err?.stack ?? ""}` : " (set RMC_DEBUG=1 for details)"}\n`,
   );
   return EXIT.internal;
 }

@@ -148,7 +148,8 @@ export async function compileModel(request: CompileRequest): Promise<CompileOutc
     target: backend,
   });
   const plan = report.outputs["precision-plan"] ?? request.plan;
-  const clock = stageClock();
+  let staged = 0;
+  const clock = stageClock(instr.progress ? () => instr.progress!(`${backend.name} backend stages`, ++staged, 0) : undefined);
   const result = await backend.compile(report.graph, request.weights, {
     outDir: request.outDir,
     emitText: request.emitText === true,
