@@ -15,6 +15,7 @@ import { exportOnnxCmd } from "./export-onnx.js";
 import { importOnnxCmd } from "./import-onnx.js";
 import { storeCmd } from "./store.js";
 import { serveCmd } from "./serve.js";
+import { explainCmd } from "./explain.js";
 
 export const COMMANDS: Command[] = [
   check,
@@ -31,4 +32,5 @@ export const COMMANDS: Command[] = [
   importOnnxCmd,
   storeCmd,
   serveCmd,
+  explainCmd,
 ];
