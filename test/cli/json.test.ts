@@ -11,31 +11,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { RmcError } from "../../src/diagnostics/index.js";
 import { load } from "../../src/runtime/index.js";
 import { expectGolden } from "../golden.js";
-import { rmc, tempDir, type CliResult } from "./helpers.js";
+import { normalise, rmc, tempDir, type CliResult } from "./helpers.js";
 
 const MODEL = "test/cli/fixtures/tiny-dlrm.rmdl";
 const GOLDEN = "test/cli/golden";
-/** Fields that differ from run to run (wall times, rates) or machine to machine (threads, code variant). */
-const VOLATILE = new Set(["seconds", "samplesPerSecond", "ms", "fetchMs", "stageMs", "engine"]);
-
-/**
- * A --json object as its golden file holds it: volatile fields replaced,
- * numbers to 6 significant digits (the last digits of an NE are not the
- * contract), the temp folder as `<tmp>`.
- */
-export function normalise(r: CliResult, tmp: string): string {
-  expect(r.code, r.err).toBe(0);
-  const walk = (x: unknown, key: string): unknown => {
-    if (VOLATILE.has(key)) return "<volatile>";
-    if (typeof x === "number") return Number.isInteger(x) ? x : Number(x.toPrecision(6));
-    if (typeof x === "string") return x.split(tmp).join("<tmp>");
-    if (Array.isArray(x)) return x.map((v) => walk(v, ""));
-    if (typeof x === "object" && x !== null) return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, walk(v, k)]));
-    return x;
-  };
-  return JSON.stringify(walk(JSON.parse(r.out), ""), null, 2) + "\n";
-}
-
 let dir: string;
 let w: string;
 let d: string;
