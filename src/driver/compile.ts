@@ -25,7 +25,7 @@ import {
 import type { Diagnostic } from "../diagnostics/index.js";
 import type { Backend, CompileResult } from "../../backends/index.js";
 import { stageClock, type StageTiming } from "../../backends/backend.js";
-import { provenanceRecorder } from "./provenance.js";
+import { provenanceRecorder, type Provenance } from "./provenance.js";
 import { compilerRegistry } from "./registry.js";
 import { findBackend } from "./targets.js";
 import { compilerVersion } from "./version.js";
@@ -66,6 +66,8 @@ export interface CompileRequest {
   placement?: PlacementRequest;
   /** Rows each staging table holds per call (tables placed outside memory). */
   stagingRows?: number;
+  /** The history of a model compiled before (its manifest's `provenance`), carried into this compile's. */
+  provenance?: Provenance;
   /** A plan to record in the manifest when no assign-precision step makes one (the model already carries its precisions, as `rmc verify --repair` builds it). */
   plan?: PrecisionPlan;
 }
@@ -135,7 +137,7 @@ export async function compileModel(request: CompileRequest): Promise<CompileOutc
       );
   const registry = request.registry ?? compilerRegistry();
   const instr = request.instrumentation ?? {};
-  const provenance = provenanceRecorder();
+  const provenance = provenanceRecorder(request.provenance);
   // The timing table is printed after the backend, with its stages: the pipeline alone is a sliver of a compile.
   const steps = {
     ...instr,

@@ -45,12 +45,20 @@ function absorber(gone: Node, touched: readonly Node[]): Node | undefined {
   return touched.find((n) => reads.includes(n.id)) ?? touched.find((n) => valueInputs(n).some((v) => reads.includes(v)));
 }
 
-/** A recorder for one pipeline run: `step` is the Instrumentation's onStep; `result` the section to write. */
-export function provenanceRecorder(): { step: (pass: string, input: Graph, output: Graph) => void; result: (final: Graph) => Provenance } {
-  const passes: string[] = [];
-  const nodes = new Map<string, History>();
-  const weights = new Map<string, History>();
-  const removed: Provenance["removed"] = {};
+/**
+ * A recorder for one pipeline run: `step` is the Instrumentation's onStep;
+ * `result` the section to write. `before` is the history of a graph compiled
+ * already (verify --repair recompiles an artifact's IR): it is carried on.
+ */
+export function provenanceRecorder(before?: Provenance): {
+  step: (pass: string, input: Graph, output: Graph) => void;
+  result: (final: Graph) => Provenance;
+} {
+  const copy = (h: History): History => ({ ...h, changed: [...h.changed], absorbed: [...h.absorbed] });
+  const passes: string[] = [...(before?.passes ?? [])];
+  const nodes = new Map<string, History>(Object.entries(before?.nodes ?? {}).map(([k, h]) => [k, copy(h)]));
+  const weights = new Map<string, History>(Object.entries(before?.weights ?? {}).map(([k, h]) => [k, copy(h)]));
+  const removed: Provenance["removed"] = { ...(before?.removed ?? {}) };
   const note = (h: History, pass: string) => void (h.changed.includes(pass) || h.created === pass || h.changed.push(pass));
   return {
     step(pass, input, output) {

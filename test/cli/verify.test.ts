@@ -90,5 +90,7 @@ describe("rmc verify and debug-numerics, for scripts", () => {
     expect((await rmc("verify", out, "--weights", w, "--data", d, "--rows", "512", "--ne-budget", budget)).code).toBe(0);
     const why = await rmc("explain", out, o.repair.raised[0]!.unit);
     expect(why.out).toContain(`fp32: repair: raised by rmc verify --repair (was ${o.repair.raised[0]!.from})`);
+    // The recompile carries the artifact's history on: the layer was still made by canonicalize.
+    expect((await rmc("explain", out, "top.1")).out).toContain("made by:   pass canonicalize");
   });
 });

@@ -21,6 +21,7 @@ import { WEIGHT_FLAGS, loadWeights } from "../model.js";
 import { fp32Of, manifestPlan, readManifest } from "../artifact.js";
 import { compileModel } from "../../driver/index.js";
 import { reportPlan } from "../precision.js";
+import { provenanceOf } from "../explain.js";
 import { colorsOf } from "../color.js";
 import { EXIT } from "../exit.js";
 import { JSON_FLAG, printJson, wantsJson } from "../json.js";
@@ -170,7 +171,16 @@ export const verify: Command = {
     const out = typeof args.flags.output === "string" ? args.flags.output : dir;
     // The graph is the artifact's own IR with the repaired precisions: no front-end passes, but the same target
     // and its passes (fusions, memory plan), as `rmc compile --plan` would run them.
-    await compileModel({ model: graph, weights, target: manifest.target, outDir: out, passes: [], plan: repaired });
+    const history = provenanceOf(manifest);
+    await compileModel({
+      model: graph,
+      weights,
+      target: manifest.target,
+      outDir: out,
+      passes: [],
+      plan: repaired,
+      ...(history ? { provenance: history } : {}),
+    });
     human.out(`repaired artifact written to ${out}\n`);
     const within = fixed.delta <= budget;
     const over = `even with every lowered table and layer back at fp32 the model is at ${pct(fixed.delta)}, over the budget`;
