@@ -21,6 +21,37 @@ export interface CompileOptions {
   manifestExtras?: Record<string, unknown>;
   /** Rows each staging table of a store-placed table holds per call (default backends/staging.ts's). */
   stagingRows?: number;
+  /** Times the backend's stages (codegen, optimise, emit, per module) for `--time-passes`; absent: nothing is timed. */
+  clock?: StageClock;
+}
+
+/** A backend's stopwatch: `time("codegen model.wasm", f)` runs f and records its wall time under that name. */
+export interface StageClock {
+  time<T>(stage: string, run: () => T): T;
+}
+
+/** One timed stage of a backend. */
+export interface StageTiming {
+  stage: string;
+  ms: number;
+}
+
+/** A StageClock that keeps every stage it timed, in order; `onStage` hears each one as it ends (progress lines). */
+export function stageClock(onStage?: (t: StageTiming) => void): StageClock & { stages: StageTiming[] } {
+  const stages: StageTiming[] = [];
+  return {
+    stages,
+    time(stage, run) {
+      const t0 = performance.now();
+      try {
+        return run();
+      } finally {
+        const t = { stage, ms: performance.now() - t0 };
+        stages.push(t);
+        onStage?.(t);
+      }
+    },
+  };
 }
 
 /** What a compile produced, for the CLI's report. */

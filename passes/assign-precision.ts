@@ -97,6 +97,7 @@ export const assignPrecision: Pass<Options> = {
         smooth: o.smooth,
         rowRange,
         pins: origins,
+        ...(ctx.progress ? { onProgress: ctx.progress } : {}),
       });
       out = r.graph;
       plan = {

@@ -9,6 +9,7 @@ import { WasmModule, type Expr, type FunctionBuilder, type Local } from "./modul
 import type { PanelElement, WeightLayout } from "./layout.js";
 import type { MemoryPlan } from "./plan.js";
 import { resolveAlias, widthOf, type Schedule, type Step } from "../schedule.js";
+import type { StageClock } from "../backend.js";
 import { emitGemm } from "./kernels/gemm.js";
 import { emitInt8Gemm } from "./kernels/gemm-int8.js";
 import { emitI7Gemm } from "./kernels/gemm-i7.js";
@@ -44,9 +45,15 @@ export function generateModule(
   sched: Schedule,
   layout: WeightLayout,
   plan: MemoryPlan,
-  opts: { shared: boolean; optimize: boolean; profile?: boolean; relaxed?: boolean },
+  opts: { shared: boolean; optimize: boolean; profile?: boolean; relaxed?: boolean; clock?: StageClock; label?: string },
 ): Generated {
-  const moduleOpts = { sharedMemory: opts.shared, relaxed: opts.relaxed === true, optimize: opts.optimize, keepFunctions: opts.profile === true };
+  const moduleOpts = {
+    sharedMemory: opts.shared,
+    relaxed: opts.relaxed === true,
+    optimize: opts.optimize,
+    keepFunctions: opts.profile === true,
+    ...(opts.clock ? { clock: opts.clock, label: opts.label ?? "module" } : {}),
+  };
   return WasmModule.generate(moduleOpts, (w) => {
     for (const fn of hostImports(sched)) w.importUnaryF32(fn);
     const types = new Map<string, TensorType>();

@@ -69,15 +69,17 @@ export const wasmBackend: Backend = {
     const weights = withTableParts(graph, store);
     // Tables placed outside memory are read through staging tables the runtime fills (backends/staging.ts).
     const { graph: kernels, staged } = stageGraph(graph, opts.stagingRows);
-    const sched = schedule(kernels);
-    const layout = layoutWeights(kernels, sched.steps);
-    const plan = planMemory(kernels, sched);
+    const time = <T>(stage: string, run: () => T): T => (opts.clock ? opts.clock.time(stage, run) : run());
+    const sched = time("schedule", () => schedule(kernels));
+    const layout = time("weight layout", () => layoutWeights(kernels, sched.steps));
+    const plan = time("workspace plan", () => planMemory(kernels, sched));
     const profile = opts.features.includes("profile");
     // Four modules: the portable SIMD128 code and the relaxed-SIMD variant, each with its shared-memory twin for worker threads.
+    const clock = opts.clock ? { clock: opts.clock } : {};
     const modules = VARIANTS.flatMap((v) => [
-      { name: v.module, code: generateModule(kernels, sched, layout, plan, { shared: false, optimize: true, profile, relaxed: v.relaxed }) },
-      { name: v.threadsModule, code: generateModule(kernels, sched, layout, plan, { shared: true, optimize: true, profile, relaxed: v.relaxed }) },
-    ]);
+      { name: v.module, shared: false, relaxed: v.relaxed },
+      { name: v.threadsModule, shared: true, relaxed: v.relaxed },
+    ]).map((m) => ({ name: m.name, code: generateModule(kernels, sched, layout, plan, { ...m, optimize: true, profile, label: m.name, ...clock }) }));
     const single = modules.find((m) => m.name === "model.wasm")!.code;
     // The layout goes into manifest.json and, as the `rmc.layout` section, into both modules: the runtime checks one against the other.
     const bagsSlots = [...plan.bags.entries()];
@@ -114,9 +116,9 @@ export const wasmBackend: Backend = {
     const out = new ArtifactWriter(opts.outDir);
     try {
       for (const m of modules) out.write(m.name, withLayoutSection(m.code.binary, wasm, shards, signature(graph).inputs));
-      writeWeightsBlob(out.path("weights.bin"), layout, weights);
+      time("write weights.bin", () => writeWeightsBlob(out.path("weights.bin"), layout, weights));
       // Each part of a split table streams into a file of its own, loaded into its address range on first use.
-      for (const shard of layout.shards) writeShard(out.path(shardFile(shard.name)), shard, weights);
+      for (const shard of layout.shards) time(`write ${shardFile(shard.name)}`, () => writeShard(out.path(shardFile(shard.name)), shard, weights));
       if (opts.emitText) {
         out.write("model.wat", single.text);
         out.write("final.ir", printGraph(portableGraph(graph)));
@@ -127,7 +129,7 @@ export const wasmBackend: Backend = {
         ...layout.shards.map((s) => shardFile(s.name)),
         ...(opts.emitText ? ["model.wat", "final.ir"] : []),
       ];
-      for (const n of names) out.seal(n);
+      time("checksums", () => names.forEach((n) => out.seal(n)));
       const storeSection = staged.length ? writeStore(out, staged, weights, WASM_ROWS, staged[0]!.stagingRows) : undefined;
       const manifest: Manifest = {
         format: ARTIFACT_FORMAT,

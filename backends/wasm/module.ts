@@ -8,6 +8,7 @@
 // every module disposed however its generation ends (`WasmModule.generate`).
 
 import binaryen from "binaryen";
+import type { StageClock } from "../backend.js";
 
 /** The one C-API entry point rmc calls directly (binaryen.js has no wrapper for relaxed-SIMD ternaries). */
 interface CApi {
@@ -144,6 +145,9 @@ export interface EmitOptions {
   optimize: boolean;
   /** Keep kernels as named functions (the `profile` feature): no inlining into `forward`, and a name section. */
   keepFunctions?: boolean;
+  /** Times codegen, binaryen's optimiser and emitting, each named `<stage> <label>`, for --time-passes. */
+  clock?: StageClock;
+  label?: string;
 }
 
 /** A Wasm module under construction; made only by `WasmModule.generate`. */
@@ -161,9 +165,10 @@ export class WasmModule {
    */
   static generate(opts: ModuleOptions & EmitOptions, build: (w: WasmModule) => void): { binary: Uint8Array; text: string } {
     const w = new WasmModule(opts);
+    const time = <T>(stage: string, run: () => T): T => (opts.clock ? opts.clock.time(`${stage} ${opts.label ?? "module"}`, run) : run());
     try {
-      build(w);
-      return w.emit(opts.optimize, opts.keepFunctions === true);
+      time("codegen", () => build(w));
+      return w.emit(opts.optimize, opts.keepFunctions === true, time);
     } finally {
       w.raw.dispose();
     }
@@ -211,7 +216,7 @@ export class WasmModule {
    * inlining kernels into `forward` and keeps a name section, so a CPU profile
    * attributes time to each kernel by name.
    */
-  private emit(optimize: boolean, keepFunctions: boolean): { binary: Uint8Array; text: string } {
+  private emit(optimize: boolean, keepFunctions: boolean, time: <T>(stage: string, run: () => T) => T): { binary: Uint8Array; text: string } {
     if (!this.raw.validate())
       throw new Error("rmc generated an invalid Wasm module (binaryen's validator printed the details above); this is a bug in the wasm backend");
     // binaryen's settings are global to the library: set every one each time.
@@ -223,11 +228,9 @@ export class WasmModule {
     if (optimize) {
       binaryen.setOptimizeLevel(3);
       binaryen.setShrinkLevel(0);
-      this.raw.optimize();
+      time("binaryen -O3", () => this.raw.optimize());
     }
-    const binary = this.raw.emitBinary();
-    const text = this.raw.emitText();
-    return { binary, text };
+    return time("emit", () => ({ binary: this.raw.emitBinary(), text: this.raw.emitText() }));
   }
 
   // ---- ops (Wasm mnemonics in the doc comments) ----

@@ -54,7 +54,7 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs 
     options[name] = { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) };
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: splitShortEquals(spec, argv), options, allowPositionals: true, strict: true });
   } catch (e) {
     throw new RmcError(`rmc ${spec.name}: ${explainParseError(e as Error, spec)}\n(see \`rmc ${spec.name} --help\`)`, "E0900");
   }
@@ -73,6 +73,19 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs 
   for (const [name, f] of Object.entries(spec.flags))
     flags[name] = (parsed.values as Record<string, string | boolean | string[] | undefined>)[name] ?? f.default;
   return { positionals, flags };
+}
+
+/**
+ * `-o=DIR` as `-oDIR` (the value inline, so one starting with `-` stays a value): util.parseArgs reads `-o=DIR` as `-o` with the value
+ * `=DIR` (it only splits `--long=value`), which made a folder named `=DIR`.
+ */
+function splitShortEquals(spec: CommandSpec, argv: string[]): string[] {
+  const shorts = new Set(Object.values(spec.flags).flatMap((f) => (f.short && f.type === "string" ? [f.short] : [])));
+  const end = argv.indexOf("--");
+  return argv.flatMap((a, i) => {
+    const m = /^-([A-Za-z])=(.*)$/s.exec(a);
+    return m && shorts.has(m[1]!) && (end < 0 || i < end) ? [`-${m[1]}${m[2]!}`] : [a];
+  });
 }
 
 function explainParseError(e: Error, spec: CommandSpec): string {

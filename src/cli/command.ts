@@ -14,4 +14,6 @@ export interface Command {
 export interface CliIO {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** Whether stdout and stderr take colours (src/cli/color.ts); absent: neither does. */
+  colors?: { out: boolean; err: boolean };
 }

@@ -5,12 +5,15 @@
 // (with the stack only when RMC_DEBUG is set). Nothing here prints a raw stack.
 
 import { fileURLToPath } from "node:url";
-import { RmcError, formatDiagnostics, type Code } from "../diagnostics/index.js";
+import { RmcError, formatDiagnostics } from "../diagnostics/index.js";
 import { commandHelp, parseCommandArgs } from "./args.js";
 import type { CliIO } from "./command.js";
 import { sourceLookup } from "./sources.js";
 import { COMMANDS } from "./commands/index.js";
 import { compilerVersion } from "../driver/version.js";
+import { EXIT, exitCodeFor } from "./exit.js";
+import { errorJson } from "./json.js";
+import { colorEnabled, colorsOf, paintDiagnostics } from "./color.js";
 
 function mainHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.spec.name.length)) + 2;
@@ -27,15 +30,19 @@ function mainHelp(): string {
   ].join("\n");
 }
 
-/** Runs `rmc` with the given arguments; returns the exit code (0 ok, 1 failure, 2 usage). */
+/** Runs `rmc` with the given arguments; returns the exit code (src/cli/exit.ts: 0 ok, 1 check failed, 2 usage, 3 bad input, 4 internal). */
 export async function main(
   argv: string[],
-  io: CliIO = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) },
+  io: CliIO = {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+    colors: { out: colorEnabled(process.stdout.isTTY), err: colorEnabled(process.stderr.isTTY) },
+  },
 ): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.out(mainHelp());
-    return name === undefined ? 2 : 0;
+    return name === undefined ? EXIT.usage : EXIT.ok;
   }
   if (name === "--version" || name === "-V") {
     io.out(`rmc ${compilerVersion()}\n`);
@@ -49,7 +56,7 @@ export async function main(
       COMMANDS.map((c) => c.spec.name),
     );
     io.err(`rmc: unknown command \`${name}\`${hint ? `: ${hint}` : ""}\nRun \`rmc --help\` for the list of commands.\n`);
-    return 2;
+    return EXIT.usage;
   }
   try {
     const args = parseCommandArgs(cmd.spec, rest);
@@ -59,25 +66,25 @@ export async function main(
     }
     return await cmd.run(args, io);
   } catch (e) {
-    return reportError(e, io);
+    const code = reportError(e, io);
+    // A script that asked for --json gets the failure as JSON on stdout too (docs/cli.md#errors).
+    if (rest.includes("--json") && code !== EXIT.ok) io.out(errorJson(name, e, code));
+    return code;
   }
 }
-
-/** Codes of command-line usage mistakes (bad flags, wrong argument counts): exit code 2. */
-const USAGE_CODES = new Set<string>(["E0900", "E0901", "E0902", "E0903", "E0904", "E0906"] satisfies Code[]);
 
 /** Prints an error the way a user should see it; returns the exit code. */
 export function reportError(e: unknown, io: CliIO): number {
   if (e instanceof RmcError) {
-    io.err(formatDiagnostics(e.diagnostics, sourceLookup) + "\n");
-    return e.diagnostics.some((d) => USAGE_CODES.has(d.code)) ? 2 : 1;
+    io.err(paintDiagnostics(formatDiagnostics(e.diagnostics, sourceLookup), colorsOf(io, "err")) + "\n");
+    return exitCodeFor(e);
   }
   const err = e as Error;
-  if ((err as NodeJS.ErrnoException)?.code === "EPIPE") return 0;
+  if ((err as NodeJS.ErrnoException)?.code === "EPIPE") return EXIT.ok;
   io.err(
-    `rmc: internal error: ${err?.message ?? String(e)}\nThis is a bug in rmc; please report it with the command you ran.${process.env.RMC_DEBUG ? `\n${err?.stack ?? ""}` : " (set RMC_DEBUG=1 for details)"}\n`,
+    `rmc: ${colorsOf(io, "err").red("internal error")}: ${err?.message ?? String(e)}\nThis is a bug in rmc; please report it with the command you ran.${process.env.RMC_DEBUG ? `\n${err?.stack ?? ""}` : " (set RMC_DEBUG=1 for details)"}\n`,
   );
-  return 70;
+  return EXIT.internal;
 }
 
 const isEntry = process.argv[1] !== undefined && fileURLToPath(import.meta.url) === (await import("node:fs")).realpathSync(process.argv[1]);

@@ -4,7 +4,8 @@
 // problems into RmcErrors that point at the file, line or flag at fault.
 
 import type { Graph } from "../ir/types.js";
-import { RmcError, formatDiagnostics, hasErrors } from "../diagnostics/index.js";
+import { RmcError, formatDiagnostics, hasErrors, type Diagnostic } from "../diagnostics/index.js";
+import { colorsOf, paintDiagnostics } from "./color.js";
 import { parseModel } from "../frontend/index.js";
 import { parseGraph } from "../ir/parse.js";
 import { verifyGraph } from "../ir/verify.js";
@@ -29,8 +30,8 @@ import type { CliIO } from "./command.js";
 import { choiceFlag, numberFlag, type FlagSpec, type ParsedArgs } from "./args.js";
 import { readSource, rememberSource, sourceLookup } from "./sources.js";
 
-/** Reads a model from `.rmdl` (DSL) or `.ir` (textual IR); warnings go to stderr, errors throw. */
-export function loadModel(path: string, io: CliIO): Graph {
+/** Reads a model from `.rmdl` (DSL) or `.ir` (textual IR); warnings go to stderr (or into `warnings`, for --json), errors throw. */
+export function loadModel(path: string, io: CliIO, warnings?: Diagnostic[]): Graph {
   const text = readSource(path);
   if (path.endsWith(".ir")) {
     const graph = parseGraph(text, path);
@@ -40,7 +41,8 @@ export function loadModel(path: string, io: CliIO): Graph {
   }
   const { graph, diagnostics } = parseModel(text, path);
   if (!graph || hasErrors(diagnostics)) throw new RmcError(diagnostics);
-  if (diagnostics.length) io.err(formatDiagnostics(diagnostics, sourceLookup) + "\n");
+  if (warnings) warnings.push(...diagnostics);
+  else if (diagnostics.length) io.err(paintDiagnostics(formatDiagnostics(diagnostics, sourceLookup), colorsOf(io, "err")) + "\n");
   return graph;
 }
 
@@ -96,7 +98,7 @@ export function rememberPipeline(args: ParsedArgs, appended: readonly PipelineSt
 
 /** Writes the warnings and notes passes left (a plugin's report, say) to stderr. */
 export function reportPassDiagnostics(report: Pick<PipelineReport, "diagnostics">, io: CliIO): void {
-  if (report.diagnostics.length) io.err(formatDiagnostics(report.diagnostics, sourceLookup) + "\n");
+  if (report.diagnostics.length) io.err(paintDiagnostics(formatDiagnostics(report.diagnostics, sourceLookup), colorsOf(io, "err")) + "\n");
 }
 
 /** As runPasses, with extra steps appended, calibration data for the passes, and what the passes emitted. */
@@ -104,8 +106,8 @@ export async function runPassesWithReport(
   graph: Graph,
   args: ParsedArgs,
   io: CliIO,
-  extra: { weights?: WeightStore; calibration?: Batch[]; append?: readonly PipelineStep[] },
-): Promise<{ graph: Graph; outputs: PipelineReport["outputs"] }> {
+  extra: { weights?: WeightStore; calibration?: Batch[]; append?: readonly PipelineStep[]; diagnostics?: Diagnostic[] },
+): Promise<{ graph: Graph; outputs: PipelineReport["outputs"]; steps: PipelineStep[] }> {
   const registry = await loadRegistry(args);
   const user = userPipeline(args);
   // Appended steps run after the user's, in order, except passes the user's pipeline already names.
@@ -117,8 +119,9 @@ export async function runPassesWithReport(
     ...(extra.weights ? { weights: extra.weights } : {}),
     ...(extra.calibration ? { calibration: extra.calibration } : {}),
   });
-  reportPassDiagnostics(report, io);
-  return { graph: report.graph, outputs: report.outputs };
+  if (extra.diagnostics) extra.diagnostics.push(...report.diagnostics);
+  else reportPassDiagnostics(report, io);
+  return { graph: report.graph, outputs: report.outputs, steps };
 }
 
 /** Flags for where weights come from. */

@@ -100,6 +100,7 @@ export const CODES = {
   E0905: { stage: "cli", meaning: "an input file that cannot be read" },
   E0906: { stage: "cli", meaning: "flags that cannot be given together, or a flag that does not apply to the input given" },
   E0910: { stage: "cli", meaning: "a data file to run that holds no samples" },
+  E0955: { stage: "cli", meaning: "`rmc explain`: a name that is no node or weight of the artifact" },
 
   E1001: { stage: "irText", meaning: "malformed IR text" },
   E1002: { stage: "irText", meaning: "IR text over one of its limits (nesting, name length, operands, statements, a size)" },

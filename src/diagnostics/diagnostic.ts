@@ -33,6 +33,8 @@ export interface Diagnostic {
  */
 export class RmcError extends Error {
   readonly diagnostics: Diagnostic[];
+  /** The code of its first error (of its first diagnostic if none is an error), e.g. `E0905`: what a script tests. */
+  readonly code: string;
   constructor(diagnostics: Diagnostic[] | Diagnostic | string, code: Code = "E0001") {
     const list =
       typeof diagnostics === "string"
@@ -43,6 +45,7 @@ export class RmcError extends Error {
     super(list.map((d) => d.message).join("\n"));
     this.name = "RmcError";
     this.diagnostics = list;
+    this.code = (list.find((d) => d.severity === "error") ?? list[0])?.code ?? code;
   }
 }
 

@@ -16,6 +16,7 @@ import {
   parsePipeline,
   runPipelineWithReport,
   type Instrumentation,
+  formatTimings,
   type PassOutputs,
   type PassRegistry,
   type PassTiming,
@@ -23,6 +24,8 @@ import {
 } from "../pipeline/index.js";
 import type { Diagnostic } from "../diagnostics/index.js";
 import type { Backend, CompileResult } from "../../backends/index.js";
+import { stageClock, type StageTiming } from "../../backends/backend.js";
+import { provenanceRecorder, type Provenance } from "./provenance.js";
 import { compilerRegistry } from "./registry.js";
 import { findBackend } from "./targets.js";
 import { compilerVersion } from "./version.js";
@@ -63,6 +66,8 @@ export interface CompileRequest {
   placement?: PlacementRequest;
   /** Rows each staging table holds per call (tables placed outside memory). */
   stagingRows?: number;
+  /** The history of a model compiled before (its manifest's `provenance`), carried into this compile's. */
+  provenance?: Provenance;
   /** A plan to record in the manifest when no assign-precision step makes one (the model already carries its precisions, as `rmc verify --repair` builds it). */
   plan?: PrecisionPlan;
 }
@@ -94,6 +99,8 @@ export interface CompileOutcome {
   /** Warnings and notes the passes left. */
   diagnostics: Diagnostic[];
   timings: PassTiming[];
+  /** The backend's stages (codegen, optimise, emit, per module), timed when the backend reports them. */
+  stages: StageTiming[];
 }
 
 /**
@@ -129,20 +136,33 @@ export async function compileModel(request: CompileRequest): Promise<CompileOutc
         E_UNKNOWN_FEATURE,
       );
   const registry = request.registry ?? compilerRegistry();
-  const report = runPipelineWithReport(request.model, compilePipeline(request, backend), registry, request.instrumentation ?? {}, {
+  const instr = request.instrumentation ?? {};
+  const provenance = provenanceRecorder(request.provenance);
+  // The timing table is printed after the backend, with its stages: the pipeline alone is a sliver of a compile.
+  const steps = {
+    ...instr,
+    timePasses: false,
+    onStep: (pass: string, a: Graph, b: Graph) => (provenance.step(pass, a, b), instr.onStep?.(pass, a, b)),
+  };
+  const report = runPipelineWithReport(request.model, compilePipeline(request, backend), registry, steps, {
     weights: request.weights,
     ...(request.calibration ? { calibration: request.calibration } : {}),
     target: backend,
   });
   const plan = report.outputs["precision-plan"] ?? request.plan;
+  let staged = 0;
+  const clock = stageClock(instr.progress ? () => instr.progress!(`${backend.name} backend stages`, ++staged, 0) : undefined);
   const result = await backend.compile(report.graph, request.weights, {
     outDir: request.outDir,
     emitText: request.emitText === true,
     features,
     compilerVersion: compilerVersion(),
-    ...(plan ? { manifestExtras: { plan } } : {}),
+    manifestExtras: { ...(plan ? { plan } : {}), provenance: provenance.result(report.graph) },
     ...(request.stagingRows ? { stagingRows: request.stagingRows } : {}),
+    clock,
   });
+  const stages = clock.stages.map((t) => ({ pass: `${backend.name}: ${t.stage}`, ms: t.ms }));
+  if (instr.timePasses) (instr.out ?? ((t: string) => void process.stderr.write(t)))(formatTimings([...report.timings, ...stages]));
   const memory = report.outputs["memory-plan"];
   const placement = report.outputs.placement;
   return {
@@ -154,5 +174,6 @@ export async function compileModel(request: CompileRequest): Promise<CompileOutc
     result,
     diagnostics: report.diagnostics,
     timings: report.timings,
+    stages: clock.stages,
   };
 }

@@ -43,6 +43,10 @@ export interface Instrumentation {
   reproDir?: string;
   /** Verify after every pass (default true; the input and the final IR are always verified). */
   verifyEach?: boolean;
+  /** Handed to every pass as `ctx.progress` (long passes report their progress through it). */
+  progress?: (phase: string, done: number, total: number) => void;
+  /** Called after each step with its input and output (the compile driver records node provenance from it). */
+  onStep?: (pass: string, input: Graph, output: Graph) => void;
 }
 
 /** A step ready to run: the pass, its typed options and its canonical text. */

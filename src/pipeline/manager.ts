@@ -178,6 +178,7 @@ export function runPipelineWithReport(
       ...(weights ? { weights } : {}),
       ...(calibration ? { calibration } : {}),
       ...(target ? { target } : {}),
+      ...(instr.progress ? { progress: instr.progress } : {}),
     };
     const t0 = performance.now();
     let output: unknown;
@@ -189,6 +190,7 @@ export function runPipelineWithReport(
     const ms = performance.now() - t0;
     if (!isGraphShaped(output)) throw callbacks.failed(step, index, current, new Error(`run() returned ${describeValue(output)} instead of a graph`));
     callbacks.after(step, index, current, output, ms);
+    instr.onStep?.(step.pass.name, current, output);
     diagnostics.push(...ctx.diagnostics);
     current = output;
   }

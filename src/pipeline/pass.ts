@@ -56,6 +56,8 @@ export interface PassContext<O = Record<string, OptionValue>> {
   /** Hands a result besides the graph back to the caller (e.g. the precision plan and its report), by name. */
   emit<K extends keyof PassOutputs>(name: K, value: PassOutputs[K]): void;
   emit(name: string, value: unknown): void;
+  /** Reports progress of long work (the precision search): units done of a phase's total; the CLI draws it on a terminal. */
+  progress?: (phase: string, done: number, total: number) => void;
 }
 
 /**

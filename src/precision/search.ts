@@ -50,6 +50,8 @@ export interface SearchOptions {
   rowRange?: RowRange;
   /** Which pins came from the command line (for the reasons in the plan). */
   pins?: ReadonlyMap<string, PinOrigin>;
+  /** Progress of the two phases (sensitivities, greedy), for the CLI's progress line. */
+  onProgress?: (phase: string, done: number, total: number) => void;
 }
 
 export interface SearchResult {
@@ -148,8 +150,9 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   // Sensitivity of each (unit, precision) alone, relative to the pins-only model.
   const candidates: { unit: Unit; p: string; alone: number; score: number }[] = [];
   const slower = new Map<string, string>();
-  for (const u of units) {
-    if (u.pinned) continue;
+  const free = units.filter((u) => !u.pinned);
+  for (const [i, u] of free.entries()) {
+    opts.onProgress?.("sensitivity of each unit", i, free.length);
     let int8Alone: number | undefined;
     for (const p of [...u.options].sort((a, b) => BITS[a]! - BITS[b]!)) {
       if (p === "fp32") continue;
@@ -172,7 +175,8 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   // Greedy: take the best remaining change while the whole model stays within budget.
   const rejected = new Map<string, string>();
   const taken: { unit: Unit; from: string; to: string; before: Decision | undefined }[] = [];
-  for (const c of candidates) {
+  for (const [i, c] of candidates.entries()) {
+    opts.onProgress?.("greedy lowering", i, candidates.length);
     const now = current.get(c.unit.id)!;
     if (BITS[now]! <= BITS[c.p]! || cost(costKind(c.unit.kind), c.p, c.unit.shape) > cost(costKind(c.unit.kind), now, c.unit.shape)) continue;
     if (c.alone > opts.budget) {

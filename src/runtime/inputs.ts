@@ -10,7 +10,8 @@ import { RUNTIME_CODES as C } from "./codes.js";
 
 /** A bags input: TorchRec KJT layout, lengths key-major (`lengths[f * B + b]`), values in the same order. */
 export interface BagsInput {
-  lengths: Int32Array | ArrayLike<number>;
+  /** Int32Array, or BigInt64Array as onnxruntime and PyTorch hand int64 tensors over (read once into numbers). */
+  lengths: Int32Array | BigInt64Array | ArrayLike<number | bigint>;
   /** Int32Array, or BigInt64Array / BigUint64Array for 64-bit (hashed) ids, reduced exactly per the feature's policy. */
   values: Int32Array | BigInt64Array | BigUint64Array | ArrayLike<number | bigint>;
   /** One weight per id, for weighted bags only. */
@@ -146,8 +147,14 @@ function integers(data: ArrayLike<unknown>, what: string): Float64Array {
   for (let i = 0; i < n; i++) {
     const v = data[i];
     if (typeof v === "bigint") {
+      // 64-bit lengths (onnxruntime and PyTorch hand int64 tensors over as BigInt64Array) are read as numbers: no length is near 2^53.
       if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < -BigInt(Number.MAX_SAFE_INTEGER))
-        fail(C.idNotInteger, `${what} ${i} is ${v}, beyond 2^53 in a plain array: pass 64-bit ids as a BigInt64Array, which is read exactly`);
+        fail(
+          what.endsWith("length") ? C.bagsShape : C.idNotInteger,
+          isBigIds(data)
+            ? `${what} ${i} is ${v}, beyond 2^53`
+            : `${what} ${i} is ${v}, beyond 2^53 in a plain array: pass 64-bit ids as a BigInt64Array, which is read exactly`,
+        );
       out[i] = Number(v);
     } else if (typeof v === "number") out[i] = v;
     else fail(C.bagsShape, `${what} ${i} is not a number`);
@@ -195,7 +202,7 @@ function prepareBags(input: Extract<InputSignature, { kind: "bags" }>, bags: Bag
     fail(C.bagsShape, `input \`${name}\` has ${bags.lengths.length} lengths, expected ${count * size} (${count} features × ${size} samples)`);
   // The message's place is built only on failure: this loop runs for every bag of every call.
   const at = (i: number) => `feature ${Math.floor(i / Math.max(size, 1))}, sample ${i % Math.max(size, 1)}`;
-  const lengths = bags.lengths;
+  const lengths = bags.lengths as ArrayLike<number>; // ownCopy read 64-bit lengths into numbers
   const integers = lengths instanceof Int32Array;
   const starts: number[] = [0];
   let total = 0;

@@ -33,7 +33,7 @@ describe("rmc check", () => {
 
   it("names a missing file", async () => {
     const r = await rmc("check", "no/such/model.rmdl");
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.err).toContain("cannot read no/such/model.rmdl: no such file");
   });
 });
@@ -121,7 +121,7 @@ describe("rmc ir", () => {
 
   it("points at an unknown pass in the pipeline", async () => {
     const r = await rmc("ir", SMALL, "--passes", "canonicalise,dce");
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.err).toContain("did you mean `canonicalize`?");
   });
 });
@@ -198,7 +198,7 @@ describe("the synthetic-data workflow on the small DLRM", () => {
     bin[100] = bin[100]! ^ 1;
     writeFileSync(join(dist, "weights.bin"), bin);
     const bad = await rmc("run", dist, "--data", d);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(3);
     expect(bad.err).toContain("weights.bin: checksum mismatch");
   });
 
@@ -225,7 +225,7 @@ describe("the synthetic-data workflow on the small DLRM", () => {
     const bad = join(dir, "bad.safetensors");
     writeFileSync(bad, readFileSync(w).subarray(0, 5000));
     const r = await rmc("run", SMALL, "--weights", bad, "--data", d, "--predictions", join(dir, "never.tsv"));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.err).toContain(`${bad}: truncated file`);
     expect(r.err).toMatch(/^1 error$/m); // one error for the file, not one per tensor
     expect(r.err).not.toMatch(/\n\s+at /);

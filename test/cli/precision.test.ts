@@ -132,7 +132,7 @@ describe("precision on the command line", () => {
     expect(pinned.out).toMatch(/top\.0\s+18\s+fp32 .*pinned/);
     expect(pinned.out).toMatch(/emb\.4\.weight\s+10\s+int8/);
     const bad = await rmc("compile", SMALL, "--weights", w, "--precision", "int8", "--pin", "top.9=fp32", "-o", join(dir, "never"));
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(3);
     expect(bad.err).toContain("cannot pin `top.9`");
   });
 

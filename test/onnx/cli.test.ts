@@ -73,12 +73,12 @@ describe("rmc export-onnx / import-onnx", () => {
       }),
     );
     const imp = await rmc("import-onnx", join(dir, "conv.onnx"), "-o", join(dir, "conv", "m.rmdl"));
-    expect(imp.code).toBe(1);
+    expect(imp.code).toBe(3);
     expect(imp.err).toMatch(/Conv \(node `conv0`\)/);
     expect(imp.err).not.toMatch(/at .*\.ts:\d+/);
     expect(existsSync(join(dir, "conv"))).toBe(false);
     const missing = await rmc("import-onnx", join(dir, "nope.onnx"), "-o", join(dir, "n.rmdl"));
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(3);
     expect(missing.err).toMatch(/cannot read .*nope\.onnx: no such file/);
   });
 

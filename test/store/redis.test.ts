@@ -309,13 +309,13 @@ describe.skipIf(process.env.RMC_SKIP_REDIS === "1")("the Redis store on a real R
 
     it("refuses a bad --redis (E1744), a bad action and an artifact without Redis tables", async () => {
       const bad = await rmc("store", "push", a.dir, "--redis", "localhost:7000");
-      expect(bad.code).toBe(1);
+      expect(bad.code).toBe(3);
       expect(bad.err).toMatch(/E1744.*not a Redis Cluster address[\s\S]*redis:\/\/host:port/);
       expect((await rmc("store", "pull", a.dir, "--redis", "redis://h:1")).code).toBe(2);
       const empty = mkdtempSync(join(tmpdir(), "rmc-store-"));
       writeFileSync(join(empty, "manifest.json"), JSON.stringify({ format: 2, files: {} }));
       const none = await rmc("store", "check", empty, "--redis", `redis://${cluster.nodes[0]}`);
-      expect(none.code).toBe(1);
+      expect(none.code).toBe(3);
       expect(none.err).toContain("E1746");
       rmSync(empty, { recursive: true });
     });

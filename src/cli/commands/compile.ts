@@ -25,6 +25,44 @@ import { formatMemoryLine, formatMemoryMarkdown } from "../memory.js";
 import { capacityPlan, formatCapacityMarkdown, type ClusterShape } from "../../store/plan.js";
 import type { PlacementSummary } from "../../../passes/place-tables.js";
 import type { ParsedArgs } from "../args.js";
+import { JSON_FLAG, diagnosticJson, printJson, wantsJson } from "../json.js";
+import { phasedProgress } from "../progress.js";
+import type { CompileOutcome } from "../../driver/index.js";
+import type { CapacityPlan } from "../../store/plan.js";
+
+/** `rmc compile --json`: what was written and how big, the plan's summary, the memory plan and placement (docs/cli.md). */
+function compileJson(outcome: CompileOutcome, target: string, outDir: string, seconds: number, capacity: CapacityPlan | undefined, timings: boolean) {
+  const { graph, plan, memory, placement, result } = outcome;
+  const count = (xs: readonly { precision: string }[]) =>
+    Object.fromEntries([...new Set(xs.map((d) => d.precision))].map((p) => [p, xs.filter((d) => d.precision === p).length]));
+  return {
+    model: graph.name,
+    target,
+    output: outDir,
+    seconds,
+    files: result.files,
+    bytes: result.files.reduce((s, f) => s + f.bytes, 0),
+    weightsBytes: result.weightsBytes,
+    activationBytesPerSample: result.activationBytesPerSample,
+    ...(plan
+      ? {
+          plan: {
+            mode: plan.mode,
+            ...(plan.budget !== undefined ? { budget: plan.budget } : {}),
+            ...(plan.neDelta !== undefined ? { neDelta: plan.neDelta, neDeltaError: plan.neDeltaError } : {}),
+            bytesBefore: plan.decisions.reduce((s, d) => s + d.bytesBefore, 0),
+            bytesAfter: plan.decisions.reduce((s, d) => s + d.bytesAfter, 0),
+            precisions: count(plan.decisions),
+          },
+        }
+      : {}),
+    ...(memory ? { memory } : {}),
+    ...(placement ? { placement } : {}),
+    ...(capacity ? { capacity } : {}),
+    diagnostics: outcome.diagnostics.map(diagnosticJson),
+    ...(timings ? { timings: [...outcome.timings, ...outcome.stages.map((t) => ({ pass: `${outcome.backend.name}: ${t.stage}`, ms: t.ms }))] } : {}),
+  };
+}
 
 /** What --memory-budget, --store and --store-tables ask of place-tables. */
 export function placementRequest(args: ParsedArgs, cmd: string): PlacementRequest {
@@ -110,6 +148,7 @@ export const compile: Command = {
       "host-memory": { type: "string", value: "SIZE", doc: "capacity plan: memory of each host, e.g. 64GiB" },
       ...PRECISION_FLAGS,
       ...PIPELINE_FLAGS,
+      ...JSON_FLAG,
     },
     details:
       "Tables larger than the target's largest buffer (WebGPU: 128 MiB per binding) are split by rows into parts (split-tables, appended to the pipeline unless it has that pass); each part is a weight shard of its own that the runtime loads on first use. The artifact is loaded with `load(dir)` from rmc/runtime, or run with `rmc run DIST/ --data D.tsv`.",
@@ -129,6 +168,10 @@ export const compile: Command = {
             .filter(Boolean)
         : [];
     const t0 = performance.now();
+    const json = wantsJson(args);
+    // With --json stdout holds the one object: the plan table and the file list are left out.
+    const human = json ? { ...io, out: () => {} } : io;
+    const bar = phasedProgress("compile", "steps");
     const written = loadModel(args.positionals[0]!, io);
     const { store: weights, prequantized } = loadWeightsWithInfo(written, args, io, cmd);
     const model = pinPrequantized(written, prequantized);
@@ -151,21 +194,26 @@ export const compile: Command = {
       emitText: args.flags["emit-text"] === true,
       registry,
       backends,
-      instrumentation: instrumentation(args, io),
+      instrumentation: { ...instrumentation(args, io), progress: bar.sink },
     };
     const user = request.passes;
     rememberPipeline(args, compilePipeline(request, backend).slice(user.length));
-    const { graph, plan, memory, placement: placed, result, diagnostics } = await compileModel(request);
-    reportPassDiagnostics({ diagnostics }, io);
+    const outcome = await compileModel(request).finally(() => bar.finish());
+    const { graph, plan, memory, placement: placed, result, diagnostics } = outcome;
+    if (!json) reportPassDiagnostics({ diagnostics }, io);
     const capacity = capacityPlan(graph, clusterShape(args, cmd), calibration);
     const extra = capacity ? `\n${formatPlacementMarkdown(placed)}\n${formatCapacityMarkdown(capacity)}` : "";
-    if (plan) reportPlan(plan, args, io, memory, extra);
+    if (plan) reportPlan(plan, args, human, memory, extra);
     else if (typeof args.flags.report === "string")
       writeFileAtomic(
         args.flags.report,
         `# Compile report: ${graph.name}\n\n${memory ? formatMemoryMarkdown(memory) : "No memory plan: the target plans its buffers itself.\n"}${extra}`,
       );
     const secs = (performance.now() - t0) / 1000;
+    if (json) {
+      printJson(io, "compile", true, compileJson(outcome, target, outDir, secs, capacity, args.flags["time-passes"] === true));
+      return 0;
+    }
     io.out(`compiled ${graph.name} for ${target} in ${secs.toFixed(2)} s → ${outDir}\n`);
     const width = Math.max(20, ...result.files.map((f) => f.name.length));
     for (const f of result.files) io.out(`  ${f.name.padEnd(width)} ${humanBytes(f.bytes).padStart(12)}\n`);

@@ -16,6 +16,8 @@ import type { Command } from "../command.js";
 import { numberFlag, requireFlag } from "../args.js";
 import { WEIGHT_FLAGS, loadWeights } from "../model.js";
 import { fp32Of, readManifest } from "../artifact.js";
+import { JSON_FLAG, printJson, wantsJson } from "../json.js";
+import { progress } from "../progress.js";
 
 /**
  * A node's values as f32 activations: a layer that writes int8 codes for the
@@ -111,6 +113,7 @@ export const debugNumerics: Command = {
       "weights-map": WEIGHT_FLAGS["weights-map"]!,
       data: { type: "string", value: "FILE", doc: "samples (labels not needed)" },
       rows: { type: "string", value: "N", doc: "samples to compare on", default: "2048" },
+      ...JSON_FLAG,
     },
   },
   async run(args, io) {
@@ -127,7 +130,9 @@ export const debugNumerics: Command = {
     const stats = new Map(compiled.nodes.map((n) => [n.id, new ErrorStats()]));
     // Stacked embedding bags: also the error of each table's slice, to name the table at fault.
     const perTable = new Map<string, ErrorStats>();
-    for (const batch of batches) {
+    const bar = progress("debug-numerics", batches.length, "batches");
+    for (const [i, batch] of batches.entries()) {
+      bar.update(i);
       const ref = interpret(fp32, weights, batch, { keep: "all" }).values!;
       const got = interpret(compiled, weights, batch, { keep: "all" }).values!;
       for (const n of compiled.nodes) {
@@ -135,6 +140,7 @@ export const debugNumerics: Command = {
         if (n.op === "embedding_bag") tableErrors(n, got.get(n.id)!, ref.get(n.id)!, perTable);
       }
     }
+    bar.done();
     const { load } = await import("../../runtime/index.js");
     const model = await load(dir, { threads: 1 });
     let agrees = true;
@@ -145,7 +151,9 @@ export const debugNumerics: Command = {
     } finally {
       await model.close();
     }
-    io.out(
+    const json = wantsJson(args);
+    const human = json ? { ...io, out: () => {} } : io;
+    human.out(
       `${manifest.model.name}: compiled model vs fp32 on ${batches.reduce((s, b) => s + b.size, 0)} samples; the artifact ${agrees ? "computes exactly" : "DOES NOT compute exactly"} what the interpreter does with its precisions\n\n`,
     );
     const rows = compiled.nodes.map((n) => [
@@ -159,29 +167,59 @@ export const debugNumerics: Command = {
     ]);
     const header = ["node", "op", "line", "precision", "max abs", "rel RMS", "cosine"];
     const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-    for (const r of [header, ...rows]) io.out(r.map((x, c) => (c >= 4 ? x.padStart(widths[c]!) : x.padEnd(widths[c]!))).join("  ") + "\n");
+    for (const r of [header, ...rows]) human.out(r.map((x, c) => (c >= 4 ? x.padStart(widths[c]!) : x.padEnd(widths[c]!))).join("  ") + "\n");
     const relOf = (id: string) => stats.get(id)?.relative ?? 0;
     const jump = compiled.nodes.find((n) => {
       const before = Math.max(0, ...valueInputs(n).map(relOf));
       return relOf(n.id) > JUMP_FLOOR && relOf(n.id) > JUMP * before;
     });
+    const samples = batches.reduce((s, b) => s + b.size, 0);
+    const nodes = compiled.nodes.map((n) => ({
+      node: n.id,
+      op: opLabel(n),
+      line: n.span.line,
+      precision: nodePrecision(compiled, n),
+      maxAbs: stats.get(n.id)!.maxAbs,
+      relRms: stats.get(n.id)!.relative,
+      cosine: stats.get(n.id)!.cosine,
+    }));
+    const base = {
+      model: manifest.model.name,
+      samples,
+      exact: agrees,
+      nodes,
+      tables: Object.fromEntries([...perTable].map(([t, e]) => [t, { maxAbs: e.maxAbs, relRms: e.relative, cosine: e.cosine }])),
+    };
     if (!jump) {
-      io.out(`\nno node's error jumps (none is above ${JUMP_FLOOR} relative RMS and ${JUMP}x its inputs)\n`);
+      human.out(`\nno node's error jumps (none is above ${JUMP_FLOOR} relative RMS and ${JUMP}x its inputs)\n`);
+      if (json) printJson(io, "debug-numerics", true, { ...base, jump: null });
       return 0;
     }
     const worstTable = weightInputs(jump).sort((a, b) => (perTable.get(b)?.relative ?? 0) - (perTable.get(a)?.relative ?? 0))[0];
     const target = jump.op === "embedding_bag" && worstTable ? worstTable : jump.id;
-    io.out(
+    if (json)
+      printJson(io, "debug-numerics", true, {
+        ...base,
+        jump: {
+          node: jump.id,
+          op: opLabel(jump),
+          line: jump.span.line,
+          precision: nodePrecision(compiled, jump),
+          relRms: relOf(jump.id),
+          pin: target,
+        },
+      });
+    human.out(
       `\nerror first jumps at %${jump.id} (${opLabel(jump)}, ${jump.span.file}:${jump.span.line}, ${nodePrecision(compiled, jump)}): relative RMS ${relOf(jump.id).toExponential(2)}, ${Math.max(0, ...valueInputs(jump).map(relOf)).toExponential(2)} at its inputs\n`,
     );
     if (target !== jump.id)
-      io.out(
+      human.out(
         `its worst table: ${target} (${precisionOf(
           compiled.weights.find((d) => d.name === target)!,
           jump,
         )}), relative RMS ${perTable.get(target)!.relative.toExponential(2)}\n`,
       );
-    io.out(
+    human.out(
       `to keep it at fp32, recompile with a pin:\n  rmc compile ${jump.span.file} --weights <fp32 weights> --precision ${(manifest.plan as { mode?: string } | undefined)?.mode === "auto" ? "auto --calib <data>" : "<mode>"} --pin ${target}=fp32 -o ${dir}\n`,
     );
     return 0;

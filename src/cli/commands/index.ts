@@ -16,6 +16,7 @@ import { importOnnxCmd } from "./import-onnx.js";
 import { importTorchrecCmd } from "./import-torchrec.js";
 import { storeCmd } from "./store.js";
 import { serveCmd } from "./serve.js";
+import { explainCmd } from "./explain.js";
 
 export const COMMANDS: Command[] = [
   check,
@@ -33,4 +34,5 @@ export const COMMANDS: Command[] = [
   importTorchrecCmd,
   storeCmd,
   serveCmd,
+  explainCmd,
 ];

@@ -5,7 +5,10 @@
 import { writeFileAtomic } from "../../util/fs.js";
 import { printGraph } from "../../ir/print.js";
 import type { Command } from "../command.js";
-import { PIPELINE_FLAGS, WEIGHT_FLAGS, loadModel, loadWeights, runPasses } from "../model.js";
+import { PIPELINE_FLAGS, WEIGHT_FLAGS, loadModel, loadWeights, runPassesWithReport } from "../model.js";
+import { JSON_FLAG, diagnosticJson, printJson, wantsJson } from "../json.js";
+import { printStep } from "../../pipeline/index.js";
+import type { Diagnostic } from "../../diagnostics/index.js";
 
 export const ir: Command = {
   spec: {
@@ -21,16 +24,33 @@ export const ir: Command = {
       init: WEIGHT_FLAGS.init!,
       seed: WEIGHT_FLAGS.seed!,
       quiet: { type: "boolean", short: "q", doc: "do not print the final IR (dumps and timings only)" },
+      ...JSON_FLAG,
     },
     details: "Dumps requested with --print-ir-* go to stderr, so stdout holds only the final IR.",
   },
   async run(args, io) {
-    const graph = loadModel(args.positionals[0]!, io);
+    // With --json the front end's and the passes' warnings go into the object, not to stderr.
+    const diagnostics: Diagnostic[] | undefined = wantsJson(args) ? [] : undefined;
+    const graph = loadModel(args.positionals[0]!, io, diagnostics);
     const weights = args.flags.weights !== undefined || args.flags.init !== undefined ? loadWeights(graph, args, io, "ir") : undefined;
-    const result = await runPasses(graph, args, io, weights);
+    const { graph: result, steps } = await runPassesWithReport(graph, args, io, {
+      ...(weights ? { weights } : {}),
+      ...(diagnostics ? { diagnostics } : {}),
+    });
     const text = printGraph(result, weights ? { weights } : {});
-    if (typeof args.flags.output === "string") writeFileAtomic(args.flags.output, text);
-    else if (!args.flags.quiet) io.out(text);
+    const output = typeof args.flags.output === "string" ? args.flags.output : undefined;
+    if (output) writeFileAtomic(output, text);
+    if (diagnostics) {
+      printJson(io, "ir", true, {
+        input: args.positionals[0],
+        model: result.name,
+        pipeline: steps.map(printStep),
+        nodes: result.nodes.length,
+        weights: result.weights.length,
+        diagnostics: diagnostics.map(diagnosticJson),
+        ...(output ? { output } : args.flags.quiet ? {} : { ir: text }),
+      });
+    } else if (!output && !args.flags.quiet) io.out(text);
     return 0;
   },
 };

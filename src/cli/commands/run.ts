@@ -19,6 +19,7 @@ import { tempPath } from "../../util/fs.js";
 import { choiceFlag, numberFlag, requireFlag } from "../args.js";
 import { PIPELINE_FLAGS, WEIGHT_FLAGS, loadModel, loadWeights, runPasses } from "../model.js";
 import { progress } from "../progress.js";
+import { JSON_FLAG, printJson, wantsJson } from "../json.js";
 
 /** What runs the samples: the reference interpreter or a compiled artifact. */
 interface Engine {
@@ -121,6 +122,7 @@ export const run: Command = {
       },
       cache: { type: "string", value: "SIZE", doc: "artifacts with tables in a store: bytes of rows to cache, e.g. 512MiB (default 256MiB)" },
       redis: { type: "string", value: "HOST:PORT,…", doc: "artifacts with tables in a Redis Cluster: its nodes" },
+      ...JSON_FLAG,
     },
     details:
       "Given a folder holding manifest.json (from `rmc compile`), runs that artifact with the runtime;\ngiven a model file, runs the reference interpreter.",
@@ -173,8 +175,23 @@ export const run: Command = {
       await engine.close();
     }
     const secs = (performance.now() - start) / 1000;
-    io.out(`${samples} samples in ${secs.toFixed(2)} s (${Math.round(samples / secs)} samples/s, ${engine.name}, including data parsing)\n`);
     const store = engine.storeStats?.();
+    if (wantsJson(args)) {
+      const scored = [...metrics].filter(([, m]) => m.result().count > 0);
+      printJson(io, "run", true, {
+        engine: engine.name,
+        samples,
+        seconds: secs,
+        samplesPerSecond: samples / secs,
+        labeled,
+        outputs: Object.fromEntries(scored.map(([name, m]) => [name, m.result()])),
+        ...(wide.size ? { unscored: [...wide] } : {}),
+        ...(store ? { store } : {}),
+        ...(predPath ? { predictions: predPath } : {}),
+      });
+      return 0;
+    }
+    io.out(`${samples} samples in ${secs.toFixed(2)} s (${Math.round(samples / secs)} samples/s, ${engine.name}, including data parsing)\n`);
     if (store) io.out(formatStoreStats(store, secs));
     if (labeled) for (const [name, m] of metrics) if (m.result().count > 0) io.out(`\noutput ${name}:\n${formatMetrics(m.result())}\n`);
     if (!labeled) io.out("the data has no labels: no accuracy metrics\n");

@@ -13,7 +13,6 @@ import { readBatches } from "../../data/tsv.js";
 import { ExpectedNE } from "../../precision/evaluate.js";
 import { applyDecisions, type PrecisionPlan } from "../../precision/plan.js";
 import { calibrateLayers, type Decision } from "../../precision/search.js";
-import { formatPlanTable } from "../../precision/report.js";
 import type { WeightStore } from "../../weights/store.js";
 import type { CalibrationMethod } from "../../quant/calibrate.js";
 import type { Command } from "../command.js";
@@ -21,6 +20,12 @@ import { numberFlag, requireFlag } from "../args.js";
 import { WEIGHT_FLAGS, loadWeights } from "../model.js";
 import { fp32Of, manifestPlan, readManifest } from "../artifact.js";
 import { compileModel } from "../../driver/index.js";
+import { reportPlan } from "../precision.js";
+import { provenanceOf } from "../explain.js";
+import { colorsOf } from "../color.js";
+import { EXIT } from "../exit.js";
+import { JSON_FLAG, printJson, wantsJson } from "../json.js";
+import { phasedProgress, type ProgressSink } from "../progress.js";
 
 const pct = (x: number): string => `${x >= 0 ? "+" : ""}${x.toFixed(4)}%`;
 
@@ -53,19 +58,23 @@ function repair(
   ev: ExpectedNE,
   budget: number,
   say: (s: string) => void,
-): { decisions: Decision[]; delta: number } {
+  onProgress: ProgressSink,
+): { decisions: Decision[]; delta: number; raised: Raised[] } {
   let current = decisions.map((d) => ({ ...d }));
   let delta = ev.delta(planGraph(fp32, current, plan, weights, batches));
-  while (delta > budget) {
+  const raised: Raised[] = [];
+  for (let round = 1; delta > budget; round++) {
     let best: { i: number; delta: number } | undefined;
-    current.forEach((d, i) => {
-      if (d.precision === "fp32" || d.source === "pin") return;
+    const lowered = current.flatMap((d, i) => (d.precision === "fp32" || d.source === "pin" ? [] : [i]));
+    lowered.forEach((i, k) => {
+      onProgress(`round ${round}`, k, lowered.length);
       const trial = current.map((x, j) => (j === i ? { ...x, precision: "fp32" } : x));
       const dd = ev.delta(planGraph(fp32, trial, plan, weights, batches));
       if (!best || dd < best.delta) best = { i, delta: dd };
     });
     if (!best) break;
     const d = current[best.i]!;
+    raised.push({ unit: d.unit, line: d.line, from: d.precision, to: "fp32", neDeltaBefore: delta, neDeltaAfter: best.delta });
     say(`raised ${d.unit} (line ${d.line}) ${d.precision} → fp32: model NE ${pct(delta)} → ${pct(best.delta)}\n`);
     current = current.map((x, j) =>
       j === best!.i
@@ -74,7 +83,17 @@ function repair(
     );
     delta = best.delta;
   }
-  return { decisions: current, delta };
+  return { decisions: current, delta, raised };
+}
+
+/** One unit a repair raised, with the model's NE delta before and after (`rmc verify --json`). */
+interface Raised {
+  unit: string;
+  line: number;
+  from: string;
+  to: string;
+  neDeltaBefore: number;
+  neDeltaAfter: number;
 }
 
 export const verify: Command = {
@@ -91,6 +110,9 @@ export const verify: Command = {
       "ne-budget": { type: "string", value: "PCT", doc: "budget in percent (default: the plan's)" },
       repair: { type: "boolean", doc: "raise precisions until within budget and recompile" },
       output: { type: "string", short: "o", value: "DIR", doc: "with --repair: write the repaired artifact here (default: replace DIST/)" },
+      report: { type: "string", value: "FILE", doc: "with --repair: write the repaired plan's precision report (Markdown)" },
+      "plan-out": { type: "string", value: "FILE", doc: "with --repair: write the repaired plan as JSON (reusable with rmc compile --plan)" },
+      ...JSON_FLAG,
     },
     details:
       "The NE change is the expected one with the new fp32 model's predictions as truth (mean KL over the samples,\n" +
@@ -113,21 +135,61 @@ export const verify: Command = {
     const ev = new ExpectedNE(fp32, weights, batches);
     const delta = ev.delta(planGraph(fp32, decisions, plan, weights, batches));
     const ok = delta <= budget;
-    io.out(
-      `${manifest.model.name}: plan ${plan?.mode ?? "fp32"} on the new weights: expected NE ${pct(delta)} ± ${pct(ev.lastError)} vs the new fp32 model (budget ${pct(budget)}, ${batches.reduce((s, b) => s + b.size, 0)} samples): ${ok ? "within budget" : "OUTSIDE the budget"}\n`,
+    const json = wantsJson(args);
+    const human = json ? { ...io, out: () => {} } : io;
+    const c = colorsOf(io, "out");
+    const samples = batches.reduce((s, b) => s + b.size, 0);
+    const result = {
+      model: manifest.model.name,
+      mode: plan?.mode ?? "fp32",
+      neDelta: delta,
+      neDeltaError: ev.lastError,
+      budget,
+      samples,
+      withinBudget: ok,
+    };
+    human.out(
+      `${manifest.model.name}: plan ${plan?.mode ?? "fp32"} on the new weights: expected NE ${pct(delta)} ± ${pct(ev.lastError)} vs the new fp32 model (budget ${pct(budget)}, ${samples} samples): ${ok ? c.green("within budget") : c.red("OUTSIDE the budget")}\n`,
     );
-    if (ok || !args.flags.repair) return ok ? 0 : 1;
-    const fixed = repair(fp32, decisions, plan, weights, batches, ev, budget, io.out);
+    if (!args.flags.repair)
+      for (const f of ["report", "plan-out", "output"])
+        if (args.flags[f] !== undefined) throw new RmcError(`rmc verify: --${f} needs --repair`, "E0906");
+    if (ok || !args.flags.repair) {
+      if (json) printJson(io, "verify", ok, result);
+      return ok ? EXIT.ok : EXIT.failed;
+    }
+    const bar = phasedProgress("verify --repair", "trials");
+    const fixed = (() => {
+      try {
+        return repair(fp32, decisions, plan, weights, batches, ev, budget, human.out, bar.sink);
+      } finally {
+        bar.finish();
+      }
+    })();
     const repaired: PrecisionPlan = { ...(plan as PrecisionPlan), mode: "repair", budget, decisions: fixed.decisions, neDelta: fixed.delta };
-    io.out(formatPlanTable(repaired));
+    reportPlan(repaired, args, human);
     const graph = planGraph(fp32, fixed.decisions, plan, weights, batches);
     const out = typeof args.flags.output === "string" ? args.flags.output : dir;
     // The graph is the artifact's own IR with the repaired precisions: no front-end passes, but the same target
     // and its passes (fusions, memory plan), as `rmc compile --plan` would run them.
-    await compileModel({ model: graph, weights, target: manifest.target, outDir: out, passes: [], plan: repaired });
-    io.out(`repaired artifact written to ${out}\n`);
-    if (fixed.delta > budget)
-      throw new RmcError(`even with every lowered table and layer back at fp32 the model is at ${pct(fixed.delta)}, over the budget`, "E1910");
-    return 0;
+    const history = provenanceOf(manifest);
+    await compileModel({
+      model: graph,
+      weights,
+      target: manifest.target,
+      outDir: out,
+      passes: [],
+      plan: repaired,
+      ...(history ? { provenance: history } : {}),
+    });
+    human.out(`repaired artifact written to ${out}\n`);
+    const within = fixed.delta <= budget;
+    const over = `even with every lowered table and layer back at fp32 the model is at ${pct(fixed.delta)}, over the budget`;
+    if (!json && !within) throw new RmcError(over, "E1910");
+    if (json)
+      printJson(io, "verify", within, { ...result, repair: { raised: fixed.raised, neDelta: fixed.delta, withinBudget: within, output: out } });
+    // One JSON object on stdout, so the failure is told on stderr rather than thrown (which would print a second).
+    if (!within) io.err(`rmc verify: error E1910: ${over}\n`);
+    return within ? EXIT.ok : EXIT.failed;
   },
 };
