@@ -19,6 +19,7 @@ import {
   type PassOutputs,
   type PassRegistry,
   type PassTiming,
+  type PipelineReport,
   type PipelineStep,
 } from "../pipeline/index.js";
 import type { Diagnostic } from "../diagnostics/index.js";
@@ -118,6 +119,26 @@ export function compilePipeline(
   return [...user, ...extra.filter((s) => !named.has(s.name))];
 }
 
+/** Runs the pipeline a compile runs (the target's facts in every pass's context), without the backend. */
+function runCompilePipeline(request: CompileRequest, backend: Backend): PipelineReport {
+  return runPipelineWithReport(
+    request.model,
+    compilePipeline(request, backend),
+    request.registry ?? compilerRegistry(),
+    request.instrumentation ?? {},
+    {
+      weights: request.weights,
+      ...(request.calibration ? { calibration: request.calibration } : {}),
+      target: backend,
+    },
+  );
+}
+
+/** Bisecting a compile: runs its pipeline up to `instrumentation.stopAfter` and returns that IR; no artifact is written. */
+export async function compileUntil(request: CompileRequest): Promise<PipelineReport> {
+  return runCompilePipeline(request, await findBackend(request.target, request.backends));
+}
+
 /** Compiles `request.model` for `request.target` into `request.outDir` (written whole, or not at all). */
 export async function compileModel(request: CompileRequest): Promise<CompileOutcome> {
   const backend = await findBackend(request.target, request.backends);
@@ -128,12 +149,8 @@ export async function compileModel(request: CompileRequest): Promise<CompileOutc
         `target ${backend.name} has no feature \`${f}\`${backend.features.length ? ` (it has ${backend.features.join(", ")})` : ""}`,
         E_UNKNOWN_FEATURE,
       );
-  const registry = request.registry ?? compilerRegistry();
-  const report = runPipelineWithReport(request.model, compilePipeline(request, backend), registry, request.instrumentation ?? {}, {
-    weights: request.weights,
-    ...(request.calibration ? { calibration: request.calibration } : {}),
-    target: backend,
-  });
+  const report = runCompilePipeline(request, backend);
+  if (report.stopped) throw new RmcError(`the pipeline stopped after \`${report.stopped.text}\`: nothing to compile (use compileUntil)`, "E1270");
   const plan = report.outputs["precision-plan"] ?? request.plan;
   const result = await backend.compile(report.graph, request.weights, {
     outDir: request.outDir,

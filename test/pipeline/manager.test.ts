@@ -247,7 +247,7 @@ describe("runPipeline", () => {
 describe("instrumentation", () => {
   it("prints after a pass only when it changed the IR, with printAfterChange", () => {
     // canonicalize changes the graph; infer-shapes then has nothing to do; dce has nothing dead.
-    const { out } = capture(dlrmSmall(), DEFAULT_PIPELINE, { printAfterChange: true });
+    const { out } = capture(dlrmSmall(), DEFAULT_PIPELINE, { printAfterChange: "full" });
     expect(headers(out)).toEqual(["// ----- IR after canonicalize -----"]);
     const after = out.slice(out.indexOf("\n") + 1);
     expect(parseGraph(after, "dump.ir")).toEqual(canonicalize.run(dlrmSmall(), { options: {}, diagnostics: [], produce, emit: () => {} }));

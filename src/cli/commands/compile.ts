@@ -18,7 +18,13 @@ import {
   userPipeline,
 } from "../model.js";
 import { PRECISION_FLAGS, pinPrequantized, precisionRequest, readCalibration, reportPlan } from "../precision.js";
-import { compileModel, compilePipeline, findBackend, type PlacementRequest } from "../../driver/index.js";
+import { compileModel, compilePipeline, compileUntil, findBackend, type PlacementRequest } from "../../driver/index.js";
+import { reportKind, writeHtmlReport } from "../report.js";
+import { stepRecorder } from "../../report/data.js";
+import { sourceLookup } from "../sources.js";
+import { printGraph } from "../../ir/print.js";
+import { dumpPrintOptions } from "../../ir/dump.js";
+import { stoppedNote } from "../model.js";
 import { humanBytes } from "../summary.js";
 import { writeFileAtomic } from "../../util/fs.js";
 import { formatMemoryLine, formatMemoryMarkdown } from "../memory.js";
@@ -117,7 +123,8 @@ export const compile: Command = {
   async run(args, io) {
     const cmd = "compile";
     const outDir = requireFlag(args, "output", cmd);
-    const { registry, backends } = await loadPlugins(args);
+    const kind = reportKind(args, cmd);
+    const { registry, backends } = await loadPlugins(args, io);
     const target = (args.flags.target as string) ?? "wasm";
     // Unknown targets fail before anything is read.
     const backend = await findBackend(target, backends);
@@ -151,12 +158,40 @@ export const compile: Command = {
       emitText: args.flags["emit-text"] === true,
       registry,
       backends,
-      instrumentation: instrumentation(args, io),
+      instrumentation: instrumentation(args, io, cmd, outDir),
     };
+    const recorder = kind === "html" ? stepRecorder(sourceLookup) : undefined;
+    if (recorder) request.instrumentation.record = recorder.record;
     const user = request.passes;
     rememberPipeline(args, compilePipeline(request, backend).slice(user.length));
-    const { graph, plan, memory, placement: placed, result, diagnostics } = await compileModel(request);
+    if (request.instrumentation.stopAfter !== undefined) {
+      // Bisecting: the IR after the chosen step goes to stdout; no artifact is written.
+      const stopped = await compileUntil(request);
+      reportPassDiagnostics(stopped, io);
+      if (stopped.stopped) io.err(stoppedNote(stopped.stopped));
+      io.out(printGraph(stopped.graph, { weights, ...dumpPrintOptions(stopped.graph, { source: sourceLookup }) }));
+      return 0;
+    }
+    const t1 = performance.now();
+    const outcome = await compileModel(request);
+    const compileMs = performance.now() - t1;
+    const { graph, plan, memory, placement: placed, result, diagnostics } = outcome;
     reportPassDiagnostics({ diagnostics }, io);
+    const reportFile = args.flags.report as string | undefined;
+    if (recorder && reportFile) {
+      await writeHtmlReport(
+        reportFile,
+        outcome,
+        { input: recorder.input(), steps: recorder.steps() },
+        {
+          weights,
+          ...(calibration ? { calibration } : {}),
+          target,
+          compileMs,
+        },
+      );
+      args = { ...args, flags: { ...args.flags, report: undefined } };
+    }
     const capacity = capacityPlan(graph, clusterShape(args, cmd), calibration);
     const extra = capacity ? `\n${formatPlacementMarkdown(placed)}\n${formatCapacityMarkdown(capacity)}` : "";
     if (plan) reportPlan(plan, args, io, memory, extra);

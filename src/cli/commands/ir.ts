@@ -1,16 +1,22 @@
 // `rmc ir`: run a pass pipeline over a model and print the resulting IR, with
 // the instrumentation flags (print before/after passes, dump directory, pass
-// timing). Also replays reproducers: the input may be a textual `.ir` file.
+// timing, --stop-after to bisect). Also replays reproducers: the input may be
+// a textual `.ir` file. With --format dot|svg it draws the result instead.
 
 import { writeFileAtomic } from "../../util/fs.js";
 import { printGraph } from "../../ir/print.js";
+import { dumpPrintOptions } from "../../ir/dump.js";
+import { graphToDot } from "../../report/dot.js";
+import { renderSvg } from "../../report/svg.js";
+import { choiceFlag } from "../args.js";
+import { sourceLookup } from "../sources.js";
 import type { Command } from "../command.js";
-import { PIPELINE_FLAGS, WEIGHT_FLAGS, loadModel, loadWeights, runPasses } from "../model.js";
+import { PIPELINE_FLAGS, WEIGHT_FLAGS, loadModel, loadWeights, runPassesWithReport } from "../model.js";
 
 export const ir: Command = {
   spec: {
     name: "ir",
-    usage: "rmc ir MODEL.rmdl|MODEL.ir [--passes PIPELINE] [--print-ir-after=PASS|all] [-o OUT.ir]",
+    usage: "rmc ir MODEL.rmdl|MODEL.ir [--passes PIPELINE] [--print-ir-after=PASS|all] [--stop-after=PASS|N] [--format text|dot|svg] [-o OUT]",
     summary: "print a model's IR after a pass pipeline (dumps, timings, plugins)",
     positionals: { min: 1, max: 1 },
     flags: {
@@ -20,14 +26,28 @@ export const ir: Command = {
       init: WEIGHT_FLAGS.init!,
       seed: WEIGHT_FLAGS.seed!,
       quiet: { type: "boolean", short: "q", doc: "do not print the final IR (dumps and timings only)" },
+      format: {
+        type: "string",
+        value: "FMT",
+        doc: "text (the IR, each node noted with its line, precision and buffer), dot (Graphviz) or svg (a picture)",
+        default: "text",
+      },
     },
-    details: "Dumps requested with --print-ir-* go to stderr, so stdout holds only the final IR.",
+    details:
+      "Dumps requested with --print-ir-* go to stderr, so stdout holds only the final IR. --print-ir-after-change prints a unified diff of what each pass changed (=full: the whole IR). --format svg draws the graph with Graphviz: nodes filled by precision, edges labelled with shapes, fused lookups, split tables and source statements as clusters, store-placed tables dashed.",
   },
   async run(args, io) {
     const graph = loadModel(args.positionals[0]!, io);
     const weights = args.flags.weights !== undefined || args.flags.init !== undefined ? loadWeights(graph, args, io, "ir") : undefined;
-    const result = await runPasses(graph, args, io, weights);
-    const text = printGraph(result, weights ? { weights } : {});
+    const format = choiceFlag(args, "format", "ir", ["text", "dot", "svg"] as const) ?? "text";
+    const output = typeof args.flags.output === "string" ? args.flags.output : undefined;
+    const { graph: result } = await runPassesWithReport(graph, args, io, { ...(weights ? { weights } : {}), ...(output ? { output } : {}) });
+    const text =
+      format === "text"
+        ? printGraph(result, { ...(weights ? { weights } : {}), ...dumpPrintOptions(result, { source: sourceLookup }) })
+        : format === "dot"
+          ? graphToDot(result)
+          : await renderSvg(graphToDot(result));
     if (typeof args.flags.output === "string") writeFileAtomic(args.flags.output, text);
     else if (!args.flags.quiet) io.out(text);
     return 0;
