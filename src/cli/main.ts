@@ -64,7 +64,7 @@ export async function main(
 }
 
 /** Codes of command-line usage mistakes (bad flags, wrong argument counts): exit code 2. */
-const USAGE_CODES = new Set<string>(["E0900", "E0901", "E0902", "E0903", "E0904", "E0906"] satisfies Code[]);
+const USAGE_CODES = new Set<string>(["E0900", "E0901", "E0902", "E0903", "E0904", "E0906", "E0970"] satisfies Code[]);
 
 /** Prints an error the way a user should see it; returns the exit code. */
 export function reportError(e: unknown, io: CliIO): number {

@@ -91,7 +91,7 @@ function legend(used: ReadonlySet<string>): string {
     .filter((p) => used.has(p))
     .map((p) => `<td bgcolor="${PRECISION_COLOURS[p]}">${p}</td>`)
     .join("");
-  return `legend [shape=plaintext, label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="4"><tr><td>precision</td>${cells}</tr></table>>];`;
+  return `legend [shape=plaintext, style="", label=<<table border="0" cellborder="1" cellspacing="0" cellpadding="4"><tr><td>precision</td>${cells}</tr></table>>];`;
 }
 
 /** The graph as DOT text (deterministic: the same IR gives the same text). */
@@ -99,7 +99,7 @@ export function graphToDot(g: Graph): string {
   const decls = new Map(g.weights.map((w) => [w.name, w]));
   const lines = [
     `digraph ${q(g.name)} {`,
-    `  graph [rankdir=TB, fontname="Helvetica", fontsize=11, label=${q(`@${g.name}`)}, labelloc=t];`,
+    `  graph [rankdir=LR, fontname="Helvetica", fontsize=11, label=${q(`@${g.name}`)}, labelloc=t];`,
     `  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10];`,
     `  edge [fontname="Helvetica", fontsize=9, color="#555555"];`,
   ];
@@ -123,9 +123,7 @@ export function graphToDot(g: Graph): string {
   ]);
   for (const n of g.nodes) {
     for (const v of valueInputs(n)) lines.push(`  ${nodeId(v)} -> ${nodeId(n.id)} [label=${q(typeOf.get(v) ?? "?")}];`);
-    if (n.op === "embedding_bag")
-      for (const w of weightInputs(n))
-        lines.push(`  ${weightId(w)} -> ${nodeId(n.id)} [style=dotted, arrowhead=none, label=${q(`[${decls.get(w)?.shape.join(",") ?? "?"}]`)}];`);
+    if (n.op === "embedding_bag") for (const w of weightInputs(n)) lines.push(`  ${weightId(w)} -> ${nodeId(n.id)} [style=dotted, arrowhead=none];`);
   }
   for (const o of g.outputs) {
     lines.push(`  ${q(`o:${o.name}`)} [label=${q(`output ${o.name}`)}, shape=ellipse, fillcolor="#eeeeee"];`);
