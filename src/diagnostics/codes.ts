@@ -101,7 +101,6 @@ export const CODES = {
   E0906: { stage: "cli", meaning: "flags that cannot be given together, or a flag that does not apply to the input given" },
   E0910: { stage: "cli", meaning: "a data file to run that holds no samples" },
   E0970: { stage: "cli", meaning: "a report file whose extension is neither .html nor .md" },
-  E0971: { stage: "cli", meaning: "`--format` dot or svg with options that do not draw a graph" },
 
   E1001: { stage: "irText", meaning: "malformed IR text" },
   E1002: { stage: "irText", meaning: "IR text over one of its limits (nesting, name length, operands, statements, a size)" },
