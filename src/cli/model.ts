@@ -27,7 +27,7 @@ import type { WeightStore } from "../weights/store.js";
 import type { Batch } from "../data/batch.js";
 import type { CliIO } from "./command.js";
 import { choiceFlag, numberFlag, type FlagSpec, type ParsedArgs } from "./args.js";
-import { readSource, rememberSource, sourceLookup } from "./sources.js";
+import { readSource, rememberSource, sourceLookup, sourceText } from "./sources.js";
 
 /** Reads a model from `.rmdl` (DSL) or `.ir` (textual IR); warnings go to stderr, errors throw. */
 export function loadModel(path: string, io: CliIO): Graph {
@@ -109,7 +109,7 @@ export function instrumentation(args: ParsedArgs, io: CliIO, cmd = "ir", output?
       : {}),
     ...(typeof stop === "string" ? { stopAfter: stop } : {}),
     reproDir: repro,
-    source: sourceLookup,
+    source: sourceText,
     printAfterFailure: args.flags["print-ir-after-failure"] === true,
     timePasses: args.flags["time-passes"] === true,
     out: io.err,

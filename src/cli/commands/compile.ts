@@ -21,7 +21,7 @@ import { PRECISION_FLAGS, pinPrequantized, precisionRequest, readCalibration, re
 import { compileModel, compilePipeline, compileUntil, findBackend, type PlacementRequest } from "../../driver/index.js";
 import { reportKind, writeHtmlReport } from "../report.js";
 import { stepRecorder } from "../../report/data.js";
-import { sourceLookup } from "../sources.js";
+import { sourceText } from "../sources.js";
 import { printGraph } from "../../ir/print.js";
 import { dumpPrintOptions } from "../../ir/dump.js";
 import { stoppedNote } from "../model.js";
@@ -160,7 +160,7 @@ export const compile: Command = {
       backends,
       instrumentation: instrumentation(args, io, cmd, outDir),
     };
-    const recorder = kind === "html" ? stepRecorder(sourceLookup) : undefined;
+    const recorder = kind === "html" ? stepRecorder(sourceText) : undefined;
     if (recorder) request.instrumentation.record = recorder.record;
     const user = request.passes;
     rememberPipeline(args, compilePipeline(request, backend).slice(user.length));
@@ -169,7 +169,7 @@ export const compile: Command = {
       const stopped = await compileUntil(request);
       reportPassDiagnostics(stopped, io);
       if (stopped.stopped) io.err(stoppedNote(stopped.stopped));
-      io.out(printGraph(stopped.graph, { weights, ...dumpPrintOptions(stopped.graph, { source: sourceLookup }) }));
+      io.out(printGraph(stopped.graph, { weights, ...dumpPrintOptions(stopped.graph, { source: sourceText }) }));
       return 0;
     }
     const t1 = performance.now();

@@ -9,7 +9,7 @@ import { dumpPrintOptions } from "../../ir/dump.js";
 import { graphToDot } from "../../report/dot.js";
 import { renderSvg } from "../../report/svg.js";
 import { choiceFlag } from "../args.js";
-import { sourceLookup } from "../sources.js";
+import { sourceText } from "../sources.js";
 import type { Command } from "../command.js";
 import { PIPELINE_FLAGS, WEIGHT_FLAGS, loadModel, loadWeights, runPassesWithReport } from "../model.js";
 
@@ -44,7 +44,7 @@ export const ir: Command = {
     const { graph: result } = await runPassesWithReport(graph, args, io, { ...(weights ? { weights } : {}), ...(output ? { output } : {}) });
     const text =
       format === "text"
-        ? printGraph(result, { ...(weights ? { weights } : {}), ...dumpPrintOptions(result, { source: sourceLookup }) })
+        ? printGraph(result, { ...(weights ? { weights } : {}), ...dumpPrintOptions(result, { source: sourceText }) })
         : format === "dot"
           ? graphToDot(result)
           : await renderSvg(graphToDot(result));
