@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RmcError, error, type Code } from "../diagnostics/index.js";
 import { printGraph } from "../ir/print.js";
-import { dumpPrintOptions } from "../ir/dump.js";
+import { dumpPrintOptions, filterMatchesNothing } from "../ir/dump.js";
 import { unifiedDiff } from "../util/diff.js";
 import type { Graph } from "../ir/types.js";
 import { VERIFY_CODES, verifyGraph } from "../ir/verify.js";
@@ -143,6 +143,11 @@ export function instrument(instr: Instrumentation, registry: PassRegistry, weigh
   return {
     start(input) {
       dumpFile(0, "input", input);
+      // A mistyped filter would print empty dumps without a word: say so once, with what there is to match.
+      if (instr.printFilter?.length && filterMatchesNothing(input, instr.printFilter))
+        out(
+          `rmc: --print-ir-filter ${instr.printFilter.join(",")} matches no node or weight of @${input.name} (nodes: ${input.nodes.map((n) => n.id).join(", ")})\n`,
+        );
     },
     before(step, _index, input) {
       if (wants(instr.printBefore, step.pass.name)) dump(`before ${step.text}`, input);

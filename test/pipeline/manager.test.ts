@@ -297,6 +297,23 @@ describe("instrumentation", () => {
     expect(Math.abs(shares.reduce((a, b) => a + b, 0) - 100)).toBeLessThan(0.5);
   });
 
+  it("stops after the named pass or step number, and says where", () => {
+    const r = registry();
+    const byName = runPipelineWithReport(dlrmSmall(), DEFAULT_PIPELINE, r, { stopAfter: "infer-shapes", out: () => {} });
+    expect(byName.timings.map((t) => t.pass)).toEqual(["canonicalize", "infer-shapes"]);
+    expect(byName.stopped).toEqual({ step: 2, text: "infer-shapes", of: 3 });
+    expect(runPipelineWithReport(dlrmSmall(), DEFAULT_PIPELINE, r, { stopAfter: 1, out: () => {} }).graph).toEqual(
+      runPipelineWithReport(dlrmSmall(), "canonicalize", r, { out: () => {} }).graph,
+    );
+    const e = rmcError(() => runPipelineWithReport(dlrmSmall(), DEFAULT_PIPELINE, r, { stopAfter: 0, out: () => {} }));
+    expect(e.diagnostics[0]!.code).toBe("E1270");
+  });
+
+  it("warns once when --print-ir-filter matches nothing", () => {
+    const { out } = capture(dlrmSmall(), DEFAULT_PIPELINE, { printFilter: ["tpo"], printAfterChange: "diff" });
+    expect(out.split("\n")[0]).toMatch(/^rmc: --print-ir-filter tpo matches no node or weight of @\S+ \(nodes: /);
+  });
+
   it("does not write a reproducer for a user error", () => {
     const reproDir = join(tmp, "none");
     rmcError(() => capture(dlrmSmall(), "picky", { reproDir }, registry(userError)));

@@ -72,6 +72,7 @@ describe.skipIf(skip)("the HTML compile report in headless Chromium", () => {
         fileRows: [...document.querySelectorAll("#files table.files tbody tr td:first-child")].map((td) => td.textContent),
         timingRows: count("#timings table.timings tbody tr"),
         steps: count("#pipeline details.step"),
+        planSteps: [...document.querySelectorAll("#precision table.plan tbody tr td:first-child")].map((td) => td.textContent),
         diffs: count("#pipeline pre.diff"),
       };
     })()`)) as Record<
@@ -79,12 +80,18 @@ describe.skipIf(skip)("the HTML compile report in headless Chromium", () => {
       number
     > & {
       fileRows: string[];
+      planSteps: string[];
     };
     // The tiny model: 4 tables and 4 layers (8 units), inputs, nodes, tables and the output drawn; a fused lookup and two mlp clusters.
     expect(seen.graphNodes).toBeGreaterThanOrEqual(12);
     expect(seen.clusters).toBeGreaterThanOrEqual(3);
     expect(seen.planRows).toBe(8);
     expect(seen.heatCells).toBe(8 * 5);
+    // In the search's order: the changes it took, numbered in the order taken, then the units it left.
+    const taken = seen.planSteps.filter((t) => t !== "").map(Number);
+    expect(taken.length).toBeGreaterThan(0);
+    expect(seen.planSteps.slice(0, taken.length).every((t) => t !== "")).toBe(true);
+    for (let i = 1; i < taken.length; i++) expect(taken[i]!).toBeGreaterThan(taken[i - 1]!);
     expect(seen.numericRows).toBeGreaterThanOrEqual(6);
     expect(seen.memoryRows).toBe(4);
     expect(seen.fileRows).toContain("model.wasm");
