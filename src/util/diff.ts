@@ -1,8 +1,9 @@
 // Line diffs for IR dumps: `--print-ir-after-change` and the compile report
 // show what a pass changed as a unified diff of the dump before and after it.
 // Myers' O(ND) algorithm (greedy furthest-reaching D-paths, with the trace
-// kept to walk the edit script back); passes change a few lines of a long
-// dump, so D stays small and the diff is fast on big graphs.
+// kept to walk the edit script back) between the common first and last
+// lines; passes change a few lines of a long dump, so D stays small. A dump
+// rewritten wholesale is capped (MAX_EDITS) rather than allowed O(D²) memory.
 
 /** One line of an edit script: kept, removed from `a`, or added from `b`. */
 export interface DiffLine {
@@ -10,17 +11,43 @@ export interface DiffLine {
   text: string;
 }
 
-/** The shortest edit script turning lines `a` into lines `b`, in order. */
-export function diffLines(a: readonly string[], b: readonly string[]): DiffLine[] {
+/** Past this many edits the middle of a diff is shown as removed-then-added: bounded time and memory on rewritten dumps. */
+export const MAX_EDITS = 2000;
+
+/**
+ * An edit script turning lines `a` into lines `b`, in order: the shortest one
+ * when it takes at most `maxEdits` edits, else one that keeps the common
+ * first and last lines and replaces what lies between.
+ */
+export function diffLines(a: readonly string[], b: readonly string[], maxEdits = MAX_EDITS): DiffLine[] {
+  // Common first and last lines cost nothing to keep; Myers runs on what lies between.
+  let head = 0;
+  while (head < a.length && head < b.length && a[head] === b[head]) head++;
+  let tail = 0;
+  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+  const same = (lines: readonly string[]): DiffLine[] => lines.map((text) => ({ kind: " ", text }));
+  const midA = a.slice(head, a.length - tail);
+  const midB = b.slice(head, b.length - tail);
+  const middle = myers(midA, midB, maxEdits) ?? [
+    ...midA.map((text): DiffLine => ({ kind: "-", text })),
+    ...midB.map((text): DiffLine => ({ kind: "+", text })),
+  ];
+  return [...same(a.slice(0, head)), ...middle, ...same(a.slice(a.length - tail))];
+}
+
+/** Myers' shortest edit script, or undefined when it needs more than `maxEdits` edits. */
+function myers(a: readonly string[], b: readonly string[], maxEdits: number): DiffLine[] | undefined {
   const n = a.length;
   const m = b.length;
   const max = n + m;
   const offset = max + 1;
   const v = new Int32Array(2 * max + 3);
+  // The frontier before round d, diagonals -d..d only (what round d and the walk back read): O(D²) memory, not O(D·(N+M)).
   const trace: Int32Array[] = [];
-  let done = false;
+  let done = max === 0;
   for (let d = 0; d <= max && !done; d++) {
-    trace.push(v.slice());
+    if (d > maxEdits) return undefined;
+    trace.push(v.slice(offset - d, offset + d + 1));
     for (let k = -d; k <= d; k += 2) {
       // Step down (insert) from diagonal k+1 or right (delete) from k-1, whichever reaches further.
       let x = k === -d || (k !== d && v[offset + k - 1]! < v[offset + k + 1]!) ? v[offset + k + 1]! : v[offset + k - 1]! + 1;
@@ -38,11 +65,11 @@ export function diffLines(a: readonly string[], b: readonly string[]): DiffLine[
   let x = n;
   let y = m;
   for (let d = trace.length - 1; d >= 0; d--) {
-    const vd = trace[d]!;
+    const at = (k: number) => trace[d]![k + d]!;
     const k = x - y;
-    const down = k === -d || (k !== d && vd[offset + k - 1]! < vd[offset + k + 1]!);
+    const down = k === -d || (k !== d && at(k - 1) < at(k + 1));
     const prevK = down ? k + 1 : k - 1;
-    const prevX = d === 0 ? 0 : vd[offset + prevK]!;
+    const prevX = d === 0 ? 0 : at(prevK);
     const prevY = prevX - prevK;
     while (x > prevX && y > prevY) (out.push({ kind: " ", text: a[--x]! }), y--);
     if (d > 0) {

@@ -30,6 +30,26 @@ describe("diffLines", () => {
   });
 });
 
+describe("diffLines on rewritten dumps", () => {
+  it("falls back past maxEdits to replacing the middle, keeping the common first and last lines", () => {
+    const a = ["head", ...Array.from({ length: 50 }, (_, i) => `a${i}`), "tail"];
+    const b = ["head", ...Array.from({ length: 50 }, (_, i) => `b${i}`), "tail"];
+    const capped = diffLines(a, b, 10);
+    expect(capped.map((l) => l.kind).join("")).toBe(` ${"-".repeat(50)}${"+".repeat(50)} `);
+    expect(diffLines(a, b)).toEqual(capped); // 100 edits is also the shortest script here
+  });
+
+  it("diffs 20,000-line dumps with scattered changes quickly", () => {
+    const a = Array.from({ length: 20_000 }, (_, i) => `  %n${i} = relu(%n${i - 1})`);
+    const b = a.map((l, i) => (i % 1000 === 7 ? `${l} {act=relu}` : l));
+    const t0 = performance.now();
+    const script = diffLines(a, b);
+    expect(performance.now() - t0).toBeLessThan(2000);
+    expect(script.filter((l) => l.kind === "+").length).toBe(20);
+    expect(script.filter((l) => l.kind === "-").length).toBe(20);
+  });
+});
+
 describe("unifiedDiff", () => {
   const a = Array.from({ length: 20 }, (_, i) => `line ${i + 1}`);
   it("is empty for equal texts", () => expect(unifiedDiff("a\nb\n", "a\nb\n", { a: "x", b: "y" })).toBe(""));
