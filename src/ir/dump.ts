@@ -37,12 +37,12 @@ function bufferNote(n: Node): string | undefined {
   return `buffer ${at}+${bytes} B${scratch}`;
 }
 
-/** Line `line` of `text` (1-based), trimmed and cut to a readable length. */
-function sourceLine(text: string | undefined, line: number): string | undefined {
+/** Line `line` (1-based) of a file split into `lines`, trimmed and cut to a readable length. */
+function sourceLine(lines: readonly string[] | undefined, line: number): string | undefined {
   // The statement only: its trailing `//` comment and alignment spaces would be noise in a dump.
-  const l = text
-    ?.split("\n")
-    [line - 1]?.replace(/\/\/.*$/, "")
+  const l = lines?.[line - 1]
+    ?.slice(0, 400)
+    .replace(/\/\/.*$/, "")
     .replace(/\s+/g, " ")
     .trim();
   if (!l) return undefined;
@@ -57,13 +57,14 @@ export function nameFilter(patterns: readonly string[]): (name: string) => boole
 
 /** Printer options for a dump of `g`: each node's note, and the filter. */
 export function dumpPrintOptions(g: Graph, opts: DumpOptions = {}): Pick<PrintOptions, "note" | "keep"> {
-  const lines = new Map<string, string | undefined>();
-  const text = (file: string) => {
-    if (!lines.has(file)) lines.set(file, opts.source?.(file));
-    return lines.get(file);
+  // Each file is split once per dump: a 5,000-statement model has as many nodes as lines.
+  const files = new Map<string, string[] | undefined>();
+  const linesOf = (file: string) => {
+    if (!files.has(file)) files.set(file, opts.source?.(file)?.split("\n"));
+    return files.get(file);
   };
   const note = (n: Node): string => {
-    const quoted = sourceLine(text(n.span.file), n.span.line);
+    const quoted = sourceLine(linesOf(n.span.file), n.span.line);
     return [`line ${n.span.line}${quoted ? `: ${quoted}` : ""}`, nodePrecision(g, n), bufferNote(n)].filter(Boolean).join(" | ");
   };
   if (!opts.filter?.length) return { note };

@@ -80,7 +80,9 @@ function statementGroups(g: Graph): Node[][] {
   const groups = new Map<string, Node[]>();
   for (const n of g.nodes) {
     const key = `${n.span.file}:${n.span.line}:${n.span.col}`;
-    groups.set(key, [...(groups.get(key) ?? []), n]);
+    const group = groups.get(key);
+    if (group) group.push(n);
+    else groups.set(key, [n]);
   }
   return [...groups.values()];
 }

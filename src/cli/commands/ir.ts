@@ -42,6 +42,7 @@ export const ir: Command = {
     const format = choiceFlag(args, "format", "ir", ["text", "dot", "svg"] as const) ?? "text";
     const output = typeof args.flags.output === "string" ? args.flags.output : undefined;
     const { graph: result } = await runPassesWithReport(graph, args, io, { ...(weights ? { weights } : {}), ...(output ? { output } : {}) });
+    if (args.flags.quiet && output === undefined) return 0;
     const text =
       format === "text"
         ? printGraph(result, { ...(weights ? { weights } : {}), ...dumpPrintOptions(result, { source: sourceText }) })
