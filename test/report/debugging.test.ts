@@ -82,6 +82,12 @@ describe("--stop-after", () => {
     expectGolden(r.out, golden("compile-stop-after-split-tables.ir"));
   });
 
+  it("refuses --stop-after with --report in compile: a report needs the whole compile", async () => {
+    const r = await rmc("compile", TINY, "--init", "trained", "--stop-after=2", "--report", join(tempDir(), "r.html"), "-o", join(tempDir(), "d"));
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("--stop-after ends before the backend, so there is nothing to --report");
+  });
+
   it("names what the pipeline has when the pass or step is not in it", async () => {
     const r = await rmc("ir", TINY, "--passes", PIPE, "--stop-after=fuse-epilog");
     expect(r.code).toBe(1);

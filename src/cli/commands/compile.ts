@@ -165,6 +165,8 @@ export const compile: Command = {
     const user = request.passes;
     rememberPipeline(args, compilePipeline(request, backend).slice(user.length));
     if (request.instrumentation.stopAfter !== undefined) {
+      if (kind)
+        throw new RmcError(`rmc ${cmd}: --stop-after ends before the backend, so there is nothing to --report; give one or the other`, "E0906");
       // Bisecting: the IR after the chosen step goes to stdout; no artifact is written.
       const stopped = await compileUntil(request);
       reportPassDiagnostics(stopped, io);
