@@ -74,6 +74,7 @@ describe.skipIf(skip)("the HTML compile report in headless Chromium", () => {
         steps: count("#pipeline details.step"),
         planSteps: [...document.querySelectorAll("#precision table.plan tbody tr td:first-child")].map((td) => td.textContent),
         diffs: count("#pipeline pre.diff"),
+        canonicalizeDiff: document.querySelector("#step-1 pre.diff")?.textContent ?? "",
       };
     })()`)) as Record<
       "graphNodes" | "clusters" | "heatCells" | "planRows" | "numericRows" | "memoryRows" | "timingRows" | "steps" | "diffs",
@@ -81,6 +82,7 @@ describe.skipIf(skip)("the HTML compile report in headless Chromium", () => {
     > & {
       fileRows: string[];
       planSteps: string[];
+      canonicalizeDiff: string;
     };
     // The tiny model: 4 tables and 4 layers (8 units), inputs, nodes, tables and the output drawn; a fused lookup and two mlp clusters.
     expect(seen.graphNodes).toBeGreaterThanOrEqual(12);
@@ -100,6 +102,9 @@ describe.skipIf(skip)("the HTML compile report in headless Chromium", () => {
     expect(seen.steps).toBeGreaterThan(8); // the input and every step of the compile pipeline
     expect(seen.diffs).toBeGreaterThanOrEqual(3); // canonicalize, assign-precision, fuse-epilogue, plan-memory change the IR
     expect(seen.timingRows).toBe(seen.steps - 1 + 2); // each pass, the backend, the total
+    // Step 1's diff is canonicalize's: the bottom mlp removed, its layers added, noted with their line.
+    expect(seen.canonicalizeDiff).toMatch(/^-  %bottom = mlp\(/m);
+    expect(seen.canonicalizeDiff).toMatch(/^\+  %bottom\.0 = linear\(.*\/\/ line 11: bottom = mlp\(dense, \[16, 8\], act: relu\) \| fp32$/m);
   });
 
   it("paints a screenshot that is neither blank nor colourless", async () => {
