@@ -14,6 +14,8 @@ export interface FlagSpec {
   value?: string;
   doc: string;
   default?: string | boolean;
+  /** A string flag that may also stand alone: `--flag` means `--flag=<bare>` (e.g. --print-ir-after-change[=full]). */
+  bare?: string;
 }
 
 /** A command: its name, usage line, summary, positional arguments and flags. */
@@ -52,9 +54,10 @@ export function parseCommandArgs(spec: CommandSpec, argv: string[]): ParsedArgs 
   const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean }> = {};
   for (const [name, f] of Object.entries(spec.flags))
     options[name] = { type: f.type, ...(f.short ? { short: f.short } : {}), ...(f.multiple ? { multiple: true } : {}) };
+  const bare = new Map(Object.entries(spec.flags).flatMap(([name, f]) => (f.bare !== undefined ? [[`--${name}`, `--${name}=${f.bare}`]] : [])));
   let parsed;
   try {
-    parsed = parseArgs({ args: splitShortEquals(spec, argv), options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: splitShortEquals(spec, argv).map((a) => bare.get(a) ?? a), options, allowPositionals: true, strict: true });
   } catch (e) {
     throw new RmcError(`rmc ${spec.name}: ${explainParseError(e as Error, spec)}\n(see \`rmc ${spec.name} --help\`)`, "E0900");
   }

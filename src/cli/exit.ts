@@ -21,7 +21,7 @@ export const EXIT = {
 } as const;
 
 /** Codes of command-line mistakes: bad flags, wrong argument counts, a pipeline naming passes or options that do not exist. */
-const USAGE = new Set(["E0900", "E0901", "E0902", "E0903", "E0904", "E0906", "E1202", "E1203", "E1204", "E1212"]);
+const USAGE = new Set(["E0900", "E0901", "E0902", "E0903", "E0904", "E0906", "E1202", "E1203", "E1204", "E1212", "E0970", "E1270"]);
 
 /** Codes of a check that ran and failed (a repair that cannot meet the budget is still a failed check, not a bad file). */
 const FAILED = new Set(["E1910"]);

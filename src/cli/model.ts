@@ -3,6 +3,7 @@
 // weights (from a safetensors file or synthetic from a seed). Each step turns
 // problems into RmcErrors that point at the file, line or flag at fault.
 
+import { dirname, resolve } from "node:path";
 import type { Graph } from "../ir/types.js";
 import { RmcError, formatDiagnostics, hasErrors, type Diagnostic } from "../diagnostics/index.js";
 import { colorsOf, paintDiagnostics } from "./color.js";
@@ -28,7 +29,7 @@ import type { WeightStore } from "../weights/store.js";
 import type { Batch } from "../data/batch.js";
 import type { CliIO } from "./command.js";
 import { choiceFlag, numberFlag, type FlagSpec, type ParsedArgs } from "./args.js";
-import { readSource, rememberSource, sourceLookup } from "./sources.js";
+import { readSource, rememberSource, sourceLookup, sourceText } from "./sources.js";
 
 /** Reads a model from `.rmdl` (DSL) or `.ir` (textual IR); warnings go to stderr (or into `warnings`, for --json), errors throw. */
 export function loadModel(path: string, io: CliIO, warnings?: Diagnostic[]): Graph {
@@ -52,20 +53,35 @@ export const PIPELINE_FLAGS: Record<string, FlagSpec> = {
   plugin: { type: "string", multiple: true, value: "FILE", doc: "ES module exporting `passes` to register" },
   "print-ir-before": { type: "string", multiple: true, value: "PASS", doc: "print the IR before PASS" },
   "print-ir-after": { type: "string", multiple: true, value: "PASS|all", doc: "print the IR after PASS (or every pass)" },
-  "print-ir-after-change": { type: "boolean", doc: "print the IR after each pass that changed it" },
+  "print-ir-after-change": {
+    type: "string",
+    bare: "diff",
+    value: "[=full]",
+    doc: "after each pass that changed the IR, print a unified diff against its input (=full: the whole IR)",
+  },
   "print-ir-after-failure": { type: "boolean", doc: "print a failing pass's input IR" },
   "ir-dump-dir": { type: "string", value: "DIR", doc: "write the IR after each pass to DIR/NN-pass.ir" },
   "time-passes": { type: "boolean", doc: "report the time spent in each pass" },
+  "print-ir-filter": {
+    type: "string",
+    multiple: true,
+    value: "NAME",
+    doc: "dumps show only nodes (and weights) NAME matches: an id, its dotted prefix, `*` globs",
+  },
+  "stop-after": { type: "string", value: "PASS|N", doc: "end the pipeline after PASS (its first step) or after step N, and write that IR" },
+  "repro-dir": { type: "string", value: "DIR", doc: "where a failing pass's reproducer goes (default: beside the output)" },
 };
 
-/** The compiler's passes and backends with every `--plugin` module's, each module loaded once. */
-export async function loadPlugins(args: ParsedArgs): Promise<Toolchain> {
-  return loadToolchain((args.flags.plugin as string[] | undefined) ?? []);
+/** The compiler's passes and backends with every `--plugin` module's, each module loaded once; warnings about set-aside plugin passes go to stderr. */
+export async function loadPlugins(args: ParsedArgs, io?: CliIO): Promise<Toolchain> {
+  const toolchain = await loadToolchain((args.flags.plugin as string[] | undefined) ?? []);
+  if (io && toolchain.warnings.length) io.err(formatDiagnostics(toolchain.warnings, sourceLookup) + "\n");
+  return toolchain;
 }
 
 /** A pass registry with the built-ins and every `--plugin` module. */
-export async function loadRegistry(args: ParsedArgs): Promise<PassRegistry> {
-  return (await loadPlugins(args)).registry;
+export async function loadRegistry(args: ParsedArgs, io?: CliIO): Promise<PassRegistry> {
+  return (await loadPlugins(args, io)).registry;
 }
 
 /** Runs the `--passes` pipeline with the dump flags; dumps and pass notes go to stderr. */
@@ -76,13 +92,27 @@ export async function runPasses(graph: Graph, args: ParsedArgs, io: CliIO, weigh
 /** The user's `--passes` pipeline as steps. */
 export const userPipeline = (args: ParsedArgs): PipelineStep[] => parsePipeline((args.flags.passes as string | undefined) ?? DEFAULT_PIPELINE);
 
-/** The instrumentation the dump and timing flags ask for; dumps go to stderr. */
-export function instrumentation(args: ParsedArgs, io: CliIO): Instrumentation {
+/**
+ * The instrumentation the dump, timing and bisecting flags ask for; dumps go
+ * to stderr. A reproducer goes to --repro-dir, else beside `output` (the
+ * folder holding the file or artifact the command writes), else here.
+ */
+export function instrumentation(args: ParsedArgs, io: CliIO, cmd = "ir", output?: string): Instrumentation {
   const after = (args.flags["print-ir-after"] as string[] | undefined) ?? [];
+  const change = choiceFlag(args, "print-ir-after-change", cmd, ["diff", "full"] as const);
+  const stop = args.flags["stop-after"];
+  const repro =
+    typeof args.flags["repro-dir"] === "string" ? args.flags["repro-dir"] : output !== undefined ? dirname(resolve(output)) : process.cwd();
   return {
     printBefore: (args.flags["print-ir-before"] as string[] | undefined) ?? [],
     printAfter: after.includes("all") ? "all" : after,
-    printAfterChange: args.flags["print-ir-after-change"] === true,
+    ...(change ? { printAfterChange: change } : {}),
+    ...(Array.isArray(args.flags["print-ir-filter"])
+      ? { printFilter: args.flags["print-ir-filter"].flatMap((f) => f.split(",")).filter(Boolean) }
+      : {}),
+    ...(typeof stop === "string" ? { stopAfter: stop } : {}),
+    reproDir: repro,
+    source: sourceText,
     printAfterFailure: args.flags["print-ir-after-failure"] === true,
     timePasses: args.flags["time-passes"] === true,
     out: io.err,
@@ -106,22 +136,28 @@ export async function runPassesWithReport(
   graph: Graph,
   args: ParsedArgs,
   io: CliIO,
-  extra: { weights?: WeightStore; calibration?: Batch[]; append?: readonly PipelineStep[]; diagnostics?: Diagnostic[] },
-): Promise<{ graph: Graph; outputs: PipelineReport["outputs"]; steps: PipelineStep[] }> {
-  const registry = await loadRegistry(args);
+  extra: { weights?: WeightStore; calibration?: Batch[]; append?: readonly PipelineStep[]; diagnostics?: Diagnostic[]; output?: string },
+): Promise<Pick<PipelineReport, "graph" | "outputs" | "stopped"> & { steps: PipelineStep[] }> {
+  const registry = await loadRegistry(args, io);
   const user = userPipeline(args);
   // Appended steps run after the user's, in order, except passes the user's pipeline already names.
   const named = new Set(user.map((s) => s.name));
   const appended = (extra.append ?? []).filter((step) => !named.has(step.name));
   const steps = [...user, ...appended];
   rememberPipeline(args, appended);
-  const report = runPipelineWithReport(graph, steps, registry, instrumentation(args, io), {
+  const report = runPipelineWithReport(graph, steps, registry, instrumentation(args, io, "ir", extra.output), {
     ...(extra.weights ? { weights: extra.weights } : {}),
     ...(extra.calibration ? { calibration: extra.calibration } : {}),
   });
   if (extra.diagnostics) extra.diagnostics.push(...report.diagnostics);
   else reportPassDiagnostics(report, io);
-  return { graph: report.graph, outputs: report.outputs, steps };
+  if (report.stopped) io.err(stoppedNote(report.stopped));
+  return { graph: report.graph, outputs: report.outputs, steps, ...(report.stopped ? { stopped: report.stopped } : {}) };
+}
+
+/** The stderr line saying where `--stop-after` ended the pipeline. */
+export function stoppedNote(s: NonNullable<PipelineReport["stopped"]>): string {
+  return `rmc: stopped after step ${s.step} of ${s.of} (\`${s.text}\`)${s.step < s.of ? "; the rest of the pipeline did not run" : ""}\n`;
 }
 
 /** Flags for where weights come from. */

@@ -43,7 +43,11 @@ export const PRECISION_FLAGS: Record<string, FlagSpec> = {
   },
   plan: { type: "string", value: "FILE", doc: "apply a precision plan file (from --plan-out)" },
   "plan-out": { type: "string", value: "FILE", doc: "write the chosen plan as JSON" },
-  report: { type: "string", value: "FILE", doc: "write the precision report as Markdown" },
+  report: {
+    type: "string",
+    value: "FILE",
+    doc: "write the compile report: FILE.html (one offline page: pipeline, graph, plan, errors, memory, files, timings) or FILE.md",
+  },
   pin: { type: "string", multiple: true, value: "NODE=P", doc: "pin a table or layer (IR id, e.g. top.0=fp32), like @precision" },
 };
 

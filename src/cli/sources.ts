@@ -30,3 +30,14 @@ export const rememberSource = (name: string, text: string): void => void cache.s
 
 /** Lookup for formatDiagnostics. */
 export const sourceLookup = (file: string): string | undefined => cache.get(file);
+
+/** A source file's text for IR dumps' notes: remembered, or read now (a dump replayed from an .ir file still quotes the model); undefined when unreadable. */
+export function sourceText(file: string): string | undefined {
+  const known = cache.get(file);
+  if (known !== undefined) return known;
+  try {
+    return readSource(file);
+  } catch {
+    return undefined;
+  }
+}

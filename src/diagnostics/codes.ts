@@ -101,6 +101,7 @@ export const CODES = {
   E0906: { stage: "cli", meaning: "flags that cannot be given together, or a flag that does not apply to the input given" },
   E0910: { stage: "cli", meaning: "a data file to run that holds no samples" },
   E0955: { stage: "cli", meaning: "`rmc explain`: a name that is no node or weight of the artifact" },
+  E0970: { stage: "cli", meaning: "a report file whose extension is neither .html nor .md" },
 
   E1001: { stage: "irText", meaning: "malformed IR text" },
   E1002: { stage: "irText", meaning: "IR text over one of its limits (nesting, name length, operands, statements, a size)" },
@@ -136,6 +137,9 @@ export const CODES = {
   E1210: { stage: "pipeline", meaning: "a plugin module that cannot be loaded" },
   E1211: { stage: "pipeline", meaning: "a plugin whose `passes` are not valid passes" },
   E1212: { stage: "pipeline", meaning: "a pass placed before the passes it requires" },
+  E1270: { stage: "pipeline", meaning: "`--stop-after` names a pass or step the pipeline does not have" },
+  E1271: { stage: "pipeline", meaning: "a pipeline names a plugin's pass that is not a valid pass (the plugin's other passes load)" },
+  W1272: { stage: "pipeline", meaning: "a plugin exports an invalid pass; its other passes are registered" },
 
   E1301: { stage: "weights", meaning: "a weights file that cannot be opened, or is not a well-formed safetensors file" },
   E1302: { stage: "weights", meaning: "weights that cannot be written as a safetensors file" },

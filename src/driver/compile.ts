@@ -20,6 +20,7 @@ import {
   type PassOutputs,
   type PassRegistry,
   type PassTiming,
+  type PipelineReport,
   type PipelineStep,
 } from "../pipeline/index.js";
 import type { Diagnostic } from "../diagnostics/index.js";
@@ -125,6 +126,20 @@ export function compilePipeline(
   return [...user, ...extra.filter((s) => !named.has(s.name))];
 }
 
+/** Runs the pipeline a compile runs (the target's facts in every pass's context), without the backend. */
+function runCompilePipeline(request: CompileRequest, backend: Backend, instrumentation = request.instrumentation ?? {}): PipelineReport {
+  return runPipelineWithReport(request.model, compilePipeline(request, backend), request.registry ?? compilerRegistry(), instrumentation, {
+    weights: request.weights,
+    ...(request.calibration ? { calibration: request.calibration } : {}),
+    target: backend,
+  });
+}
+
+/** Bisecting a compile: runs its pipeline up to `instrumentation.stopAfter` and returns that IR; no artifact is written. */
+export async function compileUntil(request: CompileRequest): Promise<PipelineReport> {
+  return runCompilePipeline(request, await findBackend(request.target, request.backends));
+}
+
 /** Compiles `request.model` for `request.target` into `request.outDir` (written whole, or not at all). */
 export async function compileModel(request: CompileRequest): Promise<CompileOutcome> {
   const backend = await findBackend(request.target, request.backends);
@@ -135,7 +150,6 @@ export async function compileModel(request: CompileRequest): Promise<CompileOutc
         `target ${backend.name} has no feature \`${f}\`${backend.features.length ? ` (it has ${backend.features.join(", ")})` : ""}`,
         E_UNKNOWN_FEATURE,
       );
-  const registry = request.registry ?? compilerRegistry();
   const instr = request.instrumentation ?? {};
   const provenance = provenanceRecorder(request.provenance);
   // The timing table is printed after the backend, with its stages: the pipeline alone is a sliver of a compile.
@@ -144,11 +158,8 @@ export async function compileModel(request: CompileRequest): Promise<CompileOutc
     timePasses: false,
     onStep: (pass: string, a: Graph, b: Graph) => (provenance.step(pass, a, b), instr.onStep?.(pass, a, b)),
   };
-  const report = runPipelineWithReport(request.model, compilePipeline(request, backend), registry, steps, {
-    weights: request.weights,
-    ...(request.calibration ? { calibration: request.calibration } : {}),
-    target: backend,
-  });
+  const report = runCompilePipeline(request, backend, steps);
+  if (report.stopped) throw new RmcError(`the pipeline stopped after \`${report.stopped.text}\`: nothing to compile (use compileUntil)`, "E1270");
   const plan = report.outputs["precision-plan"] ?? request.plan;
   let staged = 0;
   const clock = stageClock(instr.progress ? () => instr.progress!(`${backend.name} backend stages`, ++staged, 0) : undefined);

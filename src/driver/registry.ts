@@ -3,7 +3,7 @@
 // (backends/index.ts: the Wasm memory plan), and the passes and backends of
 // plugin modules, each module loaded once.
 
-import { RmcError, type Code } from "../diagnostics/index.js";
+import { RmcError, type Code, type Diagnostic } from "../diagnostics/index.js";
 import { loadPlugin, type PassRegistry } from "../pipeline/index.js";
 import { createPassRegistry } from "../../passes/index.js";
 import { BUILTIN_BACKENDS, type Backend } from "../../backends/index.js";
@@ -16,6 +16,8 @@ export interface Toolchain {
   registry: PassRegistry;
   /** Backends from plugins, by the order they were loaded. */
   backends: Backend[];
+  /** One warning per plugin pass set aside as invalid. */
+  warnings: Diagnostic[];
 }
 
 /** The built-in passes and every built-in target's passes (registered under `target <name>`). */
@@ -29,11 +31,13 @@ export function compilerRegistry(): PassRegistry {
 export async function loadToolchain(pluginFiles: readonly string[] = []): Promise<Toolchain> {
   const registry = compilerRegistry();
   const backends: Backend[] = [];
+  const warnings: Diagnostic[] = [];
   for (const file of pluginFiles) {
-    const { module } = await loadPlugin(file, registry);
-    backends.push(...pluginBackends(file, module));
+    const loaded = await loadPlugin(file, registry);
+    backends.push(...pluginBackends(file, loaded.module));
+    warnings.push(...loaded.warnings);
   }
-  return { registry, backends };
+  return { registry, backends, warnings };
 }
 
 /** Checks a plugin's `backends` export just enough to call it safely; older plugins' `precisions.layers` still works. */

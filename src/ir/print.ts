@@ -20,6 +20,10 @@ export interface Tensor {
 /** Printer options: with `weights`, each weight line ends in `// crc32 xxxxxxxx` of its f32 data. */
 export interface PrintOptions {
   weights?: { get(name: string): Tensor | undefined };
+  /** A note for a node, printed after its location as `// note` (dumps: src/ir/dump.ts); the parser skips it. */
+  note?: (n: Node) => string | undefined;
+  /** Prints only the weights and nodes it keeps (a filtered dump: not a whole graph any more). */
+  keep?: (name: string, what: "weight" | "node") => boolean;
 }
 
 /** Elements per row of a tensor of `shape` (the product of every dimension after the first). */
@@ -88,11 +92,13 @@ function printWeight(w: WeightDecl, weights?: PrintOptions["weights"]): string {
   return weights ? `${line}  // ${weightNote(w, weights)}` : line;
 }
 
-function printNode(n: Node): string {
+function printNode(n: Node, note?: PrintOptions["note"]): string {
   const args = n.inputs.map((r) => (r.startsWith("%") || r.startsWith("@") ? printRef(r[0] as "%" | "@", r.slice(1)) : JSON.stringify(r)));
   const attrs = printAttrs(n.attrs);
   const type = n.type === null ? "" : ` : ${printType(n.type)}`;
-  return withLoc(`${printRef("%", n.id)} = ${printWord(n.op)}(${args.join(", ")})${attrs ? " " + attrs : ""}${type}`, n.span);
+  const line = withLoc(`${printRef("%", n.id)} = ${printWord(n.op)}(${args.join(", ")})${attrs ? " " + attrs : ""}${type}`, n.span);
+  const said = note?.(n);
+  return said ? `${line}  // ${said}` : line;
 }
 
 function printOutput(o: Output): string {
@@ -103,8 +109,8 @@ function printOutput(o: Output): string {
 export function printGraph(g: Graph, opts: PrintOptions = {}): string {
   const sections = [
     g.inputs.map(printInput),
-    g.weights.map((w) => printWeight(w, opts.weights)),
-    g.nodes.map(printNode),
+    g.weights.filter((w) => opts.keep?.(w.name, "weight") ?? true).map((w) => printWeight(w, opts.weights)),
+    g.nodes.filter((n) => opts.keep?.(n.id, "node") ?? true).map((n) => printNode(n, opts.note)),
     g.outputs.map(printOutput),
   ].filter((s) => s.length > 0);
   const body = sections.map((s) => s.join("\n")).join("\n\n");

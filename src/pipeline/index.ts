@@ -15,4 +15,4 @@ export {
   type PassData,
   type PipelineReport,
 } from "./manager.js";
-export { formatTimings, type Instrumentation, type PassTiming, type ResolvedStep } from "./instrument.js";
+export { formatTimings, type Instrumentation, type PassTiming, type ResolvedStep, type StepRecord } from "./instrument.js";

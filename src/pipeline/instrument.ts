@@ -1,14 +1,19 @@
 // The one callback object the pass manager calls between passes. It carries
 // everything that watches a pipeline run: verification after each pass (with
 // a reproducer file when a pass breaks the IR), IR printing before / after /
-// after-change / after-failure, numbered IR dumps to a directory, and timing.
+// after-change (a unified diff, or the whole IR) / after-failure, each node
+// noted with its source line, precision and buffer (src/ir/dump.ts) and
+// optionally filtered to some nodes, numbered IR dumps to a directory, a
+// record of every step for reports, and timing.
 
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { writeFileAtomic } from "../util/fs.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { RmcError, error, type Code } from "../diagnostics/index.js";
 import { printGraph } from "../ir/print.js";
+import { dumpPrintOptions, filterMatchesNothing } from "../ir/dump.js";
+import { unifiedDiff } from "../util/diff.js";
 import type { Graph } from "../ir/types.js";
 import { VERIFY_CODES, verifyGraph } from "../ir/verify.js";
 import type { WeightStore } from "../weights/store.js";
@@ -21,6 +26,7 @@ export const MANAGER_CODES = {
   passFailed: "E1206",
   invalidInput: "E1208",
   note: "E1209",
+  stopAfter: "E1270",
 } as const satisfies Record<string, Code>;
 
 /** What the caller asks to see while a pipeline runs. */
@@ -29,8 +35,16 @@ export interface Instrumentation {
   printBefore?: string[];
   /** Print the IR after each pass with one of these names, or after every pass. */
   printAfter?: string[] | "all";
-  /** Print the IR after each pass that changed it (returned a different object). */
-  printAfterChange?: boolean;
+  /** After each pass that changed the IR (returned a different object): a unified diff against its input, or the whole IR. */
+  printAfterChange?: "diff" | "full";
+  /** Dumps show only the nodes (and the weights they read) these names match (src/ir/dump.ts: nameFilter). */
+  printFilter?: readonly string[];
+  /** Source text by file name, so dumps quote each node's source line. */
+  source?: (file: string) => string | undefined;
+  /** End the pipeline after this pass (its name: the first step running it; or a 1-based step number). */
+  stopAfter?: string | number;
+  /** Called after every step with what it was given and returned (the compile report keeps each step's IR). */
+  record?: (step: StepRecord) => void;
   /** When a pass throws or breaks the IR, print the IR it was given (or the broken IR). */
   printAfterFailure?: boolean;
   /** Write `00-input.ir`, `01-<pass>.ir`, ... here, one file per step. */
@@ -39,7 +53,7 @@ export interface Instrumentation {
   timePasses?: boolean;
   /** Where dumps and reports go (default: stderr). */
   out?: (s: string) => void;
-  /** Where reproducers are written (default: the OS temp dir). */
+  /** Where reproducers are written (default: a fresh folder in the OS temp dir). */
   reproDir?: string;
   /** Verify after every pass (default true; the input and the final IR are always verified). */
   verifyEach?: boolean;
@@ -55,6 +69,16 @@ export interface ResolvedStep {
   options: Record<string, OptionValue>;
   /** The step as pipeline text, e.g. `dce{keep-weights=true}`. */
   text: string;
+}
+
+/** One step as it ran, for `Instrumentation.record`. */
+export interface StepRecord {
+  /** 0-based position in the pipeline, and the step as pipeline text. */
+  index: number;
+  text: string;
+  input: Graph;
+  output: Graph;
+  ms: number;
 }
 
 /** Wall time of one step. */
@@ -79,7 +103,7 @@ const shellQuote = (s: string): string => (/^[A-Za-z0-9_./,=:%-]+$/.test(s) ? s 
 /** Writes the IR a failing pass was given, and returns the hint that says where and how to replay it. */
 function reproducer(instr: Instrumentation, registry: PassRegistry, print: (g: Graph) => string) {
   return (step: ResolvedStep, input: Graph, why: string): string => {
-    const dir = instr.reproDir ?? tmpdir();
+    const dir = instr.reproDir ?? mkdtempSync(join(tmpdir(), "rmc-repro-"));
     mkdirSync(dir, { recursive: true });
     const file = join(dir, `rmc-repro-${step.pass.name}.ir`);
     const source = registry.pluginFile(step.pass.name);
@@ -105,7 +129,17 @@ export function instrument(instr: Instrumentation, registry: PassRegistry, weigh
   const out = instr.out ?? ((s: string) => void process.stderr.write(s));
   const timings: PassTiming[] = [];
   const print = (g: Graph) => printGraph(g, weights ? { weights } : {});
-  const dump = (header: string, g: Graph) => out(`// ----- IR ${header} -----\n${print(g)}`);
+  // Dumps a person reads carry notes and the filter; files meant for replay stay plain graphs.
+  const show = (g: Graph) =>
+    printGraph(g, {
+      ...(weights ? { weights } : {}),
+      ...dumpPrintOptions(g, { ...(instr.source ? { source: instr.source } : {}), ...(instr.printFilter ? { filter: instr.printFilter } : {}) }),
+    });
+  const dump = (header: string, g: Graph) => out(`// ----- IR ${header} -----\n${show(g)}`);
+  const diff = (step: ResolvedStep, input: Graph, output: Graph) =>
+    out(
+      `// ----- IR after ${step.text} (diff) -----\n${unifiedDiff(show(input), show(output), { a: `before ${step.text}`, b: `after ${step.text}` }) || "(the dump is unchanged)\n"}`,
+    );
   const dumpFile = dumpToDir(instr, print);
   const reproduce = reproducer(instr, registry, print);
   const wants = (list: string[] | "all" | undefined, name: string) => list === "all" || (list ?? []).includes(name);
@@ -113,6 +147,11 @@ export function instrument(instr: Instrumentation, registry: PassRegistry, weigh
   return {
     start(input) {
       dumpFile(0, "input", input);
+      // A mistyped filter would print empty dumps without a word: say so once, with what there is to match.
+      if (instr.printFilter?.length && filterMatchesNothing(input, instr.printFilter))
+        out(
+          `rmc: --print-ir-filter ${instr.printFilter.join(",")} matches no node or weight of @${input.name} (nodes: ${input.nodes.map((n) => n.id).join(", ")})\n`,
+        );
     },
     before(step, _index, input) {
       if (wants(instr.printBefore, step.pass.name)) dump(`before ${step.text}`, input);
@@ -131,7 +170,10 @@ export function instrument(instr: Instrumentation, registry: PassRegistry, weigh
         );
         throw new RmcError([head, ...problems]);
       }
-      if (wants(instr.printAfter, step.pass.name) || (instr.printAfterChange && output !== input)) dump(`after ${step.text}`, output);
+      instr.record?.({ index, text: step.text, input, output, ms });
+      const changed = output !== input;
+      if (wants(instr.printAfter, step.pass.name) || (instr.printAfterChange === "full" && changed)) dump(`after ${step.text}`, output);
+      else if (instr.printAfterChange === "diff" && changed) diff(step, input, output);
       dumpFile(index + 1, step.pass.name, output);
     },
     failed(step, index, input, thrown) {
@@ -144,7 +186,8 @@ export function instrument(instr: Instrumentation, registry: PassRegistry, weigh
       return new RmcError(error(MANAGER_CODES.passFailed, `pass \`${step.text}\` failed: ${message}`, undefined, hint));
     },
     finish(final, lastStep) {
-      const problems = verifyGraph(final);
+      // A pipeline stopped early may end before infer-shapes: its result is checked as any step's is.
+      const problems = verifyGraph(final, { allowUntyped: instr.stopAfter !== undefined });
       if (problems.length > 0) {
         const after = lastStep ? `after pass \`${lastStep.text}\`` : "(the pipeline is empty)";
         const hint = problems.some((d) => d.code === VERIFY_CODES.missingType) ? "add infer-shapes at the end of the pipeline" : undefined;

@@ -25,6 +25,7 @@ export const RESOLVE_CODES = {
   unknownOption: "E1203",
   badOptionValue: "E1204",
   order: "E1212",
+  invalidPluginPass: "E1271",
 } as const satisfies Record<string, Code>;
 
 const located = (col: number | undefined, message: string, tail = ""): string => `${message}${col !== undefined ? ` at column ${col}` : ""}${tail}`;
@@ -36,6 +37,17 @@ export function resolvePipeline(pipeline: string | readonly PipelineStep[], regi
   const resolved: ResolvedStep[] = [];
   for (const step of steps) {
     const pass = registry.get(step.name);
+    const invalid = pass ? undefined : registry.invalid(step.name);
+    if (invalid) {
+      problems.push(
+        error(
+          RESOLVE_CODES.invalidPluginPass,
+          located(step.at?.col, `pass \`${step.name}\` was not loaded: its plugin's export is not a valid pass`),
+        ),
+        ...invalid.map((d) => ({ ...d, severity: "note" as const })),
+      );
+      continue;
+    }
     if (!pass) {
       const dym = didYouMean(step.name, registry.names());
       problems.push(
@@ -125,6 +137,30 @@ export interface PipelineReport {
   /** What the passes handed back with `ctx.emit`, by name (typed for the names declared in PassOutputs). */
   outputs: Partial<PassOutputs> & Record<string, unknown>;
   timings: PassTiming[];
+  /** With `stopAfter`: the step the pipeline ended after (1-based) and how many steps it had. */
+  stopped?: { step: number; text: string; of: number };
+}
+
+/**
+ * The steps up to and including the one `stopAfter` names: a pass name (its
+ * first step) or a 1-based step number. Anything else is an error listing the
+ * pipeline, so a bisecting user sees what there is to stop after.
+ */
+export function stopSteps(steps: readonly ResolvedStep[], stopAfter: string | number): number {
+  const byNumber = typeof stopAfter === "number" ? stopAfter : /^\d+$/.test(stopAfter) ? Number(stopAfter) : undefined;
+  const at =
+    byNumber !== undefined ? (byNumber >= 1 && byNumber <= steps.length ? byNumber - 1 : -1) : steps.findIndex((s) => s.pass.name === stopAfter);
+  if (at >= 0) return at + 1;
+  const list = steps.map((s, i) => `${i + 1}. ${s.text}`).join(", ");
+  const names = steps.map((s) => s.pass.name);
+  const dym = typeof stopAfter === "string" && byNumber === undefined ? didYouMean(stopAfter, names) : undefined;
+  const what =
+    byNumber !== undefined
+      ? `step ${byNumber}, but the pipeline has ${steps.length} step${steps.length === 1 ? "" : "s"}`
+      : `\`${stopAfter}\`, which the pipeline does not run`;
+  throw new RmcError(
+    error(MANAGER_CODES.stopAfter, `cannot stop after ${what}${dym ? `: ${dym}` : ""}`, undefined, `the pipeline: ${list || "(empty)"}`),
+  );
 }
 
 /** What a caller hands every pass besides the graph (each optional). */
@@ -157,7 +193,8 @@ export function runPipelineWithReport(
   data: PassData = {},
 ): PipelineReport {
   const { weights, calibration, target } = data;
-  const steps = resolvePipeline(pipeline, registry);
+  const all = resolvePipeline(pipeline, registry);
+  const steps = instr.stopAfter === undefined ? all : all.slice(0, stopSteps(all, instr.stopAfter));
   checkPrintNames(instr, registry);
   const inputProblems = verifyGraph(graph, { allowUntyped: true });
   if (inputProblems.length > 0)
@@ -195,7 +232,9 @@ export function runPipelineWithReport(
     current = output;
   }
   const timings = callbacks.finish(current, steps[steps.length - 1]);
-  return { graph: current, diagnostics, timings, outputs };
+  const last = steps[steps.length - 1];
+  const stopped = instr.stopAfter !== undefined && last ? { stopped: { step: steps.length, text: last.text, of: all.length } } : {};
+  return { graph: current, diagnostics, timings, outputs, ...stopped };
 }
 
 /**

@@ -1,7 +1,8 @@
 // The pass registry — every pass a pipeline may name — and the plugin loader:
 // `--plugin ./my-pass.js` imports an ES module and registers the passes it
-// exports, after checking each has the shape of a Pass, so a broken plugin
-// fails with a message naming its file. The registry starts empty: the
+// exports, after checking each has the shape of a Pass. A pass that does not
+// is set aside with its problems (a warning names it, and a pipeline naming it
+// fails with them), so one bad pass does not take its file's others down. The registry starts empty: the
 // built-in passes (passes/index.ts) and a target's own passes are registered
 // by whoever assembles a compiler, so the pipeline knows none of its clients.
 
@@ -13,7 +14,13 @@ import { syntheticSpan } from "../ir/types.js";
 import { checkPassShape, type Pass } from "./pass.js";
 
 /** Diagnostic codes of the registry and plugin loader. */
-export const REGISTRY_CODES = { duplicatePass: "E1207", pluginLoad: "E1210", pluginInvalid: "E1211" } as const satisfies Record<string, Code>;
+export const REGISTRY_CODES = {
+  duplicatePass: "E1207",
+  pluginLoad: "E1210",
+  pluginInvalid: "E1211",
+  invalidPassUsed: "E1271",
+  invalidPassSetAside: "W1272",
+} as const satisfies Record<string, Code>;
 
 /** Where registered passes come from: "built-in" or a plugin's path. */
 export const BUILTIN_SOURCE = "built-in";
@@ -22,6 +29,7 @@ export const BUILTIN_SOURCE = "built-in";
 export class PassRegistry {
   private readonly entries = new Map<string, { pass: Pass; source: string }>();
   private readonly fromPlugins = new Set<string>();
+  private readonly setAside = new Map<string, Diagnostic[]>();
 
   /** Adds a pass; a name already taken is an error naming both sources. */
   register(pass: Pass, source: string = BUILTIN_SOURCE): void {
@@ -54,6 +62,21 @@ export class PassRegistry {
     this.fromPlugins.add(pass.name);
   }
 
+  /** Remembers a plugin pass that could not be registered (by its name, or `#i` without one), with why. */
+  setAsideInvalid(label: string, problems: Diagnostic[]): void {
+    this.setAside.set(label, [...(this.setAside.get(label) ?? []), ...problems]);
+  }
+
+  /** Why the plugin pass of this name was set aside, or undefined when it was not. */
+  invalid(name: string): readonly Diagnostic[] | undefined {
+    return this.setAside.get(name);
+  }
+
+  /** Every set-aside plugin pass and its problems. */
+  invalidPasses(): [string, readonly Diagnostic[]][] {
+    return [...this.setAside];
+  }
+
   /** All passes, sorted by name. */
   list(): Pass[] {
     return [...this.entries.values()].map((e) => e.pass).sort((a, b) => a.name.localeCompare(b.name));
@@ -71,11 +94,14 @@ export interface LoadedPlugin {
   file: string;
   passes: string[];
   module: Record<string, unknown>;
+  /** One warning per pass set aside (each names the pass and what is wrong with it). */
+  warnings: Diagnostic[];
 }
 
 /**
  * Imports the ES module at `path` (relative to the working directory) and
- * registers the passes it exports as `passes`. Registers all of them or none.
+ * registers the passes it exports as `passes`. A pass that is not valid, or
+ * whose name is taken, is set aside (registry.invalid) and the others register.
  */
 export async function loadPlugin(path: string, registry: PassRegistry): Promise<LoadedPlugin> {
   const file = resolve(process.cwd(), path);
@@ -95,7 +121,7 @@ export async function loadPlugin(path: string, registry: PassRegistry): Promise<
   }
   const passes = mod.passes;
   if (passes === undefined) {
-    if (mod.backends !== undefined) return { file, passes: [], module: mod };
+    if (mod.backends !== undefined) return { file, passes: [], module: mod, warnings: [] };
     fail(
       `plugin ${path} exports no \`passes\``,
       REGISTRY_CODES.pluginInvalid,
@@ -104,23 +130,39 @@ export async function loadPlugin(path: string, registry: PassRegistry): Promise<
   }
   if (!Array.isArray(passes)) fail(`plugin ${path}: \`passes\` must be an array of passes, got ${typeof passes}`, REGISTRY_CODES.pluginInvalid);
   const list = passes as unknown[];
-  const problems: Diagnostic[] = list.flatMap((p, i) => {
-    const label = typeof (p as { name?: unknown })?.name === "string" ? `\`${(p as { name: string }).name}\`` : `#${i}`;
-    return checkPassShape(p).map((msg) => error(REGISTRY_CODES.pluginInvalid, `plugin ${path}: pass ${label}: ${msg}`, syntheticSpan(path)));
-  });
+  const good: Pass[] = [];
+  const warnings: Diagnostic[] = [];
   const seen = new Set<string>();
-  for (const p of list as Pass[]) {
-    if (registry.get(p.name) || seen.has(p.name))
+  list.forEach((p, i) => {
+    const name = typeof (p as { name?: unknown })?.name === "string" ? (p as { name: string }).name : undefined;
+    const label = name ?? `#${i}`;
+    const problems = checkPassShape(p).map((msg) =>
+      error(REGISTRY_CODES.pluginInvalid, `plugin ${path}: pass ${name ? `\`${name}\`` : label}: ${msg}`, syntheticSpan(path)),
+    );
+    if (name !== undefined && (registry.get(name) || seen.has(name)))
       problems.push(
         error(
           REGISTRY_CODES.duplicatePass,
-          `plugin ${path}: pass \`${p.name}\` clashes with the pass of that name from ${describeSource(registry.source(p.name) ?? path)}`,
+          `plugin ${path}: pass \`${name}\` clashes with the pass of that name from ${describeSource(registry.source(name) ?? path)}`,
           syntheticSpan(path),
         ),
       );
-    seen.add(p.name);
-  }
-  if (problems.length > 0) throw new RmcError(problems);
-  for (const p of list as Pass[]) registry.registerFromPlugin(p, path);
-  return { file, passes: (list as Pass[]).map((p) => p.name), module: mod };
+    if (name !== undefined) seen.add(name);
+    if (problems.length === 0) return void good.push(p as Pass);
+    registry.setAsideInvalid(label, problems);
+    const what =
+      problems.length === 1
+        ? problems[0]!.message.replace(`plugin ${path}: pass ${name ? `\`${name}\`` : label}: `, "")
+        : `${problems.length} problems`;
+    warnings.push({
+      ...error(
+        REGISTRY_CODES.invalidPassSetAside,
+        `plugin ${path}: pass ${name ? `\`${name}\`` : label} is not loaded (${what}); its other passes are`,
+        syntheticSpan(path),
+      ),
+      severity: "warning",
+    });
+  });
+  for (const p of good) registry.registerFromPlugin(p, path);
+  return { file, passes: good.map((p) => p.name), module: mod, warnings };
 }

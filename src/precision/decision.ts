@@ -20,6 +20,8 @@ export interface Decision {
   neDeltaAlone?: number;
   /** NE delta (%) of the whole model right after this unit was lowered. */
   neDeltaCumulative?: number;
+  /** For a change the search took: its place (1-based) in the order the search took changes. */
+  step?: number;
   why: string;
 }
 

@@ -200,6 +200,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
       ...decide(c.unit, c.p, "search", `saves ${kib(saved)}; NE ${pct(c.alone)} alone, model at ${pct(d)} after it`),
       neDeltaAlone: c.alone,
       neDeltaCumulative: d,
+      step: taken.length,
     });
   }
   // The held-back rows: undo the latest changes while the plan is over the budget (with the margin) on them.

@@ -247,7 +247,7 @@ describe("runPipeline", () => {
 describe("instrumentation", () => {
   it("prints after a pass only when it changed the IR, with printAfterChange", () => {
     // canonicalize changes the graph; infer-shapes then has nothing to do; dce has nothing dead.
-    const { out } = capture(dlrmSmall(), DEFAULT_PIPELINE, { printAfterChange: true });
+    const { out } = capture(dlrmSmall(), DEFAULT_PIPELINE, { printAfterChange: "full" });
     expect(headers(out)).toEqual(["// ----- IR after canonicalize -----"]);
     const after = out.slice(out.indexOf("\n") + 1);
     expect(parseGraph(after, "dump.ir")).toEqual(canonicalize.run(dlrmSmall(), { options: {}, diagnostics: [], produce, emit: () => {} }));
@@ -295,6 +295,23 @@ describe("instrumentation", () => {
     expect(rows[5]).toMatch(/^total\s+[\d.]+\s+100\.0%$/);
     const shares = rows.slice(2, 5).map((l) => Number(l.split(/\s+/)[2]!.replace("%", "")));
     expect(Math.abs(shares.reduce((a, b) => a + b, 0) - 100)).toBeLessThan(0.5);
+  });
+
+  it("stops after the named pass or step number, and says where", () => {
+    const r = registry();
+    const byName = runPipelineWithReport(dlrmSmall(), DEFAULT_PIPELINE, r, { stopAfter: "infer-shapes", out: () => {} });
+    expect(byName.timings.map((t) => t.pass)).toEqual(["canonicalize", "infer-shapes"]);
+    expect(byName.stopped).toEqual({ step: 2, text: "infer-shapes", of: 3 });
+    expect(runPipelineWithReport(dlrmSmall(), DEFAULT_PIPELINE, r, { stopAfter: 1, out: () => {} }).graph).toEqual(
+      runPipelineWithReport(dlrmSmall(), "canonicalize", r, { out: () => {} }).graph,
+    );
+    const e = rmcError(() => runPipelineWithReport(dlrmSmall(), DEFAULT_PIPELINE, r, { stopAfter: 0, out: () => {} }));
+    expect(e.diagnostics[0]!.code).toBe("E1270");
+  });
+
+  it("warns once when --print-ir-filter matches nothing", () => {
+    const { out } = capture(dlrmSmall(), DEFAULT_PIPELINE, { printFilter: ["tpo"], printAfterChange: "diff" });
+    expect(out.split("\n")[0]).toMatch(/^rmc: --print-ir-filter tpo matches no node or weight of @\S+ \(nodes: /);
   });
 
   it("does not write a reproducer for a user error", () => {

@@ -1,5 +1,6 @@
 // The pass registry and plugin loading: duplicate names, shape checks on
-// plugin passes with messages naming the file, import failures, and the
+// plugin passes with messages naming the file and the pass (an invalid pass
+// is set aside; the file's others load), import failures, and the
 // example plugin in examples/plugins running in a real pipeline.
 
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -99,33 +100,68 @@ describe("loadPlugin", () => {
     expect((await loadError(plugin("export const passes = {};"))).message).toContain("`passes` must be an array");
   });
 
-  it("checks every pass and reports all problems at once, naming the file and the pass", async () => {
+  it("sets each invalid pass aside with every problem, naming the file and the pass, and registers the valid ones", async () => {
+    const r = compilerRegistry();
     const path = plugin(`export const passes = [
       { name: "FoldScale", summary: "x", options: {}, run: (g) => g },
       { name: "no-run", summary: "", options: { minDim: 1 } },
+      { name: "fine", summary: "returns its input", options: {}, run: (g) => g },
       { name: "bad-opts", summary: "two\\nlines", options: { size: { type: "bytes", default: "1MiB", doc: "d" }, k: { type: "int", default: 1, doc: "d" } }, run: (g) => g },
       42,
     ];`);
-    const e = await loadError(path);
-    const messages = e.diagnostics.map((d) => d.message);
-    expect(messages).toEqual([
+    const loaded = await loadPlugin(path, r);
+    expect(loaded.passes).toEqual(["fine"]);
+    expect(r.get("fine")).toBeDefined();
+    const problems = (name: string) => r.invalid(name)!.map((d) => d.message);
+    expect(problems("FoldScale")).toEqual([
       `plugin ${path}: pass \`FoldScale\`: name \`FoldScale\` must be kebab-case (lowercase words joined by -), e.g. fold-scale`,
+    ]);
+    expect(problems("no-run")).toEqual([
       `plugin ${path}: pass \`no-run\`: \`summary\` must be a non-empty one-line string`,
       `plugin ${path}: pass \`no-run\`: \`run\` must be a function (graph, ctx) => graph`,
       `plugin ${path}: pass \`no-run\`: option \`minDim\` must be a spec { type, default, doc }, got 1`,
+    ]);
+    expect(problems("bad-opts")).toEqual([
       `plugin ${path}: pass \`bad-opts\`: \`summary\` must be one line`,
       `plugin ${path}: pass \`bad-opts\`: option \`size\`: default must be a number for type bytes, got "1MiB"`,
       `plugin ${path}: pass \`bad-opts\`: option \`k\`: type must be one of number, string, boolean, bytes, percent, enum, list, got "int"`,
-      `plugin ${path}: pass #3: expected a pass object, got number`,
     ]);
+    expect(problems("#4")).toEqual([`plugin ${path}: pass #4: expected a pass object, got number`]);
+    // One warning per set-aside pass, each naming it.
+    expect(loaded.warnings.map((w) => [w.code, w.severity])).toEqual(Array.from({ length: 4 }, () => ["W1272", "warning"]));
+    expect(loaded.warnings[1]!.message).toBe(`plugin ${path}: pass \`no-run\` is not loaded (3 problems); its other passes are`);
   });
 
-  it("refuses a plugin pass that clashes with a registered one, and registers none of its passes", async () => {
+  it("fails a pipeline that names a set-aside pass with that pass's problems, and runs one that does not", async () => {
+    const r = compilerRegistry();
+    const path = plugin(
+      `export const passes = [{ name: "good", summary: "s", options: {}, run: (g) => g }, { name: "bad", summary: "s", options: {} }];`,
+    );
+    await loadPlugin(path, r);
+    const graph = parseGraph(printGraph(parseGraph("graph @g {\n  input %x: f32[B,2]\n  output y = %x\n}\n", "g.ir")), "g.ir");
+    expect(runPipelineWithReport(graph, "good", r).graph).toBe(graph);
+    let e: unknown;
+    try {
+      runPipelineWithReport(graph, "good,bad", r);
+    } catch (x) {
+      e = x;
+    }
+    const ds = (e as RmcError).diagnostics;
+    expect(ds.map((d) => [d.code, d.severity])).toEqual([
+      ["E1271", "error"],
+      ["E1211", "note"],
+    ]);
+    expect(ds[0]!.message).toBe("pass `bad` was not loaded: its plugin's export is not a valid pass at column 6");
+    expect(ds[1]!.message).toBe(`plugin ${path}: pass \`bad\`: \`run\` must be a function (graph, ctx) => graph`);
+  });
+
+  it("sets aside a plugin pass that clashes with a registered one, and registers the others", async () => {
     const r = compilerRegistry();
     const path = plugin(GOOD.replace("tag-nodes", "dce").replace("[{", '[{ name: "fresh", summary: "s", options: {}, run: (g) => g }, {'));
-    const e = await loadError(path, r);
-    expect(e.message).toContain("pass `dce` clashes with the pass of that name from the built-in passes");
-    expect(r.get("fresh")).toBeUndefined();
+    const loaded = await loadPlugin(path, r);
+    expect(loaded.passes).toEqual(["fresh"]);
+    expect(r.invalid("dce")![0]!.message).toContain("pass `dce` clashes with the pass of that name from the built-in passes");
+    expect(r.source("dce")).toBe("built-in");
   });
 });
 

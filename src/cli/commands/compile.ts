@@ -18,7 +18,13 @@ import {
   userPipeline,
 } from "../model.js";
 import { PRECISION_FLAGS, pinPrequantized, precisionRequest, readCalibration, reportPlan } from "../precision.js";
-import { compileModel, compilePipeline, findBackend, type PlacementRequest } from "../../driver/index.js";
+import { compileModel, compilePipeline, compileUntil, findBackend, type PlacementRequest } from "../../driver/index.js";
+import { reportKind, writeHtmlReport } from "../report.js";
+import { stepRecorder } from "../../report/data.js";
+import { sourceText } from "../sources.js";
+import { printGraph } from "../../ir/print.js";
+import { dumpPrintOptions } from "../../ir/dump.js";
+import { stoppedNote } from "../model.js";
 import { humanBytes } from "../summary.js";
 import { writeFileAtomic } from "../../util/fs.js";
 import { formatMemoryLine, formatMemoryMarkdown } from "../memory.js";
@@ -156,7 +162,8 @@ export const compile: Command = {
   async run(args, io) {
     const cmd = "compile";
     const outDir = requireFlag(args, "output", cmd);
-    const { registry, backends } = await loadPlugins(args);
+    const kind = reportKind(args, cmd);
+    const { registry, backends } = await loadPlugins(args, io);
     const target = (args.flags.target as string) ?? "wasm";
     // Unknown targets fail before anything is read.
     const backend = await findBackend(target, backends);
@@ -194,13 +201,42 @@ export const compile: Command = {
       emitText: args.flags["emit-text"] === true,
       registry,
       backends,
-      instrumentation: { ...instrumentation(args, io), progress: bar.sink },
+      instrumentation: { ...instrumentation(args, io, cmd, outDir), progress: bar.sink },
     };
+    const recorder = kind === "html" ? stepRecorder(sourceText) : undefined;
+    if (recorder) request.instrumentation.record = recorder.record;
     const user = request.passes;
     rememberPipeline(args, compilePipeline(request, backend).slice(user.length));
+    if (request.instrumentation.stopAfter !== undefined) {
+      if (kind)
+        throw new RmcError(`rmc ${cmd}: --stop-after ends before the backend, so there is nothing to --report; give one or the other`, "E0906");
+      // Bisecting: the IR after the chosen step goes to stdout; no artifact is written.
+      const stopped = await compileUntil(request).finally(() => bar.finish());
+      reportPassDiagnostics(stopped, io);
+      if (stopped.stopped) io.err(stoppedNote(stopped.stopped));
+      io.out(printGraph(stopped.graph, { weights, ...dumpPrintOptions(stopped.graph, { source: sourceText }) }));
+      return 0;
+    }
+    const t1 = performance.now();
     const outcome = await compileModel(request).finally(() => bar.finish());
+    const compileMs = performance.now() - t1;
     const { graph, plan, memory, placement: placed, result, diagnostics } = outcome;
     if (!json) reportPassDiagnostics({ diagnostics }, io);
+    const reportFile = args.flags.report as string | undefined;
+    if (recorder && reportFile) {
+      await writeHtmlReport(
+        reportFile,
+        outcome,
+        { input: recorder.input(), steps: recorder.steps() },
+        {
+          weights,
+          ...(calibration ? { calibration } : {}),
+          target,
+          compileMs,
+        },
+      );
+      args = { ...args, flags: { ...args.flags, report: undefined } };
+    }
     const capacity = capacityPlan(graph, clusterShape(args, cmd), calibration);
     const extra = capacity ? `\n${formatPlacementMarkdown(placed)}\n${formatCapacityMarkdown(capacity)}` : "";
     if (plan) reportPlan(plan, args, human, memory, extra);

@@ -225,3 +225,36 @@ export const debugNumerics: Command = {
     return 0;
   },
 };
+
+/** One node's error against the fp32 model, as the compile report shows it. */
+export interface NodeError {
+  id: string;
+  op: string;
+  line: number;
+  precision: string;
+  maxAbs: number;
+  relative: number;
+  cosine: number;
+}
+
+/** The per-node errors of `compiled` against `fp32` on `batches` (the table this command prints), for `rmc compile --report`. */
+export function nodeErrors(compiled: Graph, fp32: Graph, weights: Parameters<typeof interpret>[1], batches: readonly Batch[]): NodeError[] {
+  const stats = new Map(compiled.nodes.map((n) => [n.id, new ErrorStats()]));
+  for (const batch of batches) {
+    const ref = interpret(fp32, weights, batch, { keep: "all" }).values!;
+    const got = interpret(compiled, weights, batch, { keep: "all" }).values!;
+    for (const n of compiled.nodes) stats.get(n.id)!.add(valuesOf(n, got.get(n.id)!), ref.get(n.id)!);
+  }
+  return compiled.nodes.map((n) => {
+    const s = stats.get(n.id)!;
+    return {
+      id: n.id,
+      op: opLabel(n),
+      line: n.span.line,
+      precision: nodePrecision(compiled, n),
+      maxAbs: s.maxAbs,
+      relative: s.relative,
+      cosine: s.cosine,
+    };
+  });
+}

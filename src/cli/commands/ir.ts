@@ -1,9 +1,15 @@
 // `rmc ir`: run a pass pipeline over a model and print the resulting IR, with
 // the instrumentation flags (print before/after passes, dump directory, pass
-// timing). Also replays reproducers: the input may be a textual `.ir` file.
+// timing, --stop-after to bisect). Also replays reproducers: the input may be
+// a textual `.ir` file. With --format dot|svg it draws the result instead.
 
 import { writeFileAtomic } from "../../util/fs.js";
 import { printGraph } from "../../ir/print.js";
+import { dumpPrintOptions } from "../../ir/dump.js";
+import { graphToDot } from "../../report/dot.js";
+import { renderSvg } from "../../report/svg.js";
+import { choiceFlag } from "../args.js";
+import { sourceText } from "../sources.js";
 import type { Command } from "../command.js";
 import { PIPELINE_FLAGS, WEIGHT_FLAGS, loadModel, loadWeights, runPassesWithReport } from "../model.js";
 import { JSON_FLAG, diagnosticJson, printJson, wantsJson } from "../json.js";
@@ -13,7 +19,7 @@ import type { Diagnostic } from "../../diagnostics/index.js";
 export const ir: Command = {
   spec: {
     name: "ir",
-    usage: "rmc ir MODEL.rmdl|MODEL.ir [--passes PIPELINE] [--print-ir-after=PASS|all] [-o OUT.ir]",
+    usage: "rmc ir MODEL.rmdl|MODEL.ir [--passes PIPELINE] [--print-ir-after=PASS|all] [--stop-after=PASS|N] [--format text|dot|svg] [-o OUT]",
     summary: "print a model's IR after a pass pipeline (dumps, timings, plugins)",
     positionals: { min: 1, max: 1 },
     flags: {
@@ -25,20 +31,35 @@ export const ir: Command = {
       seed: WEIGHT_FLAGS.seed!,
       quiet: { type: "boolean", short: "q", doc: "do not print the final IR (dumps and timings only)" },
       ...JSON_FLAG,
+      format: {
+        type: "string",
+        value: "FMT",
+        doc: "text (the IR, each node noted with its line, precision and buffer), dot (Graphviz) or svg (a picture)",
+        default: "text",
+      },
     },
-    details: "Dumps requested with --print-ir-* go to stderr, so stdout holds only the final IR.",
+    details:
+      "Dumps requested with --print-ir-* go to stderr, so stdout holds only the final IR. --print-ir-after-change prints a unified diff of what each pass changed (=full: the whole IR). --format svg draws the graph with Graphviz: nodes filled by precision, edges labelled with shapes, fused lookups, split tables and source statements as clusters, store-placed tables dashed.",
   },
   async run(args, io) {
     // With --json the front end's and the passes' warnings go into the object, not to stderr.
     const diagnostics: Diagnostic[] | undefined = wantsJson(args) ? [] : undefined;
     const graph = loadModel(args.positionals[0]!, io, diagnostics);
     const weights = args.flags.weights !== undefined || args.flags.init !== undefined ? loadWeights(graph, args, io, "ir") : undefined;
+    const format = choiceFlag(args, "format", "ir", ["text", "dot", "svg"] as const) ?? "text";
+    const output = typeof args.flags.output === "string" ? args.flags.output : undefined;
     const { graph: result, steps } = await runPassesWithReport(graph, args, io, {
       ...(weights ? { weights } : {}),
       ...(diagnostics ? { diagnostics } : {}),
+      ...(output ? { output } : {}),
     });
-    const text = printGraph(result, weights ? { weights } : {});
-    const output = typeof args.flags.output === "string" ? args.flags.output : undefined;
+    if (args.flags.quiet && output === undefined && !diagnostics) return 0;
+    const text =
+      format === "text"
+        ? printGraph(result, { ...(weights ? { weights } : {}), ...dumpPrintOptions(result, { source: sourceText }) })
+        : format === "dot"
+          ? graphToDot(result)
+          : await renderSvg(graphToDot(result));
     if (output) writeFileAtomic(output, text);
     if (diagnostics) {
       printJson(io, "ir", true, {
@@ -48,7 +69,7 @@ export const ir: Command = {
         nodes: result.nodes.length,
         weights: result.weights.length,
         diagnostics: diagnostics.map(diagnosticJson),
-        ...(output ? { output } : args.flags.quiet ? {} : { ir: text }),
+        ...(output ? { output } : args.flags.quiet ? {} : { [format === "text" ? "ir" : format]: text }),
       });
     } else if (!output && !args.flags.quiet) io.out(text);
     return 0;

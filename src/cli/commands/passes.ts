@@ -14,7 +14,7 @@ export const passes: Command = {
     flags: { plugin: PIPELINE_FLAGS.plugin! },
   },
   async run(args, io) {
-    const registry = await loadRegistry(args);
+    const registry = await loadRegistry(args, io);
     for (const p of registry.list()) {
       io.out(`${p.name}\n    ${p.summary}\n`);
       for (const [k, o] of Object.entries(p.options)) io.out(`    {${kebabCase(k)}=${String(o.default)}}  ${o.type}: ${o.doc}\n`);
