@@ -2,7 +2,7 @@
 // report accuracy (NE, AUC, log loss, calibration) for every output that has a
 // label column, plus throughput; optionally write every prediction.
 
-import { createWriteStream, existsSync, renameSync, rmSync, statSync } from "node:fs";
+import { closeSync, createWriteStream, existsSync, openSync, readSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Graph } from "../../ir/types.js";
 import type { StagingStats } from "../../runtime/index.js";
@@ -75,6 +75,24 @@ export function formatStoreStats(s: StagingStats, secs: number): string {
   );
 }
 
+/** About how many samples a data file holds, from its size and the lines of its first 64 KiB: for the progress line's ETA only. */
+function estimateSamples(path: string): number | undefined {
+  try {
+    const size = statSync(path).size;
+    const fd = openSync(path, "r");
+    const head = Buffer.alloc(Math.min(size, 1 << 16));
+    try {
+      readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+    const lines = head.reduce((n, b) => n + (b === 10 ? 1 : 0), 0);
+    return lines > 0 ? Math.max(1, Math.round((size * lines) / head.length)) : undefined;
+  } catch {
+    return undefined; // the read that follows reports a missing file properly
+  }
+}
+
 /** One predictions column: an output and one of its values per sample. */
 interface PredictionColumn {
   label: string;
@@ -144,7 +162,8 @@ export const run: Command = {
     const predPath = typeof args.flags.predictions === "string" ? args.flags.predictions : undefined;
     const predOut = predPath ? createWriteStream(tempPath(predPath)) : undefined;
     predOut?.write(columns.map((c) => c.label).join("\t") + "\n");
-    const bar = progress("run", limit, "samples");
+    const estimate = estimateSamples(dataPath);
+    const bar = progress("run", limit !== undefined && estimate !== undefined ? Math.min(limit, estimate) : (limit ?? estimate), "samples");
     let samples = 0;
     let labeled = false;
     const start = performance.now();
