@@ -8,7 +8,7 @@
 // stays flat whatever the size: nothing holds more than a chunk (a Parquet
 // row group).
 
-import { createReadStream, promises as fsp } from "node:fs";
+import { createReadStream, existsSync, promises as fsp } from "node:fs";
 import { Readable, pipeline } from "node:stream";
 import { createGunzip } from "node:zlib";
 import { RmcError } from "../diagnostics/index.js";
@@ -41,7 +41,8 @@ const MAX_LINE = 64 << 20;
 
 /** The files (or `-`) that `--data` values name, globs expanded in natural order. */
 export function expandDataPaths(specs: string | readonly string[]): string[] {
-  const out = (typeof specs === "string" ? [specs] : specs).flatMap((s) => (s !== "-" && isGlob(s) ? expandGlob(s) : [s]));
+  // A name that exists is itself, even with glob characters in it (`data[1].tsv`).
+  const out = (typeof specs === "string" ? [specs] : specs).flatMap((s) => (s !== "-" && isGlob(s) && !existsSync(s) ? expandGlob(s) : [s]));
   if (out.filter((p) => p === "-").length > 1) throw new RmcError("standard input (`-`) can be read only once", "E0771");
   return out;
 }

@@ -231,6 +231,9 @@ describe("broken data sources get located errors", () => {
     expect((await failure(read(join(tmp.dir, "absent.tsv")))).message).toMatch(/absent\.tsv: no such file/);
     expect((await failure(read(tmp.dir))).message).toMatch(/it is a directory/);
     expect((await failure(read(["-", "-"]))).code).toBe("E0771");
+    // A file whose name looks like a pattern is read as itself.
+    const literal = tmp.file("all[1].tsv", tsv);
+    expect(await read(literal)).toEqual(await read(plain));
   });
 });
 
