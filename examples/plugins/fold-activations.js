@@ -1,6 +1,7 @@
 // fold-activations.js — an example rmc plugin: a custom pass written as a plain
 // ES module, with no build step and no imports (it updates the graph with the
-// `ctx.produce` the pass manager hands it). It removes a `relu` applied to a
+// `ctx.produce` the pass manager hands it; its types, in JSDoc, come from the
+// `rmc` package's main entry). It removes a `relu` applied to a
 // value that is already non-negative — the output of another relu or of a
 // sigmoid — since such a relu changes nothing but still costs a pass over memory.
 //
@@ -18,17 +19,18 @@ const NON_NEGATIVE = new Set(["relu", "sigmoid"]);
  */
 function findFoldable(graph) {
   const opOf = new Map(graph.nodes.map((n) => [n.id, n.op]));
+  /** @type {Map<string, string>} */
   const replacement = new Map();
   for (const n of graph.nodes) {
     if (n.op !== "relu" || n.inputs.length !== 1 || !n.inputs[0].startsWith("%")) continue;
     const read = n.inputs[0].slice(1);
     const source = replacement.get(read) ?? read;
-    if (NON_NEGATIVE.has(opOf.get(source))) replacement.set(n.id, source);
+    if (NON_NEGATIVE.has(opOf.get(source) ?? "")) replacement.set(n.id, source);
   }
   return replacement;
 }
 
-/** @type {import("../../src/pipeline/pass.js").Pass<{ report: boolean }>[]} */
+/** @type {import("rmc").Pass<{ report: boolean }>[]} */
 export const passes = [
   {
     name: "fold-activations",
@@ -48,11 +50,12 @@ export const passes = [
               message: `removed %${n.id}: relu of %${replacement.get(n.id)}, which is already non-negative`,
               span: n.span,
             });
+      /** @param {string} ref */
       const redirect = (ref) => (ref.startsWith("%") && replacement.has(ref.slice(1)) ? `%${replacement.get(ref.slice(1))}` : ref);
       return ctx.produce(graph, (draft) => {
         draft.nodes = draft.nodes.filter((n) => !replacement.has(n.id));
         for (const n of draft.nodes) if (n.inputs.some((r) => redirect(r) !== r)) n.inputs = n.inputs.map(redirect);
-        for (const o of draft.outputs) if (replacement.has(o.value)) o.value = replacement.get(o.value);
+        for (const o of draft.outputs) o.value = replacement.get(o.value) ?? o.value;
       });
     },
   },

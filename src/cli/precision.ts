@@ -9,6 +9,7 @@ import type { Graph } from "../ir/types.js";
 import type { Batch } from "../data/batch.js";
 import { dataSchema } from "../data/schema.js";
 import { readBatches } from "../data/tsv.js";
+import { COLUMNS_FLAG, columnMap, dataFlag, dataSources } from "./data.js";
 import { writeFileAtomic } from "../util/fs.js";
 import { formatPlanMarkdown, formatPlanTable } from "../precision/report.js";
 import { writePlan, type PrecisionPlan } from "../precision/plan.js";
@@ -30,7 +31,8 @@ export const PRECISION_FLAGS: Record<string, FlagSpec> = {
     doc: "fp32, fp16, int8, int8a7 (int8 tables, int8a7 layers), int4 (int4 tables, int8 layers), or auto (search under --ne-budget on --calib data)",
   },
   "ne-budget": { type: "string", value: "PCT", doc: "auto: largest NE increase over fp32, in percent", default: "0.05" },
-  calib: { type: "string", value: "FILE", doc: "calibration data (Criteo TSV layout; labels optional)" },
+  calib: { ...dataFlag("calibration data (Criteo layout; labels optional)"), multiple: true },
+  columns: COLUMNS_FLAG,
   "calib-rows": { type: "string", value: "N", doc: "calibration samples to read", default: "4096" },
   act: { type: "string", value: "MODE", doc: "int8 activations: dynamic or static (calibrated)", default: "dynamic" },
   "calib-method": { type: "string", value: "M", doc: "static ranges: minmax, percentile, l2 or kl", default: "percentile" },
@@ -82,12 +84,13 @@ export function precisionRequest(args: ParsedArgs, cmd: string): PrecisionReques
 
 /** Calibration batches from `--calib` (the first `--calib-rows` samples), or undefined. */
 export async function readCalibration(graph: Graph, args: ParsedArgs, cmd: string): Promise<Batch[] | undefined> {
-  const file = args.flags.calib;
-  if (typeof file !== "string") return undefined;
+  if (args.flags.calib === undefined) return undefined;
+  const sources = dataSources(args, "calib", cmd);
   const limit = numberFlag(args, "calib-rows", cmd, { integer: true, min: 1 })!;
+  const columns = columnMap(args, cmd);
   const batches: Batch[] = [];
-  for await (const b of readBatches(file, dataSchema(graph), { batchSize: 1024, limit })) batches.push(b);
-  if (batches.length === 0) throw new RmcError(`${file}: no samples`, "E1912");
+  for await (const b of readBatches(sources, dataSchema(graph), { batchSize: 1024, limit, ...(columns ? { columns } : {}) })) batches.push(b);
+  if (batches.length === 0) throw new RmcError(`${sources.join(" ")}: no samples`, "E1912");
   return batches;
 }
 

@@ -1,10 +1,13 @@
 // The synthetic data generator behind `rmc gen-data`: draws raw inputs
 // (synth.ts), asks the model for its logits, draws labels from a fitted
-// teacher (teacher.ts) and streams Criteo-format TSV to disk in chunks, so
-// memory stays flat for any size. Deterministic for a given seed.
+// teacher (teacher.ts) and streams Criteo-format TSV to disk in chunks
+// (gzipped for a `.gz` path, which every reader takes back), so memory stays
+// flat for any size. Deterministic for a given seed.
 
 import { createWriteStream, mkdirSync, promises as fsp, type WriteStream } from "node:fs";
 import { dirname } from "node:path";
+import type { Writable } from "node:stream";
+import { createGzip } from "node:zlib";
 import { RmcError } from "../diagnostics/index.js";
 import { tempPath } from "../util/fs.js";
 import { Rng, hashSeed } from "../util/rng.js";
@@ -56,6 +59,7 @@ export interface OutputReport {
 export interface GenerateReport {
   out: string;
   rows: number;
+  /** Bytes of the file as written (compressed, for a `.gz` path). */
   bytes: number;
   outputs: OutputReport[];
 }
@@ -89,6 +93,7 @@ export async function generateData(opts: GenerateOptions): Promise<GenerateRepor
       opts.onProgress?.(done);
     }
     await sink.commit();
+    if (opts.out.endsWith(".gz")) bytes = (await fsp.stat(opts.out)).size;
   } catch (e) {
     await sink.abort();
     throw e;
@@ -170,6 +175,8 @@ function drawLabels(
 class AtomicFile {
   private readonly tmp: string;
   private readonly stream: WriteStream;
+  /** What text is written to: the file, or a gzip stream into it for a `.gz` path (the format the readers take back). */
+  private readonly sink: Writable;
   private failure: Error | undefined;
 
   constructor(readonly path: string) {
@@ -181,19 +188,26 @@ class AtomicFile {
     this.tmp = tempPath(path);
     this.stream = createWriteStream(this.tmp);
     this.stream.on("error", (e) => (this.failure ??= e));
+    this.sink = this.stream;
+    if (path.endsWith(".gz")) {
+      const gzip = createGzip();
+      gzip.on("error", (e) => (this.failure ??= e));
+      gzip.pipe(this.stream);
+      this.sink = gzip;
+    }
   }
 
   /** Writes text, waiting for 'drain' when the stream's buffer is full (backpressure). */
   async write(text: string): Promise<void> {
     this.check();
-    if (this.stream.write(text)) return;
+    if (this.sink.write(text)) return;
     await new Promise<void>((resolve) => {
       const done = (): void => {
-        this.stream.off("drain", done);
+        this.sink.off("drain", done);
         this.stream.off("error", done);
         resolve();
       };
-      this.stream.once("drain", done);
+      this.sink.once("drain", done);
       this.stream.once("error", done);
     });
     this.check();
@@ -204,7 +218,8 @@ class AtomicFile {
     this.check();
     await new Promise<void>((resolve) => {
       this.stream.once("error", () => resolve());
-      this.stream.end(() => resolve());
+      this.stream.once("finish", () => resolve());
+      this.sink.end();
     });
     this.check();
     await fsp.rename(this.tmp, this.path).catch((e: Error) => this.fail(e));
@@ -212,6 +227,7 @@ class AtomicFile {
 
   /** Drops the temp file. */
   async abort(): Promise<void> {
+    this.sink.destroy();
     this.stream.destroy();
     await fsp.rm(this.tmp, { force: true });
   }

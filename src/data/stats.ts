@@ -1,11 +1,11 @@
-// `rmc data-stats`: what is in a Criteo-style TSV file, without a model.
-// Streams the file once with flat memory: CTR per label column; missing rate
+// `rmc data-stats`: what is in Criteo-style data, without a model. Streams
+// the sources once (sources.ts: files, globs, stdin, gzip, Parquet) with flat memory: CTR per label column; missing rate
 // and range per dense column; empty rate, ids per bag, distinct ids
 // (HyperLogLog) and the most frequent ids (Space-Saving) per sparse column.
 
-import { createReadStream } from "node:fs";
-import { StringDecoder } from "node:string_decoder";
 import { RmcError, error } from "../diagnostics/index.js";
+import { dataChunks, readError, type ColumnMap } from "./sources.js";
+import { where as located, type LineLocation } from "./tsv.js";
 import { denseColumnName, sparseColumnName } from "./schema.js";
 import { HyperLogLog, SpaceSaving, type HeavyHitter } from "./sketch.js";
 
@@ -18,6 +18,8 @@ export interface DataStatsOptions {
   top?: number;
   /** Called now and then with the number of lines read so far. */
   onProgress?: (lines: number) => void;
+  /** Parquet sources: rmc column name → the file's column name. */
+  columns?: ColumnMap;
 }
 
 /** One label column: positives and their share. */
@@ -51,6 +53,7 @@ export interface SparseStats {
 
 /** The summary of a data file, as `formatDataStats` prints it. */
 export interface DataStats {
+  /** The sources as given, joined by spaces. */
   path: string;
   rows: number;
   columns: { labels: number; dense: number; sparse: number };
@@ -191,45 +194,44 @@ function columnRoles(opts: DataStatsOptions, fields: number, where: string): { l
   );
 }
 
-/** Streams a TSV file once and summarises every column. */
-export async function dataStats(path: string, opts: DataStatsOptions = {}): Promise<DataStats> {
+/** Streams the sources once and summarises every column. */
+export async function dataStats(sources: string | readonly string[], opts: DataStatsOptions = {}): Promise<DataStats> {
   const top = opts.top ?? 5;
-  const decoder = new StringDecoder("utf8");
+  const layout = { labels: opts.labels ?? 1, dense: opts.dense ?? 13, sparse: opts.sparse ?? 26 };
   let acc: Accumulator | undefined;
-  let rest = "";
-  let line = 0;
+  let lines = 0;
+  let at: LineLocation = { file: "", line: 0 };
   const take = (text: string): void => {
-    line++;
-    if ((line & 8191) === 0) opts.onProgress?.(line);
+    at.line++;
+    if ((++lines & 8191) === 0) opts.onProgress?.(lines);
     const content = text.endsWith("\r") ? text.slice(0, -1) : text;
     if (content === "") return;
     const fields = content.split("\t");
-    const where = `${path}:${line}`;
+    const where = located(at);
     acc ??= new Accumulator(columnRoles(opts, fields.length, where), top);
     const want = acc.cols.labels + acc.cols.dense + acc.cols.sparse;
     if (fields.length !== want) throw new RmcError(`${where}: expected ${want} fields, found ${fields.length}`, "E0701");
     acc.addLine(fields, where);
   };
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-      const text = rest + decoder.write(chunk);
+    for await (const chunk of dataChunks(sources, { layout, ...(opts.columns ? { columns: opts.columns } : {}) })) {
+      if (chunk.first) at = { file: chunk.file, line: 0, unit: chunk.unit };
+      // Chunks end at line breaks, so decoding one never splits a character.
+      const text = chunk.bytes.toString("utf8");
       let start = 0;
       for (let nl = text.indexOf("\n"); nl >= 0; nl = text.indexOf("\n", start)) {
         take(text.slice(start, nl));
         start = nl + 1;
       }
-      rest = text.slice(start);
+      if (start < text.length) take(text.slice(start));
     }
-    rest += decoder.end();
-    if (rest !== "") take(rest);
   } catch (e) {
     if (e instanceof RmcError) throw e;
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code) throw new RmcError(`cannot read ${path}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`, "E0706");
+    if ((e as NodeJS.ErrnoException).code) throw readError(at.file, e);
     throw e;
   }
-  acc ??= new Accumulator({ labels: opts.labels ?? 1, dense: opts.dense ?? 13, sparse: opts.sparse ?? 26 }, top);
-  return acc.result(path, top);
+  acc ??= new Accumulator(layout, top);
+  return acc.result(typeof sources === "string" ? sources : sources.join(" "), top);
 }
 
 const pct = (x: number): string => (Number.isNaN(x) ? "-" : `${(100 * x).toFixed(1)}%`);

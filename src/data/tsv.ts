@@ -1,13 +1,14 @@
-// The Criteo TSV reader: streams a data file in chunks and turns it into
-// Batches for the interpreter, calibration and evaluation. Lines are split and
-// fields parsed straight from the bytes (no per-line strings), and every
-// problem is an RmcError naming the file, the line and the column.
+// The Criteo TSV reader: streams data sources (sources.ts: files, globs,
+// standard input, gzip, Parquet) in chunks and turns them into Batches for
+// the interpreter, calibration and evaluation. Lines are split and fields
+// parsed straight from the bytes (no per-line strings), and every problem is
+// an RmcError naming the file, the line (a Parquet file's row) and the column.
 
-import { createReadStream } from "node:fs";
 import { RmcError, type Code } from "../diagnostics/index.js";
 import type { Batch } from "./batch.js";
 import { BatchBuilder, type DenseMode } from "./builder.js";
 import { type DataSchema, type SparseField, describeColumnCounts, describeDenseColumn, describeSparseField } from "./schema.js";
+import { dataChunks, readError, type ColumnMap } from "./sources.js";
 
 /** Options of `readBatches`. */
 export interface ReadOptions {
@@ -17,6 +18,8 @@ export interface ReadOptions {
   dense?: DenseMode;
   /** Read at most this many samples. */
   limit?: number;
+  /** Parquet sources: rmc column name → the file's column name (parquet.ts). */
+  columns?: ColumnMap;
 }
 
 const TAB = 9;
@@ -65,14 +68,19 @@ function parseNumber(buf: Uint8Array, start: number, end: number): number | unde
   return NUMBER.test(s) ? Number(s) : undefined;
 }
 
-/** Where a line is, for messages: `d.tsv:1234`. */
+/** Where a line is, for messages: `d.tsv:1234`, or `d.parquet: row 1234`. */
 export interface LineLocation {
   file: string;
   line: number;
+  /** Parquet sources count rows. */
+  unit?: "line" | "row";
 }
 
+/** A location as messages print it. */
+export const where = (at: LineLocation): string => (at.unit === "row" ? `${at.file}: row ${at.line}` : `${at.file}:${at.line}`);
+
 const fail = (at: LineLocation, message: string, code: Code, hint?: string): never => {
-  throw new RmcError({ code, severity: "error", message: `${at.file}:${at.line}: ${message}`, ...(hint ? { hint } : {}) });
+  throw new RmcError({ code, severity: "error", message: `${where(at)}: ${message}`, ...(hint ? { hint } : {}) });
 };
 
 /** Whether a line with `fields` fields carries labels; an RmcError if it fits neither layout. */
@@ -213,26 +221,20 @@ export function parseLine(
   return builder.build();
 }
 
-/** Names a file read error the way a user wants to read it. */
-function readError(path: string, e: unknown): RmcError {
-  const code = (e as NodeJS.ErrnoException).code;
-  const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (e as Error).message;
-  return new RmcError(`cannot read ${path}: ${why}`, "E0706");
-}
-
 /**
- * Streams a TSV data file as Batches of `batchSize` samples (the last one may
- * be smaller). Memory stays flat whatever the file size; blank lines are skipped.
+ * Streams data sources (a path, `-`, a glob, or several) as Batches of
+ * `batchSize` samples (the last one may be smaller; batches run on across
+ * files). Memory stays flat whatever the size; blank lines are skipped.
  */
-export async function* readBatches(path: string, schema: DataSchema, opts: ReadOptions = {}): AsyncGenerator<Batch> {
+export async function* readBatches(sources: string | readonly string[], schema: DataSchema, opts: ReadOptions = {}): AsyncGenerator<Batch> {
   const batchSize = opts.batchSize ?? 4096;
   const limit = opts.limit ?? Infinity;
   if (!(batchSize >= 1)) throw new RangeError(`batchSize must be >= 1, got ${batchSize}`);
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  const layout = { labels: schema.labels.length, dense: schema.denseColumns, sparse: schema.sparseColumns };
   let builder: BatchBuilder | undefined;
   let parser: LineParser | undefined;
   let samples = 0;
-  const at: LineLocation = { file: path, line: 0 };
+  let at: LineLocation = { file: "", line: 0 };
   const take = (buf: Uint8Array, start: number, end: number): void => {
     at.line++;
     const e = contentEnd(buf, start, end);
@@ -245,10 +247,10 @@ export async function* readBatches(path: string, schema: DataSchema, opts: ReadO
     parser.parse(buf, start, e, builder!, at);
     samples++;
   };
-  let rest: Buffer | undefined;
   try {
-    for await (const chunk of stream as AsyncIterable<Buffer>) {
-      const buf = rest ? Buffer.concat([rest, chunk]) : chunk;
+    for await (const chunk of dataChunks(sources, { layout, ...(opts.columns ? { columns: opts.columns } : {}) })) {
+      if (chunk.first) at = { file: chunk.file, line: 0, unit: chunk.unit };
+      const buf = chunk.bytes;
       let start = 0;
       for (let nl = buf.indexOf(LF, start); nl >= 0 && samples < limit; nl = buf.indexOf(LF, start)) {
         take(buf, start, nl);
@@ -256,15 +258,14 @@ export async function* readBatches(path: string, schema: DataSchema, opts: ReadO
         if (builder?.full) yield builder.build();
       }
       if (samples >= limit) break;
-      rest = start < buf.length ? buf.subarray(start) : undefined;
+      // Only a file's last chunk has bytes after its last line break: its last line, unterminated.
+      if (start < buf.length) take(buf, start, buf.length);
+      if (builder?.full) yield builder.build();
     }
-    if (rest && samples < limit) take(rest, 0, rest.length);
     if (builder && builder.size > 0) yield builder.build();
   } catch (e) {
     if (e instanceof RmcError) throw e;
-    if ((e as NodeJS.ErrnoException).code) throw readError(path, e);
+    if ((e as NodeJS.ErrnoException).code) throw readError(at.file, e);
     throw e;
-  } finally {
-    stream.destroy();
   }
 }

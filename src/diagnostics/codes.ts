@@ -91,6 +91,15 @@ export const CODES = {
   E0712: { stage: "data", meaning: "the label teacher has nothing to fit: no logits, or logits that do not depend on the inputs" },
   E0713: { stage: "data", meaning: "a weight on an id of an input that is not `weighted_bags`" },
   E0714: { stage: "data", meaning: "an id outside the rows of a table whose ids policy is `error`" },
+  E0770: { stage: "data", meaning: "a data file pattern (glob) that matches no file" },
+  E0771: { stage: "data", meaning: "standard input (`-`) named more than once among the data sources" },
+  E0772: { stage: "data", meaning: "a data line too long to be one: most likely a binary file read as text" },
+  E0773: { stage: "data", meaning: "corrupt or truncated gzip data" },
+  E0774: { stage: "data", meaning: "Parquet given on standard input, which cannot be read from its footer" },
+  E0775: { stage: "data", meaning: "a column map entry that names no column of the data's layout" },
+  E0776: { stage: "data", meaning: "a Parquet file without a column the layout needs" },
+  E0777: { stage: "data", meaning: "a Parquet value that cannot stand for its column (label, dense number or id)" },
+  E0778: { stage: "data", meaning: "a Parquet file that cannot be read: bad footer, or a column that cannot be decoded" },
 
   E0900: { stage: "cli", meaning: "an unknown option, or an option without its value" },
   E0901: { stage: "cli", meaning: "the wrong number of arguments for the command" },
@@ -102,6 +111,7 @@ export const CODES = {
   E0910: { stage: "cli", meaning: "a data file to run that holds no samples" },
   E0955: { stage: "cli", meaning: "`rmc explain`: a name that is no node or weight of the artifact" },
   E0970: { stage: "cli", meaning: "a report file whose extension is neither .html nor .md" },
+  E0971: { stage: "cli", meaning: "a --columns value that is neither NAME=COLUMN pairs nor a JSON file of them" },
 
   E1001: { stage: "irText", meaning: "malformed IR text" },
   E1002: { stage: "irText", meaning: "IR text over one of its limits (nesting, name length, operands, statements, a size)" },

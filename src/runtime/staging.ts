@@ -273,7 +273,13 @@ async function openStore(
           'this model\'s tables are placed in a Redis Cluster: load it with `redis: ["host:port", …]` (rmc run --redis host:port,…)',
         ),
       );
-    const { openRedisStore } = await import("../store/redis-open.js");
+    // ioredis is an optional peer of the runtime-only package: its absence is the user's to fix, named as such.
+    const { openRedisStore } = await import("../store/redis-open.js").catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== "ERR_MODULE_NOT_FOUND" || !/ioredis/.test(e.message)) throw e;
+      throw new RmcError(
+        error(C.storeConfig, "this model's tables are placed in a Redis Cluster, which needs the ioredis package: npm install ioredis"),
+      );
+    });
     return openRedisStore(store, crcs, opts);
   }
   if (!isNode())

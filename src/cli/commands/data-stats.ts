@@ -9,13 +9,14 @@ import { dataSchema } from "../../data/schema.js";
 import { dataStats, formatDataStats } from "../../data/stats.js";
 import { RmcError } from "../../diagnostics/index.js";
 import { progress } from "../progress.js";
+import { COLUMNS_FLAG, columnsOf } from "../data.js";
 
 export const dataStatsCmd: Command = {
   spec: {
     name: "data-stats",
-    usage: "rmc data-stats D.tsv [--model M.rmdl | --labels 1 --dense 13 --sparse 26] [--top K]",
+    usage: "rmc data-stats D.tsv|D.gz|D.parquet|-|'day_*.gz' … [--model M.rmdl | --labels 1 --dense 13 --sparse 26] [--top K]",
     summary: "statistics of a data file: CTR, per-feature distinct and most frequent ids",
-    positionals: { min: 1, max: 1 },
+    positionals: { min: 1, max: Infinity },
     flags: {
       model: { type: "string", value: "FILE", doc: "take the column layout from a model" },
       labels: { type: "string", value: "N", doc: "label columns (default 1, as Criteo)" },
@@ -23,6 +24,7 @@ export const dataStatsCmd: Command = {
       sparse: { type: "string", value: "N", doc: "sparse columns (default 26)" },
       top: { type: "string", value: "K", doc: "most frequent ids to list per sparse feature", default: "5" },
       json: { type: "boolean", doc: "print the statistics as JSON" },
+      columns: COLUMNS_FLAG,
     },
   },
   async run(args, io) {
@@ -41,7 +43,9 @@ export const dataStatsCmd: Command = {
     } else for (const [k, v] of Object.entries(counts)) if (v !== undefined) layout[k as keyof typeof layout] = v;
     const bar = progress("data-stats", undefined, "lines");
     const top = numberFlag(args, "top", cmd, { integer: true, min: 0, max: 1000 })!;
-    const stats = await dataStats(args.positionals[0]!, { ...layout, top, onProgress: (n) => bar.update(n) }).finally(() => bar.done());
+    const stats = await dataStats(args.positionals, { ...layout, top, ...columnsOf(args, cmd), onProgress: (n) => bar.update(n) }).finally(() =>
+      bar.done(),
+    );
     io.out(args.flags.json ? JSON.stringify(stats, null, 2) + "\n" : formatDataStats(stats));
     return 0;
   },

@@ -10,6 +10,7 @@ import { valueInputs, weightInputs } from "../../ir/types.js";
 import type { Batch } from "../../data/batch.js";
 import { dataSchema } from "../../data/schema.js";
 import { readBatches } from "../../data/tsv.js";
+import { COLUMNS_FLAG, columnsOf, dataFlag, dataSources } from "../data.js";
 import { interpret } from "../../interp/interpreter.js";
 import { isDenseOp, layerPrecision, pinOf, precisionOf } from "../../ir/attrs.js";
 import type { Command } from "../command.js";
@@ -111,7 +112,8 @@ export const debugNumerics: Command = {
     flags: {
       weights: { ...WEIGHT_FLAGS.weights!, doc: "the model's fp32 weights (the reference)" },
       "weights-map": WEIGHT_FLAGS["weights-map"]!,
-      data: { type: "string", value: "FILE", doc: "samples (labels not needed)" },
+      data: dataFlag("samples (labels not needed)"),
+      columns: COLUMNS_FLAG,
       rows: { type: "string", value: "N", doc: "samples to compare on", default: "2048" },
       ...JSON_FLAG,
     },
@@ -126,7 +128,8 @@ export const debugNumerics: Command = {
     const weights = loadWeights(fp32, args, io, cmd);
     const batches: Batch[] = [];
     const limit = numberFlag(args, "rows", cmd, { integer: true, min: 1 })!;
-    for await (const b of readBatches(requireFlag(args, "data", cmd), dataSchema(fp32), { batchSize: 512, limit })) batches.push(b);
+    for await (const b of readBatches(dataSources(args, "data", cmd), dataSchema(fp32), { batchSize: 512, limit, ...columnsOf(args, cmd) }))
+      batches.push(b);
     const stats = new Map(compiled.nodes.map((n) => [n.id, new ErrorStats()]));
     // Stacked embedding bags: also the error of each table's slice, to name the table at fault.
     const perTable = new Map<string, ErrorStats>();

@@ -59,7 +59,7 @@ export const genData: Command = {
       "init-seed": { type: "string", value: "N", doc: "seed for --init (the same as `rmc compile --init … --seed N`)", default: "1" },
       rows: { type: "string", value: "N", doc: "number of samples" },
       seed: { type: "string", value: "S", doc: "data seed", default: "1" },
-      output: { type: "string", short: "o", value: "FILE", doc: "output .tsv file" },
+      output: { type: "string", short: "o", value: "FILE", doc: "output .tsv file (.tsv.gz: gzipped)" },
       ctr: { type: "string", value: "P", doc: "target click-through rate", default: "0.25" },
       ne: { type: "string", value: "X", doc: "target NE of the teacher on its labels", default: "0.8" },
       teacher: { type: "string", value: "MODE", doc: "auto, fit (scale logits to hit --ctr/--ne) or as-is (labels ~ model output)", default: "auto" },

@@ -15,8 +15,9 @@ import { interpret } from "../../interp/interpreter.js";
 import { BinaryMetrics, formatMetrics } from "../../metrics/index.js";
 import { dataSchema } from "../../data/schema.js";
 import { readBatches } from "../../data/tsv.js";
+import { COLUMNS_FLAG, columnsOf, dataFlag, dataSources } from "../data.js";
 import { tempPath } from "../../util/fs.js";
-import { choiceFlag, numberFlag, requireFlag } from "../args.js";
+import { choiceFlag, numberFlag } from "../args.js";
 import { PIPELINE_FLAGS, WEIGHT_FLAGS, loadModel, loadWeights, runPasses } from "../model.js";
 import { progress } from "../progress.js";
 import { JSON_FLAG, printJson, wantsJson } from "../json.js";
@@ -125,7 +126,8 @@ export const run: Command = {
     positionals: { min: 1, max: 1 },
     flags: {
       ...WEIGHT_FLAGS,
-      data: { type: "string", value: "FILE", doc: "samples in Criteo TSV layout (see docs/data.md)" },
+      data: dataFlag("samples in Criteo layout (see docs/data.md)"),
+      columns: COLUMNS_FLAG,
       "batch-size": { type: "string", value: "N", doc: "samples per interpreter batch", default: "512" },
       limit: { type: "string", value: "N", doc: "stop after N samples" },
       dense: { type: "string", value: "MODE", doc: "dense preprocessing: log1p or none", default: "log1p" },
@@ -150,7 +152,8 @@ export const run: Command = {
     const target = args.positionals[0]!;
     const engine = isArtifact(target) ? await artifactEngine(target, args, cmd) : await interpreterEngine(target, args, io, cmd);
     const { graph } = engine;
-    const dataPath = requireFlag(args, "data", cmd);
+    const sources = dataSources(args, "data", cmd);
+    const dataPath = sources.join(" ");
     const schema = dataSchema(graph);
     const batchSize = numberFlag(args, "batch-size", cmd, { integer: true, min: 1, max: 1 << 20 })!;
     const limit = numberFlag(args, "limit", cmd, { integer: true, min: 1 });
@@ -168,7 +171,7 @@ export const run: Command = {
     let labeled = false;
     const start = performance.now();
     try {
-      for await (const batch of readBatches(dataPath, schema, { batchSize, dense, ...(limit ? { limit } : {}) })) {
+      for await (const batch of readBatches(sources, schema, { batchSize, dense, ...(limit ? { limit } : {}), ...columnsOf(args, cmd) })) {
         const outputs = await engine.predict(batch);
         for (const [name, labels] of Object.entries(batch.labels ?? {})) {
           labeled = true;

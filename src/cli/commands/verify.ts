@@ -10,6 +10,7 @@ import type { Graph } from "../../ir/types.js";
 import type { Batch } from "../../data/batch.js";
 import { dataSchema } from "../../data/schema.js";
 import { readBatches } from "../../data/tsv.js";
+import { COLUMNS_FLAG, columnsOf, dataFlag, dataSources } from "../data.js";
 import { ExpectedNE } from "../../precision/evaluate.js";
 import { applyDecisions, type PrecisionPlan } from "../../precision/plan.js";
 import { calibrateLayers, type Decision } from "../../precision/search.js";
@@ -105,7 +106,8 @@ export const verify: Command = {
     flags: {
       weights: WEIGHT_FLAGS.weights!,
       "weights-map": WEIGHT_FLAGS["weights-map"]!,
-      data: { type: "string", value: "FILE", doc: "samples from the retrained model's world (labels not needed)" },
+      data: dataFlag("samples from the retrained model's world (labels not needed)"),
+      columns: COLUMNS_FLAG,
       rows: { type: "string", value: "N", doc: "samples to measure on", default: "20000" },
       "ne-budget": { type: "string", value: "PCT", doc: "budget in percent (default: the plan's)" },
       repair: { type: "boolean", doc: "raise precisions until within budget and recompile" },
@@ -129,7 +131,8 @@ export const verify: Command = {
     const weights = loadWeights(fp32, args, io, cmd);
     const limit = numberFlag(args, "rows", cmd, { integer: true, min: 1 })!;
     const batches: Batch[] = [];
-    for await (const b of readBatches(requireFlag(args, "data", cmd), dataSchema(fp32), { batchSize: 1024, limit })) batches.push(b);
+    for await (const b of readBatches(dataSources(args, "data", cmd), dataSchema(fp32), { batchSize: 1024, limit, ...columnsOf(args, cmd) }))
+      batches.push(b);
     const budget = numberFlag(args, "ne-budget", cmd, { min: 0 }) ?? plan?.budget ?? 0.05;
     const decisions = plan?.decisions ?? [];
     const ev = new ExpectedNE(fp32, weights, batches);
