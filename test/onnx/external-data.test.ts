@@ -82,12 +82,12 @@ describe("ONNX external data", () => {
     decoded.graph!.initializer![0]!.externalData![0]!.value = "../secret.bin";
     writeFileSync(join(dir, "evil.onnx"), onnx.ModelProto.encode(decoded).finish());
     const evil = await rmc("import-onnx", join(dir, "evil.onnx"), "-o", join(dir, "e", "m.rmdl"));
-    expect(evil.code).toBe(1);
+    expect(evil.code).toBe(3); // a bad input file
     expect(evil.err).toContain("E2001");
     expect(evil.err).toContain("`../secret.bin`, which is not a file beside the model");
     truncateSync(join(dir, "m.onnx.data"), 100);
     const cut = await rmc("import-onnx", join(dir, "m.onnx"), "-o", join(dir, "c", "m.rmdl"));
-    expect(cut.code).toBe(1);
+    expect(cut.code).toBe(3);
     expect(cut.err).toMatch(/bytes \d+\.\.\d+ of .*m\.onnx\.data are asked for, but it has 100 bytes/);
     expect(cut.err).not.toMatch(/\n\s+at /);
   });

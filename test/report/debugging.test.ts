@@ -90,7 +90,7 @@ describe("--stop-after", () => {
 
   it("names what the pipeline has when the pass or step is not in it", async () => {
     const r = await rmc("ir", TINY, "--passes", PIPE, "--stop-after=fuse-epilog");
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2); // a usage error
     expect(r.err).toContain("E1270: cannot stop after `fuse-epilog`, which the pipeline does not run: did you mean `fuse-epilogue`?");
     expect(r.err).toContain("the pipeline: 1. canonicalize, 2. infer-shapes, 3. fuse-epilogue, 4. dce");
     expect((await rmc("ir", TINY, "--passes", PIPE, "--stop-after=5")).err).toContain("cannot stop after step 5, but the pipeline has 4 steps");
@@ -132,7 +132,7 @@ describe("reproducers and plugins", () => {
     const p = plugin(dir, BOOM);
     mkdirSync(join(dir, "out"));
     const beside = await rmc("ir", TINY, "--plugin", p, "--passes", "canonicalize,boom", "-o", join(dir, "out", "x.ir"));
-    expect(beside.code).toBe(1);
+    expect(beside.code).toBe(4); // a bug in the pass
     expect(beside.err).toContain(`reproducer written to ${join(dir, "out", "rmc-repro-boom.ir")}`);
     expect(parseGraph((await import("node:fs")).readFileSync(join(dir, "out", "rmc-repro-boom.ir"), "utf8"), "r.ir").nodes[0]!.op).toBe("linear");
     const chosen = await rmc("ir", TINY, "--plugin", p, "--passes", "boom", "--repro-dir", join(dir, "r"));
@@ -154,7 +154,7 @@ describe("reproducers and plugins", () => {
     expect(good.err).toContain("W1272");
     expect(good.err).toContain("pass `broken` is not loaded (`summary` must be a non-empty one-line string); its other passes are");
     const bad = await rmc("ir", TINY, "--plugin", p, "--passes", "canonicalize,broken", "-q");
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(3); // a bad plugin file
     expect(bad.err).toContain("E1271");
     expect(bad.err).toContain("pass `broken` was not loaded: its plugin's export is not a valid pass");
     expect(bad.err).toContain("pass `broken`: `summary` must be a non-empty one-line string");

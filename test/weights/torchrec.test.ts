@@ -265,7 +265,7 @@ describe("TorchRec state dicts", () => {
       "-o",
       join(dir, "d"),
     );
-    expect(m.code).toBe(1);
+    expect(m.code).toBe(3);
     expect(m.err).toContain("E1385");
     expect(m.err).toContain("uses $2, but pattern `a.*` has 1 wildcard");
 
@@ -275,7 +275,7 @@ describe("TorchRec state dicts", () => {
     q["inter_arch.crossnet.V_kernels.0"] = f32([2, 16], 0.1);
     writeFileSync(join(dir, "q.safetensors"), safetensors(q));
     const e = await rmc("compile", join(dir, "m.rmdl"), "--weights", join(dir, "q.safetensors"), "-o", join(dir, "d"));
-    expect(e.code).toBe(1);
+    expect(e.code).toBe(3);
     expect(e.err).toContain("E1387");
     expect(e.err).toContain("`weight_qbias` is missing");
     expect(e.err).toContain("E1314");
@@ -289,7 +289,7 @@ describe("TorchRec state dicts", () => {
     };
     writeFileSync(join(dir, "tbe.safetensors"), safetensors(tbe));
     const t = await rmc("compile", join(dir, "m.rmdl"), "--weights", join(dir, "tbe.safetensors"), "-o", join(dir, "d"));
-    expect(t.code).toBe(1);
+    expect(t.code).toBe(3);
     expect(t.err).toContain("E1317");
     expect(t.err).toContain("save it with quant_state_dict_split_scale_bias");
   });
@@ -303,7 +303,7 @@ describe("TorchRec state dicts", () => {
     expect((await rmc("export-onnx", join(dir, "m.rmdl"), "--weights", join(dir, "w.safetensors"), "-o", join(dir, "m.onnx"))).code).toBe(0);
     expect(readFileSync(join(dir, "m.onnx"))[0]).toBe(0x08);
     const r = await rmc("compile", join(dir, "m.rmdl"), "--weights", join(dir, "m.onnx"), "-o", join(dir, "d"));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.err).toContain("this is an ONNX model, not a safetensors weights file");
     expect(r.err).toContain(`rmc import-onnx ${join(dir, "m.onnx")}`);
     expect(r.err).not.toContain("absurd");
@@ -374,7 +374,7 @@ describe("rmc import-torchrec", () => {
     writeFileSync(join(dir, "s.safetensors"), safetensors(sd));
     writeFileSync(join(dir, "t.json"), JSON.stringify({ tables: [{ name: "t_cat_0" }, { name: "t_cat_9" }] }));
     const r = await rmc("import-torchrec", join(dir, "s.safetensors"), "--tables", join(dir, "t.json"), "-o", join(dir, "m.rmdl"));
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(3);
     expect(r.err).toContain("E1388");
     expect(r.err).toContain("table `t_cat_9` of the config is not in the state dict");
     expect(r.err).toContain("does not list the state dict's tables `t_cat_1`, `t_cat_2`");
