@@ -166,7 +166,7 @@ function concatRows(a: KernelArgs, operands: number[], col = 0): void {
  * The last `tail` operands are not features: they follow, flattened, as a
  * concat after the interaction would place them.
  */
-function interactKernel(a: KernelArgs): void {
+export function interactKernel(a: KernelArgs, changed?: ReadonlySet<number>): void {
   const tail = typeof a.attrs.tail === "number" ? a.attrs.tail : 0;
   if (a.attrs.op === "cat")
     return concatRows(
@@ -175,12 +175,16 @@ function interactKernel(a: KernelArgs): void {
     );
   const operands = a.values.map((_, i) => i).slice(0, a.values.length - tail);
   const d = sampleWidth(a.types[0]!);
-  const width = interactDot(a, operands, d);
+  const width = interactDot(a, operands, d, changed);
   concatRows(a, a.values.map((_, i) => i).slice(a.values.length - tail), width);
 }
 
-/** The dot interaction of `operands` into the first columns of each output row; returns how many columns it wrote. */
-function interactDot(a: KernelArgs, operands: number[], d: number): number {
+/**
+ * The dot interaction of `operands` into the first columns of each output row; returns how many columns it wrote.
+ * With `changed` (vector indices), only the entries that read a changed vector are written: the rest keep what
+ * `a.out` holds (the incremental evaluation of the precision search).
+ */
+function interactDot(a: KernelArgs, operands: number[], d: number, changed?: ReadonlySet<number>): number {
   const src: Float32Array[] = [];
   const stride: number[] = [];
   const within: number[] = [];
@@ -201,10 +205,12 @@ function interactDot(a: KernelArgs, operands: number[], d: number): number {
   for (let b = 0; b < a.batch; b++) {
     for (let v = 0; v < vectors; v++) offset[v] = b * stride[v]! + within[v]!;
     let pos = b * outW;
-    for (let k = 0; k < d; k++) a.out[pos++] = x[b * d + k]!;
+    if (!changed || changed.has(0)) for (let k = 0; k < d; k++) a.out[pos + k] = x[b * d + k]!;
+    pos += d;
     for (let i = self ? 0 : 1; i < vectors; i++) {
       const jEnd = self ? i : i - 1;
-      for (let j = 0; j <= jEnd; j++) a.out[pos++] = dot(src[i]!, offset[i]!, src[j]!, offset[j]!, d);
+      const all = !changed || changed.has(i);
+      for (let j = 0; j <= jEnd; j++, pos++) if (all || changed!.has(j)) a.out[pos] = dot(src[i]!, offset[i]!, src[j]!, offset[j]!, d);
     }
   }
   return dotInteractionWidth(d, vectors, self);
