@@ -97,6 +97,7 @@ export const assignPrecision: Pass<Options> = {
         smooth: o.smooth,
         rowRange,
         pins: origins,
+        maxPartBytes: target.limits.maxBufferBytes,
       });
       out = r.graph;
       plan = {
@@ -107,6 +108,7 @@ export const assignPrecision: Pass<Options> = {
         neDelta: r.finalDelta,
         neDeltaError: r.finalError,
         ...(r.heldRows > 0 ? { heldBack: { rows: r.heldRows, undone: r.undone } } : {}),
+        search: { seconds: r.ms / 1000, cpuSeconds: r.cpuMs / 1000, evaluations: r.evaluations, ...(r.timedOut ? { timedOut: true } : {}) },
         decisions: r.decisions,
         ...calibrationOf(out),
       };

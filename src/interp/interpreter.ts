@@ -41,6 +41,8 @@ export interface InterpretOptions {
   reuse?: ReadonlyMap<string, Float32Array>;
   /** Runs in place of a node's kernel and returns true when it filled `args.out` (the incremental evaluator's fast paths). */
   override?: (args: KernelArgs) => boolean;
+  /** A zero-filled buffer of `length` for a node's output (default: a new one), so a caller can recycle them. */
+  alloc?: (length: number) => Float32Array;
 }
 
 /** The graph's outputs by output name, and with `keep: "all"` every dense value by id (bags inputs are not included). */
@@ -83,7 +85,7 @@ export function interpret(graph: Graph, weights: WeightStore, batch: Batch, opts
       env.set(node.id, { type: node.type, value: reused });
       values?.set(node.id, reused);
     } else {
-      const args = prepareNode(node, env, bound, size, nonNegative, opts.fma === true);
+      const args = prepareNode(node, env, bound, size, nonNegative, opts.fma === true, opts.alloc);
       if (!opts.override?.(args)) KERNELS[node.op as keyof typeof KERNELS](args);
       env.set(node.id, { type: args.outType, value: args.out });
       values?.set(node.id, args.out);
@@ -190,6 +192,7 @@ function prepareNode(
   size: number,
   nonNegative: ReadonlySet<string>,
   fma: boolean,
+  alloc?: (length: number) => Float32Array,
 ): KernelArgs {
   const { def, attrs } = checkOp(node);
   const slots = node.inputs.filter(isValueRef).map((ref) => {
@@ -213,7 +216,7 @@ function prepareNode(
     types,
     weights,
     outType,
-    out: new Float32Array(size * sampleWidth(outType)),
+    out: alloc ? alloc(size * sampleWidth(outType)) : new Float32Array(size * sampleWidth(outType)),
     fma,
     nonNegative,
   };

@@ -202,16 +202,24 @@ function interactDot(a: KernelArgs, operands: number[], d: number, changed?: Rea
   const outW = sampleWidth(a.outType);
   const x = src[0]!;
   const dot = a.fma ? dotF32Fused : dotF32;
+  // The (i, j) pairs to compute, in output order, and where each goes.
+  const pi: number[] = [];
+  const pj: number[] = [];
+  const pp: number[] = [];
+  let pos = d;
+  for (let i = self ? 0 : 1; i < vectors; i++)
+    for (let j = 0; j <= (self ? i : i - 1); j++, pos++)
+      if (!changed || changed.has(i) || changed.has(j)) {
+        pi.push(i);
+        pj.push(j);
+        pp.push(pos);
+      }
+  const copyX = !changed || changed.has(0);
   for (let b = 0; b < a.batch; b++) {
     for (let v = 0; v < vectors; v++) offset[v] = b * stride[v]! + within[v]!;
-    let pos = b * outW;
-    if (!changed || changed.has(0)) for (let k = 0; k < d; k++) a.out[pos + k] = x[b * d + k]!;
-    pos += d;
-    for (let i = self ? 0 : 1; i < vectors; i++) {
-      const jEnd = self ? i : i - 1;
-      const all = !changed || changed.has(i);
-      for (let j = 0; j <= jEnd; j++, pos++) if (all || changed!.has(j)) a.out[pos] = dot(src[i]!, offset[i]!, src[j]!, offset[j]!, d);
-    }
+    const row = b * outW;
+    if (copyX) for (let k = 0; k < d; k++) a.out[row + k] = x[b * d + k]!;
+    for (let p = 0; p < pi.length; p++) a.out[row + pp[p]!] = dot(src[pi[p]!]!, offset[pi[p]!]!, src[pj[p]!]!, offset[pj[p]!]!, d);
   }
   return dotInteractionWidth(d, vectors, self);
 }

@@ -21,6 +21,12 @@ export interface Decision {
   /** NE delta (%) of the whole model right after this unit was lowered. */
   neDeltaCumulative?: number;
   why: string;
+  /**
+   * A table the search split hot/cold: its `hot` row ids (ascending) are stored
+   * at `precision`, the other rows at `cold`; `lookups` is the share of the
+   * calibration lookups the hot rows served. Applied again from a plan file.
+   */
+  split?: { hot: number[]; cold: string; lookups?: number };
 }
 
 /** A decision for `u` at `precision`, with its bytes before and after. */

@@ -94,6 +94,11 @@ export class ExpectedNE {
     }
   }
 
+  /** The reference model's outputs on the batches. */
+  get referenceOutputs(): BatchOutputs {
+    return this.reference;
+  }
+
   /** The worst expected NE change over outputs, in percent (≥ 0). */
   delta(graph: Graph): number {
     return this.deltaOf(this.batches.map((batch) => interpret(graph, this.weights, batch).outputs));

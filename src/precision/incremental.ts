@@ -46,8 +46,11 @@ export interface Change {
   graph?: Graph;
 }
 
-/** An int8 layer's integer state per batch: its input codes, each row's activation scale, its int32 accumulators. */
+/** An int8 layer's state per batch: its (smoothed) input, each row's largest |input| and where, scale, codes and int32 accumulators. */
 interface Int8State {
+  xs: Float32Array;
+  m: Float64Array;
+  arg: Int32Array;
   q: Int32Array;
   s: Float64Array;
   acc: Float64Array;
@@ -74,6 +77,10 @@ export class IncrementalEvaluator {
   private readonly hotKeys = new WeakMap<readonly number[], number>();
   private nextKey = 0;
   private state: EvalState;
+  /** Int8 buffers of trials that were not committed, for the next trial to reuse (by type and length). */
+  private readonly pool = new Map<string, Buffer[]>();
+  /** The last trial and the buffers it made (recycled when it is not committed). */
+  private pending: { state: EvalState; made: Buffer[] } | undefined;
   /** Node evaluations (one per node per batch) that the caches spared, and those run (for reports and tests). */
   readonly counts = { reused: 0, partial: 0, full: 0 };
 
@@ -107,10 +114,21 @@ export class IncrementalEvaluator {
 
   commit(trial: EvalState): void {
     this.state = trial;
+    if (this.pending?.state === trial) this.pending = undefined;
   }
 
   /** Evaluates `change` on top of `from`: `full` recomputes everything (the first evaluation). */
   private run(from: EvalState, change: Change, full: boolean): EvalState {
+    // The previous trial was not committed: its int8 buffers are free.
+    if (this.pending)
+      for (const b of this.pending.made) {
+        const key = `${b.constructor.name}:${b.length}`;
+        const pool = this.pool.get(key);
+        if (pool) pool.push(b);
+        else this.pool.set(key, [b]);
+      }
+    this.pending = undefined;
+    const made: Buffer[] = [];
     const graph = change.graph ?? from.graph;
     const tables = new Map(from.tables);
     const changedTables = new Set<string>();
@@ -129,14 +147,20 @@ export class IncrementalEvaluator {
       if (old) for (const [id, v] of old) if (!dirty.has(id)) reuse.set(id, v);
       const changed = new Map<string, Changed>();
       const int8 = new Map(from.int8[i] ?? []);
-      const ctx = { old, changed, int8, changedTables, tables, full, own };
-      const r = interpret(graph, this.store, batch, { keep: "all", reuse, override: (a) => this.node(a, ctx) });
+      const ctx = { old, changed, int8, changedTables, tables, full, own, made };
+      const alloc = (n: number): Float32Array => {
+        const b = this.buffer(Float32Array, n);
+        made.push(b);
+        return b;
+      };
+      const r = interpret(graph, this.store, batch, { keep: "all", reuse, override: (a) => this.node(a, ctx), ...(full ? {} : { alloc }) });
       this.counts.reused += reuse.size;
       state.values.push(r.values!);
       state.int8.push(int8);
       outputs.push(r.outputs);
     });
     state.outputs = outputs;
+    this.pending = full ? undefined : { state, made };
     return state;
   }
 
@@ -211,54 +235,149 @@ export class IncrementalEvaluator {
     return t;
   }
 
-  /** An int8 layer, as int8Linear computes it, keeping its codes, scales and accumulators; with `cols`, only those input columns changed. */
+  /**
+   * An int8 layer, as int8Linear computes it, keeping its state; with `cols`, only those input columns changed:
+   * a row's largest |input| is then only looked for again when it was in one of them, and when the row's scale
+   * held, only those columns' codes can differ and the integer sums take their difference exactly.
+   */
   private int8(a: KernelArgs, ctx: NodeContext, cols: Int32Array | undefined): void {
     const [wb, bb] = a.weights;
     const [out, inF] = wb!.tensor.shape as [number, number];
     const smooth = smoothOf(a.node);
     const w = int8Weights(wb!.tensor, smooth);
+    const wT = transposed(w.q, out, inF);
     const mul = smooth ? smoothMultipliers(smooth) : undefined;
     const bias = bb?.dense();
     const fixed = staticActScale(a.node);
     const x = a.values[0] as Float32Array;
     const prev = cols ? ctx.int8.get(a.node.id) : undefined;
-    const st: Int8State = prev
-      ? { q: prev.q.slice(), s: prev.s.slice(), acc: prev.acc.slice() }
-      : { q: new Int32Array(a.batch * inF), s: new Float64Array(a.batch), acc: new Float64Array(a.batch * out) };
-    const row = new Float32Array(inF);
+    const st: Int8State = {
+      xs: this.buffer(Float32Array, a.batch * inF, prev?.xs),
+      m: this.buffer(Float64Array, a.batch, prev?.m),
+      arg: this.buffer(Int32Array, a.batch, prev?.arg),
+      q: this.buffer(Int32Array, a.batch * inF, prev?.q),
+      s: this.buffer(Float64Array, a.batch, prev?.s),
+      acc: this.buffer(Float64Array, a.batch * out, prev?.acc),
+    };
+    const { xs, q, acc } = st;
     const one = new Int32Array(1);
+    const inChanged = new Uint8Array(inF);
+    if (cols) for (const k of cols) inChanged[k] = 1;
     for (let b = 0; b < a.batch; b++) {
-      for (let k = 0; k < inF; k++) row[k] = mul ? Math.fround(x[b * inF + k]! * mul[k]!) : x[b * inF + k]!;
-      const s = fixed ?? dynamicScale(row, 0, inF);
-      const qRow = st.q.subarray(b * inF, (b + 1) * inF);
-      if (prev && s === st.s[b]) {
-        // The scale held: only the changed columns' codes can differ, and an integer sum takes their difference exactly.
-        for (const k of cols!) {
-          quantizeActivations(row, k, 1, s, one);
-          const dq = one[0]! - qRow[k]!;
+      const qb = b * inF;
+      const ab = b * out;
+      let incremental = prev !== undefined;
+      if (prev) {
+        let m = st.m[b]!;
+        let arg = st.arg[b]!;
+        for (let c = 0; c < cols!.length; c++) {
+          const k = cols![c]!;
+          const v = mul ? Math.fround(x[qb + k]! * mul[k]!) : x[qb + k]!;
+          xs[qb + k] = v;
+          if (Math.abs(v) > m) [m, arg] = [Math.abs(v), k];
+          else if (Number.isNaN(v)) m = NaN;
+        }
+        // The largest |input| was in a changed column and may have shrunk, or something is NaN: look again.
+        if (inChanged[arg] === 1 || Number.isNaN(m)) [m, arg] = maxAbs(xs, qb, inF);
+        st.m[b] = m;
+        st.arg[b] = arg;
+      } else {
+        for (let k = 0; k < inF; k++) xs[qb + k] = mul ? Math.fround(x[qb + k]! * mul[k]!) : x[qb + k]!;
+        [st.m[b], st.arg[b]] = maxAbs(xs, qb, inF);
+      }
+      const m = st.m[b]!;
+      // dynamicScale's rule, from the row's largest |input|.
+      const s = fixed ?? (Number.isNaN(m) ? NaN : m > 0 ? Math.fround(m / 127) : 1);
+      if (incremental && s !== st.s[b]) incremental = false;
+      if (incremental) {
+        for (let c = 0; c < cols!.length; c++) {
+          const k = cols![c]!;
+          quantizeActivations(xs, qb + k, 1, s, one);
+          const dq = one[0]! - q[qb + k]!;
           if (dq === 0) continue;
-          qRow[k] = one[0]!;
-          for (let o = 0; o < out; o++) st.acc[b * out + o] += dq * w.q[o * inF + k]!;
+          q[qb + k] = one[0]!;
+          const wk = k * out;
+          for (let o = 0; o < out; o++) acc[ab + o] += dq * wT[wk + o]!;
         }
       } else {
         st.s[b] = s;
-        quantizeActivations(row, 0, inF, s, qRow);
-        for (let o = 0; o < out; o++) {
-          let acc = 0;
-          const base = o * inF;
-          for (let k = 0; k < inF; k++) acc += qRow[k]! * w.q[base + k]!;
-          st.acc[b * out + o] = acc;
-        }
+        const qx = q.subarray(qb, qb + inF);
+        quantizeActivations(xs, qb, inF, s, qx);
+        rowDots(qx, w.q, out, inF, acc, ab);
       }
       for (let o = 0; o < out; o++) {
-        let v = Math.fround(Math.fround(st.acc[b * out + o]!) * Math.fround(s * w.scales[o]!));
+        let v = Math.fround(Math.fround(acc[ab + o]!) * Math.fround(s * w.scales[o]!));
         if (bias) v = Math.fround(v + bias[o]!);
-        a.out[b * out + o] = v;
+        a.out[ab + o] = v;
       }
     }
     activateInPlace(actOf(a.node), a.out);
     ctx.int8.set(a.node.id, st);
+    ctx.made.push(...Object.values(st));
   }
+
+  /** A buffer of `n` elements holding a copy of `from` (if given), or zeros: one a discarded trial left behind when there is one. */
+  private buffer<T extends Buffer>(kind: { new (n: number): T }, n: number, from?: T): T {
+    const b = this.pool.get(`${kind.name}:${n}`)?.pop() as T | undefined;
+    if (!b) return from ? (from.slice() as T) : new kind(n);
+    if (from) b.set(from);
+    else b.fill(0);
+    return b;
+  }
+}
+
+type Buffer = Float32Array | Float64Array | Int32Array;
+
+/** acc[at + o] = Σ_k qx[k]·w[o, k] (integers: exact in any order), four outputs at a time so each code is loaded once for them. */
+function rowDots(qx: Int32Array, w: Int8Array, out: number, inF: number, acc: Float64Array, at: number): void {
+  let o = 0;
+  for (; o + 4 <= out; o += 4) {
+    const [b0, b1, b2, b3] = [o * inF, (o + 1) * inF, (o + 2) * inF, (o + 3) * inF];
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let k = 0; k < inF; k++) {
+      const v = qx[k]!;
+      s0 += v * w[b0 + k]!;
+      s1 += v * w[b1 + k]!;
+      s2 += v * w[b2 + k]!;
+      s3 += v * w[b3 + k]!;
+    }
+    acc[at + o] = s0;
+    acc[at + o + 1] = s1;
+    acc[at + o + 2] = s2;
+    acc[at + o + 3] = s3;
+  }
+  for (; o < out; o++) {
+    let sum = 0;
+    for (let k = 0; k < inF; k++) sum += qx[k]! * w[o * inF + k]!;
+    acc[at + o] = sum;
+  }
+}
+
+/** The largest |x| of a row and where (the first), NaN if any is (as Math.max propagates it). */
+function maxAbs(x: Float32Array, from: number, n: number): [number, number] {
+  let m = 0;
+  let arg = 0;
+  for (let k = 0; k < n; k++) {
+    const v = Math.abs(x[from + k]!);
+    if (v > m) [m, arg] = [v, k];
+    else if (Number.isNaN(v)) return [NaN, k];
+  }
+  return [m, arg];
+}
+
+/** Weights `[out, in]` as `[in, out]`, so a changed input column's weights are contiguous (cached per array). */
+const transposedCache = new WeakMap<Int8Array, Int8Array>();
+function transposed(q: Int8Array, out: number, inF: number): Int8Array {
+  let t = transposedCache.get(q);
+  if (!t) {
+    t = new Int8Array(q.length);
+    for (let o = 0; o < out; o++) for (let k = 0; k < inF; k++) t[k * out + o] = q[o * inF + k]!;
+    transposedCache.set(q, t);
+  }
+  return t;
 }
 
 interface NodeContext {
@@ -270,6 +389,8 @@ interface NodeContext {
   full: boolean;
   /** Nodes whose own attributes changed (their caches do not apply). */
   own: ReadonlySet<string>;
+  /** Buffers this run made. */
+  made: Buffer[];
 }
 
 const sameChoice = (a: TableChoice, b: TableChoice): boolean => a.precision === b.precision && a.cold === b.cold && a.hot === b.hot;

@@ -41,6 +41,10 @@ export interface PrecisionPlan {
   neDelta?: number;
   /** The standard error of neDelta (%): per-sample KL's spread over √n. */
   neDeltaError?: number;
+  /** auto: how long the search took (wall and CPU seconds), its evaluations, and whether its time limit cut the choosing short. */
+  search?: { seconds: number; cpuSeconds: number; evaluations: number; timedOut?: boolean };
+  /** auto: a plan written while the search was still running (`--plan-out` is rewritten with each better plan; the last one is the result). */
+  checkpoint?: boolean;
   /** auto: calibration rows held back from the choosing to check it, and the changes undone there. */
   heldBack?: { rows: number; undone: number };
   decisions: Decision[];
