@@ -26,7 +26,7 @@ import { interactKernel } from "../interp/kernels.js";
 import { type KernelArgs, sampleWidth } from "../interp/operands.js";
 import { int8Weights, runnableLayerPrecision, tableAt } from "../interp/precision.js";
 import { activateInPlace } from "../interp/math.js";
-import { dynamicScale, quantizeActivations, smoothMultipliers } from "../quant/dense.js";
+import { activationCode, quantizeActivations, smoothMultipliers } from "../quant/dense.js";
 import type { RowRange } from "../quant/rowwise.js";
 import { actOf, smoothOf, staticActScale } from "../ir/attrs.js";
 import { nodeTables } from "../ir/tables.js";
@@ -250,7 +250,8 @@ export class IncrementalEvaluator {
     const bias = bb?.dense();
     const fixed = staticActScale(a.node);
     const x = a.values[0] as Float32Array;
-    const prev = cols ? ctx.int8.get(a.node.id) : undefined;
+    // With more than a third of the inputs changed, updating the sums costs about what computing them does.
+    const prev = cols && cols.length * 3 <= inF ? ctx.int8.get(a.node.id) : undefined;
     const st: Int8State = {
       xs: this.buffer(Float32Array, a.batch * inF, prev?.xs),
       m: this.buffer(Float64Array, a.batch, prev?.m),
@@ -260,7 +261,6 @@ export class IncrementalEvaluator {
       acc: this.buffer(Float64Array, a.batch * out, prev?.acc),
     };
     const { xs, q, acc } = st;
-    const one = new Int32Array(1);
     const inChanged = new Uint8Array(inF);
     if (cols) for (const k of cols) inChanged[k] = 1;
     for (let b = 0; b < a.batch; b++) {
@@ -274,28 +274,32 @@ export class IncrementalEvaluator {
           const k = cols![c]!;
           const v = mul ? Math.fround(x[qb + k]! * mul[k]!) : x[qb + k]!;
           xs[qb + k] = v;
-          if (Math.abs(v) > m) [m, arg] = [Math.abs(v), k];
-          else if (Number.isNaN(v)) m = NaN;
+          const av = Math.abs(v);
+          if (av > m) {
+            m = av;
+            arg = k;
+          } else if (Number.isNaN(v)) m = NaN;
         }
-        // The largest |input| was in a changed column and may have shrunk, or something is NaN: look again.
-        if (inChanged[arg] === 1 || Number.isNaN(m)) [m, arg] = maxAbs(xs, qb, inF);
         st.m[b] = m;
         st.arg[b] = arg;
+        // The largest |input| was in a changed column and may have shrunk, or something is NaN: look again.
+        if (inChanged[arg] === 1 || Number.isNaN(m)) maxAbs(xs, qb, inF, st, b);
       } else {
         for (let k = 0; k < inF; k++) xs[qb + k] = mul ? Math.fround(x[qb + k]! * mul[k]!) : x[qb + k]!;
-        [st.m[b], st.arg[b]] = maxAbs(xs, qb, inF);
+        maxAbs(xs, qb, inF, st, b);
       }
       const m = st.m[b]!;
       // dynamicScale's rule, from the row's largest |input|.
       const s = fixed ?? (Number.isNaN(m) ? NaN : m > 0 ? Math.fround(m / 127) : 1);
       if (incremental && s !== st.s[b]) incremental = false;
       if (incremental) {
+        const inv = Math.fround(1 / s);
         for (let c = 0; c < cols!.length; c++) {
           const k = cols![c]!;
-          quantizeActivations(xs, qb + k, 1, s, one);
-          const dq = one[0]! - q[qb + k]!;
+          const code = activationCode(xs[qb + k]!, inv);
+          const dq = code - q[qb + k]!;
           if (dq === 0) continue;
-          q[qb + k] = one[0]!;
+          q[qb + k] = code;
           const wk = k * out;
           for (let o = 0; o < out; o++) acc[ab + o] += dq * wT[wk + o]!;
         }
@@ -356,16 +360,23 @@ function rowDots(qx: Int32Array, w: Int8Array, out: number, inF: number, acc: Fl
   }
 }
 
-/** The largest |x| of a row and where (the first), NaN if any is (as Math.max propagates it). */
-function maxAbs(x: Float32Array, from: number, n: number): [number, number] {
+/** The largest |x| of a row and where (the first) into `st.m[b]`, `st.arg[b]`; NaN if any is (as Math.max propagates it). */
+function maxAbs(x: Float32Array, from: number, n: number, st: Int8State, b: number): void {
   let m = 0;
   let arg = 0;
   for (let k = 0; k < n; k++) {
     const v = Math.abs(x[from + k]!);
-    if (v > m) [m, arg] = [v, k];
-    else if (Number.isNaN(v)) return [NaN, k];
+    if (v > m) {
+      m = v;
+      arg = k;
+    } else if (Number.isNaN(v)) {
+      m = NaN;
+      arg = k;
+      break;
+    }
   }
-  return [m, arg];
+  st.m[b] = m;
+  st.arg[b] = arg;
 }
 
 /** Weights `[out, in]` as `[in, out]`, so a changed input column's weights are contiguous (cached per array). */

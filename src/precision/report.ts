@@ -12,7 +12,7 @@ function rows(plan: PrecisionPlan): string[][] {
   return plan.decisions.map((d) => [
     d.unit,
     String(d.line),
-    d.precision,
+    d.split ? `${d.precision} ×${d.split.hot.length} hot, ${d.split.cold} cold` : d.precision,
     kib(d.bytesBefore),
     kib(d.bytesAfter),
     pct(d.neDeltaAlone),

@@ -89,8 +89,17 @@ export interface SearchOptions {
   timeLimitMs?: number;
   /** Called after every evaluation. */
   progress?: (p: SearchProgress) => void;
-  /** Called with the decisions of each better plan as it is found (e.g. to write it, so an interrupt leaves it behind). */
-  checkpoint?: (decisions: Decision[]) => void;
+  /** Called with each better plan as it is found (e.g. to write it, so an interrupt leaves it behind). */
+  checkpoint?: (c: Checkpoint) => void;
+}
+
+/** A plan the search has found so far: within the budget on the rows it chooses on (not yet checked on the held-back ones). */
+export interface Checkpoint {
+  decisions: Decision[];
+  neDelta: number;
+  neDeltaError: number;
+  smooth: ReadonlyMap<string, number[]>;
+  actScale?: ReadonlyMap<string, number>;
 }
 
 export interface SearchResult {
@@ -174,7 +183,8 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
     const etaMs = (elapsedMs / Math.max(1, ne.evaluations)) * Math.max(0, total - ne.evaluations);
     opts.progress({ step, candidate, evaluations: ne.evaluations, total, neDelta: current, bytes, elapsedMs, etaMs });
   };
-  const checkpoint = (): void => opts.checkpoint?.(finalDecisions());
+  const checkpoint = (): void =>
+    opts.checkpoint?.({ decisions: finalDecisions(), neDelta: current, neDeltaError: ne.lastError, smooth: cal.smooth, ...(cal.actScale ? { actScale: cal.actScale } : {}) });
   const finalDecisions = (): Decision[] =>
     units.map(
       (u) =>
@@ -374,9 +384,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
         );
     }
   }
-  for (const t of perTable)
-    if (!decisions.has(t.unit) && !rejected.has(t.unit) && t.options.length && timedOut)
-      rejected.set(t.unit, "not reached before the search's time limit");
+  if (timedOut) for (const u of free) if (!decisions.has(u.id) && !rejected.has(u.id)) rejected.set(u.id, "not reached before the search's time limit");
 
   // 3. The held-back rows: undo the latest changes while the plan is over the budget (with the margin) on them.
   let undone = 0;

@@ -17,7 +17,7 @@ import {
   reportPassDiagnostics,
   userPipeline,
 } from "../model.js";
-import { PRECISION_FLAGS, pinPrequantized, precisionRequest, readCalibration, reportPlan } from "../precision.js";
+import { PRECISION_FLAGS, pinPrequantized, precisionRequest, readCalibration, reportPlan, searchControl } from "../precision.js";
 import { compileModel, compilePipeline, findBackend, type PlacementRequest } from "../../driver/index.js";
 import { humanBytes } from "../summary.js";
 import { writeFileAtomic } from "../../util/fs.js";
@@ -155,7 +155,14 @@ export const compile: Command = {
     };
     const user = request.passes;
     rememberPipeline(args, compilePipeline(request, backend).slice(user.length));
-    const { graph, plan, memory, placement: placed, result, diagnostics } = await compileModel(request);
+    const control = searchControl(args);
+    let compiled;
+    try {
+      compiled = await compileModel({ ...request, control });
+    } finally {
+      control.done();
+    }
+    const { graph, plan, memory, placement: placed, result, diagnostics } = compiled;
     reportPassDiagnostics({ diagnostics }, io);
     const capacity = capacityPlan(graph, clusterShape(args, cmd), calibration);
     const extra = capacity ? `\n${formatPlacementMarkdown(placed)}\n${formatCapacityMarkdown(capacity)}` : "";
