@@ -68,7 +68,11 @@ export const assignPrecision: Pass<Options> = {
     target: { type: "string", default: "wasm", doc: "whose speed estimate rules out slower precisions" },
     pins: { type: "string", default: "", doc: "extra pins, `node:precision;table:precision` (as @precision in the model)" },
     smooth: { type: "number", default: 0.5, doc: "int8 layers: SmoothQuant α for per-channel scale migration, from calibration data (0: off)" },
-    searchTime: { type: "string", default: "", doc: "auto: stop choosing after this long (30s, 2m, 500ms) and keep the best plan so far (default: no limit)" },
+    searchTime: {
+      type: "string",
+      default: "",
+      doc: "auto: stop choosing after this long (30s, 2m, 500ms) and keep the best plan so far (default: no limit)",
+    },
     rowRange: {
       type: "enum",
       values: ROW_RANGES,

@@ -44,7 +44,11 @@ export const PRECISION_FLAGS: Record<string, FlagSpec> = {
     default: "l2",
   },
   plan: { type: "string", value: "FILE", doc: "apply a precision plan file (from --plan-out)" },
-  "plan-out": { type: "string", value: "FILE", doc: "write the chosen plan as JSON (auto: also each better plan while searching, so Ctrl-C leaves the best so far)" },
+  "plan-out": {
+    type: "string",
+    value: "FILE",
+    doc: "write the chosen plan as JSON (auto: also each better plan while searching, so Ctrl-C leaves the best so far)",
+  },
   "search-time": { type: "string", value: "LIMIT", doc: "auto: stop choosing after LIMIT (30s, 2m, 500ms) and keep the best plan so far" },
   report: { type: "string", value: "FILE", doc: "write the precision report as Markdown" },
   pin: { type: "string", multiple: true, value: "NODE=P", doc: "pin a table or layer (IR id, e.g. top.0=fp32), like @precision" },

@@ -11,7 +11,16 @@ import type { WeightStore } from "../weights/store.js";
 import type { Batch } from "../data/batch.js";
 import type { TargetInfo } from "../target/target.js";
 import { instrument, MANAGER_CODES, type Instrumentation, type PassTiming, type ResolvedStep } from "./instrument.js";
-import { describeOptions, findOption, parseOptionValue, suggestOption, type OptionValue, type Pass, type PassControl, type PassOutputs } from "./pass.js";
+import {
+  describeOptions,
+  findOption,
+  parseOptionValue,
+  suggestOption,
+  type OptionValue,
+  type Pass,
+  type PassControl,
+  type PassOutputs,
+} from "./pass.js";
 import type { PassRegistry } from "./registry.js";
 import { parsePipeline, printStep, type PipelineStep } from "./text.js";
 import { dict } from "../util/records.js";

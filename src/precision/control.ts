@@ -19,7 +19,8 @@ export function parseDuration(text: string, what = "--search-time"): number {
   return Number(m[1]) * UNITS[m[2] ?? "s"]!;
 }
 
-const secs = (ms: number): string => (ms >= 60_000 ? `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s` : `${(ms / 1000).toFixed(1)} s`);
+const secs = (ms: number): string =>
+  ms >= 60_000 ? `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s` : `${(ms / 1000).toFixed(1)} s`;
 
 /** The progress line: where the search is, the plan so far, and about how long it has left. */
 export function progressLine(p: SearchProgress): string {

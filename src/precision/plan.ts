@@ -186,7 +186,11 @@ export function checkPlan(
     if (u.pinned) return pinDecision(u, origins);
     const made = { ...decide(u, d.precision, "plan", `from ${path}`), ...(d.neDeltaAlone !== undefined ? { neDeltaAlone: d.neDeltaAlone } : {}) };
     if (!d.split) return made;
-    const split = { hot: [...d.split.hot].sort((a, b) => a - b), cold: d.split.cold, ...(d.split.lookups !== undefined ? { lookups: d.split.lookups } : {}) };
+    const split = {
+      hot: [...d.split.hot].sort((a, b) => a - b),
+      cold: d.split.cold,
+      ...(d.split.lookups !== undefined ? { lookups: d.split.lookups } : {}),
+    };
     return { ...made, split, bytesAfter: splitBytes(u.shape[0], u.shape[1], split.hot.length, d.precision, split.cold) };
   });
   return { plan: { ...plan, decisions }, warnings };
@@ -198,7 +202,8 @@ function splitProblem(d: Decision, i: number, u: Unit, path: string) {
   const s = d.split as Partial<NonNullable<Decision["split"]>>;
   const bad = (why: string) => [error("E1941", `${path}: decision ${i} (\`${d.unit}\`) has a hot/cold split that ${why}`)];
   if (u.kind !== "table") return bad("only a table can have");
-  if (typeof s.cold !== "string" || !PRECISIONS_OF.table.includes(s.cold)) return bad(`needs a \`cold\` precision (${PRECISIONS_OF.table.join(", ")})`);
+  if (typeof s.cold !== "string" || !PRECISIONS_OF.table.includes(s.cold))
+    return bad(`needs a \`cold\` precision (${PRECISIONS_OF.table.join(", ")})`);
   const rows = u.shape[0];
   if (!Array.isArray(s.hot) || s.hot.length === 0 || s.hot.length >= rows || !s.hot.every((id) => Number.isInteger(id) && id >= 0 && id < rows))
     return bad(`needs \`hot\`: 1 to ${rows - 1} row ids in 0..${rows - 1}`);

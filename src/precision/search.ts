@@ -184,7 +184,13 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
     opts.progress({ step, candidate, evaluations: ne.evaluations, total, neDelta: current, bytes, elapsedMs, etaMs });
   };
   const checkpoint = (): void =>
-    opts.checkpoint?.({ decisions: finalDecisions(), neDelta: current, neDeltaError: ne.lastError, smooth: cal.smooth, ...(cal.actScale ? { actScale: cal.actScale } : {}) });
+    opts.checkpoint?.({
+      decisions: finalDecisions(),
+      neDelta: current,
+      neDeltaError: ne.lastError,
+      smooth: cal.smooth,
+      ...(cal.actScale ? { actScale: cal.actScale } : {}),
+    });
   const finalDecisions = (): Decision[] =>
     units.map(
       (u) =>
@@ -384,7 +390,8 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
         );
     }
   }
-  if (timedOut) for (const u of free) if (!decisions.has(u.id) && !rejected.has(u.id)) rejected.set(u.id, "not reached before the search's time limit");
+  if (timedOut)
+    for (const u of free) if (!decisions.has(u.id) && !rejected.has(u.id)) rejected.set(u.id, "not reached before the search's time limit");
 
   // 3. The held-back rows: undo the latest changes while the plan is over the budget (with the margin) on them.
   let undone = 0;
