@@ -243,7 +243,7 @@ export const CODES = {
   E1940: { stage: "precision", meaning: "a precision search time limit that is not a duration (30s, 2m, 500ms)" },
   E1941: {
     stage: "precision",
-    meaning: "a plan's hot/cold split that does not fit its table (hot ids out of range or repeated, or a cold precision the table cannot take)",
+    meaning: "a plan's hot/cold split that does not fit its table (bad hot ids or cold precision)",
   },
   N1930: { stage: "precision", meaning: "which table became which parts" },
   E1934: { stage: "precision", meaning: "a place-tables option that cannot be used" },
