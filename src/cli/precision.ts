@@ -138,7 +138,8 @@ export async function readCalibration(graph: Graph, args: ParsedArgs, cmd: strin
   if (typeof file !== "string") return undefined;
   const limit = numberFlag(args, "calib-rows", cmd, { integer: true, min: 1 })!;
   const batches: Batch[] = [];
-  for await (const b of readBatches(file, dataSchema(graph), { batchSize: 1024, limit })) batches.push(b);
+  // Batches of 256: from 1,024 rows on there are four, and the search holds one back to check its choice.
+  for await (const b of readBatches(file, dataSchema(graph), { batchSize: 256, limit })) batches.push(b);
   if (batches.length === 0) throw new RmcError(`${file}: no samples`, "E1912");
   return batches;
 }

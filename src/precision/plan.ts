@@ -91,9 +91,16 @@ export function applyDecisions(
   includePins = false,
   rowRange?: RowRange,
 ): Graph {
+  // A split table whose parts the graph has already (an artifact's IR): its parts get their precisions.
+  const parts = decisions.flatMap((d) =>
+    graph.weights.filter((w) => d.split && w.attrs.part_of === d.unit).map((w) => [w.name, w.attrs.hot ? d.precision : d.split!.cold] as const),
+  );
   const assigned = applyAssignment(graph, {
     ...(rowRange ? { rowRange } : {}),
-    precision: new Map(decisions.filter((d) => (includePins || d.source !== "pin") && !d.split).map((d) => [d.unit, d.precision])),
+    precision: new Map([
+      ...decisions.filter((d) => (includePins || d.source !== "pin") && !d.split).map((d) => [d.unit, d.precision] as const),
+      ...parts,
+    ]),
     ...(calibration.actScales ? { actScale: new Map(Object.entries(calibration.actScales)) } : {}),
     ...(calibration.smooth ? { smooth: new Map(Object.entries(calibration.smooth)) } : {}),
   });

@@ -19,6 +19,9 @@ import type { TableChoice } from "./incremental.js";
 /** Hot-row counts the search tries (each at most a quarter of the table). */
 export const SPLIT_ROWS = [16, 64, 256, 1024, 4096, 16384, 65536];
 
+/** Lookups in the calibration data the least frequent hot row must have. */
+export const MIN_HOT_LOOKUPS = 8;
+
 /** (hot, cold) precision pairs a split may take. */
 export const SPLIT_PAIRS: readonly (readonly [string, string])[] = [
   ["fp32", "int8"],
@@ -126,7 +129,8 @@ export function splitOptions(
   const total = freq.counts.reduce((s, c) => s + c, 0);
   const out: TableOption[] = [];
   for (const k of SPLIT_ROWS) {
-    if (k * 4 > rows) break;
+    // Hot rows seen fewer than MIN_HOT_LOOKUPS times are hot by chance in this sample, not on the data to come.
+    if (k * 4 > rows || freq.counts[freq.order[k - 1]!]! < MIN_HOT_LOOKUPS) break;
     const hot = Array.from(freq.order.subarray(0, k)).sort((a, b) => a - b);
     let hotLookups = 0;
     for (let r = 0; r < k; r++) hotLookups += freq.counts[freq.order[r]!]!;

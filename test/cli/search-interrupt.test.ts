@@ -21,8 +21,8 @@ describe("rmc compile --precision auto interrupted with Ctrl-C", () => {
     const calib = join(dir, "calib.tsv");
     const plan = join(dir, "plan.json");
     expect((await rmc("init-weights", SMALL, "--seed", "7", "--dist", "trained", "-o", w)).code).toBe(0);
-    expect((await rmc("gen-data", SMALL, "--weights", w, "--rows", "8000", "--seed", "11", "-o", calib)).code).toBe(0);
-    const args = ["build/src/cli/main.js", "compile", SMALL, "--weights", w, "--precision", "auto", "--calib", calib, "--calib-rows", "8000"];
+    expect((await rmc("gen-data", SMALL, "--weights", w, "--rows", "4000", "--seed", "11", "-o", calib)).code).toBe(0);
+    const args = ["build/src/cli/main.js", "compile", SMALL, "--weights", w, "--precision", "auto", "--calib", calib, "--calib-rows", "4000"];
     const child = spawn(process.execPath, [...args, "--plan-out", plan, "-o", join(dir, "dist")], { stdio: "ignore" });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((done) =>
       child.on("exit", (code, signal) => done({ code, signal })),

@@ -59,8 +59,8 @@ function repair(
   while (delta > budget) {
     let best: { i: number; delta: number } | undefined;
     current.forEach((d, i) => {
-      if (d.precision === "fp32" || d.source === "pin") return;
-      const trial = current.map((x, j) => (j === i ? { ...x, precision: "fp32" } : x));
+      if ((d.precision === "fp32" && !d.split) || d.source === "pin") return;
+      const trial = current.map((x, j) => (j === i ? { ...x, precision: "fp32", split: undefined } : x));
       const dd = ev.delta(planGraph(fp32, trial, plan, weights, batches));
       if (!best || dd < best.delta) best = { i, delta: dd };
     });
@@ -69,7 +69,14 @@ function repair(
     say(`raised ${d.unit} (line ${d.line}) ${d.precision} → fp32: model NE ${pct(delta)} → ${pct(best.delta)}\n`);
     current = current.map((x, j) =>
       j === best!.i
-        ? { ...x, precision: "fp32", bytesAfter: x.bytesBefore, source: "repair" as const, why: `raised by rmc verify --repair (was ${x.precision})` }
+        ? {
+            ...x,
+            precision: "fp32",
+            split: undefined,
+            bytesAfter: x.bytesBefore,
+            source: "repair" as const,
+            why: `raised by rmc verify --repair (was ${x.precision})`,
+          }
         : x,
     );
     delta = best.delta;
