@@ -95,10 +95,7 @@ function checkDuration(text: string, cmd: string): string {
   return text;
 }
 
-/**
- * What the search shows and keeps while it runs: a progress line on stderr when it is a terminal (redrawn in
- * place), and each better plan written to `--plan-out` (at most every 200 ms), so Ctrl-C leaves the best so far.
- */
+/** The search's progress line on stderr when a terminal; each better plan to `--plan-out` (≤ every 200 ms), for Ctrl-C. */
 export function searchControl(args: ParsedArgs, stderr: NodeJS.WriteStream = process.stderr): PassControl & { done(): void } {
   const planOut = typeof args.flags["plan-out"] === "string" ? args.flags["plan-out"] : undefined;
   let shown = false;

@@ -1,19 +1,12 @@
 // The precision search's evaluator: the model's outputs on every calibration
-// batch under a choice of precisions, kept from one candidate to the next. A
-// table is whole at one precision or split hot/cold (its K hottest rows at
-// one precision, the rest at another), which it reads as one table whose rows
-// are stored at their part's precision — what the split graph's lookups give.
-// A change recomputes only what lies downstream of the node it touches, from
-// the activations above it cached per batch:
-//  - a table change re-pools only that table's columns of the pooled output;
-//  - the dot interaction recomputes only the entries that read a changed vector;
-//  - an int8 layer whose input changed in a few columns updates its integer
-//    accumulators in those columns (exact: integer sums do not depend on
-//    order), and recomputes only the rows whose activation scale moved;
-//  - anything else downstream runs the interpreter's own kernels.
-// Every value is the one the reference interpreter computes, so the outputs
-// equal a full interpretation of the same plan bit for bit
-// (test/precision/incremental.test.ts).
+// batch under a choice of precisions (a table whole, or hot/cold: read as one
+// table whose rows are at their part's precision), kept between candidates. A
+// change recomputes only what lies downstream of it, from the activations
+// cached per batch: a table's columns of the pooled output, the dot
+// interaction's entries that read it, an int8 layer's int32 sums by the codes
+// that changed (exact in any order; rows whose scale moved are recomputed),
+// and the interpreter's kernels for the rest. The outputs equal a full
+// interpretation bit for bit (test/precision/incremental.test.ts).
 
 import type { Graph, Node, WeightDecl } from "../ir/types.js";
 import { isValueRef, refName } from "../ir/types.js";

@@ -1,24 +1,14 @@
-// The accuracy-aware precision search behind `--precision auto`. All of it
-// runs on the incremental evaluator (incremental.ts), which recomputes only
-// what a change touches. In order:
-//  1. Layers (few, and each changes what every table downstream costs): each
-//     lower precision alone, then greedily by saving per unit of NE, the whole
-//     model re-measured after every change.
-//  2. Tables: each whole table at fp16/int8/int4/int2 alone; from those
-//     measurements, per sample, the NE of hot/cold splits (table-options.ts).
-//     Every table's options form one sequence of steps, best saving per unit
-//     of NE first; a binary search over its prefixes, each measured exactly,
-//     finds the longest that fits, and a greedy pass tries the steps after it
-//     one at a time.
-// Saving is bytes plus the target's own speed estimate. A change is kept only
-// while the NE delta against the fp32 model stays within the budget with a
-// margin of MARGIN_SE standard errors of that estimate, because the budget is
-// meant to hold on data the search never saw. A quarter of the calibration
-// batches is held back and checks the result; changes are undone, latest
-// first, while it is over there. User pins (and tables an explicit
-// split-tables step already split) win; the result is always a valid plan —
-// at worst the pins alone, also when a time limit or an interrupt cuts the
-// choosing short.
+// The precision search behind `--precision auto` (docs/precision-search.md),
+// on the incremental evaluator: 1. layers, each lower precision alone, then
+// greedily by saving per NE; 2. tables: each whole precision measured alone,
+// hot/cold splits estimated from those per sample (table-options.ts), every
+// option on one sequence, best saving (bytes and the target's speed estimate)
+// per NE first; a binary search over its prefixes, each measured, then the
+// steps after it one at a time. Changes are kept while the NE delta plus
+// MARGIN_SE standard errors fits the budget; a held-back quarter of the
+// calibration batches checks the result, undoing the latest changes while it
+// is over. Pins and explicit splits win; the result is always a valid plan,
+// at worst the pins alone (also under a time limit).
 
 import type { Graph } from "../ir/types.js";
 import type { RowRange } from "../quant/rowwise.js";
@@ -50,18 +40,15 @@ const REFINE_TRIES = 24;
 /** A target rates a cross layer's precision as it rates a dense layer's. */
 const costKind = (k: UnitKind): CostKind => (k === "table" ? "table" : "linear");
 
-/** Where the search is, for a progress line. */
+/** Where the search is (evaluations so far of about `total`), the plan so far's NE delta (%) and bytes, time taken and left. */
 export interface SearchProgress {
   step: "layers" | "tables" | "plan" | "greedy" | "held-back";
   candidate: string;
-  /** Evaluations so far, and about how many the search will make in all. */
   evaluations: number;
   total: number;
-  /** The chosen plan so far: its expected NE delta (percent) and bytes. */
   neDelta: number;
   bytes: number;
   elapsedMs: number;
-  /** Estimated time left. */
   etaMs: number;
 }
 
