@@ -4,9 +4,11 @@
 // separate held-out data reports each artifact's size, its NE delta against
 // the fp32 model, and its speed at batch 64 (one thread, after a warm-up).
 // Everything goes through the same functions as `rmc compile` / `rmc run`.
-// `auto-hot` is `auto` after `split-tables{hot=K}`: the K most frequent ids of
-// each table (in the calibration data) form a hot part and the search treats
-// hot and cold parts as separate units (`--hot=K`, default 128).
+// `auto` weighs hot/cold splits of every table itself; `auto-hot` is `auto`
+// after a hand-written `split-tables{hot=K}` (`--hot=K`, default 128), for
+// comparison. Each NE delta comes with its standard error over the held-out
+// rows: the spread of the per-row difference (log loss, or KL against the
+// fp32 predictions) over √rows, relative to the fp32 model's mean.
 
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir, cpus } from "node:os";
@@ -19,12 +21,15 @@ import { readBatches } from "../src/data/tsv.js";
 import type { Batch } from "../src/data/batch.js";
 import { BinaryMetrics, neDeltaPercent } from "../src/metrics/index.js";
 import { entropyTerm, klTerm } from "../src/precision/evaluate.js";
+import { LOG_LOSS_EPS } from "../src/metrics/index.js";
+import type { PrecisionPlan } from "../src/precision/plan.js";
 import { parseModel } from "../src/frontend/index.js";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
 const budget = args.find((a) => a.startsWith("--budget="))?.slice(9) ?? "0.05";
 const hot = args.find((a) => a.startsWith("--hot="))?.slice(6) ?? "128";
+const seed = Number(args.find((a) => a.startsWith("--seed="))?.slice(7) ?? "7");
 const MODES = ["fp32", "fp16", "int8", "auto", "auto-hot"];
 const modes = args
   .find((a) => a.startsWith("--modes="))
@@ -62,17 +67,47 @@ async function accuracy(m: Model, data: Batch[]): Promise<{ ne: number; predicti
   return { ne: metrics.result().ne, predictions };
 }
 
-/** Expected NE change (%) of predictions q against reference predictions p: mean KL(p‖q) / mean H(p), as the search measures it. */
-function expectedDelta(p: Float32Array[], q: Float32Array[]): number {
-  let kl = 0;
+/** A delta (%) and its standard error: 100 · mean(d) / base and 100 · sd(d) / √n / base, for per-row differences d. */
+function meanAndError(d: Float64Array, base: number): { delta: number; se: number } {
+  const n = d.length;
+  let s = 0;
+  let s2 = 0;
+  for (const v of d) ((s += v), (s2 += v * v));
+  const mean = s / n;
+  return { delta: (100 * mean) / base, se: (100 * Math.sqrt(Math.max(0, s2 / n - mean * mean) / n)) / base };
+}
+
+/** Expected NE change (%) of predictions q against reference predictions p: mean KL(p‖q) / mean H(p), as the search measures it; with its standard error. */
+function expectedDelta(p: Float32Array[], q: Float32Array[]): { delta: number; se: number } {
+  const kl = new Float64Array(p.reduce((n, b) => n + b.length, 0));
   let h = 0;
+  let at = 0;
   p.forEach((pb, i) =>
     pb.forEach((pv, k) => {
-      kl += klTerm(pv, q[i]![k]!);
+      kl[at++] = klTerm(pv, q[i]![k]!);
       h += entropyTerm(pv);
     }),
   );
-  return (100 * kl) / h;
+  return meanAndError(kl, h / kl.length);
+}
+
+/** Each row's log loss (clamped as BinaryMetrics clamps it). */
+function rowLoss(p: Float32Array[], data: Batch[]): Float64Array {
+  const out = new Float64Array(p.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  p.forEach((pb, i) =>
+    pb.forEach((pv, k) => {
+      const c = Math.min(Math.max(pv, LOG_LOSS_EPS), 1 - LOG_LOSS_EPS);
+      out[at++] = -(data[i]!.labels!.ctr![k]! === 1 ? Math.log(c) : Math.log(1 - c));
+    }),
+  );
+  return out;
+}
+
+/** The labelled NE delta (%) against the fp32 predictions, with its standard error from the per-row log-loss differences. */
+function labelledDelta(base: Float64Array, losses: Float64Array): { delta: number; se: number } {
+  const d = losses.map((v, i) => v - base[i]!);
+  return meanAndError(d, base.reduce((s, v) => s + v, 0) / base.length);
 }
 
 /** Samples/s at batch 64 of every model, in interleaved rounds after a warm-up (the machine is shared: side by side, not one after another). */
@@ -101,14 +136,26 @@ const size = (dist: string): number =>
 async function main(): Promise<void> {
   // Held-out rows: label noise on an NE delta shrinks as 1/√rows (about ±0.01% at 40,000 rows here), so many.
   const rows = quick ? 20000 : 200000;
-  const calibRows = quick ? 4096 : 8192;
+  const calibRows = quick ? 4096 : 8000;
   const w = join(dir, "w.safetensors");
-  await cli("init-weights", model, "--seed", "1", "--dist", "trained", "-o", w);
+  await cli("init-weights", model, "--seed", String(seed), "--dist", "trained", "-o", w);
   await cli("gen-data", model, "--weights", w, "--rows", String(calibRows), "--seed", "11", "-o", join(dir, "calib.tsv"));
   await cli("gen-data", model, "--weights", w, "--rows", String(rows), "--seed", "12", "-o", join(dir, "heldout.tsv"));
   const data = await heldOut(join(dir, "heldout.tsv"), rows);
-  const results = new Map<string, { bytes: number; ne: number; expected: number; compile: number; model: Model }>();
+  const results = new Map<
+    string,
+    {
+      bytes: number;
+      ne: number;
+      labelled: { delta: number; se: number };
+      expected: { delta: number; se: number };
+      compile: number;
+      search?: number;
+      model: Model;
+    }
+  >();
   let reference: Float32Array[] | undefined;
+  let referenceLoss: Float64Array | undefined;
   for (const mode of modes) {
     const dist = join(dir, mode);
     const t0 = performance.now();
@@ -122,6 +169,8 @@ async function main(): Promise<void> {
       String(calibRows),
       "--report",
       join(dir, `${mode}-report.md`),
+      "--plan-out",
+      join(dir, `${mode}-plan.json`),
     ];
     const passes = mode === "auto-hot" ? ["--passes", `canonicalize,infer-shapes,dce,split-tables{hot=${hot}}`] : [];
     const report = await cli("compile", model, "--weights", w, "--precision", auto ? "auto" : mode, ...passes, ...(auto ? search : []), "-o", dist);
@@ -130,7 +179,18 @@ async function main(): Promise<void> {
     const m = await load(dist, { threads: 1 });
     const { ne, predictions } = await accuracy(m, data);
     reference ??= predictions;
-    results.set(mode, { bytes: size(dist), compile, ne, expected: expectedDelta(reference, predictions), model: m });
+    const losses = rowLoss(predictions, data);
+    referenceLoss ??= losses;
+    const plan = auto ? (JSON.parse(readFileSync(join(dir, `${mode}-plan.json`), "utf8")) as PrecisionPlan) : undefined;
+    results.set(mode, {
+      bytes: size(dist),
+      compile,
+      ne,
+      labelled: labelledDelta(referenceLoss, losses),
+      expected: expectedDelta(reference, predictions),
+      ...(plan?.search ? { search: plan.search.seconds } : {}),
+      model: m,
+    });
   }
   const rates = await speeds(
     [...results.values()].map((r) => r.model),
@@ -139,19 +199,23 @@ async function main(): Promise<void> {
   for (const r of results.values()) await r.model.close();
   const rate = new Map([...results.keys()].map((k, i) => [k, rates[i]!]));
   const base = results.get("fp32")!;
-  console.log(`# precision benchmark: dlrm_kaggle_small, trained weights (seed 1), ${rows} held-out rows`);
+  console.log(`# precision benchmark: dlrm_kaggle_small, trained weights (seed ${seed}), ${calibRows} calibration rows, ${rows} held-out rows`);
   console.log(
     `machine: ${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}; ${new Date().toISOString().slice(0, 10)}; auto budget ${budget}% NE; auto-hot: hot=${hot}\n`,
   );
   console.log(
-    "| mode | weights + code | x smaller | NE (held-out) | NE delta vs fp32 (labels) | expected NE delta (held-out inputs) | samples/s, batch 64, 1 thread | speed-up | compile |",
+    "| mode | weights + code | x smaller | NE (held-out) | NE delta vs fp32 (labels) ± SE | expected NE delta (held-out inputs) ± SE | samples/s, batch 64, 1 thread | speed-up | search | compile |",
   );
-  console.log("|---|---|---|---|---|---|---|---|---|");
+  console.log("|---|---|---|---|---|---|---|---|---|---|");
   const signed = (x: number) => `${x >= 0 ? "+" : ""}${x.toFixed(4)}%`;
-  for (const [mode, r] of results)
+  const withSe = (x: { delta: number; se: number }) => `${signed(x.delta)} ± ${x.se.toFixed(4)}%`;
+  for (const [mode, r] of results) {
+    // The labelled delta is the same per-row difference BinaryMetrics' NE sees (its denominator, the label entropy, is shared).
+    if (Math.abs(r.labelled.delta - neDeltaPercent(base.ne, r.ne)) > 1e-6) throw new Error(`${mode}: per-row and NE deltas disagree`);
     console.log(
-      `| ${mode} | ${(r.bytes / 1024).toFixed(1)} KiB | ${(base.bytes / r.bytes).toFixed(2)}x | ${r.ne.toFixed(5)} | ${signed(neDeltaPercent(base.ne, r.ne))} | ${signed(r.expected)} | ${Math.round(rate.get(mode)!).toLocaleString("en-US")} | ${(rate.get(mode)! / rate.get("fp32")!).toFixed(2)}x | ${r.compile.toFixed(1)} s |`,
+      `| ${mode} | ${(r.bytes / 1024).toFixed(1)} KiB | ${(base.bytes / r.bytes).toFixed(2)}x | ${r.ne.toFixed(5)} | ${withSe(r.labelled)} | ${withSe(r.expected)} | ${Math.round(rate.get(mode)!).toLocaleString("en-US")} | ${(rate.get(mode)! / rate.get("fp32")!).toFixed(2)}x | ${r.search !== undefined ? `${r.search.toFixed(1)} s` : ""} | ${r.compile.toFixed(1)} s |`,
     );
+  }
   if (args.includes("--keep")) console.log(`\nThe auto plans' reports: ${join(dir, "auto-report.md")}, ${join(dir, "auto-hot-report.md")}`);
 }
 

@@ -20,7 +20,8 @@ import {
   type PinOrigin,
   type PrecisionPlan,
 } from "../src/precision/plan.js";
-import { calibrateLayers, searchPrecision } from "../src/precision/search.js";
+import { calibrateLayers, searchPrecision, type Checkpoint, type SearchProgress } from "../src/precision/search.js";
+import { parseDuration, progressLine } from "../src/precision/control.js";
 import { targetNamed } from "../src/target/index.js";
 import { CALIBRATION_METHODS, type CalibrationMethod } from "../src/quant/calibrate.js";
 import { ROW_RANGES, type RowRange } from "../src/quant/rowwise.js";
@@ -41,6 +42,7 @@ type Options = {
   pins: string;
   smooth: number;
   rowRange: string;
+  searchTime: string;
 };
 
 function needData(
@@ -66,6 +68,11 @@ export const assignPrecision: Pass<Options> = {
     target: { type: "string", default: "wasm", doc: "whose speed estimate rules out slower precisions" },
     pins: { type: "string", default: "", doc: "extra pins, `node:precision;table:precision` (as @precision in the model)" },
     smooth: { type: "number", default: 0.5, doc: "int8 layers: SmoothQuant α for per-channel scale migration, from calibration data (0: off)" },
+    searchTime: {
+      type: "string",
+      default: "",
+      doc: "auto: stop choosing after this long (30s, 2m, 500ms) and keep the best plan so far (default: no limit)",
+    },
     rowRange: {
       type: "enum",
       values: ROW_RANGES,
@@ -88,7 +95,26 @@ export const assignPrecision: Pass<Options> = {
     let out: Graph;
     if (mode === "auto") {
       const { weights, calibration } = needData(ctx, "--precision auto");
+      const timeLimitMs = parseDuration(o.searchTime, "assign-precision: search-time");
+      const control = ctx.control;
       const r = searchPrecision(graph, weights, calibration, {
+        ...(timeLimitMs > 0 ? { timeLimitMs } : {}),
+        ...(control?.progress ? { progress: (p: SearchProgress) => control.progress!(progressLine(p)) } : {}),
+        ...(control?.checkpoint
+          ? {
+              checkpoint: (c: Checkpoint) =>
+                control.checkpoint!("precision-plan", {
+                  ...base,
+                  rowRange,
+                  budget: o.budget,
+                  checkpoint: true,
+                  neDelta: c.neDelta,
+                  neDeltaError: c.neDeltaError,
+                  decisions: c.decisions,
+                  ...checkpointCalibration(c),
+                } satisfies PrecisionPlan),
+            }
+          : {}),
         budget: o.budget,
         target: target.name,
         cost: target.cost,
@@ -97,7 +123,7 @@ export const assignPrecision: Pass<Options> = {
         smooth: o.smooth,
         rowRange,
         pins: origins,
-        ...(ctx.progress ? { onProgress: ctx.progress } : {}),
+        maxPartBytes: target.limits.maxBufferBytes,
       });
       out = r.graph;
       plan = {
@@ -108,6 +134,7 @@ export const assignPrecision: Pass<Options> = {
         neDelta: r.finalDelta,
         neDeltaError: r.finalError,
         ...(r.heldRows > 0 ? { heldBack: { rows: r.heldRows, undone: r.undone } } : {}),
+        search: { seconds: r.ms / 1000, cpuSeconds: r.cpuMs / 1000, evaluations: r.evaluations, ...(r.timedOut ? { timedOut: true } : {}) },
         decisions: r.decisions,
         ...calibrationOf(out),
       };
@@ -211,6 +238,15 @@ function applyPins(graph: Graph, pins: readonly [string, string][], ctx: PassCon
 
 /** The source span of a unit (a table's declaration or a layer's node). */
 const spanOf = (g: Graph, id: string) => g.weights.find((w) => w.name === id)?.span ?? g.nodes.find((n) => n.id === id)?.span;
+
+/** The calibration a checkpoint's int8 layers use (as calibrationOf reads it from the finished graph). */
+function checkpointCalibration(c: Checkpoint): Pick<PrecisionPlan, "actScales" | "smooth"> {
+  const int8 = new Set(c.decisions.filter((d) => d.precision === "int8" && d.kind === "linear").map((d) => d.unit));
+  const pick = <T>(m: ReadonlyMap<string, T> | undefined) => Object.fromEntries([...(m ?? [])].filter(([id]) => int8.has(id)));
+  const scales = pick(c.actScale);
+  const smooth = pick(c.smooth);
+  return { ...(Object.keys(scales).length ? { actScales: scales } : {}), ...(Object.keys(smooth).length ? { smooth } : {}) };
+}
 
 /** The calibration written into a graph (static scales, smoothing), for the plan file. */
 function calibrationOf(g: Graph): Pick<PrecisionPlan, "actScales" | "smooth"> {

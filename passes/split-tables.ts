@@ -14,7 +14,7 @@ import { RmcError, didYouMean, type Code, type Diagnostic } from "../src/diagnos
 import type { Graph, Node, WeightDecl } from "../src/ir/types.js";
 import { refName, weightInputs, weightRef } from "../src/ir/types.js";
 import { precisionOf } from "../src/ir/attrs.js";
-import { ROW_FORMATS, rowBytes, type RowFormat } from "../src/quant/rowwise.js";
+import { ROW_FORMATS, rowBytes, type RowFormat, type RowRange } from "../src/quant/rowwise.js";
 import type { Pass, PassContext } from "../src/pipeline/pass.js";
 import type { Batch } from "../src/data/batch.js";
 import { isBags, bagOffsets } from "../src/data/batch.js";
@@ -96,16 +96,59 @@ export const splitTables: Pass<Options> = {
       plans.set(c.decl.name, parts);
       ctx.diagnostics.push(describe(c, parts));
     }
-    if (plans.size === 0) return graph;
-    const taken = new Set(graph.weights.map((w) => w.name));
-    for (const part of [...plans.values()].flat())
-      if (taken.has(part.name)) fail(`cannot name a part @${part.name}: a weight of that name exists`, SPLIT_CODES.name);
-    return produce(graph, (g) => {
-      g.weights = g.weights.flatMap((w) => plans.get(w.name) ?? [w]) as typeof g.weights;
-      for (const n of g.nodes) if (n.op === "embedding_bag" && weightInputs(n as Node).some((w) => plans.has(w))) rewriteNode(n as Node, plans);
-    });
+    return withParts(graph, plans);
   },
 };
+
+/** The graph with each planned table replaced by its parts, in its declaration and in every embedding_bag that reads it. */
+function withParts(graph: Graph, plans: Map<string, WeightDecl[]>): Graph {
+  if (plans.size === 0) return graph;
+  const taken = new Set(graph.weights.map((w) => w.name));
+  for (const part of [...plans.values()].flat())
+    if (taken.has(part.name)) fail(`cannot name a part @${part.name}: a weight of that name exists`, SPLIT_CODES.name);
+  return produce(graph, (g) => {
+    g.weights = g.weights.flatMap((w) => plans.get(w.name) ?? [w]) as typeof g.weights;
+    for (const n of g.nodes) if (n.op === "embedding_bag" && weightInputs(n as Node).some((w) => plans.has(w))) rewriteNode(n as Node, plans);
+  });
+}
+
+/** A hot/cold split the precision search chose for a table: these hot ids at one precision, the rest at another (both pins). */
+export interface HotColdSplit {
+  hot: readonly number[];
+  hotPrecision: string;
+  coldPrecision: string;
+  /** n-bit parts' row ranges (`row_range`), as the search measured them. */
+  rowRange: RowRange;
+}
+
+/**
+ * Splits each named whole table into a hot part holding `hot` and cold parts
+ * (by rows, each within `limit` bytes), as `split-tables{hot=...}` would with
+ * those hot ids: how `assign-precision{mode=auto}` and a plan file write the
+ * splits the search chose.
+ */
+export function applyHotColdSplits(graph: Graph, splits: ReadonlyMap<string, HotColdSplit>, limit = 2 ** 40): Graph {
+  const plans = new Map<string, WeightDecl[]>();
+  for (const c of selectTables(graph, "")) {
+    const s = splits.get(c.decl.name);
+    if (!s) continue;
+    const [rows, dim] = c.decl.shape as [number, number];
+    const range = (d: WeightDecl): WeightDecl =>
+      s.rowRange === "l2" && (d.attrs.precision === "int4" || d.attrs.precision === "int2") ? { ...d, attrs: { ...d.attrs, row_range: "l2" } } : d;
+    const hot = [...s.hot].sort((a, b) => a - b);
+    const parts = [range(partDecl(c.decl, `${c.decl.name}.hot`, [hot.length, dim], { hot }, s.hotPrecision))];
+    const ranges = rowRanges(rows - hot.length, storedRowBytes(s.coldPrecision, dim), limit, `table ${c.decl.name}`);
+    ranges.forEach(([a, e], i) =>
+      parts.push(
+        range(
+          partDecl(c.decl, ranges.length > 1 ? `${c.decl.name}.cold.p${i}` : `${c.decl.name}.cold`, [e - a, dim], { cold: [a, e] }, s.coldPrecision),
+        ),
+      ),
+    );
+    plans.set(c.decl.name, parts);
+  }
+  return withParts(graph, plans);
+}
 
 /** The size limit the options give; every option checked. */
 function checkOptions(o: Options, ctx: PassContext<Options>): number {

@@ -20,6 +20,8 @@ import { CALIBRATION_METHODS } from "../quant/calibrate.js";
 import type { CliIO } from "./command.js";
 import type { PrecisionRequest } from "../driver/index.js";
 import { parseOptionValue } from "../pipeline/index.js";
+import type { PassControl } from "../pipeline/pass.js";
+import { E_SEARCH_TIME, parseDuration } from "../precision/control.js";
 
 /** What `--precision` takes. */
 const PRECISION_MODES = ["fp32", "fp16", "int8", "int8a7", "int4", "auto"] as const;
@@ -44,7 +46,12 @@ export const PRECISION_FLAGS: Record<string, FlagSpec> = {
     default: "l2",
   },
   plan: { type: "string", value: "FILE", doc: "apply a precision plan file (from --plan-out)" },
-  "plan-out": { type: "string", value: "FILE", doc: "write the chosen plan as JSON" },
+  "plan-out": {
+    type: "string",
+    value: "FILE",
+    doc: "write the chosen plan as JSON (auto: also each better plan while searching, so Ctrl-C leaves the best so far)",
+  },
+  "search-time": { type: "string", value: "LIMIT", doc: "auto: stop choosing after LIMIT (30s, 2m, 500ms) and keep the best plan so far" },
   report: {
     type: "string",
     value: "FILE",
@@ -79,6 +86,52 @@ export function precisionRequest(args: ParsedArgs, cmd: string): PrecisionReques
     rowRange: choiceFlag(args, "row-range", cmd, ROW_RANGES)!,
     ...(plan !== undefined ? { plan } : {}),
     ...(pins.length ? { pins } : {}),
+    ...(typeof args.flags["search-time"] === "string" ? { searchTime: checkDuration(String(args.flags["search-time"]), cmd) } : {}),
+  };
+}
+
+/** `--search-time` checked here, so a bad one is reported before the calibration data is read. */
+function checkDuration(text: string, cmd: string): string {
+  try {
+    parseDuration(text);
+  } catch (e) {
+    if (e instanceof RmcError) throw new RmcError(`rmc ${cmd}: ${e.message}`, E_SEARCH_TIME);
+    throw e;
+  }
+  return text;
+}
+
+/** The search's progress line on stderr when a terminal; each better plan to `--plan-out` (≤ every 200 ms), for Ctrl-C. */
+export function searchControl(args: ParsedArgs, stderr: NodeJS.WriteStream = process.stderr): PassControl & { done(): void } {
+  const planOut = typeof args.flags["plan-out"] === "string" ? args.flags["plan-out"] : undefined;
+  let shown = false;
+  let written = 0;
+  let latest: PrecisionPlan | undefined;
+  return {
+    ...(stderr.isTTY
+      ? {
+          progress: (line: string) => {
+            stderr.write(`\r\x1b[K${line.slice(0, Math.max(20, (stderr.columns ?? 120) - 1))}`);
+            shown = true;
+          },
+        }
+      : {}),
+    ...(planOut
+      ? {
+          checkpoint: (name: string, value: unknown) => {
+            if (name !== "precision-plan") return;
+            latest = value as PrecisionPlan;
+            if (performance.now() - written < 200) return;
+            writePlan(planOut, latest);
+            written = performance.now();
+            latest = undefined;
+          },
+        }
+      : {}),
+    done() {
+      if (shown) stderr.write("\r\x1b[K");
+      shown = false;
+    },
   };
 }
 
@@ -89,7 +142,8 @@ export async function readCalibration(graph: Graph, args: ParsedArgs, cmd: strin
   const limit = numberFlag(args, "calib-rows", cmd, { integer: true, min: 1 })!;
   const columns = columnMap(args, cmd);
   const batches: Batch[] = [];
-  for await (const b of readBatches(sources, dataSchema(graph), { batchSize: 1024, limit, ...(columns ? { columns } : {}) })) batches.push(b);
+  // Batches of 256: from 1,024 rows on there are four, and the search holds one back to check its choice.
+  for await (const b of readBatches(sources, dataSchema(graph), { batchSize: 256, limit, ...(columns ? { columns } : {}) })) batches.push(b);
   if (batches.length === 0) throw new RmcError(`${sources.join(" ")}: no samples`, "E1912");
   return batches;
 }

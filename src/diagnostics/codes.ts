@@ -260,6 +260,11 @@ export const CODES = {
   E1931: { stage: "precision", meaning: "a hot/cold split without the calibration data it needs" },
   E1932: { stage: "precision", meaning: "one row, column or hot part alone over the size limit" },
   E1933: { stage: "precision", meaning: "a split part whose name is already a weight's" },
+  E1940: { stage: "precision", meaning: "a precision search time limit that is not a duration (30s, 2m, 500ms)" },
+  E1941: {
+    stage: "precision",
+    meaning: "a plan's hot/cold split that does not fit its table (bad hot ids or cold precision)",
+  },
   N1930: { stage: "precision", meaning: "which table became which parts" },
   E1934: { stage: "precision", meaning: "a place-tables option that cannot be used" },
   N1935: { stage: "precision", meaning: "which tables place-tables moved out of memory, and why" },

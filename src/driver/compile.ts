@@ -11,6 +11,7 @@ import type { Graph } from "../ir/types.js";
 import type { Batch } from "../data/batch.js";
 import type { WeightStore } from "../weights/store.js";
 import type { PrecisionPlan } from "../precision/plan.js";
+import type { PassControl } from "../pipeline/pass.js";
 import {
   DEFAULT_PIPELINE,
   parsePipeline,
@@ -49,6 +50,8 @@ export interface CompileRequest {
   passes?: string | readonly PipelineStep[];
   /** A precision choice (an assign-precision step after the user's pipeline); none: the pins in the model apply. */
   precision?: PrecisionRequest;
+  /** Progress lines and checkpoints of long passes (the precision search). */
+  control?: PassControl;
   /** Calibration samples for the precision search and hot/cold splits. */
   calibration?: readonly Batch[];
   /** Append the target's fusions and memory plan (default true). */
@@ -131,6 +134,7 @@ function runCompilePipeline(request: CompileRequest, backend: Backend, instrumen
   return runPipelineWithReport(request.model, compilePipeline(request, backend), request.registry ?? compilerRegistry(), instrumentation, {
     weights: request.weights,
     ...(request.calibration ? { calibration: request.calibration } : {}),
+    ...(request.control ? { control: request.control } : {}),
     target: backend,
   });
 }

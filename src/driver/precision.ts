@@ -20,6 +20,8 @@ export interface PrecisionRequest {
   rowRange?: RowRange;
   /** mode plan: the plan file. */
   plan?: string;
+  /** auto: stop choosing after this long (`30s`, `2m`, `500ms`) and keep the best plan found so far. */
+  searchTime?: string;
   /** Extra pins, as `@precision` in the model: [table or layer id, precision]. */
   pins?: readonly (readonly [string, string])[];
 }
@@ -33,6 +35,7 @@ export function precisionStep(request: PrecisionRequest, target: string): Pipeli
   if (request.smooth !== undefined) options.smooth = String(request.smooth);
   if (request.rowRange !== undefined) options["row-range"] = request.rowRange;
   if (request.plan !== undefined) options.plan = request.plan;
+  if (request.searchTime !== undefined) options["search-time"] = request.searchTime;
   if (request.pins?.length) options.pins = request.pins.map(([id, p]) => `${id}:${p}`).join(";");
   return { name: "assign-precision", options };
 }

@@ -116,8 +116,13 @@ function poolBag(
   return -1;
 }
 
-/** embedding_bag: output `[B, T, D]` (stacked) or `[B, D]` (one table), sample-major. */
-export function embeddingBagKernel(a: KernelArgs): void {
+/**
+ * embedding_bag: output `[B, T, D]` (stacked) or `[B, D]` (one table), sample-major.
+ * With `only`, just those logical tables (by index) are pooled, into their
+ * columns (zeroed first); the other columns keep what `a.out` holds — the
+ * precision search's incremental evaluation of a one-table change.
+ */
+export function embeddingBagKernel(a: KernelArgs, only?: ReadonlySet<number>): void {
   const bags = bagsOperand(a, 0);
   const feats = a.attrs.bags as number[];
   const pool = a.attrs.pool as string;
@@ -130,6 +135,8 @@ export function embeddingBagKernel(a: KernelArgs): void {
   );
   if (typeof tables === "string") throw new Error(`internal: embedding_bag %${a.node.id} passed its type check: ${tables}`);
   tables.forEach((table, t) => {
+    if (only && !only.has(t)) return;
+    if (only) for (let b = 0; b < a.batch; b++) a.out.fill(0, b * outW + t * table.dim, b * outW + (t + 1) * table.dim);
     const reader = tableReader(table, a.weights.slice(table.first, table.first + table.parts.length));
     const f = table.feature;
     const ids = applyIdPolicy(bags.values, table.ids, reader.rows);

@@ -33,6 +33,16 @@ export interface InterpretOptions {
    * same in both modes.
    */
   fma?: boolean;
+  /**
+   * Values to take as they are for nodes that need no recomputing (by node
+   * id, from an earlier `keep: "all"` run): such a node's kernel does not run.
+   * The precision search's incremental evaluator (src/precision/incremental.ts).
+   */
+  reuse?: ReadonlyMap<string, Float32Array>;
+  /** Runs in place of a node's kernel and returns true when it filled `args.out` (the incremental evaluator's fast paths). */
+  override?: (args: KernelArgs) => boolean;
+  /** A zero-filled buffer of `length` for a node's output (default: a new one), so a caller can recycle them. */
+  alloc?: (length: number) => Float32Array;
 }
 
 /** The graph's outputs by output name, and with `keep: "all"` every dense value by id (bags inputs are not included). */
@@ -70,10 +80,16 @@ export function interpret(graph: Graph, weights: WeightStore, batch: Batch, opts
 
   const nonNegative = nonNegativeValues(graph);
   graph.nodes.forEach((node, index) => {
-    const args = prepareNode(node, env, bound, size, nonNegative, opts.fma === true);
-    KERNELS[node.op as keyof typeof KERNELS](args);
-    env.set(node.id, { type: args.outType, value: args.out });
-    values?.set(node.id, args.out);
+    const reused = opts.reuse?.get(node.id);
+    if (reused && node.type?.kind === "tensor") {
+      env.set(node.id, { type: node.type, value: reused });
+      values?.set(node.id, reused);
+    } else {
+      const args = prepareNode(node, env, bound, size, nonNegative, opts.fma === true, opts.alloc);
+      if (!opts.override?.(args)) KERNELS[node.op as keyof typeof KERNELS](args);
+      env.set(node.id, { type: args.outType, value: args.out });
+      values?.set(node.id, args.out);
+    }
     if (lastUse)
       for (const ref of node.inputs)
         if (isValueRef(ref) && lastUse.get(refName(ref)) === index && !outputIds.has(refName(ref))) env.delete(refName(ref));
@@ -176,6 +192,7 @@ function prepareNode(
   size: number,
   nonNegative: ReadonlySet<string>,
   fma: boolean,
+  alloc?: (length: number) => Float32Array,
 ): KernelArgs {
   const { def, attrs } = checkOp(node);
   const slots = node.inputs.filter(isValueRef).map((ref) => {
@@ -199,7 +216,7 @@ function prepareNode(
     types,
     weights,
     outType,
-    out: new Float32Array(size * sampleWidth(outType)),
+    out: alloc ? alloc(size * sampleWidth(outType)) : new Float32Array(size * sampleWidth(outType)),
     fma,
     nonNegative,
   };

@@ -166,7 +166,7 @@ function concatRows(a: KernelArgs, operands: number[], col = 0): void {
  * The last `tail` operands are not features: they follow, flattened, as a
  * concat after the interaction would place them.
  */
-function interactKernel(a: KernelArgs): void {
+export function interactKernel(a: KernelArgs, changed?: ReadonlySet<number>): void {
   const tail = typeof a.attrs.tail === "number" ? a.attrs.tail : 0;
   if (a.attrs.op === "cat")
     return concatRows(
@@ -175,12 +175,16 @@ function interactKernel(a: KernelArgs): void {
     );
   const operands = a.values.map((_, i) => i).slice(0, a.values.length - tail);
   const d = sampleWidth(a.types[0]!);
-  const width = interactDot(a, operands, d);
+  const width = interactDot(a, operands, d, changed);
   concatRows(a, a.values.map((_, i) => i).slice(a.values.length - tail), width);
 }
 
-/** The dot interaction of `operands` into the first columns of each output row; returns how many columns it wrote. */
-function interactDot(a: KernelArgs, operands: number[], d: number): number {
+/**
+ * The dot interaction of `operands` into the first columns of each output row; returns how many columns it wrote.
+ * With `changed` (vector indices), only the entries that read a changed vector are written: the rest keep what
+ * `a.out` holds (the incremental evaluation of the precision search).
+ */
+function interactDot(a: KernelArgs, operands: number[], d: number, changed?: ReadonlySet<number>): number {
   const src: Float32Array[] = [];
   const stride: number[] = [];
   const within: number[] = [];
@@ -198,14 +202,24 @@ function interactDot(a: KernelArgs, operands: number[], d: number): number {
   const outW = sampleWidth(a.outType);
   const x = src[0]!;
   const dot = a.fma ? dotF32Fused : dotF32;
+  // The (i, j) pairs to compute, in output order, and where each goes.
+  const pi: number[] = [];
+  const pj: number[] = [];
+  const pp: number[] = [];
+  let pos = d;
+  for (let i = self ? 0 : 1; i < vectors; i++)
+    for (let j = 0; j <= (self ? i : i - 1); j++, pos++)
+      if (!changed || changed.has(i) || changed.has(j)) {
+        pi.push(i);
+        pj.push(j);
+        pp.push(pos);
+      }
+  const copyX = !changed || changed.has(0);
   for (let b = 0; b < a.batch; b++) {
     for (let v = 0; v < vectors; v++) offset[v] = b * stride[v]! + within[v]!;
-    let pos = b * outW;
-    for (let k = 0; k < d; k++) a.out[pos++] = x[b * d + k]!;
-    for (let i = self ? 0 : 1; i < vectors; i++) {
-      const jEnd = self ? i : i - 1;
-      for (let j = 0; j <= jEnd; j++) a.out[pos++] = dot(src[i]!, offset[i]!, src[j]!, offset[j]!, d);
-    }
+    const row = b * outW;
+    if (copyX) for (let k = 0; k < d; k++) a.out[row + k] = x[b * d + k]!;
+    for (let p = 0; p < pi.length; p++) a.out[row + pp[p]!] = dot(src[pi[p]!]!, offset[pi[p]!]!, src[pj[p]!]!, offset[pj[p]!]!, d);
   }
   return dotInteractionWidth(d, vectors, self);
 }

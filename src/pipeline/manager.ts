@@ -11,7 +11,16 @@ import type { WeightStore } from "../weights/store.js";
 import type { Batch } from "../data/batch.js";
 import type { TargetInfo } from "../target/target.js";
 import { instrument, MANAGER_CODES, type Instrumentation, type PassTiming, type ResolvedStep } from "./instrument.js";
-import { describeOptions, findOption, parseOptionValue, suggestOption, type OptionValue, type Pass, type PassOutputs } from "./pass.js";
+import {
+  describeOptions,
+  findOption,
+  parseOptionValue,
+  suggestOption,
+  type OptionValue,
+  type Pass,
+  type PassControl,
+  type PassOutputs,
+} from "./pass.js";
 import type { PassRegistry } from "./registry.js";
 import { parsePipeline, printStep, type PipelineStep } from "./text.js";
 import { dict } from "../util/records.js";
@@ -168,6 +177,7 @@ export interface PassData {
   weights?: WeightStore;
   calibration?: readonly Batch[];
   target?: TargetInfo;
+  control?: PassControl;
 }
 
 /** Checks that `--print-ir-before/after` name passes that exist, so a typo does not silently print nothing. */
@@ -192,7 +202,7 @@ export function runPipelineWithReport(
   instr: Instrumentation = {},
   data: PassData = {},
 ): PipelineReport {
-  const { weights, calibration, target } = data;
+  const { weights, calibration, target, control } = data;
   const all = resolvePipeline(pipeline, registry);
   const steps = instr.stopAfter === undefined ? all : all.slice(0, stopSteps(all, instr.stopAfter));
   checkPrintNames(instr, registry);
@@ -216,6 +226,7 @@ export function runPipelineWithReport(
       ...(calibration ? { calibration } : {}),
       ...(target ? { target } : {}),
       ...(instr.progress ? { progress: instr.progress } : {}),
+      ...(control ? { control } : {}),
     };
     const t0 = performance.now();
     let output: unknown;

@@ -53,11 +53,21 @@ export interface PassContext<O = Record<string, OptionValue>> {
   calibration?: readonly Batch[];
   /** The target being compiled for, when the caller knows it (passes with a `target` option fall back to the built-in of that name). */
   target?: TargetInfo;
+  /** Progress lines and results so far of a long pass (the precision search), when the caller wants them. */
+  control?: PassControl;
   /** Hands a result besides the graph back to the caller (e.g. the precision plan and its report), by name. */
   emit<K extends keyof PassOutputs>(name: K, value: PassOutputs[K]): void;
   emit(name: string, value: unknown): void;
   /** Reports progress of long work (the precision search): units done of a phase's total; the CLI draws it on a terminal. */
   progress?: (phase: string, done: number, total: number) => void;
+}
+
+/** What a caller may give a long-running pass: somewhere to show progress, and to keep a result before the pass ends. */
+export interface PassControl {
+  /** One progress line (the CLI shows the latest on a terminal). */
+  progress?(line: string): void;
+  /** A result so far, by name as `emit` names it (assign-precision: "precision-plan"), e.g. to save it should the run be interrupted. */
+  checkpoint?(name: string, value: unknown): void;
 }
 
 /**

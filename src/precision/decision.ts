@@ -23,6 +23,12 @@ export interface Decision {
   /** For a change the search took: its place (1-based) in the order the search took changes. */
   step?: number;
   why: string;
+  /**
+   * A table the search split hot/cold: its `hot` row ids (ascending) are stored
+   * at `precision`, the other rows at `cold`; `lookups` is the share of the
+   * calibration lookups the hot rows served. Applied again from a plan file.
+   */
+  split?: { hot: number[]; cold: string; lookups?: number };
 }
 
 /** A decision for `u` at `precision`, with its bytes before and after. */

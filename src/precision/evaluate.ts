@@ -62,23 +62,27 @@ export function entropyTerm(pRaw: number): number {
   return -(p * Math.log(p) + (1 - p) * Math.log(1 - p));
 }
 
+/** A graph's outputs on each batch, by output name. */
+export type BatchOutputs = readonly Record<string, Float32Array>[];
+
 /** Expected NE change against a reference model's predictions (see the file header). */
 export class ExpectedNE {
-  private readonly reference: Record<string, Float32Array>[];
+  private readonly reference: BatchOutputs;
   private readonly entropy: Record<string, number> = dict();
   /** Graph evaluations so far (for reports). */
   evaluations = 0;
   /** The standard error of the last `delta` (same units): the spread of per-sample KL over √n. */
   lastError = 0;
 
+  /** `reference`: the fp32 model, or its outputs on `batches` (the incremental evaluator has them already). */
   constructor(
-    reference: Graph,
+    reference: Graph | BatchOutputs,
     private readonly weights: WeightStore,
     private readonly batches: readonly Batch[],
   ) {
     if (batches.length === 0) throw new RmcError("no calibration samples", "E1912");
-    this.reference = batches.map((b) => interpret(reference, weights, b).outputs);
-    for (const name of reference.outputs.map((o) => o.name)) {
+    this.reference = "nodes" in reference ? batches.map((b) => interpret(reference, weights, b).outputs) : reference;
+    for (const name of Object.keys(this.reference[0]!)) {
       let h = 0;
       let n = 0;
       for (const out of this.reference)
@@ -90,14 +94,24 @@ export class ExpectedNE {
     }
   }
 
+  /** The reference model's outputs on the batches. */
+  get referenceOutputs(): BatchOutputs {
+    return this.reference;
+  }
+
   /** The worst expected NE change over outputs, in percent (≥ 0). */
   delta(graph: Graph): number {
+    return this.deltaOf(this.batches.map((batch) => interpret(graph, this.weights, batch).outputs));
+  }
+
+  /** The same from a model's outputs on the batches (in batch order): exactly what `delta` gives for the graph that made them. */
+  deltaOf(outputs: BatchOutputs): number {
     this.evaluations++;
     const kl: Record<string, number> = dict();
     const kl2: Record<string, number> = dict();
     let n = 0;
     this.batches.forEach((batch, i) => {
-      const out = interpret(graph, this.weights, batch).outputs;
+      const out = outputs[i]!;
       for (const name of Object.keys(this.entropy)) {
         const ref = this.reference[i]![name]!;
         const got = out[name]!;
@@ -123,5 +137,38 @@ export class ExpectedNE {
       this.lastError = (100 * Math.sqrt(Math.max(0, kl2[name]! / n - mean * mean) / n)) / h;
     }
     return worst;
+  }
+
+  /** Each sample's share of the expected NE change (percent; their sum is the delta of that output), by output, samples in batch order. */
+  perSample(outputs: BatchOutputs): Record<string, Float64Array> {
+    const n = this.batches.reduce((s, b) => s + b.size, 0);
+    const out: Record<string, Float64Array> = dict();
+    for (const [name, h] of Object.entries(this.entropy)) {
+      const xs = new Float64Array(n);
+      let at = 0;
+      this.batches.forEach((_, i) => {
+        const ref = this.reference[i]![name]!;
+        const got = outputs[i]![name]!;
+        for (let k = 0; k < ref.length; k++) xs[at++] = (100 * klTerm(ref[k]!, got[k]!)) / (h * n);
+      });
+      out[name] = xs;
+    }
+    return out;
+  }
+
+  /** NE on the batches' labels from a model's outputs on them: what `measureNE` gives for that model. */
+  labelledNE(outputs: BatchOutputs): NeByOutput | undefined {
+    if (!this.batches.some((b) => b.labels && Object.keys(b.labels).length > 0)) return undefined;
+    const metrics = new Map<string, BinaryMetrics>();
+    this.batches.forEach((batch, i) => {
+      for (const [name, labels] of Object.entries(batch.labels ?? {})) {
+        let m = metrics.get(name);
+        if (!m) metrics.set(name, (m = new BinaryMetrics()));
+        m.add(outputs[i]![name]!, labels);
+      }
+    });
+    const ne: NeByOutput = dict();
+    for (const [name, m] of metrics) ne[name] = m.result().ne;
+    return ne;
   }
 }

@@ -14,6 +14,8 @@ import { type Decision, type PinOrigin, decide, pinDecision } from "./decision.j
 
 export type { PinOrigin } from "./decision.js";
 import { PRECISIONS_OF, applyAssignment, precisionUnits, type Unit, type UnitKind } from "./units.js";
+import { applyHotColdSplits } from "../../passes/split-tables.js";
+import { splitBytes } from "./table-options.js";
 
 export const PLAN_FORMAT = "rmc-precision-plan/1";
 
@@ -41,6 +43,10 @@ export interface PrecisionPlan {
   neDelta?: number;
   /** The standard error of neDelta (%): per-sample KL's spread over √n. */
   neDeltaError?: number;
+  /** auto: how long the search took (wall and CPU seconds), its evaluations, and whether its time limit cut the choosing short. */
+  search?: { seconds: number; cpuSeconds: number; evaluations: number; timedOut?: boolean };
+  /** auto: a plan written while the search was still running (`--plan-out` is rewritten with each better plan; the last one is the result). */
+  checkpoint?: boolean;
   /** auto: calibration rows held back from the choosing to check it, and the changes undone there. */
   heldBack?: { rows: number; undone: number };
   decisions: Decision[];
@@ -87,12 +93,26 @@ export function applyDecisions(
   includePins = false,
   rowRange?: RowRange,
 ): Graph {
-  return applyAssignment(graph, {
+  // A split table whose parts the graph has already (an artifact's IR): its parts get their precisions.
+  const parts = decisions.flatMap((d) =>
+    graph.weights.filter((w) => d.split && w.attrs.part_of === d.unit).map((w) => [w.name, w.attrs.hot ? d.precision : d.split!.cold] as const),
+  );
+  const assigned = applyAssignment(graph, {
     ...(rowRange ? { rowRange } : {}),
-    precision: new Map(decisions.filter((d) => includePins || d.source !== "pin").map((d) => [d.unit, d.precision])),
+    precision: new Map([
+      ...decisions.filter((d) => (includePins || d.source !== "pin") && !d.split).map((d) => [d.unit, d.precision] as const),
+      ...parts,
+    ]),
     ...(calibration.actScales ? { actScale: new Map(Object.entries(calibration.actScales)) } : {}),
     ...(calibration.smooth ? { smooth: new Map(Object.entries(calibration.smooth)) } : {}),
   });
+  // Tables the search split hot/cold become their parts again, each at its precision.
+  const splits = new Map(
+    decisions
+      .filter((d) => d.split)
+      .map((d) => [d.unit, { hot: d.split!.hot, hotPrecision: d.precision, coldPrecision: d.split!.cold, rowRange: rowRange ?? "minmax" }]),
+  );
+  return applyHotColdSplits(assigned, splits);
 }
 
 /** A plan file, parsed and of the right format (its decisions are checked against a model by `checkPlan`). */
@@ -159,6 +179,7 @@ export function checkPlan(
       return [error("E1904", `${path}: \`${d.unit}\` cannot be ${d.precision} (a ${u.kind} takes ${allowed.join(", ")})`)];
     return [];
   });
+  problems.push(...plan.decisions.flatMap((d, i) => splitProblem(d, i, units.get(d.unit)!, path)));
   if (problems.length) throw new RmcError(problems);
   const named = new Set(plan.decisions.map((d) => d.unit));
   const warnings = [...units.values()]
@@ -169,13 +190,34 @@ export function checkPlan(
     if (u.pinned && u.pinned !== d.precision && !origins?.has(d.unit))
       warnings.push(`${d.unit} is pinned to ${u.pinned} in the model; the plan's ${d.precision} is ignored`);
   }
-  const decisions = plan.decisions.map((d) => {
+  const decisions = plan.decisions.map((d): Decision => {
     const u = units.get(d.unit)!;
-    return u.pinned
-      ? pinDecision(u, origins)
-      : { ...decide(u, d.precision, "plan", `from ${path}`), ...(d.neDeltaAlone !== undefined ? { neDeltaAlone: d.neDeltaAlone } : {}) };
+    if (u.pinned) return pinDecision(u, origins);
+    const made = { ...decide(u, d.precision, "plan", `from ${path}`), ...(d.neDeltaAlone !== undefined ? { neDeltaAlone: d.neDeltaAlone } : {}) };
+    if (!d.split) return made;
+    const split = {
+      hot: [...d.split.hot].sort((a, b) => a - b),
+      cold: d.split.cold,
+      ...(d.split.lookups !== undefined ? { lookups: d.split.lookups } : {}),
+    };
+    return { ...made, split, bytesAfter: splitBytes(u.shape[0], u.shape[1], split.hot.length, d.precision, split.cold) };
   });
   return { plan: { ...plan, decisions }, warnings };
+}
+
+/** What is wrong with a decision's hot/cold split for its unit, if anything (E1941). */
+function splitProblem(d: Decision, i: number, u: Unit, path: string) {
+  if (d.split === undefined) return [];
+  const s = d.split as Partial<NonNullable<Decision["split"]>>;
+  const bad = (why: string) => [error("E1941", `${path}: decision ${i} (\`${d.unit}\`) has a hot/cold split that ${why}`)];
+  if (u.kind !== "table") return bad("only a table can have");
+  if (typeof s.cold !== "string" || !PRECISIONS_OF.table.includes(s.cold))
+    return bad(`needs a \`cold\` precision (${PRECISIONS_OF.table.join(", ")})`);
+  const rows = u.shape[0];
+  if (!Array.isArray(s.hot) || s.hot.length === 0 || s.hot.length >= rows || !s.hot.every((id) => Number.isInteger(id) && id >= 0 && id < rows))
+    return bad(`needs \`hot\`: 1 to ${rows - 1} row ids in 0..${rows - 1}`);
+  if (new Set(s.hot).size !== s.hot.length) return bad("repeats a hot row id");
+  return [];
 }
 
 /** Writes a plan as pretty JSON (atomically). */

@@ -12,7 +12,7 @@ function rows(plan: PrecisionPlan): string[][] {
   return plan.decisions.map((d) => [
     d.unit,
     String(d.line),
-    d.precision,
+    d.split ? `${d.precision} ×${d.split.hot.length} hot, ${d.split.cold} cold` : d.precision,
     kib(d.bytesBefore),
     kib(d.bytesAfter),
     pct(d.neDeltaAlone),
@@ -34,7 +34,10 @@ export function planSummary(plan: PrecisionPlan): string {
   const held = plan.heldBack
     ? `; chosen without ${plan.heldBack.rows} held-back calibration rows, which ${plan.heldBack.undone === 0 ? "confirmed it" : `undid ${plan.heldBack.undone} change${plan.heldBack.undone === 1 ? "" : "s"}`}`
     : "";
-  return `precision ${plan.mode}: weights ${kib(before)} → ${kib(after)} (${(before / Math.max(after, 1)).toFixed(2)}x smaller)${ne}${held}`;
+  const search = plan.search
+    ? `; searched in ${plan.search.seconds.toFixed(1)} s (${plan.search.cpuSeconds.toFixed(1)} s CPU, ${plan.search.evaluations} evaluations${plan.search.timedOut ? ", stopped at the time limit" : ""})`
+    : "";
+  return `precision ${plan.mode}${plan.checkpoint ? " (checkpoint: the search was still running)" : ""}: weights ${kib(before)} → ${kib(after)} (${(before / Math.max(after, 1)).toFixed(2)}x smaller)${ne}${held}${search}`;
 }
 
 /** An aligned text table for the console. */

@@ -104,10 +104,13 @@ export function dynamicScale(x: Float32Array, from: number, n: number): number {
 /** Quantizes `n` activations with scale `s` into `q` (NaN → 0). */
 export function quantizeActivations(x: Float32Array, from: number, n: number, s: number, q: Int32Array): void {
   const inv = f32(1 / s);
-  for (let k = 0; k < n; k++) {
-    const v = f32(x[from + k]! * inv);
-    q[k] = Number.isNaN(v) ? 0 : clamp(roundHalfEven(v), -127, 127);
-  }
+  for (let k = 0; k < n; k++) q[k] = activationCode(x[from + k]!, inv);
+}
+
+/** One activation's int8 code at scale 1/`inv` (`inv` = f32(1/s)): clamp(rne(x·inv), ±127), NaN → 0. */
+export function activationCode(x: number, inv: number): number {
+  const v = f32(x * inv);
+  return Number.isNaN(v) ? 0 : clamp(roundHalfEven(v), -127, 127);
 }
 
 /**

@@ -130,7 +130,14 @@ export function bindWeights(graph: Graph, given: WeightSource): BindResult {
   for (const [group, why] of torchrec.unavailable) unavailable.set(group, why);
   const adapted = adaptTorchrec(given, torchrec, graph);
   const file = adapted.source;
-  const declared = new Set(graph.weights.map((w) => w.name));
+  // A table split into parts (an artifact's IR) is in the file whole: it is bound as the table, and read through its parts.
+  const parts = graph.weights.filter((w) => typeof w.attrs.part_of === "string");
+  const tables = new Map(parts.map((w) => [w.attrs.part_of as string, w]));
+  const whole = [...tables]
+    .filter(([t]) => file.tensors.has(t))
+    .map(([name, p]) => ({ ...p, name, attrs: {}, shape: [...file.tensors.get(name)!.shape] }));
+  const decls = [...graph.weights.filter((w) => !tables.has(w.attrs.part_of as string) || !file.tensors.has(w.attrs.part_of as string)), ...whole];
+  const declared = new Set(decls.map((w) => w.name));
   const sources = new Map<string, string[]>();
   const unused: string[] = [];
   const unplaceable = new Map<string, string[]>();
@@ -158,7 +165,7 @@ export function bindWeights(graph: Graph, given: WeightSource): BindResult {
   const store = new Map<string, Tensor>();
   const prequantized = new Map<string, PrequantizedFormat>();
   const missing: WeightDecl[] = [];
-  for (const w of graph.weights) {
+  for (const w of decls) {
     const from = sources.get(w.name) ?? [];
     if (from.length === 0) missing.push(w);
     else if (from.length > 1)

@@ -70,7 +70,12 @@ describe("precision on the command line", () => {
     expect(readFileSync(report, "utf8")).toContain("| node | line | precision |");
     const manifest = JSON.parse(readFileSync(join(dist, "manifest.json"), "utf8")) as { plan: PrecisionPlan; precision: Record<string, string> };
     expect(manifest.plan.decisions).toEqual(plan.decisions);
-    for (const dec of plan.decisions) if (dec.kind === "table") expect(manifest.precision[dec.unit], dec.unit).toBe(dec.precision);
+    for (const dec of plan.decisions)
+      if (dec.kind === "table" && dec.split) {
+        // A table the search split hot/cold is in the artifact as its two parts, each at its precision.
+        expect(manifest.precision[`${dec.unit}.hot`], dec.unit).toBe(dec.precision);
+        expect(manifest.precision[`${dec.unit}.cold`], dec.unit).toBe(dec.split.cold);
+      } else if (dec.kind === "table") expect(manifest.precision[dec.unit], dec.unit).toBe(dec.precision);
   });
 
   it("compile --target wgsl --precision auto searches with the WebGPU speed estimate, not Wasm's", async () => {

@@ -17,7 +17,7 @@ import {
   reportPassDiagnostics,
   userPipeline,
 } from "../model.js";
-import { PRECISION_FLAGS, pinPrequantized, precisionRequest, readCalibration, reportPlan } from "../precision.js";
+import { PRECISION_FLAGS, pinPrequantized, precisionRequest, readCalibration, reportPlan, searchControl } from "../precision.js";
 import { compileModel, compilePipeline, compileUntil, findBackend, type PlacementRequest } from "../../driver/index.js";
 import { reportKind, writeHtmlReport } from "../report.js";
 import { stepRecorder } from "../../report/data.js";
@@ -218,7 +218,8 @@ export const compile: Command = {
       return 0;
     }
     const t1 = performance.now();
-    const outcome = await compileModel(request).finally(() => bar.finish());
+    const control = searchControl(args);
+    const outcome = await compileModel({ ...request, control }).finally(() => (control.done(), bar.finish()));
     const compileMs = performance.now() - t1;
     const { graph, plan, memory, placement: placed, result, diagnostics } = outcome;
     if (!json) reportPassDiagnostics({ diagnostics }, io);

@@ -66,10 +66,10 @@ function repair(
   const raised: Raised[] = [];
   for (let round = 1; delta > budget; round++) {
     let best: { i: number; delta: number } | undefined;
-    const lowered = current.flatMap((d, i) => (d.precision === "fp32" || d.source === "pin" ? [] : [i]));
+    const lowered = current.flatMap((d, i) => ((d.precision === "fp32" && !d.split) || d.source === "pin" ? [] : [i]));
     lowered.forEach((i, k) => {
       onProgress(`round ${round}`, k, lowered.length);
-      const trial = current.map((x, j) => (j === i ? { ...x, precision: "fp32" } : x));
+      const trial = current.map((x, j) => (j === i ? { ...x, precision: "fp32", split: undefined } : x));
       const dd = ev.delta(planGraph(fp32, trial, plan, weights, batches));
       if (!best || dd < best.delta) best = { i, delta: dd };
     });
@@ -79,7 +79,14 @@ function repair(
     say(`raised ${d.unit} (line ${d.line}) ${d.precision} → fp32: model NE ${pct(delta)} → ${pct(best.delta)}\n`);
     current = current.map((x, j) =>
       j === best!.i
-        ? { ...x, precision: "fp32", bytesAfter: x.bytesBefore, source: "repair" as const, why: `raised by rmc verify --repair (was ${x.precision})` }
+        ? {
+            ...x,
+            precision: "fp32",
+            split: undefined,
+            bytesAfter: x.bytesBefore,
+            source: "repair" as const,
+            why: `raised by rmc verify --repair (was ${x.precision})`,
+          }
         : x,
     );
     delta = best.delta;
