@@ -14,7 +14,7 @@ import { type Decision, type PinOrigin, decide, pinDecision } from "./decision.j
 
 export type { PinOrigin } from "./decision.js";
 import { PRECISIONS_OF, applyAssignment, precisionUnits, type Unit, type UnitKind } from "./units.js";
-import { applyHotColdSplits } from "../../passes/split-tables.js";
+import { applyHotColdSplits } from "../ir/table-parts.js";
 import { splitBytes } from "./table-options.js";
 
 export const PLAN_FORMAT = "rmc-precision-plan/1";

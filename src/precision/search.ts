@@ -16,7 +16,7 @@ import type { Batch } from "../data/batch.js";
 import type { WeightStore } from "../weights/store.js";
 import type { CalibrationMethod } from "../quant/calibrate.js";
 import type { CostKind, CostModel } from "../target/target.js";
-import { applyHotColdSplits, type HotColdSplit } from "../../passes/split-tables.js";
+import { applyHotColdSplits, type HotColdSplit } from "../ir/table-parts.js";
 import { type Decision, type PinOrigin, decide, pinDecision } from "./decision.js";
 import { ExpectedNE, type NeByOutput } from "./evaluate.js";
 import { BITS, applyAssignment, precisionUnits, type Unit, type UnitKind } from "./units.js";

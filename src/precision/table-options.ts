@@ -13,7 +13,7 @@ import type { Graph } from "../ir/types.js";
 import { refName, weightInputs } from "../ir/types.js";
 import { nodeTables } from "../ir/tables.js";
 import { bagOffsets, isBags, type Batch } from "../data/batch.js";
-import { storedRowBytes } from "../../passes/split-tables.js";
+import { storedRowBytes } from "../ir/table-parts.js";
 import type { TableChoice } from "./incremental.js";
 
 /** Hot-row counts the search tries (each at most a quarter of the table). */
