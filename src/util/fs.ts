@@ -9,23 +9,10 @@ export const tempPath = (path: string): string => `${path}.tmp-${process.pid}`;
 
 /** Writes text or bytes to `path` atomically (temp file + rename), creating parent folders. */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = tempPath(path);
-  let fd: number | undefined;
-  try {
-    fd = openSync(tmp, "w");
-    writeSync(fd, typeof data === "string" ? Buffer.from(data, "utf8") : data);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(tmp, path);
-  } catch (e) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeChunksAtomic(path, [typeof data === "string" ? Buffer.from(data, "utf8") : data]);
 }
 
-/** As writeFileAtomic, for data given in pieces (an ONNX external-data file may be larger than one buffer). */
+/** Writes `chunks` to `path` atomically, in order (an ONNX external-data file may be larger than one buffer). */
 export function writeChunksAtomic(path: string, chunks: readonly Uint8Array[]): void {
   mkdirSync(dirname(path), { recursive: true });
   const tmp = tempPath(path);

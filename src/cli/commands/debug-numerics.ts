@@ -12,7 +12,9 @@ import { dataSchema } from "../../data/schema.js";
 import { readBatches } from "../../data/tsv.js";
 import { COLUMNS_FLAG, columnsOf, dataFlag, dataSources } from "../data.js";
 import { interpret } from "../../interp/interpreter.js";
-import { isDenseOp, layerPrecision, pinOf, precisionOf } from "../../ir/attrs.js";
+import { precisionOf } from "../../ir/attrs.js";
+import { nodePrecision } from "../../ir/dump.js";
+import type { ReportNodeError } from "../../report/data.js";
 import type { Command } from "../command.js";
 import { numberFlag, requireFlag } from "../args.js";
 import { WEIGHT_FLAGS, loadWeights } from "../model.js";
@@ -80,23 +82,6 @@ function tableErrors(n: Node, got: Float32Array, ref: Float32Array, into: Map<st
       }
     s.add(Float32Array.from(a), Float32Array.from(b));
   }
-}
-
-/** The precision a node computes at, for the table: its own, or its tables'. */
-function nodePrecision(g: Graph, n: Node): string {
-  if (n.op === "embedding_bag") {
-    const ps = new Set(
-      weightInputs(n).map((w) =>
-        precisionOf(
-          g.weights.find((d) => d.name === w)!,
-          n,
-        ),
-      ),
-    );
-    return [...ps].join("/");
-  }
-  // Dense layers compute at their weight matrix's precision (a pin on the weight counts); other ops in f32 unless pinned.
-  return isDenseOp(n.op) ? layerPrecision(g, n) : (pinOf(n) ?? "fp32");
 }
 
 /** A node's error "jumps" when its relative RMS error is above 1% and 10x that of its inputs. */
@@ -229,19 +214,8 @@ export const debugNumerics: Command = {
   },
 };
 
-/** One node's error against the fp32 model, as the compile report shows it. */
-export interface NodeError {
-  id: string;
-  op: string;
-  line: number;
-  precision: string;
-  maxAbs: number;
-  relative: number;
-  cosine: number;
-}
-
 /** The per-node errors of `compiled` against `fp32` on `batches` (the table this command prints), for `rmc compile --report`. */
-export function nodeErrors(compiled: Graph, fp32: Graph, weights: Parameters<typeof interpret>[1], batches: readonly Batch[]): NodeError[] {
+export function nodeErrors(compiled: Graph, fp32: Graph, weights: Parameters<typeof interpret>[1], batches: readonly Batch[]): ReportNodeError[] {
   const stats = new Map(compiled.nodes.map((n) => [n.id, new ErrorStats()]));
   for (const batch of batches) {
     const ref = interpret(fp32, weights, batch, { keep: "all" }).values!;
