@@ -16,52 +16,61 @@ import type { RowRange } from "../quant/rowwise.js";
 import { type BatchOutputs, ExpectedNE } from "./evaluate.js";
 import { type Change, IncrementalEvaluator, type TableChoice } from "./incremental.js";
 
-/** The plan in fma mode on the search's rows and on the held-back ones (if any), kept up to date with each undo. */
+/** The plan in fma mode on the rows that decide, kept up to date with each undo; the other rows only for the final figure. */
 export class FmaCheck {
-  private readonly evS: IncrementalEvaluator;
-  private readonly evH: IncrementalEvaluator | undefined;
-  /** The yardstick on the rows that decide: the held-back ones when there are some, else the search's own. */
-  private readonly deciding: ExpectedNE;
-  /** Rows the verdict is on, and whether they were held back. */
+  private readonly deciding: IncrementalEvaluator;
+  private readonly ne: ExpectedNE;
+  private graph: Graph;
+  private readonly tables: Map<string, TableChoice>;
+  /** Rows the verdict is on, and whether they were held back (else: the rows the search chose on). */
   readonly rows: number;
   readonly heldBack: boolean;
 
   /**
-   * `fp32`: the search's all-fp32 graph; `reference*`: the fp32 model's outputs on the search rows and the held-back
-   * rows (unfused, as the search's own yardsticks have them).
+   * `plan`: the search's result (layer precisions in its graph, every table's choice); `reference*`: the fp32
+   * model's outputs on the search rows and the held-back rows (unfused, as the search's own yardsticks have them).
    */
   constructor(
-    fp32: Graph,
-    weights: WeightStore,
-    searchRows: readonly Batch[],
-    heldRows: readonly Batch[],
-    tables: ReadonlyMap<string, TableChoice>,
-    rowRange: RowRange,
+    private readonly weights: WeightStore,
+    private readonly searchRows: readonly Batch[],
+    private readonly heldRows: readonly Batch[],
+    private readonly rowRange: RowRange,
     referenceSearch: BatchOutputs,
     referenceHeld: BatchOutputs | undefined,
+    plan: { graph: Graph; tables: ReadonlyMap<string, TableChoice> },
   ) {
-    this.evS = new IncrementalEvaluator(fp32, weights, searchRows, tables, rowRange, true);
-    this.evH = heldRows.length > 0 ? new IncrementalEvaluator(fp32, weights, heldRows, tables, rowRange, true) : undefined;
-    this.heldBack = this.evH !== undefined;
-    this.deciding = this.evH ? new ExpectedNE(referenceHeld!, weights, heldRows) : new ExpectedNE(referenceSearch, weights, searchRows);
-    this.rows = (this.heldBack ? heldRows : searchRows).reduce((n, b) => n + b.size, 0);
+    this.heldBack = heldRows.length > 0;
+    const rows = this.heldBack ? heldRows : searchRows;
+    this.graph = plan.graph;
+    this.tables = new Map(plan.tables);
+    // Built on the plan itself, not on the fp32 model: one full evaluation of the rows, in fma mode.
+    this.deciding = new IncrementalEvaluator(plan.graph, weights, rows, this.tables, rowRange, true);
+    this.ne = new ExpectedNE(this.heldBack ? referenceHeld! : referenceSearch, weights, rows);
+    this.rows = rows.reduce((n, b) => n + b.size, 0);
   }
 
-  /** Makes `change` to the plan (both row sets). */
+  /** Makes `change` to the plan. */
   apply(change: Change): void {
-    this.evS.commit(this.evS.trial(change));
-    this.evH?.commit(this.evH.trial(change));
+    this.deciding.commit(this.deciding.trial(change));
+    if (change.graph) this.graph = change.graph;
+    for (const [t, c] of change.tables ?? []) this.tables.set(t, c);
   }
 
   /** The expected NE delta (%) and its standard error on the deciding rows. */
   verdict(): { delta: number; error: number } {
-    const delta = this.deciding.deltaOf((this.evH ?? this.evS).current.outputs);
-    return { delta, error: this.deciding.lastError };
+    const delta = this.ne.deltaOf(this.deciding.current.outputs);
+    return { delta, error: this.ne.lastError };
   }
 
   /** The same over every calibration row, with `all` (the search's yardstick on them, search rows first). */
   overall(all: ExpectedNE): { delta: number; error: number } {
-    const delta = all.deltaOf([...this.evS.current.outputs, ...(this.evH?.current.outputs ?? [])]);
+    const outputs = this.heldBack
+      ? [
+          ...new IncrementalEvaluator(this.graph, this.weights, this.searchRows, this.tables, this.rowRange, true).current.outputs,
+          ...this.deciding.current.outputs,
+        ]
+      : this.deciding.current.outputs;
+    const delta = all.deltaOf(outputs);
     return { delta, error: all.lastError };
   }
 }

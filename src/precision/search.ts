@@ -391,16 +391,13 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   let fmaUndone = 0;
   const rows = heldBack.reduce((n, b) => n + b.size, 0);
   let check: ExpectedNE | undefined;
-  const fma = opts.fma
-    ? new FmaCheck(fp32, weights, searchRows, heldBack, fp32Tables, rowRange, ne.referenceOutputs, evH?.current.outputs)
-    : undefined;
+  const plan = { graph: layerGraph(layerP), tables: tableC };
+  const fma = opts.fma ? new FmaCheck(weights, searchRows, heldBack, rowRange, ne.referenceOutputs, evH?.current.outputs, plan) : undefined;
   if (evH || fma) {
-    const plan: Change = { graph: layerGraph(layerP), tables: tableC };
     if (evH) {
       check = new ExpectedNE(evH.current.outputs, weights, heldBack);
       evH.commit(evH.trial(plan));
     }
-    fma?.apply(plan);
     for (;;) {
       const d = check ? check.deltaOf(evH!.current.outputs) : 0;
       const heldOver = check !== undefined && d + MARGIN_SE * check.lastError > opts.budget;
