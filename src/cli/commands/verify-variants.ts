@@ -63,6 +63,23 @@ export async function measureVariants(
   const dir = mkdtempSync(join(tmpdir(), "rmc-verify-"));
   try {
     await compileModel({ model: graph, weights, target, outDir: dir, passes: [], ...(plan ? { plan } : {}) });
+    return await measureArtifact(dir, graph, weights, batches, ev, budget, unfused);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Measures each variant of the Wasm artifact in `dir`, compiled from `graph` on `weights` (as measureVariants). */
+export async function measureArtifact(
+  dir: string,
+  graph: Graph,
+  weights: WeightStore,
+  batches: readonly Batch[],
+  ev: ExpectedNE,
+  budget: number,
+  unfused: BatchOutputs,
+): Promise<VariantResult[]> {
+  {
     const layout = readManifest(dir).wasm!;
     const here = new Set(detectFeatures());
     const picked = chooseVariant(layout, undefined).name;
@@ -90,8 +107,6 @@ export async function measureVariants(
       });
     }
     return results;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
