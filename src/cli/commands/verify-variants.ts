@@ -29,8 +29,11 @@ export interface VariantResult {
   features: string[];
   /** The variant `load` (and `rmc run`) picks on this engine. */
   runsHere: boolean;
-  /** "wasm": it ran; "interpreter-fma": this engine cannot run it, so the interpreter's fma mode stood in for it. */
-  measured: "wasm" | "interpreter-fma";
+  /**
+   * "wasm": it ran; "interpreter-fma": this engine cannot run it (relaxed SIMD), so the interpreter's fma mode stood
+   * in for it; "interpreter": the same for SIMD128 code on an engine without SIMD (the unfused interpreter).
+   */
+  measured: "wasm" | "interpreter-fma" | "interpreter";
   neDelta: number;
   neDeltaError: number;
   /** When it ran: the largest |wasm − interpreter| over every output, and the same relative to |interpreter| (floored at 1e-12). */
@@ -79,35 +82,34 @@ export async function measureArtifact(
   budget: number,
   unfused: BatchOutputs,
 ): Promise<VariantResult[]> {
-  {
-    const layout = readManifest(dir).wasm!;
-    const here = new Set(detectFeatures());
-    const picked = chooseVariant(layout, undefined).name;
-    let fused: BatchOutputs | undefined;
-    const results: VariantResult[] = [];
-    for (const v of variantsOf(layout)) {
-      const relaxed = v.features.includes("relaxed-simd");
-      const want = relaxed ? (fused ??= interpreted(graph, weights, batches, true)) : unfused;
-      const base = { name: v.name, module: v.module, features: v.features, runsHere: v.name === picked };
-      if (!v.features.every((f) => here.has(f))) {
-        const neDelta = ev.deltaOf(want);
-        results.push({ ...base, measured: "interpreter-fma", neDelta, neDeltaError: ev.lastError, withinBudget: neDelta <= budget });
-        continue;
-      }
-      const got = await runVariant(dir, v.features, batches);
-      const neDelta = ev.deltaOf(got);
-      results.push({
-        ...base,
-        measured: "wasm",
-        neDelta,
-        neDeltaError: ev.lastError,
-        ...largestErrors(got, want),
-        against: relaxed ? "fma" : "unfused",
-        withinBudget: neDelta <= budget,
-      });
+  const layout = readManifest(dir).wasm!;
+  const here = new Set(detectFeatures());
+  const picked = chooseVariant(layout, undefined).name;
+  let fused: BatchOutputs | undefined;
+  const results: VariantResult[] = [];
+  for (const v of variantsOf(layout)) {
+    const relaxed = v.features.includes("relaxed-simd");
+    const want = relaxed ? (fused ??= interpreted(graph, weights, batches, true)) : unfused;
+    const base = { name: v.name, module: v.module, features: v.features, runsHere: v.name === picked };
+    if (!v.features.every((f) => here.has(f))) {
+      const neDelta = ev.deltaOf(want);
+      const measured = relaxed ? "interpreter-fma" : "interpreter";
+      results.push({ ...base, measured, neDelta, neDeltaError: ev.lastError, withinBudget: neDelta <= budget });
+      continue;
     }
-    return results;
+    const got = await runVariant(dir, v.features, batches);
+    const neDelta = ev.deltaOf(got);
+    results.push({
+      ...base,
+      measured: "wasm",
+      neDelta,
+      neDeltaError: ev.lastError,
+      ...largestErrors(got, want),
+      against: relaxed ? "fma" : "unfused",
+      withinBudget: neDelta <= budget,
+    });
   }
+  return results;
 }
 
 /** The artifact in `dir` run with exactly `features` on one thread, batch by batch. */
@@ -150,7 +152,10 @@ const pct = (x: number): string => `${x >= 0 ? "+" : ""}${x.toFixed(4)}%`;
 export function formatVariant(r: VariantResult): string {
   const head = `  ${r.name} (${r.module}${r.runsHere ? ", the one this engine loads" : ""}): `;
   const ne = `expected NE ${pct(r.neDelta)} ± ${pct(r.neDeltaError)}`;
-  if (r.measured === "interpreter-fma")
-    return `${head}not runnable here (this engine does not validate ${r.features.filter((f) => !detectFeatures().includes(f)).join(", ")}); measured with the interpreter's fused multiply-add mode as its stand-in: ${ne}\n`;
+  if (r.measured !== "wasm") {
+    const missing = r.features.filter((f) => !detectFeatures().includes(f)).join(", ");
+    const mode = r.measured === "interpreter-fma" ? "the interpreter's fused multiply-add mode" : "the interpreter";
+    return `${head}not runnable here (this engine does not validate ${missing}); measured with ${mode} as its stand-in: ${ne}\n`;
+  }
   return `${head}ran: ${ne}; vs the interpreter (${r.against}): max abs error ${r.maxAbsError!.toExponential(2)}, max rel error ${r.maxRelError!.toExponential(2)}\n`;
 }

@@ -1,10 +1,11 @@
 // `rmc verify`: the retraining gate. Given an artifact compiled with a
 // precision plan and the retrained model's weights and data, it measures the
-// NE of the plan on the new model against the new fp32 model and exits 0
-// within budget, 1 outside (for CI), for every variant of the artifact's
-// code the engine may pick (verify-variants.ts). With --repair it raises the precision of
-// as few tables and layers as it can to get back within budget, prints what
-// it changed, and recompiles the artifact with the repaired plan.
+// NE of the plan on the new model against the new fp32 model — with the
+// interpreter and, for a Wasm artifact, with each variant of its code the
+// engine may pick (verify-variants.ts) — and exits 0 within budget, 1 outside
+// (for CI). With --repair it raises the precision of as few tables and layers
+// as it can to get back within budget, prints what it changed, and recompiles
+// the artifact with the repaired plan.
 
 import { RmcError } from "../../diagnostics/index.js";
 import type { Graph } from "../../ir/types.js";
