@@ -1,6 +1,6 @@
 // `npm run bench:call-profile`: where one `predict` call of the small DLRM
 // (examples/dlrm_kaggle_small.rmdl, trained weights, batch 64, one thread)
-// spends its time, for the fp32, the all-int8, the all-int8a7 and the auto-hot
+// spends its time, for the fp32, the all-int8, the all-fp16, the all-int8a7 and the auto-hot
 // artifact (the search under a 0.05% NE budget after split-tables{hot=128}, as
 // in bench:precision), each in both code variants (SIMD128 and relaxed SIMD,
 // side by side; `-- --node 24` for an engine with relaxed SIMD): microseconds per call (after a warm-up, interleaved
@@ -107,6 +107,7 @@ async function main(): Promise<void> {
   const builds: Record<string, string[]> = {
     fp32: [],
     int8: ["--precision", "int8", "--calib", data],
+    fp16: ["--precision", "fp16"],
     int8a7: ["--precision", "int8a7", "--calib", data],
     "auto-hot": ["--plan", plan, ...hot],
   };

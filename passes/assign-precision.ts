@@ -124,6 +124,7 @@ export const assignPrecision: Pass<Options> = {
         rowRange,
         pins: origins,
         maxPartBytes: target.limits.maxBufferBytes,
+        ...(target.fusedMultiplyAdd ? { fma: true } : {}),
       });
       out = r.graph;
       plan = {
@@ -133,6 +134,7 @@ export const assignPrecision: Pass<Options> = {
         ...(r.baseline ? { baseline: r.baseline, final: r.final } : {}),
         neDelta: r.finalDelta,
         neDeltaError: r.finalError,
+        ...(r.fma ? { fma: { neDelta: r.fma.delta, neDeltaError: r.fma.error, undone: r.fma.undone } } : {}),
         ...(r.heldRows > 0 ? { heldBack: { rows: r.heldRows, undone: r.undone } } : {}),
         search: { seconds: r.ms / 1000, cpuSeconds: r.cpuMs / 1000, evaluations: r.evaluations, ...(r.timedOut ? { timedOut: true } : {}) },
         decisions: r.decisions,

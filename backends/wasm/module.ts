@@ -356,6 +356,11 @@ export class WasmModule {
    * the exact sum); relaxed modules only.
    */
   relaxedDotI8I7Add = (a: Expr, b: Expr, c: Expr): Expr => this.ternary(binaryen.RelaxedDotI8x16I7x16AddSToVecI32x4, a, b, c);
+  /**
+   * `i32x4.relaxed_laneselect`: per lane, a where `mask` is all ones and b where it is all zeros (as
+   * `v128.bitselect`; other masks are engine-defined, so give it a comparison's result); relaxed modules only.
+   */
+  relaxedLaneselectI32x4 = (a: Expr, b: Expr, mask: Expr): Expr => this.ternary(binaryen.RelaxedLaneselectI32x4, a, b, mask);
   private ternary(op: number, a: Expr, b: Expr, c: Expr): Expr {
     if (!this.relaxed) throw new Error("internal: a relaxed-SIMD instruction in a module without the relaxed-simd feature");
     return (binaryen as unknown as CApi)._BinaryenSIMDTernary(this.raw.ptr, op, a, b, c);

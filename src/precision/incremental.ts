@@ -6,7 +6,9 @@
 // interaction's entries that read it, an int8 layer's int32 sums by the codes
 // that changed (exact in any order; rows whose scale moved are recomputed),
 // and the interpreter's kernels for the rest. The outputs equal a full
-// interpretation bit for bit (test/precision/incremental.test.ts).
+// interpretation bit for bit (test/precision/incremental.test.ts), in either
+// of the interpreter's modes (fused multiply-add or not: the fast paths are
+// integer sums and gathers, the same in both; fma-check.test.ts).
 
 import type { Graph, Node, WeightDecl } from "../ir/types.js";
 import { isValueRef, refName } from "../ir/types.js";
@@ -84,6 +86,8 @@ export class IncrementalEvaluator {
     private readonly batches: readonly Batch[],
     tables: ReadonlyMap<string, TableChoice>,
     private readonly rowRange: RowRange,
+    /** Run the kernels in the interpreter's fused multiply-add mode (the relaxed-SIMD variant's numerics; InterpretOptions.fma). */
+    private readonly fma = false,
   ) {
     this.store = withTableParts(graph, weights);
     this.decls = new Map(graph.weights.map((w) => [w.name, w]));
@@ -146,7 +150,13 @@ export class IncrementalEvaluator {
         made.push(b);
         return b;
       };
-      const r = interpret(graph, this.store, batch, { keep: "all", reuse, override: (a) => this.node(a, ctx), ...(full ? {} : { alloc }) });
+      const r = interpret(graph, this.store, batch, {
+        keep: "all",
+        reuse,
+        fma: this.fma,
+        override: (a) => this.node(a, ctx),
+        ...(full ? {} : { alloc }),
+      });
       this.counts.reused += reuse.size;
       state.values.push(r.values!);
       state.int8.push(int8);

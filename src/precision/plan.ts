@@ -43,6 +43,11 @@ export interface PrecisionPlan {
   neDelta?: number;
   /** The standard error of neDelta (%): per-sample KL's spread over √n. */
   neDeltaError?: number;
+  /**
+   * auto, for a target with a variant that may fuse multiply-adds (Wasm's relaxed SIMD): neDelta and its error with
+   * every f32 multiply-add fused (the interpreter's fma mode), and the changes the search undid because of it.
+   */
+  fma?: { neDelta: number; neDeltaError: number; undone: number };
   /** auto: how long the search took (wall and CPU seconds), its evaluations, and whether its time limit cut the choosing short. */
   search?: { seconds: number; cpuSeconds: number; evaluations: number; timedOut?: boolean };
   /** auto: a plan written while the search was still running (`--plan-out` is rewritten with each better plan; the last one is the result). */

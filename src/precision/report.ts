@@ -31,13 +31,16 @@ export function planSummary(plan: PrecisionPlan): string {
     plan.neDelta !== undefined
       ? `; expected NE ${pct(plan.neDelta)}${plan.neDeltaError !== undefined ? ` ± ${pct(plan.neDeltaError)}` : ""} vs fp32 on the calibration inputs${plan.budget !== undefined ? ` (budget ${pct(plan.budget)}${plan.mode === "auto" ? `, kept ${MARGIN_SE} standard errors below it` : ""})` : ""}`
       : "";
+  const fma = plan.fma
+    ? `; with fused multiply-adds (the relaxed-SIMD variant) ${pct(plan.fma.neDelta)} ± ${pct(plan.fma.neDeltaError)}${plan.fma.undone > 0 ? `, which undid ${plan.fma.undone} change${plan.fma.undone === 1 ? "" : "s"}` : ""}`
+    : "";
   const held = plan.heldBack
     ? `; chosen without ${plan.heldBack.rows} held-back calibration rows, which ${plan.heldBack.undone === 0 ? "confirmed it" : `undid ${plan.heldBack.undone} change${plan.heldBack.undone === 1 ? "" : "s"}`}`
     : "";
   const search = plan.search
     ? `; searched in ${plan.search.seconds.toFixed(1)} s (${plan.search.cpuSeconds.toFixed(1)} s CPU, ${plan.search.evaluations} evaluations${plan.search.timedOut ? ", stopped at the time limit" : ""})`
     : "";
-  return `precision ${plan.mode}${plan.checkpoint ? " (checkpoint: the search was still running)" : ""}: weights ${kib(before)} → ${kib(after)} (${(before / Math.max(after, 1)).toFixed(2)}x smaller)${ne}${held}${search}`;
+  return `precision ${plan.mode}${plan.checkpoint ? " (checkpoint: the search was still running)" : ""}: weights ${kib(before)} → ${kib(after)} (${(before / Math.max(after, 1)).toFixed(2)}x smaller)${ne}${fma}${held}${search}`;
 }
 
 /** An aligned text table for the console. */

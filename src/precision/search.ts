@@ -21,7 +21,8 @@ import { type Decision, type PinOrigin, decide, pinDecision } from "./decision.j
 import { ExpectedNE, type NeByOutput } from "./evaluate.js";
 import { BITS, applyAssignment, precisionUnits, type Unit, type UnitKind } from "./units.js";
 import { calibrateLayers } from "./calibrate-layers.js";
-import { IncrementalEvaluator, type EvalState, type TableChoice } from "./incremental.js";
+import { IncrementalEvaluator, type Change, type EvalState, type TableChoice } from "./incremental.js";
+import { FmaCheck } from "./fma-check.js";
 import { type PerSample, type Step, type TableOption, splitBytes, splitOptions, stepSequence, tableFrequencies } from "./table-options.js";
 
 export { calibrateLayers, type LayerCalibration } from "./calibrate-layers.js";
@@ -78,6 +79,8 @@ export interface SearchOptions {
   progress?: (p: SearchProgress) => void;
   /** Called with each better plan as it is found (e.g. to write it, so an interrupt leaves it behind). */
   checkpoint?: (c: Checkpoint) => void;
+  /** The target may run the plan with fused f32 multiply-adds (Wasm's relaxed-SIMD variant): check it in that mode too (fma-check.ts). */
+  fma?: boolean;
 }
 
 /** A plan the search has found so far: within the budget on the rows it chooses on (not yet checked on the held-back ones). */
@@ -106,6 +109,8 @@ export interface SearchResult {
   heldRows: number;
   /** The choosing stopped at the time limit. */
   timedOut: boolean;
+  /** With `fma`: the result's expected NE change (%) and its error with every f32 multiply-add fused, and changes undone for it. */
+  fma?: { delta: number; error: number; undone: number };
   /** Wall time of the search, ms, and the CPU time it took (user + system). */
   ms: number;
   cpuMs: number;
@@ -380,24 +385,36 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   if (timedOut)
     for (const u of free) if (!decisions.has(u.id) && !rejected.has(u.id)) rejected.set(u.id, "not reached before the search's time limit");
 
-  // 3. The held-back rows: undo the latest changes while the plan is over the budget (with the margin) on them.
+  // 3. The held-back rows: undo the latest changes while the plan is over the budget (with the margin) on them,
+  // as the interpreter computes it or, for a target that may fuse multiply-adds, with them fused (fma-check.ts).
   let undone = 0;
+  let fmaUndone = 0;
   const rows = heldBack.reduce((n, b) => n + b.size, 0);
   let check: ExpectedNE | undefined;
-  if (evH) {
-    check = new ExpectedNE(evH.current.outputs, weights, heldBack);
-    evH.commit(evH.trial({ graph: layerGraph(layerP), tables: tableC }));
-    for (
-      let d = check.deltaOf(evH.current.outputs);
-      d + MARGIN_SE * check.lastError > opts.budget && taken.length > 0;
-      d = check.deltaOf(evH.current.outputs)
-    ) {
+  const plan = { graph: layerGraph(layerP), tables: tableC };
+  const fma = opts.fma ? new FmaCheck(weights, searchRows, heldBack, rowRange, ne.referenceOutputs, evH?.current.outputs, plan) : undefined;
+  if (evH || fma) {
+    if (evH) {
+      check = new ExpectedNE(evH.current.outputs, weights, heldBack);
+      evH.commit(evH.trial(plan));
+    }
+    for (;;) {
+      const d = check ? check.deltaOf(evH!.current.outputs) : 0;
+      const heldOver = check !== undefined && d + MARGIN_SE * check.lastError > opts.budget;
+      const fused = heldOver ? undefined : fma?.verdict();
+      const fmaOver = fused !== undefined && fused.delta + MARGIN_SE * fused.error > opts.budget;
+      if ((!heldOver && !fmaOver) || taken.length === 0) break;
       const t = taken.pop()!;
       report("held-back", `undo ${t.unit.id}`);
       if (typeof t.from === "string") layerP.set(t.unit.id, t.from);
       else tableC.set(t.unit.id, t.from);
-      evH.commit(evH.trial(typeof t.from === "string" ? { graph: layerGraph(layerP) } : { tables: new Map([[t.unit.id, t.from]]) }));
-      const why = `${typeof t.to === "string" ? t.to : label(t.to)} undone: on the ${rows} held-back calibration rows the model was at ${pct(d)} ± ${pct(check.lastError)}, over the budget with a ${MARGIN_SE}-standard-error margin`;
+      const change: Change = typeof t.from === "string" ? { graph: layerGraph(layerP) } : { tables: new Map([[t.unit.id, t.from]]) };
+      evH?.commit(evH.trial(change));
+      fma?.apply(change);
+      const where = heldOver
+        ? `on the ${rows} held-back calibration rows the model was at ${pct(d)} ± ${pct(check!.lastError)}`
+        : `with fused multiply-adds (the relaxed-SIMD variant's numerics), on the ${fma!.rows} ${fma!.heldBack ? "held-back " : ""}calibration rows the model was at ${pct(fused!.delta)} ± ${pct(fused!.error)}`;
+      const why = `${typeof t.to === "string" ? t.to : label(t.to)} undone: ${where}, over the budget with a ${MARGIN_SE}-standard-error margin`;
       const was = typeof t.from === "string" ? t.from : t.from.hot ? "split" : t.from.precision;
       if (t.before && was !== "fp32") decisions.set(t.unit.id, { ...t.before, why: `${t.before.why}; ${why}` });
       else {
@@ -405,6 +422,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
         rejected.set(t.unit.id, why);
       }
       undone++;
+      if (fmaOver) fmaUndone++;
     }
     evS.commit(evS.trial({ graph: layerGraph(layerP), tables: tableC }));
   }
@@ -423,13 +441,16 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   const all = evH ? new ExpectedNE([...ne.referenceOutputs, ...check!.referenceOutputs], weights, batches) : ne;
   const outputs = [...evS.current.outputs, ...(evH?.current.outputs ?? [])];
   const finalDelta = all.deltaOf(outputs);
+  const finalError = all.lastError;
+  const fusedAll = fma?.overall(all);
   const baseline = all.labelledNE(all.referenceOutputs);
   return {
     graph: result,
     decisions: finalDecisions(),
     ...(baseline ? { baseline, final: all.labelledNE(outputs)! } : {}),
     finalDelta,
-    finalError: all.lastError,
+    finalError,
+    ...(fusedAll ? { fma: { ...fusedAll, undone: fmaUndone } } : {}),
     evaluations: ne.evaluations,
     undone,
     heldRows: rows,

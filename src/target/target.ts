@@ -39,6 +39,12 @@ export interface TargetInfo {
   /** Optional features, requested with `--features`. */
   features: readonly string[];
   /**
+   * Some variant of its code may fuse f32 multiply-adds (Wasm's relaxed-SIMD
+   * variant, chosen at load): the precision search checks its plan in the
+   * interpreter's fused multiply-add mode too.
+   */
+  fusedMultiplyAdd?: boolean;
+  /**
    * Passes `rmc compile` appends after the user's pipeline (and after
    * assign-precision), as pipeline text: the fusions whose fused forms the
    * target runs, and its memory plan. A fusion a target does not list is

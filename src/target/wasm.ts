@@ -45,6 +45,8 @@ export const WASM_TARGET: TargetInfo = {
   // `profile`: kernels stay functions of their own, named (k3_interact, ...), so a CPU profile shows time per kernel.
   // Relaxed SIMD (fused multiply-add) would break bit-equality with the interpreter and needs a flag on Node 20; not offered yet.
   features: ["profile"],
+  // Every artifact ships the relaxed-SIMD variant too, whose f32x4.relaxed_madd may fuse.
+  fusedMultiplyAdd: true,
   // Every fusion has a kernel form here; plan-memory writes this target's workspace plan and must come last.
   passes: "fuse-epilogue,fuse-bags,fuse-interaction,fold-quant,plan-memory",
 };

@@ -25,7 +25,7 @@ export async function rmc(...args: string[]): Promise<CliResult> {
 export const tempDir = (): string => mkdtempSync(join(tmpdir(), "rmc-cli-"));
 
 /** Fields that differ from run to run (wall times, rates) or machine to machine (threads, code variant). */
-const VOLATILE = new Set(["seconds", "samplesPerSecond", "ms", "fetchMs", "stageMs", "engine"]);
+const VOLATILE = new Set(["seconds", "samplesPerSecond", "ms", "fetchMs", "stageMs", "engine", "variant"]);
 
 /**
  * A --json object as its golden file holds it: volatile fields replaced,

@@ -125,4 +125,19 @@ describe("relaxed-SIMD variant = interpreter (FMA and unfused modes) within tole
     const r = await compare(src, 1, [1, 7]);
     expect(r.fusedExact && r.unfusedExact).toBe(true);
   });
+
+  it("fp16 rows and weights widen exactly (relaxed_laneselect in place of bitselect): pooled bit-exact, fp16 layers as f32 ones", async () => {
+    const pooled = `model k {
+  input s: bags[2]
+  @precision(fp16)
+  table t[2]: embedding(dim: 12, rows: 60)
+  e = flatten(embedding_bag(t, s))
+  output e
+}`;
+    const r = await compare(pooled, 1, [1, 9]);
+    expect(r.fusedExact && r.unfusedExact).toBe(true);
+    const layer = "model k {\n  input x: f32[37]\n  @precision(fp16)\n  y = linear(x, 11)\n  output y\n}";
+    const l = await compare(layer, 1, [1, 5]);
+    expect(l.fusedExact || l.unfusedExact).toBe(true);
+  });
 });

@@ -56,6 +56,7 @@ function compileJson(outcome: CompileOutcome, target: string, outDir: string, se
             mode: plan.mode,
             ...(plan.budget !== undefined ? { budget: plan.budget } : {}),
             ...(plan.neDelta !== undefined ? { neDelta: plan.neDelta, neDeltaError: plan.neDeltaError } : {}),
+            ...(plan.fma ? { fma: plan.fma } : {}),
             bytesBefore: plan.decisions.reduce((s, d) => s + d.bytesBefore, 0),
             bytesAfter: plan.decisions.reduce((s, d) => s + d.bytesAfter, 0),
             precisions: count(plan.decisions),

@@ -30,6 +30,8 @@ interface Engine {
   close(): Promise<void>;
   /** Artifacts with tables placed outside memory: the store's statistics. */
   storeStats?(): StagingStats | undefined;
+  /** Wasm artifacts: the code variant that runs (as `rmc verify` names it). */
+  variant?: string;
 }
 
 const isArtifact = (path: string): boolean => existsSync(join(path, "manifest.json")) && statSync(path).isDirectory();
@@ -63,6 +65,7 @@ async function artifactEngine(dir: string, args: ParsedArgs, cmd: string): Promi
     predict: (batch) => model.predict(batch.inputs),
     close: () => model.close(),
     storeStats: () => model.storeStats(),
+    ...(model.variant ? { variant: model.variant } : {}),
   };
 }
 
@@ -202,6 +205,7 @@ export const run: Command = {
       const scored = [...metrics].filter(([, m]) => m.result().count > 0);
       printJson(io, "run", true, {
         engine: engine.name,
+        ...(engine.variant ? { variant: engine.variant } : {}),
         samples,
         seconds: secs,
         samplesPerSecond: samples / secs,
