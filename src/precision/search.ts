@@ -6,8 +6,8 @@
 // per NE first; a binary search over its prefixes, each measured, then the
 // steps after it one at a time. Changes are kept while the NE delta plus
 // MARGIN_SE standard errors fits the budget; a held-back quarter of the
-// calibration batches checks the result, undoing the latest changes while it
-// is over. Pins and explicit splits win; the result is always a valid plan,
+// calibration batches checks the result, undoing, while it is over, the change
+// whose undoing lowers the delta there most per byte it gives back. Pins and explicit splits win; the result is always a valid plan,
 // at worst the pins alone (also under a time limit).
 
 import type { Graph } from "../ir/types.js";
@@ -22,7 +22,17 @@ import { ExpectedNE, type NeByOutput } from "./evaluate.js";
 import { BITS, applyAssignment, precisionUnits, type Unit, type UnitKind } from "./units.js";
 import { calibrateLayers } from "./calibrate-layers.js";
 import { IncrementalEvaluator, type EvalState, type TableChoice } from "./incremental.js";
-import { type PerSample, type Step, type TableOption, splitBytes, splitOptions, stepSequence, tableFrequencies } from "./table-options.js";
+import {
+  type PerSample,
+  type TableOption,
+  choiceBytes,
+  kib,
+  pct,
+  splitOptions,
+  stepSequence,
+  tableDecision,
+  tableFrequencies,
+} from "./table-options.js";
 
 export { calibrateLayers, type LayerCalibration } from "./calibrate-layers.js";
 export type { Decision } from "./decision.js";
@@ -78,6 +88,8 @@ export interface SearchOptions {
   progress?: (p: SearchProgress) => void;
   /** Called with each better plan as it is found (e.g. to write it, so an interrupt leaves it behind). */
   checkpoint?: (c: Checkpoint) => void;
+  /** Layers kept at fp32, with the reason: those whose change the held-back rows undid (the search then runs again without it). */
+  forbid?: ReadonlyMap<string, string>;
 }
 
 /** A plan the search has found so far: within the budget on the rows it chooses on (not yet checked on the held-back ones). */
@@ -111,8 +123,6 @@ export interface SearchResult {
   cpuMs: number;
 }
 
-const pct = (x: number): string => `${x >= 0 ? "+" : ""}${x.toFixed(4)}%`;
-const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
 const label = (c: TableChoice): string => (c.hot ? `hot ${c.hot.length} rows ${c.precision} / cold ${c.cold}` : c.precision);
 
 /** One change the search kept, to undo it if the held-back rows say so. */
@@ -206,6 +216,10 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   const layerCands: { unit: Unit; p: string; alone: number; score: number }[] = [];
   for (const u of layers) {
     if (u.pinned) continue;
+    if (opts.forbid?.has(u.id)) {
+      rejected.set(u.id, opts.forbid.get(u.id)!);
+      continue;
+    }
     for (const p of [...u.options].sort((a, b) => BITS[a]! - BITS[b]!)) {
       if (p === "fp32") continue;
       if (relCost(u, p) > 1) {
@@ -258,7 +272,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   const base = evS.current;
   const baseDelta = current;
   const baseShares = ne.perSample(base.outputs);
-  const freqs = opts.splits === false ? new Map() : tableFrequencies(graph, batches, searchRows.length);
+  const freqs = opts.splits === false ? new Map() : tableFrequencies(graph, weights, batches, searchRows.length, rowRange);
   const perTable: { unit: string; start: TableOption; options: TableOption[] }[] = [];
   for (const u of free) {
     const start: TableOption = { choice: tableC.get(u.id)!, bytes: u.bytes("fp32"), alone: 0, measured: true, cost: 1, value: 0 };
@@ -380,24 +394,47 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   if (timedOut)
     for (const u of free) if (!decisions.has(u.id) && !rejected.has(u.id)) rejected.set(u.id, "not reached before the search's time limit");
 
-  // 3. The held-back rows: undo the latest changes while the plan is over the budget (with the margin) on them.
+  // 3. The held-back rows: while the plan is over the budget (with the margin) on them, undo the change
+  // whose undoing lowers their delta most per byte it gives back (each unit's latest change is a candidate,
+  // each measured there): the layer change taken first may be what is over, and undoing latest-first
+  // would undo every table change before it.
   let undone = 0;
   const rows = heldBack.reduce((n, b) => n + b.size, 0);
   let check: ExpectedNE | undefined;
   if (evH) {
     check = new ExpectedNE(evH.current.outputs, weights, heldBack);
     evH.commit(evH.trial({ graph: layerGraph(layerP), tables: tableC }));
-    for (
-      let d = check.deltaOf(evH.current.outputs);
-      d + MARGIN_SE * check.lastError > opts.budget && taken.length > 0;
-      d = check.deltaOf(evH.current.outputs)
-    ) {
-      const t = taken.pop()!;
+    const undo = (t: Taken): EvalState =>
+      evH.trial(
+        typeof t.from === "string" ? { graph: layerGraph(new Map(layerP).set(t.unit.id, t.from)) } : { tables: new Map([[t.unit.id, t.from]]) },
+      );
+    const back = (t: Taken): number => (typeof t.from === "string" ? t.unit.bytes(t.from) : choiceBytes(t.unit, t.from)) - bytesOf(t.unit);
+    let d = check.deltaOf(evH.current.outputs);
+    let error = check.lastError;
+    while (d + MARGIN_SE * error > opts.budget && taken.length > 0) {
+      const latest = new Map(taken.map((t, i) => [t.unit.id, i] as const));
+      let best: { at: number; d: number; error: number; score: number } | undefined;
+      for (const at of [...latest.values()].reverse()) {
+        const dt = check.deltaOf(undo(taken[at]!).outputs);
+        const score = (d - dt) / Math.max(1, back(taken[at]!));
+        if (!best || score > best.score) best = { at, d: dt, error: check.lastError, score };
+      }
+      const t = taken[best!.at]!;
+      // A layer change (taken before every table) over on the held-back rows: the tables are chosen again without it.
+      if (typeof t.from === "string" && !expired()) {
+        const why = `${t.to} undone: on the ${rows} held-back calibration rows the model was at ${pct(d)} ± ${pct(error)}, over the budget with a ${MARGIN_SE}-standard-error margin, and undoing it lowered that most per byte given back; the tables were chosen again without it`;
+        const left = opts.timeLimitMs ? { timeLimitMs: Math.max(1, opts.timeLimitMs - (performance.now() - t0)) } : {};
+        const again = searchPrecision(graph, weights, batches, { ...opts, ...left, forbid: new Map([...(opts.forbid ?? []), [t.unit.id, why]]) });
+        const spent = cpuMs(process.cpuUsage(cpu0));
+        return { ...again, evaluations: again.evaluations + ne.evaluations, undone: again.undone + 1, ms: performance.now() - t0, cpuMs: spent };
+      }
+      // Trials share buffers until one is committed: the chosen one is evaluated again to commit it.
+      evH.commit(undo(t));
+      taken.splice(best!.at, 1);
       report("held-back", `undo ${t.unit.id}`);
       if (typeof t.from === "string") layerP.set(t.unit.id, t.from);
       else tableC.set(t.unit.id, t.from);
-      evH.commit(evH.trial(typeof t.from === "string" ? { graph: layerGraph(layerP) } : { tables: new Map([[t.unit.id, t.from]]) }));
-      const why = `${typeof t.to === "string" ? t.to : label(t.to)} undone: on the ${rows} held-back calibration rows the model was at ${pct(d)} ± ${pct(check.lastError)}, over the budget with a ${MARGIN_SE}-standard-error margin`;
+      const why = `${typeof t.to === "string" ? t.to : label(t.to)} undone: on the ${rows} held-back calibration rows the model was at ${pct(d)} ± ${pct(error)}, over the budget with a ${MARGIN_SE}-standard-error margin, and undoing it lowered that most per byte given back`;
       const was = typeof t.from === "string" ? t.from : t.from.hot ? "split" : t.from.precision;
       if (t.before && was !== "fp32") decisions.set(t.unit.id, { ...t.before, why: `${t.before.why}; ${why}` });
       else {
@@ -405,6 +442,8 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
         rejected.set(t.unit.id, why);
       }
       undone++;
+      d = best!.d;
+      error = best!.error;
     }
     evS.commit(evS.trial({ graph: layerGraph(layerP), tables: tableC }));
   }
@@ -440,25 +479,3 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
 }
 
 const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
-
-/** Bytes of a table at a choice. */
-const choiceBytes = (u: Unit, c: TableChoice): number =>
-  c.hot ? splitBytes(u.shape[0], u.shape[1], c.hot.length, c.precision, c.cold!) : u.bytes(c.precision);
-
-/** The decision for a table the search lowered by `step`, with its reason. */
-function tableDecision(u: Unit, step: Step, d: number, how: string, weighed: number): Decision {
-  const c = step.to.choice;
-  const saved = u.bytes("fp32") - step.to.bytes;
-  const est = step.to.measured ? "measured" : "estimated from the per-sample losses of its parts' precisions";
-  const what = c.hot
-    ? `hot/cold: the ${c.hot.length} most frequent rows (${(100 * (step.to.hotShare ?? 0)).toFixed(1)}% of calibration lookups) at ${c.precision}, the other ${u.shape[0] - c.hot.length} at ${c.cold}`
-    : `whole table at ${c.precision}`;
-  const why = `${what}: saves ${kib(saved)}; NE ${pct(step.to.alone)} alone (${est}), model at ${pct(d)} after it; best of ${weighed + 1} options by saving per NE (${how})`;
-  return {
-    ...decide(u, c.precision, "search", why),
-    bytesAfter: step.to.bytes,
-    neDeltaAlone: step.to.alone,
-    neDeltaCumulative: d,
-    ...(c.hot ? { split: { hot: [...c.hot], cold: c.cold!, lookups: step.to.hotShare ?? 0 } } : {}),
-  };
-}
