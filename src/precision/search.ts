@@ -7,7 +7,8 @@
 // steps after it one at a time. Changes are kept while the NE delta plus
 // MARGIN_SE standard errors fits the budget; a held-back quarter of the
 // calibration batches checks the result, undoing, while it is over, the change
-// whose undoing lowers the delta there most per byte it gives back. Pins and explicit splits win; the result is always a valid plan,
+// that fixes it for the fewest bytes, else the changes that help most per byte
+// (a layer change undone: the tables are chosen again without it). Pins and explicit splits win; the result is always a valid plan,
 // at worst the pins alone (also under a time limit).
 
 import type { Graph } from "../ir/types.js";
@@ -394,10 +395,11 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   if (timedOut)
     for (const u of free) if (!decisions.has(u.id) && !rejected.has(u.id)) rejected.set(u.id, "not reached before the search's time limit");
 
-  // 3. The held-back rows: while the plan is over the budget (with the margin) on them, undo the change
-  // whose undoing lowers their delta most per byte it gives back (each unit's latest change is a candidate,
-  // each measured there): the layer change taken first may be what is over, and undoing latest-first
-  // would undo every table change before it.
+  // 3. The held-back rows: while the plan is over the budget (with the margin) on them, undo what helps
+  // there (each unit's latest change, undone alone and measured, once per round): the one change that
+  // alone brings it within the budget for the fewest bytes back, else changes by how much each lowers
+  // the delta per byte it gives back. The layer change taken first may be what is over: undoing
+  // latest-first would undo every table change before it; undoing it runs the search again without it.
   let undone = 0;
   const rows = heldBack.reduce((n, b) => n + b.size, 0);
   let check: ExpectedNE | undefined;
@@ -411,39 +413,46 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
     const back = (t: Taken): number => (typeof t.from === "string" ? t.unit.bytes(t.from) : choiceBytes(t.unit, t.from)) - bytesOf(t.unit);
     let d = check.deltaOf(evH.current.outputs);
     let error = check.lastError;
-    while (d + MARGIN_SE * error > opts.budget && taken.length > 0) {
-      const latest = new Map(taken.map((t, i) => [t.unit.id, i] as const));
-      let best: { at: number; d: number; error: number; score: number } | undefined;
-      for (const at of [...latest.values()].reverse()) {
-        const dt = check.deltaOf(undo(taken[at]!).outputs);
-        const score = (d - dt) / Math.max(1, back(taken[at]!));
-        if (!best || score > best.score) best = { at, d: dt, error: check.lastError, score };
+    const over = (): boolean => d + MARGIN_SE * error > opts.budget;
+    while (over() && taken.length > 0) {
+      const latest = [...new Map(taken.map((t) => [t.unit.id, t] as const)).values()];
+      const each = latest.map((t) => {
+        const dt = check!.deltaOf(undo(t).outputs);
+        return { t, fits: dt + MARGIN_SE * check!.lastError <= opts.budget, gain: (d - dt) / Math.max(1, back(t)) };
+      });
+      // The change that alone brings it within the budget for the fewest bytes back, else the best per byte first.
+      const fixes = each.filter((e) => e.fits).sort((a, b) => back(a.t) - back(b.t));
+      const order = fixes.length > 0 ? [fixes[0]!] : each.sort((a, b) => b.gain - a.gain);
+      for (const { t } of order) {
+        if (!over()) break;
+        const how =
+          fixes.length > 0
+            ? "undoing it alone brought it within the budget for the fewest bytes back"
+            : "undoing it lowered that most per byte given back";
+        const why = `${typeof t.to === "string" ? t.to : label(t.to)} undone: on the ${rows} held-back calibration rows the model was at ${pct(d)} ± ${pct(error)}, over the budget with a ${MARGIN_SE}-standard-error margin, and ${how}`;
+        // A layer change (taken before every table) over on the held-back rows: the tables are chosen again without it.
+        if (typeof t.from === "string" && !expired()) {
+          const left = opts.timeLimitMs ? { timeLimitMs: Math.max(1, opts.timeLimitMs - (performance.now() - t0)) } : {};
+          const forbid = new Map([...(opts.forbid ?? []), [t.unit.id, `${why}; the tables were chosen again without it`]]);
+          const again = searchPrecision(graph, weights, batches, { ...opts, ...left, forbid });
+          const cpu = cpuMs(process.cpuUsage(cpu0));
+          return { ...again, evaluations: again.evaluations + ne.evaluations, undone: again.undone + 1, ms: performance.now() - t0, cpuMs: cpu };
+        }
+        evH.commit(undo(t));
+        d = check.deltaOf(evH.current.outputs);
+        error = check.lastError;
+        taken.splice(taken.lastIndexOf(t), 1);
+        report("held-back", `undo ${t.unit.id}`);
+        if (typeof t.from === "string") layerP.set(t.unit.id, t.from);
+        else tableC.set(t.unit.id, t.from);
+        const was = typeof t.from === "string" ? t.from : t.from.hot ? "split" : t.from.precision;
+        if (t.before && was !== "fp32") decisions.set(t.unit.id, { ...t.before, why: `${t.before.why}; ${why}` });
+        else {
+          decisions.delete(t.unit.id);
+          rejected.set(t.unit.id, why);
+        }
+        undone++;
       }
-      const t = taken[best!.at]!;
-      // A layer change (taken before every table) over on the held-back rows: the tables are chosen again without it.
-      if (typeof t.from === "string" && !expired()) {
-        const why = `${t.to} undone: on the ${rows} held-back calibration rows the model was at ${pct(d)} ± ${pct(error)}, over the budget with a ${MARGIN_SE}-standard-error margin, and undoing it lowered that most per byte given back; the tables were chosen again without it`;
-        const left = opts.timeLimitMs ? { timeLimitMs: Math.max(1, opts.timeLimitMs - (performance.now() - t0)) } : {};
-        const again = searchPrecision(graph, weights, batches, { ...opts, ...left, forbid: new Map([...(opts.forbid ?? []), [t.unit.id, why]]) });
-        const spent = cpuMs(process.cpuUsage(cpu0));
-        return { ...again, evaluations: again.evaluations + ne.evaluations, undone: again.undone + 1, ms: performance.now() - t0, cpuMs: spent };
-      }
-      // Trials share buffers until one is committed: the chosen one is evaluated again to commit it.
-      evH.commit(undo(t));
-      taken.splice(best!.at, 1);
-      report("held-back", `undo ${t.unit.id}`);
-      if (typeof t.from === "string") layerP.set(t.unit.id, t.from);
-      else tableC.set(t.unit.id, t.from);
-      const why = `${typeof t.to === "string" ? t.to : label(t.to)} undone: on the ${rows} held-back calibration rows the model was at ${pct(d)} ± ${pct(error)}, over the budget with a ${MARGIN_SE}-standard-error margin, and undoing it lowered that most per byte given back`;
-      const was = typeof t.from === "string" ? t.from : t.from.hot ? "split" : t.from.precision;
-      if (t.before && was !== "fp32") decisions.set(t.unit.id, { ...t.before, why: `${t.before.why}; ${why}` });
-      else {
-        decisions.delete(t.unit.id);
-        rejected.set(t.unit.id, why);
-      }
-      undone++;
-      d = best!.d;
-      error = best!.error;
     }
     evS.commit(evS.trial({ graph: layerGraph(layerP), tables: tableC }));
   }
