@@ -326,7 +326,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   const keep = (n: number, trial: EvalState, d: number, how: string): void => {
     evS.commit(trial);
     current = d;
-    // Each table's last step in the prefix, in sequence order (so the held-back check undoes the latest first).
+    // Each table's last step in the prefix, in sequence order (the order the plan lists its steps in).
     const last = new Map<string, number>();
     steps.slice(0, n).forEach((s, i) => last.set(s.unit, i));
     for (const [id, i] of [...last].sort((a, b) => a[1] - b[1])) {
