@@ -8,8 +8,9 @@
 // MARGIN_SE standard errors fits the budget; a held-back quarter of the
 // calibration batches checks the result, undoing, while it is over, the change
 // that fixes it for the fewest bytes, else the changes that help most per byte
-// (a layer change undone: the tables are chosen again without it). Pins and explicit splits win; the result is always a valid plan,
-// at worst the pins alone (also under a time limit).
+// (a layer change undone: the tables are chosen again without it). Pins and
+// explicit splits win; the result is always a valid plan, at worst the pins
+// alone (also under a time limit).
 
 import type { Graph } from "../ir/types.js";
 import type { RowRange } from "../quant/rowwise.js";
@@ -428,7 +429,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
         const how =
           fixes.length > 0
             ? "undoing it alone brought it within the budget for the fewest bytes back"
-            : "undoing it lowered that most per byte given back";
+            : "no one change alone fit, so changes were undone by how much each lowered that per byte given back";
         const why = `${typeof t.to === "string" ? t.to : label(t.to)} undone: on the ${rows} held-back calibration rows the model was at ${pct(d)} ± ${pct(error)}, over the budget with a ${MARGIN_SE}-standard-error margin, and ${how}`;
         // A layer change (taken before every table) over on the held-back rows: the tables are chosen again without it.
         if (typeof t.from === "string" && !expired()) {
