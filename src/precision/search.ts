@@ -421,15 +421,21 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
         const dt = check!.deltaOf(undo(t).outputs);
         return { t, fits: dt + MARGIN_SE * check!.lastError <= opts.budget, gain: (d - dt) / Math.max(1, back(t)) };
       });
-      // The change that alone brings it within the budget for the fewest bytes back, else the best per byte first.
-      const fixes = each.filter((e) => e.fits).sort((a, b) => back(a.t) - back(b.t));
-      const order = fixes.length > 0 ? [fixes[0]!] : each.sort((a, b) => b.gain - a.gain);
+      // The changes that lower it most per byte, best first, as many as their measured drops say cover the
+      // excess; or the one change that alone fits for the fewest bytes back, when it gives back fewer.
+      const excess = d + MARGIN_SE * error - opts.budget;
+      const byGain = each.filter((e) => e.gain > 0).sort((a, b) => b.gain - a.gain);
+      let covered = 0;
+      let bytes = 0;
+      for (const e of byGain) if (covered < excess) ((covered += e.gain * Math.max(1, back(e.t))), (bytes += back(e.t)));
+      const fix = each.filter((e) => e.fits).sort((a, b) => back(a.t) - back(b.t))[0];
+      const alone = fix !== undefined && (covered < excess || back(fix.t) <= bytes);
+      const order = alone ? [fix] : byGain.length > 0 ? byGain : [each[each.length - 1]!];
       for (const { t } of order) {
         if (!over()) break;
-        const how =
-          fixes.length > 0
-            ? "undoing it alone brought it within the budget for the fewest bytes back"
-            : "no one change alone fit, so changes were undone by how much each lowered that per byte given back";
+        const how = alone
+          ? "undoing it alone brought it within the budget for the fewest bytes back"
+          : "changes were undone by how much each lowered that per byte given back";
         const why = `${typeof t.to === "string" ? t.to : label(t.to)} undone: on the ${rows} held-back calibration rows the model was at ${pct(d)} ± ${pct(error)}, over the budget with a ${MARGIN_SE}-standard-error margin, and ${how}`;
         // A layer change (taken before every table) over on the held-back rows: the tables are chosen again without it.
         if (typeof t.from === "string" && !expired()) {
