@@ -7,8 +7,8 @@
 // steps after it one at a time. Changes are kept while the NE delta plus
 // MARGIN_SE standard errors fits the budget; a held-back quarter of the
 // calibration batches checks the result, undoing, while it is over, the change
-// that fixes it for the fewest bytes, else the changes that help most per byte
-// (a layer change undone: the tables are chosen again without it). Pins and
+// the search's own rows rate dearest in NE per byte saved (a layer change
+// undone: the tables are chosen again without it). Pins and
 // explicit splits win; the result is always a valid plan, at worst the pins
 // alone (also under a time limit).
 
@@ -133,6 +133,8 @@ interface Taken {
   from: string | TableChoice;
   to: string | TableChoice;
   before: Decision | undefined;
+  /** Its NE cost as the search's own rows rate it (alone, over what the unit had before). */
+  alone: number;
 }
 
 export function searchPrecision(graph: Graph, weights: WeightStore, batches: readonly Batch[], opts: SearchOptions): SearchResult {
@@ -166,6 +168,8 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   const decisions = new Map<string, Decision>();
   for (const u of units) if (u.pinned) decisions.set(u.id, pinDecision(u, opts.pins));
   const taken: Taken[] = [];
+  /** Each unit's current choice's NE alone, as the search measured or estimated it. */
+  const est = new Map<string, number>();
   const rejected = new Map<string, string>();
   const slower = new Set<string>();
 
@@ -182,14 +186,18 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
     const etaMs = (elapsedMs / Math.max(1, ne.evaluations)) * Math.max(0, total - ne.evaluations);
     opts.progress({ step, candidate, evaluations: ne.evaluations, total, neDelta: current, bytes, elapsedMs, etaMs });
   };
-  const checkpoint = (): void =>
+  let handed = Infinity;
+  const checkpoint = (): void => {
+    const ds = finalDecisions();
+    handed = ds.reduce((n, d) => n + d.bytesAfter, 0);
     opts.checkpoint?.({
-      decisions: finalDecisions(),
+      decisions: ds,
       neDelta: current,
       neDeltaError: ne.lastError,
       smooth: cal.smooth,
       ...(cal.actScale ? { actScale: cal.actScale } : {}),
     });
+  };
   const finalDecisions = (): Decision[] => {
     // Each kept change's place in the order the search took them (the report lists the plan so).
     const order = new Map(taken.map((t, i) => [t.unit.id, i + 1] as const));
@@ -255,7 +263,8 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
     }
     evS.commit(trial);
     current = d;
-    taken.push({ unit: c.unit, from: now, to: c.p, before: decisions.get(c.unit.id) });
+    taken.push({ unit: c.unit, from: now, to: c.p, before: decisions.get(c.unit.id), alone: c.alone - (est.get(c.unit.id) ?? 0) });
+    est.set(c.unit.id, c.alone);
     layerP.set(c.unit.id, c.p);
     decisions.set(c.unit.id, {
       ...decide(
@@ -334,7 +343,8 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
       const step = steps[i]!;
       if (tableC.get(id) === step.to.choice) continue;
       const u = byId.get(id)!;
-      taken.push({ unit: u, from: tableC.get(id)!, to: step.to.choice, before: decisions.get(id) });
+      taken.push({ unit: u, from: tableC.get(id)!, to: step.to.choice, before: decisions.get(id), alone: step.to.alone - (est.get(id) ?? 0) });
+      est.set(id, step.to.alone);
       tableC.set(id, step.to.choice);
       decisions.set(id, tableDecision(u, step, d, how, weighed.get(id) ?? 0));
     }
@@ -380,7 +390,8 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
       const u = byId.get(s.unit)!;
       evS.commit(trial);
       current = d;
-      taken.push({ unit: u, from: tableC.get(s.unit)!, to: s.to.choice, before: decisions.get(s.unit) });
+      taken.push({ unit: u, from: tableC.get(s.unit)!, to: s.to.choice, before: decisions.get(s.unit), alone: s.to.alone - (est.get(s.unit) ?? 0) });
+      est.set(s.unit, s.to.alone);
       tableC.set(s.unit, s.to.choice);
       decisions.set(s.unit, tableDecision(u, s, d, "taken one step at a time after them", weighed.get(s.unit) ?? 0));
       checkpoint();
@@ -396,70 +407,58 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   if (timedOut)
     for (const u of free) if (!decisions.has(u.id) && !rejected.has(u.id)) rejected.set(u.id, "not reached before the search's time limit");
 
-  // 3. The held-back rows: while the plan is over the budget (with the margin) on them, undo what helps
-  // there (each unit's latest change, undone alone and measured, once per round): the one change that
-  // alone brings it within the budget for the fewest bytes back, else changes by how much each lowers
-  // the delta per byte it gives back. The layer change taken first may be what is over: undoing
-  // latest-first would undo every table change before it; undoing it runs the search again without it.
+  // 3. The held-back rows: while the plan is over the budget (with the margin) on them, undo the kept
+  // change (each unit's latest) that costs the most NE per byte it saves as the rows the search chose on
+  // rate it; the held-back rows only judge, so their noise does not pick what is undone. The layer
+  // change taken first may be what is over: undoing latest-first undid every table change before it;
+  // undoing it runs the search again without it.
   let undone = 0;
   const rows = heldBack.reduce((n, b) => n + b.size, 0);
   let check: ExpectedNE | undefined;
   if (evH) {
     check = new ExpectedNE(evH.current.outputs, weights, heldBack);
     evH.commit(evH.trial({ graph: layerGraph(layerP), tables: tableC }));
-    const undo = (t: Taken): EvalState =>
-      evH.trial(
-        typeof t.from === "string" ? { graph: layerGraph(new Map(layerP).set(t.unit.id, t.from)) } : { tables: new Map([[t.unit.id, t.from]]) },
-      );
     const back = (t: Taken): number => (typeof t.from === "string" ? t.unit.bytes(t.from) : choiceBytes(t.unit, t.from)) - bytesOf(t.unit);
-    let d = check.deltaOf(evH.current.outputs);
-    let error = check.lastError;
-    const over = (): boolean => d + MARGIN_SE * error > opts.budget;
-    while (over() && taken.length > 0) {
+    const dearness = (t: Taken): number => t.alone / Math.max(1, back(t));
+    for (
+      let d = check.deltaOf(evH.current.outputs);
+      d + MARGIN_SE * check.lastError > opts.budget && taken.length > 0;
+      d = check.deltaOf(evH.current.outputs)
+    ) {
       const latest = [...new Map(taken.map((t) => [t.unit.id, t] as const)).values()];
-      const each = latest.map((t) => {
-        const dt = check!.deltaOf(undo(t).outputs);
-        return { t, fits: dt + MARGIN_SE * check!.lastError <= opts.budget, gain: (d - dt) / Math.max(1, back(t)) };
-      });
-      // The changes that lower it most per byte, best first, as many as their measured drops say cover the
-      // excess; or the one change that alone fits for the fewest bytes back, when it gives back fewer.
-      const excess = d + MARGIN_SE * error - opts.budget;
-      const byGain = each.filter((e) => e.gain > 0).sort((a, b) => b.gain - a.gain);
-      let covered = 0;
-      let bytes = 0;
-      for (const e of byGain) if (covered < excess) ((covered += e.gain * Math.max(1, back(e.t))), (bytes += back(e.t)));
-      const fix = each.filter((e) => e.fits).sort((a, b) => back(a.t) - back(b.t))[0];
-      const alone = fix !== undefined && (covered < excess || back(fix.t) <= bytes);
-      const order = alone ? [fix] : byGain.length > 0 ? byGain : [each[each.length - 1]!];
-      for (const { t } of order) {
-        if (!over()) break;
-        const how = alone
-          ? "undoing it alone brought it within the budget for the fewest bytes back"
-          : "changes were undone by how much each lowered that per byte given back";
-        const why = `${typeof t.to === "string" ? t.to : label(t.to)} undone: on the ${rows} held-back calibration rows the model was at ${pct(d)} ± ${pct(error)}, over the budget with a ${MARGIN_SE}-standard-error margin, and ${how}`;
-        // A layer change (taken before every table) over on the held-back rows: the tables are chosen again without it.
-        if (typeof t.from === "string" && !expired()) {
-          const left = opts.timeLimitMs ? { timeLimitMs: Math.max(1, opts.timeLimitMs - (performance.now() - t0)) } : {};
-          const forbid = new Map([...(opts.forbid ?? []), [t.unit.id, `${why}; the tables were chosen again without it`]]);
-          const again = searchPrecision(graph, weights, batches, { ...opts, ...left, forbid });
-          const cpu = cpuMs(process.cpuUsage(cpu0));
-          return { ...again, evaluations: again.evaluations + ne.evaluations, undone: again.undone + 1, ms: performance.now() - t0, cpuMs: cpu };
-        }
-        evH.commit(undo(t));
-        d = check.deltaOf(evH.current.outputs);
-        error = check.lastError;
-        taken.splice(taken.lastIndexOf(t), 1);
-        report("held-back", `undo ${t.unit.id}`);
-        if (typeof t.from === "string") layerP.set(t.unit.id, t.from);
-        else tableC.set(t.unit.id, t.from);
-        const was = typeof t.from === "string" ? t.from : t.from.hot ? "split" : t.from.precision;
-        if (t.before && was !== "fp32") decisions.set(t.unit.id, { ...t.before, why: `${t.before.why}; ${why}` });
-        else {
-          decisions.delete(t.unit.id);
-          rejected.set(t.unit.id, why);
-        }
-        undone++;
+      const t = latest.sort((a, b) => dearness(b) - dearness(a))[0]!;
+      const why = `${typeof t.to === "string" ? t.to : label(t.to)} undone: on the ${rows} held-back calibration rows the model was at ${pct(d)} ± ${pct(check.lastError)}, over the budget with a ${MARGIN_SE}-standard-error margin, and of the changes kept it cost the most NE per byte saved (${pct(t.alone)} for ${kib(Math.max(0, back(t)))})`;
+      // A layer change (taken before every table) over on the held-back rows: the tables are chosen again without it.
+      if (typeof t.from === "string" && !expired()) {
+        const left = opts.timeLimitMs ? { timeLimitMs: Math.max(1, opts.timeLimitMs - (performance.now() - t0)) } : {};
+        const forbid = new Map([...(opts.forbid ?? []), [t.unit.id, `${why}; the tables were chosen again without it`]]);
+        // Its checkpoints are handed on only once smaller than the last one handed on (each better, as before).
+        const pass = opts.checkpoint;
+        const onward = pass
+          ? {
+              checkpoint: (c: Checkpoint) => {
+                const b = c.decisions.reduce((n, x) => n + x.bytesAfter, 0);
+                if (b < handed) ((handed = b), pass(c));
+              },
+            }
+          : {};
+        const again = searchPrecision(graph, weights, batches, { ...opts, ...left, ...onward, forbid });
+        const cpu = cpuMs(process.cpuUsage(cpu0));
+        return { ...again, evaluations: again.evaluations + ne.evaluations, undone: again.undone + 1, ms: performance.now() - t0, cpuMs: cpu };
       }
+      taken.splice(taken.lastIndexOf(t), 1);
+      est.set(t.unit.id, (est.get(t.unit.id) ?? 0) - t.alone);
+      report("held-back", `undo ${t.unit.id}`);
+      if (typeof t.from === "string") layerP.set(t.unit.id, t.from);
+      else tableC.set(t.unit.id, t.from);
+      evH.commit(evH.trial(typeof t.from === "string" ? { graph: layerGraph(layerP) } : { tables: new Map([[t.unit.id, t.from]]) }));
+      const was = typeof t.from === "string" ? t.from : t.from.hot ? "split" : t.from.precision;
+      if (t.before && was !== "fp32") decisions.set(t.unit.id, { ...t.before, why: `${t.before.why}; ${why}` });
+      else {
+        decisions.delete(t.unit.id);
+        rejected.set(t.unit.id, why);
+      }
+      undone++;
     }
     evS.commit(evS.trial({ graph: layerGraph(layerP), tables: tableC }));
   }
