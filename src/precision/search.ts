@@ -6,25 +6,38 @@
 // per NE first; a binary search over its prefixes, each measured, then the
 // steps after it one at a time. Changes are kept while the NE delta plus
 // MARGIN_SE standard errors fits the budget; a held-back quarter of the
-// calibration batches checks the result, undoing the latest changes while it
-// is over. Pins and explicit splits win; the result is always a valid plan,
-// at worst the pins alone (also under a time limit).
+// calibration batches checks the result, undoing, while it is over, the change
+// the search's own rows rate dearest in NE per byte saved (a layer change
+// undone: the tables are chosen again without it). Pins and
+// explicit splits win; the result is always a valid plan, at worst the pins
+// alone (also under a time limit).
 
 import type { Graph } from "../ir/types.js";
-import type { RowRange } from "../quant/rowwise.js";
 import type { Batch } from "../data/batch.js";
 import type { WeightStore } from "../weights/store.js";
-import type { CalibrationMethod } from "../quant/calibrate.js";
-import type { CostKind, CostModel } from "../target/target.js";
+import type { CostKind } from "../target/target.js";
 import { applyHotColdSplits, type HotColdSplit } from "../ir/table-parts.js";
-import { type Decision, type PinOrigin, decide, pinDecision } from "./decision.js";
-import { ExpectedNE, type NeByOutput } from "./evaluate.js";
+import { type Decision, decide, pinDecision } from "./decision.js";
+import { ExpectedNE } from "./evaluate.js";
 import { BITS, applyAssignment, precisionUnits, type Unit, type UnitKind } from "./units.js";
 import { calibrateLayers } from "./calibrate-layers.js";
 import { IncrementalEvaluator, type Change, type EvalState, type TableChoice } from "./incremental.js";
 import { FmaCheck } from "./fma-check.js";
-import { type PerSample, type Step, type TableOption, splitBytes, splitOptions, stepSequence, tableFrequencies } from "./table-options.js";
+import {
+  type PerSample,
+  type TableOption,
+  choiceBytes,
+  kib,
+  pct,
+  splitOptions,
+  stepSequence,
+  tableDecision,
+  tableFrequencies,
+} from "./table-options.js";
 
+import type { Checkpoint, SearchOptions, SearchProgress, SearchResult } from "./search-types.js";
+
+export type { Checkpoint, SearchOptions, SearchProgress, SearchResult } from "./search-types.js";
 export { calibrateLayers, type LayerCalibration } from "./calibrate-layers.js";
 export type { Decision } from "./decision.js";
 export { decide } from "./decision.js";
@@ -41,83 +54,6 @@ const REFINE_TRIES = 24;
 /** A target rates a cross layer's precision as it rates a dense layer's. */
 const costKind = (k: UnitKind): CostKind => (k === "table" ? "table" : "linear");
 
-/** Where the search is (evaluations so far of about `total`), the plan so far's NE delta (%) and bytes, time taken and left. */
-export interface SearchProgress {
-  step: "layers" | "tables" | "plan" | "greedy" | "held-back";
-  candidate: string;
-  evaluations: number;
-  total: number;
-  neDelta: number;
-  bytes: number;
-  elapsedMs: number;
-  etaMs: number;
-}
-
-export interface SearchOptions {
-  /** NE may rise by at most this much, in percent of the fp32 model's NE. */
-  budget: number;
-  /** The target, named in the reasons. */
-  target: string;
-  /** The target's speed estimate: a precision it rates slower than fp32 for a unit is never taken there. */
-  cost: CostModel;
-  /** int8 activations: calibrated static scales, or dynamic per row. */
-  act: "dynamic" | "static";
-  calibMethod: CalibrationMethod;
-  /** SmoothQuant α for int8 layers (0: no smoothing). */
-  smooth: number;
-  /** How int4/int2 tables choose their rows' ranges (default minmax). */
-  rowRange?: RowRange;
-  /** Which pins came from the command line (for the reasons in the plan). */
-  pins?: ReadonlyMap<string, PinOrigin>;
-  /** Weigh hot/cold splits of tables (default true). */
-  splits?: boolean;
-  /** The largest part a target buffer holds: cold parts over it are split by rows. */
-  maxPartBytes?: number;
-  /** Stop choosing after this many milliseconds and return the best plan found so far (0 or absent: no limit). */
-  timeLimitMs?: number;
-  /** Called after every evaluation. */
-  progress?: (p: SearchProgress) => void;
-  /** Called with each better plan as it is found (e.g. to write it, so an interrupt leaves it behind). */
-  checkpoint?: (c: Checkpoint) => void;
-  /** The target may run the plan with fused f32 multiply-adds (Wasm's relaxed-SIMD variant): check it in that mode too (fma-check.ts). */
-  fma?: boolean;
-}
-
-/** A plan the search has found so far: within the budget on the rows it chooses on (not yet checked on the held-back ones). */
-export interface Checkpoint {
-  decisions: Decision[];
-  neDelta: number;
-  neDeltaError: number;
-  smooth: ReadonlyMap<string, number[]>;
-  actScale?: ReadonlyMap<string, number>;
-}
-
-export interface SearchResult {
-  graph: Graph;
-  decisions: Decision[];
-  /** NE on the calibration labels of the fp32 model and of the result, when the data has labels (for reports). */
-  baseline?: NeByOutput;
-  final?: NeByOutput;
-  /** Expected NE change of the result against the fp32 model (see ExpectedNE), in percent. */
-  finalDelta: number;
-  /** The standard error of finalDelta (the spread of per-sample KL over √n, same units). */
-  finalError: number;
-  evaluations: number;
-  /** Changes undone because the plan was over the budget on the held-back calibration rows. */
-  undone: number;
-  /** Calibration rows held back from the choosing to check its result (0: too few batches to hold any back). */
-  heldRows: number;
-  /** The choosing stopped at the time limit. */
-  timedOut: boolean;
-  /** With `fma`: the result's expected NE change (%) and its error with every f32 multiply-add fused, and changes undone for it. */
-  fma?: { delta: number; error: number; undone: number };
-  /** Wall time of the search, ms, and the CPU time it took (user + system). */
-  ms: number;
-  cpuMs: number;
-}
-
-const pct = (x: number): string => `${x >= 0 ? "+" : ""}${x.toFixed(4)}%`;
-const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
 const label = (c: TableChoice): string => (c.hot ? `hot ${c.hot.length} rows ${c.precision} / cold ${c.cold}` : c.precision);
 
 /** One change the search kept, to undo it if the held-back rows say so. */
@@ -126,6 +62,8 @@ interface Taken {
   from: string | TableChoice;
   to: string | TableChoice;
   before: Decision | undefined;
+  /** Its NE cost as the search's own rows rate it (alone, over what the unit had before). */
+  alone: number;
 }
 
 export function searchPrecision(graph: Graph, weights: WeightStore, batches: readonly Batch[], opts: SearchOptions): SearchResult {
@@ -159,6 +97,8 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   const decisions = new Map<string, Decision>();
   for (const u of units) if (u.pinned) decisions.set(u.id, pinDecision(u, opts.pins));
   const taken: Taken[] = [];
+  /** Each unit's current choice's NE alone, as the search measured or estimated it. */
+  const est = new Map<string, number>();
   const rejected = new Map<string, string>();
   const slower = new Set<string>();
 
@@ -175,14 +115,18 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
     const etaMs = (elapsedMs / Math.max(1, ne.evaluations)) * Math.max(0, total - ne.evaluations);
     opts.progress({ step, candidate, evaluations: ne.evaluations, total, neDelta: current, bytes, elapsedMs, etaMs });
   };
-  const checkpoint = (): void =>
+  let handed = Infinity;
+  const checkpoint = (): void => {
+    const ds = finalDecisions();
+    handed = ds.reduce((n, d) => n + d.bytesAfter, 0);
     opts.checkpoint?.({
-      decisions: finalDecisions(),
+      decisions: ds,
       neDelta: current,
       neDeltaError: ne.lastError,
       smooth: cal.smooth,
       ...(cal.actScale ? { actScale: cal.actScale } : {}),
     });
+  };
   const finalDecisions = (): Decision[] => {
     // Each kept change's place in the order the search took them (the report lists the plan so).
     const order = new Map(taken.map((t, i) => [t.unit.id, i + 1] as const));
@@ -211,6 +155,10 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   const layerCands: { unit: Unit; p: string; alone: number; score: number }[] = [];
   for (const u of layers) {
     if (u.pinned) continue;
+    if (opts.forbid?.has(u.id)) {
+      rejected.set(u.id, opts.forbid.get(u.id)!);
+      continue;
+    }
     for (const p of [...u.options].sort((a, b) => BITS[a]! - BITS[b]!)) {
       if (p === "fp32") continue;
       if (relCost(u, p) > 1) {
@@ -244,7 +192,8 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
     }
     evS.commit(trial);
     current = d;
-    taken.push({ unit: c.unit, from: now, to: c.p, before: decisions.get(c.unit.id) });
+    taken.push({ unit: c.unit, from: now, to: c.p, before: decisions.get(c.unit.id), alone: c.alone - (est.get(c.unit.id) ?? 0) });
+    est.set(c.unit.id, c.alone);
     layerP.set(c.unit.id, c.p);
     decisions.set(c.unit.id, {
       ...decide(
@@ -263,7 +212,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   const base = evS.current;
   const baseDelta = current;
   const baseShares = ne.perSample(base.outputs);
-  const freqs = opts.splits === false ? new Map() : tableFrequencies(graph, batches, searchRows.length);
+  const freqs = opts.splits === false ? new Map() : tableFrequencies(graph, weights, batches, searchRows.length, rowRange);
   const perTable: { unit: string; start: TableOption; options: TableOption[] }[] = [];
   for (const u of free) {
     const start: TableOption = { choice: tableC.get(u.id)!, bytes: u.bytes("fp32"), alone: 0, measured: true, cost: 1, value: 0 };
@@ -316,14 +265,15 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   const keep = (n: number, trial: EvalState, d: number, how: string): void => {
     evS.commit(trial);
     current = d;
-    // Each table's last step in the prefix, in sequence order (so the held-back check undoes the latest first).
+    // Each table's last step in the prefix, in sequence order (the order the plan lists its steps in).
     const last = new Map<string, number>();
     steps.slice(0, n).forEach((s, i) => last.set(s.unit, i));
     for (const [id, i] of [...last].sort((a, b) => a[1] - b[1])) {
       const step = steps[i]!;
       if (tableC.get(id) === step.to.choice) continue;
       const u = byId.get(id)!;
-      taken.push({ unit: u, from: tableC.get(id)!, to: step.to.choice, before: decisions.get(id) });
+      taken.push({ unit: u, from: tableC.get(id)!, to: step.to.choice, before: decisions.get(id), alone: step.to.alone - (est.get(id) ?? 0) });
+      est.set(id, step.to.alone);
       tableC.set(id, step.to.choice);
       decisions.set(id, tableDecision(u, step, d, how, weighed.get(id) ?? 0));
     }
@@ -369,7 +319,8 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
       const u = byId.get(s.unit)!;
       evS.commit(trial);
       current = d;
-      taken.push({ unit: u, from: tableC.get(s.unit)!, to: s.to.choice, before: decisions.get(s.unit) });
+      taken.push({ unit: u, from: tableC.get(s.unit)!, to: s.to.choice, before: decisions.get(s.unit), alone: s.to.alone - (est.get(s.unit) ?? 0) });
+      est.set(s.unit, s.to.alone);
       tableC.set(s.unit, s.to.choice);
       decisions.set(s.unit, tableDecision(u, s, d, "taken one step at a time after them", weighed.get(s.unit) ?? 0));
       checkpoint();
@@ -385,8 +336,12 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   if (timedOut)
     for (const u of free) if (!decisions.has(u.id) && !rejected.has(u.id)) rejected.set(u.id, "not reached before the search's time limit");
 
-  // 3. The held-back rows: undo the latest changes while the plan is over the budget (with the margin) on them,
-  // as the interpreter computes it or, for a target that may fuse multiply-adds, with them fused (fma-check.ts).
+  // 3. The held-back rows: while the plan is over the budget (with the margin) on them, undo the kept
+  // change (each unit's latest) that costs the most NE per byte it saves as the rows the search chose on
+  // rate it; the held-back rows only judge, so their noise does not pick what is undone. The layer
+  // change taken first may be what is over: undoing latest-first undid every table change before it;
+  // undoing it runs the search again without it. A target that may fuse multiply-adds has the plan judged
+  // so too (fma-check.ts), on the same rows: over either way, a change is undone.
   let undone = 0;
   let fmaUndone = 0;
   const rows = heldBack.reduce((n, b) => n + b.size, 0);
@@ -398,23 +353,46 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
       check = new ExpectedNE(evH.current.outputs, weights, heldBack);
       evH.commit(evH.trial(plan));
     }
+    const back = (t: Taken): number => (typeof t.from === "string" ? t.unit.bytes(t.from) : choiceBytes(t.unit, t.from)) - bytesOf(t.unit);
+    const dearness = (t: Taken): number => t.alone / Math.max(1, back(t));
     for (;;) {
       const d = check ? check.deltaOf(evH!.current.outputs) : 0;
       const heldOver = check !== undefined && d + MARGIN_SE * check.lastError > opts.budget;
       const fused = heldOver ? undefined : fma?.verdict();
       const fmaOver = fused !== undefined && fused.delta + MARGIN_SE * fused.error > opts.budget;
       if ((!heldOver && !fmaOver) || taken.length === 0) break;
-      const t = taken.pop()!;
+      const latest = [...new Map(taken.map((t) => [t.unit.id, t] as const)).values()];
+      const t = latest.sort((a, b) => dearness(b) - dearness(a))[0]!;
+      const where = heldOver
+        ? `on the ${rows} held-back calibration rows the model was at ${pct(d)} ± ${pct(check!.lastError)}`
+        : `with fused multiply-adds (the relaxed-SIMD variant's numerics), on the ${fma!.rows} ${fma!.heldBack ? "held-back " : ""}calibration rows the model was at ${pct(fused!.delta)} ± ${pct(fused!.error)}`;
+      const why = `${typeof t.to === "string" ? t.to : label(t.to)} undone: ${where}, over the budget with a ${MARGIN_SE}-standard-error margin, and of the changes kept it cost the most NE per byte saved (${pct(t.alone)} for ${kib(Math.max(0, back(t)))})`;
+      // A layer change (taken before every table) over on the held-back rows: the tables are chosen again without it.
+      if (typeof t.from === "string" && !expired()) {
+        const left = opts.timeLimitMs ? { timeLimitMs: Math.max(1, opts.timeLimitMs - (performance.now() - t0)) } : {};
+        const forbid = new Map([...(opts.forbid ?? []), [t.unit.id, `${why}; the tables were chosen again without it`]]);
+        // Its checkpoints are handed on only once smaller than the last one handed on (each better, as before).
+        const pass = opts.checkpoint;
+        const onward = pass
+          ? {
+              checkpoint: (c: Checkpoint) => {
+                const b = c.decisions.reduce((n, x) => n + x.bytesAfter, 0);
+                if (b < handed) ((handed = b), pass(c));
+              },
+            }
+          : {};
+        const again = searchPrecision(graph, weights, batches, { ...opts, ...left, ...onward, forbid });
+        const cpu = cpuMs(process.cpuUsage(cpu0));
+        return { ...again, evaluations: again.evaluations + ne.evaluations, undone: again.undone + 1, ms: performance.now() - t0, cpuMs: cpu };
+      }
+      taken.splice(taken.lastIndexOf(t), 1);
+      est.set(t.unit.id, (est.get(t.unit.id) ?? 0) - t.alone);
       report("held-back", `undo ${t.unit.id}`);
       if (typeof t.from === "string") layerP.set(t.unit.id, t.from);
       else tableC.set(t.unit.id, t.from);
       const change: Change = typeof t.from === "string" ? { graph: layerGraph(layerP) } : { tables: new Map([[t.unit.id, t.from]]) };
       evH?.commit(evH.trial(change));
       fma?.apply(change);
-      const where = heldOver
-        ? `on the ${rows} held-back calibration rows the model was at ${pct(d)} ± ${pct(check!.lastError)}`
-        : `with fused multiply-adds (the relaxed-SIMD variant's numerics), on the ${fma!.rows} ${fma!.heldBack ? "held-back " : ""}calibration rows the model was at ${pct(fused!.delta)} ± ${pct(fused!.error)}`;
-      const why = `${typeof t.to === "string" ? t.to : label(t.to)} undone: ${where}, over the budget with a ${MARGIN_SE}-standard-error margin`;
       const was = typeof t.from === "string" ? t.from : t.from.hot ? "split" : t.from.precision;
       if (t.before && was !== "fp32") decisions.set(t.unit.id, { ...t.before, why: `${t.before.why}; ${why}` });
       else {
@@ -461,25 +439,3 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
 }
 
 const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
-
-/** Bytes of a table at a choice. */
-const choiceBytes = (u: Unit, c: TableChoice): number =>
-  c.hot ? splitBytes(u.shape[0], u.shape[1], c.hot.length, c.precision, c.cold!) : u.bytes(c.precision);
-
-/** The decision for a table the search lowered by `step`, with its reason. */
-function tableDecision(u: Unit, step: Step, d: number, how: string, weighed: number): Decision {
-  const c = step.to.choice;
-  const saved = u.bytes("fp32") - step.to.bytes;
-  const est = step.to.measured ? "measured" : "estimated from the per-sample losses of its parts' precisions";
-  const what = c.hot
-    ? `hot/cold: the ${c.hot.length} most frequent rows (${(100 * (step.to.hotShare ?? 0)).toFixed(1)}% of calibration lookups) at ${c.precision}, the other ${u.shape[0] - c.hot.length} at ${c.cold}`
-    : `whole table at ${c.precision}`;
-  const why = `${what}: saves ${kib(saved)}; NE ${pct(step.to.alone)} alone (${est}), model at ${pct(d)} after it; best of ${weighed + 1} options by saving per NE (${how})`;
-  return {
-    ...decide(u, c.precision, "search", why),
-    bytesAfter: step.to.bytes,
-    neDeltaAlone: step.to.alone,
-    neDeltaCumulative: d,
-    ...(c.hot ? { split: { hot: [...c.hot], cold: c.cold!, lookups: step.to.hotShare ?? 0 } } : {}),
-  };
-}

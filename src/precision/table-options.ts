@@ -1,6 +1,7 @@
 // What the precision search weighs for each table: the whole table at one
-// precision, or its K hottest rows (by id frequency in the calibration data)
-// at one precision and the rest at a lower one, for a few K. Whole-table
+// precision, or K of its rows at one precision and the rest at a lower one,
+// for a few K: the rows that gain most, by lookups in the calibration data
+// times the squared error the lower precision's rounding gives them. Whole-table
 // options are measured; a split's NE is estimated from the same measurements
 // per sample: a sample whose bag holds only hot ids sees the hot precision's
 // rows, any other the cold one's, so its share of the NE change is that
@@ -14,19 +15,24 @@ import { refName, weightInputs } from "../ir/types.js";
 import { nodeTables } from "../ir/tables.js";
 import { bagOffsets, isBags, type Batch } from "../data/batch.js";
 import { storedRowBytes } from "../ir/table-parts.js";
+import type { WeightStore } from "../weights/store.js";
+import { roundTripRow, type RowFormat, type RowRange } from "../quant/rowwise.js";
 import type { TableChoice } from "./incremental.js";
+import type { Unit } from "./units.js";
+import { type Decision, decide } from "./decision.js";
 
-/** Hot-row counts the search tries (each at most a quarter of the table). */
-export const SPLIT_ROWS = [16, 64, 256, 1024, 4096, 16384, 65536];
+/** Hot-row counts the search tries (each at most a quarter of the table, and no more than the rows seen MIN_HOT_LOOKUPS times). */
+export const SPLIT_ROWS = [16, 32, 64, 128, 256, 512, 1024, 4096, 16384, 65536];
 
-/** Lookups in the calibration data the least frequent hot row must have. */
-export const MIN_HOT_LOOKUPS = 8;
+/** Lookups in the calibration data a row needs to count towards the hot-row cap (fewer: hot by chance in this sample). */
+export const MIN_HOT_LOOKUPS = 4;
 
 /** (hot, cold) precision pairs a split may take. */
 export const SPLIT_PAIRS: readonly (readonly [string, string])[] = [
   ["fp32", "int8"],
   ["fp32", "int4"],
   ["fp32", "int2"],
+  ["fp16", "int4"],
   ["int8", "int4"],
   ["int8", "int2"],
   ["int4", "int2"],
@@ -54,22 +60,42 @@ export function splitBytes(rows: number, dim: number, k: number, hot: string, co
   return k * storedRowBytes(hot, dim) + (rows - k) * storedRowBytes(cold, dim) + Math.min(12 * Math.ceil(rows / 64), 4 * k);
 }
 
-/** How often each row of a table is looked up, and the hottest rank among each sample's ids. */
-export interface TableFrequency {
-  /** Row ids, most frequent first (ties: the smaller id). */
+/** The rows a split at one cold precision makes hot first, and what each search sample sees of them. */
+export interface HotOrder {
+  /** Ids of the rows the calibration data looks up, largest lookups × squared rounding error at the cold precision first (ties: the smaller id). */
   order: Int32Array;
-  /** Lookups of each row in the calibration data. */
-  counts: Float64Array;
-  /** Per search sample (in batch order): the largest rank (0 = hottest) of its ids, -1 for an empty bag. */
+  /** Per search sample (in batch order): the largest rank in `order` of its ids (an unseen id ranks last), -1 for an empty bag. */
   maxRank: Int32Array;
 }
 
+/** How often each row of a table is looked up in the calibration data, and which rows gain most from being hot, per cold precision. */
+export interface TableFrequency {
+  /** Lookups of each row in the search samples. */
+  counts: Float64Array;
+  /** Rows with at least MIN_HOT_LOOKUPS lookups: the most a split makes hot. */
+  frequent: number;
+  /** By cold precision (int8, int4, int2). */
+  byCold: Map<string, HotOrder>;
+}
+
+/** The cold precisions a split may take. */
+const COLD = [...new Set(SPLIT_PAIRS.map(([, c]) => c))];
+
 /**
  * Frequencies of every whole table that one embedding_bag feature reads (tables
- * read by several features are left out: no split is weighed for them). Counts
- * over all `batches`; `maxRank` over the first `searchBatches` of them.
+ * read by several features are left out: no split is weighed for them), over
+ * the first `searchBatches` batches (the held-back ones judge the choice).
+ * A row's gain from being hot is its lookups times the squared error the cold
+ * precision's rounding puts into it (its expected share of the pooled
+ * output's error): two rows looked up equally often can differ thirtyfold.
  */
-export function tableFrequencies(graph: Graph, batches: readonly Batch[], searchBatches: number): Map<string, TableFrequency> {
+export function tableFrequencies(
+  graph: Graph,
+  weights: WeightStore,
+  batches: readonly Batch[],
+  searchBatches: number,
+  rowRange: RowRange,
+): Map<string, TableFrequency> {
   const decls = new Map(graph.weights.map((w) => [w.name, w]));
   const readers = new Map<string, { input: string; feature: number }[]>();
   for (const n of graph.nodes) {
@@ -79,33 +105,50 @@ export function tableFrequencies(graph: Graph, batches: readonly Batch[], search
       if (t.layout === "whole")
         readers.set(ws[t.first]!, [...(readers.get(ws[t.first]!) ?? []), { input: refName(n.inputs[0]!), feature: t.feature }]);
   }
+  const search = batches.slice(0, searchBatches);
   const out = new Map<string, TableFrequency>();
   for (const [name, rs] of readers) {
-    if (rs.length !== 1) continue;
+    const tensor = weights.get(name);
+    if (rs.length !== 1 || !tensor) continue;
     const { input, feature } = rs[0]!;
-    const rows = decls.get(name)!.shape[0]!;
-    const counts = new Float64Array(rows);
-    const each = (fn: (batch: number, sample: number, id: number) => void, upTo: number) =>
-      batches.slice(0, upTo).forEach((batch, bi) => {
+    const [rows, dim] = decls.get(name)!.shape as [number, number];
+    const each = (fn: (sample: number, id: number) => void) => {
+      let at = 0;
+      for (const batch of search) {
         const bags = batch.inputs[input];
-        if (!bags || !isBags(bags)) return;
-        const offsets = bagOffsets(bags);
-        for (let s = 0; s < bags.batch; s++)
-          for (let p = offsets[feature * bags.batch + s]!; p < offsets[feature * bags.batch + s + 1]!; p++) fn(bi, s, bags.values[p]!);
-      });
-    each((_, __, id) => void (id >= 0 && id < rows && counts[id]++), batches.length);
-    const order = Int32Array.from({ length: rows }, (_, i) => i).sort((a, b) => counts[b]! - counts[a]! || a - b);
-    const rank = new Int32Array(rows);
-    order.forEach((id, r) => (rank[id] = r));
-    const starts: number[] = [];
-    let n = 0;
-    for (const b of batches.slice(0, searchBatches)) (starts.push(n), (n += b.size));
-    const maxRank = new Int32Array(n).fill(-1);
-    each((bi, s, id) => {
-      const at = starts[bi]! + s;
-      maxRank[at] = Math.max(maxRank[at]!, id >= 0 && id < rows ? rank[id]! : rows);
-    }, searchBatches);
-    out.set(name, { order, counts, maxRank });
+        if (bags && isBags(bags)) {
+          const offsets = bagOffsets(bags);
+          for (let s = 0; s < bags.batch; s++)
+            for (let p = offsets[feature * bags.batch + s]!; p < offsets[feature * bags.batch + s + 1]!; p++) fn(at + s, bags.values[p]!);
+        }
+        at += batch.size;
+      }
+      return at;
+    };
+    const counts = new Float64Array(rows);
+    const samples = each((_, id) => void (id >= 0 && id < rows && counts[id]++));
+    const seen = Int32Array.from({ length: rows }, (_, i) => i).filter((i) => counts[i]! > 0);
+    const byCold = new Map<string, HotOrder>();
+    const row = new Float32Array(dim);
+    const trip = new Float32Array(dim);
+    for (const cold of COLD) {
+      const gain = new Float64Array(rows);
+      for (const id of seen) {
+        tensor.readRow(id, row);
+        trip.set(row);
+        roundTripRow(cold as RowFormat, trip, undefined, rowRange);
+        let e = 0;
+        for (let k = 0; k < dim; k++) e += (trip[k]! - row[k]!) ** 2;
+        gain[id] = counts[id]! * e;
+      }
+      const order = seen.slice().sort((a, b) => gain[b]! - gain[a]! || a - b);
+      const rank = new Map<number, number>();
+      order.forEach((id, r) => rank.set(id, r));
+      const maxRank = new Int32Array(samples).fill(-1);
+      each((s, id) => (maxRank[s] = Math.max(maxRank[s]!, rank.get(id) ?? rows)));
+      byCold.set(cold, { order, maxRank });
+    }
+    out.set(name, { counts, frequent: seen.filter((i) => counts[i]! >= MIN_HOT_LOOKUPS).length, byCold });
   }
   return out;
 }
@@ -115,7 +158,8 @@ export type PerSample = Record<string, Float64Array>;
 
 /**
  * The split options of a table: for each K and (hot, cold) pair whose whole-table
- * shares were measured, NE estimated per sample (the worst output), over `base`.
+ * shares were measured, the K rows that gain most at that cold precision made
+ * hot, NE estimated per sample (the worst output), over `base`.
  */
 export function splitOptions(
   freq: TableFrequency,
@@ -125,26 +169,26 @@ export function splitOptions(
   value: (bytes: number, cost: number) => number,
   cost: (precision: string) => number,
 ): TableOption[] {
-  const rows = freq.order.length;
+  const rows = freq.counts.length;
   const total = freq.counts.reduce((s, c) => s + c, 0);
   const out: TableOption[] = [];
   for (const k of SPLIT_ROWS) {
-    // Hot rows seen fewer than MIN_HOT_LOOKUPS times are hot by chance in this sample, not on the data to come.
-    if (k * 4 > rows || freq.counts[freq.order[k - 1]!]! < MIN_HOT_LOOKUPS) break;
-    const hot = Array.from(freq.order.subarray(0, k)).sort((a, b) => a - b);
-    let hotLookups = 0;
-    for (let r = 0; r < k; r++) hotLookups += freq.counts[freq.order[r]!]!;
-    const share = total > 0 ? hotLookups / total : 0;
+    if (k * 4 > rows || k > freq.frequent) break;
     for (const [hp, cp] of SPLIT_PAIRS) {
       const h = shares.get(hp);
       const c = shares.get(cp);
-      if (!h || !c) continue;
+      const { order, maxRank } = freq.byCold.get(cp)!;
+      if (!h || !c || order.length < k) continue;
+      const hot = Array.from(order.subarray(0, k)).sort((a, b) => a - b);
+      let hotLookups = 0;
+      for (const id of hot) hotLookups += freq.counts[id]!;
+      const share = total > 0 ? hotLookups / total : 0;
       let worst = 0;
       for (const name of Object.keys(c)) {
         const hs = h[name]!;
         const cs = c[name]!;
         let sum = 0;
-        for (let s = 0; s < cs.length; s++) sum += freq.maxRank[s]! < k ? hs[s]! : cs[s]!;
+        for (let s = 0; s < cs.length; s++) sum += maxRank[s]! < k ? hs[s]! : cs[s]!;
         worst = Math.max(worst, sum);
       }
       const bytes = splitBytes(rows, dim, k, hp, cp);
@@ -204,4 +248,30 @@ export function stepSequence(tables: readonly { unit: string; start: TableOption
     }
   });
   return steps.sort((a, b) => b.slope - a.slope || a.order - b.order).map(({ order: _, ...s }) => s);
+}
+
+/** An NE delta (percent) and a size, as reasons print them. */
+export const pct = (x: number): string => `${x >= 0 ? "+" : ""}${x.toFixed(4)}%`;
+export const kib = (b: number): string => `${(b / 1024).toFixed(1)} KiB`;
+
+/** Bytes of a table at a choice. */
+export const choiceBytes = (u: Unit, c: TableChoice): number =>
+  c.hot ? splitBytes(u.shape[0], u.shape[1], c.hot.length, c.precision, c.cold!) : u.bytes(c.precision);
+
+/** The decision for a table the search lowered by `step`, with its reason. */
+export function tableDecision(u: Unit, step: Step, d: number, how: string, weighed: number): Decision {
+  const c = step.to.choice;
+  const saved = u.bytes("fp32") - step.to.bytes;
+  const est = step.to.measured ? "measured" : "estimated from the per-sample losses of its parts' precisions";
+  const what = c.hot
+    ? `hot/cold: the ${c.hot.length} rows with the most lookups × ${c.cold} rounding error (${(100 * (step.to.hotShare ?? 0)).toFixed(1)}% of calibration lookups) at ${c.precision}, the other ${u.shape[0] - c.hot.length} at ${c.cold}`
+    : `whole table at ${c.precision}`;
+  const why = `${what}: saves ${kib(saved)}; NE ${pct(step.to.alone)} alone (${est}), model at ${pct(d)} after it; best of ${weighed + 1} options by saving per NE (${how})`;
+  return {
+    ...decide(u, c.precision, "search", why),
+    bytesAfter: step.to.bytes,
+    neDeltaAlone: step.to.alone,
+    neDeltaCumulative: d,
+    ...(c.hot ? { split: { hot: [...c.hot], cold: c.cold!, lookups: step.to.hotShare ?? 0 } } : {}),
+  };
 }

@@ -1,6 +1,7 @@
 // The precision search's hot/cold splits, time limit and checkpoints on the
 // small DLRM with trained-looking weights and data drawn from the model: it
-// splits tables by itself (the most frequent ids hot, each split explained,
+// splits tables by itself (hot: the ids with the most lookups × the cold
+// precision's squared rounding error, each split explained,
 // the parts in the graph it returns, its figures those of that graph), an
 // explicit split-tables step and a pin are kept, a time limit still returns a
 // plan within the budget, and each better plan is handed over as it is found.
@@ -23,6 +24,7 @@ import { MARGIN_SE, searchPrecision } from "../../src/precision/search.js";
 import { ExpectedNE } from "../../src/precision/evaluate.js";
 import { precisionUnits } from "../../src/precision/units.js";
 import { WASM_TARGET } from "../../src/target/index.js";
+import { roundTripRow, type RowFormat } from "../../src/quant/rowwise.js";
 
 const src = readFileSync(join(import.meta.dirname, "../../examples/dlrm_kaggle_small.rmdl"), "utf8");
 const written = parseModel(src, "examples/dlrm_kaggle_small.rmdl").graph!;
@@ -65,7 +67,7 @@ describe("hot/cold splits chosen by the search", () => {
       expect(d.split!.hot.length).toBeLessThanOrEqual(rows / 4);
       expect(d.why).toMatch(
         new RegExp(
-          `the ${d.split!.hot.length} most frequent rows \\([\\d.]+% of calibration lookups\\) at ${d.precision}, the other ${rows - d.split!.hot.length} at ${d.split!.cold}`,
+          `the ${d.split!.hot.length} rows with the most lookups × ${d.split!.cold} rounding error \\([\\d.]+% of calibration lookups\\) at ${d.precision}, the other ${rows - d.split!.hot.length} at ${d.split!.cold}`,
         ),
       );
       expect(d.bytesAfter).toBeLessThan(d.bytesBefore);
@@ -73,10 +75,11 @@ describe("hot/cold splits chosen by the search", () => {
       const hot = r.graph.weights.find((w) => w.name === `${d.unit}.hot`)!;
       expect(hot.attrs).toMatchObject({ part_of: d.unit, hot: d.split!.hot, precision: d.precision });
       expect(r.graph.weights.find((w) => w.name === `${d.unit}.cold`)!.attrs.precision).toBe(d.split!.cold);
-      // The hot ids are the most frequent ids of that feature in the calibration data.
+      // The hot ids gain most from being hot: lookups in the three batches the search chooses on (the fourth
+      // is held back) times the squared error the cold precision's rounding puts into the row.
       const feature = Number(d.unit.split(".")[1]);
       const counts = new Map<number, number>();
-      for (const b of batches) {
+      for (const b of batches.slice(0, 3)) {
         const bags = b.inputs.sparse as { values: Int32Array; lengths: Int32Array; batch: number };
         let at = 0;
         for (let i = 0; i < bags.lengths.length; i++) {
@@ -85,9 +88,18 @@ describe("hot/cold splits chosen by the search", () => {
           at += bags.lengths[i]!;
         }
       }
-      const least = Math.min(...d.split!.hot.map((id) => counts.get(id) ?? 0));
-      const colder = [...counts].filter(([id]) => !d.split!.hot.includes(id)).map(([, c]) => c);
-      expect(Math.max(0, ...colder)).toBeLessThanOrEqual(least);
+      const table = weights.get(d.unit)!;
+      const gain = (id: number): number => {
+        const row = new Float32Array(table.shape[1]!);
+        table.readRow(id, row);
+        const trip = row.slice();
+        roundTripRow(d.split!.cold as RowFormat, trip);
+        return (counts.get(id) ?? 0) * trip.reduce((e, v, k) => e + (v - row[k]!) ** 2, 0);
+      };
+      const least = Math.min(...d.split!.hot.map(gain));
+      const others = [...counts.keys()].filter((id) => !d.split!.hot.includes(id)).map(gain);
+      expect(least).toBeGreaterThan(0);
+      expect(Math.max(0, ...others)).toBeLessThanOrEqual(least);
     }
     // What it reports is what the graph it returns measures, on every calibration row, within the budget.
     expect(new ExpectedNE(graph, weights, batches).delta(r.graph)).toBe(r.finalDelta);
