@@ -10,7 +10,7 @@
 
 import type { Graph, Node, WeightDecl } from "../ir/types.js";
 import { isValueRef, refName } from "../ir/types.js";
-import type { Batch } from "../data/batch.js";
+import { type Bags, type Batch, bagOffsets } from "../data/batch.js";
 import { DenseTensor, numElements, type Tensor, type WeightStore } from "../weights/store.js";
 import { withTableParts } from "../weights/parts.js";
 import { interpret } from "../interp/interpreter.js";
@@ -21,7 +21,7 @@ import { int8Weights, roundedWeights, runnableLayerPrecision, tableAt } from "..
 import { activateInPlace } from "../interp/math.js";
 import { smoothMultipliers } from "../quant/dense.js";
 import type { RowRange } from "../quant/rowwise.js";
-import { actOf, smoothOf, staticActScale } from "../ir/attrs.js";
+import { a7ZeroOf, actOf, smoothOf, staticActScale } from "../ir/attrs.js";
 import { nodeTables } from "../ir/tables.js";
 import type { BatchOutputs } from "./evaluate.js";
 import { type Int8Layer, type Int8State, MAX_INT8_INPUTS, int8LayerUpdate, transposed } from "./int8-layer.js";
@@ -64,6 +64,7 @@ export class IncrementalEvaluator {
   /** Per node: its int8 layer's weights as the update reads them; its tables. */
   private readonly layers = new WeakMap<Node, Int8Layer>();
   private readonly nodeTables = new WeakMap<Node, ReturnType<typeof nodeTables>>();
+  private readonly offsets = new WeakMap<Bags, Int32Array>();
   /** The dot interaction's pairs that read the changed vectors, and the output columns they change, by node and vectors. */
   private readonly pairs = new Map<string, { pairs: DotPairs; cols: Int32Array }>();
   private state: EvalState;
@@ -182,7 +183,7 @@ export class IncrementalEvaluator {
     if (op === "embedding_bag") out = this.embed(a, ctx, cached);
     else if (op === "interact" && a.attrs.op === "dot" && cached && !a.fma && !inputs.includes("all"))
       out = this.interactPartial(a, cached, inputs as Int32Array[]);
-    else if (isInt8Linear(a)) this.int8(a, ctx, inputs[0]!, usable);
+    else if (int8Linear(a)) this.int8(a, ctx, inputs[0]!, usable, int8Linear(a)!);
     else if (floatLinear(a)) {
       const [w, b] = a.weights;
       const p = floatLinear(a)!;
@@ -245,9 +246,12 @@ export class IncrementalEvaluator {
     if (!tables) this.nodeTables.set(a.node, (tables = nodeTables(a.node, this.decls)));
     const weights = a.weights.map((w) => (w.decl.role === "table" ? { ...w, tensor: this.tensorOf(w.decl, ctx.tables.get(w.name)!) } : w));
     const args = { ...a, weights };
+    const bags = a.values[0] as Bags;
+    let offsets = this.offsets.get(bags);
+    if (!offsets) this.offsets.set(bags, (offsets = bagOffsets(bags)));
     if (!cached) {
       a.out.fill(0);
-      embeddingBagKernel(args);
+      embeddingBagKernel(args, undefined, offsets);
       return "all";
     }
     const only = new Set<number>();
@@ -255,7 +259,7 @@ export class IncrementalEvaluator {
       if (weights.slice(t.first, t.first + t.parts.length).some((w) => ctx.changedTables.has(w.name))) only.add(i);
     });
     a.out.set(cached);
-    embeddingBagKernel(args, only);
+    embeddingBagKernel(args, only, offsets);
     const outW = sampleWidth(a.outType);
     const cols: number[] = [];
     for (const t of [...only].sort((x, y) => x - y)) for (let k = 0; k < tables[t]!.dim; k++) cols.push(t * tables[t]!.dim + k);
@@ -280,8 +284,8 @@ export class IncrementalEvaluator {
    * An int8 layer, as int8Linear computes it, keeping its state; `cols`: the input columns that changed since
    * the cached state, which the update starts from (with none cached, or the layer's own attributes changed, a fresh one).
    */
-  private int8(a: KernelArgs, ctx: NodeContext, cols: Changed, usable: boolean): void {
-    const L = this.int8Layer(a);
+  private int8(a: KernelArgs, ctx: NodeContext, cols: Changed, usable: boolean, p: "int8" | "int8a7"): void {
+    const L = this.int8Layer(a, p);
     const prev = usable ? ctx.int8.get(a.node.id) : undefined;
     const st: Int8State = {
       m: this.buffer(Float64Array, a.batch, prev?.m),
@@ -296,24 +300,19 @@ export class IncrementalEvaluator {
     ctx.made.push(st.m, st.arg, st.s, st.q, st.acc);
   }
 
-  /** An int8 layer's weights as the update reads them (per node: the same node object has the same weights and attributes). */
-  private int8Layer(a: KernelArgs): Int8Layer {
+  /** An int8 (or int8a7) layer's weights as the update reads them (per node: the same node object has the same weights and attributes). */
+  private int8Layer(a: KernelArgs, p: "int8" | "int8a7"): Int8Layer {
+    const zero = p === "int8a7" ? a7ZeroOf(a.node, a.nonNegative) : undefined;
+    const lo = zero === undefined ? -127 : zero === 0 ? 0 : -63;
     let L = this.layers.get(a.node);
-    if (L) return L;
+    if (L && L.lo === lo) return L;
     const [wb, bb] = a.weights;
     const [out, inF] = wb!.tensor.shape as [number, number];
-    const smooth = smoothOf(a.node);
+    const smooth = p === "int8" ? smoothOf(a.node) : undefined;
     const w = int8Weights(wb!.tensor, smooth);
-    const bias = bb?.dense();
-    L = {
-      inF,
-      out,
-      wT: transposed(w.q, out, inF),
-      scales: w.scales,
-      bias,
-      mul: smooth ? smoothMultipliers(smooth) : undefined,
-      fixed: staticActScale(a.node),
-    };
+    const [fixed, div, hi] = p === "int8" ? [staticActScale(a.node), 127, 127] : [undefined, zero === 0 ? 127 : 63, zero === 0 ? 127 : 63];
+    const mul = smooth ? smoothMultipliers(smooth) : undefined;
+    L = { inF, out, wT: transposed(w.q, out, inF), scales: w.scales, bias: bb?.dense(), mul, fixed, div, lo, hi };
     this.layers.set(a.node, L);
     return L;
   }
@@ -356,12 +355,13 @@ function floatLinear(a: KernelArgs): "fp32" | "fp16" | "bf16" | undefined {
 
 const sameChoice = (a: TableChoice, b: TableChoice): boolean => a.precision === b.precision && a.cold === b.cold && a.hot === b.hot;
 
-/** A linear layer the int8 fast path computes exactly as the interpreter does: int8 weights, f32 input (not codes), no output codes. */
-function isInt8Linear(a: KernelArgs): boolean {
-  if (a.node.op !== "linear" || a.attrs.out_scale !== undefined) return false;
+/** The precision of a linear layer the int8 fast path computes exactly as the interpreter does (f32 input, not codes; no output codes), if it is one. */
+function int8Linear(a: KernelArgs): "int8" | "int8a7" | undefined {
+  if (a.node.op !== "linear" || a.attrs.out_scale !== undefined) return undefined;
   const t = a.types[0]!;
-  const inF = a.weights[0]!.tensor.shape[1]!;
-  return t.kind === "tensor" && t.dtype === "f32" && inF <= MAX_INT8_INPUTS && runnableLayerPrecision(a.node, a.weights[0]!.decl) === "int8";
+  if (t.kind !== "tensor" || t.dtype !== "f32" || a.weights[0]!.tensor.shape[1]! > MAX_INT8_INPUTS) return undefined;
+  const p = runnableLayerPrecision(a.node, a.weights[0]!.decl);
+  return p === "int8" || p === "int8a7" ? p : undefined;
 }
 
 /** A table whose `hot` rows read from `hot` and the others from `cold` (in memory for tables the interpreter caches whole). */

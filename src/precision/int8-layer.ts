@@ -1,5 +1,5 @@
 // The precision search's int8 dense layer (src/precision/incremental.ts), as
-// int8Linear (src/quant/dense.ts) computes it, keeping per calibration batch
+// int8Linear (or int8a7Linear, src/quant/dense.ts) computes it, keeping per calibration batch
 // each row's codes and int32 sums. A later evaluation updates the sums by the
 // codes that changed: integer sums are exact in any order, so adding
 // (new code - old code) · weight gives the very sums a full evaluation does.
@@ -7,7 +7,7 @@
 // its dynamic scale moved, and then only where the rounding went another way
 // (a scale that moved a little leaves most codes as they were).
 
-import { activationCode } from "../quant/dense.js";
+import { roundHalfEven } from "../quant/rowwise.js";
 
 /** An int8 layer's state on one batch: each row's largest |input| (and a column holding it), its scale, codes and sums. */
 export interface Int8State {
@@ -30,8 +30,19 @@ export interface Int8Layer {
   bias: Float32Array | undefined;
   /** SmoothQuant: the input is multiplied by these per column before it is quantized. */
   mul: Float32Array | undefined;
-  /** A static activation scale (else dynamic per row). */
+  /** A static activation scale (else dynamic per row: the row's largest |input| over `div`). */
   fixed: number | undefined;
+  div: number;
+  /** The codes' range (int8: ±127; int8a7: 0..127 on a non-negative input, else ±63, its zero point taken off). */
+  lo: number;
+  hi: number;
+}
+
+/** A code: clamp(rne(v), lo, hi), NaN → 0 (activationCode's and a7Codes' rule, less the zero point). */
+function code(v: number, lo: number, hi: number): number {
+  if (v !== v) return 0;
+  const r = roundHalfEven(v);
+  return r < lo ? lo : r > hi ? hi : r;
 }
 
 /**
@@ -48,7 +59,7 @@ export function int8LayerUpdate(
   cols: Int32Array | "all",
   y: Float32Array,
 ): void {
-  const { inF, out, mul, fixed } = L;
+  const { inF, out, mul, fixed, div, lo, hi } = L;
   // The columns whose code changed in a row, and by how much.
   const deltaCols = new Int32Array(inF);
   const deltaBy = new Int32Array(inF);
@@ -91,7 +102,7 @@ export function int8LayerUpdate(
     st.m[b] = m;
     st.arg[b] = arg;
     // dynamicScale's rule, from the row's largest |input| (NaN never equals the old scale: every code is redone).
-    const s = fixed ?? (m !== m ? NaN : m > 0 ? Math.fround(m / 127) : 1);
+    const s = fixed ?? (m !== m ? NaN : m > 0 ? Math.fround(m / div) : 1);
     const every = all || s !== st.s[b];
     st.s[b] = s;
     const inv = Math.fround(1 / s);
@@ -99,10 +110,10 @@ export function int8LayerUpdate(
     const count = every ? inF : list.length;
     for (let c = 0; c < count; c++) {
       const k = every ? c : list[c]!;
-      const code = activationCode(mul ? Math.fround(x[qb + k]! * mul[k]!) : x[qb + k]!, inv);
-      const d = code - q[qb + k]!;
+      const now = code(Math.fround((mul ? Math.fround(x[qb + k]! * mul[k]!) : x[qb + k]!) * inv), lo, hi);
+      const d = now - q[qb + k]!;
       if (d === 0) continue;
-      q[qb + k] = code;
+      q[qb + k] = now;
       deltaCols[n] = k;
       deltaBy[n++] = d;
     }
