@@ -25,6 +25,7 @@ import { a7ZeroOf, actOf, smoothOf, staticActScale } from "../ir/attrs.js";
 import { nodeTables } from "../ir/tables.js";
 import type { BatchOutputs } from "./evaluate.js";
 import { type Int8Layer, type Int8State, MAX_INT8_INPUTS, int8LayerUpdate, transposed } from "./int8-layer.js";
+import { SimdSums, simdAvailable } from "./simd-sums.js";
 import { type DotPairs, dotPairs, dotPairsInto, linearF32 } from "./fast-kernels.js";
 
 /** How one table (or part) is stored: whole at `precision`, or its `hot` rows at `precision` and the rest at `cold`. */
@@ -65,6 +66,8 @@ export class IncrementalEvaluator {
   private readonly layers = new WeakMap<Node, Int8Layer>();
   private readonly nodeTables = new WeakMap<Node, ReturnType<typeof nodeTables>>();
   private readonly offsets = new WeakMap<Bags, Int32Array>();
+  /** Whether int8 layers sum in WebAssembly SIMD (else in int32 JavaScript, the same integers). */
+  private readonly simd: boolean;
   /** The dot interaction's pairs that read the changed vectors, and the output columns they change, by node and vectors. */
   private readonly pairs = new Map<string, { pairs: DotPairs; cols: Int32Array }>();
   private state: EvalState;
@@ -82,7 +85,9 @@ export class IncrementalEvaluator {
     private readonly batches: readonly Batch[],
     tables: ReadonlyMap<string, TableChoice>,
     private readonly rowRange: RowRange,
+    opts: { simd?: boolean } = {},
   ) {
+    this.simd = opts.simd !== false && simdAvailable();
     this.store = withTableParts(graph, weights);
     this.decls = new Map(graph.weights.map((w) => [w.name, w]));
     const empty = { graph, tables: new Map(tables), values: [], int8: [], outputs: [] };
@@ -312,7 +317,8 @@ export class IncrementalEvaluator {
     const w = int8Weights(wb!.tensor, smooth);
     const [fixed, div, hi] = p === "int8" ? [staticActScale(a.node), 127, 127] : [undefined, zero === 0 ? 127 : 63, zero === 0 ? 127 : 63];
     const mul = smooth ? smoothMultipliers(smooth) : undefined;
-    L = { inF, out, wT: transposed(w.q, out, inF), scales: w.scales, bias: bb?.dense(), mul, fixed, div, lo, hi };
+    const wT = transposed(w.q, out, inF);
+    L = { inF, out, wT, scales: w.scales, bias: bb?.dense(), mul, fixed, div, lo, hi, sums: this.simd ? new SimdSums(wT, inF, out) : undefined };
     this.layers.set(a.node, L);
     return L;
   }

@@ -8,6 +8,7 @@
 // (a scale that moved a little leaves most codes as they were).
 
 import { roundHalfEven } from "../quant/rowwise.js";
+import type { SimdSums } from "./simd-sums.js";
 
 /** An int8 layer's state on one batch: each row's largest |input| (and a column holding it), its scale, codes and sums. */
 export interface Int8State {
@@ -36,6 +37,8 @@ export interface Int8Layer {
   /** The codes' range (int8: ±127; int8a7: 0..127 on a non-negative input, else ±63, its zero point taken off). */
   lo: number;
   hi: number;
+  /** The sums in WebAssembly SIMD (where the host has it). */
+  sums?: SimdSums | undefined;
 }
 
 /** A code: clamp(rne(v), lo, hi), NaN → 0 (activationCode's and a7Codes' rule, less the zero point). */
@@ -59,16 +62,19 @@ export function int8LayerUpdate(
   cols: Int32Array | "all",
   y: Float32Array,
 ): void {
-  const { inF, out, mul, fixed, div, lo, hi } = L;
-  // The columns whose code changed in a row, and by how much.
-  const deltaCols = new Int32Array(inF);
-  const deltaBy = new Int32Array(inF);
+  const { inF, out, mul, fixed, div, lo, hi, sums } = L;
+  // The sums (`width` per row), and the columns whose code changed in a row and by how much: in the SIMD module's memory, or here.
+  const view = sums?.views(batch);
+  const width = sums ? sums.width : out;
+  const acc = view ? view.acc : st.acc;
+  const deltaCols = view ? view.cols : new Int32Array(inF);
+  const deltaBy = view ? view.ds : new Int32Array(inF);
+  if (view) for (let b = 0; b < batch; b++) acc.set(st.acc.subarray(b * out, (b + 1) * out), b * width);
   const changed = new Uint8Array(inF);
   const all = fresh || cols === "all";
   const list = all ? EVERY : cols;
   for (let c = 0; c < list.length; c++) changed[list[c]!] = 1;
   const q = st.q;
-  const acc = st.acc;
   for (let b = 0; b < batch; b++) {
     const qb = b * inF;
     let m = st.m[b]!;
@@ -117,13 +123,15 @@ export function int8LayerUpdate(
       deltaCols[n] = k;
       deltaBy[n++] = d;
     }
-    addColumns(acc, b * out, out, L.wT, deltaCols, deltaBy, n);
+    if (sums) sums.add(b, n);
+    else addColumns(acc, b * out, out, L.wT, deltaCols, deltaBy, n);
     for (let o = 0; o < out; o++) {
-      let v = Math.fround(Math.fround(acc[b * out + o]!) * Math.fround(s * L.scales[o]!));
+      let v = Math.fround(Math.fround(acc[b * width + o]!) * Math.fround(s * L.scales[o]!));
       if (L.bias) v = Math.fround(v + L.bias[o]!);
       y[b * out + o] = v;
     }
   }
+  if (view) for (let b = 0; b < batch; b++) st.acc.set(acc.subarray(b * width, b * width + out), b * out);
 }
 
 const EVERY = new Int32Array(0);

@@ -1,0 +1,154 @@
+// The int32 sums of the precision search's int8 layer update
+// (src/precision/int8-layer.ts) in WebAssembly SIMD: acc[o] += d · w[col, o]
+// for a row's list of (column, code change), sixteen outputs per step. The
+// module is a few hundred bytes written out here (no toolchain), compiled
+// once. Exactness: |d · w| ≤ 254 · 127 fits an i16 lane, and the int32 lanes
+// hold every sum of a layer with at most MAX_INT8_INPUTS inputs, so the lanes
+// compute the very integers the interpreter's sums are.
+
+/** Unsigned LEB128. */
+const leb = (n: number): number[] => {
+  const out: number[] = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+  return out;
+};
+/** Signed LEB128 (i32.const's immediate). */
+const sleb = (n: number): number[] => {
+  const out: number[] = [];
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return [...out, b];
+    out.push(b | 0x80);
+  }
+};
+const section = (id: number, body: number[]): number[] => [id, ...leb(body.length), ...body];
+const simd = (op: number, ...imm: number[]): number[] => [0xfd, ...leb(op), ...imm];
+
+// Locals: 0 acc, 1 wT, 2 cols, 3 ds, 4 n, 5 width (params, i32); 6 i, 7 wrow, 8 o, 9 ap (i32); 10 d, 11 w, 12 lo, 13 hi (v128).
+const [ACC, WT, COLS, DS, N, WIDTH, I, WROW, O, AP, D, W, LO, HI] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+const get = (l: number): number[] => [0x20, l];
+const set = (l: number): number[] => [0x21, l];
+const tee = (l: number): number[] => [0x22, l];
+const i32 = (v: number): number[] => [0x41, ...sleb(v)];
+const [ADD, MUL, SHL, LT_U, EQZ] = [0x6a, 0x6c, 0x74, 0x49, 0x45];
+const load32 = [0x28, 2, 0];
+const v128Load = (offset: number): number[] => simd(0x00, 4, ...leb(offset));
+const v128Store = (offset: number): number[] => simd(0x0b, 4, ...leb(offset));
+const [I16_SPLAT, I16_EXT_LO_I8, I16_EXT_HI_I8, I16_MUL, I32_EXT_LO_I16, I32_EXT_HI_I16, I32_ADD] = [0x10, 0x87, 0x88, 0x95, 0xa7, 0xa8, 0xae];
+
+/** acc[ap + offset .. +16 bytes) += extend(part) (i32x4 lanes). */
+const addInto = (offset: number, part: number, ext: number): number[] => [
+  ...get(AP),
+  ...get(AP),
+  ...v128Load(offset),
+  ...get(part),
+  ...simd(ext),
+  ...simd(I32_ADD),
+  ...v128Store(offset),
+];
+
+// f(acc, wT, cols, ds, n, width): for i < n, acc[0 .. width) += ds[i] · wT[cols[i] · width ..] (int8 weights, int32 sums; width a multiple of 16).
+const body = [
+  ...[0x02, 0x40, ...get(N), EQZ, 0x0d, 0], // block; return when n = 0
+  ...[0x03, 0x40], // loop over the columns
+  ...[...get(WT), ...get(COLS), ...get(I), ...i32(2), SHL, ADD, ...load32, ...get(WIDTH), MUL, ADD, ...set(WROW)],
+  ...[...get(DS), ...get(I), ...i32(2), SHL, ADD, ...load32, ...simd(I16_SPLAT), ...set(D)],
+  ...[...get(ACC), ...set(AP), ...i32(0), ...set(O)],
+  ...[0x03, 0x40], // loop over 16 outputs at a time
+  ...[...get(WROW), ...get(O), ADD, ...simd(0x00, 0, 0), ...set(W)],
+  ...[...get(W), ...simd(I16_EXT_LO_I8), ...get(D), ...simd(I16_MUL), ...set(LO)],
+  ...[...get(W), ...simd(I16_EXT_HI_I8), ...get(D), ...simd(I16_MUL), ...set(HI)],
+  ...addInto(0, LO, I32_EXT_LO_I16),
+  ...addInto(16, LO, I32_EXT_HI_I16),
+  ...addInto(32, HI, I32_EXT_LO_I16),
+  ...addInto(48, HI, I32_EXT_HI_I16),
+  ...[...get(AP), ...i32(64), ADD, ...set(AP)],
+  ...[...get(O), ...i32(16), ADD, ...tee(O), ...get(WIDTH), LT_U, 0x0d, 0, 0x0b],
+  ...[...get(I), ...i32(1), ADD, ...tee(I), ...get(N), LT_U, 0x0d, 0, 0x0b],
+  ...[0x0b, 0x0b], // block, function
+];
+const code = [0x02, 4, 0x7f, 4, 0x7b, ...body];
+const bytes = new Uint8Array([
+  ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+  ...section(1, [1, 0x60, 6, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]),
+  ...section(3, [1, 0]),
+  ...section(5, [1, 0, 1]),
+  ...section(7, [2, 1, 0x6d, 0x02, 0, 1, 0x66, 0x00, 0]),
+  ...section(10, [1, ...leb(code.length), ...code]),
+]);
+
+type AddColumns = (acc: number, wT: number, cols: number, ds: number, n: number, width: number) => void;
+interface Memory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+/** The little of the host's WebAssembly this needs (the project's TypeScript libraries declare none of it). */
+interface Wasm {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: { m: Memory; f: AddColumns } };
+}
+const wasm = (globalThis as unknown as { WebAssembly?: Wasm }).WebAssembly;
+
+let instance: { memory: Memory; f: AddColumns } | undefined;
+let top = 0;
+
+/** The module, compiled on first use (undefined where WebAssembly SIMD is not available). */
+function simdModule(): typeof instance {
+  if (instance || !wasm?.validate(bytes)) return instance;
+  const { exports } = new wasm.Instance(new wasm.Module(bytes));
+  instance = { memory: exports.m, f: exports.f };
+  return instance;
+}
+
+/** Reserves `n` bytes (16-aligned) of the module's memory for good; returns their offset. */
+function reserve(n: number): number {
+  const m = simdModule()!;
+  const at = top;
+  top += Math.ceil(n / 16) * 16;
+  const need = Math.ceil(top / 65536) - m.memory.buffer.byteLength / 65536;
+  if (need > 0) m.memory.grow(need);
+  return at;
+}
+
+/** One layer's sums in the module: its transposed weights padded to `width` outputs, and room for a batch's sums and a row's changes. */
+export class SimdSums {
+  readonly width: number;
+  private readonly wT: number;
+  private acc = 0;
+  private accRows = 0;
+  private readonly cols: number;
+  private readonly ds: number;
+
+  /** `wT`: `[inF, out]` int8 weights. */
+  constructor(wT: Int8Array, inF: number, out: number) {
+    this.width = Math.ceil(out / 16) * 16;
+    this.wT = reserve(inF * this.width);
+    this.cols = reserve(inF * 4);
+    this.ds = reserve(inF * 4);
+    const w = new Int8Array(simdModule()!.memory.buffer, this.wT, inF * this.width);
+    for (let k = 0; k < inF; k++) w.set(wT.subarray(k * out, (k + 1) * out), k * this.width);
+  }
+
+  /** Views of a batch's sums (`rows` × width) and of a row's change lists, valid until the next call. */
+  views(rows: number): { acc: Int32Array; cols: Int32Array; ds: Int32Array } {
+    if (rows > this.accRows) [this.acc, this.accRows] = [reserve(rows * this.width * 4), rows];
+    const buf = simdModule()!.memory.buffer;
+    const n = (this.ds - this.cols) / 4;
+    return { acc: new Int32Array(buf, this.acc, rows * this.width), cols: new Int32Array(buf, this.cols, n), ds: new Int32Array(buf, this.ds, n) };
+  }
+
+  /** Row `b`'s sums += each listed change times its column's weights (the first `n` of the change lists). */
+  add(b: number, n: number): void {
+    if (n > 0) simdModule()!.f(this.acc + b * this.width * 4, this.wT, this.cols, this.ds, n, this.width);
+  }
+}
+
+/** Whether the SIMD sums can run here. */
+export const simdAvailable = (): boolean => simdModule() !== undefined;
