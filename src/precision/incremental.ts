@@ -25,7 +25,7 @@ import { a7ZeroOf, actOf, smoothOf, staticActScale } from "../ir/attrs.js";
 import { nodeTables } from "../ir/tables.js";
 import type { BatchOutputs } from "./evaluate.js";
 import { type Int8Layer, type Int8State, MAX_INT8_INPUTS, int8LayerUpdate, transposed } from "./int8-layer.js";
-import { SimdSums, simdAvailable } from "./simd-sums.js";
+import { SimdLinear, SimdSums, simdAvailable } from "./simd-kernels.js";
 import { type DotPairs, dotPairs, dotPairsInto, linearF32 } from "./fast-kernels.js";
 
 /** How one table (or part) is stored: whole at `precision`, or its `hot` rows at `precision` and the rest at `cold`. */
@@ -66,7 +66,9 @@ export class IncrementalEvaluator {
   private readonly layers = new WeakMap<Node, Int8Layer>();
   private readonly nodeTables = new WeakMap<Node, ReturnType<typeof nodeTables>>();
   private readonly offsets = new WeakMap<Bags, Int32Array>();
-  /** Whether int8 layers sum in WebAssembly SIMD (else in int32 JavaScript, the same integers). */
+  /** fp32 layers in WebAssembly SIMD, by weight tensor and precision (with the bias tensor they were made with). */
+  private readonly linears = new WeakMap<Tensor, Map<string, { biasOf: Tensor | undefined; run: SimdLinear }>>();
+  /** Whether int8 layers sum, and fp32 layers multiply-add, in WebAssembly SIMD (else in JavaScript: the same numbers). */
   private readonly simd: boolean;
   /** The dot interaction's pairs that read the changed vectors, and the output columns they change, by node and vectors. */
   private readonly pairs = new Map<string, { pairs: DotPairs; cols: Int32Array }>();
@@ -137,13 +139,14 @@ export class IncrementalEvaluator {
     const dirty = full ? new Set(graph.nodes.map((n) => n.id)) : this.dirtyNodes(from.graph, graph, changedTables, own);
     const state: EvalState = { graph, tables, values: [], int8: [], outputs: [] };
     const outputs: Record<string, Float32Array>[] = [];
+    const embeds: NodeContext["embeds"] = new Map();
     this.batches.forEach((batch, i) => {
       const old = from.values[i];
       const reuse = new Map<string, Float32Array>();
       if (old) for (const [id, v] of old) if (!dirty.has(id)) reuse.set(id, v);
       const changed = new Map<string, Changed>();
       const int8 = new Map(from.int8[i] ?? []);
-      const ctx = { old, changed, int8, changedTables, tables, full, own, made };
+      const ctx = { old, changed, int8, changedTables, tables, full, own, made, embeds };
       const alloc = (n: number): Float32Array => {
         const b = this.buffer(Float32Array, n, undefined, false);
         made.push(b);
@@ -190,11 +193,7 @@ export class IncrementalEvaluator {
       out = this.interactPartial(a, cached, inputs as Int32Array[]);
     else if (int8Linear(a)) this.int8(a, ctx, inputs[0]!, usable, int8Linear(a)!);
     else if (floatLinear(a)) {
-      const [w, b] = a.weights;
-      const p = floatLinear(a)!;
-      const at = (t: BoundWeight): Float32Array => (p === "fp32" ? t.dense() : roundedWeights(t.tensor, p));
-      const [out, inF] = w!.tensor.shape as [number, number];
-      linearF32(a.values[0] as Float32Array, a.batch, inF, at(w!), b ? at(b) : undefined, out, a.out);
+      this.linear(a, floatLinear(a)!);
       activateInPlace(actOf(a.node), a.out);
     } else if (op === "relu" || op === "sigmoid" || op === "tanh") {
       a.out.set(a.values[0] as Float32Array);
@@ -207,6 +206,19 @@ export class IncrementalEvaluator {
     else this.counts.full++;
     ctx.changed.set(id, out);
     return done;
+  }
+
+  /** An fp32 (or fp16/bf16-weight) linear layer before its activation: in WebAssembly SIMD when it has 8 outputs or more, else in JavaScript. */
+  private linear(a: KernelArgs, p: "fp32" | "fp16" | "bf16"): void {
+    const [w, b] = a.weights;
+    const [out, inF] = w!.tensor.shape as [number, number];
+    const at = (t: BoundWeight): Float32Array => (p === "fp32" ? t.dense() : roundedWeights(t.tensor, p));
+    if (!this.simd || out < 8) return linearF32(a.values[0] as Float32Array, a.batch, inF, at(w!), b ? at(b) : undefined, out, a.out);
+    let byP = this.linears.get(w!.tensor);
+    if (!byP) this.linears.set(w!.tensor, (byP = new Map()));
+    let lin = byP.get(p);
+    if (!lin || lin.biasOf !== b?.tensor) byP.set(p, (lin = { biasOf: b?.tensor, run: new SimdLinear(at(w!), b ? at(b) : undefined, inF, out) }));
+    lin.run.run(a.values[0] as Float32Array, a.batch, a.out);
   }
 
   /** The dot interaction from its cached output, recomputing only the entries that read a vector whose columns changed. */
@@ -249,7 +261,19 @@ export class IncrementalEvaluator {
   private embed(a: KernelArgs, ctx: NodeContext, cached: Float32Array | undefined): Changed {
     let tables = this.nodeTables.get(a.node);
     if (!tables) this.nodeTables.set(a.node, (tables = nodeTables(a.node, this.decls)));
-    const weights = a.weights.map((w) => (w.decl.role === "table" ? { ...w, tensor: this.tensorOf(w.decl, ctx.tables.get(w.name)!) } : w));
+    // The tables at their choices, which tables changed and their columns: the same for every batch of a run.
+    let at = ctx.embeds.get(a.node.id);
+    if (!at) {
+      const weights = a.weights.map((w) => (w.decl.role === "table" ? { ...w, tensor: this.tensorOf(w.decl, ctx.tables.get(w.name)!) } : w));
+      const only = new Set<number>();
+      tables.forEach((t, i) => {
+        if (weights.slice(t.first, t.first + t.parts.length).some((w) => ctx.changedTables.has(w.name))) only.add(i);
+      });
+      const cols: number[] = [];
+      for (const t of [...only].sort((x, y) => x - y)) for (let k = 0; k < tables[t]!.dim; k++) cols.push(t * tables[t]!.dim + k);
+      ctx.embeds.set(a.node.id, (at = { weights, only, cols: cols.length === sampleWidth(a.outType) ? "all" : Int32Array.from(cols) }));
+    }
+    const { weights, only } = at;
     const args = { ...a, weights };
     const bags = a.values[0] as Bags;
     let offsets = this.offsets.get(bags);
@@ -259,16 +283,9 @@ export class IncrementalEvaluator {
       embeddingBagKernel(args, undefined, offsets);
       return "all";
     }
-    const only = new Set<number>();
-    tables.forEach((t, i) => {
-      if (weights.slice(t.first, t.first + t.parts.length).some((w) => ctx.changedTables.has(w.name))) only.add(i);
-    });
     a.out.set(cached);
     embeddingBagKernel(args, only, offsets);
-    const outW = sampleWidth(a.outType);
-    const cols: number[] = [];
-    for (const t of [...only].sort((x, y) => x - y)) for (let k = 0; k < tables[t]!.dim; k++) cols.push(t * tables[t]!.dim + k);
-    return cols.length === outW ? "all" : Int32Array.from(cols);
+    return at.cols;
   }
 
   /** A table read at a choice: the stored tensor at one precision, or its hot rows at one and the rest at another. */
@@ -346,6 +363,8 @@ interface NodeContext {
   own: ReadonlySet<string>;
   /** Buffers this run made. */
   made: Buffer[];
+  /** Per embedding_bag of this run: its tables' tensors at their choices, the tables that changed, and their columns. */
+  embeds: Map<string, { weights: BoundWeight[]; only: ReadonlySet<number>; cols: Changed }>;
 }
 
 const NONE = new Int32Array(0);

@@ -8,7 +8,7 @@
 // (a scale that moved a little leaves most codes as they were).
 
 import { roundHalfEven } from "../quant/rowwise.js";
-import type { SimdSums } from "./simd-sums.js";
+import type { SimdSums } from "./simd-kernels.js";
 
 /** An int8 layer's state on one batch: each row's largest |input| (and a column holding it), its scale, codes and sums. */
 export interface Int8State {

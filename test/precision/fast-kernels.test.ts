@@ -11,7 +11,7 @@ import { int8Linear, int8a7Linear, quantizeInt8Weights, smoothMultipliers } from
 import { roundHalfEven } from "../../src/quant/rowwise.js";
 import { dotPairs, dotPairsInto, linearF32 } from "../../src/precision/fast-kernels.js";
 import { type Int8Layer, type Int8State, int8LayerUpdate, transposed } from "../../src/precision/int8-layer.js";
-import { SimdSums, simdAvailable } from "../../src/precision/simd-sums.js";
+import { SimdSums, simdAvailable } from "../../src/precision/simd-kernels.js";
 import { Rng } from "../../src/util/rng.js";
 
 const bits = (x: Float32Array): number[] => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));

@@ -1,10 +1,15 @@
-// The int32 sums of the precision search's int8 layer update
-// (src/precision/int8-layer.ts) in WebAssembly SIMD: acc[o] += d · w[col, o]
-// for a row's list of (column, code change), sixteen outputs per step. The
-// module is a few hundred bytes written out here (no toolchain), compiled
-// once. Exactness: |d · w| ≤ 254 · 127 fits an i16 lane, and the int32 lanes
-// hold every sum of a layer with at most MAX_INT8_INPUTS inputs, so the lanes
-// compute the very integers the interpreter's sums are.
+// Two kernels of the precision search's evaluator in WebAssembly SIMD, in a
+// module of a few hundred bytes written out here (no toolchain), compiled once:
+//  - the int32 sums of the int8 layer update (src/precision/int8-layer.ts):
+//    acc[o] += d · w[col, o] for a row's list of (column, code change),
+//    sixteen outputs per step. |d · w| ≤ 254 · 127 fits an i16 lane and the
+//    int32 lanes hold every sum of a layer with at most MAX_INT8_INPUTS
+//    inputs: the very integers the interpreter's sums are;
+//  - the fp32 linear layer, sixteen outputs per step, each lane one output's
+//    sum over k = 0..in-1 in order: f32x4.mul and f32x4.add round as
+//    fround(x·w) and fround(acc + p) do (a product of two f32 is exact in
+//    double, and rounding a double sum of two f32 to f32 is the f32 sum), so
+//    the outputs are linearBatch's bit for bit (NaN payloads aside).
 
 /** Unsigned LEB128. */
 const leb = (n: number): number[] => {
@@ -53,6 +58,33 @@ const addInto = (offset: number, part: number, ext: number): number[] => [
   ...v128Store(offset),
 ];
 
+// g(x, wT, bias, y, batch, inF, width, hasBias): y[b, o] = Σ_k x[b, k] · wT[k, o] (+ bias[o]), o < width (a multiple of 16; batch, inF ≥ 1).
+// Locals: 0 x, 1 wT, 2 bias, 3 y, 4 batch, 5 inF, 6 width, 7 hasBias (params); 8 b, 9 o, 10 xp, 11 wp, 12 xend, 13 yp (i32); 14-17 sums, 18 x splat (v128).
+const [GX, GW, GBIAS, GY, GBATCH, GIN, GWIDTH, GHAS, GB, GO, XP, WP, XEND, YP, XS] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 18];
+const SUMS = [14, 15, 16, 17];
+const [F32_SPLAT, F32_ADD, F32_MUL, I32_SPLAT] = [0x13, 0xe4, 0xe6, 0x11];
+const bytesOf = (l: number): number[] => [...get(l), ...i32(2), SHL]; // l · 4
+const linearBody = [
+  ...[...i32(0), ...set(GB), 0x03, 0x40], // rows
+  ...[...i32(0), ...set(GO), 0x03, 0x40], // 16 outputs at a time
+  ...SUMS.flatMap((a) => [...i32(0), ...simd(I32_SPLAT), ...set(a)]), // +0.0
+  ...[...get(GX), ...get(GB), ...get(GIN), MUL, ...i32(2), SHL, ADD, ...tee(XP), ...bytesOf(GIN), ADD, ...set(XEND)],
+  ...[...get(GW), ...bytesOf(GO), ADD, ...set(WP)],
+  ...[0x03, 0x40], // k = 0 .. inF-1, in order
+  ...[...get(XP), 0x2a, 2, 0, ...simd(F32_SPLAT), ...set(XS)],
+  ...SUMS.flatMap((a, j) => [...get(a), ...get(XS), ...get(WP), ...v128Load(16 * j), ...simd(F32_MUL), ...simd(F32_ADD), ...set(a)]),
+  ...[...get(WP), ...bytesOf(GWIDTH), ADD, ...set(WP)],
+  ...[...get(XP), ...i32(4), ADD, ...tee(XP), ...get(XEND), LT_U, 0x0d, 0, 0x0b],
+  ...[...get(GHAS), 0x04, 0x40], // if bias: the bias added last
+  ...SUMS.flatMap((a, j) => [...get(a), ...get(GBIAS), ...bytesOf(GO), ADD, ...v128Load(16 * j), ...simd(F32_ADD), ...set(a)]),
+  0x0b,
+  ...[...get(GY), ...get(GB), ...get(GWIDTH), MUL, ...get(GO), ADD, ...i32(2), SHL, ADD, ...set(YP)],
+  ...SUMS.flatMap((a, j) => [...get(YP), ...get(a), ...v128Store(16 * j)]),
+  ...[...get(GO), ...i32(16), ADD, ...tee(GO), ...get(GWIDTH), LT_U, 0x0d, 0, 0x0b],
+  ...[...get(GB), ...i32(1), ADD, ...tee(GB), ...get(GBATCH), LT_U, 0x0d, 0, 0x0b],
+  0x0b,
+];
+
 // f(acc, wT, cols, ds, n, width): for i < n, acc[0 .. width) += ds[i] · wT[cols[i] · width ..] (int8 weights, int32 sums; width a multiple of 16).
 const body = [
   ...[0x02, 0x40, ...get(N), EQZ, 0x0d, 0], // block; return when n = 0
@@ -74,16 +106,18 @@ const body = [
   ...[0x0b, 0x0b], // block, function
 ];
 const code = [0x02, 4, 0x7f, 4, 0x7b, ...body];
+const linearCode = [0x02, 6, 0x7f, 5, 0x7b, ...linearBody];
 const bytes = new Uint8Array([
   ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-  ...section(1, [1, 0x60, 6, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0x7f, 0]),
-  ...section(3, [1, 0]),
+  ...section(1, [2, 0x60, 6, ...Array(6).fill(0x7f), 0, 0x60, 8, ...Array(8).fill(0x7f), 0]),
+  ...section(3, [2, 0, 1]),
   ...section(5, [1, 0, 1]),
-  ...section(7, [2, 1, 0x6d, 0x02, 0, 1, 0x66, 0x00, 0]),
-  ...section(10, [1, ...leb(code.length), ...code]),
+  ...section(7, [3, 1, 0x6d, 0x02, 0, 1, 0x66, 0x00, 0, 1, 0x67, 0x00, 1]),
+  ...section(10, [2, ...leb(code.length), ...code, ...leb(linearCode.length), ...linearCode]),
 ]);
 
 type AddColumns = (acc: number, wT: number, cols: number, ds: number, n: number, width: number) => void;
+type Linear = (x: number, wT: number, bias: number, y: number, batch: number, inF: number, width: number, hasBias: number) => void;
 interface Memory {
   readonly buffer: ArrayBuffer;
   grow(pages: number): number;
@@ -92,18 +126,18 @@ interface Memory {
 interface Wasm {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: { m: Memory; f: AddColumns } };
+  Instance: new (module: object) => { exports: { m: Memory; f: AddColumns; g: Linear } };
 }
 const wasm = (globalThis as unknown as { WebAssembly?: Wasm }).WebAssembly;
 
-let instance: { memory: Memory; f: AddColumns } | undefined;
+let instance: { memory: Memory; f: AddColumns; g: Linear } | undefined;
 let top = 0;
 
 /** The module, compiled on first use (undefined where WebAssembly SIMD is not available). */
 function simdModule(): typeof instance {
   if (instance || !wasm?.validate(bytes)) return instance;
   const { exports } = new wasm.Instance(new wasm.Module(bytes));
-  instance = { memory: exports.m, f: exports.f };
+  instance = { memory: exports.m, f: exports.f, g: exports.g };
   return instance;
 }
 
@@ -152,3 +186,47 @@ export class SimdSums {
 
 /** Whether the SIMD sums can run here. */
 export const simdAvailable = (): boolean => simdModule() !== undefined;
+
+/** Scratch room for a batch's inputs and outputs, shared by the layers (grown as needed). */
+let scratch = { at: 0, bytes: 0 };
+function scratchOf(bytes: number): number {
+  if (bytes > scratch.bytes) scratch = { at: reserve(bytes), bytes };
+  return scratch.at;
+}
+
+/** An fp32 linear layer in the module: its weights transposed to `[in, width]` (padded with zeros) and its bias. */
+export class SimdLinear {
+  private readonly width: number;
+  private readonly wT: number;
+  private readonly bias: number;
+
+  /** `w`: `[out, inF]`, PyTorch's layout. */
+  constructor(
+    w: Float32Array,
+    bias: Float32Array | undefined,
+    private readonly inF: number,
+    private readonly out: number,
+  ) {
+    this.width = Math.ceil(out / 16) * 16;
+    this.wT = reserve(inF * this.width * 4);
+    this.bias = bias ? reserve(this.width * 4) : 0;
+    const buf = simdModule()!.memory.buffer;
+    const wT = new Float32Array(buf, this.wT, inF * this.width);
+    for (let o = 0; o < out; o++) for (let k = 0; k < inF; k++) wT[k * this.width + o] = w[o * inF + k]!;
+    if (bias) new Float32Array(buf, this.bias, this.width).set(bias);
+  }
+
+  /** y = x·Wᵀ (+ bias) for `batch` rows of x (`[batch, inF]`) into y (`[batch, out]`), as linearBatch computes it. */
+  run(x: Float32Array, batch: number, y: Float32Array): void {
+    if (batch === 0) return;
+    const { inF, out, width } = this;
+    const xAt = scratchOf((batch * inF + batch * width) * 4);
+    const yAt = xAt + batch * inF * 4;
+    const m = simdModule()!;
+    new Float32Array(m.memory.buffer, xAt, batch * inF).set(x.subarray(0, batch * inF));
+    m.g(xAt, this.wT, this.bias, yAt, batch, inF, width, this.bias ? 1 : 0);
+    const ys = new Float32Array(m.memory.buffer, yAt, batch * width);
+    if (width === out) y.set(ys);
+    else for (let b = 0; b < batch; b++) y.set(ys.subarray(b * width, b * width + out), b * out);
+  }
+}
