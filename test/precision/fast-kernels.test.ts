@@ -11,14 +11,14 @@ import { int8Linear, int8a7Linear, quantizeInt8Weights, smoothMultipliers } from
 import { roundHalfEven } from "../../src/quant/rowwise.js";
 import { dotPairs, dotPairsInto, linearF32 } from "../../src/precision/fast-kernels.js";
 import { type Int8Layer, type Int8State, int8LayerUpdate, transposed } from "../../src/precision/int8-layer.js";
-import { SimdSums, simdAvailable } from "../../src/precision/simd-kernels.js";
+import { SimdLinear, SimdSums, simdAvailable } from "../../src/precision/simd-kernels.js";
 import { Rng } from "../../src/util/rng.js";
 
 const bits = (x: Float32Array): number[] => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
 const f32s = (rng: Rng, n: number, scale = 1): Float32Array => Float32Array.from({ length: n }, () => Math.fround(rng.normal() * scale));
 
 describe("fast fp32 kernels", () => {
-  it("linearF32 is linearBatch bit for bit, at every batch and width remainder, with and without a bias", () => {
+  it("linearF32 and SimdLinear are linearBatch bit for bit, at every batch and width remainder, with and without a bias", () => {
     const rng = new Rng(3);
     for (const [batch, inF, out] of [
       [1, 1, 1],
@@ -27,10 +27,13 @@ describe("fast fp32 kernels", () => {
       [5, 13, 1],
       [8, 33, 6],
       [7, 16, 64],
+      [4, 9, 17],
+      [3, 40, 32],
     ] as const) {
       const x = f32s(rng, batch * inF, 3);
       x[0] = -0;
       if (x.length > 3) x[3] = 1e-40; // subnormal
+      if (x.length > 6) x[6] = 3e38; // products and sums overflow to infinity
       const w = f32s(rng, out * inF);
       for (const bias of [f32s(rng, out), undefined]) {
         const want = new Float32Array(batch * out);
@@ -38,6 +41,10 @@ describe("fast fp32 kernels", () => {
         linearBatch(x, batch, inF, w, bias, out, want);
         linearF32(x, batch, inF, w, bias, out, got);
         expect(bits(got)).toEqual(bits(want));
+        if (!simdAvailable()) continue;
+        const simd = new Float32Array(batch * out);
+        new SimdLinear(w, bias, inF, out).run(x, batch, simd);
+        expect(bits(simd)).toEqual(bits(want));
       }
     }
   });
