@@ -66,6 +66,8 @@ export class IncrementalEvaluator {
   private readonly layers = new WeakMap<Node, Int8Layer>();
   private readonly nodeTables = new WeakMap<Node, ReturnType<typeof nodeTables>>();
   private readonly offsets = new WeakMap<Bags, Int32Array>();
+  /** The interpreter's weight bindings, by graph (this.store's weights). */
+  private readonly bound = new WeakMap<Graph, Map<string, BoundWeight>>();
   /** fp32 layers in WebAssembly SIMD, by weight tensor and precision (with the bias tensor they were made with). */
   private readonly linears = new WeakMap<Tensor, Map<string, { biasOf: Tensor | undefined; run: SimdLinear }>>();
   /** Whether int8 layers sum, and fp32 layers multiply-add, in WebAssembly SIMD (else in JavaScript: the same numbers). */
@@ -152,7 +154,13 @@ export class IncrementalEvaluator {
         made.push(b);
         return b;
       };
-      const r = interpret(graph, this.store, batch, { keep: "all", reuse, override: (a) => this.node(a, ctx), ...(full ? {} : { alloc }) });
+      const r = interpret(graph, this.store, batch, {
+        keep: "all",
+        reuse,
+        override: (a) => this.node(a, ctx),
+        bound: this.bound,
+        ...(full ? {} : { alloc }),
+      });
       this.counts.reused += reuse.size;
       state.values.push(r.values!);
       state.int8.push(int8);

@@ -45,7 +45,8 @@ export interface Int8Layer {
 function code(v: number, lo: number, hi: number): number {
   if (v !== v) return 0;
   const r = roundHalfEven(v);
-  return r < lo ? lo : r > hi ? hi : r;
+  // | 0: an integer in ±127 as it is, and -0 (Math.round's for -1/2 < v < 0) as the same 0 code, so the JIT keeps int32 arithmetic.
+  return (r < lo ? lo : r > hi ? hi : r) | 0;
 }
 
 /**
@@ -69,7 +70,8 @@ export function int8LayerUpdate(
   const acc = view ? view.acc : st.acc;
   const deltaCols = view ? view.cols : new Int32Array(inF);
   const deltaBy = view ? view.ds : new Int32Array(inF);
-  if (view) for (let b = 0; b < batch; b++) acc.set(st.acc.subarray(b * out, (b + 1) * out), b * width);
+  if (view && width === out) acc.set(st.acc.subarray(0, batch * out));
+  else if (view) for (let b = 0; b < batch; b++) acc.set(st.acc.subarray(b * out, (b + 1) * out), b * width);
   const changed = new Uint8Array(inF);
   const all = fresh || cols === "all";
   const list = all ? EVERY : cols;
@@ -112,29 +114,84 @@ export function int8LayerUpdate(
     const every = all || s !== st.s[b];
     st.s[b] = s;
     const inv = Math.fround(1 / s);
-    let n = 0;
-    const count = every ? inF : list.length;
-    for (let c = 0; c < count; c++) {
-      const k = every ? c : list[c]!;
-      const now = code(Math.fround((mul ? Math.fround(x[qb + k]! * mul[k]!) : x[qb + k]!) * inv), lo, hi);
-      const d = now - q[qb + k]!;
-      if (d === 0) continue;
-      q[qb + k] = now;
-      deltaCols[n] = k;
-      deltaBy[n++] = d;
-    }
+    const n = every
+      ? allDeltas(x, qb, inF, mul, inv, lo, hi, q, deltaCols, deltaBy)
+      : listDeltas(x, qb, list, mul, inv, lo, hi, q, deltaCols, deltaBy);
     if (sums) sums.add(b, n);
     else addColumns(acc, b * out, out, L.wT, deltaCols, deltaBy, n);
-    for (let o = 0; o < out; o++) {
-      let v = Math.fround(Math.fround(acc[b * width + o]!) * Math.fround(s * L.scales[o]!));
-      if (L.bias) v = Math.fround(v + L.bias[o]!);
-      y[b * out + o] = v;
-    }
+    outputRow(acc, b * width, out, s, L.scales, L.bias, y, b * out);
   }
-  if (view) for (let b = 0; b < batch; b++) st.acc.set(acc.subarray(b * width, b * width + out), b * out);
+  if (view && width === out) st.acc.set(acc.subarray(0, batch * out));
+  else if (view) for (let b = 0; b < batch; b++) st.acc.set(acc.subarray(b * width, b * width + out), b * out);
 }
 
 const EVERY = new Int32Array(0);
+
+/** The new codes of a row's listed columns (x from `qb`): each that differs from `q` goes into `q` and onto the change lists; returns how many. */
+function listDeltas(
+  x: Float32Array,
+  qb: number,
+  list: Int32Array,
+  mul: Float32Array | undefined,
+  inv: number,
+  lo: number,
+  hi: number,
+  q: Int8Array,
+  deltaCols: Int32Array,
+  deltaBy: Int32Array,
+): number {
+  let n = 0;
+  for (let c = 0; c < list.length; c++) {
+    const k = list[c]!;
+    const now = code(Math.fround((mul ? Math.fround(x[qb + k]! * mul[k]!) : x[qb + k]!) * inv), lo, hi);
+    const d = now - q[qb + k]!;
+    if (d === 0) continue;
+    q[qb + k] = now;
+    deltaCols[n] = k;
+    deltaBy[n++] = d;
+  }
+  return n;
+}
+
+/** The same for every column of the row. */
+function allDeltas(
+  x: Float32Array,
+  qb: number,
+  inF: number,
+  mul: Float32Array | undefined,
+  inv: number,
+  lo: number,
+  hi: number,
+  q: Int8Array,
+  deltaCols: Int32Array,
+  deltaBy: Int32Array,
+): number {
+  let n = 0;
+  for (let k = 0; k < inF; k++) {
+    const now = code(Math.fround((mul ? Math.fround(x[qb + k]! * mul[k]!) : x[qb + k]!) * inv), lo, hi);
+    const d = now - q[qb + k]!;
+    if (d === 0) continue;
+    q[qb + k] = now;
+    deltaCols[n] = k;
+    deltaBy[n++] = d;
+  }
+  return n;
+}
+
+/** One row's outputs from its sums: y = f32(acc) · f32(s · sw[o]) (+ b), int8Linear's epilogue. */
+function outputRow(
+  acc: Int32Array,
+  at: number,
+  out: number,
+  s: number,
+  scales: Float32Array,
+  bias: Float32Array | undefined,
+  y: Float32Array,
+  yAt: number,
+): void {
+  if (bias) for (let o = 0; o < out; o++) y[yAt + o] = Math.fround(Math.fround(Math.fround(acc[at + o]!) * Math.fround(s * scales[o]!)) + bias[o]!);
+  else for (let o = 0; o < out; o++) y[yAt + o] = Math.fround(Math.fround(acc[at + o]!) * Math.fround(s * scales[o]!));
+}
 
 /**
  * acc[at + o] += Σ deltaBy[i] · wT[deltaCols[i], o] over the first `n` listed columns, four columns at a time, in int32
