@@ -3,14 +3,14 @@
 // the same order with the same roundings, so their results are bit for bit
 // the interpreter's, but written for speed. A sum rounded after every add is
 // one chain of dependent operations, bound by their latency; these loops run
-// four to eight independent chains (outputs, rows or pairs) side by side.
+// four independent chains (rows or pairs) side by side.
 
 const f32 = Math.fround;
 
 /**
  * y = x·Wᵀ + bias as `linearBatch` computes it (each sum over k = 0..inF-1 in order from 0, the bias
- * added last; none without a bias): two rows by four outputs at a time, or four rows at a time for
- * the outputs left over (a layer with one output, e.g. the top MLP's last).
+ * added last; none without a bias), four rows at a time: the layers too narrow for the SIMD kernel
+ * (e.g. the top MLP's last, with one output).
  */
 export function linearF32(
   x: Float32Array,
@@ -21,71 +21,7 @@ export function linearF32(
   out: number,
   y: Float32Array,
 ): void {
-  const quads = out - (out % 4);
-  let b = 0;
-  for (; b + 2 <= batch; b += 2) {
-    const x0 = b * inF;
-    const x1 = x0 + inF;
-    for (let o = 0; o < quads; o += 4) {
-      const w0 = o * inF;
-      const w1 = w0 + inF;
-      const w2 = w1 + inF;
-      const w3 = w2 + inF;
-      let a0 = 0;
-      let a1 = 0;
-      let a2 = 0;
-      let a3 = 0;
-      let c0 = 0;
-      let c1 = 0;
-      let c2 = 0;
-      let c3 = 0;
-      for (let i = 0; i < inF; i++) {
-        const u = x[x0 + i]!;
-        const v = x[x1 + i]!;
-        const k0 = w[w0 + i]!;
-        const k1 = w[w1 + i]!;
-        const k2 = w[w2 + i]!;
-        const k3 = w[w3 + i]!;
-        a0 = f32(a0 + f32(u * k0));
-        a1 = f32(a1 + f32(u * k1));
-        a2 = f32(a2 + f32(u * k2));
-        a3 = f32(a3 + f32(u * k3));
-        c0 = f32(c0 + f32(v * k0));
-        c1 = f32(c1 + f32(v * k1));
-        c2 = f32(c2 + f32(v * k2));
-        c3 = f32(c3 + f32(v * k3));
-      }
-      const y0 = b * out + o;
-      const y1 = y0 + out;
-      if (bias) {
-        y[y0] = f32(a0 + bias[o]!);
-        y[y0 + 1] = f32(a1 + bias[o + 1]!);
-        y[y0 + 2] = f32(a2 + bias[o + 2]!);
-        y[y0 + 3] = f32(a3 + bias[o + 3]!);
-        y[y1] = f32(c0 + bias[o]!);
-        y[y1 + 1] = f32(c1 + bias[o + 1]!);
-        y[y1 + 2] = f32(c2 + bias[o + 2]!);
-        y[y1 + 3] = f32(c3 + bias[o + 3]!);
-      } else {
-        y[y0] = a0;
-        y[y0 + 1] = a1;
-        y[y0 + 2] = a2;
-        y[y0 + 3] = a3;
-        y[y1] = c0;
-        y[y1 + 1] = c1;
-        y[y1 + 2] = c2;
-        y[y1 + 3] = c3;
-      }
-    }
-  }
-  // The rows left (batch odd) for the four-output groups.
-  for (; b < batch; b++)
-    for (let o = 0; o < quads; o++) {
-      let a = 0;
-      for (let i = 0; i < inF; i++) a = f32(a + f32(x[b * inF + i]! * w[o * inF + i]!));
-      y[b * out + o] = bias ? f32(a + bias[o]!) : a;
-    }
-  for (let o = quads; o < out; o++) rowsOfOneOutput(x, batch, inF, w, o, bias, out, y);
+  for (let o = 0; o < out; o++) rowsOfOneOutput(x, batch, inF, w, o, bias, out, y);
 }
 
 /** Output `o` of every row, four rows at a time. */

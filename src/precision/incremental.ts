@@ -24,7 +24,7 @@ import type { RowRange } from "../quant/rowwise.js";
 import { a7ZeroOf, actOf, smoothOf, staticActScale } from "../ir/attrs.js";
 import { nodeTables } from "../ir/tables.js";
 import type { BatchOutputs } from "./evaluate.js";
-import { type Int8Layer, type Int8State, MAX_INT8_INPUTS, int8LayerUpdate, transposed } from "./int8-layer.js";
+import { type Int8Layer, type Int8State, MAX_INT8_INPUTS, int8LayerUpdate } from "./int8-layer.js";
 import { SimdLinear, SimdSums, simdAvailable } from "./simd-kernels.js";
 import { type DotPairs, dotPairs, dotPairsInto, linearF32 } from "./fast-kernels.js";
 
@@ -70,7 +70,7 @@ export class IncrementalEvaluator {
   private readonly bound = new WeakMap<Graph, Map<string, BoundWeight>>();
   /** fp32 layers in WebAssembly SIMD, by weight tensor and precision (with the bias tensor they were made with). */
   private readonly linears = new WeakMap<Tensor, Map<string, { biasOf: Tensor | undefined; run: SimdLinear }>>();
-  /** Whether int8 layers sum, and fp32 layers multiply-add, in WebAssembly SIMD (else in JavaScript: the same numbers). */
+  /** Whether int8 layers are updated, and fp32 layers multiply-add, in WebAssembly SIMD (else: the interpreter's int8 kernels, fp32 in JavaScript; the same numbers). */
   private readonly simd: boolean;
   /** The dot interaction's pairs that read the changed vectors, and the output columns they change, by node and vectors. */
   private readonly pairs = new Map<string, { pairs: DotPairs; cols: Int32Array }>();
@@ -199,7 +199,7 @@ export class IncrementalEvaluator {
     if (op === "embedding_bag") out = this.embed(a, ctx, cached);
     else if (op === "interact" && a.attrs.op === "dot" && cached && !a.fma && !inputs.includes("all"))
       out = this.interactPartial(a, cached, inputs as Int32Array[]);
-    else if (int8Linear(a)) this.int8(a, ctx, inputs[0]!, usable, int8Linear(a)!);
+    else if (this.simd && int8Linear(a)) this.int8(a, ctx, inputs[0]!, usable, int8Linear(a)!);
     else if (floatLinear(a)) {
       this.linear(a, floatLinear(a)!);
       activateInPlace(actOf(a.node), a.out);
@@ -342,8 +342,7 @@ export class IncrementalEvaluator {
     const w = int8Weights(wb!.tensor, smooth);
     const [fixed, div, hi] = p === "int8" ? [staticActScale(a.node), 127, 127] : [undefined, zero === 0 ? 127 : 63, zero === 0 ? 127 : 63];
     const mul = smooth ? smoothMultipliers(smooth) : undefined;
-    const wT = transposed(w.q, out, inF);
-    L = { inF, out, wT, scales: w.scales, bias: bb?.dense(), mul, fixed, div, lo, hi, sums: this.simd ? new SimdSums(wT, inF, out) : undefined };
+    L = { inF, out, scales: w.scales, bias: bb?.dense(), mul, fixed, div, lo, hi, sums: new SimdSums(w.q, inF, out) };
     this.layers.set(a.node, L);
     return L;
   }

@@ -26,7 +26,6 @@ export const MAX_INT8_INPUTS = Math.floor(0x7fffffff / (127 * 127));
 export interface Int8Layer {
   inF: number;
   out: number;
-  wT: Int8Array;
   scales: Float32Array;
   bias: Float32Array | undefined;
   /** SmoothQuant: the input is multiplied by these per column before it is quantized. */
@@ -37,8 +36,8 @@ export interface Int8Layer {
   /** The codes' range (int8: ±127; int8a7: 0..127 on a non-negative input, else ±63, its zero point taken off). */
   lo: number;
   hi: number;
-  /** The sums in WebAssembly SIMD (where the host has it). */
-  sums?: SimdSums | undefined;
+  /** The layer's sums in WebAssembly SIMD. */
+  sums: SimdSums;
 }
 
 /** A code: clamp(rne(v), lo, hi), NaN → 0 (activationCode's and a7Codes' rule, less the zero point). */
@@ -63,15 +62,13 @@ export function int8LayerUpdate(
   cols: Int32Array | "all",
   y: Float32Array,
 ): void {
-  const { inF, out, mul, fixed, div, lo, hi, sums } = L;
-  // The sums (`width` per row), and the columns whose code changed in a row and by how much: in the SIMD module's memory, or here.
-  const view = sums?.views(batch);
-  const width = sums ? sums.width : out;
-  const acc = view ? view.acc : st.acc;
-  const deltaCols = view ? view.cols : new Int32Array(inF);
-  const deltaBy = view ? view.ds : new Int32Array(inF);
-  if (view && width === out) acc.set(st.acc.subarray(0, batch * out));
-  else if (view) for (let b = 0; b < batch; b++) acc.set(st.acc.subarray(b * out, (b + 1) * out), b * width);
+  const { inF, out, mul, fixed, div, sums } = L;
+  // The sums (`width` per row), and the columns whose code changed in a row and by how much, in the SIMD module's memory.
+  const view = sums.views(batch);
+  const width = sums.width;
+  const acc = view.acc;
+  if (width === out) acc.set(st.acc.subarray(0, batch * out));
+  else for (let b = 0; b < batch; b++) acc.set(st.acc.subarray(b * out, (b + 1) * out), b * width);
   const changed = new Uint8Array(inF);
   const all = fresh || cols === "all";
   const list = all ? EVERY : cols;
@@ -79,101 +76,82 @@ export function int8LayerUpdate(
   const q = st.q;
   for (let b = 0; b < batch; b++) {
     const qb = b * inF;
-    let m = st.m[b]!;
-    let arg = st.arg[b]!;
-    if (!all) {
-      for (let c = 0; c < list.length; c++) {
-        const k = list[c]!;
-        const v = mul ? Math.fround(x[qb + k]! * mul[k]!) : x[qb + k]!;
-        const av = Math.abs(v);
-        if (av > m) {
-          m = av;
-          arg = k;
-        } else if (av !== av) m = NaN;
-      }
+    // The largest |input| of the row (and a column holding it), updated by the changed columns; looked for again
+    // when the old one was in a changed column (it may have shrunk), or something is NaN.
+    const was = st.arg[b]!;
+    if (!all) largest(x, qb, false, list.length, list, mul, st, b);
+    if (all || changed[was] === 1 || st.m[b] !== st.m[b]) {
+      st.m[b] = 0;
+      st.arg[b] = 0;
+      largest(x, qb, true, inF, list, mul, st, b);
     }
-    // The largest |input| was in a changed column and may have shrunk, or something is NaN: look again.
-    if (all || changed[arg] === 1 || m !== m) {
-      m = 0;
-      arg = 0;
-      for (let k = 0; k < inF; k++) {
-        const av = Math.abs(mul ? Math.fround(x[qb + k]! * mul[k]!) : x[qb + k]!);
-        if (av > m) {
-          m = av;
-          arg = k;
-        } else if (av !== av) {
-          m = NaN;
-          break;
-        }
-      }
-    }
-    st.m[b] = m;
-    st.arg[b] = arg;
+    const m = st.m[b]!;
     // dynamicScale's rule, from the row's largest |input| (NaN never equals the old scale: every code is redone).
     const s = fixed ?? (m !== m ? NaN : m > 0 ? Math.fround(m / div) : 1);
     const every = all || s !== st.s[b];
     st.s[b] = s;
     const inv = Math.fround(1 / s);
-    const n = every
-      ? allDeltas(x, qb, inF, mul, inv, lo, hi, q, deltaCols, deltaBy)
-      : listDeltas(x, qb, list, mul, inv, lo, hi, q, deltaCols, deltaBy);
-    if (sums) sums.add(b, n);
-    else addColumns(acc, b * out, out, L.wT, deltaCols, deltaBy, n);
+    const n = deltas(x, qb, every, every ? inF : list.length, list, L, inv, q, view.cols, view.ds);
+    sums.add(b, n);
     outputRow(acc, b * width, out, s, L.scales, L.bias, y, b * out);
   }
-  if (view && width === out) st.acc.set(acc.subarray(0, batch * out));
-  else if (view) for (let b = 0; b < batch; b++) st.acc.set(acc.subarray(b * width, b * width + out), b * out);
+  if (width === out) st.acc.set(acc.subarray(0, batch * out));
+  else for (let b = 0; b < batch; b++) st.acc.set(acc.subarray(b * width, b * width + out), b * out);
 }
 
 const EVERY = new Int32Array(0);
 
-/** The new codes of a row's listed columns (x from `qb`): each that differs from `q` goes into `q` and onto the change lists; returns how many. */
-function listDeltas(
+/** Folds the row's listed columns (or with `every` all of them) into st.m[b] and st.arg[b], its largest |input| and where; NaN if any is. */
+function largest(
   x: Float32Array,
   qb: number,
+  every: boolean,
+  n: number,
   list: Int32Array,
   mul: Float32Array | undefined,
-  inv: number,
-  lo: number,
-  hi: number,
-  q: Int8Array,
-  deltaCols: Int32Array,
-  deltaBy: Int32Array,
-): number {
-  let n = 0;
-  for (let c = 0; c < list.length; c++) {
-    const k = list[c]!;
-    const now = code(Math.fround((mul ? Math.fround(x[qb + k]! * mul[k]!) : x[qb + k]!) * inv), lo, hi);
-    const d = now - q[qb + k]!;
-    if (d === 0) continue;
-    q[qb + k] = now;
-    deltaCols[n] = k;
-    deltaBy[n++] = d;
+  st: Int8State,
+  b: number,
+): void {
+  let m = st.m[b]!;
+  let arg = st.arg[b]!;
+  for (let c = 0; c < n; c++) {
+    const k = every ? c : list[c]!;
+    const av = Math.abs(mul ? Math.fround(x[qb + k]! * mul[k]!) : x[qb + k]!);
+    if (av > m) {
+      m = av;
+      arg = k;
+    } else if (av !== av) {
+      m = NaN;
+      break;
+    }
   }
-  return n;
+  st.m[b] = m;
+  st.arg[b] = arg;
 }
 
-/** The same for every column of the row. */
-function allDeltas(
+/** The new codes of a row's columns (x from `qb`; `list`, or with `every` all `inF`): each that differs from `q` goes into `q` and onto the change lists; returns how many. */
+function deltas(
   x: Float32Array,
   qb: number,
-  inF: number,
-  mul: Float32Array | undefined,
+  every: boolean,
+  count: number,
+  list: Int32Array,
+  L: Int8Layer,
   inv: number,
-  lo: number,
-  hi: number,
   q: Int8Array,
-  deltaCols: Int32Array,
-  deltaBy: Int32Array,
+  cols: Int32Array,
+  by: Int32Array,
 ): number {
+  const { mul, lo, hi } = L;
   let n = 0;
-  for (let k = 0; k < inF; k++) {
+  for (let c = 0; c < count; c++) {
+    const k = every ? c : list[c]!;
     const now = code(Math.fround((mul ? Math.fround(x[qb + k]! * mul[k]!) : x[qb + k]!) * inv), lo, hi);
     const d = now - q[qb + k]!;
     if (d === 0) continue;
     q[qb + k] = now;
-    deltaCols[n] = k;
-    deltaBy[n++] = d;
+    cols[n] = k;
+    by[n++] = d;
   }
   return n;
 }
@@ -191,42 +169,4 @@ function outputRow(
 ): void {
   if (bias) for (let o = 0; o < out; o++) y[yAt + o] = Math.fround(Math.fround(Math.fround(acc[at + o]!) * Math.fround(s * scales[o]!)) + bias[o]!);
   else for (let o = 0; o < out; o++) y[yAt + o] = Math.fround(Math.fround(acc[at + o]!) * Math.fround(s * scales[o]!));
-}
-
-/**
- * acc[at + o] += Σ deltaBy[i] · wT[deltaCols[i], o] over the first `n` listed columns, four columns at a time, in int32
- * arithmetic: every sum of the layer fits it (MAX_INT8_INPUTS), so wrapping adds give the exact integers, in any order.
- */
-function addColumns(acc: Int32Array, at: number, out: number, wT: Int8Array, deltaCols: Int32Array, deltaBy: Int32Array, n: number): void {
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const w0 = deltaCols[i]! * out;
-    const w1 = deltaCols[i + 1]! * out;
-    const w2 = deltaCols[i + 2]! * out;
-    const w3 = deltaCols[i + 3]! * out;
-    const d0 = deltaBy[i]!;
-    const d1 = deltaBy[i + 1]!;
-    const d2 = deltaBy[i + 2]!;
-    const d3 = deltaBy[i + 3]!;
-    for (let o = 0; o < out; o++)
-      acc[at + o] =
-        (acc[at + o]! + Math.imul(d0, wT[w0 + o]!) + Math.imul(d1, wT[w1 + o]!) + Math.imul(d2, wT[w2 + o]!) + Math.imul(d3, wT[w3 + o]!)) | 0;
-  }
-  for (; i < n; i++) {
-    const w0 = deltaCols[i]! * out;
-    const d0 = deltaBy[i]!;
-    for (let o = 0; o < out; o++) acc[at + o] = (acc[at + o]! + Math.imul(d0, wT[w0 + o]!)) | 0;
-  }
-}
-
-/** Weights `[out, in]` as `[in, out]`, so a changed input column's weights are contiguous (cached per array). */
-const transposedCache = new WeakMap<Int8Array, Int8Array>();
-export function transposed(q: Int8Array, out: number, inF: number): Int8Array {
-  let t = transposedCache.get(q);
-  if (!t) {
-    t = new Int8Array(q.length);
-    for (let o = 0; o < out; o++) for (let k = 0; k < inF; k++) t[k * out + o] = q[o * inF + k]!;
-    transposedCache.set(q, t);
-  }
-  return t;
 }

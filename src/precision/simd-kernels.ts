@@ -47,17 +47,6 @@ const v128Load = (offset: number): number[] => simd(0x00, 4, ...leb(offset));
 const v128Store = (offset: number): number[] => simd(0x0b, 4, ...leb(offset));
 const [I16_SPLAT, I16_EXT_LO_I8, I16_EXT_HI_I8, I16_MUL, I32_EXT_LO_I16, I32_EXT_HI_I16, I32_ADD] = [0x10, 0x87, 0x88, 0x95, 0xa7, 0xa8, 0xae];
 
-/** acc[ap + offset .. +16 bytes) += extend(part) (i32x4 lanes). */
-const addInto = (offset: number, part: number, ext: number): number[] => [
-  ...get(AP),
-  ...get(AP),
-  ...v128Load(offset),
-  ...get(part),
-  ...simd(ext),
-  ...simd(I32_ADD),
-  ...v128Store(offset),
-];
-
 // g(x, wT, bias, y, batch, inF, width, hasBias): y[b, o] = Σ_k x[b, k] · wT[k, o] (+ bias[o]), o < width (a multiple of 16; batch, inF ≥ 1).
 // Locals: 0 x, 1 wT, 2 bias, 3 y, 4 batch, 5 inF, 6 width, 7 hasBias (params); 8 b, 9 o, 10 xp, 11 wp, 12 xend, 13 yp (i32); 14-17 sums, 18 x splat (v128).
 const [GX, GW, GBIAS, GY, GBATCH, GIN, GWIDTH, GHAS, GB, GO, XP, WP, XEND, YP, XS] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 18];
@@ -96,10 +85,16 @@ const body = [
   ...[...get(WROW), ...get(O), ADD, ...simd(0x00, 0, 0), ...set(W)],
   ...[...get(W), ...simd(I16_EXT_LO_I8), ...get(D), ...simd(I16_MUL), ...set(LO)],
   ...[...get(W), ...simd(I16_EXT_HI_I8), ...get(D), ...simd(I16_MUL), ...set(HI)],
-  ...addInto(0, LO, I32_EXT_LO_I16),
-  ...addInto(16, LO, I32_EXT_HI_I16),
-  ...addInto(32, HI, I32_EXT_LO_I16),
-  ...addInto(48, HI, I32_EXT_HI_I16),
+  // acc[ap + 16j ..) += the products' j-th four, widened to i32 lanes.
+  ...[LO, LO, HI, HI].flatMap((p, j) => [
+    ...get(AP),
+    ...get(AP),
+    ...v128Load(16 * j),
+    ...get(p),
+    ...simd(j % 2 ? I32_EXT_HI_I16 : I32_EXT_LO_I16),
+    ...simd(I32_ADD),
+    ...v128Store(16 * j),
+  ]),
   ...[...get(AP), ...i32(64), ADD, ...set(AP)],
   ...[...get(O), ...i32(16), ADD, ...tee(O), ...get(WIDTH), LT_U, 0x0d, 0, 0x0b],
   ...[...get(I), ...i32(1), ADD, ...tee(I), ...get(N), LT_U, 0x0d, 0, 0x0b],
@@ -118,10 +113,7 @@ const bytes = new Uint8Array([
 
 type AddColumns = (acc: number, wT: number, cols: number, ds: number, n: number, width: number) => void;
 type Linear = (x: number, wT: number, bias: number, y: number, batch: number, inF: number, width: number, hasBias: number) => void;
-interface Memory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
+type Memory = { readonly buffer: ArrayBuffer; grow(pages: number): number };
 /** The little of the host's WebAssembly this needs (the project's TypeScript libraries declare none of it). */
 interface Wasm {
   validate(bytes: Uint8Array): boolean;
@@ -160,14 +152,14 @@ export class SimdSums {
   private readonly cols: number;
   private readonly ds: number;
 
-  /** `wT`: `[inF, out]` int8 weights. */
-  constructor(wT: Int8Array, inF: number, out: number) {
+  /** `w`: `[out, inF]` int8 weights (stored transposed, so that a column's weights are contiguous). */
+  constructor(w: Int8Array, inF: number, out: number) {
     this.width = Math.ceil(out / 16) * 16;
     this.wT = reserve(inF * this.width);
     this.cols = reserve(inF * 4);
     this.ds = reserve(inF * 4);
-    const w = new Int8Array(simdModule()!.memory.buffer, this.wT, inF * this.width);
-    for (let k = 0; k < inF; k++) w.set(wT.subarray(k * out, (k + 1) * out), k * this.width);
+    const wT = new Int8Array(simdModule()!.memory.buffer, this.wT, inF * this.width);
+    for (let o = 0; o < out; o++) for (let k = 0; k < inF; k++) wT[k * this.width + o] = w[o * inF + k]!;
   }
 
   /** Views of a batch's sums (`rows` × width) and of a row's change lists, valid until the next call. */

@@ -100,7 +100,7 @@ describe("incremental evaluation", () => {
     }
   });
 
-  it("a trial left uncommitted changes nothing; int8a7 layers and the JavaScript sums give the same outputs", () => {
+  it("a trial left uncommitted changes nothing; int8a7 layers, and the evaluator without SIMD, give the same outputs", () => {
     const cal = calibrateLayers(graph, weights, batches, { alpha: 0.5, statics: false, method: "percentile" });
     const choices = new Map<string, TableChoice>(tables.map((u) => [u.id, { precision: "fp32" }]));
     const layers = new Map<string, string>();
