@@ -68,8 +68,6 @@ export class IncrementalEvaluator {
   private readonly offsets = new WeakMap<Bags, Int32Array>();
   /** The interpreter's weight bindings, by graph (this.store's weights). */
   private readonly bound = new WeakMap<Graph, Map<string, BoundWeight>>();
-  /** fp32 layers in WebAssembly SIMD, by weight tensor and precision (with the bias tensor they were made with). */
-  private readonly linears = new WeakMap<Tensor, Map<string, { biasOf: Tensor | undefined; run: SimdLinear }>>();
   /** Whether int8 layers are updated, and fp32 layers multiply-add, in WebAssembly SIMD (else: the interpreter's int8 kernels, fp32 in JavaScript; the same numbers). */
   private readonly simd: boolean;
   /** The dot interaction's pairs that read the changed vectors, and the output columns they change, by node and vectors. */
@@ -222,11 +220,8 @@ export class IncrementalEvaluator {
     const [out, inF] = w!.tensor.shape as [number, number];
     const at = (t: BoundWeight): Float32Array => (p === "fp32" ? t.dense() : roundedWeights(t.tensor, p));
     if (!this.simd || out < 8) return linearF32(a.values[0] as Float32Array, a.batch, inF, at(w!), b ? at(b) : undefined, out, a.out);
-    let byP = this.linears.get(w!.tensor);
-    if (!byP) this.linears.set(w!.tensor, (byP = new Map()));
-    let lin = byP.get(p);
-    if (!lin || lin.biasOf !== b?.tensor) byP.set(p, (lin = { biasOf: b?.tensor, run: new SimdLinear(at(w!), b ? at(b) : undefined, inF, out) }));
-    lin.run.run(a.values[0] as Float32Array, a.batch, a.out);
+    const keys = p === "fp32" ? [w!.tensor, b?.tensor] : [at(w!), b && at(b)];
+    SimdLinear.of(keys[0]!, keys[1], at(w!), b ? at(b) : undefined, inF, out).run(a.values[0] as Float32Array, a.batch, a.out);
   }
 
   /** The dot interaction from its cached output, recomputing only the entries that read a vector whose columns changed. */
@@ -342,7 +337,7 @@ export class IncrementalEvaluator {
     const w = int8Weights(wb!.tensor, smooth);
     const [fixed, div, hi] = p === "int8" ? [staticActScale(a.node), 127, 127] : [undefined, zero === 0 ? 127 : 63, zero === 0 ? 127 : 63];
     const mul = smooth ? smoothMultipliers(smooth) : undefined;
-    L = { inF, out, scales: w.scales, bias: bb?.dense(), mul, fixed, div, lo, hi, sums: new SimdSums(w.q, inF, out) };
+    L = { inF, out, scales: w.scales, bias: bb?.dense(), mul, fixed, div, lo, hi, sums: SimdSums.of(w.q, inF, out) };
     this.layers.set(a.node, L);
     return L;
   }

@@ -143,8 +143,18 @@ function reserve(n: number): number {
   return at;
 }
 
-/** One layer's sums in the module: its transposed weights padded to `width` outputs, and room for a batch's sums and a row's changes. */
+/**
+ * One layer's sums in the module: its transposed weights padded to `width` outputs, and room for a batch's sums and a row's changes.
+ * The module's memory is never freed: `of` keeps one per weight array, so evaluators of the same weights share it.
+ */
 export class SimdSums {
+  private static readonly made = new WeakMap<Int8Array, SimdSums>();
+  static of(w: Int8Array, inF: number, out: number): SimdSums {
+    let s = this.made.get(w);
+    if (!s) this.made.set(w, (s = new SimdSums(w, inF, out)));
+    return s;
+  }
+
   readonly width: number;
   private readonly wT: number;
   private acc = 0;
@@ -186,8 +196,18 @@ function scratchOf(bytes: number): number {
   return scratch.at;
 }
 
-/** An fp32 linear layer in the module: its weights transposed to `[in, width]` (padded with zeros) and its bias. */
+/** An fp32 linear layer in the module: its weights transposed to `[in, width]` (padded with zeros) and its bias; one per weight and bias array (`of`). */
 export class SimdLinear {
+  private static readonly made = new WeakMap<object, Map<object | undefined, SimdLinear>>();
+  /** The layer for weights `w` and `bias` that `key` and `biasKey` stand for (their tensors: the same values whenever they are the same). */
+  static of(key: object, biasKey: object | undefined, w: Float32Array, bias: Float32Array | undefined, inF: number, out: number): SimdLinear {
+    let byBias = this.made.get(key);
+    if (!byBias) this.made.set(key, (byBias = new Map()));
+    let l = byBias.get(biasKey);
+    if (!l) byBias.set(biasKey, (l = new SimdLinear(w, bias, inF, out)));
+    return l;
+  }
+
   private readonly width: number;
   private readonly wT: number;
   private readonly bias: number;
