@@ -192,14 +192,15 @@ export class IncrementalEvaluator {
     const cached = usable ? ctx.old?.get(id) : undefined;
     const inputs = a.node.inputs.filter(isValueRef).map((r) => (ctx.changed.get(refName(r)) ?? NONE) as Changed);
     const op = a.node.op;
+    const path = linearPath(a);
     let done = true;
     let out: Changed = "all";
     if (op === "embedding_bag") out = this.embed(a, ctx, cached);
     else if (op === "interact" && a.attrs.op === "dot" && cached && !a.fma && !inputs.includes("all"))
       out = this.interactPartial(a, cached, inputs as Int32Array[]);
-    else if (this.simd && int8Linear(a)) this.int8(a, ctx, inputs[0]!, usable, int8Linear(a)!);
-    else if (floatLinear(a)) {
-      this.linear(a, floatLinear(a)!);
+    else if (path && (path === "int8" || path === "int8a7") && this.simd) this.int8(a, ctx, inputs[0]!, usable, path);
+    else if (path && path !== "int8" && path !== "int8a7") {
+      this.linear(a, path);
       activateInPlace(actOf(a.node), a.out);
     } else if (op === "relu" || op === "sigmoid" || op === "tanh") {
       a.out.set(a.values[0] as Float32Array);
@@ -371,24 +372,18 @@ interface NodeContext {
 
 const NONE = new Int32Array(0);
 
-/** The precision of a linear layer the fp32 fast path computes as the interpreter does (fp32, or fp16/bf16 weights), if it is one. */
-function floatLinear(a: KernelArgs): "fp32" | "fp16" | "bf16" | undefined {
-  if (a.node.op !== "linear" || a.attrs.out_scale !== undefined || a.fma) return undefined;
-  const t = a.types[0]!;
-  if (t.kind !== "tensor" || t.dtype !== "f32") return undefined;
-  const p = runnableLayerPrecision(a.node, a.weights[0]!.decl);
-  return p === "fp32" || p === "fp16" || p === "bf16" ? p : undefined;
-}
-
 const sameChoice = (a: TableChoice, b: TableChoice): boolean => a.precision === b.precision && a.cold === b.cold && a.hot === b.hot;
 
-/** The precision of a linear layer the int8 fast path computes exactly as the interpreter does (f32 input, not codes; no output codes), if it is one. */
-function int8Linear(a: KernelArgs): "int8" | "int8a7" | undefined {
-  if (a.node.op !== "linear" || a.attrs.out_scale !== undefined) return undefined;
+/**
+ * The precision of a linear layer a fast path computes exactly as the interpreter does (f32 input, not codes; no output codes):
+ * int8 / int8a7 (inputs few enough for int32 sums), or fp32 / fp16 / bf16 weights (not in fma mode).
+ */
+function linearPath(a: KernelArgs): "int8" | "int8a7" | "fp32" | "fp16" | "bf16" | undefined {
   const t = a.types[0]!;
-  if (t.kind !== "tensor" || t.dtype !== "f32" || a.weights[0]!.tensor.shape[1]! > MAX_INT8_INPUTS) return undefined;
+  if (a.node.op !== "linear" || a.attrs.out_scale !== undefined || t.kind !== "tensor" || t.dtype !== "f32") return undefined;
   const p = runnableLayerPrecision(a.node, a.weights[0]!.decl);
-  return p === "int8" || p === "int8a7" ? p : undefined;
+  if (p === "int8" || p === "int8a7") return a.weights[0]!.tensor.shape[1]! <= MAX_INT8_INPUTS ? p : undefined;
+  return (p === "fp32" || p === "fp16" || p === "bf16") && !a.fma ? p : undefined;
 }
 
 /** A table whose `hot` rows read from `hot` and the others from `cold` (in memory for tables the interpreter caches whole). */

@@ -11,27 +11,9 @@
 //    double, and rounding a double sum of two f32 to f32 is the f32 sum), so
 //    the outputs are linearBatch's bit for bit (NaN payloads aside).
 
-/** Unsigned LEB128. */
-const leb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-};
-/** Signed LEB128 (i32.const's immediate). */
-const sleb = (n: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) return [...out, b];
-    out.push(b | 0x80);
-  }
-};
+// LEB128 of the small numbers this module holds (opcodes, offsets, lengths < 2^14; constants 0..64), unsigned and signed.
+const leb = (n: number): number[] => (n < 0x80 ? [n] : [0x80 | (n & 0x7f), n >> 7]);
+const sleb = (n: number): number[] => (n < 0x40 ? [n] : [0x80 | (n & 0x7f), n >> 7]);
 const section = (id: number, body: number[]): number[] => [id, ...leb(body.length), ...body];
 const simd = (op: number, ...imm: number[]): number[] => [0xfd, ...leb(op), ...imm];
 
