@@ -4,9 +4,9 @@
 // change recomputes only what lies downstream of it, from the activations
 // cached per batch: a table's columns of the pooled output, the dot
 // interaction's entries that read it, an int8 layer's int32 sums by the codes
-// that changed (exact in any order; rows whose scale moved are recomputed),
-// and the interpreter's kernels for the rest. The outputs equal a full
-// interpretation bit for bit (test/precision/incremental.test.ts).
+// that changed (int8-layer.ts), fp32 layers in SIMD (simd-kernels.ts), and the
+// interpreter's kernels for the rest. The outputs equal a full interpretation
+// bit for bit (test/precision/incremental.test.ts).
 
 import type { Graph, Node, WeightDecl } from "../ir/types.js";
 import { isValueRef, refName } from "../ir/types.js";
