@@ -381,6 +381,7 @@ const sameChoice = (a: TableChoice, b: TableChoice): boolean => a.precision === 
 function linearPath(a: KernelArgs): "int8" | "int8a7" | "fp32" | "fp16" | "bf16" | undefined {
   const t = a.types[0]!;
   if (a.node.op !== "linear" || a.attrs.out_scale !== undefined || t.kind !== "tensor" || t.dtype !== "f32") return undefined;
+  if (a.weights[0]!.tensor.shape.some((d) => d < 1)) return undefined; // the SIMD loops run at least once
   const p = runnableLayerPrecision(a.node, a.weights[0]!.decl);
   if (p === "int8" || p === "int8a7") return a.weights[0]!.tensor.shape[1]! <= MAX_INT8_INPUTS ? p : undefined;
   return (p === "fp32" || p === "fp16" || p === "bf16") && !a.fma ? p : undefined;
