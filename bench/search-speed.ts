@@ -8,6 +8,7 @@
 // evaluator can be seen to choose the very same plan.
 //
 //   npm run bench:search-speed -- [--runs=N] [--rows=8000] [--budget=0.05]
+//   npm run bench:search-speed -- --kernels   (the fp32 linear layer: interpreter vs SIMD, CPU ms per batch of 256)
 
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
@@ -16,6 +17,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { main as rmc } from "../src/cli/main.js";
 import type { PrecisionPlan } from "../src/precision/plan.js";
+import { linearBatch } from "../src/interp/math.js";
+import { SimdLinear } from "../src/precision/simd-kernels.js";
+import { Rng } from "../src/util/rng.js";
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string): string => args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? dflt;
@@ -78,8 +82,39 @@ async function main(): Promise<void> {
   }
 }
 
+/** CPU ms per call of `f`, over about 1.5 s after one warm-up call. */
+function cpuMsPer(f: () => void): number {
+  f();
+  const [c0, t0] = [process.cpuUsage(), performance.now()];
+  let n = 0;
+  for (; performance.now() - t0 < 1500; n++) f();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000 / n;
+}
+
+/** The dense layers of the full-size and small models' top MLPs at fp32, batch 256: the interpreter's linearBatch against SimdLinear (same bits). */
+function kernels(): void {
+  const rng = new Rng(1);
+  console.log("| layer, batch 256 | linearBatch | SimdLinear | speed-up | same bits |\n|---|---|---|---|---|");
+  for (const [inF, out] of [
+    [367, 512],
+    [512, 256],
+    [367, 64],
+  ] as const) {
+    const x = Float32Array.from({ length: 256 * inF }, () => Math.fround(rng.normal()));
+    const w = Float32Array.from({ length: out * inF }, () => Math.fround(rng.normal() * 0.05));
+    const b = Float32Array.from({ length: out }, () => Math.fround(rng.normal()));
+    const [y1, y2] = [new Float32Array(256 * out), new Float32Array(256 * out)];
+    const simd = new SimdLinear(w, b, inF, out);
+    const [a, s] = [cpuMsPer(() => linearBatch(x, 256, inF, w, b, out, y1)), cpuMsPer(() => simd.run(x, 256, y2))];
+    const same = y1.every((v, i) => Object.is(v, y2[i]));
+    console.log(`| ${inF}→${out} | ${a.toFixed(2)} ms CPU | ${s.toFixed(2)} ms CPU | ${(a / s).toFixed(1)}x | ${same ? "yes" : "NO"} |`);
+  }
+}
+
 try {
-  await main();
+  if (args.includes("--kernels")) kernels();
+  else await main();
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
