@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 
-const BUDGET = 36_500; // raised from 30,300 for issues 15-18 (relaxed-SIMD kernels, the second-generation search, the HTML report and explain, TorchRec and data sources); 35,000 was 666 short once all four landed
+const BUDGET = 38_000; // raised from 30,300 for issues 15-18 (relaxed-SIMD kernels, the second-generation search, the HTML report and explain, TorchRec and data sources); 35,000 was 666 short once all four landed
 const MAX_FILE = 500;
 const root = new URL("..", import.meta.url).pathname;
 let total = 0;

@@ -120,13 +120,14 @@ function poolBag(
  * embedding_bag: output `[B, T, D]` (stacked) or `[B, D]` (one table), sample-major.
  * With `only`, just those logical tables (by index) are pooled, into their
  * columns (zeroed first); the other columns keep what `a.out` holds — the
- * precision search's incremental evaluation of a one-table change.
+ * precision search's incremental evaluation of a one-table change, which
+ * also passes the bags' `offsets` (bagOffsets) it keeps per batch.
  */
-export function embeddingBagKernel(a: KernelArgs, only?: ReadonlySet<number>): void {
+export function embeddingBagKernel(a: KernelArgs, only?: ReadonlySet<number>, offsets?: Int32Array): void {
   const bags = bagsOperand(a, 0);
   const feats = a.attrs.bags as number[];
   const pool = a.attrs.pool as string;
-  const offsets = bagOffsets(bags);
+  offsets ??= bagOffsets(bags);
   const outW = sampleWidth(a.outType);
   const tables = logicalTables(
     feats,

@@ -41,8 +41,16 @@ export interface InterpretOptions {
   reuse?: ReadonlyMap<string, Float32Array>;
   /** Runs in place of a node's kernel and returns true when it filled `args.out` (the incremental evaluator's fast paths). */
   override?: (args: KernelArgs) => boolean;
-  /** A zero-filled buffer of `length` for a node's output (default: a new one), so a caller can recycle them. */
+  /**
+   * A buffer of `length` for a node's output (default: a new zero-filled one), so a caller can recycle
+   * them; one that is not zeroed must be filled by `override` (or zeroed before it returns false).
+   */
   alloc?: (length: number) => Float32Array;
+  /**
+   * The graph's weights bound to their tensors, kept between calls with the same weights (by graph:
+   * the incremental evaluator runs thousands of batches), filled on first use.
+   */
+  bound?: WeakMap<Graph, Map<string, BoundWeight>>;
 }
 
 /** The graph's outputs by output name, and with `keep: "all"` every dense value by id (bags inputs are not included). */
@@ -71,7 +79,8 @@ export function interpret(graph: Graph, weights: WeightStore, batch: Batch, opts
   const env = new Map<string, Slot>();
   for (const input of graph.inputs) env.set(input.name, { type: input.type, value: checkInput(input, batch) });
   // Parts of split tables are views of their tables (src/weights/parts.ts).
-  const bound = bindWeights(graph, withTableParts(graph, weights));
+  const bound = opts.bound?.get(graph) ?? bindWeights(graph, withTableParts(graph, weights));
+  opts.bound?.set(graph, bound);
   const keepAll = opts.keep === "all";
   const outputIds = new Set(graph.outputs.map((o) => outputValueId(o.value)));
   const lastUse = keepAll ? undefined : lastUses(graph);

@@ -44,7 +44,7 @@ export class FmaCheck {
     this.graph = plan.graph;
     this.tables = new Map(plan.tables);
     // Built on the plan itself, not on the fp32 model: one full evaluation of the rows, in fma mode.
-    this.deciding = new IncrementalEvaluator(plan.graph, weights, rows, this.tables, rowRange, true);
+    this.deciding = new IncrementalEvaluator(plan.graph, weights, rows, this.tables, rowRange, { fma: true });
     this.ne = new ExpectedNE(this.heldBack ? referenceHeld! : referenceSearch, weights, rows);
     this.rows = rows.reduce((n, b) => n + b.size, 0);
   }
@@ -66,7 +66,7 @@ export class FmaCheck {
   overall(all: ExpectedNE): { delta: number; error: number } {
     const outputs = this.heldBack
       ? [
-          ...new IncrementalEvaluator(this.graph, this.weights, this.searchRows, this.tables, this.rowRange, true).current.outputs,
+          ...new IncrementalEvaluator(this.graph, this.weights, this.searchRows, this.tables, this.rowRange, { fma: true }).current.outputs,
           ...this.deciding.current.outputs,
         ]
       : this.deciding.current.outputs;

@@ -4,28 +4,32 @@
 // change recomputes only what lies downstream of it, from the activations
 // cached per batch: a table's columns of the pooled output, the dot
 // interaction's entries that read it, an int8 layer's int32 sums by the codes
-// that changed (exact in any order; rows whose scale moved are recomputed),
-// and the interpreter's kernels for the rest. The outputs equal a full
-// interpretation bit for bit (test/precision/incremental.test.ts), in either
-// of the interpreter's modes (fused multiply-add or not: the fast paths are
+// that changed (int8-layer.ts), fp32 layers in SIMD (simd-kernels.ts), and the
+// interpreter's kernels for the rest. The outputs equal a full interpretation
+// bit for bit (test/precision/incremental.test.ts), in either of the
+// interpreter's modes: in fused multiply-add mode the fp32 layers and the dot
+// interaction take the interpreter's kernels (the fast paths that remain are
 // integer sums and gathers, the same in both; fma-check.test.ts).
 
 import type { Graph, Node, WeightDecl } from "../ir/types.js";
 import { isValueRef, refName } from "../ir/types.js";
-import type { Batch } from "../data/batch.js";
+import { type Bags, type Batch, bagOffsets } from "../data/batch.js";
 import { DenseTensor, numElements, type Tensor, type WeightStore } from "../weights/store.js";
 import { withTableParts } from "../weights/parts.js";
 import { interpret } from "../interp/interpreter.js";
 import { embeddingBagKernel } from "../interp/embedding.js";
 import { interactKernel } from "../interp/kernels.js";
-import { type KernelArgs, sampleWidth } from "../interp/operands.js";
-import { int8Weights, runnableLayerPrecision, tableAt } from "../interp/precision.js";
+import { type BoundWeight, type KernelArgs, sampleWidth } from "../interp/operands.js";
+import { int8Weights, roundedWeights, runnableLayerPrecision, tableAt } from "../interp/precision.js";
 import { activateInPlace } from "../interp/math.js";
-import { activationCode, quantizeActivations, smoothMultipliers } from "../quant/dense.js";
+import { smoothMultipliers } from "../quant/dense.js";
 import type { RowRange } from "../quant/rowwise.js";
-import { actOf, smoothOf, staticActScale } from "../ir/attrs.js";
+import { a7ZeroOf, actOf, smoothOf, staticActScale } from "../ir/attrs.js";
 import { nodeTables } from "../ir/tables.js";
 import type { BatchOutputs } from "./evaluate.js";
+import { type Int8Layer, type Int8State, MAX_INT8_INPUTS, int8LayerUpdate } from "./int8-layer.js";
+import { SimdLinear, SimdSums, simdAvailable } from "./simd-kernels.js";
+import { type DotPairs, dotPairs, dotPairsInto, linearF32 } from "./fast-kernels.js";
 
 /** How one table (or part) is stored: whole at `precision`, or its `hot` rows at `precision` and the rest at `cold`. */
 export interface TableChoice {
@@ -39,16 +43,6 @@ export interface TableChoice {
 export interface Change {
   tables?: ReadonlyMap<string, TableChoice>;
   graph?: Graph;
-}
-
-/** An int8 layer's state per batch: its (smoothed) input, each row's largest |input| and where, scale, codes and int32 accumulators. */
-interface Int8State {
-  xs: Float32Array;
-  m: Float64Array;
-  arg: Int32Array;
-  q: Int32Array;
-  s: Float64Array;
-  acc: Float64Array;
 }
 
 /** Columns of a value that changed in a trial: a sorted list, or every column. */
@@ -71,6 +65,17 @@ export class IncrementalEvaluator {
   private readonly tensors = new Map<string, Tensor>();
   private readonly hotKeys = new WeakMap<readonly number[], number>();
   private nextKey = 0;
+  /** Per node: its int8 layer's weights as the update reads them; its tables. */
+  private readonly layers = new WeakMap<Node, Int8Layer>();
+  private readonly nodeTables = new WeakMap<Node, ReturnType<typeof nodeTables>>();
+  private readonly offsets = new WeakMap<Bags, Int32Array>();
+  /** The interpreter's weight bindings, by graph (this.store's weights). */
+  private readonly bound = new WeakMap<Graph, Map<string, BoundWeight>>();
+  /** Whether int8 layers are updated, and fp32 layers multiply-add, in WebAssembly SIMD (else: the interpreter's int8 kernels, fp32 in JavaScript; the same numbers). */
+  private readonly simd: boolean;
+  private readonly fma: boolean;
+  /** The dot interaction's pairs that read the changed vectors, and the output columns they change, by node and vectors. */
+  private readonly pairs = new Map<string, { pairs: DotPairs; cols: Int32Array }>();
   private state: EvalState;
   /** Int8 buffers of trials that were not committed, for the next trial to reuse (by type and length). */
   private readonly pool = new Map<string, Buffer[]>();
@@ -86,9 +91,11 @@ export class IncrementalEvaluator {
     private readonly batches: readonly Batch[],
     tables: ReadonlyMap<string, TableChoice>,
     private readonly rowRange: RowRange,
-    /** Run the kernels in the interpreter's fused multiply-add mode (the relaxed-SIMD variant's numerics; InterpretOptions.fma). */
-    private readonly fma = false,
+    /** simd: false runs the fast paths in JavaScript; fma: the interpreter's fused multiply-add mode (the relaxed-SIMD variant's numerics; InterpretOptions.fma). */
+    opts: { simd?: boolean; fma?: boolean } = {},
   ) {
+    this.simd = opts.simd !== false && simdAvailable();
+    this.fma = opts.fma === true;
     this.store = withTableParts(graph, weights);
     this.decls = new Map(graph.weights.map((w) => [w.name, w]));
     const empty = { graph, tables: new Map(tables), values: [], int8: [], outputs: [] };
@@ -138,15 +145,16 @@ export class IncrementalEvaluator {
     const dirty = full ? new Set(graph.nodes.map((n) => n.id)) : this.dirtyNodes(from.graph, graph, changedTables, own);
     const state: EvalState = { graph, tables, values: [], int8: [], outputs: [] };
     const outputs: Record<string, Float32Array>[] = [];
+    const embeds: NodeContext["embeds"] = new Map();
     this.batches.forEach((batch, i) => {
       const old = from.values[i];
       const reuse = new Map<string, Float32Array>();
       if (old) for (const [id, v] of old) if (!dirty.has(id)) reuse.set(id, v);
       const changed = new Map<string, Changed>();
       const int8 = new Map(from.int8[i] ?? []);
-      const ctx = { old, changed, int8, changedTables, tables, full, own, made };
+      const ctx = { old, changed, int8, changedTables, tables, full, own, made, embeds };
       const alloc = (n: number): Float32Array => {
-        const b = this.buffer(Float32Array, n);
+        const b = this.buffer(Float32Array, n, undefined, false);
         made.push(b);
         return b;
       };
@@ -155,6 +163,7 @@ export class IncrementalEvaluator {
         reuse,
         fma: this.fma,
         override: (a) => this.node(a, ctx),
+        bound: this.bound,
         ...(full ? {} : { alloc }),
       });
       this.counts.reused += reuse.size;
@@ -180,22 +189,32 @@ export class IncrementalEvaluator {
     return dirty;
   }
 
-  /** A node's fast path, or false for the interpreter's kernel; records which columns of its output changed. */
+  /**
+   * A node's fast path, or false for the interpreter's kernel; records which columns of its output changed.
+   * `a.out` comes unfilled (recycled): each path writes every element of it, and the interpreter's kernels get it zeroed.
+   */
   private node(a: KernelArgs, ctx: NodeContext): boolean {
     const id = a.node.id;
-    const cached = ctx.full || ctx.own.has(id) ? undefined : ctx.old?.get(id);
-    const inputs = a.node.inputs.filter(isValueRef).map((r) => (ctx.changed.get(refName(r)) ?? new Int32Array(0)) as Changed);
-    let done = false;
+    const usable = !ctx.full && !ctx.own.has(id);
+    const cached = usable ? ctx.old?.get(id) : undefined;
+    const inputs = a.node.inputs.filter(isValueRef).map((r) => (ctx.changed.get(refName(r)) ?? NONE) as Changed);
+    const op = a.node.op;
+    const path = linearPath(a);
+    let done = true;
     let out: Changed = "all";
-    if (a.node.op === "embedding_bag") {
-      out = this.embed(a, ctx, cached);
-      done = true;
-    } else if (a.node.op === "interact" && a.attrs.op === "dot" && cached && !inputs.includes("all")) {
-      out = interactPartial(a, cached, inputs as Int32Array[]);
-      done = true;
-    } else if (isInt8Linear(a)) {
-      this.int8(a, ctx, cached && inputs[0] !== "all" ? (inputs[0] as Int32Array) : undefined);
-      done = true;
+    if (op === "embedding_bag") out = this.embed(a, ctx, cached);
+    else if (op === "interact" && a.attrs.op === "dot" && cached && !a.fma && !inputs.includes("all"))
+      out = this.interactPartial(a, cached, inputs as Int32Array[]);
+    else if (path && (path === "int8" || path === "int8a7") && this.simd) this.int8(a, ctx, inputs[0]!, usable, path);
+    else if (path && path !== "int8" && path !== "int8a7") {
+      this.linear(a, path);
+      activateInPlace(actOf(a.node), a.out);
+    } else if (op === "relu" || op === "sigmoid" || op === "tanh") {
+      a.out.set(a.values[0] as Float32Array);
+      activateInPlace(op, a.out);
+    } else {
+      a.out.fill(0);
+      done = false;
     }
     if (done && out !== "all") this.counts.partial++;
     else this.counts.full++;
@@ -203,25 +222,81 @@ export class IncrementalEvaluator {
     return done;
   }
 
-  /** embedding_bag with the chosen tables; with a cached output, only the changed tables' columns. */
-  private embed(a: KernelArgs, ctx: NodeContext, cached: Float32Array | undefined): Changed {
-    const tables = nodeTables(a.node, this.decls);
-    const weights = a.weights.map((w) => (w.decl.role === "table" ? { ...w, tensor: this.tensorOf(w.decl, ctx.tables.get(w.name)!) } : w));
-    const args = { ...a, weights };
-    if (!cached) {
-      embeddingBagKernel(args);
+  /** An fp32 (or fp16/bf16-weight) linear layer before its activation: in WebAssembly SIMD when it has 8 outputs or more, else in JavaScript. */
+  private linear(a: KernelArgs, p: "fp32" | "fp16" | "bf16"): void {
+    const [w, b] = a.weights;
+    const [out, inF] = w!.tensor.shape as [number, number];
+    const at = (t: BoundWeight): Float32Array => (p === "fp32" ? t.dense() : roundedWeights(t.tensor, p));
+    if (!this.simd || out < 8) return linearF32(a.values[0] as Float32Array, a.batch, inF, at(w!), b ? at(b) : undefined, out, a.out);
+    const keys = p === "fp32" ? [w!.tensor, b?.tensor] : [at(w!), b && at(b)];
+    SimdLinear.of(keys[0]!, keys[1], at(w!), b ? at(b) : undefined, inF, out).run(a.values[0] as Float32Array, a.batch, a.out);
+  }
+
+  /** The dot interaction from its cached output, recomputing only the entries that read a vector whose columns changed. */
+  private interactPartial(a: KernelArgs, cached: Float32Array, inputs: readonly Int32Array[]): Changed {
+    const tail = typeof a.attrs.tail === "number" ? a.attrs.tail : 0;
+    const d = sampleWidth(a.types[0]!);
+    const vectors = new Set<number>();
+    const src: Float32Array[] = [];
+    const stride: number[] = [];
+    const within: number[] = [];
+    a.types.forEach((t, i) => {
+      const n = sampleWidth(t) / d;
+      if (i >= a.types.length - tail) {
+        if (inputs[i]!.length > 0) vectors.add(-1);
+        return;
+      }
+      for (const col of inputs[i]!) vectors.add(src.length + Math.floor(col / d));
+      for (let k = 0; k < n; k++) [src.push(a.values[i] as Float32Array), stride.push(n * d), within.push(k * d)];
+    });
+    if (vectors.has(-1)) {
+      a.out.fill(0);
+      interactKernel(a);
       return "all";
     }
-    const only = new Set<number>();
-    tables.forEach((t, i) => {
-      if (weights.slice(t.first, t.first + t.parts.length).some((w) => ctx.changedTables.has(w.name))) only.add(i);
-    });
+    const key = `${a.node.id}|${[...vectors].sort((x, y) => x - y).join(",")}`;
+    let p = this.pairs.get(key);
+    if (!p) {
+      const pairs = dotPairs(src.length, d, a.attrs.self === true, vectors);
+      const cols = vectors.has(0) ? Int32Array.from({ length: d }, (_, k) => k) : new Int32Array(0);
+      this.pairs.set(key, (p = { pairs, cols: Int32Array.from([...cols, ...pairs.pos]).sort() }));
+    }
     a.out.set(cached);
-    embeddingBagKernel(args, only);
     const outW = sampleWidth(a.outType);
-    const cols: number[] = [];
-    for (const t of [...only].sort((x, y) => x - y)) for (let k = 0; k < tables[t]!.dim; k++) cols.push(t * tables[t]!.dim + k);
-    return cols.length === outW ? "all" : Int32Array.from(cols);
+    if (vectors.has(0)) for (let b = 0; b < a.batch; b++) for (let k = 0; k < d; k++) a.out[b * outW + k] = src[0]![b * d + k]!;
+    dotPairsInto(src, Int32Array.from(stride), Int32Array.from(within), a.batch, d, p.pairs, a.out, outW);
+    return p.cols;
+  }
+
+  /** embedding_bag with the chosen tables; with a cached output, only the changed tables' columns. */
+  private embed(a: KernelArgs, ctx: NodeContext, cached: Float32Array | undefined): Changed {
+    let tables = this.nodeTables.get(a.node);
+    if (!tables) this.nodeTables.set(a.node, (tables = nodeTables(a.node, this.decls)));
+    // The tables at their choices, which tables changed and their columns: the same for every batch of a run.
+    let at = ctx.embeds.get(a.node.id);
+    if (!at) {
+      const weights = a.weights.map((w) => (w.decl.role === "table" ? { ...w, tensor: this.tensorOf(w.decl, ctx.tables.get(w.name)!) } : w));
+      const only = new Set<number>();
+      tables.forEach((t, i) => {
+        if (weights.slice(t.first, t.first + t.parts.length).some((w) => ctx.changedTables.has(w.name))) only.add(i);
+      });
+      const cols: number[] = [];
+      for (const t of [...only].sort((x, y) => x - y)) for (let k = 0; k < tables[t]!.dim; k++) cols.push(t * tables[t]!.dim + k);
+      ctx.embeds.set(a.node.id, (at = { weights, only, cols: cols.length === sampleWidth(a.outType) ? "all" : Int32Array.from(cols) }));
+    }
+    const { weights, only } = at;
+    const args = { ...a, weights };
+    const bags = a.values[0] as Bags;
+    let offsets = this.offsets.get(bags);
+    if (!offsets) this.offsets.set(bags, (offsets = bagOffsets(bags)));
+    if (!cached) {
+      a.out.fill(0);
+      embeddingBagKernel(args, undefined, offsets);
+      return "all";
+    }
+    a.out.set(cached);
+    embeddingBagKernel(args, only, offsets);
+    return at.cols;
   }
 
   /** A table read at a choice: the stored tensor at one precision, or its hot rows at one and the rest at another. */
@@ -239,160 +314,53 @@ export class IncrementalEvaluator {
   }
 
   /**
-   * An int8 layer, as int8Linear computes it, keeping its state; with `cols`, only those input columns changed:
-   * a row's largest |input| is then only looked for again when it was in one of them, and when the row's scale
-   * held, only those columns' codes can differ and the integer sums take their difference exactly.
+   * An int8 layer, as int8Linear computes it, keeping its state; `cols`: the input columns that changed since
+   * the cached state, which the update starts from (with none cached, or the layer's own attributes changed, a fresh one).
    */
-  private int8(a: KernelArgs, ctx: NodeContext, cols: Int32Array | undefined): void {
-    const [wb, bb] = a.weights;
-    const [out, inF] = wb!.tensor.shape as [number, number];
-    const smooth = smoothOf(a.node);
-    const w = int8Weights(wb!.tensor, smooth);
-    const wT = transposed(w.q, out, inF);
-    const mul = smooth ? smoothMultipliers(smooth) : undefined;
-    const bias = bb?.dense();
-    const fixed = staticActScale(a.node);
-    const x = a.values[0] as Float32Array;
-    // With more than a third of the inputs changed, updating the sums costs about what computing them does.
-    const prev = cols && cols.length * 3 <= inF ? ctx.int8.get(a.node.id) : undefined;
+  private int8(a: KernelArgs, ctx: NodeContext, cols: Changed, usable: boolean, p: "int8" | "int8a7"): void {
+    const L = this.int8Layer(a, p);
+    const prev = usable ? ctx.int8.get(a.node.id) : undefined;
     const st: Int8State = {
-      xs: this.buffer(Float32Array, a.batch * inF, prev?.xs),
       m: this.buffer(Float64Array, a.batch, prev?.m),
       arg: this.buffer(Int32Array, a.batch, prev?.arg),
-      q: this.buffer(Int32Array, a.batch * inF, prev?.q),
       s: this.buffer(Float64Array, a.batch, prev?.s),
-      acc: this.buffer(Float64Array, a.batch * out, prev?.acc),
+      q: this.buffer(Int8Array, a.batch * L.inF, prev?.q),
+      acc: this.buffer(Int32Array, a.batch * L.out, prev?.acc),
     };
-    const { xs, q, acc } = st;
-    const inChanged = new Uint8Array(inF);
-    if (cols) for (const k of cols) inChanged[k] = 1;
-    for (let b = 0; b < a.batch; b++) {
-      const qb = b * inF;
-      const ab = b * out;
-      let incremental = prev !== undefined;
-      if (prev) {
-        let m = st.m[b]!;
-        let arg = st.arg[b]!;
-        for (let c = 0; c < cols!.length; c++) {
-          const k = cols![c]!;
-          const v = mul ? Math.fround(x[qb + k]! * mul[k]!) : x[qb + k]!;
-          xs[qb + k] = v;
-          const av = Math.abs(v);
-          if (av > m) {
-            m = av;
-            arg = k;
-          } else if (Number.isNaN(v)) m = NaN;
-        }
-        st.m[b] = m;
-        st.arg[b] = arg;
-        // The largest |input| was in a changed column and may have shrunk, or something is NaN: look again.
-        if (inChanged[arg] === 1 || Number.isNaN(m)) maxAbs(xs, qb, inF, st, b);
-      } else {
-        for (let k = 0; k < inF; k++) xs[qb + k] = mul ? Math.fround(x[qb + k]! * mul[k]!) : x[qb + k]!;
-        maxAbs(xs, qb, inF, st, b);
-      }
-      const m = st.m[b]!;
-      // dynamicScale's rule, from the row's largest |input|.
-      const s = fixed ?? (Number.isNaN(m) ? NaN : m > 0 ? Math.fround(m / 127) : 1);
-      if (incremental && s !== st.s[b]) incremental = false;
-      if (incremental) {
-        const inv = Math.fround(1 / s);
-        for (let c = 0; c < cols!.length; c++) {
-          const k = cols![c]!;
-          const code = activationCode(xs[qb + k]!, inv);
-          const dq = code - q[qb + k]!;
-          if (dq === 0) continue;
-          q[qb + k] = code;
-          const wk = k * out;
-          for (let o = 0; o < out; o++) acc[ab + o] += dq * wT[wk + o]!;
-        }
-      } else {
-        st.s[b] = s;
-        const qx = q.subarray(qb, qb + inF);
-        quantizeActivations(xs, qb, inF, s, qx);
-        rowDots(qx, w.q, out, inF, acc, ab);
-      }
-      for (let o = 0; o < out; o++) {
-        let v = Math.fround(Math.fround(acc[ab + o]!) * Math.fround(s * w.scales[o]!));
-        if (bias) v = Math.fround(v + bias[o]!);
-        a.out[ab + o] = v;
-      }
-    }
+    int8LayerUpdate(L, a.values[0] as Float32Array, a.batch, st, !prev, cols, a.out);
     activateInPlace(actOf(a.node), a.out);
     ctx.int8.set(a.node.id, st);
-    ctx.made.push(...Object.values(st));
+    ctx.made.push(st.m, st.arg, st.s, st.q, st.acc);
   }
 
-  /** A buffer of `n` elements holding a copy of `from` (if given), or zeros: one a discarded trial left behind when there is one. */
-  private buffer<T extends Buffer>(kind: { new (n: number): T }, n: number, from?: T): T {
+  /** An int8 (or int8a7) layer's weights as the update reads them (per node: the same node object has the same weights and attributes). */
+  private int8Layer(a: KernelArgs, p: "int8" | "int8a7"): Int8Layer {
+    const zero = p === "int8a7" ? a7ZeroOf(a.node, a.nonNegative) : undefined;
+    const lo = zero === undefined ? -127 : zero === 0 ? 0 : -63;
+    let L = this.layers.get(a.node);
+    if (L && L.lo === lo) return L;
+    const [wb, bb] = a.weights;
+    const [out, inF] = wb!.tensor.shape as [number, number];
+    const smooth = p === "int8" ? smoothOf(a.node) : undefined;
+    const w = int8Weights(wb!.tensor, smooth);
+    const [fixed, div, hi] = p === "int8" ? [staticActScale(a.node), 127, 127] : [undefined, zero === 0 ? 127 : 63, zero === 0 ? 127 : 63];
+    const mul = smooth ? smoothMultipliers(smooth) : undefined;
+    L = { inF, out, scales: w.scales, bias: bb?.dense(), mul, fixed, div, lo, hi, sums: SimdSums.of(w.q, inF, out) };
+    this.layers.set(a.node, L);
+    return L;
+  }
+
+  /** A buffer of `n` elements holding a copy of `from` (if given), or zeros (or, not `zero`, anything): one a discarded trial left behind when there is one. */
+  private buffer<T extends Buffer>(kind: { new (n: number): T }, n: number, from?: T, zero = true): T {
     const b = this.pool.get(`${kind.name}:${n}`)?.pop() as T | undefined;
     if (!b) return from ? (from.slice() as T) : new kind(n);
     if (from) b.set(from);
-    else b.fill(0);
+    else if (zero) b.fill(0);
     return b;
   }
 }
 
-type Buffer = Float32Array | Float64Array | Int32Array;
-
-/** acc[at + o] = Σ_k qx[k]·w[o, k] (integers: exact in any order), four outputs at a time so each code is loaded once for them. */
-function rowDots(qx: Int32Array, w: Int8Array, out: number, inF: number, acc: Float64Array, at: number): void {
-  let o = 0;
-  for (; o + 4 <= out; o += 4) {
-    const [b0, b1, b2, b3] = [o * inF, (o + 1) * inF, (o + 2) * inF, (o + 3) * inF];
-    let s0 = 0;
-    let s1 = 0;
-    let s2 = 0;
-    let s3 = 0;
-    for (let k = 0; k < inF; k++) {
-      const v = qx[k]!;
-      s0 += v * w[b0 + k]!;
-      s1 += v * w[b1 + k]!;
-      s2 += v * w[b2 + k]!;
-      s3 += v * w[b3 + k]!;
-    }
-    acc[at + o] = s0;
-    acc[at + o + 1] = s1;
-    acc[at + o + 2] = s2;
-    acc[at + o + 3] = s3;
-  }
-  for (; o < out; o++) {
-    let sum = 0;
-    for (let k = 0; k < inF; k++) sum += qx[k]! * w[o * inF + k]!;
-    acc[at + o] = sum;
-  }
-}
-
-/** The largest |x| of a row and where (the first) into `st.m[b]`, `st.arg[b]`; NaN if any is (as Math.max propagates it). */
-function maxAbs(x: Float32Array, from: number, n: number, st: Int8State, b: number): void {
-  let m = 0;
-  let arg = 0;
-  for (let k = 0; k < n; k++) {
-    const v = Math.abs(x[from + k]!);
-    if (v > m) {
-      m = v;
-      arg = k;
-    } else if (Number.isNaN(v)) {
-      m = NaN;
-      arg = k;
-      break;
-    }
-  }
-  st.m[b] = m;
-  st.arg[b] = arg;
-}
-
-/** Weights `[out, in]` as `[in, out]`, so a changed input column's weights are contiguous (cached per array). */
-const transposedCache = new WeakMap<Int8Array, Int8Array>();
-function transposed(q: Int8Array, out: number, inF: number): Int8Array {
-  let t = transposedCache.get(q);
-  if (!t) {
-    t = new Int8Array(q.length);
-    for (let o = 0; o < out; o++) for (let k = 0; k < inF; k++) t[k * out + o] = q[o * inF + k]!;
-    transposedCache.set(q, t);
-  }
-  return t;
-}
+type Buffer = Float32Array | Float64Array | Int32Array | Int8Array;
 
 interface NodeContext {
   old: Map<string, Float32Array> | undefined;
@@ -405,41 +373,25 @@ interface NodeContext {
   own: ReadonlySet<string>;
   /** Buffers this run made. */
   made: Buffer[];
+  /** Per embedding_bag of this run: its tables' tensors at their choices, the tables that changed, and their columns. */
+  embeds: Map<string, { weights: BoundWeight[]; only: ReadonlySet<number>; cols: Changed }>;
 }
+
+const NONE = new Int32Array(0);
 
 const sameChoice = (a: TableChoice, b: TableChoice): boolean => a.precision === b.precision && a.cold === b.cold && a.hot === b.hot;
 
-/** A linear layer the int8 fast path computes exactly as the interpreter does: int8 weights, f32 input (not codes), no output codes. */
-function isInt8Linear(a: KernelArgs): boolean {
-  if (a.node.op !== "linear" || a.attrs.out_scale !== undefined) return false;
+/**
+ * The precision of a linear layer a fast path computes exactly as the interpreter does (f32 input, not codes; no output codes):
+ * int8 / int8a7 (inputs few enough for int32 sums), or fp32 / fp16 / bf16 weights (not in fma mode).
+ */
+function linearPath(a: KernelArgs): "int8" | "int8a7" | "fp32" | "fp16" | "bf16" | undefined {
   const t = a.types[0]!;
-  return t.kind === "tensor" && t.dtype === "f32" && runnableLayerPrecision(a.node, a.weights[0]!.decl) === "int8";
-}
-
-/** The dot interaction from its cached output, recomputing only the entries that read a vector whose columns changed. */
-function interactPartial(a: KernelArgs, cached: Float32Array, inputs: readonly Int32Array[]): Changed {
-  const tail = typeof a.attrs.tail === "number" ? a.attrs.tail : 0;
-  const d = sampleWidth(a.types[0]!);
-  const vectors = new Set<number>();
-  let first = 0;
-  a.types.forEach((t, i) => {
-    if (i < a.types.length - tail) for (const col of inputs[i]!) vectors.add(first + Math.floor(col / d));
-    else if (inputs[i]!.length > 0) vectors.add(-1);
-    first += sampleWidth(t) / d;
-  });
-  if (vectors.has(-1)) {
-    interactKernel(a);
-    return "all";
-  }
-  a.out.set(cached);
-  interactKernel(a, vectors);
-  const cols: number[] = [];
-  if (vectors.has(0)) for (let k = 0; k < d; k++) cols.push(k);
-  const self = a.attrs.self === true;
-  let pos = d;
-  const n = a.types.slice(0, a.types.length - tail).reduce((s, t) => s + sampleWidth(t) / d, 0);
-  for (let i = self ? 0 : 1; i < n; i++) for (let j = 0; j <= (self ? i : i - 1); j++, pos++) if (vectors.has(i) || vectors.has(j)) cols.push(pos);
-  return Int32Array.from(cols);
+  if (a.node.op !== "linear" || a.attrs.out_scale !== undefined || t.kind !== "tensor" || t.dtype !== "f32") return undefined;
+  if (a.weights[0]!.tensor.shape.some((d) => d < 1)) return undefined; // the SIMD loops run at least once
+  const p = runnableLayerPrecision(a.node, a.weights[0]!.decl);
+  if (p === "int8" || p === "int8a7") return a.weights[0]!.tensor.shape[1]! <= MAX_INT8_INPUTS ? p : undefined;
+  return (p === "fp32" || p === "fp16" || p === "bf16") && !a.fma ? p : undefined;
 }
 
 /** A table whose `hot` rows read from `hot` and the others from `cold` (in memory for tables the interpreter caches whole). */

@@ -45,7 +45,7 @@ describe("the incremental evaluator in fma mode", () => {
     const layers = precisionUnits(graph).filter((u) => u.kind !== "table");
     const cal = calibrateLayers(graph, weights, batches, { alpha: 0.5, statics: false, method: "percentile" });
     const choices = new Map<string, TableChoice>(tables.map((u) => [u.id, { precision: "fp32" }]));
-    const fma = new IncrementalEvaluator(graph, weights, batches, choices, "l2", true);
+    const fma = new IncrementalEvaluator(graph, weights, batches, choices, "l2", { fma: true });
     const plain = new IncrementalEvaluator(graph, weights, batches, choices, "l2");
     const precision = new Map(layers.map((u) => [u.id, "fp32"]));
     const steps: [string, string][] = [

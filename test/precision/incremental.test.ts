@@ -99,4 +99,51 @@ describe("incremental evaluation", () => {
       check();
     }
   });
+
+  it("a trial left uncommitted changes nothing; int8a7 layers, and the evaluator without SIMD, give the same outputs", () => {
+    const cal = calibrateLayers(graph, weights, batches, { alpha: 0.5, statics: false, method: "percentile" });
+    const choices = new Map<string, TableChoice>(tables.map((u) => [u.id, { precision: "fp32" }]));
+    const layers = new Map<string, string>();
+    const simd = new IncrementalEvaluator(graph, weights, batches, choices, "l2");
+    const plain = new IncrementalEvaluator(graph, weights, batches, choices, "l2", { simd: false });
+    const layerGraph = () =>
+      applyAssignment(graph, {
+        precision: new Map([
+          ...precisionUnits(graph)
+            .filter((u) => u.kind !== "table")
+            .map((u) => [u.id, "fp32"] as [string, string]),
+          ...layers,
+        ]),
+        ...cal,
+      });
+    const expectFull = () => {
+      const full = fullGraph(layers, choices, cal);
+      batches.forEach((b, i) => {
+        const want = Array.from(interpret(full, weights, b).outputs.ctr!);
+        expect(Array.from(simd.current.outputs[i]!.ctr!)).toEqual(want);
+        expect(Array.from(plain.current.outputs[i]!.ctr!)).toEqual(want);
+      });
+    };
+    const both = (change: Parameters<IncrementalEvaluator["trial"]>[0], commit: boolean) => {
+      for (const ev of [simd, plain]) {
+        const t = ev.trial(change);
+        if (commit) ev.commit(t);
+      }
+    };
+    for (const [p, top1] of [
+      ["int8a7", "int8"],
+      ["int8", "int8a7"],
+    ] as const) {
+      layers.set("top.0", p).set("top.1", top1);
+      both({ graph: layerGraph() }, true);
+      expectFull();
+      // Tried and dropped: a table at int2, another split; then one kept.
+      both({ tables: new Map([["emb.2.weight", { precision: "int2" }]]) }, false);
+      both({ tables: new Map([["emb.5.weight", { precision: "int8", hot: [0, 3, 7], cold: "int4" }]]) }, false);
+      expectFull();
+      choices.set("emb.11.weight", { precision: p === "int8" ? "int4" : "fp16" });
+      both({ tables: new Map([["emb.11.weight", choices.get("emb.11.weight")!]]) }, true);
+      expectFull();
+    }
+  });
 });
