@@ -34,6 +34,17 @@ export { decide } from "./decision.js";
  */
 export const MARGIN_SE = 2;
 
+/**
+ * Search rows each unit's lower precisions are measured alone on, at most (the
+ * first batches): those sensitivities only order the choices, and every plan
+ * the search keeps is measured on all the search rows. At full size an
+ * evaluation of 75,000 rows costs tens of seconds of fp32 MLP.
+ */
+export const SENSE_ROWS = 8192;
+
+/** A table under this share of the model's bytes is only measured at int8: lower precisions save next to nothing. */
+export const NEGLIGIBLE_SHARE = 0.001;
+
 /** Steps the greedy pass after the binary search tries at most. */
 const REFINE_TRIES = 24;
 
@@ -78,6 +89,10 @@ export interface SearchOptions {
   progress?: (p: SearchProgress) => void;
   /** Called with each better plan as it is found (e.g. to write it, so an interrupt leaves it behind). */
   checkpoint?: (c: Checkpoint) => void;
+  /** The graph whose tables' row counts bytes, splits and costs are counted with, when `graph` holds only their touched rows (touched-rows.ts). */
+  sizes?: Graph;
+  /** Rows the sensitivities are measured on, at most (default SENSE_ROWS). */
+  senseRows?: number;
 }
 
 /** A plan the search has found so far: within the budget on the rows it chooses on (not yet checked on the held-back ones). */
@@ -126,7 +141,7 @@ interface Taken {
 export function searchPrecision(graph: Graph, weights: WeightStore, batches: readonly Batch[], opts: SearchOptions): SearchResult {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const units = precisionUnits(graph);
+  const units = precisionUnits(opts.sizes ?? graph);
   const byId = new Map(units.map((u) => [u.id, u]));
   const cost = opts.cost;
   const rowRange = opts.rowRange ?? "minmax";
@@ -141,10 +156,16 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   const fp32 = applyAssignment(graph, { precision: new Map(units.map((u) => [u.id, "fp32"])) });
   const evS = new IncrementalEvaluator(fp32, weights, searchRows, fp32Tables, rowRange);
   const evH = held > 0 ? new IncrementalEvaluator(fp32, weights, heldBack, fp32Tables, rowRange) : undefined;
+  let senseBatches = 0;
+  for (let n = 0; senseBatches < searchRows.length && n < (opts.senseRows ?? SENSE_ROWS); senseBatches++) n += searchRows[senseBatches]!.size;
+  const sense = searchRows.slice(0, senseBatches);
+  const evA = sense.length < searchRows.length ? new IncrementalEvaluator(fp32, weights, sense, fp32Tables, rowRange) : evS;
   const fp32Values = [...evS.current.values, ...(evH?.current.values ?? [])];
   const cal = calibrateLayers(graph, weights, batches, { alpha: opts.smooth, statics: opts.act === "static", method: opts.calibMethod }, fp32Values);
   const layerGraph = (precision: ReadonlyMap<string, string>): Graph => applyAssignment(fp32, { precision: new Map(precision), ...cal, rowRange });
   const ne = new ExpectedNE(evS.current.outputs, weights, searchRows);
+  const neA = evA === evS ? ne : new ExpectedNE(evA.current.outputs, weights, sense);
+  const evaluations = (): number => ne.evaluations + (neA === ne ? 0 : neA.evaluations);
   const fits = (d: number): boolean => d + MARGIN_SE * ne.lastError <= opts.budget;
 
   // The state: layer precisions, table choices, decisions, and what was kept in order.
@@ -167,8 +188,8 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
     if (!opts.progress) return;
     const elapsedMs = performance.now() - t0;
     const bytes = units.reduce((s, u) => s + bytesOf(u), 0);
-    const etaMs = (elapsedMs / Math.max(1, ne.evaluations)) * Math.max(0, total - ne.evaluations);
-    opts.progress({ step, candidate, evaluations: ne.evaluations, total, neDelta: current, bytes, elapsedMs, etaMs });
+    const etaMs = (elapsedMs / Math.max(1, evaluations())) * Math.max(0, total - evaluations());
+    opts.progress({ step, candidate, evaluations: evaluations(), total, neDelta: current, bytes, elapsedMs, etaMs });
   };
   const checkpoint = (): void =>
     opts.checkpoint?.({
@@ -190,11 +211,18 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
     });
   };
   const measure = (s: EvalState): number => ne.deltaOf(s.outputs);
+  // The sensitivity rows' evaluator brought to the plan so far; its NE delta there, what each unit alone is measured against.
+  const senseAt = (): number => {
+    if (evA === evS) return current;
+    evA.commit(evA.trial({ graph: layerGraph(layerP), tables: tableC }));
+    return neA.deltaOf(evA.current.outputs);
+  };
 
   // The pins.
   const pinned = evS.trial({ graph: layerGraph(layerP), tables: tableC });
   evS.commit(pinned);
-  const pinsDelta = (current = measure(pinned));
+  current = measure(pinned);
+  const pinsDelta = senseAt();
   const totalBytes = units.reduce((s, u) => s + u.bytes("fp32"), 0);
   const totalWork = units.reduce((s, u) => s + u.work, 0);
   const valueOf = (u: Unit, bytes: number, c: number): number => (u.bytes("fp32") - bytes) / totalBytes + ((1 - c) * u.work) / totalWork;
@@ -213,7 +241,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
         continue;
       }
       if (expired()) break;
-      const alone = measure(evS.trial({ graph: layerGraph(new Map(layerP).set(u.id, p)) })) - pinsDelta;
+      const alone = neA.deltaOf(evA.trial({ graph: layerGraph(new Map(layerP).set(u.id, p)) }).outputs) - pinsDelta;
       report("layers", `${u.id} ${p}`);
       layerCands.push({ unit: u, p, alone, score: valueOf(u, u.bytes(p), relCost(u, p)) / Math.max(alone, 1e-4) });
     }
@@ -255,10 +283,9 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   }
 
   // 2. Tables: whole-table options measured alone, splits estimated from them per sample.
-  const base = evS.current;
-  const baseDelta = current;
-  const baseShares = ne.perSample(base.outputs);
-  const freqs = opts.splits === false ? new Map() : tableFrequencies(graph, batches, searchRows.length);
+  const baseDelta = senseAt();
+  const baseShares = neA.perSample(evA.current.outputs);
+  const freqs = opts.splits === false ? new Map() : tableFrequencies(graph, batches, sense.length);
   const perTable: { unit: string; start: TableOption; options: TableOption[] }[] = [];
   for (const u of free) {
     const start: TableOption = { choice: tableC.get(u.id)!, bytes: u.bytes("fp32"), alone: 0, measured: true, cost: 1, value: 0 };
@@ -266,16 +293,16 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
     const shares = new Map<string, PerSample>([["fp32", baseShares]]);
     let int8Alone: number | undefined;
     for (const p of ["int8", "int4", "int2", "fp16"]) {
-      if (!u.options.includes(p) || relCost(u, p) > 1) continue;
+      if (!u.options.includes(p) || relCost(u, p) > 1 || (p !== "int8" && u.bytes("fp32") < NEGLIGIBLE_SHARE * totalBytes)) continue;
       // fp16 saves less than int8: only worth measuring for a table that int8 already hurts too much; below a precision over the budget, lower ones are worse.
       if (p === "fp16" && (int8Alone === undefined || int8Alone <= opts.budget)) continue;
       if (p !== "fp16" && options.some((o) => o.alone > opts.budget)) continue;
       if (expired()) break;
-      const s = evS.trial({ tables: new Map([[u.id, { precision: p }]]) });
-      const alone = measure(s) - baseDelta;
+      const s = evA.trial({ tables: new Map([[u.id, { precision: p }]]) });
+      const alone = neA.deltaOf(s.outputs) - baseDelta;
       report("tables", `${u.id} ${p}`);
       if (p === "int8") int8Alone = alone;
-      if (freqs.has(u.id)) shares.set(p, ne.perSample(s.outputs));
+      if (freqs.has(u.id)) shares.set(p, neA.perSample(s.outputs));
       options.push({
         choice: { precision: p },
         bytes: u.bytes(p),
@@ -295,6 +322,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
           baseDelta,
           (b, c) => valueOf(u, b, c),
           (p) => relCost(u, p),
+          u.shape[0],
         ),
       );
     perTable.push({ unit: u.id, start, options });
@@ -336,7 +364,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
       break;
     }
   }
-  total = ne.evaluations + Math.ceil(Math.log2(hi + 2)) + REFINE_TRIES + 2;
+  total = evaluations() + Math.ceil(Math.log2(hi + 2)) + REFINE_TRIES + 2;
   while (lo < hi && !expired()) {
     const mid = Math.ceil((lo + hi) / 2);
     const at = choicesAt(mid);
@@ -430,7 +458,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
     ...(baseline ? { baseline, final: all.labelledNE(outputs)! } : {}),
     finalDelta,
     finalError: all.lastError,
-    evaluations: ne.evaluations,
+    evaluations: evaluations(),
     undone,
     heldRows: rows,
     timedOut,

@@ -116,6 +116,7 @@ export type PerSample = Record<string, Float64Array>;
 /**
  * The split options of a table: for each K and (hot, cold) pair whose whole-table
  * shares were measured, NE estimated per sample (the worst output), over `base`.
+ * `rows`: the whole table's, when `freq` counts only its touched rows.
  */
 export function splitOptions(
   freq: TableFrequency,
@@ -124,13 +125,13 @@ export function splitOptions(
   baseDelta: number,
   value: (bytes: number, cost: number) => number,
   cost: (precision: string) => number,
+  rows = freq.order.length,
 ): TableOption[] {
-  const rows = freq.order.length;
   const total = freq.counts.reduce((s, c) => s + c, 0);
   const out: TableOption[] = [];
   for (const k of SPLIT_ROWS) {
     // Hot rows seen fewer than MIN_HOT_LOOKUPS times are hot by chance in this sample, not on the data to come.
-    if (k * 4 > rows || freq.counts[freq.order[k - 1]!]! < MIN_HOT_LOOKUPS) break;
+    if (k * 4 > rows || k > freq.order.length || freq.counts[freq.order[k - 1]!]! < MIN_HOT_LOOKUPS) break;
     const hot = Array.from(freq.order.subarray(0, k)).sort((a, b) => a - b);
     let hotLookups = 0;
     for (let r = 0; r < k; r++) hotLookups += freq.counts[freq.order[r]!]!;
