@@ -42,7 +42,7 @@ export const MARGIN_SE = 2;
  */
 export const SENSE_ROWS = 8192;
 
-/** A table under this share of the model's bytes is only measured at int8, and a step saving less is not tried alone: next to nothing to gain. */
+/** A table under this share of the model's bytes is only measured at int8: its lower precisions save next to nothing. */
 export const NEGLIGIBLE_SHARE = 0.001;
 
 /** Steps the greedy pass after the binary search tries at most. */
@@ -382,8 +382,8 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   for (let i = lo; i < steps.length && tries < REFINE_TRIES && !expired(); i++) {
     const s = steps[i]!;
     if (stopped.has(s.unit) || tableC.get(s.unit) !== s.from.choice) continue;
-    // Not worth measuring: its estimate alone is over what is left of the budget twice over, or it saves a negligible share of the bytes.
-    if (s.to.alone - s.from.alone > 2 * (opts.budget - current) || s.from.bytes - s.to.bytes < NEGLIGIBLE_SHARE * totalBytes) continue;
+    // Not worth measuring: its estimate alone is over what is left of the budget twice over.
+    if (s.to.alone - s.from.alone > 2 * (opts.budget - current)) continue;
     tries++;
     const trial = evS.trial({ tables: new Map([[s.unit, s.to.choice]]) });
     const d = measure(trial);
