@@ -155,12 +155,12 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   const fp32Tables = new Map<string, TableChoice>(tables.map((u) => [u.id, { precision: "fp32" }]));
   const fp32 = applyAssignment(graph, { precision: new Map(units.map((u) => [u.id, "fp32"])) });
   const evS = new IncrementalEvaluator(fp32, weights, searchRows, fp32Tables, rowRange);
-  const evH = held > 0 ? new IncrementalEvaluator(fp32, weights, heldBack, fp32Tables, rowRange) : undefined;
   let senseBatches = 0;
   for (let n = 0; senseBatches < searchRows.length && n < (opts.senseRows ?? SENSE_ROWS); senseBatches++) n += searchRows[senseBatches]!.size;
   const sense = searchRows.slice(0, senseBatches);
   const evA = sense.length < searchRows.length ? new IncrementalEvaluator(fp32, weights, sense, fp32Tables, rowRange) : evS;
-  const fp32Values = [...evS.current.values, ...(evH?.current.values ?? [])];
+  // The held-back rows' values are not kept while the search chooses (at full size, hundreds of MB): calibration interprets them batch by batch.
+  const fp32Values = evS.current.values;
   const cal = calibrateLayers(graph, weights, batches, { alpha: opts.smooth, statics: opts.act === "static", method: opts.calibMethod }, fp32Values);
   const layerGraph = (precision: ReadonlyMap<string, string>): Graph => applyAssignment(fp32, { precision: new Map(precision), ...cal, rowRange });
   const ne = new ExpectedNE(evS.current.outputs, weights, searchRows);
@@ -412,6 +412,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   let undone = 0;
   const rows = heldBack.reduce((n, b) => n + b.size, 0);
   let check: ExpectedNE | undefined;
+  const evH = held > 0 ? new IncrementalEvaluator(fp32, weights, heldBack, fp32Tables, rowRange) : undefined;
   if (evH) {
     check = new ExpectedNE(evH.current.outputs, weights, heldBack);
     evH.commit(evH.trial({ graph: layerGraph(layerP), tables: tableC }));
