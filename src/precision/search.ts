@@ -159,9 +159,16 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   for (let n = 0; senseBatches < searchRows.length && n < (opts.senseRows ?? SENSE_ROWS); senseBatches++) n += searchRows[senseBatches]!.size;
   const sense = searchRows.slice(0, senseBatches);
   const evA = sense.length < searchRows.length ? new IncrementalEvaluator(fp32, weights, sense, fp32Tables, rowRange) : evS;
-  // The held-back rows' values are not kept while the search chooses (at full size, hundreds of MB): calibration interprets them batch by batch.
-  const fp32Values = evS.current.values;
-  const cal = calibrateLayers(graph, weights, batches, { alpha: opts.smooth, statics: opts.act === "static", method: opts.calibMethod }, fp32Values);
+  // Calibration reads the search rows' fp32 values from the evaluator (no reference kept: the search's later states replace
+  // them, and at full size they are hundreds of MB) and interprets the held-back rows batch by batch, whose evaluator is made
+  // only when the held-back check starts.
+  const cal = calibrateLayers(
+    graph,
+    weights,
+    batches,
+    { alpha: opts.smooth, statics: opts.act === "static", method: opts.calibMethod },
+    evS.current.values,
+  );
   const layerGraph = (precision: ReadonlyMap<string, string>): Graph => applyAssignment(fp32, { precision: new Map(precision), ...cal, rowRange });
   const ne = new ExpectedNE(evS.current.outputs, weights, searchRows);
   const neA = evA === evS ? ne : new ExpectedNE(evA.current.outputs, weights, sense);
@@ -219,9 +226,9 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   };
 
   // The pins.
-  const pinned = evS.trial({ graph: layerGraph(layerP), tables: tableC });
-  evS.commit(pinned);
-  current = measure(pinned);
+  // (No state is kept in a variable: a state holds every activation, and later ones replace it.)
+  evS.commit(evS.trial({ graph: layerGraph(layerP), tables: tableC }));
+  current = measure(evS.current);
   const pinsDelta = senseAt();
   const totalBytes = units.reduce((s, u) => s + u.bytes("fp32"), 0);
   const totalWork = units.reduce((s, u) => s + u.work, 0);
