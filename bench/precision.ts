@@ -20,8 +20,7 @@ import { dataSchema } from "../src/data/schema.js";
 import { readBatches } from "../src/data/tsv.js";
 import type { Batch } from "../src/data/batch.js";
 import { BinaryMetrics, neDeltaPercent } from "../src/metrics/index.js";
-import { entropyTerm, klTerm } from "../src/precision/evaluate.js";
-import { LOG_LOSS_EPS } from "../src/metrics/index.js";
+import { expectedDelta, labelledDelta, rowLoss } from "./ne-deltas.js";
 import type { PrecisionPlan } from "../src/precision/plan.js";
 import { parseModel } from "../src/frontend/index.js";
 
@@ -65,49 +64,6 @@ async function accuracy(m: Model, data: Batch[]): Promise<{ ne: number; predicti
     metrics.add(p, b.labels!.ctr!);
   }
   return { ne: metrics.result().ne, predictions };
-}
-
-/** A delta (%) and its standard error: 100 · mean(d) / base and 100 · sd(d) / √n / base, for per-row differences d. */
-function meanAndError(d: Float64Array, base: number): { delta: number; se: number } {
-  const n = d.length;
-  let s = 0;
-  let s2 = 0;
-  for (const v of d) ((s += v), (s2 += v * v));
-  const mean = s / n;
-  return { delta: (100 * mean) / base, se: (100 * Math.sqrt(Math.max(0, s2 / n - mean * mean) / n)) / base };
-}
-
-/** Expected NE change (%) of predictions q against reference predictions p: mean KL(p‖q) / mean H(p), as the search measures it; with its standard error. */
-function expectedDelta(p: Float32Array[], q: Float32Array[]): { delta: number; se: number } {
-  const kl = new Float64Array(p.reduce((n, b) => n + b.length, 0));
-  let h = 0;
-  let at = 0;
-  p.forEach((pb, i) =>
-    pb.forEach((pv, k) => {
-      kl[at++] = klTerm(pv, q[i]![k]!);
-      h += entropyTerm(pv);
-    }),
-  );
-  return meanAndError(kl, h / kl.length);
-}
-
-/** Each row's log loss (clamped as BinaryMetrics clamps it). */
-function rowLoss(p: Float32Array[], data: Batch[]): Float64Array {
-  const out = new Float64Array(p.reduce((n, b) => n + b.length, 0));
-  let at = 0;
-  p.forEach((pb, i) =>
-    pb.forEach((pv, k) => {
-      const c = Math.min(Math.max(pv, LOG_LOSS_EPS), 1 - LOG_LOSS_EPS);
-      out[at++] = -(data[i]!.labels!.ctr![k]! === 1 ? Math.log(c) : Math.log(1 - c));
-    }),
-  );
-  return out;
-}
-
-/** The labelled NE delta (%) against the fp32 predictions, with its standard error from the per-row log-loss differences. */
-function labelledDelta(base: Float64Array, losses: Float64Array): { delta: number; se: number } {
-  const d = losses.map((v, i) => v - base[i]!);
-  return meanAndError(d, base.reduce((s, v) => s + v, 0) / base.length);
 }
 
 /** Samples/s at batch 64 of every model, in interleaved rounds after a warm-up (the machine is shared: side by side, not one after another). */

@@ -20,7 +20,8 @@ import {
   type PinOrigin,
   type PrecisionPlan,
 } from "../src/precision/plan.js";
-import { calibrateLayers, searchPrecision, type Checkpoint, type SearchProgress } from "../src/precision/search.js";
+import { calibrateLayers, type Checkpoint, type SearchProgress } from "../src/precision/search.js";
+import { searchTouched } from "../src/precision/touched-rows.js";
 import { parseDuration, progressLine } from "../src/precision/control.js";
 import { targetNamed } from "../src/target/index.js";
 import { CALIBRATION_METHODS, type CalibrationMethod } from "../src/quant/calibrate.js";
@@ -97,7 +98,7 @@ export const assignPrecision: Pass<Options> = {
       const { weights, calibration } = needData(ctx, "--precision auto");
       const timeLimitMs = parseDuration(o.searchTime, "assign-precision: search-time");
       const control = ctx.control;
-      const r = searchPrecision(graph, weights, calibration, {
+      const r = searchTouched(graph, weights, calibration, {
         ...(timeLimitMs > 0 ? { timeLimitMs } : {}),
         ...(control?.progress ? { progress: (p: SearchProgress) => control.progress!(progressLine(p)) } : {}),
         ...(control?.checkpoint

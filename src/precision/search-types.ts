@@ -46,6 +46,10 @@ export interface SearchOptions {
   progress?: (p: SearchProgress) => void;
   /** Called with each better plan as it is found (e.g. to write it, so an interrupt leaves it behind). */
   checkpoint?: (c: Checkpoint) => void;
+  /** The graph whose tables' row counts bytes, splits and costs are counted with, when `graph` holds only their touched rows (touched-rows.ts). */
+  sizes?: Graph;
+  /** Rows the sensitivities are measured on, at most (default SENSE_ROWS). */
+  senseRows?: number;
   /** The target may run the plan with fused f32 multiply-adds (Wasm's relaxed-SIMD variant): check it in that mode too (fma-check.ts). */
   fma?: boolean;
   /** Layers kept at fp32, with the reason: those whose change the held-back rows undid (the search then runs again without it). */

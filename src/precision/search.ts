@@ -48,6 +48,17 @@ export { decide } from "./decision.js";
  */
 export const MARGIN_SE = 2;
 
+/**
+ * Search rows each unit's lower precisions are measured alone on, at most (the
+ * first batches): those sensitivities only order the choices, and every plan
+ * the search keeps is measured on all the search rows. At full size an
+ * evaluation of 75,000 rows costs tens of seconds of fp32 MLP.
+ */
+export const SENSE_ROWS = 8192;
+
+/** A table under this share of the model's bytes is only measured at int8: its lower precisions save next to nothing. */
+export const NEGLIGIBLE_SHARE = 0.001;
+
 /** Steps the greedy pass after the binary search tries at most. */
 const REFINE_TRIES = 24;
 
@@ -69,7 +80,7 @@ interface Taken {
 export function searchPrecision(graph: Graph, weights: WeightStore, batches: readonly Batch[], opts: SearchOptions): SearchResult {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
-  const units = precisionUnits(graph);
+  const units = precisionUnits(opts.sizes ?? graph);
   const byId = new Map(units.map((u) => [u.id, u]));
   const cost = opts.cost;
   const rowRange = opts.rowRange ?? "minmax";
@@ -83,11 +94,24 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   const fp32Tables = new Map<string, TableChoice>(tables.map((u) => [u.id, { precision: "fp32" }]));
   const fp32 = applyAssignment(graph, { precision: new Map(units.map((u) => [u.id, "fp32"])) });
   const evS = new IncrementalEvaluator(fp32, weights, searchRows, fp32Tables, rowRange);
-  const evH = held > 0 ? new IncrementalEvaluator(fp32, weights, heldBack, fp32Tables, rowRange) : undefined;
-  const fp32Values = [...evS.current.values, ...(evH?.current.values ?? [])];
-  const cal = calibrateLayers(graph, weights, batches, { alpha: opts.smooth, statics: opts.act === "static", method: opts.calibMethod }, fp32Values);
+  let senseBatches = 0;
+  for (let n = 0; senseBatches < searchRows.length && n < (opts.senseRows ?? SENSE_ROWS); senseBatches++) n += searchRows[senseBatches]!.size;
+  const sense = searchRows.slice(0, senseBatches);
+  const evA = sense.length < searchRows.length ? new IncrementalEvaluator(fp32, weights, sense, fp32Tables, rowRange) : evS;
+  // Calibration reads the search rows' fp32 values from the evaluator (no reference kept: the search's later states replace
+  // them, and at full size they are hundreds of MB) and interprets the held-back rows batch by batch, whose evaluator is made
+  // only when the held-back check starts.
+  const cal = calibrateLayers(
+    graph,
+    weights,
+    batches,
+    { alpha: opts.smooth, statics: opts.act === "static", method: opts.calibMethod },
+    evS.current.values,
+  );
   const layerGraph = (precision: ReadonlyMap<string, string>): Graph => applyAssignment(fp32, { precision: new Map(precision), ...cal, rowRange });
   const ne = new ExpectedNE(evS.current.outputs, weights, searchRows);
+  const neA = evA === evS ? ne : new ExpectedNE(evA.current.outputs, weights, sense);
+  const evaluations = (): number => ne.evaluations + (neA === ne ? 0 : neA.evaluations);
   const fits = (d: number): boolean => d + MARGIN_SE * ne.lastError <= opts.budget;
 
   // The state: layer precisions, table choices, decisions, and what was kept in order.
@@ -112,8 +136,8 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
     if (!opts.progress) return;
     const elapsedMs = performance.now() - t0;
     const bytes = units.reduce((s, u) => s + bytesOf(u), 0);
-    const etaMs = (elapsedMs / Math.max(1, ne.evaluations)) * Math.max(0, total - ne.evaluations);
-    opts.progress({ step, candidate, evaluations: ne.evaluations, total, neDelta: current, bytes, elapsedMs, etaMs });
+    const etaMs = (elapsedMs / Math.max(1, evaluations())) * Math.max(0, total - evaluations());
+    opts.progress({ step, candidate, evaluations: evaluations(), total, neDelta: current, bytes, elapsedMs, etaMs });
   };
   let handed = Infinity;
   const checkpoint = (): void => {
@@ -139,11 +163,18 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
     });
   };
   const measure = (s: EvalState): number => ne.deltaOf(s.outputs);
+  // The sensitivity rows' evaluator brought to the plan so far; its NE delta there, what each unit alone is measured against.
+  const senseAt = (): number => {
+    if (evA === evS) return current;
+    evA.commit(evA.trial({ graph: layerGraph(layerP), tables: tableC }));
+    return neA.deltaOf(evA.current.outputs);
+  };
 
   // The pins.
-  const pinned = evS.trial({ graph: layerGraph(layerP), tables: tableC });
-  evS.commit(pinned);
-  const pinsDelta = (current = measure(pinned));
+  // (No state is kept in a variable: a state holds every activation, and later ones replace it.)
+  evS.commit(evS.trial({ graph: layerGraph(layerP), tables: tableC }));
+  current = measure(evS.current);
+  const pinsDelta = senseAt();
   const totalBytes = units.reduce((s, u) => s + u.bytes("fp32"), 0);
   const totalWork = units.reduce((s, u) => s + u.work, 0);
   const valueOf = (u: Unit, bytes: number, c: number): number => (u.bytes("fp32") - bytes) / totalBytes + ((1 - c) * u.work) / totalWork;
@@ -166,7 +197,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
         continue;
       }
       if (expired()) break;
-      const alone = measure(evS.trial({ graph: layerGraph(new Map(layerP).set(u.id, p)) })) - pinsDelta;
+      const alone = neA.deltaOf(evA.trial({ graph: layerGraph(new Map(layerP).set(u.id, p)) }).outputs) - pinsDelta;
       report("layers", `${u.id} ${p}`);
       layerCands.push({ unit: u, p, alone, score: valueOf(u, u.bytes(p), relCost(u, p)) / Math.max(alone, 1e-4) });
     }
@@ -209,10 +240,9 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   }
 
   // 2. Tables: whole-table options measured alone, splits estimated from them per sample.
-  const base = evS.current;
-  const baseDelta = current;
-  const baseShares = ne.perSample(base.outputs);
-  const freqs = opts.splits === false ? new Map() : tableFrequencies(graph, weights, batches, searchRows.length, rowRange);
+  const baseDelta = senseAt();
+  const baseShares = neA.perSample(evA.current.outputs);
+  const freqs = opts.splits === false ? new Map() : tableFrequencies(graph, weights, batches, searchRows.length, rowRange, sense.length);
   const perTable: { unit: string; start: TableOption; options: TableOption[] }[] = [];
   for (const u of free) {
     const start: TableOption = { choice: tableC.get(u.id)!, bytes: u.bytes("fp32"), alone: 0, measured: true, cost: 1, value: 0 };
@@ -220,16 +250,16 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
     const shares = new Map<string, PerSample>([["fp32", baseShares]]);
     let int8Alone: number | undefined;
     for (const p of ["int8", "int4", "int2", "fp16"]) {
-      if (!u.options.includes(p) || relCost(u, p) > 1) continue;
+      if (!u.options.includes(p) || relCost(u, p) > 1 || (p !== "int8" && u.bytes("fp32") < NEGLIGIBLE_SHARE * totalBytes)) continue;
       // fp16 saves less than int8: only worth measuring for a table that int8 already hurts too much; below a precision over the budget, lower ones are worse.
       if (p === "fp16" && (int8Alone === undefined || int8Alone <= opts.budget)) continue;
       if (p !== "fp16" && options.some((o) => o.alone > opts.budget)) continue;
       if (expired()) break;
-      const s = evS.trial({ tables: new Map([[u.id, { precision: p }]]) });
-      const alone = measure(s) - baseDelta;
+      const s = evA.trial({ tables: new Map([[u.id, { precision: p }]]) });
+      const alone = neA.deltaOf(s.outputs) - baseDelta;
       report("tables", `${u.id} ${p}`);
       if (p === "int8") int8Alone = alone;
-      if (freqs.has(u.id)) shares.set(p, ne.perSample(s.outputs));
+      if (freqs.has(u.id)) shares.set(p, neA.perSample(s.outputs));
       options.push({
         choice: { precision: p },
         bytes: u.bytes(p),
@@ -249,6 +279,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
           baseDelta,
           (b, c) => valueOf(u, b, c),
           (p) => relCost(u, p),
+          u.shape[0],
         ),
       );
     perTable.push({ unit: u.id, start, options });
@@ -291,7 +322,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
       break;
     }
   }
-  total = ne.evaluations + Math.ceil(Math.log2(hi + 2)) + REFINE_TRIES + 2;
+  total = evaluations() + Math.ceil(Math.log2(hi + 2)) + REFINE_TRIES + 2;
   while (lo < hi && !expired()) {
     const mid = Math.ceil((lo + hi) / 2);
     const at = choicesAt(mid);
@@ -346,6 +377,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
   let fmaUndone = 0;
   const rows = heldBack.reduce((n, b) => n + b.size, 0);
   let check: ExpectedNE | undefined;
+  const evH = held > 0 ? new IncrementalEvaluator(fp32, weights, heldBack, fp32Tables, rowRange) : undefined;
   const plan = { graph: layerGraph(layerP), tables: tableC };
   const fma = opts.fma ? new FmaCheck(weights, searchRows, heldBack, rowRange, ne.referenceOutputs, evH?.current.outputs, plan) : undefined;
   if (evH || fma) {
@@ -429,7 +461,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
     finalDelta,
     finalError,
     ...(fusedAll ? { fma: { ...fusedAll, undone: fmaUndone } } : {}),
-    evaluations: ne.evaluations,
+    evaluations: evaluations(),
     undone,
     heldRows: rows,
     timedOut,

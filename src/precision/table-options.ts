@@ -64,7 +64,7 @@ export function splitBytes(rows: number, dim: number, k: number, hot: string, co
 export interface HotOrder {
   /** Ids of the rows the calibration data looks up, largest lookups × squared rounding error at the cold precision first (ties: the smaller id). */
   order: Int32Array;
-  /** Per search sample (in batch order): the largest rank in `order` of its ids (an unseen id ranks last), -1 for an empty bag. */
+  /** Per sensitivity sample (the first search samples, in batch order): the largest rank in `order` of its ids (an unseen id ranks last), -1 for an empty bag. */
   maxRank: Int32Array;
 }
 
@@ -88,6 +88,8 @@ const COLD = [...new Set(SPLIT_PAIRS.map(([, c]) => c))];
  * A row's gain from being hot is its lookups times the squared error the cold
  * precision's rounding puts into it (its expected share of the pooled
  * output's error): two rows looked up equally often can differ thirtyfold.
+ * `maxRank` covers the first `senseBatches` (the rows the per-sample shares
+ * are measured on); the counts cover all the search rows.
  */
 export function tableFrequencies(
   graph: Graph,
@@ -95,6 +97,7 @@ export function tableFrequencies(
   batches: readonly Batch[],
   searchBatches: number,
   rowRange: RowRange,
+  senseBatches = searchBatches,
 ): Map<string, TableFrequency> {
   const decls = new Map(graph.weights.map((w) => [w.name, w]));
   const readers = new Map<string, { input: string; feature: number }[]>();
@@ -106,15 +109,16 @@ export function tableFrequencies(
         readers.set(ws[t.first]!, [...(readers.get(ws[t.first]!) ?? []), { input: refName(n.inputs[0]!), feature: t.feature }]);
   }
   const search = batches.slice(0, searchBatches);
+  const senseSamples = search.slice(0, senseBatches).reduce((n, b) => n + b.size, 0);
   const out = new Map<string, TableFrequency>();
   for (const [name, rs] of readers) {
     const tensor = weights.get(name);
     if (rs.length !== 1 || !tensor) continue;
     const { input, feature } = rs[0]!;
     const [rows, dim] = decls.get(name)!.shape as [number, number];
-    const each = (fn: (sample: number, id: number) => void) => {
+    const each = (fn: (sample: number, id: number) => void, upTo = search.length) => {
       let at = 0;
-      for (const batch of search) {
+      for (const batch of search.slice(0, upTo)) {
         const bags = batch.inputs[input];
         if (bags && isBags(bags)) {
           const offsets = bagOffsets(bags);
@@ -126,7 +130,7 @@ export function tableFrequencies(
       return at;
     };
     const counts = new Float64Array(rows);
-    const samples = each((_, id) => void (id >= 0 && id < rows && counts[id]++));
+    each((_, id) => void (id >= 0 && id < rows && counts[id]++));
     const seen = Int32Array.from({ length: rows }, (_, i) => i).filter((i) => counts[i]! > 0);
     const byCold = new Map<string, HotOrder>();
     const row = new Float32Array(dim);
@@ -144,8 +148,8 @@ export function tableFrequencies(
       const order = seen.slice().sort((a, b) => gain[b]! - gain[a]! || a - b);
       const rank = new Map<number, number>();
       order.forEach((id, r) => rank.set(id, r));
-      const maxRank = new Int32Array(samples).fill(-1);
-      each((s, id) => (maxRank[s] = Math.max(maxRank[s]!, rank.get(id) ?? rows)));
+      const maxRank = new Int32Array(senseSamples).fill(-1);
+      each((s, id) => (maxRank[s] = Math.max(maxRank[s]!, rank.get(id) ?? rows)), senseBatches);
       byCold.set(cold, { order, maxRank });
     }
     out.set(name, { counts, frequent: seen.filter((i) => counts[i]! >= MIN_HOT_LOOKUPS).length, byCold });
@@ -160,6 +164,7 @@ export type PerSample = Record<string, Float64Array>;
  * The split options of a table: for each K and (hot, cold) pair whose whole-table
  * shares were measured, the K rows that gain most at that cold precision made
  * hot, NE estimated per sample (the worst output), over `base`.
+ * `rows`: the whole table's, when `freq` counts only its touched rows.
  */
 export function splitOptions(
   freq: TableFrequency,
@@ -168,8 +173,8 @@ export function splitOptions(
   baseDelta: number,
   value: (bytes: number, cost: number) => number,
   cost: (precision: string) => number,
+  rows = freq.counts.length,
 ): TableOption[] {
-  const rows = freq.counts.length;
   const total = freq.counts.reduce((s, c) => s + c, 0);
   const out: TableOption[] = [];
   for (const k of SPLIT_ROWS) {
