@@ -415,7 +415,7 @@ export function searchPrecision(graph: Graph, weights: WeightStore, batches: rea
           : {};
         const again = searchPrecision(graph, weights, batches, { ...opts, ...left, ...onward, forbid });
         const cpu = cpuMs(process.cpuUsage(cpu0));
-        return { ...again, evaluations: again.evaluations + ne.evaluations, undone: again.undone + 1, ms: performance.now() - t0, cpuMs: cpu };
+        return { ...again, evaluations: again.evaluations + evaluations(), undone: again.undone + 1, ms: performance.now() - t0, cpuMs: cpu };
       }
       taken.splice(taken.lastIndexOf(t), 1);
       est.set(t.unit.id, (est.get(t.unit.id) ?? 0) - t.alone);
