@@ -6,47 +6,16 @@
 // explicit split-tables step and a pin are kept, a time limit still returns a
 // plan within the budget, and each better plan is handed over as it is found.
 
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseModel } from "../../src/frontend/index.js";
 import { runPipeline } from "../../src/pipeline/index.js";
 import { createPassRegistry } from "../../passes/index.js";
-import { initWeights } from "../../src/weights/init.js";
-import { calibrateOutputs } from "../../src/interp/output-calibration.js";
-import { dataSchema } from "../../src/data/schema.js";
-import { InputSampler, rawToBatch } from "../../src/data/synth.js";
-import { outputLogits } from "../../src/interp/logits.js";
-import { Rng } from "../../src/util/rng.js";
-import type { Batch } from "../../src/data/batch.js";
-import type { Graph } from "../../src/ir/types.js";
 import { MARGIN_SE, searchPrecision } from "../../src/precision/search.js";
 import { ExpectedNE } from "../../src/precision/evaluate.js";
 import { precisionUnits } from "../../src/precision/units.js";
-import { WASM_TARGET } from "../../src/target/index.js";
 import { roundTripRow, type RowFormat } from "../../src/quant/rowwise.js";
+import { graph, labelled, searchOpts, weights, written } from "./small-model.js";
 
-const src = readFileSync(join(import.meta.dirname, "../../examples/dlrm_kaggle_small.rmdl"), "utf8");
-const written = parseModel(src, "examples/dlrm_kaggle_small.rmdl").graph!;
-const canonical = (g: Graph) => runPipeline(g, "canonicalize,infer-shapes,dce", createPassRegistry(), { out: () => {} });
-const graph = canonical(written);
-const weights = calibrateOutputs(graph, written, initWeights(written, { seed: 3, dist: "trained" }), { seed: 3 }).store;
-
-/** Labelled batches drawn from the model as teacher (as `rmc gen-data` does). */
-function labelled(seed: number, n: number): Batch[] {
-  const schema = dataSchema(written);
-  const rng = new Rng(seed);
-  const out: Batch[] = [];
-  for (let done = 0; done < n; done += 256) {
-    const batch = rawToBatch(schema, new InputSampler(schema).sample(rng, 256));
-    const [z] = outputLogits(graph, weights, batch);
-    batch.labels = { ctr: Float32Array.from(z!, (v) => (rng.next() < 1 / (1 + Math.exp(-v)) ? 1 : 0)) };
-    out.push(batch);
-  }
-  return out;
-}
-
-const opts = { budget: 0.05, target: "wasm", cost: WASM_TARGET.cost, act: "dynamic" as const, calibMethod: "percentile" as const, smooth: 0.5 };
+const opts = searchOpts;
 
 describe("hot/cold splits chosen by the search", () => {
   const batches = labelled(21, 1024);

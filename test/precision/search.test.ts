@@ -4,21 +4,10 @@
 // never chosen, an impossible budget still returns a valid plan (the pins),
 // the search is deterministic, and a written plan reapplies to the same IR.
 
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseModel } from "../../src/frontend/index.js";
-import { runPipeline } from "../../src/pipeline/index.js";
-import { createPassRegistry } from "../../passes/index.js";
-import { initWeights } from "../../src/weights/init.js";
-import { calibrateOutputs } from "../../src/interp/output-calibration.js";
-import { dataSchema } from "../../src/data/schema.js";
-import { InputSampler, rawToBatch } from "../../src/data/synth.js";
-import { outputLogits } from "../../src/interp/logits.js";
-import { Rng } from "../../src/util/rng.js";
-import type { Batch } from "../../src/data/batch.js";
-import type { Graph } from "../../src/ir/types.js";
 import { MARGIN_SE, searchPrecision } from "../../src/precision/search.js";
 import { interpret } from "../../src/interp/interpreter.js";
 import { ExpectedNE, measureNE } from "../../src/precision/evaluate.js";
@@ -27,28 +16,10 @@ import { PLAN_FORMAT, applyDecisions, readPlan, writePlan, type PrecisionPlan } 
 import { rowBytes } from "../../src/quant/rowwise.js";
 import { planSummary } from "../../src/precision/report.js";
 import { WASM_TARGET } from "../../src/target/index.js";
+import { graph, labelled, searchOpts, weights } from "./small-model.js";
 
-const src = readFileSync(join(import.meta.dirname, "../../examples/dlrm_kaggle_small.rmdl"), "utf8");
-const written = parseModel(src, "examples/dlrm_kaggle_small.rmdl").graph!;
-const canonical = (g: Graph) => runPipeline(g, "canonicalize,infer-shapes,dce", createPassRegistry(), { out: () => {} });
-const graph = canonical(written);
-const weights = calibrateOutputs(graph, written, initWeights(written, { seed: 3, dist: "trained" }), { seed: 3 }).store;
-
-/** Labelled batches drawn from the model as teacher (as `rmc gen-data` does). */
-function labelled(seed: number, n: number): Batch[] {
-  const schema = dataSchema(written);
-  const rng = new Rng(seed);
-  const out: Batch[] = [];
-  for (let done = 0; done < n; done += 256) {
-    const batch = rawToBatch(schema, new InputSampler(schema).sample(rng, 256));
-    const [z] = outputLogits(graph, weights, batch);
-    batch.labels = { ctr: Float32Array.from(z!, (v) => (rng.next() < 1 / (1 + Math.exp(-v)) ? 1 : 0)) };
-    out.push(batch);
-  }
-  return out;
-}
 const calib = labelled(1, 768);
-const opts = { budget: 0.05, target: "wasm", cost: WASM_TARGET.cost, act: "dynamic" as const, calibMethod: "percentile" as const, smooth: 0.5 };
+const opts = searchOpts;
 
 describe("units", () => {
   it("know their sizes at every precision (FBGEMM row sizes for tables)", () => {

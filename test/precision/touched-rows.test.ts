@@ -5,55 +5,16 @@
 // calibration data does not look up; and with sensitivities measured on the
 // first rows only, the plan is still measured on all of them.
 
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseModel } from "../../src/frontend/index.js";
-import { runPipeline } from "../../src/pipeline/index.js";
-import { createPassRegistry } from "../../passes/index.js";
-import { initWeights } from "../../src/weights/init.js";
-import { calibrateOutputs } from "../../src/interp/output-calibration.js";
-import { dataSchema } from "../../src/data/schema.js";
-import { InputSampler, rawToBatch } from "../../src/data/synth.js";
-import { outputLogits } from "../../src/interp/logits.js";
-import { Rng } from "../../src/util/rng.js";
 import type { Batch, Bags } from "../../src/data/batch.js";
-import type { Graph } from "../../src/ir/types.js";
 import type { Tensor } from "../../src/weights/store.js";
 import { MARGIN_SE, searchPrecision } from "../../src/precision/search.js";
 import { ExpectedNE } from "../../src/precision/evaluate.js";
 import { applyAssignment } from "../../src/precision/units.js";
 import { searchTouched, touchedRows } from "../../src/precision/touched-rows.js";
-import { WASM_TARGET } from "../../src/target/index.js";
+import { graph, labelled, searchOpts, weights } from "./small-model.js";
 
-const src = readFileSync(join(import.meta.dirname, "../../examples/dlrm_kaggle_small.rmdl"), "utf8");
-const written = parseModel(src, "examples/dlrm_kaggle_small.rmdl").graph!;
-const canonical = (g: Graph) => runPipeline(g, "canonicalize,infer-shapes,dce", createPassRegistry(), { out: () => {} });
-const graph = canonical(written);
-const weights = calibrateOutputs(graph, written, initWeights(written, { seed: 3, dist: "trained" }), { seed: 3 }).store;
-
-function labelled(seed: number, n: number): Batch[] {
-  const schema = dataSchema(written);
-  const rng = new Rng(seed);
-  const out: Batch[] = [];
-  for (let done = 0; done < n; done += 256) {
-    const batch = rawToBatch(schema, new InputSampler(schema).sample(rng, 256));
-    const [z] = outputLogits(graph, weights, batch);
-    batch.labels = { ctr: Float32Array.from(z!, (v) => (rng.next() < 1 / (1 + Math.exp(-v)) ? 1 : 0)) };
-    out.push(batch);
-  }
-  return out;
-}
-
-const opts = {
-  budget: 0.05,
-  target: "wasm",
-  cost: WASM_TARGET.cost,
-  act: "dynamic" as const,
-  calibMethod: "percentile" as const,
-  smooth: 0.5,
-  rowRange: "l2" as const,
-};
+const opts = { ...searchOpts, rowRange: "l2" as const };
 
 /** The ids feature `f` looks up in the batches. */
 function idsOf(batches: readonly Batch[], f: number): Set<number> {
